@@ -1,0 +1,62 @@
+"""Plain enums shared by the model and the pure station logic (no SQLAlchemy needed here)."""
+
+import enum
+
+
+class ChannelKind(enum.StrEnum):
+    DEMO = "demo"
+    NAVER = "naver"
+    SABANGNET = "sabangnet"
+    COUPANG = "coupang"
+    EXCEL = "excel"
+
+
+class LineStatus(enum.StrEnum):
+    """Our own status of an order line, normalised from each marketplace's."""
+
+    NEW = "new"                            # paid, place-order not yet confirmed
+    CONFIRMED = "confirmed"                # 발주확인: ready to pack
+    CANCEL_REQUESTED = "cancel_requested"  # buyer asked to cancel: hold, do not ship
+    CANCELLED = "cancelled"
+    PACKED = "packed"                      # packed here; dispatch pending
+    DISPATCHED = "dispatched"              # tracking number accepted by the marketplace
+    SHIPPED = "shipped"                    # marketplace says delivering or later (dispatched elsewhere)
+
+    @property
+    def packable(self) -> bool:
+        return self in (LineStatus.NEW, LineStatus.CONFIRMED)
+
+
+class PackOutcome(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    ABANDONED = "abandoned"  # the app stopped mid-pack (found open at next start)
+
+
+class ScanSource(enum.StrEnum):
+    WEDGE = "wedge"
+    SERIAL = "serial"
+    MANUAL = "manual"
+
+
+class ScanKind(enum.StrEnum):
+    WAYBILL = "waybill"
+    ITEM = "item"
+    COMMAND = "command"
+    PACKER = "packer"
+    UNKNOWN = "unknown"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RecordingStatus(enum.StrEnum):
+    RECORDING = "recording"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    RECOVERED = "recovered"

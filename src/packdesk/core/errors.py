@@ -1,0 +1,34 @@
+"""Typed errors.
+
+Two families, as in qutebrowser/Anki: ``KnownError`` is the environment's or the input's fault and is told
+to people (it carries a stable ``code`` and ``params`` that ``ui/messages.py`` renders in Korean and English,
+plus ``detail`` for the log); anything else is our bug and is reported as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KnownError(Exception):
+    """A failure a person can act on. ``code`` selects the message; ``detail`` goes only to the log."""
+
+    code: str = "error"
+
+    def __init__(self, code: str | None = None, *, detail: str = "", **params: Any) -> None:
+        self.code = code or self.code
+        self.params = params
+        self.detail = detail
+        super().__init__(f"{self.code}: {params} {detail}".strip())
+
+
+class DatabaseError(KnownError):
+    code = "db_error"
+
+
+class SchemaTooNew(DatabaseError):
+    code = "db_schema_too_new"
+
+
+class SettingsError(KnownError):
+    code = "settings_invalid"

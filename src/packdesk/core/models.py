@@ -1,0 +1,309 @@
+"""The data model: typed SQLAlchemy 2.x ORM, portable between SQLite and PostgreSQL.
+
+Portability rules (DESIGN.md, "Data rules"): only SQLAlchemy types, enums stored as plain strings,
+timestamps timezone-aware in UTC, and every rule two stations could race on expressed as a constraint
+(e.g. a waybill can be completed by at most one pack session: a partial unique index).
+Schema changes go through Alembic migrations in ``core/migrations``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from packdesk.core.enums import (
+    ChannelKind,
+    LineStatus,
+    PackOutcome,
+    RecordingStatus,
+    RunStatus,
+    ScanKind,
+    ScanSource,
+)
+
+__all__ = [
+    "ChannelKind", "LineStatus", "PackOutcome", "RecordingStatus", "RunStatus", "ScanKind", "ScanSource",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012 - SQLAlchemy reads it as a class attr
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Enums as VARCHAR with their values: portable, readable in SQL, and new members need no DDL."""
+    return Enum(cls, native_enum=False, create_constraint=False, length=24,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class ChannelAccount(Base):
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind))
+    name: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200), default="")  # e.g. application id; never a secret
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("account_id", "order_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    order_no: Mapped[str] = mapped_column(String(64))
+    buyer_name: Mapped[str] = mapped_column(String(100), default="")
+    recipient_name: Mapped[str] = mapped_column(String(100), default="")
+    recipient_phone: Mapped[str] = mapped_column(String(40), default="")
+    zip_code: Mapped[str] = mapped_column(String(10), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    delivery_message: Mapped[str] = mapped_column(String(300), default="")
+    ordered_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
+
+
+class Waybill(Base):
+    """A parcel's label: courier + tracking number. Lines point at the waybill they ship under."""
+
+    __tablename__ = "waybills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    courier_code: Mapped[str] = mapped_column(String(32))
+    tracking_number: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="waybill")
+
+
+class OrderLine(Base):
+    """One marketplace product-order: unique per account, so collecting twice never duplicates."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("account_id", "product_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    product_order_id: Mapped[str] = mapped_column(String(64))
+    product_code: Mapped[str] = mapped_column(String(64))
+    option_code: Mapped[str] = mapped_column(String(128), default="")
+    product_name: Mapped[str] = mapped_column(String(300), default="")
+    option_name: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.NEW)
+    channel_status: Mapped[str] = mapped_column(String(40), default="")  # the marketplace's own words
+    claim_status: Mapped[str] = mapped_column(String(40), default="")
+    waybill_id: Mapped[int | None] = mapped_column(ForeignKey("waybills.id"), index=True)
+    packed_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"))
+    packed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    waybill: Mapped[Waybill | None] = relationship(back_populates="lines")
+
+
+class LineStatusChange(Base):
+    """Every status a line has had, so a later cancel does not erase that it was once packable."""
+
+    __tablename__ = "line_status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus))
+    channel_status: Mapped[str] = mapped_column(String(40), default="")
+    claim_status: Mapped[str] = mapped_column(String(40), default="")
+    source: Mapped[str] = mapped_column(String(40), default="")  # "collect:<run id>", "pack:<key>", ...
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Item(Base):
+    """A physical good on the shelf: what the packer puts in the box."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    option_name: Mapped[str] = mapped_column(String(200), default="")
+    image_path: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    barcodes: Mapped[list[ItemBarcode]] = relationship(back_populates="item", cascade="all, delete-orphan")
+
+
+class ItemBarcode(Base):
+    __tablename__ = "item_barcodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+
+    item: Mapped[Item] = relationship(back_populates="barcodes")
+
+
+class ProductMapping(Base):
+    """Marketplace product (+ option) -> item x quantity per unit sold. A 12-pack maps to 12 of one item;
+    a gift set maps to several rows."""
+
+    __tablename__ = "product_mappings"
+    __table_args__ = (UniqueConstraint("account_id", "product_code", "option_code", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    product_code: Mapped[str] = mapped_column(String(64))
+    option_code: Mapped[str] = mapped_column(String(128), default="")
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Packer(Base):
+    __tablename__ = "packers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PackSession(Base):
+    """One attempt at packing one waybill at one station."""
+
+    __tablename__ = "pack_sessions"
+    __table_args__ = (
+        # A waybill is completed at most once, whatever station tries: enforced by the database.
+        Index(
+            "uq_pack_sessions_completed_waybill",
+            "waybill_id",
+            unique=True,
+            sqlite_where=text("outcome = 'completed'"),
+            postgresql_where=text("outcome = 'completed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid made by the station
+    waybill_id: Mapped[int] = mapped_column(ForeignKey("waybills.id"), index=True)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_id: Mapped[int | None] = mapped_column(ForeignKey("packers.id"))
+    packer_name: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[PackOutcome] = mapped_column(_enum(PackOutcome), default=PackOutcome.OPEN)
+
+
+class ScanEvent(Base):
+    """Every scan, accepted or refused, with the reason: the pack's story for a supervisor."""
+
+    __tablename__ = "scan_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_name: Mapped[str] = mapped_column(String(100), default="")
+    scanned_at: Mapped[datetime] = mapped_column(index=True)
+    code: Mapped[str] = mapped_column(String(128))
+    source: Mapped[ScanSource] = mapped_column(_enum(ScanSource))
+    kind: Mapped[ScanKind] = mapped_column(_enum(ScanKind))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
+    tracking_number: Mapped[str] = mapped_column(String(40), index=True)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_name: Mapped[str] = mapped_column(String(100), default="")
+    path: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[RecordingStatus] = mapped_column(_enum(RecordingStatus), default=RecordingStatus.RECORDING)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CollectionRun(Base):
+    """One collection from one account: when, what window, and what it counted."""
+
+    __tablename__ = "collection_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # "manual", "schedule", "startup"
+    window_from: Mapped[datetime | None]
+    window_to: Mapped[datetime | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.RUNNING)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    tracking_registered: Mapped[int] = mapped_column(Integer, default=0)
+    tracking_sent: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    error_detail: Mapped[str] = mapped_column(Text, default="")

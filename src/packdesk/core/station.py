@@ -1,0 +1,484 @@
+"""The packing-station state machine: pure, ``(state, event) -> (state, effects)``.
+
+It does no I/O and reads no clock: the station controller resolves a scan (is it a command, a packer
+badge, an item of the open pack, a waybill in the database, a known item?) and hands in a typed event
+stamped with the time; the effects it gets back say what to play, show, record and store. Because it is
+pure, every rule of the station is tested directly, and a scan's feedback never waits on disk or network.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
+
+# ---------------------------------------------------------------- values the controller builds
+
+
+class Command(enum.StrEnum):
+    COMPLETE = "COMPLETE"
+    CANCEL = "CANCEL"
+    LOGOUT = "LOGOUT"
+
+
+class CompleteMode(enum.StrEnum):
+    AUTO = "auto"          # the last item scan completes the pack
+    COMMAND = "command"    # the packer scans COMPLETE after the last item
+
+
+@dataclass(frozen=True)
+class PackerRef:
+    packer_id: int | None
+    name: str
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    item_id: int
+    name: str
+    option_name: str = ""
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    item_id: int
+    sku: str
+    name: str
+    option_name: str
+    barcodes: tuple[str, ...]
+    image_path: str = ""
+
+    @property
+    def ref(self) -> ItemRef:
+        return ItemRef(self.item_id, self.name, self.option_name)
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    line_id: int
+    order_no: str
+    product_order_id: str
+    product_name: str
+    option_name: str
+    quantity: int
+    status: LineStatus
+    components: tuple[tuple[int, int], ...]  # (item id, units per one sold); empty = not mapped
+    packed_at: datetime | None = None
+
+    @property
+    def mapped(self) -> bool:
+        return bool(self.components)
+
+
+@dataclass(frozen=True)
+class PackPlan:
+    """Everything on one waybill (with the unlabelled lines of the same orders: 합포장)."""
+
+    waybill_id: int
+    tracking_number: str
+    courier_code: str
+    recipient_name: str
+    lines: tuple[PlanLine, ...]
+    items: Mapping[int, PlanItem]
+
+    def lines_with(self, *statuses: LineStatus) -> tuple[PlanLine, ...]:
+        return tuple(ln for ln in self.lines if ln.status in statuses)
+
+    @property
+    def active_lines(self) -> tuple[PlanLine, ...]:
+        return tuple(ln for ln in self.lines if ln.status.packable)
+
+    def expected(self) -> dict[int, int]:
+        """Units of each item that go in the box: line quantity x units per set, over packable lines."""
+        need: dict[int, int] = {}
+        for ln in self.active_lines:
+            for item_id, per_unit in ln.components:
+                need[item_id] = need.get(item_id, 0) + per_unit * ln.quantity
+        return need
+
+    def item_for_barcode(self, code: str) -> PlanItem | None:
+        for it in self.items.values():
+            if code in it.barcodes:
+                return it
+        return None
+
+    def items_of(self, lines: tuple[PlanLine, ...]) -> set[int]:
+        return {item_id for ln in lines for item_id, _ in ln.components}
+
+
+# ---------------------------------------------------------------- messages and sounds
+
+
+class Sound(enum.StrEnum):
+    OK = "ok"              # waybill accepted, pack started
+    ITEM = "item"          # an item counted
+    COMPLETE = "complete"  # pack complete
+    ERROR = "error"        # a refusal: stop and look
+    WARNING = "warning"    # attention, nothing refused (partly cancelled, timed out, ...)
+
+
+class Level(enum.StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Msg(enum.StrEnum):
+    """Message codes; ``ui/messages.py`` renders each in Korean and English. Refusal codes double as the
+    reason stored with the scan event."""
+
+    READY = "ready"
+    PACKER_SET = "packer_set"
+    LOGGED_OUT = "logged_out"
+    PACK_STARTED = "pack_started"
+    PACK_STARTED_PARTLY_CANCELLED = "pack_started_partly_cancelled"
+    ITEM_OK = "item_ok"
+    ALL_SCANNED_SCAN_COMPLETE = "all_scanned_scan_complete"
+    PACK_COMPLETE = "pack_complete"
+    PACK_CANCELLED = "pack_cancelled"
+    PACK_TIMED_OUT = "pack_timed_out"
+    # refusals
+    PACKER_REQUIRED = "packer_required"
+    UNKNOWN_BARCODE = "unknown_barcode"
+    ITEM_WITHOUT_WAYBILL = "item_without_waybill"
+    WRONG_ITEM = "wrong_item"
+    TOO_MANY = "too_many"
+    CANCELLED_LINE_ITEM = "cancelled_line_item"
+    PACKED_LINE_ITEM = "packed_line_item"
+    WAYBILL_EMPTY = "waybill_empty"
+    WAYBILL_CANCELLED = "waybill_cancelled"
+    WAYBILL_CANCEL_REQUESTED = "waybill_cancel_requested"
+    WAYBILL_ALREADY_PACKED = "waybill_already_packed"
+    WAYBILL_UNMAPPED = "waybill_unmapped"
+    WAYBILL_SAME = "waybill_same"
+    OTHER_WAYBILL_ACTIVE = "other_waybill_active"
+    NOT_COMPLETE = "not_complete"
+    NO_ACTIVE_PACK = "no_active_pack"
+    LOGOUT_DURING_PACK = "logout_during_pack"
+
+
+@dataclass(frozen=True)
+class Message:
+    level: Level
+    code: Msg
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Scan:
+    code: str
+    source: ScanSource
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WaybillScanned:
+    scan: Scan
+    plan: PackPlan
+    pack_key: str  # a fresh uuid from the controller, used only if the pack starts
+
+
+@dataclass(frozen=True)
+class ItemScanned:
+    scan: Scan
+    item: ItemRef | None  # None: no item has this barcode
+
+
+@dataclass(frozen=True)
+class CommandScanned:
+    scan: Scan
+    command: Command
+
+
+@dataclass(frozen=True)
+class PackerIdentified:
+    scan: Scan
+    packer: PackerRef
+
+
+@dataclass(frozen=True)
+class Timeout:
+    at: datetime
+
+
+Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout
+
+# ---------------------------------------------------------------- effects
+
+
+@dataclass(frozen=True)
+class PlaySound:
+    sound: Sound
+
+
+@dataclass(frozen=True)
+class ShowMessage:
+    message: Message
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    pack_key: str
+    tracking_number: str
+    packer_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    pack_key: str
+    outcome: PackOutcome
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BeginPack:
+    pack_key: str
+    plan: PackPlan
+    packer: PackerRef
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EndPack:
+    pack_key: str
+    outcome: PackOutcome
+    at: datetime
+    packed_line_ids: tuple[int, ...]  # the lines marked packed (completed packs only)
+
+
+@dataclass(frozen=True)
+class LogScan:
+    scan: Scan
+    kind: ScanKind
+    accepted: bool
+    reason: str
+    pack_key: str | None
+    packer_name: str
+    item_id: int | None = None
+
+
+Effect = PlaySound | ShowMessage | StartRecording | StopRecording | BeginPack | EndPack | LogScan
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class ActivePack:
+    key: str
+    plan: PackPlan
+    started_at: datetime
+    counts: Mapping[int, int]  # item id -> units scanned; replaced, never mutated
+
+    def remaining(self) -> dict[int, int]:
+        return {i: n - self.counts.get(i, 0) for i, n in self.plan.expected().items()
+                if n - self.counts.get(i, 0) > 0}
+
+    @property
+    def all_scanned(self) -> bool:
+        return not self.remaining()
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    complete_mode: CompleteMode = CompleteMode.AUTO
+
+
+@dataclass(frozen=True)
+class StationState:
+    packer: PackerRef | None = None
+    pack: ActivePack | None = None
+    message: Message = Message(Level.INFO, Msg.READY)
+
+
+Result = tuple[StationState, list[Effect]]
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def step(state: StationState, event: Event, config: StationConfig) -> Result:
+    """The one entry point: the new state and what to do about it."""
+    match event:
+        case PackerIdentified():
+            return _on_packer(state, event)
+        case CommandScanned():
+            return _on_command(state, event)
+        case WaybillScanned():
+            return _on_waybill(state, event)
+        case ItemScanned():
+            return _on_item(state, event, config)
+        case Timeout():
+            return _on_timeout(state, event)
+        case _:
+            raise TypeError(f"not a station event: {event!r}")
+
+
+def _packer_name(state: StationState) -> str:
+    return state.packer.name if state.packer else ""
+
+
+def _key(state: StationState) -> str | None:
+    return state.pack.key if state.pack else None
+
+
+def _say(state: StationState, level: Level, code: Msg, sound: Sound, effects: list[Effect],
+         **params: Any) -> Result:
+    msg = Message(level, code, params)
+    return replace(state, message=msg), [*effects, PlaySound(sound), ShowMessage(msg)]
+
+
+def _refuse(state: StationState, scan: Scan, kind: ScanKind, code: Msg, *, item_id: int | None = None,
+            **params: Any) -> Result:
+    log = LogScan(scan, kind, False, code.value, _key(state), _packer_name(state), item_id)
+    return _say(state, Level.ERROR, code, Sound.ERROR, [log], barcode=scan.code, **params)
+
+
+def _accept_log(state: StationState, scan: Scan, kind: ScanKind, item_id: int | None = None) -> LogScan:
+    return LogScan(scan, kind, True, "", _key(state), _packer_name(state), item_id)
+
+
+def _on_packer(state: StationState, ev: PackerIdentified) -> Result:
+    # Changing packer mid-pack is allowed (shift handover); the pack keeps who started it.
+    state = replace(state, packer=ev.packer)
+    log = _accept_log(state, ev.scan, ScanKind.PACKER)
+    return _say(state, Level.INFO, Msg.PACKER_SET, Sound.OK, [log], name=ev.packer.name)
+
+
+def _on_command(state: StationState, ev: CommandScanned) -> Result:
+    pack = state.pack
+    if ev.command is Command.LOGOUT:
+        if pack is not None:
+            return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.LOGOUT_DURING_PACK)
+        log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+        return _say(replace(state, packer=None), Level.INFO, Msg.LOGGED_OUT, Sound.OK, [log])
+    if pack is None:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NO_ACTIVE_PACK)
+    if ev.command is Command.CANCEL:
+        log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+        return _finish(state, pack, PackOutcome.CANCELLED, ev.scan.at, [log])
+    # COMPLETE
+    remaining = pack.remaining()
+    if remaining:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NOT_COMPLETE, remaining=sum(remaining.values()))
+    log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+    return _finish(state, pack, PackOutcome.COMPLETED, ev.scan.at, [log])
+
+
+def _on_waybill(state: StationState, ev: WaybillScanned) -> Result:
+    plan, scan = ev.plan, ev.scan
+    tracking = plan.tracking_number
+    if state.pack is not None:
+        if state.pack.plan.waybill_id == plan.waybill_id:
+            log = LogScan(scan, ScanKind.WAYBILL, False, Msg.WAYBILL_SAME.value, _key(state),
+                          _packer_name(state))
+            return _say(state, Level.WARNING, Msg.WAYBILL_SAME, Sound.WARNING, [log], tracking=tracking)
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.OTHER_WAYBILL_ACTIVE,
+                       tracking=state.pack.plan.tracking_number)
+    if state.packer is None:
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.PACKER_REQUIRED)
+    if not plan.lines:
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_EMPTY, tracking=tracking)
+    if plan.lines_with(LineStatus.CANCEL_REQUESTED):
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_CANCEL_REQUESTED, tracking=tracking)
+    active = plan.active_lines
+    if not active:
+        done = plan.lines_with(LineStatus.PACKED, LineStatus.DISPATCHED, LineStatus.SHIPPED)
+        if done:
+            packed_at = max((ln.packed_at for ln in done if ln.packed_at), default=None)
+            return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_ALREADY_PACKED, tracking=tracking,
+                           packed_at=packed_at)
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_CANCELLED, tracking=tracking)
+    unmapped = [ln for ln in active if not ln.mapped]
+    if unmapped:
+        names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in unmapped)
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_UNMAPPED, tracking=tracking, products=names)
+
+    pack = ActivePack(key=ev.pack_key, plan=plan, started_at=scan.at, counts={})
+    packer = state.packer
+    state = replace(state, pack=pack)
+    effects: list[Effect] = [
+        BeginPack(pack.key, plan, packer, scan.at),
+        StartRecording(pack.key, tracking, packer.name, scan.at),
+        _accept_log(state, scan, ScanKind.WAYBILL),
+    ]
+    if plan.lines_with(LineStatus.CANCELLED):
+        return _say(state, Level.WARNING, Msg.PACK_STARTED_PARTLY_CANCELLED, Sound.WARNING, effects,
+                    tracking=tracking, recipient=plan.recipient_name)
+    return _say(state, Level.INFO, Msg.PACK_STARTED, Sound.OK, effects, tracking=tracking,
+                recipient=plan.recipient_name)
+
+
+def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Result:
+    scan, item, pack = ev.scan, ev.item, state.pack
+    if item is None:
+        return _refuse(state, scan, ScanKind.UNKNOWN, Msg.UNKNOWN_BARCODE)
+    if pack is None:
+        return _refuse(state, scan, ScanKind.ITEM, Msg.ITEM_WITHOUT_WAYBILL, item_id=item.item_id,
+                       name=item.name)
+    plan = pack.plan
+    expected = plan.expected()
+    if item.item_id not in expected:
+        if item.item_id in plan.items_of(plan.lines_with(LineStatus.CANCELLED)):
+            code = Msg.CANCELLED_LINE_ITEM
+        elif item.item_id in plan.items_of(plan.lines_with(LineStatus.PACKED, LineStatus.DISPATCHED,
+                                                           LineStatus.SHIPPED)):
+            code = Msg.PACKED_LINE_ITEM
+        else:
+            code = Msg.WRONG_ITEM
+        return _refuse(state, scan, ScanKind.ITEM, code, item_id=item.item_id, name=item.name)
+    have = pack.counts.get(item.item_id, 0)
+    if have >= expected[item.item_id]:
+        return _refuse(state, scan, ScanKind.ITEM, Msg.TOO_MANY, item_id=item.item_id, name=item.name,
+                       expected=expected[item.item_id])
+
+    pack = replace(pack, counts={**pack.counts, item.item_id: have + 1})
+    state = replace(state, pack=pack)
+    log = _accept_log(state, scan, ScanKind.ITEM, item.item_id)
+    if pack.all_scanned:
+        if config.complete_mode is CompleteMode.AUTO:
+            return _finish(state, pack, PackOutcome.COMPLETED, scan.at, [log])
+        return _say(state, Level.SUCCESS, Msg.ALL_SCANNED_SCAN_COMPLETE, Sound.ITEM, [log])
+    return _say(state, Level.INFO, Msg.ITEM_OK, Sound.ITEM, [log], name=item.name,
+                scanned=have + 1, expected=expected[item.item_id])
+
+
+def _on_timeout(state: StationState, ev: Timeout) -> Result:
+    if state.pack is None:
+        return state, []
+    return _finish(state, state.pack, PackOutcome.TIMED_OUT, ev.at, [])
+
+
+_FINISH = {
+    PackOutcome.COMPLETED: (Level.SUCCESS, Msg.PACK_COMPLETE, Sound.COMPLETE),
+    PackOutcome.CANCELLED: (Level.WARNING, Msg.PACK_CANCELLED, Sound.WARNING),
+    PackOutcome.TIMED_OUT: (Level.WARNING, Msg.PACK_TIMED_OUT, Sound.WARNING),
+}
+
+
+def _finish(state: StationState, pack: ActivePack, outcome: PackOutcome, at: datetime,
+            effects: list[Effect]) -> Result:
+    packed = tuple(ln.line_id for ln in pack.plan.active_lines) if outcome is PackOutcome.COMPLETED else ()
+    effects = [*effects, StopRecording(pack.key, outcome, at), EndPack(pack.key, outcome, at, packed)]
+    level, code, sound = _FINISH[outcome]
+    return _say(replace(state, pack=None), level, code, sound, effects, tracking=pack.plan.tracking_number)
+
+
+class StationMachine:
+    """Holds the current state; the controller feeds it events and carries out the effects."""
+
+    def __init__(self, config: StationConfig, state: StationState | None = None) -> None:
+        self.config = config
+        self.state = state or StationState()
+
+    def handle(self, event: Event) -> list[Effect]:
+        self.state, effects = step(self.state, event, self.config)
+        return effects

@@ -1,0 +1,401 @@
+"""The station state machine, rule by rule, plus invariants over random scan sequences."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
+from packdesk.core.station import (
+    BeginPack,
+    Command,
+    CommandScanned,
+    CompleteMode,
+    EndPack,
+    ItemRef,
+    ItemScanned,
+    Level,
+    LogScan,
+    Msg,
+    PackerIdentified,
+    PackerRef,
+    PackPlan,
+    PlanItem,
+    PlanLine,
+    PlaySound,
+    Scan,
+    ShowMessage,
+    Sound,
+    StartRecording,
+    StationConfig,
+    StationMachine,
+    StationState,
+    StopRecording,
+    Timeout,
+    WaybillScanned,
+    step,
+)
+
+T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+MUG = PlanItem(1, "MUG-WH", "머그컵", "화이트", ("8800000000011",))
+CUP = PlanItem(2, "CUP-BK", "텀블러", "블랙", ("8800000000028", "CUP-ALT"))
+TEA = PlanItem(3, "TEA-12", "녹차 티백", "", ("8800000000035",))
+OTHER = ItemRef(9, "다른 상품")
+ALICE = PackerRef(1, "김포장")
+
+
+def line(line_id: int, components: tuple[tuple[int, int], ...], qty: int = 1,
+         status: LineStatus = LineStatus.CONFIRMED, packed_at: datetime | None = None) -> PlanLine:
+    return PlanLine(line_id, "ORD-1", f"PO-{line_id}", f"상품{line_id}", "", qty, status, components, packed_at)
+
+
+def plan(*lines: PlanLine, waybill_id: int = 100, tracking: str = "600000000001") -> PackPlan:
+    return PackPlan(waybill_id, tracking, "CJGLS", "홍길동", lines, {i.item_id: i for i in (MUG, CUP, TEA)})
+
+
+def scan(code: str, minutes: float = 0) -> Scan:
+    return Scan(code, ScanSource.WEDGE, T0 + timedelta(minutes=minutes))
+
+
+def item_ev(it: PlanItem | ItemRef | None, code: str | None = None) -> ItemScanned:
+    if isinstance(it, PlanItem):
+        return ItemScanned(scan(code or it.barcodes[0]), it.ref)
+    return ItemScanned(scan(code or "X"), it)
+
+
+def waybill_ev(p: PackPlan, key: str = "k1") -> WaybillScanned:
+    return WaybillScanned(scan(p.tracking_number), p, key)
+
+
+def cmd(c: Command) -> CommandScanned:
+    return CommandScanned(scan(f"PD-CMD-{c.value}"), c)
+
+
+def of(effects: list, kind: type) -> list:  # type: ignore[type-arg]
+    return [e for e in effects if isinstance(e, kind)]
+
+
+def sound(effects: list) -> Sound:  # type: ignore[type-arg]
+    (s,) = of(effects, PlaySound)
+    return s.sound
+
+
+def msg(effects: list) -> Msg:  # type: ignore[type-arg]
+    (m,) = of(effects, ShowMessage)
+    return m.message.code
+
+
+def logged(effects: list) -> LogScan:  # type: ignore[type-arg]
+    (lg,) = of(effects, LogScan)
+    return lg
+
+
+def with_packer() -> StationMachine:
+    m = StationMachine(StationConfig())
+    m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    return m
+
+
+# ------------------------------------------------------------------ packer and commands
+
+
+def test_initial_state_asks_for_a_waybill() -> None:
+    st0 = StationState()
+    assert st0.message.code is Msg.READY and st0.pack is None and st0.packer is None
+
+
+def test_packer_badge_sets_packer_and_is_logged() -> None:
+    m = StationMachine(StationConfig())
+    fx = m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    assert m.state.packer == ALICE
+    assert sound(fx) is Sound.OK and msg(fx) is Msg.PACKER_SET
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and lg.accepted and lg.packer_name == "김포장"
+
+
+def test_packer_change_mid_pack_keeps_the_pack() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(PackerIdentified(scan("BADGE-2"), PackerRef(2, "이포장")))
+    assert m.state.pack is not None and m.state.packer == PackerRef(2, "이포장")
+    assert logged(fx).pack_key == "k1"
+
+
+def test_waybill_without_packer_is_refused() -> None:
+    m = StationMachine(StationConfig())
+    fx = m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    assert m.state.pack is None
+    assert sound(fx) is Sound.ERROR and msg(fx) is Msg.PACKER_REQUIRED
+    assert not of(fx, StartRecording) and not logged(fx).accepted
+    assert logged(fx).reason == "packer_required"
+
+
+def test_logout_when_idle_clears_packer() -> None:
+    m = with_packer()
+    fx = m.handle(cmd(Command.LOGOUT))
+    assert m.state.packer is None and msg(fx) is Msg.LOGGED_OUT and logged(fx).accepted
+
+
+def test_logout_during_pack_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(cmd(Command.LOGOUT))
+    assert m.state.packer == ALICE and m.state.pack is not None
+    assert sound(fx) is Sound.ERROR and msg(fx) is Msg.LOGOUT_DURING_PACK
+
+
+def test_complete_and_cancel_without_pack_are_refused() -> None:
+    for c in (Command.COMPLETE, Command.CANCEL):
+        m = with_packer()
+        fx = m.handle(cmd(c))
+        assert msg(fx) is Msg.NO_ACTIVE_PACK and sound(fx) is Sound.ERROR
+        assert logged(fx).kind is ScanKind.COMMAND and not logged(fx).accepted
+
+
+# ------------------------------------------------------------------ waybill scans
+
+
+def test_waybill_starts_pack_records_and_logs_in_order() -> None:
+    m = with_packer()
+    p = plan(line(1, ((1, 2),)), line(2, ((2, 1),)))
+    fx = m.handle(waybill_ev(p))
+    assert [type(e) for e in fx] == [BeginPack, StartRecording, LogScan, PlaySound, ShowMessage]
+    assert fx[0] == BeginPack("k1", p, ALICE, T0)
+    assert fx[1] == StartRecording("k1", "600000000001", "김포장", T0)
+    assert logged(fx).accepted and logged(fx).kind is ScanKind.WAYBILL and logged(fx).pack_key == "k1"
+    assert sound(fx) is Sound.OK and msg(fx) is Msg.PACK_STARTED
+    assert m.state.pack is not None and m.state.pack.remaining() == {1: 2, 2: 1}
+
+
+def test_waybill_with_no_lines_is_refused() -> None:
+    fx = with_packer().handle(waybill_ev(plan()))
+    assert msg(fx) is Msg.WAYBILL_EMPTY
+
+
+def test_waybill_all_cancelled_is_refused() -> None:
+    m = with_packer()
+    fx = m.handle(waybill_ev(plan(line(1, ((1, 1),), status=LineStatus.CANCELLED))))
+    assert msg(fx) is Msg.WAYBILL_CANCELLED and sound(fx) is Sound.ERROR and m.state.pack is None
+
+
+def test_waybill_with_a_cancel_request_is_held() -> None:
+    p = plan(line(1, ((1, 1),)), line(2, ((2, 1),), status=LineStatus.CANCEL_REQUESTED))
+    fx = with_packer().handle(waybill_ev(p))
+    assert msg(fx) is Msg.WAYBILL_CANCEL_REQUESTED and not of(fx, StartRecording)
+
+
+def test_waybill_already_packed_says_when() -> None:
+    at = T0 - timedelta(hours=2)
+    p = plan(line(1, ((1, 1),), status=LineStatus.PACKED, packed_at=at),
+             line(2, ((2, 1),), status=LineStatus.DISPATCHED, packed_at=None))
+    fx = with_packer().handle(waybill_ev(p))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.WAYBILL_ALREADY_PACKED and show.message.params["packed_at"] == at
+
+
+def test_waybill_with_unmapped_line_is_refused_and_names_it() -> None:
+    p = plan(line(1, ((1, 1),)), line(2, ()))
+    fx = with_packer().handle(waybill_ev(p))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.WAYBILL_UNMAPPED and "상품2" in show.message.params["products"]
+
+
+def test_partly_cancelled_waybill_starts_with_a_warning() -> None:
+    m = with_packer()
+    p = plan(line(1, ((1, 1),)), line(2, ((2, 1),), status=LineStatus.CANCELLED))
+    fx = m.handle(waybill_ev(p))
+    assert msg(fx) is Msg.PACK_STARTED_PARTLY_CANCELLED and sound(fx) is Sound.WARNING
+    assert m.state.pack is not None and m.state.pack.remaining() == {1: 1}
+
+
+def test_same_waybill_again_is_a_warning_not_a_restart() -> None:
+    m = with_packer()
+    p = plan(line(1, ((1, 2),)))
+    m.handle(waybill_ev(p))
+    m.handle(item_ev(MUG))
+    fx = m.handle(waybill_ev(p, key="k2"))
+    assert msg(fx) is Msg.WAYBILL_SAME and sound(fx) is Sound.WARNING
+    assert not logged(fx).accepted and not of(fx, StartRecording)
+    assert m.state.pack is not None and m.state.pack.key == "k1" and m.state.pack.counts == {1: 1}
+
+
+def test_other_waybill_during_pack_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(waybill_ev(plan(line(5, ((2, 1),)), waybill_id=101, tracking="600000000002"), key="k2"))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.OTHER_WAYBILL_ACTIVE and show.message.params["tracking"] == "600000000001"
+    assert m.state.pack is not None and m.state.pack.key == "k1"
+
+
+# ------------------------------------------------------------------ item scans
+
+
+def test_items_count_up_then_auto_complete() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), qty=2), line(2, ((2, 1),)))))
+    fx = m.handle(item_ev(MUG))
+    assert sound(fx) is Sound.ITEM and msg(fx) is Msg.ITEM_OK
+    (show,) = of(fx, ShowMessage)
+    assert show.message.params == {"name": "머그컵", "scanned": 1, "expected": 2}
+    assert logged(fx).item_id == 1 and logged(fx).accepted
+    m.handle(item_ev(CUP, "CUP-ALT"))  # any of an item's barcodes counts
+    fx = m.handle(item_ev(MUG))
+    assert [type(e) for e in fx] == [LogScan, StopRecording, EndPack, PlaySound, ShowMessage]
+    assert of(fx, EndPack) == [EndPack("k1", PackOutcome.COMPLETED, T0, (1, 2))]
+    assert sound(fx) is Sound.COMPLETE and msg(fx) is Msg.PACK_COMPLETE
+    assert m.state.pack is None and m.state.message.level is Level.SUCCESS
+
+
+def test_a_twelve_pack_needs_twelve_scans() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((3, 12),)))))
+    for n in range(11):
+        fx = m.handle(item_ev(TEA))
+        assert msg(fx) is Msg.ITEM_OK, n
+    fx = m.handle(item_ev(TEA))
+    assert msg(fx) is Msg.PACK_COMPLETE
+
+
+def test_one_too_many_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)), line(2, ((2, 1),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(item_ev(MUG))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.TOO_MANY and show.message.params["expected"] == 1
+    assert sound(fx) is Sound.ERROR and m.state.pack is not None and m.state.pack.counts == {1: 1}
+
+
+def test_wrong_item_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(item_ev(OTHER))
+    assert msg(fx) is Msg.WRONG_ITEM and logged(fx).item_id == 9 and not logged(fx).accepted
+
+
+def test_item_of_cancelled_line_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)), line(2, ((2, 1),), status=LineStatus.CANCELLED))))
+    fx = m.handle(item_ev(CUP))
+    assert msg(fx) is Msg.CANCELLED_LINE_ITEM and sound(fx) is Sound.ERROR
+
+
+def test_item_of_already_packed_line_is_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)), line(2, ((2, 1),), status=LineStatus.PACKED))))
+    fx = m.handle(item_ev(CUP))
+    assert msg(fx) is Msg.PACKED_LINE_ITEM
+
+
+def test_unknown_barcode_is_refused_idle_and_packing() -> None:
+    m = with_packer()
+    fx = m.handle(item_ev(None, "ZZZ"))
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and logged(fx).kind is ScanKind.UNKNOWN
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(item_ev(None, "ZZZ"))
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and logged(fx).pack_key == "k1"
+
+
+def test_item_while_idle_asks_for_waybill() -> None:
+    fx = with_packer().handle(item_ev(MUG))
+    assert msg(fx) is Msg.ITEM_WITHOUT_WAYBILL and sound(fx) is Sound.ERROR
+
+
+# ------------------------------------------------------------------ completion mode, cancel, timeout
+
+
+def test_command_mode_waits_for_complete_barcode() -> None:
+    m = StationMachine(StationConfig(complete_mode=CompleteMode.COMMAND))
+    m.handle(PackerIdentified(scan("B"), ALICE))
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(cmd(Command.COMPLETE))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.NOT_COMPLETE and show.message.params["remaining"] == 1
+    fx = m.handle(item_ev(MUG))
+    assert msg(fx) is Msg.ALL_SCANNED_SCAN_COMPLETE and not of(fx, EndPack) and m.state.pack is not None
+    fx = m.handle(cmd(Command.COMPLETE))
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED and sound(fx) is Sound.COMPLETE
+
+
+def test_cancel_command_stops_recording_and_packs_nothing() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert of(fx, StopRecording) == [StopRecording("k1", PackOutcome.CANCELLED, T0)]
+    assert of(fx, EndPack) == [EndPack("k1", PackOutcome.CANCELLED, T0, ())]
+    assert msg(fx) is Msg.PACK_CANCELLED and m.state.pack is None
+
+
+def test_timeout_ends_an_open_pack_and_is_silent_when_idle() -> None:
+    m = with_packer()
+    before = m.state
+    assert m.handle(Timeout(T0)) == [] and m.state is before
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(Timeout(T0 + timedelta(minutes=10)))
+    assert of(fx, EndPack)[0].outcome is PackOutcome.TIMED_OUT and msg(fx) is Msg.PACK_TIMED_OUT
+    assert not of(fx, LogScan) and m.state.pack is None
+
+
+def test_plan_finds_items_by_any_barcode() -> None:
+    p = plan(line(1, ((1, 1),)))
+    assert p.item_for_barcode("CUP-ALT") is CUP and p.item_for_barcode("nope") is None
+
+
+def test_step_rejects_a_non_event() -> None:
+    import pytest
+
+    with pytest.raises(TypeError):
+        step(StationState(), "scan", StationConfig())  # type: ignore[arg-type]
+
+
+def test_step_is_pure() -> None:
+    s0 = StationState(packer=ALICE)
+    ev = waybill_ev(plan(line(1, ((1, 1),))))
+    assert step(s0, ev, StationConfig()) == step(s0, ev, StationConfig())
+    assert s0.pack is None
+
+
+# ------------------------------------------------------------------ invariants over random sequences
+
+P1 = plan(line(1, ((1, 2),)), line(2, ((2, 1),)), line(3, ((3, 1),), status=LineStatus.CANCELLED))
+P2 = plan(line(4, ((3, 3),)), waybill_id=101, tracking="600000000002")
+P3 = plan(line(5, ((1, 1),), status=LineStatus.PACKED), waybill_id=102, tracking="600000000003")
+
+events = st.one_of(
+    st.sampled_from([item_ev(MUG), item_ev(CUP), item_ev(TEA), item_ev(OTHER), item_ev(None),
+                     cmd(Command.COMPLETE), cmd(Command.CANCEL), cmd(Command.LOGOUT),
+                     PackerIdentified(scan("B1"), ALICE), Timeout(T0)]),
+    st.builds(lambda p, k: waybill_ev(p, f"k{k}"), st.sampled_from([P1, P2, P3]), st.integers(0, 10**6)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(events, max_size=40), st.sampled_from(list(CompleteMode)))
+def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) -> None:  # type: ignore[type-arg]
+    m = StationMachine(StationConfig(complete_mode=mode))
+    recording: str | None = None
+    for ev in seq:
+        fx = m.handle(ev)
+        if not isinstance(ev, Timeout):
+            # every scan: exactly one log row, one sound and one message
+            assert len(of(fx, LogScan)) == 1 and len(of(fx, PlaySound)) == 1 and len(of(fx, ShowMessage)) == 1
+            assert of(fx, LogScan)[0].accepted == (sound(fx) is not Sound.ERROR and
+                                                   msg(fx) is not Msg.WAYBILL_SAME)
+        for e in fx:
+            if isinstance(e, StartRecording):
+                assert recording is None
+                recording = e.pack_key
+            elif isinstance(e, StopRecording):
+                assert recording == e.pack_key
+                recording = None
+        pack = m.state.pack
+        assert (pack is None) == (recording is None)
+        if pack is not None:
+            expected = pack.plan.expected()
+            assert all(0 < n <= expected[i] for i, n in pack.counts.items())
+            assert mode is CompleteMode.COMMAND or not pack.all_scanned
