@@ -54,3 +54,14 @@ def db(dirs: AppDirs) -> Iterator[Database]:
     database = Database.open(sqlite_url(dirs.database))
     yield database
     database.close()
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    """A database holding the demo shop (catalogue, packers, collected orders)."""
+    from datetime import UTC, datetime
+
+    from packdesk.services.demo_setup import ensure_demo
+
+    ensure_demo(db, datetime.now(UTC))
+    return db

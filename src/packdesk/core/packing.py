@@ -1,0 +1,78 @@
+"""Storing what the station machine decided: pack sessions, scan events, lines marked packed.
+
+Each function runs inside the caller's short transaction (the station's DB thread). Races with other
+writers are settled by the database: a line is marked packed only while it is still packable
+(``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill completes once (partial unique index).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from packdesk.core import models as m
+from packdesk.core.enums import LineStatus, PackOutcome
+from packdesk.core.station import BeginPack, EndPack, LogScan
+
+log = logging.getLogger("packdesk.packing")
+
+
+def _session_id(s: Session, pack_key: str | None) -> int | None:
+    if pack_key is None:
+        return None
+    return s.scalar(select(m.PackSession.id).where(m.PackSession.key == pack_key))
+
+
+def begin_pack(s: Session, fx: BeginPack, station: str) -> int:
+    return s.execute(insert(m.PackSession).values(
+        key=fx.pack_key, waybill_id=fx.plan.waybill_id, station=station, packer_id=fx.packer.packer_id,
+        packer_name=fx.packer.name, started_at=fx.at, outcome=PackOutcome.OPEN,
+    ).returning(m.PackSession.id)).scalar_one()
+
+
+def log_scan(s: Session, fx: LogScan, station: str) -> None:
+    s.execute(insert(m.ScanEvent).values(
+        pack_session_id=_session_id(s, fx.pack_key), station=station, packer_name=fx.packer_name,
+        scanned_at=fx.scan.at, code=fx.scan.code[:128], source=fx.scan.source, kind=fx.kind,
+        accepted=fx.accepted, reason=fx.reason, item_id=fx.item_id,
+    ))
+
+
+def end_pack(s: Session, fx: EndPack) -> int:
+    """Close the session; for a completed pack mark its lines packed. Returns the lines marked."""
+    sid = _session_id(s, fx.pack_key)
+    if sid is None:
+        raise LookupError(f"no pack session {fx.pack_key}")
+    s.execute(update(m.PackSession).where(m.PackSession.id == sid)
+              .values(ended_at=fx.at, outcome=fx.outcome))
+    if fx.outcome is not PackOutcome.COMPLETED or not fx.packed_line_ids:
+        return 0
+    marked = s.execute(
+        update(m.OrderLine)
+        .where(m.OrderLine.id.in_(fx.packed_line_ids),
+               m.OrderLine.status.in_([LineStatus.NEW, LineStatus.CONFIRMED]))
+        .values(status=LineStatus.PACKED, packed_at=fx.at, packed_session_id=sid)
+        .returning(m.OrderLine.id)
+    ).scalars().all()
+    if marked:
+        s.execute(insert(m.LineStatusChange), [
+            {"line_id": lid, "status": LineStatus.PACKED, "source": f"pack:{fx.pack_key}", "changed_at": fx.at}
+            for lid in marked])
+    if len(marked) != len(fx.packed_line_ids):
+        missed = sorted(set(fx.packed_line_ids) - set(marked))
+        log.warning("pack %s: lines %s changed status while packing and were not marked packed",
+                    fx.pack_key, missed)
+    return len(marked)
+
+
+def abandon_open_packs(s: Session, station: str, at: datetime) -> int:
+    """Packs this station left open (the app was killed mid-pack) are closed as abandoned at start."""
+    return len(s.execute(
+        update(m.PackSession)
+        .where(m.PackSession.station == station, m.PackSession.outcome == PackOutcome.OPEN)
+        .values(outcome=PackOutcome.ABANDONED, ended_at=at)
+        .returning(m.PackSession.id)
+    ).all())
