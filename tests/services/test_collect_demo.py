@@ -61,7 +61,8 @@ def test_later_cancel_updates_line_and_keeps_history(demo_db: Database) -> None:
     run = run_collection(demo_db, acc, Once(), now - timedelta(days=1), now, "manual")
     assert run.cancelled == 1 and run.registered == 0
     with demo_db.session() as s:
-        line = s.scalars(select(m.OrderLine).where(m.OrderLine.product_order_id == simple.lines[0].product_order_id)).one()
+        po_id = simple.lines[0].product_order_id
+        line = s.scalars(select(m.OrderLine).where(m.OrderLine.product_order_id == po_id)).one()
         assert line.status is LineStatus.CANCELLED
         hist = s.scalars(select(m.LineStatusChange.status).where(m.LineStatusChange.line_id == line.id)
                          .order_by(m.LineStatusChange.id)).all()

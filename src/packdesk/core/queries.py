@@ -22,13 +22,13 @@ def load_plan(s: Session, tracking_number: str) -> PackPlan | None:
     if wb is None:
         return None
     order_ids = select(m.OrderLine.order_id).where(m.OrderLine.waybill_id == wb.id).scalar_subquery()
-    L, O = m.OrderLine, m.Order
+    L, Ord = m.OrderLine, m.Order
     rows = s.execute(
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
-               L.option_name, L.quantity, L.status, L.packed_at, O.order_no, O.recipient_name)
-        .join(O, O.id == L.order_id)
+               L.option_name, L.quantity, L.status, L.packed_at, Ord.order_no, Ord.recipient_name)
+        .join(Ord, Ord.id == L.order_id)
         .where(or_(L.waybill_id == wb.id, and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
-        .order_by(O.order_no, L.id)
+        .order_by(Ord.order_no, L.id)
     ).all()
 
     keys = {(r.account_id, r.product_code, r.option_code) for r in rows}
