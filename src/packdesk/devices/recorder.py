@@ -1,0 +1,66 @@
+"""The one interface the station drives recorders through, and the "recording off" recorder.
+
+The station machine emits StartRecording / StopRecording effects; the station service turns them into
+calls here. Real recorders (OpenCV capture, the RealPacking program) implement the same protocol, own
+their threads, and must return from these calls at once: the UI thread calls them.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from packdesk.core.enums import PackOutcome
+
+log = logging.getLogger("packdesk.recorder")
+
+
+@dataclass(frozen=True)
+class RecordingJob:
+    pack_key: str
+    tracking_number: str
+    station: str
+    packer_name: str
+    started_at: datetime
+
+
+class RecorderState(enum.StrEnum):
+    OFF = "off"
+    IDLE = "idle"
+    RECORDING = "recording"
+    FAILED = "failed"
+
+
+class Recorder(Protocol):
+    name: str
+
+    @property
+    def state(self) -> RecorderState: ...
+
+    def start(self, job: RecordingJob) -> None: ...
+
+    def stop(self, pack_key: str, outcome: PackOutcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NullRecorder:
+    """Recording switched off: packs are logged, no video is made."""
+
+    name = "off"
+
+    @property
+    def state(self) -> RecorderState:
+        return RecorderState.OFF
+
+    def start(self, job: RecordingJob) -> None:
+        log.debug("recording off: pack %s (%s) not recorded", job.pack_key, job.tracking_number)
+
+    def stop(self, pack_key: str, outcome: PackOutcome) -> None:
+        log.debug("recording off: pack %s ended %s", pack_key, outcome)
+
+    def close(self) -> None:
+        pass

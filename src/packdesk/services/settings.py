@@ -1,0 +1,95 @@
+"""Per-machine settings: declared once, typed, validated, versioned (Picard's option registry idea).
+
+Stored as JSON in the config dir, not in the database: the database may be shared by many stations,
+while a scanner port or a station name belongs to this PC. A bad file never stops the station: the
+problem is explained, the file is kept aside as ``settings.json.bad``, and defaults are used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from packdesk.core.errors import SettingsError
+from packdesk.core.station import CompleteMode
+from packdesk.devices.serial_scanner import Terminator
+from packdesk.devices.wedge import WedgeConfig
+
+log = logging.getLogger("packdesk.settings")
+
+SETTINGS_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ScannerSettings(_Model):
+    max_gap_ms: float = Field(40.0, ge=5, le=200, description="keys closer than this belong to one scan")
+    min_length: int = Field(4, ge=1, le=64)
+    prefix: str = Field("", max_length=8)
+    suffix: str = Field("", max_length=8)
+    tab_ends_scan: bool = False
+
+    def wedge_config(self) -> WedgeConfig:
+        return WedgeConfig(self.max_gap_ms, self.min_length, self.prefix, self.suffix, self.tab_ends_scan)
+
+
+class SerialSettings(_Model):
+    enabled: bool = False
+    port: str = Field("", max_length=200)
+    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    terminator: Terminator = Terminator.CR
+
+
+class Settings(_Model):
+    version: int = SETTINGS_VERSION
+    station_name: str = Field("STATION-1", min_length=1, max_length=64)
+    complete_mode: CompleteMode = CompleteMode.AUTO
+    idle_timeout_min: int = Field(10, ge=1, le=240)
+    database_url: str = Field("", description="empty: SQLite file in the data dir")
+    recorder: Literal["off"] = "off"
+    demo_channel: bool = True
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    serial: SerialSettings = Field(default_factory=SerialSettings)
+
+
+def _upgrade(raw: dict[str, object]) -> dict[str, object]:
+    """Bring an older file's keys to this version (nothing to do yet: version 1 is the first)."""
+    raw.setdefault("version", SETTINGS_VERSION)
+    return raw
+
+
+def load_settings(path: Path) -> tuple[Settings, SettingsError | None]:
+    if not path.exists():
+        return Settings(), None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("top level is not an object")
+        return Settings.model_validate(_upgrade(raw)), None
+    except (ValueError, ValidationError) as e:
+        problems = _describe(e)
+        bad = path.with_suffix(path.suffix + ".bad")
+        os.replace(path, bad)
+        log.warning("settings file %s is invalid (%s); kept as %s, using defaults", path, problems, bad)
+        return Settings(), SettingsError(detail=problems, problems=problems, kept_as=str(bad))
+
+
+def _describe(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+    return str(e)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Atomic: a power cut leaves the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
+    os.replace(tmp, path)

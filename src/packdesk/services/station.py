@@ -1,0 +1,221 @@
+"""The station service: turns raw scans into station events and carries out the machine's effects.
+
+It runs on the UI thread (it is called from key events) and never waits on I/O there:
+- commands, packer badges and the items of the open pack are recognised from memory, at once;
+- anything else (a waybill, an item not in this box) is looked up on the DB thread, and the scans that
+  arrive meanwhile queue behind it so they are handled in the order they were made;
+- pack sessions, scan events and completions are written on the DB thread, in order.
+It imports no Qt: the UI hands in ``post`` (run on the UI thread) and a ``StationListener``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from packdesk.core import packing, queries
+from packdesk.core.enums import PackOutcome, ScanSource
+from packdesk.core.errors import KnownError
+from packdesk.core.models import utcnow
+from packdesk.core.station import (
+    BeginPack,
+    Command,
+    CommandScanned,
+    Effect,
+    EndPack,
+    Event,
+    ItemRef,
+    ItemScanned,
+    LogScan,
+    PackerIdentified,
+    PackerRef,
+    PackPlan,
+    PlaySound,
+    Scan,
+    Sound,
+    StartRecording,
+    StationConfig,
+    StationMachine,
+    StationState,
+    StopRecording,
+    Timeout,
+    WaybillScanned,
+)
+from packdesk.devices.recorder import Recorder, RecordingJob
+from packdesk.services.dbworker import DbWorker
+
+log = logging.getLogger("packdesk.station")
+
+COMMAND_PREFIX = "PD-CMD-"
+COMMAND_CODES: dict[str, Command] = {f"{COMMAND_PREFIX}{c.value}": c for c in Command}
+
+
+class StationListener(Protocol):
+    def on_state(self, state: StationState) -> None: ...
+
+    def on_sound(self, sound: Sound) -> None: ...
+
+    def on_error(self, error: KnownError) -> None: ...
+
+
+class PackNotStored(KnownError):
+    code = "pack_not_stored"
+
+
+class PackAlreadyCompleted(KnownError):
+    code = "pack_already_completed"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    plan: PackPlan | None = None
+    item: ItemRef | None = None
+
+
+def resolve(s: Session, code: str) -> Resolution:
+    """A code that is not a command, a badge or an item of the open pack: a waybill, an item, or nothing."""
+    plan = queries.load_plan(s, code)
+    if plan is not None:
+        return Resolution(plan=plan)
+    return Resolution(item=queries.find_item(s, code))
+
+
+class StationService:
+    def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
+                 config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.worker = worker
+        self.recorder = recorder
+        self.listener = listener
+        self.station = station
+        self.machine = StationMachine(config)
+        self.idle_timeout = idle_timeout
+        self.clock = clock
+        self.packers: list[tuple[PackerRef, str | None]] = []
+        self._queue: deque[Scan] = deque()
+        self._looking_up = False
+        self._last_activity: datetime | None = None
+
+    @property
+    def state(self) -> StationState:
+        return self.machine.state
+
+    @property
+    def busy(self) -> bool:
+        """A lookup is in flight or scans are queued behind one."""
+        return self._looking_up or bool(self._queue)
+
+    def start(self) -> None:
+        """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
+        with self.worker.db.session() as s:
+            abandoned = packing.abandon_open_packs(s, self.station, self.clock())
+            self.packers = queries.active_packers(s)
+        if abandoned:
+            log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
+        self.listener.on_state(self.state)
+
+    # ------------------------------------------------------------------ input
+
+    def scan(self, code: str, source: ScanSource) -> None:
+        code = code.strip()
+        if not code:
+            return
+        self._queue.append(Scan(code, source, self.clock()))
+        self._pump()
+
+    def choose_packer(self, packer: PackerRef) -> None:
+        """A packer picked by name (no badge): the same as scanning their badge."""
+        self._handle(PackerIdentified(Scan(f"#{packer.name}", ScanSource.MANUAL, self.clock()), packer))
+
+    def tick(self) -> None:
+        """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
+        now = self.clock()
+        if (self.state.pack is not None and self._last_activity is not None
+                and now - self._last_activity >= self.idle_timeout):
+            self._handle(Timeout(now))
+
+    # ------------------------------------------------------------------ resolution
+
+    def _pump(self) -> None:
+        while self._queue and not self._looking_up:
+            scan = self._queue.popleft()
+            event = self._resolve_in_memory(scan)
+            if event is not None:
+                self._handle(event)
+                continue
+            self._looking_up = True
+            self.worker.submit(lambda s, code=scan.code: resolve(s, code),
+                               on_done=lambda r, scan=scan: self._resolved(scan, r),
+                               on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
+
+    def _resolve_in_memory(self, scan: Scan) -> Event | None:
+        command = COMMAND_CODES.get(scan.code.upper())
+        if command is not None:
+            return CommandScanned(scan, command)
+        for packer, badge in self.packers:
+            if badge is not None and badge == scan.code:
+                return PackerIdentified(scan, packer)
+        pack = self.state.pack
+        if pack is not None:
+            item = pack.plan.item_for_barcode(scan.code)
+            if item is not None:
+                return ItemScanned(scan, item.ref)
+        return None
+
+    def _resolved(self, scan: Scan, r: Resolution) -> None:
+        self._looking_up = False
+        if r.plan is not None:
+            self._handle(WaybillScanned(scan, r.plan, str(uuid.uuid4())))
+        else:
+            self._handle(ItemScanned(scan, r.item))
+        self._pump()
+
+    def _lookup_failed(self, scan: Scan, e: BaseException) -> None:
+        self._looking_up = False
+        self.listener.on_sound(Sound.ERROR)
+        self.listener.on_error(KnownError("lookup_failed", detail=repr(e), code_scanned=scan.code))
+        self._pump()
+
+    # ------------------------------------------------------------------ effects
+
+    def _handle(self, event: Event) -> None:
+        if not isinstance(event, Timeout):
+            self._last_activity = event.scan.at
+        for fx in self.machine.handle(event):
+            self._apply(fx)
+        self.listener.on_state(self.state)
+
+    def _apply(self, fx: Effect) -> None:
+        match fx:
+            case PlaySound():
+                self.listener.on_sound(fx.sound)
+            case StartRecording():
+                self.recorder.start(RecordingJob(fx.pack_key, fx.tracking_number, self.station,
+                                                 fx.packer_name, fx.at))
+            case StopRecording():
+                self.recorder.stop(fx.pack_key, fx.outcome)
+            case BeginPack():
+                self.worker.submit(lambda s, fx=fx: packing.begin_pack(s, fx, self.station),
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e))
+            case LogScan():
+                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station))
+            case EndPack():
+                self.worker.submit(lambda s, fx=fx: packing.end_pack(s, fx),
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome))
+            case _:  # ShowMessage: the new state carries it
+                pass
+
+    def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
+        self.listener.on_sound(Sound.ERROR)
+        if isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
+            self.listener.on_error(PackAlreadyCompleted(detail=str(e.orig), pack_key=pack_key))
+        else:
+            self.listener.on_error(PackNotStored(detail=repr(e), pack_key=pack_key))

@@ -1,0 +1,190 @@
+"""The station service against the demo database, without Qt: a queue stands in for the UI thread."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
+from packdesk.core.errors import KnownError
+from packdesk.core.station import CompleteMode, Msg, Sound, StationConfig, StationState
+from packdesk.devices.recorder import RecorderState, RecordingJob
+from packdesk.services.dbworker import DbWorker
+from packdesk.services.station import StationService
+
+
+class SpyRecorder:
+    name = "spy"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    @property
+    def state(self) -> RecorderState:
+        return RecorderState.IDLE
+
+    def start(self, job: RecordingJob) -> None:
+        self.calls.append(("start", job.tracking_number))
+
+    def stop(self, pack_key: str, outcome: PackOutcome) -> None:
+        self.calls.append(("stop", outcome))
+
+    def close(self) -> None:
+        pass
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.states: list[StationState] = []
+        self.sounds: list[Sound] = []
+        self.errors: list[KnownError] = []
+
+    def on_state(self, state: StationState) -> None:
+        self.states.append(state)
+
+    def on_sound(self, sound: Sound) -> None:
+        self.sounds.append(sound)
+
+    def on_error(self, error: KnownError) -> None:
+        self.errors.append(error)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+class Rig:
+    def __init__(self, db: Database, mode: CompleteMode = CompleteMode.AUTO) -> None:
+        self.posted: queue.Queue[Callable[[], None]] = queue.Queue()
+        self.worker = DbWorker(db, self.posted.put)
+        self.recorder = SpyRecorder()
+        self.listener = Listener()
+        self.clock = Clock()
+        self.svc = StationService(self.worker, self.recorder, self.listener, station="S1",
+                                  config=StationConfig(complete_mode=mode), clock=self.clock)
+        self.svc.start()
+
+    def settle(self) -> None:
+        """Run posted callbacks on this ("UI") thread until the DB thread has nothing left."""
+        while True:
+            assert self.worker.wait_idle(5)
+            try:
+                self.posted.get_nowait()()
+            except queue.Empty:
+                if self.worker.wait_idle(0) and self.posted.empty():
+                    return
+
+    def scan(self, *codes: str) -> None:
+        for c in codes:
+            self.svc.scan(c, ScanSource.WEDGE)
+        self.settle()
+
+    @property
+    def message(self) -> Msg:
+        return self.svc.state.message.code
+
+
+@pytest.fixture
+def rig(demo_db: Database) -> Iterator[Rig]:
+    r = Rig(demo_db)
+    yield r
+    r.worker.close()
+
+
+def test_happy_path_is_stored_end_to_end(rig: Rig, demo_db: Database) -> None:
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE)
+    assert rig.message is Msg.PACK_STARTED and rig.recorder.calls == [("start", Scenario.SIMPLE)]
+    rig.scan(BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+    assert rig.message is Msg.PACK_COMPLETE
+    assert rig.listener.sounds == [Sound.OK, Sound.OK, Sound.ITEM, Sound.ITEM, Sound.COMPLETE]
+    assert rig.recorder.calls[-1] == ("stop", PackOutcome.COMPLETED)
+    with demo_db.session() as s:
+        ps = s.scalars(select(m.PackSession)).one()
+        assert ps.outcome is PackOutcome.COMPLETED and ps.packer_name == "김민수" and ps.station == "S1"
+        lines = s.scalars(select(m.OrderLine).where(m.OrderLine.packed_session_id == ps.id)).all()
+        assert len(lines) == 2 and {ln.status for ln in lines} == {LineStatus.PACKED}
+        events = s.scalars(select(m.ScanEvent).order_by(m.ScanEvent.id)).all()
+        assert [e.kind for e in events] == [ScanKind.PACKER, ScanKind.WAYBILL] + [ScanKind.ITEM] * 3
+        assert all(e.accepted for e in events) and all(e.pack_session_id == ps.id for e in events[1:])
+
+
+def test_rescanning_a_packed_waybill_is_refused_from_the_database(rig: Rig) -> None:
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+    rig.scan(Scenario.SIMPLE)
+    assert rig.message is Msg.WAYBILL_ALREADY_PACKED and rig.listener.sounds[-1] is Sound.ERROR
+
+
+def test_scans_made_during_a_lookup_are_handled_in_order(rig: Rig) -> None:
+    # waybill then items typed before the waybill lookup returns: items must count toward it
+    for code in ("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["MUG-WH-01"], BARCODE["TMB-500"]):
+        rig.svc.scan(code, ScanSource.WEDGE)
+    assert rig.svc.busy
+    rig.settle()
+    assert rig.message is Msg.PACK_COMPLETE and not rig.svc.busy
+
+
+def test_refusals_are_logged_with_reason(rig: Rig, demo_db: Database) -> None:
+    rig.scan("PD-PACKER-001", Scenario.PARTLY_CANCELLED)
+    assert rig.message is Msg.PACK_STARTED_PARTLY_CANCELLED
+    rig.scan(BARCODE["TMB-500"])  # the tumbler line is cancelled
+    assert rig.message is Msg.CANCELLED_LINE_ITEM
+    rig.scan(BARCODE["TEA-GR"])   # exists, not in this box: looked up in the database
+    assert rig.message is Msg.WRONG_ITEM
+    rig.scan("NO-SUCH-CODE")
+    assert rig.message is Msg.UNKNOWN_BARCODE
+    rig.scan("pd-cmd-cancel")     # commands read in any case
+    assert rig.message is Msg.PACK_CANCELLED
+    with demo_db.session() as s:
+        reasons = s.scalars(select(m.ScanEvent.reason).where(~m.ScanEvent.accepted).order_by(m.ScanEvent.id)).all()
+        assert reasons == ["cancelled_line_item", "wrong_item", "unknown_barcode"]
+        assert s.scalars(select(m.PackSession.outcome)).one() is PackOutcome.CANCELLED
+        assert not s.scalars(select(m.OrderLine).where(m.OrderLine.status == LineStatus.PACKED)).all()
+
+
+def test_choose_packer_by_name_and_idle_timeout(rig: Rig, demo_db: Database) -> None:
+    packer, _ = rig.svc.packers[0]
+    rig.svc.choose_packer(packer)
+    rig.scan(Scenario.TEA_SET)
+    assert rig.svc.state.pack is not None
+    rig.svc.tick()
+    assert rig.svc.state.pack is not None  # one second is not idle
+    rig.clock.now += timedelta(minutes=11)
+    rig.svc.tick()
+    rig.settle()
+    assert rig.message is Msg.PACK_TIMED_OUT and rig.recorder.calls[-1] == ("stop", PackOutcome.TIMED_OUT)
+    with demo_db.session() as s:
+        assert s.scalars(select(m.PackSession.outcome)).one() is PackOutcome.TIMED_OUT
+
+
+def test_open_pack_from_a_crash_is_abandoned_at_start(rig: Rig, demo_db: Database, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    rig.scan("PD-PACKER-001", Scenario.TEA_SET)
+    rig.worker.close()  # the app dies mid-pack
+    again = Rig(demo_db)
+    with demo_db.session() as s:
+        assert s.scalars(select(m.PackSession.outcome)).one() is PackOutcome.ABANDONED
+    again.scan("PD-PACKER-001", Scenario.TEA_SET)
+    assert again.message is Msg.PACK_STARTED
+    again.worker.close()
+
+
+def test_a_waybill_completed_elsewhere_is_reported(rig: Rig, demo_db: Database, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    rig.scan("PD-PACKER-001", Scenario.TEA_SET)
+    with demo_db.session() as s:  # another station completes the same waybill meanwhile
+        wb = s.scalar(select(m.Waybill.id).where(m.Waybill.tracking_number == Scenario.TEA_SET))
+        s.add(m.PackSession(key="other", waybill_id=wb, station="S2", packer_name="x", started_at=rig.clock.now,
+                            outcome=PackOutcome.COMPLETED))
+    rig.scan(*[BARCODE["TEA-GR"]] * 12)
+    assert [e.code for e in rig.listener.errors] == ["pack_already_completed"]
+    assert rig.listener.sounds[-1] is Sound.ERROR
