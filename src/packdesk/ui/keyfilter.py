@@ -1,0 +1,106 @@
+"""The app-wide key filter: sees every key press whatever widget has focus and hands it to the pure
+wedge detector; scans are swallowed and emitted as ``scanned``, typing is released to its widget.
+
+Qt delivers a key press first to the window (QWidgetWindow) and then to the focus widget, so an app
+filter sees it twice; we act on the widget delivery only (the focus widget, or the window itself when
+nothing has focus). That is also where QTest's key clicks arrive, so tests type the way a scanner does.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from packdesk.devices.wedge import Key, WedgeConfig, WedgeDetector
+
+log = logging.getLogger("packdesk.wedge")
+
+_MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr,
+                  Qt.Key.Key_CapsLock}
+
+
+class _Held:
+    """What we need to deliver a held key later: a copy of the event (Qt reuses the original)."""
+
+    __slots__ = ("key", "modifiers", "target", "text")
+
+    def __init__(self, target: QObject, ev: QKeyEvent) -> None:
+        self.target = target
+        self.key = ev.key()
+        self.modifiers = ev.modifiers()
+        self.text = ev.text()
+
+
+class WedgeKeyFilter(QObject):
+    scanned = Signal(str)
+
+    def __init__(self, config: WedgeConfig, parent: QObject | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(parent)
+        self.detector = WedgeDetector(config)
+        self._clock = clock
+        self._replaying = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._expire)
+
+    def set_config(self, config: WedgeConfig) -> None:
+        self._release(self.detector.flush())
+        self.detector = WedgeDetector(config)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if self._replaying or event.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
+            return False
+        focus = QApplication.focusWidget()
+        if obj is not focus and not (focus is None and obj.isWindow()):
+            return False  # a propagation to a parent, or not the widget the key is meant for
+        ev: QKeyEvent = event  # type: ignore[assignment]
+        if ev.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            self._release(self.detector.flush())
+            return False  # shortcuts are never part of a scan
+        qkey = Qt.Key(ev.key())
+        k = Key(
+            text=ev.text(),
+            key=int(ev.key()),
+            t_ms=self._clock() * 1000.0,
+            enter=qkey in (Qt.Key.Key_Return, Qt.Key.Key_Enter),
+            tab=qkey == Qt.Key.Key_Tab,
+            modifier=qkey in _MODIFIER_KEYS,
+            token=_Held(obj, ev),
+        )
+        d = self.detector.feed(k)
+        self._release(d.release)
+        if d.scan is not None:
+            self._timer.stop()
+            log.debug("wedge scan %r (%d keys)", d.scan, len(d.keys))
+            self.scanned.emit(d.scan)
+            return True
+        deadline = self.detector.deadline_ms
+        if deadline is not None:
+            self._timer.start(max(1, int(deadline - self._clock() * 1000.0) + 1))
+        return d.consume
+
+    def _expire(self) -> None:
+        self._release(self.detector.expire(self._clock() * 1000.0))
+        deadline = self.detector.deadline_ms
+        if deadline is not None:  # clock granularity: not yet, look again
+            self._timer.start(max(1, int(deadline - self._clock() * 1000.0) + 1))
+
+    def _release(self, keys: tuple[Key, ...]) -> None:
+        """Deliver held keys as a person typed them, to the widget that has focus now."""
+        if not keys:
+            return
+        self._replaying = True
+        try:
+            for k in keys:
+                held: _Held = k.token  # type: ignore[assignment]
+                target = QApplication.focusWidget() or held.target
+                for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                    QApplication.sendEvent(target, QKeyEvent(etype, held.key, held.modifiers, held.text))
+        finally:
+            self._replaying = False

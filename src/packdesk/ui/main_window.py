@@ -1,0 +1,113 @@
+"""The main window: the station view, a status bar that tells the station's health, and the menu."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from packdesk import APP_NAME, __version__
+from packdesk.core.enums import ScanSource
+from packdesk.core.errors import KnownError
+from packdesk.core.station import Level, Sound, StationState
+from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+from packdesk.services.station import StationService
+from packdesk.ui.barcode_sheet import render_sheet
+from packdesk.ui.messages import error_text
+from packdesk.ui.sheets import starter_sheet
+from packdesk.ui.sounds import SoundPlayer
+from packdesk.ui.station_view import BANNER_STYLE, StationView
+
+log = logging.getLogger("packdesk.ui")
+
+
+class MainWindow(QMainWindow):
+    error_shown = Signal(str)  # the error code, after it is on screen
+
+    def __init__(self, station_name: str, sounds: SoundPlayer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{APP_NAME} — {station_name}")
+        self.sounds = sounds
+        self.service: StationService | None = None
+        self.view = StationView(self)
+        self.setCentralWidget(self.view)
+        self.resize(1280, 800)
+
+        self.station_label = QLabel(f"스테이션 / Station: {station_name}")
+        self.scanner_label = QLabel("스캐너 / Scanner: 키보드 / keyboard")
+        self.recorder_label = QLabel("")
+        self.db_label = QLabel("")
+        for w in (self.station_label, self.scanner_label, self.recorder_label, self.db_label):
+            self.statusBar().addPermanentWidget(w)
+
+        menu = self.menuBar().addMenu("파일 / File")
+        save_sheet = QAction("바코드 시트 저장… / Save barcode sheet…", self)
+        save_sheet.triggered.connect(self._save_sheet_dialog)
+        menu.addAction(save_sheet)
+        quit_action = QAction("종료 / Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("도움말 / Help")
+        about = QAction("정보 / About", self)
+        about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
+        help_menu.addAction(about)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+
+    def attach(self, service: StationService) -> None:
+        self.service = service
+        self.view.manual_entry.connect(lambda code: service.scan(code, ScanSource.MANUAL))
+        self.view.packer_chosen.connect(service.choose_packer)
+        self._tick.timeout.connect(service.tick)
+        self._tick.start()
+        self.view.set_packers([p for p, _ in service.packers], service.state.packer)
+        self.recorder_label.setText(f"녹화 / Recording: {service.recorder.name}")
+
+    # ------------------------------------------------------------------ StationListener
+
+    def on_state(self, state: StationState) -> None:
+        self.view.render(state)
+
+    def on_sound(self, sound: Sound) -> None:
+        self.sounds.play(sound)
+
+    def on_error(self, error: KnownError) -> None:
+        ko, en = error_text(error)
+        log.warning("shown to packer: %s (%s)", error.code, error.detail)
+        self.view.banner.setText(ko)
+        self.view.banner_en.setText(en)
+        bg, fg = BANNER_STYLE[Level.ERROR]
+        self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
+        self.statusBar().showMessage(f"{ko} / {en}", 15000)
+        self.error_shown.emit(error.code)
+
+    # ------------------------------------------------------------------ other
+
+    def on_serial_status(self, status: ScannerStatus) -> None:
+        ok = status.state is ScannerState.CONNECTED
+        self.scanner_label.setText(f"시리얼 스캐너 / Serial: {status.detail or status.state.value}")
+        self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
+
+    def set_db_label(self, text: str) -> None:
+        self.db_label.setText(text)
+
+    def _save_sheet_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "바코드 시트 저장 / Save barcode sheet",
+                                              "packdesk-barcodes.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if path:
+            self.save_sheet(Path(path))
+
+    def save_sheet(self, path: Path) -> list[Path]:
+        assert self.service is not None
+        written = render_sheet(starter_sheet([p for p in self.service.packers]), path)
+        self.statusBar().showMessage(f"저장됨 / Saved: {', '.join(map(str, written))}", 10000)
+        return written
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._tick.stop()
+        super().closeEvent(event)

@@ -1,0 +1,105 @@
+"""Texts people read, Korean first with English, for every station message and error code.
+
+``core/`` cannot translate (it has no Qt), so it hands over a stable code and parameters; this module is
+the one place that turns them into words. A test checks that every code has both languages and that the
+parameters each text uses exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from packdesk.core.errors import KnownError
+from packdesk.core.station import Message, Msg
+
+try:
+    KST = ZoneInfo("Asia/Seoul")
+except Exception:  # pragma: no cover - a Windows Python without tzdata
+    from datetime import timedelta, timezone
+
+    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
+
+# code -> (Korean, English); {names} are filled from the message parameters
+STATION_TEXT: dict[Msg, tuple[str, str]] = {
+    Msg.READY: ("송장을 스캔하세요", "Scan a waybill"),
+    Msg.PACKER_SET: ("작업자: {name} — 송장을 스캔하세요", "Packer: {name} — scan a waybill"),
+    Msg.LOGGED_OUT: ("작업 종료 — 작업자 바코드를 스캔하세요", "Signed out — scan a packer badge"),
+    Msg.PACK_STARTED: ("포장 시작: {tracking} ({recipient}) — 상품을 스캔하세요",
+                       "Packing {tracking} ({recipient}) — scan the items"),
+    Msg.PACK_STARTED_PARTLY_CANCELLED: ("포장 시작: {tracking} — 취소된 상품은 넣지 마세요",
+                                        "Packing {tracking} — leave out the cancelled items"),
+    Msg.ITEM_OK: ("{name}  {scanned} / {expected}", "{name}  {scanned} / {expected}"),
+    Msg.ALL_SCANNED_SCAN_COMPLETE: ("모든 상품 확인 — 완료 바코드를 스캔하세요",
+                                    "All items checked — scan COMPLETE"),
+    Msg.PACK_COMPLETE: ("포장 완료: {tracking}", "Pack complete: {tracking}"),
+    Msg.PACK_CANCELLED: ("포장 취소: {tracking}", "Pack cancelled: {tracking}"),
+    Msg.PACK_TIMED_OUT: ("시간 초과로 포장 중단: {tracking}", "Pack stopped, idle too long: {tracking}"),
+    Msg.PACKER_REQUIRED: ("작업자 바코드를 먼저 스캔하세요", "Scan your packer badge first"),
+    Msg.UNKNOWN_BARCODE: ("알 수 없는 바코드: {barcode}", "Unknown barcode: {barcode}"),
+    Msg.ITEM_WITHOUT_WAYBILL: ("송장을 먼저 스캔하세요 ({name})", "Scan a waybill first ({name})"),
+    Msg.WRONG_ITEM: ("다른 상품입니다: {name} — 이 주문에 없습니다", "Wrong item: {name} is not in this order"),
+    Msg.TOO_MANY: ("수량 초과: {name} (필요 {expected}개)", "Too many: {name} (needs {expected})"),
+    Msg.CANCELLED_LINE_ITEM: ("취소된 상품입니다: {name} — 넣지 마세요", "Cancelled item: {name} — leave it out"),
+    Msg.PACKED_LINE_ITEM: ("이미 포장된 상품입니다: {name}", "Already packed: {name}"),
+    Msg.WAYBILL_EMPTY: ("송장에 주문이 없습니다: {tracking}", "No order on waybill {tracking}"),
+    Msg.WAYBILL_CANCELLED: ("취소된 주문입니다 — 출고 금지: {tracking}", "Order cancelled — do not ship: {tracking}"),
+    Msg.WAYBILL_CANCEL_REQUESTED: ("취소 요청된 주문 — 보류하세요: {tracking}",
+                                   "Cancel requested — hold this parcel: {tracking}"),
+    Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} {packed_at}",
+                                 "Waybill already packed: {tracking} {packed_at}"),
+    Msg.WAYBILL_UNMAPPED: ("상품 연결이 없습니다: {products}", "Product not linked to an item: {products}"),
+    Msg.WAYBILL_SAME: ("이미 포장 중인 송장입니다: {tracking}", "Already packing this waybill: {tracking}"),
+    Msg.OTHER_WAYBILL_ACTIVE: ("포장 중인 송장 {tracking}을(를) 먼저 완료하거나 취소하세요",
+                               "Finish or cancel waybill {tracking} first"),
+    Msg.NOT_COMPLETE: ("아직 {remaining}개 남았습니다", "{remaining} item(s) still to scan"),
+    Msg.NO_ACTIVE_PACK: ("포장 중인 송장이 없습니다", "No pack in progress"),
+    Msg.LOGOUT_DURING_PACK: ("포장을 완료하거나 취소한 뒤 종료하세요", "Finish or cancel the pack before signing out"),
+}
+
+ERROR_TEXT: dict[str, tuple[str, str]] = {
+    "error": ("오류가 발생했습니다", "Something went wrong"),
+    "db_error": ("데이터베이스를 열 수 없습니다", "Cannot open the database"),
+    "db_schema_too_new": ("더 새로운 버전의 PackDesk가 만든 데이터베이스입니다 — 프로그램을 업데이트하세요",
+                          "The database was made by a newer PackDesk — update this program"),
+    "settings_invalid": ("설정 파일이 잘못되어 기본값을 사용합니다 ({kept_as}에 보관): {problems}",
+                         "Settings file is invalid, using defaults (kept as {kept_as}): {problems}"),
+    "lookup_failed": ("조회 실패 — 다시 스캔하세요: {code_scanned}", "Lookup failed — scan again: {code_scanned}"),
+    "pack_not_stored": ("포장 기록을 저장하지 못했습니다 — 관리자에게 알리세요",
+                        "The pack could not be stored — tell a supervisor"),
+    "pack_already_completed": ("다른 스테이션에서 이미 완료된 송장입니다 — 중복 포장을 확인하세요",
+                               "Another station already completed this waybill — check for a double pack"),
+    "channel_error": ("주문 수집 오류", "Order collection error"),
+    "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요", "Marketplace login failed — check the account"),
+    "channel_rate_limited": ("마켓 요청 한도 초과 — 잠시 후 다시 시도합니다",
+                             "Marketplace rate limit — retrying shortly"),
+    "channel_transient": ("마켓 연결 오류 — 다시 시도합니다", "Marketplace connection error — will retry"),
+    "channel_rejected": ("마켓이 요청을 거부했습니다", "The marketplace rejected the request"),
+}
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fmt(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(KST).strftime("(%m-%d %H:%M)")
+    return "" if value is None else value
+
+
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    return template.format_map(_Params({k: _fmt(v) for k, v in params.items()})).strip()
+
+
+def station_text(message: Message) -> tuple[str, str]:
+    ko, en = STATION_TEXT[message.code]
+    return _fill(ko, message.params), _fill(en, message.params)
+
+
+def error_text(error: KnownError) -> tuple[str, str]:
+    ko, en = ERROR_TEXT.get(error.code, ERROR_TEXT["error"])
+    return _fill(ko, error.params), _fill(en, error.params)

@@ -1,0 +1,39 @@
+"""What goes on the starter barcode sheet: commands, packer badges, demo waybills and demo items, so a
+new user can try every path of the station with a real scanner before any marketplace is connected."""
+
+from __future__ import annotations
+
+from packdesk.channels.demo import ITEMS, Scenario
+from packdesk.core.station import Command, PackerRef
+from packdesk.services.station import COMMAND_PREFIX
+from packdesk.ui.barcode_sheet import SheetEntry, SheetSection
+
+COMMAND_LABELS = {
+    Command.COMPLETE: "포장 완료 / Complete pack",
+    Command.CANCEL: "포장 취소 / Cancel pack",
+    Command.LOGOUT: "작업 종료 / Sign out",
+}
+SCENARIO_LABELS = {
+    Scenario.SIMPLE: "기본 주문 / Simple order",
+    Scenario.TEA_SET: "12개입 세트 / 12-pack set",
+    Scenario.GIFT_SET: "선물세트 / Gift set",
+    Scenario.PARTLY_CANCELLED: "일부 취소 / Partly cancelled",
+    Scenario.CANCELLED: "취소 주문 / Cancelled order",
+    Scenario.CANCEL_REQUESTED: "취소 요청 / Cancel requested",
+    Scenario.UNMAPPED: "미연결 상품 / Unlinked product",
+    Scenario.COMBINED: "합포장 / Combined shipping",
+    Scenario.TSHIRTS: "옵션 상품 / Options",
+}
+
+
+def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSection]:
+    return [
+        SheetSection("명령 바코드 / Command barcodes",
+                     [SheetEntry(f"{COMMAND_PREFIX}{c.value}", label) for c, label in COMMAND_LABELS.items()]),
+        SheetSection("작업자 / Packer badges",
+                     [SheetEntry(badge, p.name) for p, badge in packers if badge]),
+        SheetSection("데모 송장 / Demo waybills",
+                     [SheetEntry(code, label) for code, label in SCENARIO_LABELS.items()]),
+        SheetSection("데모 상품 / Demo items",
+                     [SheetEntry(it.barcodes[0], f"{it.name} {it.option_name}".strip()) for it in ITEMS]),
+    ]

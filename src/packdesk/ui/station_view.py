@@ -1,0 +1,211 @@
+"""The pack station screen: what a packer reads at arm's length, gloved, standing.
+
+One big banner says what just happened (colour by level), the waybill header says which parcel, and the
+table lists what goes in the box with scanned / expected in large digits. The view only draws the
+station state it is given; every rule lives in ``core/station.py``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packdesk.core.enums import LineStatus
+from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
+from packdesk.ui.messages import station_text
+
+BANNER_STYLE = {
+    Level.INFO: ("#0d47a1", "#ffffff"),
+    Level.SUCCESS: ("#1b5e20", "#ffffff"),
+    Level.WARNING: ("#ff8f00", "#000000"),
+    Level.ERROR: ("#b71c1c", "#ffffff"),
+}
+DONE_BG = QColor("#c8e6c9")
+REFUSED_BG = QColor("#eeeeee")
+COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned")
+
+
+def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
+    """Until items have photos: a tile with the item's first letter, so rows differ at a glance."""
+    pix = QPixmap(size, size)
+    hue = (item.item_id * 47) % 360
+    pix.fill(QColor.fromHsv(hue, 60, 230))
+    p = QPainter(pix)
+    f = QFont()
+    f.setPixelSize(size // 2)
+    f.setBold(True)
+    p.setFont(f)
+    p.setPen(QColor.fromHsv(hue, 200, 90))
+    p.drawText(pix.rect(), Qt.AlignmentFlag.AlignCenter, item.name[:1])
+    p.end()
+    return pix
+
+
+class StationView(QWidget):
+    rendered = Signal()                 # after every redraw (tests and the latency benchmark wait on it)
+    manual_entry = Signal(str)          # the typed entry box, for damaged labels
+    packer_chosen = Signal(object)      # PackerRef picked by name
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stationView")
+        self.banner = QLabel(objectName="banner")
+        self.banner.setWordWrap(True)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setMinimumHeight(150)
+        self.banner_en = QLabel(objectName="bannerEn")
+        self.banner_en.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner_en.setWordWrap(True)
+        banner_box = QFrame(objectName="bannerBox")
+        bl = QVBoxLayout(banner_box)
+        bl.addWidget(self.banner)
+        bl.addWidget(self.banner_en)
+        self._banner_box = banner_box
+
+        self.waybill_label = QLabel(objectName="waybill")
+        self.packer_label = QLabel(objectName="packer")
+        self.progress_label = QLabel(objectName="progress")
+        header = QHBoxLayout()
+        header.addWidget(self.waybill_label, 3)
+        header.addWidget(self.progress_label, 1)
+        header.addWidget(self.packer_label, 1, Qt.AlignmentFlag.AlignRight)
+
+        self.table = QTableWidget(0, len(COLUMNS), objectName="items")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setIconSize(QSize(56, 56))
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(68)
+
+        self.notice = QLabel(objectName="notice")  # cancelled lines: what to leave out
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+
+        self.entry = QLineEdit(objectName="manualEntry")
+        self.entry.setPlaceholderText("바코드 직접 입력 후 Enter / Type a barcode, then Enter")
+        self.entry.returnPressed.connect(self._submit_entry)
+        self.entry_button = QPushButton("입력 / Enter")
+        self.entry_button.clicked.connect(self._submit_entry)
+        self.packer_combo = QComboBox(objectName="packerCombo")
+        self.packer_combo.activated.connect(self._packer_activated)
+        footer = QHBoxLayout()
+        footer.addWidget(self.entry, 3)
+        footer.addWidget(self.entry_button)
+        footer.addSpacing(24)
+        footer.addWidget(QLabel("작업자 / Packer"))
+        footer.addWidget(self.packer_combo, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(banner_box)
+        layout.addLayout(header)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.notice)
+        layout.addLayout(footer)
+        self.setStyleSheet("""
+            #banner { font-size: 40px; font-weight: bold; }
+            #bannerEn { font-size: 22px; }
+            #waybill { font-size: 26px; font-weight: bold; }
+            #packer, #progress { font-size: 22px; }
+            #items { font-size: 22px; }
+            #notice { font-size: 22px; font-weight: bold; color: #b71c1c; }
+            #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
+        """)
+
+    # ------------------------------------------------------------------ input
+
+    def set_packers(self, packers: list[PackerRef], current: PackerRef | None) -> None:
+        self.packer_combo.clear()
+        self.packer_combo.addItem("— 선택 / choose —", None)
+        for p in packers:
+            self.packer_combo.addItem(p.name, p)
+        self._select_packer(current)
+
+    def _select_packer(self, current: PackerRef | None) -> None:
+        idx = self.packer_combo.findText(current.name) if current else 0
+        self.packer_combo.setCurrentIndex(max(idx, 0))
+
+    def _packer_activated(self, index: int) -> None:
+        packer = self.packer_combo.itemData(index)
+        if packer is not None:
+            self.packer_chosen.emit(packer)
+
+    def _submit_entry(self) -> None:
+        text = self.entry.text().strip()
+        self.entry.clear()
+        if text:
+            self.manual_entry.emit(text)
+
+    # ------------------------------------------------------------------ drawing
+
+    def render(self, state: StationState) -> None:  # type: ignore[override]
+        ko, en = station_text(state.message)
+        self.banner.setText(ko)
+        self.banner_en.setText(en)
+        bg, fg = BANNER_STYLE[state.message.level]
+        self._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; border-radius: 8px; }}"
+                                       f" QLabel {{ color: {fg}; }}")
+        self._banner_box.setProperty("level", state.message.level.value)
+        self.packer_label.setText(f"작업자 {state.packer.name}" if state.packer else "작업자 없음 / no packer")
+        self._select_packer(state.packer)
+        self._render_pack(state.pack)
+        self.rendered.emit()
+
+    def _render_pack(self, pack: ActivePack | None) -> None:
+        if pack is None:
+            self.waybill_label.setText("대기 중 / Waiting for a waybill")
+            self.progress_label.setText("")
+            self.table.setRowCount(0)
+            self.notice.hide()
+            return
+        plan = pack.plan
+        self.waybill_label.setText(f"송장 {plan.tracking_number} · {plan.recipient_name}")
+        expected = plan.expected()
+        total = sum(expected.values())
+        done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
+        self.progress_label.setText(f"{done} / {total}")
+        self.table.setRowCount(len(expected))
+        for row, (item_id, need) in enumerate(expected.items()):
+            it = plan.items[item_id]
+            have = pack.counts.get(item_id, 0)
+            cells = [QTableWidgetItem(), QTableWidgetItem(it.name), QTableWidgetItem(it.option_name),
+                     QTableWidgetItem(", ".join(it.barcodes)), QTableWidgetItem(f"{have} / {need}")]
+            cells[0].setIcon(placeholder_image(it))
+            cells[4].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            f = cells[4].font()
+            f.setPointSize(24)
+            f.setBold(True)
+            cells[4].setFont(f)
+            for col, cell in enumerate(cells):
+                if have >= need:
+                    cell.setBackground(DONE_BG)
+                self.table.setItem(row, col, cell)
+        left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
+        if left_out:
+            names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
+            self.notice.setText(f"취소 — 넣지 마세요 / Cancelled — leave out: {names}")
+            self.notice.show()
+        else:
+            self.notice.hide()
+
+    def row_texts(self) -> list[tuple[str, str]]:
+        """(item name, "scanned / expected") per row: what a packer reads off the table."""
+        return [(self.table.item(r, 1).text(), self.table.item(r, 4).text()) for r in range(self.table.rowCount())]

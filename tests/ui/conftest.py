@@ -1,0 +1,73 @@
+"""GUI fixtures: the real station (same composition root as the app) on the demo database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from packdesk.app import Station, build_station
+from packdesk.paths import AppDirs
+from packdesk.services.settings import Settings
+
+SCANNER_KEY_DELAY_MS = 2  # a wedge scanner types a key every 2-10 ms
+
+
+@pytest.fixture
+def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-def]
+    made: list[Station] = []
+
+    def make(settings: Settings | None = None) -> Station:
+        st = build_station(dirs, settings or Settings(), sounds=False)
+        qtbot.addWidget(st.window)
+        st.window.show()  # type: ignore[attr-defined]
+        qtbot.waitExposed(st.window)
+        st.window.activateWindow()  # type: ignore[attr-defined]
+        # activation is asynchronous: keys typed before it lands would go to no widget
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+        made.append(st)
+        return st
+
+    yield make
+    for st in made:
+        st.service.worker.wait_idle(5)  # type: ignore[attr-defined]
+        st.close()
+
+
+@pytest.fixture
+def station(make_station) -> Station:  # type: ignore[no-untyped-def]
+    return make_station()
+
+
+class Packer:
+    """Types like a scanner (or a person) into whatever widget has focus, and waits for the screen."""
+
+    def __init__(self, qtbot, station: Station) -> None:  # type: ignore[no-untyped-def]
+        self.qtbot = qtbot
+        self.station = station
+        self.view = station.window.view  # type: ignore[attr-defined]
+        self.sounds: list[str] = []
+        station.window.sounds.requested.connect(self.sounds.append)  # type: ignore[attr-defined]
+
+    def target(self) -> QWidget:
+        return QApplication.focusWidget() or self.station.window  # type: ignore[return-value]
+
+    def scan(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS) -> None:
+        """Key presses at scanner speed then Enter; returns when the view has shown the result."""
+        with self.qtbot.waitSignal(self.view.rendered, timeout=3000):
+            self.qtbot.keyClicks(self.target(), code, delay=delay_ms)
+            self.qtbot.keyClick(self.target(), Qt.Key.Key_Return, delay=delay_ms)
+        self.qtbot.waitUntil(lambda: not self.station.service.busy, timeout=3000)  # type: ignore[attr-defined]
+
+    def banner(self) -> str:
+        return self.view.banner.text()
+
+    def level(self) -> str:
+        return self.view._banner_box.property("level")
+
+
+@pytest.fixture
+def packer(qtbot, station: Station) -> Packer:  # type: ignore[no-untyped-def]
+    return Packer(qtbot, station)
