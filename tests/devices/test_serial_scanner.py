@@ -7,16 +7,11 @@ Every wait is on a condition with a generous timeout; nothing relies on sleeping
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import queue
-import struct
 import sys
-import termios
 import threading
 import time
-import tty
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,60 +30,10 @@ from packdesk.devices.serial_scanner import (
     SerialScanner,
     Terminator,
 )
+from tests.fakes.serial_port import FakeScanner, wait_until
 
 TIMEOUT_S = 5.0
 LOGGER_NAME = "packdesk.devices.serial"
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT_S, what: str = "condition") -> None:
-    """Poll a condition; fails the test (instead of hanging) if it never becomes true."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        pause.wait(0.005)
-
-
-class FakeScanner:
-    """A pty pair behind a stable symlink; write() to the master is the scanner sending bytes."""
-
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.master: int | None = None
-        self.slave: int | None = None
-
-    def plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self.master, self.slave = master, slave
-        # Re-point atomically, like udev replacing /dev/serial/by-id/... on re-enumeration.
-        tmp = self.link.with_name(self.link.name + ".new")
-        tmp.symlink_to(os.ttyname(slave))
-        os.replace(tmp, self.link)
-
-    def unplug(self) -> None:
-        # Link first: the scanner must never reopen a dangling link onto a reused /dev/pts/N.
-        self.link.unlink(missing_ok=True)
-        for fd in (self.master, self.slave):
-            if fd is not None:
-                os.close(fd)
-        self.master = self.slave = None
-
-    def write(self, data: bytes) -> None:
-        assert self.master is not None, "not plugged"
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.master, view):]
-
-    def unread_bytes(self) -> int:
-        """Bytes still in the tty input queue, i.e. not yet read by the scanner thread."""
-        assert self.slave is not None, "not plugged"
-        raw = fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0")
-        return int(struct.unpack("i", raw)[0])
-
-    def wait_consumed(self) -> None:
-        wait_until(lambda: self.unread_bytes() == 0, what="scanner to read the bytes")
 
 
 class Recorder:

@@ -31,7 +31,7 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                        "Packing {tracking} ({recipient}) — scan the items"),
     Msg.PACK_STARTED_PARTLY_CANCELLED: ("포장 시작: {tracking} — 취소된 상품은 넣지 마세요",
                                         "Packing {tracking} — leave out the cancelled items"),
-    Msg.ITEM_OK: ("{name}  {scanned} / {expected}", "{name}  {scanned} / {expected}"),
+    Msg.ITEM_OK: ("{name}  {scanned} / {expected} 확인", "{name}  {scanned} / {expected} checked"),
     Msg.ALL_SCANNED_SCAN_COMPLETE: ("모든 상품 확인 — 완료 바코드를 스캔하세요",
                                     "All items checked — scan COMPLETE"),
     Msg.PACK_COMPLETE: ("포장 완료: {tracking}", "Pack complete: {tracking}"),

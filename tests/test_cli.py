@@ -1,0 +1,41 @@
+"""The command line: version, portable data dir, barcode sheet, screenshot; run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from packdesk import __version__
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PACKDESK_HOME", None)
+    return subprocess.run([sys.executable, "-m", "packdesk", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def test_version(tmp_path: Path) -> None:
+    r = run("--version", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == f"PackDesk {__version__}"
+
+
+def test_portable_data_dir_gets_db_settings_and_rotating_log(tmp_path: Path) -> None:
+    data = tmp_path / "portable"
+    sheet = tmp_path / "sheet.pdf"
+    r = run("--data-dir", str(data), "--barcode-sheet", str(sheet), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sheet.read_bytes().startswith(b"%PDF")
+    assert (data / "packdesk.sqlite3").exists()
+    log = (data / "logs" / "packdesk.log").read_text(encoding="utf-8")
+    assert "PackDesk" in log and "starting" in log
+
+
+def test_screenshot_after_scans(tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    r = run("--data-dir", str(tmp_path / "d"), "--screenshot", str(shot), "--scans", "PD-PACKER-001",
+            "601000000011", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert shot.stat().st_size > 20_000

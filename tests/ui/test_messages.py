@@ -1,0 +1,36 @@
+"""Every code a person can be shown has Korean and English text, and the texts use only parameters the
+code is given (a missing one would print as a blank, a wrong name as a crash)."""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, datetime
+
+from packdesk.core.errors import KnownError
+from packdesk.core.station import Level, Message, Msg
+from packdesk.ui.messages import ERROR_TEXT, STATION_TEXT, error_text, station_text
+
+
+def fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_every_station_message_has_both_languages_with_the_same_fields() -> None:
+    assert set(STATION_TEXT) == set(Msg)
+    for code, (ko, en) in STATION_TEXT.items():
+        assert (ko and en and ko != en) or code is Msg.ITEM_OK, code
+        assert fields(ko) == fields(en), code
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in ko), f"{code}: Korean text has no Hangul"
+
+
+def test_error_texts_have_both_languages() -> None:
+    for code, (ko, en) in ERROR_TEXT.items():
+        assert ko and en and fields(ko) == fields(en), code
+
+
+def test_rendering_fills_parameters_and_formats_times_in_kst() -> None:
+    at = datetime(2026, 11, 24, 1, 5, tzinfo=UTC)
+    ko, en = station_text(Message(Level.ERROR, Msg.WAYBILL_ALREADY_PACKED, {"tracking": "601", "packed_at": at}))
+    assert ko == "이미 포장된 송장입니다: 601 (11-24 10:05)" and en.startswith("Waybill already packed: 601")
+    ko, en = error_text(KnownError("no_such_code"))
+    assert (ko, en) == ERROR_TEXT["error"]
