@@ -6,23 +6,10 @@ import fcntl
 import os
 import struct
 import termios
-import threading
-import time
 import tty
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll a condition; fails the test (instead of hanging) if it never becomes true."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        pause.wait(0.005)
+from tests.waiting import wait_until
 
 
 class FakeScanner:

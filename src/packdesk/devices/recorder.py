@@ -2,7 +2,9 @@
 
 The station machine emits StartRecording / StopRecording effects; the station service turns them into
 calls here. Real recorders (OpenCV capture, the RealPacking program) implement the same protocol, own
-their threads, and must return from these calls at once: the UI thread calls them.
+their threads, and must return from these calls at once: the UI thread calls them. What happens later
+(file opened, file closed, failure) comes back as ``RecorderEvent`` values through the ``emit`` callback
+the recorder was built with; the app routes them to the UI thread.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from packdesk.core.enums import PackOutcome
@@ -27,6 +30,35 @@ class RecordingJob:
     started_at: datetime
 
 
+@dataclass(frozen=True)
+class RecordingStarted:
+    pack_key: str
+    path: Path
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    pack_key: str
+    path: Path
+    started_at: datetime      # first frame in the file (the pre-roll reaches back before the scan)
+    ended_at: datetime        # last frame
+    frames: int
+    dropped: int
+    size_bytes: int
+    outcome: PackOutcome
+
+
+@dataclass(frozen=True)
+class RecordingFailed:
+    pack_key: str | None
+    code: str                 # "camera_unavailable", "disk_low", "recording_failed", "recorder_unreachable"
+    detail: str
+
+
+RecorderEvent = RecordingStarted | RecordingFinished | RecordingFailed
+
+
 class RecorderState(enum.StrEnum):
     OFF = "off"
     IDLE = "idle"
@@ -39,6 +71,8 @@ class Recorder(Protocol):
 
     @property
     def state(self) -> RecorderState: ...
+
+    def ready(self) -> tuple[bool, str]: ...
 
     def start(self, job: RecordingJob) -> None: ...
 
@@ -55,6 +89,9 @@ class NullRecorder:
     @property
     def state(self) -> RecorderState:
         return RecorderState.OFF
+
+    def ready(self) -> tuple[bool, str]:
+        return True, ""
 
     def start(self, job: RecordingJob) -> None:
         log.debug("recording off: pack %s (%s) not recorded", job.pack_key, job.tracking_number)

@@ -1,0 +1,221 @@
+"""The built-in recorder through its real pipeline: camera thread -> queue -> overlay -> x264 -> MPEG-TS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from packdesk.core.enums import PackOutcome
+from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, SyntheticSource
+from packdesk.devices.opencv_recorder import OpenCvRecorder, video_path
+from packdesk.devices.recorder import (
+    RecorderEvent,
+    RecorderState,
+    RecordingFailed,
+    RecordingFinished,
+    RecordingJob,
+    RecordingStarted,
+)
+from tests.waiting import wait_until
+
+FPS = 30.0
+
+
+def job(key: str = "k1", waybill: str = "601000000011") -> RecordingJob:
+    return RecordingJob(key, waybill, "STATION-1", "김민수", datetime.now(UTC))
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    cap.release()
+    return frames
+
+
+@pytest.fixture
+def camera() -> Iterator[Camera]:
+    cam = Camera(SYNTHETIC, (640, 480), FPS, pre_roll_s=1.0)
+    cam.start()
+    wait_until(lambda: cam.frames_captured >= FPS * 1.2, what="pre-roll to fill")
+    yield cam
+    cam.stop()
+
+
+def finished(events: list[RecorderEvent]) -> RecordingFinished:
+    wait_until(lambda: any(isinstance(e, RecordingFinished) for e in events), 10, "the file to close")
+    return next(e for e in events if isinstance(e, RecordingFinished))
+
+
+def test_records_pre_roll_and_live_frames_with_overlay(camera: Camera, tmp_path: Path) -> None:
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    assert rec.state is RecorderState.IDLE and rec.ready() == (True, "")
+    rec.start(job())
+    assert rec.state is RecorderState.RECORDING
+    started = events[0]
+    assert isinstance(started, RecordingStarted) and started.path.suffix == ".ts"
+    n0 = camera.frames_captured
+    wait_until(lambda: camera.frames_captured >= n0 + 45, what="1.5 s of live frames")
+    rec.stop("k1", PackOutcome.COMPLETED)
+    done = finished(events)
+    assert done.outcome is PackOutcome.COMPLETED and done.dropped == 0
+    assert done.started_at < started.started_at  # the pre-roll reaches back before the scan
+    frames = read_frames(done.path)
+    assert len(frames) == done.frames >= 30 + 45  # 1 s pre-roll + live
+    assert done.size_bytes == done.path.stat().st_size > 10_000
+    with av.open(str(done.path)) as c:  # a real H.264 stream whose duration matches the frames
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and (s.width, s.height) == (640, 480)
+        decoded = sum(1 for _ in c.decode(video=0))
+    assert decoded == len(frames)
+    duration = (done.ended_at - done.started_at).total_seconds()
+    assert abs(duration - (len(frames) - 1) / FPS) < 0.2
+    # overlay: black bars top and bottom with white text, red REC dot; the raw camera has none of it
+    f = frames[len(frames) // 2]
+    top, bottom = f[:28], f[-28:]
+    assert np.median(top) < 20 and (top > 200).any(axis=2).sum() > 150  # waybill + clock text
+    assert np.median(bottom) < 20 and (bottom > 200).any(axis=2).sum() > 50  # station/packer label
+    b, g, r = f[15, 628].astype(int)
+    assert r > 150 and g < 80 and b < 80
+    raw = SyntheticSource((640, 480)).read()
+    assert raw is not None and np.median(raw[:28]) > 60
+
+
+def test_clock_in_overlay_advances(camera: Camera, tmp_path: Path) -> None:
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    rec.start(job())
+    n0 = camera.frames_captured
+    wait_until(lambda: camera.frames_captured >= n0 + 40, what="live frames")
+    rec.stop("k1", PackOutcome.CANCELLED)
+    done = finished(events)
+    frames = read_frames(done.path)
+    clock_region = [f[:28, 400:620] for f in (frames[0], frames[-1])]
+    assert done.outcome is PackOutcome.CANCELLED
+    assert not np.array_equal(*clock_region)  # two seconds apart: the burned-in time changed
+
+
+def test_file_source_goes_through_the_same_path(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    with av.open(str(clip), "w") as out:
+        st = out.add_stream("mpeg4", rate=30)
+        st.width, st.height, st.pix_fmt = 320, 240, "yuv420p"
+        for i in range(20):
+            img = np.full((240, 320, 3), i * 10, np.uint8)
+            for p in st.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    cam = Camera(str(clip), (320, 240), FPS, pre_roll_s=0.5)
+    cam.start()
+    try:
+        wait_until(lambda: cam.frames_captured >= 40, what="the file to loop")  # 20 frames, looped
+        assert cam.state == CameraState.RUNNING
+        events: list[RecorderEvent] = []
+        rec = OpenCvRecorder(cam, tmp_path / "v", emit=events.append, min_free_bytes=0)
+        rec.start(job())
+        n0 = cam.frames_captured
+        wait_until(lambda: cam.frames_captured >= n0 + 15, what="live frames")
+        rec.stop("k1", PackOutcome.COMPLETED)
+        done = finished(events)
+        assert len(read_frames(done.path)) == done.frames >= 15
+    finally:
+        cam.stop()
+
+
+def test_disk_guard_refuses_to_start(camera: Camera, tmp_path: Path) -> None:
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=10 * 1024**3,
+                         disk_free=lambda p: 1024**3)
+    assert rec.ready() == (False, "disk_low")
+    rec.start(job())
+    assert events == [RecordingFailed("k1", "disk_low", events[0].detail)]  # type: ignore[union-attr]
+    assert "1.1 GB" in events[0].detail and rec.state is RecorderState.IDLE  # type: ignore[union-attr]
+    assert not list(tmp_path.rglob("*.ts"))
+
+
+def test_unavailable_camera_is_reported(tmp_path: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    states: list[str] = []
+    cam = Camera(str(tmp_path / "missing.mp4"), on_status=lambda s, d: states.append(s))
+    cam.start()
+    try:
+        wait_until(lambda: cam.state == CameraState.FAILED, what="camera failure")
+        events: list[RecorderEvent] = []
+        rec = OpenCvRecorder(cam, tmp_path, emit=events.append, min_free_bytes=0)
+        assert rec.state is RecorderState.FAILED
+        rec.start(job())
+        assert isinstance(events[0], RecordingFailed) and events[0].code == "camera_unavailable"
+    finally:
+        cam.stop()
+    assert (states[0] == CameraState.FAILED and "missing.mp4" in cam.detail) or states
+
+
+def test_file_names_by_day_and_waybill_never_overwrite(tmp_path: Path) -> None:
+    j = RecordingJob("k", "601/000 11", "S", "p", datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC))
+    p1 = video_path(tmp_path, j)
+    local = j.started_at.astimezone()
+    assert p1.parent.name == local.strftime("%Y-%m-%d") and p1.name == f"601_000_11_{local:%H%M%S}.ts"
+    p1.parent.mkdir(parents=True)
+    p1.touch()
+    assert video_path(tmp_path, j).name.endswith("_2.ts")
+
+
+def test_sigkill_loses_at_most_two_seconds(tmp_path: Path) -> None:
+    """A recording process killed without warning leaves a playable file missing at most ~2 s."""
+    child = subprocess.Popen([sys.executable, "-m", "tests.devices.recording_child", str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    path: Path | None = None
+    fed = 0
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.startswith("path "):
+                path = Path(line.split(" ", 1)[1].strip())
+            elif line.startswith("fed "):
+                fed = int(line.split()[1])
+                if fed >= 150:  # 5 s recorded
+                    child.send_signal(signal.SIGKILL)
+                    break
+    finally:
+        child.kill()
+        child.wait(10)
+        if child.stdout:
+            child.stdout.close()
+    assert path is not None and path.exists()
+    recovered = len(read_frames(path))
+    print(f"SIGKILL: {fed} frames fed, {recovered} readable")
+    assert recovered >= fed - 2 * FPS, f"{fed} frames fed, {recovered} readable after SIGKILL"
+    assert recovered <= fed + 5
+    with av.open(str(path)) as c:  # PyAV agrees
+        assert sum(1 for _ in c.decode(video=0)) == recovered
+
+
+def test_stop_for_another_pack_is_ignored_and_start_closes_a_forgotten_one(camera: Camera, tmp_path: Path) -> None:
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    rec.start(job("a"))
+    rec.stop("zzz", PackOutcome.COMPLETED)
+    assert rec.state is RecorderState.RECORDING
+    rec.start(job("b", "601000000022"))
+    wait_until(lambda: any(isinstance(e, RecordingFinished) for e in events), 10, "a's file to close")
+    first = next(e for e in events if isinstance(e, RecordingFinished))
+    assert first.pack_key == "a" and first.outcome is PackOutcome.ABANDONED
+    rec.close()
+    keys = [e.pack_key for e in events if isinstance(e, RecordingFinished)]
+    assert keys == ["a", "b"]
