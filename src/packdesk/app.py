@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +20,12 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.station import StationConfig
+from packdesk.devices.camera import Camera
+from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
+from packdesk.services.retention import purge_old_videos
+from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, load_settings
 
 log = logging.getLogger("packdesk.app")
@@ -59,11 +63,33 @@ class Station:
             c()  # type: ignore[operator]
 
 
+def video_root(settings: Settings, dirs: AppDirs) -> Path:
+    return Path(settings.recording.video_root) if settings.recording.video_root else dirs.videos
+
+
+def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
+                   on_camera_status: Callable[[str, str], None]) -> tuple[Recorder, Camera | None]:
+    """The recorder the settings ask for; a PC without a webcam gets the synthetic camera."""
+    if settings.recorder == "opencv":
+        from packdesk.devices.camera import RESOLUTIONS, first_available_source
+        from packdesk.devices.opencv_recorder import OpenCvRecorder
+        from packdesk.ui.overlay_text import render_label
+
+        cs = settings.camera
+        spec = first_available_source() if cs.source == "auto" else cs.source
+        camera = Camera(spec, RESOLUTIONS[cs.resolution], float(cs.fps), cs.pre_roll_s, on_status=on_camera_status)
+        camera.start()
+        recorder = OpenCvRecorder(camera, video_root(settings, dirs), emit=emit,
+                                  min_free_bytes=int(settings.recording.min_free_gb * 1024**3),
+                                  label_renderer=render_label)
+        return recorder, camera
+    return NullRecorder(), None
+
+
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True) -> Station:
     """Build the running station on an existing QApplication."""
     from PySide6.QtWidgets import QApplication
 
-    from packdesk.devices.recorder import NullRecorder
     from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
     from packdesk.services.dbworker import DbWorker
     from packdesk.services.demo_setup import ensure_demo
@@ -71,6 +97,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     from packdesk.ui.bridge import MainThreadPoster
     from packdesk.ui.keyfilter import WedgeKeyFilter
     from packdesk.ui.main_window import MainWindow
+    from packdesk.ui.preview import CameraPreview
     from packdesk.ui.sounds import SoundPlayer
 
     app = QApplication.instance()
@@ -81,19 +108,41 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     poster = MainThreadPoster()
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
+    closers: list[object] = []
+    holder: list[StationService] = []
+
+    def recorder_event(ev: RecorderEvent) -> None:  # from recorder threads
+        poster.post(lambda: holder[0].on_recorder_event(ev))
+
+    recorder, camera = build_recorder(settings, dirs, recorder_event,
+                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)))
     service = StationService(
-        worker, NullRecorder(), window, station=settings.station_name,
-        config=StationConfig(complete_mode=settings.complete_mode),
+        worker, recorder, window, station=settings.station_name,
+        config=StationConfig(complete_mode=settings.complete_mode,
+                             require_recording=settings.recording.require_recording),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
     )
+    holder.append(service)
     service.start()
     window.attach(service)
+    preview = CameraPreview(recorder, camera)
+    window.view.set_preview(preview)
+    closers += [preview.stop, recorder.close]
+    jobs = Jobs()
+    if settings.recorder == "opencv":
+        root = video_root(settings, dirs)
+        jobs.daily("retention", lambda: purge_old_videos(db, older_than_days=settings.recording.retention_days,
+                                                         now=utcnow(), root=root), hour=3, minute=30,
+                   first_run_in=timedelta(minutes=1))
+    jobs.start()
+    closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
     key_filter.scanned.connect(lambda code: service.scan(code, ScanSource.WEDGE))
     app.installEventFilter(key_filter)
     station = Station(dirs, settings, db, window, service, key_filter)
-    station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater]
+    station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater,
+                        *closers]
 
     if settings.serial.enabled and settings.serial.port:
         serial = SerialScanner(

@@ -81,3 +81,26 @@ def test_line_unique_per_account_and_waybill_completed_once(db: Database) -> Non
                    session("c", m.PackOutcome.COMPLETED)])
     with pytest.raises(IntegrityError), db.session() as s:
         s.add(session("d", m.PackOutcome.COMPLETED))
+
+
+def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-untyped-def]
+    """A station upgraded with videos already indexed: the new columns get their defaults."""
+    from alembic import command
+
+    from packdesk.core.db import alembic_config, make_engine
+
+    eng = make_engine(sqlite_url(dirs.database))
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO recordings (tracking_number, station, packer_name, path, started_at, "
+                          "size_bytes, status, sha256, note) VALUES ('601', 'S1', 'p', '/v/a.ts', "
+                          "'2026-11-24 01:00:00', 123, 'complete', '', '')"))
+    eng.dispose()
+    db = Database.open(sqlite_url(dirs.database))
+    with db.session() as s:
+        rec = s.scalars(select(m.Recording)).one()
+        assert (rec.size_bytes, rec.keep, rec.pack_outcome, rec.order_nos) == (123, False, m.PackOutcome.OPEN, "")
+    db.close()

@@ -230,6 +230,20 @@ def test_other_waybill_during_pack_is_refused() -> None:
     assert m.state.pack is not None and m.state.pack.key == "k1"
 
 
+def test_recording_problem_blocks_only_when_required() -> None:
+    p = plan(line(1, ((1, 1),)))
+    ev = WaybillScanned(scan(p.tracking_number), p, "k1", recording_problem="disk_low")
+    blocked = StationMachine(StationConfig(require_recording=True))
+    blocked.handle(PackerIdentified(scan("B"), ALICE))
+    fx = blocked.handle(ev)
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.RECORDING_UNAVAILABLE and show.message.params["problem"] == "disk_low"
+    assert blocked.state.pack is None and not of(fx, StartRecording)
+    lenient = with_packer()
+    fx = lenient.handle(ev)
+    assert msg(fx) is Msg.PACK_STARTED and of(fx, StartRecording)  # the UI warns separately
+
+
 # ------------------------------------------------------------------ item scans
 
 

@@ -25,13 +25,19 @@ class SpyRecorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
+        self.jobs: list[RecordingJob] = []
+        self.problem = ""
 
     @property
     def state(self) -> RecorderState:
         return RecorderState.IDLE
 
+    def ready(self) -> tuple[bool, str]:
+        return not self.problem, self.problem
+
     def start(self, job: RecordingJob) -> None:
         self.calls.append(("start", job.tracking_number))
+        self.jobs.append(job)
 
     def stop(self, pack_key: str, outcome: PackOutcome) -> None:
         self.calls.append(("stop", outcome))
@@ -66,14 +72,15 @@ class Clock:
 
 
 class Rig:
-    def __init__(self, db: Database, mode: CompleteMode = CompleteMode.AUTO) -> None:
+    def __init__(self, db: Database, mode: CompleteMode = CompleteMode.AUTO, require_recording: bool = False) -> None:
         self.posted: queue.Queue[Callable[[], None]] = queue.Queue()
         self.worker = DbWorker(db, self.posted.put)
         self.recorder = SpyRecorder()
         self.listener = Listener()
         self.clock = Clock()
         self.svc = StationService(self.worker, self.recorder, self.listener, station="S1",
-                                  config=StationConfig(complete_mode=mode), clock=self.clock)
+                                  config=StationConfig(complete_mode=mode, require_recording=require_recording),
+                                  clock=self.clock)
         self.svc.start()
 
     def settle(self) -> None:
@@ -188,3 +195,71 @@ def test_a_waybill_completed_elsewhere_is_reported(rig: Rig, demo_db: Database, 
     rig.scan(*[BARCODE["TEA-GR"]] * 12)
     assert [e.code for e in rig.listener.errors] == ["pack_already_completed"]
     assert rig.listener.sounds[-1] is Sound.ERROR
+
+
+def test_recordings_are_indexed_from_start_to_finish(rig: Rig, demo_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from packdesk.core.enums import RecordingStatus
+    from packdesk.devices.recorder import RecordingFinished, RecordingStarted
+
+    rig.scan("PD-PACKER-001", Scenario.COMBINED)
+    job = rig.recorder.jobs[-1]
+    assert job.order_nos == ("202600000008", "202600000009") and job.station == "S1"
+    video = tmp_path / "v.ts"
+    rig.svc.on_recorder_event(RecordingStarted(job.pack_key, video, job.started_at))
+    rig.settle()
+    with demo_db.session() as s:
+        rec = s.scalars(select(m.Recording)).one()
+        assert (rec.status, rec.tracking_number, rec.order_nos) == (
+            RecordingStatus.RECORDING, Scenario.COMBINED, "202600000008,202600000009")
+        assert rec.pack_session_id is not None and rec.recorder == "spy"
+    rig.scan("PD-CMD-CANCEL")
+    start = job.started_at - timedelta(seconds=3)
+    rig.svc.on_recorder_event(RecordingFinished(job.pack_key, video, start, job.started_at + timedelta(seconds=9),
+                                                360, 0, 1234, PackOutcome.CANCELLED))
+    rig.settle()
+    with demo_db.session() as s:
+        rec = s.scalars(select(m.Recording)).one()
+        assert (rec.status, rec.pack_outcome, rec.duration_ms, rec.size_bytes, rec.frames) == (
+            RecordingStatus.COMPLETE, PackOutcome.CANCELLED, 12000, 1234, 360)  # a cancelled pack keeps its video
+
+
+def test_recording_failure_warns_and_packing_goes_on(rig: Rig, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    from packdesk.devices.recorder import RecordingFailed
+
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE)
+    rig.svc.on_recorder_event(RecordingFailed(rig.recorder.jobs[-1].pack_key, "disk_low", "free=0.5 GB"))
+    rig.settle()
+    assert [e.code for e in rig.listener.errors] == ["disk_low"] and rig.listener.sounds[-1] is Sound.WARNING
+    rig.scan(BARCODE["MUG-WH-01"])
+    assert rig.message is Msg.ITEM_OK
+
+
+def test_required_recording_blocks_the_pack(demo_db: Database) -> None:
+    r = Rig(demo_db, require_recording=True)
+    r.recorder.problem = "camera_unavailable"
+    r.scan("PD-PACKER-001", Scenario.SIMPLE)
+    assert r.message is Msg.RECORDING_UNAVAILABLE and r.recorder.calls == []
+    r.recorder.problem = ""
+    r.scan(Scenario.SIMPLE)
+    assert r.message is Msg.PACK_STARTED
+    r.worker.close()
+
+
+def test_interrupted_recording_is_recovered_at_start(rig: Rig, demo_db: Database, tmp_path,  # type: ignore[no-untyped-def]
+                                                     expect_warnings) -> None:
+    from packdesk.core.enums import RecordingStatus
+    from packdesk.devices.recorder import RecordingStarted
+
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE)
+    video = tmp_path / "partial.ts"
+    video.write_bytes(b"x" * 4096)
+    job = rig.recorder.jobs[-1]
+    rig.svc.on_recorder_event(RecordingStarted(job.pack_key, video, job.started_at))
+    rig.settle()
+    rig.worker.close()  # killed mid-pack
+    again = Rig(demo_db)
+    with demo_db.session() as s:
+        rec = s.scalars(select(m.Recording)).one()
+        assert (rec.status, rec.size_bytes, rec.pack_outcome) == (RecordingStatus.RECOVERED, 4096,
+                                                                  PackOutcome.ABANDONED)
+    again.worker.close()

@@ -20,7 +20,7 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
     made: list[Station] = []
 
     def make(settings: Settings | None = None) -> Station:
-        st = build_station(dirs, settings or Settings(), sounds=False)
+        st = build_station(dirs, settings or Settings(recorder="off"), sounds=False)
         qtbot.addWidget(st.window)
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gui
 def test_serial_and_wedge_scanners_together(make_station, qtbot, tmp_path: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]
     port = FakeScanner(tmp_path / "scanner")
     port.plug()
-    st = make_station(Settings(serial=SerialSettings(enabled=True, port=str(port.link))))
+    st = make_station(Settings(recorder="off", serial=SerialSettings(enabled=True, port=str(port.link))))
     window, view = st.window, st.window.view
     qtbot.waitUntil(lambda: "연결됨" in window.scanner_label.text(), timeout=5000)
     wedge = Packer(qtbot, st)

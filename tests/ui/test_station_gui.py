@@ -111,7 +111,7 @@ def test_cancel_command_resets(station, packer) -> None:  # type: ignore[no-unty
 def test_complete_on_command_mode(make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tests.ui.conftest import Packer
 
-    st = make_station(Settings(complete_mode=CompleteMode.COMMAND))
+    st = make_station(Settings(complete_mode=CompleteMode.COMMAND, recorder="off"))
     p = Packer(qtbot, st)
     for code in ("PD-PACKER-001", Scenario.SIMPLE, MUG, MUG, TUMBLER):
         p.scan(code)

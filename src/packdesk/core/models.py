@@ -12,6 +12,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -273,14 +274,23 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
+    pack_key: Mapped[str] = mapped_column(String(36), default="", index=True)
     tracking_number: Mapped[str] = mapped_column(String(40), index=True)
+    order_nos: Mapped[str] = mapped_column(String(300), default="")  # the pack's orders, comma-separated
     station: Mapped[str] = mapped_column(String(64))
     packer_name: Mapped[str] = mapped_column(String(100), default="")
+    recorder: Mapped[str] = mapped_column(String(20), default="")     # "opencv", "realpacking"
     path: Mapped[str] = mapped_column(String(500))
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
-    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    dropped_frames: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[RecordingStatus] = mapped_column(_enum(RecordingStatus), default=RecordingStatus.RECORDING)
+    pack_outcome: Mapped[PackOutcome] = mapped_column(_enum(PackOutcome), default=PackOutcome.OPEN)
+    keep: Mapped[bool] = mapped_column(Boolean, default=False)  # claimed: retention never deletes it
+    deleted_at: Mapped[datetime | None]                          # file removed by retention; row stays
     sha256: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(Text, default="")
 

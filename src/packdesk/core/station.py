@@ -155,6 +155,7 @@ class Msg(enum.StrEnum):
     WAYBILL_CANCEL_REQUESTED = "waybill_cancel_requested"
     WAYBILL_ALREADY_PACKED = "waybill_already_packed"
     WAYBILL_UNMAPPED = "waybill_unmapped"
+    RECORDING_UNAVAILABLE = "recording_unavailable"
     WAYBILL_SAME = "waybill_same"
     OTHER_WAYBILL_ACTIVE = "other_waybill_active"
     NOT_COMPLETE = "not_complete"
@@ -184,6 +185,7 @@ class WaybillScanned:
     scan: Scan
     plan: PackPlan
     pack_key: str  # a fresh uuid from the controller, used only if the pack starts
+    recording_problem: str = ""  # why the recorder could not start now ("" = it can)
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ class ActivePack:
 @dataclass(frozen=True)
 class StationConfig:
     complete_mode: CompleteMode = CompleteMode.AUTO
+    require_recording: bool = False  # refuse to start a pack the recorder cannot film
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,7 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
         case CommandScanned():
             return _on_command(state, event)
         case WaybillScanned():
-            return _on_waybill(state, event)
+            return _on_waybill(state, event, config)
         case ItemScanned():
             return _on_item(state, event, config)
         case Timeout():
@@ -373,7 +376,7 @@ def _on_command(state: StationState, ev: CommandScanned) -> Result:
     return _finish(state, pack, PackOutcome.COMPLETED, ev.scan.at, [log])
 
 
-def _on_waybill(state: StationState, ev: WaybillScanned) -> Result:
+def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) -> Result:
     plan, scan = ev.plan, ev.scan
     tracking = plan.tracking_number
     if state.pack is not None:
@@ -401,6 +404,9 @@ def _on_waybill(state: StationState, ev: WaybillScanned) -> Result:
     if unmapped:
         names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in unmapped)
         return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_UNMAPPED, tracking=tracking, products=names)
+    if ev.recording_problem and config.require_recording:
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.RECORDING_UNAVAILABLE, tracking=tracking,
+                       problem=ev.recording_problem)
 
     pack = ActivePack(key=ev.pack_key, plan=plan, started_at=scan.at, counts={})
     packer = state.packer

@@ -28,6 +28,7 @@ class RecordingJob:
     station: str
     packer_name: str
     started_at: datetime
+    order_nos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,41 @@ class SerialSettings(_Model):
     terminator: Terminator = Terminator.CR
 
 
+class CameraSettings(_Model):
+    # "auto": the first webcam, else the synthetic camera; "0", "1": a webcam index; a video file path;
+    # an IP camera URL (rtsp://, http://); "synthetic"
+    source: str = Field("auto", min_length=1, max_length=500)
+    resolution: Literal["320x240", "640x480", "800x600"] = "640x480"
+    fps: int = Field(30, ge=5, le=60)
+    pre_roll_s: float = Field(3.0, ge=0, le=30)
+
+
+class RecordingSettings(_Model):
+    video_root: str = Field("", description="empty: the videos folder of the data dir")
+    min_free_gb: float = Field(2.0, ge=0.1, le=10_000, description="refuse to record below this free space")
+    retention_days: int = Field(90, ge=1, le=3650, description="older videos are deleted, unless kept")
+    require_recording: bool = Field(False, description="refuse to start a pack that cannot be filmed")
+
+
+class RealPackingSettings(_Model):
+    host: str = Field("127.0.0.1", min_length=1, max_length=200)
+    port: int = Field(8090, ge=1, le=65535)
+    timeout_s: float = Field(2.0, ge=0.2, le=30)
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
     complete_mode: CompleteMode = CompleteMode.AUTO
     idle_timeout_min: int = Field(10, ge=1, le=240)
     database_url: str = Field("", description="empty: SQLite file in the data dir")
-    recorder: Literal["off"] = "off"
+    recorder: Literal["off", "opencv", "realpacking"] = "opencv"
     demo_channel: bool = True
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     serial: SerialSettings = Field(default_factory=SerialSettings)
+    camera: CameraSettings = Field(default_factory=CameraSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    realpacking: RealPackingSettings = Field(default_factory=RealPackingSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from packdesk.core import packing, queries
+from packdesk.core import packing, queries, recordings
 from packdesk.core.enums import PackOutcome, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
@@ -49,7 +49,14 @@ from packdesk.core.station import (
     Timeout,
     WaybillScanned,
 )
-from packdesk.devices.recorder import Recorder, RecordingJob
+from packdesk.devices.recorder import (
+    Recorder,
+    RecorderEvent,
+    RecordingFailed,
+    RecordingFinished,
+    RecordingJob,
+    RecordingStarted,
+)
 from packdesk.services.dbworker import DbWorker
 
 log = logging.getLogger("packdesk.station")
@@ -64,6 +71,10 @@ class StationListener(Protocol):
     def on_sound(self, sound: Sound) -> None: ...
 
     def on_error(self, error: KnownError) -> None: ...
+
+
+class RecordingProblem(KnownError):
+    """The recorder could not record; the code names why (camera_unavailable, disk_low, ...)."""
 
 
 class PackNotStored(KnownError):
@@ -103,6 +114,7 @@ class StationService:
         self._queue: deque[Scan] = deque()
         self._looking_up = False
         self._last_activity: datetime | None = None
+        self._jobs: dict[str, RecordingJob] = {}
 
     @property
     def state(self) -> StationState:
@@ -117,6 +129,7 @@ class StationService:
         """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
+            recordings.recover_interrupted(s, self.station)
             self.packers = queries.active_packers(s)
         if abandoned:
             log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
@@ -173,7 +186,8 @@ class StationService:
     def _resolved(self, scan: Scan, r: Resolution) -> None:
         self._looking_up = False
         if r.plan is not None:
-            self._handle(WaybillScanned(scan, r.plan, str(uuid.uuid4())))
+            ok, problem = self.recorder.ready()
+            self._handle(WaybillScanned(scan, r.plan, str(uuid.uuid4()), "" if ok else problem))
         else:
             self._handle(ItemScanned(scan, r.item))
         self._pump()
@@ -198,8 +212,12 @@ class StationService:
             case PlaySound():
                 self.listener.on_sound(fx.sound)
             case StartRecording():
-                self.recorder.start(RecordingJob(fx.pack_key, fx.tracking_number, self.station,
-                                                 fx.packer_name, fx.at))
+                pack = self.state.pack
+                orders = sorted({ln.order_no for ln in pack.plan.lines}) if pack else []
+                job = RecordingJob(fx.pack_key, fx.tracking_number, self.station, fx.packer_name, fx.at,
+                                   tuple(orders))
+                self._jobs[fx.pack_key] = job
+                self.recorder.start(job)
             case StopRecording():
                 self.recorder.stop(fx.pack_key, fx.outcome)
             case BeginPack():
@@ -212,6 +230,31 @@ class StationService:
                                    on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome))
             case _:  # ShowMessage: the new state carries it
                 pass
+
+    # ------------------------------------------------------------------ recorder events (UI thread)
+
+    def on_recorder_event(self, ev: RecorderEvent) -> None:
+        """What the recorder reports later, routed here on the UI thread: index the video, warn on failure."""
+        match ev:
+            case RecordingStarted():
+                job = self._jobs.get(ev.pack_key)
+                self.worker.submit(lambda s, ev=ev, job=job: recordings.recording_started(
+                    s, pack_key=ev.pack_key, tracking_number=job.tracking_number if job else "",
+                    order_nos=",".join(job.order_nos) if job else "", station=self.station,
+                    packer_name=job.packer_name if job else "", recorder=self.recorder.name, path=str(ev.path),
+                    started_at=ev.started_at))
+            case RecordingFinished():
+                self._jobs.pop(ev.pack_key, None)
+                self.worker.submit(lambda s, ev=ev: recordings.recording_finished(
+                    s, pack_key=ev.pack_key, path=str(ev.path), started_at=ev.started_at, ended_at=ev.ended_at,
+                    frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome))
+            case RecordingFailed():
+                if ev.pack_key is not None:
+                    self._jobs.pop(ev.pack_key, None)
+                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key))
+                log.warning("recording problem %s: %s", ev.code, ev.detail)
+                self.listener.on_sound(Sound.WARNING)
+                self.listener.on_error(RecordingProblem(ev.code, detail=ev.detail))
 
     def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
         self.listener.on_sound(Sound.ERROR)

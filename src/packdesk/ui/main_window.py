@@ -93,6 +93,14 @@ class MainWindow(QMainWindow):
         self.scanner_label.setText(f"시리얼 스캐너 / Serial: {status.detail or status.state.value}")
         self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
 
+    def on_camera_status(self, state: str, detail: str) -> None:
+        self.recorder_label.setText(f"녹화 / Recording: {self.service.recorder.name if self.service else ''} · "
+                                    f"{detail}")
+        failed = state == "failed"
+        self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
+        if failed:
+            self.on_error(KnownError("camera_unavailable", detail=detail))
+
     def set_db_label(self, text: str) -> None:
         self.db_label.setText(text)
 

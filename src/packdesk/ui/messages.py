@@ -51,12 +51,23 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} {packed_at}",
                                  "Waybill already packed: {tracking} {packed_at}"),
     Msg.WAYBILL_UNMAPPED: ("상품 연결이 없습니다: {products}", "Product not linked to an item: {products}"),
+    Msg.RECORDING_UNAVAILABLE: ("녹화할 수 없어 포장을 시작하지 않습니다: {problem}",
+                                "Cannot record, pack not started: {problem}"),
     Msg.WAYBILL_SAME: ("이미 포장 중인 송장입니다: {tracking}", "Already packing this waybill: {tracking}"),
     Msg.OTHER_WAYBILL_ACTIVE: ("포장 중인 송장 {tracking}을(를) 먼저 완료하거나 취소하세요",
                                "Finish or cancel waybill {tracking} first"),
     Msg.NOT_COMPLETE: ("아직 {remaining}개 남았습니다", "{remaining} item(s) still to scan"),
     Msg.NO_ACTIVE_PACK: ("포장 중인 송장이 없습니다", "No pack in progress"),
     Msg.LOGOUT_DURING_PACK: ("포장을 완료하거나 취소한 뒤 종료하세요", "Finish or cancel the pack before signing out"),
+}
+
+# why a recorder cannot record: shown inside other messages and as errors of their own
+RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
+    "camera_unavailable": ("카메라를 사용할 수 없습니다", "the camera is not available"),
+    "disk_low": ("디스크 공간이 부족합니다", "the disk is almost full"),
+    "recording_failed": ("녹화 파일을 쓰지 못했습니다", "the video file could not be written"),
+    "recorder_unreachable": ("리얼패킹 프로그램에 연결할 수 없습니다", "the RealPacking program does not answer"),
+    "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
 }
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
@@ -71,6 +82,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                         "The pack could not be stored — tell a supervisor"),
     "pack_already_completed": ("다른 스테이션에서 이미 완료된 송장입니다 — 중복 포장을 확인하세요",
                                "Another station already completed this waybill — check for a double pack"),
+    **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
+       for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요", "Marketplace login failed — check the account"),
     "channel_rate_limited": ("마켓 요청 한도 초과 — 잠시 후 다시 시도합니다",
@@ -97,7 +110,9 @@ def _fill(template: str, params: Mapping[str, Any]) -> str:
 
 def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
-    return _fill(ko, message.params), _fill(en, message.params)
+    params = dict(message.params)
+    problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
+    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]})
 
 
 def error_text(error: KnownError) -> tuple[str, str]:

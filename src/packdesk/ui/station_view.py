@@ -114,8 +114,10 @@ class StationView(QWidget):
         footer.addWidget(QLabel("작업자 / Packer"))
         footer.addWidget(self.packer_combo, 1)
 
+        self._top = QHBoxLayout()
+        self._top.addWidget(banner_box, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(banner_box)
+        layout.addLayout(self._top)
         layout.addLayout(header)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notice)
@@ -129,6 +131,10 @@ class StationView(QWidget):
             #notice { font-size: 22px; font-weight: bold; color: #b71c1c; }
             #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
         """)
+
+    def set_preview(self, preview: QWidget) -> None:
+        """The camera picture and REC indicator, beside the banner."""
+        self._top.addWidget(preview, 0, Qt.AlignmentFlag.AlignTop)
 
     # ------------------------------------------------------------------ input
 

@@ -1,0 +1,44 @@
+"""Background jobs on APScheduler: one instance per job, missed runs coalesced (a PC that was off at 03:30
+runs the purge once when it is back, not once per missed day)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+log = logging.getLogger("packdesk.schedule")
+
+
+class Jobs:
+    def __init__(self) -> None:
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
+                                                           "misfire_grace_time": 6 * 3600})
+
+    def daily(self, name: str, fn: Callable[[], object], hour: int, minute: int = 0,
+              first_run_in: timedelta | None = None) -> None:
+        self.scheduler.add_job(self._safe(name, fn), CronTrigger(hour=hour, minute=minute), id=name,
+                               replace_existing=True)
+        if first_run_in is not None:
+            self.scheduler.add_job(self._safe(name, fn), DateTrigger(datetime.now().astimezone() + first_run_in),
+                                   id=f"{name}-startup", replace_existing=True)
+
+    @staticmethod
+    def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("scheduled job %s failed", name)
+        return run
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
