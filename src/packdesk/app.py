@@ -137,6 +137,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     jobs.start()
     closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
+    window.settings, window.settings_path = settings, dirs.settings_file
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
     key_filter.scanned.connect(lambda code: service.scan(code, ScanSource.WEDGE))
     app.installEventFilter(key_filter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -14,9 +15,11 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound, StationState
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.messages import error_text
+from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
 from packdesk.ui.station_view import BANNER_STYLE, StationView
@@ -29,6 +32,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, station_name: str, sounds: SoundPlayer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings: Settings | None = None       # set by the composition root
+        self.settings_path: Path | None = None
+        self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
         self.sounds = sounds
         self.service: StationService | None = None
@@ -47,6 +53,9 @@ class MainWindow(QMainWindow):
         save_sheet = QAction("바코드 시트 저장… / Save barcode sheet…", self)
         save_sheet.triggered.connect(self._save_sheet_dialog)
         menu.addAction(save_sheet)
+        settings_action = QAction("설정… / Settings…", self)
+        settings_action.triggered.connect(self.open_settings)
+        menu.addAction(settings_action)
         quit_action = QAction("종료 / Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -103,6 +112,22 @@ class MainWindow(QMainWindow):
 
     def set_db_label(self, text: str) -> None:
         self.db_label.setText(text)
+
+    def open_settings(self) -> SettingsDialog | None:
+        if self.settings is None or self.settings_path is None:
+            return None
+        dialog = SettingsDialog(self.settings, self, realpacking_test=self.realpacking_test)
+        dialog.finished.connect(lambda _: self._settings_closed(dialog))
+        dialog.open()
+        return dialog
+
+    def _settings_closed(self, dialog: SettingsDialog) -> None:
+        if dialog.result_settings is not None and self.settings_path is not None:
+            save_settings(dialog.result_settings, self.settings_path)
+            self.settings = dialog.result_settings
+            self.statusBar().showMessage(
+                "설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply", 15000)
+            log.info("settings saved to %s", self.settings_path)
 
     def _save_sheet_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "바코드 시트 저장 / Save barcode sheet",

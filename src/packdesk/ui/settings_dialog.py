@@ -1,0 +1,265 @@
+"""The settings screen, built from the typed settings model: every field gets the widget its type asks for
+(check box, choice, number with its bounds, text), so a setting declared once in ``services/settings.py``
+shows up here with the same limits, and a bad value is explained before anything is saved.
+
+The camera section has a live preview of the source as typed, and RealPacking a connection test.
+Changes apply at the next start of the station (the dialog says so).
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packdesk.services.settings import Settings
+
+LABELS: dict[str, str] = {
+    "station_name": "스테이션 이름 / Station name",
+    "complete_mode": "포장 완료 방식 / Complete a pack",
+    "idle_timeout_min": "무작업 제한(분) / Idle timeout (min)",
+    "database_url": "데이터베이스 URL / Database URL",
+    "recorder": "녹화 방식 / Recorder",
+    "demo_channel": "데모 상점 사용 / Use the demo shop",
+    "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
+    "scanner.min_length": "최소 길이 / Min length",
+    "scanner.prefix": "접두어 / Prefix",
+    "scanner.suffix": "접미어 / Suffix",
+    "scanner.tab_ends_scan": "Tab으로 끝남 / Tab ends a scan",
+    "serial.enabled": "시리얼 스캐너 사용 / Use a serial scanner",
+    "serial.port": "포트 / Port",
+    "serial.baudrate": "속도 / Baud rate",
+    "serial.terminator": "종료 문자 / Terminator",
+    "camera.source": "카메라 / Camera (auto, 0, 1, 파일, rtsp://…)",
+    "camera.resolution": "해상도 / Resolution",
+    "camera.fps": "초당 프레임 / Frame rate",
+    "camera.pre_roll_s": "사전 녹화(초) / Pre-roll (s)",
+    "recording.video_root": "영상 폴더 / Video folder",
+    "recording.min_free_gb": "최소 여유 공간(GB) / Min free space (GB)",
+    "recording.retention_days": "보관 기간(일) / Keep videos (days)",
+    "recording.require_recording": "녹화 불가 시 포장 막기 / Block packs that cannot be filmed",
+    "realpacking.host": "리얼패킹 IP / RealPacking IP",
+    "realpacking.port": "리얼패킹 포트 / RealPacking port",
+    "realpacking.timeout_s": "응답 제한(초) / Timeout (s)",
+}
+TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
+        ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"))
+HIDDEN = {"version"}
+
+
+def _choices(annotation: Any) -> list[Any] | None:
+    if typing.get_origin(annotation) is Literal:
+        return list(typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [m.value for m in annotation]
+    return None
+
+
+def _bounds(field: Any) -> tuple[float, float]:
+    lo, hi = -1e9, 1e9
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo) if getattr(meta, "ge", None) is not None else lo
+        hi = getattr(meta, "le", hi) if getattr(meta, "le", None) is not None else hi
+    return lo, hi
+
+
+class _Field:
+    """One setting's widget, with how to read and write it."""
+
+    def __init__(self, path: str, widget: QWidget, get: Callable[[], Any], put: Callable[[Any], None]) -> None:
+        self.path, self.widget, self.get, self.put = path, widget, get, put
+
+
+def _make_field(path: str, field: Any) -> _Field:
+    ann = field.annotation
+    if isinstance(ann, types.UnionType):
+        ann = next(a for a in typing.get_args(ann) if a is not type(None))
+    choices = _choices(ann)
+    if ann is bool:
+        box = QCheckBox()
+        return _Field(path, box, box.isChecked, box.setChecked)
+    if choices is not None:
+        combo = QComboBox()
+        for c in choices:
+            combo.addItem(str(c), c)
+        return _Field(path, combo, combo.currentData, lambda v: combo.setCurrentIndex(max(0, combo.findData(v))))
+    if ann is int:
+        spin = QSpinBox()
+        lo, hi = _bounds(field)
+        spin.setRange(int(max(lo, -2**31)), int(min(hi, 2**31 - 1)))
+        return _Field(path, spin, spin.value, spin.setValue)
+    if ann is float:
+        dspin = QDoubleSpinBox()
+        lo, hi = _bounds(field)
+        dspin.setRange(lo, hi)
+        dspin.setDecimals(1)
+        return _Field(path, dspin, dspin.value, dspin.setValue)
+    line = QLineEdit()
+    return _Field(path, line, line.text, lambda v: line.setText(str(v)))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None,
+                 realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("설정 / Settings")
+        self.setMinimumWidth(720)
+        self._original = settings
+        self.result_settings: Settings | None = None
+        self.fields: dict[str, _Field] = {}
+        self._realpacking_test = realpacking_test
+        tabs = QTabWidget()
+        forms: dict[str, QFormLayout] = {}
+        for section, title in TABS:
+            page = QWidget()
+            forms[section] = QFormLayout(page)
+            tabs.addTab(page, title)
+        self._add_fields(settings, "", forms)
+        self._add_camera_preview(forms["camera"])
+        self._add_realpacking_test(forms["realpacking"])
+        self.error = QLabel(objectName="settingsError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        note = QLabel("저장한 설정은 프로그램을 다시 시작하면 적용됩니다 / Saved settings apply at the next start")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.setStyleSheet("QLabel, QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox { font-size: 15px; }")
+
+    def _add_fields(self, model: BaseModel, prefix: str, forms: dict[str, QFormLayout]) -> None:
+        for name, field in type(model).model_fields.items():
+            if name in HIDDEN:
+                continue
+            value = getattr(model, name)
+            path = f"{prefix}{name}"
+            if isinstance(value, BaseModel):
+                self._add_fields(value, f"{path}.", forms)
+                continue
+            f = _make_field(path, field)
+            f.put(value.value if isinstance(value, enum.Enum) else value)
+            self.fields[path] = f
+            section = path.split(".")[0] if "." in path else ""
+            forms[section].addRow(LABELS.get(path, path), f.widget)
+
+    # ------------------------------------------------------------------ camera preview
+
+    def _add_camera_preview(self, form: QFormLayout) -> None:
+        self.preview = QLabel("미리보기 / Preview", objectName="settingsPreview")
+        self.preview.setFixedSize(320, 240)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #222; color: #ddd;")
+        button = QPushButton("미리보기 / Preview")
+        button.clicked.connect(self.start_preview)
+        row = QHBoxLayout()
+        row.addWidget(self.preview)
+        row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow(row)
+        self._camera: Any = None
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setInterval(100)
+        self._preview_timer.timeout.connect(self._show_preview_frame)
+
+    def start_preview(self) -> None:
+        from packdesk.devices.camera import RESOLUTIONS, Camera, first_available_source
+
+        self.stop_preview()
+        source = str(self.fields["camera.source"].get()).strip() or "auto"
+        spec = first_available_source() if source == "auto" else source
+        size = RESOLUTIONS[self.fields["camera.resolution"].get()]
+        self._camera = Camera(spec, size, float(self.fields["camera.fps"].get()), pre_roll_s=0)
+        self._camera.start()
+        self._preview_timer.start()
+
+    def _show_preview_frame(self) -> None:
+        if self._camera is None:
+            return
+        frame = self._camera.latest()
+        if frame is None:
+            self.preview.setText(self._camera.detail or "…")
+            return
+        img = frame.image
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
+        self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio))
+
+    def stop_preview(self) -> None:
+        self._preview_timer.stop()
+        if self._camera is not None:
+            self._camera.stop()
+            self._camera = None
+
+    # ------------------------------------------------------------------ RealPacking
+
+    def _add_realpacking_test(self, form: QFormLayout) -> None:
+        self.rp_result = QLabel(objectName="realpackingResult")
+        self.rp_result.setWordWrap(True)
+        button = QPushButton("연결 테스트 / Connection test")
+        button.clicked.connect(self.test_realpacking)
+        button.setEnabled(self._realpacking_test is not None)
+        form.addRow(button, self.rp_result)
+
+    def test_realpacking(self) -> None:
+        candidate = self.candidate()
+        if candidate is None or self._realpacking_test is None:
+            return
+        ok, detail = self._realpacking_test(candidate)
+        self.rp_result.setText(detail)
+        self.rp_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b71c1c; font-weight: bold;")
+
+    # ------------------------------------------------------------------ saving
+
+    def candidate(self) -> Settings | None:
+        """The settings as typed, validated; on error the reason is shown and None returned."""
+        data: dict[str, Any] = self._original.model_dump(mode="json")
+        for path, f in self.fields.items():
+            node = data
+            *parents, leaf = path.split(".")
+            for p in parents:
+                node = node[p]
+            node[leaf] = f.get()
+        try:
+            settings = Settings.model_validate(data)
+        except ValidationError as e:
+            lines = [f"{LABELS.get('.'.join(str(p) for p in err['loc']), err['loc'])}: {err['msg']}"
+                     for err in e.errors()]
+            self.error.setText("잘못된 값 / Invalid value:\n" + "\n".join(lines))
+            return None
+        self.error.setText("")
+        return settings
+
+    def _save(self) -> None:
+        settings = self.candidate()
+        if settings is not None:
+            self.result_settings = settings
+            self.accept()
+
+    def done(self, result: int) -> None:
+        self.stop_preview()
+        super().done(result)
