@@ -75,3 +75,17 @@ def test_disk_low_is_shown_and_can_block_packing(make_station, qtbot, tmp_path: 
     p.scan(Scenario.SIMPLE)
     assert "녹화할 수 없어" in p.banner() and "디스크 공간" in p.banner() and p.sounds[-1] == "error"
     assert st.service.state.pack is None
+
+
+def test_camera_failure_is_shown_to_the_packer(make_station, qtbot, tmp_path: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    s = recording_settings(tmp_path)
+    s.camera.source = str(tmp_path / "unplugged.mp4")  # a source that cannot open
+    st = make_station(s)
+    # the camera fails at once, possibly before this line: wait for what the packer sees
+    qtbot.waitUntil(lambda: "카메라를 사용할 수 없습니다" in st.window.view.banner.text(), timeout=5000)
+    rec_label = st.window.findChild(object, "recIndicator")
+    qtbot.waitUntil(lambda: rec_label.property("state") == "failed", timeout=2000)
+    p = Packer(qtbot, st)
+    p.scan("PD-PACKER-001")
+    p.scan(Scenario.SIMPLE)  # not required: the pack goes on, unfilmed, with a warning
+    assert st.service.state.pack is not None
