@@ -127,7 +127,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     window.attach(service)
     preview = CameraPreview(recorder, camera)
     window.view.set_preview(preview)
-    closers += [preview.stop, recorder.close]
+    closers.append(recorder.close)  # the preview and its timer belong to the window and go with it
     jobs = Jobs()
     if settings.recorder == "opencv":
         root = video_root(settings, dirs)
@@ -143,7 +143,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     app.installEventFilter(key_filter)
     station = Station(dirs, settings, db, window, service, key_filter)
     station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater,
-                        *closers]
+                        poster.close, *closers]
 
     if settings.serial.enabled and settings.serial.port:
         serial = SerialScanner(

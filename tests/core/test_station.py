@@ -413,3 +413,12 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) ->
             expected = pack.plan.expected()
             assert all(0 < n <= expected[i] for i, n in pack.counts.items())
             assert mode is CompleteMode.COMMAND or not pack.all_scanned
+
+
+def test_plan_matches_a_case_lost_scan_only_when_unique() -> None:
+    shirt_s = PlanItem(4, "TS-S", "티셔츠", "S", ("ts-blk-s",))
+    p = PackPlan(1, "6", "CJGLS", "", (), {4: shirt_s, 5: PlanItem(5, "A", "a", "", ("AB-1",)),
+                                          6: PlanItem(6, "B", "b", "", ("ab-1",))})
+    assert p.item_for_barcode("TS-BLK-S") is shirt_s   # unique when folded
+    assert p.item_for_barcode("Ab-1") is None           # AB-1 and ab-1 both exist: ambiguous, no guess
+    assert p.item_for_barcode("ab-1").item_id == 6      # type: ignore[union-attr] - exact wins

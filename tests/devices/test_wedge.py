@@ -8,7 +8,7 @@ ENTER = 0x01000004
 
 
 def keys(text: str, start: float = 0.0, gap: float = 3.0) -> list[Key]:
-    return [Key(ch, ord(ch.upper()), start + i * gap) for i, ch in enumerate(text)]
+    return [Key(ch, ord(ch.upper()), start + i * gap, shift=ch.isupper()) for i, ch in enumerate(text)]
 
 
 def run(det: WedgeDetector, stream: list[Key]) -> tuple[list[str], list[str]]:
@@ -21,7 +21,7 @@ def run(det: WedgeDetector, stream: list[Key]) -> tuple[list[str], list[str]]:
         typed.extend(h.text for h in d.release)
         if d.scan is not None:
             scans.append(d.scan)
-        elif not d.consume:
+        elif not d.consume and not k.preedit:  # a passed preedit update shows composition, types nothing
             typed.append("⏎" if k.enter else k.text)
     typed.extend(h.text for h in det.flush())
     return scans, typed
@@ -59,7 +59,8 @@ def test_short_burst_with_enter_is_not_a_scan() -> None:
 
 
 def test_shift_between_keys_does_not_break_a_scan() -> None:
-    stream = [Key("M", 77, 0), Key("", 0x01000020, 1, modifier=True), Key("U", 85, 2), Key("G", 71, 4),
+    stream = [Key("M", 77, 0, shift=True), Key("", 0x01000020, 1, modifier=True), Key("U", 85, 2, shift=True),
+              Key("G", 71, 4, shift=True),
               Key("-", 45, 6), Key("1", 49, 8), enter(10)]
     scans, _ = run(WedgeDetector(), stream)
     assert scans == ["MUG-1"]
@@ -104,3 +105,37 @@ def test_scan_keeps_its_keys_for_decoding() -> None:
 def test_bad_config_is_refused(kw: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError):
         WedgeConfig(**kw)
+
+
+def test_hangul_mode_input_method_commits_decode_to_the_barcode() -> None:
+    """MUG-WH-01 through a Hangul IME: preedit updates and syllable commits at scanner speed."""
+    t = iter(range(0, 1000, 3))
+    stream = [
+        Key("", 0, next(t), preedit=True), Key("ㅡ", 0, next(t)), Key("", 0, next(t), preedit=True),
+        Key("ㅕ", 0, next(t)), Key("", 0, next(t), preedit=True), Key("ㅎ", 0, next(t)),
+        Key("-", 0x2D, next(t)), Key("", 0, next(t), preedit=True), Key("쪼", 0, next(t)),
+        Key("-", 0x2D, next(t)), Key("0", 0x30, next(t)), Key("1", 0x31, next(t)), enter(next(t)),
+    ]
+    scans, typed = run(WedgeDetector(), stream)
+    assert scans == ["mug-Wh-01"] and typed == []  # case resolved later, case-insensitively
+
+
+def test_hangul_key_events_decode_by_key_code() -> None:
+    # Hangul mode delivering key events (key code known): exact, capitals included
+    stream = [Key("ㅡ", 0x4D, 0, shift=True), Key("ㅕ", 0x55, 3, shift=True), Key("ㅎ", 0x47, 6, shift=True),
+              Key("-", 0x2D, 9), Key("ㅉ", 0x57, 12, shift=True), Key("ㅗ", 0x48, 15, shift=True), enter(18)]
+    assert run(WedgeDetector(), stream)[0] == ["MUG-WH"]
+
+
+def test_caps_lock_inverted_text_decodes_by_shift() -> None:
+    # Caps Lock on: the scanner presses Shift for capitals, the OS types them lower-case
+    stream = [Key("m", 0x4D, 0, shift=True), Key("U", 0x55, 3), Key("G", 0x47, 6), Key("-", 0x2D, 9),
+              Key("1", 0x31, 12), enter(15)]
+    assert run(WedgeDetector(), stream)[0] == ["Mug-1"]
+
+
+def test_a_person_composing_hangul_is_left_alone() -> None:
+    det = WedgeDetector()
+    assert det.feed(Key("", 0, 0, preedit=True)) == Decision(False)  # preedit shows at once
+    assert det.feed(Key("한", 0, 200)).consume                      # a commit is held 40 ms ...
+    assert [k.text for k in det.expire(241)] == ["한"]              # ... then given back

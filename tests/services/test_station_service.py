@@ -263,3 +263,9 @@ def test_interrupted_recording_is_recovered_at_start(rig: Rig, demo_db: Database
         assert (rec.status, rec.size_bytes, rec.pack_outcome) == (RecordingStatus.RECOVERED, 4096,
                                                                   PackOutcome.ABANDONED)
     again.worker.close()
+
+
+def test_worker_refuses_work_after_close(demo_db: Database) -> None:
+    w = DbWorker(demo_db)
+    w.close()
+    assert w.submit(lambda s: 1).cancelled()

@@ -21,7 +21,7 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
 
     def make(settings: Settings | None = None) -> Station:
         st = build_station(dirs, settings or Settings(recorder="off"), sounds=False)
-        qtbot.addWidget(st.window)
+        # not qtbot.addWidget: pytest-qt would delete the window before this fixture shuts the station down
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)
         st.window.activateWindow()  # type: ignore[attr-defined]
@@ -32,8 +32,11 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
 
     yield make
     for st in made:
+        qtbot.waitUntil(lambda st=st: not st.service.busy, timeout=5000)  # type: ignore[attr-defined]
         st.service.worker.wait_idle(5)  # type: ignore[attr-defined]
         st.close()
+        st.window.close()  # type: ignore[attr-defined]
+        st.window.deleteLater()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -54,11 +57,19 @@ class Packer:
     def target(self) -> QWidget:
         return QApplication.focusWidget() or self.station.window  # type: ignore[return-value]
 
-    def scan(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS) -> None:
-        """Key presses at scanner speed then Enter; returns when the view has shown the result."""
+    def type_code(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS, caps_lock: bool = False) -> None:
+        """Key presses the way a wedge scanner makes them: Shift held for capitals. With Caps Lock on, the
+        PC inverts the case of the text the keys produce (the key codes and Shift stay what they were)."""
+        for ch in code:
+            shift = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
+            text = ch.swapcase() if caps_lock and ch.isalpha() else ch
+            self.qtbot.keyClick(self.target(), text, shift, delay=delay_ms)
+        self.qtbot.keyClick(self.target(), Qt.Key.Key_Return, delay=delay_ms)
+
+    def scan(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS, caps_lock: bool = False) -> None:
+        """A scan at scanner speed then Enter; returns when the view has shown the result."""
         with self.qtbot.waitSignal(self.view.rendered, timeout=3000):
-            self.qtbot.keyClicks(self.target(), code, delay=delay_ms)
-            self.qtbot.keyClick(self.target(), Qt.Key.Key_Return, delay=delay_ms)
+            self.type_code(code, delay_ms, caps_lock)
         self.qtbot.waitUntil(lambda: not self.station.service.busy, timeout=3000)  # type: ignore[attr-defined]
 
     def banner(self) -> str:

@@ -21,8 +21,7 @@ MUG, TUMBLER, TEA = BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["TEA-GR"]
 def test_key_events_reach_the_app_wide_filter(qtbot, station, packer) -> None:  # type: ignore[no-untyped-def]
     """House rule: prove qtbot's keys go through the app filter (not straight into a widget)."""
     with qtbot.waitSignal(station.key_filter.scanned) as blocker:
-        qtbot.keyClicks(packer.target(), "PD-PACKER-001", delay=2)
-        qtbot.keyClick(packer.target(), Qt.Key.Key_Return)
+        packer.type_code("PD-PACKER-001")
     assert blocker.args == ["PD-PACKER-001"]
     assert station.window.view.entry.text() == ""  # swallowed, not typed into the focused box
 

@@ -4,8 +4,10 @@ loads), so a waybill scan resolves in about a millisecond even with a million li
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
@@ -15,10 +17,11 @@ from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLi
 def load_plan(s: Session, tracking_number: str) -> PackPlan | None:
     """The waybill's lines, plus the lines of the same orders that have no waybill of their own
     (they travel in the same box: 합포장). ``None`` when no waybill has this number."""
-    wb = s.execute(
-        select(m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
-        .where(m.Waybill.tracking_number == tracking_number)
-    ).first()
+    cols = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
+    wb = s.execute(select(*cols).where(m.Waybill.tracking_number == tracking_number)).first()
+    if wb is None and any(c.isalpha() for c in tracking_number):
+        wb = _unique(s.execute(select(*cols).where(func.lower(m.Waybill.tracking_number) == tracking_number.lower())
+                               .limit(2)).all())
     if wb is None:
         return None
     order_ids = select(m.OrderLine.order_id).where(m.OrderLine.waybill_id == wb.id).scalar_subquery()
@@ -65,12 +68,17 @@ def load_plan(s: Session, tracking_number: str) -> PackPlan | None:
     return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
 
 
+def _unique(rows: Sequence[Row[Any]]) -> Row[Any] | None:
+    return rows[0] if len(rows) == 1 else None
+
+
 def find_item(s: Session, barcode: str) -> ItemRef | None:
-    row = s.execute(
-        select(m.Item.id, m.Item.name, m.Item.option_name)
-        .join(m.ItemBarcode, m.ItemBarcode.item_id == m.Item.id)
-        .where(m.ItemBarcode.barcode == barcode)
-    ).first()
+    """By exact barcode; failing that, by a unique case-insensitive match (a scan read from Hangul text
+    cannot tell M from m: see devices/hangul.py)."""
+    q = select(m.Item.id, m.Item.name, m.Item.option_name).join(m.ItemBarcode, m.ItemBarcode.item_id == m.Item.id)
+    row = s.execute(q.where(m.ItemBarcode.barcode == barcode)).first()
+    if row is None and any(c.isalpha() for c in barcode):
+        row = _unique(s.execute(q.where(func.lower(m.ItemBarcode.barcode) == barcode.lower()).limit(2)).all())
     return ItemRef(row.id, row.name, row.option_name) if row else None
 
 

@@ -101,10 +101,13 @@ class PackPlan:
         return need
 
     def item_for_barcode(self, code: str) -> PlanItem | None:
+        """Exact barcode, else a unique case-insensitive match (scans read from Hangul text lose case)."""
         for it in self.items.values():
             if code in it.barcodes:
                 return it
-        return None
+        folded = code.lower()
+        hits = [it for it in self.items.values() if any(b.lower() == folded for b in it.barcodes)]
+        return hits[0] if len(hits) == 1 else None
 
     def items_of(self, lines: tuple[PlanLine, ...]) -> set[int]:
         return {item_id for ln in lines for item_id, _ in ln.components}

@@ -6,13 +6,17 @@ sooner they form a burst; a burst of at least ``min_length`` characters ended by
 swallowed whole; anything else is released, in order, to the widget it was meant for (a person typing
 sees their text ``max_gap_ms`` late, which nobody notices).
 
-Each key keeps its key code next to its text so that a later decoder can read a scan from the keys
-pressed rather than from the text an input method made of them (Hangul mode).
+Each key keeps its key code and Shift state next to its text, so a scan is read from the keys pressed,
+not from the text Hangul mode or Caps Lock made of them (``devices/hangul.py``). Input-method events
+(Hangul composition) come in as keys with text and no key code: commits carry text, preedit updates
+carry none but keep the burst's timing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from packdesk.devices.hangul import decode
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Key:
     enter: bool = False  # Enter / Return
     tab: bool = False
     modifier: bool = False  # Shift, Ctrl, ... pressed alone: scanners press Shift for capitals
+    shift: bool = False     # Shift held with this key: the scanner meant a capital, whatever Caps Lock says
+    preedit: bool = False   # an input-method composition update: no text of its own yet
     token: object = field(default=None, compare=False)  # the caller's copy of the event, for replay
 
 
@@ -80,16 +86,21 @@ class WedgeDetector:
             release = self._take()
         if k.modifier:
             return Decision(False, release)
+        if k.preedit:
+            if not self._held:
+                return Decision(False, release)  # a person composing Hangul: let the widget show it
+            self._held.append(k)  # inside a burst: part of the scan's timing, no text
+            return Decision(True, release)
         ends = k.enter or (k.tab and self.config.tab_ends_scan)
         if ends:
             if self._held:
-                code = self._clean("".join(h.text for h in self._held))
+                code = self._clean(decode((h.key, h.shift, h.text) for h in self._held))
                 if len(code) >= self.config.min_length:
                     keys = self._take()
                     return Decision(True, release, code, keys)
                 release = (*release, *self._take())
             return Decision(False, release)
-        if len(k.text) == 1 and k.text.isprintable():
+        if k.text and k.text.isprintable():
             self._held.append(k)
             return Decision(True, release)
         # Backspace, arrows, function keys: a person is typing

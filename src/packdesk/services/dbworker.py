@@ -35,10 +35,17 @@ class DbWorker:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        self._closed = False
 
     def submit(self, job: Callable[[Session], T], on_done: Callable[[T], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> cf.Future[T]:
-        """Run ``job`` in its own short transaction on the DB thread; report back through ``post``."""
+        """Run ``job`` in its own short transaction on the DB thread; report back through ``post``.
+        After ``close`` nothing runs: the returned future is cancelled (shutdown in progress)."""
+        if self._closed:
+            log.info("database job dropped: the station is shutting down")
+            f: cf.Future[T] = cf.Future()
+            f.cancel()
+            return f
         with self._lock:
             self._pending += 1
             self._idle.clear()
@@ -69,4 +76,5 @@ class DbWorker:
         return self._idle.wait(timeout)
 
     def close(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=True)

@@ -173,8 +173,9 @@ class StationService:
         command = COMMAND_CODES.get(scan.code.upper())
         if command is not None:
             return CommandScanned(scan, command)
+        folded = scan.code.lower()
         for packer, badge in self.packers:
-            if badge is not None and badge == scan.code:
+            if badge is not None and badge.lower() == folded:
                 return PackerIdentified(scan, packer)
         pack = self.state.pack
         if pack is not None:

@@ -12,7 +12,12 @@ class MainThreadPoster(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._closed = False
         self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    def close(self) -> None:
+        """After this, callbacks still in flight are dropped: what they report on is gone."""
+        self._closed = True
 
     def post(self, fn: Callable[[], None]) -> None:
         """Thread-safe: ``fn`` runs on the thread that owns this object (the main thread)."""
@@ -20,4 +25,5 @@ class MainThreadPoster(QObject):
 
     @Slot(object)
     def _run(self, fn: Callable[[], None]) -> None:
-        fn()
+        if not self._closed:
+            fn()

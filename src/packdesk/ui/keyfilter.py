@@ -1,6 +1,9 @@
 """The app-wide key filter: sees every key press whatever widget has focus and hands it to the pure
 wedge detector; scans are swallowed and emitted as ``scanned``, typing is released to its widget.
 
+In Hangul mode the keys of a text field reach Qt as input-method events (preedit and commit strings),
+not key presses; those are fed to the detector too, and the scan is decoded back to the keys pressed.
+
 Qt delivers a key press first to the window (QWidgetWindow) and then to the focus widget, so an app
 filter sees it twice; we act on the widget delivery only (the focus widget, or the window itself when
 nothing has focus). That is also where QTest's key clicks arrive, so tests type the way a scanner does.
@@ -13,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from packdesk.devices.wedge import Key, WedgeConfig, WedgeDetector
@@ -24,7 +27,7 @@ _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.K
                   Qt.Key.Key_CapsLock}
 
 
-class _Held:
+class _HeldKey:
     """What we need to deliver a held key later: a copy of the event (Qt reuses the original)."""
 
     __slots__ = ("key", "modifiers", "target", "text")
@@ -34,6 +37,26 @@ class _Held:
         self.key = ev.key()
         self.modifiers = ev.modifiers()
         self.text = ev.text()
+
+    def send(self, to: QObject) -> None:
+        for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(to, QKeyEvent(etype, self.key, self.modifiers, self.text))
+
+
+class _HeldIme:
+    """A held input-method event (Hangul composition): its commit and preedit strings."""
+
+    __slots__ = ("commit", "preedit", "target")
+
+    def __init__(self, target: QObject, ev: QInputMethodEvent) -> None:
+        self.target = target
+        self.commit = ev.commitString()
+        self.preedit = ev.preeditString()
+
+    def send(self, to: QObject) -> None:
+        ev = QInputMethodEvent(self.preedit, [])
+        ev.setCommitString(self.commit)
+        QApplication.sendEvent(to, ev)
 
 
 class WedgeKeyFilter(QObject):
@@ -54,30 +77,43 @@ class WedgeKeyFilter(QObject):
         self.detector = WedgeDetector(config)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if self._replaying or event.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
+        etype = event.type()
+        if self._replaying or etype not in (QEvent.Type.KeyPress, QEvent.Type.InputMethod) \
+                or not isinstance(obj, QWidget):
             return False
         focus = QApplication.focusWidget()
         if obj is not focus and not (focus is None and obj.isWindow()):
             return False  # a propagation to a parent, or not the widget the key is meant for
-        ev: QKeyEvent = event  # type: ignore[assignment]
-        if ev.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
-            self._release(self.detector.flush())
-            return False  # shortcuts are never part of a scan
-        qkey = Qt.Key(ev.key())
-        k = Key(
-            text=ev.text(),
-            key=int(ev.key()),
-            t_ms=self._clock() * 1000.0,
-            enter=qkey in (Qt.Key.Key_Return, Qt.Key.Key_Enter),
-            tab=qkey == Qt.Key.Key_Tab,
-            modifier=qkey in _MODIFIER_KEYS,
-            token=_Held(obj, ev),
-        )
+        now_ms = self._clock() * 1000.0
+        if etype == QEvent.Type.InputMethod:
+            ime: QInputMethodEvent = event  # type: ignore[assignment]
+            if not ime.commitString() and not ime.preeditString() and not self.detector.holding:
+                return False
+            k = Key(text=ime.commitString(), key=0, t_ms=now_ms, preedit=not ime.commitString(),
+                    token=_HeldIme(obj, ime))
+        else:
+            ev: QKeyEvent = event  # type: ignore[assignment]
+            if ev.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+                self._release(self.detector.flush())
+                return False  # shortcuts are never part of a scan
+            qkey = Qt.Key(ev.key())
+            k = Key(
+                text=ev.text(),
+                key=int(ev.key()),
+                t_ms=now_ms,
+                enter=qkey in (Qt.Key.Key_Return, Qt.Key.Key_Enter),
+                tab=qkey == Qt.Key.Key_Tab,
+                modifier=qkey in _MODIFIER_KEYS,
+                shift=bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier),
+                token=_HeldKey(obj, ev),
+            )
         d = self.detector.feed(k)
         self._release(d.release)
         if d.scan is not None:
             self._timer.stop()
             log.debug("wedge scan %r (%d keys)", d.scan, len(d.keys))
+            if any(isinstance(h.token, _HeldIme) for h in d.keys):
+                self._clear_composition(obj)
             self.scanned.emit(d.scan)
             return True
         deadline = self.detector.deadline_ms
@@ -98,9 +134,15 @@ class WedgeKeyFilter(QObject):
         self._replaying = True
         try:
             for k in keys:
-                held: _Held = k.token  # type: ignore[assignment]
-                target = QApplication.focusWidget() or held.target
-                for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                    QApplication.sendEvent(target, QKeyEvent(etype, held.key, held.modifiers, held.text))
+                held: _HeldKey | _HeldIme = k.token  # type: ignore[assignment]
+                held.send(QApplication.focusWidget() or held.target)
+        finally:
+            self._replaying = False
+
+    def _clear_composition(self, target: QObject) -> None:
+        """The input method's last preedit may still show in the field: an empty event clears it."""
+        self._replaying = True
+        try:
+            QApplication.sendEvent(target, QInputMethodEvent())
         finally:
             self._replaying = False

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.enums import LineStatus
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
+from packdesk.devices.hangul import hangul_to_keys
 from packdesk.ui.messages import station_text
 
 BANNER_STYLE = {
@@ -155,7 +156,8 @@ class StationView(QWidget):
             self.packer_chosen.emit(packer)
 
     def _submit_entry(self) -> None:
-        text = self.entry.text().strip()
+        # a barcode typed in Hangul mode is still a barcode: read it back to the keys (devices/hangul.py)
+        text = hangul_to_keys(self.entry.text().strip())
         self.entry.clear()
         if text:
             self.manual_entry.emit(text)

@@ -1,0 +1,142 @@
+"""Scans read right whatever the keyboard's state (issue #12): English keys, a Hangul input method that
+composes syllables or commits bare jamo, Hangul key events, Caps Lock — while a person types Hangul in a
+text field and keeps it. Driven through the real window and its app-wide filter at scanner speed."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.devices.hangul import hangul_to_keys
+from tests.fakes.hangul_ime import LAYOUT, SHIFTED, events
+from tests.ui.conftest import Packer
+
+pytestmark = pytest.mark.gui
+
+BARCODES = [
+    # courier tracking numbers, 10 to 13 digits
+    "6012345678", "60123456789", "601234567890", "6012345678901", "384712093345", "5500012345678",
+    # EAN-13
+    "8801234000017", "8801234000024", "4006381333931", "8809000000012", "0012345678905",
+    # Code 128 SKUs: letters, dashes, lowercase
+    "MUG-WH-01", "TS-BLK-M", "ts-blk-m", "SKU-A1B2-C3", "abc-123", "BOX_S-01", "QWERTY-99", "Kr-Tea.12",
+    "hello-WORLD", "X9-y8-Z7", "OPEN-BOX", "pallet-7", "LOT2026-11", "GIFT-SET-RED", "zz-top", "RT-qp-OW",
+    # the app's own command and badge barcodes
+    "PD-CMD-COMPLETE", "PD-CMD-CANCEL", "PD-CMD-LOGOUT", "PD-PACKER-001", "PD-PACKER-002",
+]
+assert len(BARCODES) >= 30
+
+
+def text_only(code: str) -> str:
+    """What a text-only reading can know: case survives only on the Shift jamo keys."""
+    return "".join(c if c in "QWERTOP" or not c.isalpha() else c.lower() for c in code)
+
+
+def ime_type(packer: Packer, code: str, composed: bool, delay_ms: int = 2) -> None:
+    """The input method's events, delivered to the focused widget at scanner speed, then Enter."""
+    for kind, text in events(code, composed):
+        target = packer.target()
+        if kind == "key":
+            QTest.keyClick(target, text, Qt.KeyboardModifier.NoModifier, delay_ms)
+            continue
+        ev = QInputMethodEvent(text if kind == "preedit" else "", [])
+        if kind == "commit":
+            ev.setCommitString(text)
+        QTest.qWait(delay_ms)
+        QApplication.sendEvent(target, ev)
+    QTest.keyClick(packer.target(), Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, delay_ms)
+
+
+def hangul_key_events(packer: Packer, code: str, delay_ms: int = 2) -> None:
+    """Hangul mode where the platform still gives key events: key code + Shift, Hangul text."""
+    for ch in code:
+        if ch.isascii() and ch.isalpha():
+            jamo = SHIFTED.get(ch.lower(), LAYOUT[ch.lower()]) if ch.isupper() else LAYOUT[ch]
+            mods = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
+            QTest.qWait(delay_ms)
+            for et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                QApplication.sendEvent(packer.target(), QKeyEvent(et, ord(ch.upper()), mods, jamo))
+        else:
+            QTest.keyClick(packer.target(), ch, Qt.KeyboardModifier.NoModifier, delay_ms)
+    QTest.keyClick(packer.target(), Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, delay_ms)
+
+
+@pytest.fixture
+def focused_entry(station, qtbot):  # type: ignore[no-untyped-def]
+    entry = station.window.view.entry  # a text field: where an input method is active
+    entry.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is entry)
+    return entry
+
+
+MODES = ["english", "caps_lock", "hangul_keys", "ime_composed", "ime_jamo"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_thirty_barcodes_in_each_keyboard_state(station, packer, qtbot, focused_entry, mode) -> None:  # type: ignore[no-untyped-def]
+    got: list[str] = []
+    station.key_filter.scanned.connect(got.append)
+    for code in BARCODES:
+        with qtbot.waitSignal(station.key_filter.scanned, timeout=3000):
+            if mode == "english":
+                packer.type_code(code)
+            elif mode == "caps_lock":
+                packer.type_code(code, caps_lock=True)
+            elif mode == "hangul_keys":
+                hangul_key_events(packer, code)
+            else:
+                ime_type(packer, code, composed=mode == "ime_composed")
+        assert focused_entry.text() == "", f"{mode}: {code} leaked into the text field"
+        assert not focused_entry.inputMethodQuery(Qt.InputMethodQuery.ImSurroundingText)
+    exact = mode in ("english", "caps_lock", "hangul_keys")
+    assert got == (BARCODES if exact else [text_only(c) for c in BARCODES])
+
+
+def test_packing_in_hangul_mode_end_to_end(station, packer, qtbot, focused_entry) -> None:  # type: ignore[no-untyped-def]
+    """A whole pack with the input method composing: badge, waybill, lower-case SKUs, a command."""
+    for code in ("PD-PACKER-001", Scenario.TSHIRTS):
+        with qtbot.waitSignal(packer.view.rendered, timeout=3000):
+            ime_type(packer, code, composed=True)
+        qtbot.waitUntil(lambda: not station.service.busy)
+    assert "작업자" in packer.view.packer_label.text() and Scenario.TSHIRTS in packer.view.waybill_label.text()
+    for code in ("ts-blk-s", "ts-blk-m", "ts-blk-m", "TS-BLK-L"):  # the last one loses its case: still found
+        with qtbot.waitSignal(packer.view.rendered, timeout=3000):
+            ime_type(packer, code, composed=True)
+        qtbot.waitUntil(lambda: not station.service.busy)
+    assert "포장 완료" in packer.banner() and packer.sounds[-1] == "complete"
+
+
+def test_a_person_typing_hangul_keeps_it_and_a_scan_in_between_is_decoded(station, packer, qtbot,  # type: ignore[no-untyped-def]
+                                                                         focused_entry) -> None:
+    """Human typing (100 ms a key) in a text field keeps its Hangul; a scanner burst mid-way is decoded and
+    does not touch the field."""
+    scans: list[str] = []
+    station.key_filter.scanned.connect(scans.append)
+    for kind, text in events("ghdrlfehd", composed=True):  # 홍길동, typed by a person
+        ev = QInputMethodEvent(text if kind == "preedit" else "", [])
+        if kind == "commit":
+            ev.setCommitString(text)
+        QTest.qWait(100)
+        QApplication.sendEvent(focused_entry, ev)
+    qtbot.waitUntil(lambda: focused_entry.text() == "홍길동", timeout=3000)
+    with qtbot.waitSignal(station.key_filter.scanned, timeout=3000):
+        ime_type(packer, BARCODE["TMB-500"], composed=True)
+    assert scans == [BARCODE["TMB-500"]] and focused_entry.text() == "홍길동"
+    assert hangul_to_keys(focused_entry.text()) == "ghdrlfehd"  # what the entry box would submit
+
+
+def test_scans_while_a_dialog_is_open_reach_the_station(station, packer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = station.window.open_settings()
+    field = dialog.fields["station_name"].widget
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    before = field.text()
+    packer.scan("PD-PACKER-002")
+    packer.scan(Scenario.SIMPLE)
+    assert field.text() == before  # the dialog's field got nothing
+    assert station.service.state.pack is not None and "이서연" in packer.view.packer_label.text()
+    dialog.reject()
