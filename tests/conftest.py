@@ -49,9 +49,27 @@ def dirs(_isolated_home: Path) -> AppDirs:
     return app_dirs().ensure()
 
 
+TEST_DATABASE_URL = os.environ.get("PACKDESK_TEST_DATABASE_URL", "")
+
+
+def fresh_database_url(dirs: AppDirs) -> str:
+    """SQLite in the test's folder, or (PACKDESK_TEST_DATABASE_URL set) an emptied PostgreSQL database:
+    the same tests prove the data layer on both engines."""
+    if not TEST_DATABASE_URL:
+        return sqlite_url(dirs.database)
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(TEST_DATABASE_URL)
+    with eng.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    eng.dispose()
+    return TEST_DATABASE_URL
+
+
 @pytest.fixture
 def db(dirs: AppDirs) -> Iterator[Database]:
-    database = Database.open(sqlite_url(dirs.database))
+    database = Database.open(fresh_database_url(dirs))
     yield database
     database.close()
 

@@ -7,7 +7,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from packdesk.core import models as m
-from packdesk.core.db import Database, current_revision, head_revision, sqlite_url
+from packdesk.core.db import Database, current_revision, head_revision
 from packdesk.core.errors import SchemaTooNew
 
 
@@ -20,24 +20,25 @@ def test_schema_is_created_by_migrations_and_matches_models(db: Database) -> Non
 
 
 def test_sqlite_pragmas_wal_and_foreign_keys(db: Database) -> None:
-    with db.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    with pytest.raises(IntegrityError), db.session() as s:
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    with pytest.raises(IntegrityError), db.session() as s:  # foreign keys hold on every engine
         s.execute(insert(m.ItemBarcode).values(item_id=999, barcode="X"))
 
 
-def test_reopen_is_idempotent(db: Database, dirs) -> None:  # type: ignore[no-untyped-def]
-    again = Database.open(sqlite_url(dirs.database))
+def test_reopen_is_idempotent(db: Database) -> None:
+    again = Database.open(db.url)
     assert current_revision(again.engine) == head_revision()
     again.close()
 
 
-def test_newer_schema_is_refused(db: Database, dirs) -> None:  # type: ignore[no-untyped-def]
+def test_newer_schema_is_refused(db: Database) -> None:
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_from_the_future'"))
     with pytest.raises(SchemaTooNew):
-        Database.open(sqlite_url(dirs.database))
+        Database.open(db.url)
 
 
 def test_timestamps_come_back_aware_utc(db: Database) -> None:
@@ -88,18 +89,20 @@ def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-unt
     from alembic import command
 
     from packdesk.core.db import alembic_config, make_engine
+    from tests.conftest import fresh_database_url
 
-    eng = make_engine(sqlite_url(dirs.database))
+    url = fresh_database_url(dirs)
+    eng = make_engine(url)
     cfg = alembic_config(eng)
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
     with eng.begin() as conn:
         conn.execute(text("INSERT INTO recordings (tracking_number, station, packer_name, path, started_at, "
-                          "size_bytes, status, sha256, note) VALUES ('601', 'S1', 'p', '/v/a.ts', "
-                          "'2026-11-24 01:00:00', 123, 'complete', '', '')"))
+                          "size_bytes, status, sha256, note) VALUES ('601', 'S1', 'p', '/v/a.ts', :at, 123, "
+                          "'complete', '', '')"), {"at": datetime(2026, 11, 24, 1, 0)})
     eng.dispose()
-    db = Database.open(sqlite_url(dirs.database))
+    db = Database.open(url)
     with db.session() as s:
         rec = s.scalars(select(m.Recording)).one()
         assert (rec.size_bytes, rec.keep, rec.pack_outcome, rec.order_nos) == (123, False, m.PackOutcome.OPEN, "")

@@ -172,7 +172,7 @@ class LineStatusChange(Base):
     status: Mapped[LineStatus] = mapped_column(_enum(LineStatus))
     channel_status: Mapped[str] = mapped_column(String(40), default="")
     claim_status: Mapped[str] = mapped_column(String(40), default="")
-    source: Mapped[str] = mapped_column(String(40), default="")  # "collect:<run id>", "pack:<key>", ...
+    source: Mapped[str] = mapped_column(String(80), default="")  # "collect:<run id>", "pack:<key>", ...
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
