@@ -83,7 +83,18 @@ def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEv
                                   min_free_bytes=int(settings.recording.min_free_gb * 1024**3),
                                   label_renderer=render_label)
         return recorder, camera
+    if settings.recorder == "realpacking":
+        from packdesk.devices.realpacking import RealPackingRecorder
+
+        return RealPackingRecorder(settings.realpacking.config(), emit=emit), None
     return NullRecorder(), None
+
+
+def realpacking_probe(settings: Settings) -> tuple[bool, str]:
+    """The settings screen's connection test (blocking: the dialog runs it off the UI thread)."""
+    from packdesk.devices.realpacking import probe_connection
+
+    return probe_connection(settings.realpacking.config())
 
 
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True) -> Station:
@@ -138,6 +149,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file
+    window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
     key_filter.scanned.connect(lambda code: service.scan(code, ScanSource.WEDGE))
     app.installEventFilter(key_filter)

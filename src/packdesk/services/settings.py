@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from packdesk.core.errors import SettingsError
 from packdesk.core.station import CompleteMode
+from packdesk.devices.realpacking import DEFAULT_START, DEFAULT_STOP, RealPackingConfig, RequestTemplate
 from packdesk.devices.serial_scanner import Terminator
 from packdesk.devices.wedge import WedgeConfig
 
@@ -64,9 +65,33 @@ class RecordingSettings(_Model):
 
 
 class RealPackingSettings(_Model):
+    """RealPacking's "web reception" request format is not public: every request is a template line such
+    as ``GET /start?waybill={waybill}&packer={packer}`` (placeholders: waybill, station, packer, pack_key,
+    order_nos, outcome), so the real format can be set without a new release."""
+
     host: str = Field("127.0.0.1", min_length=1, max_length=200)
     port: int = Field(8090, ge=1, le=65535)
     timeout_s: float = Field(2.0, ge=0.2, le=30)
+    start_request: str = Field(DEFAULT_START.as_line(), min_length=3, max_length=500)
+    stop_request: str = Field(DEFAULT_STOP.as_line(), min_length=3, max_length=500)
+    cancel_request: str = Field("", max_length=500, description="empty: a cancelled pack sends stop")
+    charset: Literal["utf-8", "cp949"] = "utf-8"
+
+    @field_validator("start_request", "stop_request", "cancel_request")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        if v.strip():
+            RequestTemplate.from_line(v)  # raises ValueError with the reason
+        return v.strip()
+
+    def config(self) -> RealPackingConfig:
+        def t(line: str) -> RequestTemplate:
+            return RequestTemplate.from_line(line, charset=self.charset)
+
+        return RealPackingConfig(host=self.host, port=self.port, start=t(self.start_request),
+                                 stop=t(self.stop_request),
+                                 cancel=t(self.cancel_request) if self.cancel_request else None,
+                                 timeout_s=self.timeout_s)
 
 
 class Settings(_Model):

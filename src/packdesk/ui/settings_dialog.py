@@ -9,13 +9,14 @@ Changes apply at the next start of the station (the dialog says so).
 from __future__ import annotations
 
 import enum
+import threading
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -63,6 +64,10 @@ LABELS: dict[str, str] = {
     "realpacking.host": "리얼패킹 IP / RealPacking IP",
     "realpacking.port": "리얼패킹 포트 / RealPacking port",
     "realpacking.timeout_s": "응답 제한(초) / Timeout (s)",
+    "realpacking.start_request": "녹화 시작 요청 / Start request",
+    "realpacking.stop_request": "녹화 종료 요청 / Stop request",
+    "realpacking.cancel_request": "취소 요청(선택) / Cancel request (optional)",
+    "realpacking.charset": "문자 인코딩 / Charset",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"))
@@ -121,6 +126,8 @@ def _make_field(path: str, field: Any) -> _Field:
 
 
 class SettingsDialog(QDialog):
+    realpacking_tested = Signal(bool, str)  # from the test thread; queued to the UI thread
+
     def __init__(self, settings: Settings, parent: QWidget | None = None,
                  realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +146,7 @@ class SettingsDialog(QDialog):
         self._add_fields(settings, "", forms)
         self._add_camera_preview(forms["camera"])
         self._add_realpacking_test(forms["realpacking"])
+        self.realpacking_tested.connect(self._show_realpacking_result)
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
@@ -226,11 +234,19 @@ class SettingsDialog(QDialog):
         form.addRow(button, self.rp_result)
 
     def test_realpacking(self) -> None:
+        """Runs in a thread (it may wait for a timeout); the answer comes back as a signal."""
         candidate = self.candidate()
         if candidate is None or self._realpacking_test is None:
             return
-        ok, detail = self._realpacking_test(candidate)
+        self.rp_result.setText("연결 중… / connecting…")
+        self.rp_result.setStyleSheet("")
+        test = self._realpacking_test
+        threading.Thread(target=lambda: self.realpacking_tested.emit(*test(candidate)), daemon=True,
+                         name="packdesk-realpacking-test").start()
+
+    def _show_realpacking_result(self, ok: bool, detail: str) -> None:
         self.rp_result.setText(detail)
+        self.rp_result.setProperty("ok", ok)
         self.rp_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b71c1c; font-weight: bold;")
 
     # ------------------------------------------------------------------ saving
