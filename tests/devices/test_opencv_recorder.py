@@ -219,3 +219,39 @@ def test_stop_for_another_pack_is_ignored_and_start_closes_a_forgotten_one(camer
     rec.close()
     keys = [e.pack_key for e in events if isinstance(e, RecordingFinished)]
     assert keys == ["a", "b"]
+
+
+def test_ip_camera_url_goes_through_the_same_path(tmp_path: Path) -> None:
+    """An http:// camera source (FFmpeg reads the stream); served from 127.0.0.1."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    clip = tmp_path / "cam.mp4"
+    with av.open(str(clip), "w") as out:
+        st = out.add_stream("mpeg4", rate=30)
+        st.width, st.height, st.pix_fmt = 320, 240, "yuv420p"
+        for i in range(60):
+            for p in st.encode(av.VideoFrame.from_ndarray(np.full((240, 320, 3), i * 4, np.uint8), format="bgr24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    cam = Camera(f"http://127.0.0.1:{server.server_address[1]}/cam.mp4", (320, 240), FPS, pre_roll_s=0.5)
+    try:
+        cam.start()
+        wait_until(lambda: cam.frames_captured >= 30, what="frames from the URL")
+        assert cam.state == CameraState.RUNNING and cam.latest() is not None
+        assert cam.latest().image.shape == (240, 320, 3)  # type: ignore[union-attr]
+    finally:
+        cam.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
