@@ -39,3 +39,20 @@ def test_screenshot_after_scans(tmp_path: Path) -> None:
             "601000000011", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert shot.stat().st_size > 20_000
+
+
+def test_verify_command_exit_codes(tmp_path: Path) -> None:
+    """Record one pack through the app, verify clean (0), flip a byte, verify again (1, named)."""
+    data = tmp_path / "d"
+    r = run("--data-dir", str(data), "--screenshot", str(tmp_path / "s.png"), "--scans", "PD-PACKER-001",
+            "601000000011", "8801234000017", "8801234000017", "8801234000031", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ok = run("verify", "--data-dir", str(data), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "nothing altered" in ok.stdout and "chain links: 1" in ok.stdout
+    video = next((data / "videos").rglob("*.ts"))
+    raw = bytearray(video.read_bytes())
+    raw[-100] ^= 0xFF
+    video.write_bytes(bytes(raw))
+    bad = run("verify", "--data-dir", str(data), cwd=tmp_path)
+    assert bad.returncode == 1 and "altered" in bad.stdout and str(video) in bad.stdout

@@ -34,6 +34,7 @@ log = logging.getLogger("packdesk.app")
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="packdesk", description=f"{APP_NAME}: 포장 스테이션 / packing station")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    p.epilog = "packdesk verify [--data-dir DIR]: 녹화 무결성 검사 / prove the recordings unaltered"
     p.add_argument("--data-dir", type=Path, help="keep all data, settings, logs and videos in this folder "
                                                   "(portable install); default: the per-user folders")
     p.add_argument("--no-demo", action="store_true", help="do not set up the demo shop")
@@ -171,7 +172,39 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
 
 
+def verify_main(argv: Sequence[str]) -> int:
+    """``packdesk verify``: re-hash every recording, walk every chain; exit 1 if anything is wrong."""
+    from packdesk.services.integrity import verify
+
+    p = argparse.ArgumentParser(prog="packdesk verify",
+                                description="녹화 무결성 검사 / prove the recordings unaltered")
+    p.add_argument("--data-dir", type=Path)
+    a = p.parse_args(argv)
+    dirs = app_dirs(a.data_dir).ensure()
+    setup_logging(dirs.logs)
+    settings, _ = load_settings(dirs.settings_file)
+    db = Database.open(settings.database_url or sqlite_url(dirs.database))
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 50 == 0:
+            print(f"\r  {done} / {total}", end="", file=sys.stderr, flush=True)
+
+    report = verify(db, video_root(settings, dirs), progress=progress)
+    db.close()
+    print(file=sys.stderr)
+    print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "
+          f"chain links: {report.checked_links}")
+    for prob in report.problems:
+        print(f"{prob.kind:13} {prob.detail}")
+    print("OK — 변조 없음 / nothing altered" if report.ok else
+          f"FAILED — 문제 {len(report.problems)}건 / {len(report.problems)} problem(s): {report.kinds()}")
+    return 0 if report.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        return verify_main(argv[1:])
     args = parse_args(argv)
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)

@@ -317,3 +317,22 @@ class CollectionRun(Base):
     tracking_sent: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChainEntry(Base):
+    """One link of a station's hash chain over its recordings: it covers the previous link, the file's
+    hash and size, and what the index says of it (waybill, station, start, end). Deleting, replacing or
+    editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``)."""
+
+    __tablename__ = "recording_chain"
+    __table_args__ = (UniqueConstraint("station", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    recording_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: a deleted row must stay detectable
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from packdesk.core import chain
 from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus
 
@@ -31,12 +32,19 @@ def recording_started(s: Session, *, pack_key: str, tracking_number: str, order_
 
 
 def recording_finished(s: Session, *, pack_key: str, path: str, started_at: datetime, ended_at: datetime,
-                       frames: int, dropped: int, size_bytes: int, outcome: PackOutcome) -> None:
-    s.execute(update(m.Recording).where(m.Recording.pack_key == pack_key, m.Recording.path == path).values(
-        started_at=started_at, ended_at=ended_at,
-        duration_ms=max(0, int((ended_at - started_at).total_seconds() * 1000)),
-        frames=frames, dropped_frames=dropped, size_bytes=size_bytes, status=RecordingStatus.COMPLETE,
-        pack_outcome=outcome))
+                       frames: int, dropped: int, size_bytes: int, outcome: PackOutcome, sha256: str = "") -> None:
+    """Complete the row; a local file with its hash joins the station's hash chain in the same transaction."""
+    rec = s.scalars(select(m.Recording).where(m.Recording.pack_key == pack_key, m.Recording.path == path)).first()
+    if rec is None:
+        log.warning("no index row for finished recording %s (%s)", pack_key, path)
+        return
+    rec.started_at, rec.ended_at = started_at, ended_at
+    rec.duration_ms = max(0, int((ended_at - started_at).total_seconds() * 1000))
+    rec.frames, rec.dropped_frames, rec.size_bytes = frames, dropped, size_bytes
+    rec.status, rec.pack_outcome, rec.sha256 = RecordingStatus.COMPLETE, outcome, sha256
+    s.flush()
+    if sha256:
+        chain.append(s, rec)
 
 
 def recording_failed(s: Session, pack_key: str) -> None:
@@ -47,18 +55,21 @@ def recording_failed(s: Session, pack_key: str) -> None:
 
 def recover_interrupted(s: Session, station: str) -> int:
     """Rows this station left "recording" (killed mid-pack): keep what the file holds."""
-    rows = s.execute(select(m.Recording.id, m.Recording.path).where(
+    rows = s.scalars(select(m.Recording).where(
         m.Recording.station == station, m.Recording.status == RecordingStatus.RECORDING)).all()
-    for rid, path in rows:
-        p = Path(path)
-        if p.is_file():
-            st = p.stat()
-            s.execute(update(m.Recording).where(m.Recording.id == rid).values(
-                status=RecordingStatus.RECOVERED, size_bytes=st.st_size, pack_outcome=PackOutcome.ABANDONED,
-                ended_at=datetime.fromtimestamp(st.st_mtime, UTC)))
+    for rec in rows:
+        p = Path(rec.path)
+        rec.pack_outcome = PackOutcome.ABANDONED
+        if p.is_file():  # keep what the crash left: hashed now, and chained like any other recording
+            rec.sha256, rec.size_bytes = chain.file_digest(p)
+            rec.ended_at = datetime.fromtimestamp(p.stat().st_mtime, UTC)
+            rec.duration_ms = max(0, int((rec.ended_at - rec.started_at).total_seconds() * 1000))
+            rec.status = RecordingStatus.RECOVERED
+            rec.note = (rec.note + "\n" if rec.note else "") + "충돌 후 복구 / recovered after crash"
+            s.flush()
+            chain.append(s, rec)
         else:
-            s.execute(update(m.Recording).where(m.Recording.id == rid).values(
-                status=RecordingStatus.FAILED, pack_outcome=PackOutcome.ABANDONED))
+            rec.status = RecordingStatus.FAILED
     if rows:
         log.warning("recovered %d recording(s) interrupted by the last run", len(rows))
     return len(rows)

@@ -29,6 +29,7 @@ import av
 import cv2
 import numpy as np
 
+from packdesk.core.chain import file_digest
 from packdesk.core.enums import PackOutcome
 from packdesk.devices.camera import Camera, CameraState, Frame
 from packdesk.devices.recorder import (
@@ -144,10 +145,10 @@ class _Session:
             log.exception("encoder failed for %s", self.path)
             self.emit(RecordingFailed(self.job.pack_key, "recording_failed", f"{type(e).__name__}: {e}"))
             return
-        size = self.path.stat().st_size if self.path.exists() else 0
+        digest, size = file_digest(self.path) if self.path.exists() else ("", 0)  # sealed as it closes
         self.emit(RecordingFinished(self.job.pack_key, self.path, self.first_frame_at or self.job.started_at,
                                     self.last_frame_at or self.job.started_at, self.frames, self.dropped, size,
-                                    self.outcome))
+                                    self.outcome, digest))
 
     def _encode(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,7 @@ class RecordingFinished:
     dropped: int
     size_bytes: int
     outcome: PackOutcome
+    sha256: str = ""          # of the closed file ("" when the video is not ours, e.g. RealPacking)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,8 @@ class StationService:
                 self._jobs.pop(ev.pack_key, None)
                 self.worker.submit(lambda s, ev=ev: recordings.recording_finished(
                     s, pack_key=ev.pack_key, path=str(ev.path), started_at=ev.started_at, ended_at=ev.ended_at,
-                    frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome))
+                    frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome,
+                    sha256=ev.sha256))
             case RecordingFailed():
                 if ev.pack_key is not None:
                     self._jobs.pop(ev.pack_key, None)

@@ -1,0 +1,56 @@
+"""The recordings hash chain: each station links every closed recording to the one before it.
+
+A link's hash covers the previous link's hash, the file's SHA-256 and size, and what the index says of
+the recording (id, waybill, station, start, end). So a flipped byte, a truncated, swapped or deleted
+file, an edited or deleted index row, and a removed link are each detectable by ``services/integrity``.
+The genesis link points at 64 zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from packdesk.core import models as m
+
+GENESIS = "0" * 64
+CHUNK = 1024 * 1024
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """(SHA-256 hex, size) of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _iso(at: datetime | None) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds") if at else ""
+
+
+def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int) -> str:
+    fields = [prev_hash, file_sha256, str(size_bytes), str(rec.id), rec.tracking_number, rec.station,
+              _iso(rec.started_at), _iso(rec.ended_at)]
+    return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
+
+
+def append(s: Session, rec: m.Recording) -> m.ChainEntry:
+    """Chain a closed recording whose ``sha256`` and ``size_bytes`` are set. Runs on the station's one DB
+    thread; the (station, seq) unique constraint turns any concurrent append into an error, not a fork."""
+    last = s.scalars(select(m.ChainEntry).where(m.ChainEntry.station == rec.station)
+                     .order_by(m.ChainEntry.seq.desc()).limit(1)).first()
+    prev = last.entry_hash if last else GENESIS
+    entry = m.ChainEntry(station=rec.station, seq=(last.seq + 1) if last else 1, recording_id=rec.id,
+                         file_sha256=rec.sha256, size_bytes=rec.size_bytes, prev_hash=prev,
+                         entry_hash=link_hash(prev, rec, rec.sha256, rec.size_bytes))
+    s.add(entry)
+    s.flush()
+    return entry
