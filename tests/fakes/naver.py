@@ -1078,7 +1078,8 @@ class FakeNaver:
         range_type = q.get("rangeType") or "PAYED_DATETIME"
         if range_type not in RANGE_TYPES:
             raise self._bad_param("Invalid", "rangeType", range_type)
-        page, size = self._int_param(q, "page", 1, 1, None), self._int_param(q, "pageSize", MAX_PAGE, 1, MAX_PAGE)
+        page = self._int_param(q, "page", 1, 1, None)
+        size = self._int_param(q, "pageSize", min(MAX_PAGE, self.page_size), 1, MAX_PAGE)
         statuses, claims = set(_multi(query, "productOrderStatuses")), set(_multi(query, "claimStatuses"))
         place = q.get("placeOrderStatusType")
 
@@ -1389,6 +1390,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"     # keep-alive, like the real gateway
+    disable_nagle_algorithm = True    # headers and body are separate writes: no 40 ms delayed-ACK stall
 
     def _serve(self) -> None:
         fake = self.server.fake
