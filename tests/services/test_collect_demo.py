@@ -105,3 +105,15 @@ def test_plans_for_each_scenario(demo_db: Database) -> None:
         assert load_plan(s, "000000000000") is None
         assert find_item(s, BARCODE["TEA-GR"]).name == "녹차 티백"  # type: ignore[union-attr]
         assert find_item(s, "ts-blk-m") is not None and find_item(s, "nope") is None
+
+
+def test_collected_products_are_registered_as_sales_products(demo_db: Database) -> None:
+    with demo_db.session() as s:
+        rows = s.execute(select(m.SalesProduct.product_code, m.SalesProduct.option_code, m.SalesProduct.is_new)).all()
+    codes = {(r.product_code, r.option_code) for r in rows}
+    assert ("5000000006", "") in codes  # the unmapped new product is there to be linked
+    assert ("5000000001", "OPT-WH") in codes and ("5000000001", "OPT-BK") in codes
+    assert len(rows) == len(codes) and all(r.is_new for r in rows)
+    ensure_demo(demo_db, datetime.now(UTC))
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.SalesProduct)) == len(rows)

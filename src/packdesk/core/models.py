@@ -97,6 +97,9 @@ class ChannelAccount(Base):
     name: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200), default="")  # e.g. application id; never a secret
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False)  # 발주확인 new orders when collected
+    options: Mapped[str] = mapped_column(Text, default="{}")  # channel settings as JSON (never secrets)
+    last_collected_until: Mapped[datetime | None]             # the next scheduled run starts here
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -303,6 +306,7 @@ class CollectionRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"), index=True)
     trigger: Mapped[str] = mapped_column(String(20))  # "manual", "schedule", "startup"
+    started_by: Mapped[str] = mapped_column(String(100), default="")  # who pressed the button, or the station
     window_from: Mapped[datetime | None]
     window_to: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -336,3 +340,22 @@ class ChainEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SalesProduct(Base):
+    """A product (or option) as a marketplace sells it. First seen in collected orders; linked to items by
+    ``ProductMapping`` rows with the same (account, product code, option code). Never deleted here."""
+
+    __tablename__ = "sales_products"
+    __table_args__ = (UniqueConstraint("account_id", "product_code", "option_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    product_code: Mapped[str] = mapped_column(String(64))
+    option_code: Mapped[str] = mapped_column(String(128), default="")
+    product_name: Mapped[str] = mapped_column(String(300), default="")
+    option_name: Mapped[str] = mapped_column(String(300), default="")
+    is_new: Mapped[bool] = mapped_column(Boolean, default=True)     # not yet looked at by a person
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)   # gone from the marketplace
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.channels.base import Channel, ChannelError, OrderRecord
 from packdesk.core import models as m
+from packdesk.core.catalog import register_sales_product
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus, RunStatus
 from packdesk.core.models import utcnow
@@ -87,6 +88,8 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
             for attr in ("product_code", "option_code", "product_name", "option_name", "quantity",
                          "channel_status", "claim_status"):
                 setattr(line, attr, getattr(lr, attr))
+            register_sales_product(s, account_id, lr.product_code, lr.option_code, lr.product_name, lr.option_name,
+                                   now)
             if lr.tracking_number:
                 wid = _waybill_id(s, lr.courier_code, lr.tracking_number)
                 if line.waybill_id != wid:
