@@ -8,9 +8,13 @@ because that parcel must be pulled.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +23,10 @@ from packdesk.channels.base import Channel, ChannelError, OrderRecord
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_product
 from packdesk.core.db import Database
-from packdesk.core.enums import LineStatus, RunStatus
+from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
+from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
+from packdesk.services.secrets import get_secret
 
 log = logging.getLogger("packdesk.collect")
 
@@ -103,10 +109,11 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
 
 
 def run_collection(db: Database, account_id: int, channel: Channel, since: datetime, until: datetime,
-                   trigger: str) -> m.CollectionRun:
+                   trigger: str, started_by: str = "") -> m.CollectionRun:
     """One counted run. A channel error fails the run (with its code) and stores nothing of it."""
     with db.session() as s:
-        run = m.CollectionRun(account_id=account_id, trigger=trigger, window_from=since, window_to=until)
+        run = m.CollectionRun(account_id=account_id, trigger=trigger, started_by=started_by, window_from=since,
+                              window_to=until)
         s.add(run)
         s.flush()
         run_id = run.id
@@ -126,3 +133,137 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
             run.error_code, run.error_detail = e.code, e.detail
     with db.session() as s:
         return s.get_one(m.CollectionRun, run_id)
+
+
+# ------------------------------------------------------------------ collection runs for accounts
+
+MAX_MANUAL_WINDOW = timedelta(days=5)
+FIRST_RUN_LOOKBACK = timedelta(days=1)
+# Scheduled runs start this far before the last run's end: a change a marketplace makes visible a little
+# late, stamped before that end, is still collected. Storing is idempotent, so the overlap costs nothing.
+SCHEDULE_OVERLAP = timedelta(minutes=10)
+
+
+class CollectRangeError(KnownError):
+    code = "collect_range_invalid"
+
+
+class AccountNotReady(KnownError):
+    code = "account_not_ready"
+
+
+ChannelFactory = Callable[[m.ChannelAccount], Channel]
+
+
+def make_channel(account: m.ChannelAccount) -> Channel:
+    """The channel adapter for an account; its secret comes from the OS keyring, never the database."""
+    from packdesk.channels.demo import DemoChannel
+
+    if account.kind is ChannelKind.DEMO:
+        return DemoChannel(utcnow())
+    if account.kind is ChannelKind.NAVER:
+        from packdesk.channels.naver import NaverChannel
+
+        secret = get_secret(account.id)
+        if not secret:
+            raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
+        options = json.loads(account.options or "{}")
+        return NaverChannel(account.external_id, secret, **{k: v for k, v in options.items() if k in ("base_url",)})
+    raise AccountNotReady(detail=f"account {account.id}: {account.kind} has no collector yet", account=account.name)
+
+
+class Collector:
+    """Runs collections for accounts: manual (a chosen window of at most 5 days) or scheduled (from where
+    the last successful run stopped). Each run is counted and stored; 발주확인 follows when the account
+    says so. Runs on whatever thread calls it (APScheduler's pool, or a UI op) — never the UI thread."""
+
+    def __init__(self, db: Database, channel_factory: ChannelFactory = make_channel,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.channel_factory = channel_factory
+        self.clock = clock
+        self._lock = threading.Lock()  # one run at a time per station: runs never overlap
+
+    def accounts(self) -> list[m.ChannelAccount]:
+        with self.db.session() as s:
+            return list(s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.active)
+                                  .order_by(m.ChannelAccount.id)))
+
+    def run_manual(self, account_id: int, since: datetime, until: datetime, started_by: str) -> m.CollectionRun:
+        if until <= since:
+            raise CollectRangeError("collect_range_invalid", detail=f"{since} >= {until}")
+        if until - since > MAX_MANUAL_WINDOW:
+            raise CollectRangeError("collect_range_too_long", detail=f"{until - since}", days=5)
+        return self._run(account_id, since, until, "manual", started_by)
+
+    def run_scheduled(self, started_by: str = "schedule") -> list[m.CollectionRun]:
+        now = self.clock()
+        runs = []
+        for acc in self.accounts():
+            last = acc.last_collected_until
+            since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
+            runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule", started_by))
+        return runs
+
+    def _run(self, account_id: int, since: datetime, until: datetime, trigger: str, started_by: str) -> m.CollectionRun:
+        with self._lock:
+            with self.db.session() as s:
+                account = s.get_one(m.ChannelAccount, account_id)
+            try:
+                channel = self.channel_factory(account)
+            except KnownError as e:
+                return _failed_run(self.db, account_id, since, until, trigger, started_by, e)
+            try:
+                run = run_collection(self.db, account_id, channel, since, until, trigger, started_by=started_by)
+                if run.status is RunStatus.SUCCEEDED:
+                    with self.db.session() as s:
+                        acc = s.get_one(m.ChannelAccount, account_id)
+                        if acc.last_collected_until is None or acc.last_collected_until < until:
+                            acc.last_collected_until = until
+                    if account.auto_confirm and hasattr(channel, "confirm"):
+                        confirm_new_lines(self.db, account_id, channel, source=f"confirm:{run.id}")
+                return run
+            finally:
+                close = getattr(channel, "close", None)
+                if close is not None:
+                    close()
+
+
+def _failed_run(db: Database, account_id: int, since: datetime, until: datetime, trigger: str, started_by: str,
+                e: KnownError) -> m.CollectionRun:
+    log.warning("collection for account %s not started: %s (%s)", account_id, e.code, e.detail)
+    with db.session() as s:
+        run = m.CollectionRun(account_id=account_id, trigger=trigger, started_by=started_by, window_from=since,
+                              window_to=until, status=RunStatus.FAILED, finished_at=utcnow(), error_code=e.code,
+                              error_detail=e.detail)
+        s.add(run)
+    return run
+
+
+def confirm_new_lines(db: Database, account_id: int, channel: Any, source: str) -> int:
+    """발주확인 for the account's NEW lines; only what the marketplace accepted becomes CONFIRMED."""
+    with db.session() as s:
+        pending = {r.product_order_id: r.id for r in s.execute(
+            select(m.OrderLine.product_order_id, m.OrderLine.id)
+            .where(m.OrderLine.account_id == account_id, m.OrderLine.status == LineStatus.NEW))}
+    if not pending:
+        return 0
+    try:
+        result = channel.confirm(list(pending))
+    except ChannelError as e:
+        log.warning("발주확인 failed for account %s: %s (%s)", account_id, e.code, e.detail)
+        return 0
+    done = [pid for pid in result.succeeded if pid in pending]
+    now = utcnow()
+    with db.session() as s:
+        for pid in done:
+            line = s.get_one(m.OrderLine, pending[pid])
+            if line.status is LineStatus.NEW:
+                line.status = LineStatus.CONFIRMED
+                s.add(m.LineStatusChange(line_id=line.id, status=LineStatus.CONFIRMED,
+                                         channel_status=line.channel_status, claim_status=line.claim_status,
+                                         source=source, changed_at=now))
+    for failure in result.failed:
+        log.warning("발주확인 refused for %s: %s", getattr(failure, "product_order_id", "?"),
+                    getattr(failure, "message", ""))
+    return len(done)

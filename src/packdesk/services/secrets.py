@@ -1,0 +1,46 @@
+"""Secrets (API keys, client secrets) live only in the OS keyring (Windows Credential Manager, macOS
+Keychain, Secret Service), referenced by account id: never in the database, settings, logs or exports."""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from packdesk.core.errors import KnownError
+
+log = logging.getLogger("packdesk.secrets")
+SERVICE = "PackDesk"
+
+
+class SecretStoreUnavailable(KnownError):
+    code = "secret_store_unavailable"
+
+
+def _name(account_id: int) -> str:
+    return f"channel-account-{account_id}"
+
+
+def set_secret(account_id: int, secret: str) -> None:
+    try:
+        keyring.set_password(SERVICE, _name(account_id), secret)
+    except KeyringError as e:
+        raise SecretStoreUnavailable(detail=type(e).__name__) from None
+    log.info("secret stored in the OS keyring for account %s", account_id)
+
+
+def get_secret(account_id: int) -> str | None:
+    try:
+        return keyring.get_password(SERVICE, _name(account_id))
+    except KeyringError as e:
+        raise SecretStoreUnavailable(detail=type(e).__name__) from None
+
+
+def delete_secret(account_id: int) -> None:
+    try:
+        keyring.delete_password(SERVICE, _name(account_id))
+    except PasswordDeleteError:
+        pass
+    except KeyringError as e:
+        raise SecretStoreUnavailable(detail=type(e).__name__) from None
