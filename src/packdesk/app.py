@@ -24,6 +24,7 @@ from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
+from packdesk.services.collect import Collector
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, load_settings
@@ -146,6 +147,13 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         jobs.daily("retention", lambda: purge_old_videos(db, older_than_days=settings.recording.retention_days,
                                                          now=utcnow(), root=root), hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
+    collector = Collector(db)
+    window.collector = collector
+    if settings.collection.enabled:
+        for at in settings.collection.times:
+            hour, minute = (int(x) for x in at.split(":"))
+            jobs.daily(f"collect-{at}", lambda: collector.run_scheduled(started_by=settings.station_name), hour,
+                       minute, weekdays_only=settings.collection.weekdays_only)
     jobs.start()
     closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")

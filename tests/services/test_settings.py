@@ -38,3 +38,16 @@ def test_broken_json_is_explained(tmp_path: Path, expect_warnings) -> None:  # t
 def test_wedge_config_from_settings() -> None:
     w = Settings().scanner.wedge_config()
     assert w.max_gap_ms == 40 and w.min_length == 4
+
+
+def test_collection_times_are_validated_and_normalised() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from packdesk.services.settings import CollectionSettings
+
+    assert CollectionSettings(times=["9:00", "13:30", "09:00"]).times == ["09:00", "13:30"]
+    with pytest.raises(ValidationError):
+        CollectionSettings(times=["25:00"])
+    with pytest.raises(ValidationError):
+        CollectionSettings(times=["01:00", "02:00", "03:00", "04:00", "05:00", "06:00"])  # at most 5

@@ -20,9 +20,9 @@ class Jobs:
                                                            "misfire_grace_time": 6 * 3600})
 
     def daily(self, name: str, fn: Callable[[], object], hour: int, minute: int = 0,
-              first_run_in: timedelta | None = None) -> None:
-        self.scheduler.add_job(self._safe(name, fn), CronTrigger(hour=hour, minute=minute), id=name,
-                               replace_existing=True)
+              first_run_in: timedelta | None = None, weekdays_only: bool = False) -> None:
+        trigger = CronTrigger(hour=hour, minute=minute, day_of_week="mon-fri" if weekdays_only else "*")
+        self.scheduler.add_job(self._safe(name, fn), trigger, id=name, replace_existing=True)
         if first_run_in is not None:
             self.scheduler.add_job(self._safe(name, fn), DateTrigger(datetime.now().astimezone() + first_run_in),
                                    id=f"{name}-startup", replace_existing=True)

@@ -94,6 +94,25 @@ class RealPackingSettings(_Model):
                                  timeout_s=self.timeout_s)
 
 
+class CollectionSettings(_Model):
+    enabled: bool = True
+    times: list[str] = Field(default_factory=lambda: ["09:00", "13:00", "16:00"], max_length=5,
+                             description="up to 5 times of day, HH:MM")
+    weekdays_only: bool = Field(False, description="Mon-Fri only")
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, v: list[str]) -> list[str]:
+        out = []
+        for t in v:
+            t = t.strip()
+            hh, _, mm = t.partition(":")
+            if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) <= 23 and 0 <= int(mm) <= 59 and len(mm) == 2):
+                raise ValueError(f"'{t}' is not a time of day (HH:MM)")
+            out.append(f"{int(hh):02d}:{mm}")
+        return sorted(set(out))
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
@@ -107,6 +126,7 @@ class Settings(_Model):
     camera: CameraSettings = Field(default_factory=CameraSettings)
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     realpacking: RealPackingSettings = Field(default_factory=RealPackingSettings)
+    collection: CollectionSettings = Field(default_factory=CollectionSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

@@ -15,9 +15,11 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound, StationState
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+from packdesk.services.collect import Collector
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
+from packdesk.ui.collect_view import CollectWindow
 from packdesk.ui.messages import error_text
 from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
@@ -35,6 +37,7 @@ class MainWindow(QMainWindow):
         self.settings: Settings | None = None       # set by the composition root
         self.settings_path: Path | None = None
         self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
+        self.collector: Collector | None = None
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
         self.sounds = sounds
         self.service: StationService | None = None
@@ -53,6 +56,9 @@ class MainWindow(QMainWindow):
         save_sheet = QAction("바코드 시트 저장… / Save barcode sheet…", self)
         save_sheet.triggered.connect(self._save_sheet_dialog)
         menu.addAction(save_sheet)
+        collect_action = QAction("주문 수집… / Order collection…", self)
+        collect_action.triggered.connect(self.open_collect)
+        menu.addAction(collect_action)
         settings_action = QAction("설정… / Settings…", self)
         settings_action.triggered.connect(self.open_settings)
         menu.addAction(settings_action)
@@ -112,6 +118,15 @@ class MainWindow(QMainWindow):
 
     def set_db_label(self, text: str) -> None:
         self.db_label.setText(text)
+
+    def open_collect(self) -> CollectWindow | None:
+        if self.collector is None:
+            return None
+        packer = self.service.state.packer if self.service else None
+        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
+        window = CollectWindow(self.collector, operator, self)
+        window.open()
+        return window
 
     def open_settings(self) -> SettingsDialog | None:
         if self.settings is None or self.settings_path is None:

@@ -90,6 +90,13 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                              "Marketplace rate limit — retrying shortly"),
     "channel_transient": ("마켓 연결 오류 — 다시 시도합니다", "Marketplace connection error — will retry"),
     "channel_rejected": ("마켓이 요청을 거부했습니다", "The marketplace rejected the request"),
+    "channel_bad_reply": ("마켓의 응답을 읽을 수 없습니다 — 아무것도 가져오지 않았습니다",
+                          "The marketplace's reply could not be read — nothing was imported"),
+    "collect_range_too_long": ("수집 기간은 최대 {days}일입니다", "A collection covers at most {days} days"),
+    "collect_range_invalid": ("수집 기간이 잘못되었습니다 (시작이 끝보다 늦음)", "Invalid period (start after end)"),
+    "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
+    "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
+                                 "The OS keyring is not available: the secret cannot be stored or read"),
 }
 
 

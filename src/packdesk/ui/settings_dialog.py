@@ -68,9 +68,13 @@ LABELS: dict[str, str] = {
     "realpacking.stop_request": "녹화 종료 요청 / Stop request",
     "realpacking.cancel_request": "취소 요청(선택) / Cancel request (optional)",
     "realpacking.charset": "문자 인코딩 / Charset",
+    "collection.enabled": "자동 수집 / Collect automatically",
+    "collection.times": "수집 시각(최대 5개) / Times (up to 5, HH:MM, comma-separated)",
+    "collection.weekdays_only": "평일만(월-금) / Mon-Fri only",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
-        ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"))
+        ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
+        ("collection", "주문 수집 / Collection"))
 HIDDEN = {"version"}
 
 
@@ -102,6 +106,10 @@ def _make_field(path: str, field: Any) -> _Field:
     if isinstance(ann, types.UnionType):
         ann = next(a for a in typing.get_args(ann) if a is not type(None))
     choices = _choices(ann)
+    if typing.get_origin(ann) is list:  # a short list of words: comma-separated text
+        lst = QLineEdit()
+        return _Field(path, lst, lambda: [p.strip() for p in lst.text().split(",") if p.strip()],
+                      lambda v: lst.setText(", ".join(v)))
     if ann is bool:
         box = QCheckBox()
         return _Field(path, box, box.isChecked, box.setChecked)

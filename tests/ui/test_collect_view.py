@@ -1,0 +1,96 @@
+"""The order-collection window against the fake SmartStore: add an account (secret to the keyring), test
+the connection, collect a chosen window, see the run counted; a cancel request collected later makes the
+station refuse that line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from packdesk.core import models as m
+from tests.fakes.naver import FakeNaver
+from tests.ui.conftest import Packer
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def naver() -> Iterator[FakeNaver]:
+    with FakeNaver(rate_limit=None) as fake:
+        yield fake
+
+
+def add_account_by_typing(qtbot, w, fake: FakeNaver) -> None:  # type: ignore[no-untyped-def]
+    ime = QInputMethodEvent("", [])  # Hangul arrives through the input method, not as key presses
+    ime.setCommitString("우리 스토어")
+    QApplication.sendEvent(w.name_edit, ime)
+    qtbot.keyClicks(w.app_id_edit, fake.client_id)
+    qtbot.keyClicks(w.secret_edit, fake.client_secret)
+    qtbot.keyClicks(w.base_url_edit, fake.base_url)
+    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+
+
+def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    naver.add_order(2)
+    w = station.window.open_collect()
+    add_account_by_typing(qtbot, w, naver)
+    assert "OS 키링" in w.account_message.text() and w.secret_edit.text() == ""
+    with station.db.session() as s:
+        acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+    assert naver.client_secret in memory_keyring.store.values()
+    w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "우리 스토어"))
+    qtbot.mouseClick(w.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "연결 성공" in w.account_message.text(), timeout=5000)
+
+    w.account_combo.setCurrentIndex(w.account_combo.findData(acc.id))
+    w.from_edit.setDateTime(QDateTime.currentDateTime().addDays(-2))
+    w.to_edit.setDateTime(QDateTime.currentDateTime().addSecs(60))
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+        assert w.progress.isVisible() and not w.collect_button.isEnabled()  # busy, and the window still answers
+    assert "완료: 주문 1건, 신규 2건" in w.message.text()
+    assert w.runs.item(0, 1).text() == "우리 스토어" and w.runs.item(0, 2).text() == "수동 / manual"
+    assert w.runs.item(0, 7).text() == "2" and w.collect_button.isEnabled() and not w.progress.isVisible()
+    w.reject()
+
+
+def test_more_than_five_days_is_refused_with_a_message(station, qtbot, naver) -> None:  # type: ignore[no-untyped-def]
+    w = station.window.open_collect()
+    add_account_by_typing(qtbot, w, naver)
+    w.account_combo.setCurrentIndex(w.account_combo.count() - 1)
+    w.from_edit.setDateTime(QDateTime.currentDateTime().addDays(-7))
+    with qtbot.waitSignal(w.run_finished, timeout=5000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    assert "최대 5일" in w.message.text() and "at most 5 days" in w.message.text()
+    w.reject()
+
+
+def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, naver) -> None:  # type: ignore[no-untyped-def]
+    order = naver.add_order([{"productName": "머그컵"}])
+    w = station.window.open_collect()
+    add_account_by_typing(qtbot, w, naver)
+    w.account_combo.setCurrentIndex(w.account_combo.count() - 1)
+    w.to_edit.setDateTime(QDateTime.currentDateTime().addSecs(60))
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    pid = order.product_order_ids[0]
+    with station.db.session() as s:  # the waybill printed for it (courier label), linked to the line
+        wb = m.Waybill(courier_code="CJGLS", tracking_number="688800000001")
+        s.add(wb)
+        s.flush()
+        s.scalars(select(m.OrderLine).where(m.OrderLine.product_order_id == pid)).one().waybill_id = wb.id
+    naver.request_cancel(pid)
+    w.from_edit.setDateTime(QDateTime.currentDateTime().addSecs(-600))
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    assert w.runs.item(0, 9).text() == "1"  # one cancel request counted
+    w.reject()
+    p = Packer(qtbot, station)
+    p.scan("PD-PACKER-001")
+    p.scan("688800000001")
+    assert "취소 요청된 주문" in p.banner() and p.sounds[-1] == "error"
