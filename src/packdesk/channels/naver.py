@@ -1,0 +1,828 @@
+"""Naver SmartStore through the Naver Commerce API (네이버 커머스API), per ``shared/specs/naver-commerce-api.md``.
+
+Two layers:
+- ``NaverClient`` speaks the wire: the token (§1), one method per endpoint, each reply checked against the
+  contract before anything is taken from it.
+- ``NaverChannel`` is the ``Channel``: collection (changed product orders in ≤24 h windows, then their
+  details), 발주확인 and 발송처리 with a result per product order, and the connection test.
+
+Credentials: the client secret is given to the constructor and kept only to sign token requests. It and
+the signature never reach a log line, an error (they are redacted from anything an error carries) or a
+repr. The token is fetched once and reused until shortly before it expires (the vendor penalises token
+storms and non-standard token calls, §1.1): form body only, ``type=SELF``, never query parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple
+
+import bcrypt
+import httpx
+
+from packdesk.channels.base import (
+    ChannelAuthError,
+    ChannelError,
+    ChannelRateLimited,
+    ChannelRejected,
+    ChannelTransientError,
+    LineRecord,
+    OrderRecord,
+)
+from packdesk.channels.http import (
+    DEFAULT_TIMEOUT,
+    ApiProblem,
+    ChannelBadReply,
+    HttpClient,
+    RateLimiters,
+    RetryPolicy,
+    json_body,
+)
+from packdesk.core.enums import ChannelKind, LineStatus
+
+log = logging.getLogger("packdesk.channels.naver")
+
+DEFAULT_BASE_URL = "https://api.commerce.naver.com/external"
+KST = timezone(timedelta(hours=9), "KST")  # the API's offset; Korea keeps no daylight saving time
+
+TOKEN_PATH = "/v1/oauth2/token"
+LAST_CHANGED_PATH = "/v1/pay-order/seller/product-orders/last-changed-statuses"
+QUERY_PATH = "/v1/pay-order/seller/product-orders/query"
+CONFIRM_PATH = "/v1/pay-order/seller/product-orders/confirm"
+DISPATCH_PATH = "/v1/pay-order/seller/product-orders/dispatch"
+
+MAX_WINDOW = timedelta(hours=24)  # last-changed: wider ranges are refused (§3.1)
+MAX_PAGE = 300                    # last-changed page size (§3.1)
+MAX_QUERY_IDS = 300               # product-order details per request (§3.2)
+MAX_CONFIRM_IDS = 30              # 발주확인 per request (§5)
+MAX_DISPATCH_ITEMS = 30           # 발송처리 per request (§6)
+MAX_PAGES_PER_WINDOW = 10_000     # a cursor that never ends is a broken reply, not a busy shop
+TIMESTAMP_SKEW_MS = 3_000         # sign with "now - 3 s": a fast PC clock must not make the stamp future
+TOKEN_MARGIN = 600.0              # refresh this many seconds before expiry (at most 10 % of the token life)
+RATE_HEADERS = ("GNCP-GW-RateLimit-Replenish-Rate", "GNCP-GW-RateLimit-Burst-Capacity")
+STATE_UNCHANGED = "105306"        # "requested state equals current state"
+
+# our codes for per-item results that did not come from the API (the UI renders them like error codes)
+ITEM_NOT_IN_REPLY = "channel_no_result"
+ITEM_MISSING_COURIER = "dispatch_missing_courier"
+ITEM_MISSING_TRACKING = "dispatch_missing_tracking"
+
+
+# --- small pure helpers ------------------------------------------------------------------------------------
+def client_secret_sign(client_id: str, client_secret: str, timestamp_ms: int) -> str:
+    """§1.2: ``base64(bcrypt.hashpw(f"{client_id}_{timestamp_ms}", salt=client_secret))``.
+
+    The application secret *is* a bcrypt salt (``$2a$04$`` + 22 chars). A secret bcrypt will not take as a
+    salt is an account problem (mistyped or pasted wrong), reported without echoing it."""
+    try:
+        hashed = bcrypt.hashpw(f"{client_id}_{timestamp_ms}".encode(), client_secret.encode())
+    except ValueError:
+        raise ChannelAuthError(reason="secret_format",
+                               detail="the client secret is not a bcrypt salt ($2a$NN$ + 22 characters)") from None
+    return base64.b64encode(hashed).decode("ascii")
+
+
+def format_datetime(value: datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS+09:00``: the one shape the API accepts (no millis or offset -> 400)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: give a timezone")
+    k = value.astimezone(KST)
+    return k.strftime("%Y-%m-%dT%H:%M:%S.") + f"{k.microsecond // 1000:03d}+09:00"
+
+
+def windows(since: datetime, until: datetime, size: timedelta = MAX_WINDOW) -> Iterator[tuple[datetime, datetime]]:
+    """``[since, until)`` cut into consecutive half-open windows of at most ``size``."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValueError("collection windows need timezone-aware datetimes")
+    start = since
+    while start < until:
+        end = min(start + size, until)
+        yield start, end
+        start = end
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+_CANCEL_IN_PROGRESS = frozenset({"CANCEL_REQUEST", "CANCELING", "ADMIN_CANCELING"})
+_CANCEL_DONE = frozenset({"CANCEL_DONE", "ADMIN_CANCEL_DONE"})
+_SHIPPED = frozenset({"DELIVERING", "DELIVERED", "PURCHASE_DECIDED", "EXCHANGED", "RETURNED"})
+_CANCELLED = frozenset({"CANCELED", "CANCELED_BY_NOPAYMENT"})
+
+
+def line_status(product_order_status: str, place_order_status: str = "", claim_status: str = "",
+                remain_quantity: int | None = None) -> LineStatus | None:
+    """Our line status from Naver's (spec §4). ``None``: not an order to handle yet (unpaid).
+
+    First match wins:
+
+    ====================================================  ====================  ===================================
+    Naver                                                 ours                  why
+    ====================================================  ====================  ===================================
+    productOrderStatus PAYMENT_WAITING                    (left out)            not paid: nothing to pack yet; the
+                                                                                PAYED change brings it in later
+    productOrderStatus CANCELED, CANCELED_BY_NOPAYMENT    CANCELLED
+    claimStatus CANCEL_DONE, ADMIN_CANCEL_DONE            CANCELLED             unless remainQuantity > 0: a
+                                                                                partial-quantity cancel, the rest
+                                                                                ships (then as by status below)
+    claimStatus CANCEL_REQUEST, CANCELING,                CANCEL_REQUESTED      hold the parcel, whatever the
+    ADMIN_CANCELING                                                             product-order status says
+    PAYED + placeOrderStatus OK                           CONFIRMED             발주확인 done: pack
+    PAYED + NOT_YET, CANCEL (발주확인 해제) or absent     NEW
+    DELIVERING, DELIVERED, PURCHASE_DECIDED,              SHIPPED               the parcel left (return/exchange
+    EXCHANGED, RETURNED                                                         claims ride along as claim_status)
+    anything else                                         ChannelBadReply       an unknown state is not guessed
+                                                                                packable
+    ====================================================  ====================  ===================================
+
+    CANCEL_REJECT / ADMIN_CANCEL_REJECT and return/exchange/holdback claims do not change the outcome: the
+    product-order status decides. PACKED and DISPATCHED are ours alone and never come from here.
+    """
+    pos, place, claim = product_order_status, place_order_status, claim_status
+    if pos == "PAYMENT_WAITING":
+        return None
+    if pos in _CANCELLED:
+        return LineStatus.CANCELLED
+    if claim in _CANCEL_DONE and not (remain_quantity is not None and remain_quantity > 0):
+        return LineStatus.CANCELLED
+    if claim in _CANCEL_IN_PROGRESS:
+        return LineStatus.CANCEL_REQUESTED
+    if pos == "PAYED":
+        return LineStatus.CONFIRMED if place == "OK" else LineStatus.NEW
+    if pos in _SHIPPED:
+        return LineStatus.SHIPPED
+    raise ChannelBadReply(reason="unknown_status", value=pos,
+                          detail=f"unknown productOrderStatus {pos!r} (placeOrderStatus {place!r}, claim {claim!r})")
+
+
+# --- reading replies ----------------------------------------------------------------------------------------
+class _Node:
+    """A JSON object with its path, so a missing or mistyped field is reported by where it is."""
+
+    def __init__(self, value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise _bad(path, "an object", value)
+        self.value: dict[str, Any] = value
+        self.path = path
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def has(self, key: str) -> bool:
+        return self.value.get(key) is not None
+
+    def obj(self, key: str) -> _Node:
+        return _Node(self.value.get(key), self._at(key))
+
+    def opt_obj(self, key: str) -> _Node | None:
+        return None if self.value.get(key) is None else self.obj(key)
+
+    def array(self, key: str) -> list[Any]:
+        value = self.value.get(key)
+        if not isinstance(value, list):
+            raise _bad(self._at(key), "a list", value)
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.value.get(key)
+        if not isinstance(value, str) or not value:
+            raise _bad(self._at(key), "a non-empty string", value)
+        return value
+
+    def opt_text(self, key: str) -> str:
+        value = self.value.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise _bad(self._at(key), "a string", value)
+        return value
+
+    def ident(self, key: str) -> str:
+        """Ids are strings in the contract; a JSON integer means the same id and is taken."""
+        value = self.value.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return self.text(key)
+
+    def opt_ident(self, key: str) -> str:
+        return self.ident(key) if self.has(key) else ""
+
+    def integer(self, key: str) -> int:
+        value = self.value.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _bad(self._at(key), "an integer", value)
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        return self.integer(key) if self.has(key) else None
+
+    def opt_bool(self, key: str) -> bool:
+        value = self.value.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise _bad(self._at(key), "true or false", value)
+        return value
+
+    def opt_datetime(self, key: str) -> datetime | None:
+        text = self.opt_text(key)
+        if not text:
+            return None
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise _bad(self._at(key), "a date-time", text) from None
+        return value if value.tzinfo is not None else value.replace(tzinfo=KST)  # the API's dates are KST
+
+
+def _bad(path: str, expected: str, got: Any) -> ChannelBadReply:
+    shown = "missing" if got is None else f"{type(got).__name__} {str(got)[:60]!r}"
+    return ChannelBadReply(reason="bad_field", field=path, detail=f"{path}: expected {expected}, got {shown}")
+
+
+def _data(body: Any, what: str, *, may_be_empty: bool = False) -> Any:
+    """The ``data`` of the order API's envelope ``{timestamp, traceId, data}``. ``may_be_empty``: an envelope
+    without ``data`` means "nothing" (optional fields are omitted when empty, §3.1); a body that is not
+    even an envelope is still refused."""
+    root = _Node(body, what)
+    if root.value.get("data") is None:
+        if may_be_empty and ("timestamp" in root.value or "traceId" in root.value):
+            return {}
+        raise _bad(f"{what}.data", "present", None)
+    return root.value["data"]
+
+
+def read_naver_problem(response: httpx.Response) -> ApiProblem:
+    """Naver's three error-body families (§2.2) share ``code``/``message``/``traceId``; the trace id is also
+    a header. An hourly (or longer) quota is not worth retrying: it lasts until tomorrow (§1.1, §2.3)."""
+    code = message = trace = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        raw_code = body.get("code")
+        code = str(raw_code) if isinstance(raw_code, str | int) and not isinstance(raw_code, bool) else ""
+        message = body.get("message") if isinstance(body.get("message"), str) else ""
+        trace = body.get("traceId") if isinstance(body.get("traceId"), str) else ""
+        inputs = body.get("invalidInputs")
+        if isinstance(inputs, list):
+            extra = [f"{i.get('name')}: {i.get('message')}" for i in inputs
+                     if isinstance(i, dict) and i.get("message")]
+            if extra:
+                message = "; ".join([m for m in (message, *extra) if m])
+    trace = trace or response.headers.get("GNCP-GW-Trace-ID", "")
+    retryable: bool | None = None
+    if code == "GW.QUOTA_LIMIT":
+        period = response.headers.get("GNCP-GW-Quota-Period", "").upper()
+        retryable = period in ("", "SECONDS")
+    return ApiProblem(code=code, message=message, trace_id=trace, retryable=retryable)
+
+
+# --- records of the wire ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangedProductOrder:
+    """One entry of last-changed-statuses (§3.1): what changed, not yet the details."""
+
+    order_id: str
+    product_order_id: str
+    product_order_status: str
+    last_changed_type: str
+    last_changed_at: datetime | None
+    claim_status: str = ""
+
+
+class DispatchItem(NamedTuple):
+    """One parcel's tracking number for one product order (a plain 4-tuple works too)."""
+
+    product_order_id: str
+    courier_code: str       # Naver's deliveryCompanyCode, e.g. CJGLS (§6.1)
+    tracking_number: str
+    dispatch_date: datetime
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one product order in a write. ``code``/``message`` are the API's for its failures
+    (e.g. ``104121`` 기사용 송장) or ours (``channel_no_result``, ``channel_transient``, …)."""
+
+    product_order_id: str
+    ok: bool
+    code: str = ""
+    message: str = ""
+    retryable: bool = False        # worth sending again later (the API did not decide about it)
+    already_done: bool = False     # Naver already had it (confirmed before; dispatched with this tracking)
+    address_changed: bool = False  # 발주확인: the buyer changed the address, re-read it before printing
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Per-product-order results of a confirm or dispatch, in the order asked."""
+
+    items: Mapping[str, ItemResult]
+
+    def __getitem__(self, product_order_id: str) -> ItemResult:
+        return self.items[product_order_id]
+
+    @property
+    def succeeded(self) -> list[str]:
+        return [pid for pid, r in self.items.items() if r.ok]
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [r for r in self.items.values() if not r.ok]
+
+
+@dataclass(frozen=True)
+class ConnectionOk:
+    channel: ChannelKind
+    token_expires_in: int  # seconds
+
+
+# --- the wire -----------------------------------------------------------------------------------------------
+class NaverClient:
+    """The Naver Commerce API as called by one application (one seller's "내 스토어 애플리케이션")."""
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        limiters: RateLimiters | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.client_id = client_id.strip()
+        self.__secret = client_secret.strip()
+        self._clock, self._wall = clock, wall
+        host = httpx.URL(base_url).host
+        # Naver meters per (API, application): one bucket per application, not per host
+        self._http = HttpClient(base_url, timeout=timeout, retry=retry, rate=2.0, burst=4.0, limiters=limiters,
+                                limit_key=f"{host}#{self.client_id}", rate_headers=RATE_HEADERS,
+                                problem_reader=read_naver_problem, headers={"Accept": "application/json"},
+                                sleep=sleep, clock=clock, wall=wall, rng=rng, transport=transport)
+        self._token_lock = threading.Lock()
+        self._token = ""
+        self._token_expires_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"NaverClient(client_id={self.client_id!r}, base_url={self._http.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> NaverClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # token (§1) -----------------------------------------------------------------------------------------
+    def fetch_token(self) -> tuple[str, int]:
+        """A token straight from the server (no cache): ``(access_token, expires_in)``."""
+        timestamp = int(self._wall() * 1000) - TIMESTAMP_SKEW_MS
+        sign = client_secret_sign(self.client_id, self.__secret, timestamp)
+        form = {"client_id": self.client_id, "timestamp": str(timestamp), "grant_type": "client_credentials",
+                "client_secret_sign": sign, "type": "SELF"}
+        redact = (sign, self.__secret)
+        try:
+            response = self._http.request("POST", TOKEN_PATH, data=form, idempotent=True, redact=redact)
+        except ChannelRejected as exc:  # 400 and the like from the token endpoint: the credentials were refused
+            raise ChannelAuthError(detail=exc.detail, **exc.params) from None
+        token_node = _Node(json_body(response, redact), "token")
+        token = token_node.text("access_token")
+        expires_in = token_node.integer("expires_in")
+        if expires_in <= 0:
+            raise _bad("token.expires_in", "a positive number of seconds", expires_in)
+        return token, expires_in
+
+    def token(self) -> str:
+        """The cached token, fetched when missing or about to expire."""
+        with self._token_lock:
+            now = self._clock()
+            if self._token and now < self._token_expires_at:
+                return self._token
+            token, expires_in = self.fetch_token()
+            margin = min(TOKEN_MARGIN, expires_in * 0.1)
+            self._token, self._token_expires_at = token, now + expires_in - margin
+            log.info("naver %s: new access token, valid %d s", self.client_id, expires_in)
+            return token
+
+    def _forget_token(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:  # another thread may already have fetched a fresh one
+                self._token, self._token_expires_at = "", 0.0
+
+    def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+             idempotent: bool | None = None) -> Any:
+        """An authorised call; its JSON. On 401 the token is fetched anew and the call made once more
+        (the vendor's guidance, §1.4)."""
+        for second_try in (False, True):
+            token = self.token()
+            try:
+                response = self._http.request(method, path, params=params, json=json, idempotent=idempotent,
+                                              headers={"Authorization": f"Bearer {token}"}, redact=(token,))
+            except ChannelAuthError as exc:
+                if second_try or exc.params.get("status") != 401:
+                    raise
+                log.info("naver %s: token refused (%s), fetching a new one", self.client_id,
+                         exc.params.get("api_code", "401"))
+                self._forget_token(token)
+                continue
+            return json_body(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # endpoints ---------------------------------------------------------------------------------------------
+    def last_changed(self, since: datetime, until: datetime, *, page_size: int = MAX_PAGE,
+                     window: timedelta = MAX_WINDOW) -> list[ChangedProductOrder]:
+        """Product orders changed in ``[since, until)``, window by window, page by page (§3.1)."""
+        changes: list[ChangedProductOrder] = []
+        for start, end in windows(since, until, min(window, MAX_WINDOW)):
+            params: dict[str, Any] = {"lastChangedFrom": format_datetime(start),
+                                      "lastChangedTo": format_datetime(end - timedelta(milliseconds=1))}
+            if page_size < MAX_PAGE:
+                params["limitCount"] = page_size
+            cursors: set[tuple[str, str]] = set()
+            for page in range(MAX_PAGES_PER_WINDOW):
+                what = f"last-changed[{params['lastChangedFrom']}#{page}]"
+                body = self.call("GET", LAST_CHANGED_PATH, params=params)
+                data = _Node(_data(body, what, may_be_empty=True), f"{what}.data")
+                changes.extend(_changed(item, f"{data.path}.lastChangeStatuses[{i}]")
+                               for i, item in enumerate(_change_list(data)))
+                more = data.opt_obj("more")
+                if more is None:
+                    break
+                cursor = (more.text("moreFrom"), more.ident("moreSequence"))
+                if cursor in cursors:
+                    raise ChannelBadReply(reason="pagination_loop",
+                                          detail=f"{what}: the 'more' cursor {cursor} came back again")
+                cursors.add(cursor)
+                params = {**params, "lastChangedFrom": cursor[0], "moreSequence": cursor[1]}
+            else:
+                raise ChannelBadReply(reason="pagination_loop",
+                                      detail=f"more than {MAX_PAGES_PER_WINDOW} pages in one window")
+        return changes
+
+    def product_orders(self, product_order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Details (§3.2) by product-order id, in batches of 300. Ids Naver does not return are absent."""
+        ids = list(dict.fromkeys(product_order_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for batch in _chunks(ids, MAX_QUERY_IDS):
+            body = self.call("POST", QUERY_PATH, json={"productOrderIds": list(batch),
+                                                        "quantityClaimCompatibility": True}, idempotent=True)
+            data = _data(body, "query")
+            if not isinstance(data, list):
+                raise _bad("query.data", "a list", data)
+            asked = set(batch)
+            for i, item in enumerate(data):
+                node = _Node(item, f"query.data[{i}]")
+                pid = node.obj("productOrder").ident("productOrderId")
+                if pid in asked:
+                    found[pid] = node.value
+        return found
+
+    def confirm_batch(self, product_order_ids: Sequence[str]) -> dict[str, ItemResult]:
+        """발주확인 of at most 30 (§5). Its reply lists ``successProductOrderInfos`` objects, unlike the other
+        writes; ``successProductOrderIds`` is accepted too."""
+        if len(product_order_ids) > MAX_CONFIRM_IDS:
+            raise ValueError(f"at most {MAX_CONFIRM_IDS} product orders per confirm")
+        body = self.call("POST", CONFIRM_PATH, json={"productOrderIds": list(product_order_ids)},
+                         idempotent=True)  # confirming twice leaves it confirmed
+        data = _Node(_data(body, "confirm"), "confirm.data")
+        results: dict[str, ItemResult] = {}
+        if data.has("successProductOrderInfos"):
+            for i, info in enumerate(data.array("successProductOrderInfos")):
+                node = _Node(info, f"confirm.data.successProductOrderInfos[{i}]")
+                pid = node.ident("productOrderId")
+                results[pid] = ItemResult(pid, True, address_changed=node.opt_bool("isReceiverAddressChanged"))
+        if data.has("successProductOrderIds"):
+            results.update((pid, ItemResult(pid, True)) for pid in _id_list(data, "successProductOrderIds"))
+        results.update(_failures(data, "confirm.data", confirm=True))
+        return results
+
+    def dispatch_batch(self, items: Sequence[DispatchItem]) -> dict[str, ItemResult]:
+        """발송처리 of at most 30 by parcel delivery (§6). HTTP 200 even when items fail: the reply says which."""
+        if len(items) > MAX_DISPATCH_ITEMS:
+            raise ValueError(f"at most {MAX_DISPATCH_ITEMS} product orders per dispatch")
+        payload = {"dispatchProductOrders": [
+            {"productOrderId": it.product_order_id, "deliveryMethod": "DELIVERY",
+             "deliveryCompanyCode": it.courier_code, "trackingNumber": it.tracking_number,
+             "dispatchDate": format_datetime(it.dispatch_date)} for it in items]}
+        body = self.call("POST", DISPATCH_PATH, json=payload, idempotent=False)
+        data = _Node(_data(body, "dispatch"), "dispatch.data")
+        results = {pid: ItemResult(pid, True) for pid in _id_list(data, "successProductOrderIds", optional=True)}
+        results.update(_failures(data, "dispatch.data", confirm=False))
+        return results
+
+
+def _change_list(data: _Node) -> list[Any]:
+    """``lastChangeStatuses`` (the contract's spelling; ``lastChangedStatuses`` tolerated). Optional fields
+    are omitted when empty, so an empty page may carry no list, but then it must not claim a count."""
+    for key in ("lastChangeStatuses", "lastChangedStatuses"):
+        if data.has(key):
+            return data.array(key)
+    count = data.opt_integer("count")
+    if count:
+        raise _bad(f"{data.path}.lastChangeStatuses", f"a list of {count}", None)
+    return []
+
+
+def _changed(item: Any, path: str) -> ChangedProductOrder:
+    node = _Node(item, path)
+    return ChangedProductOrder(order_id=node.ident("orderId"), product_order_id=node.ident("productOrderId"),
+                               product_order_status=node.opt_text("productOrderStatus"),
+                               last_changed_type=node.opt_text("lastChangedType"),
+                               last_changed_at=node.opt_datetime("lastChangedDate"),
+                               claim_status=node.opt_text("claimStatus"))
+
+
+def _id_list(data: _Node, key: str, *, optional: bool = False) -> list[str]:
+    if optional and not data.has(key):
+        return []
+    out = []
+    for i, value in enumerate(data.array(key)):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value:
+            raise _bad(f"{data.path}.{key}[{i}]", "a product-order id", value)
+        out.append(value)
+    return out
+
+
+def _failures(data: _Node, path: str, *, confirm: bool) -> dict[str, ItemResult]:
+    results: dict[str, ItemResult] = {}
+    if not data.has("failProductOrderInfos"):
+        return results
+    for i, info in enumerate(data.array("failProductOrderInfos")):
+        node = _Node(info, f"{path}.failProductOrderInfos[{i}]")
+        pid = node.ident("productOrderId")
+        code, message = node.opt_ident("code"), node.opt_text("message")
+        if confirm and code == STATE_UNCHANGED:  # already confirmed: what we wanted
+            results[pid] = ItemResult(pid, True, code=code, message=message, already_done=True)
+        else:
+            results[pid] = ItemResult(pid, False, code=code, message=message)
+    return results
+
+
+# --- the channel --------------------------------------------------------------------------------------------
+class NaverChannel:
+    """A SmartStore seller account as an order source: collect, 발주확인, 발송처리, connection test."""
+
+    kind = ChannelKind.NAVER
+
+    def __init__(self, client_id: str, client_secret: str, *, page_size: int = MAX_PAGE,
+                 **client_options: Any) -> None:
+        """``client_options`` go to ``NaverClient`` (base_url, timeout, retry, sleep, clock, …)."""
+        if not 1 <= page_size <= MAX_PAGE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE}")
+        self.client = NaverClient(client_id, client_secret, **client_options)
+        self.page_size = page_size
+
+    def __repr__(self) -> str:
+        return f"NaverChannel({self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def test_connection(self) -> ConnectionOk:
+        """Only asks for a token: proves the id, the secret, the IP allow-list for the token call and the
+        clock. Raises ``ChannelAuthError`` (refused), ``ChannelTransientError`` (unreachable), … ."""
+        _, expires_in = self.client.fetch_token()
+        return ConnectionOk(ChannelKind.NAVER, expires_in)
+
+    # collection ------------------------------------------------------------------------------------------
+    def collect(self, since: datetime, until: datetime) -> list[OrderRecord]:
+        """Orders with a product order changed in ``[since, until)``, with the details Naver holds now.
+
+        All or nothing: a failed call or a reply that breaks the contract raises, and nothing is returned.
+        Details are authoritative (the change list can be stale, §3.1): statuses come from them."""
+        changes = self.client.last_changed(since, until, page_size=self.page_size)
+        ids = list(dict.fromkeys(c.product_order_id for c in changes))
+        if not ids:
+            return []
+        details = self.client.product_orders(ids)
+        missing = [pid for pid in ids if pid not in details]
+        if missing:
+            raise ChannelBadReply(reason="details_missing", count=len(missing),
+                                  detail=f"no details for {len(missing)} changed product order(s): "
+                                         f"{', '.join(missing[:10])}")
+        records = orders_from_details(details[pid] for pid in ids)
+        log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, len(changes),
+                 len(records), sum(len(r.lines) for r in records))
+        return records
+
+    # writes ------------------------------------------------------------------------------------------------
+    def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:
+        """발주확인 in batches of 30, a result for each id. An item Naver already had confirmed (105306)
+        counts as done. A batch refused whole fails each of its items with the API's code and words; once
+        Naver stays down or rate-limited after the retries, the remaining batches are not tried and come
+        back ``retryable``. Raises only ``ChannelAuthError`` (the account itself is refused)."""
+        ids = list(dict.fromkeys(product_order_ids))
+        results: dict[str, ItemResult] = {}
+        stop: ChannelError | None = None
+        for batch in _chunks(ids, MAX_CONFIRM_IDS):
+            if stop is None:
+                try:
+                    results.update(_for_batch(batch, self.client.confirm_batch(batch)))
+                    continue
+                except ChannelRejected as exc:
+                    results.update(_batch_failed(batch, exc, retryable=False))
+                    continue
+                except ChannelBadReply as exc:  # outcome unknown; confirming again is harmless
+                    results.update(_batch_failed(batch, exc, retryable=True))
+                    continue
+                except (ChannelTransientError, ChannelRateLimited) as exc:
+                    stop = exc  # retries are spent: leave the rest for the next run rather than hammer
+            results.update(_batch_failed(batch, stop, retryable=True))
+        return WriteResult(results)
+
+    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]]) -> WriteResult:
+        """발송처리: tracking numbers for product orders, in batches of 30, a result for each.
+
+        Safe to repeat: product orders Naver already shows as dispatched with the same carrier and
+        tracking number are reported done (``already_done``) without being sent. After a timeout or 5xx
+        the batch is not posted again blind (a repeat could fail what actually succeeded): its product
+        orders are re-read, and those not shown dispatched come back ``retryable``.
+
+        Raises ``ChannelAuthError`` at any point (a re-run is safe, see above) and any ``ChannelError`` of
+        the read-ahead, when nothing has been sent yet."""
+        wanted = [DispatchItem(*it) for it in items]
+        seen: set[str] = set()
+        for it in wanted:
+            if it.product_order_id in seen:
+                raise ValueError(f"product order {it.product_order_id} given twice")
+            seen.add(it.product_order_id)
+            format_datetime(it.dispatch_date)  # naive dates are our bug: fail before sending anything
+        results: dict[str, ItemResult] = {}
+        sendable: list[DispatchItem] = []
+        for it in wanted:
+            if not it.courier_code.strip():
+                results[it.product_order_id] = ItemResult(it.product_order_id, False, ITEM_MISSING_COURIER)
+            elif not it.tracking_number.strip():
+                results[it.product_order_id] = ItemResult(it.product_order_id, False, ITEM_MISSING_TRACKING)
+            else:
+                sendable.append(it)
+        current = self.client.product_orders(it.product_order_id for it in sendable) if sendable else {}
+        to_send: list[DispatchItem] = []
+        for it in sendable:
+            if _shows_dispatched(current.get(it.product_order_id), it):
+                results[it.product_order_id] = ItemResult(it.product_order_id, True, already_done=True)
+            else:
+                to_send.append(it)
+        stop: ChannelError | None = None
+        for batch in _chunks(to_send, MAX_DISPATCH_ITEMS):
+            ids = [it.product_order_id for it in batch]
+            if stop is None:
+                try:
+                    results.update(_for_batch(ids, self.client.dispatch_batch(batch)))
+                    continue
+                except ChannelRejected as exc:  # the whole request refused (e.g. 400 000400)
+                    results.update(_batch_failed(ids, exc, retryable=False))
+                    continue
+                except ChannelRateLimited as exc:  # refused at the gate: nothing was applied
+                    stop = exc
+                except (ChannelTransientError, ChannelBadReply) as exc:  # may have been applied
+                    results.update(self._settle_uncertain(batch, exc))
+                    stop = exc if isinstance(exc, ChannelTransientError) else None
+                    continue
+            results.update(_batch_failed(ids, stop, retryable=True))
+        return WriteResult({it.product_order_id: results[it.product_order_id] for it in wanted})
+
+    def _settle_uncertain(self, batch: Sequence[DispatchItem], error: ChannelError) -> dict[str, ItemResult]:
+        log.info("naver %s: dispatch of %d item(s) uncertain (%s); reading them back", self.client.client_id,
+                 len(batch), error.code)
+        try:
+            current = self.client.product_orders(it.product_order_id for it in batch)
+        except ChannelAuthError:
+            raise
+        except ChannelError as exc:
+            log.info("naver %s: could not read them back either (%s)", self.client.client_id, exc.code)
+            current = {}
+        return {it.product_order_id: ItemResult(it.product_order_id, True, already_done=True)
+                if _shows_dispatched(current.get(it.product_order_id), it)
+                else _failed(it.product_order_id, error, retryable=True) for it in batch}
+
+
+def _for_batch(ids: Sequence[str], reply: dict[str, ItemResult]) -> dict[str, ItemResult]:
+    """The reply's result for each id asked; an id the reply does not mention is not assumed done."""
+    return {pid: reply.get(pid) or ItemResult(pid, False, ITEM_NOT_IN_REPLY, retryable=True) for pid in ids}
+
+
+def _failed(pid: str, error: ChannelError, *, retryable: bool) -> ItemResult:
+    message = error.params.get("message", "")
+    return ItemResult(pid, False, code=str(error.params.get("api_code") or error.code),
+                      message=message if isinstance(message, str) else "", retryable=retryable)
+
+
+def _batch_failed(ids: Sequence[str], error: ChannelError, *, retryable: bool) -> dict[str, ItemResult]:
+    return {pid: _failed(pid, error, retryable=retryable) for pid in ids}
+
+
+def _shows_dispatched(detail: dict[str, Any] | None, item: DispatchItem) -> bool:
+    """Naver already has this carrier and tracking number on the product order."""
+    if not detail or not isinstance(detail.get("delivery"), dict):
+        return False
+    delivery = detail["delivery"]
+    return (delivery.get("trackingNumber") == item.tracking_number
+            and delivery.get("deliveryCompany") == item.courier_code)
+
+
+# --- mapping details to records -----------------------------------------------------------------------------
+def orders_from_details(details: Iterable[Mapping[str, Any]]) -> list[OrderRecord]:
+    """Product-order details (§3.2) -> one ``OrderRecord`` per ``orderId``, in first-seen order.
+
+    Field choices (§3.2, §8):
+    - product code = ``productId`` (the channel product no., what the seller sees in the store), else
+      ``originalProductId``;
+    - option code = ``optionCode`` (= ``itemNo``), else ``optionManageCode`` (the seller's option code);
+    - quantity = ``remainQuantity`` when positive (after a partial-quantity claim), else ``quantity``;
+    - recipient from ``productOrder.shippingAddress``; address = ``baseAddress`` + " " + ``detailedAddress``;
+    - claim status from ``productOrder.claimStatus``, else ``currentClaim``, else the legacy claim keys;
+    - courier and tracking number from ``delivery`` when Naver has them.
+    Unpaid product orders (PAYMENT_WAITING) are left out; an order with only those is left out.
+    """
+    grouped: dict[str, list[tuple[_Node, LineRecord]]] = {}
+    for i, raw in enumerate(details):
+        root = _Node(raw, f"details[{i}]")
+        order = root.obj("order")
+        line = _line(root)
+        if line is not None:
+            grouped.setdefault(order.ident("orderId"), []).append((root, line))
+    records = []
+    for order_no, entries in grouped.items():
+        root = entries[0][0]
+        order, po = root.obj("order"), root.obj("productOrder")
+        address = po.opt_obj("shippingAddress")
+        records.append(OrderRecord(
+            order_no=order_no,
+            buyer_name=order.opt_text("ordererName"),
+            recipient_name=address.opt_text("name") if address else "",
+            recipient_phone=(address.opt_text("tel1") or address.opt_text("tel2")) if address else "",
+            zip_code=address.opt_text("zipCode") if address else "",
+            address=" ".join(p for p in (address.opt_text("baseAddress").strip(),
+                                         address.opt_text("detailedAddress").strip()) if p) if address else "",
+            delivery_message=po.opt_text("shippingMemo"),
+            ordered_at=order.opt_datetime("orderDate"),
+            paid_at=order.opt_datetime("paymentDate"),
+            lines=tuple(sorted((line for _, line in entries), key=lambda ln: ln.product_order_id)),
+        ))
+    return records
+
+
+def _claim_status(root: _Node, po: _Node) -> str:
+    if po.has("claimStatus"):
+        return po.opt_text("claimStatus")
+    holders = [c for c in (root.opt_obj("currentClaim"),) if c is not None] + [root]
+    for holder in holders:
+        for key in ("cancel", "adminCancel", "return", "exchange"):
+            claim = holder.opt_obj(key)
+            if claim is not None and claim.has("claimStatus"):
+                return claim.opt_text("claimStatus")
+    return ""
+
+
+def _line(root: _Node) -> LineRecord | None:
+    po = root.obj("productOrder")
+    pid = po.ident("productOrderId")
+    pos = po.text("productOrderStatus")
+    place = po.opt_text("placeOrderStatus")
+    claim = _claim_status(root, po)
+    quantity = po.integer("quantity")
+    remain = po.opt_integer("remainQuantity")
+    status = line_status(pos, place, claim, remain)
+    if status is None:
+        return None
+    product_code = po.opt_ident("productId") or po.opt_ident("originalProductId")
+    if not product_code:
+        raise _bad(f"{po.path}.productId", "a product number", None)
+    delivery = root.opt_obj("delivery")
+    tracking = delivery.opt_text("trackingNumber") if delivery else ""
+    courier = delivery.opt_text("deliveryCompany") if delivery and tracking else ""
+    return LineRecord(
+        product_order_id=pid,
+        product_code=product_code,
+        option_code=po.opt_ident("optionCode") or po.opt_ident("itemNo") or po.opt_text("optionManageCode"),
+        product_name=po.opt_text("productName"),
+        option_name=po.opt_text("productOption"),
+        quantity=remain if remain is not None and remain > 0 else quantity,
+        status=status,
+        channel_status=pos,
+        claim_status=claim,
+        courier_code=courier,
+        tracking_number=tracking,
+    )

@@ -1,0 +1,129 @@
+"""Collection runs for real accounts against the fake SmartStore on 127.0.0.1: secrets from the keyring,
+manual windows of at most 5 days, scheduled runs that continue where the last one stopped, 발주확인."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
+from packdesk.core.errors import KnownError
+from packdesk.services.collect import Collector
+from packdesk.services.secrets import set_secret
+from tests.fakes.naver import FakeNaver
+
+
+@pytest.fixture
+def naver() -> Iterator[FakeNaver]:
+    with FakeNaver(rate_limit=None) as fake:
+        yield fake
+
+
+def add_account(db: Database, fake: FakeNaver, *, auto_confirm: bool = False, secret: str | None = None) -> int:
+    with db.session() as s:
+        acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="내 스토어", external_id=fake.client_id,
+                               auto_confirm=auto_confirm, options=json.dumps({"base_url": fake.base_url}))
+        s.add(acc)
+        s.flush()
+        account_id = acc.id
+    set_secret(account_id, secret or fake.client_secret)
+    return account_id
+
+
+def lines(db: Database) -> dict[str, LineStatus]:
+    with db.session() as s:
+        rows = s.execute(select(m.OrderLine.product_order_id, m.OrderLine.status))
+        return {r.product_order_id: r.status for r in rows}
+
+
+def test_manual_run_collects_counts_and_is_idempotent(db: Database, naver: FakeNaver) -> None:
+    acc = add_account(db, naver)
+    naver.add_order(2)
+    naver.add_order([{"productName": "머그컵", "quantity": 2}])
+    now = datetime.now(UTC)
+    c = Collector(db)
+    run = c.run_manual(acc, now - timedelta(days=2), now + timedelta(minutes=1), started_by="관리자")
+    assert (run.status, run.trigger, run.started_by) == (RunStatus.SUCCEEDED, "manual", "관리자")
+    assert (run.orders, run.lines, run.registered) == (2, 3, 3)
+    again = c.run_manual(acc, now - timedelta(days=2), now + timedelta(minutes=1), started_by="관리자")
+    assert (again.orders, again.registered, again.cancelled) == (2, 0, 0) and len(lines(db)) == 3
+
+
+@pytest.mark.parametrize(("days", "code"), [(6, "collect_range_too_long"), (-1, "collect_range_invalid")])
+def test_manual_window_is_at_most_five_days(db: Database, naver: FakeNaver, days: int, code: str) -> None:
+    acc = add_account(db, naver)
+    now = datetime.now(UTC)
+    with pytest.raises(KnownError) as e:
+        Collector(db).run_manual(acc, now - timedelta(days=days), now, started_by="x")
+    assert e.value.code == code
+
+
+def later() -> datetime:
+    """The station's clock a second after the marketplace's (runs end at 'now'; orders were made just before)."""
+    return datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_scheduled_runs_continue_and_pick_up_cancel_requests(db: Database, naver: FakeNaver) -> None:
+    add_account(db, naver)
+    order = naver.add_order(1)
+    c = Collector(db, clock=later)
+    (first,) = c.run_scheduled()
+    assert first.status is RunStatus.SUCCEEDED and first.registered == 1 and first.trigger == "schedule"
+    pid = order.product_order_ids[0]
+    naver.request_cancel(pid)
+    (second,) = c.run_scheduled()
+    assert second.window_from == first.window_to - timedelta(minutes=10)  # overlaps the last run's end
+    assert second.cancel_requested == 1 and lines(db)[pid] is LineStatus.CANCEL_REQUESTED
+
+
+def test_auto_confirm_confirms_new_lines_at_the_marketplace(db: Database, naver: FakeNaver) -> None:
+    acc = add_account(db, naver, auto_confirm=True)
+    order = naver.add_order(2)
+    now = datetime.now(UTC)
+    Collector(db).run_manual(acc, now - timedelta(hours=1), now + timedelta(minutes=1), started_by="x")
+    assert set(lines(db).values()) == {LineStatus.CONFIRMED}
+    assert {c["productOrderId"] for c in naver.confirmations} == set(order.product_order_ids)
+
+
+def test_bad_secret_fails_the_run_with_auth_error(db: Database, naver: FakeNaver, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    acc = add_account(db, naver, secret="$2a$04$AAAAAAAAAAAAAAAAAAAAAA")
+    naver.add_order(1)
+    (run,) = Collector(db, clock=later).run_scheduled()
+    assert run.status is RunStatus.FAILED and run.error_code == "channel_auth" and lines(db) == {}
+    with db.session() as s:
+        assert s.get_one(m.ChannelAccount, acc).last_collected_until is None  # the next run retries the window
+
+
+def test_missing_secret_is_a_clear_failed_run(db: Database, naver: FakeNaver, memory_keyring,  # type: ignore[no-untyped-def]
+                                              expect_warnings) -> None:
+    add_account(db, naver)
+    memory_keyring.store.clear()
+    (run,) = Collector(db).run_scheduled()
+    assert run.status is RunStatus.FAILED and run.error_code == "account_not_ready"
+
+
+def test_no_secret_in_database_logs_or_settings_after_a_full_run(db: Database, naver: FakeNaver, dirs,  # type: ignore[no-untyped-def]
+                                                                 expect_warnings) -> None:
+    """Grep everything PackDesk wrote for the client secret (and its bcrypt salt part)."""
+    from packdesk.log import setup_logging
+
+    setup_logging(dirs.logs)
+    acc = add_account(db, naver, auto_confirm=True)
+    naver.add_order(3)
+    c = Collector(db, clock=later)
+    c.run_scheduled()
+    naver.fail_next(None, 401)
+    c.run_manual(acc, datetime.now(UTC) - timedelta(hours=2), datetime.now(UTC), started_by="x")
+    db.engine.dispose()
+    secret = naver.client_secret.encode()
+    written = [p for p in dirs.data.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite3" for p in written) and any(p.name == "packdesk.log" for p in written)
+    for p in written:
+        assert secret not in p.read_bytes(), f"secret found in {p}"
+    assert all(naver.client_secret not in r.getMessage() for r in expect_warnings.records)
