@@ -269,3 +269,18 @@ def test_worker_refuses_work_after_close(demo_db: Database) -> None:
     w = DbWorker(demo_db)
     w.close()
     assert w.submit(lambda s: 1).cancelled()
+
+
+def test_completing_a_pack_queues_its_dispatches_in_the_same_transaction(rig: Rig, demo_db: Database) -> None:
+    from packdesk.core.enums import OutboxState
+
+    rig.scan("PD-PACKER-001", Scenario.COMBINED)  # 합포장: two orders, three lines, one waybill
+    for code in (BARCODE["MUG-BK-01"], *[BARCODE["COASTER-01"]] * 4, BARCODE["TMB-500"]):
+        rig.scan(code)
+    assert rig.message is Msg.PACK_COMPLETE
+    with demo_db.session() as s:
+        entries = s.scalars(select(m.DispatchEntry)).all()
+        packed = s.scalars(select(m.OrderLine.id).where(m.OrderLine.status == LineStatus.PACKED)).all()
+    assert sorted(e.line_id for e in entries) == sorted(packed) and len(entries) == 3
+    assert {(e.courier_code, e.tracking_number, e.state) for e in entries} == {
+        ("CJGLS", Scenario.COMBINED, OutboxState.PENDING)}

@@ -60,3 +60,15 @@ class RecordingStatus(enum.StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
     RECOVERED = "recovered"
+
+
+
+class OutboxState(enum.StrEnum):
+    """Where a dispatch (tracking number for one line) stands. The outbox is the only path to a marketplace."""
+
+    PENDING = "pending"      # to send (again, after ``next_attempt_at``)
+    SENDING = "sending"      # handed to the marketplace; if we die now the outcome is unknown: reconcile first
+    SENT = "sent"            # accepted: never sent again
+    REJECTED = "rejected"    # refused for good (marketplace's words kept); a supervisor fixes and resends
+    HELD = "held"            # the line was cancelled after packing: not sent; pull the parcel
+    HANDLED = "handled"      # a supervisor says it was done elsewhere

@@ -32,6 +32,7 @@ from sqlalchemy.types import TypeDecorator
 from packdesk.core.enums import (
     ChannelKind,
     LineStatus,
+    OutboxState,
     PackOutcome,
     RecordingStatus,
     RunStatus,
@@ -40,7 +41,7 @@ from packdesk.core.enums import (
 )
 
 __all__ = [
-    "ChannelKind", "LineStatus", "PackOutcome", "RecordingStatus", "RunStatus", "ScanKind", "ScanSource",
+    "ChannelKind", "LineStatus", "OutboxState", "PackOutcome", "RecordingStatus", "RunStatus", "ScanKind", "ScanSource",
 ]
 
 
@@ -359,3 +360,28 @@ class SalesProduct(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)   # gone from the marketplace
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DispatchEntry(Base):
+    """One tracking number to upload for one line: written in the same transaction that marks the line
+    packed, sent until the marketplace accepts or definitively refuses it, never sent again after."""
+
+    __tablename__ = "dispatch_outbox"
+    __table_args__ = (UniqueConstraint("line_id", "tracking_number"), Index("ix_dispatch_outbox_due", "state",
+                                                                           "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"), index=True)
+    pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"))
+    product_order_id: Mapped[str] = mapped_column(String(64))
+    courier_code: Mapped[str] = mapped_column(String(32))
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error_code: Mapped[str] = mapped_column(String(40), default="")
+    last_error_message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

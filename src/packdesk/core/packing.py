@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core.enums import LineStatus, PackOutcome
+from packdesk.core.enums import LineStatus, OutboxState, PackOutcome
 from packdesk.core.station import BeginPack, EndPack, LogScan
 
 log = logging.getLogger("packdesk.packing")
@@ -61,6 +61,16 @@ def end_pack(s: Session, fx: EndPack) -> int:
         s.execute(insert(m.LineStatusChange), [
             {"line_id": lid, "status": LineStatus.PACKED, "source": f"pack:{fx.pack_key}", "changed_at": fx.at}
             for lid in marked])
+    if marked:  # the outbox entries, in this same transaction: packed <=> queued for dispatch
+        wb = s.execute(select(m.Waybill.courier_code, m.Waybill.tracking_number)
+                       .join(m.PackSession, m.PackSession.waybill_id == m.Waybill.id)
+                       .where(m.PackSession.id == sid)).one()
+        rows = s.execute(select(m.OrderLine.id, m.OrderLine.account_id, m.OrderLine.product_order_id)
+                         .where(m.OrderLine.id.in_(marked))).all()
+        s.execute(insert(m.DispatchEntry), [
+            {"line_id": r.id, "account_id": r.account_id, "pack_session_id": sid,
+             "product_order_id": r.product_order_id, "courier_code": wb.courier_code, "tracking_number": wb.tracking_number, "state": OutboxState.PENDING,
+             "next_attempt_at": fx.at, "created_at": fx.at, "updated_at": fx.at} for r in rows])
     if len(marked) != len(fx.packed_line_ids):
         missed = sorted(set(fx.packed_line_ids) - set(marked))
         log.warning("pack %s: lines %s changed status while packing and were not marked packed",
