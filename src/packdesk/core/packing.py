@@ -69,8 +69,9 @@ def end_pack(s: Session, fx: EndPack) -> int:
                          .where(m.OrderLine.id.in_(marked))).all()
         s.execute(insert(m.DispatchEntry), [
             {"line_id": r.id, "account_id": r.account_id, "pack_session_id": sid,
-             "product_order_id": r.product_order_id, "courier_code": wb.courier_code, "tracking_number": wb.tracking_number, "state": OutboxState.PENDING,
-             "next_attempt_at": fx.at, "created_at": fx.at, "updated_at": fx.at} for r in rows])
+             "product_order_id": r.product_order_id, "courier_code": wb.courier_code,
+             "tracking_number": wb.tracking_number, "state": OutboxState.PENDING, "next_attempt_at": fx.at,
+             "created_at": fx.at, "updated_at": fx.at} for r in rows])
     if len(marked) != len(fx.packed_line_ids):
         missed = sorted(set(fx.packed_line_ids) - set(marked))
         log.warning("pack %s: lines %s changed status while packing and were not marked packed",
