@@ -56,6 +56,10 @@ def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_k
     assert "완료: 주문 1건, 신규 2건" in w.message.text()
     assert w.runs.item(0, 1).text() == "우리 스토어" and w.runs.item(0, 2).text() == "수동 / manual"
     assert w.runs.item(0, 7).text() == "2" and w.collect_button.isEnabled() and not w.progress.isVisible()
+    assert naver.confirmations == []  # this account confirms by hand
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.confirm_button, Qt.MouseButton.LeftButton)
+    assert "발주확인 2건" in w.message.text() and len(naver.confirmations) == 2
     w.reject()
 
 

@@ -196,6 +196,19 @@ class Collector:
             raise CollectRangeError("collect_range_too_long", detail=f"{until - since}", days=5)
         return self._run(account_id, since, until, "manual", started_by)
 
+    def confirm_now(self, account_id: int) -> int:
+        """Manual 발주확인 of the account's new lines (accounts not set to confirm automatically)."""
+        with self._lock:
+            with self.db.session() as s:
+                account = s.get_one(m.ChannelAccount, account_id)
+            channel = self.channel_factory(account)
+            try:
+                if not hasattr(channel, "confirm"):
+                    return 0
+                return confirm_new_lines(self.db, account_id, channel, source="confirm:manual")
+            finally:
+                getattr(channel, "close", lambda: None)()
+
     def run_scheduled(self, started_by: str = "schedule") -> list[m.CollectionRun]:
         now = self.clock()
         runs = []

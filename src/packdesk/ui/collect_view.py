@@ -80,6 +80,8 @@ class CollectWindow(QDialog):
             e.setCalendarPopup(True)
         self.collect_button = QPushButton("지금 수집 / Collect now", objectName="collectNow")
         self.collect_button.clicked.connect(self.collect_now)
+        self.confirm_button = QPushButton("발주확인 / Confirm new orders", objectName="confirmNow")
+        self.confirm_button.clicked.connect(self.confirm_now)
         self.progress = QProgressBar(objectName="collectProgress")
         self.progress.setRange(0, 0)  # busy: the marketplace does not say how much is left
         self.progress.hide()
@@ -87,7 +89,7 @@ class CollectWindow(QDialog):
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
         for w in (QLabel("계정 / Account"), self.account_combo, QLabel("부터 / from"), self.from_edit,
-                  QLabel("까지 / to"), self.to_edit, self.collect_button):
+                  QLabel("까지 / to"), self.to_edit, self.collect_button, self.confirm_button):
             bar.addWidget(w)
         self.runs = QTableWidget(0, len(RUN_COLUMNS), objectName="runsTable")
         self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
@@ -208,10 +210,25 @@ class CollectWindow(QDialog):
 
     def _collect_failed(self, e: BaseException) -> None:
         self.collect_button.setEnabled(True)
+        self.confirm_button.setEnabled(True)
         self.refresh()
         ko, en = error_text(e) if isinstance(e, KnownError) else ("수집 실패", "Collection failed")
         self._say(f"{ko} / {en}", error=True)
         self.run_finished.emit(e)
+
+    def confirm_now(self) -> None:
+        account_id = self.account_combo.currentData()
+        if account_id is None:
+            return
+        self.confirm_button.setEnabled(False)
+        self._say("발주확인 중… / Confirming…")
+
+        def done(n: int) -> None:
+            self.confirm_button.setEnabled(True)
+            self._say(f"발주확인 {n}건 / {n} confirmed")
+            self.run_finished.emit(n)
+
+        run_op(self, lambda: self.collector.confirm_now(account_id), done, self._collect_failed, name="confirm")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
