@@ -230,6 +230,18 @@ def test_other_waybill_during_pack_is_refused() -> None:
     assert m.state.pack is not None and m.state.pack.key == "k1"
 
 
+def test_waybill_held_by_another_station_is_refused_and_says_by_whom() -> None:
+    from packdesk.core.station import ClaimHolder
+
+    p = plan(line(1, ((1, 1),)))
+    held = ClaimHolder("STATION-3", "이서연", T0 - timedelta(minutes=3))
+    m = with_packer()
+    fx = m.handle(WaybillScanned(scan(p.tracking_number), p, "k1", claimed_by=held))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.WAYBILL_CLAIMED and show.message.params["station"] == "STATION-3"
+    assert show.message.params["since"] == held.since and m.state.pack is None and not of(fx, BeginPack)
+
+
 def test_recording_problem_blocks_only_when_required() -> None:
     p = plan(line(1, ((1, 1),)))
     ev = WaybillScanned(scan(p.tracking_number), p, "k1", recording_problem="disk_low")

@@ -72,13 +72,14 @@ class Clock:
 
 
 class Rig:
-    def __init__(self, db: Database, mode: CompleteMode = CompleteMode.AUTO, require_recording: bool = False) -> None:
+    def __init__(self, db: Database, mode: CompleteMode = CompleteMode.AUTO, require_recording: bool = False,
+                 station: str = "S1", clock: Clock | None = None) -> None:
         self.posted: queue.Queue[Callable[[], None]] = queue.Queue()
         self.worker = DbWorker(db, self.posted.put)
         self.recorder = SpyRecorder()
         self.listener = Listener()
-        self.clock = Clock()
-        self.svc = StationService(self.worker, self.recorder, self.listener, station="S1",
+        self.clock = clock or Clock()
+        self.svc = StationService(self.worker, self.recorder, self.listener, station=station,
                                   config=StationConfig(complete_mode=mode, require_recording=require_recording),
                                   clock=self.clock)
         self.svc.start()

@@ -385,3 +385,18 @@ class DispatchEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WaybillClaim(Base):
+    """Which station is packing a waybill right now. The primary key on the waybill makes the claim
+    atomic across stations sharing one database; a claim older than the expiry (a station that crashed
+    or lost the network) may be taken over, and a supervisor can release one."""
+
+    __tablename__ = "waybill_claims"
+
+    waybill_id: Mapped[int] = mapped_column(ForeignKey("waybills.id"), primary_key=True, autoincrement=False)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_name: Mapped[str] = mapped_column(String(100), default="")
+    pack_key: Mapped[str] = mapped_column(String(36))
+    claimed_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]

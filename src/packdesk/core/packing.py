@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from packdesk.core import claims
 from packdesk.core import models as m
 from packdesk.core.enums import LineStatus, OutboxState, PackOutcome
 from packdesk.core.station import BeginPack, EndPack, LogScan
@@ -34,6 +35,8 @@ def begin_pack(s: Session, fx: BeginPack, station: str) -> int:
 
 
 def log_scan(s: Session, fx: LogScan, station: str) -> None:
+    if fx.pack_key is not None:
+        claims.renew(s, fx.pack_key, fx.scan.at)
     s.execute(insert(m.ScanEvent).values(
         pack_session_id=_session_id(s, fx.pack_key), station=station, packer_name=fx.packer_name,
         scanned_at=fx.scan.at, code=fx.scan.code[:128], source=fx.scan.source, kind=fx.kind,
@@ -48,6 +51,7 @@ def end_pack(s: Session, fx: EndPack) -> int:
         raise LookupError(f"no pack session {fx.pack_key}")
     s.execute(update(m.PackSession).where(m.PackSession.id == sid)
               .values(ended_at=fx.at, outcome=fx.outcome))
+    claims.release(s, fx.pack_key)
     if fx.outcome is not PackOutcome.COMPLETED or not fx.packed_line_ids:
         return 0
     marked = s.execute(

@@ -37,6 +37,15 @@ class PackerRef:
 
 
 @dataclass(frozen=True)
+class ClaimHolder:
+    """Another station packing this waybill right now (``core/claims.py``)."""
+
+    station: str
+    packer_name: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class ItemRef:
     item_id: int
     name: str
@@ -160,6 +169,7 @@ class Msg(enum.StrEnum):
     WAYBILL_UNMAPPED = "waybill_unmapped"
     RECORDING_UNAVAILABLE = "recording_unavailable"
     WAYBILL_SAME = "waybill_same"
+    WAYBILL_CLAIMED = "waybill_claimed"
     OTHER_WAYBILL_ACTIVE = "other_waybill_active"
     NOT_COMPLETE = "not_complete"
     NO_ACTIVE_PACK = "no_active_pack"
@@ -189,6 +199,7 @@ class WaybillScanned:
     plan: PackPlan
     pack_key: str  # a fresh uuid from the controller, used only if the pack starts
     recording_problem: str = ""  # why the recorder could not start now ("" = it can)
+    claimed_by: ClaimHolder | None = None  # another station holds this waybill
 
 
 @dataclass(frozen=True)
@@ -407,6 +418,9 @@ def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) 
     if unmapped:
         names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in unmapped)
         return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_UNMAPPED, tracking=tracking, products=names)
+    if ev.claimed_by is not None:
+        return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_CLAIMED, tracking=tracking,
+                       station=ev.claimed_by.station, packer=ev.claimed_by.packer_name, since=ev.claimed_by.since)
     if ev.recording_problem and config.require_recording:
         return _refuse(state, scan, ScanKind.WAYBILL, Msg.RECORDING_UNAVAILABLE, tracking=tracking,
                        problem=ev.recording_problem)

@@ -21,12 +21,13 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from packdesk.core import packing, queries, recordings
+from packdesk.core import claims, packing, queries, recordings
 from packdesk.core.enums import PackOutcome, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.station import (
     BeginPack,
+    ClaimHolder,
     Command,
     CommandScanned,
     Effect,
@@ -89,26 +90,29 @@ class PackAlreadyCompleted(KnownError):
 class Resolution:
     plan: PackPlan | None = None
     item: ItemRef | None = None
+    claimed_by: ClaimHolder | None = None
 
 
-def resolve(s: Session, code: str) -> Resolution:
-    """A code that is not a command, a badge or an item of the open pack: a waybill, an item, or nothing."""
+def resolve(s: Session, code: str, claim: Callable[[Session, int], ClaimHolder | None] | None = None) -> Resolution:
+    """A code that is not a command, a badge or an item of the open pack: a waybill (claimed for this station
+    in the same transaction), an item, or nothing."""
     plan = queries.load_plan(s, code)
     if plan is not None:
-        return Resolution(plan=plan)
+        return Resolution(plan=plan, claimed_by=claim(s, plan.waybill_id) if claim else None)
     return Resolution(item=queries.find_item(s, code))
 
 
 class StationService:
     def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow) -> None:
         self.worker = worker
         self.recorder = recorder
         self.listener = listener
         self.station = station
         self.machine = StationMachine(config)
         self.idle_timeout = idle_timeout
+        self.claim_expiry = claim_expiry
         self.clock = clock
         self.packers: list[tuple[PackerRef, str | None]] = []
         self._queue: deque[Scan] = deque()
@@ -129,6 +133,7 @@ class StationService:
         """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
+            claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
             self.packers = queries.active_packers(s)
         if abandoned:
@@ -165,8 +170,15 @@ class StationService:
                 self._handle(event)
                 continue
             self._looking_up = True
-            self.worker.submit(lambda s, code=scan.code: resolve(s, code),
-                               on_done=lambda r, scan=scan: self._resolved(scan, r),
+            pack_key = str(uuid.uuid4())
+            packer = self.state.packer.name if self.state.packer else ""
+
+            def take(s: Session, waybill_id: int, key: str = pack_key, who: str = packer) -> ClaimHolder | None:
+                return claims.claim(s, waybill_id, station=self.station, packer_name=who, pack_key=key,
+                                    now=self.clock(), expiry=self.claim_expiry)
+
+            self.worker.submit(lambda s, code=scan.code, take=take: resolve(s, code, take),
+                               on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
                                on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
 
     def _resolve_in_memory(self, scan: Scan) -> Event | None:
@@ -184,11 +196,13 @@ class StationService:
                 return ItemScanned(scan, item.ref)
         return None
 
-    def _resolved(self, scan: Scan, r: Resolution) -> None:
+    def _resolved(self, scan: Scan, r: Resolution, pack_key: str) -> None:
         self._looking_up = False
         if r.plan is not None:
             ok, problem = self.recorder.ready()
-            self._handle(WaybillScanned(scan, r.plan, str(uuid.uuid4()), "" if ok else problem))
+            started = self._handle(WaybillScanned(scan, r.plan, pack_key, "" if ok else problem, r.claimed_by))
+            if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
+                self.worker.submit(lambda s, key=pack_key: claims.release(s, key))
         else:
             self._handle(ItemScanned(scan, r.item))
         self._pump()
@@ -201,12 +215,15 @@ class StationService:
 
     # ------------------------------------------------------------------ effects
 
-    def _handle(self, event: Event) -> None:
+    def _handle(self, event: Event) -> bool:
+        """Feed the machine and carry out its effects; True when a pack began."""
         if not isinstance(event, Timeout):
             self._last_activity = event.scan.at
-        for fx in self.machine.handle(event):
+        effects = self.machine.handle(event)
+        for fx in effects:
             self._apply(fx)
         self.listener.on_state(self.state)
+        return any(isinstance(fx, BeginPack) for fx in effects)
 
     def _apply(self, fx: Effect) -> None:
         match fx:

@@ -48,11 +48,13 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.WAYBILL_CANCELLED: ("취소된 주문입니다 — 출고 금지: {tracking}", "Order cancelled — do not ship: {tracking}"),
     Msg.WAYBILL_CANCEL_REQUESTED: ("취소 요청된 주문 — 보류하세요: {tracking}",
                                    "Cancel requested — hold this parcel: {tracking}"),
-    Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} {packed_at}",
-                                 "Waybill already packed: {tracking} {packed_at}"),
+    Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} ({packed_at})",
+                                 "Waybill already packed: {tracking} ({packed_at})"),
     Msg.WAYBILL_UNMAPPED: ("상품 연결이 없습니다: {products}", "Product not linked to an item: {products}"),
     Msg.RECORDING_UNAVAILABLE: ("녹화할 수 없어 포장을 시작하지 않습니다: {problem}",
                                 "Cannot record, pack not started: {problem}"),
+    Msg.WAYBILL_CLAIMED: ("다른 스테이션에서 포장 중: {station} ({packer}) {since} 부터 — {tracking}",
+                          "Being packed at {station} ({packer}) since {since} — {tracking}"),
     Msg.WAYBILL_SAME: ("이미 포장 중인 송장입니다: {tracking}", "Already packing this waybill: {tracking}"),
     Msg.OTHER_WAYBILL_ACTIVE: ("포장 중인 송장 {tracking}을(를) 먼저 완료하거나 취소하세요",
                                "Finish or cancel waybill {tracking} first"),
@@ -111,8 +113,9 @@ class _Params(dict[str, Any]):
 
 
 def _fmt(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(KST).strftime("(%m-%d %H:%M)")
+    if isinstance(value, datetime):  # "10:32" today, "11-23 10:32" before
+        local = value.astimezone(KST)
+        return local.strftime("%H:%M" if local.date() == datetime.now(KST).date() else "%m-%d %H:%M")
     return "" if value is None else value
 
 
