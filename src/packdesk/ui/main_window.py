@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -62,6 +62,12 @@ class MainWindow(QMainWindow):
         settings_action = QAction("설정… / Settings…", self)
         settings_action.triggered.connect(self.open_settings)
         menu.addAction(settings_action)
+        # --- product links (ui/mapping_view.py) ---
+        mapping_action = QAction("상품 연결… / Product links…", self)
+        mapping_action.triggered.connect(self.open_mapping)
+        menu.addAction(mapping_action)
+        self._mapping_view: QWidget | None = None
+        # --- end product links ---
         quit_action = QAction("종료 / Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -135,6 +141,25 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _: self._settings_closed(dialog))
         dialog.open()
         return dialog
+
+    # --- product links (ui/mapping_view.py) ---
+    def open_mapping(self) -> QWidget | None:
+        """The product-link screen, on the station's database thread; one at a time."""
+        from packdesk.ui.mapping_view import MappingView
+
+        if self.service is None:
+            return None
+        if self._mapping_view is not None:
+            self._mapping_view.raise_()
+            self._mapping_view.activateWindow()
+            return self._mapping_view
+        view = MappingView(self.service.worker.db, worker=self.service.worker, parent=self)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.finished.connect(lambda _: setattr(self, "_mapping_view", None))
+        self._mapping_view = view
+        view.open()
+        return view
+    # --- end product links ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:
