@@ -1,0 +1,113 @@
+"""Renders a claim's evidence sheet to PDF (A4): facts, scans with times, a frame at each item scan, and the
+file's hash with its chain link. Written next to the exported clip; each names the other.
+
+Runs on the Qt main thread (QPdfWriter + QPainter); gathering and frame decoding (``services/evidence``)
+can run before, off the UI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMarginsF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+
+from packdesk.services.evidence import Evidence
+from packdesk.ui.messages import KST
+
+DPI = 150
+KIND_TEXT = {"waybill": "송장 / waybill", "item": "상품 / item", "command": "명령 / command",
+             "packer": "작업자 / packer", "unknown": "알 수 없음 / unknown"}
+
+
+def _t(at: object) -> str:
+    return at.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S") if at else ""  # type: ignore[attr-defined]
+
+
+def _qimage(frame: np.ndarray) -> QImage:
+    h, w = frame.shape[:2]
+    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
+    pdf = QPdfWriter(str(pdf_path))
+    pdf.setResolution(DPI)
+    pdf.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                  QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
+    pdf.setTitle(f"PackDesk evidence {ev.tracking_number}")
+    p = QPainter(pdf)
+    page = pdf.pageLayout().paintRectPixels(DPI)
+    width, height = page.width(), page.height()
+    y = 0.0
+
+    def font(pt: float, bold: bool = False) -> QFont:
+        f = QFont()
+        f.setPointSizeF(pt)
+        f.setBold(bold)
+        return f
+
+    def line(text: str, pt: float = 10, bold: bool = False, color: str = "#000000") -> None:
+        nonlocal y
+        p.setFont(font(pt, bold))
+        p.setPen(QColor(color))
+        h = p.fontMetrics().height() * 1.25
+        if y + h > height:
+            new_page()
+        p.drawText(QRectF(0, y, width, h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        y += h
+
+    def new_page() -> None:
+        nonlocal y
+        pdf.newPage()
+        y = 0.0
+
+    line("포장 증거 자료 / Packing evidence", 18, True)
+    line(f"송장 / Waybill: {ev.tracking_number}    주문 / Order: {ev.order_nos}", 12, True)
+    line(f"수령인 / Recipient: {ev.recipient_initials}    작업자 / Packer: {ev.packer_name}    "
+         f"스테이션 / Station: {ev.station}")
+    line(f"녹화 / Recorded: {_t(ev.started_at)} ~ {_t(ev.ended_at)} (KST)    결과 / Outcome: {ev.outcome}")
+    line(f"영상 / Video clip: {clip_name}")
+    y += 8
+    line("스캔 기록 / Scans", 12, True)
+    for i, sc in enumerate(ev.scans):
+        mark = "✔" if sc.accepted else "✘"
+        what = sc.item_name or sc.code
+        reason = f" — {sc.reason}" if sc.reason else ""
+        line(f"{mark} {_t(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {KIND_TEXT.get(sc.kind.value, sc.kind.value)}: "
+             f"{what}{reason}", 9, color="#000000" if sc.accepted else "#b71c1c")
+        _ = i
+    y += 8
+    line("스캔 시점의 화면 / The video at each scan", 12, True)
+    cols, gap = 2, 12.0
+    cell_w = (width - gap * (cols - 1)) / cols
+    for n, (i, frame) in enumerate(sorted(ev.frames.items())):
+        img = _qimage(frame)
+        cell_h = cell_w * img.height() / img.width()
+        caption_h = 28.0
+        col = n % cols
+        if col == 0 and y + cell_h + caption_h > height:
+            new_page()
+        x = col * (cell_w + gap)
+        target = QRectF(x, y, cell_w, cell_h)
+        p.drawImage(target, img)
+        p.setPen(QPen(QColor("#444444"), 1))
+        p.drawRect(target)
+        sc = ev.scans[i]
+        p.setFont(font(8))
+        p.setPen(QColor("#000000"))
+        p.drawText(QRectF(x, y + cell_h, cell_w, caption_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                   f"{_t(sc.at)}  {sc.item_name or sc.code}")
+        if col == cols - 1 or n == len(ev.frames) - 1:
+            y += cell_h + caption_h + 6
+    y += 8
+    line("원본 파일 무결성 / Original file integrity", 12, True)
+    line(f"파일 / File: {ev.path.name} ({ev.size_bytes:,} bytes)", 9)
+    line(f"SHA-256: {ev.sha256}", 9)
+    if ev.chain_seq is not None:
+        line(f"체인 / Chain: {ev.station} #{ev.chain_seq}  link {ev.chain_hash}", 8)
+        line(f"이전 / previous {ev.chain_prev}", 8)
+    line("packdesk verify 로 원본이 변경되지 않았음을 확인할 수 있습니다 / "
+         "'packdesk verify' proves the original unaltered", 8, color="#555555")
+    p.end()
+    return pdf_path

@@ -1,0 +1,86 @@
+"""The evidence sheet: gathered from a real recorded pack, the frame at each item scan is the right one
+(read by its burned-in clock), and the PDF renders with one picture per scan and the file's hash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from sqlalchemy import select
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import models as m
+from packdesk.core.enums import RecordingStatus, ScanKind
+from packdesk.devices.opencv_recorder import Overlay, ascii_label
+from packdesk.devices.recorder import RecordingJob
+from packdesk.services.evidence import gather, initials, with_frames
+from packdesk.services.settings import CameraSettings, RecordingSettings, Settings
+from packdesk.ui.evidence_sheet import write_evidence_sheet
+from tests.ui.conftest import Packer
+
+pytestmark = pytest.mark.gui
+
+
+def clock_second(frame: np.ndarray, around, overlay: Overlay) -> object:  # type: ignore[no-untyped-def]
+    """Which second the frame's burned-in clock shows: the candidate whose rendering matches best."""
+    h, w = frame.shape[:2]
+    region = (slice(0, overlay.bar), slice(w - 260, w - 24))
+    best = None
+    for delta in range(-3, 4):
+        t = around + timedelta(seconds=delta)
+        fresh = Overlay(overlay_job, (w, h), ascii_label)
+        drawn = fresh.draw(np.zeros_like(frame), t)
+        err = float(np.mean(np.abs(drawn[region].astype(int) - frame[region].astype(int))))
+        if best is None or err < best[0]:
+            best = (err, t.replace(microsecond=0))
+    return best[1]  # type: ignore[index]
+
+
+overlay_job = RecordingJob("x", "601000000033", "S", "p", __import__("datetime").datetime.now())
+
+
+def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    st = make_station(Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=1.0),
+                               recording=RecordingSettings(video_root=str(tmp_path / "v"), min_free_gb=0.1)))
+    cam = st.service.recorder.camera
+    qtbot.waitUntil(lambda: cam.frames_captured >= 35, timeout=5000)
+    p = Packer(qtbot, st)
+    p.scan("PD-PACKER-001")
+    p.scan(Scenario.SIMPLE)
+    for code in (BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"]):
+        n0 = cam.frames_captured
+        qtbot.waitUntil(lambda n0=n0: cam.frames_captured >= n0 + 40, timeout=5000)  # > 1 s between scans
+        p.scan(code)
+    assert "포장 완료" in p.banner()
+
+    def rec_id() -> int | None:
+        st.service.worker.wait_idle(5)
+        with st.db.session() as s:
+            return s.scalar(select(m.Recording.id).where(m.Recording.status == RecordingStatus.COMPLETE))
+
+    qtbot.waitUntil(lambda: rec_id() is not None, timeout=10_000)
+    ev = with_frames(gather(st.db, rec_id()))  # type: ignore[arg-type]
+    items = [i for i, sc in enumerate(ev.scans) if sc.kind is ScanKind.ITEM]
+    assert len(items) == 3 and all(i in ev.frames for i in items)
+    assert ev.recipient_initials[1:] == "*" * (len(ev.recipient_initials) - 1) and len(ev.recipient_initials) >= 2
+    assert initials("홍길동") == "홍**" and initials("") == ""
+    assert ev.sha256 and ev.chain_seq == 1 and ev.order_nos == "202600000001"
+    probe = Overlay(overlay_job, (640, 480), ascii_label)
+    for i in items:
+        at = ev.scans[i].at.astimezone()
+        shown = clock_second(ev.frames[i], at, probe)
+        assert shown in (at.replace(microsecond=0), (at + timedelta(seconds=1)).replace(microsecond=0)), \
+            f"scan at {at} shows {shown}"
+    frames = [ev.frames[i] for i in items]
+    assert not np.array_equal(frames[0], frames[2])  # seconds apart: different pictures
+
+    pdf = write_evidence_sheet(ev, tmp_path / "evidence.pdf", "601000000011_clip.mp4")
+    doc = pdfium.PdfDocument(str(pdf))
+    images = sum(1 for page in doc for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE)
+    text = "".join(page.get_textpage().get_text_range() for page in doc)
+    assert images == len(ev.frames) >= 4  # the waybill scan and the three item scans
+    assert ev.sha256 in text.replace("\r", "").replace("\n", "") and "601000000011_clip.mp4" in text
+    doc.close()
