@@ -209,10 +209,40 @@ def verify_main(argv: Sequence[str]) -> int:
     return 0 if report.ok else 1
 
 
+def move_main(argv: Sequence[str]) -> int:
+    """``packdesk move-to-server URL``: copy this PC's SQLite data into the warehouse's PostgreSQL server."""
+    from packdesk.core.db import check_connection
+    from packdesk.services.dbmove import move_to_server
+
+    p = argparse.ArgumentParser(
+        prog="packdesk move-to-server",
+        description="이 PC의 데이터를 창고 서버로 옮기기 / move this PC's data to the warehouse server")
+    p.add_argument("url", help="postgresql+psycopg://user:password@host:5432/packdesk")
+    p.add_argument("--data-dir", type=Path)
+    a = p.parse_args(argv)
+    dirs = app_dirs(a.data_dir).ensure()
+    setup_logging(dirs.logs)
+    check = check_connection(a.url)
+    if not check.ok:
+        print(f"{check.code}: {check.detail}")
+        return 2
+    try:
+        report = move_to_server(sqlite_url(dirs.database), a.url,
+                                progress=lambda table, n: print(f"  {table}: {n}", flush=True))
+    except KnownError as e:
+        print(f"{e.code}: {e.detail}")
+        return 1
+    print(f"OK — {sum(report.counts.values())} rows moved and verified; {dirs.database} is unchanged. "
+          "Set database_url in settings to use the server.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["verify"]:
         return verify_main(argv[1:])
+    if argv[:1] == ["move-to-server"]:
+        return move_main(argv[1:])
     args = parse_args(argv)
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)

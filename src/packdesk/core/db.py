@@ -7,8 +7,10 @@ warehouse with several stations. Nothing here is SQLite-only except the pragmas,
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from filelock import FileLock
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from packdesk.core.errors import DatabaseError, SchemaTooNew
@@ -65,18 +68,77 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+MIGRATION_LOCK = 0x5041434B  # "PACK": the advisory lock stations take to migrate one at a time
+
+
+_MIGRATE_IN_PROCESS = threading.Lock()  # Alembic's context is process-global: one migration at a time
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to this app's head. Refuses a schema from a newer app instead of writing to it."""
+    """Bring the schema to this app's head. Refuses a schema from a newer app instead of writing to it.
+    On PostgreSQL the upgrade runs under an advisory lock, on a SQLite file under a lock file next to it;
+    the revision is read again once the lock is held, so stations starting together migrate once."""
+    database = engine.url.database
+    file_lock = FileLock(f"{database}.migrate.lock") if engine.dialect.name == "sqlite" and database \
+        and database != ":memory:" else nullcontext()
+    with _MIGRATE_IN_PROCESS, file_lock:
+        _migrate_locked(engine)
+
+
+def _migrate_locked(engine: Engine) -> None:
     _known_revision_guard(engine)
     script = ScriptDirectory.from_config(alembic_config())
-    current = current_revision(engine)
-    if current == script.get_current_head():
+    if current_revision(engine) == script.get_current_head():
         return
-    log.info("migrating database from %s to %s", current, script.get_current_head())
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == script.get_current_head():
+            return
+        log.info("migrating database from %s to %s", current, script.get_current_head())
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    code: str      # "db_ok", "db_unreachable", "db_bad_login", "db_missing", "db_schema_older", "db_schema_too_new"
+    detail: str
+
+
+def check_connection(url: str, timeout_s: float = 5.0) -> ConnectionCheck:
+    """What a "connection test" button says: reachable? login right? database there? schema version?"""
+    kwargs: dict[str, Any] = {"connect_args": {"connect_timeout": int(timeout_s)}} if url.startswith("postgresql") \
+        else {}
+    engine = create_engine(url, **kwargs)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except Exception as e:
+        msg = str(getattr(e, "orig", e)).lower()
+        if "password" in msg or "authentication" in msg or ("role" in msg and "does not exist" in msg):
+            code = "db_bad_login"
+        elif "database" in msg and "does not exist" in msg:
+            code = "db_missing"
+        else:
+            code = "db_unreachable"
+        return ConnectionCheck(False, code, str(getattr(e, "orig", e)).strip().splitlines()[0][:300])
+    finally:
+        engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    if current == head:
+        return ConnectionCheck(True, "db_ok", f"revision {current}")
+    try:
+        known = current is None or script.get_revision(current) is not None
+    except Exception:
+        known = False
+    if not known:
+        return ConnectionCheck(False, "db_schema_too_new", f"revision {current} is newer than this app ({head})")
+    return ConnectionCheck(True, "db_schema_older", f"revision {current or 'empty'} will be upgraded to {head}")
 
 
 def _known_revision_guard(engine: Engine) -> None:
