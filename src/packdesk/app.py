@@ -147,7 +147,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         jobs.daily("retention", lambda: purge_old_videos(db, older_than_days=settings.recording.retention_days,
                                                          now=utcnow(), root=root), hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
-    collector = Collector(db)
+    collector = Collector(db, station=settings.station_name)
     window.collector = collector
     if settings.collection.enabled:
         for at in settings.collection.times:

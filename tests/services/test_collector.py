@@ -131,3 +131,13 @@ def test_no_secret_in_database_logs_or_settings_after_a_full_run(db: Database, n
     for p in written:
         assert secret not in p.read_bytes(), f"secret found in {p}"
     assert all(naver.client_secret not in r.getMessage() for r in expect_warnings.records)
+
+
+def test_with_two_stations_one_runs_the_scheduled_collection(db: Database, naver: FakeNaver) -> None:
+    add_account(db, naver)
+    naver.add_order(1)
+    a, b = Collector(db, clock=later, station="S1"), Collector(db, clock=later, station="S2")
+    assert len(a.run_scheduled()) == 1
+    assert b.run_scheduled() == []  # S1 holds this slot
+    with db.session() as s:
+        assert s.scalar(select(m.CollectionRun.id).where(m.CollectionRun.trigger == "schedule")) is not None

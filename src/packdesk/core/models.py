@@ -400,3 +400,15 @@ class WaybillClaim(Base):
     pack_key: Mapped[str] = mapped_column(String(36))
     claimed_at: Mapped[datetime]
     renewed_at: Mapped[datetime]
+
+
+class Lease(Base):
+    """A job only one station may run at a time (scheduled collection, the dispatch uploader): held until
+    ``expires_at``, renewed by its holder, taken over by another station once it lapses."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from packdesk.channels.base import Channel, ChannelError, OrderRecord
+from packdesk.core import leases
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_product
 from packdesk.core.db import Database
@@ -142,6 +143,7 @@ FIRST_RUN_LOOKBACK = timedelta(days=1)
 # Scheduled runs start this far before the last run's end: a change a marketplace makes visible a little
 # late, stamped before that end, is still collected. Storing is idempotent, so the overlap costs nothing.
 SCHEDULE_OVERLAP = timedelta(minutes=10)
+SCHEDULE_LEASE = timedelta(minutes=5)  # one station per scheduled time; another takes the next if it is gone
 
 
 class CollectRangeError(KnownError):
@@ -178,8 +180,9 @@ class Collector:
     says so. Runs on whatever thread calls it (APScheduler's pool, or a UI op) — never the UI thread."""
 
     def __init__(self, db: Database, channel_factory: ChannelFactory = make_channel,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, station: str = "") -> None:
         self.db = db
+        self.station = station  # with several stations on one server, one of them collects (a lease)
         self.channel_factory = channel_factory
         self.clock = clock
         self._lock = threading.Lock()  # one run at a time per station: runs never overlap
@@ -211,6 +214,11 @@ class Collector:
 
     def run_scheduled(self, started_by: str = "schedule") -> list[m.CollectionRun]:
         now = self.clock()
+        if self.station:
+            with self.db.session() as s:
+                if not leases.acquire(s, "scheduled-collection", self.station, now, SCHEDULE_LEASE):
+                    log.info("scheduled collection left to %s", leases.holder(s, "scheduled-collection", now))
+                    return []
         runs = []
         for acc in self.accounts():
             last = acc.last_collected_until
