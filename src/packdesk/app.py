@@ -27,7 +27,7 @@ from packdesk.paths import AppDirs, app_dirs
 from packdesk.services.collect import Collector
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
-from packdesk.services.settings import Settings, load_settings
+from packdesk.services.settings import Settings, database_url, load_settings
 
 log = logging.getLogger("packdesk.app")
 
@@ -115,7 +115,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "build_station needs a QApplication"
-    db = Database.open(settings.database_url or sqlite_url(dirs.database))
+    db = Database.open(database_url(settings, dirs.database))
     if demo and settings.demo_channel:
         ensure_demo(db, utcnow())
     poster = MainThreadPoster()
@@ -191,7 +191,7 @@ def verify_main(argv: Sequence[str]) -> int:
     dirs = app_dirs(a.data_dir).ensure()
     setup_logging(dirs.logs)
     settings, _ = load_settings(dirs.settings_file)
-    db = Database.open(settings.database_url or sqlite_url(dirs.database))
+    db = Database.open(database_url(settings, dirs.database))
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 50 == 0:

@@ -44,3 +44,18 @@ def delete_secret(account_id: int) -> None:
         pass
     except KeyringError as e:
         raise SecretStoreUnavailable(detail=type(e).__name__) from None
+
+
+def set_named_secret(name: str, secret: str) -> None:
+    """A secret that belongs to the station, not an account (e.g. the warehouse database password)."""
+    try:
+        keyring.set_password(SERVICE, name, secret)
+    except KeyringError as e:
+        raise SecretStoreUnavailable(detail=type(e).__name__) from None
+
+
+def get_named_secret(name: str) -> str | None:
+    try:
+        return keyring.get_password(SERVICE, name)
+    except KeyringError as e:
+        raise SecretStoreUnavailable(detail=type(e).__name__) from None

@@ -113,12 +113,30 @@ class CollectionSettings(_Model):
         return sorted(set(out))
 
 
+class DatabaseSettings(_Model):
+    """"local": SQLite in the data folder (one station). "server": the warehouse's PostgreSQL, shared by
+    every station; its password lives in the OS keyring, never here."""
+
+    mode: Literal["local", "server"] = "local"
+    host: str = Field("", max_length=200)
+    port: int = Field(5432, ge=1, le=65535)
+    name: str = Field("packdesk", min_length=1, max_length=63)
+    user: str = Field("packdesk", min_length=1, max_length=63)
+
+    def server_url(self, password: str | None) -> str:
+        from urllib.parse import quote
+
+        auth = quote(self.user, safe="") + (":" + quote(password, safe="") if password else "")
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{quote(self.name, safe='')}"
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
     complete_mode: CompleteMode = CompleteMode.AUTO
     idle_timeout_min: int = Field(10, ge=1, le=240)
-    database_url: str = Field("", description="empty: SQLite file in the data dir")
+    database_url: str = Field("", description="advanced override (tests); normally use 'database'")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     recorder: Literal["off", "opencv", "realpacking"] = "opencv"
     demo_channel: bool = True
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
@@ -163,3 +181,18 @@ def save_settings(settings: Settings, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def database_url(settings: Settings, sqlite_file: Path) -> str:
+    """The URL this station opens: the override, the warehouse server (password from the keyring), or the
+    SQLite file in the data folder."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.database.mode == "server":
+        from packdesk.services.secrets import get_named_secret
+
+        return settings.database.server_url(get_named_secret(DB_SECRET))
+    return f"sqlite:///{sqlite_file}"
+
+
+DB_SECRET = "database-server"

@@ -41,7 +41,6 @@ LABELS: dict[str, str] = {
     "station_name": "스테이션 이름 / Station name",
     "complete_mode": "포장 완료 방식 / Complete a pack",
     "idle_timeout_min": "무작업 제한(분) / Idle timeout (min)",
-    "database_url": "데이터베이스 URL / Database URL",
     "recorder": "녹화 방식 / Recorder",
     "demo_channel": "데모 상점 사용 / Use the demo shop",
     "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
@@ -68,14 +67,31 @@ LABELS: dict[str, str] = {
     "realpacking.stop_request": "녹화 종료 요청 / Stop request",
     "realpacking.cancel_request": "취소 요청(선택) / Cancel request (optional)",
     "realpacking.charset": "문자 인코딩 / Charset",
+    "database.mode": "데이터베이스 / Database (local: 이 PC만 / this PC; server: 창고 서버 / warehouse server)",
+    "database.host": "서버 주소 / Server host",
+    "database.port": "포트 / Port",
+    "database.name": "데이터베이스 이름 / Database name",
+    "database.user": "사용자 / User",
     "collection.enabled": "자동 수집 / Collect automatically",
     "collection.times": "수집 시각(최대 5개) / Times (up to 5, HH:MM, comma-separated)",
     "collection.weekdays_only": "평일만(월-금) / Mon-Fri only",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
-        ("collection", "주문 수집 / Collection"))
-HIDDEN = {"version"}
+        ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"))
+DB_CHECK_TEXT = {
+    "db_ok": ("연결됨, 스키마 최신", "connected, schema up to date"),
+    "db_schema_older": ("연결됨, 시작할 때 스키마를 업그레이드합니다",
+                        "connected; the schema will be upgraded at start"),
+    "db_schema_too_new": ("더 새로운 PackDesk가 만든 데이터베이스 — 이 PC를 업데이트하세요",
+                          "made by a newer PackDesk — update this PC"),
+    "db_unreachable": ("서버에 연결할 수 없습니다 (주소, 포트, 방화벽 확인)",
+                       "cannot reach the server (check host, port, firewall)"),
+    "db_bad_login": ("사용자 또는 비밀번호가 틀렸습니다", "wrong user or password"),
+    "db_missing": ("데이터베이스가 없습니다 (이름 확인 또는 생성)",
+                   "the database does not exist (check the name or create it)"),
+}
+HIDDEN = {"version", "database_url"}  # database_url: an override for tests and experts, not a field
 
 
 def _choices(annotation: Any) -> list[Any] | None:
@@ -135,6 +151,7 @@ def _make_field(path: str, field: Any) -> _Field:
 
 class SettingsDialog(QDialog):
     realpacking_tested = Signal(bool, str)  # from the test thread; queued to the UI thread
+    database_tested = Signal(object)        # a ConnectionCheck
 
     def __init__(self, settings: Settings, parent: QWidget | None = None,
                  realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> None:
@@ -155,6 +172,8 @@ class SettingsDialog(QDialog):
         self._add_camera_preview(forms["camera"])
         self._add_realpacking_test(forms["realpacking"])
         self.realpacking_tested.connect(self._show_realpacking_result)
+        self._add_database_test(forms["database"])
+        self.database_tested.connect(self._show_database_result)
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
@@ -257,6 +276,38 @@ class SettingsDialog(QDialog):
         self.rp_result.setProperty("ok", ok)
         self.rp_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b71c1c; font-weight: bold;")
 
+    # ------------------------------------------------------------------ database
+
+    def _add_database_test(self, form: QFormLayout) -> None:
+        self.db_password = QLineEdit(objectName="dbPassword")
+        self.db_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.db_password.setPlaceholderText("변경할 때만 입력 / only to change it")
+        form.addRow("비밀번호 (OS 키링에 저장) / Password (kept in the OS keyring)", self.db_password)
+        self.db_result = QLabel(objectName="dbResult")
+        self.db_result.setWordWrap(True)
+        button = QPushButton("서버 연결 테스트 / Test the server", objectName="dbTest")
+        button.clicked.connect(self.test_database)
+        form.addRow(button, self.db_result)
+
+    def test_database(self) -> None:
+        from packdesk.core.db import check_connection
+        from packdesk.services.secrets import get_named_secret
+        from packdesk.services.settings import DB_SECRET
+
+        candidate = self.candidate()
+        if candidate is None:
+            return
+        url = candidate.database.server_url(self.db_password.text() or get_named_secret(DB_SECRET))
+        self.db_result.setText("연결 중… / connecting…")
+        threading.Thread(target=lambda: self.database_tested.emit(check_connection(url)), daemon=True,
+                         name="packdesk-db-test").start()
+
+    def _show_database_result(self, check: Any) -> None:
+        ko, en = DB_CHECK_TEXT.get(check.code, ("?", "?"))
+        self.db_result.setText(f"{ko} / {en}\n{check.detail}")
+        self.db_result.setProperty("code", check.code)
+        self.db_result.setStyleSheet("color: #1b5e20;" if check.ok else "color: #b71c1c; font-weight: bold;")
+
     # ------------------------------------------------------------------ saving
 
     def candidate(self) -> Settings | None:
@@ -281,6 +332,12 @@ class SettingsDialog(QDialog):
     def _save(self) -> None:
         settings = self.candidate()
         if settings is not None:
+            if self.db_password.text():
+                from packdesk.services.secrets import set_named_secret
+                from packdesk.services.settings import DB_SECRET
+
+                set_named_secret(DB_SECRET, self.db_password.text())  # never into settings.json
+                self.db_password.clear()
             self.result_settings = settings
             self.accept()
 
