@@ -1,0 +1,104 @@
+"""A headless station process: the real StationService on a database URL, fed scans from a list.
+
+Used by the multi-station tests (two processes racing for one waybill) and by bench/stations.py
+(8 processes packing from a shared pool). Prints one JSON line of results at the end.
+
+    python -m tests.services.station_proc URL STATION --waybills W1,W2,... [--start-at EPOCH] [--pack]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from packdesk.core.db import Database
+from packdesk.core.enums import ScanSource
+from packdesk.core.errors import KnownError
+from packdesk.core.station import Msg, Sound, StationConfig, StationState
+from packdesk.devices.recorder import NullRecorder
+from packdesk.services.dbworker import DbWorker
+from packdesk.services.station import StationService
+
+
+class _Listener:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def on_state(self, state: StationState) -> None:
+        pass
+
+    def on_sound(self, sound: Sound) -> None:
+        pass
+
+    def on_error(self, error: KnownError) -> None:
+        self.errors.append(error.code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("url")
+    ap.add_argument("station")
+    ap.add_argument("--waybills", required=True)
+    ap.add_argument("--badge", default="PD-PACKER-001")
+    ap.add_argument("--start-at", type=float, default=0.0, help="epoch seconds: all processes scan together")
+    ap.add_argument("--pack", action="store_true", help="scan the items of every pack that starts")
+    a = ap.parse_args(argv)
+
+    db = Database.open(a.url)
+    posted: queue.Queue[Callable[[], None]] = queue.Queue()
+    worker = DbWorker(db, posted.put)
+    listener = _Listener()
+    svc = StationService(worker, NullRecorder(), listener, station=a.station, config=StationConfig())
+    svc.start()
+
+    def settle() -> None:
+        while True:
+            worker.wait_idle(10)
+            try:
+                posted.get(timeout=0.001)()
+            except queue.Empty:
+                if worker.wait_idle(0) and posted.empty() and not svc.busy:
+                    return
+
+    def scan(code: str) -> float:
+        t0 = time.perf_counter()
+        svc.scan(code, ScanSource.WEDGE)
+        settle()
+        return (time.perf_counter() - t0) * 1000
+
+    scan(a.badge)
+    if a.start_at:
+        time.sleep(max(0.0, a.start_at - time.time()))
+    outcomes: dict[str, str] = {}
+    latency: list[float] = []
+    started = time.perf_counter()
+    packed = 0
+    for wb in a.waybills.split(","):
+        latency.append(scan(wb))
+        outcomes[wb] = svc.state.message.code.value
+        if a.pack and svc.state.message.code in (Msg.PACK_STARTED, Msg.PACK_STARTED_PARTLY_CANCELLED):
+            pack = svc.state.pack
+            assert pack is not None
+            for item_id, n in pack.plan.expected().items():
+                barcode = pack.plan.items[item_id].barcodes[0]
+                for _ in range(n):
+                    latency.append(scan(barcode))
+            if svc.state.message.code is Msg.PACK_COMPLETE:
+                packed += 1
+    elapsed = time.perf_counter() - started
+    worker.close()
+    db.close()
+    q = statistics.quantiles(latency, n=100, method="inclusive") if len(latency) > 1 else latency * 99
+    print(json.dumps({"station": a.station, "outcomes": outcomes, "packed": packed, "errors": listener.errors,
+                      "scans": len(latency), "seconds": elapsed, "p50_ms": statistics.median(latency),
+                      "p99_ms": q[98]}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
