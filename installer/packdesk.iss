@@ -1,0 +1,48 @@
+; Inno Setup script: installs the PyInstaller folder (dist\packdesk) per machine, with Start-menu and
+; desktop shortcuts. Upgrades in place (same AppId); the user's data, settings, logs and videos live in the
+; per-user folders (platformdirs) or a --data-dir, never in the install folder, so an upgrade or an
+; uninstall leaves them alone.
+; Build on Windows after scripts\build-bundle (pyinstaller installer\packdesk.spec):
+;   iscc /DAppVersion=0.1.0 installer\packdesk.iss
+; Not compiled on the Linux build machine (no Inno Setup there).
+
+#ifndef AppVersion
+  #define AppVersion "0.1.0"
+#endif
+
+[Setup]
+AppId={{7C2F3A9E-5B1D-4E8A-9F2C-PACKDESK0001}
+AppName=PackDesk
+AppVersion={#AppVersion}
+AppPublisher=PackDesk
+DefaultDirName={autopf}\PackDesk
+DefaultGroupName=PackDesk
+PrivilegesRequired=admin
+ArchitecturesInstallIn64BitMode=x64compatible
+OutputBaseFilename=PackDesk-{#AppVersion}-setup
+Compression=lzma2
+SolidCompression=yes
+CloseApplications=yes
+UninstallDisplayIcon={app}\packdesk.exe
+
+[Languages]
+Name: "korean"; MessagesFile: "compiler:Languages\Korean.isl"
+Name: "english"; MessagesFile: "compiler:Default.isl"
+
+[Tasks]
+Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"
+
+[Files]
+Source: "..\dist\packdesk\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[InstallDelete]
+; an upgrade replaces the program files only (old bundled libraries must not linger)
+Type: filesandordirs; Name: "{app}\_internal"
+
+[Icons]
+Name: "{group}\PackDesk"; Filename: "{app}\packdesk.exe"
+Name: "{group}\PackDesk 녹화 검증 (verify)"; Filename: "{app}\packdesk.exe"; Parameters: "verify"
+Name: "{autodesktop}\PackDesk"; Filename: "{app}\packdesk.exe"; Tasks: desktopicon
+
+[Run]
+Filename: "{app}\packdesk.exe"; Description: "{cm:LaunchProgram,PackDesk}"; Flags: nowait postinstall skipifsilent

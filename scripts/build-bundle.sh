@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build the PyInstaller bundle (installer/packdesk.spec) and smoke-test it: --version, then a headless run
+# of the real station on the demo shop (scans a waybill and its items, saves a screenshot, exits 0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/python -m pip install -q "pyinstaller>=6.5"
+rm -rf build/pyinstaller dist/packdesk
+.venv/bin/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist installer/packdesk.spec
+BIN=dist/packdesk/packdesk
+"$BIN" --version
+SMOKE="$(mktemp -d)"
+QT_QPA_PLATFORM=offscreen "$BIN" --data-dir "$SMOKE/data" --screenshot "$SMOKE/shot.png" \
+  --scans PD-PACKER-001 601000000011 8801234000017 8801234000017 8801234000031
+test -s "$SMOKE/shot.png"
+QT_QPA_PLATFORM=offscreen "$BIN" verify --data-dir "$SMOKE/data"
+echo "bundle OK: $(du -sh dist/packdesk | cut -f1) in dist/packdesk"
