@@ -24,6 +24,19 @@ REC_STYLE = {
 }
 
 
+def show_latest_frame(camera: Camera, label: QLabel) -> None:
+    """The camera's latest frame, scaled into ``label`` (or why there is none)."""
+    frame = camera.latest()
+    if frame is None:
+        label.setText(camera.detail or "…")
+        return
+    img = frame.image
+    h, w = img.shape[:2]
+    qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
+    label.setPixmap(QPixmap.fromImage(qimg).scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                   Qt.TransformationMode.FastTransformation))
+
+
 class CameraPreview(QWidget):
     def __init__(self, recorder: Recorder, camera: Camera | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,17 +75,8 @@ class CameraPreview(QWidget):
             text = {RecorderState.OFF: "녹화 꺼짐 / recording off", RecorderState.FAILED: "⚠ 녹화 불가 / cannot record",
                     RecorderState.IDLE: "녹화 대기 / standby"}[state]
             self._show_rec(state.value, text)
-        if self.camera is None:
-            return
-        frame = self.camera.latest()
-        if frame is None:
-            self.picture.setText(self.camera.detail or "…")
-            return
-        img = frame.image
-        h, w = img.shape[:2]
-        qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
-        self.picture.setPixmap(QPixmap.fromImage(qimg).scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                              Qt.TransformationMode.FastTransformation))
+        if self.camera is not None:
+            show_latest_frame(self.camera, self.picture)
 
     def _show_rec(self, key: str, text: str) -> None:
         if self.rec.text() != text:

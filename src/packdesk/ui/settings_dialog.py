@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.services.settings import Settings
+from packdesk.ui.preview import show_latest_frame
 
 LABELS: dict[str, str] = {
     "station_name": "스테이션 이름 / Station name",
@@ -233,16 +233,8 @@ class SettingsDialog(QDialog):
         self._preview_timer.start()
 
     def _show_preview_frame(self) -> None:
-        if self._camera is None:
-            return
-        frame = self._camera.latest()
-        if frame is None:
-            self.preview.setText(self._camera.detail or "…")
-            return
-        img = frame.image
-        h, w = img.shape[:2]
-        qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
-        self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio))
+        if self._camera is not None:
+            show_latest_frame(self._camera, self.preview)
 
     def stop_preview(self) -> None:
         self._preview_timer.stop()
