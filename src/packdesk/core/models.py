@@ -106,7 +106,8 @@ class ChannelAccount(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("account_id", "order_no"),)
+    __table_args__ = (UniqueConstraint("account_id", "order_no"),
+                      Index("ix_orders_recipient_name", "recipient_name"))  # review: search by recipient
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
@@ -265,7 +266,7 @@ class ScanEvent(Base):
     station: Mapped[str] = mapped_column(String(64))
     packer_name: Mapped[str] = mapped_column(String(100), default="")
     scanned_at: Mapped[datetime] = mapped_column(index=True)
-    code: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(128), index=True)  # pack history: scans of a waybill
     source: Mapped[ScanSource] = mapped_column(_enum(ScanSource))
     kind: Mapped[ScanKind] = mapped_column(_enum(ScanKind))
     accepted: Mapped[bool] = mapped_column(Boolean)
@@ -275,6 +276,8 @@ class ScanEvent(Base):
 
 class Recording(Base):
     __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_station_started_at", "station", "started_at"),
+                      Index("ix_recordings_packer_name_started_at", "packer_name", "started_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
