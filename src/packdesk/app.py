@@ -154,13 +154,51 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
             hour, minute = (int(x) for x in at.split(":"))
             jobs.daily(f"collect-{at}", lambda: collector.run_scheduled(started_by=settings.station_name), hour,
                        minute, weekdays_only=settings.collection.weekdays_only)
+    # --- dispatch outbox + connectivity (issue #5: services/dispatch.py, services/connectivity.py) ---
+    # The monitor probes the marketplaces' hosts and says online/offline. The uploader drains the outbox every
+    # 30 s off the UI thread (offline, a pass only publishes the counts and drains the demo shop), settles at
+    # start what a crash left SENDING, and catches up as soon as the connection is back. Scheduled
+    # collections skip while offline and run once when it returns. Counts and the online state reach the
+    # status bar through the poster; packing never waits on any of it.
+    from packdesk.services.connectivity import ConnectivityMonitor, marketplace_probe
+    from packdesk.services.dispatch import Uploader
+
+    monitor = ConnectivityMonitor(marketplace_probe(db))
+    uploader = Uploader(db, is_online=lambda: monitor.online, on_counts=lambda c: poster.post(
+        lambda: window.on_outbox_counts(c.waiting, c.rejected, c.held)))
+    window.uploader = uploader
+    monitor.add_listener(lambda online: poster.post(lambda: window.on_connectivity(online)))
+    monitor.add_listener(lambda online: uploader.kick(retry_now=True) if online else None)
+    for job in jobs.scheduler.get_jobs():  # the collection jobs above: paused while offline
+        if job.id.startswith("collect-"):
+            jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
+    jobs.every("dispatch", uploader.run_once, seconds=30)
+    jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon
+    monitor.start()
+    uploader.kick()  # at start: settle what a crash left SENDING, then drain
+    closers += [monitor.stop, uploader.close]
+    # --- end dispatch outbox + connectivity ---
     jobs.start()
     closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
-    key_filter.scanned.connect(lambda code: service.scan(code, ScanSource.WEDGE))
+    # --- scan routing (recordings review, ui/review_view.py) ---
+    # A scan goes to the station, unless the active window (or a window it belongs to, e.g. the review's
+    # full-screen player) takes scans itself: a waybill scanned into the recordings review is searched there,
+    # never packed. Dialogs without ``take_scan`` (settings, collection, ...) leave scans to the station.
+    def route_scan(code: str, source: ScanSource) -> None:
+        w = app.activeWindow()
+        while w is not None and not hasattr(w, "take_scan"):
+            w = w.parentWidget()
+        if w is not None:
+            w.take_scan(code)
+        else:
+            service.scan(code, source)
+
+    key_filter.scanned.connect(lambda code: route_scan(code, ScanSource.WEDGE))
+    # --- end scan routing ---
     app.installEventFilter(key_filter)
     station = Station(dirs, settings, db, window, service, key_filter)
     station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater,
@@ -169,7 +207,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     if settings.serial.enabled and settings.serial.port:
         serial = SerialScanner(
             SerialConfig(settings.serial.port, settings.serial.baudrate, settings.serial.terminator),
-            on_scan=lambda code: poster.post(lambda: service.scan(code, ScanSource.SERIAL)),
+            on_scan=lambda code: poster.post(lambda: route_scan(code, ScanSource.SERIAL)),  # review routing
             on_status=lambda st: poster.post(lambda: window.on_serial_status(st)),
         )
         serial.start()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger("packdesk.schedule")
 
@@ -26,6 +27,13 @@ class Jobs:
         if first_run_in is not None:
             self.scheduler.add_job(self._safe(name, fn), DateTrigger(datetime.now().astimezone() + first_run_in),
                                    id=f"{name}-startup", replace_existing=True)
+
+    def every(self, name: str, fn: Callable[[], object], seconds: float, first_run_in: float | None = None) -> None:
+        """``fn`` every ``seconds`` (first after ``first_run_in`` s, default one interval); a run still going
+        when the next is due is not doubled (max_instances=1) and missed ones are coalesced into one."""
+        first = datetime.now().astimezone() + timedelta(seconds=seconds if first_run_in is None else first_run_in)
+        self.scheduler.add_job(self._safe(name, fn), IntervalTrigger(seconds=seconds), id=name, replace_existing=True,
+                               next_run_time=first, misfire_grace_time=max(1, int(seconds)))
 
     @staticmethod
     def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:

@@ -16,11 +16,13 @@ from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound, StationState
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.collect import Collector
+from packdesk.services.dispatch import Uploader
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
 from packdesk.ui.messages import error_text
+from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
@@ -51,6 +53,14 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel("")
         for w in (self.station_label, self.scanner_label, self.recorder_label, self.db_label):
             self.statusBar().addPermanentWidget(w)
+        # --- dispatch outbox (ui/outbox_view.py): online/offline and what waits to be sent ---
+        self.uploader: Uploader | None = None  # set by the composition root
+        self.online_label = QLabel("연결 확인 중 / Checking connection", objectName="onlineLabel")
+        self.outbox_label = QLabel("", objectName="outboxLabel")
+        for w in (self.online_label, self.outbox_label):
+            self.statusBar().addPermanentWidget(w)
+        self._outbox_view: OutboxView | None = None
+        # --- end dispatch outbox ---
 
         menu = self.menuBar().addMenu("파일 / File")
         save_sheet = QAction("바코드 시트 저장… / Save barcode sheet…", self)
@@ -68,6 +78,17 @@ class MainWindow(QMainWindow):
         menu.addAction(mapping_action)
         self._mapping_view: QWidget | None = None
         # --- end product links ---
+        # --- dispatch outbox (ui/outbox_view.py) ---
+        outbox_action = QAction("발송 대기함… / Dispatch outbox…", self)
+        outbox_action.triggered.connect(self.open_outbox)
+        menu.addAction(outbox_action)
+        # --- end dispatch outbox ---
+        # --- recordings review (ui/review_view.py) ---
+        review_action = QAction("녹화 영상 검토… / Review recordings…", self)
+        review_action.triggered.connect(self.open_review)
+        menu.addAction(review_action)
+        self._review: QWidget | None = None
+        # --- end recordings review ---
         quit_action = QAction("종료 / Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -160,6 +181,57 @@ class MainWindow(QMainWindow):
         view.open()
         return view
     # --- end product links ---
+
+    # --- dispatch outbox (ui/outbox_view.py) ---
+    def open_outbox(self) -> OutboxView | None:
+        """The supervisor's outbox screen; one, kept and shown again (its lists re-read on show)."""
+        if self.uploader is None:
+            return None
+        packer = self.service.state.packer if self.service else None
+        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
+        if self._outbox_view is None:
+            self._outbox_view = OutboxView(self.uploader, operator, self)
+        self._outbox_view.operator = operator  # who resends or marks handled: in the log and line history
+        self._outbox_view.open()
+        return self._outbox_view
+
+    def on_outbox_counts(self, waiting: int, rejected: int, held: int) -> None:
+        """Shows "전송 대기 N / N waiting"; refused or held dispatches in red: a supervisor must look."""
+        text = f"전송 대기 {waiting} / {waiting} waiting"
+        if rejected:
+            text += f" · 거부 {rejected} / {rejected} rejected"
+        if held:
+            text += f" · 보류 {held} / {held} held"
+        self.outbox_label.setText(text)
+        self.outbox_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if rejected or held else "")
+
+    def on_connectivity(self, online: bool) -> None:
+        """Offline is no error for the packer: packing goes on, dispatches wait and go out later."""
+        if online:
+            self.online_label.setText("● 온라인 / Online")
+            self.online_label.setStyleSheet("color: #1b5e20;")
+        else:
+            self.online_label.setText("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on")
+            self.online_label.setStyleSheet("color: #e65100; font-weight: bold;")
+    # --- end dispatch outbox ---
+
+    # --- recordings review (ui/review_view.py) ---
+    def open_review(self) -> QWidget | None:
+        """The recordings review: one window, kept and shown again. While it is active, scans search there
+        instead of packing (``app.py`` routes them to its ``take_scan``)."""
+        from packdesk.ui.review_view import ReviewWindow
+
+        if self.service is None:
+            return None
+        if self._review is None:
+            self._review = ReviewWindow(self.service.worker.db, worker=self.service.worker,
+                                        station_name=self.settings.station_name if self.settings else "",
+                                        parent=self)
+        self._review.show()
+        self._review.raise_()
+        self._review.activateWindow()
+        return self._review
+    # --- end recordings review ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:

@@ -1,0 +1,319 @@
+"""The dispatch outbox for a supervisor: what waits to be sent, what the marketplace refused (in its own
+words), what is held because the line was cancelled after packing (pull that parcel), and what was
+marked handled elsewhere. A refused entry can be fixed (courier code) and resent; any open entry can be
+marked handled elsewhere.
+
+Reads and writes run as background ops (``ui/tasks.py``): the station never waits on this screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packdesk.core.enums import OutboxState
+from packdesk.core.errors import KnownError
+from packdesk.services.dispatch import OutboxEntry, Uploader
+from packdesk.ui.messages import ERROR_TEXT, error_text
+from packdesk.ui.tasks import run_op
+
+try:
+    KST = ZoneInfo("Asia/Seoul")
+except Exception:  # pragma: no cover - a Windows Python without tzdata
+    from datetime import timedelta, timezone
+
+    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
+
+# (key, tab title, states shown)
+TABS: tuple[tuple[str, str, tuple[OutboxState, ...]], ...] = (
+    ("waiting", "전송 대기 / Waiting", (OutboxState.PENDING, OutboxState.SENDING)),
+    ("rejected", "거부됨 / Rejected", (OutboxState.REJECTED,)),
+    ("held", "보류 — 취소된 주문 / Held — cancelled", (OutboxState.HELD,)),
+    ("handled", "다른 곳에서 처리됨 / Handled elsewhere", (OutboxState.HANDLED,)),
+)
+COLUMNS = ("주문번호 / Order", "상품주문번호 / Product order", "상품 / Product", "택배사 / Courier",
+           "송장번호 / Tracking no.", "상태 / State", "시도 / Tries", "다음 시도 / Next try",
+           "마켓 메시지 / Marketplace says", "계정 / Account", "갱신 / Updated")
+STATE_TEXT = {
+    OutboxState.PENDING: "대기 / waiting",
+    OutboxState.SENDING: "전송 중 / sending",
+    OutboxState.SENT: "전송됨 / sent",
+    OutboxState.REJECTED: "거부됨 / rejected",
+    OutboxState.HELD: "보류 / held",
+    OutboxState.HANDLED: "처리됨 / handled",
+}
+# the outbox's own codes; the marketplace's come with its words, ours are said here
+REASON_TEXT: dict[str, tuple[str, str]] = {
+    "line_cancelled": ("주문이 취소되었습니다 — 택배를 빼세요 (발송하지 않음)",
+                       "Order cancelled — pull the parcel (not dispatched)"),
+    "line_cancel_requested": ("구매자가 취소를 요청했습니다 — 택배를 보류하세요 (발송하지 않음)",
+                              "Buyer asked to cancel — hold the parcel (not dispatched)"),
+    "dispatched_other_tracking": ("마켓에 이미 다른 송장으로 발송처리됨: {message}",
+                                  "Already dispatched at the marketplace with another tracking number: {message}"),
+    "dispatch_error": ("전송 중 프로그램 오류 — 다시 시도합니다", "Program error while sending — will retry"),
+}
+REJECTED_BG, HELD_BG = QColor("#ffebee"), QColor("#fff3e0")
+
+
+def reason_text(code: str, message: str) -> str:
+    """Korean first, then English; a marketplace's code with its message as it gave it."""
+    if not code:
+        return message
+    if code in REASON_TEXT:
+        ko, en = REASON_TEXT[code]
+        return f"{ko.format(message=message)} / {en.format(message=message)}"
+    if code in ERROR_TEXT:
+        ko, en = error_text(KnownError(code, message=message))
+        return f"{ko} / {en}"
+    return f"[{code}] {message}".strip()
+
+
+def _kst(at: datetime | None) -> str:
+    return at.astimezone(KST).strftime("%m-%d %H:%M:%S") if at else ""
+
+
+class OutboxView(QDialog):
+    refreshed = Signal()        # the lists were read anew
+    action_done = Signal(str)   # "resend" / "handled", after it is stored and the lists re-read
+    action_failed = Signal(str)
+
+    def __init__(self, uploader: Uploader, operator: str, parent: QWidget | None = None, *,
+                 refresh_ms: int = 3000) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("발송 대기함 / Dispatch outbox")
+        self.resize(1280, 640)
+        self.setStyleSheet("QWidget { font-size: 15px; }")
+        self.uploader = uploader
+        self.operator = operator
+        self.entries: dict[str, list[OutboxEntry]] = {key: [] for key, _, _ in TABS}
+
+        self.tabs = QTabWidget(objectName="outboxTabs")
+        self.tables: dict[str, QTableWidget] = {}
+        for key, title, _ in TABS:
+            table = QTableWidget(0, len(COLUMNS), objectName=f"outbox_{key}")
+            table.setHorizontalHeaderLabels(COLUMNS)
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            table.horizontalHeader().setStretchLastSection(True)
+            table.verticalHeader().setVisible(False)
+            table.itemSelectionChanged.connect(self._selection_changed)
+            self.tables[key] = table
+            self.tabs.addTab(table, title)
+        self.tabs.currentChanged.connect(lambda _: self._selection_changed())
+
+        self.summary = QLabel(objectName="outboxSummary")
+        self.courier_edit = QLineEdit(objectName="outboxCourier")
+        self.courier_edit.setPlaceholderText("예 / e.g. CJGLS")
+        self.courier_edit.setMaxLength(32)
+        self.note_edit = QLineEdit(objectName="outboxNote")
+        self.note_edit.setPlaceholderText("메모 (선택) / note (optional)")
+        self.note_edit.setMaxLength(40)
+        self.resend_button = QPushButton("택배사 수정 후 다시 전송 / Fix courier and resend", objectName="outboxResend")
+        self.resend_button.clicked.connect(self.resend_selected)
+        self.handled_button = QPushButton("다른 곳에서 처리됨 / Handled elsewhere", objectName="outboxHandled")
+        self.handled_button.clicked.connect(self.handled_selected)
+        self.message = QLabel(objectName="outboxMessage")
+        self.message.setWordWrap(True)
+
+        bar = QHBoxLayout()
+        for w in (QLabel("택배사 코드 / Courier code"), self.courier_edit, self.resend_button,
+                  self.note_edit, self.handled_button):
+            bar.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+
+        self._reading = False
+        self._reread = False
+        self._announce: list[str] = []  # actions to report once the lists show their result
+        self._timer = QTimer(self)
+        self._timer.setInterval(refresh_ms)
+        self._timer.timeout.connect(self.refresh)
+        self._selection_changed()
+
+    # ------------------------------------------------------------------ reading
+
+    def refresh(self) -> None:
+        """Re-read the lists in the background; ``refreshed`` when they are on screen."""
+        if self._reading:
+            self._reread = True  # what is being read may predate a change: read once more after it
+            return
+        self._reading = True
+
+        def read() -> tuple[dict[str, list[OutboxEntry]], object]:
+            return ({key: self.uploader.entries(states, 200, newest_first=True) if key == "handled"
+                     else self.uploader.entries(states) for key, _, states in TABS}, self.uploader.counts())
+
+        run_op(self, read, self._show, self._read_failed, name="outbox-read")
+
+    def _show(self, result: tuple[dict[str, list[OutboxEntry]], object]) -> None:
+        self._reading = False
+        if self._reread:
+            self._reread = False
+            self.refresh()
+            return
+        self.entries, counts = result
+        for key, title, _ in TABS:
+            self._fill(self.tables[key], self.entries[key])
+            self.tabs.setTabText(self.tabs.indexOf(self.tables[key]), f"{title} ({len(self.entries[key])})")
+        w, r, h = counts.waiting, counts.rejected, counts.held  # type: ignore[attr-defined]
+        self.summary.setText(f"전송 대기 {w} · 거부 {r} · 보류 {h}  /  {w} waiting · {r} rejected · {h} held")
+        self._selection_changed()
+        self.refreshed.emit()
+        done, self._announce = self._announce, []
+        for action in done:
+            self.action_done.emit(action)
+
+    def _read_failed(self, e: BaseException) -> None:
+        self._reading = False
+        self._reread = False
+        self._say(f"목록을 읽지 못했습니다 / Could not read the outbox: {type(e).__name__}", error=True)
+        self.refreshed.emit()
+
+    def _fill(self, table: QTableWidget, entries: Sequence[OutboxEntry]) -> None:
+        selected = set(self._ids(table))
+        table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            cells = (e.order_no, e.product_order_id, e.product_name, e.courier_code, e.tracking_number,
+                     STATE_TEXT[e.state], str(e.attempts),
+                     _kst(e.next_attempt_at) if e.state is OutboxState.PENDING else "",
+                     reason_text(e.error_code, e.error_message), e.account, _kst(e.updated_at))
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, e.id)
+                if e.state is OutboxState.REJECTED:
+                    item.setBackground(QBrush(REJECTED_BG))
+                elif e.state is OutboxState.HELD:
+                    item.setBackground(QBrush(HELD_BG))
+                table.setItem(row, col, item)
+        table.clearSelection()
+        for row, e in enumerate(entries):
+            if e.id in selected:
+                table.selectRow(row)
+
+    # ------------------------------------------------------------------ selection
+
+    def current_key(self) -> str:
+        return TABS[self.tabs.currentIndex()][0]
+
+    def select(self, key: str, entry_ids: Sequence[int]) -> None:
+        """Show that tab with these entries selected (what a click does; tests use it too)."""
+        table = self.tables[key]
+        self.tabs.setCurrentWidget(table)
+        table.clearSelection()
+        mode = table.selectionMode()
+        table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for row in range(table.rowCount()):
+            if table.item(row, 0).data(Qt.ItemDataRole.UserRole) in entry_ids:
+                table.selectRow(row)
+        table.setSelectionMode(mode)
+
+    @staticmethod
+    def _ids(table: QTableWidget) -> list[int]:
+        return [table.item(i.row(), 0).data(Qt.ItemDataRole.UserRole) for i in table.selectionModel().selectedRows()]
+
+    def selected_ids(self) -> list[int]:
+        return self._ids(self.tables[self.current_key()])
+
+    def _selection_changed(self) -> None:
+        key = self.current_key()
+        ids = self.selected_ids()
+        self.resend_button.setEnabled(bool(ids) and key in ("rejected", "held"))
+        self.handled_button.setEnabled(bool(ids) and key in ("waiting", "rejected", "held"))
+        chosen = [e for e in self.entries.get(key, []) if e.id in ids]
+        couriers = {e.courier_code for e in chosen}
+        if len(couriers) == 1:
+            self.courier_edit.setText(couriers.pop())
+
+    # ------------------------------------------------------------------ supervisor actions
+
+    def resend_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        courier = self.courier_edit.text().strip()
+        if not courier:
+            self._say("택배사 코드를 입력하세요 / Enter a courier code", error=True)
+            return
+        self._busy(True)
+        run_op(self, lambda: self.uploader.resend(ids, courier_code=courier, by=self.operator),
+               lambda n: self._done("resend", f"다시 전송합니다: {n}건 / Sending again: {n}", kick=True),
+               lambda e: self._failed("resend", e), name="outbox-resend")
+
+    def handled_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        answer = QMessageBox.question(
+            self, "다른 곳에서 처리됨 / Handled elsewhere",
+            f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 (셀러센터에서 입력했거나 택배를 뺐을 때).\n"
+            f"PackDesk will never send the {len(ids)} selected entries (entered in the seller centre, or the "
+            "parcel was pulled).")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        note = self.note_edit.text().strip()
+        self._busy(True)
+        run_op(self, lambda: self.uploader.mark_handled(ids, by=self.operator, note=note),
+               lambda n: self._done("handled", f"처리됨으로 표시: {n}건 / Marked handled: {n}"),
+               lambda e: self._failed("handled", e), name="outbox-handled")
+
+    def _done(self, action: str, text: str, *, kick: bool = False) -> None:
+        self._busy(False)
+        self._say(text)
+        self.note_edit.clear()
+        if kick:
+            self.uploader.kick()  # send now rather than at the next scheduled pass
+        self._announce.append(action)
+        self.refresh()
+
+    def _failed(self, action: str, e: BaseException) -> None:
+        self._busy(False)
+        if isinstance(e, KnownError) and e.code == "dispatch_courier_required":
+            self._say("택배사 코드를 입력하세요 / Enter a courier code", error=True)
+        else:
+            self._say(f"저장하지 못했습니다 / Could not save: {type(e).__name__}", error=True)
+        self.action_failed.emit(action)
+
+    def _busy(self, busy: bool) -> None:
+        for b in (self.resend_button, self.handled_button):
+            b.setEnabled(not busy)
+        if not busy:
+            self._selection_changed()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b71c1c; font-weight: bold;" if error else "color: #1b5e20;")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._timer.stop()
+        super().hideEvent(event)

@@ -1,0 +1,1125 @@
+"""Recordings review: find a pack's video, watch it beside its scans, keep the evidence for a claim.
+
+A supervisor answers "the item was missing" here: scan or type the waybill (or an order number, or the
+recipient's name), pick the recording, and the video plays with every scan of that pack listed beside it;
+clicking "세라믹 머그컵 scanned" jumps the video there. A claimed recording is marked keep (retention never
+deletes it), gets a note, and is exported whole or as an in–out clip for the marketplace or the customer.
+
+Scans: while this window is the active window, the composition root routes
+scanner input to ``take_scan`` instead of the station (``app.py``), so a waybill scanned here is searched,
+never packed. Every database read and every file operation runs off the UI thread (``ui/tasks.py``);
+writes go to the station's database thread when there is one.
+
+Playback: Qt's FFmpeg backend seeks an MPEG-TS file only to the next keyframe (x264 puts one every ~8 s),
+so the player plays an .mp4 made from the recording by packet copy (no re-encoding, a few ms for a pack);
+in an MP4 it seeks to the exact frame, which is what "jump to the scan" and frame stepping need.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import logging
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QKeyEvent
+from PySide6.QtMultimedia import QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from packdesk.core.db import Database
+from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
+from packdesk.core.errors import KnownError
+from packdesk.core.station import Level, Message, Msg
+from packdesk.services import review
+from packdesk.services.dbworker import DbWorker
+from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
+from packdesk.ui.messages import KST, error_text, station_text
+from packdesk.ui.tasks import run_op
+
+log = logging.getLogger("packdesk.ui.review")
+
+# error code -> (Korean, English), for the codes services/review.py raises (to move into ui/messages.py)
+REVIEW_TEXT: dict[str, tuple[str, str]] = {
+    "recording_not_found": ("녹화 기록을 찾을 수 없습니다", "The recording is not in the index"),
+    "recording_file_missing": ("영상 파일이 없습니다 (보존 기간이 지나 삭제되었거나 옮겨짐): {path}",
+                               "The video file is gone (deleted by retention, or moved): {path}"),
+    "export_empty_range": ("내보낼 구간이 비어 있습니다 — 시작점과 끝점을 확인하세요",
+                           "The range to export is empty — check the in and out points"),
+}
+OUTCOME_TEXT = {
+    PackOutcome.OPEN: "진행 중 / open", PackOutcome.COMPLETED: "완료 / completed",
+    PackOutcome.CANCELLED: "취소 / cancelled", PackOutcome.TIMED_OUT: "시간 초과 / timed out",
+    PackOutcome.ABANDONED: "중단 / abandoned",
+}
+KIND_TEXT = {
+    ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+}
+FIELD_TEXT = {
+    SearchField.ANY: "전체 / Any", SearchField.WAYBILL: "송장 / Waybill", SearchField.ORDER: "주문번호 / Order no.",
+    SearchField.RECIPIENT: "수령인 / Recipient",
+}
+SPEEDS = (0.5, 1.0, 2.0, 4.0)
+COLUMNS = ("시작 / Started", "송장 / Waybill", "주문 / Orders", "수령인 / Recipient", "스테이션 / Station",
+           "작업자 / Packer", "길이 / Length", "결과 / Outcome", "보관 / Keep", "메모 / Note")
+REFUSED_FG = QColor("#b71c1c")
+GONE_FG = QColor("#9e9e9e")
+
+
+def problem_text(error: BaseException) -> tuple[str, str]:
+    if isinstance(error, KnownError):
+        if error.code in REVIEW_TEXT:
+            ko, en = REVIEW_TEXT[error.code]
+            return ko.format_map(_Blank(error.params)), en.format_map(_Blank(error.params))
+        return error_text(error)
+    return error_text(KnownError("error", detail=repr(error)))
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def clock(ms: int | None) -> str:
+    """``mm:ss.s`` for a position in a video."""
+    if ms is None:
+        return "--:--.-"
+    ms = max(0, ms)
+    return f"{ms // 60000:02d}:{ms % 60000 / 1000:04.1f}"
+
+
+def local(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return at.astimezone(KST).strftime(fmt) if at else ""
+
+
+def reason_text(sc: ScanRow, tracking_number: str = "") -> str:
+    """A refusal in the station's own words (Korean / English)."""
+    try:
+        msg = Msg(sc.reason)
+    except ValueError:
+        return sc.reason
+    ko, en = station_text(Message(Level.ERROR, msg, {"name": sc.item_name, "barcode": sc.code,
+                                                     "tracking": tracking_number or sc.code}))
+    return f"{ko} / {en}"
+
+
+def scan_text(sc: ScanRow, tracking_number: str = "") -> str:
+    what = sc.item_name or sc.code
+    if sc.kind is not ScanKind.ITEM or not sc.item_name:
+        what = f"{KIND_TEXT.get(sc.kind, sc.kind)} {sc.code}"
+    if sc.accepted:
+        return f"✓ {what}"
+    return f"✗ {what} — {reason_text(sc, tracking_number)}"
+
+
+# ---------------------------------------------------------------- results table
+
+class RecordingTableModel(QAbstractTableModel):
+    """The search results: thousands of rows held as tuples, sorted in memory, more pages fetched as the
+    view scrolls to the end (``more_wanted``)."""
+
+    more_wanted = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[RecordingRow] = []
+        self.has_more = False
+        self.loading = False
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+
+    def set_rows(self, rows: list[RecordingRow], has_more: bool) -> None:
+        self.beginResetModel()
+        self.rows, self.has_more = list(rows), has_more
+        self._apply_sort()
+        self.endResetModel()
+
+    def append_rows(self, rows: list[RecordingRow], has_more: bool) -> None:
+        seen = {r.id for r in self.rows}
+        new = [r for r in rows if r.id not in seen]
+        self.has_more = has_more
+        if self._sort is not None:  # a sorted table stays sorted as pages arrive
+            self.layoutAboutToBeChanged.emit()
+            self.rows.extend(new)
+            self._apply_sort()
+            self.layoutChanged.emit()
+        elif new:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(new) - 1)
+            self.rows.extend(new)
+            self.endInsertRows()
+
+    def update_row(self, recording_id: int, **changes: Any) -> None:
+        for i, r in enumerate(self.rows):
+            if r.id == recording_id:
+                self.rows[i] = r._replace(**changes)
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def row_of(self, recording_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.id == recording_id), None)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and self.has_more and not self.loading
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if self.canFetchMore(parent):
+            self.loading = True
+            self.more_wanted.emit()
+
+    def _cell(self, r: RecordingRow, col: int) -> str:
+        match col:
+            case 0:
+                return local(r.started_at)
+            case 1:
+                return r.tracking_number
+            case 2:
+                return r.order_nos
+            case 3:
+                return r.recipient_name
+            case 4:
+                return r.station
+            case 5:
+                return r.packer_name
+            case 6:
+                return clock(r.duration_ms)
+            case 7:
+                gone = " · 파일 삭제됨 / file deleted" if r.deleted else ""
+                failed = "" if r.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED) else \
+                    f" · {r.status}"
+                return OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome)) + failed + gone
+            case 8:
+                return "보관 / keep" if r.keep else ""
+            case _:
+                return r.note.splitlines()[0] if r.note else ""
+
+    def _key(self, col: int) -> Callable[[RecordingRow], Any]:
+        if col == 0:
+            return lambda r: (r.started_at, r.id)
+        if col == 6:
+            return lambda r: r.duration_ms
+        if col == 8:
+            return lambda r: r.keep
+        return lambda r: self._cell(r, col)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cell(r, index.column())
+        if role == Qt.ItemDataRole.UserRole:
+            return r
+        if role == Qt.ItemDataRole.ForegroundRole and r.deleted:
+            return GONE_FG
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 9 and r.note:
+            return r.note
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 6:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self._sort = (column, order)
+        self._apply_sort()
+        self.layoutChanged.emit()
+
+    def _apply_sort(self) -> None:
+        if self._sort is not None:
+            col, order = self._sort
+            self.rows.sort(key=self._key(col), reverse=order == Qt.SortOrder.DescendingOrder)
+
+
+# ---------------------------------------------------------------- player
+
+class PlayerPanel(QWidget):
+    """The video with its controls: play/pause, seek bar, ±1 frame, 0.5x–4x, and the full-screen button."""
+
+    full_screen_requested = Signal()  # the window decides what full screen means (``ReviewWindow``)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("playerPanel")
+        self.player = QMediaPlayer(self)
+        self.video = QVideoWidget(self, objectName="video")
+        self.video.setMinimumSize(320, 240)
+        self.player.setVideoOutput(self.video)
+        self.frame_ms = 1000 / 30
+        self.frame_times: list[int] = []
+        self.play_button = QPushButton("▶ 재생 / Play", objectName="playButton")
+        self.back_button = QPushButton("◀| -1", objectName="frameBack")
+        self.back_button.setToolTip("한 프레임 뒤로 / one frame back")
+        self.forward_button = QPushButton("|▶ +1", objectName="frameForward")
+        self.forward_button.setToolTip("한 프레임 앞으로 / one frame forward")
+        self.speed = QComboBox(objectName="speedCombo")
+        for rate in SPEEDS:
+            self.speed.addItem(f"{rate:g}x", rate)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.full_button = QPushButton("⛶ 전체 화면 / Full screen", objectName="fullScreen")
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="seekSlider")
+        self.time_label = QLabel(f"{clock(0)} / {clock(0)}", objectName="timeLabel")
+
+        controls = QHBoxLayout()
+        for w in (self.play_button, self.back_button, self.forward_button, self.speed, self.full_button):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        controls.addWidget(self.time_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.video, 1)
+        lay.addWidget(self.slider)
+        lay.addLayout(controls)
+
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.forward_button.clicked.connect(lambda: self.step(1))
+        self.speed.currentIndexChanged.connect(lambda i: self.player.setPlaybackRate(self.speed.itemData(i)))
+        self.full_button.clicked.connect(self.full_screen_requested)
+        self.slider.sliderMoved.connect(self.seek)
+        self.player.durationChanged.connect(lambda d: self.slider.setRange(0, max(0, d)))
+        self.player.positionChanged.connect(self._position_changed)
+        self.player.playbackStateChanged.connect(self._state_changed)
+
+    def load(self, path: Path | None, fps: float = 30.0, frame_times: list[int] | None = None) -> None:
+        self.player.stop()
+        if self.player.videoOutput() is None:
+            self.player.setVideoOutput(self.video)
+        self.frame_ms = 1000 / fps if fps > 0 else 1000 / 30
+        self.frame_times = list(frame_times or [])
+        self.player.setSource(QUrl.fromLocalFile(str(path)) if path else QUrl())
+        self.setEnabled(path is not None)
+
+    def unload(self) -> None:
+        """Stop and let go of the file; the video widget is detached first, so the player's last (empty)
+        frame does not land on a window that is being hidden."""
+        self.player.setVideoOutput(None)
+        self.player.stop()
+        self.player.setSource(QUrl())
+
+    def toggle_play(self) -> None:
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def seek(self, ms: int) -> None:
+        """Show the frame at ``ms``: a stopped player is paused first, so the frame is drawn."""
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
+            self.player.pause()
+        self.player.setPosition(max(0, min(int(ms), self.player.duration() or int(ms))))
+
+    def shown_ms(self) -> int | None:
+        """The time of the frame on screen (not the player's position, which lies between frames)."""
+        frame = self.video.videoSink().videoFrame()
+        return frame.startTime() // 1000 if frame.isValid() and frame.startTime() >= 0 else None
+
+    def step(self, frames: int) -> None:
+        """Frame by frame. QMediaPlayer has no frame step: pause, then seek to the neighbouring frame's own
+        time (the recording's frames follow the camera's clock, so a fixed 1/fps step could skip or repeat
+        one); without the frame list, one nominal frame duration."""
+        if self.player.playbackState() != QMediaPlayer.PlaybackState.PausedState:
+            self.player.pause()
+        shown = self.shown_ms()
+        here = shown if shown is not None else self.player.position()
+        if not self.frame_times:
+            self.seek(round(here + frames * self.frame_ms))
+            return
+        t = self.frame_times
+        i = max(0, bisect.bisect_right(t, here) - 1)
+        j = max(0, min(len(t) - 1, i + frames))
+        # the middle of that frame's time on screen: Qt keeps showing a frame for its nominal duration, which
+        # with the camera's uneven intervals can reach past the next frame's start
+        nxt = t[j + 1] if j + 1 < len(t) else t[j] + round(self.frame_ms)
+        self.seek((t[j] + nxt) // 2)
+
+    def set_speed(self, rate: float) -> None:
+        self.speed.setCurrentIndex(SPEEDS.index(rate))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """With the player focused: Space plays or pauses, ← → step one frame."""
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            self.toggle_play()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.step(1 if key == Qt.Key.Key_Right else -1)
+        else:
+            super().keyPressEvent(event)
+
+    def _position_changed(self, ms: int) -> None:
+        if not self.slider.isSliderDown():
+            self.slider.setValue(ms)
+        self.time_label.setText(f"{clock(ms)} / {clock(self.player.duration())}")
+
+    def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setText("⏸ 일시정지 / Pause" if playing else "▶ 재생 / Play")
+
+
+# ---------------------------------------------------------------- the window
+
+@dataclass(frozen=True)
+class _Loaded:
+    row: RecordingRow
+    scans: list[ScanRow]
+    playable: Path | None      # what the player opens (an .mp4 copy of a .ts recording), None: no file
+    fps: float
+    frame_times: list[int]
+    problem: KnownError | None
+
+
+class ReviewWindow(QMainWindow):
+    """The recordings review. One per main window: closing it hides it (and stops the video)."""
+
+    searched = Signal(int)              # rows shown after a search (or a page) arrived
+    recording_loaded = Signal(int)      # the recording id, once the player has the video (or knows it has none)
+    history_loaded = Signal(object)     # PackHistory
+    saved = Signal(str)                 # "keep" or "note", once stored
+    exported = Signal(object)           # ExportResult
+    failed = Signal(str)                # an error code, after it is on screen
+
+    def __init__(self, db: Database, *, worker: DbWorker | None = None, station_name: str = "",
+                 parent: QWidget | None = None, scratch_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("녹화 영상 검토 / Recordings review")
+        self.setObjectName("reviewWindow")
+        self.resize(1400, 900)
+        self.db = db
+        self.worker = worker
+        self.station_name = station_name
+        # the player's .mp4 copies; a folder of our own, removed with the window (or at exit)
+        self.scratch = scratch_dir or Path(tempfile.mkdtemp(prefix="packdesk-review-"))
+        if scratch_dir is None:
+            weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests swap it for a recorder
+        self.current: RecordingRow | None = None
+        self.in_ms: int | None = None
+        self.out_ms: int | None = None
+        self.last_export_dir: Path | None = None
+        self._search_gen = 0
+        self._load_gen = 0
+        self._pending = 0
+        self._query = review.SearchQuery()
+        self._next_after: tuple[datetime, int] | None = None
+        self._await_media: int | None = None
+        self._build()
+        self._load_filters()
+
+    # ------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        self.search_box = QLineEdit(objectName="reviewSearch")
+        self.search_box.setPlaceholderText("송장번호 · 주문번호 · 수령인 — 스캔하거나 입력 / "
+                                           "waybill, order no., recipient — scan or type")
+        self.search_box.setClearButtonEnabled(True)
+        self.field_combo = QComboBox(objectName="searchField")
+        for f, label in FIELD_TEXT.items():
+            self.field_combo.addItem(label, f)
+        self.period_check = QCheckBox("기간 / Period", objectName="periodCheck")
+        today = QDate.currentDate()
+        self.from_date = QDateEdit(today.addDays(-7), objectName="fromDate")
+        self.to_date = QDateEdit(today, objectName="toDate")
+        for e in (self.from_date, self.to_date):
+            e.setCalendarPopup(True)
+            e.setDisplayFormat("yyyy-MM-dd")
+            e.setEnabled(False)
+        self.station_combo = QComboBox(objectName="stationCombo")
+        self.packer_combo = QComboBox(objectName="packerCombo")
+        for c, label in ((self.station_combo, "모든 스테이션 / all stations"), (self.packer_combo,
+                                                                          "모든 작업자 / all packers")):
+            c.setEditable(True)
+            c.addItem("", "")
+            c.lineEdit().setPlaceholderText(label)  # type: ignore[union-attr]
+            c.setMinimumWidth(170)
+        self.search_button = QPushButton("검색 / Search", objectName="searchButton")
+        self.result_label = QLabel("", objectName="resultLabel")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search_box, 3)
+        bar.addWidget(self.field_combo)
+        bar.addWidget(self.period_check)
+        bar.addWidget(self.from_date)
+        bar.addWidget(QLabel("–"))
+        bar.addWidget(self.to_date)
+        bar.addWidget(self.station_combo)
+        bar.addWidget(self.packer_combo)
+        bar.addWidget(self.search_button)
+
+        self.model = RecordingTableModel(self)
+        self.table = QTableView(objectName="reviewResults")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate((150, 120, 130, 90, 90, 80, 70, 150, 70)):
+            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+
+        self.player_panel = PlayerPanel()
+        self.player = self.player_panel.player
+        self.scan_list = QListWidget(objectName="scanList")
+        self.scan_list.setMinimumWidth(320)
+        scans_box = QGroupBox("스캔 — 누르면 그 장면으로 / Scans — click to jump there")
+        QVBoxLayout(scans_box).addWidget(self.scan_list)
+        self.info_label = QLabel("", objectName="recordingInfo")
+        self.info_label.setWordWrap(True)
+        player_box = QWidget()
+        pl = QVBoxLayout(player_box)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.info_label)
+        pl.addWidget(self.player_panel, 1)
+        video_split = QSplitter(Qt.Orientation.Horizontal)
+        video_split.addWidget(player_box)
+        video_split.addWidget(scans_box)
+        video_split.setStretchFactor(0, 3)
+        video_split.setStretchFactor(1, 1)
+
+        # claim: keep, note, clip, folder
+        self.keep_check = QCheckBox("보관 — 자동 삭제 안 함 (클레임) / Keep — retention never deletes it (claim)",
+                                    objectName="keepCheck")
+        self.note_edit = QPlainTextEdit(objectName="noteEdit")
+        self.note_edit.setPlaceholderText("메모 (클레임 번호, 내용…) / Note (claim number, what happened…)")
+        self.note_edit.setMaximumHeight(90)
+        self.save_note_button = QPushButton("메모 저장 / Save note", objectName="saveNote")
+        self.in_button = QPushButton("[ 시작점 / In", objectName="inPoint")
+        self.out_button = QPushButton("] 끝점 / Out", objectName="outPoint")
+        self.range_label = QLabel("", objectName="rangeLabel")
+        self.export_whole_button = QPushButton("전체 내보내기 (.mp4) / Export whole", objectName="exportWhole")
+        self.export_range_button = QPushButton("구간 내보내기 (.mp4) / Export in–out", objectName="exportRange")
+        self.export_original_button = QPushButton("원본 복사 (.ts) / Copy original", objectName="exportOriginal")
+        self.export_original_button.setToolTip("원본 파일 그대로: 해시가 색인과 일치 / "
+                                               "the file itself: its hash matches the index")
+        self.open_folder_button = QPushButton("폴더 열기 / Open folder", objectName="openFolder")
+        self.open_export_button = QPushButton("내보낸 폴더 열기 / Open export folder", objectName="openExportFolder")
+        self.open_export_button.setEnabled(False)
+        self.status_label = QLabel("", objectName="reviewStatus")
+        self.status_label.setWordWrap(True)
+        claim_box = QGroupBox("클레임 / Claim")
+        cl = QVBoxLayout(claim_box)
+        cl.addWidget(self.keep_check)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.save_note_button)
+        cl.addLayout(note_row)
+        range_row = QHBoxLayout()
+        for w in (self.in_button, self.out_button, self.range_label):
+            range_row.addWidget(w)
+        range_row.addStretch(1)
+        cl.addLayout(range_row)
+        export_row = QHBoxLayout()
+        for w in (self.export_whole_button, self.export_range_button, self.export_original_button,
+                  self.open_folder_button, self.open_export_button):
+            export_row.addWidget(w)
+        cl.addLayout(export_row)
+        cl.addWidget(self.status_label)
+
+        self.history_tree = QTreeWidget(objectName="historyTree")
+        self.history_tree.setHeaderLabels(["시각 / Time", "내용 / What", "스테이션 · 작업자 / Station · packer"])
+        self.history_tree.setColumnWidth(0, 150)
+        self.history_tree.setColumnWidth(1, 420)
+        history_box = QGroupBox("포장 이력 / Pack history")
+        QVBoxLayout(history_box).addWidget(self.history_tree)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(claim_box)
+        bottom.addWidget(history_box)
+        self._not_in_full_screen = [self.info_label, bottom]  # hidden while the video fills the screen
+        main_split = QSplitter(Qt.Orientation.Vertical)
+        main_split.addWidget(self.table)
+        main_split.addWidget(video_split)
+        main_split.addWidget(bottom)
+        main_split.setStretchFactor(0, 2)
+        main_split.setStretchFactor(1, 4)
+        main_split.setStretchFactor(2, 2)
+
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        bar_box = QWidget()
+        bar_box.setLayout(bar)
+        lay.addWidget(bar_box)
+        lay.addWidget(self.result_label)
+        self._not_in_full_screen += [bar_box, self.result_label, self.table]
+        lay.addWidget(main_split, 1)
+        self.setCentralWidget(central)
+        self._set_recording_controls(False)
+
+        self.search_box.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.field_combo.currentIndexChanged.connect(lambda _: self._search_if_text())
+        self.period_check.toggled.connect(self._period_toggled)
+        self.from_date.dateChanged.connect(lambda _: self.period_check.isChecked() and self.search())
+        self.to_date.dateChanged.connect(lambda _: self.period_check.isChecked() and self.search())
+        self.station_combo.activated.connect(lambda _: self.search())
+        self.packer_combo.activated.connect(lambda _: self.search())
+        self.model.more_wanted.connect(self.load_more)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.scan_list.itemClicked.connect(self._scan_clicked)
+        self.scan_list.itemActivated.connect(self._scan_clicked)
+        self.keep_check.clicked.connect(self.set_keep)
+        self.save_note_button.clicked.connect(self.save_note)
+        self.in_button.clicked.connect(lambda: self.set_in_point(self.player.position()))
+        self.out_button.clicked.connect(lambda: self.set_out_point(self.player.position()))
+        self.export_whole_button.clicked.connect(lambda: self._export_clicked("whole"))
+        self.export_range_button.clicked.connect(lambda: self._export_clicked("range"))
+        self.export_original_button.clicked.connect(lambda: self._export_clicked("original"))
+        self.open_folder_button.clicked.connect(self.open_folder)
+        self.open_export_button.clicked.connect(self.open_export_folder)
+        self.player_panel.full_screen_requested.connect(self.toggle_full_screen)
+        self.player_panel.video.installEventFilter(self)
+        self.history_tree.itemActivated.connect(self._history_activated)
+        self.history_tree.itemDoubleClicked.connect(self._history_activated)
+        self.player.mediaStatusChanged.connect(self._media_status)
+        self.player.errorOccurred.connect(self._player_error)
+
+    def _set_recording_controls(self, on: bool, has_file: bool = False) -> None:
+        for w in (self.keep_check, self.note_edit, self.save_note_button, self.open_folder_button):
+            w.setEnabled(on)
+        for w in (self.in_button, self.out_button, self.export_whole_button, self.export_range_button,
+                  self.export_original_button):
+            w.setEnabled(on and has_file)
+
+    # ------------------------------------------------------------ background work
+
+    @property
+    def busy(self) -> bool:
+        """Something runs in the background (tests wait for this before closing)."""
+        return self._pending > 0
+
+    def _in_thread(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        self._pending += 1
+
+        def ok(result: Any) -> None:
+            self._pending -= 1
+            done(result)
+
+        def bad(error: BaseException) -> None:
+            self._pending -= 1
+            self._show_problem(error)
+
+        run_op(self, fn, ok, bad, name=f"review-{name}")
+
+    def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
+        def fn() -> Any:
+            with self.db.session() as s:
+                return job(s)
+
+        self._in_thread(name, fn, done)
+
+    def _write(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
+        """Writes go to the station's one database thread when there is one (HOUSE-STYLE: one writer)."""
+        if self.worker is None:
+            self._read(name, job, done)
+            return
+        self._pending += 1
+
+        def ok(result: Any) -> None:
+            self._pending -= 1
+            done(result)
+
+        def bad(error: BaseException) -> None:
+            self._pending -= 1
+            self._show_problem(error)
+
+        self.worker.submit(job, on_done=ok, on_error=bad)
+
+    def _show_problem(self, error: BaseException) -> None:
+        self.model.loading = False
+        ko, en = problem_text(error)
+        code = error.code if isinstance(error, KnownError) else "error"
+        log.info("review: %s (%s)", code, getattr(error, "detail", repr(error)))
+        self.status_label.setText(f"{ko}\n{en}")
+        self.status_label.setStyleSheet("color: #b71c1c;")
+        self.failed.emit(code)
+
+    def _say(self, text: str) -> None:
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(text)
+
+    # ------------------------------------------------------------ filters
+
+    def _load_filters(self) -> None:
+        def job(s: Session) -> tuple[list[str], list[str]]:
+            return review.known_stations(s), review.packer_names(s)
+
+        self._read("filters", job, self._filters_loaded)
+
+    def _filters_loaded(self, result: tuple[list[str], list[str]]) -> None:
+        stations, packers = result
+        if self.station_name and self.station_name not in stations:
+            stations = [self.station_name, *stations]
+        for combo, names in ((self.station_combo, stations), (self.packer_combo, packers)):
+            have = {combo.itemText(i) for i in range(combo.count())}
+            for n in names:
+                if n not in have:
+                    combo.addItem(n, n)
+
+    def _period_toggled(self, on: bool) -> None:
+        self.from_date.setEnabled(on)
+        self.to_date.setEnabled(on)
+        self.search()
+
+    def _search_if_text(self) -> None:
+        if self.search_box.text().strip():
+            self.search()
+
+    def query(self) -> review.SearchQuery:
+        since = until = None
+        if self.period_check.isChecked():
+            since = _day_start(self.from_date.date())
+            until = _day_start(self.to_date.date()) + timedelta(days=1)
+        return review.SearchQuery(text=self.search_box.text().strip(),
+                                  field=SearchField(self.field_combo.currentData()), since=since, until=until,
+                                  station=self.station_combo.currentText().strip(),
+                                  packer=self.packer_combo.currentText().strip())
+
+    # ------------------------------------------------------------ search
+
+    def take_scan(self, code: str) -> None:
+        """A scan while this window is active (routed here by ``app.py``): search it at once."""
+        self.search_for(code, SearchField.ANY)
+
+    def search_for(self, text: str, fld: SearchField = SearchField.ANY) -> None:
+        self.search_box.setText(text)
+        self.field_combo.blockSignals(True)
+        self.field_combo.setCurrentIndex(list(FIELD_TEXT).index(fld))
+        self.field_combo.blockSignals(False)
+        self.search()
+
+    def search(self) -> None:
+        self._search_gen += 1
+        gen = self._search_gen
+        self._query = self.query()
+        self.model.loading = True
+        self.result_label.setText("검색 중… / searching…")
+        q = self._query
+        self._read("search", lambda s: review.search(s, q), lambda res: self._searched(gen, res, append=False))
+
+    def load_more(self) -> None:
+        """The next page (the table scrolled to its end)."""
+        if self._next_after is None:
+            self.model.loading = False
+            return
+        gen = self._search_gen
+        q = replace(self._query, after=self._next_after)
+        self._read("search-more", lambda s: review.search(s, q), lambda res: self._searched(gen, res, append=True))
+
+    def _searched(self, gen: int, result: review.SearchResult, *, append: bool) -> None:
+        if gen != self._search_gen:
+            return  # a newer search is on its way
+        self._next_after = result.next_after
+        if append:
+            self.model.append_rows(result.rows, result.more)
+        else:
+            self.model.set_rows(result.rows, result.more)
+        self.model.loading = False
+        n = len(self.model.rows)
+        more = " — 아래로 스크롤하면 더 / scroll down for more" if result.more else ""
+        capped = " — 일치가 너무 많아 일부만 (더 입력하세요) / too many matches: type more" if result.capped else ""
+        self.result_label.setText(f"{n:,}건 / {n:,} recording(s){more}{capped}")
+        if not append:
+            if result.rows:
+                self.table.selectRow(0)
+                self.table.scrollToTop()
+            else:
+                self._clear_recording()
+                self._say("찾는 녹화가 없습니다 / No recording matches")
+                if self._query.text:  # a pack without video (recording off, refused) still has its history
+                    self._load_history(self._query.text)
+        self.searched.emit(n)
+
+    # ------------------------------------------------------------ one recording
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.model.data(self.model.index(current.row(), 0), Qt.ItemDataRole.UserRole) \
+            if current.isValid() else None
+        if row is not None and (self.current is None or row.id != self.current.id):
+            self.load_recording(row.id)
+
+    def select_recording(self, recording_id: int) -> None:
+        row = self.model.row_of(recording_id)
+        if row is not None:
+            self.table.selectRow(row)
+        else:
+            self.load_recording(recording_id)
+
+    def load_recording(self, recording_id: int) -> None:
+        """The recording's details and scans from the database, its playable copy from the file; then the
+        player, the scan list and the pack history."""
+        self._load_gen += 1
+        gen = self._load_gen
+        scratch = self.scratch
+
+        def fn() -> _Loaded:
+            with self.db.session() as s:
+                row = review.recording(s, recording_id)
+                if row is None:
+                    raise review.ReviewError("recording_not_found", recording_id=recording_id)
+                scans = review.scans_in_video(s, recording_id)
+            src = Path(row.path)
+            if row.deleted or not src.is_file():
+                return _Loaded(row, scans, None, 30.0, [],
+                               review.ReviewError("recording_file_missing", path=row.path))
+            info = review.probe(src)
+            playable = src
+            if src.suffix.lower() == ".ts":
+                try:
+                    playable = review.playable_copy(src, scratch / f"rec-{row.id}-{gen}.mp4")
+                except Exception as e:  # a damaged tail (crash): play the file itself, seeking is coarser
+                    log.info("no playable copy of %s (%s); playing the original", src, e)
+            return _Loaded(row, scans, playable, info.fps, info.frames_ms, None)
+
+        self._in_thread("load", fn, lambda loaded: self._loaded(gen, loaded))
+
+    def _loaded(self, gen: int, loaded: _Loaded) -> None:
+        if gen != self._load_gen:
+            return
+        old = self.player.source().toLocalFile()
+        self.current = loaded.row
+        self.in_ms = self.out_ms = None
+        self._update_range()
+        self._show_details(loaded.row)
+        self._fill_scans(loaded.scans, loaded.row.tracking_number)
+        self._set_recording_controls(True, has_file=loaded.problem is None)
+        self._load_history(loaded.row.tracking_number)
+        if loaded.problem is not None:
+            self.player_panel.load(None)
+            self._show_problem(loaded.problem)
+            self.recording_loaded.emit(loaded.row.id)
+        else:
+            self._say("")
+            self._await_media = loaded.row.id
+            self.player_panel.load(loaded.playable, loaded.fps, loaded.frame_times)
+        if old and Path(old).parent == self.scratch and old != str(loaded.playable):
+            with contextlib.suppress(OSError):
+                Path(old).unlink(missing_ok=True)
+
+    def _media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if self._await_media is not None and status in (QMediaPlayer.MediaStatus.LoadedMedia,
+                                                        QMediaPlayer.MediaStatus.InvalidMedia):
+            rid, self._await_media = self._await_media, None
+            self.player.pause()  # show the first frame
+            self.recording_loaded.emit(rid)
+
+    def _player_error(self, _error: QMediaPlayer.Error, text: str) -> None:
+        log.info("player: %s", text)
+        self._say(f"재생할 수 없습니다 / Cannot play: {text}")
+
+    def _clear_recording(self) -> None:
+        self._load_gen += 1  # a load still on its way is no longer wanted
+        self.current = None
+        self.player_panel.unload()
+        self.scan_list.clear()
+        self.history_tree.clear()
+        self.info_label.setText("")
+        self.keep_check.setChecked(False)
+        self.note_edit.setPlainText("")
+        self._set_recording_controls(False)
+
+    def _show_details(self, r: RecordingRow) -> None:
+        state = OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome))
+        gone = " · 파일 삭제됨 / file deleted" if r.deleted else ""
+        self.info_label.setText(f"<b>{r.tracking_number}</b> · {local(r.started_at)} · {r.station} · "
+                                f"{r.packer_name} · {state} · {clock(r.duration_ms)} · "
+                                f"{r.size_bytes / 1e6:.1f} MB{gone}")
+        self.keep_check.setChecked(r.keep)
+        self.note_edit.setPlainText(r.note)
+
+    def _fill_scans(self, scans: list[ScanRow], tracking_number: str) -> None:
+        self.scan_list.clear()
+        for sc in scans:
+            item = QListWidgetItem(f"{clock(sc.offset_ms)}  {local(sc.scanned_at, '%H:%M:%S')}  "
+                                   f"{scan_text(sc, tracking_number)}")
+            item.setData(Qt.ItemDataRole.UserRole, sc.offset_ms)
+            item.setData(Qt.ItemDataRole.UserRole + 1, sc)
+            if not sc.accepted:
+                item.setForeground(REFUSED_FG)
+            if sc.offset_ms is None:
+                item.setToolTip("영상 밖의 스캔 / not within the video")
+            self.scan_list.addItem(item)
+
+    def scan_rows(self) -> list[ScanRow]:
+        return [self.scan_list.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(self.scan_list.count())]
+
+    def _scan_clicked(self, item: QListWidgetItem) -> None:
+        offset = item.data(Qt.ItemDataRole.UserRole)
+        if offset is not None:
+            self.player_panel.seek(offset)
+
+    # ------------------------------------------------------------ history
+
+    def _load_history(self, tracking_number: str) -> None:
+        gen = self._load_gen
+        self._read("history", lambda s: review.pack_history(s, tracking_number),
+                   lambda h: self._history_ready(gen, h))
+
+    def _history_ready(self, gen: int, h: PackHistory) -> None:
+        if gen != self._load_gen:
+            return
+        t = self.history_tree
+        t.clear()
+        for o in h.orders:
+            top = QTreeWidgetItem(["", f"주문 / Order {o.order_no} — 수령인 / recipient {o.recipient_name}", ""])
+            for p in o.products:
+                QTreeWidgetItem(top, ["", p, ""])
+            t.addTopLevelItem(top)
+        for p in h.packs:
+            ended = f" – {local(p.ended_at, '%H:%M:%S')}" if p.ended_at else ""
+            top = QTreeWidgetItem([local(p.started_at) + ended,
+                                   f"포장 / Pack {p.tracking_number}: {OUTCOME_TEXT.get(p.outcome, p.outcome)}",
+                                   f"{p.station} · {p.packer_name}"])
+            for rec in p.recordings:
+                self._recording_link(top, rec)
+            for sc in p.scans:
+                item = QTreeWidgetItem(top, [local(sc.scanned_at), scan_text(sc, p.tracking_number),
+                                             f"{sc.station} · {sc.packer_name}"])
+                if not sc.accepted:
+                    item.setForeground(1, REFUSED_FG)
+            t.addTopLevelItem(top)
+            top.setExpanded(True)
+        for rec in h.loose_recordings:
+            self._recording_link(t.invisibleRootItem(), rec)
+        if h.loose_scans:
+            top = QTreeWidgetItem(["", "포장 밖에서 거부된 스캔 / scans refused outside a pack", ""])
+            for sc in h.loose_scans:
+                item = QTreeWidgetItem(top, [local(sc.scanned_at), scan_text(sc), f"{sc.station} · {sc.packer_name}"])
+                item.setForeground(1, REFUSED_FG)
+            t.addTopLevelItem(top)
+            top.setExpanded(True)
+        self.history_loaded.emit(h)
+
+    def _recording_link(self, parent: QTreeWidgetItem, rec: RecordingRow) -> None:
+        gone = " (파일 삭제됨 / file deleted)" if rec.deleted else ""
+        mark = "▶" if self.current is None or rec.id != self.current.id else "●"
+        item = QTreeWidgetItem(parent, [local(rec.started_at),
+                                        f"{mark} 녹화 영상 / recording {clock(rec.duration_ms)}{gone}",
+                                        f"{rec.station} · {rec.packer_name}"])
+        item.setData(0, Qt.ItemDataRole.UserRole, rec.id)
+        item.setToolTip(1, rec.path)
+
+    def history_recording_items(self) -> list[QTreeWidgetItem]:
+        out = []
+        stack = [self.history_tree.topLevelItem(i) for i in range(self.history_tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop(0)
+            if item.data(0, Qt.ItemDataRole.UserRole) is not None:
+                out.append(item)
+            stack.extend(item.child(i) for i in range(item.childCount()))
+        return out
+
+    def _history_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        rid = item.data(0, Qt.ItemDataRole.UserRole)
+        if rid is not None and (self.current is None or rid != self.current.id):
+            self.select_recording(int(rid))
+
+    # ------------------------------------------------------------ claims
+
+    def set_keep(self, keep: bool) -> None:
+        if self.current is None:
+            return
+        rid = self.current.id
+        self._write("keep", lambda s: review.set_keep(s, rid, keep), lambda _: self._kept(rid, keep))
+
+    def _kept(self, rid: int, keep: bool) -> None:
+        self.model.update_row(rid, keep=keep)
+        if self.current is not None and self.current.id == rid:
+            self.current = self.current._replace(keep=keep)
+        self._say("보관합니다 — 자동 삭제되지 않습니다 / Kept: retention will not delete it" if keep else
+                  "보관 해제 — 보존 기간이 지나면 삭제됩니다 / No longer kept: retention applies")
+        self.saved.emit("keep")
+
+    def save_note(self) -> None:
+        if self.current is None:
+            return
+        rid, note = self.current.id, self.note_edit.toPlainText().strip()
+        self._write("note", lambda s: review.set_note(s, rid, note), lambda _: self._noted(rid, note))
+
+    def _noted(self, rid: int, note: str) -> None:
+        self.model.update_row(rid, note=note)
+        if self.current is not None and self.current.id == rid:
+            self.current = self.current._replace(note=note)
+        self._say("메모 저장됨 / Note saved")
+        self.saved.emit("note")
+
+    # ------------------------------------------------------------ clips
+
+    def set_in_point(self, ms: int) -> None:
+        self.in_ms = max(0, int(ms))
+        self._update_range()
+
+    def set_out_point(self, ms: int) -> None:
+        self.out_ms = max(0, int(ms))
+        self._update_range()
+
+    def _update_range(self) -> None:
+        if self.in_ms is None and self.out_ms is None:
+            self.range_label.setText("구간: 시작점·끝점을 재생 위치로 / range: set in and out at the player position")
+        else:
+            self.range_label.setText(f"구간 / Range: {clock(self.in_ms or 0)} – "
+                                     f"{clock(self.out_ms) if self.out_ms is not None else '끝 / end'}")
+
+    def _export_clicked(self, mode: str) -> None:
+        start = str(self.last_export_dir or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "내보낼 폴더 / Export to folder", start)
+        if folder:
+            self.export_to(Path(folder), mode)
+
+    def export_to(self, folder: Path, mode: str = "whole") -> None:
+        """``mode``: "whole" (.mp4, every frame), "range" (.mp4, in–out) or "original" (the .ts itself)."""
+        r = self.current
+        if r is None:
+            return
+        start = end = None
+        if mode == "range":
+            start, end = self.in_ms or 0, self.out_ms
+            if end is not None and end <= start:
+                self._show_problem(review.ReviewError("export_empty_range"))
+                return
+        self._say("내보내는 중… / Exporting…")
+        src = Path(r.path)
+
+        def fn() -> ExportResult:
+            return review.export_clip(src, folder, tracking_number=r.tracking_number, started_at=r.started_at,
+                                      start_ms=start, end_ms=end, original=mode == "original")
+
+        self._in_thread("export", fn, self._exported)
+
+    def _exported(self, result: ExportResult) -> None:
+        self.last_export_dir = result.path.parent
+        self.open_export_button.setEnabled(True)
+        how = {
+            ExportMethod.COPY: "원본 그대로 / the original file",
+            ExportMethod.REMUX: "재인코딩 없음 / not re-encoded",
+            ExportMethod.REENCODE: "정확히 자르려고 재인코딩 / re-encoded for an exact cut",
+        }[result.method]
+        early = ""
+        if result.method is ExportMethod.REMUX and result.start_ms < result.requested_start_ms - 50:
+            early = (f" — 시작점 앞 키프레임 {clock(result.start_ms)}부터 / from the keyframe at "
+                     f"{clock(result.start_ms)} before the in point")
+        self._say(f"내보냄 / Exported: {result.path}\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}")
+        self.exported.emit(result)
+
+    def open_folder(self) -> None:
+        """The folder holding the recording, in the PC's file manager."""
+        if self.current is not None:
+            self.open_url(QUrl.fromLocalFile(str(Path(self.current.path).parent)))
+
+    def open_export_folder(self) -> None:
+        if self.last_export_dir is not None:
+            self.open_url(QUrl.fromLocalFile(str(self.last_export_dir)))
+
+    # ------------------------------------------------------------ full screen
+
+    @property
+    def full_screen(self) -> bool:
+        return self.isFullScreen()
+
+    def toggle_full_screen(self) -> None:
+        """The video and its scans fill the screen; Esc (or the button, or a double click) comes back. The
+        window itself goes full screen: the video is never moved to another window (native video surfaces
+        do not like being reparented)."""
+        going = not self.isFullScreen()
+        for w in self._not_in_full_screen:
+            w.setVisible(not going)
+        self.menuBar().setVisible(not going)
+        if going:
+            self._was_maximized = self.isMaximized()
+            self.showFullScreen()
+        elif getattr(self, "_was_maximized", False):
+            self.showMaximized()
+        else:
+            self.showNormal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.isFullScreen():
+            self.toggle_full_screen()
+            return
+        super().keyPressEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.player_panel.video and event.type() == QEvent.Type.MouseButtonDblClick:
+            self.toggle_full_screen()
+            return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Hidden, not destroyed (background work may still report back): the video stops and its copy goes."""
+        if self.isFullScreen():
+            self.toggle_full_screen()
+        self.player_panel.unload()
+        for p in self.scratch.glob("rec-*.mp4"):
+            with contextlib.suppress(OSError):  # still open somewhere (Windows): the folder goes at exit
+                p.unlink(missing_ok=True)
+        self._await_media = None
+        self.current = None
+        super().closeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.search_box.setFocus()
+        if self.current is None and self.model.rows:
+            index = self.table.currentIndex()
+            if index.isValid():
+                self.load_recording(self.model.rows[index.row()].id)
+
+
+def _day_start(d: QDate) -> datetime:
+    """Midnight of a calendar day in Korea, as an aware UTC time."""
+    return datetime.combine(d.toPython(), time(0), tzinfo=KST).astimezone(UTC)  # type: ignore[arg-type]
