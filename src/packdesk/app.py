@@ -182,6 +182,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     closers.append(jobs.stop)
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file
+    window.video_root = video_root(settings, dirs)
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
     # --- scan routing (recordings review, ui/review_view.py) ---

@@ -179,6 +179,15 @@ def test_keep_note_export_and_open_folder(make_station, qtbot, tmp_path: Path) -
     assert whole.path.exists() and whole.path.parent == out and whole.path.name.startswith(f"{Scenario.SIMPLE}_")
     assert whole.path.suffix == ".mp4" and whole.method is ExportMethod.REMUX
     assert "내보냄" in review.status_label.text() and str(whole.path) in review.status_label.text()
+    sheet = whole.path.with_name(f"{whole.path.stem}_evidence.pdf")  # issue #12: the clip's evidence sheet
+    assert review.last_evidence == sheet and sheet.read_bytes().startswith(b"%PDF")
+    assert sheet.name in review.status_label.text()
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(sheet))
+    text = "".join(page.get_textpage().get_text_range() for page in doc)
+    doc.close()
+    assert whole.path.name in text and Scenario.SIMPLE in text  # the sheet names its clip
     player, sink = QMediaPlayer(), QVideoSink()
     player.setVideoSink(sink)
     frames: list[int] = []
@@ -310,4 +319,22 @@ def test_thousands_of_rows_page_in_and_sort(station, qtbot, tmp_path: Path) -> N
         review.load_recording(review.model.rows[0].id)
     assert "영상 파일이 없습니다" in review.status_label.text()
     assert not review.export_whole_button.isEnabled() and review.keep_check.isEnabled()
+    finish(review, qtbot)
+
+
+def test_verify_button_runs_in_the_background_and_names_what_changed(make_station, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                     expect_warnings) -> None:
+    st, _, rec = recorded_pack(make_station, qtbot, tmp_path)
+    review = open_review(st, qtbot)
+    with qtbot.waitSignal(review.verified, timeout=20_000) as done:
+        review.verify_button.click()
+        assert not review.verify_button.isEnabled()
+    assert done.args[0].ok and "변조 없음" in review.status_label.text()
+    data = bytearray(Path(rec.path).read_bytes())
+    data[len(data) // 3] ^= 0x10
+    Path(rec.path).write_bytes(bytes(data))
+    with qtbot.waitSignal(review.verified, timeout=20_000) as done:
+        review.verify_button.click()
+    assert [p.kind for p in done.args[0].problems] == ["altered"]
+    assert "altered" in review.status_label.text() and review.verify_button.isEnabled()
     finish(review, qtbot)

@@ -30,6 +30,11 @@ def _qimage(frame: np.ndarray) -> QImage:
     return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
 
 
+def evidence_path(clip: Path) -> Path:
+    """The sheet beside its clip: ``<clip name>_evidence.pdf``."""
+    return clip.with_name(f"{clip.stem}_evidence.pdf")
+
+
 def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     pdf = QPdfWriter(str(pdf_path))
     pdf.setResolution(DPI)

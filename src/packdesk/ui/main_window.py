@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.settings_path: Path | None = None
         self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
         self.collector: Collector | None = None
+        self.video_root: Path | None = None  # set by the composition root
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
         self.sounds = sounds
         self.service: StationService | None = None
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
             self._review = ReviewWindow(self.service.worker.db, worker=self.service.worker,
                                         station_name=self.settings.station_name if self.settings else "",
                                         parent=self)
+            self._review.video_root = self.video_root
         self._review.show()
         self._review.raise_()
         self._review.activateWindow()

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSlider,
     QSplitter,
@@ -75,7 +76,9 @@ from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Message, Msg
 from packdesk.services import review
 from packdesk.services.dbworker import DbWorker
+from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
+from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.messages import KST, error_text, station_text
 from packdesk.ui.tasks import run_op
 
@@ -423,6 +426,8 @@ class ReviewWindow(QMainWindow):
     """The recordings review. One per main window: closing it hides it (and stops the video)."""
 
     searched = Signal(int)              # rows shown after a search (or a page) arrived
+    verify_progressed = Signal(int, int)  # (done, total), from the verifying thread
+    verified = Signal(object)           # the VerifyReport
     recording_loaded = Signal(int)      # the recording id, once the player has the video (or knows it has none)
     history_loaded = Signal(object)     # PackHistory
     saved = Signal(str)                 # "keep" or "note", once stored
@@ -447,6 +452,7 @@ class ReviewWindow(QMainWindow):
         self.in_ms: int | None = None
         self.out_ms: int | None = None
         self.last_export_dir: Path | None = None
+        self.last_evidence: Path | None = None
         self._search_gen = 0
         self._load_gen = 0
         self._pending = 0
@@ -495,6 +501,13 @@ class ReviewWindow(QMainWindow):
         bar.addWidget(self.station_combo)
         bar.addWidget(self.packer_combo)
         bar.addWidget(self.search_button)
+        # --- tamper evidence (issue #12): verify every recording and the hash chains, in the background ---
+        self.verify_button = QPushButton("무결성 검사 / Verify recordings", objectName="verifyButton")
+        self.verify_button.clicked.connect(self.verify_recordings)
+        self.verify_progress = QProgressBar(objectName="verifyProgress")
+        self.verify_progress.hide()
+        bar.addWidget(self.verify_button)
+        bar.addWidget(self.verify_progress)
 
         self.model = RecordingTableModel(self)
         self.table = QTableView(objectName="reviewResults")
@@ -690,6 +703,46 @@ class ReviewWindow(QMainWindow):
     def _say(self, text: str) -> None:
         self.status_label.setStyleSheet("")
         self.status_label.setText(text)
+
+    # ------------------------------------------------------------ verify (issue #12)
+
+    video_root: Path | None = None  # set by the main window: where unindexed videos are looked for
+
+    def verify_recordings(self) -> None:
+        from packdesk.services.integrity import verify
+
+        self.verify_button.setEnabled(False)
+        self.verify_progress.setRange(0, 0)
+        self.verify_progress.show()
+        self._say("무결성 검사 중… / Verifying…")
+        if not getattr(self, "_verify_wired", False):
+            self.verify_progressed.connect(self._verify_step)
+            self._verify_wired = True
+        run_op(self, lambda: verify(self.db, self.video_root,
+                                    progress=lambda d, t: self.verify_progressed.emit(d, t)),
+               self._verified, self._verify_failed, name="verify")
+
+    def _verify_step(self, done: int, total: int) -> None:
+        self.verify_progress.setRange(0, max(total, 1))
+        self.verify_progress.setValue(done)
+
+    def _verified(self, report: Any) -> None:
+        self.verify_button.setEnabled(True)
+        self.verify_progress.hide()
+        if report.ok:
+            self._say(f"변조 없음 / Nothing altered — {report.checked_files} files, {report.checked_links} links")
+        else:
+            lines = [f"{p.kind}: {p.detail}" for p in report.problems[:20]]
+            more = f"\n… +{len(report.problems) - 20}" if len(report.problems) > 20 else ""
+            self.status_label.setStyleSheet("color: #b71c1c;")
+            self.status_label.setText(f"문제 {len(report.problems)}건 / {len(report.problems)} problem(s)\n"
+                                      + "\n".join(lines) + more)
+        self.verified.emit(report)
+
+    def _verify_failed(self, error: BaseException) -> None:
+        self.verify_button.setEnabled(True)
+        self.verify_progress.hide()
+        self._show_problem(error)
 
     # ------------------------------------------------------------ filters
 
@@ -1033,11 +1086,19 @@ class ReviewWindow(QMainWindow):
         self._say("내보내는 중… / Exporting…")
         src = Path(r.path)
 
-        def fn() -> ExportResult:
-            return review.export_clip(src, folder, tracking_number=r.tracking_number, started_at=r.started_at,
-                                      start_ms=start, end_ms=end, original=mode == "original")
+        def fn() -> tuple[ExportResult, Evidence]:
+            result = review.export_clip(src, folder, tracking_number=r.tracking_number, started_at=r.started_at,
+                                        start_ms=start, end_ms=end, original=mode == "original")
+            return result, with_frames(gather(self.db, r.id))  # the sheet's facts and frames, off the UI thread
 
-        self._in_thread("export", fn, self._exported)
+        self._in_thread("export", fn, self._exported_with_evidence)
+
+    def _exported_with_evidence(self, done: tuple[ExportResult, Evidence]) -> None:
+        """A clip for a claim goes out with its evidence sheet (issue #12): same name + "_evidence.pdf",
+        and the sheet names the clip, so each points to the other."""
+        result, evidence = done
+        self.last_evidence = write_evidence_sheet(evidence, evidence_path(result.path), result.path.name)
+        self._exported(result)
 
     def _exported(self, result: ExportResult) -> None:
         self.last_export_dir = result.path.parent
@@ -1051,7 +1112,9 @@ class ReviewWindow(QMainWindow):
         if result.method is ExportMethod.REMUX and result.start_ms < result.requested_start_ms - 50:
             early = (f" — 시작점 앞 키프레임 {clock(result.start_ms)}부터 / from the keyframe at "
                      f"{clock(result.start_ms)} before the in point")
-        self._say(f"내보냄 / Exported: {result.path}\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}")
+        sheet = f"\n증거 자료 / Evidence sheet: {self.last_evidence.name}" if self.last_evidence else ""
+        self._say(f"내보냄 / Exported: {result.path}\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}"
+                  f"{sheet}")
         self.exported.emit(result)
 
     def open_folder(self) -> None:
