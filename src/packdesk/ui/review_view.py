@@ -382,10 +382,11 @@ class PlayerPanel(QWidget):
         t = self.frame_times
         i = max(0, bisect.bisect_right(t, here) - 1)
         j = max(0, min(len(t) - 1, i + frames))
-        # the middle of that frame's time on screen: Qt keeps showing a frame for its nominal duration, which
-        # with the camera's uneven intervals can reach past the next frame's start
+        # the last millisecond before the next frame: Qt keeps showing a frame for its nominal duration, which
+        # with the camera's uneven intervals can reach past the next frame's start (frames 2094 and 2109 ms:
+        # at 2121 ms Qt still shows 2094), so the end of the wanted frame's interval is the one safe point
         nxt = t[j + 1] if j + 1 < len(t) else t[j] + round(self.frame_ms)
-        self.seek((t[j] + nxt) // 2)
+        self.seek(max(t[j], nxt - 1))
 
     def set_speed(self, rate: float) -> None:
         self.speed.setCurrentIndex(SPEEDS.index(rate))
