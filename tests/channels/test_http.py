@@ -214,6 +214,19 @@ def test_two_clients_of_one_host_share_its_limit(server: ScriptedServer, clock: 
     assert clock.sleeps == [1.0, 1.0]
 
 
+def test_apis_metered_on_their_own_each_have_a_bucket(server: ScriptedServer, clock: Clock) -> None:
+    """Naver meters per (API, application): alternating two APIs is not throttled like one API."""
+    reg = RateLimiters()
+    with make_client(server, clock, rate=1.0, burst=2.0, limiters=reg) as c:
+        for api in ("read", "write", "read", "write"):
+            c.request("GET", "/x", api=api)
+        assert clock.sleeps == []            # two full buckets: two calls each without waiting
+        c.request("GET", "/x", api="read")   # the third call of one API waits for its own token
+        assert clock.sleeps == [1.0]
+        c.request("GET", "/x")               # the client-wide bucket is another one, still full
+        assert clock.sleeps == [1.0]
+
+
 # --- backoff and Retry-After ----------------------------------------------------------------------------
 def test_full_jitter_backoff_is_bounded_by_the_exponential_cap() -> None:
     p = RetryPolicy(base_delay=0.5, max_delay=8.0)

@@ -173,6 +173,8 @@ def test_each_dispatch_is_sent_once_and_never_again(db: Database, naver: FakeNav
     report = up.run_once()
     assert report.sent == 3 and set(states(db).values()) == {OutboxState.SENT}
     assert dispatched(naver) == Counter({pid: 1 for pid in ids})
+    # one status read before the one dispatch call: the channel does not read again what was just read
+    assert len(naver.calls("/query", method="POST")) == 1 and dispatch_posts(naver) == 1
     assert {(d["deliveryCompanyCode"], d["trackingNumber"]) for d in naver.dispatches} == {
         ("CJGLS", "680000000001"), ("CJGLS", "680000000002")}
     pid = orders[0].product_order_ids[0]
@@ -247,6 +249,8 @@ def test_server_down_for_the_whole_run_then_up(db: Database, naver: FakeNaver, m
     report = up.run_once()
     assert report.sent == 3 and set(states(db).values()) == {OutboxState.SENT}
     assert dispatched(naver) == Counter({pid: 1 for pid in ids})
+    # one status read before the one dispatch call: the channel does not read again what was just read
+    assert len(naver.calls("/query", method="POST")) == 1 and dispatch_posts(naver) == 1
 
 
 def test_429_storm_backs_off_and_sends_each_once(db: Database, naver: FakeNaver, make_uploader: Any) -> None:
@@ -488,13 +492,13 @@ class SlowDemo(DemoChannel):
         self.gate, self.entered, self.log = gate, entered, log
         self.running = 0
 
-    def dispatch(self, items: Any) -> Any:
+    def dispatch(self, items: Any, **kwargs: Any) -> Any:
         self.running += 1
         self.log.append(self.running)
         self.entered.set()
         assert self.gate.wait(10)
         self.running -= 1
-        return super().dispatch(items)
+        return super().dispatch(items, **kwargs)
 
 
 def test_two_uploads_of_one_account_never_overlap(demo_db: Database, make_uploader: Any) -> None:

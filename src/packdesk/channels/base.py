@@ -7,10 +7,10 @@ new credentials (auth), or show the marketplace's words to a person (rejected).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.errors import KnownError
@@ -61,6 +61,47 @@ class MappingRecord:
     option_code: str
     sku: str
     quantity: int
+
+
+class DispatchItem(NamedTuple):
+    """One parcel's tracking number for one product order (a plain 4-tuple works too)."""
+
+    product_order_id: str
+    courier_code: str       # the marketplace's courier code (Naver: deliveryCompanyCode, e.g. CJGLS)
+    tracking_number: str
+    dispatch_date: datetime
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one product order in a write. ``code``/``message`` are the API's for its failures
+    (e.g. ``104121`` 기사용 송장) or ours (``channel_no_result``, ``channel_transient``, …)."""
+
+    product_order_id: str
+    ok: bool
+    code: str = ""
+    message: str = ""
+    retryable: bool = False        # worth sending again later (the API did not decide about it)
+    already_done: bool = False     # the marketplace already had it (confirmed before; dispatched with this tracking)
+    address_changed: bool = False  # 발주확인: the buyer changed the address, re-read it before printing
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Per-product-order results of a confirm or dispatch, in the order asked."""
+
+    items: Mapping[str, ItemResult]
+
+    def __getitem__(self, product_order_id: str) -> ItemResult:
+        return self.items[product_order_id]
+
+    @property
+    def succeeded(self) -> list[str]:
+        return [pid for pid, r in self.items.items() if r.ok]
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [r for r in self.items.values() if not r.ok]
 
 
 class Channel(Protocol):

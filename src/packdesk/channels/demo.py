@@ -13,8 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from packdesk.channels.base import ItemRecord, LineRecord, MappingRecord, OrderRecord
-from packdesk.channels.naver import DispatchItem, ItemResult, WriteResult
+from packdesk.channels.base import (
+    DispatchItem,
+    ItemRecord,
+    ItemResult,
+    LineRecord,
+    MappingRecord,
+    OrderRecord,
+    WriteResult,
+)
 from packdesk.core.enums import ChannelKind, LineStatus
 
 
@@ -106,7 +113,8 @@ class DemoChannel:
     def collect(self, since: datetime, until: datetime) -> list[OrderRecord]:
         return [o for o in self._orders if o.ordered_at is not None and since <= o.ordered_at < until]
 
-    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]]) -> WriteResult:
+    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]], *,
+                 checked: bool = False) -> WriteResult:
         """발송처리 in the demo shop: every item is accepted (the results have Naver's shape), so the demo's
         outbox drains. Accepting a repeat too, as a real marketplace shows "already dispatched", is what
         lets the uploader resend an unknown outcome here without asking first."""

@@ -250,7 +250,9 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         host = urlsplit(self.base_url).netloc
-        self._bucket = (limiters or SHARED_LIMITERS).bucket(limit_key or host, rate, burst)
+        self._limiters = limiters or SHARED_LIMITERS
+        self._limit_key, self._rate, self._burst = limit_key or host, rate, burst
+        self._bucket = self._limiters.bucket(self._limit_key, rate, burst)
         self._rate_headers = rate_headers
         self._read_problem = problem_reader
         self._sleep, self._clock, self._wall, self._rng = sleep, clock, wall, rng
@@ -285,9 +287,13 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         redact: Iterable[str] = (),
+        api: str | None = None,
     ) -> httpx.Response:
         """Send with rate limiting and retries. ``path`` is relative to the base URL. ``idempotent``
-        defaults by method (POST is not); say True for a POST that only reads or is safe to repeat."""
+        defaults by method (POST is not); say True for a POST that only reads or is safe to repeat. ``api``
+        names the bucket when the marketplace meters each API on its own (Naver: per API x application)."""
+        bucket = self._bucket if api is None else self._limiters.bucket(f"{self._limit_key}|{api}", self._rate,
+                                                                         self._burst)
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         redact = tuple(redact)
@@ -295,7 +301,7 @@ class HttpClient:
         attempts = max(1, self.retry.attempts)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
-            self._take_token()
+            self._take_token(bucket)
             try:
                 response = self._client.request(method, path.lstrip("/"), params=params, json=json, data=data,
                                                 headers=headers)
@@ -317,11 +323,11 @@ class HttpClient:
 
             status = response.status_code
             if 200 <= status < 300:
-                self._learn_rate(response)
+                self._learn_rate(response, bucket)
                 return response
             problem = self._problem(response)
             if status == 429:
-                self._bucket.drain(self._clock())
+                bucket.drain(self._clock())
             wait = retry_after_seconds(response, self._wall) if status in (429, 503) else None
             # a 429 was refused at the gate, so any request may be repeated; a 5xx may have been processed
             retryable = (status == 429 or ((status == 408 or status >= 500) and safe)) \
@@ -335,12 +341,12 @@ class HttpClient:
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _take_token(self) -> None:
-        wait = self._bucket.reserve(self._clock())
+    def _take_token(self, bucket: TokenBucket) -> None:
+        wait = bucket.reserve(self._clock())
         if wait > 0:
             self._sleep(wait)
 
-    def _learn_rate(self, response: httpx.Response) -> None:
+    def _learn_rate(self, response: httpx.Response, bucket: TokenBucket) -> None:
         if self._rate_headers is None:
             return
         rate_name, burst_name = self._rate_headers
@@ -349,9 +355,9 @@ class HttpClient:
             burst = float(response.headers.get(burst_name, 2 * rate))
         except (KeyError, ValueError):
             return
-        if rate != self._bucket.rate or burst != self._bucket.burst:
+        if rate != bucket.rate or burst != bucket.burst:
             log.debug("rate limit of %s: %s/s, burst %s", self.base_url, rate, burst)
-            self._bucket.configure(rate, burst)
+            bucket.configure(rate, burst)
 
     def _problem(self, response: httpx.Response) -> ApiProblem:
         try:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
 import bcrypt
 import httpx
@@ -33,8 +33,11 @@ from packdesk.channels.base import (
     ChannelRateLimited,
     ChannelRejected,
     ChannelTransientError,
+    DispatchItem,
+    ItemResult,
     LineRecord,
     OrderRecord,
+    WriteResult,
 )
 from packdesk.channels.http import (
     DEFAULT_TIMEOUT,
@@ -301,47 +304,6 @@ class ChangedProductOrder:
     claim_status: str = ""
 
 
-class DispatchItem(NamedTuple):
-    """One parcel's tracking number for one product order (a plain 4-tuple works too)."""
-
-    product_order_id: str
-    courier_code: str       # Naver's deliveryCompanyCode, e.g. CJGLS (§6.1)
-    tracking_number: str
-    dispatch_date: datetime
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """What became of one product order in a write. ``code``/``message`` are the API's for its failures
-    (e.g. ``104121`` 기사용 송장) or ours (``channel_no_result``, ``channel_transient``, …)."""
-
-    product_order_id: str
-    ok: bool
-    code: str = ""
-    message: str = ""
-    retryable: bool = False        # worth sending again later (the API did not decide about it)
-    already_done: bool = False     # Naver already had it (confirmed before; dispatched with this tracking)
-    address_changed: bool = False  # 발주확인: the buyer changed the address, re-read it before printing
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """Per-product-order results of a confirm or dispatch, in the order asked."""
-
-    items: Mapping[str, ItemResult]
-
-    def __getitem__(self, product_order_id: str) -> ItemResult:
-        return self.items[product_order_id]
-
-    @property
-    def succeeded(self) -> list[str]:
-        return [pid for pid, r in self.items.items() if r.ok]
-
-    @property
-    def failed(self) -> list[ItemResult]:
-        return [r for r in self.items.values() if not r.ok]
-
-
 @dataclass(frozen=True)
 class ConnectionOk:
     channel: ChannelKind
@@ -371,7 +333,7 @@ class NaverClient:
         self.__secret = client_secret.strip()
         self._clock, self._wall = clock, wall
         host = httpx.URL(base_url).host
-        # Naver meters per (API, application): one bucket per application, not per host
+        # Naver meters per (API, application): buckets keyed by application here, by API in ``call``
         self._http = HttpClient(base_url, timeout=timeout, retry=retry, rate=2.0, burst=4.0, limiters=limiters,
                                 limit_key=f"{host}#{self.client_id}", rate_headers=RATE_HEADERS,
                                 problem_reader=read_naver_problem, headers={"Accept": "application/json"},
@@ -429,13 +391,15 @@ class NaverClient:
                 self._token, self._token_expires_at = "", 0.0
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
-             idempotent: bool | None = None) -> Any:
+             idempotent: bool | None = None, api: str | None = None) -> Any:
         """An authorised call; its JSON. On 401 the token is fetched anew and the call made once more
         (the vendor's guidance, §1.4)."""
         for second_try in (False, True):
             token = self.token()
             try:
+                # Naver meters each API on its own (§2.3): one bucket per API (the path unless named)
                 response = self._http.request(method, path, params=params, json=json, idempotent=idempotent,
+                                              api=api or f"{method} {path}",
                                               headers={"Authorization": f"Bearer {token}"}, redact=(token,))
             except ChannelAuthError as exc:
                 if second_try or exc.params.get("status") != 401:
@@ -651,11 +615,13 @@ class NaverChannel:
             results.update(_batch_failed(batch, stop, retryable=True))
         return WriteResult(results)
 
-    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]]) -> WriteResult:
+    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]], *,
+                 checked: bool = False) -> WriteResult:
         """발송처리: tracking numbers for product orders, in batches of 30, a result for each.
 
         Safe to repeat: product orders Naver already shows as dispatched with the same carrier and
-        tracking number are reported done (``already_done``) without being sent. After a timeout or 5xx
+        tracking number are reported done (``already_done``) without being sent (``checked``: the caller
+        has just read them and found them not dispatched, so that read is not made twice). After a timeout or 5xx
         the batch is not posted again blind (a repeat could fail what actually succeeded): its product
         orders are re-read, and those not shown dispatched come back ``retryable``.
 
@@ -677,7 +643,8 @@ class NaverChannel:
                 results[it.product_order_id] = ItemResult(it.product_order_id, False, ITEM_MISSING_TRACKING)
             else:
                 sendable.append(it)
-        current = self.client.product_orders(it.product_order_id for it in sendable) if sendable else {}
+        current = self.client.product_orders(it.product_order_id for it in sendable) if sendable and not checked \
+            else {}
         to_send: list[DispatchItem] = []
         for it in sendable:
             if _shows_dispatched(current.get(it.product_order_id), it):

@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.channels.base import ChannelAuthError, ChannelError, LineRecord
+from packdesk.channels.base import ChannelAuthError, ChannelError, DispatchItem, LineRecord
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
@@ -463,11 +463,9 @@ class Uploader:
         claimed = self._claim(to_send)
         if not claimed:
             return True
-        from packdesk.channels.naver import DispatchItem
-
         items = [DispatchItem(e.product_order_id, e.courier_code, e.tracking_number, e.created_at) for e in claimed]
-        try:
-            result = channel.dispatch(items)
+        try:  # just read: the channel need not read them again before sending
+            result = channel.dispatch(items, checked=reader is not None)
         except ChannelAuthError as exc:  # may have been partly sent: the next pass reads before resending
             self._retry_later(account_id, claimed, exc.code, _message(exc), report, expect=OutboxState.SENDING)
             raise
