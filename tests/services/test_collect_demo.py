@@ -117,3 +117,33 @@ def test_collected_products_are_registered_as_sales_products(demo_db: Database) 
     ensure_demo(demo_db, datetime.now(UTC))
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(m.SalesProduct)) == len(rows)
+
+
+def test_storing_in_small_transactions_counts_the_same_and_repeats_change_nothing(db: Database) -> None:
+    """A big collection is stored a few hundred orders per transaction (the station keeps writing meanwhile):
+    the counts are those of one transaction, and storing the same records again registers nothing."""
+    from packdesk.services.collect import store_orders, store_orders_in_chunks
+
+    now = datetime.now(UTC)
+    recs = DemoChannel(now).collect(now - timedelta(days=5), now + timedelta(minutes=1))
+    with db.session() as s:
+        a, b = m.ChannelAccount(kind=ChannelKind.DEMO, name="one"), m.ChannelAccount(kind=ChannelKind.DEMO, name="two")
+        s.add_all([a, b])
+        s.flush()
+        one, two = a.id, b.id
+    with db.session() as s:
+        whole = store_orders(s, one, recs, source="test")
+    chunked = store_orders_in_chunks(db, two, recs, source="test", chunk=3)
+    assert whole == chunked and chunked.registered == chunked.lines == sum(len(r.lines) for r in recs)
+    assert chunked.tracking_registered == sum(1 for r in recs for ln in r.lines if ln.tracking_number)
+    again = store_orders_in_chunks(db, two, recs, source="test", chunk=7)
+    assert again.registered == again.cancelled == again.cancel_requested == again.tracking_registered == 0
+    with db.session() as s:
+        for acc in (one, two):
+            lines = s.scalar(select(func.count()).select_from(m.OrderLine).where(m.OrderLine.account_id == acc))
+            products = s.scalar(select(func.count()).select_from(m.SalesProduct).where(m.SalesProduct.account_id == acc))
+            history = s.scalar(select(func.count()).select_from(m.LineStatusChange)
+                               .join(m.OrderLine, m.OrderLine.id == m.LineStatusChange.line_id)
+                               .where(m.OrderLine.account_id == acc))
+            assert (lines, history) == (chunked.lines, chunked.lines)
+            assert products == len({(ln.product_code, ln.option_code) for r in recs for ln in r.lines})

@@ -415,7 +415,11 @@ class NaverClient:
     def last_changed(self, since: datetime, until: datetime, *, page_size: int = MAX_PAGE,
                      window: timedelta = MAX_WINDOW) -> list[ChangedProductOrder]:
         """Product orders changed in ``[since, until)``, window by window, page by page (§3.1)."""
-        changes: list[ChangedProductOrder] = []
+        return [c for page in self.last_changed_pages(since, until, page_size=page_size, window=window) for c in page]
+
+    def last_changed_pages(self, since: datetime, until: datetime, *, page_size: int = MAX_PAGE,
+                           window: timedelta = MAX_WINDOW) -> Iterator[list[ChangedProductOrder]]:
+        """``last_changed`` a page at a time, so a caller can fetch details while the next page is due."""
         for start, end in windows(since, until, min(window, MAX_WINDOW)):
             params: dict[str, Any] = {"lastChangedFrom": format_datetime(start),
                                       "lastChangedTo": format_datetime(end - timedelta(milliseconds=1))}
@@ -426,8 +430,8 @@ class NaverClient:
                 what = f"last-changed[{params['lastChangedFrom']}#{page}]"
                 body = self.call("GET", LAST_CHANGED_PATH, params=params)
                 data = _Node(_data(body, what, may_be_empty=True), f"{what}.data")
-                changes.extend(_changed(item, f"{data.path}.lastChangeStatuses[{i}]")
-                               for i, item in enumerate(_change_list(data)))
+                yield [_changed(item, f"{data.path}.lastChangeStatuses[{i}]")
+                       for i, item in enumerate(_change_list(data))]
                 more = data.opt_obj("more")
                 if more is None:
                     break
@@ -440,7 +444,6 @@ class NaverClient:
             else:
                 raise ChannelBadReply(reason="pagination_loop",
                                       detail=f"more than {MAX_PAGES_PER_WINDOW} pages in one window")
-        return changes
 
     def product_orders(self, product_order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Details (§3.2) by product-order id, in batches of 300. Ids Naver does not return are absent."""
@@ -574,19 +577,29 @@ class NaverChannel:
         """Orders with a product order changed in ``[since, until)``, with the details Naver holds now.
 
         All or nothing: a failed call or a reply that breaks the contract raises, and nothing is returned.
-        Details are authoritative (the change list can be stale, §3.1): statuses come from them."""
-        changes = self.client.last_changed(since, until, page_size=self.page_size)
-        ids = list(dict.fromkeys(c.product_order_id for c in changes))
+        Details are authoritative (the change list can be stale, §3.1): statuses come from them. They are
+        fetched page by page as the change list comes in: Naver meters each API on its own, so the two
+        kinds of call share the time instead of queueing one behind the other."""
+        ids: list[str] = []
+        seen: set[str] = set()
+        details: dict[str, dict[str, Any]] = {}
+        changes = 0
+        for page in self.client.last_changed_pages(since, until, page_size=self.page_size):
+            changes += len(page)
+            new = [pid for pid in dict.fromkeys(c.product_order_id for c in page) if pid not in seen]
+            seen.update(new)
+            ids.extend(new)
+            if new:
+                details.update(self.client.product_orders(new))
         if not ids:
             return []
-        details = self.client.product_orders(ids)
         missing = [pid for pid in ids if pid not in details]
         if missing:
             raise ChannelBadReply(reason="details_missing", count=len(missing),
                                   detail=f"no details for {len(missing)} changed product order(s): "
                                          f"{', '.join(missing[:10])}")
         records = orders_from_details(details[pid] for pid in ids)
-        log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, len(changes),
+        log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, changes,
                  len(records), sum(len(r.lines) for r in records))
         return records
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.channels.base import Channel, ChannelError, OrderRecord
 from packdesk.core import leases
 from packdesk.core import models as m
-from packdesk.core.catalog import register_sales_product
+from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
 from packdesk.core.errors import KnownError
@@ -49,64 +49,141 @@ class CollectCounts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _waybill_id(s: Session, courier: str, tracking: str) -> int:
-    wid = s.scalar(select(m.Waybill.id).where(m.Waybill.tracking_number == tracking))
-    if wid is None:
-        wb = m.Waybill(courier_code=courier, tracking_number=tracking)
-        s.add(wb)
-        s.flush()
-        wid = wb.id
-    return wid
+STORE_CHUNK = 300  # orders per transaction: a big collection never holds SQLite's write lock for long
+
+
+def _in_chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def store_orders(s: Session, account_id: int, records: list[OrderRecord], source: str) -> CollectCounts:
+    """Upsert ``records`` in this session, set by set (a few statements per table, not per row)."""
     counts = CollectCounts(orders=len(records))
+    if not records:
+        return counts
     now = utcnow()
-    for rec in records:
-        order = s.scalar(select(m.Order).where(m.Order.account_id == account_id,
-                                               m.Order.order_no == rec.order_no))
-        if order is None:
-            order = m.Order(account_id=account_id, order_no=rec.order_no)
-            s.add(order)
-        for attr in ("buyer_name", "recipient_name", "recipient_phone", "zip_code", "address",
-                     "delivery_message", "ordered_at", "paid_at"):
-            setattr(order, attr, getattr(rec, attr))
-        s.flush()
-        for lr in rec.lines:
-            counts.lines += 1
-            line = s.scalar(select(m.OrderLine).where(m.OrderLine.account_id == account_id,
-                                                      m.OrderLine.product_order_id == lr.product_order_id))
-            new_status = lr.status
-            if line is None:
-                line = m.OrderLine(order_id=order.id, account_id=account_id, product_order_id=lr.product_order_id,
-                                   status=new_status)
-                s.add(line)
-                counts.registered += 1
-                changed = True
-            else:
-                keep_ours = line.status in _OURS and new_status not in _CANCELS
-                changed = not keep_ours and line.status != new_status
-                if keep_ours:
-                    new_status = line.status
-            if changed:
-                counts.cancelled += new_status is LineStatus.CANCELLED
-                counts.cancel_requested += new_status is LineStatus.CANCEL_REQUESTED
-            line.status = new_status
-            for attr in ("product_code", "option_code", "product_name", "option_name", "quantity",
-                         "channel_status", "claim_status"):
-                setattr(line, attr, getattr(lr, attr))
-            register_sales_product(s, account_id, lr.product_code, lr.option_code, lr.product_name, lr.option_name,
-                                   now)
-            if lr.tracking_number:
-                wid = _waybill_id(s, lr.courier_code, lr.tracking_number)
-                if line.waybill_id != wid:
-                    line.waybill_id = wid
-                    counts.tracking_registered += 1
-            s.flush()
-            if changed:
-                s.add(m.LineStatusChange(line_id=line.id, status=new_status, channel_status=lr.channel_status,
-                                         claim_status=lr.claim_status, source=source, changed_at=now))
+    by_no = {rec.order_no: rec for rec in records}  # a repeated order: its last record wins
+    order_fields = ("buyer_name", "recipient_name", "recipient_phone", "zip_code", "address", "delivery_message",
+                    "ordered_at", "paid_at")
+    order_ids = _order_ids(s, account_id, list(by_no))
+    new_orders = [{"account_id": account_id, "order_no": no, "created_at": now, "updated_at": now,
+                   **{f: getattr(rec, f) for f in order_fields}} for no, rec in by_no.items() if no not in order_ids]
+    if new_orders:
+        s.execute(insert(m.Order), new_orders)
+    old_orders = [{"id": order_ids[no], "updated_at": now, **{f: getattr(rec, f) for f in order_fields}}
+                  for no, rec in by_no.items() if no in order_ids]
+    if old_orders:
+        s.execute(update(m.Order), old_orders)
+    if new_orders:
+        order_ids = _order_ids(s, account_id, list(by_no))
+
+    lines = {lr.product_order_id: (rec.order_no, lr) for rec in by_no.values() for lr in rec.lines}
+    counts.lines = sum(len(rec.lines) for rec in records)
+    existing = _lines(s, account_id, list(lines))
+    waybill_ids = _waybill_ids(s, {lr.tracking_number: lr.courier_code for _, lr in lines.values()
+                                   if lr.tracking_number}, now)
+    line_fields = ("product_code", "option_code", "product_name", "option_name", "quantity", "channel_status",
+                   "claim_status")
+    new_lines, old_lines, changed = [], [], []
+    for pid, (order_no, lr) in lines.items():
+        values = {f: getattr(lr, f) for f in line_fields}
+        wid = waybill_ids.get(lr.tracking_number) if lr.tracking_number else None
+        old = existing.get(pid)
+        if old is None:
+            status = lr.status
+            counts.registered += 1
+            is_change = True
+            new_lines.append({"order_id": order_ids[order_no], "account_id": account_id, "product_order_id": pid,
+                              "status": status, "waybill_id": wid, "created_at": now, "updated_at": now, **values})
+            counts.tracking_registered += wid is not None
+        else:
+            _, old_status, old_wid = old
+            keep_ours = old_status in _OURS and lr.status not in _CANCELS
+            status = old_status if keep_ours else lr.status
+            is_change = status != old_status
+            row = {"id": old[0], "order_id": order_ids[order_no], "status": status, "updated_at": now, **values}
+            if wid is not None and wid != old_wid:
+                row["waybill_id"] = wid
+                counts.tracking_registered += 1
+            old_lines.append(row)
+        if is_change:
+            counts.cancelled += status is LineStatus.CANCELLED
+            counts.cancel_requested += status is LineStatus.CANCEL_REQUESTED
+            changed.append((pid, status, lr))
+    if new_lines:
+        s.execute(insert(m.OrderLine), new_lines)
+    for part in _split_by_keys(old_lines):
+        s.execute(update(m.OrderLine), part)
+    if changed:
+        ids = {pid: row[0] for pid, row in _lines(s, account_id, [pid for pid, _, _ in changed]).items()}
+        s.execute(insert(m.LineStatusChange), [
+            {"line_id": ids[pid], "status": status, "channel_status": lr.channel_status,
+             "claim_status": lr.claim_status, "source": source[:80], "changed_at": now} for pid, status, lr in changed])
+    register_sales_products(s, account_id, [(lr.product_code, lr.option_code, lr.product_name, lr.option_name)
+                                            for _, lr in lines.values()], now)
     return counts
+
+
+def store_orders_in_chunks(db: Database, account_id: int, records: list[OrderRecord], source: str,
+                           chunk: int = STORE_CHUNK) -> CollectCounts:
+    """``store_orders`` a few hundred orders per transaction: the station keeps writing its scans meanwhile
+    (SQLite has one writer at a time). Storing is idempotent, so a crash half way is mended by the next run."""
+    total = CollectCounts()
+    for i in range(0, len(records), chunk):
+        with db.session() as s:
+            part = store_orders(s, account_id, records[i:i + chunk], source)
+        for k, v in part.as_dict().items():
+            setattr(total, k, getattr(total, k) + v)
+    return total
+
+
+def _order_ids(s: Session, account_id: int, order_nos: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in _in_chunks(order_nos):
+        found.update(s.execute(select(m.Order.order_no, m.Order.id)
+                               .where(m.Order.account_id == account_id, m.Order.order_no.in_(part))).all())
+    return found
+
+
+def _lines(s: Session, account_id: int, pids: list[str]) -> dict[str, tuple[int, LineStatus, int | None]]:
+    found: dict[str, tuple[int, LineStatus, int | None]] = {}
+    for part in _in_chunks(pids):
+        for pid, lid, status, wid in s.execute(
+                select(m.OrderLine.product_order_id, m.OrderLine.id, m.OrderLine.status, m.OrderLine.waybill_id)
+                .where(m.OrderLine.account_id == account_id, m.OrderLine.product_order_id.in_(part))):
+            found[pid] = (lid, status, wid)
+    return found
+
+
+def _waybill_ids(s: Session, couriers: dict[str, str], now: datetime) -> dict[str, int]:
+    """Ids of these tracking numbers' waybills, made for the ones not known yet (courier as given)."""
+    if not couriers:
+        return {}
+    numbers = list(couriers)
+
+    def known() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in _in_chunks(numbers):
+            found.update(s.execute(select(m.Waybill.tracking_number, m.Waybill.id)
+                                   .where(m.Waybill.tracking_number.in_(part))).all())
+        return found
+
+    found = known()
+    missing = [{"courier_code": couriers[n], "tracking_number": n, "created_at": now}
+               for n in numbers if n not in found]
+    if missing:
+        s.execute(insert(m.Waybill), missing)
+        found = known()
+    return found
+
+
+def _split_by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Bulk UPDATE by primary key needs the same keys in every row of one execute."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
 
 
 def run_collection(db: Database, account_id: int, channel: Channel, since: datetime, until: datetime,
@@ -120,8 +197,8 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
         run_id = run.id
     try:
         records = channel.collect(since, until)
+        counts = store_orders_in_chunks(db, account_id, records, source=f"collect:{run_id}")
         with db.session() as s:
-            counts = store_orders(s, account_id, records, source=f"collect:{run_id}")
             run = s.get_one(m.CollectionRun, run_id)
             for k, v in counts.as_dict().items():
                 setattr(run, k, v)

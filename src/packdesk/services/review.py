@@ -4,8 +4,8 @@ Search is written for a million recordings and more (``bench/review_search.py``)
 - every text search is an exact or prefix match on an indexed column, never ``LIKE '%x%'``: a waybill on
   ``recordings.tracking_number``; an order number on the ``orders (account_id, order_no)`` unique index (the
   account list is tiny, so ``account_id IN (1, 2, 3) AND order_no …`` is an index range per account);
-  a recipient name on ``orders.recipient_name`` (which has no index yet: until the migration proposed in
-  ``bench/review_search.py`` adds one, a name search reads the whole orders table, ~115 ms at a million);
+  a recipient name on ``orders.recipient_name`` (indexed by migration 0009; without it a name search read
+  the whole orders table, ~115 ms at a million);
   orders reach recordings through their lines' waybill (``order_lines.order_id`` and
   ``waybills.tracking_number`` are indexed), so a pack that was cancelled or never completed is found too,
   not only the lines a completed pack marked;
@@ -49,7 +49,7 @@ from packdesk.core.errors import KnownError
 
 log = logging.getLogger("packdesk.review")
 
-PAGE = 1000              # rows one search returns; the table asks for the next page as it is scrolled
+PAGE = 250               # rows one search returns; the table asks for the next page as it is scrolled
 CANDIDATES = 2000        # waybills one text search may match before it says "narrow it down"
 MAX_NOTE = 4000
 
