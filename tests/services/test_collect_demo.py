@@ -141,7 +141,8 @@ def test_storing_in_small_transactions_counts_the_same_and_repeats_change_nothin
     with db.session() as s:
         for acc in (one, two):
             lines = s.scalar(select(func.count()).select_from(m.OrderLine).where(m.OrderLine.account_id == acc))
-            products = s.scalar(select(func.count()).select_from(m.SalesProduct).where(m.SalesProduct.account_id == acc))
+            products = s.scalar(select(func.count()).select_from(m.SalesProduct)
+                                .where(m.SalesProduct.account_id == acc))
             history = s.scalar(select(func.count()).select_from(m.LineStatusChange)
                                .join(m.OrderLine, m.OrderLine.id == m.LineStatusChange.line_id)
                                .where(m.OrderLine.account_id == acc))
