@@ -582,3 +582,15 @@ def test_the_dispatch_job_repeats_on_its_interval() -> None:
         wait_until(lambda: len(ran) >= 3, what="three runs of the interval job")
     finally:
         jobs.stop()
+
+
+def test_a_parcels_lines_go_in_one_request_past_the_chunk_size(db: Database, naver: FakeNaver,
+                                                                 make_uploader: Any) -> None:
+    """Coupang takes a box's items in one request only: the uploader never splits a waybill across chunks."""
+    acc = add_account(db, naver)
+    orders = [naver.add_order(3), naver.add_order(1)]
+    seed_packed(db, acc, orders)
+    up = make_uploader(db, naver_factory(naver), clock=Clock(), chunk=2)
+    assert up.run_once().sent == 4
+    posts = naver.calls("/dispatch", method="POST")
+    assert [len(json.loads(p.body)["dispatchProductOrders"]) for p in posts] == [3, 1]

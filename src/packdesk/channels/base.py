@@ -91,6 +91,9 @@ class WriteResult:
     """Per-product-order results of a confirm or dispatch, in the order asked."""
 
     items: Mapping[str, ItemResult]
+    # orders the marketplace showed again after the write (Coupang: a buyer may change the address until
+    # 발주확인, so the sheets are re-read after it); the caller stores them like collected orders
+    refreshed: Sequence[OrderRecord] = ()
 
     def __getitem__(self, product_order_id: str) -> ItemResult:
         return self.items[product_order_id]

@@ -353,6 +353,9 @@ def confirm_new_lines(db: Database, account_id: int, channel: Any, source: str) 
         return 0
     done = [pid for pid in result.succeeded if pid in pending]
     now = utcnow()
+    refreshed = list(getattr(result, "refreshed", ()))
+    if refreshed:  # the marketplace's view after the confirm (a changed address) is stored first
+        store_orders_in_chunks(db, account_id, refreshed, source=source)
     with db.session() as s:
         for pid in done:
             line = s.get_one(m.OrderLine, pending[pid])

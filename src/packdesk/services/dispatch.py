@@ -180,7 +180,8 @@ def _classify(entry: _Entry, remote: LineRecord | None) -> _Outcome | None:
     if remote is None:
         return _Outcome(OutboxState.HELD, _CANCELS[entry.line_status]) if entry.line_status in _CANCELS else None
     if remote.tracking_number:
-        if remote.tracking_number == entry.tracking_number and remote.courier_code == entry.courier_code:
+        # a marketplace that names the courier in words we cannot map (remote courier "") is judged by the number
+        if remote.tracking_number == entry.tracking_number and remote.courier_code in ("", entry.courier_code):
             return _Outcome(OutboxState.SENT)
         if remote.status is LineStatus.SHIPPED:
             return _Outcome(OutboxState.REJECTED, OTHER_TRACKING,
@@ -429,12 +430,14 @@ class Uploader:
             q = (self._entries_query()
                  .where(m.DispatchEntry.account_id == account_id, m.DispatchEntry.state == OutboxState.PENDING,
                         (m.DispatchEntry.next_attempt_at.is_(None)) | (m.DispatchEntry.next_attempt_at <= now))
-                 .order_by(m.DispatchEntry.id).limit(self.chunk * 2))
+                 .order_by(m.DispatchEntry.id).limit(self.chunk * 3))
             rows = [self._entry(r)[0] for r in s.execute(q)]
         picked: list[_Entry] = []
         seen: set[str] = set()
         for e in rows:  # one entry per product order in a request; a second one waits for the next chunk
-            if e.product_order_id not in seen and len(picked) < self.chunk:
+            # a parcel's lines stay together past the chunk size (Coupang takes a box's items in one request)
+            full = len(picked) >= self.chunk and e.tracking_number != picked[-1].tracking_number
+            if e.product_order_id not in seen and not full:
                 seen.add(e.product_order_id)
                 picked.append(e)
         return picked
