@@ -9,6 +9,11 @@ class ChannelKind(enum.StrEnum):
     SABANGNET = "sabangnet"
     COUPANG = "coupang"
     EXCEL = "excel"
+    MANUAL = "manual"      # orders typed in at PackDesk (수기 주문)
+
+
+# order sources with no marketplace behind them: nothing to confirm or dispatch
+NO_MARKETPLACE = (ChannelKind.EXCEL, ChannelKind.MANUAL)
 
 
 class LineStatus(enum.StrEnum):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import claims
 from packdesk.core import models as m
-from packdesk.core.enums import LineStatus, OutboxState, PackOutcome
+from packdesk.core.enums import NO_MARKETPLACE, LineStatus, OutboxState, PackOutcome
 from packdesk.core.station import BeginPack, EndPack, LogScan
 
 log = logging.getLogger("packdesk.packing")
@@ -65,12 +65,17 @@ def end_pack(s: Session, fx: EndPack) -> int:
         s.execute(insert(m.LineStatusChange), [
             {"line_id": lid, "status": LineStatus.PACKED, "source": f"pack:{fx.pack_key}", "changed_at": fx.at}
             for lid in marked])
+    rows = []
     if marked:  # the outbox entries, in this same transaction: packed <=> queued for dispatch
         wb = s.execute(select(m.Waybill.courier_code, m.Waybill.tracking_number)
                        .join(m.PackSession, m.PackSession.waybill_id == m.Waybill.id)
                        .where(m.PackSession.id == sid)).one()
+        # orders from a sheet or typed in have no marketplace to tell: nothing to queue (their tracking
+        # numbers go back by the order export)
         rows = s.execute(select(m.OrderLine.id, m.OrderLine.account_id, m.OrderLine.product_order_id)
-                         .where(m.OrderLine.id.in_(marked))).all()
+                         .join(m.ChannelAccount, m.ChannelAccount.id == m.OrderLine.account_id)
+                         .where(m.OrderLine.id.in_(marked), m.ChannelAccount.kind.not_in(NO_MARKETPLACE))).all()
+    if rows:
         s.execute(insert(m.DispatchEntry), [
             {"line_id": r.id, "account_id": r.account_id, "pack_session_id": sid,
              "product_order_id": r.product_order_id, "courier_code": wb.courier_code,
