@@ -121,6 +121,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     poster = MainThreadPoster()
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
+    window.set_supervisor_pin(settings.supervisor.pin_hash, settings.supervisor.auto_lock_min)
     closers: list[object] = []
     holder: list[StationService] = []
 

@@ -130,6 +130,14 @@ class DatabaseSettings(_Model):
         return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{quote(self.name, safe='')}"
 
 
+class SupervisorSettings(_Model):
+    """Supervisor mode (settings, links, collection, outbox, review, reports) behind a PIN. Only its bcrypt
+    hash is stored; no hash: the station has no PIN yet and everything is open (set one at first run)."""
+
+    pin_hash: str = Field("", max_length=100)
+    auto_lock_min: int = Field(5, ge=1, le=240, description="back to packer mode after this long untouched")
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
@@ -145,6 +153,7 @@ class Settings(_Model):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     realpacking: RealPackingSettings = Field(default_factory=RealPackingSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

@@ -27,6 +27,7 @@ from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
 from packdesk.ui.station_view import BANNER_STYLE, StationView
+from packdesk.ui.supervisor import SupervisorGate
 
 log = logging.getLogger("packdesk.ui")
 
@@ -41,6 +42,8 @@ class MainWindow(QMainWindow):
         self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
         self.collector: Collector | None = None
         self.video_root: Path | None = None  # set by the composition root
+        self.gate = SupervisorGate("", parent=self)  # the composition root sets the PIN (ui/supervisor.py)
+        self._last_packer: object = None
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
         self.sounds = sounds
         self.service: StationService | None = None
@@ -52,8 +55,10 @@ class MainWindow(QMainWindow):
         self.scanner_label = QLabel("스캐너 / Scanner: 키보드 / keyboard")
         self.recorder_label = QLabel("")
         self.db_label = QLabel("")
-        for w in (self.station_label, self.scanner_label, self.recorder_label, self.db_label):
+        self.mode_label = QLabel("", objectName="modeLabel")
+        for w in (self.mode_label, self.station_label, self.scanner_label, self.recorder_label, self.db_label):
             self.statusBar().addPermanentWidget(w)
+        self.gate.changed.connect(lambda _: self._show_mode())
         # --- dispatch outbox (ui/outbox_view.py): online/offline and what waits to be sent ---
         self.uploader: Uploader | None = None  # set by the composition root
         self.online_label = QLabel("연결 확인 중 / Checking connection", objectName="onlineLabel")
@@ -68,28 +73,31 @@ class MainWindow(QMainWindow):
         save_sheet.triggered.connect(self._save_sheet_dialog)
         menu.addAction(save_sheet)
         collect_action = QAction("주문 수집… / Order collection…", self)
-        collect_action.triggered.connect(self.open_collect)
+        collect_action.triggered.connect(lambda: self.as_supervisor(self.open_collect))
         menu.addAction(collect_action)
         settings_action = QAction("설정… / Settings…", self)
-        settings_action.triggered.connect(self.open_settings)
+        settings_action.triggered.connect(lambda: self.as_supervisor(self.open_settings))
         menu.addAction(settings_action)
         # --- product links (ui/mapping_view.py) ---
         mapping_action = QAction("상품 연결… / Product links…", self)
-        mapping_action.triggered.connect(self.open_mapping)
+        mapping_action.triggered.connect(lambda: self.as_supervisor(self.open_mapping))
         menu.addAction(mapping_action)
         self._mapping_view: QWidget | None = None
         # --- end product links ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction("발송 대기함… / Dispatch outbox…", self)
-        outbox_action.triggered.connect(self.open_outbox)
+        outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
         menu.addAction(outbox_action)
         # --- end dispatch outbox ---
         # --- recordings review (ui/review_view.py) ---
         review_action = QAction("녹화 영상 검토… / Review recordings…", self)
-        review_action.triggered.connect(self.open_review)
+        review_action.triggered.connect(lambda: self.as_supervisor(self.open_review))
         menu.addAction(review_action)
         self._review: QWidget | None = None
         # --- end recordings review ---
+        self.lock_action = QAction("관리자 모드 잠금 / Lock supervisor mode", self)
+        self.lock_action.triggered.connect(self.gate.lock)
+        menu.addAction(self.lock_action)
         quit_action = QAction("종료 / Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -101,6 +109,32 @@ class MainWindow(QMainWindow):
 
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
+        self._tick.timeout.connect(self.gate.check_idle)
+        self._show_mode()
+
+    # ------------------------------------------------------------------ packer and supervisor mode
+
+    def set_supervisor_pin(self, pin_hash: str, auto_lock_min: int) -> None:
+        self.gate.pin_hash = pin_hash
+        self.gate.auto_lock_s = auto_lock_min * 60.0
+        self.gate.lock()
+        self._show_mode()
+
+    def as_supervisor(self, then: Callable[[], object]) -> None:
+        """A supervisor's screen, opened from the menu: asks for the PIN in packer mode."""
+        self.gate.require(self, then)
+
+    def _show_mode(self) -> None:
+        if not self.gate.has_pin:
+            self.mode_label.setText("관리자 PIN 없음 / No supervisor PIN")
+            self.mode_label.setStyleSheet("color: #e65100;")
+        elif self.gate.is_supervisor():
+            self.mode_label.setText("● 관리자 모드 / Supervisor")
+            self.mode_label.setStyleSheet("color: #0d47a1; font-weight: bold;")
+        else:
+            self.mode_label.setText("작업자 모드 / Packer")
+            self.mode_label.setStyleSheet("")
+        self.lock_action.setEnabled(self.gate.has_pin and self.gate.is_supervisor())
 
     def attach(self, service: StationService) -> None:
         self.service = service
@@ -114,6 +148,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ StationListener
 
     def on_state(self, state: StationState) -> None:
+        if state.packer != self._last_packer:  # a packer's badge (or another name) ends supervisor mode
+            self._last_packer = state.packer
+            self.gate.lock()
         self.view.render(state)
 
     def on_sound(self, sound: Sound) -> None:
@@ -239,6 +276,8 @@ class MainWindow(QMainWindow):
         if dialog.result_settings is not None and self.settings_path is not None:
             save_settings(dialog.result_settings, self.settings_path)
             self.settings = dialog.result_settings
+            self.gate.pin_hash = self.settings.supervisor.pin_hash  # a new PIN counts at once (mode stays)
+            self._show_mode()
             self.statusBar().showMessage(
                 "설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply", 15000)
             log.info("settings saved to %s", self.settings_path)

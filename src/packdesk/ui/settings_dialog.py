@@ -75,10 +75,12 @@ LABELS: dict[str, str] = {
     "collection.enabled": "자동 수집 / Collect automatically",
     "collection.times": "수집 시각(최대 5개) / Times (up to 5, HH:MM, comma-separated)",
     "collection.weekdays_only": "평일만(월-금) / Mon-Fri only",
+    "supervisor.auto_lock_min": "관리자 모드 자동 잠금(분) / Supervisor mode locks after (min)",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
-        ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"))
+        ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"),
+        ("supervisor", "관리자 / Supervisor"))
 DB_CHECK_TEXT = {
     "db_ok": ("연결됨, 스키마 최신", "connected, schema up to date"),
     "db_schema_older": ("연결됨, 시작할 때 스키마를 업그레이드합니다",
@@ -91,7 +93,8 @@ DB_CHECK_TEXT = {
     "db_missing": ("데이터베이스가 없습니다 (이름 확인 또는 생성)",
                    "the database does not exist (check the name or create it)"),
 }
-HIDDEN = {"version", "database_url"}  # database_url: an override for tests and experts, not a field
+# database_url: an override for tests and experts, not a field; pin_hash: set with its own button
+HIDDEN = {"version", "database_url", "pin_hash"}
 
 
 def _choices(annotation: Any) -> list[Any] | None:
@@ -174,6 +177,8 @@ class SettingsDialog(QDialog):
         self.realpacking_tested.connect(self._show_realpacking_result)
         self._add_database_test(forms["database"])
         self.database_tested.connect(self._show_database_result)
+        self._pin_hash = settings.supervisor.pin_hash
+        self._add_pin(forms["supervisor"])
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
@@ -300,6 +305,46 @@ class SettingsDialog(QDialog):
         self.db_result.setProperty("code", check.code)
         self.db_result.setStyleSheet("color: #1b5e20;" if check.ok else "color: #b71c1c; font-weight: bold;")
 
+    # ------------------------------------------------------------------ supervisor PIN
+
+    def _add_pin(self, form: QFormLayout) -> None:
+        self.pin_new = QLineEdit(objectName="pinNew")
+        self.pin_again = QLineEdit(objectName="pinAgain")
+        for w in (self.pin_new, self.pin_again):
+            w.setEchoMode(QLineEdit.EchoMode.Password)
+            w.setMaxLength(12)
+        self.pin_new.setPlaceholderText("4-12자리 숫자 / 4-12 digits")
+        self.pin_state = QLabel(objectName="pinState")
+        self._show_pin_state()
+        form.addRow("새 관리자 PIN / New supervisor PIN", self.pin_new)
+        form.addRow("PIN 확인 / PIN again", self.pin_again)
+        form.addRow("", self.pin_state)
+
+    def _show_pin_state(self, changed: bool = False) -> None:
+        if changed:
+            text = "저장하면 새 PIN이 적용됩니다 / The new PIN applies when saved"
+        elif self._pin_hash:
+            text = "PIN 설정됨 — 바꿀 때만 입력하세요 / A PIN is set — type only to change it"
+        else:
+            text = "PIN 없음: 누구나 관리자 화면을 열 수 있습니다 / No PIN: anyone can open supervisor screens"
+        self.pin_state.setText(text)
+
+    def _pin_candidate(self) -> str | None:
+        """The hash to save: unchanged when both fields are empty; None (and the reason shown) when wrong."""
+        from packdesk.services.auth import PinInvalid, hash_pin
+
+        new, again = self.pin_new.text(), self.pin_again.text()
+        if not new and not again:
+            return self._pin_hash
+        if new != again:
+            self.error.setText("두 PIN이 다릅니다 / The two PINs differ")
+            return None
+        try:
+            return hash_pin(new)
+        except PinInvalid:
+            self.error.setText("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits")
+            return None
+
     # ------------------------------------------------------------------ saving
 
     def candidate(self) -> Settings | None:
@@ -323,7 +368,10 @@ class SettingsDialog(QDialog):
 
     def _save(self) -> None:
         settings = self.candidate()
-        if settings is not None:
+        pin_hash = self._pin_candidate() if settings is not None else None
+        if settings is not None and pin_hash is not None:
+            settings = settings.model_copy(update={"supervisor": settings.supervisor.model_copy(
+                update={"pin_hash": pin_hash})})
             if self.db_password.text():
                 from packdesk.services.secrets import set_named_secret
                 from packdesk.services.settings import DB_SECRET
