@@ -370,7 +370,7 @@ def test_link_through_the_screen_makes_the_unlinked_waybill_packable(qtbot, stat
     packer = Packer(qtbot, station)
     packer.scan("PD-PACKER-001")
     packer.scan(Scenario.UNMAPPED)
-    assert "상품 연결이 없습니다" in packer.banner() and "신상품 캔들" in packer.banner()
+    assert "출고상품에 연결되지 않은" in packer.banner() and "신상품 캔들" in packer.banner()
     assert packer.sounds[-1] == "error" and packer.view.row_texts() == []
 
     window = station.window

@@ -54,7 +54,7 @@ def test_happy_path_scanner_only(station, packer) -> None:  # type: ignore[no-un
     ([Scenario.PARTLY_CANCELLED], TUMBLER, "취소된 상품입니다"),       # item of a cancelled line
     ([], Scenario.CANCELLED, "취소된 주문입니다"),                     # cancelled order
     ([], Scenario.CANCEL_REQUESTED, "취소 요청된 주문"),               # cancel requested: hold
-    ([], Scenario.UNMAPPED, "상품 연결이 없습니다"),                   # not linked to an item
+    ([], Scenario.UNMAPPED, "관리자에게 요청하세요"),                  # not linked to a shipping item
     ([], MUG, "송장을 먼저 스캔하세요"),                               # item with no waybill
     ([Scenario.SIMPLE], Scenario.TEA_SET, "먼저 완료하거나 취소하세요"),  # another waybill mid-pack
     ([], "PD-CMD-COMPLETE", "포장 중인 송장이 없습니다"),              # command with nothing to do

@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
         menu.addAction(review_action)
         self._review: QWidget | None = None
         # --- end recordings review ---
+        reports_action = QAction("보고서… / Reports…", self)
+        reports_action.triggered.connect(lambda: self.as_supervisor(self.open_reports))
+        menu.addAction(reports_action)
+        self._reports: QWidget | None = None
         self.lock_action = QAction("관리자 모드 잠금 / Lock supervisor mode", self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -271,6 +275,20 @@ class MainWindow(QMainWindow):
         self._review.activateWindow()
         return self._review
     # --- end recordings review ---
+
+    def open_reports(self) -> QWidget | None:
+        """Packs per hour, refusals, storage: one window, kept, refreshed when shown."""
+        from packdesk.ui.reports_view import ReportsWindow
+
+        if self.service is None:
+            return None
+        if self._reports is None:
+            self._reports = ReportsWindow(self.service.worker.db, self.video_root, parent=self)
+        self._reports.show()
+        self._reports.raise_()
+        self._reports.activateWindow()
+        self._reports.refresh()
+        return self._reports
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:

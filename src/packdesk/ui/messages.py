@@ -50,7 +50,8 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                                    "Cancel requested — hold this parcel: {tracking}"),
     Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} ({packed_at})",
                                  "Waybill already packed: {tracking} ({packed_at})"),
-    Msg.WAYBILL_UNMAPPED: ("상품 연결이 없습니다: {products}", "Product not linked to an item: {products}"),
+    Msg.WAYBILL_UNMAPPED: ("출고상품에 연결되지 않은 상품 — 관리자에게 요청하세요: {products}",
+                           "Not linked to a shipping item — ask a supervisor: {products}"),
     Msg.RECORDING_UNAVAILABLE: ("녹화할 수 없어 포장을 시작하지 않습니다: {problem}",
                                 "Cannot record, pack not started: {problem}"),
     Msg.WAYBILL_CLAIMED: ("다른 스테이션에서 포장 중: {station} ({packer}) {since} 부터 — {tracking}",
@@ -63,6 +64,35 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.LOGOUT_DURING_PACK: ("포장을 완료하거나 취소한 뒤 종료하세요", "Finish or cancel the pack before signing out"),
 }
 
+# refusal codes (stored as the scan's reason) as short names for reports
+REASON_TEXT: dict[str, tuple[str, str]] = {
+    Msg.PACKER_REQUIRED: ("작업자 없음", "No packer"),
+    Msg.UNKNOWN_BARCODE: ("알 수 없는 바코드", "Unknown barcode"),
+    Msg.ITEM_WITHOUT_WAYBILL: ("송장 없이 상품 스캔", "Item scanned without a waybill"),
+    Msg.WRONG_ITEM: ("다른 상품", "Wrong item"),
+    Msg.TOO_MANY: ("수량 초과", "Too many"),
+    Msg.CANCELLED_LINE_ITEM: ("취소된 상품", "Cancelled item"),
+    Msg.PACKED_LINE_ITEM: ("이미 포장된 상품", "Item already packed"),
+    Msg.WAYBILL_EMPTY: ("주문 없는 송장", "Waybill without an order"),
+    Msg.WAYBILL_CANCELLED: ("취소된 주문", "Cancelled order"),
+    Msg.WAYBILL_CANCEL_REQUESTED: ("취소 요청된 주문", "Cancel requested"),
+    Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장", "Waybill already packed"),
+    Msg.WAYBILL_UNMAPPED: ("연결 안 된 상품", "Product not linked"),
+    Msg.RECORDING_UNAVAILABLE: ("녹화 불가", "Cannot record"),
+    Msg.WAYBILL_SAME: ("같은 송장 다시 스캔", "Same waybill again"),
+    Msg.WAYBILL_CLAIMED: ("다른 스테이션에서 포장 중", "Packed at another station"),
+    Msg.OTHER_WAYBILL_ACTIVE: ("다른 송장 포장 중", "Another waybill open"),
+    Msg.NOT_COMPLETE: ("완료 전 완료 바코드", "Complete scanned too early"),
+    Msg.NO_ACTIVE_PACK: ("포장 중 아님", "No pack in progress"),
+    Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
+}
+
+
+def reason_text(code: str) -> tuple[str, str]:
+    """A refusal reason's short name; an unknown code shows as itself."""
+    return REASON_TEXT.get(code, (code, code))
+
+
 # why a recorder cannot record: shown inside other messages and as errors of their own
 RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "camera_unavailable": ("카메라를 사용할 수 없습니다", "the camera is not available"),
@@ -74,6 +104,8 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
+    "report_export_failed": ("보고서를 저장하지 못했습니다: {path}", "Could not save the report: {path}"),
+    "pin_invalid": ("PIN은 {min}-{max}자리 숫자입니다", "A PIN is {min} to {max} digits"),
     "db_error": ("데이터베이스를 열 수 없습니다", "Cannot open the database"),
     "db_schema_too_new": ("더 새로운 버전의 PackDesk가 만든 데이터베이스입니다 — 프로그램을 업데이트하세요",
                           "The database was made by a newer PackDesk — update this program"),

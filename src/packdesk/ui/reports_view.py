@@ -1,0 +1,231 @@
+"""Reports for supervisors: packs per hour (per packer and station), refusals by reason, recording storage; a
+simple bar chart beside each table, and the whole report to Excel.
+
+The numbers come from ``services/reports.py`` on a background op (``ui/tasks.py``); this window only shows
+them. The chart is drawn with QPainter: two kinds of bars need no chart library in the installer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packdesk.core.db import Database
+from packdesk.core.errors import KnownError
+from packdesk.services.reports import KST, Report, build_report, export_report
+from packdesk.ui.messages import error_text, reason_text
+from packdesk.ui.tasks import run_op
+
+
+class BarChart(QWidget):
+    """Bars with their labels and values; vertical (hours) or horizontal (reasons)."""
+
+    def __init__(self, horizontal: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.horizontal = horizontal
+        self.bars: list[tuple[str, float]] = []
+        self.setMinimumSize(360, 220)
+
+    def set_bars(self, bars: list[tuple[str, float]]) -> None:
+        self.bars = bars
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#ffffff"))
+        if not self.bars:
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "자료 없음 / No data")
+            p.end()
+            return
+        top = max(v for _, v in self.bars) or 1
+        font = QFont(self.font())
+        font.setPointSize(9)
+        p.setFont(font)
+        w, h, n = self.width(), self.height(), len(self.bars)
+        if self.horizontal:
+            label_w, row_h = min(220, w // 2), (h - 10) / n
+            for i, (label, v) in enumerate(self.bars):
+                y = 5 + i * row_h
+                bar = QRectF(label_w + 5, y + row_h * 0.15, (w - label_w - 60) * v / top, row_h * 0.7)
+                p.fillRect(bar, QColor("#c62828"))
+                p.drawText(QRectF(0, y, label_w, row_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                           label)
+                p.drawText(QRectF(bar.right() + 4, y, 60, row_h), Qt.AlignmentFlag.AlignVCenter, f"{v:g}")
+        else:
+            base, col_w = h - 22, (w - 10) / n
+            for i, (label, v) in enumerate(self.bars):
+                x = 5 + i * col_w
+                bar_h = (base - 18) * v / top
+                p.fillRect(QRectF(x + col_w * 0.15, base - bar_h, col_w * 0.7, bar_h), QColor("#1565c0"))
+                p.drawText(QRectF(x, base - bar_h - 16, col_w, 16), Qt.AlignmentFlag.AlignCenter, f"{v:g}")
+                p.drawText(QRectF(x, base + 2, col_w, 18), Qt.AlignmentFlag.AlignCenter, label)
+        p.end()
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSortingEnabled(True)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.verticalHeader().setVisible(False)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[list[object]]) -> None:
+    table.setSortingEnabled(False)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem()
+            item.setData(Qt.ItemDataRole.DisplayRole, value)
+            if isinstance(value, int | float):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.setSortingEnabled(True)
+
+
+class ReportsWindow(QMainWindow):
+    report_ready = Signal(object)   # the Report shown
+    exported = Signal(str)          # the file written
+
+    def __init__(self, db: Database, video_root: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.video_root = db, video_root
+        self.report: Report | None = None
+        self.busy = False
+        self.setWindowTitle("보고서 / Reports")
+        self.resize(1100, 720)
+        today = QDate.currentDate()
+        self.from_date = QDateEdit(today, objectName="reportFrom", calendarPopup=True)
+        self.to_date = QDateEdit(today, objectName="reportTo", calendarPopup=True)
+        buttons = []
+        for text, days in (("오늘 / Today", 0), ("7일 / 7 days", 6), ("30일 / 30 days", 29)):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _=False, d=days: self.set_days(d))
+            buttons.append(b)
+        self.refresh_button = QPushButton("조회 / Show", objectName="reportRefresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button = QPushButton("엑셀로 저장… / Export to Excel…", objectName="reportExport")
+        self.export_button.clicked.connect(self._export_dialog)
+        top = QHBoxLayout()
+        for w in (QLabel("기간 / Period"), self.from_date, QLabel("~"), self.to_date, *buttons, self.refresh_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.export_button)
+        self.summary = QLabel(objectName="reportSummary")
+        self.summary.setStyleSheet("font-size: 16px;")
+        self.message = QLabel(objectName="reportMessage")
+
+        self.hour_chart = BarChart()
+        self.hour_table = _table(["시간 / Hour", "스테이션 / Station", "작업자 / Packer", "포장 / Packs"])
+        self.packer_table = _table(["스테이션 / Station", "작업자 / Packer", "포장 / Packs",
+                                    "시간당 / Per hour"])
+        self.reason_chart = BarChart(horizontal=True)
+        self.reason_table = _table(["사유 / Reason", "건수 / Count", "비율 / Share %"])
+        self.storage_table = _table(["스테이션 / Station", "영상 / Recordings", "MB", "보관 / Kept"])
+        self.tabs = QTabWidget(objectName="reportTabs")
+        self.tabs.addTab(self._split(self.hour_chart, self.hour_table), "시간대별 / Per hour")
+        self.tabs.addTab(self.packer_table, "작업자별 / Per packer")
+        self.tabs.addTab(self._split(self.reason_chart, self.reason_table), "거절 사유 / Refusals")
+        self.tabs.addTab(self.storage_table, "저장 공간 / Storage")
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.addLayout(top)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.message)
+        self.setCentralWidget(body)
+
+    @staticmethod
+    def _split(chart: QWidget, table: QWidget) -> QSplitter:
+        s = QSplitter(Qt.Orientation.Vertical)
+        s.addWidget(chart)
+        s.addWidget(table)
+        return s
+
+    def set_days(self, days: int) -> None:
+        today = QDate.currentDate()
+        self.from_date.setDate(today.addDays(-days))
+        self.to_date.setDate(today)
+        self.refresh()
+
+    def period(self) -> tuple[datetime, datetime]:
+        """The chosen days, whole, in the warehouse's time zone."""
+        def start(d: QDate) -> datetime:
+            return datetime.combine(d.toPython(), time(), tzinfo=KST).astimezone(UTC)
+
+        since, until = start(self.from_date.date()), start(self.to_date.date()) + timedelta(days=1)
+        return (since, until) if since < until else (until - timedelta(days=1), since + timedelta(days=1))
+
+    def refresh(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.message.setText("조회 중… / Loading…")
+        since, until = self.period()
+        run_op(self, lambda: build_report(self.db, since, until, self.video_root), self._show, self._failed,
+               name="report")
+
+    def _failed(self, e: BaseException) -> None:
+        self.busy = False
+        ko, en = error_text(e) if isinstance(e, KnownError) else error_text(KnownError())
+        self.message.setText(f"{ko} / {en}")
+
+    def _show(self, report: Report) -> None:
+        self.busy = False
+        self.report = report
+        refused = sum(n for _, n in report.refusals)
+        free = f"{report.disk_free / 1e9:.1f} GB" if report.disk_free is not None else "-"
+        self.summary.setText(f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · 영상 여유 공간 {free}"
+                             f"  /  {report.packs} packs · {report.scans} scans · {refused} refused · {free} free")
+        per_hour = report.per_hour()
+        many_days = len({h.date() for h, _ in per_hour}) > 1
+        self.hour_chart.set_bars([(h.strftime("%m-%d %H시" if many_days else "%H시"), n) for h, n in per_hour])
+        _fill(self.hour_table, [[r.hour.strftime("%Y-%m-%d %H:00"), r.station, r.packer, r.packs]
+                                for r in report.hours])
+        _fill(self.packer_table, [[st, p, n, round(rate, 1)] for st, p, n, rate in report.per_packer()])
+        self.reason_chart.set_bars([(reason_text(code)[0], n) for code, n in report.refusals[:12]])
+        _fill(self.reason_table, [[" / ".join(reason_text(code)), n, round(100 * n / refused, 1)]
+                                  for code, n in report.refusals])
+        _fill(self.storage_table, [[r.station, r.recordings, round(r.bytes / 1e6, 1), r.kept]
+                                   for r in report.storage])
+        self.message.setText("")
+        self.report_ready.emit(report)
+
+    def _export_dialog(self) -> None:
+        if self.report is None:
+            return
+        since = self.report.since.astimezone(KST)
+        path, _ = QFileDialog.getSaveFileName(self, "보고서 저장 / Save report",
+                                              f"packdesk-report-{since:%Y%m%d}.xlsx", "Excel (*.xlsx)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        report = self.report
+        if report is None:
+            return
+        run_op(self, lambda: export_report(report, path, reason_text),
+               lambda p: (self.message.setText(f"저장됨 / Saved: {p}"), self.exported.emit(str(p))),
+               self._failed, name="report-export")
