@@ -7,7 +7,9 @@ filter and service the packer gets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from packdesk import APP_NAME, __version__
+from packdesk.core import stations
 from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
@@ -27,7 +30,7 @@ from packdesk.paths import AppDirs, app_dirs
 from packdesk.services.collect import Collector
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
-from packdesk.services.settings import Settings, database_url, load_settings
+from packdesk.services.settings import Settings, database_url, load_settings, save_settings
 
 log = logging.getLogger("packdesk.app")
 
@@ -116,6 +119,15 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     app = QApplication.instance()
     assert isinstance(app, QApplication), "build_station needs a QApplication"
     db = Database.open(database_url(settings, dirs.database))
+    # one PC per station name on a shared database (core/stations.py): refused here, before anything of
+    # another PC's station (its open packs, claims, recordings) is touched
+    host_id = dirs.host_id()
+    try:
+        with db.session() as s:
+            stations.register(s, settings.station_name, host_id, socket.gethostname(), utcnow())
+    except KnownError:
+        db.close()
+        raise
     if demo and settings.demo_channel:
         ensure_demo(db, utcnow())
     poster = MainThreadPoster()
@@ -146,7 +158,8 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     if settings.recorder == "opencv":
         root = video_root(settings, dirs)
         jobs.daily("retention", lambda: purge_old_videos(db, older_than_days=settings.recording.retention_days,
-                                                         now=utcnow(), root=root), hour=3, minute=30,
+                                                         now=utcnow(), root=root, station=settings.station_name),
+                   hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
     collector = Collector(db, station=settings.station_name)
     window.collector = collector
@@ -181,6 +194,19 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     # --- end dispatch outbox + connectivity ---
     jobs.start()
     closers.append(jobs.stop)
+
+    def station_alive() -> None:
+        with db.session() as s:
+            if not stations.heartbeat(s, settings.station_name, host_id, utcnow()):
+                log.error("station name %s was taken by another PC while this one was unseen",
+                          settings.station_name)
+
+    def station_gone() -> None:
+        with contextlib.suppress(Exception), db.session() as s:
+            stations.release(s, settings.station_name, host_id)
+
+    jobs.every("station-heartbeat", station_alive, seconds=stations.HEARTBEAT_S)
+    closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file
     window.video_root = video_root(settings, dirs)
@@ -227,17 +253,21 @@ def verify_main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="packdesk verify",
                                 description="녹화 무결성 검사 / prove the recordings unaltered")
     p.add_argument("--data-dir", type=Path)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--station", help="this station's recordings (default: this PC's station name)")
+    which.add_argument("--all", action="store_true", help="every station's (all files reachable from here)")
     a = p.parse_args(argv)
     dirs = app_dirs(a.data_dir).ensure()
     setup_logging(dirs.logs)
     settings, _ = load_settings(dirs.settings_file)
     db = Database.open(database_url(settings, dirs.database))
+    station = None if a.all else (a.station or settings.station_name)
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 50 == 0:
             print(f"\r  {done} / {total}", end="", file=sys.stderr, flush=True)
 
-    report = verify(db, video_root(settings, dirs), progress=progress)
+    report = verify(db, video_root(settings, dirs), progress=progress, station=station)
     db.close()
     print(file=sys.stderr)
     print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "
@@ -290,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.excepthook = lambda *exc: log.critical("uncaught exception", exc_info=exc)  # type: ignore[assignment]
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
     from packdesk.ui.messages import error_text
 
@@ -298,13 +328,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     settings, problem = load_settings(dirs.settings_file)
-    try:
-        station = build_station(dirs, settings, demo=not args.no_demo)
-    except KnownError as e:
-        ko, en = error_text(e)
-        log.error("cannot start: %s (%s)", e.code, e.detail)
-        QMessageBox.critical(None, APP_NAME, f"{ko}\n{en}\n\n{e.detail}")
-        return 2
+    while True:
+        try:
+            station = build_station(dirs, settings, demo=not args.no_demo)
+            break
+        except stations.StationNameTaken as e:  # another PC is this station: name this one differently
+            ko, en = error_text(e)
+            log.error("cannot start: %s (%s)", e.code, e.detail)
+            name, ok = QInputDialog.getText(None, APP_NAME, f"{ko}\n{en}\n\n새 스테이션 이름 / New station name:")
+            if not ok or not name.strip():
+                return 2
+            settings = settings.model_copy(update={"station_name": name.strip()[:64]})
+            save_settings(settings, dirs.settings_file)
+        except KnownError as e:
+            ko, en = error_text(e)
+            log.error("cannot start: %s (%s)", e.code, e.detail)
+            QMessageBox.critical(None, APP_NAME, f"{ko}\n{en}\n\n{e.detail}")
+            return 2
     window = station.window
     if args.barcode_sheet:
         for path in window.save_sheet(args.barcode_sheet):  # type: ignore[attr-defined]

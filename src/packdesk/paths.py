@@ -33,6 +33,22 @@ class AppDirs:
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 
+    def host_id(self) -> str:
+        """This PC install's id, made once: tells two PCs apart when they share a database."""
+        path = self.config / "host-id"
+        try:
+            value = path.read_text(encoding="ascii").strip()
+            if len(value) == 36:
+                return value
+        except (OSError, UnicodeError):
+            pass
+        import uuid
+
+        value = str(uuid.uuid4())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value, encoding="ascii")
+        return value
+
     def ensure(self) -> AppDirs:
         for p in (self.data, self.config, self.logs, self.videos):
             p.mkdir(parents=True, exist_ok=True)

@@ -152,3 +152,19 @@ def test_a_crash_left_file_is_hashed_and_chained_at_start(db: Database, tmp_path
         assert rec.size_bytes == 188 * 50 and len(rec.sha256) == 64
         assert s.scalars(select(m.ChainEntry.recording_id)).all() == [rec.id]
     assert verify(db, tmp_path).ok
+
+
+def test_one_station_verifies_its_own_chain_and_files(db: Database, indexed: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    """On a shared database another station's files are on its PC: verifying this station does not call them
+    missing, and a file in the shared folder that another station's row names is not unindexed."""
+    elsewhere = paths(db)[-1]
+    with db.session() as s:  # the last recording was made at another station, on its own disk
+        s.execute(update(m.Recording).where(m.Recording.path == str(elsewhere)).values(station="S2"))
+        s.execute(update(m.ChainEntry).where(m.ChainEntry.seq == N).values(station="S2", seq=1))
+    report = verify(db, indexed, station="S1")
+    assert report.ok and report.checked_links == N - 1
+    elsewhere.unlink()
+    assert verify(db, indexed, station="S1").ok
+
+    everyone = verify(db, indexed)
+    assert set(everyone.kinds()) >= {"missing"}

@@ -415,3 +415,17 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(64))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class StationRow(Base):
+    """Which PC is a station name. Two PCs under one name on a shared database would release each other's
+    claims, close each other's packs and interleave one hash chain: the second is refused at start while
+    the first is alive (seen within ``stations.STALE``)."""
+
+    __tablename__ = "stations"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(36))      # made once per PC install (config folder)
+    host_name: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

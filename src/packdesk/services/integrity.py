@@ -60,13 +60,20 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 
 def verify(db: Database, video_root: Path | None = None, *, progress: Progress | None = None,
-           cancelled: Callable[[], bool] = lambda: False, workers: int | None = None) -> VerifyReport:
+           cancelled: Callable[[], bool] = lambda: False, workers: int | None = None,
+           station: str | None = None) -> VerifyReport:
     """Files are hashed on several threads (hashlib releases the GIL), so hashing keeps up with the disk;
-    the chain is walked in order as the digests come in."""
+    the chain is walked in order as the digests come in. ``station``: that station's chain and files only
+    (on a shared database the others' files are on their own PCs); ``None``: every station."""
     report = VerifyReport()
     with db.session() as s:
-        links = s.scalars(select(m.ChainEntry).order_by(m.ChainEntry.station, m.ChainEntry.seq)).all()
-        recs = {r.id: r for r in s.scalars(select(m.Recording))}
+        q = select(m.ChainEntry).order_by(m.ChainEntry.station, m.ChainEntry.seq)
+        links = s.scalars(q if station is None else q.where(m.ChainEntry.station == station)).all()
+        every_rec = {r.id: r for r in s.scalars(select(m.Recording))}
+    # a row deleted from the index is found by its link (row_missing); one of this station is checked here
+    recs = every_rec if station is None else {i: r for i, r in every_rec.items() if r.station == station}
+    linked_ids = {ln.recording_id for ln in links}
+    recs.update((i, every_rec[i]) for i in linked_ids if i in every_rec)
     total = len(links)
     pool = cf.ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                  thread_name_prefix="packdesk-verify")
@@ -105,8 +112,8 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         if rec.sha256 and rec.id not in linked and rec.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED):
             report.problems.append(Problem("unchained", f"recording {rec.id} ({rec.tracking_number}) has no chain "
                                                         "link", rec.id, rec.path))
-    if video_root is not None and video_root.is_dir():
-        known = {str(Path(r.path).resolve()) for r in recs.values()}
+    if video_root is not None and video_root.is_dir():  # a shared folder holds every station's files
+        known = {str(Path(r.path).resolve()) for r in every_rec.values()}
         for f in sorted(video_root.rglob("*")):
             if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES and str(f.resolve()) not in known:
                 report.problems.append(Problem("unindexed", f"{f} is not in the index", None, str(f)))

@@ -27,13 +27,17 @@ class PurgeResult:
     kept: int  # old enough, but marked keep
 
 
-def purge_old_videos(db: Database, *, older_than_days: int, now: datetime, root: Path | None = None) -> PurgeResult:
+def purge_old_videos(db: Database, *, older_than_days: int, now: datetime, root: Path | None = None,
+                     station: str | None = None) -> PurgeResult:
+    """``station``: only that station's videos. On a shared database every station purges its own: a file on
+    another PC's disk is not missing here, and each station keeps its videos as long as its settings say."""
     cutoff = now - timedelta(days=older_than_days)
     R = m.Recording
     with db.session() as s:
-        old = s.execute(select(R.id, R.path, R.keep).where(
+        q = select(R.id, R.path, R.keep).where(
             R.started_at < cutoff, R.deleted_at.is_(None), R.status != RecordingStatus.RECORDING,
-            R.recorder != "realpacking")).all()
+            R.recorder != "realpacking")
+        old = s.execute(q if station is None else q.where(R.station == station)).all()
     deleted, freed, kept = 0, 0, 0
     for rid, path, keep in old:
         if keep:

@@ -104,6 +104,8 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
+    "station_name_taken": ("스테이션 이름 '{station}'은(는) 다른 PC({host})가 사용 중입니다 — 다른 이름을 정하세요",
+                           "Station name '{station}' is in use by another PC ({host}) — choose another name"),
     "report_export_failed": ("보고서를 저장하지 못했습니다: {path}", "Could not save the report: {path}"),
     "pin_invalid": ("PIN은 {min}-{max}자리 숫자입니다", "A PIN is {min} to {max} digits"),
     "db_error": ("데이터베이스를 열 수 없습니다", "Cannot open the database"),

@@ -719,7 +719,7 @@ class ReviewWindow(QMainWindow):
         if not getattr(self, "_verify_wired", False):
             self.verify_progressed.connect(self._verify_step)
             self._verify_wired = True
-        run_op(self, lambda: verify(self.db, self.video_root,
+        run_op(self, lambda: verify(self.db, self.video_root, station=self.station_name or None,
                                     progress=lambda d, t: self.verify_progressed.emit(d, t)),
                self._verified, self._verify_failed, name="verify")
 
