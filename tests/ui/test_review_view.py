@@ -21,7 +21,7 @@ from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus
 from packdesk.core.models import utcnow
 from packdesk.services.retention import purge_old_videos
-from packdesk.services.review import ExportMethod, ExportResult, RecordingRow
+from packdesk.services.review import PAGE, ExportMethod, ExportResult, RecordingRow
 from packdesk.ui.review_view import ReviewWindow
 from tests.ui.conftest import Packer
 from tests.ui.test_recording_gui import recording_settings
@@ -294,15 +294,15 @@ def test_thousands_of_rows_page_in_and_sort(station, qtbot, tmp_path: Path) -> N
     review = open_review(station, qtbot)
     with qtbot.waitSignal(review.searched, timeout=10_000):
         review.search()
-    assert review.model.rowCount() == 1000 and review.model.has_more
+    assert review.model.rowCount() == PAGE and review.model.has_more
     assert "더 / scroll down for more" in review.result_label.text()
     with qtbot.waitSignal(review.searched, timeout=10_000):
         review.table.scrollToBottom()  # the view asks the model for more at the end
         review.model.fetchMore(review.table.rootIndex())
-    assert review.model.rowCount() == 2000
+    assert review.model.rowCount() == 2 * PAGE
     rows: list[RecordingRow] = review.model.rows
     assert [r.started_at for r in rows] == sorted((r.started_at for r in rows), reverse=True)
-    assert len({r.id for r in rows}) == 2000
+    assert len({r.id for r in rows}) == 2 * PAGE
 
     header = review.table.horizontalHeader()
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
