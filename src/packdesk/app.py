@@ -28,6 +28,7 @@ from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
 from packdesk.services.collect import Collector
+from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, database_url, load_settings, save_settings
@@ -195,13 +196,18 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     jobs.start()
     closers.append(jobs.stop)
 
+    anchor_file = dirs.data / ANCHOR_FILE
+
     def station_alive() -> None:
         with db.session() as s:
             if not stations.heartbeat(s, settings.station_name, host_id, utcnow()):
                 log.error("station name %s was taken by another PC while this one was unseen",
                           settings.station_name)
+        update_anchor(db, settings.station_name, anchor_file)  # this PC remembers its chain's head
 
     def station_gone() -> None:
+        with contextlib.suppress(Exception):
+            update_anchor(db, settings.station_name, anchor_file)
         with contextlib.suppress(Exception), db.session() as s:
             stations.release(s, settings.station_name, host_id)
 
@@ -210,6 +216,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file
     window.video_root = video_root(settings, dirs)
+    window.anchor_file = dirs.data / ANCHOR_FILE
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
     # --- scan routing (recordings review, ui/review_view.py) ---
@@ -248,7 +255,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
 def verify_main(argv: Sequence[str]) -> int:
     """``packdesk verify``: re-hash every recording, walk every chain; exit 1 if anything is wrong."""
-    from packdesk.services.integrity import verify
+    from packdesk.services.integrity import ANCHOR_FILE, read_anchors, verify
 
     p = argparse.ArgumentParser(prog="packdesk verify",
                                 description="녹화 무결성 검사 / prove the recordings unaltered")
@@ -267,7 +274,8 @@ def verify_main(argv: Sequence[str]) -> int:
         if done == total or done % 50 == 0:
             print(f"\r  {done} / {total}", end="", file=sys.stderr, flush=True)
 
-    report = verify(db, video_root(settings, dirs), progress=progress, station=station)
+    report = verify(db, video_root(settings, dirs), progress=progress, station=station,
+                    anchors=read_anchors(dirs.data / ANCHOR_FILE))
     db.close()
     print(file=sys.stderr)
     print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "

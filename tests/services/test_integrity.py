@@ -17,7 +17,8 @@ from packdesk.core.recordings import recording_finished, recording_started, reco
 from packdesk.devices.camera import SYNTHETIC, Camera, CameraState
 from packdesk.devices.opencv_recorder import OpenCvRecorder
 from packdesk.devices.recorder import RecorderEvent, RecordingFinished, RecordingJob
-from packdesk.services.integrity import verify
+from packdesk.services.integrity import ANCHOR_FILE, read_anchors, update_anchor, verify
+from packdesk.services.retention import purge_old_videos
 from tests.waiting import wait_until
 
 N = 4
@@ -132,10 +133,47 @@ def test_unindexed_file_and_retention_deletions(db: Database, indexed: Path, exp
     stray.parent.mkdir()
     stray.write_bytes(b"\x47" * 188)
     p = paths(db)[1]
-    p.unlink()
-    with db.session() as s:  # removed by retention: expected, not a problem
-        s.execute(update(m.Recording).where(m.Recording.path == str(p)).values(deleted_at=datetime.now(UTC)))
+    with db.session() as s:  # every recording but p is claimed: retention deletes p alone, and chains that
+        s.execute(update(m.Recording).where(m.Recording.path != str(p)).values(keep=True))
+    assert purge_old_videos(db, older_than_days=1, now=datetime.now(UTC) + timedelta(days=3),
+                            station="S1").deleted == 1
+    assert not p.exists()
     assert [(x.kind, x.path) for x in verify(db, indexed).problems] == [("unindexed", str(stray))]
+
+
+def test_a_file_removed_by_hand_and_marked_deleted_is_not_retention(db: Database, indexed: Path,
+                                                                    expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    p = paths(db)[2]
+    p.unlink()
+    with db.session() as s:  # made to look like retention: the row says deleted, but no deletion link exists
+        s.execute(update(m.Recording).where(m.Recording.path == str(p)).values(deleted_at=datetime.now(UTC)))
+    assert [(x.kind, x.path) for x in verify(db, indexed).problems] == [("deleted_unrecorded", str(p))]
+
+
+@pytest.mark.parametrize("change", [{"packer_name": "다른 사람"}, {"pack_outcome": PackOutcome.CANCELLED},
+                                    {"pack_key": "forged"}])
+def test_who_packed_it_and_how_it_ended_are_covered_too(db: Database, indexed: Path, expect_warnings,
+                                                          change: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        s.execute(update(m.Recording).where(m.Recording.path == str(paths(db)[0])).values(**change))
+    assert [x.kind for x in verify(db, indexed).problems] == ["row_changed"]
+
+
+def test_removing_the_newest_recordings_whole_is_caught_by_this_pcs_anchor(db: Database, indexed: Path,
+                                                                           tmp_path: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    anchor = tmp_path / ANCHOR_FILE
+    assert update_anchor(db, "S1", anchor) == "advanced" and update_anchor(db, "S1", anchor) == "ok"
+    assert read_anchors(anchor)["S1"][0] == N
+    assert verify(db, indexed, anchors=read_anchors(anchor)).ok
+    newest = paths(db)[-1]
+    newest.unlink()  # the last file, its row and its link: nothing left points at them
+    with db.session() as s:
+        rid = s.scalar(select(m.Recording.id).where(m.Recording.path == str(newest)))
+        s.execute(delete(m.ChainEntry).where(m.ChainEntry.recording_id == rid))
+        s.execute(delete(m.Recording).where(m.Recording.id == rid))
+    assert verify(db, indexed).ok  # without the anchor the chain looks whole
+    assert [x.kind for x in verify(db, indexed, anchors=read_anchors(anchor)).problems] == ["chain_truncated"]
+    assert update_anchor(db, "S1", anchor) == "truncated" and read_anchors(anchor)["S1"][0] == N  # kept
 
 
 def test_a_crash_left_file_is_hashed_and_chained_at_start(db: Database, tmp_path: Path, expect_warnings) -> None:  # type: ignore[no-untyped-def]

@@ -344,6 +344,8 @@ class ChainEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))  # what the hash covers
+    kind: Mapped[str] = mapped_column(String(12), default="recording", server_default="recording")
 
 
 class SalesProduct(Base):

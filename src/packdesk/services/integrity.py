@@ -7,22 +7,31 @@ Problems are named so a supervisor can act on each:
 - ``row_missing``: a link points at an index row that was deleted;
 - ``chain_broken``: a link is missing or its previous-hash does not follow (a link deleted or forged);
 - ``unchained``: a closed recording with a hash but no link;
-- ``unindexed``: a video file under the video folder that no index row names.
+- ``unindexed``: a video file under the video folder that no index row names;
+- ``deleted_unrecorded``: a row marked deleted with no deletion link: a file removed and its row marked
+  "deleted by retention" by hand (retention chains every deletion it makes);
+- ``chain_truncated``: the station's chain ends before the head this PC last saw (its anchor file): the
+  newest links, rows and files were removed together.
+
+The anchor (``chain-anchor.json`` in the data folder, kept by the running station every 30 s) holds each
+station's last (seq, hash) seen on this PC; someone able to edit the database, the files *and* that file
+could still rewrite history, which anchoring the head outside the PC (printed, sent daily) would close.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
 from packdesk.core import models as m
-from packdesk.core.chain import GENESIS, file_digest, link_hash
+from packdesk.core.chain import DELETED, GENESIS, file_digest, head, link_hash
 from packdesk.core.db import Database
 from packdesk.core.enums import RecordingStatus
 
@@ -61,7 +70,7 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 def verify(db: Database, video_root: Path | None = None, *, progress: Progress | None = None,
            cancelled: Callable[[], bool] = lambda: False, workers: int | None = None,
-           station: str | None = None) -> VerifyReport:
+           station: str | None = None, anchors: Mapping[str, tuple[int, str]] | None = None) -> VerifyReport:
     """Files are hashed on several threads (hashlib releases the GIL), so hashing keeps up with the disk;
     the chain is walked in order as the digests come in. ``station``: that station's chain and files only
     (on a shared database the others' files are on their own PCs); ``None``: every station."""
@@ -77,10 +86,13 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
     total = len(links)
     pool = cf.ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                  thread_name_prefix="packdesk-verify")
-    digests = [pool.submit(_digest, recs[ln.recording_id].path) if ln.recording_id in recs else None
-               for ln in links]
+    digests = [pool.submit(_digest, recs[ln.recording_id].path)
+               if ln.recording_id in recs and ln.kind != DELETED else None for ln in links]
     linked: set[int] = set()
+    deletions: set[int] = set()                       # recordings whose deletion by retention is chained
+    gone: list[tuple[m.Recording, m.ChainEntry]] = []  # files not found: judged once every link is read
     prev_by_station: dict[str, tuple[int, str]] = {}
+    hashes: dict[tuple[str, int], str] = {}
     for i, link in enumerate(links, 1):
         if cancelled():
             break
@@ -91,23 +103,45 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
                                                            f"after {prev[:12]}…, found prev {link.prev_hash[:12]}…",
                                            link.recording_id))
         prev_by_station[link.station] = (link.seq, link.entry_hash)
+        hashes[(link.station, link.seq)] = link.entry_hash
         rec = recs.get(link.recording_id)
         linked.add(link.recording_id)
         if rec is None:
             report.problems.append(Problem("row_missing", f"{link.station} #{link.seq}: index row "
                                                           f"{link.recording_id} deleted", link.recording_id))
         else:
-            if link_hash(link.prev_hash, rec, link.file_sha256, link.size_bytes) != link.entry_hash:
+            if link_hash(link.prev_hash, rec, link.file_sha256, link.size_bytes, version=link.version,
+                         kind=link.kind) != link.entry_hash:
                 report.problems.append(Problem("row_changed", f"index row {rec.id} ({rec.tracking_number}) "
                                                               "differs from its chain link", rec.id, rec.path))
-            future = digests[i - 1]
-            _check_file(rec, link, future.result() if future else None, report)
+            if link.kind == DELETED:
+                deletions.add(rec.id)
+            else:
+                future = digests[i - 1]
+                got = future.result() if future else None
+                if got is None:
+                    gone.append((rec, link))
+                else:
+                    _check_file(rec, link, got, report)
         if progress:
             progress(i, total)
     for f in digests:
         if f is not None:
             f.cancel()
     pool.shutdown(wait=True)
+    for rec, link in gone:
+        if rec.id in deletions or (rec.deleted_at is not None and link.version < 2):
+            continue  # deleted by retention (before chain version 2, deletions were not chained)
+        kind = "deleted_unrecorded" if rec.deleted_at is not None else "missing"
+        what = "is gone, its row marked deleted with no deletion link" if rec.deleted_at else "is gone"
+        report.problems.append(Problem(kind, f"{rec.path} {what}", rec.id, rec.path))
+    for name, (seq, expected) in (anchors or {}).items():
+        if (station is not None and name != station) or cancelled():
+            continue
+        last = prev_by_station.get(name, (0, GENESIS))[0]
+        if last < seq or hashes.get((name, seq)) != expected:
+            report.problems.append(Problem("chain_truncated", f"{name}: this PC saw link #{seq} ({expected[:12]}…); "
+                                                              f"the chain now ends at #{last}"))
     for rec in recs.values():
         if rec.sha256 and rec.id not in linked and rec.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED):
             report.problems.append(Problem("unchained", f"recording {rec.id} ({rec.tracking_number}) has no chain "
@@ -127,12 +161,8 @@ def _digest(path: str) -> tuple[str, int] | None:
     return file_digest(p) if p.is_file() else None
 
 
-def _check_file(rec: m.Recording, link: m.ChainEntry, got: tuple[str, int] | None, report: VerifyReport) -> None:
+def _check_file(rec: m.Recording, link: m.ChainEntry, got: tuple[str, int], report: VerifyReport) -> None:
     path = Path(rec.path)
-    if got is None:
-        if rec.deleted_at is None:
-            report.problems.append(Problem("missing", f"{path} is gone", rec.id, rec.path))
-        return
     digest, size = got
     report.checked_files += 1
     report.bytes_hashed += size
@@ -140,3 +170,41 @@ def _check_file(rec: m.Recording, link: m.ChainEntry, got: tuple[str, int] | Non
         report.problems.append(Problem("altered", f"{path}: {size} bytes, sha256 {digest[:12]}…, chain says "
                                                   f"{link.size_bytes} bytes, {link.file_sha256[:12]}…", rec.id,
                                        rec.path))
+
+
+# ------------------------------------------------------------------ the anchor: this PC's memory of the head
+
+ANCHOR_FILE = "chain-anchor.json"
+
+
+def read_anchors(path: Path) -> dict[str, tuple[int, str]]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {k: (int(v["seq"]), str(v["hash"])) for k, v in raw.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def update_anchor(db: Database, station: str, path: Path) -> str:
+    """Remember the station's chain head on this PC. "ok" (unchanged), "advanced", or "truncated": the chain
+    ends before, or differs at, the remembered head; then the anchor is left as it is (it is the evidence)
+    and the problem logged. Atomic write."""
+    anchors = read_anchors(path)
+    with db.session() as s:
+        now = head(s, station)
+        seen = anchors.get(station)
+        if seen is not None:
+            at_seen = s.scalar(select(m.ChainEntry.entry_hash).where(m.ChainEntry.station == station,
+                                                                     m.ChainEntry.seq == seen[0]))
+            if now is None or now[0] < seen[0] or at_seen != seen[1]:
+                log.error("hash chain of %s ends at %s, before the head this PC saw (#%s): recordings were "
+                          "removed with their links", station, now[0] if now else 0, seen[0])
+                return "truncated"
+    if now is None or now == seen:
+        return "ok"
+    anchors[station] = now
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({k: {"seq": v[0], "hash": v[1]} for k, v in anchors.items()}, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return "advanced"

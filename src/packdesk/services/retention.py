@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from packdesk.core import chain
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import RecordingStatus
@@ -53,8 +55,7 @@ def purge_old_videos(db: Database, *, older_than_days: int, now: datetime, root:
         except OSError as e:
             log.warning("could not delete old video %s: %s", p, e)
             continue
-        with db.session() as s:
-            s.execute(update(R).where(R.id == rid).values(deleted_at=now))
+        _mark_deleted(db, rid, now)
         deleted += 1
         freed += size
         if root is not None:
@@ -63,6 +64,24 @@ def purge_old_videos(db: Database, *, older_than_days: int, now: datetime, root:
         log.info("retention: deleted %d video(s) older than %d days, freed %.1f MB (%d kept)", deleted,
                  older_than_days, freed / 1e6, kept)
     return PurgeResult(deleted, freed, kept)
+
+
+def _mark_deleted(db: Database, rid: int, now: datetime, tries: int = 3) -> None:
+    """The row stays, marked deleted; a chained recording's deletion joins its station's chain (a deletion
+    link covers when), so a file removed by hand with its row marked the same way is told apart. A link
+    appended by the station at the same moment makes this transaction fail: it is tried again."""
+    for attempt in range(1, tries + 1):
+        try:
+            with db.session() as s:
+                rec = s.get_one(m.Recording, rid)
+                rec.deleted_at = now
+                s.flush()
+                if s.scalar(select(m.ChainEntry.id).where(m.ChainEntry.recording_id == rid).limit(1)) is not None:
+                    chain.append(s, rec, chain.DELETED)
+            return
+        except IntegrityError:
+            if attempt == tries:
+                raise
 
 
 def _remove_empty_day_folder(folder: Path, root: Path) -> None:

@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
         self.collector: Collector | None = None
         self.video_root: Path | None = None  # set by the composition root
+        self.anchor_file: Path | None = None  # set by the composition root (services/integrity.py)
         self.gate = SupervisorGate("", parent=self)  # the composition root sets the PIN (ui/supervisor.py)
         self._last_packer: object = None
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
@@ -84,6 +85,12 @@ class MainWindow(QMainWindow):
         menu.addAction(mapping_action)
         self._mapping_view: QWidget | None = None
         # --- end product links ---
+        # --- Excel orders (ui/excel_orders_view.py) ---
+        excel_action = QAction("엑셀 주문 가져오기… / Import orders from Excel…", self)
+        excel_action.triggered.connect(lambda: self.as_supervisor(self.open_excel_orders))
+        menu.addAction(excel_action)
+        self._excel_orders_view: QWidget | None = None
+        # --- end Excel orders ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction("발송 대기함… / Dispatch outbox…", self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
@@ -224,6 +231,28 @@ class MainWindow(QMainWindow):
         return view
     # --- end product links ---
 
+    # --- Excel orders (ui/excel_orders_view.py) ---
+    def open_excel_orders(self) -> QWidget | None:
+        """Orders from Excel sheets (import, failure file, template, exports); one at a time. Its file and
+        database work runs on threads of its own, in short transactions beside the station's."""
+        from packdesk.ui.excel_orders_view import ExcelOrdersView
+
+        if self.service is None:
+            return None
+        if self._excel_orders_view is not None:
+            self._excel_orders_view.raise_()
+            self._excel_orders_view.activateWindow()
+            return self._excel_orders_view
+        packer = self.service.state.packer
+        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
+        view = ExcelOrdersView(self.service.worker.db, operator, parent=self)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.finished.connect(lambda _: setattr(self, "_excel_orders_view", None))
+        self._excel_orders_view = view
+        view.open()
+        return view
+    # --- end Excel orders ---
+
     # --- dispatch outbox (ui/outbox_view.py) ---
     def open_outbox(self) -> OutboxView | None:
         """The supervisor's outbox screen; one, kept and shown again (its lists re-read on show)."""
@@ -270,6 +299,7 @@ class MainWindow(QMainWindow):
                                         station_name=self.settings.station_name if self.settings else "",
                                         parent=self)
             self._review.video_root = self.video_root
+            self._review.anchor_file = self.anchor_file
         self._review.show()
         self._review.raise_()
         self._review.activateWindow()

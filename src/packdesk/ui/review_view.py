@@ -382,11 +382,12 @@ class PlayerPanel(QWidget):
         t = self.frame_times
         i = max(0, bisect.bisect_right(t, here) - 1)
         j = max(0, min(len(t) - 1, i + frames))
-        # the last millisecond before the next frame: Qt keeps showing a frame for its nominal duration, which
-        # with the camera's uneven intervals can reach past the next frame's start (frames 2094 and 2109 ms:
-        # at 2121 ms Qt still shows 2094), so the end of the wanted frame's interval is the one safe point
-        nxt = t[j + 1] if j + 1 < len(t) else t[j] + round(self.frame_ms)
-        self.seek(max(t[j], nxt - 1))
+        # Qt shows, at a position, the first frame whose start + nominal duration lies beyond it (measured: with
+        # frames at 2094 and 2109 ms it shows 2094 at 2121 ms; with 2133 and 2170 it shows 2170 at 2169 ms). The
+        # camera's frames are unevenly spaced, so frame j shows only in [t[j-1] + d, t[j] + d): seek to its middle
+        d = self.frame_ms
+        lo = max(t[j - 1] + d, t[j]) if j > 0 else t[j]
+        self.seek(int((lo + t[j] + d) / 2))
 
     def set_speed(self, rate: float) -> None:
         self.speed.setCurrentIndex(SPEEDS.index(rate))
@@ -708,9 +709,10 @@ class ReviewWindow(QMainWindow):
     # ------------------------------------------------------------ verify (issue #12)
 
     video_root: Path | None = None  # set by the main window: where unindexed videos are looked for
+    anchor_file: Path | None = None  # set by the main window: this PC's memory of the chain heads
 
     def verify_recordings(self) -> None:
-        from packdesk.services.integrity import verify
+        from packdesk.services.integrity import read_anchors, verify
 
         self.verify_button.setEnabled(False)
         self.verify_progress.setRange(0, 0)
@@ -719,7 +721,8 @@ class ReviewWindow(QMainWindow):
         if not getattr(self, "_verify_wired", False):
             self.verify_progressed.connect(self._verify_step)
             self._verify_wired = True
-        run_op(self, lambda: verify(self.db, self.video_root, station=self.station_name or None,
+        anchors = read_anchors(self.anchor_file) if self.anchor_file else None
+        run_op(self, lambda: verify(self.db, self.video_root, station=self.station_name or None, anchors=anchors,
                                     progress=lambda d, t: self.verify_progressed.emit(d, t)),
                self._verified, self._verify_failed, name="verify")
 
