@@ -1,0 +1,743 @@
+"""Orders from Excel (엑셀 주문 가져오기): pick the sales platform and a sheet, check the column mapping, see the
+preview, import; save the rows that failed, download a template, export orders and collection runs.
+
+All rules live in ``channels/excel.py`` and ``services/excel_orders.py``; this screen only shows and asks.
+Reading the sheet, checking it against the database, importing and writing files run on threads of their
+own (short transactions of their own), so a 5,000-row sheet never freezes the window: progress comes back
+as queued signals and the window keeps drawing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packdesk.channels import excel as xl
+from packdesk.core.db import Database
+from packdesk.core.errors import KnownError
+from packdesk.services import excel_orders as eo
+from packdesk.ui.messages import error_text
+
+log = logging.getLogger("packdesk.ui.excel_orders")
+
+STYLE = """
+QWidget { font-size: 16px; }
+QLabel#excelTitle { font-size: 24px; font-weight: bold; }
+QGroupBox { font-weight: bold; margin-top: 12px; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
+QHeaderView::section { font-weight: bold; padding: 6px; }
+QPushButton { padding: 7px 16px; }
+QPushButton#importOrders { background: #1565c0; color: white; font-weight: bold; }
+QPushButton#importOrders:disabled { background: #90a4ae; }
+QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
+"""
+
+LEVEL_STYLE = {
+    "info": "color: #0d47a1;",
+    "success": "color: #1b5e20; font-weight: bold;",
+    "error": "color: #b71c1c; font-weight: bold;",
+}
+REQUIRED_FG = QColor("#b71c1c")
+NO_COLUMN = "(없음 / none)"
+PERIODS = (("오늘 / Today", 1), ("최근 7일 / Last 7 days", 7), ("최근 30일 / Last 30 days", 30), ("전체 / All", 0))
+PHASES = {"read": "파일 읽는 중 / Reading the file", "check": "확인 중 / Checking",
+          "store": "저장 중 / Storing", "write": "파일 쓰는 중 / Writing the file"}
+MAX_ERRORS_SHOWN = 1000
+
+
+@dataclass(frozen=True)
+class _Refused:
+    error: KnownError
+
+
+def refusal_text(error: KnownError) -> tuple[str, str]:
+    if isinstance(error, xl.ExcelError):
+        return eo.error_texts(error)
+    return error_text(error)
+
+
+class ExcelOrdersView(QDialog):
+    """엑셀 주문 가져오기 / Import orders from Excel."""
+
+    platforms_loaded = Signal(int)       # platforms in the combo
+    file_loaded = Signal(int)            # data rows read
+    previewed = Signal(object)           # eo.Preview, or None when the mapping lacks a required column
+    progress_changed = Signal(int, int)  # done, total (0, 0: busy without a count)
+    imported = Signal(object)            # eo.ImportResult
+    mapping_saved = Signal(int)          # platform id
+    failure_saved = Signal(str, int)     # path, rows
+    template_saved = Signal(str)
+    exported = Signal(str, int)          # path, rows
+    refused = Signal(str)                # an error code, after it is on screen
+    _from_thread = Signal(object)
+    _progress_from_thread = Signal(str, int, int)
+
+    def __init__(self, db: Database, operator: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.operator = operator
+        self.platforms: list[eo.Platform] = []
+        self.path: Path | None = None
+        self.sheet: xl.Sheet | None = None
+        self.preview: eo.Preview | None = None
+        self.last_result: eo.ImportResult | None = None
+        self._pending = 0
+        self._importing = False
+        self._closed = False
+        self._generation = 0
+        self._from_thread.connect(self._run_posted, Qt.ConnectionType.QueuedConnection)
+        self._progress_from_thread.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+
+        self.setWindowTitle("엑셀 주문 가져오기 / Import orders from Excel")
+        avail = self.screen().availableGeometry()  # a station PC may have a 1366x768 screen
+        self.resize(min(1480, int(avail.width() * 0.95)), min(900, int(avail.height() * 0.92)))
+        self.setStyleSheet(STYLE)
+        self._build()
+        self._show_preview()
+        self.reload_platforms()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        title = QLabel("엑셀 주문 가져오기 / Import orders from Excel", objectName="excelTitle")
+        hint = QLabel("판매처를 고르고 주문 엑셀(.xlsx)을 선택하세요. 열 설정은 판매처마다 저장됩니다. / "
+                      "Pick the sales platform and an order sheet (.xlsx); the columns are remembered per platform.")
+        hint.setWordWrap(True)
+
+        self.platform_combo = QComboBox(objectName="platformCombo")
+        self.platform_combo.setMinimumWidth(220)
+        self.platform_combo.currentIndexChanged.connect(lambda _: self._platform_changed())
+        self.new_platform = QLineEdit(objectName="newPlatformName")
+        self.new_platform.setPlaceholderText("새 판매처 이름 / New platform name")
+        self.new_platform.returnPressed.connect(self._add_platform_clicked)
+        self.add_platform_button = QPushButton("판매처 추가 / Add platform", objectName="addPlatform")
+        self.add_platform_button.clicked.connect(self._add_platform_clicked)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("판매처 / Sales platform"))
+        top.addWidget(self.platform_combo)
+        top.addSpacing(16)
+        top.addWidget(self.new_platform, 1)
+        top.addWidget(self.add_platform_button)
+
+        self.file_label = QLabel("파일을 선택하세요 / Choose a file", objectName="fileLabel")
+        self.choose_button = QPushButton("파일 선택… / Choose file…", objectName="chooseFile")
+        self.choose_button.clicked.connect(self._choose_file_clicked)
+        self.header_spin = QSpinBox(objectName="headerRow")
+        self.header_spin.setRange(0, xl.HEADER_SCAN_ROWS)
+        self.header_spin.setSpecialValueText("자동 / auto")
+        self.header_spin.valueChanged.connect(lambda _: self._reload_file())
+        self.template_button = QPushButton("양식 다운로드 / Download template", objectName="downloadTemplate")
+        self.template_button.clicked.connect(self._template_clicked)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.choose_button)
+        file_row.addWidget(self.file_label, 1)
+        file_row.addWidget(QLabel("머리글 행 / Header row"))
+        file_row.addWidget(self.header_spin)
+        file_row.addWidget(self.template_button)
+
+        # the mapping: one combo per field listing the sheet's headers
+        map_box = QGroupBox("열 설정 / Columns")
+        mv = QVBoxLayout(map_box)
+        self.mapping = QTableWidget(len(xl.FIELDS), 3, objectName="mappingTable")
+        self.mapping.setHorizontalHeaderLabels(["항목 / Field", "엑셀 열 / Sheet column", "첫 행 / First row"])
+        self.mapping.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.mapping.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.mapping.verticalHeader().setVisible(False)
+        self.mapping.verticalHeader().setDefaultSectionSize(36)
+        self.combos: dict[str, QComboBox] = {}
+        bold = QFont()
+        bold.setBold(True)
+        for row, f in enumerate(xl.FIELDS):
+            item = QTableWidgetItem(f"{f.ko} / {f.en}" + (" *" if f.required else ""))
+            if f.required:
+                item.setForeground(REQUIRED_FG)
+                item.setFont(bold)
+                item.setToolTip("필수 / Required")
+            self.mapping.setItem(row, 0, item)
+            combo = QComboBox(objectName=f"column_{f.key}")
+            combo.addItem(NO_COLUMN, "")
+            combo.currentIndexChanged.connect(lambda _, key=f.key: self._mapping_changed(key))
+            self.combos[f.key] = combo
+            self.mapping.setCellWidget(row, 1, combo)
+            self.mapping.setItem(row, 2, QTableWidgetItem(""))
+        mh = self.mapping.horizontalHeader()
+        mh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        mh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        mh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.mapping.setColumnWidth(1, 200)
+        self.save_mapping_button = QPushButton("열 설정 저장 / Save columns", objectName="saveColumns")
+        self.save_mapping_button.clicked.connect(self.save_mapping)
+        mv.addWidget(self.mapping, 1)
+        mv.addWidget(QLabel("* 필수 / required"))
+        mv.addWidget(self.save_mapping_button)
+
+        # the preview: counts and the rows that will not be imported
+        prev_box = QGroupBox("미리보기 / Preview")
+        pv = QVBoxLayout(prev_box)
+        self.summary = QLabel(objectName="previewSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.error_title = QLabel(objectName="previewErrorTitle")
+        self.errors = QTableWidget(0, 4, objectName="errorTable")
+        self.errors.setHorizontalHeaderLabels(["행 / Row", "항목 / Field", "사유", "Reason"])
+        self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.errors.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.errors.verticalHeader().setVisible(False)
+        self.errors.setWordWrap(True)
+        eh = self.errors.horizontalHeader()
+        eh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        eh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        eh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        eh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        pv.addWidget(self.summary)
+        pv.addWidget(self.error_title)
+        pv.addWidget(self.errors, 1)
+        self.import_button = QPushButton("가져오기 / Import", objectName="importOrders")
+        self.import_button.setMinimumWidth(300)
+        self.import_button.clicked.connect(self.import_now)
+        self.failure_button = QPushButton("실패 행 저장… / Save failure file…", objectName="saveFailures")
+        self.failure_button.clicked.connect(self._failure_clicked)
+        actions = QHBoxLayout()
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.failure_button)
+        actions.addStretch(1)
+        pv.addLayout(actions)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(map_box)
+        splitter.addWidget(prev_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([660, 800])
+
+        self.progress = QProgressBar(objectName="importProgress")
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.progress_label = QLabel("", objectName="progressLabel")
+        self.message = QLabel(objectName="excelMessage")
+        self.message.setWordWrap(True)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label)
+        progress_row.addWidget(self.progress, 1)
+
+        self.period_combo = QComboBox(objectName="exportPeriod")
+        for text, days in PERIODS:
+            self.period_combo.addItem(text, days)
+        self.period_combo.setCurrentIndex(1)
+        self.only_platform = QCheckBox("선택한 판매처만 / Selected platform only", objectName="exportOnlyPlatform")
+        self.only_platform.setChecked(True)
+        self.export_orders_button = QPushButton("주문 내보내기… / Export orders…", objectName="exportOrders")
+        self.export_orders_button.clicked.connect(self._export_orders_clicked)
+        self.export_runs_button = QPushButton("수집 기록 내보내기… / Export runs…", objectName="exportRuns")
+        self.export_runs_button.clicked.connect(self._export_runs_clicked)
+        self.close_button = QPushButton("닫기 / Close", objectName="closeExcel")
+        self.close_button.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.export_orders_button)
+        bottom.addWidget(self.export_runs_button)
+        bottom.addWidget(self.period_combo)
+        bottom.addWidget(self.only_platform)
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addLayout(top)
+        layout.addLayout(file_row)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(progress_row)
+        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+        for b in self.findChildren(QPushButton):  # Enter in the name box must add, never press another button
+            b.setAutoDefault(False)
+            b.setDefault(False)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ background work
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    @property
+    def importing(self) -> bool:
+        return self._importing
+
+    def _run_posted(self, fn: Callable[[], None]) -> None:
+        fn()
+
+    def _in_thread(self, name: str, job: Callable[[], Any], done: Callable[[Any], None],
+                   refused: Callable[[KnownError], None] | None = None, phase: str = "") -> None:
+        """``job`` on a thread of its own (it opens its own short sessions); ``done`` back on the UI thread.
+        A ``KnownError`` is shown to the person; anything else is our bug, logged with its trace."""
+        self._pending += 1
+        self._on_progress(phase or "check", 0, 0)
+        self._update_buttons()
+
+        def run() -> None:
+            try:
+                result = job()
+            except KnownError as e:
+                result = _Refused(e)
+            except Exception as e:
+                log.exception("%s failed", name)
+                result = _Refused(KnownError("error", detail=repr(e)))
+            with contextlib.suppress(RuntimeError):  # the window was closed and deleted meanwhile
+                self._from_thread.emit(lambda: self._finish(done, refused, result))
+
+        threading.Thread(target=run, name=f"packdesk-{name}", daemon=True).start()
+
+    def _finish(self, done: Callable[[Any], None], refused: Callable[[KnownError], None] | None,
+                result: Any) -> None:
+        self._pending -= 1
+        if self._closed:
+            return
+        if self._pending == 0:
+            self.progress.hide()
+            self.progress_label.setText("")
+        if isinstance(result, _Refused):
+            if refused is not None:
+                refused(result.error)
+            self._show_refusal(result.error)
+        else:
+            done(result)
+        self._update_buttons()
+
+    def _thread_progress(self, phase: str) -> Callable[[int, int], None]:
+        """A progress callback for a worker thread: at most about a hundred updates reach the window."""
+        last = [-1]
+
+        def report(done: int, total: int) -> None:
+            step = done * 100 // total if total else -1
+            if step == last[0] and done != total:
+                return
+            last[0] = step
+            with contextlib.suppress(RuntimeError):
+                self._progress_from_thread.emit(phase, done, total)
+
+        return report
+
+    def _on_progress(self, phase: str, done: int, total: int) -> None:
+        if self._closed:
+            return
+        self.progress.setRange(0, max(total, 0))
+        self.progress.setValue(min(done, total) if total else 0)
+        self.progress.setFormat(f"{done:,} / {total:,}" if total else "")
+        self.progress.show()
+        counted = f" — {done:,}행 / rows" if done and not total else ""  # a sheet that does not say its size
+        self.progress_label.setText(PHASES.get(phase, phase) + counted)
+        self.progress_changed.emit(done, total)
+
+    # ------------------------------------------------------------------ platforms
+
+    def current_platform(self) -> eo.Platform | None:
+        pid = self.platform_combo.currentData()
+        return next((p for p in self.platforms if p.id == pid), None)
+
+    def reload_platforms(self, select_id: int | None = None) -> None:
+        def job() -> list[eo.Platform]:
+            with self.db.session() as s:
+                return eo.list_platforms(s)
+
+        self._in_thread("excel-platforms", job, lambda ps: self._platforms_loaded(ps, select_id))
+
+    def _platforms_loaded(self, platforms: list[eo.Platform], select_id: int | None) -> None:
+        keep = select_id if select_id is not None else self.platform_combo.currentData()
+        self.platforms = platforms
+        self.platform_combo.blockSignals(True)
+        self.platform_combo.clear()
+        for p in platforms:
+            self.platform_combo.addItem(p.name, p.id)
+        index = self.platform_combo.findData(keep) if keep is not None else 0
+        self.platform_combo.setCurrentIndex(max(0, index))
+        self.platform_combo.blockSignals(False)
+        if not platforms:
+            self.show_message("info", "판매처를 먼저 추가하세요 (예: 쿠팡 수기, 자사몰) / "
+                                      "Add a sales platform first (e.g. the shop the sheet comes from)")
+            self.new_platform.setFocus()
+        self.platforms_loaded.emit(len(platforms))
+        self._platform_changed()
+
+    def _add_platform_clicked(self) -> None:
+        self.add_platform(self.new_platform.text())
+
+    def add_platform(self, name: str) -> None:
+        def job() -> eo.Platform:
+            with self.db.session() as s:
+                return eo.create_platform(s, name)
+
+        self._in_thread("excel-platform-add", job, self._platform_added)
+
+    def _platform_added(self, platform: eo.Platform) -> None:
+        self.new_platform.clear()
+        self.show_message("success", f"판매처를 추가했습니다: {platform.name} / Sales platform added: {platform.name}")
+        self.reload_platforms(select_id=platform.id)
+
+    def _platform_changed(self) -> None:
+        if self.sheet is not None:
+            self._apply_columns(self.sheet)
+            self.refresh_preview()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ the file
+
+    def _choose_file_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "주문 엑셀 선택 / Choose an order sheet", "",
+                                              "Excel (*.xlsx);;모든 파일 / All files (*)")
+        if path:
+            self.load_file(Path(path))
+
+    def load_file(self, path: Path) -> None:
+        """Read the sheet off the UI thread, then map its columns and show the preview; nothing is written."""
+        self.path = Path(path)
+        self._read(self.path)
+
+    def _reload_file(self) -> None:
+        if self.path is not None:
+            self._read(self.path)
+
+    def _read(self, path: Path) -> None:
+        platform = self.current_platform()
+        hints = tuple(h for h in platform.columns.values() if h) if platform else ()
+        prefer = platform.header_row if platform else None
+        header_row = self.header_spin.value() or None
+        self.file_label.setText(f"읽는 중 / Reading: {path.name}")
+        self._generation += 1  # a preview of the previous file is of no use any more
+        self.sheet = None
+        self.preview = None
+        self._show_preview()
+        progress = self._thread_progress("read")
+        self._in_thread("excel-read", lambda: xl.read_sheet(path, header_row, hints=hints, prefer_row=prefer,
+                                                            progress=progress),
+                        self._sheet_loaded, refused=lambda _: self.file_label.setText(path.name), phase="read")
+
+    def _sheet_loaded(self, sheet: xl.Sheet) -> None:
+        self.sheet = sheet
+        self.file_label.setText(f"{sheet.file_name} · {sheet.title} · 머리글 {sheet.header_row}행 / header row "
+                                f"{sheet.header_row} · {len(sheet.rows):,}행 / rows")
+        self._apply_columns(sheet)
+        self.file_loaded.emit(len(sheet.rows))
+        self.refresh_preview()
+
+    def _apply_columns(self, sheet: xl.Sheet) -> None:
+        columns = eo.columns_for(sheet, self.current_platform(), xl.guess_columns(sheet.headers))
+        first = sheet.first_values()
+        for row, f in enumerate(xl.FIELDS):
+            combo = self.combos[f.key]
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(NO_COLUMN, "")
+            for h in sheet.headers:
+                combo.addItem(h, h)
+            combo.setCurrentIndex(max(0, combo.findData(columns.get(f.key, ""))))
+            combo.blockSignals(False)
+            self.mapping.item(row, 2).setText(first.get(columns.get(f.key, ""), ""))
+
+    def columns(self) -> dict[str, str]:
+        """The mapping as the combos show it: field key -> header ("" for no column)."""
+        return {key: combo.currentData() or "" for key, combo in self.combos.items()}
+
+    def set_column(self, key: str, header: str) -> None:
+        """Choose a column for a field (what picking it in the combo does)."""
+        combo = self.combos[key]
+        combo.setCurrentIndex(max(0, combo.findData(header)))
+
+    def _mapping_changed(self, key: str) -> None:
+        if self.sheet is None:
+            return
+        row = next(i for i, f in enumerate(xl.FIELDS) if f.key == key)
+        self.mapping.item(row, 2).setText(self.sheet.first_values().get(self.combos[key].currentData() or "", ""))
+        self.refresh_preview()
+
+    def save_mapping(self) -> None:
+        platform, sheet = self.current_platform(), self.sheet
+        if platform is None:
+            return
+        columns = self.columns()
+        header_row = sheet.header_row if sheet is not None else None
+
+        def job() -> eo.Platform:
+            with self.db.session() as s:
+                return eo.save_mapping(s, platform.id, columns, header_row)
+
+        self._in_thread("excel-mapping", job, self._mapping_saved)
+
+    def _mapping_saved(self, platform: eo.Platform) -> None:
+        self.platforms = [platform if p.id == platform.id else p for p in self.platforms]
+        self.show_message("success", f"열 설정을 저장했습니다: {platform.name} / Columns saved for {platform.name}")
+        self.mapping_saved.emit(platform.id)
+
+    # ------------------------------------------------------------------ preview
+
+    def refresh_preview(self) -> None:
+        """Check the sheet with the columns as chosen now, against the database; older answers are dropped."""
+        sheet, platform = self.sheet, self.current_platform()
+        self._generation += 1
+        gen = self._generation
+        if sheet is None or platform is None:
+            self.preview = None
+            self._show_preview()
+            return
+        columns = {k: v for k, v in self.columns().items() if v}
+
+        def refused(error: KnownError) -> None:
+            if gen == self._generation:
+                self.preview = None
+                self._show_preview(error)
+                self.previewed.emit(None)
+
+        self._in_thread("excel-preview", lambda: eo.preview_sheet(self.db, platform.id, sheet, columns),
+                        lambda p: self._previewed(gen, p), refused=refused)
+
+    def _previewed(self, gen: int, preview: eo.Preview) -> None:
+        if gen != self._generation:
+            return
+        self.preview = preview
+        self._show_preview()
+        self.previewed.emit(preview)
+
+    def _show_preview(self, problem: KnownError | None = None) -> None:
+        p = self.preview
+        if p is None:
+            if problem is not None:
+                ko, en = refusal_text(problem)
+                self.summary.setText(f"<b>{ko}</b><br>{en}")
+            elif self.sheet is not None and self.current_platform() is None:
+                self.summary.setText("판매처를 고르거나 추가하세요 / Pick or add a sales platform")
+            else:
+                self.summary.setText("주문 엑셀을 선택하면 여기에 미리보기가 나옵니다 / "
+                                     "Choose an order sheet to see what would be imported")
+            self.summary.setStyleSheet(LEVEL_STYLE["error"] if problem is not None else "")
+            self.error_title.setText("")
+            self.errors.setRowCount(0)
+            self.errors.hide()
+            self._update_buttons()
+            return
+        self.summary.setStyleSheet("")
+        platform = self.current_platform()
+        lines = [
+            f"<b>{p.file_name}</b> → {platform.name if platform else ''}",
+            f"읽은 행 {p.rows_read:,}개 / {p.rows_read:,} rows read",
+            f"새로 가져올 행 {p.new_rows:,}개 / {p.new_rows:,} new rows to import",
+        ]
+        if p.waybill_added:
+            lines.append(f"송장번호 추가 {p.waybill_added:,}개 / {p.waybill_added:,} tracking numbers added")
+        lines.append(f"이미 가져온 행 {p.duplicates:,}개 (건너뜀) / {p.duplicates:,} already imported (skipped)")
+        if p.not_linked_products:
+            lines.append(f"<span style='color:#e65100'>상품 연결이 없는 상품 {p.not_linked_products:,}개 "
+                         f"({p.not_linked_rows:,}행) — 가져온 뒤 상품 연결에서 연결하세요 / "
+                         f"{p.not_linked_products:,} products ({p.not_linked_rows:,} rows) not linked yet — "
+                         f"link them in Product links</span>")
+        self.summary.setText("<br>".join(lines))
+        n_err = len(p.error_rows)
+        self.error_title.setText(
+            f"오류가 있는 행 {n_err:,}개 — 이 행들은 가져오지 않습니다 / {n_err:,} rows with errors — not imported"
+            if n_err else "오류 없음 / No errors")
+        self.error_title.setStyleSheet(LEVEL_STYLE["error" if n_err else "success"])
+        shown = p.errors[:MAX_ERRORS_SHOWN]
+        self.errors.setUpdatesEnabled(False)
+        self.errors.setRowCount(len(shown))
+        for i, e in enumerate(shown):
+            f = xl.BY_KEY.get(e.field)
+            for col, text in enumerate((str(e.row), f"{f.ko} / {f.en}" if f else "", e.ko, e.en)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.errors.setItem(i, col, item)
+        if len(shown) <= 200:  # longer lists stay one line a row: fitting thousands of rows takes seconds
+            self.errors.resizeRowsToContents()
+        self.errors.setUpdatesEnabled(True)
+        self.errors.setVisible(bool(shown))
+        if len(p.errors) > len(shown):
+            more = (f" · 처음 {len(shown):,}개만 표시 — 전체는 실패 행 저장으로 / "
+                    f"first {len(shown):,} shown — save the failure file")
+            self.error_title.setText(self.error_title.text() + more)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ import
+
+    def import_now(self) -> None:
+        """Store the preview's new lines (and tracking numbers) as one collection run; the columns are saved."""
+        p, sheet, platform = self.preview, self.sheet, self.current_platform()
+        if p is None or sheet is None or platform is None or not p.importable or self._importing:
+            return
+        columns, header_row, operator = self.columns(), sheet.header_row, self.operator
+        progress = self._thread_progress("store")
+
+        def job() -> eo.ImportResult:
+            with self.db.session() as s:
+                eo.save_mapping(s, p.account_id, columns, header_row)
+            return eo.import_preview(self.db, p, operator, progress=progress)
+
+        self._importing = True
+        self.show_message("info", f"가져오는 중: {p.importable:,}행 / Importing {p.importable:,} rows…")
+        self._in_thread("excel-import", job, self._imported, refused=lambda _: self._import_ended(), phase="store")
+
+    def _import_ended(self) -> None:
+        self._importing = False
+
+    def _imported(self, result: eo.ImportResult) -> None:
+        self._importing = False
+        self.last_result = result
+        text_ko = f"가져왔습니다: 새 행 {result.new_rows:,}개"
+        text_en = f"Imported: {result.new_rows:,} new rows"
+        if result.waybill_added:
+            text_ko += f", 송장번호 추가 {result.waybill_added:,}개"
+            text_en += f", {result.waybill_added:,} tracking numbers added"
+        text_ko += f", 건너뜀 {result.duplicates:,}개"
+        text_en += f", {result.duplicates:,} already there"
+        if result.error_rows:
+            text_ko += f", 오류 {result.error_rows:,}행 (실패 행 저장으로 고쳐서 다시 가져오세요)"
+            text_en += f", {result.error_rows:,} rows with errors (save the failure file, fix, import it again)"
+        if result.not_linked_products:
+            text_ko += f" · 상품 연결 필요 {result.not_linked_products:,}개"
+            text_en += f" · {result.not_linked_products:,} products to link"
+        self.show_message("success", f"{text_ko} / {text_en}")
+        if self.sheet is not None:
+            plat = self.current_platform()
+            if plat is not None:  # the columns were saved with the import
+                saved = eo.Platform(plat.id, plat.name, self.columns(), self.sheet.header_row)
+                self.platforms = [saved if q.id == plat.id else q for q in self.platforms]
+        self.imported.emit(result)
+        self.refresh_preview()  # what is left: duplicates now, and the rows with errors
+
+    # ------------------------------------------------------------------ files we write
+
+    def _save_path(self, title: str, name: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, name, "Excel (*.xlsx)")
+        if not path:
+            return None
+        p = Path(path)
+        return p if p.suffix.lower() == ".xlsx" else p.with_name(p.name + ".xlsx")
+
+    def _failure_clicked(self) -> None:
+        stem = Path(self.sheet.file_name).stem if self.sheet else "orders"
+        path = self._save_path("실패 행 저장 / Save failure file", f"{stem}-오류행.xlsx")
+        if path is not None:
+            self.save_failure_file_to(path)
+
+    def save_failure_file_to(self, path: Path) -> None:
+        """The rows not imported, as they were, with the reason in a last column."""
+        sheet, p = self.sheet, self.preview
+        if sheet is None or p is None or not p.errors:
+            return
+        errors = p.errors
+        self._in_thread("excel-failures", lambda: xl.write_failure_file(path, sheet, errors),
+                        lambda n: self._failure_saved(path, n), phase="write")
+
+    def _failure_saved(self, path: Path, rows: int) -> None:
+        self.show_message("success", f"실패 행 {rows:,}개를 저장했습니다 — 고쳐서 다시 가져오세요 / "
+                                     f"Saved {rows:,} failed rows — fix them and import the file again: {path}")
+        self.failure_saved.emit(str(path), rows)
+
+    def _template_clicked(self) -> None:
+        path = self._save_path("양식 저장 / Save template", "packdesk-주문양식.xlsx")
+        if path is not None:
+            self.save_template_to(path)
+
+    def save_template_to(self, path: Path) -> None:
+        self._in_thread("excel-template", lambda: xl.write_template(path), lambda _: self._template_saved(path),
+                        phase="write")
+
+    def _template_saved(self, path: Path) -> None:
+        self.show_message("success", f"양식을 저장했습니다 / Template saved: {path}")
+        self.template_saved.emit(str(path))
+
+    def _export_scope(self) -> tuple[int | None, datetime | None]:
+        platform = self.current_platform()
+        account_id = platform.id if platform is not None and self.only_platform.isChecked() else None
+        return account_id, eo.days_ago(self.period_combo.currentData())
+
+    def _export_orders_clicked(self) -> None:
+        path = self._save_path("주문 내보내기 / Export orders", f"packdesk-주문-{datetime.now():%Y%m%d}.xlsx")
+        if path is not None:
+            self.export_orders_to(path)
+
+    def export_orders_to(self, path: Path) -> None:
+        account_id, since = self._export_scope()
+
+        def job() -> int:
+            with self.db.session() as s:
+                return eo.export_orders(s, path, account_id, since)
+
+        self._in_thread("excel-export-orders", job, lambda n: self._exported(path, n), phase="write")
+
+    def _export_runs_clicked(self) -> None:
+        path = self._save_path("수집 기록 내보내기 / Export runs", f"packdesk-수집기록-{datetime.now():%Y%m%d}.xlsx")
+        if path is not None:
+            self.export_runs_to(path)
+
+    def export_runs_to(self, path: Path) -> None:
+        account_id, since = self._export_scope()
+
+        def job() -> int:
+            with self.db.session() as s:
+                return eo.export_runs(s, path, account_id, since)
+
+        self._in_thread("excel-export-runs", job, lambda n: self._exported(path, n), phase="write")
+
+    def _exported(self, path: Path, rows: int) -> None:
+        self.show_message("success", f"{rows:,}행을 저장했습니다 / Saved {rows:,} rows: {path}")
+        self.exported.emit(str(path), rows)
+
+    # ------------------------------------------------------------------ buttons, messages, closing
+
+    def _update_buttons(self) -> None:
+        p = self.preview
+        has_platform = self.current_platform() is not None
+        self.import_button.setEnabled(p is not None and p.importable > 0 and has_platform and not self._importing)
+        self.import_button.setText(f"가져오기 ({p.importable:,}행) / Import ({p.importable:,} rows)"
+                                   if p is not None and p.importable else "가져오기 / Import")
+        self.failure_button.setEnabled(p is not None and bool(p.errors) and not self._importing)
+        self.save_mapping_button.setEnabled(has_platform and self.sheet is not None and not self._importing)
+        for w in (self.choose_button, self.header_spin, self.platform_combo, self.add_platform_button):
+            w.setEnabled(not self._importing)
+        for combo in self.combos.values():
+            combo.setEnabled(self.sheet is not None and not self._importing)
+
+    def show_message(self, level: str, text: str) -> None:
+        self.message.setText(text)
+        self.message.setProperty("level", level)
+        self.message.setStyleSheet(LEVEL_STYLE[level])
+
+    def _show_refusal(self, error: KnownError) -> None:
+        ko, en = refusal_text(error)
+        self.show_message("error", f"{ko} / {en}")
+        log.info("Excel orders screen refused: %s %s (%s)", error.code, error.params, error.detail)
+        self.refused.emit(error.code)
+
+    def done(self, result: int) -> None:
+        if self._importing:  # the import goes on in its thread; leaving now would hide how it ended
+            self.show_message("info", "가져오는 중입니다 — 끝나면 닫을 수 있습니다 / Importing — close when it is done")
+            return
+        self._closed = True
+        super().done(result)
