@@ -24,7 +24,7 @@ from packdesk.core import leases
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
-from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
+from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, LineStatus, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.services.secrets import get_secret
@@ -265,8 +265,11 @@ class Collector:
         self._lock = threading.Lock()  # one run at a time per station: runs never overlap
 
     def accounts(self) -> list[m.ChannelAccount]:
+        """Accounts there is something to collect from: active, with a marketplace behind them (a sales
+        platform of Excel sheets, or typed-in orders, has none)."""
         with self.db.session() as s:
-            return list(s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.active)
+            return list(s.scalars(select(m.ChannelAccount)
+                                  .where(m.ChannelAccount.active, m.ChannelAccount.kind.not_in(NO_MARKETPLACE))
                                   .order_by(m.ChannelAccount.id)))
 
     def run_manual(self, account_id: int, since: datetime, until: datetime, started_by: str) -> m.CollectionRun:

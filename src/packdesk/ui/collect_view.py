@@ -49,7 +49,8 @@ except Exception:  # pragma: no cover
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
                "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
                "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "오류 / Error")
-TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup"}
+TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
+                "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
                RunStatus.FAILED: "실패 / failed"}
 
