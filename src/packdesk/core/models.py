@@ -102,6 +102,9 @@ class ChannelAccount(Base):
     options: Mapped[str] = mapped_column(Text, default="{}")  # channel settings as JSON (never secrets)
     last_collected_until: Mapped[datetime | None]             # the next scheduled run starts here
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # paused: no collection, no dispatch for now (nothing is lost: dispatches wait); removed: by a supervisor
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    removed_at: Mapped[datetime | None]
 
 
 class Order(Base):

@@ -269,7 +269,8 @@ class Collector:
         platform of Excel sheets, or typed-in orders, has none)."""
         with self.db.session() as s:
             return list(s.scalars(select(m.ChannelAccount)
-                                  .where(m.ChannelAccount.active, m.ChannelAccount.kind.not_in(NO_MARKETPLACE))
+                                  .where(m.ChannelAccount.active, m.ChannelAccount.paused.is_(False),
+                                         m.ChannelAccount.kind.not_in(NO_MARKETPLACE))
                                   .order_by(m.ChannelAccount.id)))
 
     def run_manual(self, account_id: int, since: datetime, until: datetime, started_by: str) -> m.CollectionRun:
@@ -277,6 +278,10 @@ class Collector:
             raise CollectRangeError("collect_range_invalid", detail=f"{since} >= {until}")
         if until - since > MAX_MANUAL_WINDOW:
             raise CollectRangeError("collect_range_too_long", detail=f"{until - since}", days=5)
+        with self.db.session() as s:
+            account = s.get_one(m.ChannelAccount, account_id)
+            if account.paused:
+                raise AccountNotReady("account_paused", detail=f"account {account_id} is paused", account=account.name)
         return self._run(account_id, since, until, "manual", started_by)
 
     def confirm_now(self, account_id: int) -> int:

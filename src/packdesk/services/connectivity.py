@@ -49,7 +49,8 @@ def tcp_probe(host: str, port: int, timeout: float = 3.0) -> Probe:
 def account_hosts(db: Database) -> list[tuple[str, int]]:
     """The (host, port) of every active marketplace account; the demo shop and Excel need no network."""
     with db.session() as s:
-        rows = s.execute(select(m.ChannelAccount.kind, m.ChannelAccount.options).where(m.ChannelAccount.active)).all()
+        rows = s.execute(select(m.ChannelAccount.kind, m.ChannelAccount.options)
+                         .where(m.ChannelAccount.active, m.ChannelAccount.paused.is_(False))).all()
     hosts: list[tuple[str, int]] = []
     for kind, options in rows:
         if kind is not ChannelKind.NAVER:

@@ -608,7 +608,8 @@ class Uploader:
         with self.db.session() as s:
             ids = select(m.DispatchEntry.account_id).where(m.DispatchEntry.state.in_(WAITING)).distinct()
             return list(s.scalars(select(m.ChannelAccount)
-                                  .where(m.ChannelAccount.id.in_(ids), m.ChannelAccount.active)
+                                  .where(m.ChannelAccount.id.in_(ids), m.ChannelAccount.active,
+                                         m.ChannelAccount.paused.is_(False))  # a paused account's wait
                                   .order_by(m.ChannelAccount.id)))
 
     def _pull_forward(self) -> None:

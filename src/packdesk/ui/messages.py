@@ -104,6 +104,10 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
+    "account_paused": ("일시 중지된 계정입니다: {account}", "The account is paused: {account}"),
+    "account_field_required": ("입력하세요: {field}", "Required: {field}"),
+    "account_field_format": ("형식이 맞지 않습니다: {field}", "Not in the expected form: {field}"),
+    "account_name_taken": ("같은 이름의 계정이 이미 있습니다: {name}", "An account of that name exists: {name}"),
     "station_name_taken": ("스테이션 이름 '{station}'은(는) 다른 PC({host})가 사용 중입니다 — 다른 이름을 정하세요",
                            "Station name '{station}' is in use by another PC ({host}) — choose another name"),
     "report_export_failed": ("보고서를 저장하지 못했습니다: {path}", "Could not save the report: {path}"),

@@ -1,0 +1,191 @@
+"""Marketplace accounts: adding one of each kind with its credentials, the switches a supervisor needs
+(pause, order-confirm mode), the connection test, and removal.
+
+What each kind needs is declared once in ``KINDS``; the accounts screen is built from it. Secrets go to the
+OS keyring only (``services/secrets.py``); identifiers and addresses go to the account's options.
+
+Removal keeps the evidence: orders that any station started packing (their packs, scans and recordings),
+and everything packed. It removes the account's sales products, their links, and its orders nobody has
+started packing; the marketplace itself is never told anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.core.enums import ChannelKind
+from packdesk.core.errors import KnownError
+from packdesk.core.models import utcnow
+from packdesk.services.secrets import delete_secret, set_secret
+
+log = logging.getLogger("packdesk.accounts")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str                 # "external_id", "secret", or an options key
+    label: str               # Korean / English
+    required: bool = True
+    secret: bool = False
+    placeholder: str = ""
+    pattern: str = ""        # a regular expression the value must match
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: ChannelKind
+    label: str
+    fields: tuple[FieldSpec, ...]
+    can_confirm: bool = True  # has a 발주확인 of its own
+
+
+KINDS: dict[ChannelKind, KindSpec] = {
+    ChannelKind.NAVER: KindSpec(ChannelKind.NAVER, "네이버 스마트스토어 / Naver SmartStore", (
+        FieldSpec("external_id", "애플리케이션 ID / Application ID"),
+        FieldSpec("secret", "애플리케이션 시크릿 / Application secret", secret=True, placeholder="$2a$04$…"),
+        FieldSpec("base_url", "API 주소 (비우면 기본값) / API address (empty: default)", required=False,
+                  pattern=r"https?://\S+"),
+    )),
+    ChannelKind.COUPANG: KindSpec(ChannelKind.COUPANG, "쿠팡 윙 / Coupang Wing", (
+        FieldSpec("external_id", "업체 코드 / Vendor ID", placeholder="A00012345", pattern=r"[AC]\d{5,12}"),
+        FieldSpec("access_key", "액세스 키 / Access key"),
+        FieldSpec("secret", "시크릿 키 / Secret key", secret=True),
+        FieldSpec("base_url", "API 주소 (비우면 기본값) / API address (empty: default)", required=False,
+                  pattern=r"https?://\S+"),
+    )),
+    ChannelKind.SABANGNET: KindSpec(ChannelKind.SABANGNET, "사방넷 / Sabangnet", (
+        FieldSpec("external_id", "사방넷 아이디 / Sabangnet ID"),
+        FieldSpec("secret", "연동 키 / API key", secret=True),
+        FieldSpec("api_url", "API 주소 / API address", placeholder="https://sbadmin13.sabangnet.co.kr/RTL_API",
+                  pattern=r"https?://\S+"),
+        FieldSpec("relay_public_url", "요청 XML 공개 주소 (이 PC의 외부 주소:포트) / Public address of this PC "
+                  "for request XML", placeholder="http://203.0.113.5:8765", pattern=r"https?://\S+"),
+        FieldSpec("relay_port", "요청 XML 포트 / Port for request XML", placeholder="8765", pattern=r"\d{2,5}"),
+        FieldSpec("logistics_place_id", "물류처 ID (선택) / Logistics place ID (optional)", required=False),
+    ), can_confirm=False),
+}
+
+
+class AccountInvalid(KnownError):
+    code = "account_invalid"
+
+
+@dataclass
+class AccountSpec:
+    kind: ChannelKind
+    name: str
+    values: Mapping[str, str] = field(default_factory=dict)  # FieldSpec.key -> text as typed
+    auto_confirm: bool = False
+
+
+def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
+    """(external id, secret, options) from what was typed; ``AccountInvalid`` names the field and why."""
+    kind = KINDS.get(spec.kind)
+    if kind is None:
+        raise AccountInvalid("account_field_format", detail=f"no account kind {spec.kind}", field="kind")
+    name = spec.name.strip()
+    if not name or len(name) > 100:
+        raise AccountInvalid("account_field_required", detail="name", field="이름 / Name")
+    external, secret, options = "", "", {}
+    for f in kind.fields:
+        value = (spec.values.get(f.key) or "").strip()
+        if not value:
+            if f.required:
+                raise AccountInvalid("account_field_required", detail=f"{f.key} missing", field=f.label)
+            continue
+        if f.pattern and not re.fullmatch(f.pattern, value):
+            raise AccountInvalid("account_field_format", detail=f"{f.key} does not match {f.pattern}", field=f.label)
+        if f.key == "external_id":
+            external = value
+        elif f.key == "secret":
+            secret = value
+        else:
+            options[f.key] = int(value) if f.key == "relay_port" else value
+    return external, secret, options
+
+
+def add_account(db: Database, spec: AccountSpec) -> int:
+    external, secret, options = validate(spec)
+    with db.session() as s:
+        taken = s.scalar(select(m.ChannelAccount.id).where(m.ChannelAccount.kind == spec.kind,
+                                                           m.ChannelAccount.name == spec.name.strip()))
+        if taken is not None:
+            raise AccountInvalid("account_name_taken", detail="name taken", name=spec.name.strip())
+        acc = m.ChannelAccount(kind=spec.kind, name=spec.name.strip(), external_id=external,
+                               auto_confirm=spec.auto_confirm and KINDS[spec.kind].can_confirm,
+                               options=json.dumps(options, ensure_ascii=False))
+        s.add(acc)
+        s.flush()
+        account_id = acc.id
+    if secret:
+        set_secret(account_id, secret)  # never into the database
+    log.info("account %s added: %s %s", account_id, spec.kind.value, spec.name)
+    return account_id
+
+
+def set_paused(db: Database, account_id: int, paused: bool) -> None:
+    """Paused: no collection and no dispatch for it until resumed; queued dispatches wait, nothing is lost."""
+    with db.session() as s:
+        s.execute(update(m.ChannelAccount).where(m.ChannelAccount.id == account_id).values(paused=paused))
+    log.info("account %s %s", account_id, "paused" if paused else "resumed")
+
+
+def set_auto_confirm(db: Database, account_id: int, on: bool) -> None:
+    with db.session() as s:
+        acc = s.get_one(m.ChannelAccount, account_id)
+        acc.auto_confirm = on and KINDS.get(acc.kind, KINDS[ChannelKind.NAVER]).can_confirm
+
+
+def _unstarted_orders(account_id: int) -> Any:
+    """Orders of the account that no station started packing: no line packed, no pack on their waybills."""
+    started = (select(m.OrderLine.id)
+               .where(m.OrderLine.order_id == m.Order.id,
+                      (m.OrderLine.packed_session_id.is_not(None))
+                      | exists().where(m.PackSession.waybill_id == m.OrderLine.waybill_id)))
+    return select(m.Order.id).where(m.Order.account_id == account_id, ~exists(started))
+
+
+def delete_orders(s: Session, order_ids: list[int]) -> int:
+    """Orders, their lines and their lines' history (no pack touched them: nothing else points at them)."""
+    if not order_ids:
+        return 0
+    line_ids = select(m.OrderLine.id).where(m.OrderLine.order_id.in_(order_ids))
+    s.execute(delete(m.LineStatusChange).where(m.LineStatusChange.line_id.in_(line_ids)))
+    s.execute(delete(m.DispatchEntry).where(m.DispatchEntry.line_id.in_(line_ids)))
+    s.execute(delete(m.OrderLine).where(m.OrderLine.order_id.in_(order_ids)))
+    return s.execute(delete(m.Order).where(m.Order.id.in_(order_ids))).rowcount
+
+
+@dataclass(frozen=True)
+class Removal:
+    orders_removed: int
+    orders_kept: int
+    products_removed: int
+
+
+def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
+    """Remove an account from this warehouse. Kept: every order a station started packing (with its packs,
+    scans and recordings) and the account row they point at (marked removed). Removed: its sales products
+    and their links, its other orders, its secret. The marketplace is not changed."""
+    with db.session() as s:
+        ids = list(s.scalars(_unstarted_orders(account_id)))
+        removed = delete_orders(s, ids)
+        kept = s.scalar(select(func.count()).select_from(m.Order).where(m.Order.account_id == account_id)) or 0
+        s.execute(delete(m.ProductMapping).where(m.ProductMapping.account_id == account_id))
+        products = s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)).rowcount
+        acc = s.get_one(m.ChannelAccount, account_id)
+        acc.active, acc.removed_at = False, utcnow()
+    delete_secret(account_id)
+    log.info("%s removed account %s: %d order(s) removed, %d kept (packing started), %d product(s)",
+             by or "someone", account_id, removed, kept, products)
+    return Removal(removed, kept, products)

@@ -1,0 +1,131 @@
+"""Accounts: each kind's fields checked before anything is stored (secrets to the keyring only); pausing stops
+collection and dispatch without losing anything; removal keeps every order a station started packing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.core.enums import ChannelKind, OutboxState, PackOutcome
+from packdesk.core.errors import KnownError
+from packdesk.services.accounts import (
+    AccountInvalid,
+    AccountSpec,
+    add_account,
+    remove_account,
+    set_auto_confirm,
+    set_paused,
+)
+from packdesk.services.collect import Collector
+from packdesk.services.dispatch import Uploader
+from packdesk.services.secrets import get_secret
+
+NAVER = {"external_id": "4fAkeNaverC0mmerceAp01", "secret": "$2a$04$QKLnou1D2cSH19Pia30bcu"}
+COUPANG = {"external_id": "A00012345", "access_key": "ak-1", "secret": "sk-secret"}
+SABANG = {"external_id": "myshop", "secret": "sabang-key", "api_url": "https://sbadmin13.sabangnet.co.kr/RTL_API",
+          "relay_public_url": "http://203.0.113.5:8765", "relay_port": "8765"}
+
+
+def test_each_kind_is_added_with_its_secret_in_the_keyring_only(db: Database) -> None:
+    ids = {kind: add_account(db, AccountSpec(kind, f"{kind.value} 계정", values, auto_confirm=True))
+           for kind, values in ((ChannelKind.NAVER, NAVER), (ChannelKind.COUPANG, COUPANG),
+                                (ChannelKind.SABANGNET, SABANG))}
+    with db.session() as s:
+        accs = {a.kind: a for a in s.scalars(select(m.ChannelAccount))}
+    assert accs[ChannelKind.COUPANG].external_id == "A00012345"
+    assert json.loads(accs[ChannelKind.COUPANG].options) == {"access_key": "ak-1"}
+    assert json.loads(accs[ChannelKind.SABANGNET].options)["relay_port"] == 8765
+    assert accs[ChannelKind.NAVER].auto_confirm and not accs[ChannelKind.SABANGNET].auto_confirm  # no 발주확인 there
+    assert get_secret(ids[ChannelKind.COUPANG]) == "sk-secret" and get_secret(ids[ChannelKind.SABANGNET]) == "sabang-key"
+    with db.session() as s:
+        dump = json.dumps([[str(v) for v in row] for row in s.execute(select(m.ChannelAccount)).all()])
+    assert "sk-secret" not in dump and "sabang-key" not in dump and NAVER["secret"] not in dump
+
+
+@pytest.mark.parametrize(("kind", "values", "code", "field"), [
+    (ChannelKind.NAVER, {"external_id": "x"}, "account_field_required", "시크릿"),
+    (ChannelKind.COUPANG, {**COUPANG, "external_id": "12345"}, "account_field_format", "Vendor ID"),
+    (ChannelKind.SABANGNET, {**SABANG, "api_url": "sbadmin13"}, "account_field_format", "API"),
+    (ChannelKind.SABANGNET, {**SABANG, "relay_port": ""}, "account_field_required", "Port"),
+])
+def test_a_wrong_field_is_named_and_nothing_stored(db: Database, kind: ChannelKind, values: dict[str, str],
+                                                   code: str, field: str) -> None:
+    with pytest.raises(AccountInvalid) as bad:
+        add_account(db, AccountSpec(kind, "계정", values))
+    assert bad.value.code == code and field in bad.value.params["field"]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.ChannelAccount)) == 0
+
+
+def test_one_name_per_kind(db: Database) -> None:
+    add_account(db, AccountSpec(ChannelKind.NAVER, "본점", NAVER))
+    with pytest.raises(AccountInvalid) as bad:
+        add_account(db, AccountSpec(ChannelKind.NAVER, " 본점 ", NAVER))
+    assert bad.value.code == "account_name_taken"
+    add_account(db, AccountSpec(ChannelKind.COUPANG, "본점", COUPANG))  # another kind may use it
+
+
+def test_a_paused_account_is_not_collected_nor_dispatched_until_resumed(demo_db: Database) -> None:
+    with demo_db.session() as s:
+        acc = s.scalars(select(m.ChannelAccount)).one()
+        line = s.scalars(select(m.OrderLine).where(m.OrderLine.account_id == acc.id)).first()
+        s.add(m.DispatchEntry(line_id=line.id, account_id=acc.id, product_order_id=line.product_order_id,
+                              courier_code="CJGLS", tracking_number="601000000011", state=OutboxState.PENDING,
+                              next_attempt_at=datetime.now(UTC)))
+        account_id = acc.id
+    set_auto_confirm(demo_db, account_id, True)
+    set_paused(demo_db, account_id, True)
+    collector = Collector(demo_db)
+    assert collector.accounts() == [] and collector.run_scheduled() == []
+    now = datetime.now(UTC)
+    with pytest.raises(KnownError) as paused:
+        collector.run_manual(account_id, now - timedelta(days=1), now, started_by="관리자")
+    assert paused.value.code == "account_paused"
+    up = Uploader(demo_db)
+    try:
+        assert up.run_once().sent == 0 and up.counts().waiting == 1  # waits, nothing lost
+        set_paused(demo_db, account_id, False)
+        assert up.run_once().sent == 1
+    finally:
+        up.close()
+
+
+def test_removal_keeps_what_a_station_started_and_removes_the_rest(demo_db: Database) -> None:
+    with demo_db.session() as s:
+        account_id = s.scalar(select(m.ChannelAccount.id))
+        wb_packed = s.scalar(select(m.Waybill.id).where(m.Waybill.tracking_number == Scenario.SIMPLE))
+        wb_started = s.scalar(select(m.Waybill.id).where(m.Waybill.tracking_number == Scenario.GIFT_SET))
+        now = datetime.now(UTC)
+        done = m.PackSession(key="k-done", waybill_id=wb_packed, station="S1", packer_name="김민수", started_at=now,
+                             ended_at=now, outcome=PackOutcome.COMPLETED)
+        cancelled = m.PackSession(key="k-cancel", waybill_id=wb_started, station="S1", packer_name="김민수",
+                                  started_at=now, ended_at=now, outcome=PackOutcome.CANCELLED)
+        s.add_all([done, cancelled])
+        s.flush()
+        s.add(m.ScanEvent(pack_session_id=cancelled.id, station="S1", scanned_at=now, code=BARCODE["MUG-WH-01"],
+                          source="wedge", kind="item", accepted=True))
+        s.add(m.Recording(pack_session_id=done.id, tracking_number=Scenario.SIMPLE, station="S1", path="/v/x.ts",
+                          started_at=now))
+        for ln in s.scalars(select(m.OrderLine).where(m.OrderLine.waybill_id == wb_packed)):
+            ln.packed_session_id = done.id
+        orders_before = s.scalar(select(func.count()).select_from(m.Order))
+        kept_orders = {o for (o,) in s.execute(select(m.OrderLine.order_id).where(
+            m.OrderLine.waybill_id.in_([wb_packed, wb_started])))}
+    result = remove_account(demo_db, account_id, by="관리자")
+    assert result.orders_kept == len(kept_orders) and result.orders_removed == orders_before - len(kept_orders)
+    assert result.products_removed > 0
+    with demo_db.session() as s:
+        assert set(s.scalars(select(m.Order.id))) == kept_orders
+        assert s.scalar(select(func.count()).select_from(m.SalesProduct)) == 0
+        assert s.scalar(select(func.count()).select_from(m.ProductMapping)) == 0
+        assert s.scalar(select(func.count()).select_from(m.ScanEvent)) == 1
+        assert s.scalar(select(func.count()).select_from(m.Recording)) == 1
+        acc = s.get_one(m.ChannelAccount, account_id)
+        assert not acc.active and acc.removed_at is not None
+    assert get_secret(account_id) is None
