@@ -42,7 +42,8 @@ def test_each_kind_is_added_with_its_secret_in_the_keyring_only(db: Database) ->
     assert json.loads(accs[ChannelKind.COUPANG].options) == {"access_key": "ak-1"}
     assert json.loads(accs[ChannelKind.SABANGNET].options)["relay_port"] == 8765
     assert accs[ChannelKind.NAVER].auto_confirm and not accs[ChannelKind.SABANGNET].auto_confirm  # no 발주확인 there
-    assert get_secret(ids[ChannelKind.COUPANG]) == "sk-secret" and get_secret(ids[ChannelKind.SABANGNET]) == "sabang-key"
+    assert get_secret(ids[ChannelKind.COUPANG]) == "sk-secret"
+    assert get_secret(ids[ChannelKind.SABANGNET]) == "sabang-key"
     with db.session() as s:
         dump = json.dumps([[str(v) for v in row] for row in s.execute(select(m.ChannelAccount)).all()])
     assert "sk-secret" not in dump and "sabang-key" not in dump and NAVER["secret"] not in dump
