@@ -98,3 +98,45 @@ def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, nave
     p.scan("PD-PACKER-001")
     p.scan("688800000001")
     assert "취소 요청된 주문" in p.banner() and p.sounds[-1] == "error"
+
+
+def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, memory_keyring, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    from packdesk.core.enums import ChannelKind
+
+    w = station.window.open_collect()
+    w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
+    assert w.kind_pages.currentIndex() == w.kind_combo.currentIndex()
+    form = w.kind_forms[ChannelKind.COUPANG]
+    ime = QInputMethodEvent("", [])  # Hangul comes through the input method
+    ime.setCommitString("쿠팡본점")
+    QApplication.sendEvent(w.name_edit, ime)
+    qtbot.keyClicks(form["external_id"], "12345")  # not a vendor id
+    qtbot.keyClicks(form["access_key"], "ak-123")
+    qtbot.keyClicks(form["secret"], "sk-secret")
+    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    assert "형식이 맞지 않습니다" in w.account_message.text() and "Vendor ID" in w.account_message.text()
+    form["external_id"].clear()
+    qtbot.keyClicks(form["external_id"], "A00012345")
+    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    assert "OS 키링" in w.account_message.text() and form["secret"].text() == ""
+    assert "sk-secret" in memory_keyring.store.values()
+    row = next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점")
+    assert "쿠팡" in w.accounts.item(row, 1).text() and w.accounts.item(row, 2).text() == "A00012345"
+
+    w.accounts.selectRow(row)
+    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    assert "일시 중지" in w.accounts.item(row, 4).text() and w.pause_button.text().startswith("다시 시작")
+    assert any("일시 중지" in w.account_combo.itemText(i) for i in range(w.account_combo.count()))
+    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    assert "사용 중" in w.accounts.item(row, 4).text()
+    qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
+    assert w.accounts.item(row, 3).text() == "예 / yes"
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)
+    assert "삭제됨" in w.account_message.text() and "삭제됨" in w.accounts.item(row, 4).text()
+    assert "sk-secret" not in memory_keyring.store.values()
+    assert not w.remove_button.isEnabled()
+    w.reject()

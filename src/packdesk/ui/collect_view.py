@@ -6,7 +6,6 @@ going and the table refreshes when it ends. Secrets typed here go straight to th
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from packdesk.core import models as m
-from packdesk.core.enums import ChannelKind, RunStatus
+from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
+from packdesk.services.accounts import KINDS, AccountSpec, add_account, remove_account, set_auto_confirm, set_paused
 from packdesk.services.collect import Collector, make_channel
-from packdesk.services.secrets import delete_secret, set_secret
 from packdesk.ui.messages import error_text
 from packdesk.ui.tasks import run_op
 
@@ -104,36 +104,59 @@ class CollectWindow(QDialog):
         rl.addWidget(self.message)
         rl.addWidget(self.runs, 1)
 
-        # accounts tab
-        self.accounts = QTableWidget(0, 4, objectName="accountsTable")
-        self.accounts.setHorizontalHeaderLabels(("이름 / Name", "마켓 / Market", "애플리케이션 ID / Application ID",
-                                                 "자동 발주확인 / Auto-confirm"))
+        # accounts tab: the form of each kind of account is built from services/accounts.KINDS
+        self.accounts = QTableWidget(0, 5, objectName="accountsTable")
+        self.accounts.setHorizontalHeaderLabels(("이름 / Name", "마켓 / Market", "아이디 / ID",
+                                                 "자동 발주확인 / Auto-confirm", "상태 / State"))
         self.accounts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.accounts.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.accounts.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.accounts.itemSelectionChanged.connect(self._selection_changed)
+        self.kind_combo = QComboBox(objectName="accountKind")
+        for spec in KINDS.values():
+            self.kind_combo.addItem(spec.label, spec.kind)
         self.name_edit = QLineEdit(objectName="accountName")
-        self.app_id_edit = QLineEdit(objectName="accountAppId")
-        self.secret_edit = QLineEdit(objectName="accountSecret")
-        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.base_url_edit = QLineEdit(objectName="accountBaseUrl")
-        self.base_url_edit.setPlaceholderText("https://api.commerce.naver.com/external")
+        self.kind_forms: dict[ChannelKind, dict[str, QLineEdit]] = {}
+        self.kind_pages = QStackedWidget(objectName="accountKindPages")
+        for spec in KINDS.values():
+            page = QWidget()
+            f = QFormLayout(page)
+            f.setContentsMargins(0, 0, 0, 0)
+            edits: dict[str, QLineEdit] = {}
+            for field_spec in spec.fields:
+                edit = QLineEdit(objectName=f"account_{spec.kind.value}_{field_spec.key}")
+                edit.setPlaceholderText(field_spec.placeholder)
+                if field_spec.secret:
+                    edit.setEchoMode(QLineEdit.EchoMode.Password)
+                edits[field_spec.key] = edit
+                f.addRow(field_spec.label, edit)
+            self.kind_forms[spec.kind] = edits
+            self.kind_pages.addWidget(page)
+        naver = self.kind_forms[ChannelKind.NAVER]  # the SmartStore form's fields, by their old names
+        self.app_id_edit, self.secret_edit = naver["external_id"], naver["secret"]
+        self.base_url_edit = naver["base_url"]
         self.auto_confirm = QCheckBox("수집 후 자동 발주확인 / Confirm new orders after collecting")
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         form = QFormLayout()
+        form.addRow("마켓 / Market", self.kind_combo)
         form.addRow("이름 / Name", self.name_edit)
-        form.addRow("애플리케이션 ID / Application ID", self.app_id_edit)
-        form.addRow("애플리케이션 시크릿 / Secret", self.secret_edit)
-        form.addRow("API 주소(선택) / API address (optional)", self.base_url_edit)
+        form.addRow(self.kind_pages)
         form.addRow(self.auto_confirm)
-        self.add_button = QPushButton("스마트스토어 계정 추가 / Add SmartStore account", objectName="addAccount")
+        self.add_button = QPushButton("계정 추가 / Add account", objectName="addAccount")
         self.add_button.clicked.connect(self.add_account)
         self.test_button = QPushButton("연결 테스트 / Connection test", objectName="testAccount")
         self.test_button.clicked.connect(self.test_selected)
+        self.pause_button = QPushButton("일시 중지 / Pause", objectName="pauseAccount")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.confirm_mode_button = QPushButton("자동 발주확인 켜기/끄기 / Auto-confirm on/off",
+                                               objectName="confirmModeAccount")
+        self.confirm_mode_button.clicked.connect(self.toggle_auto_confirm)
         self.remove_button = QPushButton("계정 삭제 / Remove account", objectName="removeAccount")
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.add_button, self.test_button, self.remove_button):
+        for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button, self.remove_button):
             buttons.addWidget(b)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
@@ -162,16 +185,26 @@ class CollectWindow(QDialog):
         current = self.account_combo.currentData()
         self.account_combo.clear()
         for a in accounts:
-            if a.active:
-                self.account_combo.addItem(a.name, a.id)
+            if a.active and a.kind not in NO_MARKETPLACE:
+                self.account_combo.addItem(a.name + (" (일시 중지 / paused)" if a.paused else ""), a.id)
         if current is not None:
             self.account_combo.setCurrentIndex(max(0, self.account_combo.findData(current)))
-        self.accounts.setRowCount(len(accounts))
-        for r, a in enumerate(accounts):
-            for c, text in enumerate((a.name, a.kind.value, a.external_id, "예 / yes" if a.auto_confirm else "")):
+        shown = [a for a in accounts if a.kind in KINDS or a.kind is ChannelKind.DEMO]
+        selected = self._selected_account()
+        self._account_state = {a.id: (a.kind, a.active, a.paused) for a in shown}
+        self.accounts.setRowCount(len(shown))
+        for r, a in enumerate(shown):
+            state = ("삭제됨 / removed" if not a.active else "일시 중지 / paused" if a.paused else "사용 중 / active")
+            market = KINDS[a.kind].label if a.kind in KINDS else a.kind.value
+            for c, text in enumerate((a.name, market, a.external_id, "예 / yes" if a.auto_confirm else "", state)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
                 self.accounts.setItem(r, c, item)
+        if selected is not None:
+            rows = [r for r, a in enumerate(shown) if a.id == selected]
+            if rows:
+                self.accounts.selectRow(rows[0])
+        self._selection_changed()
         self.runs.setRowCount(len(runs))
         for r, run in enumerate(runs):
             cells = (_kst(run.started_at), names.get(run.account_id, "?"), TRIGGER_TEXT.get(run.trigger, run.trigger),
@@ -238,22 +271,58 @@ class CollectWindow(QDialog):
 
     # ------------------------------------------------------------------ accounts
 
+    def _kind_changed(self) -> None:
+        kind = ChannelKind(self.kind_combo.currentData())  # Qt hands enum members back as their str
+        self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
+        self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
+
     def add_account(self) -> None:
-        name, app_id, secret = self.name_edit.text().strip(), self.app_id_edit.text().strip(), self.secret_edit.text()
-        if not (name and app_id and secret):
-            self._say_account("이름, 애플리케이션 ID, 시크릿을 모두 입력하세요 / Enter name, application ID and secret",
-                              error=True)
+        kind = ChannelKind(self.kind_combo.currentData())
+        edits = self.kind_forms[kind]
+        spec = AccountSpec(kind, self.name_edit.text(), {k: e.text() for k, e in edits.items()},
+                           auto_confirm=self.auto_confirm.isChecked())
+        try:
+            add_account(self.db, spec)
+        except KnownError as e:
+            self._say_account("{} / {}".format(*error_text(e)), error=True)
             return
-        options = {"base_url": self.base_url_edit.text().strip()} if self.base_url_edit.text().strip() else {}
-        with self.db.session() as s:
-            acc = m.ChannelAccount(kind=ChannelKind.NAVER, name=name, external_id=app_id,
-                                   auto_confirm=self.auto_confirm.isChecked(), options=json.dumps(options))
-            s.add(acc)
-            s.flush()
-            account_id = acc.id
-        set_secret(account_id, secret)
-        self.secret_edit.clear()
+        for key, e in edits.items():
+            if key == "secret":
+                e.clear()
+        name = spec.name.strip()
         self._say_account(f"추가됨: {name} (시크릿은 OS 키링에 저장) / Added: {name} (secret in the OS keyring)")
+        self.refresh()
+
+    def _selection_changed(self) -> None:
+        account_id = self._selected_account()
+        kind, active, paused = getattr(self, "_account_state", {}).get(account_id, (None, False, False))
+        marketplace = kind in KINDS
+        self.test_button.setEnabled(marketplace and active)
+        self.pause_button.setEnabled(marketplace and active)
+        self.pause_button.setText("다시 시작 / Resume" if paused else "일시 중지 / Pause")
+        self.confirm_mode_button.setEnabled(marketplace and active and KINDS[kind].can_confirm if kind in KINDS
+                                            else False)
+        self.remove_button.setEnabled(marketplace and active)
+
+    def toggle_pause(self) -> None:
+        account_id = self._selected_account()
+        if account_id is None:
+            return
+        paused = not self._account_state[account_id][2]
+        set_paused(self.db, account_id, paused)
+        self._say_account("일시 중지: 수집과 송장 전송을 멈춥니다 (대기 중인 전송은 남습니다) / "
+                          "Paused: no collection or dispatch; waiting dispatches stay" if paused
+                          else "다시 시작 / Resumed")
+        self.refresh()
+
+    def toggle_auto_confirm(self) -> None:
+        account_id = self._selected_account()
+        if account_id is None:
+            return
+        with self.db.session() as s:
+            on = not s.get_one(m.ChannelAccount, account_id).auto_confirm
+        set_auto_confirm(self.db, account_id, on)
+        self._say_account("자동 발주확인 켬 / Auto-confirm on" if on else "자동 발주확인 끔 / Auto-confirm off")
         self.refresh()
 
     def _selected_account(self) -> int | None:
@@ -285,18 +354,20 @@ class CollectWindow(QDialog):
         account_id = self._selected_account()
         if account_id is None:
             return
-        if QMessageBox.question(self, "계정 삭제 / Remove account",
-                                "수집을 멈추고 시크릿을 지웁니다. 주문 기록은 남습니다.\n"
-                                "Collection stops and the secret is erased; collected orders stay.") \
+        if QMessageBox.question(
+                self, "계정 삭제 / Remove account",
+                "이 계정의 상품과, 포장을 시작하지 않은 주문을 지우고 시크릿을 삭제합니다. 포장한 주문, 스캔 기록과 "
+                "녹화 영상은 남습니다. 마켓에는 아무것도 바뀌지 않습니다.\n"
+                "Removes this account's products and the orders no station started packing, and erases its secret. "
+                "Packed orders, their scans and recordings stay. Nothing changes at the marketplace.") \
                 != QMessageBox.StandardButton.Yes:
             return
         self.deactivate(account_id)
 
     def deactivate(self, account_id: int) -> None:
-        with self.db.session() as s:
-            s.get_one(m.ChannelAccount, account_id).active = False
-        delete_secret(account_id)
-        self._say_account("삭제됨 / Removed")
+        result = remove_account(self.db, account_id, by=self.operator)
+        self._say_account(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존 / Removed: "
+                          f"{result.orders_removed} orders removed, {result.orders_kept} kept")
         self.refresh()
 
     def _say_account(self, text: str, *, error: bool = False) -> None:
