@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (if needed) and start PackDesk on the embedded default: SQLite in the per-user data folder, the
-# demo shop, recording off. Extra arguments go to packdesk (e.g. --data-dir ./portable).
+# demo shop, the synthetic camera when no webcam is present. Extra arguments go to packdesk (e.g. --data-dir ./portable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -63,6 +63,7 @@ class Station:
     service: object
     key_filter: object
     closers: list[object] = field(default_factory=list)
+    jobs: object = None  # services/schedule.Jobs: the scheduled work (collection, retention, dispatch)
 
     def close(self) -> None:
         for c in reversed(self.closers):
@@ -235,7 +236,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     key_filter.scanned.connect(lambda code: route_scan(code, ScanSource.WEDGE))
     # --- end scan routing ---
     app.installEventFilter(key_filter)
-    station = Station(dirs, settings, db, window, service, key_filter)
+    station = Station(dirs, settings, db, window, service, key_filter, jobs=jobs)
     station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater,
                         poster.close, *closers]
 
