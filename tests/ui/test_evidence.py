@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
@@ -82,5 +83,23 @@ def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) ->
     images = sum(1 for page in doc for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE)
     text = "".join(page.get_textpage().get_text_range() for page in doc)
     assert images == len(ev.frames) >= 4  # the waybill scan and the three item scans
-    assert ev.sha256 in text.replace("\r", "").replace("\n", "") and "601000000011_clip.mp4" in text
+    flat = text.replace("\r", "").replace("\n", "")
+    assert ev.sha256 in flat and ev.chain_hash in flat and "601000000011_clip.mp4" in text
+
+    # the pages as PNG, and each picture in the PDF read back: it shows its scan's second on the burned-in clock
+    for n, page in enumerate(doc):
+        assert cv2.imwrite(str(tmp_path / f"evidence-{n + 1}.png"), page.render(scale=1.5).to_numpy()[:, :, :3])
+    assert (tmp_path / "evidence-1.png").stat().st_size > 10_000
+
+    def bgr(bitmap) -> np.ndarray:  # type: ignore[no-untyped-def]
+        a = bitmap.to_numpy()
+        return a[:, :, :3] if bitmap.mode in ("BGR", "BGRA", "BGRX") else a[:, :, 2::-1]
+
+    pictures = [bgr(obj.get_bitmap(render=False))
+                for page in doc for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+    for i, picture in zip(sorted(ev.frames), pictures, strict=True):
+        assert picture.shape[:2] == (480, 640)
+        at = ev.scans[i].at.astimezone()
+        assert clock_second(np.ascontiguousarray(picture), at, probe) in (
+            at.replace(microsecond=0), (at + timedelta(seconds=1)).replace(microsecond=0)), f"picture {i}"
     doc.close()
