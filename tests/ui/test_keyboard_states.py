@@ -140,3 +140,44 @@ def test_scans_while_a_dialog_is_open_reach_the_station(station, packer, qtbot) 
     assert field.text() == before  # the dialog's field got nothing
     assert station.service.state.pack is not None and "이서연" in packer.view.packer_label.text()
     dialog.reject()
+
+
+def test_a_scan_between_a_persons_syllables_in_a_search_box(station, packer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor typing a name into the product-link search box at human speed; a parcel's waybill is
+    scanned half way. The box ends with exactly what the person typed; the scan reaches the station."""
+    view = station.window.open_mapping()
+    box = view.search
+    box.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is box)
+
+    def person(keys: str) -> None:
+        for kind, text in events(keys, composed=True):
+            ev = QInputMethodEvent(text if kind == "preedit" else "", [])
+            if kind == "commit":
+                ev.setCommitString(text)
+            QTest.qWait(100)
+            QApplication.sendEvent(box, ev)
+
+    packer.scan("PD-PACKER-001")  # while the search box has focus: a scan, not typing
+    person("ghd")                 # 홍
+    qtbot.waitUntil(lambda: box.text() == "홍", timeout=3000)
+    with qtbot.waitSignal(packer.view.rendered, timeout=3000):
+        ime_type(packer, Scenario.SIMPLE, composed=True)
+    person("rlfehd")              # 길동
+    qtbot.waitUntil(lambda: box.text() == "홍길동", timeout=3000)
+    assert station.service.state.pack is not None and Scenario.SIMPLE in packer.view.waybill_label.text()
+    view.close()
+
+
+def test_scans_while_a_message_box_is_open_reach_the_station(station, packer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, "확인 / Confirm", "계속할까요? / Go on?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, station.window)
+    box.open()
+    # the keys go where the PC sends them: the message box's focused button (Enter would press it)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is box and box.isAncestorOf(QApplication.focusWidget()))
+    packer.scan("PD-PACKER-001")
+    packer.scan(Scenario.SIMPLE)
+    assert box.isVisible() and station.service.state.pack is not None
+    box.reject()
