@@ -27,6 +27,7 @@ from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
+from packdesk.services import relays
 from packdesk.services.collect import Collector
 from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
@@ -196,6 +197,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     # --- end dispatch outbox + connectivity ---
     jobs.start()
     closers.append(jobs.stop)
+    closers.insert(0, relays.close_all)  # Sabangnet's request-XML host, after the jobs that use it stopped
 
     anchor_file = dirs.data / ANCHOR_FILE
 

@@ -53,7 +53,7 @@ def test_each_kind_is_added_with_its_secret_in_the_keyring_only(db: Database) ->
     (ChannelKind.NAVER, {"external_id": "x"}, "account_field_required", "시크릿"),
     (ChannelKind.COUPANG, {**COUPANG, "external_id": "12345"}, "account_field_format", "Vendor ID"),
     (ChannelKind.SABANGNET, {**SABANG, "api_url": "sbadmin13"}, "account_field_format", "API"),
-    (ChannelKind.SABANGNET, {**SABANG, "relay_port": ""}, "account_field_required", "Port"),
+    (ChannelKind.SABANGNET, {**SABANG, "relay_port": ""}, "account_field_required", "port"),
 ])
 def test_a_wrong_field_is_named_and_nothing_stored(db: Database, kind: ChannelKind, values: dict[str, str],
                                                    code: str, field: str) -> None:

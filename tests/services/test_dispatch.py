@@ -594,3 +594,16 @@ def test_a_parcels_lines_go_in_one_request_past_the_chunk_size(db: Database, nav
     assert up.run_once().sent == 4
     posts = naver.calls("/dispatch", method="POST")
     assert [len(json.loads(p.body)["dispatchProductOrders"]) for p in posts] == [3, 1]
+
+
+def test_a_tracking_number_the_marketplace_keeps_without_dashes_counts_as_ours() -> None:
+    """Labels print 6550-1234-5678; Sabangnet keeps 655012345678. A dispatch of unknown outcome found there
+    is sent, not sent again (which Sabangnet would refuse as already registered)."""
+    from packdesk.channels.base import LineRecord
+    from packdesk.services.dispatch import _classify, _Entry
+
+    entry = _Entry(1, 1, "17117400", "CJGLS", "6550-1234-5678", 1, datetime.now(UTC), LineStatus.PACKED)
+    remote = LineRecord("17117400", "P", "", "", "", 1, LineStatus.CONFIRMED, courier_code="CJGLS",
+                        tracking_number="655012345678")
+    outcome = _classify(entry, remote)
+    assert outcome is not None and outcome.state is OutboxState.SENT

@@ -69,8 +69,13 @@ KINDS: dict[ChannelKind, KindSpec] = {
         FieldSpec("api_url", "API 주소 / API address", placeholder="https://sbadmin13.sabangnet.co.kr/RTL_API",
                   pattern=r"https?://\S+"),
         FieldSpec("relay_public_url", "요청 XML 공개 주소 (이 PC의 외부 주소:포트) / Public address of this PC "
-                  "for request XML", placeholder="http://203.0.113.5:8765", pattern=r"https?://\S+"),
-        FieldSpec("relay_port", "요청 XML 포트 / Port for request XML", placeholder="8765", pattern=r"\d{2,5}"),
+                  "for request XML", required=False, placeholder="http://203.0.113.5:8765", pattern=r"https?://\S+"),
+        FieldSpec("relay_port", "요청 XML 포트 / Port for request XML", required=False, placeholder="8765",
+                  pattern=r"\d{2,5}"),
+        FieldSpec("relay_put_url", "또는 업로드 주소 (PUT, {name}) / or upload address (PUT, {name})", required=False,
+                  placeholder="https://my.web.host/dav/{name}.xml", pattern=r"https?://\S*\{name\}\S*"),
+        FieldSpec("relay_get_url", "그 공개 주소 (GET, {name}) / its public address (GET, {name})", required=False,
+                  placeholder="https://my.web.host/px/{name}.xml", pattern=r"https?://\S*\{name\}\S*"),
         FieldSpec("logistics_place_id", "물류처 ID (선택) / Logistics place ID (optional)", required=False),
     ), can_confirm=False),
 }
@@ -111,6 +116,13 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
             secret = value
         else:
             options[f.key] = int(value) if f.key == "relay_port" else value
+    if spec.kind is ChannelKind.SABANGNET:  # Sabangnet fetches the request XML: it must be reachable somehow
+        local = "relay_public_url" in options and "relay_port" in options
+        put = "relay_put_url" in options and "relay_get_url" in options
+        if not (local or put):
+            raise AccountInvalid("account_field_required", detail="no relay for the request XML",
+                                 field="요청 XML 공개 주소+포트, 또는 업로드 주소+공개 주소 / public address+port, or "
+                                       "upload+public address")
     return external, secret, options
 
 

@@ -33,6 +33,8 @@ Probe = Callable[[], bool]
 Listener = Callable[[bool], None]
 
 NAVER_API = "https://api.commerce.naver.com/external"   # naver.DEFAULT_BASE_URL, without importing httpx here
+DEFAULT_API = {ChannelKind.NAVER: NAVER_API, ChannelKind.COUPANG: "https://api-gateway.coupang.com",
+               ChannelKind.SABANGNET: "https://sbadmin13.sabangnet.co.kr"}
 
 
 def tcp_probe(host: str, port: int, timeout: float = 3.0) -> Probe:
@@ -53,12 +55,13 @@ def account_hosts(db: Database) -> list[tuple[str, int]]:
                          .where(m.ChannelAccount.active, m.ChannelAccount.paused.is_(False))).all()
     hosts: list[tuple[str, int]] = []
     for kind, options in rows:
-        if kind is not ChannelKind.NAVER:
+        if kind not in DEFAULT_API:
             continue
         try:
-            base = json.loads(options or "{}").get("base_url") or NAVER_API
+            opts = json.loads(options or "{}")
         except ValueError:
-            base = NAVER_API
+            opts = {}
+        base = opts.get("api_url" if kind is ChannelKind.SABANGNET else "base_url") or DEFAULT_API[kind]
         parts = urlsplit(base)
         if parts.hostname:
             host = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))

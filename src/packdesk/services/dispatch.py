@@ -181,7 +181,8 @@ def _classify(entry: _Entry, remote: LineRecord | None) -> _Outcome | None:
         return _Outcome(OutboxState.HELD, _CANCELS[entry.line_status]) if entry.line_status in _CANCELS else None
     if remote.tracking_number:
         # a marketplace that names the courier in words we cannot map (remote courier "") is judged by the number
-        if remote.tracking_number == entry.tracking_number and remote.courier_code in ("", entry.courier_code):
+        if _same_number(remote.tracking_number, entry.tracking_number) and remote.courier_code in ("",
+                                                                                                 entry.courier_code):
             return _Outcome(OutboxState.SENT)
         if remote.status is LineStatus.SHIPPED:
             return _Outcome(OutboxState.REJECTED, OTHER_TRACKING,
@@ -702,6 +703,11 @@ class Uploader:
         log.info("%s marked outbox entries %s handled elsewhere %s", by or "someone", sorted(i for i, _ in rows), note)
         self.publish_counts()
         return len(rows)
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Tracking numbers as the label prints them (``6550-1234-5678``) and as a marketplace keeps them."""
+    return a.replace("-", "").replace(" ", "") == b.replace("-", "").replace(" ", "")
 
 
 def _message(e: ChannelError) -> str:
