@@ -181,15 +181,15 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     from packdesk.services.dispatch import Uploader
 
     monitor = ConnectivityMonitor(marketplace_probe(db))
-    uploader = Uploader(db, is_online=lambda: monitor.online, on_counts=lambda c: poster.post(
-        lambda: window.on_outbox_counts(c.waiting, c.rejected, c.held)))
+    uploader = Uploader(db, station=settings.station_name, is_online=lambda: monitor.online,
+                        on_counts=lambda c: poster.post(lambda: window.on_outbox_counts(c.waiting, c.rejected, c.held)))
     window.uploader = uploader
     monitor.add_listener(lambda online: poster.post(lambda: window.on_connectivity(online)))
     monitor.add_listener(lambda online: uploader.kick(retry_now=True) if online else None)
     for job in jobs.scheduler.get_jobs():  # the collection jobs above: paused while offline
         if job.id.startswith("collect-"):
             jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
-    jobs.every("dispatch", uploader.run_once, seconds=30)
+    jobs.every("dispatch", uploader.run_once, seconds=15)  # also renews this station's upload leases
     jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon
     monitor.start()
     uploader.kick()  # at start: settle what a crash left SENDING, then drain

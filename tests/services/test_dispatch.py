@@ -607,3 +607,59 @@ def test_a_tracking_number_the_marketplace_keeps_without_dashes_counts_as_ours()
                         tracking_number="655012345678")
     outcome = _classify(entry, remote)
     assert outcome is not None and outcome.state is OutboxState.SENT
+
+
+# --- several stations: one uploads each account at a time ------------------------------------------------
+def test_one_station_uploads_an_account_and_another_takes_over_when_it_is_gone(db: Database, naver: FakeNaver,
+                                                                               make_uploader: Any) -> None:
+    acc = add_account(db, naver)
+    first = seed_packed(db, acc, [naver.add_order(1)])
+    clock = Clock()
+    one = make_uploader(db, naver_factory(naver), clock=clock, station="STATION-1")
+    two = make_uploader(db, naver_factory(naver), clock=clock, station="STATION-2")
+    assert one.run_once().sent == 1
+    second = seed_packed(db, acc, [naver.add_order(1)])
+    assert two.run_once().sent == 0 and two.run_once().skipped_accounts == 1  # STATION-1 holds it
+    clock.advance(30)
+    assert one.run_once().sent == 1  # renewed by its pass
+    third = seed_packed(db, acc, [naver.add_order(1)])
+    clock.advance(39)
+    assert two.run_once().sent == 0  # 39 s since STATION-1's last pass: still its
+    clock.advance(2)                 # STATION-1 stopped (crashed): its lease lapses after 40 s
+    assert two.run_once().sent == 1
+    assert dispatched(naver) == Counter({pid: 1 for pid in [*first, *second, *third]})
+    fourth = seed_packed(db, acc, [naver.add_order(1)])
+    assert one.run_once().skipped_accounts == 1  # back again: it waits for STATION-2's lease to lapse
+    two.close()  # a clean shutdown hands the account over at once
+    assert one.run_once().sent == 1 and dispatched(naver)[next(iter(fourth))] == 1
+
+
+def test_the_upload_leader_killed_mid_upload_another_station_finishes_nothing_twice(
+        db: Database, naver: FakeNaver, tmp_path: Path, make_uploader: Any) -> None:
+    acc = add_account(db, naver)
+    ids = seed_packed(db, acc, [naver.add_order(1) for _ in range(40)])
+    naver.fail_next("dispatch", "timeout", process=True, delay=60)  # applied, then the answer waits
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PACKDESK_TEST_SECRET": naver.client_secret,
+           "PACKDESK_HOME": str(tmp_path / "child-home")}
+    child = subprocess.Popen([sys.executable, "-m", "tests.services.dispatch_child", db.url, naver.base_url,
+                              naver.client_id, "STATION-1"], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(naver.dispatches) == 30 or child.poll() is not None, timeout=60,
+                   what="the leader's first dispatch to be applied")
+        assert child.poll() is None, "the leader ended before it was killed"
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        assert child.stdout is not None
+        child.stdout.close()
+    clock = Clock()
+    other = make_uploader(db, naver_factory(naver), clock=clock, station="STATION-2")
+    assert other.run_once().sent == 0  # the dead leader's lease has not lapsed yet
+    clock.advance(41)
+    report = other.run_once()
+    assert (report.reconciled, report.sent) == (30, 40)
+    assert set(states(db).values()) == {OutboxState.SENT}
+    assert dispatched(naver) == Counter({pid: 1 for pid in ids}) and dispatch_posts(naver) == 2

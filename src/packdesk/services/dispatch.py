@@ -52,6 +52,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.channels.base import ChannelAuthError, ChannelError, DispatchItem, LineRecord
+from packdesk.core import leases
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
@@ -212,7 +213,12 @@ class Uploader:
         base_delay: float = 30.0,
         max_delay: float = 1800.0,
         lease: timedelta = timedelta(minutes=15),
+        station: str = "",
+        leader_ttl: timedelta = timedelta(seconds=40),
     ) -> None:
+        """``station``: with several stations on one database, one of them uploads each account at a time
+        (a lease, ``dispatch:<account>``, renewed every chunk; another station takes over once it lapses).
+        Exactly once does not rest on it (claims are conditional updates): it keeps the others from racing."""
         self.db = db
         self.channel_factory = channel_factory
         self.clock = clock
@@ -223,6 +229,9 @@ class Uploader:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.lease = lease
+        self.station = station
+        self.leader_ttl = leader_ttl
+        self._leading: set[int] = set()
         self._meta = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
         self._again: set[int] = set()
@@ -252,6 +261,9 @@ class Uploader:
                 if self._closed:
                     break
                 if not online and account.kind not in NETWORK_FREE:
+                    report.skipped_accounts += 1
+                    continue
+                if not self._lead(account.id):  # another station uploads this account now
                     report.skipped_accounts += 1
                     continue
                 report.add(self.drain_account(account.id, _account=account))
@@ -305,6 +317,14 @@ class Uploader:
         for channel in self._channels.values():
             getattr(channel, "close", lambda: None)()
         self._channels.clear()
+        with self._meta:
+            leading, self._leading = set(self._leading), set()
+        for account_id in leading:  # a clean shutdown hands the accounts over at once
+            try:
+                with self.db.session() as s:
+                    leases.release(s, f"dispatch:{account_id}", self.station)
+            except Exception:
+                log.info("could not release the upload lease of account %s", account_id, exc_info=True)
 
     def _enter(self) -> bool:
         with self._meta:
@@ -351,7 +371,7 @@ class Uploader:
                 return report  # the marketplace could not be read: send nothing new for now
             while not self._closed:
                 entries = self._due(account_id)
-                if not entries:
+                if not entries or not self._lead(account_id):  # renewed every chunk; lost: stop sending
                     break
                 if not self._send_chunk(account_id, channel, reader, entries, report):
                     break  # transient trouble: leave the rest for later rather than hammer
@@ -359,6 +379,21 @@ class Uploader:
             self._forget_channel(account_id)
             self._problem(account_id, e)
         return report
+
+    def _lead(self, account_id: int) -> bool:
+        """Hold (or take, or renew) this account's upload lease; always True without a station name."""
+        if not self.station:
+            return True
+        with self.db.session() as s:
+            held = leases.acquire(s, f"dispatch:{account_id}", self.station, self.clock(), self.leader_ttl)
+        with self._meta:
+            if held and account_id not in self._leading:
+                self._leading.add(account_id)
+                self._reconciled.discard(account_id)  # taken over: settle what the last holder left first
+                log.info("station %s uploads account %s now", self.station, account_id)
+            elif not held:
+                self._leading.discard(account_id)
+        return held
 
     def _channel(self, account_id: int, account: m.ChannelAccount | None) -> Any:
         if account_id in self._channels:
