@@ -177,7 +177,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     # start what a crash left SENDING, and catches up as soon as the connection is back. Scheduled
     # collections skip while offline and run once when it returns. Counts and the online state reach the
     # status bar through the poster; packing never waits on any of it.
-    from packdesk.services.connectivity import ConnectivityMonitor, marketplace_probe
+    from packdesk.services.connectivity import ConnectivityMonitor, database_probe, marketplace_probe
     from packdesk.services.dispatch import Uploader
 
     monitor = ConnectivityMonitor(marketplace_probe(db))
@@ -192,6 +192,12 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     jobs.every("dispatch", uploader.run_once, seconds=15)  # also renews this station's upload leases
     jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon
     monitor.start()
+    if db.engine.dialect.name != "sqlite":  # a shared server can go away: every station shows it at once
+        db_monitor = ConnectivityMonitor(database_probe(db), interval=5.0, offline_interval=2.0,
+                                         failures_to_offline=1)
+        db_monitor.add_listener(lambda ok: poster.post(lambda: (service.set_db_online(ok), window.on_db_status(ok))))
+        db_monitor.start()
+        closers.append(db_monitor.stop)
     uploader.kick()  # at start: settle what a crash left SENDING, then drain
     closers += [monitor.stop, uploader.close]
     # --- end dispatch outbox + connectivity ---

@@ -14,7 +14,7 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
 from packdesk.core.errors import KnownError
-from packdesk.core.station import CompleteMode, Msg, Sound, StationConfig, StationState
+from packdesk.core.station import CompleteMode, Msg, Scan, Sound, StationConfig, StationState
 from packdesk.devices.recorder import RecorderState, RecordingJob
 from packdesk.services.dbworker import DbWorker
 from packdesk.services.station import StationService
@@ -285,3 +285,38 @@ def test_completing_a_pack_queues_its_dispatches_in_the_same_transaction(rig: Ri
     assert sorted(e.line_id for e in entries) == sorted(packed) and len(entries) == 3
     assert {(e.courier_code, e.tracking_number, e.state) for e in entries} == {
         ("CJGLS", Scenario.COMBINED, OutboxState.PENDING)}
+
+
+def test_with_the_server_away_a_new_pack_is_refused_at_once_and_the_open_one_goes_on(rig: Rig,
+                                                                                    expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"])
+    rig.svc.set_db_online(False)
+    rig.scan(BARCODE["TMB-500"])  # an item of the open box: from memory, counted
+    assert rig.message is Msg.ITEM_OK
+    rig.scan(Scenario.GIFT_SET)   # needs the database: refused at once with the reason, not a timeout
+    assert rig.listener.errors[-1].code == "db_unreachable" and rig.listener.sounds[-1] is Sound.ERROR
+    assert rig.listener.errors[-1].params["code_scanned"] == Scenario.GIFT_SET and not rig.svc.busy
+    rig.svc.set_db_online(True)
+    rig.scan(BARCODE["MUG-WH-01"])
+    assert rig.message is Msg.PACK_COMPLETE
+
+
+def test_a_lookup_that_loses_the_connection_says_the_server_is_away(rig: Rig, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    rig.scan("PD-PACKER-001")
+    rig.svc._lookup_failed(Scan("601000000099", ScanSource.WEDGE, rig.clock()),
+                           OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly")))
+    rig.svc._lookup_failed(Scan("601000000098", ScanSource.WEDGE, rig.clock()), ValueError("a bug"))
+    assert [e.code for e in rig.listener.errors] == ["db_unreachable", "lookup_failed"]
+
+
+def test_the_database_probe(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from packdesk.services.connectivity import database_probe
+
+    assert database_probe(db)()
+    gone = Database.open(f"sqlite:///{tmp_path}/x.sqlite3")
+    gone.engine.dispose()
+    (tmp_path / "x.sqlite3").unlink()
+    (tmp_path / "x.sqlite3").mkdir()  # now a folder: the file cannot be opened
+    assert not database_probe(gone)()

@@ -42,3 +42,20 @@ def test_the_second_pc_under_one_name_is_refused_until_the_first_closes(make_sta
         second.close()
         second.window.close()
         second.window.deleteLater()
+
+
+def test_a_lost_server_is_shown_and_a_new_pack_refused_with_the_reason(station, qtbot, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    """What the database monitor does on a shared server (it runs only there): status bar and station."""
+    w = station.window
+    w.on_db_status(False)
+    station.service.set_db_online(False)
+    assert "연결 끊김" in w.db_label.text() and "Server lost" in w.db_label.text()
+    p = Packer(qtbot, station)
+    p.scan("PD-PACKER-001")  # a badge is known from memory
+    p.type_code("601000000011")
+    qtbot.waitUntil(lambda: "창고 서버에 연결할 수 없습니다" in p.banner(), timeout=3000)
+    assert p.sounds[-1] == "error" and station.service.state.pack is None
+    w.on_db_status(True)
+    station.service.set_db_online(True)
+    p.scan("601000000011")
+    assert station.service.state.pack is not None and "연결됨" in w.db_label.text()

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from packdesk.core import models as m
 from packdesk.core.db import Database
@@ -68,6 +68,19 @@ def account_hosts(db: Database) -> list[tuple[str, int]]:
             if host not in hosts:
                 hosts.append(host)
     return hosts
+
+
+def database_probe(db: Database) -> Probe:
+    """Does the (shared) database answer ``SELECT 1``? The engine's connect timeout bounds the wait."""
+    def probe() -> bool:
+        try:
+            with db.engine.connect() as c:
+                c.execute(text("SELECT 1"))
+            return True
+        except Exception as e:  # any failure to reach it is "away"; the reason goes to the log
+            log.info("database probe failed: %s", type(e).__name__)
+            return False
+    return probe
 
 
 def marketplace_probe(db: Database, timeout: float = 3.0) -> Probe:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from packdesk.core import claims, packing, queries, recordings
@@ -119,6 +119,7 @@ class StationService:
         self._looking_up = False
         self._last_activity: datetime | None = None
         self._jobs: dict[str, RecordingJob] = {}
+        self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
 
     @property
     def state(self) -> StationState:
@@ -149,6 +150,14 @@ class StationService:
         self._queue.append(Scan(code, source, self.clock()))
         self._pump()
 
+    def set_db_online(self, online: bool) -> None:
+        """The shared database went away or came back. While away, a scan that needs it (a waybill, an item
+        not in the open box) is refused at once with the reason, instead of waiting for a timeout; the open
+        pack's items still count from memory, and what could not be written fails whole (one transaction)."""
+        if online != self.db_online:
+            log.warning("warehouse database %s", "back" if online else "unreachable")
+        self.db_online = online
+
     def choose_packer(self, packer: PackerRef) -> None:
         """A packer picked by name (no badge): the same as scanning their badge."""
         self._handle(PackerIdentified(Scan(f"#{packer.name}", ScanSource.MANUAL, self.clock()), packer))
@@ -168,6 +177,11 @@ class StationService:
             event = self._resolve_in_memory(scan)
             if event is not None:
                 self._handle(event)
+                continue
+            if not self.db_online:
+                self.listener.on_sound(Sound.ERROR)
+                self.listener.on_error(KnownError("db_unreachable", detail="scan while the database is away",
+                                                  code_scanned=scan.code))
                 continue
             self._looking_up = True
             pack_key = str(uuid.uuid4())
@@ -210,7 +224,9 @@ class StationService:
     def _lookup_failed(self, scan: Scan, e: BaseException) -> None:
         self._looking_up = False
         self.listener.on_sound(Sound.ERROR)
-        self.listener.on_error(KnownError("lookup_failed", detail=repr(e), code_scanned=scan.code))
+        # a connection that broke is the server, not the scan: say so (the monitor confirms it within seconds)
+        code = "db_unreachable" if isinstance(e, OperationalError | DisconnectionError) else "lookup_failed"
+        self.listener.on_error(KnownError(code, detail=repr(e), code_scanned=scan.code))
         self._pump()
 
     # ------------------------------------------------------------------ effects

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
             self.on_error(KnownError("camera_unavailable", detail=detail))
 
     def set_db_label(self, text: str) -> None:
+        self._db_text = text
         self.db_label.setText(text)
 
     def open_collect(self) -> CollectWindow | None:
@@ -275,6 +276,17 @@ class MainWindow(QMainWindow):
             text += f" · 보류 {held} / {held} held"
         self.outbox_label.setText(text)
         self.outbox_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if rejected or held else "")
+
+    def on_db_status(self, ok: bool) -> None:
+        """The warehouse server (several stations): gone is shown at once; packing waits for it."""
+        if ok:
+            self.db_label.setStyleSheet("")
+            self.db_label.setText(getattr(self, "_db_text", "") + " ● 연결됨 / connected")
+        else:
+            self.db_label.setText("● 창고 서버 연결 끊김 — 새 포장 불가 / Server lost — no new packs")
+            self.db_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+            self.statusBar().showMessage("창고 서버에 연결할 수 없습니다 / The warehouse server cannot be reached",
+                                         10000)
 
     def on_connectivity(self, online: bool) -> None:
         """Offline is no error for the packer: packing goes on, dispatches wait and go out later."""

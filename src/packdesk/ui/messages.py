@@ -117,6 +117,10 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                           "The database was made by a newer PackDesk — update this program"),
     "settings_invalid": ("설정 파일이 잘못되어 기본값을 사용합니다 ({kept_as}에 보관): {problems}",
                          "Settings file is invalid, using defaults (kept as {kept_as}): {problems}"),
+    "db_unreachable": ("창고 서버에 연결할 수 없습니다 — 새 포장을 시작할 수 없습니다 "
+                       "(연결되면 계속됩니다): {code_scanned}",
+                       "The warehouse server cannot be reached — no new pack can start (it goes on when it is "
+                       "back): {code_scanned}"),
     "lookup_failed": ("조회 실패 — 다시 스캔하세요: {code_scanned}", "Lookup failed — scan again: {code_scanned}"),
     "pack_not_stored": ("포장 기록을 저장하지 못했습니다 — 관리자에게 알리세요",
                         "The pack could not be stored — tell a supervisor"),
