@@ -196,7 +196,10 @@ def test_keep_note_export_and_open_folder(make_station, qtbot, tmp_path: Path) -
     with qtbot.waitSignal(player.mediaStatusChanged, timeout=15_000,
                           check_params_cb=lambda s: s == QMediaPlayer.MediaStatus.EndOfMedia):
         player.play()
-    assert len(frames) >= rec.frames - 2 and player.error() == QMediaPlayer.Error.NoError
+    # it plays to the end in Qt's player (which may skip late frames on a busy machine); every frame is in it
+    assert frames and player.error() == QMediaPlayer.Error.NoError
+    with av.open(str(whole.path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) >= rec.frames - 2
 
     # an in-out clip from the player's position: the refused tea scan, a second either side
     tea = review.scan_rows()[2].offset_ms
