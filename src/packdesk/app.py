@@ -28,6 +28,7 @@ from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
 from packdesk.services import relays
+from packdesk.services.changes import ChangeFeed
 from packdesk.services.collect import Collector
 from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
@@ -221,6 +222,15 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
             stations.release(s, settings.station_name, host_id)
 
     jobs.every("station-heartbeat", station_alive, seconds=stations.HEARTBEAT_S)
+    # what other stations and this one's background jobs changed: the open pack follows within seconds
+    feed = ChangeFeed(db)
+
+    def changes() -> None:
+        changed = feed.poll()
+        if changed:
+            poster.post(lambda: service.on_lines_changed(changed))
+
+    jobs.every("changes", changes, seconds=3)
     closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
     window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
     window.settings, window.settings_path = settings, dirs.settings_file

@@ -17,6 +17,7 @@ from packdesk.core.station import (
     ItemRef,
     ItemScanned,
     Level,
+    LinesChanged,
     LogScan,
     Msg,
     PackerIdentified,
@@ -434,3 +435,38 @@ def test_plan_matches_a_case_lost_scan_only_when_unique() -> None:
     assert p.item_for_barcode("TS-BLK-S") is shirt_s   # unique when folded
     assert p.item_for_barcode("Ab-1") is None           # AB-1 and ab-1 both exist: ambiguous, no guess
     assert p.item_for_barcode("ab-1").item_id == 6      # type: ignore[union-attr] - exact wins
+
+
+# ------------------------------------------------------------------ the open pack's lines change elsewhere
+
+
+def test_a_line_cancelled_while_packing_is_said_loudly_and_its_items_refused() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)), line(2, ((2, 1),)))))
+    assert m.handle(LinesChanged(T0, {})) == []                                  # nothing of this pack
+    assert m.handle(LinesChanged(T0, {99: LineStatus.CANCELLED})) == []          # another order's line
+    assert m.handle(LinesChanged(T0, {1: LineStatus.CONFIRMED})) == []           # unchanged
+    fx = m.handle(LinesChanged(T0, {2: LineStatus.CANCELLED}))
+    assert sound(fx) is Sound.ERROR and msg(fx) is Msg.LINE_CANCELLED_MEANWHILE and not of(fx, LogScan)
+    assert m.state.message.level is Level.ERROR and "상품2" in m.state.message.params["products"]
+    assert m.state.pack is not None and m.state.pack.plan.expected() == {1: 1}
+    fx = m.handle(item_ev(CUP))                       # its item now belongs to a cancelled line
+    assert msg(fx) is Msg.CANCELLED_LINE_ITEM
+    fx = m.handle(item_ev(MUG))                       # the rest completes; only line 1 is packed
+    assert of(fx, EndPack)[0].packed_line_ids == (1,)
+
+
+def test_other_changes_only_follow_the_database() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), status=LineStatus.NEW), line(2, ((2, 1),),
+                                                                           status=LineStatus.CANCELLED))))
+    message = m.state.message
+    assert m.handle(LinesChanged(T0, {1: LineStatus.CONFIRMED, 2: LineStatus.CANCEL_REQUESTED})) == []
+    assert m.state.message == message  # not a new cancel of a packable line: nothing to say
+    assert m.state.pack is not None and m.state.pack.plan.lines[0].status is LineStatus.CONFIRMED
+
+
+def test_lines_changing_with_no_pack_open_change_nothing() -> None:
+    m = with_packer()
+    before = m.state
+    assert m.handle(LinesChanged(T0, {1: LineStatus.CANCELLED})) == [] and m.state == before

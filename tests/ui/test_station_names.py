@@ -59,3 +59,32 @@ def test_a_lost_server_is_shown_and_a_new_pack_refused_with_the_reason(station, 
     station.service.set_db_online(True)
     p.scan("601000000011")
     assert station.service.state.pack is not None and "연결됨" in w.db_label.text()
+
+
+def test_a_line_cancelled_elsewhere_while_packing_stops_the_packer(station, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Another station's collection (or a supervisor) cancels a line of the open box: within seconds the
+    station says so, loudly, and the cancelled item is refused."""
+    from sqlalchemy import select
+
+    from packdesk.channels.demo import BARCODE, Scenario
+    from packdesk.core import models as m
+    from packdesk.core.enums import LineStatus
+    from packdesk.core.models import utcnow
+
+    p = Packer(qtbot, station)
+    p.scan("PD-PACKER-001")
+    p.scan(Scenario.SIMPLE)  # mug x2 + tumbler
+    with station.db.session() as s:  # elsewhere: the tumbler's line is cancelled
+        wb = s.scalar(select(m.Waybill.id).where(m.Waybill.tracking_number == Scenario.SIMPLE))
+        line = s.scalars(select(m.OrderLine).where(m.OrderLine.waybill_id == wb,
+                                                   m.OrderLine.product_name.like("%텀블러%"))).one()
+        line.status = LineStatus.CANCELLED
+        s.add(m.LineStatusChange(line_id=line.id, status=LineStatus.CANCELLED, source="collect:9", changed_at=utcnow()))
+    station.jobs.scheduler.get_job("changes").func()  # the 3-second job, now
+    qtbot.waitUntil(lambda: "포장 중 주문이 취소되었습니다" in p.banner(), timeout=3000)
+    assert p.sounds[-1] == "error" and "텀블러" in p.banner()
+    p.scan(BARCODE["TMB-500"])
+    assert "취소된 상품" in p.banner()
+    p.scan(BARCODE["MUG-WH-01"])
+    p.scan(BARCODE["MUG-WH-01"])
+    assert "포장 완료" in p.banner()

@@ -174,6 +174,7 @@ class Msg(enum.StrEnum):
     NOT_COMPLETE = "not_complete"
     NO_ACTIVE_PACK = "no_active_pack"
     LOGOUT_DURING_PACK = "logout_during_pack"
+    LINE_CANCELLED_MEANWHILE = "line_cancelled_meanwhile"  # not a scan's refusal: the order changed
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,16 @@ class Timeout:
     at: datetime
 
 
-Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout
+@dataclass(frozen=True)
+class LinesChanged:
+    """Lines changed status elsewhere (a collection found a cancel, another station, a supervisor):
+    line id -> its status now. Lines not in the open pack are ignored."""
+
+    at: datetime
+    statuses: Mapping[int, LineStatus]
+
+
+Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged
 
 # ---------------------------------------------------------------- effects
 
@@ -335,6 +345,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_item(state, event, config)
         case Timeout():
             return _on_timeout(state, event)
+        case LinesChanged():
+            return _on_lines_changed(state, event)
         case _:
             raise TypeError(f"not a station event: {event!r}")
 
@@ -478,6 +490,28 @@ def _on_timeout(state: StationState, ev: Timeout) -> Result:
     if state.pack is None:
         return state, []
     return _finish(state, state.pack, PackOutcome.TIMED_OUT, ev.at, [])
+
+
+def _on_lines_changed(state: StationState, ev: LinesChanged) -> Result:
+    """The open pack's plan follows the database. A line cancelled (or with a cancel request) meanwhile is
+    said at once, loudly: its items must come out of the box, or the parcel be held. Other changes (e.g.
+    confirmed at the marketplace) only update the plan."""
+    pack = state.pack
+    if pack is None:
+        return state, []
+    changed = {ln.line_id: ev.statuses[ln.line_id] for ln in pack.plan.lines
+               if ln.line_id in ev.statuses and ev.statuses[ln.line_id] is not ln.status}
+    if not changed:
+        return state, []
+    lines = tuple(replace(ln, status=changed.get(ln.line_id, ln.status)) for ln in pack.plan.lines)
+    cancelled = [ln for ln in pack.plan.lines if ln.line_id in changed and ln.status.packable
+                 and changed[ln.line_id] in (LineStatus.CANCELLED, LineStatus.CANCEL_REQUESTED)]
+    state = replace(state, pack=replace(pack, plan=replace(pack.plan, lines=lines)))
+    if not cancelled:
+        return state, []
+    names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in cancelled)
+    return _say(state, Level.ERROR, Msg.LINE_CANCELLED_MEANWHILE, Sound.ERROR, [],
+                tracking=pack.plan.tracking_number, products=names)
 
 
 _FINISH = {

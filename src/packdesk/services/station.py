@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -22,7 +22,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from packdesk.core import claims, packing, queries, recordings
-from packdesk.core.enums import PackOutcome, ScanSource
+from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.station import (
@@ -35,6 +35,7 @@ from packdesk.core.station import (
     Event,
     ItemRef,
     ItemScanned,
+    LinesChanged,
     LogScan,
     PackerIdentified,
     PackerRef,
@@ -158,6 +159,11 @@ class StationService:
             log.warning("warehouse database %s", "back" if online else "unreachable")
         self.db_online = online
 
+    def on_lines_changed(self, statuses: Mapping[int, LineStatus]) -> None:
+        """Lines changed elsewhere (``services/changes.py``): the open pack follows, and a cancel is said."""
+        if self.state.pack is not None and statuses:
+            self._handle(LinesChanged(self.clock(), statuses))
+
     def choose_packer(self, packer: PackerRef) -> None:
         """A packer picked by name (no badge): the same as scanning their badge."""
         self._handle(PackerIdentified(Scan(f"#{packer.name}", ScanSource.MANUAL, self.clock()), packer))
@@ -233,7 +239,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout):
+        if not isinstance(event, Timeout | LinesChanged):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:

@@ -62,6 +62,9 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.NOT_COMPLETE: ("아직 {remaining}개 남았습니다", "{remaining} item(s) still to scan"),
     Msg.NO_ACTIVE_PACK: ("포장 중인 송장이 없습니다", "No pack in progress"),
     Msg.LOGOUT_DURING_PACK: ("포장을 완료하거나 취소한 뒤 종료하세요", "Finish or cancel the pack before signing out"),
+    Msg.LINE_CANCELLED_MEANWHILE: ("포장 중 주문이 취소되었습니다: {products} — 빼거나 포장을 취소하세요 ({tracking})",
+                                   "Cancelled while packing: {products} — take it out or cancel the pack "
+                                   "({tracking})"),
 }
 
 # refusal codes (stored as the scan's reason) as short names for reports
