@@ -151,6 +151,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         config=StationConfig(complete_mode=settings.complete_mode,
                              require_recording=settings.recording.require_recording),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
+        claim_expiry=timedelta(minutes=settings.claim_expiry_min),
     )
     holder.append(service)
     service.start()

@@ -318,8 +318,16 @@ def test_thousands_of_rows_page_in_and_sort(station, qtbot, tmp_path: Path) -> N
     with qtbot.waitSignal(review.searched, timeout=10_000):
         review.search()
     assert {r.station for r in review.model.rows} == {"S2"}
-    with qtbot.waitSignal(review.failed, timeout=10_000, check_params_cb=lambda c: c == "recording_file_missing"):
+    # recorded at S2: on a shared database its file is on that PC, and the review says where
+    with qtbot.waitSignal(review.failed, timeout=10_000, check_params_cb=lambda c: c == "recording_file_elsewhere"):
         review.load_recording(review.model.rows[0].id)
+    assert "S2에서 녹화되어" in review.status_label.text()
+    with station.db.engine.begin() as c:  # one of this station's own, its file gone: said as such
+        own = c.execute(insert(m.Recording).values(
+            tracking_number="900000000000", station="STATION-1", path=str(tmp_path / "gone.ts"), started_at=now,
+            status=RecordingStatus.COMPLETE, pack_outcome=PackOutcome.COMPLETED)).inserted_primary_key[0]
+    with qtbot.waitSignal(review.failed, timeout=10_000, check_params_cb=lambda c: c == "recording_file_missing"):
+        review.load_recording(own)
     assert "영상 파일이 없습니다" in review.status_label.text()
     assert not review.export_whole_button.isEnabled() and review.keep_check.isEnabled()
     finish(review, qtbot)

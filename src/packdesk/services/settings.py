@@ -143,6 +143,7 @@ class Settings(_Model):
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
     complete_mode: CompleteMode = CompleteMode.AUTO
     idle_timeout_min: int = Field(10, ge=1, le=240)
+    claim_expiry_min: int = Field(10, ge=1, le=240, description="a waybill claimed by a silent station is free after")
     database_url: str = Field("", description="advanced override (tests); normally use 'database'")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     recorder: Literal["off", "opencv", "realpacking"] = "opencv"

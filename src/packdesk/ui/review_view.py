@@ -89,6 +89,10 @@ REVIEW_TEXT: dict[str, tuple[str, str]] = {
     "recording_not_found": ("녹화 기록을 찾을 수 없습니다", "The recording is not in the index"),
     "recording_file_missing": ("영상 파일이 없습니다 (보존 기간이 지나 삭제되었거나 옮겨짐): {path}",
                                "The video file is gone (deleted by retention, or moved): {path}"),
+    "recording_file_elsewhere": ("이 영상은 {station}에서 녹화되어 그 PC에 있습니다 (이 PC에서 보이지 않음): {path} — "
+                                 "{station}에서 보거나 영상 폴더를 공유 폴더로 설정하세요",
+                                 "Recorded at {station}, kept on that PC (not reachable from here): {path} — watch it "
+                                 "there, or set the video folder to a shared folder"),
     "export_empty_range": ("내보낼 구간이 비어 있습니다 — 시작점과 끝점을 확인하세요",
                            "The range to export is empty — check the in and out points"),
 }
@@ -869,9 +873,13 @@ class ReviewWindow(QMainWindow):
                     raise review.ReviewError("recording_not_found", recording_id=recording_id)
                 scans = review.scans_in_video(s, recording_id)
             src = Path(row.path)
-            if row.deleted or not src.is_file():
+            if row.deleted:
                 return _Loaded(row, scans, None, 30.0, [],
                                review.ReviewError("recording_file_missing", path=row.path))
+            if not src.is_file():  # on a shared database the file may be on the PC that recorded it
+                code = "recording_file_elsewhere" if row.station != self.station_name else "recording_file_missing"
+                return _Loaded(row, scans, None, 30.0, [],
+                               review.ReviewError(code, path=row.path, station=row.station))
             info = review.probe(src)
             playable = src
             if src.suffix.lower() == ".ts":

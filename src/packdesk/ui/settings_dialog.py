@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "station_name": "스테이션 이름 / Station name",
     "complete_mode": "포장 완료 방식 / Complete a pack",
     "idle_timeout_min": "무작업 제한(분) / Idle timeout (min)",
+    "claim_expiry_min": "다른 스테이션 점유 만료(분) / A silent station's waybill is free after (min)",
     "recorder": "녹화 방식 / Recorder",
     "demo_channel": "데모 상점 사용 / Use the demo shop",
     "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
