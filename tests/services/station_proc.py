@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from packdesk.core.db import Database
 from packdesk.core.enums import ScanSource
@@ -48,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--badge", default="PD-PACKER-001")
     ap.add_argument("--start-at", type=float, default=0.0, help="epoch seconds: all processes scan together")
     ap.add_argument("--pack", action="store_true", help="scan the items of every pack that starts")
+    ap.add_argument("--pace-ms", type=float, default=0.0, help="at most one scan this often (0: flat out)")
     a = ap.parse_args(argv)
+    if a.waybills.startswith("@"):  # a file of waybills, one a line (long lists do not fit a command line)
+        a.waybills = ",".join(Path(a.waybills[1:]).read_text().split())
 
     db = Database.open(a.url)
     posted: queue.Queue[Callable[[], None]] = queue.Queue()
@@ -66,9 +70,14 @@ def main(argv: list[str] | None = None) -> int:
                 if worker.wait_idle(0) and posted.empty() and not svc.busy:
                     return
 
+    next_at = [0.0]
+
     def scan(code: str) -> float:
         """Scan-to-result: until the station's state shows the outcome (what the screen draws); the
         writes that follow on the DB thread are then let finish, untimed."""
+        if a.pace_ms:
+            time.sleep(max(0.0, next_at[0] - time.perf_counter()))
+            next_at[0] = time.perf_counter() + a.pace_ms / 1000
         t0 = time.perf_counter()
         svc.scan(code, ScanSource.WEDGE)
         while svc.busy:
@@ -83,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(max(0.0, a.start_at - time.time()))
     outcomes: dict[str, str] = {}
     latency: list[float] = []
+    waybill_latency: list[float] = []
     started = time.perf_counter()
     packed = 0
     for wb in a.waybills.split(","):
-        latency.append(scan(wb))
+        waybill_latency.append(scan(wb))
+        latency.append(waybill_latency[-1])
         outcomes[wb] = svc.state.message.code.value
         if a.pack and svc.state.message.code in (Msg.PACK_STARTED, Msg.PACK_STARTED_PARTLY_CANCELLED):
             pack = svc.state.pack
@@ -100,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     worker.close()
     db.close()
-    q = statistics.quantiles(latency, n=100, method="inclusive") if len(latency) > 1 else latency * 99
+    def p99(values: list[float]) -> float:
+        return statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
+
     print(json.dumps({"station": a.station, "outcomes": outcomes, "packed": packed, "errors": listener.errors,
                       "scans": len(latency), "seconds": elapsed, "p50_ms": statistics.median(latency),
-                      "p99_ms": q[98]}), flush=True)
+                      "p99_ms": p99(latency), "waybill_p50_ms": statistics.median(waybill_latency),
+                      "waybill_p99_ms": p99(waybill_latency)}), flush=True)
     return 0
 
 
