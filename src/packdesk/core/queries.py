@@ -34,30 +34,34 @@ def load_plan(s: Session, tracking_number: str) -> PackPlan | None:
         .order_by(Ord.order_no, L.id)
     ).all()
 
+    # the links of those products with their items and barcodes: one query (each round trip to a shared
+    # server counts, bench/stations.py)
     keys = {(r.account_id, r.product_code, r.option_code) for r in rows}
     components: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
-    if keys:
-        P = m.ProductMapping
-        for mp in s.execute(
-            select(P.account_id, P.product_code, P.option_code, P.item_id, P.quantity)
-            .where(P.account_id.in_({k[0] for k in keys}), P.product_code.in_({k[1] for k in keys}))
-            .order_by(P.id)
-        ):
-            key = (mp.account_id, mp.product_code, mp.option_code)
-            if key in keys:
-                components[key].append((mp.item_id, mp.quantity))
-
-    item_ids = {iid for comps in components.values() for iid, _ in comps}
     items: dict[int, PlanItem] = {}
-    if item_ids:
+    if keys:
+        P, It, B = m.ProductMapping, m.Item, m.ItemBarcode
         barcodes: dict[int, list[str]] = defaultdict(list)
-        for b in s.execute(select(m.ItemBarcode.item_id, m.ItemBarcode.barcode)
-                           .where(m.ItemBarcode.item_id.in_(item_ids)).order_by(m.ItemBarcode.id)):
-            barcodes[b.item_id].append(b.barcode)
-        for it in s.execute(select(m.Item.id, m.Item.sku, m.Item.name, m.Item.option_name, m.Item.image_path)
-                            .where(m.Item.id.in_(item_ids))):
-            items[it.id] = PlanItem(it.id, it.sku, it.name, it.option_name, tuple(barcodes[it.id]),
-                                    it.image_path)
+        info: dict[int, Any] = {}
+        seen_links: set[int] = set()
+        for r in s.execute(
+            select(P.id, P.account_id, P.product_code, P.option_code, P.item_id, P.quantity, It.sku, It.name,
+                   It.option_name, It.image_path, B.barcode)
+            .join(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
+            .where(P.account_id.in_({k[0] for k in keys}), P.product_code.in_({k[1] for k in keys}))
+            .order_by(P.id, B.id)
+        ):
+            key = (r.account_id, r.product_code, r.option_code)
+            if key not in keys:
+                continue
+            if r.id not in seen_links:
+                seen_links.add(r.id)
+                components[key].append((r.item_id, r.quantity))
+            info[r.item_id] = r
+            if r.barcode is not None and r.barcode not in barcodes[r.item_id]:
+                barcodes[r.item_id].append(r.barcode)
+        items = {iid: PlanItem(iid, r.sku, r.name, r.option_name, tuple(barcodes[iid]), r.image_path)
+                 for iid, r in info.items()}
 
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
