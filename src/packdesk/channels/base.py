@@ -107,6 +107,29 @@ class WriteResult:
         return [r for r in self.items.values() if not r.ok]
 
 
+@dataclass(frozen=True)
+class ProductRecord:
+    """One sales product as a marketplace's catalogue lists it: a product, or one option combination of an
+    optioned product. Codes follow the account's code rule, as collected order lines do."""
+
+    product_code: str
+    option_code: str
+    product_name: str
+    option_name: str
+    status: str = ""          # the marketplace's word (SALE, OUTOFSTOCK, SUSPENSION, DELETE, ...)
+    seller_code: str = ""     # the seller's own management code, when set
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """A page of a catalogue and where the next one starts (``None``: that was the last)."""
+
+    records: Sequence[ProductRecord]
+    next_cursor: str | None
+    total: int | None = None  # products in the catalogue, when the marketplace says
+
+
 class Channel(Protocol):
     kind: ChannelKind
 

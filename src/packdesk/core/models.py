@@ -368,6 +368,9 @@ class SalesProduct(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)   # gone from the marketplace
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="", server_default="")  # the marketplace's word
+    seller_code: Mapped[str] = mapped_column(String(128), default="", server_default="")  # seller's own code
+    synced_at: Mapped[datetime | None]  # last seen by a catalogue sync (None: only seen in orders)
 
 
 class DispatchEntry(Base):

@@ -1,0 +1,144 @@
+"""Catalogue sync: an account's products and option combinations become its sales products.
+
+Behind the ``products(cursor)`` method a channel may offer (SmartStore first): page by page, each page
+stored in its own short transaction, and the cursor of the next page saved in the account's options, so
+a sync that fails (or is cancelled) resumes where it stopped instead of starting over. A product or option
+the marketplace no longer lists is never deleted here: once a sync has gone through the whole catalogue,
+what it did not see is marked deleted (hidden unless asked for), with its links and history kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from packdesk.channels.base import ChannelError, ProductPage, ProductRecord
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.core.errors import KnownError
+from packdesk.core.models import utcnow
+
+log = logging.getLogger("packdesk.catalogue")
+
+CURSOR_KEY = "catalogue_cursor"        # account option: where an unfinished sync resumes
+STARTED_KEY = "catalogue_sync_started"  # account option: when the unfinished sync began (ISO)
+
+
+class CatalogueUnsupported(KnownError):
+    code = "catalogue_unsupported"
+
+
+@dataclass
+class SyncResult:
+    pages: int = 0
+    products: int = 0       # records stored (products and option combinations)
+    new: int = 0
+    deleted: int = 0        # marked deleted at the end of a complete pass
+    complete: bool = False  # the whole catalogue was read (else: cancelled or failed, resumes later)
+    resumed: bool = False
+    total: int | None = None
+
+
+Progress = Callable[[int, int | None], None]  # (products so far, total if known)
+
+
+def _options(s: Any, account_id: int) -> dict[str, Any]:
+    acc = s.get_one(m.ChannelAccount, account_id)
+    try:
+        return dict(json.loads(acc.options or "{}"))
+    except ValueError:
+        return {}
+
+
+def _save_options(s: Any, account_id: int, options: dict[str, Any]) -> None:
+    s.execute(update(m.ChannelAccount).where(m.ChannelAccount.id == account_id)
+              .values(options=json.dumps(options, ensure_ascii=False)))
+
+
+def store_products(s: Any, account_id: int, records: list[ProductRecord], now: datetime) -> int:
+    """Upsert one page set-wise; returns how many were new."""
+    latest = {(r.product_code, r.option_code): r for r in records}
+    if not latest:
+        return 0
+    SP = m.SalesProduct
+    codes = sorted({k[0] for k in latest})
+    known: dict[tuple[str, str], int] = {}
+    for i in range(0, len(codes), 500):
+        part = codes[i:i + 500]
+        for sp_id, code, option in s.execute(select(SP.id, SP.product_code, SP.option_code)
+                                             .where(SP.account_id == account_id, SP.product_code.in_(part))):
+            known[(code, option)] = sp_id
+    new = [{"account_id": account_id, "product_code": r.product_code, "option_code": r.option_code,
+            "product_name": r.product_name, "option_name": r.option_name, "status": r.status[:20],
+            "seller_code": r.seller_code[:128], "is_new": True, "deleted": r.deleted, "first_seen_at": now,
+            "last_seen_at": now, "synced_at": now}
+           for key, r in latest.items() if key not in known]
+    if new:
+        s.execute(insert(SP), new)
+    old = [{"id": known[key], "product_name": r.product_name, "option_name": r.option_name, "status": r.status[:20],
+            "seller_code": r.seller_code[:128], "deleted": r.deleted, "last_seen_at": now, "synced_at": now}
+           for key, r in latest.items() if key in known]
+    if old:
+        s.execute(update(SP), old)
+    return len(new)
+
+
+def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threading.Event | None = None,
+                   progress: Progress | None = None, clock: Callable[[], datetime] = utcnow) -> SyncResult:
+    """Read the account's catalogue from where the last unfinished sync stopped (or from the start).
+    Raises the channel's error after saving the cursor, so the next sync resumes at the failed page."""
+    products = getattr(channel, "products", None)
+    if not callable(products):
+        raise CatalogueUnsupported(detail=f"{type(channel).__name__} has no catalogue")
+    result = SyncResult()
+    with db.session() as s:
+        options = _options(s, account_id)
+        cursor: str | None = options.get(CURSOR_KEY)
+        started_text = options.get(STARTED_KEY)
+        result.resumed = cursor is not None
+        started = datetime.fromisoformat(started_text) if cursor is not None and started_text else clock()
+        options[STARTED_KEY] = started.isoformat()
+        _save_options(s, account_id, options)
+    while True:
+        if cancel is not None and cancel.is_set():
+            log.info("catalogue sync of account %s cancelled at page %s", account_id, cursor)
+            return result
+        try:
+            page: ProductPage = products(cursor)
+        except ChannelError:
+            log.warning("catalogue sync of account %s stopped at page %s; it resumes there", account_id, cursor)
+            raise
+        now = clock()
+        with db.session() as s:
+            result.new += store_products(s, account_id, list(page.records), now)
+            options = _options(s, account_id)
+            if page.next_cursor is None:
+                options.pop(CURSOR_KEY, None)
+                options.pop(STARTED_KEY, None)
+            else:
+                options[CURSOR_KEY] = page.next_cursor
+            _save_options(s, account_id, options)
+        result.pages += 1
+        result.products += len(page.records)
+        result.total = page.total if page.total is not None else result.total
+        if progress is not None:
+            progress(result.products, result.total)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    with db.session() as s:  # a whole pass: what it did not see is gone from the marketplace
+        SP = m.SalesProduct
+        result.deleted = s.execute(update(SP).where(SP.account_id == account_id, SP.synced_at.is_not(None),
+                                                    SP.synced_at < started, SP.deleted.is_(False))
+                                   .values(deleted=True, status="DELETE")).rowcount
+    result.complete = True
+    log.info("catalogue of account %s: %d product(s) in %d page(s), %d new, %d gone", account_id,
+             result.products, result.pages, result.new, result.deleted)
+    return result
