@@ -14,14 +14,22 @@ from packdesk.core import models as m
 from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLine
 
 
-def load_plan(s: Session, tracking_number: str) -> PackPlan | None:
-    """The waybill's lines, plus the lines of the same orders that have no waybill of their own
-    (they travel in the same box: 합포장). ``None`` when no waybill has this number."""
+def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
+    """(id, courier_code, tracking_number) of the waybill with this number (a unique case-insensitive match
+    for numbers with letters, read from Hangul text that cannot tell case)."""
     cols = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
     wb = s.execute(select(*cols).where(m.Waybill.tracking_number == tracking_number)).first()
     if wb is None and any(c.isalpha() for c in tracking_number):
         wb = _unique(s.execute(select(*cols).where(func.lower(m.Waybill.tracking_number) == tracking_number.lower())
                                .limit(2)).all())
+    return wb
+
+
+def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None) -> PackPlan | None:
+    """The waybill's lines, plus the lines of the same orders that have no waybill of their own
+    (they travel in the same box: 합포장). ``None`` when no waybill has this number. ``waybill``: the row
+    ``find_waybill`` already found (the station claims it before reading its lines)."""
+    wb = waybill if waybill is not None else find_waybill(s, tracking_number)
     if wb is None:
         return None
     order_ids = select(m.OrderLine.order_id).where(m.OrderLine.waybill_id == wb.id).scalar_subquery()
