@@ -37,6 +37,8 @@ from packdesk.channels.base import (
     ItemResult,
     LineRecord,
     OrderRecord,
+    ProductPage,
+    ProductRecord,
     WriteResult,
 )
 from packdesk.channels.http import (
@@ -60,6 +62,10 @@ LAST_CHANGED_PATH = "/v1/pay-order/seller/product-orders/last-changed-statuses"
 QUERY_PATH = "/v1/pay-order/seller/product-orders/query"
 CONFIRM_PATH = "/v1/pay-order/seller/product-orders/confirm"
 DISPATCH_PATH = "/v1/pay-order/seller/product-orders/dispatch"
+PRODUCT_SEARCH_PATH = "/v1/products/search"
+ORIGIN_PRODUCT_PATH = "/v2/products/origin-products/{}"
+MAX_PRODUCT_PAGE = 500            # products/search page size (§8)
+CODE_RULES = ("product_option", "seller_code")  # how a sales product is named: see ``sales_codes``
 
 MAX_WINDOW = timedelta(hours=24)  # last-changed: wider ranges are refused (§3.1)
 MAX_PAGE = 300                    # last-changed page size (§3.1)
@@ -463,6 +469,14 @@ class NaverClient:
                     found[pid] = node.value
         return found
 
+    def search_products(self, page: int, size: int = MAX_PRODUCT_PAGE) -> Any:
+        """One page (1-based) of the store's products (§8): origin products with their channel products."""
+        return self.call("POST", PRODUCT_SEARCH_PATH, json={"page": page, "size": size}, idempotent=True)
+
+    def origin_product(self, origin_product_no: str) -> Any:
+        """An origin product with its option combinations (§8); no ``data`` envelope."""
+        return self.call("GET", ORIGIN_PRODUCT_PATH.format(origin_product_no), api="GET origin-product")
+
     def confirm_batch(self, product_order_ids: Sequence[str]) -> dict[str, ItemResult]:
         """발주확인 of at most 30 (§5). Its reply lists ``successProductOrderInfos`` objects, unlike the other
         writes; ``successProductOrderIds`` is accepted too."""
@@ -553,12 +567,18 @@ class NaverChannel:
     kind = ChannelKind.NAVER
 
     def __init__(self, client_id: str, client_secret: str, *, page_size: int = MAX_PAGE,
-                 **client_options: Any) -> None:
-        """``client_options`` go to ``NaverClient`` (base_url, timeout, retry, sleep, clock, …)."""
+                 code_rule: str = "product_option", product_page_size: int = 100, **client_options: Any) -> None:
+        """``client_options`` go to ``NaverClient`` (base_url, timeout, retry, sleep, clock, …). ``code_rule``
+        names sales products (``sales_codes``); ``product_page_size``: products per catalogue page (each
+        product is one more call for its options, so a page is a few seconds of work at Naver's rate)."""
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE}")
+        if code_rule not in CODE_RULES:
+            raise ValueError(f"code_rule must be one of {CODE_RULES}")
         self.client = NaverClient(client_id, client_secret, **client_options)
         self.page_size = page_size
+        self.code_rule = code_rule
+        self.product_page_size = max(1, min(MAX_PRODUCT_PAGE, product_page_size))
 
     def __repr__(self) -> str:
         return f"NaverChannel({self.client!r})"
@@ -598,10 +618,62 @@ class NaverChannel:
             raise ChannelBadReply(reason="details_missing", count=len(missing),
                                   detail=f"no details for {len(missing)} changed product order(s): "
                                          f"{', '.join(missing[:10])}")
-        records = orders_from_details(details[pid] for pid in ids)
+        records = orders_from_details((details[pid] for pid in ids), self.code_rule)
         log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, changes,
                  len(records), sum(len(r.lines) for r in records))
         return records
+
+    # catalogue -------------------------------------------------------------------------------------------
+    def products(self, cursor: str | None) -> ProductPage:
+        """One page of the store's catalogue as sales products: each product, or each option combination of
+        an optioned product, named by the account's code rule. ``cursor`` is the page number; the next
+        page's is returned (``None`` after the last). A deleted product is listed as deleted (its options
+        are not read: what a sync no longer sees is marked deleted by the sync)."""
+        page = int(cursor or 1)
+        body = _Node(self.client.search_products(page, self.product_page_size), "products.search")
+        records: list[ProductRecord] = []
+        for i, content in enumerate(body.array("contents")):
+            node = _Node(content, f"products.search.contents[{i}]")
+            origin_no = node.ident("originProductNo")
+            channels = node.array("channelProducts")
+            if not channels:
+                continue
+            ch = _Node(channels[0], f"{node.path}.channelProducts[0]")
+            product_no, status = ch.ident("channelProductNo"), ch.opt_text("statusType")
+            name, seller = ch.opt_text("name"), ch.opt_text("sellerManagementCode")
+            if status == "DELETE":
+                records.append(ProductRecord(*sales_codes(self.code_rule, product_no, "", seller), name, "",
+                                             status, seller, deleted=True))
+                continue
+            records.extend(self._combinations(origin_no, product_no, name, status, seller))
+        last = body.opt_bool("last") or not body.array("contents")
+        total = body.opt_integer("totalElements")
+        return ProductPage(records, None if last else str(page + 1), total)
+
+    def _combinations(self, origin_no: str, product_no: str, name: str, status: str,
+                      seller: str) -> list[ProductRecord]:
+        root = _Node(self.client.origin_product(origin_no), f"origin-product[{origin_no}]")
+        detail = root.obj("originProduct").opt_obj("detailAttribute")
+        info = detail.opt_obj("optionInfo") if detail else None
+        combos = info.array("optionCombinations") if info is not None and info.has("optionCombinations") else []
+        codes = detail.opt_obj("sellerCodeInfo") if detail else None
+        seller = seller or (codes.opt_text("sellerManagementCode") if codes else "")
+        if not combos:
+            return [ProductRecord(*sales_codes(self.code_rule, product_no, "", seller), name, "", status,
+                                  seller)]
+        groups = info.opt_obj("optionCombinationGroupNames") if info is not None else None
+        out = []
+        for j, raw in enumerate(combos):
+            c = _Node(raw, f"{root.path}.optionCombinations[{j}]")
+            values = [c.opt_text(f"optionName{k}") for k in range(1, 5)]
+            labels = [groups.opt_text(f"optionGroupName{k}") if groups else "" for k in range(1, 5)]
+            option_name = " / ".join(f"{g}: {v}" if g else v
+                                     for g, v in zip(labels, values, strict=True) if v)
+            option_seller = c.opt_text("sellerManagerCode")  # option level: "Manager", not "Management" (§8)
+            usable = c.value.get("usable") is not False
+            out.append(ProductRecord(*sales_codes(self.code_rule, product_no, c.ident("id"), option_seller),
+                                     name, option_name, status if usable else "UNUSABLE", option_seller))
+        return out
 
     # writes ------------------------------------------------------------------------------------------------
     def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:
@@ -723,7 +795,7 @@ def _shows_dispatched(detail: dict[str, Any] | None, item: DispatchItem) -> bool
 
 
 # --- mapping details to records -----------------------------------------------------------------------------
-def orders_from_details(details: Iterable[Mapping[str, Any]]) -> list[OrderRecord]:
+def orders_from_details(details: Iterable[Mapping[str, Any]], code_rule: str = "product_option") -> list[OrderRecord]:
     """Product-order details (§3.2) -> one ``OrderRecord`` per ``orderId``, in first-seen order.
 
     Field choices (§3.2, §8):
@@ -740,7 +812,7 @@ def orders_from_details(details: Iterable[Mapping[str, Any]]) -> list[OrderRecor
     for i, raw in enumerate(details):
         root = _Node(raw, f"details[{i}]")
         order = root.obj("order")
-        line = _line(root)
+        line = _line(root, code_rule)
         if line is not None:
             grouped.setdefault(order.ident("orderId"), []).append((root, line))
     records = []
@@ -776,7 +848,17 @@ def _claim_status(root: _Node, po: _Node) -> str:
     return ""
 
 
-def _line(root: _Node) -> LineRecord | None:
+def sales_codes(rule: str, product_no: str, option_code: str, seller_code: str) -> tuple[str, str]:
+    """(product code, option code) of a sales product under the account's rule: "product_option" (default:
+    the channel product number and the option combination id, as Naver's orders carry them) or
+    "seller_code" (the seller's own management code, when set; else the default). Orders and catalogue
+    sync use this one function, so both name a product the same way."""
+    if rule == "seller_code" and seller_code:
+        return seller_code, ""
+    return product_no, option_code
+
+
+def _line(root: _Node, code_rule: str = "product_option") -> LineRecord | None:
     po = root.obj("productOrder")
     pid = po.ident("productOrderId")
     pos = po.text("productOrderStatus")
@@ -793,10 +875,13 @@ def _line(root: _Node) -> LineRecord | None:
     delivery = root.opt_obj("delivery")
     tracking = delivery.opt_text("trackingNumber") if delivery else ""
     courier = delivery.opt_text("deliveryCompany") if delivery and tracking else ""
+    option_code = po.opt_ident("optionCode") or po.opt_ident("itemNo") or po.opt_text("optionManageCode")
+    product_code, option_code = sales_codes(
+        code_rule, product_code, option_code, po.opt_text("optionManageCode") or po.opt_text("sellerProductCode"))
     return LineRecord(
         product_order_id=pid,
         product_code=product_code,
-        option_code=po.opt_ident("optionCode") or po.opt_ident("itemNo") or po.opt_text("optionManageCode"),
+        option_code=option_code,
         product_name=po.opt_text("productName"),
         option_name=po.opt_text("productOption"),
         quantity=remain if remain is not None and remain > 0 else quantity,

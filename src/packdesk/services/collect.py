@@ -247,7 +247,8 @@ def make_channel(account: m.ChannelAccount) -> Channel:
         if not secret:
             raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
         options = json.loads(account.options or "{}")
-        return NaverChannel(account.external_id, secret, **{k: v for k, v in options.items() if k in ("base_url",)})
+        return NaverChannel(account.external_id, secret,
+                            **{k: v for k, v in options.items() if k in ("base_url", "code_rule")})
     if account.kind is ChannelKind.SABANGNET:
         from packdesk.channels.sabangnet import SabangnetChannel
         from packdesk.services.relays import publisher_for
