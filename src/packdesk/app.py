@@ -28,8 +28,9 @@ from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
 from packdesk.services import relays
+from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.changes import ChangeFeed
-from packdesk.services.collect import Collector
+from packdesk.services.collect import Collector, make_channel
 from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
@@ -168,6 +169,10 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
                    first_run_in=timedelta(minutes=1))
     collector = Collector(db, station=settings.station_name)
     window.collector = collector
+    syncer = CatalogueSyncer(db, make_channel)
+    window.syncer = syncer
+    # the catalogues once a day, from each account's hour on (products new to the store show up to be linked)
+    jobs.every("catalogue", lambda: syncer.sync_due(settings.collection.catalogue_hour), seconds=600)
     if settings.collection.enabled:
         for at in settings.collection.times:
             hour, minute = (int(x) for x in at.split(":"))
@@ -188,8 +193,8 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     window.uploader = uploader
     monitor.add_listener(lambda online: poster.post(lambda: window.on_connectivity(online)))
     monitor.add_listener(lambda online: uploader.kick(retry_now=True) if online else None)
-    for job in jobs.scheduler.get_jobs():  # the collection jobs above: paused while offline
-        if job.id.startswith("collect-"):
+    for job in jobs.scheduler.get_jobs():  # the collection and catalogue jobs above: paused while offline
+        if job.id.startswith("collect-") or job.id == "catalogue":
             jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
     jobs.every("dispatch", uploader.run_once, seconds=15)  # also renews this station's upload leases
     jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon

@@ -118,3 +118,40 @@ def test_what_a_whole_pass_no_longer_lists_is_marked_deleted_and_kept(db: Databa
 def test_a_channel_without_a_catalogue_says_so(db: Database) -> None:
     with pytest.raises(CatalogueUnsupported):
         sync_catalogue(db, account(db), object())
+
+
+def test_the_daily_sync_runs_once_a_day_from_each_accounts_hour(db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    from packdesk.services.catalogue import CatalogueSyncer
+
+    kst = ZoneInfo("Asia/Seoul")
+    early, late = account(db), account_named(db, "늦은 스토어", {"catalogue_hour": 22})
+    paused = account_named(db, "쉬는 스토어", {}, paused=True)
+    made: list[int] = []
+
+    def factory(acc: m.ChannelAccount) -> Catalogue:
+        made.append(acc.id)
+        return Catalogue([rec(f"{acc.id}00")])
+
+    now = [datetime(2026, 11, 28, 5, 0, tzinfo=kst)]
+    syncer = CatalogueSyncer(db, factory, clock=lambda: now[0])
+    assert syncer.sync_due(default_hour=6) == [] and made == []          # 05:00: not yet
+    now[0] = datetime(2026, 11, 28, 9, 40, tzinfo=kst)                   # switched on at 09:40: due
+    assert [r.complete for r in syncer.sync_due(default_hour=6)] == [True] and made == [early]
+    assert syncer.sync_due(default_hour=6) == []                          # once a day
+    now[0] = datetime(2026, 11, 28, 22, 5, tzinfo=kst)
+    syncer.sync_due(default_hour=6)
+    assert made == [early, late] and paused not in made
+    now[0] = datetime(2026, 11, 29, 6, 0, tzinfo=kst)                     # the next day
+    syncer.sync_due(default_hour=6)
+    assert made == [early, late, early]
+
+
+def account_named(db: Database, name: str, options: dict[str, object], paused: bool = False) -> int:
+    with db.session() as s:
+        acc = m.ChannelAccount(kind=ChannelKind.NAVER, name=name, external_id="x", options=json.dumps(options),
+                               paused=paused)
+        s.add(acc)
+        s.flush()
+        return acc.id

@@ -55,6 +55,8 @@ KINDS: dict[ChannelKind, KindSpec] = {
         FieldSpec("secret", "애플리케이션 시크릿 / Application secret", secret=True, placeholder="$2a$04$…"),
         FieldSpec("base_url", "API 주소 (비우면 기본값) / API address (empty: default)", required=False,
                   pattern=r"https?://\S+"),
+        FieldSpec("catalogue_hour", "상품 동기화 시각 (0-23시, 비우면 설정값) / Product sync hour (empty: settings)",
+                  required=False, placeholder="6", pattern=r"([01]?\d|2[0-3])"),
     )),
     ChannelKind.COUPANG: KindSpec(ChannelKind.COUPANG, "쿠팡 윙 / Coupang Wing", (
         FieldSpec("external_id", "업체 코드 / Vendor ID", placeholder="A00012345", pattern=r"[AC]\d{5,12}"),
@@ -115,7 +117,7 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
         elif f.key == "secret":
             secret = value
         else:
-            options[f.key] = int(value) if f.key == "relay_port" else value
+            options[f.key] = int(value) if f.key in ("relay_port", "catalogue_hour") else value
     if spec.kind is ChannelKind.SABANGNET:  # Sabangnet fetches the request XML: it must be reachable somehow
         local = "relay_public_url" in options and "relay_port" in options
         put = "relay_put_url" in options and "relay_get_url" in options

@@ -29,6 +29,7 @@ log = logging.getLogger("packdesk.catalogue")
 
 CURSOR_KEY = "catalogue_cursor"        # account option: where an unfinished sync resumes
 STARTED_KEY = "catalogue_sync_started"  # account option: when the unfinished sync began (ISO)
+DONE_KEY = "catalogue_synced_day"       # account option: the KST day of the last complete scheduled sync
 
 
 class CatalogueUnsupported(KnownError):
@@ -142,3 +143,75 @@ def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threa
     log.info("catalogue of account %s: %d product(s) in %d page(s), %d new, %d gone", account_id,
              result.products, result.pages, result.new, result.deleted)
     return result
+
+
+class CatalogueSyncer:
+    """Runs catalogue syncs for accounts, one at a time per account, on the caller's thread (a UI op or a
+    scheduled job). ``channel_factory`` is ``services/collect.make_channel`` in the app."""
+
+    def __init__(self, db: Database, channel_factory: Callable[[m.ChannelAccount], Any],
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.channel_factory = channel_factory
+        self.clock = clock
+        self._locks: dict[int, threading.Lock] = {}
+        self._meta = threading.Lock()
+
+    def supports(self, account: m.ChannelAccount) -> bool:
+        from packdesk.core.enums import ChannelKind
+
+        return account.kind is ChannelKind.NAVER  # the one channel with a catalogue so far
+
+    def sync(self, account_id: int, *, cancel: threading.Event | None = None,
+             progress: Progress | None = None) -> SyncResult:
+        with self._meta:
+            lock = self._locks.setdefault(account_id, threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise KnownError("catalogue_sync_running", detail=f"account {account_id}")
+        try:
+            with self.db.session() as s:
+                account = s.get_one(m.ChannelAccount, account_id)
+                if not self.supports(account):
+                    raise CatalogueUnsupported(detail=f"{account.kind}", account=account.name)
+            channel = self.channel_factory(account)
+            try:
+                return sync_catalogue(self.db, account_id, channel, cancel=cancel, progress=progress,
+                                      clock=self.clock)
+            finally:
+                getattr(channel, "close", lambda: None)()
+        finally:
+            lock.release()
+
+    def sync_due(self, default_hour: int = 6) -> list[SyncResult]:
+        """The daily sync of every active, unpaused account with a catalogue, once a day from its hour on (an
+        account's ``catalogue_hour`` option, else ``default_hour``, Korean time): a PC switched on later
+        that day still syncs. One account's failure is logged and the others go on; a failed or stopped
+        sync is tried again at the next look, resuming where it stopped."""
+        from zoneinfo import ZoneInfo
+
+        now = self.clock().astimezone(ZoneInfo("Asia/Seoul"))
+        today = now.date().isoformat()
+        due = []
+        with self.db.session() as s:
+            for a in s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.active,
+                                                              m.ChannelAccount.paused.is_(False))):
+                if not self.supports(a):
+                    continue
+                opts = _options(s, a.id)
+                hour = int(opts.get("catalogue_hour", default_hour))
+                if now.hour >= hour and opts.get(DONE_KEY) != today:
+                    due.append(a.id)
+        results = []
+        for account_id in due:
+            try:
+                result = self.sync(account_id)
+            except KnownError as e:
+                log.warning("scheduled catalogue sync of account %s failed: %s (%s)", account_id, e.code, e.detail)
+                continue
+            results.append(result)
+            if result.complete:
+                with self.db.session() as s:
+                    opts = _options(s, account_id)
+                    opts[DONE_KEY] = today
+                    _save_options(s, account_id, opts)
+        return results

@@ -99,6 +99,7 @@ class CollectionSettings(_Model):
     times: list[str] = Field(default_factory=lambda: ["09:00", "13:00", "16:00"], max_length=5,
                              description="up to 5 times of day, HH:MM")
     weekdays_only: bool = Field(False, description="Mon-Fri only")
+    catalogue_hour: int = Field(6, ge=0, le=23, description="the daily product sync, at this hour")
 
     @field_validator("times")
     @classmethod
@@ -191,6 +192,72 @@ def save_settings(settings: Settings, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
     os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------ copying a set-up to the next PC
+
+EXPORT_KIND = "packdesk-settings"
+OLDEST_SETTINGS_VERSION = 1  # the oldest version ``_upgrade`` can bring up to date
+# this PC's own: its name among the stations, and an expert's database override (a path on this disk)
+PER_PC_KEYS = ("station_name", "database_url")
+
+
+def export_settings(settings: Settings, path: Path) -> None:
+    """Write ``settings`` for another PC: everything but ``PER_PC_KEYS``. Secrets (account keys, the server
+    password) live in the OS keyring, never in settings, so none can be in the file. The supervisor PIN's
+    bcrypt hash is copied: one PIN for every station of the warehouse (the hash only checks a PIN)."""
+    from datetime import UTC, datetime
+
+    from packdesk import APP_NAME, __version__
+
+    data = settings.model_dump(mode="json", exclude=set(PER_PC_KEYS))
+    doc = {"app": APP_NAME, "kind": EXPORT_KIND, "exported_by": f"{APP_NAME} {__version__}",
+           "exported_at": datetime.now(UTC).isoformat(timespec="seconds"), "settings": data}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise SettingsError("settings_export_failed", detail=f"{path}: {e}", path=str(path)) from e
+    log.info("settings exported to %s", path)
+
+
+def import_settings(path: Path, current: Settings) -> Settings:
+    """Settings from ``export_settings``'s file for this PC: validated by the model, upgraded from an older
+    version, this PC's ``PER_PC_KEYS`` kept. An empty PIN hash in the file keeps this PC's PIN (an import never
+    opens a locked station). Raises ``SettingsError`` saying what is wrong with the file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, ValueError) as e:
+        raise SettingsError("settings_import_unreadable", detail=f"{path}: {e}", path=str(path),
+                            problems=_describe(e)) from e
+    if not (isinstance(doc, dict) and doc.get("kind") == EXPORT_KIND and isinstance(doc.get("settings"), dict)):
+        raise SettingsError("settings_import_foreign", detail=f"{path}: no {EXPORT_KIND} document", path=str(path))
+    raw: dict[str, object] = dict(doc["settings"])
+    version = raw.get("version", SETTINGS_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SettingsError("settings_import_invalid", detail=f"{path}: version {version!r}", path=str(path),
+                            problems=f"version: {version!r}")
+    if version > SETTINGS_VERSION:
+        raise SettingsError("settings_import_newer", detail=f"{path}: version {version}", path=str(path),
+                            version=version, supported=SETTINGS_VERSION)
+    if version < OLDEST_SETTINGS_VERSION:
+        raise SettingsError("settings_import_older", detail=f"{path}: version {version}", path=str(path),
+                            version=version, oldest=OLDEST_SETTINGS_VERSION)
+    raw = _upgrade(raw)
+    for key in PER_PC_KEYS:
+        raw[key] = getattr(current, key)
+    try:
+        imported = Settings.model_validate(raw)
+    except ValidationError as e:
+        problems = _describe(e)
+        raise SettingsError("settings_import_invalid", detail=f"{path}: {problems}", path=str(path),
+                            problems=problems) from e
+    if not imported.supervisor.pin_hash and current.supervisor.pin_hash:
+        imported.supervisor.pin_hash = current.supervisor.pin_hash
+    log.info("settings imported from %s", path)
+    return imported
 
 
 def database_url(settings: Settings, sqlite_file: Path) -> str:

@@ -6,7 +6,9 @@ going and the table refreshes when it ends. Secrets typed here go straight to th
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
@@ -37,6 +39,7 @@ from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.services.accounts import KINDS, AccountSpec, add_account, remove_account, set_auto_confirm, set_paused
+from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, make_channel
 from packdesk.ui.messages import error_text
 from packdesk.ui.tasks import run_op
@@ -61,9 +64,14 @@ def _kst(at: datetime | None) -> str:
 
 class CollectWindow(QDialog):
     run_finished = Signal(object)  # the CollectionRun, or the error
+    sync_progressed = Signal(int, int)  # products so far, total (0: unknown); from the sync's thread
+    sync_finished = Signal(object)      # the SyncResult, or the error
 
-    def __init__(self, collector: Collector, operator: str, parent: QWidget | None = None) -> None:
+    def __init__(self, collector: Collector, operator: str, parent: QWidget | None = None,
+                 syncer: CatalogueSyncer | None = None) -> None:
         super().__init__(parent)
+        self.syncer = syncer
+        self._sync_cancel: threading.Event | None = None
         self.setWindowTitle("주문 수집 / Order collection")
         self.resize(1200, 640)
         self.collector = collector
@@ -83,6 +91,15 @@ class CollectWindow(QDialog):
         self.collect_button.clicked.connect(self.collect_now)
         self.confirm_button = QPushButton("발주확인 / Confirm new orders", objectName="confirmNow")
         self.confirm_button.clicked.connect(self.confirm_now)
+        self.sync_button = QPushButton("상품 동기화 / Sync products", objectName="syncProducts")
+        self.sync_button.clicked.connect(self.sync_products)
+        self.sync_button.setEnabled(syncer is not None)
+        self.sync_cancel_button = QPushButton("동기화 중단 / Stop sync", objectName="syncCancel")
+        self.sync_cancel_button.clicked.connect(self.cancel_sync)
+        self.sync_cancel_button.hide()
+        self.sync_progress = QProgressBar(objectName="syncProgress")
+        self.sync_progress.hide()
+        self.sync_progressed.connect(self._sync_step)
         self.progress = QProgressBar(objectName="collectProgress")
         self.progress.setRange(0, 0)  # busy: the marketplace does not say how much is left
         self.progress.hide()
@@ -90,7 +107,8 @@ class CollectWindow(QDialog):
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
         for w in (QLabel("계정 / Account"), self.account_combo, QLabel("부터 / from"), self.from_edit,
-                  QLabel("까지 / to"), self.to_edit, self.collect_button, self.confirm_button):
+                  QLabel("까지 / to"), self.to_edit, self.collect_button, self.confirm_button, self.sync_button,
+                  self.sync_cancel_button):
             bar.addWidget(w)
         self.runs = QTableWidget(0, len(RUN_COLUMNS), objectName="runsTable")
         self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
@@ -101,6 +119,7 @@ class CollectWindow(QDialog):
         rl = QVBoxLayout(runs_page)
         rl.addLayout(bar)
         rl.addWidget(self.progress)
+        rl.addWidget(self.sync_progress)
         rl.addWidget(self.message)
         rl.addWidget(self.runs, 1)
 
@@ -263,6 +282,58 @@ class CollectWindow(QDialog):
             self.run_finished.emit(n)
 
         run_op(self, lambda: self.collector.confirm_now(account_id), done, self._collect_failed, name="confirm")
+
+    # ------------------------------------------------------------------ catalogue sync
+
+    def sync_products(self) -> None:
+        """The chosen account's products and options, page by page, in the background; it can be stopped
+        and resumes where it stopped (``services/catalogue.py``)."""
+        account_id = self.account_combo.currentData()
+        if account_id is None or self.syncer is None:
+            return
+        self._sync_cancel = threading.Event()
+        cancel, syncer = self._sync_cancel, self.syncer
+        self.sync_button.setEnabled(False)
+        self.sync_cancel_button.show()
+        self.sync_progress.setRange(0, 0)
+        self.sync_progress.show()
+        self._say("상품 동기화 중… / Syncing products…")
+        run_op(self, lambda: syncer.sync(account_id, cancel=cancel,
+                                         progress=lambda n, total: self.sync_progressed.emit(n, total or 0)),
+               self._synced, self._sync_failed, name="catalogue-sync")
+
+    def cancel_sync(self) -> None:
+        if self._sync_cancel is not None:
+            self._sync_cancel.set()
+            self._say("동기화를 멈추는 중 — 다음에 이어서 합니다 / Stopping — the next sync goes on from here")
+
+    def _sync_step(self, done: int, total: int) -> None:
+        if total:
+            self.sync_progress.setRange(0, total)
+        self.sync_progress.setValue(done)
+        self.sync_progress.setFormat(f"{done} / {total}" if total else f"{done}")
+
+    def _sync_done(self) -> None:
+        self.sync_button.setEnabled(True)
+        self.sync_cancel_button.hide()
+        self.sync_progress.hide()
+        self._sync_cancel = None
+
+    def _synced(self, result: Any) -> None:
+        self._sync_done()
+        if result.complete:
+            self._say(f"상품 동기화 완료: {result.products}개, 신규 {result.new}개, 삭제됨 {result.deleted}개 / "
+                      f"Products synced: {result.products}, {result.new} new, {result.deleted} gone")
+        else:
+            self._say(f"동기화 중단: {result.products}개 저장 — 다음 동기화가 이어서 합니다 / Sync stopped: "
+                      f"{result.products} stored — the next sync goes on from there")
+        self.sync_finished.emit(result)
+
+    def _sync_failed(self, e: BaseException) -> None:
+        self._sync_done()
+        ko, en = error_text(e) if isinstance(e, KnownError) else ("동기화 실패", "Sync failed")
+        self._say(f"{ko} / {en} — 다음 동기화가 멈춘 곳부터 이어서 합니다 / the next sync resumes there", error=True)
+        self.sync_finished.emit(e)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

@@ -15,6 +15,7 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound, StationState
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
 from packdesk.services.dispatch import Uploader
 from packdesk.services.settings import Settings, save_settings
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
         self.settings_path: Path | None = None
         self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
         self.collector: Collector | None = None
+        self.syncer: CatalogueSyncer | None = None  # set by the composition root (services/catalogue.py)
         self.video_root: Path | None = None  # set by the composition root
         self.anchor_file: Path | None = None  # set by the composition root (services/integrity.py)
         self.gate = SupervisorGate("", parent=self)  # the composition root sets the PIN (ui/supervisor.py)
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self.view.banner_en.setText(en)
         bg, fg = BANNER_STYLE[Level.ERROR]
         self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
+        self.view.show_state_image(Level.ERROR)
         self.statusBar().showMessage(f"{ko} / {en}", 15000)
         self.error_shown.emit(error.code)
 
@@ -201,7 +204,7 @@ class MainWindow(QMainWindow):
             return None
         packer = self.service.state.packer if self.service else None
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        window = CollectWindow(self.collector, operator, self)
+        window = CollectWindow(self.collector, operator, self, syncer=self.syncer)
         window.open()
         return window
 

@@ -107,6 +107,10 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
+    "catalogue_unsupported": ("이 마켓은 상품 목록을 가져올 수 없습니다: {account}",
+                              "This marketplace's products cannot be fetched: {account}"),
+    "catalogue_sync_running": ("이 계정의 상품 동기화가 이미 진행 중입니다",
+                               "A product sync of this account is running"),
     "account_paused": ("일시 중지된 계정입니다: {account}", "The account is paused: {account}"),
     "account_field_required": ("입력하세요: {field}", "Required: {field}"),
     "account_field_format": ("형식이 맞지 않습니다: {field}", "Not in the expected form: {field}"),
@@ -120,6 +124,20 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                           "The database was made by a newer PackDesk — update this program"),
     "settings_invalid": ("설정 파일이 잘못되어 기본값을 사용합니다 ({kept_as}에 보관): {problems}",
                          "Settings file is invalid, using defaults (kept as {kept_as}): {problems}"),
+    # settings copied from another PC (services/settings.py import_settings / export_settings)
+    "settings_import_unreadable": ("설정 파일을 읽을 수 없습니다 (JSON 파일인지 확인): {problems}",
+                                   "The settings file cannot be read (is it a JSON file?): {problems}"),
+    "settings_import_foreign": ("PackDesk 설정 내보내기 파일이 아닙니다: {path}",
+                                "This is not a PackDesk settings export: {path}"),
+    "settings_import_invalid": ("설정 파일의 값이 잘못되었습니다 — 아무것도 바뀌지 않았습니다: {problems}",
+                                "The file holds invalid values — nothing was changed: {problems}"),
+    "settings_import_newer": ("더 새로운 PackDesk의 설정입니다 (버전 {version}, 이 PC는 {supported}까지) "
+                              "— 이 PC의 PackDesk를 업데이트하세요",
+                              "Settings of a newer PackDesk (version {version}; this PC reads up to {supported}) "
+                              "— update PackDesk on this PC"),
+    "settings_import_older": ("너무 오래된 설정 파일입니다 (버전 {version}, {oldest} 이상만 읽을 수 있음)",
+                              "The settings file is too old (version {version}; versions from {oldest} can be read)"),
+    "settings_export_failed": ("설정을 저장하지 못했습니다: {path}", "Could not save the settings: {path}"),
     "db_unreachable": ("창고 서버에 연결할 수 없습니다 — 새 포장을 시작할 수 없습니다 "
                        "(연결되면 계속됩니다): {code_scanned}",
                        "The warehouse server cannot be reached — no new pack can start (it goes on when it is "

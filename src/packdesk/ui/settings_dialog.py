@@ -13,6 +13,7 @@ import threading
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
 from packdesk.ui.preview import show_latest_frame
 
@@ -76,6 +78,7 @@ LABELS: dict[str, str] = {
     "collection.enabled": "자동 수집 / Collect automatically",
     "collection.times": "수집 시각(최대 5개) / Times (up to 5, HH:MM, comma-separated)",
     "collection.weekdays_only": "평일만(월-금) / Mon-Fri only",
+    "collection.catalogue_hour": "상품 동기화 시각(매일, 시) / Daily product sync (hour)",
     "supervisor.auto_lock_min": "관리자 모드 자동 잠금(분) / Supervisor mode locks after (min)",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
@@ -187,9 +190,11 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
+        self._add_copy_buttons(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(self.error)
+        layout.addWidget(self.copy_result)
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.setStyleSheet("QLabel, QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox { font-size: 15px; }")
@@ -345,6 +350,84 @@ class SettingsDialog(QDialog):
         except PinInvalid:
             self.error.setText("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits")
             return None
+
+    # ------------------------------------------------------------------ export / import (the next PC's set-up)
+
+    def _add_copy_buttons(self, buttons: QDialogButtonBox) -> None:
+        self.copy_result = QLabel(objectName="settingsCopyResult")
+        self.copy_result.setWordWrap(True)
+        role = QDialogButtonBox.ButtonRole.ActionRole
+        export = buttons.addButton("설정 내보내기… / Export settings…", role)
+        export.setObjectName("exportSettings")
+        export.clicked.connect(self._choose_export_file)
+        imp = buttons.addButton("설정 가져오기… / Import settings…", role)
+        imp.setObjectName("importSettings")
+        imp.clicked.connect(self._choose_import_file)
+
+    def _choose_export_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "설정 내보내기 / Export settings", "packdesk-settings.json",
+                                              "JSON (*.json)")
+        if path:
+            self.export_to(Path(path))
+
+    def _choose_import_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "설정 가져오기 / Import settings", "", "JSON (*.json)")
+        if path:
+            self.import_from(Path(path))
+
+    def export_to(self, path: Path) -> bool:
+        """The settings as on screen (with the saved PIN), less what belongs to this PC only."""
+        from packdesk.core.errors import SettingsError
+        from packdesk.services.settings import export_settings
+
+        candidate = self.candidate()
+        if candidate is None:
+            return False
+        candidate = candidate.model_copy(update={"supervisor": candidate.supervisor.model_copy(
+            update={"pin_hash": self._pin_hash})})
+        try:
+            export_settings(candidate, path)
+        except SettingsError as e:
+            self._show_copy_error(e)
+            return False
+        self.copy_result.setText(f"내보냈습니다 / Exported: {path}\n"
+                                 "스테이션 이름과 비밀번호는 들어 있지 않습니다 / "
+                                 "The station name and passwords are not in the file")
+        return True
+
+    def import_from(self, path: Path) -> bool:
+        """Fills the fields from an exported file, this PC's station name kept; nothing is saved until Save."""
+        from packdesk.core.errors import SettingsError
+        from packdesk.services.settings import import_settings
+
+        current = self.candidate() or self._original
+        try:
+            imported = import_settings(path, current)
+        except SettingsError as e:
+            self._show_copy_error(e)
+            return False
+        for field_path, f in self.fields.items():
+            value: Any = imported
+            for part in field_path.split("."):
+                value = getattr(value, part)
+            f.put(value.value if isinstance(value, enum.Enum) else value)
+        pin_changed = imported.supervisor.pin_hash != self._pin_hash
+        self._pin_hash = imported.supervisor.pin_hash
+        self._show_pin_state(changed=pin_changed)
+        self.error.setText("")
+        self.copy_result.setText(f"가져왔습니다 — 확인 후 저장을 누르세요 / Imported — check, then press Save\n{path}")
+        return True
+
+    def _show_copy_error(self, error: KnownError) -> None:
+        from packdesk.ui.messages import error_text
+
+        ko, en = error_text(error)
+        self.copy_result.setText("")
+        self.error.setText(f"{ko}\n{en}")
 
     # ------------------------------------------------------------------ saving
 
