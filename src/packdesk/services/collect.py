@@ -260,14 +260,14 @@ def make_channel(account: m.ChannelAccount) -> Channel:
         return SabangnetChannel(account.external_id, secret, api_url=str(options.get("api_url", "")),
                                 publisher=publisher_for(options), courier_overrides=options.get("courier_codes"))
     if account.kind is ChannelKind.COUPANG:
-        from packdesk.channels.coupang import CoupangChannel  # type: ignore[import-not-found]
+        from packdesk.channels.coupang import CoupangChannel
 
         secret = get_secret(account.id)
         if not secret:
             raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
         options = json.loads(account.options or "{}")
         extra = {k: v for k, v in options.items() if k in ("base_url",)}
-        return CoupangChannel(account.external_id, str(options.get("access_key", "")), secret,  # type: ignore[no-any-return]
+        return CoupangChannel(account.external_id, str(options.get("access_key", "")), secret,
                               courier_overrides=options.get("courier_codes"), **extra)
     raise AccountNotReady(detail=f"account {account.id}: {account.kind} has no collector yet", account=account.name)
 

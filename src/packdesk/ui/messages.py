@@ -161,6 +161,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                         "This marketplace has no code for the courier — fix the courier and resend"),
     "invoice_too_long": ("송장번호가 너무 깁니다 (사방넷은 15자까지)",
                          "Tracking number too long (Sabangnet: 15 characters)"),
+    "coupang_box_mixed_tracking": ("한 박스에 다른 송장번호가 섞였습니다 — 박스 하나에 송장 하나",
+                                   "Two tracking numbers for one box — one box, one tracking number"),
     "coupang_box_incomplete": ("같은 박스의 다른 상품이 아직 포장되지 않았습니다 — 분리배송은 윙에서 하세요",
                                "Other items of this box are not packed yet — split shipments are done in WING"),
     "dispatch_missing_tracking": ("송장번호가 없습니다", "No tracking number"),
