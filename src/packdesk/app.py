@@ -52,7 +52,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="start, run --scans if given, save a picture of the window and exit")
     p.add_argument("--scans", nargs="*", default=[], metavar="CODE",
                    help="with --screenshot: scans to feed the station first")
+    first = p.add_mutually_exclusive_group()
+    first.add_argument("--first-run", action="store_true",
+                       help="처음 설정 마법사 보이기 / show the first-run set-up, also when settings exist")
+    first.add_argument("--no-first-run", action="store_true",
+                       help="처음 설정 건너뛰기: 기본값으로 시작 / skip the first-run set-up, start with defaults")
     return p.parse_args(argv)
+
+
+def wants_first_run(args: argparse.Namespace, *, settings_existed: bool, problem: object) -> bool:
+    """The set-up wizard: asked for, or a PC with no settings file yet. Never for a bad file (that is
+    explained on the station instead) nor in unattended runs (screenshot, barcode sheet)."""
+    if args.first_run or args.no_first_run:
+        return bool(args.first_run)
+    return not settings_existed and problem is None and not args.screenshot and not args.barcode_sheet
 
 
 @dataclass
@@ -360,7 +373,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    from packdesk.ui.resources import icon
+
+    app.setWindowIcon(icon())
+    settings_existed = dirs.settings_file.exists()
     settings, problem = load_settings(dirs.settings_file)
+    add_account = False
+    if wants_first_run(args, settings_existed=settings_existed, problem=problem):
+        from packdesk.ui.first_run import run_first_run
+
+        first = run_first_run(dirs, settings if settings_existed else None, realpacking_test=realpacking_probe)
+        if first is None:
+            log.info("first-run set-up cancelled: nothing saved, not started")
+            return 0
+        settings, add_account = first.settings, first.add_account
     while True:
         try:
             station = build_station(dirs, settings, demo=not args.no_demo)
@@ -387,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()  # type: ignore[attr-defined]
     if problem is not None:
         window.on_error(problem)  # type: ignore[attr-defined]
+    if add_account:  # chosen at the end of the first-run set-up
+        window.open_collect()  # type: ignore[attr-defined]
     if args.screenshot:
         for code in args.scans:
             station.service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]

@@ -31,7 +31,8 @@ def test_collect_confirm_pack_dispatch(db: Database, fake: FakeCoupang) -> None:
     account_id = add_account(db, AccountSpec(ChannelKind.COUPANG, "쿠팡", {
         "external_id": fake.vendor_id, "access_key": fake.access_key, "secret": fake.secret_key,
         "base_url": fake.base_url}, auto_confirm=True))
-    sheet = fake.add_sheet(2, receiver={"name": "김*수", "addr1": "서울시 강남구", "addr2": "101호", "postCode": "06236"})
+    sheet = fake.add_sheet(2, receiver={"name": "김*수", "addr1": "서울시 강남구", "addr2": "101호",
+                                        "postCode": "06236"})
     host = fake.base_url.split("//", 1)[1]
     assert account_hosts(db) == [(host.split(":")[0], int(host.split(":")[1]))]
 

@@ -8,7 +8,7 @@ import logging
 from PySide6.QtCore import QObject, QUrl, Signal
 
 from packdesk.core.station import Sound
-from packdesk.paths import resources_dir
+from packdesk.ui.resources import sound_path
 
 log = logging.getLogger("packdesk.sounds")
 
@@ -30,7 +30,7 @@ class SoundPlayer(QObject):
             log.info("sounds off: no audio output device")
             return
         for sound in Sound:
-            path = resources_dir() / "sounds" / f"{sound.value}.wav"
+            path = sound_path(sound.value)
             effect = QSoundEffect(self)
             effect.setSource(QUrl.fromLocalFile(str(path)))
             effect.setVolume(1.0)

@@ -28,6 +28,7 @@ from packdesk.core.enums import LineStatus
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
 from packdesk.ui.messages import station_text
+from packdesk.ui.resources import state_pixmap
 
 BANNER_STYLE = {
     Level.INFO: ("#0d47a1", "#ffffff"),
@@ -37,6 +38,7 @@ BANNER_STYLE = {
 }
 DONE_BG = QColor("#c8e6c9")
 REFUSED_BG = QColor("#eeeeee")
+STATE_IMAGE_SIZE = 120  # beside a 150 px banner: seen from across the table
 COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned")
 
 
@@ -71,11 +73,20 @@ class StationView(QWidget):
         self.banner_en = QLabel(objectName="bannerEn")
         self.banner_en.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner_en.setWordWrap(True)
+        # the state's image, left of the text: its shape tells ready / complete / warning / refused at a
+        # glance, without reading and without colour (ui/resources.py)
+        self.state_image = QLabel(objectName="stateImage")
+        self.state_image.setFixedSize(STATE_IMAGE_SIZE, STATE_IMAGE_SIZE)
+        self.state_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         banner_box = QFrame(objectName="bannerBox")
-        bl = QVBoxLayout(banner_box)
-        bl.addWidget(self.banner)
-        bl.addWidget(self.banner_en)
+        bl = QHBoxLayout(banner_box)
+        bl.addWidget(self.state_image, 0, Qt.AlignmentFlag.AlignVCenter)
+        texts = QVBoxLayout()
+        texts.addWidget(self.banner)
+        texts.addWidget(self.banner_en)
+        bl.addLayout(texts, 1)
         self._banner_box = banner_box
+        self.show_state_image(Level.INFO)
 
         self.waybill_label = QLabel(objectName="waybill")
         self.packer_label = QLabel(objectName="packer")
@@ -133,6 +144,10 @@ class StationView(QWidget):
             #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
         """)
 
+    def show_state_image(self, level: Level) -> None:
+        self.state_image.setPixmap(state_pixmap(level, STATE_IMAGE_SIZE))
+        self.state_image.setProperty("level", level.value)
+
     def set_preview(self, preview: QWidget) -> None:
         """The camera picture and REC indicator, beside the banner."""
         self._top.addWidget(preview, 0, Qt.AlignmentFlag.AlignTop)
@@ -172,6 +187,7 @@ class StationView(QWidget):
         self._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; border-radius: 8px; }}"
                                        f" QLabel {{ color: {fg}; }}")
         self._banner_box.setProperty("level", state.message.level.value)
+        self.show_state_image(state.message.level)
         self.packer_label.setText(f"작업자 {state.packer.name}" if state.packer else "작업자 없음 / no packer")
         self._select_packer(state.packer)
         self._render_pack(state.pack)
