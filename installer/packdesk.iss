@@ -11,7 +11,8 @@
 #endif
 
 [Setup]
-AppId={{7C2F3A9E-5B1D-4E8A-9F2C-PACKDESK0001}
+; never change the AppId: it is how an upgrade finds the installed PackDesk
+AppId={{6C4E9133-2AF0-4CC6-836B-63B6BC660CF5}
 AppName=PackDesk
 AppVersion={#AppVersion}
 AppPublisher=PackDesk
@@ -24,6 +25,7 @@ Compression=lzma2
 SolidCompression=yes
 CloseApplications=yes
 UninstallDisplayIcon={app}\packdesk.exe
+SetupIconFile=..\resources\icons\packdesk.ico
 
 [Languages]
 Name: "korean"; MessagesFile: "compiler:Languages\Korean.isl"

@@ -9,6 +9,7 @@ rm -rf build/pyinstaller dist/packdesk
 .venv/bin/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist installer/packdesk.spec
 BIN=dist/packdesk/packdesk
 "$BIN" --version
+QT_QPA_PLATFORM=offscreen "$BIN" self-test   # a pack scanned, filmed, indexed and verified, from the bundle
 SMOKE="$(mktemp -d)"
 QT_QPA_PLATFORM=offscreen "$BIN" --data-dir "$SMOKE/data" --screenshot "$SMOKE/shot.png" \
   --scans PD-PACKER-001 601000000011 8801234000017 8801234000017 8801234000031

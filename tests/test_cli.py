@@ -56,3 +56,13 @@ def test_verify_command_exit_codes(tmp_path: Path) -> None:
     video.write_bytes(bytes(raw))
     bad = run("verify", "--data-dir", str(data), cwd=tmp_path)
     assert bad.returncode == 1 and "altered" in bad.stdout and str(video) in bad.stdout
+
+
+def test_self_test_packs_films_and_verifies_headless(tmp_path: Path) -> None:
+    r = run("self-test", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    import json
+
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["ok"] and report["pack"] == "pack_complete" and report["recordings"] == 1
+    assert report["verify"] == "ok"

@@ -42,7 +42,9 @@ log = logging.getLogger("packdesk.app")
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="packdesk", description=f"{APP_NAME}: 포장 스테이션 / packing station")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    p.epilog = "packdesk verify [--data-dir DIR]: 녹화 무결성 검사 / prove the recordings unaltered"
+    p.epilog = ("packdesk verify [--data-dir DIR] [--station NAME | --all]: 녹화 무결성 검사 / prove the recordings "
+                "unaltered; packdesk self-test: 자체 점검 / a headless pack, filmed and verified; packdesk "
+                "move-to-server URL: 이 PC의 데이터를 창고 서버로 / move this PC's data to the warehouse server")
     p.add_argument("--data-dir", type=Path, help="keep all data, settings, logs and videos in this folder "
                                                   "(portable install); default: the per-user folders")
     p.add_argument("--no-demo", action="store_true", help="do not set up the demo shop")
@@ -353,10 +355,90 @@ def move_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def self_test_main(argv: Sequence[str]) -> int:
+    """``packdesk self-test``: the whole station, headless, on a throwaway data folder: the demo shop, the
+    synthetic camera through the real recorder, a pack scanned to completion, its video indexed, hashed
+    and chained, and ``verify`` clean. Proves an installed (or bundled) PackDesk works; exit 0 or 1."""
+    import json
+    import os
+    import tempfile
+    import time
+
+    p = argparse.ArgumentParser(prog="packdesk self-test", description="자체 점검 / self-test, headless")
+    p.add_argument("--data-dir", type=Path, help="default: a temporary folder, removed afterwards")
+    a = p.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = None if a.data_dir else tempfile.TemporaryDirectory(prefix="packdesk-selftest-")
+    dirs = app_dirs(a.data_dir or tmp.name).ensure()  # type: ignore[union-attr]
+    setup_logging(dirs.logs)
+
+    from PySide6.QtWidgets import QApplication
+
+    from packdesk.core.station import Msg
+    from packdesk.services.integrity import verify
+    from packdesk.services.settings import CameraSettings, RecordingSettings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=0.5),
+                        recording=RecordingSettings(min_free_gb=0.1))
+    report: dict[str, object] = {"version": __version__, "data": str(dirs.data)}
+    station = build_station(dirs, settings, sounds=False)
+    ok = False
+    try:
+        service = station.service
+
+        def settle(seconds: float = 10.0) -> None:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                app.processEvents()  # type: ignore[union-attr]
+                if not service.busy:  # type: ignore[attr-defined]
+                    return
+                time.sleep(0.005)
+
+        from packdesk.channels.demo import BARCODE, Scenario
+
+        settle()
+        time.sleep(0.8)  # the camera's pre-roll fills
+        codes = ["PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"]]
+        for code in codes:
+            service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]
+            settle()
+        message = service.state.message.code  # type: ignore[attr-defined]
+        report["pack"] = message.value
+        end = time.monotonic() + 15
+        recordings = 0
+        from sqlalchemy import func, select
+
+        from packdesk.core import models as m
+        from packdesk.core.enums import RecordingStatus
+
+        while time.monotonic() < end and not recordings:
+            app.processEvents()  # type: ignore[union-attr]
+            service.worker.wait_idle(1)  # type: ignore[attr-defined]
+            with station.db.session() as s:
+                recordings = s.scalar(select(func.count()).select_from(m.Recording)
+                                      .where(m.Recording.status == RecordingStatus.COMPLETE)) or 0
+            time.sleep(0.05)
+        report["recordings"] = recordings
+        checked = verify(station.db, video_root(settings, dirs), station=settings.station_name)
+        report["verify"] = checked.kinds() or "ok"
+        ok = message is Msg.PACK_COMPLETE and recordings == 1 and checked.ok
+    finally:
+        station.close()
+        station.window.close()  # type: ignore[attr-defined]
+        if tmp is not None:
+            tmp.cleanup()
+    report["ok"] = ok
+    print(json.dumps(report, ensure_ascii=False))
+    return 0 if ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["verify"]:
         return verify_main(argv[1:])
+    if argv[:1] == ["self-test"]:
+        return self_test_main(argv[1:])
     if argv[:1] == ["move-to-server"]:
         return move_main(argv[1:])
     args = parse_args(argv)
