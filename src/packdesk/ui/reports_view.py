@@ -71,12 +71,13 @@ class BarChart(QWidget):
                            label)
                 p.drawText(QRectF(bar.right() + 4, y, 60, row_h), Qt.AlignmentFlag.AlignVCenter, f"{v:g}")
         else:
-            base, col_w = h - 22, (w - 10) / n
+            base, col_w = h - 22, min(72.0, (w - 10) / n)  # a lone bar does not fill the whole width
             for i, (label, v) in enumerate(self.bars):
                 x = 5 + i * col_w
                 bar_h = (base - 18) * v / top
                 p.fillRect(QRectF(x + col_w * 0.15, base - bar_h, col_w * 0.7, bar_h), QColor("#1565c0"))
-                p.drawText(QRectF(x, base - bar_h - 16, col_w, 16), Qt.AlignmentFlag.AlignCenter, f"{v:g}")
+                if v:
+                    p.drawText(QRectF(x, base - bar_h - 16, col_w, 16), Qt.AlignmentFlag.AlignCenter, f"{v:g}")
                 p.drawText(QRectF(x, base + 2, col_w, 18), Qt.AlignmentFlag.AlignCenter, label)
         p.end()
 
@@ -118,6 +119,8 @@ class ReportsWindow(QMainWindow):
         today = QDate.currentDate()
         self.from_date = QDateEdit(today, objectName="reportFrom", calendarPopup=True)
         self.to_date = QDateEdit(today, objectName="reportTo", calendarPopup=True)
+        for d in (self.from_date, self.to_date):
+            d.setDisplayFormat("yyyy-MM-dd")
         buttons = []
         for text, days in (("오늘 / Today", 0), ("7일 / 7 days", 6), ("30일 / 30 days", 29)):
             b = QPushButton(text)
@@ -201,6 +204,11 @@ class ReportsWindow(QMainWindow):
                              f"  /  {report.packs} packs · {report.scans} scans · {refused} refused · {free} free")
         per_hour = report.per_hour()
         many_days = len({h.date() for h, _ in per_hour}) > 1
+        if per_hour and not many_days:  # one day: every hour of the working day, the quiet ones too
+            counts = dict(per_hour)
+            first, last = min(8, per_hour[0][0].hour), max(19, per_hour[-1][0].hour)
+            day = per_hour[0][0].replace(hour=0)
+            per_hour = [(day.replace(hour=hh), counts.get(day.replace(hour=hh), 0)) for hh in range(first, last + 1)]
         self.hour_chart.set_bars([(h.strftime("%m-%d %H시" if many_days else "%H시"), n) for h, n in per_hour])
         _fill(self.hour_table, [[r.hour.strftime("%Y-%m-%d %H:00"), r.station, r.packer, r.packs]
                                 for r in report.hours])

@@ -525,8 +525,9 @@ class ReviewWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
         for col, width in enumerate((150, 120, 130, 90, 90, 80, 70, 150, 70)):
-            self.table.setColumnWidth(col, width)
+            self.table.setColumnWidth(col, max(width, header.sectionSizeHint(col)))  # never a clipped title
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
 
