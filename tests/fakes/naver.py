@@ -2,14 +2,17 @@
 ``/work/shared/specs/naver-commerce-api.md`` (not from PackDesk's client).
 
 It issues bcrypt-signed tokens, serves seeded product orders through the order-collection endpoints,
-takes 발주확인 / 발송처리, enforces the gateway's token bucket, and can be told to fail in the ways a real
-network and gateway fail (5xx, late answers, garbage, dropped connections, per-item dispatch failures).
+takes 발주확인 / 발송처리, serves a seeded product catalogue (product search, origin/channel product detail),
+enforces the gateway's token bucket, and can be told to fail in the ways a real network and gateway fail
+(5xx, late answers, garbage, dropped connections, per-item dispatch failures).
 Every request is logged in ``requests`` and every accepted dispatch in ``dispatches``.
 
 Usage::
 
     with FakeNaver(rate_limit=None) as fake:
         order = fake.add_order(2)                  # one order, two product orders, status PAYED
+        product = fake.add_product("티셔츠", [{"optionName1": "블랙", "optionName2": "M",
+                                               "sellerManagerCode": "TS-BLK-M", "stockQuantity": 5}])
         fake.base_url                              # "http://127.0.0.1:54321/external"
         fake.client_id, fake.client_secret         # what the client signs with
 
@@ -30,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -73,6 +76,25 @@ RANGE_TYPES = frozenset({
     "PAYED_DATETIME", "ORDERED_DATETIME", "DISPATCHED_DATETIME", "PURCHASE_DECIDED_DATETIME",
     "CLAIM_REQUESTED_DATETIME", "CLAIM_COMPLETED_DATETIME", "COLLECT_COMPLETED_DATETIME",
     "GIFT_RECEIVED_DATETIME", "HOPE_DELIVERY_INFO_CHANGED_DATETIME"})
+
+# §8 products. The spec note lists no product status values; these are the official doc's (S1o, S1l), a
+# superset of SALE/OUTOFSTOCK/SUSPENSION/CLOSE/PROHIBITION/DELETE.
+PRODUCT_STATUS_TYPES = frozenset({
+    "WAIT", "SALE", "OUTOFSTOCK", "UNADMISSION", "REJECTION", "SUSPENSION", "CLOSE", "PROHIBITION", "DELETE"})
+# searchKeywordType -> the request field it selects
+SEARCH_KEYWORD_TYPES: Mapping[str, str] = {
+    "CHANNEL_PRODUCT_NO": "channelProductNos", "PRODUCT_NO": "originProductNos",
+    "GROUP_PRODUCT_NO": "groupProductNos", "SELLER_CODE": "sellerManagementCode"}
+PRODUCT_ORDER_TYPES = frozenset({
+    "NO", "NAME", "SELLER_CODE", "LOW_PRICE", "HIGH_PRICE", "REG_DATE", "MOD_DATE", "SALE_START", "SALE_END",
+    "POPULARITY", "ACCUMULATE_SALE", "LOW_DISCOUNT_PRICE", "TOTAL_REVIEW_COUNT", "AVERAGE_REVIEW_SCORE"})
+PRODUCT_PERIOD_TYPES = frozenset({"PROD_REG_DAY", "SALE_START_DAY", "SALE_END_DAY", "PROD_MOD_DAY"})
+OPTION_COMBINATION_KEYS = ("id", "stockQuantity", "price", "usable", "optionName1", "optionName2", "optionName3",
+                           "optionName4", "sellerManagerCode", "skuYn")     # the spec's order
+MAX_PRODUCT_PAGE = 500
+DEFAULT_PRODUCT_PAGE = 50
+# realistic, stable numbers: origin/channel 10 digits, option combination ids 11 digits, all by seeding order
+ORIGIN_NO_BASE, CHANNEL_NO_BASE, OPTION_ID_BASE, NO_STEP = 4_812_300_000, 4_869_700_000, 38_472_100_000, 7
 
 MAX_PAGE = 300          # last-changed page, query ids, conditional-list pageSize
 MAX_WRITE_IDS = 30      # confirm, dispatch
@@ -240,6 +262,42 @@ class _ProductOrder:
         return self.po["productOrderId"]
 
 
+@dataclass(frozen=True)
+class SeededProduct:
+    origin_product_no: int
+    channel_product_no: int
+    option_ids: tuple[int, ...]       # optionCombinations ids, in seeding order (empty: no options)
+
+
+@dataclass(eq=False)
+class _Product:
+    origin_no: int
+    channel_no: int
+    name: str
+    status: str
+    sale_price: int
+    stock: int | None                       # None: sum of the usable options' stock
+    seller_code: str | None
+    options: list[dict[str, Any]] | None    # optionCombinations in spec names; None: a product without options
+    group_names: dict[str, str] | None
+    group: dict[str, Any] | None            # groupProduct
+    origin_fields: dict[str, Any]           # more originProduct fields (spec names) over the defaults
+    detail_fields: dict[str, Any]           # more detailAttribute fields
+    smartstore: dict[str, Any]              # smartstoreChannelProduct fields over the defaults
+    window: dict[str, Any] | None           # windowChannelProduct (None: not on a window channel)
+    reg: datetime
+    mod: datetime
+
+    @property
+    def group_no(self) -> int | None:
+        return self.group["groupProductNo"] if self.group else None
+
+    def current_stock(self) -> int:
+        if self.stock is not None:
+            return self.stock
+        return sum(o.get("stockQuantity", 0) for o in self.options or () if o.get("usable", True))
+
+
 class _Bucket:
     def __init__(self, rate: float, capacity: float, now: float) -> None:
         self.rate, self.capacity, self.tokens, self.last = rate, capacity, capacity, now
@@ -312,6 +370,9 @@ class FakeNaver:
         carrier_codes: Iterable[str] = CARRIER_CODES,
         timeout_delay: float = 5.0,
         raise_server_errors: bool = True,
+        search_hides_deleted: bool = False,
+        deleted_product_not_found: bool = False,
+        product_absent_parts_as_null: bool = False,
     ) -> None:
         if base_path and (not base_path.startswith("/") or base_path.endswith("/")):
             raise ValueError("base_path looks like '/external'")
@@ -342,6 +403,9 @@ class FakeNaver:
         self.carrier_codes = frozenset(carrier_codes)
         self.timeout_delay = timeout_delay
         self.raise_server_errors = raise_server_errors
+        self.search_hides_deleted = search_hides_deleted
+        self.deleted_product_not_found = deleted_product_not_found
+        self.product_absent_parts_as_null = product_absent_parts_as_null
         self.port = 0
 
         self._lock = threading.RLock()
@@ -367,6 +431,11 @@ class FakeNaver:
         self._po_seq = itertools.count(1)
         self._claim_seq = itertools.count(1)
         self._trace_seq = itertools.count(1)
+        self._products: dict[int, _Product] = {}        # by originProductNo
+        self._by_channel: dict[int, int] = {}           # channelProductNo -> originProductNo
+        self._option_ids: set[int] = set()
+        self._product_seq = itertools.count(1)
+        self._option_seq = itertools.count(1)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -749,6 +818,246 @@ class FakeNaver:
             return self._pos[pid]
         except KeyError:
             raise KeyError(f"no seeded product order {pid}") from None
+
+    # -- seeding products (§8) ----------------------------------------------------------------------------
+    def add_product(
+        self,
+        name: str | None = None,
+        options: int | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        seller_code: str | None = None,
+        status: str = "SALE",
+        option_group_names: Sequence[str] | None = None,
+        origin_product_no: int | str | None = None,
+        channel_product_no: int | str | None = None,
+        group_product_no: int | str | None = None,
+        registered_at: datetime | str | None = None,
+        **fields: Any,
+    ) -> SeededProduct:
+        """Seed one product: an origin product with its smartstore channel product. ``options``: None (no
+        options: no ``optionInfo``), a count (generated combinations), or one mapping per option combination in
+        spec names — ``optionName1..4``, ``stockQuantity`` (default 0), ``price`` (default 0), ``usable``
+        (default true), ``sellerManagerCode`` (option level spelling!), ``skuYn``, ``id`` (default: the next
+        11-digit id). ``seller_code`` is the product-level ``sellerManagementCode``. ``**fields`` are
+        originProduct fields in spec names (``salePrice``, ``stockQuantity`` — default: the sum over the usable
+        options —, ``leafCategoryId``, ``saleStartDate`` …); ``detailAttribute=``, ``smartstoreChannelProduct=``
+        and ``windowChannelProduct=`` are merged into those parts."""
+        with self._lock:
+            return self._add_product(name, options, seller_code, status, option_group_names, origin_product_no,
+                                     channel_product_no, group_product_no,
+                                     _as_dt(registered_at) if registered_at is not None else self.now(), fields)
+
+    def add_products(self, n: int, options_per_product: int = 3, *, status: str = "SALE",
+                     registered_at: datetime | str | None = None, **fields: Any) -> list[SeededProduct]:
+        """Bulk seeding: ``n`` products named "테스트 상품 00001"…, seller codes ``P000001``…, each with
+        ``options_per_product`` combinations (색상 × 사이즈, codes ``P000001-01``…, varied stock; 0 = no
+        options). ``**fields`` as in ``add_product``, for every product. 10 000 × 3 takes well under a second."""
+        with self._lock:
+            when = _as_dt(registered_at) if registered_at is not None else self.now()
+            return [self._add_product(None, options_per_product if options_per_product else None, None, status,
+                                      None, None, None, None, when, dict(fields), auto=True) for _ in range(n)]
+
+    def delete_product(self, no: int | str, *, purge: bool = False) -> None:
+        """The seller deletes the product (origin or channel number): ``statusType`` DELETE everywhere, still
+        readable and still listed. ``purge=True``: gone altogether (404, not in search results)."""
+        with self._lock:
+            p = self._resolve(no)
+            if purge:
+                del self._products[p.origin_no]
+                del self._by_channel[p.channel_no]       # its option ids stay taken: never reused
+            else:
+                p.status = "DELETE"
+                p.mod = self.now()
+
+    def set_product_status(self, no: int | str, status: str) -> None:
+        """Set ``statusType`` (origin and channel product alike), e.g. OUTOFSTOCK, SUSPENSION, CLOSE."""
+        self.update_product(no, statusType=status)
+
+    def update_product(self, no: int | str, **fields: Any) -> None:
+        """Change originProduct fields in spec names (``name``, ``statusType``, ``salePrice``,
+        ``stockQuantity``, ``sellerManagementCode``, …; ``detailAttribute``/``smartstoreChannelProduct``/
+        ``windowChannelProduct`` are merged). ``modifiedDate`` becomes now."""
+        with self._lock:
+            p = self._resolve(no)
+            self._apply_product_fields(p, dict(fields))
+            p.mod = self.now()
+
+    def remove_option(self, no: int | str, option_id: int | str, *, drop: bool = False) -> None:
+        """The seller stops selling one option combination: ``usable: false`` (default), or — ``drop=True`` —
+        the combination disappears from ``optionCombinations``."""
+        with self._lock:
+            p = self._resolve(no)
+            opt = self._option(p, option_id)
+            if drop:
+                assert p.options is not None
+                p.options.remove(opt)                     # the id stays taken: never reused
+            else:
+                opt["usable"] = False
+            p.mod = self.now()
+
+    def update_option(self, no: int | str, option_id: int | str, **fields: Any) -> None:
+        """Change one option combination (``stockQuantity``, ``price``, ``usable``, ``optionName1..4``,
+        ``sellerManagerCode``, ``skuYn``)."""
+        with self._lock:
+            p = self._resolve(no)
+            opt = self._option(p, option_id)
+            _check_option_keys(fields, allow_id=False)
+            merged = {**opt, **fields}
+            opt.clear()
+            opt.update((k, merged[k]) for k in OPTION_COMBINATION_KEYS if merged.get(k) is not None)
+            p.mod = self.now()
+
+    @property
+    def products(self) -> list[dict[str, Any]]:
+        """Every product (purged ones aside) in originProductNo order, as the search lists its channel product
+        (``originProductNo``, ``channelProductNo``, ``name``, ``sellerManagementCode``, ``statusType``,
+        ``salePrice``, ``stockQuantity`` …) plus ``optionCombinations`` (None for a product without options)."""
+        with self._lock:
+            out = []
+            for no in sorted(self._products):
+                p = self._products[no]
+                item = self._channel_summary(p)
+                item["optionCombinations"] = [dict(o) for o in p.options] if p.options is not None else None
+                out.append(item)
+            return json.loads(json.dumps(out, ensure_ascii=False))
+
+    def product(self, no: int | str) -> dict[str, Any]:
+        """What ``GET /v2/products/origin-products/{no}`` answers (origin or channel number; KeyError if unknown)."""
+        with self._lock:
+            return json.loads(json.dumps(self._product_body(self._resolve(no)), ensure_ascii=False))
+
+    def order_item(self, no: int | str, option_id: int | str | None = None) -> dict[str, Any]:
+        """productOrder fields for ``add_order`` that point at this product (and option combination; default:
+        the first one): productId = channel no., originalProductId = origin no., optionCode = option id,
+        optionManageCode = its sellerManagerCode, sellerProductCode = the product's sellerManagementCode."""
+        with self._lock:
+            p = self._resolve(no)
+            item: dict[str, Any] = {
+                "productId": str(p.channel_no), "originalProductId": str(p.origin_no), "productName": p.name,
+                "sellerProductCode": p.seller_code, "unitPrice": p.sale_price, "productClass": "단일상품",
+                "optionCode": None, "productOption": None, "optionManageCode": None, "optionPrice": 0}
+            if p.options:
+                opt = self._option(p, option_id) if option_id is not None else p.options[0]
+                names = p.group_names or {}
+                label = " / ".join(f"{names.get(f'optionGroupName{i}', f'옵션{i}')}: {opt[f'optionName{i}']}"
+                                   for i in range(1, 5) if opt.get(f"optionName{i}"))
+                item.update(productClass="조합형옵션상품", optionCode=str(opt["id"]), productOption=label,
+                            optionManageCode=opt.get("sellerManagerCode"), optionPrice=opt.get("price", 0))
+            elif option_id is not None:
+                raise KeyError(f"product {p.origin_no} has no options")
+            return item
+
+    def _add_product(self, name: str | None, options: int | Sequence[Mapping[str, Any]] | None,
+                     seller_code: str | None, status: str, group_names: Sequence[str] | None,
+                     origin_no: int | str | None, channel_no: int | str | None, group_no: int | str | None,
+                     when: datetime, fields: dict[str, Any], *, auto: bool = False) -> SeededProduct:
+        while True:   # automatic numbers skip any taken by explicitly numbered products
+            n = next(self._product_seq)
+            auto_origin, auto_channel = ORIGIN_NO_BASE + NO_STEP * n, CHANNEL_NO_BASE + NO_STEP * n
+            if auto_origin not in self._products and auto_channel not in self._by_channel:
+                break
+        origin = int(origin_no) if origin_no is not None else auto_origin
+        channel = int(channel_no) if channel_no is not None else auto_channel
+        if origin in self._products:
+            raise ValueError(f"originProductNo {origin} already seeded")
+        if channel in self._by_channel:
+            raise ValueError(f"channelProductNo {channel} already seeded")
+        if auto:
+            name, seller_code = f"테스트 상품 {n:05d}", f"P{n:06d}"
+            count = options if isinstance(options, int) else 0
+            opts: list[dict[str, Any]] | None = self._new_options(
+                [_generated_option(k, n, f"P{n:06d}-{k + 1:02d}") for k in range(count)]) if count else None
+        elif options is None:
+            opts = None
+        elif isinstance(options, int):
+            opts = self._new_options([_generated_option(k, n, None) for k in range(options)])
+        else:
+            opts = self._new_options(options)
+        _check_enum(status, PRODUCT_STATUS_TYPES, "statusType")
+        width = max((i for o in opts or () for i in range(1, 5) if o.get(f"optionName{i}")), default=0)
+        labels = list(group_names) if group_names is not None else list(_OPTION_GROUP_NAMES[:width])
+        p = _Product(
+            origin_no=origin, channel_no=channel, name=name or f"테스트 상품 {n:05d}", status=status,
+            sale_price=9_900 + n % 20 * 1_000, stock=None, seller_code=seller_code, options=opts,
+            group_names={f"optionGroupName{i}": g for i, g in enumerate(labels, 1)} if opts is not None else None,
+            group=None, origin_fields={}, detail_fields={}, smartstore={}, window=None, reg=when, mod=when)
+        if group_no is not None:
+            p.group = {"groupProductNo": int(group_no), "leafCategoryId": _LEAF_CATEGORY, "groupProductName": p.name}
+        self._apply_product_fields(p, fields)
+        self._products[origin] = p
+        self._by_channel[channel] = origin
+        self._option_ids.update(o["id"] for o in opts or ())
+        return SeededProduct(origin, channel, tuple(o["id"] for o in opts or ()))
+
+    def _new_options(self, specs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        taken: set[int] = set()
+        for spec in specs:
+            _check_option_keys(spec, allow_id=True)
+            if not spec.get("optionName1"):
+                raise ValueError("an option combination needs optionName1")
+            if spec.get("id") is not None:
+                oid = int(spec["id"])
+                if oid in self._option_ids or oid in taken:
+                    raise ValueError(f"option combination id {oid} already seeded")
+            else:
+                while True:
+                    oid = OPTION_ID_BASE + 3 * next(self._option_seq)
+                    if oid not in self._option_ids and oid not in taken:
+                        break
+            taken.add(oid)
+            merged = {"stockQuantity": 0, "price": 0, "usable": True, "skuYn": False, **spec, "id": oid}
+            out.append({k: merged[k] for k in OPTION_COMBINATION_KEYS if merged.get(k) is not None})
+        return out
+
+    def _apply_product_fields(self, p: _Product, fields: dict[str, Any]) -> None:
+        for key, value in fields.items():
+            if key == "name":
+                p.name = value
+            elif key == "statusType":
+                _check_enum(value, PRODUCT_STATUS_TYPES, "statusType")
+                p.status = value
+            elif key == "salePrice":
+                p.sale_price = int(value)
+            elif key == "stockQuantity":
+                p.stock = None if value is None else int(value)
+            elif key == "sellerManagementCode":
+                p.seller_code = value
+            elif key == "smartstoreChannelProduct":
+                p.smartstore.update(value)
+            elif key == "windowChannelProduct":
+                p.window = None if value is None else {**(p.window or {}), **value}
+            elif key == "detailAttribute":
+                detail = dict(value)
+                code_info = dict(detail.pop("sellerCodeInfo", None) or {})
+                if "sellerManagementCode" in code_info:
+                    p.seller_code = code_info.pop("sellerManagementCode")
+                if code_info:
+                    p.detail_fields["sellerCodeInfo"] = {**p.detail_fields.get("sellerCodeInfo", {}), **code_info}
+                if "optionInfo" in detail and "optionCombinations" in detail["optionInfo"]:
+                    raise ValueError("seed option combinations with options=, not detailAttribute.optionInfo")
+                p.detail_fields.update(detail)
+            elif key in {"originProductNo", "channelProductNo", "groupProduct"}:
+                raise ValueError(f"{key} is not a field to set")
+            else:
+                p.origin_fields[key] = value
+
+    def _resolve(self, no: int | str) -> _Product:
+        n = int(no)
+        p = self._products.get(n)
+        if p is None and n in self._by_channel:
+            p = self._products[self._by_channel[n]]
+        if p is None:
+            raise KeyError(f"no seeded product {no}")
+        return p
+
+    @staticmethod
+    def _option(p: _Product, option_id: int | str) -> dict[str, Any]:
+        oid = int(option_id)
+        for opt in p.options or ():
+            if opt["id"] == oid:
+                return opt
+        raise KeyError(f"product {p.origin_no} has no option combination {option_id}")
 
     # -- request handling (called from handler threads) -------------------------------------------------
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -1133,6 +1442,238 @@ class FakeNaver:
     def _seller_account(self, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> dict[str, Any]:
         return {"accountId": "packdesk_test", "accountUid": "ncp_1abcde_01", "grade": "BIG_POWER"}
 
+    # -- §8 products ----------------------------------------------------------------------------------------
+    def _product_search(self, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        req = self._product_json(headers, body)
+        page = self._p_int(req, "page", 1, 1, None)
+        size = self._p_int(req, "size", DEFAULT_PRODUCT_PAGE, 1, MAX_PRODUCT_PAGE)
+        nos = {name: set(self._p_nos(req, name)) for name in ("channelProductNos", "originProductNos",
+                                                                "groupProductNos")}
+        code = req.get("sellerManagementCode")
+        if code is not None and not isinstance(code, str):
+            raise self._product_invalid("sellerManagementCode", "typeMismatch", "문자열이어야 합니다.")
+        keyword_type = req.get("searchKeywordType")
+        keyword: Callable[[_Product], bool] | None = None
+        if keyword_type is not None:
+            self._p_enum(keyword_type, SEARCH_KEYWORD_TYPES, "searchKeywordType")
+            field_name = SEARCH_KEYWORD_TYPES[keyword_type]
+            if keyword_type == "SELLER_CODE":
+                if not code or not code.strip():
+                    raise self._product_invalid(field_name, "NotBlank", f"{field_name} 은(는) 필수값입니다.")
+                keyword = lambda p: p.seller_code == code   # noqa: E731
+            else:
+                wanted = nos[field_name]
+                if not wanted:
+                    raise self._product_invalid(field_name, "NotEmpty", f"{field_name} 은(는) 필수값입니다.")
+                attr = {"CHANNEL_PRODUCT_NO": "channel_no", "PRODUCT_NO": "origin_no",
+                        "GROUP_PRODUCT_NO": "group_no"}[keyword_type]
+                keyword = lambda p: getattr(p, attr) in wanted   # noqa: E731
+        statuses = req.get("productStatusTypes")
+        if statuses is None:
+            statuses = []
+        if not isinstance(statuses, list):
+            raise self._product_invalid("productStatusTypes", "typeMismatch", "배열이어야 합니다.")
+        for st in statuses:
+            self._p_enum(st, PRODUCT_STATUS_TYPES, "productStatusTypes")
+        wanted_status = set(statuses)
+        order_type = req.get("orderType")
+        if order_type is not None:
+            self._p_enum(order_type, PRODUCT_ORDER_TYPES, "orderType")
+        period = req.get("periodType")
+        if period is not None:
+            self._p_enum(period, PRODUCT_PERIOD_TYPES, "periodType")
+        start, end = self._p_date(req, "fromDate"), self._p_date(req, "toDate")
+        if (start or end) and period is None:
+            raise self._product_invalid("periodType", "NotNull", "fromDate/toDate 에는 periodType 이 필요합니다.")
+        if start and end and start > end:
+            raise self._product_invalid("fromDate", "Invalid", "fromDate 가 toDate 보다 늦습니다.")
+
+        def period_day(p: _Product) -> date | None:
+            if period == "PROD_REG_DAY":
+                return p.reg.astimezone(KST).date()
+            if period == "PROD_MOD_DAY":
+                return p.mod.astimezone(KST).date()
+            text = p.origin_fields.get("saleStartDate" if period == "SALE_START_DAY" else "saleEndDate")
+            dt = parse_dt(text) if text else None
+            return dt.astimezone(KST).date() if dt else None
+
+        rows = []
+        for p in self._products.values():
+            if keyword is not None and not keyword(p):
+                continue
+            if wanted_status:
+                if p.status not in wanted_status:
+                    continue
+            elif self.search_hides_deleted and p.status == "DELETE":
+                continue
+            if start or end:
+                day = period_day(p)
+                if day is None or (start and day < start) or (end and day > end):
+                    continue
+            rows.append(p)
+        sort_key, direction = _PRODUCT_SORTS.get(order_type or "NO", _PRODUCT_SORTS["NO"])
+        rows.sort(key=sort_key)
+        total = len(rows)
+        pages = -(-total // size)
+        chunk = rows[(page - 1) * size: page * size]
+        contents = []
+        for p in chunk:
+            item: dict[str, Any] = {"groupProductNo": p.group_no} if p.group else {}
+            item["originProductNo"] = p.origin_no
+            item["channelProducts"] = [self._channel_summary(p)]
+            contents.append(item)
+        return {"contents": contents, "page": page, "size": size, "totalElements": total, "totalPages": pages,
+                "sort": {"sorted": True, "fields": [{"name": order_type or "NO", "direction": direction}]},
+                "first": page == 1, "last": page >= pages}
+
+    def _origin_product_get(self, query: dict[str, list[str]], headers: dict[str, str], body: bytes,
+                            no: str) -> dict[str, Any]:
+        return self._product_body(self._found(self._products.get(self._path_no(no, "originProductNo"))))
+
+    def _channel_product_get(self, query: dict[str, list[str]], headers: dict[str, str], body: bytes,
+                             no: str) -> dict[str, Any]:
+        origin = self._by_channel.get(self._path_no(no, "channelProductNo"))
+        return self._product_body(self._found(self._products.get(origin) if origin is not None else None))
+
+    def _found(self, p: _Product | None) -> _Product:
+        if p is None or (self.deleted_product_not_found and p.status == "DELETE"):
+            raise self._product_error(404, "NOT_FOUND", "상품 정보가 존재하지 않습니다.")
+        return p
+
+    def _product_body(self, p: _Product) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if p.group is not None or self.product_absent_parts_as_null:
+            out["groupProduct"] = dict(p.group) if p.group is not None else None
+        out["originProduct"] = self._origin_product(p)
+        if p.window is not None or self.product_absent_parts_as_null:
+            out["windowChannelProduct"] = (
+                {"naverShoppingRegistration": False, "channelNo": 100_000_001, "best": False,
+                 "channelProductDisplayStatusType": _display_status(p.status), **p.window}
+                if p.window is not None else None)
+        out["smartstoreChannelProduct"] = {
+            "storeKeepExclusiveProduct": False, "naverShoppingRegistration": False,
+            "channelProductDisplayStatusType": _display_status(p.status), **p.smartstore}
+        return out
+
+    def _origin_product(self, p: _Product) -> dict[str, Any]:
+        origin: dict[str, Any] = {
+            "statusType": p.status, "saleType": "NEW", "leafCategoryId": _LEAF_CATEGORY, "name": p.name,
+            "detailContent": f"<p>{p.name}</p>",
+            "images": {"representativeImage": {"url": _image_url(p)}},
+            "salePrice": p.sale_price, "stockQuantity": p.current_stock(), "deliveryInfo": _DELIVERY_INFO}
+        origin.update(p.origin_fields)
+        detail: dict[str, Any] = {
+            "afterServiceInfo": {"afterServiceTelephoneNumber": "1588-0000", "afterServiceGuideContent": "고객센터"},
+            "originAreaInfo": {"originAreaCode": "00", "content": "국산"}, "minorPurchasable": True}
+        code_info = {**({"sellerManagementCode": p.seller_code} if p.seller_code else {}),
+                     **p.detail_fields.get("sellerCodeInfo", {})}
+        if code_info:
+            detail["sellerCodeInfo"] = code_info
+        extra = {k: v for k, v in p.detail_fields.items() if k != "sellerCodeInfo"}
+        if p.options is not None:
+            detail["optionInfo"] = {
+                "optionCombinationSortType": "CREATE", "optionCombinationGroupNames": dict(p.group_names or {}),
+                "optionCombinations": [dict(o) for o in p.options], "useStockManagement": True,
+                **extra.pop("optionInfo", {})}
+        detail.update(extra)
+        origin["detailAttribute"] = detail
+        return origin
+
+    def _channel_summary(self, p: _Product) -> dict[str, Any]:
+        item: dict[str, Any] = {"groupProductNo": p.group_no} if p.group else {}
+        item.update({
+            "originProductNo": p.origin_no, "channelProductNo": p.channel_no, "channelServiceType": "STOREFARM",
+            "categoryId": p.origin_fields.get("leafCategoryId", _LEAF_CATEGORY),
+            "name": p.smartstore.get("channelProductName") or p.name})
+        if p.seller_code:
+            item["sellerManagementCode"] = p.seller_code
+        item.update({
+            "statusType": p.status,
+            "channelProductDisplayStatusType": p.smartstore.get("channelProductDisplayStatusType",
+                                                                _display_status(p.status)),
+            "salePrice": p.sale_price, "discountedPrice": p.sale_price, "stockQuantity": p.current_stock(),
+            "knowledgeShoppingProductRegistration": False, "deliveryAttributeType": "NORMAL", "deliveryFee": 0,
+            "returnFee": 3_000, "exchangeFee": 6_000, "wholeCategoryName": _WHOLE_CATEGORY_NAME,
+            "wholeCategoryId": _WHOLE_CATEGORY_ID, "representativeImage": {"url": _image_url(p)},
+            "regDate": fmt_dt(p.reg), "modifiedDate": fmt_dt(p.mod)})
+        for key in ("saleStartDate", "saleEndDate"):
+            if key in p.origin_fields:
+                item[key] = p.origin_fields[key]
+        return item
+
+    # product-API errors: {code, message, invalidInputs?, timestamp, traceId} (§2.2 family 3)
+    def _product_error(self, status: int, code: str, message: str,
+                       invalid: Sequence[tuple[str, str, str]] | None = None) -> _ApiError:
+        body: dict[str, Any] = {"code": code, "message": message}
+        if invalid:
+            body["invalidInputs"] = [{"name": n, "type": t, "message": m} for n, t, m in invalid]
+        body.update(timestamp=fmt_dt(self.now()), traceId="@@TRACE@@")
+        return _ApiError(status, body)
+
+    def _product_invalid(self, name: str, kind: str, message: str) -> _ApiError:
+        return self._product_error(400, "BAD_REQUEST", "유효성 검사 오류", [(name, kind, message)])
+
+    def _product_json(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        mime = headers.get("content-type", "").split(";")[0].strip().lower()
+        if mime != "application/json":
+            raise self._product_error(400, "BAD_REQUEST", "지원하지 않는 Content-Type 입니다.")
+        try:
+            req = json.loads(body.decode("utf-8")) if body else None
+        except (UnicodeDecodeError, ValueError):
+            req = None
+        if not isinstance(req, dict):
+            raise self._product_error(400, "BAD_REQUEST", "요청 본문을 읽을 수 없습니다.")   # no invalidInputs
+        return req
+
+    def _p_int(self, req: Mapping[str, Any], name: str, default: int, lo: int, hi: int | None) -> int:
+        value = req.get(name)
+        if value is None:
+            return default
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._product_invalid(name, "typeMismatch", f"{name} 은(는) 숫자여야 합니다.")
+        if value < lo:
+            raise self._product_invalid(name, "Min", f"{name} 은(는) {lo} 이상이어야 합니다.")
+        if hi is not None and value > hi:
+            raise self._product_invalid(name, "Max", f"{name} 은(는) {hi} 이하여야 합니다.")
+        return value
+
+    def _p_nos(self, req: Mapping[str, Any], name: str) -> list[int]:
+        value = req.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._product_invalid(name, "typeMismatch", f"{name} 은(는) 배열이어야 합니다.")
+        out = []
+        for v in value:
+            if isinstance(v, str) and re.fullmatch(r"[0-9]{1,18}", v):
+                v = int(v)
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise self._product_invalid(name, "typeMismatch", f"{name} 의 값은 숫자여야 합니다: {v!r}")
+            out.append(v)
+        return out
+
+    def _p_enum(self, value: Any, allowed: Iterable[str], name: str) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            raise self._product_invalid(name, "typeMismatch", f"{name} 값이 올바르지 않습니다: {value!r}")
+
+    def _p_date(self, req: Mapping[str, Any], name: str) -> date | None:
+        value = req.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self._product_invalid(name, "typeMismatch", f"{name} 은(는) yyyy-MM-dd 형식이어야 합니다.") from None
+
+    def _path_no(self, text: str, name: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,18}", text):
+            raise self._product_invalid(name, "typeMismatch", f"{name} 은(는) 숫자여야 합니다: {text}")
+        return int(text)
+
     # -- §5 confirm ---------------------------------------------------------------------------------------
     def _confirm(self, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> dict[str, Any]:
         req = self._json_body(headers, body)
@@ -1322,7 +1863,58 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, _Handler_t]] = [
     ("POST", re.compile(r"/v1/pay-order/seller/product-orders/confirm"), "confirm", FakeNaver._confirm),
     ("POST", re.compile(r"/v1/pay-order/seller/product-orders/dispatch"), "dispatch", FakeNaver._dispatch),
     ("GET", re.compile(r"/v1/seller/account"), "seller-account", FakeNaver._seller_account),
+    ("POST", re.compile(r"/v1/products/search"), "products-search", FakeNaver._product_search),
+    ("GET", re.compile(r"/v2/products/origin-products/([^/]+)"), "origin-product", FakeNaver._origin_product_get),
+    ("GET", re.compile(r"/v2/products/channel-products/([^/]+)"), "channel-product", FakeNaver._channel_product_get),
 ]
+
+_LEAF_CATEGORY = "50000803"
+_WHOLE_CATEGORY_ID = "50000000>50000004>50000152>50000803"
+_WHOLE_CATEGORY_NAME = "패션의류>남성의류>티셔츠>반팔티셔츠"
+_OPTION_GROUP_NAMES = ("색상", "사이즈", "종류", "지점")
+_COLORS = ("블랙", "화이트", "네이비", "그레이")
+_SIZES = ("S", "M", "L", "XL")
+_DELIVERY_INFO: dict[str, Any] = {
+    "deliveryType": "DELIVERY", "deliveryAttributeType": "NORMAL", "deliveryCompany": "CJGLS",
+    "deliveryFee": {"deliveryFeeType": "FREE", "baseFee": 0},
+    "claimDeliveryInfo": {"returnDeliveryFee": 3_000, "exchangeDeliveryFee": 6_000}}
+_PRODUCT_SORTS: dict[str, tuple[Callable[[_Product], Any], str]] = {
+    "NO": (lambda p: p.origin_no, "ASC"),
+    "NAME": (lambda p: (p.name, p.origin_no), "ASC"),
+    "SELLER_CODE": (lambda p: (p.seller_code or "", p.origin_no), "ASC"),
+    "LOW_PRICE": (lambda p: (p.sale_price, p.origin_no), "ASC"),
+    "HIGH_PRICE": (lambda p: (-p.sale_price, p.origin_no), "DESC"),
+    "REG_DATE": (lambda p: (p.reg, p.origin_no), "ASC"),
+    "MOD_DATE": (lambda p: (p.mod, p.origin_no), "ASC"),
+}
+
+
+def _display_status(status: str) -> str:
+    return "WAIT" if status == "WAIT" else "ON" if status in {"SALE", "OUTOFSTOCK"} else "SUSPENSION"
+
+
+def _image_url(p: _Product) -> str:
+    return f"https://shop-phinf.pstatic.net/fake/{p.origin_no}/main.jpg"
+
+
+def _generated_option(k: int, n: int, code: str | None) -> dict[str, Any]:
+    opt: dict[str, Any] = {"optionName1": _COLORS[k // len(_SIZES) % len(_COLORS)],
+                           "optionName2": _SIZES[k % len(_SIZES)], "stockQuantity": (n * 7 + k * 3) % 20,
+                           "price": 0 if k < len(_SIZES) else 1_000}
+    if k >= len(_SIZES) * len(_COLORS):
+        opt["optionName2"] += f"-{k}"
+    if code:
+        opt["sellerManagerCode"] = code
+    return opt
+
+
+def _check_option_keys(spec: Mapping[str, Any], *, allow_id: bool) -> None:
+    allowed = set(OPTION_COMBINATION_KEYS) if allow_id else set(OPTION_COMBINATION_KEYS) - {"id"}
+    unknown = set(spec) - allowed
+    if unknown:
+        hint = (" (option level is spelled sellerManagerCode; sellerManagementCode is the product level)"
+                if "sellerManagementCode" in unknown else "")
+        raise ValueError(f"not an optionCombinations field: {sorted(unknown)}{hint}")
 
 
 def _cancel_pending(rec: _ProductOrder) -> bool:

@@ -669,3 +669,408 @@ def test_seeding_validates_and_times_are_kst(fake: FakeNaver) -> None:
     order = fake.add_order(1, paid_at=paid)
     detail = fake.product_order(order.product_order_ids[0])
     assert detail["order"]["paymentDate"] == fmt_dt(paid) and detail["order"]["paymentDate"].endswith("+09:00")
+
+
+# --- §8 seller products -----------------------------------------------------------------------------------
+PRODUCT_SEARCH = "/v1/products/search"
+ORIGIN_PRODUCT = "/v2/products/origin-products"
+CHANNEL_PRODUCT = "/v2/products/channel-products"
+PAGE_KEYS = {"contents", "page", "size", "totalElements", "totalPages", "sort", "first", "last"}
+TSHIRT_OPTIONS: list[dict[str, Any]] = [
+    {"optionName1": "블랙", "optionName2": "M", "sellerManagerCode": "TS-BLK-M", "stockQuantity": 5},
+    {"optionName1": "블랙", "optionName2": "L", "sellerManagerCode": "TS-BLK-L", "stockQuantity": 0, "price": 1000},
+    {"optionName1": "화이트", "optionName2": "M", "sellerManagerCode": "TS-WHT-M", "stockQuantity": 7},
+]
+
+
+def search(http: httpx.Client, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    r = http.post(PRODUCT_SEARCH, json=body, headers=auth)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def listed(page: dict[str, Any]) -> list[int]:
+    return [c["originProductNo"] for c in page["contents"]]
+
+
+def assert_product_error(r: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    """§2.2 family 3: {code, message, invalidInputs?[{name, type, message}], timestamp, traceId}."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["code"] == code and body["message"] and body["timestamp"].endswith("+09:00")
+    assert body["traceId"] == r.headers["GNCP-GW-Trace-ID"]
+    if field is None:
+        assert "invalidInputs" not in body
+    else:
+        assert [i["name"] for i in body["invalidInputs"]] == [field]
+        assert set(body["invalidInputs"][0]) == {"name", "type", "message"}
+    return body
+
+
+def test_product_numbers_are_realistic_and_stable(clock: FakeClock) -> None:
+    seeded = []
+    for _ in range(2):
+        with FakeNaver(clock=clock) as fake:
+            seeded.append((fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS"), fake.add_products(2, 2)))
+    assert seeded[0] == seeded[1]                                     # same seeding, same numbers
+    (p, more) = seeded[0]
+    for s in (p, *more):
+        assert len(str(s.origin_product_no)) == 10 and len(str(s.channel_product_no)) == 10
+        assert s.origin_product_no != s.channel_product_no
+        assert all(len(str(i)) == 11 for i in s.option_ids)
+    assert len(p.option_ids) == 3 and len({i for s in (p, *more) for i in s.option_ids}) == 7
+
+
+def test_product_search_answers_a_spring_page(http: httpx.Client, fake: FakeNaver, auth: dict[str, str]) -> None:
+    shirt = fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS", salePrice=19_000)
+    bag = fake.add_product("에코백", None, seller_code="BAG-01", salePrice=12_000, stockQuantity=30)
+    rest = fake.add_products(3)
+    r = http.post(PRODUCT_SEARCH, json={}, headers=auth)
+    assert r.status_code == 200 and r.headers["GNCP-GW-Trace-ID"]
+    page = r.json()
+    assert set(page) == PAGE_KEYS                                      # no data envelope, no traceId
+    assert (page["page"], page["size"], page["totalElements"], page["totalPages"], page["first"], page["last"]) == (
+        1, 50, 5, 1, True, True)
+    assert listed(page) == sorted(listed(page)) == [shirt.origin_product_no, bag.origin_product_no,
+                                                    *(s.origin_product_no for s in rest)]
+    first = page["contents"][0]
+    assert set(first) == {"originProductNo", "channelProducts"}
+    (cp,) = first["channelProducts"]
+    assert {k: cp[k] for k in ("originProductNo", "channelProductNo", "name", "sellerManagementCode", "statusType",
+                               "salePrice", "stockQuantity", "channelServiceType")} == {
+        "originProductNo": shirt.origin_product_no, "channelProductNo": shirt.channel_product_no, "name": "티셔츠",
+        "sellerManagementCode": "TS", "statusType": "SALE", "salePrice": 19_000, "stockQuantity": 12,
+        "channelServiceType": "STOREFARM"}                            # stock = sum over the usable options
+    assert cp["regDate"].endswith("+09:00") and cp["modifiedDate"] == cp["regDate"]
+    bag_cp = page["contents"][1]["channelProducts"][0]
+    assert (bag_cp["sellerManagementCode"], bag_cp["stockQuantity"], bag_cp["salePrice"]) == ("BAG-01", 30, 12_000)
+    assert fake.calls(PRODUCT_SEARCH)[-1].json() == {}
+
+
+def test_product_search_pages_are_one_based_and_capped_at_500(http: httpx.Client, fake: FakeNaver,
+                                                              auth: dict[str, str]) -> None:
+    nos = [s.origin_product_no for s in fake.add_products(55, 0)]
+    default = search(http, auth)
+    assert (len(default["contents"]), default["size"], default["totalPages"], default["last"]) == (50, 50, 2, False)
+    pages = [search(http, auth, page=n, size=20) for n in (1, 2, 3, 4)]
+    assert [(p["page"], p["first"], p["last"], len(p["contents"])) for p in pages] == [
+        (1, True, False, 20), (2, False, False, 20), (3, False, True, 15), (4, False, True, 0)]
+    assert [n for p in pages for n in listed(p)] == nos
+    big = search(http, auth, size=500, page="1")                       # numbers in strings are read too
+    assert len(big["contents"]) == 55 and big["totalPages"] == 1 and big["last"]
+
+
+def test_product_search_filters(http: httpx.Client, fake: FakeNaver, auth: dict[str, str]) -> None:
+    shirt = fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS", salePrice=19_000)
+    a, b, c = fake.add_products(3, 1, salePrice=5_000)
+    fake.set_product_status(b.origin_product_no, "OUTOFSTOCK")
+    fake.set_product_status(c.channel_product_no, "SUSPENSION")       # either number works for seeding
+    grouped = fake.add_product("그룹 상품", 2, group_product_no=7_654_321, salePrice=30_000)
+    last_year = fake.now() - timedelta(days=400)
+    old = fake.add_product("작년 상품", registered_at=last_year, salePrice=1_000)
+
+    def nos(**body: Any) -> list[int]:
+        return listed(search(http, auth, **body))
+
+    assert nos(productStatusTypes=["OUTOFSTOCK", "SUSPENSION"]) == [b.origin_product_no, c.origin_product_no]
+    assert nos(searchKeywordType="SELLER_CODE", sellerManagementCode="TS") == [shirt.origin_product_no]
+    assert nos(searchKeywordType="SELLER_CODE", sellerManagementCode="T") == []          # exact match
+    assert nos(searchKeywordType="PRODUCT_NO", originProductNos=[a.origin_product_no, str(c.origin_product_no),
+                                                                 a.channel_product_no]) == [a.origin_product_no,
+                                                                                            c.origin_product_no]
+    assert nos(searchKeywordType="CHANNEL_PRODUCT_NO", channelProductNos=[b.channel_product_no]) == [
+        b.origin_product_no]
+    page = search(http, auth, searchKeywordType="GROUP_PRODUCT_NO", groupProductNos=[7_654_321])
+    assert listed(page) == [grouped.origin_product_no]
+    assert page["contents"][0]["groupProductNo"] == 7_654_321
+    assert page["contents"][0]["channelProducts"][0]["groupProductNo"] == 7_654_321
+    everyone = nos()
+    assert len(everyone) == 6
+    assert nos(originProductNos=[a.origin_product_no]) == everyone                   # no searchKeywordType: ignored
+    assert nos(searchKeywordType="PRODUCT_NO", originProductNos=[a.origin_product_no],
+               productStatusTypes=["SUSPENSION"]) == []                               # filters combine
+    day = last_year.strftime("%Y-%m-%d")
+    assert nos(periodType="PROD_REG_DAY", fromDate=day, toDate=day) == [old.origin_product_no]
+    assert old.origin_product_no not in nos(periodType="PROD_REG_DAY", fromDate=fake.now().strftime("%Y-%m-%d"))
+    by_price = search(http, auth, orderType="HIGH_PRICE")
+    prices = [cp["channelProducts"][0]["salePrice"] for cp in by_price["contents"]]
+    assert prices == sorted(prices, reverse=True) and by_price["sort"]["fields"][0]["direction"] == "DESC"
+    assert listed(search(http, auth, orderType="NAME"))[0] == grouped.origin_product_no   # "그룹 상품" sorts first
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"size": 501}, "size"),
+    ({"size": 0}, "size"),
+    ({"page": 0}, "page"),
+    ({"page": "first"}, "page"),
+    ({"productStatusTypes": ["SOLD"]}, "productStatusTypes"),
+    ({"productStatusTypes": "SALE"}, "productStatusTypes"),
+    ({"searchKeywordType": "NAME"}, "searchKeywordType"),
+    ({"searchKeywordType": "CHANNEL_PRODUCT_NO"}, "channelProductNos"),
+    ({"searchKeywordType": "PRODUCT_NO", "originProductNos": []}, "originProductNos"),
+    ({"searchKeywordType": "SELLER_CODE", "sellerManagementCode": " "}, "sellerManagementCode"),
+    ({"originProductNos": ["abc"]}, "originProductNos"),
+    ({"orderType": "RANDOM"}, "orderType"),
+    ({"periodType": "PROD_REG_DAY", "fromDate": "2026-11-22T00:00:00"}, "fromDate"),
+    ({"fromDate": "2026-11-22"}, "periodType"),
+    ({"periodType": "PROD_REG_DAY", "fromDate": "2026-11-23", "toDate": "2026-11-22"}, "fromDate"),
+])
+def test_product_search_validation_errors(http: httpx.Client, auth: dict[str, str], body: dict[str, Any],
+                                          field: str) -> None:
+    r = http.post(PRODUCT_SEARCH, json=body, headers=auth)
+    assert_product_error(r, 400, "BAD_REQUEST", field)
+
+
+def test_product_search_unreadable_bodies(http: httpx.Client, fake: FakeNaver, auth: dict[str, str]) -> None:
+    for r in (http.post(PRODUCT_SEARCH, content=b"{nope", headers={**auth, "Content-Type": "application/json"}),
+              http.post(PRODUCT_SEARCH, json=[1, 2], headers=auth),
+              http.post(PRODUCT_SEARCH, headers={**auth, "Content-Type": "application/json"}),
+              http.post(PRODUCT_SEARCH, data={"page": "1"}, headers=auth)):
+        assert_product_error(r, 400, "BAD_REQUEST")                    # no invalidInputs: fall back to message
+    assert http.post(PRODUCT_SEARCH, json={}, headers=auth).status_code == 200
+
+
+def test_origin_product_detail_shape_and_the_spelling_trap(http: httpx.Client, fake: FakeNaver,
+                                                           auth: dict[str, str]) -> None:
+    shirt = fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS", salePrice=19_000,
+                             detailAttribute={"sellerCodeInfo": {"sellerBarcode": "8801234567890"}})
+    r = http.get(f"{ORIGIN_PRODUCT}/{shirt.origin_product_no}", headers=auth)
+    assert r.status_code == 200 and r.headers["GNCP-GW-Trace-ID"]
+    body = r.json()
+    assert set(body) == {"originProduct", "smartstoreChannelProduct"}  # no groupProduct / window channel here
+    origin = body["originProduct"]
+    assert (origin["name"], origin["statusType"], origin["salePrice"], origin["stockQuantity"]) == (
+        "티셔츠", "SALE", 19_000, 12)
+    detail = origin["detailAttribute"]
+    assert detail["sellerCodeInfo"] == {"sellerManagementCode": "TS", "sellerBarcode": "8801234567890"}
+    info = detail["optionInfo"]
+    assert info["optionCombinationGroupNames"] == {"optionGroupName1": "색상", "optionGroupName2": "사이즈"}
+    combos = info["optionCombinations"]
+    assert [c["id"] for c in combos] == list(shirt.option_ids)
+    assert [(c["optionName1"], c["optionName2"], c["sellerManagerCode"], c["stockQuantity"], c["price"], c["usable"])
+            for c in combos] == [("블랙", "M", "TS-BLK-M", 5, 0, True), ("블랙", "L", "TS-BLK-L", 0, 1000, True),
+                                 ("화이트", "M", "TS-WHT-M", 7, 0, True)]
+    # spelling trap: sellerManagerCode at option level, sellerManagementCode at product level — never swapped
+    assert all("sellerManagementCode" not in c for c in combos)
+    assert "sellerManagerCode" not in detail["sellerCodeInfo"]
+    assert body["smartstoreChannelProduct"]["channelProductDisplayStatusType"] == "ON"
+    assert "data" not in body and "traceId" not in body
+    by_channel = http.get(f"{CHANNEL_PRODUCT}/{shirt.channel_product_no}", headers=auth)
+    assert by_channel.status_code == 200 and by_channel.json() == body == fake.product(shirt.origin_product_no)
+    # a product without options has no optionInfo; custom group names; four option levels
+    plain = fake.add_product("에코백", seller_code="BAG-01", stockQuantity=3)
+    plain_detail = http.get(f"{ORIGIN_PRODUCT}/{plain.origin_product_no}", headers=auth).json()
+    assert "optionInfo" not in plain_detail["originProduct"]["detailAttribute"]
+    assert plain_detail["originProduct"]["stockQuantity"] == 3
+    four = fake.add_product("지점 상품", [{"optionName1": "A", "optionName2": "B", "optionName3": "C",
+                                          "optionName4": "D"}], option_group_names=["w", "x", "y", "z"])
+    names = fake.product(four.channel_product_no)["originProduct"]["detailAttribute"]["optionInfo"]
+    assert names["optionCombinationGroupNames"] == {f"optionGroupName{i}": g for i, g in enumerate("wxyz", 1)}
+    assert names["optionCombinations"][0]["optionName4"] == "D" and "sellerManagerCode" not in \
+        names["optionCombinations"][0]
+
+
+def test_unknown_product_is_404_in_the_product_error_shape(http: httpx.Client, fake: FakeNaver,
+                                                           auth: dict[str, str]) -> None:
+    p = fake.add_product("티셔츠", TSHIRT_OPTIONS)
+    for path in (f"{ORIGIN_PRODUCT}/1234567890", f"{CHANNEL_PRODUCT}/1234567890",
+                 f"{ORIGIN_PRODUCT}/{p.channel_product_no}", f"{CHANNEL_PRODUCT}/{p.origin_product_no}"):
+        assert_product_error(http.get(path, headers=auth), 404, "NOT_FOUND")
+    assert_product_error(http.get(f"{ORIGIN_PRODUCT}/abc", headers=auth), 400, "BAD_REQUEST", "originProductNo")
+    assert_product_error(http.get(f"{CHANNEL_PRODUCT}/-1", headers=auth), 400, "BAD_REQUEST", "channelProductNo")
+    assert_gateway_error(http.get(f"{ORIGIN_PRODUCT}/{p.origin_product_no}/x", headers=auth), 404, "GW.NOT_FOUND")
+    assert_gateway_error(http.post(f"{ORIGIN_PRODUCT}/{p.origin_product_no}", json={}, headers=auth), 404,
+                         "GW.NOT_FOUND")
+
+
+def test_deleted_products_and_removed_options(http: httpx.Client, fake: FakeNaver, auth: dict[str, str],
+                                              clock: FakeClock) -> None:
+    shirt = fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS")
+    other = fake.add_product("에코백", stockQuantity=3)
+    gone = fake.add_product("사라질 상품", 2)
+    black_m, black_l, white_m = shirt.option_ids
+
+    def combos() -> list[dict[str, Any]]:
+        r = http.get(f"{ORIGIN_PRODUCT}/{shirt.origin_product_no}", headers=auth)
+        return r.json()["originProduct"]["detailAttribute"]["optionInfo"]["optionCombinations"]
+
+    clock.advance(60)
+    fake.remove_option(shirt.origin_product_no, black_m)               # usable: false, still listed
+    assert [(c["id"], c["usable"]) for c in combos()] == [(black_m, False), (black_l, True), (white_m, True)]
+    fake.remove_option(shirt.channel_product_no, white_m, drop=True)   # gone from the combinations
+    assert [c["id"] for c in combos()] == [black_m, black_l]
+    cp = search(http, auth, searchKeywordType="PRODUCT_NO", originProductNos=[shirt.origin_product_no])[
+        "contents"][0]["channelProducts"][0]
+    assert cp["stockQuantity"] == 0                                    # only usable options count
+    assert cp["modifiedDate"] > cp["regDate"]
+    fake.update_option(shirt.origin_product_no, black_l, stockQuantity=4, usable=True)
+    assert combos()[1]["stockQuantity"] == 4
+
+    fake.delete_product(shirt.channel_product_no)                      # statusType DELETE, still readable
+    body = http.get(f"{CHANNEL_PRODUCT}/{shirt.channel_product_no}", headers=auth).json()
+    assert body["originProduct"]["statusType"] == "DELETE"
+    assert body["smartstoreChannelProduct"]["channelProductDisplayStatusType"] == "SUSPENSION"
+    everything = search(http, auth)
+    assert [c["channelProducts"][0]["statusType"] for c in everything["contents"]] == ["DELETE", "SALE", "SALE"]
+    assert listed(search(http, auth, productStatusTypes=["DELETE"])) == [shirt.origin_product_no]
+    assert listed(search(http, auth, productStatusTypes=["SALE"])) == [other.origin_product_no,
+                                                                       gone.origin_product_no]
+    fake.delete_product(gone.origin_product_no, purge=True)            # gone altogether
+    assert_product_error(http.get(f"{ORIGIN_PRODUCT}/{gone.origin_product_no}", headers=auth), 404, "NOT_FOUND")
+    assert listed(search(http, auth)) == [shirt.origin_product_no, other.origin_product_no]
+    assert [(p["originProductNo"], p["statusType"]) for p in fake.products] == [
+        (shirt.origin_product_no, "DELETE"), (other.origin_product_no, "SALE")]
+    assert [o["id"] for o in fake.products[0]["optionCombinations"]] == [black_m, black_l]
+    assert fake.products[1]["optionCombinations"] is None
+    with pytest.raises(KeyError):
+        fake.product(gone.origin_product_no)
+
+
+def test_deleted_product_and_absent_part_knobs(clock: FakeClock) -> None:
+    with FakeNaver(clock=clock, rate_limit=None, search_hides_deleted=True, deleted_product_not_found=True,
+                   product_absent_parts_as_null=True) as fake, httpx.Client(base_url=fake.base_url) as http:
+        auth = bearer(http, fake)
+        live, dead = fake.add_product("A"), fake.add_product("B")
+        fake.delete_product(dead.origin_product_no)
+        assert listed(search(http, auth)) == [live.origin_product_no]
+        assert listed(search(http, auth, productStatusTypes=["DELETE"])) == [dead.origin_product_no]
+        assert_product_error(http.get(f"{ORIGIN_PRODUCT}/{dead.origin_product_no}", headers=auth), 404, "NOT_FOUND")
+        body = http.get(f"{ORIGIN_PRODUCT}/{live.origin_product_no}", headers=auth).json()
+        assert body["groupProduct"] is None and body["windowChannelProduct"] is None
+        assert list(body) == ["groupProduct", "originProduct", "windowChannelProduct", "smartstoreChannelProduct"]
+
+
+def test_product_paging_is_stable_while_products_are_added_and_deleted(http: httpx.Client, fake: FakeNaver,
+                                                                      auth: dict[str, str]) -> None:
+    before = [s.origin_product_no for s in fake.add_products(10, 1)]
+    first = search(http, auth, page=1, size=4)
+    added = [s.origin_product_no for s in fake.add_products(3, 1)]     # higher numbers: appended at the end
+    fake.delete_product(before[1])                                     # on the page already read
+    fake.delete_product(before[6])                                     # on a page still to come
+    seen, n, page = listed(first), 1, first
+    while not page["last"]:
+        n += 1
+        page = search(http, auth, page=n, size=4)
+        seen += listed(page)
+    assert seen == before + added                                      # nothing skipped, nothing twice
+    assert page["totalElements"] == 13
+
+
+def test_product_routes_need_a_token_and_have_their_own_rate_buckets(clock: FakeClock) -> None:
+    rate_clock = FakeClock(0.0)
+    with FakeNaver(clock=clock, rate_clock=rate_clock, rate_limit_per_api={"origin-product": 1}) as fake, \
+         httpx.Client(base_url=fake.base_url) as http:
+        p = fake.add_product("티셔츠", TSHIRT_OPTIONS)
+        origin, channel = f"{ORIGIN_PRODUCT}/{p.origin_product_no}", f"{CHANNEL_PRODUCT}/{p.channel_product_no}"
+        for r in (http.post(PRODUCT_SEARCH, json={}), http.get(origin),
+                  http.get(channel, headers={"Authorization": "Bearer expired"})):
+            assert assert_gateway_error(r, 401, "GW.AUTHN")["message"] == "요청을 보낼 권한이 없습니다."
+        auth = bearer(http, fake)
+        for n in range(4):                                             # products-search: default 2/s, burst 4
+            r = http.post(PRODUCT_SEARCH, json={}, headers=auth)
+            assert r.status_code == 200 and r.headers["GNCP-GW-RateLimit-Remaining"] == str(3 - n)
+        r = http.post(PRODUCT_SEARCH, json={}, headers=auth)
+        assert_gateway_error(r, 429, "GW.RATE_LIMIT")
+        assert r.headers["GNCP-GW-RateLimit-Replenish-Rate"] == "2"
+        for _ in range(2):                                             # origin-product: 1/s, burst 2
+            r = http.get(origin, headers=auth)
+            assert r.status_code == 200 and r.headers["GNCP-GW-RateLimit-Replenish-Rate"] == "1"
+        assert_gateway_error(http.get(origin, headers=auth), 429, "GW.RATE_LIMIT")
+        assert [http.get(channel, headers=auth).status_code for _ in range(4)] == [200] * 4   # its own bucket
+        r = http.get(f"{CHANNEL_PRODUCT}/1234567890", headers=auth)   # a 404 still spends and reports tokens
+        assert_gateway_error(r, 429, "GW.RATE_LIMIT")
+        rate_clock.advance(1)
+        r = http.get(f"{CHANNEL_PRODUCT}/1234567890", headers=auth)
+        assert_product_error(r, 404, "NOT_FOUND")
+        assert r.headers["GNCP-GW-RateLimit-Remaining"] == "1"
+        assert http.get(origin, headers=auth).status_code == 200
+        fake.set_rate_limit(None)
+        assert all(http.post(PRODUCT_SEARCH, json={}, headers=auth).status_code == 200 for _ in range(6))
+
+
+def test_product_routes_failure_injection_and_request_log(http: httpx.Client, fake: FakeNaver,
+                                                          auth: dict[str, str]) -> None:
+    p = fake.add_product("티셔츠", TSHIRT_OPTIONS)
+    origin, channel = f"{ORIGIN_PRODUCT}/{p.origin_product_no}", f"{CHANNEL_PRODUCT}/{p.channel_product_no}"
+    fake.fail_next(PRODUCT_SEARCH, 503)
+    fake.fail_next("origin-products", 500)
+    assert_gateway_error(http.post(PRODUCT_SEARCH, json={"page": 1}, headers=auth), 503, "GW.BLOCK.01")
+    assert_gateway_error(http.get(origin, headers=auth), 500, "GW.INTERNAL_SERVER_ERROR")
+    fake.fail_next("channel-products", "malformed")
+    r = http.get(channel, headers=auth)
+    assert r.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        r.json()
+    fake.fail_next(PRODUCT_SEARCH, "disconnect")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.post(PRODUCT_SEARCH, json={}, headers=auth)
+    fake.fail_next("origin-products", "timeout", delay=30)
+    with pytest.raises(httpx.ReadTimeout):
+        http.get(origin, headers=auth, timeout=0.2)
+    fake.fail_next("/v2/products/", 504)
+    assert_gateway_error(http.get(channel, headers=auth), 504, "GW.TIMEOUT.01")
+    assert http.post(PRODUCT_SEARCH, json={"page": 1}, headers=auth).json()["totalElements"] == 1
+    assert http.get(origin, headers=auth).status_code == 200
+    searches = fake.calls(PRODUCT_SEARCH, method="POST")
+    assert [(c.injected, c.status) for c in searches] == [("503", 503), ("disconnect", None), (None, 200)]
+    assert searches[0].path == "/external" + PRODUCT_SEARCH and searches[0].json() == {"page": 1}
+    assert [(c.injected, c.status) for c in fake.calls("origin-products")] == [
+        ("500", 500), ("timeout", 504), (None, 200)]
+    assert [(c.injected, c.status) for c in fake.calls("channel-products")] == [("malformed", 200), ("504", 504)]
+
+
+def test_bulk_seeding_10000_products_with_3_options(http: httpx.Client, fake: FakeNaver,
+                                                    auth: dict[str, str]) -> None:
+    started = time.monotonic()
+    seeded = fake.add_products(10_000, options_per_product=3)
+    assert time.monotonic() - started < 4
+    assert len({s.origin_product_no for s in seeded}) == 10_000
+    assert len({i for s in seeded for i in s.option_ids}) == 30_000
+    last = search(http, auth, page=20, size=500)
+    assert (last["totalElements"], last["totalPages"], len(last["contents"]), last["last"]) == (10_000, 20, 500, True)
+    assert listed(last)[-1] == seeded[-1].origin_product_no
+    cp = last["contents"][-1]["channelProducts"][0]
+    detail = http.get(f"{CHANNEL_PRODUCT}/{seeded[-1].channel_product_no}", headers=auth).json()
+    combos = detail["originProduct"]["detailAttribute"]["optionInfo"]["optionCombinations"]
+    code = cp["sellerManagementCode"]
+    assert [c["sellerManagerCode"] for c in combos] == [f"{code}-01", f"{code}-02", f"{code}-03"]
+    assert [(c["optionName1"], c["optionName2"]) for c in combos] == [("블랙", "S"), ("블랙", "M"), ("블랙", "L")]
+    assert cp["stockQuantity"] == sum(c["stockQuantity"] for c in combos)
+    assert search(http, auth, searchKeywordType="SELLER_CODE", sellerManagementCode=code)["totalElements"] == 1
+
+
+def test_product_seeding_validates(fake: FakeNaver) -> None:
+    with pytest.raises(ValueError, match="statusType"):
+        fake.add_product("x", status="SOLD_OUT")
+    with pytest.raises(ValueError, match="sellerManagerCode"):                  # the spelling trap, at seeding
+        fake.add_product("x", [{"optionName1": "블랙", "sellerManagementCode": "X-1"}])
+    with pytest.raises(ValueError, match="optionName1"):
+        fake.add_product("x", [{"optionName2": "M"}])
+    p = fake.add_product("x", [{"optionName1": "블랙", "id": 12_345_678_901}], origin_product_no=4_812_300_014)
+    assert p.option_ids == (12_345_678_901,) and p.origin_product_no == 4_812_300_014
+    with pytest.raises(ValueError, match="already seeded"):
+        fake.add_product("y", origin_product_no=p.origin_product_no)
+    with pytest.raises(ValueError, match="already seeded"):
+        fake.add_product("y", [{"optionName1": "화이트", "id": 12_345_678_901}])
+    auto = fake.add_products(2, 0)                                     # automatic numbers skip taken ones
+    assert p.origin_product_no not in {s.origin_product_no for s in auto}
+    with pytest.raises(KeyError):
+        fake.delete_product(1_234_567_890)
+    with pytest.raises(KeyError):
+        fake.remove_option(p.origin_product_no, 99_999_999_999)
+    with pytest.raises(ValueError):
+        fake.set_product_status(p.origin_product_no, "GONE")
+    with pytest.raises(ValueError):
+        fake.update_option(p.origin_product_no, p.option_ids[0], sellerManagementCode="X")
+
+
+def test_order_item_points_an_order_at_a_seeded_product(http: httpx.Client, fake: FakeNaver,
+                                                        auth: dict[str, str]) -> None:
+    shirt = fake.add_product("티셔츠", TSHIRT_OPTIONS, seller_code="TS", salePrice=19_000)
+    (pid,) = fake.add_order([fake.order_item(shirt.channel_product_no, shirt.option_ids[1])]).product_order_ids
+    po = http.post(QUERY, json={"productOrderIds": [pid]}, headers=auth).json()["data"][0]["productOrder"]
+    assert (po["productId"], po["originalProductId"], po["optionCode"]) == (
+        str(shirt.channel_product_no), str(shirt.origin_product_no), str(shirt.option_ids[1]))
+    assert (po["optionManageCode"], po["sellerProductCode"], po["productOption"]) == (
+        "TS-BLK-L", "TS", "색상: 블랙 / 사이즈: L")
+    assert po["totalProductAmount"] == 19_000 + 1_000
