@@ -60,6 +60,7 @@ from packdesk.channels.http import (
     RetryPolicy,
     json_body,
 )
+from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
 
@@ -168,44 +169,8 @@ def _norm_number(number: str) -> str:
 
 
 # --- reading replies ----------------------------------------------------------------------------------------
-class _Node:
-    """A JSON object with its path, so a missing or mistyped field is reported by where it is."""
-
-    def __init__(self, value: Any, path: str) -> None:
-        if not isinstance(value, dict):
-            raise _bad(path, "an object", value)
-        self.value: dict[str, Any] = value
-        self.path = path
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def has(self, key: str) -> bool:
-        return self.value.get(key) is not None
-
-    def opt_obj(self, key: str) -> _Node | None:
-        value = self.value.get(key)
-        return None if value is None else _Node(value, self._at(key))
-
-    def array(self, key: str) -> list[Any]:
-        value = self.value.get(key)
-        if not isinstance(value, list):
-            raise _bad(self._at(key), "a list", value)
-        return value
-
-    def text(self, key: str) -> str:
-        value = self.opt_text(key)
-        if not value:
-            raise _bad(self._at(key), "a non-empty string", self.value.get(key))
-        return value
-
-    def opt_text(self, key: str) -> str:
-        value = self.value.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise _bad(self._at(key), "a string", value)
-        return value
+class _Node(JsonNode):
+    """Coupang's replies: ids are integers, exact however big (a shipment box id can exceed 2**53)."""
 
     def ident(self, key: str) -> int:
         """An id: a JSON integer (exact, however big) or a string of digits. Never a float."""
@@ -216,37 +181,11 @@ class _Node:
             return int(value)
         raise _bad(self._at(key), "an integer id", value)
 
-    def integer(self, key: str) -> int:
-        value = self.value.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _bad(self._at(key), "an integer", value)
-        return value
-
     def opt_integer(self, key: str, default: int = 0) -> int:
         return self.integer(key) if self.has(key) else default
 
-    def opt_bool(self, key: str) -> bool:
-        value = self.value.get(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise _bad(self._at(key), "true or false", value)
-        return value
 
-    def opt_datetime(self, key: str) -> datetime | None:
-        text = self.opt_text(key)
-        if not text:
-            return None
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise _bad(self._at(key), "a date-time", text) from None
-        return value if value.tzinfo is not None else value.replace(tzinfo=KST)
-
-
-def _bad(path: str, expected: str, got: Any) -> ChannelBadReply:
-    shown = "missing" if got is None else f"{type(got).__name__} {str(got)[:60]!r}"
-    return ChannelBadReply(reason="bad_field", field=path, detail=f"{path}: expected {expected}, got {shown}")
+_bad = bad_field
 
 
 def _envelope(body: Any, what: str) -> _Node:

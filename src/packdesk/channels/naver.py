@@ -50,6 +50,7 @@ from packdesk.channels.http import (
     RetryPolicy,
     json_body,
 )
+from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.enums import ChannelKind, LineStatus
 
 log = logging.getLogger("packdesk.channels.naver")
@@ -174,49 +175,10 @@ def line_status(product_order_status: str, place_order_status: str = "", claim_s
 
 
 # --- reading replies ----------------------------------------------------------------------------------------
-class _Node:
-    """A JSON object with its path, so a missing or mistyped field is reported by where it is."""
-
-    def __init__(self, value: Any, path: str) -> None:
-        if not isinstance(value, dict):
-            raise _bad(path, "an object", value)
-        self.value: dict[str, Any] = value
-        self.path = path
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def has(self, key: str) -> bool:
-        return self.value.get(key) is not None
-
-    def obj(self, key: str) -> _Node:
-        return _Node(self.value.get(key), self._at(key))
-
-    def opt_obj(self, key: str) -> _Node | None:
-        return None if self.value.get(key) is None else self.obj(key)
-
-    def array(self, key: str) -> list[Any]:
-        value = self.value.get(key)
-        if not isinstance(value, list):
-            raise _bad(self._at(key), "a list", value)
-        return value
-
-    def text(self, key: str) -> str:
-        value = self.value.get(key)
-        if not isinstance(value, str) or not value:
-            raise _bad(self._at(key), "a non-empty string", value)
-        return value
-
-    def opt_text(self, key: str) -> str:
-        value = self.value.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise _bad(self._at(key), "a string", value)
-        return value
+class _Node(JsonNode):
+    """Naver's replies: ids are strings in the contract; a JSON integer means the same id and is taken."""
 
     def ident(self, key: str) -> str:
-        """Ids are strings in the contract; a JSON integer means the same id and is taken."""
         value = self.value.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -225,37 +187,11 @@ class _Node:
     def opt_ident(self, key: str) -> str:
         return self.ident(key) if self.has(key) else ""
 
-    def integer(self, key: str) -> int:
-        value = self.value.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _bad(self._at(key), "an integer", value)
-        return value
-
     def opt_integer(self, key: str) -> int | None:
         return self.integer(key) if self.has(key) else None
 
-    def opt_bool(self, key: str) -> bool:
-        value = self.value.get(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise _bad(self._at(key), "true or false", value)
-        return value
 
-    def opt_datetime(self, key: str) -> datetime | None:
-        text = self.opt_text(key)
-        if not text:
-            return None
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise _bad(self._at(key), "a date-time", text) from None
-        return value if value.tzinfo is not None else value.replace(tzinfo=KST)  # the API's dates are KST
-
-
-def _bad(path: str, expected: str, got: Any) -> ChannelBadReply:
-    shown = "missing" if got is None else f"{type(got).__name__} {str(got)[:60]!r}"
-    return ChannelBadReply(reason="bad_field", field=path, detail=f"{path}: expected {expected}, got {shown}")
+_bad = bad_field
 
 
 def _data(body: Any, what: str, *, may_be_empty: bool = False) -> Any:
