@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
 from packdesk.core.station import (
+    FORCE_CANCELLED,
     BeginPack,
     Command,
     CommandScanned,
@@ -179,6 +181,17 @@ def test_waybill_all_cancelled_is_refused() -> None:
     m = with_packer()
     fx = m.handle(waybill_ev(plan(line(1, ((1, 1),), status=LineStatus.CANCELLED))))
     assert msg(fx) is Msg.WAYBILL_CANCELLED and sound(fx) is Sound.ERROR and m.state.pack is None
+
+
+def test_waybill_force_cancelled_by_a_supervisor_says_so() -> None:
+    forced = replace(line(1, ((1, 1),), status=LineStatus.CANCELLED), claim_status=FORCE_CANCELLED)
+    m = with_packer()
+    fx = m.handle(waybill_ev(plan(forced, replace(forced, line_id=2))))
+    assert msg(fx) is Msg.WAYBILL_FORCE_CANCELLED and sound(fx) is Sound.ERROR and m.state.pack is None
+    assert logged(fx).reason == "waybill_force_cancelled" and not logged(fx).accepted
+    # one line cancelled by the buyer as well: that is a cancelled order, said as before
+    buyer = replace(line(3, ((2, 1),), status=LineStatus.CANCELLED), claim_status="CANCEL_DONE")
+    assert msg(with_packer().handle(waybill_ev(plan(forced, buyer)))) is Msg.WAYBILL_CANCELLED
 
 
 def test_waybill_with_a_cancel_request_is_held() -> None:

@@ -7,7 +7,18 @@ plus ``detail`` for the log); anything else is our bug and is reported as such.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Words(NamedTuple):
+    """A parameter said differently in each language (a field's name): ``ui/messages.py`` puts ``ko`` into
+    the Korean text and ``en`` into the English one, so one placeholder serves both."""
+
+    ko: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.ko} / {self.en}"
 
 
 class KnownError(Exception):

@@ -36,7 +36,8 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
     L, Ord = m.OrderLine, m.Order
     rows = s.execute(
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
-               L.option_name, L.quantity, L.status, L.packed_at, Ord.order_no, Ord.recipient_name)
+               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
+               Ord.recipient_name)
         .join(Ord, Ord.id == L.order_id)
         .where(or_(L.waybill_id == wb.id, and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
         .order_by(Ord.order_no, L.id)
@@ -73,7 +74,8 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
 
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
-                 tuple(components.get((r.account_id, r.product_code, r.option_code), ())), r.packed_at)
+                 tuple(components.get((r.account_id, r.product_code, r.option_code), ())), r.packed_at,
+                 r.claim_status or "")
         for r in rows
     )
     recipient = rows[0].recipient_name if rows else ""

@@ -16,6 +16,9 @@ from typing import Any
 
 from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
 
+# a line's ``claim_status`` after a supervisor force-cancelled its typed-in order (services/orders.py)
+FORCE_CANCELLED = "FORCE_CANCELLED"
+
 # ---------------------------------------------------------------- values the controller builds
 
 
@@ -77,6 +80,7 @@ class PlanLine:
     status: LineStatus
     components: tuple[tuple[int, int], ...]  # (item id, units per one sold); empty = not mapped
     packed_at: datetime | None = None
+    claim_status: str = ""  # the marketplace's claim word, or FORCE_CANCELLED (a supervisor's, services/orders.py)
 
     @property
     def mapped(self) -> bool:
@@ -164,6 +168,7 @@ class Msg(enum.StrEnum):
     PACKED_LINE_ITEM = "packed_line_item"
     WAYBILL_EMPTY = "waybill_empty"
     WAYBILL_CANCELLED = "waybill_cancelled"
+    WAYBILL_FORCE_CANCELLED = "waybill_force_cancelled"  # a supervisor cancelled the typed-in order
     WAYBILL_CANCEL_REQUESTED = "waybill_cancel_requested"
     WAYBILL_ALREADY_PACKED = "waybill_already_packed"
     WAYBILL_UNMAPPED = "waybill_unmapped"
@@ -425,6 +430,9 @@ def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) 
             packed_at = max((ln.packed_at for ln in done if ln.packed_at), default=None)
             return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_ALREADY_PACKED, tracking=tracking,
                            packed_at=packed_at)
+        # every line is cancelled here; by a supervisor's force-cancel only: say that, not a buyer's cancel
+        if all(ln.claim_status == FORCE_CANCELLED for ln in plan.lines_with(LineStatus.CANCELLED)):
+            return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_FORCE_CANCELLED, tracking=tracking)
         return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_CANCELLED, tracking=tracking)
     unmapped = [ln for ln in active if not ln.mapped]
     if unmapped:

@@ -18,14 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update
 
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
+from packdesk.core.order_removal import delete_orders, unstarted_orders
 from packdesk.services.secrets import delete_secret, set_secret
 
 log = logging.getLogger("packdesk.accounts")
@@ -161,23 +161,8 @@ def set_auto_confirm(db: Database, account_id: int, on: bool) -> None:
 
 
 def _unstarted_orders(account_id: int) -> Any:
-    """Orders of the account that no station started packing: no line packed, no pack on their waybills."""
-    started = (select(m.OrderLine.id)
-               .where(m.OrderLine.order_id == m.Order.id,
-                      (m.OrderLine.packed_session_id.is_not(None))
-                      | exists().where(m.PackSession.waybill_id == m.OrderLine.waybill_id)))
-    return select(m.Order.id).where(m.Order.account_id == account_id, ~exists(started))
-
-
-def delete_orders(s: Session, order_ids: list[int]) -> int:
-    """Orders, their lines and their lines' history (no pack touched them: nothing else points at them)."""
-    if not order_ids:
-        return 0
-    line_ids = select(m.OrderLine.id).where(m.OrderLine.order_id.in_(order_ids))
-    s.execute(delete(m.LineStatusChange).where(m.LineStatusChange.line_id.in_(line_ids)))
-    s.execute(delete(m.DispatchEntry).where(m.DispatchEntry.line_id.in_(line_ids)))
-    s.execute(delete(m.OrderLine).where(m.OrderLine.order_id.in_(order_ids)))
-    return s.execute(delete(m.Order).where(m.Order.id.in_(order_ids))).rowcount
+    """Orders of the account that no station started packing (``core/order_removal.py``)."""
+    return unstarted_orders(m.Order.account_id == account_id)
 
 
 @dataclass(frozen=True)

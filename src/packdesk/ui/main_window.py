@@ -108,6 +108,12 @@ class MainWindow(QMainWindow):
         reports_action.triggered.connect(lambda: self.as_supervisor(self.open_reports))
         menu.addAction(reports_action)
         self._reports: QWidget | None = None
+        # --- orders (ui/orders_view.py) ---
+        orders_action = QAction("주문… / Orders…", self)
+        orders_action.triggered.connect(lambda: self.as_supervisor(self.open_orders))
+        menu.addAction(orders_action)
+        self._orders: QWidget | None = None
+        # --- end orders ---
         self.lock_action = QAction("관리자 모드 잠금 / Lock supervisor mode", self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -334,6 +340,28 @@ class MainWindow(QMainWindow):
         self._reports.activateWindow()
         self._reports.refresh()
         return self._reports
+
+    # --- orders (ui/orders_view.py) ---
+    def open_orders(self) -> QWidget | None:
+        """Orders: search, their line history, typing one in, force-cancel and delete; one window, kept,
+        refreshed when shown. While it (or its form) is active, scans go to its ``take_scan``."""
+        from packdesk.ui.orders_view import OrdersWindow
+
+        if self.service is None:
+            return None
+        packer = self.service.state.packer
+        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
+        window = self._orders
+        if not isinstance(window, OrdersWindow):
+            window = OrdersWindow(self.service.worker.db, self.service.worker, operator, parent=self)
+            self._orders = window
+        window.operator = operator  # who types in, cancels or deletes: in the log and the line history
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        window.refresh()
+        return window
+    # --- end orders ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, Words
 from packdesk.core.station import Message, Msg
 
 try:
@@ -46,6 +46,8 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.PACKED_LINE_ITEM: ("이미 포장된 상품입니다: {name}", "Already packed: {name}"),
     Msg.WAYBILL_EMPTY: ("송장에 주문이 없습니다: {tracking}", "No order on waybill {tracking}"),
     Msg.WAYBILL_CANCELLED: ("취소된 주문입니다 — 출고 금지: {tracking}", "Order cancelled — do not ship: {tracking}"),
+    Msg.WAYBILL_FORCE_CANCELLED: ("관리자가 강제 취소한 주문입니다 — 출고 금지: {tracking}",
+                                  "Order force-cancelled by a supervisor — do not ship: {tracking}"),
     Msg.WAYBILL_CANCEL_REQUESTED: ("취소 요청된 주문 — 보류하세요: {tracking}",
                                    "Cancel requested — hold this parcel: {tracking}"),
     Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장입니다: {tracking} ({packed_at})",
@@ -78,6 +80,7 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.PACKED_LINE_ITEM: ("이미 포장된 상품", "Item already packed"),
     Msg.WAYBILL_EMPTY: ("주문 없는 송장", "Waybill without an order"),
     Msg.WAYBILL_CANCELLED: ("취소된 주문", "Cancelled order"),
+    Msg.WAYBILL_FORCE_CANCELLED: ("강제 취소된 주문", "Force-cancelled order"),
     Msg.WAYBILL_CANCEL_REQUESTED: ("취소 요청된 주문", "Cancel requested"),
     Msg.WAYBILL_ALREADY_PACKED: ("이미 포장된 송장", "Waybill already packed"),
     Msg.WAYBILL_UNMAPPED: ("연결 안 된 상품", "Product not linked"),
@@ -175,6 +178,58 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
     "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
                                  "The OS keyring is not available: the secret cannot be stored or read"),
+    # orders typed in, force-cancel and delete (services/orders.py); {field} names the field in each language
+    "order_field_required": ("{field}: 입력하세요 (필수)", "{field}: required"),
+    "order_field_too_long": ("{field}: 최대 {limit}자까지입니다 (지금 {length}자)",
+                             "{field}: at most {limit} characters (now {length})"),
+    "order_field_invalid": ("{field}: 줄바꿈이나 제어 문자는 쓸 수 없습니다",
+                            "{field}: no line breaks or control characters"),
+    "order_phone_invalid": ("{field}: 숫자와 ( ) + - 만 써서 15자 이내, 숫자는 8개 이상이어야 합니다 "
+                            "(예: 010-1234-5678): {value}",
+                            "{field}: digits and ( ) + - only, at most 15 characters, at least 8 digits "
+                            "(e.g. 010-1234-5678): {value}"),
+    "order_zip_invalid": ("{field}: 숫자 5자리입니다 (예: 06236, 예전 형식 123-456도 가능): {value}",
+                          "{field}: 5 digits (e.g. 06236; the old 123-456 also works): {value}"),
+    "order_country_invalid": ("{field}: 두 글자 국가 코드(ISO 3166)를 입력하세요 (예: KR): {value}",
+                              "{field}: a two-letter country code (ISO 3166), e.g. KR: {value}"),
+    "order_country_unsupported": ("{field}: 지금은 국내(KR) 배송 주문만 등록할 수 있습니다: {value}",
+                                  "{field}: only domestic (KR) orders can be entered for now: {value}"),
+    "order_no_items": ("{field}: 출고상품을 하나 이상 추가하세요 (검색하거나 바코드를 스캔)",
+                       "{field}: add at least one item (search, or scan its barcode)"),
+    "order_quantity_invalid": ("{field}: {item}의 수량은 1~{limit} 사이의 정수입니다: {value}",
+                               "{field}: the quantity of {item} is a whole number from 1 to {limit}: {value}"),
+    "order_item_unknown": ("{field}: 없는 출고상품입니다 — 다시 검색하세요: {item}",
+                           "{field}: no such item — search again: {item}"),
+    "order_item_repeated": ("{field}: 같은 출고상품이 두 번 들어 있습니다 — 수량을 합치세요: {item}",
+                            "{field}: the same item is listed twice — add up the quantity: {item}"),
+    "order_item_code_too_long": ("{field}: SKU가 너무 길어 주문에 쓸 수 없습니다 (최대 {limit}자): {item}",
+                                 "{field}: the SKU is too long for an order (at most {limit}): {item}"),
+    "order_no_taken": ("{field}: 판매처 '{platform}'에 같은 주문번호가 이미 있습니다: {value}",
+                       "{field}: platform '{platform}' already has this order number: {value}"),
+    "order_courier_unknown": ("{field}: 없는 택배사입니다: {value}", "{field}: no such courier: {value}"),
+    "order_tracking_invalid": ("{field}: 영문·숫자·하이픈만, 공백 없이 입력하세요: {value}",
+                               "{field}: letters, digits and hyphens only, no spaces: {value}"),
+    "order_tracking_reserved": ("{field}: PackDesk가 쓰는 번호입니다 (내부 번호 PDM…, 명령·작업자 바코드) — "
+                                "비워 두면 내부 번호를 만듭니다: {value}",
+                                "{field}: a number PackDesk uses itself (internal PDM…, command or badge) — "
+                                "leave it empty for an internal number: {value}"),
+    "tracking_taken": ("{field}: 다른 주문({order_no})이 이미 쓰는 송장번호입니다: {value}",
+                       "{field}: another order ({order_no}) already uses this tracking number: {value}"),
+    "order_numbers_exhausted": ("오늘의 내부 송장번호 {limit}개를 모두 썼습니다 — 송장번호를 직접 입력하세요",
+                                "All {limit} internal numbers of today are used — type a tracking number"),
+    "order_save_conflict": ("방금 다른 곳에서 같은 주문번호나 송장번호가 저장되었습니다 — 다시 저장하세요",
+                            "The same order or tracking number was just saved elsewhere — save again"),
+    "order_not_found": ("주문을 찾을 수 없습니다 — 목록을 새로 고치세요", "Order not found — refresh the list"),
+    "order_not_manual": ("강제 취소는 수기 주문만 할 수 있습니다 — 수집된 주문은 마켓에서 취소하세요: {order_no}",
+                         "Only orders typed in can be force-cancelled — cancel a collected order at its "
+                         "marketplace: {order_no}"),
+    "order_already_packed": ("이미 포장된 주문은 강제 취소할 수 없습니다 — 택배를 회수하세요: {order_no} ({packed_at})",
+                             "A packed order cannot be force-cancelled — get the parcel back: {order_no} "
+                             "({packed_at})"),
+    "order_already_cancelled": ("이미 강제 취소된 주문입니다: {order_no}", "Already force-cancelled: {order_no}"),
+    "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
+                              "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
+    "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
 }
 
 
@@ -190,17 +245,19 @@ def _fmt(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _fill(template: str, params: Mapping[str, Any]) -> str:
-    return template.format_map(_Params({k: _fmt(v) for k, v in params.items()})).strip()
+def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
+    """``lang``: 0 Korean, 1 English (which side of a ``Words`` parameter goes in)."""
+    return template.format_map(_Params({k: _fmt(v[lang] if isinstance(v, Words) else v)
+                                        for k, v in params.items()})).strip()
 
 
 def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
     params = dict(message.params)
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
-    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]})
+    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
 
 
 def error_text(error: KnownError) -> tuple[str, str]:
     ko, en = ERROR_TEXT.get(error.code, ERROR_TEXT["error"])
-    return _fill(ko, error.params), _fill(en, error.params)
+    return _fill(ko, error.params), _fill(en, error.params, 1)
