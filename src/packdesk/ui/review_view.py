@@ -338,6 +338,9 @@ class PlayerPanel(QWidget):
         self.player.durationChanged.connect(lambda d: self.slider.setRange(0, max(0, d)))
         self.player.positionChanged.connect(self._position_changed)
         self.player.playbackStateChanged.connect(self._state_changed)
+        self.video.videoSink().videoFrameChanged.connect(self._frame_shown)
+        # a frame step under way: the frame wanted and the positions still known to lie before / after it
+        self._step_target: tuple[int, int, int, int] | None = None  # (want, lo, hi, tries left)
 
     def load(self, path: Path | None, fps: float = 30.0, frame_times: list[int] | None = None) -> None:
         self.player.stop()
@@ -345,6 +348,7 @@ class PlayerPanel(QWidget):
             self.player.setVideoOutput(self.video)
         self.frame_ms = 1000 / fps if fps > 0 else 1000 / 30
         self.frame_times = list(frame_times or [])
+        self._step_target = None
         self.player.setSource(QUrl.fromLocalFile(str(path)) if path else QUrl())
         self.setEnabled(path is not None)
 
@@ -356,6 +360,7 @@ class PlayerPanel(QWidget):
         self.player.setSource(QUrl())
 
     def toggle_play(self) -> None:
+        self._step_target = None
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         else:
@@ -363,6 +368,7 @@ class PlayerPanel(QWidget):
 
     def seek(self, ms: int) -> None:
         """Show the frame at ``ms``: a stopped player is paused first, so the frame is drawn."""
+        self._step_target = None
         if self.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
             self.player.pause()
         self.player.setPosition(max(0, min(int(ms), self.player.duration() or int(ms))))
@@ -388,10 +394,36 @@ class PlayerPanel(QWidget):
         j = max(0, min(len(t) - 1, i + frames))
         # Qt shows, at a position, the first frame whose start + nominal duration lies beyond it (measured: with
         # frames at 2094 and 2109 ms it shows 2094 at 2121 ms; with 2133 and 2170 it shows 2170 at 2169 ms). The
-        # camera's frames are unevenly spaced, so frame j shows only in [t[j-1] + d, t[j] + d): seek to its middle
+        # camera's frames are unevenly spaced, so frame j shows only in [t[j-1] + d, t[j] + d): seek to its middle.
+        # That rule is the backend's, not a promise: the frame that does show is checked (``_frame_shown``) and
+        # the position bisected between t[j-1] and t[j] + d until frame j is on screen
         d = self.frame_ms
         lo = max(t[j - 1] + d, t[j]) if j > 0 else t[j]
-        self.seek(int((lo + t[j] + d) / 2))
+        pos = int((lo + t[j] + d) / 2)
+        self.seek(pos)
+        self._step_target = (t[j], t[j - 1] if j > 0 else 0, int(t[j] + 2 * d), 8)
+
+    def _frame_shown(self) -> None:
+        """After a frame step's seek: if the backend drew a neighbour instead, move half way towards the frame
+        wanted (at most eight times; each seek draws one frame)."""
+        if self._step_target is None or self.player.playbackState() != QMediaPlayer.PlaybackState.PausedState:
+            return
+        shown = self.shown_ms()
+        want, lo, hi, tries = self._step_target
+        if shown is None or shown == want or tries <= 0:
+            self._step_target = None
+            return
+        pos = self.player.position()
+        if shown < want:
+            lo = max(lo, pos + 1)
+        else:
+            hi = min(hi, pos - 1)
+        nxt = (lo + hi) // 2
+        if lo > hi or nxt == pos:
+            self._step_target = None
+            return
+        self._step_target = (want, lo, hi, tries - 1)
+        self.player.setPosition(nxt)
 
     def set_speed(self, rate: float) -> None:
         self.speed.setCurrentIndex(SPEEDS.index(rate))
