@@ -143,8 +143,9 @@ def test_scans_while_a_dialog_is_open_reach_the_station(station, packer, qtbot) 
 
 
 def test_a_scan_between_a_persons_syllables_in_a_search_box(station, packer, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A supervisor typing a name into the product-link search box at human speed; a parcel's waybill is
-    scanned half way. The box ends with exactly what the person typed; the scan reaches the station."""
+    """A supervisor typing a name into the product-link search box at human speed; an item's barcode is
+    scanned half way, in Hangul mode. The box ends with exactly what the person typed; the scan arrives whole
+    and decoded at the link screen (its item picker, ``MappingView.take_scan``), never at the station."""
     view = station.window.open_mapping()
     box = view.search
     box.setFocus()
@@ -158,14 +159,15 @@ def test_a_scan_between_a_persons_syllables_in_a_search_box(station, packer, qtb
             QTest.qWait(100)
             QApplication.sendEvent(box, ev)
 
-    packer.scan("PD-PACKER-001")  # while the search box has focus: a scan, not typing
     person("ghd")                 # 홍
     qtbot.waitUntil(lambda: box.text() == "홍", timeout=3000)
-    with qtbot.waitSignal(packer.view.rendered, timeout=3000):
-        ime_type(packer, Scenario.SIMPLE, composed=True)
+    with qtbot.waitSignal(view.item_scanned, timeout=3000) as scanned:
+        ime_type(packer, "ts-blk-m", composed=True)
     person("rlfehd")              # 길동
     qtbot.waitUntil(lambda: box.text() == "홍길동", timeout=3000)
-    assert station.service.state.pack is not None and Scenario.SIMPLE in packer.view.waybill_label.text()
+    assert scanned.args[0] == "ts-blk-m" and scanned.args[1] > 0 and view.item_search.text() == "ts-blk-m"
+    assert view.item_results.item(0, 0).text() == "TS-BLK-M" and station.service.state.pack is None
+    qtbot.waitUntil(lambda: not view.busy, timeout=3000)
     view.close()
 
 
