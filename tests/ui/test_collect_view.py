@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from sqlalchemy import select
 
 from packdesk.core import models as m
@@ -139,4 +139,41 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     assert "삭제됨" in w.account_message.text() and "삭제됨" in w.accounts.item(row, 4).text()
     assert "sk-secret" not in memory_keyring.store.values()
     assert not w.remove_button.isEnabled()
+    w.reject()
+
+
+def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_links(  # type: ignore[no-untyped-def]
+        station, qtbot, naver, memory_keyring, monkeypatch) -> None:
+    import json
+
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from packdesk.core.enums import ChannelKind
+
+    w = station.window.open_collect()
+    help_label = w.findChild(QLabel, f"help_{ChannelKind.NAVER.value}_code_rule")
+    assert help_label is not None and "권장" in help_label.text() and "old links stay" in help_label.text()
+    add_account_by_typing(qtbot, w, naver)
+    with station.db.session() as s:
+        acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+        s.add(m.ProductMapping(account_id=acc.id, product_code="P1", option_code="", item_id=s.scalars(
+            select(m.Item.id)).first(), quantity=1))
+    w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "우리 스토어"))
+    assert w.code_rule_button.isEnabled()
+
+    asked: list[str] = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("seller_code", True))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _p, _t, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.No)
+    qtbot.mouseClick(w.code_rule_button, Qt.MouseButton.LeftButton)  # said no: nothing changes
+    assert asked and "다시 연결" in asked[0] and "old links stay" in asked[0]
+    with station.db.session() as s:
+        assert "code_rule" not in json.loads(s.get_one(m.ChannelAccount, acc.id).options or "{}")
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(w.code_rule_button, Qt.MouseButton.LeftButton)
+    assert "seller_code" in w.account_message.text() and "1 links under the old codes stay" in w.account_message.text()
+    with station.db.session() as s:
+        assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "seller_code"
+        assert s.scalar(select(m.ProductMapping.product_code).where(m.ProductMapping.account_id == acc.id)) == "P1"
     w.reject()

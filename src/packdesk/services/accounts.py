@@ -39,6 +39,7 @@ class FieldSpec:
     secret: bool = False
     placeholder: str = ""
     pattern: str = ""        # a regular expression the value must match
+    help: str = ""           # shown under the field when the account is set up
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ class KindSpec:
     can_confirm: bool = True  # has a 발주확인 of its own
 
 
+CODE_RULE_HELP = (
+    "product_option (권장): 상품번호 + 옵션 조합 — 주문과 상품 목록이 같은 코드로 이어집니다. "
+    "seller_code: 판매자 관리코드 (없으면 상품번호 + 옵션). 나중에 바꾸면 상품이 새 코드로 다시 나타나 연결이 "
+    "필요합니다 (기존 연결은 옛 코드에 남음) / product_option (recommended): product number + option combination. "
+    "seller_code: the seller's own management code (else product + option). Changed later, products appear again "
+    "under the new codes to be linked; the old links stay with the old codes.")
+
+
 KINDS: dict[ChannelKind, KindSpec] = {
     ChannelKind.NAVER: KindSpec(ChannelKind.NAVER, "네이버 스마트스토어 / Naver SmartStore", (
         FieldSpec("external_id", "애플리케이션 ID / Application ID"),
@@ -57,6 +66,8 @@ KINDS: dict[ChannelKind, KindSpec] = {
                   pattern=r"https?://\S+"),
         FieldSpec("catalogue_hour", "상품 동기화 시각 (0-23시, 비우면 설정값) / Product sync hour (empty: settings)",
                   required=False, placeholder="6", pattern=r"([01]?\d|2[0-3])"),
+        FieldSpec("code_rule", "판매상품 코드 규칙 / Sales product codes", required=False, placeholder="product_option",
+                  pattern=r"product_option|seller_code", help=CODE_RULE_HELP),
     )),
     ChannelKind.COUPANG: KindSpec(ChannelKind.COUPANG, "쿠팡 윙 / Coupang Wing", (
         FieldSpec("external_id", "업체 코드 / Vendor ID", placeholder="A00012345", pattern=r"[AC]\d{5,12}"),
@@ -81,6 +92,22 @@ KINDS: dict[ChannelKind, KindSpec] = {
         FieldSpec("logistics_place_id", "물류처 ID (선택) / Logistics place ID (optional)", required=False),
     ), can_confirm=False),
 }
+
+
+def set_code_rule(db: Database, account_id: int, rule: str) -> int:
+    """A new naming rule for the account's sales products; returns how many links keep the old codes (they
+    stay, for the orders already collected under them)."""
+    if rule not in ("product_option", "seller_code"):
+        raise AccountInvalid("account_field_format", detail=f"code rule {rule!r}", field="code_rule")
+    with db.session() as s:
+        acc = s.get_one(m.ChannelAccount, account_id)
+        options = json.loads(acc.options or "{}")
+        options["code_rule"] = rule
+        acc.options = json.dumps(options, ensure_ascii=False)
+        links = s.scalar(select(func.count()).select_from(m.ProductMapping)
+                         .where(m.ProductMapping.account_id == account_id)) or 0
+    log.info("account %s names its products by %s now (%d links keep the old codes)", account_id, rule, links)
+    return links
 
 
 class AccountInvalid(KnownError):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -38,7 +39,16 @@ from sqlalchemy import select
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
-from packdesk.services.accounts import KINDS, AccountSpec, add_account, remove_account, set_auto_confirm, set_paused
+from packdesk.services.accounts import (
+    CODE_RULE_HELP,
+    KINDS,
+    AccountSpec,
+    add_account,
+    remove_account,
+    set_auto_confirm,
+    set_code_rule,
+    set_paused,
+)
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, make_channel
 from packdesk.ui.messages import error_text
@@ -149,6 +159,11 @@ class CollectWindow(QDialog):
                     edit.setEchoMode(QLineEdit.EchoMode.Password)
                 edits[field_spec.key] = edit
                 f.addRow(field_spec.label, edit)
+                if field_spec.help:
+                    note = QLabel(field_spec.help, objectName=f"help_{spec.kind.value}_{field_spec.key}")
+                    note.setWordWrap(True)
+                    note.setStyleSheet("color: #555; font-size: 13px;")
+                    f.addRow("", note)
             self.kind_forms[spec.kind] = edits
             self.kind_pages.addWidget(page)
         naver = self.kind_forms[ChannelKind.NAVER]  # the SmartStore form's fields, by their old names
@@ -170,12 +185,15 @@ class CollectWindow(QDialog):
         self.confirm_mode_button = QPushButton("자동 발주확인 켜기/끄기 / Auto-confirm on/off",
                                                objectName="confirmModeAccount")
         self.confirm_mode_button.clicked.connect(self.toggle_auto_confirm)
+        self.code_rule_button = QPushButton("코드 규칙… / Code rule…", objectName="codeRuleAccount")
+        self.code_rule_button.clicked.connect(lambda: self.change_code_rule())
         self.remove_button = QPushButton("계정 삭제 / Remove account", objectName="removeAccount")
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button, self.remove_button):
+        for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button,
+                  self.code_rule_button, self.remove_button):
             buttons.addWidget(b)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
@@ -374,6 +392,7 @@ class CollectWindow(QDialog):
         self.confirm_mode_button.setEnabled(marketplace and active and KINDS[kind].can_confirm if kind in KINDS
                                             else False)
         self.remove_button.setEnabled(marketplace and active)
+        self.code_rule_button.setEnabled(active and kind is ChannelKind.NAVER)
 
     def toggle_pause(self) -> None:
         account_id = self._selected_account()
@@ -385,6 +404,30 @@ class CollectWindow(QDialog):
                           "Paused: no collection or dispatch; waiting dispatches stay" if paused
                           else "다시 시작 / Resumed")
         self.refresh()
+
+    def change_code_rule(self, rule: str | None = None) -> None:
+        """How this account names its sales products; what a change does is said before it is made."""
+        account_id = self._selected_account()
+        if account_id is None:
+            return
+        if rule is None:
+            rule, ok = QInputDialog.getItem(self, "코드 규칙 / Code rule", CODE_RULE_HELP,
+                                            ["product_option", "seller_code"], 0, False)
+            if not ok:
+                return
+            if QMessageBox.question(self, "코드 규칙 / Code rule",
+                                    "바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 합니다. 기존 "
+                                    "연결은 이미 수집된 주문을 위해 옛 코드에 남습니다.\nFrom the next collection and "
+                                    "sync, products appear under the new codes and need linking again; the old "
+                                    "links stay for the orders already collected.") != QMessageBox.StandardButton.Yes:
+                return
+        try:
+            links = set_code_rule(self.db, account_id, rule)
+        except KnownError as e:
+            self._say_account(error_text(e), error=True)
+            return
+        self._say_account(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음) / Code rule: {rule} "
+                          f"({links} links under the old codes stay)")
 
     def toggle_auto_confirm(self) -> None:
         account_id = self._selected_account()
