@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from packdesk.core.enums import PackOutcome
+from packdesk.core.kst import kst
 from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, SyntheticSource
 from packdesk.devices.opencv_recorder import OpenCvRecorder, video_path
 from packdesk.devices.recorder import (
@@ -168,7 +169,7 @@ def test_unavailable_camera_is_reported(tmp_path: Path, expect_warnings) -> None
 def test_file_names_by_day_and_waybill_never_overwrite(tmp_path: Path) -> None:
     j = RecordingJob("k", "601/000 11", "S", "p", datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC))
     p1 = video_path(tmp_path, j)
-    local = j.started_at.astimezone()
+    local = kst(j.started_at)
     assert p1.parent.name == local.strftime("%Y-%m-%d") and p1.name == f"601_000_11_{local:%H%M%S}.ts"
     p1.parent.mkdir(parents=True)
     p1.touch()

@@ -17,6 +17,7 @@ from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
+from packdesk.core.kst import kst
 from packdesk.core.recordings import recording_finished, recording_started
 from packdesk.core.station import Msg
 from packdesk.devices.camera import SYNTHETIC, Camera, CameraState
@@ -247,7 +248,7 @@ def test_export_whole_is_every_frame_as_mp4(video: RecordingFinished, tmp_path: 
     r = review.export_clip(video.path, tmp_path / "out", tracking_number=Scenario.SIMPLE, started_at=video.started_at)
     assert r.method is ExportMethod.REMUX and r.path.suffix == ".mp4" and r.path.parent == tmp_path / "out"
     assert len(frame_times(r.path)) == len(frame_times(video.path)) == video.frames
-    assert r.path.name.startswith(f"{Scenario.SIMPLE}_{video.started_at.astimezone():%Y%m%d-%H%M%S}_00m00s-00m0")
+    assert r.path.name.startswith(f"{Scenario.SIMPLE}_{kst(video.started_at):%Y%m%d-%H%M%S}_00m00s-00m0")
     assert not list((tmp_path / "out").glob(".*"))  # no part file left behind
 
 
@@ -293,4 +294,4 @@ def test_export_problems_are_told(video: RecordingFinished, tmp_path: Path) -> N
 def test_clip_names_say_waybill_time_and_range() -> None:
     at = datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC)
     name = review.clip_name("CJ 1234/56", at, 3_200, 72_100)
-    assert name == f"CJ_1234_56_{at.astimezone():%Y%m%d-%H%M%S}_00m03s-01m13s.mp4"
+    assert name == f"CJ_1234_56_{kst(at):%Y%m%d-%H%M%S}_00m03s-01m13s.mp4"

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -63,11 +63,11 @@ from packdesk.channels.http import (
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.core.kst import KST
 
 log = logging.getLogger("packdesk.channels.coupang")
 
 DEFAULT_BASE_URL = "https://api-gateway.coupang.com"
-KST = timezone(timedelta(hours=9), "KST")  # the API's dates carry no offset and mean Korea time
 API_ROOT = "/v2/providers/openapi/apis/api/v4/vendors"
 
 RATE, BURST = 5.0, 5.0            # calls/s per vendor; Coupang blocks at ~10/s (B.7)

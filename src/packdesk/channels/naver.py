@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import bcrypt
@@ -52,11 +52,11 @@ from packdesk.channels.http import (
 )
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.core.kst import KST
 
 log = logging.getLogger("packdesk.channels.naver")
 
 DEFAULT_BASE_URL = "https://api.commerce.naver.com/external"
-KST = timezone(timedelta(hours=9), "KST")  # the API's offset; Korea keeps no daylight saving time
 
 TOKEN_PATH = "/v1/oauth2/token"
 LAST_CHANGED_PATH = "/v1/pay-order/seller/product-orders/last-changed-statuses"

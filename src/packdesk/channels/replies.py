@@ -5,12 +5,11 @@ its contract is used (``ChannelBadReply``). Channels subclass ``JsonNode`` where
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Self
 
 from packdesk.channels.http import ChannelBadReply
-
-KST = timezone(timedelta(hours=9), "KST")  # Korea keeps no daylight saving time; APIs without offsets mean it
+from packdesk.core.kst import KST
 
 
 def bad_field(path: str, expected: str, got: Any) -> ChannelBadReply:

@@ -35,7 +35,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx
@@ -56,10 +56,10 @@ from packdesk.channels.http import REDACTED, ChannelBadReply, HttpClient
 from packdesk.channels.xml_relay import XmlPublisher, XmlRelayError
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.core.kst import KST
 
 log = logging.getLogger("packdesk.channels.sabangnet")
 
-KST = timezone(timedelta(hours=9), "KST")
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0, pool=10.0)  # Sabangnet first fetches our XML, then answers
 
 ORDERS, INVOICE, MALLS = "xml_order_info", "xml_order_invoice", "xml_mall_info"

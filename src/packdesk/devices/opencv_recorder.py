@@ -31,6 +31,7 @@ import numpy as np
 
 from packdesk.core.chain import file_digest
 from packdesk.core.enums import PackOutcome
+from packdesk.core.kst import kst
 from packdesk.devices.camera import Camera, CameraState, Frame
 from packdesk.devices.recorder import (
     RecorderEvent,
@@ -67,8 +68,8 @@ def ascii_label(text: str, height: int) -> np.ndarray:
 
 
 def video_path(root: Path, job: RecordingJob) -> Path:
-    """``root/YYYY-MM-DD/<waybill>_<HHMMSS>.ts`` in the station's local time; never overwrites."""
-    local = job.started_at.astimezone()
+    """``root/YYYY-MM-DD/<waybill>_<HHMMSS>.ts`` in Korea time (``core.kst``); never overwrites."""
+    local = kst(job.started_at)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in job.tracking_number)[:40] or "waybill"
     folder = root / local.strftime("%Y-%m-%d")
     path = folder / f"{safe}_{local.strftime('%H%M%S')}{VIDEO_SUFFIX}"
@@ -102,7 +103,7 @@ class Overlay:
         second = int(at.timestamp())
         if second != self._last_second:
             self._last_second = second
-            self._clock_text = at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            self._clock_text = kst(at).strftime("%Y-%m-%d %H:%M:%S")
         cv2.putText(out, self._waybill, (6, int(self.bar * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, self._scale * 1.2,
                     (255, 255, 255), 2, cv2.LINE_AA)
         (tw, _), _ = cv2.getTextSize(self._clock_text, cv2.FONT_HERSHEY_SIMPLEX, self._scale * 1.2, 2)

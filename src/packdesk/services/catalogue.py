@@ -23,6 +23,7 @@ from packdesk.channels.base import ChannelError, ProductPage, ProductRecord
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 
 log = logging.getLogger("packdesk.catalogue")
@@ -187,9 +188,8 @@ class CatalogueSyncer:
         account's ``catalogue_hour`` option, else ``default_hour``, Korean time): a PC switched on later
         that day still syncs. One account's failure is logged and the others go on; a failed or stopped
         sync is tried again at the next look, resuming where it stopped."""
-        from zoneinfo import ZoneInfo
 
-        now = self.clock().astimezone(ZoneInfo("Asia/Seoul"))
+        now = self.clock().astimezone(KST)
         today = now.date().isoformat()
         due = []
         with self.db.session() as s:

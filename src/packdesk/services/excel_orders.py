@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -45,17 +44,12 @@ from packdesk.core.couriers import BY_CODE
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.services.collect import STORE_CHUNK, CollectCounts, store_orders_in_chunks
 
 log = logging.getLogger("packdesk.excel_orders")
 
-try:
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover - a Windows Python without tzdata
-    from datetime import timezone
-
-    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
 
 TRIGGER = "excel"
 MAX_PLATFORM_NAME = 100

@@ -35,9 +35,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +48,7 @@ from packdesk.core.catalog import register_sales_products
 from packdesk.core.couriers import BY_CODE, DEFAULT_COURIER, UnknownCourier, resolve
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.errors import KnownError, Words
+from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
 from packdesk.core.station import FORCE_CANCELLED
@@ -57,12 +57,6 @@ from packdesk.services.station import COMMAND_PREFIX
 
 log = logging.getLogger("packdesk.orders")
 
-try:
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover - a Windows Python without tzdata
-    from datetime import timezone
-
-    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
 
 DEFAULT_PLATFORM = "수기 주문"
 DEFAULT_COUNTRY = "KR"

@@ -15,7 +15,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Integer, cast, func, select
@@ -24,13 +24,7 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome
 from packdesk.core.errors import KnownError
-
-try:
-    from zoneinfo import ZoneInfo
-
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover - a Windows Python without tzdata
-    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
+from packdesk.core.kst import KST
 
 
 @dataclass(frozen=True)

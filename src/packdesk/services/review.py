@@ -46,6 +46,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import kst
 
 log = logging.getLogger("packdesk.review")
 
@@ -418,7 +419,7 @@ def _mmss(ms: int, up: bool = False) -> str:
 def clip_name(tracking_number: str, started_at: datetime, start_ms: int, end_ms: int, suffix: str = ".mp4") -> str:
     """``<waybill>_<YYYYMMDD-HHMMSS>_<start>-<end>.mp4``: the recording's start in the station's local time
     (the time the overlay shows), then the range within the video, e.g. ``…_00m03s-00m12s.mp4``."""
-    stamp = started_at.astimezone().strftime("%Y%m%d-%H%M%S")
+    stamp = kst(started_at).strftime("%Y%m%d-%H%M%S")
     return f"{_safe(tracking_number)}_{stamp}_{_mmss(start_ms)}-{_mmss(end_ms, up=True)}{suffix}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -39,6 +38,7 @@ from sqlalchemy import select
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.services.accounts import (
     CODE_RULE_HELP,
     KINDS,
@@ -53,11 +53,6 @@ from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, make_channel
 from packdesk.ui.messages import error_text
 from packdesk.ui.tasks import run_op
-
-try:
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover
-    KST = UTC  # type: ignore[assignment]
 
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
                "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from packdesk.channels import excel as xl
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
 from packdesk.ui.messages import error_text
 
@@ -678,7 +679,7 @@ class ExcelOrdersView(QDialog):
         return account_id, eo.days_ago(self.period_combo.currentData())
 
     def _export_orders_clicked(self) -> None:
-        path = self._save_path("주문 내보내기 / Export orders", f"packdesk-주문-{datetime.now():%Y%m%d}.xlsx")
+        path = self._save_path("주문 내보내기 / Export orders", f"packdesk-주문-{datetime.now(KST):%Y%m%d}.xlsx")
         if path is not None:
             self.export_orders_to(path)
 
@@ -692,7 +693,7 @@ class ExcelOrdersView(QDialog):
         self._in_thread("excel-export-orders", job, lambda n: self._exported(path, n), phase="write")
 
     def _export_runs_clicked(self) -> None:
-        path = self._save_path("수집 기록 내보내기 / Export runs", f"packdesk-수집기록-{datetime.now():%Y%m%d}.xlsx")
+        path = self._save_path("수집 기록 내보내기 / Export runs", f"packdesk-수집기록-{datetime.now(KST):%Y%m%d}.xlsx")
         if path is not None:
             self.export_runs_to(path)
 

@@ -71,6 +71,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
 from packdesk.services.dbworker import DbWorker
 from packdesk.ui.bridge import MainThreadPoster
@@ -1383,7 +1384,7 @@ class MappingView(QDialog):
     # ------------------------------------------------------------------ Excel
 
     def _export_clicked(self) -> None:
-        name = f"packdesk-상품연결-{datetime.now():%Y%m%d}.xlsx"
+        name = f"packdesk-상품연결-{datetime.now(KST):%Y%m%d}.xlsx"
         path, _ = QFileDialog.getSaveFileName(self, "엑셀 내보내기 / Export to Excel", name, "Excel (*.xlsx)")
         if path:
             self.export_to(Path(path))

@@ -10,17 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from packdesk.core.errors import KnownError, Words
+from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
-
-try:
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover - a Windows Python without tzdata
-    from datetime import timedelta, timezone
-
-    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
 
 # code -> (Korean, English); {names} are filled from the message parameters
 STATION_TEXT: dict[Msg, tuple[str, str]] = {

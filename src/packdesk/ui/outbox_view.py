@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
@@ -32,16 +31,10 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST
 from packdesk.services.dispatch import OutboxEntry, Uploader
 from packdesk.ui.messages import ERROR_TEXT, error_text
 from packdesk.ui.tasks import run_op
-
-try:
-    KST = ZoneInfo("Asia/Seoul")
-except Exception:  # pragma: no cover - a Windows Python without tzdata
-    from datetime import timedelta, timezone
-
-    KST = timezone(timedelta(hours=9), "KST")  # type: ignore[assignment]
 
 # (key, tab title, states shown)
 TABS: tuple[tuple[str, str, tuple[OutboxState, ...]], ...] = (
