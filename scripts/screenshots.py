@@ -22,6 +22,9 @@ OUT = ROOT / "docs" / "screenshots"
 
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QPainter
+    from PySide6.QtMultimediaWidgets import QVideoWidget
     from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
     from packdesk.app import build_station
@@ -69,7 +72,20 @@ def main() -> int:
         widget.raise_()
         pump(0.6)
         path = OUT / f"{name}.png"
-        widget.grab().save(str(path))
+        picture = widget.grab()
+        # a QVideoWidget draws on a surface of its own that grab() does not see: paint the frame its sink
+        # holds (the one on screen) where the widget is
+        for video in widget.findChildren(QVideoWidget):
+            frame = video.videoSink().videoFrame()
+            if video.isVisible() and frame.isValid():
+                image = frame.toImage().scaled(video.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation)
+                at = video.mapTo(widget, QPoint((video.width() - image.width()) // 2,
+                                                (video.height() - image.height()) // 2))
+                painter = QPainter(picture)
+                painter.drawImage(at, image)
+                painter.end()
+        picture.save(str(path))
         print(path)
 
     pump(1.5)  # the camera's pre-roll
@@ -109,6 +125,10 @@ def main() -> int:
     if review.model.rowCount():
         review.load_recording(review.model.rows[0].id)
         pump(3.0)
+        if review.scan_list.count() > 2:  # jump to "tumbler scanned", as a supervisor answering a claim does
+            review.scan_list.setCurrentRow(2)
+            review._scan_clicked(review.scan_list.item(2))
+            pump(2.0)
     shot(review, "review")
     review.close()
     reports = w.open_reports()  # type: ignore[attr-defined]
