@@ -21,5 +21,6 @@ if [ $# -eq 0 ]; then
   read -r PG_URL PG_DIR < <(bash scripts/pg-test-server.sh)
   trap 'bash scripts/pg-test-server.sh stop "$PG_DIR"' EXIT
   echo "== data-layer tests on PostgreSQL =="
-  PACKDESK_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider tests/core tests/services
+  PACKDESK_TEST_DATABASE_URL="$PG_URL" PACKDESK_TEST_PG_DIR="$PG_DIR" \
+    .venv/bin/python -m pytest -q -p no:cacheprovider tests/core tests/services
 fi

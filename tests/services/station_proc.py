@@ -4,6 +4,12 @@ Used by the multi-station tests (two processes racing for one waybill) and by be
 (8 processes packing from a shared pool). Prints one JSON line of results at the end.
 
     python -m tests.services.station_proc URL STATION --waybills W1,W2,... [--start-at EPOCH] [--pack]
+                                          [--pace-ms MS] [--retry-s S]
+
+``--retry-s``: a pack that could not be stored (the server went away: a lookup or a write failed) is
+scanned again, as a packer told "not saved" would, until it is stored or another answer comes, for at most
+S seconds per waybill. The results then list ``stored`` (waybills this station saw complete with no error)
+and ``retries``.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start-at", type=float, default=0.0, help="epoch seconds: all processes scan together")
     ap.add_argument("--pack", action="store_true", help="scan the items of every pack that starts")
     ap.add_argument("--pace-ms", type=float, default=0.0, help="at most one scan this often (0: flat out)")
+    ap.add_argument("--retry-s", type=float, default=0.0, help="scan a pack that was not stored again, this long")
     a = ap.parse_args(argv)
     if a.waybills.startswith("@"):  # a file of waybills, one a line (long lists do not fit a command line)
         a.waybills = ",".join(Path(a.waybills[1:]).read_text().split())
@@ -95,7 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     waybill_latency: list[float] = []
     started = time.perf_counter()
     packed = 0
-    for wb in a.waybills.split(","):
+    stored: list[str] = []
+    retries = 0
+
+    def attempt(wb: str) -> bool:
+        """One go at a waybill: scan it, then its items. True when it ended without an error."""
+        nonlocal packed
+        errors = len(listener.errors)
         waybill_latency.append(scan(wb))
         latency.append(waybill_latency[-1])
         outcomes[wb] = svc.state.message.code.value
@@ -108,6 +121,17 @@ def main(argv: list[str] | None = None) -> int:
                     latency.append(scan(barcode))
             if svc.state.message.code is Msg.PACK_COMPLETE:
                 packed += 1
+                if len(listener.errors) == errors:
+                    stored.append(wb)
+        return len(listener.errors) == errors
+
+    for wb in a.waybills.split(","):
+        deadline = time.monotonic() + a.retry_s
+        while not attempt(wb) and time.monotonic() < deadline:
+            retries += 1
+            if svc.state.pack is not None:  # a pack left open by a failed write: the packer cancels it
+                scan("PD-CMD-CANCEL")
+            time.sleep(0.2)
     elapsed = time.perf_counter() - started
     worker.close()
     db.close()
@@ -115,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
 
     print(json.dumps({"station": a.station, "outcomes": outcomes, "packed": packed, "errors": listener.errors,
+                      "stored": stored, "retries": retries,
                       "scans": len(latency), "seconds": elapsed, "p50_ms": statistics.median(latency),
                       "p99_ms": p99(latency), "waybill_p50_ms": statistics.median(waybill_latency),
                       "waybill_p99_ms": p99(waybill_latency)}), flush=True)

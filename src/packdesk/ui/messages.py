@@ -139,8 +139,9 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                        "The warehouse server cannot be reached — no new pack can start (it goes on when it is "
                        "back): {code_scanned}"),
     "lookup_failed": ("조회 실패 — 다시 스캔하세요: {code_scanned}", "Lookup failed — scan again: {code_scanned}"),
-    "pack_not_stored": ("포장 기록을 저장하지 못했습니다 — 관리자에게 알리세요",
-                        "The pack could not be stored — tell a supervisor"),
+    "pack_not_stored": ("포장이 저장되지 않았습니다 — 서버 연결 후 송장을 다시 스캔하세요 (계속되면 관리자에게)",
+                        "The pack was not saved — scan the waybill again once the server is back (if it "
+                        "persists, tell a supervisor)"),
     "pack_already_completed": ("다른 스테이션에서 이미 완료된 송장입니다 — 중복 포장을 확인하세요",
                                "Another station already completed this waybill — check for a double pack"),
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
