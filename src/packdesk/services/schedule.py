@@ -12,6 +12,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from packdesk.core.kst import KST
+
 log = logging.getLogger("packdesk.schedule")
 
 
@@ -22,7 +24,9 @@ class Jobs:
 
     def daily(self, name: str, fn: Callable[[], object], hour: int, minute: int = 0,
               first_run_in: timedelta | None = None, weekdays_only: bool = False) -> None:
-        trigger = CronTrigger(hour=hour, minute=minute, day_of_week="mon-fri" if weekdays_only else "*")
+        # the hours people set are Korea time (core/kst.py), whatever zone the PC's clock is in
+        trigger = CronTrigger(hour=hour, minute=minute, day_of_week="mon-fri" if weekdays_only else "*",
+                              timezone=KST)
         self.scheduler.add_job(self._safe(name, fn), trigger, id=name, replace_existing=True)
         if first_run_in is not None:
             self.scheduler.add_job(self._safe(name, fn), DateTrigger(datetime.now().astimezone() + first_run_in),
