@@ -191,8 +191,13 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     if settings.collection.enabled:
         for at in settings.collection.times:
             hour, minute = (int(x) for x in at.split(":"))
-            jobs.daily(f"collect-{at}", lambda: collector.run_scheduled(started_by=settings.station_name), hour,
-                       minute, weekdays_only=settings.collection.weekdays_only)
+            jobs.daily(f"collect-{at}", lambda at=at: collector.run_time(at, settings.station_name,
+                                                                         settings.collection.weekdays_only),
+                       hour, minute, weekdays_only=settings.collection.weekdays_only)
+        # a scheduled time a station took and did not finish (it went away), or that found no station on, is
+        # collected by another station within a minute or two (services/collect.Collector.follow_up)
+        jobs.every("collection-follow-up", lambda: collector.follow_up(settings.collection.times,
+                                                                    settings.collection.weekdays_only), seconds=60)
     # --- dispatch outbox + connectivity (issue #5: services/dispatch.py, services/connectivity.py) ---
     # The monitor probes the marketplaces' hosts and says online/offline. The uploader drains the outbox every
     # 30 s off the UI thread (offline, a pass only publishes the counts and drains the demo shop), settles at
@@ -209,7 +214,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     monitor.add_listener(lambda online: poster.post(lambda: window.on_connectivity(online)))
     monitor.add_listener(lambda online: uploader.kick(retry_now=True) if online else None)
     for job in jobs.scheduler.get_jobs():  # the collection and catalogue jobs above: paused while offline
-        if job.id.startswith("collect-") or job.id == "catalogue":
+        if job.id.startswith("collect-") or job.id in ("collection-follow-up", "catalogue"):
             jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
     jobs.every("dispatch", uploader.run_once, seconds=15)  # also renews this station's upload leases
     jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon

@@ -137,7 +137,69 @@ def test_with_two_stations_one_runs_the_scheduled_collection(db: Database, naver
     add_account(db, naver)
     naver.add_order(1)
     a, b = Collector(db, clock=later, station="S1"), Collector(db, clock=later, station="S2")
-    assert len(a.run_scheduled()) == 1
-    assert b.run_scheduled() == []  # S1 holds this slot
+    at = a_minute_ago_kst()  # both stations' schedulers fire at that time, a few seconds apart
+    assert len(a.run_time(at)) == 1
+    assert b.run_time(at) == []  # S1 did this time's collection
     with db.session() as s:
         assert s.scalar(select(m.CollectionRun.id).where(m.CollectionRun.trigger == "schedule")) is not None
+
+
+def a_minute_ago_kst() -> str:
+    """A scheduled time ("HH:MM", Korea time) that has just passed."""
+    from packdesk.core.kst import kst
+
+    return kst(datetime.now(UTC) - timedelta(minutes=1)).strftime("%H:%M")
+
+
+def test_a_station_gone_mid_run_is_taken_over_by_another(db: Database, naver: FakeNaver,  # type: ignore[no-untyped-def]
+                                                         expect_warnings) -> None:
+    from sqlalchemy import update
+
+    from packdesk.core import leases
+    from packdesk.services.collect import COLLECT_LEASE
+
+    acc = add_account(db, naver)
+    naver.add_order(1)
+    times = [a_minute_ago_kst()]
+    now = later()
+    with db.session() as s:  # S1 took this time's collection, started it... and its PC went off
+        assert leases.acquire(s, f"collect:{acc}", "S1", now, COLLECT_LEASE)
+        s.add(m.CollectionRun(account_id=acc, trigger="schedule", started_by="S1", window_from=now - timedelta(days=1),
+                              window_to=now))
+    s2 = Collector(db, clock=later, station="S2")
+    assert s2.follow_up(times) == []  # S1's lease still holds: it may just be slow
+    with db.session() as s:  # a minute without S1 renewing it
+        s.execute(update(m.Lease).where(m.Lease.name == f"collect:{acc}")
+                  .values(expires_at=now - timedelta(seconds=1)))
+    [run] = s2.follow_up(times)
+    assert (run.status, run.trigger, run.orders) == (RunStatus.SUCCEEDED, "schedule", 1)
+    assert run.started_by == "S2 (follow-up)" and len(lines(db)) == 1
+    with db.session() as s:
+        left = s.scalars(select(m.CollectionRun).where(m.CollectionRun.started_by == "S1")).one()
+        assert (left.status, left.error_code) == (RunStatus.FAILED, "run_abandoned") and "S2" in left.error_detail
+        assert s.scalar(select(m.Lease.name).where(m.Lease.name == f"collect:{acc}")) is None  # given back
+    # that time is done now: neither S2 nor S1 (back again) collects it twice
+    assert s2.follow_up(times) == [] and Collector(db, clock=later, station="S1").follow_up(times) == []
+
+
+def test_a_time_that_ran_and_failed_is_not_repeated_every_minute(db: Database, naver: FakeNaver,  # type: ignore[no-untyped-def]
+                                                                 expect_warnings) -> None:
+    add_account(db, naver, secret="$2a$04$AAAAAAAAAAAAAAAAAAAAAA")  # a wrong secret: refused
+    c = Collector(db, clock=later, station="S1")
+    at = a_minute_ago_kst()
+    [run] = c.run_time(at)
+    assert run.status is RunStatus.FAILED
+    assert c.follow_up([at]) == []  # the next scheduled time tries again, not every minute
+
+
+def test_the_last_scheduled_time_in_korea_time() -> None:
+    from packdesk.services.collect import last_slot
+
+    friday_22_kst = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    assert last_slot(["09:00", "16:00"], friday_22_kst) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 16:00 KST
+    sunday_10_kst = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+    assert last_slot(["09:00", "16:00"], sunday_10_kst) == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+    assert last_slot(["09:00", "16:00"], sunday_10_kst, weekdays_only=True) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    monday_8_kst = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
+    assert last_slot(["09:00"], monday_8_kst) == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # Sunday's
+    assert last_slot([], monday_8_kst) is None

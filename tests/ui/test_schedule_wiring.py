@@ -22,6 +22,8 @@ def test_collection_times_become_jobs(make_station) -> None:  # type: ignore[no-
     assert cron(jobs["collect-13:30"])["hour"] == "13" and cron(jobs["collect-13:30"])["minute"] == "30"
     assert all(cron(j)["day_of_week"] == "mon-fri" for j in jobs.values())
     assert all("gated" in j.func.__qualname__ for j in jobs.values())  # skipped while offline, made up after
+    follow_up = st.jobs.scheduler.get_job("collection-follow-up")  # a time another station left unfinished
+    assert follow_up is not None and "gated" in follow_up.func.__qualname__
 
 
 def test_every_day_and_off(make_station) -> None:  # type: ignore[no-untyped-def]
@@ -30,4 +32,4 @@ def test_every_day_and_off(make_station) -> None:  # type: ignore[no-untyped-def
     assert cron(job)["day_of_week"] == "*"
     daily.close()
     off = make_station(Settings(recorder="off", collection=CollectionSettings(enabled=False)))
-    assert not [j for j in off.jobs.scheduler.get_jobs() if j.id.startswith("collect-")]
+    assert not [j for j in off.jobs.scheduler.get_jobs() if j.id.startswith("collect")]

@@ -8,12 +8,13 @@ because that parcel must be pulled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -26,6 +27,7 @@ from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, LineStatus, RunStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
 from packdesk.services.secrets import get_secret
 
@@ -220,7 +222,12 @@ FIRST_RUN_LOOKBACK = timedelta(days=1)
 # Scheduled runs start this far before the last run's end: a change a marketplace makes visible a little
 # late, stamped before that end, is still collected. Storing is idempotent, so the overlap costs nothing.
 SCHEDULE_OVERLAP = timedelta(minutes=10)
-SCHEDULE_LEASE = timedelta(minutes=5)  # one station per scheduled time; another takes the next if it is gone
+# With several stations, each account's scheduled run is done by one of them: the one holding the account's
+# lease ``collect:<id>``, renewed every LEASE_RENEW while it runs. A station that dies lets it lapse within
+# COLLECT_LEASE, and another station's follow-up (every minute) runs that time's collection instead.
+COLLECT_LEASE = timedelta(seconds=60)
+LEASE_RENEW = 20.0  # seconds
+FOLLOW_UP_FOR = timedelta(hours=2)  # a scheduled time is caught up by the follow-up for this long after it
 
 
 class CollectRangeError(KnownError):
@@ -272,6 +279,25 @@ def make_channel(account: m.ChannelAccount) -> Channel:
     raise AccountNotReady(detail=f"account {account.id}: {account.kind} has no collector yet", account=account.name)
 
 
+def last_slot(times: Sequence[str], now: datetime, weekdays_only: bool = False) -> datetime | None:
+    """The latest scheduled time ("HH:MM", Korea time) at or before ``now`` within the last 7 days; on
+    weekends none when ``weekdays_only``."""
+    local = kst(now)
+    best: datetime | None = None
+    for back in range(8):
+        day = (local - timedelta(days=back)).date()
+        if weekdays_only and day.weekday() >= 5:
+            continue
+        for at in times:
+            hour, minute = (int(x) for x in at.split(":"))
+            t = datetime(day.year, day.month, day.day, hour, minute, tzinfo=KST)
+            if t <= local and (best is None or t > best):
+                best = t
+        if best is not None:
+            return best.astimezone(UTC)
+    return None
+
+
 class Collector:
     """Runs collections for accounts: manual (a chosen window of at most 5 days) or scheduled (from where
     the last successful run stopped). Each run is counted and stored; 발주확인 follows when the account
@@ -318,19 +344,90 @@ class Collector:
             finally:
                 getattr(channel, "close", lambda: None)()
 
-    def run_scheduled(self, started_by: str = "schedule") -> list[m.CollectionRun]:
+    def run_scheduled(self, started_by: str = "schedule", slot: datetime | None = None) -> list[m.CollectionRun]:
+        """The collection of scheduled time ``slot`` (now when the scheduler fires it) for every account that
+        has not had it: each account by one station, the holder of its lease (``_take``)."""
         now = self.clock()
-        if self.station:
-            with self.db.session() as s:
-                if not leases.acquire(s, "scheduled-collection", self.station, now, SCHEDULE_LEASE):
-                    log.info("scheduled collection left to %s", leases.holder(s, "scheduled-collection", now))
-                    return []
+        slot = slot or now
         runs = []
         for acc in self.accounts():
+            if not self._take(acc.id, slot, now):
+                continue
             last = acc.last_collected_until
             since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
-            runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule", started_by))
+            try:
+                with self._renewing(acc.id):
+                    runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule", started_by))
+            finally:
+                if self.station:
+                    with self.db.session() as s:
+                        leases.release(s, f"collect:{acc.id}", self.station)
         return runs
+
+    def run_time(self, at: str, started_by: str = "schedule", weekdays_only: bool = False) -> list[m.CollectionRun]:
+        """The scheduler's call at "HH:MM": the slot is that time itself, the same on every station whatever
+        their clocks' few seconds of difference (or a run fired late after the PC woke up)."""
+        slot = last_slot([at], self.clock(), weekdays_only)
+        return self.run_scheduled(started_by, slot=slot) if slot is not None else []
+
+    def follow_up(self, times: Sequence[str], weekdays_only: bool = False) -> list[m.CollectionRun]:
+        """Every minute on every station: the last scheduled time (of ``times``, "HH:MM" Korea time) that some
+        account has not had — because the station that took it went away mid-run, or no station was on at
+        that moment — is collected now. A time that was run, even one that failed, is not run again (the next
+        scheduled time retries); one more than FOLLOW_UP_FOR ago is left to the next."""
+        now = self.clock()
+        slot = last_slot(times, now, weekdays_only)
+        if slot is None or now - slot > FOLLOW_UP_FOR:
+            return []
+        return self.run_scheduled(started_by=f"{self.station or 'schedule'} (follow-up)", slot=slot)
+
+    def _take(self, account_id: int, slot: datetime, now: datetime) -> bool:
+        """True when this station is to collect ``account_id`` for ``slot``: no scheduled run has finished
+        (well or not) up to that time, and the account's lease is free or ours. A run left RUNNING by a
+        station whose lease lapsed is marked failed, saying so."""
+        R = m.CollectionRun
+        with self.db.session() as s:
+            done = s.scalar(select(R.id).where(R.account_id == account_id, R.trigger == "schedule",
+                                               R.status != RunStatus.RUNNING, R.window_to >= slot).limit(1))
+            if done is not None:
+                return False
+            if self.station:
+                if not leases.acquire(s, f"collect:{account_id}", self.station, now, COLLECT_LEASE):
+                    log.info("scheduled collection of account %s left to %s", account_id,
+                             leases.holder(s, f"collect:{account_id}", now))
+                    return False
+                abandoned = s.execute(update(R).where(R.account_id == account_id, R.status == RunStatus.RUNNING,
+                                                      R.trigger == "schedule", R.started_by != self.station)
+                                      .values(status=RunStatus.FAILED, finished_at=now, error_code="run_abandoned",
+                                              error_detail=f"taken over by {self.station}")).rowcount
+                if abandoned:
+                    log.warning("scheduled collection of account %s taken over by %s (%d run(s) abandoned)",
+                                account_id, self.station, abandoned)
+        return True
+
+    @contextlib.contextmanager
+    def _renewing(self, account_id: int) -> Iterator[None]:
+        """Keep the account's lease while a run goes on (a big collection takes minutes)."""
+        if not self.station:
+            yield
+            return
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(LEASE_RENEW):
+                try:
+                    with self.db.session() as s:
+                        leases.acquire(s, f"collect:{account_id}", self.station, self.clock(), COLLECT_LEASE)
+                except Exception:  # the server away: the run itself will say so
+                    log.warning("could not renew the collection lease of account %s", account_id, exc_info=True)
+
+        t = threading.Thread(target=renew, name=f"packdesk-collect-lease-{account_id}", daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            t.join(5)
 
     def _run(self, account_id: int, since: datetime, until: datetime, trigger: str, started_by: str) -> m.CollectionRun:
         with self._lock:

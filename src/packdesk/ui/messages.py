@@ -168,6 +168,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "channel_bad_reply": ("마켓의 응답을 읽을 수 없습니다 — 아무것도 가져오지 않았습니다",
                           "The marketplace's reply could not be read — nothing was imported"),
     "collect_range_too_long": ("수집 기간은 최대 {days}일입니다", "A collection covers at most {days} days"),
+    "run_abandoned": ("이 수집을 하던 스테이션이 중단되어 다른 스테이션이 이어받았습니다",
+                      "The station running this collection stopped; another station took it over"),
     "collect_range_invalid": ("수집 기간이 잘못되었습니다 (시작이 끝보다 늦음)", "Invalid period (start after end)"),
     "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
     "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
