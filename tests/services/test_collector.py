@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from packdesk.core import models as m
 from packdesk.core.db import Database
@@ -203,3 +203,31 @@ def test_the_last_scheduled_time_in_korea_time() -> None:
     monday_8_kst = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
     assert last_slot(["09:00"], monday_8_kst) == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # Sunday's
     assert last_slot([], monday_8_kst) is None
+
+
+def test_the_scheduled_job_and_the_follow_up_firing_together_collect_once(db: Database, naver: FakeNaver) -> None:
+    import threading
+
+    from packdesk.services.collect import make_channel
+
+    add_account(db, naver)
+    naver.add_order(1)
+    inside, go_on = threading.Event(), threading.Event()
+
+    def slow_channel(account: m.ChannelAccount):  # type: ignore[no-untyped-def]
+        inside.set()
+        assert go_on.wait(10)
+        return make_channel(account)
+
+    c = Collector(db, channel_factory=slow_channel, clock=later, station="S1")
+    at = a_minute_ago_kst()
+    got: list[list[m.CollectionRun]] = []
+    t = threading.Thread(target=lambda: got.append(c.run_time(at)))
+    t.start()
+    assert inside.wait(10)
+    assert c.follow_up([at]) == []  # this station is collecting that account already
+    go_on.set()
+    t.join(10)
+    assert len(got[0]) == 1 and got[0][0].status is RunStatus.SUCCEEDED
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.CollectionRun)) == 1

@@ -310,6 +310,8 @@ class Collector:
         self.channel_factory = channel_factory
         self.clock = clock
         self._lock = threading.Lock()  # one run at a time per station: runs never overlap
+        self._meta = threading.Lock()
+        self._running: set[int] = set()  # accounts whose scheduled run this process is doing
 
     def accounts(self) -> list[m.ChannelAccount]:
         """Accounts there is something to collect from: active, with a marketplace behind them (a sales
@@ -351,17 +353,26 @@ class Collector:
         slot = slot or now
         runs = []
         for acc in self.accounts():
-            if not self._take(acc.id, slot, now):
-                continue
-            last = acc.last_collected_until
-            since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
+            with self._meta:  # the scheduled job and the follow-up may fire together on this station
+                if acc.id in self._running:
+                    continue
+                self._running.add(acc.id)
             try:
-                with self._renewing(acc.id):
-                    runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule", started_by))
+                if not self._take(acc.id, slot, now):
+                    continue
+                last = acc.last_collected_until
+                since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
+                try:
+                    with self._renewing(acc.id):
+                        runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule",
+                                              started_by))
+                finally:
+                    if self.station:
+                        with self.db.session() as s:
+                            leases.release(s, f"collect:{acc.id}", self.station)
             finally:
-                if self.station:
-                    with self.db.session() as s:
-                        leases.release(s, f"collect:{acc.id}", self.station)
+                with self._meta:
+                    self._running.discard(acc.id)
         return runs
 
     def run_time(self, at: str, started_by: str = "schedule", weekdays_only: bool = False) -> list[m.CollectionRun]:
@@ -396,8 +407,10 @@ class Collector:
                     log.info("scheduled collection of account %s left to %s", account_id,
                              leases.holder(s, f"collect:{account_id}", now))
                     return False
+                # ours now, and this process is not running it: a RUNNING scheduled run was left by a station
+                # that went away (or by this one before a crash)
                 abandoned = s.execute(update(R).where(R.account_id == account_id, R.status == RunStatus.RUNNING,
-                                                      R.trigger == "schedule", R.started_by != self.station)
+                                                      R.trigger == "schedule")
                                       .values(status=RunStatus.FAILED, finished_at=now, error_code="run_abandoned",
                                               error_detail=f"taken over by {self.station}")).rowcount
                 if abandoned:
