@@ -258,7 +258,11 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
     jobs.every("changes", changes, seconds=3)
     closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
-    window.set_db_label(f"DB: {db.engine.url.render_as_string(hide_password=True)}")
+    url = db.engine.url
+    # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
+    short = ("DB: 이 PC / this PC" if url.get_backend_name() == "sqlite"
+             else f"DB: 창고 서버 / server {url.host or ''}:{url.port or 5432}")
+    window.set_db_label(short, url.render_as_string(hide_password=True))
     window.settings, window.settings_path = settings, dirs.settings_file
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE

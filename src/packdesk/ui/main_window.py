@@ -194,16 +194,19 @@ class MainWindow(QMainWindow):
         self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
 
     def on_camera_status(self, state: str, detail: str) -> None:
+        shown = detail if len(detail) <= 40 else detail[:39] + "…"  # the whole of it in the tooltip
         self.recorder_label.setText(f"녹화 / Recording: {self.service.recorder.name if self.service else ''} · "
-                                    f"{detail}")
+                                    f"{shown}")
+        self.recorder_label.setToolTip(detail)
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
             self.on_error(KnownError("camera_unavailable", detail=detail))
 
-    def set_db_label(self, text: str) -> None:
+    def set_db_label(self, text: str, detail: str = "") -> None:
         self._db_text = text
         self.db_label.setText(text)
+        self.db_label.setToolTip(detail)
 
     def open_collect(self) -> CollectWindow | None:
         if self.collector is None:
