@@ -21,6 +21,7 @@ Qt-free; openpyxl in read-only mode for speed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -569,7 +570,17 @@ def save_workbook(wb: Any, path: Path) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as e:
+        _discard(wb)
         raise ExcelError("excel_export_failed", name=path.name, detail=repr(e)) from e
+
+
+def _discard(wb: Any) -> None:
+    """A write-only workbook that was never saved still has each sheet's writer open on a temporary file;
+    left to the garbage collector, its generator raises into whatever runs then. Close them now."""
+    for ws in getattr(wb, "worksheets", []):
+        if getattr(ws, "closed", True) is False:
+            with contextlib.suppress(Exception):
+                ws.close()
 
 
 HEADER_FILL = "DDE3EA"
