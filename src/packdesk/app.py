@@ -131,6 +131,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     from packdesk.services.demo_setup import ensure_demo
     from packdesk.services.station import StationService
     from packdesk.ui.bridge import MainThreadPoster
+    from packdesk.ui.i18n import one, set_language
     from packdesk.ui.keyfilter import WedgeKeyFilter
     from packdesk.ui.main_window import MainWindow
     from packdesk.ui.preview import CameraPreview
@@ -138,6 +139,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "build_station needs a QApplication"
+    set_language(settings.language)  # before any window is built (ui/i18n.py)
     db = Database.open(database_url(settings, dirs.database))
     # one PC per station name on a shared database (core/stations.py): refused here, before anything of
     # another PC's station (its open packs, claims, recordings) is touched
@@ -260,8 +262,9 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
     url = db.engine.url
     # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
-    short = ("DB: 이 PC / this PC" if url.get_backend_name() == "sqlite"
-             else f"DB: 창고 서버 / server {url.host or ''}:{url.port or 5432}")
+    where = f"{url.host or ''}:{url.port or 5432}"
+    short = (one("DB: 이 PC / this PC", "DB: this PC") if url.get_backend_name() == "sqlite"
+             else one(f"DB: 창고 서버 / server {where}", f"DB: server {where}"))
     window.set_db_label(short, url.render_as_string(hide_password=True))
     window.settings, window.settings_path = settings, dirs.settings_file
     window.video_root = video_root(settings, dirs)

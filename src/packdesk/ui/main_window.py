@@ -22,6 +22,7 @@ from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
+from packdesk.ui.i18n import both, pair, tr
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
@@ -54,8 +55,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.resize(1280, 800)
 
-        self.station_label = QLabel(f"스테이션 / Station: {station_name}")
-        self.scanner_label = QLabel("스캐너 / Scanner: 키보드 / keyboard")
+        self.station_label = QLabel(both("스테이션", f"Station: {station_name}"))
+        self.scanner_label = QLabel(tr("스캐너: 키보드 / Scanner: keyboard"))
         self.recorder_label = QLabel("")
         self.db_label = QLabel("")
         self.mode_label = QLabel("", objectName="modeLabel")
@@ -64,65 +65,65 @@ class MainWindow(QMainWindow):
         self.gate.changed.connect(lambda _: self._show_mode())
         # --- dispatch outbox (ui/outbox_view.py): online/offline and what waits to be sent ---
         self.uploader: Uploader | None = None  # set by the composition root
-        self.online_label = QLabel("연결 확인 중 / Checking connection", objectName="onlineLabel")
+        self.online_label = QLabel(tr("연결 확인 중 / Checking connection"), objectName="onlineLabel")
         self.outbox_label = QLabel("", objectName="outboxLabel")
         for w in (self.online_label, self.outbox_label):
             self.statusBar().addPermanentWidget(w)
         self._outbox_view: OutboxView | None = None
         # --- end dispatch outbox ---
 
-        menu = self.menuBar().addMenu("파일 / File")
-        save_sheet = QAction("바코드 시트 저장… / Save barcode sheet…", self)
+        menu = self.menuBar().addMenu(tr("파일 / File"))
+        save_sheet = QAction(tr("바코드 시트 저장… / Save barcode sheet…"), self)
         save_sheet.triggered.connect(self._save_sheet_dialog)
         menu.addAction(save_sheet)
-        collect_action = QAction("주문 수집… / Order collection…", self)
+        collect_action = QAction(tr("주문 수집… / Order collection…"), self)
         collect_action.triggered.connect(lambda: self.as_supervisor(self.open_collect))
         menu.addAction(collect_action)
-        settings_action = QAction("설정… / Settings…", self)
+        settings_action = QAction(tr("설정… / Settings…"), self)
         settings_action.triggered.connect(lambda: self.as_supervisor(self.open_settings))
         menu.addAction(settings_action)
         # --- product links (ui/mapping_view.py) ---
-        mapping_action = QAction("상품 연결… / Product links…", self)
+        mapping_action = QAction(tr("상품 연결… / Product links…"), self)
         mapping_action.triggered.connect(lambda: self.as_supervisor(self.open_mapping))
         menu.addAction(mapping_action)
         self._mapping_view: QWidget | None = None
         # --- end product links ---
         # --- Excel orders (ui/excel_orders_view.py) ---
-        excel_action = QAction("엑셀 주문 가져오기… / Import orders from Excel…", self)
+        excel_action = QAction(tr("엑셀 주문 가져오기… / Import orders from Excel…"), self)
         excel_action.triggered.connect(lambda: self.as_supervisor(self.open_excel_orders))
         menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
         # --- end Excel orders ---
         # --- dispatch outbox (ui/outbox_view.py) ---
-        outbox_action = QAction("발송 대기함… / Dispatch outbox…", self)
+        outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
         menu.addAction(outbox_action)
         # --- end dispatch outbox ---
         # --- recordings review (ui/review_view.py) ---
-        review_action = QAction("녹화 영상 검토… / Review recordings…", self)
+        review_action = QAction(tr("녹화 영상 검토… / Review recordings…"), self)
         review_action.triggered.connect(lambda: self.as_supervisor(self.open_review))
         menu.addAction(review_action)
         self._review: QWidget | None = None
         # --- end recordings review ---
-        reports_action = QAction("보고서… / Reports…", self)
+        reports_action = QAction(tr("보고서… / Reports…"), self)
         reports_action.triggered.connect(lambda: self.as_supervisor(self.open_reports))
         menu.addAction(reports_action)
         self._reports: QWidget | None = None
         # --- orders (ui/orders_view.py) ---
-        orders_action = QAction("주문… / Orders…", self)
+        orders_action = QAction(tr("주문… / Orders…"), self)
         orders_action.triggered.connect(lambda: self.as_supervisor(self.open_orders))
         menu.addAction(orders_action)
         self._orders: QWidget | None = None
         # --- end orders ---
-        self.lock_action = QAction("관리자 모드 잠금 / Lock supervisor mode", self)
+        self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
-        quit_action = QAction("종료 / Quit", self)
+        quit_action = QAction(tr("종료 / Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("도움말 / Help")
-        about = QAction("정보 / About", self)
+        help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
+        about = QAction(tr("정보 / About"), self)
         about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
         help_menu.addAction(about)
 
@@ -145,13 +146,13 @@ class MainWindow(QMainWindow):
 
     def _show_mode(self) -> None:
         if not self.gate.has_pin:
-            self.mode_label.setText("관리자 PIN 없음 / No supervisor PIN")
+            self.mode_label.setText(tr("관리자 PIN 없음 / No supervisor PIN"))
             self.mode_label.setStyleSheet("color: #e65100;")
         elif self.gate.is_supervisor():
-            self.mode_label.setText("● 관리자 모드 / Supervisor")
+            self.mode_label.setText(tr("● 관리자 모드 / Supervisor"))
             self.mode_label.setStyleSheet("color: #0d47a1; font-weight: bold;")
         else:
-            self.mode_label.setText("작업자 모드 / Packer")
+            self.mode_label.setText(tr("작업자 모드 / Packer"))
             self.mode_label.setStyleSheet("")
         self.lock_action.setEnabled(self.gate.has_pin and self.gate.is_supervisor())
 
@@ -162,7 +163,7 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(service.tick)
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
-        self.recorder_label.setText(f"녹화 / Recording: {service.recorder.name}")
+        self.recorder_label.setText(both("녹화", f"Recording: {service.recorder.name}"))
 
     # ------------------------------------------------------------------ StationListener
 
@@ -178,25 +179,26 @@ class MainWindow(QMainWindow):
     def on_error(self, error: KnownError) -> None:
         ko, en = error_text(error)
         log.warning("shown to packer: %s (%s)", error.code, error.detail)
-        self.view.banner.setText(ko)
-        self.view.banner_en.setText(en)
+        big, small = pair(ko, en)
+        self.view.banner.setText(big)
+        self.view.banner_en.setText(small)
         bg, fg = BANNER_STYLE[Level.ERROR]
         self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
         self.view.show_state_image(Level.ERROR)
-        self.statusBar().showMessage(f"{ko} / {en}", 15000)
+        self.statusBar().showMessage(both(ko, en), 15000)
         self.error_shown.emit(error.code)
 
     # ------------------------------------------------------------------ other
 
     def on_serial_status(self, status: ScannerStatus) -> None:
         ok = status.state is ScannerState.CONNECTED
-        self.scanner_label.setText(f"시리얼 스캐너 / Serial: {status.detail or status.state.value}")
+        self.scanner_label.setText(both("시리얼 스캐너", f"Serial: {status.detail or status.state.value}"))
         self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
 
     def on_camera_status(self, state: str, detail: str) -> None:
         shown = detail if len(detail) <= 40 else detail[:39] + "…"  # the whole of it in the tooltip
-        self.recorder_label.setText(f"녹화 / Recording: {self.service.recorder.name if self.service else ''} · "
-                                    f"{shown}")
+        self.recorder_label.setText(both("녹화", f"Recording: {self.service.recorder.name if self.service else ''} · "
+                                                 f"{shown}"))
         self.recorder_label.setToolTip(detail)
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
@@ -281,11 +283,11 @@ class MainWindow(QMainWindow):
 
     def on_outbox_counts(self, waiting: int, rejected: int, held: int) -> None:
         """Shows "전송 대기 N / N waiting"; refused or held dispatches in red: a supervisor must look."""
-        text = f"전송 대기 {waiting} / {waiting} waiting"
+        text = both(f"전송 대기 {waiting}", f"{waiting} waiting")
         if rejected:
-            text += f" · 거부 {rejected} / {rejected} rejected"
+            text += " · " + both(f"거부 {rejected}", f"{rejected} rejected")
         if held:
-            text += f" · 보류 {held} / {held} held"
+            text += " · " + both(f"보류 {held}", f"{held} held")
         self.outbox_label.setText(text)
         self.outbox_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if rejected or held else "")
 
@@ -293,20 +295,20 @@ class MainWindow(QMainWindow):
         """The warehouse server (several stations): gone is shown at once; packing waits for it."""
         if ok:
             self.db_label.setStyleSheet("")
-            self.db_label.setText(getattr(self, "_db_text", "") + " ● 연결됨 / connected")
+            self.db_label.setText(getattr(self, "_db_text", "") + tr(" ● 연결됨 / connected"))
         else:
-            self.db_label.setText("● 창고 서버 연결 끊김 — 새 포장 불가 / Server lost — no new packs")
+            self.db_label.setText(tr("● 창고 서버 연결 끊김 — 새 포장 불가 / Server lost — no new packs"))
             self.db_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
-            self.statusBar().showMessage("창고 서버에 연결할 수 없습니다 / The warehouse server cannot be reached",
+            self.statusBar().showMessage(tr("창고 서버에 연결할 수 없습니다 / The warehouse server cannot be reached"),
                                          10000)
 
     def on_connectivity(self, online: bool) -> None:
         """Offline is no error for the packer: packing goes on, dispatches wait and go out later."""
         if online:
-            self.online_label.setText("● 온라인 / Online")
+            self.online_label.setText(tr("● 온라인 / Online"))
             self.online_label.setStyleSheet("color: #1b5e20;")
         else:
-            self.online_label.setText("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on")
+            self.online_label.setText(tr("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on"))
             self.online_label.setStyleSheet("color: #e65100; font-weight: bold;")
     # --- end dispatch outbox ---
 
@@ -373,11 +375,11 @@ class MainWindow(QMainWindow):
             self.gate.pin_hash = self.settings.supervisor.pin_hash  # a new PIN counts at once (mode stays)
             self._show_mode()
             self.statusBar().showMessage(
-                "설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply", 15000)
+                tr("설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply"), 15000)
             log.info("settings saved to %s", self.settings_path)
 
     def _save_sheet_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "바코드 시트 저장 / Save barcode sheet",
+        path, _ = QFileDialog.getSaveFileName(self, tr("바코드 시트 저장 / Save barcode sheet"),
                                               "packdesk-barcodes.pdf", "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_sheet(Path(path))
@@ -385,7 +387,7 @@ class MainWindow(QMainWindow):
     def save_sheet(self, path: Path) -> list[Path]:
         assert self.service is not None
         written = render_sheet(starter_sheet([p for p in self.service.packers]), path)
-        self.statusBar().showMessage(f"저장됨 / Saved: {', '.join(map(str, written))}", 10000)
+        self.statusBar().showMessage(both("저장됨", f"Saved: {', '.join(map(str, written))}"), 10000)
         return written
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import Recorder, RecorderState
+from packdesk.ui.i18n import one, tr
 
 REC_STYLE = {
     "recording": "background: #d50000; color: white;",
@@ -60,7 +61,7 @@ class CameraPreview(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         if camera is None:
-            self.picture.setText("카메라 없음\nno camera")
+            self.picture.setText(one("카메라 없음\nno camera", "no camera"))
         self.refresh()
 
     def refresh(self) -> None:
@@ -72,8 +73,9 @@ class CameraPreview(QWidget):
             self._show_rec("recording", f"● REC  {secs // 60:02d}:{secs % 60:02d}")
         else:
             self._rec_since = None
-            text = {RecorderState.OFF: "녹화 꺼짐 / recording off", RecorderState.FAILED: "⚠ 녹화 불가 / cannot record",
-                    RecorderState.IDLE: "녹화 대기 / standby"}[state]
+            text = tr({RecorderState.OFF: "녹화 꺼짐 / recording off",
+                       RecorderState.FAILED: "⚠ 녹화 불가 / cannot record",
+                       RecorderState.IDLE: "녹화 대기 / standby"}[state])
             self._show_rec(state.value, text)
         if self.camera is not None:
             show_latest_frame(self.camera, self.picture)

@@ -45,6 +45,7 @@ LABELS: dict[str, str] = {
     "idle_timeout_min": "무작업 제한(분) / Idle timeout (min)",
     "claim_expiry_min": "다른 스테이션 점유 만료(분) / A silent station's waybill is free after (min)",
     "recorder": "녹화 방식 / Recorder",
+    "language": "화면 언어 (ko: 한국어+English, en: English) / Screen language",
     "demo_channel": "데모 상점 사용 / Use the demo shop",
     "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
     "scanner.min_length": "최소 길이 / Min length",

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from packdesk.core.enums import LineStatus
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
+from packdesk.ui.i18n import both, one, pair, tr
 from packdesk.ui.messages import station_text
 from packdesk.ui.resources import state_pixmap
 
@@ -97,7 +98,7 @@ class StationView(QWidget):
         header.addWidget(self.packer_label, 1, Qt.AlignmentFlag.AlignRight)
 
         self.table = QTableWidget(0, len(COLUMNS), objectName="items")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -113,9 +114,9 @@ class StationView(QWidget):
         self.notice.hide()
 
         self.entry = QLineEdit(objectName="manualEntry")
-        self.entry.setPlaceholderText("바코드 직접 입력 후 Enter / Type a barcode, then Enter")
+        self.entry.setPlaceholderText(tr("바코드 직접 입력 후 Enter / Type a barcode, then Enter"))
         self.entry.returnPressed.connect(self._submit_entry)
-        self.entry_button = QPushButton("입력 / Enter")
+        self.entry_button = QPushButton(tr("입력 / Enter"))
         self.entry_button.clicked.connect(self._submit_entry)
         self.packer_combo = QComboBox(objectName="packerCombo")
         self.packer_combo.activated.connect(self._packer_activated)
@@ -123,7 +124,7 @@ class StationView(QWidget):
         footer.addWidget(self.entry, 3)
         footer.addWidget(self.entry_button)
         footer.addSpacing(24)
-        footer.addWidget(QLabel("작업자 / Packer"))
+        footer.addWidget(QLabel(tr("작업자 / Packer")))
         footer.addWidget(self.packer_combo, 1)
 
         self._top = QHBoxLayout()
@@ -156,7 +157,7 @@ class StationView(QWidget):
 
     def set_packers(self, packers: list[PackerRef], current: PackerRef | None) -> None:
         self.packer_combo.clear()
-        self.packer_combo.addItem("— 선택 / choose —", None)
+        self.packer_combo.addItem(tr("— 선택 / choose —"), None)
         for p in packers:
             self.packer_combo.addItem(p.name, p)
         self._select_packer(current)
@@ -180,7 +181,7 @@ class StationView(QWidget):
     # ------------------------------------------------------------------ drawing
 
     def render(self, state: StationState) -> None:  # type: ignore[override]
-        ko, en = station_text(state.message)
+        ko, en = pair(*station_text(state.message))
         self.banner.setText(ko)
         self.banner_en.setText(en)
         bg, fg = BANNER_STYLE[state.message.level]
@@ -188,20 +189,22 @@ class StationView(QWidget):
                                        f" QLabel {{ color: {fg}; }}")
         self._banner_box.setProperty("level", state.message.level.value)
         self.show_state_image(state.message.level)
-        self.packer_label.setText(f"작업자 {state.packer.name}" if state.packer else "작업자 없음 / no packer")
+        self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
+                                  else tr("작업자 없음 / no packer"))
         self._select_packer(state.packer)
         self._render_pack(state.pack)
         self.rendered.emit()
 
     def _render_pack(self, pack: ActivePack | None) -> None:
         if pack is None:
-            self.waybill_label.setText("대기 중 / Waiting for a waybill")
+            self.waybill_label.setText(tr("대기 중 / Waiting for a waybill"))
             self.progress_label.setText("")
             self.table.setRowCount(0)
             self.notice.hide()
             return
         plan = pack.plan
-        self.waybill_label.setText(f"송장 {plan.tracking_number} · {plan.recipient_name}")
+        self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
+                                       f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
         expected = plan.expected()
         total = sum(expected.values())
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
@@ -225,7 +228,7 @@ class StationView(QWidget):
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
         if left_out:
             names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
-            self.notice.setText(f"취소 — 넣지 마세요 / Cancelled — leave out: {names}")
+            self.notice.setText(both("취소 — 넣지 마세요", f"Cancelled — leave out: {names}"))
             self.notice.show()
         else:
             self.notice.hide()

@@ -1,0 +1,73 @@
+"""The language of the screens.
+
+PackDesk writes every text people read Korean first with English beside it: a literal "한국어 / English", or
+a (Korean, English) pair (``ui/messages.py``, and ``both`` below for texts with data in them). ``ko``, the
+default, shows them as written — the brief's rule, Korean first with English. ``en`` shows only the English,
+for packers who do not read Korean. The language comes from the settings (``language``) and is set once at
+start, before any window is built (settings apply at the next start).
+
+Screens that go through this module so far: the station window (its banner, table, footer, menus and
+status bar). The supervisors' screens still show both languages in either setting (issue #8).
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("ko", "en")
+HANGUL = re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")
+_SEP = " / "
+
+_language = "ko"
+
+
+def set_language(lang: str) -> None:
+    global _language
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}")
+    _language = lang
+
+
+def language() -> str:
+    return _language
+
+
+def english(text: str) -> str:
+    """The English half of "한국어 / English": after the last " / " that has Korean before it and none after.
+    A text with no such split (Korean only, or data in it with a " / ") comes back whole."""
+    at = len(text)
+    while (at := text.rfind(_SEP, 0, at)) != -1:
+        left, right = text[:at], text[at + len(_SEP):]
+        if HANGUL.search(right):
+            return text  # Korean after the last split: not a "Korean / English" text
+        if HANGUL.search(left) and right.strip():
+            prefix = _leading_marks(left)
+            return prefix + right
+    return text
+
+
+def _leading_marks(left: str) -> str:
+    """Symbols a text starts with ("● ", "— "), kept before the English half."""
+    m = re.match(r"^[^\w\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]*", left)
+    return m.group(0) if m else ""
+
+
+def tr(text: str) -> str:
+    """A "한국어 / English" literal in the screen's language."""
+    return text if _language == "ko" else english(text)
+
+
+def both(ko: str, en: str) -> str:
+    """A text built with data in it (names, numbers, codes), given as its two halves."""
+    return f"{ko}{_SEP}{en}" if _language == "ko" else en
+
+
+def one(ko: str, en: str) -> str:
+    """A short text shown in one language only (its other half is elsewhere on screen, or obvious)."""
+    return ko if _language == "ko" else en
+
+
+def pair(ko: str, en: str) -> tuple[str, str]:
+    """A (Korean, English) pair for a big line and a small one under it: in English, the English is the big
+    line and there is no second."""
+    return (ko, en) if _language == "ko" else (en, "")

@@ -1,0 +1,108 @@
+"""The screen language: Korean first with English (the default), or English only (``language: en``).
+
+The station window in English is checked the way a packer sees it: every text on it — menus, status bar,
+banner, table, footer — after a pack, a refusal and an error, must hold no Korean other than the data's own
+(item, recipient and packer names come from the shop as they are)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QMenu, QTableWidget, QWidget
+from sqlalchemy import select
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import models as m
+from packdesk.core.errors import KnownError
+from packdesk.services.settings import Settings
+from packdesk.ui import i18n
+from packdesk.ui.i18n import HANGUL, both, english, one, pair, tr
+from tests.ui.conftest import Packer
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("상품 / Item", "Item"),
+    ("— 선택 / choose —", "— choose —"),
+    ("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on", "● Offline — packing goes on"),
+    ("스캐너: 키보드 / Scanner: keyboard", "Scanner: keyboard"),
+    ("세라믹 머그컵  1 / 2 확인", "세라믹 머그컵  1 / 2 확인"),  # Korean after the split: not two languages
+    ("601000000011 / 2", "601000000011 / 2"),                    # no Korean at all
+    ("포장 완료", "포장 완료"),                                    # Korean only: left whole (the test below sees it)
+])
+def test_the_english_half(text: str, expected: str) -> None:
+    assert english(text) == expected
+
+
+@pytest.fixture
+def english_screens() -> Iterator[None]:
+    yield
+    i18n.set_language("ko")
+
+
+def test_korean_first_is_the_default_and_english_only_is_chosen(english_screens) -> None:  # type: ignore[no-untyped-def]
+    assert Settings().language == "ko" and i18n.language() == "ko"
+    assert tr("상품 / Item") == "상품 / Item" and both("송장", "Waybill 1") == "송장 / Waybill 1"
+    assert pair("포장 완료", "Pack complete") == ("포장 완료", "Pack complete") and one("송장", "Waybill") == "송장"
+    i18n.set_language("en")
+    assert tr("상품 / Item") == "Item" and both("송장", "Waybill 1") == "Waybill 1"
+    assert pair("포장 완료", "Pack complete") == ("Pack complete", "") and one("송장", "Waybill") == "Waybill"
+    with pytest.raises(ValueError):
+        i18n.set_language("ja")
+
+
+def visible_texts(root: QWidget) -> list[str]:
+    """Every text a person can read on ``root`` and its menus."""
+    out: list[str] = [root.windowTitle()]
+    for w in root.findChildren(QWidget):
+        if isinstance(w, QLabel | QAbstractButton):
+            out.append(w.text())
+        elif isinstance(w, QLineEdit):
+            out.append(w.placeholderText())
+        elif isinstance(w, QComboBox):
+            out.extend(w.itemText(i) for i in range(w.count()))
+        elif isinstance(w, QTableWidget):
+            out.extend(w.horizontalHeaderItem(c).text() for c in range(w.columnCount()))
+            out.extend(w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
+                       if w.item(r, c) is not None)
+        elif isinstance(w, QMenu):
+            out.append(w.title())
+            out.extend(a.text() for a in w.actions())
+        out.append(w.toolTip())
+    return [t for t in out if t]
+
+
+def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[no-untyped-def]
+        make_station, qtbot, english_screens, expect_warnings) -> None:
+    st = make_station(Settings(recorder="off", language="en"))
+    p = Packer(qtbot, st)
+    w = st.window
+    p.scan("PD-PACKER-001")
+    p.scan(Scenario.SIMPLE)
+    assert p.banner().startswith("Packing 601000000011") and p.view.banner_en.text() == ""
+    seen = visible_texts(w)
+    p.scan(BARCODE["TEA-GR"])  # not in this box: refused, in English
+    assert p.banner().startswith("Wrong item") and p.sounds[-1] == "error"
+    seen += visible_texts(w)
+    p.scan(BARCODE["MUG-WH-01"])
+    seen += visible_texts(w)
+    w.on_error(KnownError("db_unreachable", detail="test", code_scanned="601000000022"))
+    assert "warehouse server" in p.banner().lower() and w.statusBar().currentMessage() == p.banner()
+    seen += [*visible_texts(w), w.statusBar().currentMessage()]
+    w.on_outbox_counts(2, 1, 0)
+    w.on_connectivity(False)
+    seen += visible_texts(w)
+
+    with st.db.session() as s:  # the shop's own words, shown as they are
+        data = set(s.scalars(select(m.Item.name))) | set(s.scalars(select(m.Item.option_name))) \
+            | set(s.scalars(select(m.Order.recipient_name))) | set(s.scalars(select(m.Packer.name))) \
+            | set(s.scalars(select(m.OrderLine.product_name)))
+    data = {d for d in data if d}
+    korean = []
+    for text in seen:
+        for d in sorted(data, key=len, reverse=True):
+            text = text.replace(d, "")
+        if HANGUL.search(text):
+            korean.append(text)
+    assert korean == [], sorted(set(korean))
+    assert any("Offline" in t for t in visible_texts(w)) and any("2 waiting" in t for t in visible_texts(w))
