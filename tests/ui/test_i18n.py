@@ -51,6 +51,13 @@ def test_korean_first_is_the_default_and_english_only_is_chosen(english_screens)
         i18n.set_language("ja")
 
 
+def strip(text: str, data: set[str]) -> str:
+    """``text`` without the shop's own words in it."""
+    for d in sorted(data, key=len, reverse=True):
+        text = text.replace(d, "")
+    return text
+
+
 def visible_texts(root: QWidget) -> list[str]:
     """Every text a person can read on ``root`` and its menus."""
     out: list[str] = [root.windowTitle()]
@@ -96,13 +103,32 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     with st.db.session() as s:  # the shop's own words, shown as they are
         data = set(s.scalars(select(m.Item.name))) | set(s.scalars(select(m.Item.option_name))) \
             | set(s.scalars(select(m.Order.recipient_name))) | set(s.scalars(select(m.Packer.name))) \
-            | set(s.scalars(select(m.OrderLine.product_name)))
+            | set(s.scalars(select(m.OrderLine.product_name))) | set(s.scalars(select(m.ChannelAccount.name))) \
+            | {f"{r.product_name} {r.option_name}" for r in s.execute(select(m.OrderLine.product_name,
+                                                                               m.OrderLine.option_name))}
     data = {d for d in data if d}
-    korean = []
-    for text in seen:
-        for d in sorted(data, key=len, reverse=True):
-            text = text.replace(d, "")
-        if HANGUL.search(text):
-            korean.append(text)
+    korean = [t for t in seen if HANGUL.search(strip(t, data))]
     assert korean == [], sorted(set(korean))
     assert any("Offline" in t for t in visible_texts(w)) and any("2 waiting" in t for t in visible_texts(w))
+
+    # the dispatch outbox, with the parcel just packed waiting in it, and the supervisor PIN dialog
+    from packdesk.services.auth import hash_pin
+    from packdesk.ui.supervisor import PinDialog, SupervisorGate
+
+    p.scan(BARCODE["MUG-WH-01"])
+    p.scan(BARCODE["TMB-500"])
+    assert p.banner().startswith("Pack complete")
+    outbox = w.open_outbox()
+    with qtbot.waitSignal(outbox.refreshed, timeout=5000):
+        outbox.refresh()
+    assert outbox.tables["waiting"].rowCount() == 2  # the two lines of the pack, waiting for their upload
+    pin = PinDialog(SupervisorGate(hash_pin("1234", rounds=4)), w)
+    qtbot.keyClicks(pin.pin, "9999", delay=120)
+    pin.submit()
+    assert pin.message.text() == "Wrong PIN"
+    screens = visible_texts(outbox) + [outbox.tabs.tabText(i) for i in range(outbox.tabs.count())] \
+        + visible_texts(pin)
+    left = [t for t in screens if HANGUL.search(strip(t, data))]
+    pin.close()
+    outbox.close()
+    assert left == [], sorted(set(left))

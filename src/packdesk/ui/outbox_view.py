@@ -33,6 +33,7 @@ from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.services.dispatch import OutboxEntry, Uploader
+from packdesk.ui.i18n import both, one, tr
 from packdesk.ui.messages import ERROR_TEXT, error_text
 from packdesk.ui.tasks import run_op
 
@@ -73,10 +74,9 @@ def reason_text(code: str, message: str) -> str:
         return message
     if code in REASON_TEXT:
         ko, en = REASON_TEXT[code]
-        return f"{ko.format(message=message)} / {en.format(message=message)}"
+        return both(ko.format(message=message), en.format(message=message))
     if code in ERROR_TEXT:
-        ko, en = error_text(KnownError(code, message=message))
-        return f"{ko} / {en}"
+        return both(*error_text(KnownError(code, message=message)))
     return f"[{code}] {message}".strip()
 
 
@@ -92,7 +92,7 @@ class OutboxView(QDialog):
     def __init__(self, uploader: Uploader, operator: str, parent: QWidget | None = None, *,
                  refresh_ms: int = 3000) -> None:
         super().__init__(parent)
-        self.setWindowTitle("발송 대기함 / Dispatch outbox")
+        self.setWindowTitle(tr("발송 대기함 / Dispatch outbox"))
         self.resize(1280, 640)
         self.setStyleSheet("QWidget { font-size: 15px; }")
         self.uploader = uploader
@@ -103,7 +103,7 @@ class OutboxView(QDialog):
         self.tables: dict[str, QTableWidget] = {}
         for key, title, _ in TABS:
             table = QTableWidget(0, len(COLUMNS), objectName=f"outbox_{key}")
-            table.setHorizontalHeaderLabels(COLUMNS)
+            table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -112,25 +112,26 @@ class OutboxView(QDialog):
             table.verticalHeader().setVisible(False)
             table.itemSelectionChanged.connect(self._selection_changed)
             self.tables[key] = table
-            self.tabs.addTab(table, title)
+            self.tabs.addTab(table, tr(title))
         self.tabs.currentChanged.connect(lambda _: self._selection_changed())
 
         self.summary = QLabel(objectName="outboxSummary")
         self.courier_edit = QLineEdit(objectName="outboxCourier")
-        self.courier_edit.setPlaceholderText("예 / e.g. CJGLS")
+        self.courier_edit.setPlaceholderText(tr("예 / e.g. CJGLS"))
         self.courier_edit.setMaxLength(32)
         self.note_edit = QLineEdit(objectName="outboxNote")
-        self.note_edit.setPlaceholderText("메모 (선택) / note (optional)")
+        self.note_edit.setPlaceholderText(tr("메모 (선택) / note (optional)"))
         self.note_edit.setMaxLength(40)
-        self.resend_button = QPushButton("택배사 수정 후 다시 전송 / Fix courier and resend", objectName="outboxResend")
+        self.resend_button = QPushButton(tr("택배사 수정 후 다시 전송 / Fix courier and resend"),
+                                         objectName="outboxResend")
         self.resend_button.clicked.connect(self.resend_selected)
-        self.handled_button = QPushButton("다른 곳에서 처리됨 / Handled elsewhere", objectName="outboxHandled")
+        self.handled_button = QPushButton(tr("다른 곳에서 처리됨 / Handled elsewhere"), objectName="outboxHandled")
         self.handled_button.clicked.connect(self.handled_selected)
         self.message = QLabel(objectName="outboxMessage")
         self.message.setWordWrap(True)
 
         bar = QHBoxLayout()
-        for w in (QLabel("택배사 코드 / Courier code"), self.courier_edit, self.resend_button,
+        for w in (QLabel(tr("택배사 코드 / Courier code")), self.courier_edit, self.resend_button,
                   self.note_edit, self.handled_button):
             bar.addWidget(w)
         layout = QVBoxLayout(self)
@@ -171,9 +172,9 @@ class OutboxView(QDialog):
         self.entries, counts = result
         for key, title, _ in TABS:
             self._fill(self.tables[key], self.entries[key])
-            self.tabs.setTabText(self.tabs.indexOf(self.tables[key]), f"{title} ({len(self.entries[key])})")
+            self.tabs.setTabText(self.tabs.indexOf(self.tables[key]), f"{tr(title)} ({len(self.entries[key])})")
         w, r, h = counts.waiting, counts.rejected, counts.held  # type: ignore[attr-defined]
-        self.summary.setText(f"전송 대기 {w} · 거부 {r} · 보류 {h}  /  {w} waiting · {r} rejected · {h} held")
+        self.summary.setText(both(f"전송 대기 {w} · 거부 {r} · 보류 {h} ", f" {w} waiting · {r} rejected · {h} held"))
         self._selection_changed()
         self.refreshed.emit()
         done, self._announce = self._announce, []
@@ -183,7 +184,7 @@ class OutboxView(QDialog):
     def _read_failed(self, e: BaseException) -> None:
         self._reading = False
         self._reread = False
-        self._say(f"목록을 읽지 못했습니다 / Could not read the outbox: {type(e).__name__}", error=True)
+        self._say(both("목록을 읽지 못했습니다", f"Could not read the outbox: {type(e).__name__}"), error=True)
         self.refreshed.emit()
 
     def _fill(self, table: QTableWidget, entries: Sequence[OutboxEntry]) -> None:
@@ -191,7 +192,7 @@ class OutboxView(QDialog):
         table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             cells = (e.order_no, e.product_order_id, e.product_name, e.courier_code, e.tracking_number,
-                     STATE_TEXT[e.state], str(e.attempts),
+                     tr(STATE_TEXT[e.state]), str(e.attempts),
                      _kst(e.next_attempt_at) if e.state is OutboxState.PENDING else "",
                      reason_text(e.error_code, e.error_message), e.account, _kst(e.updated_at))
             for col, text in enumerate(cells):
@@ -249,28 +250,27 @@ class OutboxView(QDialog):
             return
         courier = self.courier_edit.text().strip()
         if not courier:
-            self._say("택배사 코드를 입력하세요 / Enter a courier code", error=True)
+            self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
             return
         self._busy(True)
         run_op(self, lambda: self.uploader.resend(ids, courier_code=courier, by=self.operator),
-               lambda n: self._done("resend", f"다시 전송합니다: {n}건 / Sending again: {n}", kick=True),
+               lambda n: self._done("resend", both(f"다시 전송합니다: {n}건", f"Sending again: {n}"), kick=True),
                lambda e: self._failed("resend", e), name="outbox-resend")
 
     def handled_selected(self) -> None:
         ids = self.selected_ids()
         if not ids:
             return
-        answer = QMessageBox.question(
-            self, "다른 곳에서 처리됨 / Handled elsewhere",
-            f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 (셀러센터에서 입력했거나 택배를 뺐을 때).\n"
-            f"PackDesk will never send the {len(ids)} selected entries (entered in the seller centre, or the "
-            "parcel was pulled).")
+        en = (f"PackDesk will never send the {len(ids)} selected entries (entered in the seller centre, or the "
+              "parcel was pulled).")
+        ko = f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 (셀러센터에서 입력했거나 택배를 뺐을 때)."
+        answer = QMessageBox.question(self, tr("다른 곳에서 처리됨 / Handled elsewhere"), one(f"{ko}\n{en}", en))
         if answer != QMessageBox.StandardButton.Yes:
             return
         note = self.note_edit.text().strip()
         self._busy(True)
         run_op(self, lambda: self.uploader.mark_handled(ids, by=self.operator, note=note),
-               lambda n: self._done("handled", f"처리됨으로 표시: {n}건 / Marked handled: {n}"),
+               lambda n: self._done("handled", both(f"처리됨으로 표시: {n}건", f"Marked handled: {n}")),
                lambda e: self._failed("handled", e), name="outbox-handled")
 
     def _done(self, action: str, text: str, *, kick: bool = False) -> None:
@@ -285,9 +285,9 @@ class OutboxView(QDialog):
     def _failed(self, action: str, e: BaseException) -> None:
         self._busy(False)
         if isinstance(e, KnownError) and e.code == "dispatch_courier_required":
-            self._say("택배사 코드를 입력하세요 / Enter a courier code", error=True)
+            self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
         else:
-            self._say(f"저장하지 못했습니다 / Could not save: {type(e).__name__}", error=True)
+            self._say(both("저장하지 못했습니다", f"Could not save: {type(e).__name__}"), error=True)
         self.action_failed.emit(action)
 
     def _busy(self, busy: bool) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from packdesk.services.auth import check_pin
+from packdesk.ui.i18n import both, tr
 
 MAX_TRIES = 5
 LOCKOUT_S = 60.0
@@ -104,9 +105,9 @@ class PinDialog(QDialog):
     def __init__(self, gate: SupervisorGate, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gate = gate
-        self.setWindowTitle("관리자 확인 / Supervisor")
+        self.setWindowTitle(tr("관리자 확인 / Supervisor"))
         self.setObjectName("pinDialog")
-        title = QLabel("관리자 PIN을 입력하세요 / Enter the supervisor PIN")
+        title = QLabel(tr("관리자 PIN을 입력하세요 / Enter the supervisor PIN"))
         title.setStyleSheet("font-size: 20px; font-weight: bold;")
         self.pin = QLineEdit(objectName="pinInput")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -130,6 +131,6 @@ class PinDialog(QDialog):
         self.pin.clear()
         wait = self.gate.locked_out_for()
         if wait > 0:
-            self.message.setText(f"잠시 후 다시 시도하세요 ({wait:.0f}초) / Try again in {wait:.0f} s")
+            self.message.setText(both(f"잠시 후 다시 시도하세요 ({wait:.0f}초)", f"Try again in {wait:.0f} s"))
         else:
-            self.message.setText("PIN이 틀렸습니다 / Wrong PIN")
+            self.message.setText(tr("PIN이 틀렸습니다 / Wrong PIN"))
