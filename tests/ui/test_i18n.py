@@ -126,8 +126,13 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     qtbot.keyClicks(pin.pin, "9999", delay=120)
     pin.submit()
     assert pin.message.text() == "Wrong PIN"
+    reports = w.open_reports()
+    qtbot.waitUntil(lambda: reports.report is not None and not reports.busy, timeout=5000)
+    assert reports.report.packs == 1 and reports.summary.text().startswith("1 packs")
     screens = visible_texts(outbox) + [outbox.tabs.tabText(i) for i in range(outbox.tabs.count())] \
-        + visible_texts(pin)
+        + visible_texts(pin) + visible_texts(reports) + [reports.tabs.tabText(i) for i in range(reports.tabs.count())] \
+        + [label for label, _ in reports.hour_chart.bars + reports.reason_chart.bars]
+    reports.close()
     left = [t for t in screens if HANGUL.search(strip(t, data))]
     pin.close()
     outbox.close()

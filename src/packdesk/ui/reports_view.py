@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services.reports import KST, Report, build_report, export_report
+from packdesk.ui.i18n import both, one, pair, tr
 from packdesk.ui.messages import error_text, reason_text
 from packdesk.ui.tasks import run_op
 
@@ -53,7 +54,7 @@ class BarChart(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#ffffff"))
         if not self.bars:
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "자료 없음 / No data")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, tr("자료 없음 / No data"))
             p.end()
             return
         top = max(v for _, v in self.bars) or 1
@@ -84,7 +85,7 @@ class BarChart(QWidget):
 
 def _table(headers: list[str]) -> QTableWidget:
     t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
+    t.setHorizontalHeaderLabels([tr(h) for h in headers])
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.setSortingEnabled(True)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -114,7 +115,7 @@ class ReportsWindow(QMainWindow):
         self.db, self.video_root = db, video_root
         self.report: Report | None = None
         self.busy = False
-        self.setWindowTitle("보고서 / Reports")
+        self.setWindowTitle(tr("보고서 / Reports"))
         self.resize(1100, 720)
         today = QDate.currentDate()
         self.from_date = QDateEdit(today, objectName="reportFrom", calendarPopup=True)
@@ -122,16 +123,17 @@ class ReportsWindow(QMainWindow):
         for d in (self.from_date, self.to_date):
             d.setDisplayFormat("yyyy-MM-dd")
         buttons = []
-        for text, days in (("오늘 / Today", 0), ("7일 / 7 days", 6), ("30일 / 30 days", 29)):
+        for text, days in ((tr("오늘 / Today"), 0), (tr("7일 / 7 days"), 6), (tr("30일 / 30 days"), 29)):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, d=days: self.set_days(d))
             buttons.append(b)
-        self.refresh_button = QPushButton("조회 / Show", objectName="reportRefresh")
+        self.refresh_button = QPushButton(tr("조회 / Show"), objectName="reportRefresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.export_button = QPushButton("엑셀로 저장… / Export to Excel…", objectName="reportExport")
+        self.export_button = QPushButton(tr("엑셀로 저장… / Export to Excel…"), objectName="reportExport")
         self.export_button.clicked.connect(self._export_dialog)
         top = QHBoxLayout()
-        for w in (QLabel("기간 / Period"), self.from_date, QLabel("~"), self.to_date, *buttons, self.refresh_button):
+        period = QLabel(tr("기간 / Period"))
+        for w in (period, self.from_date, QLabel("~"), self.to_date, *buttons, self.refresh_button):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.export_button)
@@ -147,10 +149,10 @@ class ReportsWindow(QMainWindow):
         self.reason_table = _table(["사유 / Reason", "건수 / Count", "비율 / Share %"])
         self.storage_table = _table(["스테이션 / Station", "영상 / Recordings", "MB", "보관 / Kept"])
         self.tabs = QTabWidget(objectName="reportTabs")
-        self.tabs.addTab(self._split(self.hour_chart, self.hour_table), "시간대별 / Per hour")
-        self.tabs.addTab(self.packer_table, "작업자별 / Per packer")
-        self.tabs.addTab(self._split(self.reason_chart, self.reason_table), "거절 사유 / Refusals")
-        self.tabs.addTab(self.storage_table, "저장 공간 / Storage")
+        self.tabs.addTab(self._split(self.hour_chart, self.hour_table), tr("시간대별 / Per hour"))
+        self.tabs.addTab(self.packer_table, tr("작업자별 / Per packer"))
+        self.tabs.addTab(self._split(self.reason_chart, self.reason_table), tr("거절 사유 / Refusals"))
+        self.tabs.addTab(self.storage_table, tr("저장 공간 / Storage"))
 
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -185,23 +187,22 @@ class ReportsWindow(QMainWindow):
         if self.busy:
             return
         self.busy = True
-        self.message.setText("조회 중… / Loading…")
+        self.message.setText(tr("조회 중… / Loading…"))
         since, until = self.period()
         run_op(self, lambda: build_report(self.db, since, until, self.video_root), self._show, self._failed,
                name="report")
 
     def _failed(self, e: BaseException) -> None:
         self.busy = False
-        ko, en = error_text(e) if isinstance(e, KnownError) else error_text(KnownError())
-        self.message.setText(f"{ko} / {en}")
+        self.message.setText(both(*(error_text(e) if isinstance(e, KnownError) else error_text(KnownError()))))
 
     def _show(self, report: Report) -> None:
         self.busy = False
         self.report = report
         refused = sum(n for _, n in report.refusals)
         free = f"{report.disk_free / 1e9:.1f} GB" if report.disk_free is not None else "-"
-        self.summary.setText(f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · 영상 여유 공간 {free}"
-                             f"  /  {report.packs} packs · {report.scans} scans · {refused} refused · {free} free")
+        ko = f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · 영상 여유 공간 {free}"
+        self.summary.setText(both(ko, f"{report.packs} packs · {report.scans} scans · {refused} refused · {free} free"))
         per_hour = report.per_hour()
         many_days = len({h.date() for h, _ in per_hour}) > 1
         if per_hour and not many_days:  # one day: every hour of the working day, the quiet ones too
@@ -209,12 +210,13 @@ class ReportsWindow(QMainWindow):
             first, last = min(8, per_hour[0][0].hour), max(19, per_hour[-1][0].hour)
             day = per_hour[0][0].replace(hour=0)
             per_hour = [(day.replace(hour=hh), counts.get(day.replace(hour=hh), 0)) for hh in range(first, last + 1)]
-        self.hour_chart.set_bars([(h.strftime("%m-%d %H시" if many_days else "%H시"), n) for h, n in per_hour])
+        hour_format = one("%m-%d %H시", "%m-%d %Hh") if many_days else one("%H시", "%Hh")
+        self.hour_chart.set_bars([(h.strftime(hour_format), n) for h, n in per_hour])
         _fill(self.hour_table, [[r.hour.strftime("%Y-%m-%d %H:00"), r.station, r.packer, r.packs]
                                 for r in report.hours])
         _fill(self.packer_table, [[st, p, n, round(rate, 1)] for st, p, n, rate in report.per_packer()])
-        self.reason_chart.set_bars([(reason_text(code)[0], n) for code, n in report.refusals[:12]])
-        _fill(self.reason_table, [[" / ".join(reason_text(code)), n, round(100 * n / refused, 1)]
+        self.reason_chart.set_bars([(pair(*reason_text(code))[0], n) for code, n in report.refusals[:12]])
+        _fill(self.reason_table, [[both(*reason_text(code)), n, round(100 * n / refused, 1)]
                                   for code, n in report.refusals])
         _fill(self.storage_table, [[r.station, r.recordings, round(r.bytes / 1e6, 1), r.kept]
                                    for r in report.storage])
@@ -225,7 +227,7 @@ class ReportsWindow(QMainWindow):
         if self.report is None:
             return
         since = self.report.since.astimezone(KST)
-        path, _ = QFileDialog.getSaveFileName(self, "보고서 저장 / Save report",
+        path, _ = QFileDialog.getSaveFileName(self, tr("보고서 저장 / Save report"),
                                               f"packdesk-report-{since:%Y%m%d}.xlsx", "Excel (*.xlsx)")
         if path:
             self.export_to(Path(path))
@@ -235,5 +237,5 @@ class ReportsWindow(QMainWindow):
         if report is None:
             return
         run_op(self, lambda: export_report(report, path, reason_text),
-               lambda p: (self.message.setText(f"저장됨 / Saved: {p}"), self.exported.emit(str(p))),
+               lambda p: (self.message.setText(both("저장됨", f"Saved: {p}")), self.exported.emit(str(p))),
                self._failed, name="report-export")
