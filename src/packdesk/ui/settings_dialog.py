@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
+from packdesk.ui.i18n import both, pair, tr
 from packdesk.ui.preview import show_latest_frame
 
 LABELS: dict[str, str] = {
@@ -56,7 +57,7 @@ LABELS: dict[str, str] = {
     "serial.port": "포트 / Port",
     "serial.baudrate": "속도 / Baud rate",
     "serial.terminator": "종료 문자 / Terminator",
-    "camera.source": "카메라 / Camera (auto, 0, 1, 파일, rtsp://…)",
+    "camera.source": "카메라 (auto, 0, 1, 파일, rtsp://…) / Camera (auto, 0, 1, file, rtsp://…)",
     "camera.resolution": "해상도 / Resolution",
     "camera.fps": "초당 프레임 / Frame rate",
     "camera.pre_roll_s": "사전 녹화(초) / Pre-roll (s)",
@@ -71,7 +72,8 @@ LABELS: dict[str, str] = {
     "realpacking.stop_request": "녹화 종료 요청 / Stop request",
     "realpacking.cancel_request": "취소 요청(선택) / Cancel request (optional)",
     "realpacking.charset": "문자 인코딩 / Charset",
-    "database.mode": "데이터베이스 / Database (local: 이 PC만 / this PC; server: 창고 서버 / warehouse server)",
+    "database.mode": "데이터베이스 (local: 이 PC만, server: 창고 서버) / "
+                     "Database (local: this PC; server: warehouse server)",
     "database.host": "서버 주소 / Server host",
     "database.port": "포트 / Port",
     "database.name": "데이터베이스 이름 / Database name",
@@ -164,7 +166,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None,
                  realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("설정 / Settings")
+        self.setWindowTitle(tr("설정 / Settings"))
         self.setMinimumWidth(720)
         self._original = settings
         self.result_settings: Settings | None = None
@@ -175,7 +177,7 @@ class SettingsDialog(QDialog):
         for section, title in TABS:
             page = QWidget()
             forms[section] = QFormLayout(page)
-            tabs.addTab(page, title)
+            tabs.addTab(page, tr(title))
         self._add_fields(settings, "", forms)
         self._add_camera_preview(forms["camera"])
         self._add_realpacking_test(forms["realpacking"])
@@ -187,7 +189,7 @@ class SettingsDialog(QDialog):
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
-        note = QLabel("저장한 설정은 프로그램을 다시 시작하면 적용됩니다 / Saved settings apply at the next start")
+        note = QLabel(tr("저장한 설정은 프로그램을 다시 시작하면 적용됩니다 / Saved settings apply at the next start"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
@@ -213,16 +215,16 @@ class SettingsDialog(QDialog):
             f.put(value.value if isinstance(value, enum.Enum) else value)
             self.fields[path] = f
             section = path.split(".")[0] if "." in path else ""
-            forms[section].addRow(LABELS.get(path, path), f.widget)
+            forms[section].addRow(tr(LABELS.get(path, path)), f.widget)
 
     # ------------------------------------------------------------------ camera preview
 
     def _add_camera_preview(self, form: QFormLayout) -> None:
-        self.preview = QLabel("미리보기 / Preview", objectName="settingsPreview")
+        self.preview = QLabel(tr("미리보기 / Preview"), objectName="settingsPreview")
         self.preview.setFixedSize(320, 240)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #222; color: #ddd;")
-        button = QPushButton("미리보기 / Preview")
+        button = QPushButton(tr("미리보기 / Preview"))
         button.clicked.connect(self.start_preview)
         row = QHBoxLayout()
         row.addWidget(self.preview)
@@ -259,7 +261,7 @@ class SettingsDialog(QDialog):
     def _add_realpacking_test(self, form: QFormLayout) -> None:
         self.rp_result = QLabel(objectName="realpackingResult")
         self.rp_result.setWordWrap(True)
-        button = QPushButton("연결 테스트 / Connection test")
+        button = QPushButton(tr("연결 테스트 / Connection test"))
         button.clicked.connect(self.test_realpacking)
         button.setEnabled(self._realpacking_test is not None)
         form.addRow(button, self.rp_result)
@@ -269,7 +271,7 @@ class SettingsDialog(QDialog):
         candidate = self.candidate()
         if candidate is None or self._realpacking_test is None:
             return
-        self.rp_result.setText("연결 중… / connecting…")
+        self.rp_result.setText(tr("연결 중… / connecting…"))
         self.rp_result.setStyleSheet("")
         test = self._realpacking_test
         threading.Thread(target=lambda: self.realpacking_tested.emit(*test(candidate)), daemon=True,
@@ -285,11 +287,11 @@ class SettingsDialog(QDialog):
     def _add_database_test(self, form: QFormLayout) -> None:
         self.db_password = QLineEdit(objectName="dbPassword")
         self.db_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.db_password.setPlaceholderText("변경할 때만 입력 / only to change it")
-        form.addRow("비밀번호 (OS 키링에 저장) / Password (kept in the OS keyring)", self.db_password)
+        self.db_password.setPlaceholderText(tr("변경할 때만 입력 / only to change it"))
+        form.addRow(tr("비밀번호 (OS 키링에 저장) / Password (kept in the OS keyring)"), self.db_password)
         self.db_result = QLabel(objectName="dbResult")
         self.db_result.setWordWrap(True)
-        button = QPushButton("서버 연결 테스트 / Test the server", objectName="dbTest")
+        button = QPushButton(tr("서버 연결 테스트 / Test the server"), objectName="dbTest")
         button.clicked.connect(self.test_database)
         form.addRow(button, self.db_result)
 
@@ -302,13 +304,13 @@ class SettingsDialog(QDialog):
         if candidate is None:
             return
         url = candidate.database.server_url(self.db_password.text() or get_named_secret(DB_SECRET))
-        self.db_result.setText("연결 중… / connecting…")
+        self.db_result.setText(tr("연결 중… / connecting…"))
         threading.Thread(target=lambda: self.database_tested.emit(check_connection(url)), daemon=True,
                          name="packdesk-db-test").start()
 
     def _show_database_result(self, check: Any) -> None:
         ko, en = DB_CHECK_TEXT.get(check.code, ("?", "?"))
-        self.db_result.setText(f"{ko} / {en}\n{check.detail}")
+        self.db_result.setText(f"{both(ko, en)}\n{check.detail}")
         self.db_result.setProperty("code", check.code)
         self.db_result.setStyleSheet("color: #1b5e20;" if check.ok else "color: #b71c1c; font-weight: bold;")
 
@@ -320,20 +322,20 @@ class SettingsDialog(QDialog):
         for w in (self.pin_new, self.pin_again):
             w.setEchoMode(QLineEdit.EchoMode.Password)
             w.setMaxLength(12)
-        self.pin_new.setPlaceholderText("4-12자리 숫자 / 4-12 digits")
+        self.pin_new.setPlaceholderText(tr("4-12자리 숫자 / 4-12 digits"))
         self.pin_state = QLabel(objectName="pinState")
         self._show_pin_state()
-        form.addRow("새 관리자 PIN / New supervisor PIN", self.pin_new)
-        form.addRow("PIN 확인 / PIN again", self.pin_again)
+        form.addRow(tr("새 관리자 PIN / New supervisor PIN"), self.pin_new)
+        form.addRow(tr("PIN 확인 / PIN again"), self.pin_again)
         form.addRow("", self.pin_state)
 
     def _show_pin_state(self, changed: bool = False) -> None:
         if changed:
-            text = "저장하면 새 PIN이 적용됩니다 / The new PIN applies when saved"
+            text = tr("저장하면 새 PIN이 적용됩니다 / The new PIN applies when saved")
         elif self._pin_hash:
-            text = "PIN 설정됨 — 바꿀 때만 입력하세요 / A PIN is set — type only to change it"
+            text = tr("PIN 설정됨 — 바꿀 때만 입력하세요 / A PIN is set — type only to change it")
         else:
-            text = "PIN 없음: 누구나 관리자 화면을 열 수 있습니다 / No PIN: anyone can open supervisor screens"
+            text = tr("PIN 없음: 누구나 관리자 화면을 열 수 있습니다 / No PIN: anyone can open supervisor screens")
         self.pin_state.setText(text)
 
     def _pin_candidate(self) -> str | None:
@@ -344,12 +346,12 @@ class SettingsDialog(QDialog):
         if not new and not again:
             return self._pin_hash
         if new != again:
-            self.error.setText("두 PIN이 다릅니다 / The two PINs differ")
+            self.error.setText(tr("두 PIN이 다릅니다 / The two PINs differ"))
             return None
         try:
             return hash_pin(new)
         except PinInvalid:
-            self.error.setText("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits")
+            self.error.setText(tr("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits"))
             return None
 
     # ------------------------------------------------------------------ export / import (the next PC's set-up)
@@ -358,17 +360,17 @@ class SettingsDialog(QDialog):
         self.copy_result = QLabel(objectName="settingsCopyResult")
         self.copy_result.setWordWrap(True)
         role = QDialogButtonBox.ButtonRole.ActionRole
-        export = buttons.addButton("설정 내보내기… / Export settings…", role)
+        export = buttons.addButton(tr("설정 내보내기… / Export settings…"), role)
         export.setObjectName("exportSettings")
         export.clicked.connect(self._choose_export_file)
-        imp = buttons.addButton("설정 가져오기… / Import settings…", role)
+        imp = buttons.addButton(tr("설정 가져오기… / Import settings…"), role)
         imp.setObjectName("importSettings")
         imp.clicked.connect(self._choose_import_file)
 
     def _choose_export_file(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        path, _ = QFileDialog.getSaveFileName(self, "설정 내보내기 / Export settings", "packdesk-settings.json",
+        path, _ = QFileDialog.getSaveFileName(self, tr("설정 내보내기 / Export settings"), "packdesk-settings.json",
                                               "JSON (*.json)")
         if path:
             self.export_to(Path(path))
@@ -376,7 +378,7 @@ class SettingsDialog(QDialog):
     def _choose_import_file(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        path, _ = QFileDialog.getOpenFileName(self, "설정 가져오기 / Import settings", "", "JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("설정 가져오기 / Import settings"), "", "JSON (*.json)")
         if path:
             self.import_from(Path(path))
 
@@ -395,9 +397,9 @@ class SettingsDialog(QDialog):
         except SettingsError as e:
             self._show_copy_error(e)
             return False
-        self.copy_result.setText(f"내보냈습니다 / Exported: {path}\n"
-                                 "스테이션 이름과 비밀번호는 들어 있지 않습니다 / "
-                                 "The station name and passwords are not in the file")
+        self.copy_result.setText(both("내보냈습니다", f"Exported: {path}") + "\n"
+                                 + tr("스테이션 이름과 비밀번호는 들어 있지 않습니다 / "
+                                      "The station name and passwords are not in the file"))
         return True
 
     def import_from(self, path: Path) -> bool:
@@ -420,15 +422,16 @@ class SettingsDialog(QDialog):
         self._pin_hash = imported.supervisor.pin_hash
         self._show_pin_state(changed=pin_changed)
         self.error.setText("")
-        self.copy_result.setText(f"가져왔습니다 — 확인 후 저장을 누르세요 / Imported — check, then press Save\n{path}")
+        done = tr("가져왔습니다 — 확인 후 저장을 누르세요 / Imported — check, then press Save")
+        self.copy_result.setText(f"{done}\n{path}")
         return True
 
     def _show_copy_error(self, error: KnownError) -> None:
         from packdesk.ui.messages import error_text
 
-        ko, en = error_text(error)
+        ko, en = pair(*error_text(error))
         self.copy_result.setText("")
-        self.error.setText(f"{ko}\n{en}")
+        self.error.setText(f"{ko}\n{en}".strip())
 
     # ------------------------------------------------------------------ saving
 
@@ -444,9 +447,9 @@ class SettingsDialog(QDialog):
         try:
             settings = Settings.model_validate(data)
         except ValidationError as e:
-            lines = [f"{LABELS.get('.'.join(str(p) for p in err['loc']), err['loc'])}: {err['msg']}"
+            lines = [f"{tr(str(LABELS.get('.'.join(str(p) for p in err['loc']), err['loc'])))}: {err['msg']}"
                      for err in e.errors()]
-            self.error.setText("잘못된 값 / Invalid value:\n" + "\n".join(lines))
+            self.error.setText(tr("잘못된 값 / Invalid value") + ":\n" + "\n".join(lines))
             return None
         self.error.setText("")
         return settings
