@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QMenu, QTableWidget, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QTableWidget,
+    QWidget,
+)
 from sqlalchemy import select
 
 from packdesk.channels.demo import BARCODE, Scenario
@@ -64,8 +75,10 @@ def visible_texts(root: QWidget) -> list[str]:
     for w in root.findChildren(QWidget):
         if isinstance(w, QLabel | QAbstractButton):
             out.append(w.text())
-        elif isinstance(w, QLineEdit):
+        elif isinstance(w, QLineEdit | QPlainTextEdit):
             out.append(w.placeholderText())
+        elif isinstance(w, QGroupBox):
+            out.append(w.title())
         elif isinstance(w, QComboBox):
             out.extend(w.itemText(i) for i in range(w.count()))
         elif isinstance(w, QTableWidget):
@@ -133,6 +146,16 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
         + visible_texts(pin) + visible_texts(reports) + [reports.tabs.tabText(i) for i in range(reports.tabs.count())] \
         + [label for label, _ in reports.hour_chart.bars + reports.reason_chart.bars]
     reports.close()
+    review = w.open_review()
+    with qtbot.waitSignal(review.searched, timeout=5000):
+        review.search_box.setText("no-such-waybill")
+        review.search()
+    assert "No recording matches" in review.status_label.text() and review.result_label.text() == "0 recording(s)"
+    screens += visible_texts(review) + [review.field_combo.itemText(i) for i in range(review.field_combo.count())] \
+        + [review.history_tree.headerItem().text(c) for c in range(3)] \
+        + [review.model.headerData(c, Qt.Orientation.Horizontal) for c in range(review.model.columnCount())]
+    review.close()
+    assert "Claim" in screens and "Note (claim number, what happened…)" in screens  # group titles, placeholders
     left = [t for t in screens if HANGUL.search(strip(t, data))]
     pin.close()
     outbox.close()

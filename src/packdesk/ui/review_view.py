@@ -79,6 +79,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
+from packdesk.ui.i18n import both, one, pair, tr
 from packdesk.ui.messages import KST, error_text, station_text
 from packdesk.ui.tasks import run_op
 
@@ -150,13 +151,13 @@ def reason_text(sc: ScanRow, tracking_number: str = "") -> str:
         return sc.reason
     ko, en = station_text(Message(Level.ERROR, msg, {"name": sc.item_name, "barcode": sc.code,
                                                      "tracking": tracking_number or sc.code}))
-    return f"{ko} / {en}"
+    return both(ko, en)
 
 
 def scan_text(sc: ScanRow, tracking_number: str = "") -> str:
     what = sc.item_name or sc.code
     if sc.kind is not ScanKind.ITEM or not sc.item_name:
-        what = f"{KIND_TEXT.get(sc.kind, sc.kind)} {sc.code}"
+        what = f"{tr(KIND_TEXT.get(sc.kind, str(sc.kind)))} {sc.code}"
     if sc.accepted:
         return f"✓ {what}"
     return f"✗ {what} — {reason_text(sc, tracking_number)}"
@@ -237,12 +238,12 @@ class RecordingTableModel(QAbstractTableModel):
             case 6:
                 return clock(r.duration_ms)
             case 7:
-                gone = " · 파일 삭제됨 / file deleted" if r.deleted else ""
+                gone = tr(" · 파일 삭제됨 / file deleted") if r.deleted else ""
                 failed = "" if r.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED) else \
                     f" · {r.status}"
-                return OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome)) + failed + gone
+                return tr(OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome))) + failed + gone
             case 8:
-                return "보관 / keep" if r.keep else ""
+                return tr("보관 / keep") if r.keep else ""
             case _:
                 return r.note.splitlines()[0] if r.note else ""
 
@@ -274,7 +275,7 @@ class RecordingTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+            return tr(COLUMNS[section])
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -305,16 +306,16 @@ class PlayerPanel(QWidget):
         self.player.setVideoOutput(self.video)
         self.frame_ms = 1000 / 30
         self.frame_times: list[int] = []
-        self.play_button = QPushButton("▶ 재생 / Play", objectName="playButton")
+        self.play_button = QPushButton(tr("▶ 재생 / Play"), objectName="playButton")
         self.back_button = QPushButton("◀| -1", objectName="frameBack")
-        self.back_button.setToolTip("한 프레임 뒤로 / one frame back")
+        self.back_button.setToolTip(tr("한 프레임 뒤로 / one frame back"))
         self.forward_button = QPushButton("|▶ +1", objectName="frameForward")
-        self.forward_button.setToolTip("한 프레임 앞으로 / one frame forward")
+        self.forward_button.setToolTip(tr("한 프레임 앞으로 / one frame forward"))
         self.speed = QComboBox(objectName="speedCombo")
         for rate in SPEEDS:
             self.speed.addItem(f"{rate:g}x", rate)
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.full_button = QPushButton("⛶ 전체 화면 / Full screen", objectName="fullScreen")
+        self.full_button = QPushButton(tr("⛶ 전체 화면 / Full screen"), objectName="fullScreen")
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="seekSlider")
         self.time_label = QLabel(f"{clock(0)} / {clock(0)}", objectName="timeLabel")
 
@@ -445,7 +446,7 @@ class PlayerPanel(QWidget):
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        self.play_button.setText("⏸ 일시정지 / Pause" if playing else "▶ 재생 / Play")
+        self.play_button.setText(tr("⏸ 일시정지 / Pause") if playing else tr("▶ 재생 / Play"))
 
 
 # ---------------------------------------------------------------- the window
@@ -475,7 +476,7 @@ class ReviewWindow(QMainWindow):
     def __init__(self, db: Database, *, worker: DbWorker | None = None, station_name: str = "",
                  parent: QWidget | None = None, scratch_dir: Path | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("녹화 영상 검토 / Recordings review")
+        self.setWindowTitle(tr("녹화 영상 검토 / Recordings review"))
         self.setObjectName("reviewWindow")
         self.resize(1400, 900)
         self.db = db
@@ -504,13 +505,13 @@ class ReviewWindow(QMainWindow):
 
     def _build(self) -> None:
         self.search_box = QLineEdit(objectName="reviewSearch")
-        self.search_box.setPlaceholderText("송장번호 · 주문번호 · 수령인 — 스캔하거나 입력 / "
-                                           "waybill, order no., recipient — scan or type")
+        self.search_box.setPlaceholderText(tr("송장번호 · 주문번호 · 수령인 — 스캔하거나 입력 / "
+                                              "waybill, order no., recipient — scan or type"))
         self.search_box.setClearButtonEnabled(True)
         self.field_combo = QComboBox(objectName="searchField")
         for f, label in FIELD_TEXT.items():
-            self.field_combo.addItem(label, f)
-        self.period_check = QCheckBox("기간 / Period", objectName="periodCheck")
+            self.field_combo.addItem(tr(label), f)
+        self.period_check = QCheckBox(tr("기간 / Period"), objectName="periodCheck")
         today = QDate.currentDate()
         self.from_date = QDateEdit(today.addDays(-7), objectName="fromDate")
         self.to_date = QDateEdit(today, objectName="toDate")
@@ -524,9 +525,9 @@ class ReviewWindow(QMainWindow):
                                                                           "모든 작업자 / all packers")):
             c.setEditable(True)
             c.addItem("", "")
-            c.lineEdit().setPlaceholderText(label)  # type: ignore[union-attr]
+            c.lineEdit().setPlaceholderText(tr(label))  # type: ignore[union-attr]
             c.setMinimumWidth(170)
-        self.search_button = QPushButton("검색 / Search", objectName="searchButton")
+        self.search_button = QPushButton(tr("검색 / Search"), objectName="searchButton")
         self.result_label = QLabel("", objectName="resultLabel")
 
         bar = QHBoxLayout()
@@ -540,7 +541,7 @@ class ReviewWindow(QMainWindow):
         bar.addWidget(self.packer_combo)
         bar.addWidget(self.search_button)
         # --- tamper evidence (issue #12): verify every recording and the hash chains, in the background ---
-        self.verify_button = QPushButton("무결성 검사 / Verify recordings", objectName="verifyButton")
+        self.verify_button = QPushButton(tr("무결성 검사 / Verify recordings"), objectName="verifyButton")
         self.verify_button.clicked.connect(self.verify_recordings)
         self.verify_progress = QProgressBar(objectName="verifyProgress")
         self.verify_progress.hide()
@@ -567,7 +568,7 @@ class ReviewWindow(QMainWindow):
         self.player = self.player_panel.player
         self.scan_list = QListWidget(objectName="scanList")
         self.scan_list.setMinimumWidth(320)
-        scans_box = QGroupBox("스캔 — 누르면 그 장면으로 / Scans — click to jump there")
+        scans_box = QGroupBox(tr("스캔 — 누르면 그 장면으로 / Scans — click to jump there"))
         QVBoxLayout(scans_box).addWidget(self.scan_list)
         self.info_label = QLabel("", objectName="recordingInfo")
         self.info_label.setWordWrap(True)
@@ -583,26 +584,30 @@ class ReviewWindow(QMainWindow):
         video_split.setStretchFactor(1, 1)
 
         # claim: keep, note, clip, folder
-        self.keep_check = QCheckBox("보관 — 자동 삭제 안 함 (클레임) / Keep — retention never deletes it (claim)",
+        self.keep_check = QCheckBox(tr("보관 — 자동 삭제 안 함 (클레임) / Keep — retention never deletes it (claim)"),
                                     objectName="keepCheck")
         self.note_edit = QPlainTextEdit(objectName="noteEdit")
-        self.note_edit.setPlaceholderText("메모 (클레임 번호, 내용…) / Note (claim number, what happened…)")
+        self.note_edit.setPlaceholderText(tr("메모 (클레임 번호, 내용…) / Note (claim number, what happened…)"))
         self.note_edit.setMaximumHeight(90)
-        self.save_note_button = QPushButton("메모 저장 / Save note", objectName="saveNote")
-        self.in_button = QPushButton("[ 시작점 / In", objectName="inPoint")
-        self.out_button = QPushButton("] 끝점 / Out", objectName="outPoint")
+        self.save_note_button = QPushButton(tr("메모 저장 / Save note"), objectName="saveNote")
+        self.in_button = QPushButton(one("[ 시작점 / In", "[ In"), objectName="inPoint")
+        self.out_button = QPushButton(one("] 끝점 / Out", "] Out"), objectName="outPoint")
         self.range_label = QLabel("", objectName="rangeLabel")
-        self.export_whole_button = QPushButton("전체 내보내기 (.mp4) / Export whole", objectName="exportWhole")
-        self.export_range_button = QPushButton("구간 내보내기 (.mp4) / Export in–out", objectName="exportRange")
-        self.export_original_button = QPushButton("원본 복사 (.ts) / Copy original", objectName="exportOriginal")
-        self.export_original_button.setToolTip("원본 파일 그대로: 해시가 색인과 일치 / "
-                                               "the file itself: its hash matches the index")
-        self.open_folder_button = QPushButton("폴더 열기 / Open folder", objectName="openFolder")
-        self.open_export_button = QPushButton("내보낸 폴더 열기 / Open export folder", objectName="openExportFolder")
+        self.export_whole_button = QPushButton(one("전체 내보내기 (.mp4) / Export whole", "Export whole (.mp4)"),
+                                               objectName="exportWhole")
+        self.export_range_button = QPushButton(one("구간 내보내기 (.mp4) / Export in–out", "Export in–out (.mp4)"),
+                                               objectName="exportRange")
+        self.export_original_button = QPushButton(one("원본 복사 (.ts) / Copy original", "Copy original (.ts)"),
+                                                  objectName="exportOriginal")
+        self.export_original_button.setToolTip(tr("원본 파일 그대로: 해시가 색인과 일치 / "
+                                                  "the file itself: its hash matches the index"))
+        self.open_folder_button = QPushButton(tr("폴더 열기 / Open folder"), objectName="openFolder")
+        self.open_export_button = QPushButton(tr("내보낸 폴더 열기 / Open export folder"),
+                                              objectName="openExportFolder")
         self.open_export_button.setEnabled(False)
         self.status_label = QLabel("", objectName="reviewStatus")
         self.status_label.setWordWrap(True)
-        claim_box = QGroupBox("클레임 / Claim")
+        claim_box = QGroupBox(tr("클레임 / Claim"))
         cl = QVBoxLayout(claim_box)
         cl.addWidget(self.keep_check)
         note_row = QHBoxLayout()
@@ -622,10 +627,11 @@ class ReviewWindow(QMainWindow):
         cl.addWidget(self.status_label)
 
         self.history_tree = QTreeWidget(objectName="historyTree")
-        self.history_tree.setHeaderLabels(["시각 / Time", "내용 / What", "스테이션 · 작업자 / Station · packer"])
+        self.history_tree.setHeaderLabels([tr("시각 / Time"), tr("내용 / What"),
+                                           tr("스테이션 · 작업자 / Station · packer")])
         self.history_tree.setColumnWidth(0, 150)
         self.history_tree.setColumnWidth(1, 420)
-        history_box = QGroupBox("포장 이력 / Pack history")
+        history_box = QGroupBox(tr("포장 이력 / Pack history"))
         QVBoxLayout(history_box).addWidget(self.history_tree)
 
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -732,10 +738,10 @@ class ReviewWindow(QMainWindow):
 
     def _show_problem(self, error: BaseException) -> None:
         self.model.loading = False
-        ko, en = problem_text(error)
+        ko, en = pair(*problem_text(error))
         code = error.code if isinstance(error, KnownError) else "error"
         log.info("review: %s (%s)", code, getattr(error, "detail", repr(error)))
-        self.status_label.setText(f"{ko}\n{en}")
+        self.status_label.setText(f"{ko}\n{en}".strip())
         self.status_label.setStyleSheet("color: #b71c1c;")
         self.failed.emit(code)
 
@@ -754,7 +760,7 @@ class ReviewWindow(QMainWindow):
         self.verify_button.setEnabled(False)
         self.verify_progress.setRange(0, 0)
         self.verify_progress.show()
-        self._say("무결성 검사 중… / Verifying…")
+        self._say(tr("무결성 검사 중… / Verifying…"))
         if not getattr(self, "_verify_wired", False):
             self.verify_progressed.connect(self._verify_step)
             self._verify_wired = True
@@ -771,13 +777,14 @@ class ReviewWindow(QMainWindow):
         self.verify_button.setEnabled(True)
         self.verify_progress.hide()
         if report.ok:
-            self._say(f"변조 없음 / Nothing altered — {report.checked_files} files, {report.checked_links} links")
+            self._say(both("변조 없음",
+                           f"Nothing altered — {report.checked_files} files, {report.checked_links} links"))
         else:
             lines = [f"{p.kind}: {p.detail}" for p in report.problems[:20]]
             more = f"\n… +{len(report.problems) - 20}" if len(report.problems) > 20 else ""
             self.status_label.setStyleSheet("color: #b71c1c;")
-            self.status_label.setText(f"문제 {len(report.problems)}건 / {len(report.problems)} problem(s)\n"
-                                      + "\n".join(lines) + more)
+            self.status_label.setText(both(f"문제 {len(report.problems)}건", f"{len(report.problems)} problem(s)")
+                                      + "\n" + "\n".join(lines) + more)
         self.verified.emit(report)
 
     def _verify_failed(self, error: BaseException) -> None:
@@ -840,7 +847,7 @@ class ReviewWindow(QMainWindow):
         gen = self._search_gen
         self._query = self.query()
         self.model.loading = True
-        self.result_label.setText("검색 중… / searching…")
+        self.result_label.setText(tr("검색 중… / searching…"))
         q = self._query
         self._read("search", lambda s: review.search(s, q), lambda res: self._searched(gen, res, append=False))
 
@@ -863,16 +870,16 @@ class ReviewWindow(QMainWindow):
             self.model.set_rows(result.rows, result.more)
         self.model.loading = False
         n = len(self.model.rows)
-        more = " — 아래로 스크롤하면 더 / scroll down for more" if result.more else ""
-        capped = " — 일치가 너무 많아 일부만 (더 입력하세요) / too many matches: type more" if result.capped else ""
-        self.result_label.setText(f"{n:,}건 / {n:,} recording(s){more}{capped}")
+        more = tr(" — 아래로 스크롤하면 더 / scroll down for more") if result.more else ""
+        capped = tr(" — 일치가 너무 많아 일부만 (더 입력하세요) / too many matches: type more") if result.capped else ""
+        self.result_label.setText(both(f"{n:,}건", f"{n:,} recording(s)") + f"{more}{capped}")
         if not append:
             if result.rows:
                 self.table.selectRow(0)
                 self.table.scrollToTop()
             else:
                 self._clear_recording()
-                self._say("찾는 녹화가 없습니다 / No recording matches")
+                self._say(tr("찾는 녹화가 없습니다 / No recording matches"))
                 if self._query.text:  # a pack without video (recording off, refused) still has its history
                     self._load_history(self._query.text)
         self.searched.emit(n)
@@ -956,7 +963,7 @@ class ReviewWindow(QMainWindow):
 
     def _player_error(self, _error: QMediaPlayer.Error, text: str) -> None:
         log.info("player: %s", text)
-        self._say(f"재생할 수 없습니다 / Cannot play: {text}")
+        self._say(both("재생할 수 없습니다", f"Cannot play: {text}"))
 
     def _clear_recording(self) -> None:
         self._load_gen += 1  # a load still on its way is no longer wanted
@@ -970,8 +977,8 @@ class ReviewWindow(QMainWindow):
         self._set_recording_controls(False)
 
     def _show_details(self, r: RecordingRow) -> None:
-        state = OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome))
-        gone = " · 파일 삭제됨 / file deleted" if r.deleted else ""
+        state = tr(OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome)))
+        gone = tr(" · 파일 삭제됨 / file deleted") if r.deleted else ""
         self.info_label.setText(f"<b>{r.tracking_number}</b> · {local(r.started_at)} · {r.station} · "
                                 f"{r.packer_name} · {state} · {clock(r.duration_ms)} · "
                                 f"{r.size_bytes / 1e6:.1f} MB{gone}")
@@ -988,7 +995,7 @@ class ReviewWindow(QMainWindow):
             if not sc.accepted:
                 item.setForeground(REFUSED_FG)
             if sc.offset_ms is None:
-                item.setToolTip("영상 밖의 스캔 / not within the video")
+                item.setToolTip(tr("영상 밖의 스캔 / not within the video"))
             self.scan_list.addItem(item)
 
     def scan_rows(self) -> list[ScanRow]:
@@ -1012,14 +1019,16 @@ class ReviewWindow(QMainWindow):
         t = self.history_tree
         t.clear()
         for o in h.orders:
-            top = QTreeWidgetItem(["", f"주문 / Order {o.order_no} — 수령인 / recipient {o.recipient_name}", ""])
+            top = QTreeWidgetItem(["", one(f"주문 / Order {o.order_no} — 수령인 / recipient {o.recipient_name}",
+                                           f"Order {o.order_no} — recipient {o.recipient_name}"), ""])
             for p in o.products:
                 QTreeWidgetItem(top, ["", p, ""])
             t.addTopLevelItem(top)
         for p in h.packs:
             ended = f" – {local(p.ended_at, '%H:%M:%S')}" if p.ended_at else ""
             top = QTreeWidgetItem([local(p.started_at) + ended,
-                                   f"포장 / Pack {p.tracking_number}: {OUTCOME_TEXT.get(p.outcome, p.outcome)}",
+                                   one(f"포장 / Pack {p.tracking_number}: {OUTCOME_TEXT.get(p.outcome, p.outcome)}",
+                                       f"Pack {p.tracking_number}: {tr(OUTCOME_TEXT.get(p.outcome, str(p.outcome)))}"),
                                    f"{p.station} · {p.packer_name}"])
             for rec in p.recordings:
                 self._recording_link(top, rec)
@@ -1033,7 +1042,7 @@ class ReviewWindow(QMainWindow):
         for rec in h.loose_recordings:
             self._recording_link(t.invisibleRootItem(), rec)
         if h.loose_scans:
-            top = QTreeWidgetItem(["", "포장 밖에서 거부된 스캔 / scans refused outside a pack", ""])
+            top = QTreeWidgetItem(["", tr("포장 밖에서 거부된 스캔 / scans refused outside a pack"), ""])
             for sc in h.loose_scans:
                 item = QTreeWidgetItem(top, [local(sc.scanned_at), scan_text(sc), f"{sc.station} · {sc.packer_name}"])
                 item.setForeground(1, REFUSED_FG)
@@ -1042,10 +1051,11 @@ class ReviewWindow(QMainWindow):
         self.history_loaded.emit(h)
 
     def _recording_link(self, parent: QTreeWidgetItem, rec: RecordingRow) -> None:
-        gone = " (파일 삭제됨 / file deleted)" if rec.deleted else ""
+        gone = one(" (파일 삭제됨 / file deleted)", " (file deleted)") if rec.deleted else ""
         mark = "▶" if self.current is None or rec.id != self.current.id else "●"
         item = QTreeWidgetItem(parent, [local(rec.started_at),
-                                        f"{mark} 녹화 영상 / recording {clock(rec.duration_ms)}{gone}",
+                                        one(f"{mark} 녹화 영상 / recording {clock(rec.duration_ms)}{gone}",
+                                            f"{mark} recording {clock(rec.duration_ms)}{gone}"),
                                         f"{rec.station} · {rec.packer_name}"])
         item.setData(0, Qt.ItemDataRole.UserRole, rec.id)
         item.setToolTip(1, rec.path)
@@ -1077,8 +1087,8 @@ class ReviewWindow(QMainWindow):
         self.model.update_row(rid, keep=keep)
         if self.current is not None and self.current.id == rid:
             self.current = self.current._replace(keep=keep)
-        self._say("보관합니다 — 자동 삭제되지 않습니다 / Kept: retention will not delete it" if keep else
-                  "보관 해제 — 보존 기간이 지나면 삭제됩니다 / No longer kept: retention applies")
+        self._say(tr("보관합니다 — 자동 삭제되지 않습니다 / Kept: retention will not delete it") if keep else
+                  tr("보관 해제 — 보존 기간이 지나면 삭제됩니다 / No longer kept: retention applies"))
         self.saved.emit("keep")
 
     def save_note(self) -> None:
@@ -1091,7 +1101,7 @@ class ReviewWindow(QMainWindow):
         self.model.update_row(rid, note=note)
         if self.current is not None and self.current.id == rid:
             self.current = self.current._replace(note=note)
-        self._say("메모 저장됨 / Note saved")
+        self._say(tr("메모 저장됨 / Note saved"))
         self.saved.emit("note")
 
     # ------------------------------------------------------------ clips
@@ -1106,14 +1116,15 @@ class ReviewWindow(QMainWindow):
 
     def _update_range(self) -> None:
         if self.in_ms is None and self.out_ms is None:
-            self.range_label.setText("구간: 시작점·끝점을 재생 위치로 / range: set in and out at the player position")
+            self.range_label.setText(
+                tr("구간: 시작점·끝점을 재생 위치로 / range: set in and out at the player position"))
         else:
-            self.range_label.setText(f"구간 / Range: {clock(self.in_ms or 0)} – "
-                                     f"{clock(self.out_ms) if self.out_ms is not None else '끝 / end'}")
+            end = clock(self.out_ms) if self.out_ms is not None else tr("끝 / end")
+            self.range_label.setText(both("구간", f"Range: {clock(self.in_ms or 0)} – {end}"))
 
     def _export_clicked(self, mode: str) -> None:
         start = str(self.last_export_dir or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "내보낼 폴더 / Export to folder", start)
+        folder = QFileDialog.getExistingDirectory(self, tr("내보낼 폴더 / Export to folder"), start)
         if folder:
             self.export_to(Path(folder), mode)
 
@@ -1128,7 +1139,7 @@ class ReviewWindow(QMainWindow):
             if end is not None and end <= start:
                 self._show_problem(review.ReviewError("export_empty_range"))
                 return
-        self._say("내보내는 중… / Exporting…")
+        self._say(tr("내보내는 중… / Exporting…"))
         src = Path(r.path)
 
         def fn() -> tuple[ExportResult, Evidence]:
@@ -1153,13 +1164,14 @@ class ReviewWindow(QMainWindow):
             ExportMethod.REMUX: "재인코딩 없음 / not re-encoded",
             ExportMethod.REENCODE: "정확히 자르려고 재인코딩 / re-encoded for an exact cut",
         }[result.method]
+        how = tr(how)
         early = ""
         if result.method is ExportMethod.REMUX and result.start_ms < result.requested_start_ms - 50:
-            early = (f" — 시작점 앞 키프레임 {clock(result.start_ms)}부터 / from the keyframe at "
-                     f"{clock(result.start_ms)} before the in point")
-        sheet = f"\n증거 자료 / Evidence sheet: {self.last_evidence.name}" if self.last_evidence else ""
-        self._say(f"내보냄 / Exported: {result.path}\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}"
-                  f"{sheet}")
+            early = " — " + both(f"시작점 앞 키프레임 {clock(result.start_ms)}부터",
+                                 f"from the keyframe at {clock(result.start_ms)} before the in point")
+        sheet = "\n" + both("증거 자료", f"Evidence sheet: {self.last_evidence.name}") if self.last_evidence else ""
+        self._say(both("내보냄", f"Exported: {result.path}")
+                  + f"\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}{sheet}")
         self.exported.emit(result)
 
     def open_folder(self) -> None:
