@@ -16,3 +16,8 @@ KST = timezone(timedelta(hours=9), "KST")
 def kst(at: datetime) -> datetime:
     """``at`` (aware) in Korea time."""
     return at.astimezone(KST)
+
+
+def kst_text(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """``at`` as people read it (Korea time, ``fmt``); "" for no time."""
+    return at.astimezone(KST).strftime(fmt) if at else ""

@@ -7,7 +7,7 @@ going and the table refreshes when it ends. Secrets typed here go straight to th
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
@@ -38,7 +38,7 @@ from sqlalchemy import select
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
-from packdesk.core.kst import KST
+from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
     CODE_RULE_HELP,
     KINDS,
@@ -54,6 +54,7 @@ from packdesk.services.collect import Collector, make_channel
 from packdesk.ui.messages import error_text
 from packdesk.ui.tasks import run_op
 
+RUN_TIME = "%m-%d %H:%M"
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
                "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
                "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "오류 / Error")
@@ -61,10 +62,6 @@ TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "start
                 "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
                RunStatus.FAILED: "실패 / failed"}
-
-
-def _kst(at: datetime | None) -> str:
-    return at.astimezone(KST).strftime("%m-%d %H:%M") if at else ""
 
 
 class CollectWindow(QDialog):
@@ -239,8 +236,9 @@ class CollectWindow(QDialog):
         self._selection_changed()
         self.runs.setRowCount(len(runs))
         for r, run in enumerate(runs):
-            cells = (_kst(run.started_at), names.get(run.account_id, "?"), TRIGGER_TEXT.get(run.trigger, run.trigger),
-                     run.started_by, f"{_kst(run.window_from)} ~ {_kst(run.window_to)}", STATUS_TEXT[run.status],
+            window = f"{kst_text(run.window_from, RUN_TIME)} ~ {kst_text(run.window_to, RUN_TIME)}"
+            cells = (kst_text(run.started_at, RUN_TIME), names.get(run.account_id, "?"),
+                     TRIGGER_TEXT.get(run.trigger, run.trigger), run.started_by, window, STATUS_TEXT[run.status],
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
                      run.tracking_registered, run.tracking_sent, run.error_code)
             for c, v in enumerate(cells):

@@ -13,16 +13,11 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
+from packdesk.core.kst import kst_text
 from packdesk.services.evidence import Evidence
-from packdesk.ui.messages import KST
+from packdesk.ui.messages import KIND_TEXT
 
 DPI = 150
-KIND_TEXT = {"waybill": "송장 / waybill", "item": "상품 / item", "command": "명령 / command",
-             "packer": "작업자 / packer", "unknown": "알 수 없음 / unknown"}
-
-
-def _t(at: object) -> str:
-    return at.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S") if at else ""  # type: ignore[attr-defined]
 
 
 def _qimage(frame: np.ndarray) -> QImage:
@@ -71,7 +66,7 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     line(f"송장 / Waybill: {ev.tracking_number}    주문 / Order: {ev.order_nos}", 12, True)
     line(f"수령인 / Recipient: {ev.recipient_initials}    작업자 / Packer: {ev.packer_name}    "
          f"스테이션 / Station: {ev.station}")
-    line(f"녹화 / Recorded: {_t(ev.started_at)} ~ {_t(ev.ended_at)} (KST)    결과 / Outcome: {ev.outcome}")
+    line(f"녹화 / Recorded: {kst_text(ev.started_at)} ~ {kst_text(ev.ended_at)} (KST)    결과 / Outcome: {ev.outcome}")
     line(f"영상 / Video clip: {clip_name}")
     y += 8
     line("스캔 기록 / Scans", 12, True)
@@ -79,8 +74,9 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
         mark = "✔" if sc.accepted else "✘"
         what = sc.item_name or sc.code
         reason = f" — {sc.reason}" if sc.reason else ""
-        line(f"{mark} {_t(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {KIND_TEXT.get(sc.kind.value, sc.kind.value)}: "
-             f"{what}{reason}", 9, color="#000000" if sc.accepted else "#b71c1c")
+        kind = KIND_TEXT.get(sc.kind, sc.kind.value)
+        line(f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {what}{reason}", 9,
+             color="#000000" if sc.accepted else "#b71c1c")
         _ = i
     y += 8
     line("스캔 시점의 화면 / The video at each scan", 12, True)
@@ -102,7 +98,7 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
         p.setFont(font(8))
         p.setPen(QColor("#000000"))
         p.drawText(QRectF(x, y + cell_h, cell_w, caption_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                   f"{_t(sc.at)}  {sc.item_name or sc.code}")
+                   f"{kst_text(sc.at)}  {sc.item_name or sc.code}")
         if col == cols - 1 or n == len(ev.frames) - 1:
             y += cell_h + caption_h + 6
     y += 8

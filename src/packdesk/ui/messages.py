@@ -11,9 +11,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
+
+# what was scanned, as the review and the evidence sheet name it
+KIND_TEXT: dict[ScanKind, str] = {
+    ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+}
 
 # code -> (Korean, English); {names} are filled from the message parameters
 STATION_TEXT: dict[Msg, tuple[str, str]] = {

@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +51,14 @@ from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
 from packdesk.services.dbworker import DbWorker
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
-from packdesk.ui.messages import KST, error_text
+from packdesk.ui.messages import error_text
 
 log = logging.getLogger("packdesk.ui.orders")
 
@@ -95,8 +95,7 @@ class _Refused:
     error: KnownError
 
 
-def _when(at: datetime | None) -> str:
-    return at.astimezone(KST).strftime("%Y-%m-%d %H:%M") if at else ""
+MINUTE = "%Y-%m-%d %H:%M"
 
 
 def status_text(row: so.OrderRow) -> str:
@@ -679,7 +678,7 @@ class OrdersWindow(_Worked, QMainWindow):
             waybills = ", ".join(f"{couriers.BY_CODE[c].name if c in couriers.BY_CODE else c} {t}"
                                  for c, t in row.waybills)
             typed = " (수기 / typed)" if row.manual and "수기" not in row.platform else ""
-            cells = (_when(row.created_at), row.platform + typed, row.order_no,
+            cells = (kst_text(row.created_at, MINUTE), row.platform + typed, row.order_no,
                      row.recipient_name, f"{row.lines}종 {row.units:,}개 / {row.lines} lines, {row.units:,} units",
                      status_text(row), waybills)
             for c, text in enumerate(cells):
@@ -741,7 +740,7 @@ class OrdersWindow(_Worked, QMainWindow):
             self.history.setRowCount(len(detail.history))
             for n, h in enumerate(reversed(detail.history)):  # newest first
                 claim = FORCE_CANCELLED_TEXT if h.claim_status == FORCE_CANCELLED else h.claim_status
-                cells = (_when(h.changed_at), f"{h.product_name} {h.option_name}".strip(),
+                cells = (kst_text(h.changed_at, MINUTE), f"{h.product_name} {h.option_name}".strip(),
                          LINE_STATUS_TEXT.get(h.status, str(h.status)), claim, source_text(h.source))
                 for c, text in enumerate(cells):
                     self.history.setItem(n, c, QTableWidgetItem(text))

@@ -9,7 +9,6 @@ Reads and writes run as background ops (``ui/tasks.py``): the station never wait
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
-from packdesk.core.kst import KST
+from packdesk.core.kst import kst_text
 from packdesk.services.dispatch import OutboxEntry, Uploader
 from packdesk.ui.i18n import both, one, tr
 from packdesk.ui.messages import ERROR_TEXT, error_text
@@ -65,6 +64,7 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
                                   "Already dispatched at the marketplace with another tracking number: {message}"),
     "dispatch_error": ("전송 중 프로그램 오류 — 다시 시도합니다", "Program error while sending — will retry"),
 }
+SHORT_TIME = "%m-%d %H:%M:%S"
 REJECTED_BG, HELD_BG = QColor("#ffebee"), QColor("#fff3e0")
 
 
@@ -78,10 +78,6 @@ def reason_text(code: str, message: str) -> str:
     if code in ERROR_TEXT:
         return both(*error_text(KnownError(code, message=message)))
     return f"[{code}] {message}".strip()
-
-
-def _kst(at: datetime | None) -> str:
-    return at.astimezone(KST).strftime("%m-%d %H:%M:%S") if at else ""
 
 
 class OutboxView(QDialog):
@@ -193,8 +189,8 @@ class OutboxView(QDialog):
         for row, e in enumerate(entries):
             cells = (e.order_no, e.product_order_id, e.product_name, e.courier_code, e.tracking_number,
                      tr(STATE_TEXT[e.state]), str(e.attempts),
-                     _kst(e.next_attempt_at) if e.state is OutboxState.PENDING else "",
-                     reason_text(e.error_code, e.error_message), e.account, _kst(e.updated_at))
+                     kst_text(e.next_attempt_at, SHORT_TIME) if e.state is OutboxState.PENDING else "",
+                     reason_text(e.error_code, e.error_message), e.account, kst_text(e.updated_at, SHORT_TIME))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, e.id)

@@ -73,6 +73,7 @@ from sqlalchemy.orm import Session
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
+from packdesk.core.kst import KST, kst_text
 from packdesk.core.station import Level, Message, Msg
 from packdesk.services import review
 from packdesk.services.dbworker import DbWorker
@@ -80,7 +81,7 @@ from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, pair, tr
-from packdesk.ui.messages import KST, error_text, station_text
+from packdesk.ui.messages import KIND_TEXT, error_text, station_text
 from packdesk.ui.tasks import run_op
 
 log = logging.getLogger("packdesk.ui.review")
@@ -101,10 +102,6 @@ OUTCOME_TEXT = {
     PackOutcome.OPEN: "진행 중 / open", PackOutcome.COMPLETED: "완료 / completed",
     PackOutcome.CANCELLED: "취소 / cancelled", PackOutcome.TIMED_OUT: "시간 초과 / timed out",
     PackOutcome.ABANDONED: "중단 / abandoned",
-}
-KIND_TEXT = {
-    ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
-    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
 }
 FIELD_TEXT = {
     SearchField.ANY: "전체 / Any", SearchField.WAYBILL: "송장 / Waybill", SearchField.ORDER: "주문번호 / Order no.",
@@ -137,10 +134,6 @@ def clock(ms: int | None) -> str:
         return "--:--.-"
     ms = max(0, ms)
     return f"{ms // 60000:02d}:{ms % 60000 / 1000:04.1f}"
-
-
-def local(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return at.astimezone(KST).strftime(fmt) if at else ""
 
 
 def reason_text(sc: ScanRow, tracking_number: str = "") -> str:
@@ -224,7 +217,7 @@ class RecordingTableModel(QAbstractTableModel):
     def _cell(self, r: RecordingRow, col: int) -> str:
         match col:
             case 0:
-                return local(r.started_at)
+                return kst_text(r.started_at)
             case 1:
                 return r.tracking_number
             case 2:
@@ -979,7 +972,7 @@ class ReviewWindow(QMainWindow):
     def _show_details(self, r: RecordingRow) -> None:
         state = tr(OUTCOME_TEXT.get(r.pack_outcome, str(r.pack_outcome)))
         gone = tr(" · 파일 삭제됨 / file deleted") if r.deleted else ""
-        self.info_label.setText(f"<b>{r.tracking_number}</b> · {local(r.started_at)} · {r.station} · "
+        self.info_label.setText(f"<b>{r.tracking_number}</b> · {kst_text(r.started_at)} · {r.station} · "
                                 f"{r.packer_name} · {state} · {clock(r.duration_ms)} · "
                                 f"{r.size_bytes / 1e6:.1f} MB{gone}")
         self.keep_check.setChecked(r.keep)
@@ -988,7 +981,7 @@ class ReviewWindow(QMainWindow):
     def _fill_scans(self, scans: list[ScanRow], tracking_number: str) -> None:
         self.scan_list.clear()
         for sc in scans:
-            item = QListWidgetItem(f"{clock(sc.offset_ms)}  {local(sc.scanned_at, '%H:%M:%S')}  "
+            item = QListWidgetItem(f"{clock(sc.offset_ms)}  {kst_text(sc.scanned_at, '%H:%M:%S')}  "
                                    f"{scan_text(sc, tracking_number)}")
             item.setData(Qt.ItemDataRole.UserRole, sc.offset_ms)
             item.setData(Qt.ItemDataRole.UserRole + 1, sc)
@@ -1025,15 +1018,15 @@ class ReviewWindow(QMainWindow):
                 QTreeWidgetItem(top, ["", p, ""])
             t.addTopLevelItem(top)
         for p in h.packs:
-            ended = f" – {local(p.ended_at, '%H:%M:%S')}" if p.ended_at else ""
-            top = QTreeWidgetItem([local(p.started_at) + ended,
+            ended = f" – {kst_text(p.ended_at, '%H:%M:%S')}" if p.ended_at else ""
+            top = QTreeWidgetItem([kst_text(p.started_at) + ended,
                                    one(f"포장 / Pack {p.tracking_number}: {OUTCOME_TEXT.get(p.outcome, p.outcome)}",
                                        f"Pack {p.tracking_number}: {tr(OUTCOME_TEXT.get(p.outcome, str(p.outcome)))}"),
                                    f"{p.station} · {p.packer_name}"])
             for rec in p.recordings:
                 self._recording_link(top, rec)
             for sc in p.scans:
-                item = QTreeWidgetItem(top, [local(sc.scanned_at), scan_text(sc, p.tracking_number),
+                item = QTreeWidgetItem(top, [kst_text(sc.scanned_at), scan_text(sc, p.tracking_number),
                                              f"{sc.station} · {sc.packer_name}"])
                 if not sc.accepted:
                     item.setForeground(1, REFUSED_FG)
@@ -1044,7 +1037,8 @@ class ReviewWindow(QMainWindow):
         if h.loose_scans:
             top = QTreeWidgetItem(["", tr("포장 밖에서 거부된 스캔 / scans refused outside a pack"), ""])
             for sc in h.loose_scans:
-                item = QTreeWidgetItem(top, [local(sc.scanned_at), scan_text(sc), f"{sc.station} · {sc.packer_name}"])
+                item = QTreeWidgetItem(top, [kst_text(sc.scanned_at), scan_text(sc),
+                                             f"{sc.station} · {sc.packer_name}"])
                 item.setForeground(1, REFUSED_FG)
             t.addTopLevelItem(top)
             top.setExpanded(True)
@@ -1053,7 +1047,7 @@ class ReviewWindow(QMainWindow):
     def _recording_link(self, parent: QTreeWidgetItem, rec: RecordingRow) -> None:
         gone = one(" (파일 삭제됨 / file deleted)", " (file deleted)") if rec.deleted else ""
         mark = "▶" if self.current is None or rec.id != self.current.id else "●"
-        item = QTreeWidgetItem(parent, [local(rec.started_at),
+        item = QTreeWidgetItem(parent, [kst_text(rec.started_at),
                                         one(f"{mark} 녹화 영상 / recording {clock(rec.duration_ms)}{gone}",
                                             f"{mark} recording {clock(rec.duration_ms)}{gone}"),
                                         f"{rec.station} · {rec.packer_name}"])
