@@ -46,6 +46,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
+from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
 
 log = logging.getLogger("packdesk.ui.excel_orders")
@@ -62,11 +63,6 @@ QPushButton#importOrders:disabled { background: #90a4ae; }
 QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 
-LEVEL_STYLE = {
-    "info": "color: #0d47a1;",
-    "success": "color: #1b5e20; font-weight: bold;",
-    "error": "color: #b71c1c; font-weight: bold;",
-}
 REQUIRED_FG = QColor("#b71c1c")
 NO_COLUMN = "(없음 / none)"
 PERIODS = (("오늘 / Today", 1), ("최근 7일 / Last 7 days", 7), ("최근 30일 / Last 30 days", 30), ("전체 / All", 0))
@@ -726,9 +722,7 @@ class ExcelOrdersView(QDialog):
             combo.setEnabled(self.sheet is not None and not self._importing)
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.setStyleSheet(LEVEL_STYLE[level])
+        show_level(self.message, level, text)
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = refusal_text(error)

@@ -75,6 +75,7 @@ from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
 from packdesk.services.dbworker import DbWorker
 from packdesk.ui.bridge import MainThreadPoster
+from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
 
 log = logging.getLogger("packdesk.ui.mapping")
@@ -108,11 +109,6 @@ QPushButton#saveLink:disabled, QPushButton#createAndLink:disabled { background: 
 QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 
-LEVEL_STYLE = {
-    "info": "color: #0d47a1;",
-    "success": "color: #1b5e20; font-weight: bold;",
-    "error": "color: #b71c1c; font-weight: bold;",
-}
 
 STATES = (("전체 / All", mp.LinkState.ALL), ("미연결 / Not linked", mp.LinkState.UNLINKED),
           ("연결됨 / Linked", mp.LinkState.LINKED))
@@ -1470,9 +1466,7 @@ class MappingView(QDialog):
     # ------------------------------------------------------------------ messages, closing
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.setStyleSheet(LEVEL_STYLE[level])
+        show_level(self.message, level, text)
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = refusal_text(error)

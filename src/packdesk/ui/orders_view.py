@@ -58,6 +58,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
+from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 
 log = logging.getLogger("packdesk.ui.orders")
@@ -75,11 +76,6 @@ QPushButton#saveOrder:disabled { background: #90a4ae; }
 QPushButton#forceCancel { color: #b71c1c; font-weight: bold; }
 QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
-LEVEL_STYLE = {
-    "info": "color: #0d47a1;",
-    "success": "color: #1b5e20; font-weight: bold;",
-    "error": "color: #b71c1c; font-weight: bold;",
-}
 BAD_FIELD = "border: 2px solid #c62828; background: #ffebee;"
 REQUIRED_FG = QColor("#b71c1c")
 FORCE_CANCELLED_TEXT = "강제 취소 / Force-cancelled"
@@ -498,9 +494,7 @@ class ManualOrderForm(_Worked, QDialog):
         self.refused.emit(error.code)
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.setStyleSheet(LEVEL_STYLE[level])
+        show_level(self.message, level, text)
 
     def _update_buttons(self) -> None:
         self.save_button.setEnabled(not self.busy and self.created is None)
@@ -754,9 +748,7 @@ class OrdersWindow(_Worked, QMainWindow):
         self.label_button.setEnabled(row is not None and bool(row.waybills) and not row.force_cancelled)
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.setStyleSheet(LEVEL_STYLE[level])
+        show_level(self.message, level, text)
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = error_text(error)
