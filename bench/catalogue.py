@@ -186,8 +186,8 @@ def timed(db: Database, filters: list[ProductFilter], screen: bool = False) -> d
             if screen:
                 page = product_page(s, f, count=False)
                 rows = page.rows
-                t = time.perf_counter() if page.counts is None else t  # only the second read is timed
-                if page.counts is None:
+                if page.counts is None:  # a full page: only the screen's second read, the count, is timed
+                    t = time.perf_counter()
                     count_sales_products(s, f)
             else:
                 rows = list_sales_products(s, f)
