@@ -21,6 +21,7 @@ from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome
 from packdesk.services.demo_setup import ensure_demo
 from tests.conftest import TEST_DATABASE_URL, fresh_database_url
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (scripts/test.sh runs it)")
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,9 +130,7 @@ def test_the_server_stopped_and_restarted_under_load_loses_and_doubles_nothing(d
             return s.scalar(select(func.count()).select_from(m.PackSession)
                             .where(m.PackSession.outcome == PackOutcome.COMPLETED)) or 0
 
-    deadline = time.monotonic() + 60
-    while completed() < 40 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: completed() >= 40, timeout=60, what="40 packs before the server is stopped", interval=0.1)
     before = completed()
     db.close()  # its pooled connections would die with the server
     pg_ctl("stop", "-m", "fast", "-w")
