@@ -353,26 +353,11 @@ class Collector:
         slot = slot or now
         runs = []
         for acc in self.accounts():
-            with self._meta:  # the scheduled job and the follow-up may fire together on this station
-                if acc.id in self._running:
-                    continue
-                self._running.add(acc.id)
-            try:
-                if not self._take(acc.id, slot, now):
-                    continue
-                last = acc.last_collected_until
-                since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
-                try:
-                    with self._renewing(acc.id):
-                        runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule",
-                                              started_by))
-                finally:
-                    if self.station:
-                        with self.db.session() as s:
-                            leases.release(s, f"collect:{acc.id}", self.station)
-            finally:
-                with self._meta:
-                    self._running.discard(acc.id)
+            with self._turn(acc.id, slot, now) as mine:
+                if mine:
+                    last = acc.last_collected_until
+                    since = last - SCHEDULE_OVERLAP if last else now - FIRST_RUN_LOOKBACK
+                    runs.append(self._run(acc.id, max(since, now - MAX_MANUAL_WINDOW), now, "schedule", started_by))
         return runs
 
     def run_time(self, at: str, started_by: str = "schedule", weekdays_only: bool = False) -> list[m.CollectionRun]:
@@ -417,6 +402,32 @@ class Collector:
                     log.warning("scheduled collection of account %s taken over by %s (%d run(s) abandoned)",
                                 account_id, self.station, abandoned)
         return True
+
+    @contextlib.contextmanager
+    def _turn(self, account_id: int, slot: datetime, now: datetime) -> Iterator[bool]:
+        """Whether this station collects ``account_id`` for ``slot`` now: not already doing it (the scheduled
+        job and the follow-up may fire together here), and taken (``_take``). While the body runs the lease
+        is kept; after it, given back."""
+        with self._meta:
+            busy = account_id in self._running
+            self._running.add(account_id)
+        if busy:
+            yield False
+            return
+        try:
+            if not self._take(account_id, slot, now):
+                yield False
+                return
+            try:
+                with self._renewing(account_id):
+                    yield True
+            finally:
+                if self.station:
+                    with self.db.session() as s:
+                        leases.release(s, f"collect:{account_id}", self.station)
+        finally:
+            with self._meta:
+                self._running.discard(account_id)
 
     @contextlib.contextmanager
     def _renewing(self, account_id: int) -> Iterator[None]:
