@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 
 LANGUAGES = ("ko", "en")
-HANGUL = re.compile("[\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")
+_HANGUL_RANGES = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3"  # jamo, compatibility jamo, syllables
+HANGUL = re.compile(f"[{_HANGUL_RANGES}]")
+_LEADING_MARKS = re.compile(f"^[^\\w{_HANGUL_RANGES}]*")
 _SEP = " / "
 
 _language = "ko"
@@ -48,7 +50,7 @@ def english(text: str) -> str:
 
 def _leading_marks(left: str) -> str:
     """Symbols a text starts with ("● ", "— "), kept before the English half."""
-    m = re.match(r"^[^\w\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]*", left)
+    m = _LEADING_MARKS.match(left)
     return m.group(0) if m else ""
 
 
