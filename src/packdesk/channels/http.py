@@ -195,17 +195,19 @@ def json_body(response: httpx.Response, redact: Iterable[str] = ()) -> Any:
     except (ValueError, UnicodeDecodeError) as exc:
         where = f"{response.request.method} {response.request.url.path}"
         raise ChannelBadReply(reason="not_json", status=response.status_code,
-                              detail=_redact(f"{where} -> HTTP {response.status_code}: not JSON ({exc}); "
+                              detail=redacted(f"{where} -> HTTP {response.status_code}: not JSON ({exc}); "
                                              f"body starts {response.text[:80]!r}", redact)) from None
 
 
-def _short(text: str) -> str:
+def shortened(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` on one line, at most ``limit`` characters (then "…"): what an error carries of a reply."""
     text = " ".join(text.split())
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _redact(text: str, redact: Iterable[str]) -> str:
-    for secret in redact:
+def redacted(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret in it replaced by REDACTED."""
+    for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
@@ -309,11 +311,11 @@ class HttpClient:
                 failure = _transport_failure(exc)
                 if failure is None:
                     raise ChannelError(reason="request_failed",
-                                       detail=_redact(f"{where}: {type(exc).__name__}: {exc}", redact)) from None
+                                       detail=redacted(f"{where}: {type(exc).__name__}: {exc}", redact)) from None
                 reason, maybe_processed = failure
                 if last or (maybe_processed and not safe):
                     raise ChannelTransientError(
-                        reason=reason, detail=_redact(f"{where}: {type(exc).__name__}: {exc} "
+                        reason=reason, detail=redacted(f"{where}: {type(exc).__name__}: {exc} "
                                                       f"(attempt {attempt}/{attempts})", redact)) from None
                 delay = self.retry.backoff(attempt, self._rng)
                 log.info("%s: %s (%s), retry %d/%d in %.2f s", where, reason, type(exc).__name__, attempt,
@@ -369,10 +371,10 @@ class HttpClient:
     def _raise_for(self, where: str, response: httpx.Response, problem: ApiProblem, attempts: int,
                    retry_after: float | None, redact: tuple[str, ...]) -> NoReturn:
         status = response.status_code
-        message = _short(_redact(problem.message, redact))
+        message = shortened(redacted(problem.message, redact))
         params: dict[str, Any] = {"status": status}
         if problem.code:
-            params["api_code"] = _redact(problem.code, redact)
+            params["api_code"] = redacted(problem.code, redact)
         if message:
             params["message"] = message
         detail = f"{where} -> HTTP {status}"
@@ -383,7 +385,7 @@ class HttpClient:
         if problem.trace_id:
             detail += f" trace={problem.trace_id}"
         if not problem.code and not message and response.content:
-            detail += f" body={_redact(_short(response.text)[:120], redact)!r}"
+            detail += f" body={redacted(shortened(response.text)[:120], redact)!r}"
         detail += f" (attempt {attempts}/{max(1, self.retry.attempts)})"
         if status in (401, 403):
             raise ChannelAuthError(detail=detail, **params)

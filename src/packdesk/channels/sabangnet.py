@@ -52,7 +52,7 @@ from packdesk.channels.base import (
     OrderRecord,
     WriteResult,
 )
-from packdesk.channels.http import REDACTED, ChannelBadReply, HttpClient
+from packdesk.channels.http import ChannelBadReply, HttpClient, redacted, shortened
 from packdesk.channels.xml_relay import XmlPublisher, XmlRelayError
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
@@ -117,7 +117,6 @@ ITEM_REFUSED = "channel_rejected"    # a row Sabangnet refused; its words are th
 _DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
 _DECL_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 _TAGS = re.compile(r"<[^>]*>")
-_MAX_TEXT = 300
 
 
 # --- small pure helpers ------------------------------------------------------------------------------------
@@ -191,18 +190,6 @@ def build_request(root: str, header: Sequence[tuple[str, str]], rows: Sequence[S
                            detail=f"a request value holds {bad!r}, which EUC-KR cannot carry") from None
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 # --- reading replies ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reply:
@@ -238,7 +225,7 @@ def decode_reply(content: bytes, http_charset: str | None = None) -> str:
 
 def refusal(text: str, where: str, redact: Iterable[str] = ()) -> ChannelError:
     """Sabangnet's own words refusing a call, as the typed error people will read."""
-    message = _short(_redact(text, redact))
+    message = shortened(redacted(text, redact))
     detail = f"{where}: Sabangnet refused the call: {message!r}"
     if any(hint in text for hint in FETCH_FAILED_HINTS):
         return ChannelRejected(reason="xml_unreachable", message=message, detail=detail)
@@ -263,7 +250,7 @@ def read_reply(content: bytes, root_tag: str, *, http_charset: str | None = None
     head = text[:200].upper()
     root_at = text.find(f"<{root_tag}")
     if "<!DOCTYPE" in (text[:root_at] if root_at >= 0 else text[:4096]).upper():
-        words = _short(_TAGS.sub(" ", text)) if root_at < 0 else ""
+        words = shortened(_TAGS.sub(" ", text)) if root_at < 0 else ""
         if words:  # an HTML error page (<!DOCTYPE html>...): its words, never parsed
             raise refusal(words, where, redact)
         raise ChannelBadReply(reason="doctype", detail=f"{where}: reply declares a DOCTYPE; not parsed")
@@ -273,12 +260,12 @@ def read_reply(content: bytes, root_tag: str, *, http_charset: str | None = None
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         if not looks_xml:  # an HTML-ish error page, e.g. <script>alert('...')</script>
-            words = _short(_TAGS.sub(" ", text))
+            words = shortened(_TAGS.sub(" ", text))
             if words:
                 raise refusal(words, where, redact) from None
         raise ChannelBadReply(reason="malformed", detail=f"{where}: not well-formed XML ({exc})") from None
     if root.tag != root_tag:
-        words = _short(" ".join(root.itertext()))
+        words = shortened(" ".join(root.itertext()))
         if root.find("HEADER") is None and words:
             raise refusal(words, where, redact)
         raise ChannelBadReply(reason="unexpected_root", detail=f"{where}: root <{root.tag[:40]}>, not <{root_tag}>")
@@ -682,7 +669,7 @@ class SabangnetChannel:
             if verdict.upper() == "SUCCESS":
                 results[s.pid] = ItemResult(s.pid, True)
             elif verdict:
-                results[s.pid] = ItemResult(s.pid, False, ITEM_REFUSED, message=_short(_redact(verdict,
+                results[s.pid] = ItemResult(s.pid, False, ITEM_REFUSED, message=shortened(redacted(verdict,
                                                                                             (self.__key,))))
             else:
                 uncertain.append((s, no_verdict))
