@@ -10,26 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QComboBox,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QMenu,
-    QPlainTextEdit,
-    QTableWidget,
-    QWidget,
-)
-from sqlalchemy import select
 
 from packdesk.channels.demo import BARCODE, Scenario
-from packdesk.core import models as m
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
 from packdesk.ui import i18n
 from packdesk.ui.i18n import HANGUL, both, english, one, pair, tr
 from tests.ui.conftest import Packer
+from tests.ui.texts import shop_words, strip, visible_texts
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -62,36 +50,6 @@ def test_korean_first_is_the_default_and_english_only_is_chosen(english_screens)
         i18n.set_language("ja")
 
 
-def strip(text: str, data: set[str]) -> str:
-    """``text`` without the shop's own words in it."""
-    for d in sorted(data, key=len, reverse=True):
-        text = text.replace(d, "")
-    return text
-
-
-def visible_texts(root: QWidget) -> list[str]:
-    """Every text a person can read on ``root`` and its menus."""
-    out: list[str] = [root.windowTitle()]
-    for w in root.findChildren(QWidget):
-        if isinstance(w, QLabel | QAbstractButton):
-            out.append(w.text())
-        elif isinstance(w, QLineEdit | QPlainTextEdit):
-            out.append(w.placeholderText())
-        elif isinstance(w, QGroupBox):
-            out.append(w.title())
-        elif isinstance(w, QComboBox):
-            out.extend(w.itemText(i) for i in range(w.count()))
-        elif isinstance(w, QTableWidget):
-            out.extend(w.horizontalHeaderItem(c).text() for c in range(w.columnCount()))
-            out.extend(w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
-                       if w.item(r, c) is not None)
-        elif isinstance(w, QMenu):
-            out.append(w.title())
-            out.extend(a.text() for a in w.actions())
-        out.append(w.toolTip())
-    return [t for t in out if t]
-
-
 def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[no-untyped-def]
         make_station, qtbot, english_screens, expect_warnings) -> None:
     st = make_station(Settings(recorder="off", language="en"))
@@ -113,13 +71,7 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     w.on_connectivity(False)
     seen += visible_texts(w)
 
-    with st.db.session() as s:  # the shop's own words, shown as they are
-        data = set(s.scalars(select(m.Item.name))) | set(s.scalars(select(m.Item.option_name))) \
-            | set(s.scalars(select(m.Order.recipient_name))) | set(s.scalars(select(m.Packer.name))) \
-            | set(s.scalars(select(m.OrderLine.product_name))) | set(s.scalars(select(m.ChannelAccount.name))) \
-            | {f"{r.product_name} {r.option_name}" for r in s.execute(select(m.OrderLine.product_name,
-                                                                               m.OrderLine.option_name))}
-    data = {d for d in data if d}
+    data = shop_words(st.db)  # the shop's own words, shown as they are
     korean = [t for t in seen if HANGUL.search(strip(t, data))]
     assert korean == [], sorted(set(korean))
     assert any("Offline" in t for t in visible_texts(w)) and any("2 waiting" in t for t in visible_texts(w))

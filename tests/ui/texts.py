@@ -1,0 +1,68 @@
+"""What a person can read on a window, and the shop's own words that may stay Korean in any language.
+
+Shared by the screen-language tests (tests/ui/test_i18n*.py)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QTableWidget,
+    QWidget,
+)
+from sqlalchemy import select
+
+from packdesk.core import models as m
+from packdesk.core.db import Database
+from packdesk.ui.i18n import HANGUL
+
+
+def strip(text: str, data: set[str]) -> str:
+    """``text`` without the shop's own words in it."""
+    for d in sorted(data, key=len, reverse=True):
+        text = text.replace(d, "")
+    return text
+
+
+def visible_texts(root: QWidget) -> list[str]:
+    """Every text a person can read on ``root`` and its menus."""
+    out: list[str] = [root.windowTitle()]
+    for w in root.findChildren(QWidget):
+        if isinstance(w, QLabel | QAbstractButton):
+            out.append(w.text())
+        elif isinstance(w, QLineEdit | QPlainTextEdit):
+            out.append(w.placeholderText())
+        elif isinstance(w, QGroupBox):
+            out.append(w.title())
+        elif isinstance(w, QComboBox):
+            out.extend(w.itemText(i) for i in range(w.count()))
+        elif isinstance(w, QTableWidget):
+            out.extend(w.horizontalHeaderItem(c).text() for c in range(w.columnCount()))
+            out.extend(w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
+                       if w.item(r, c) is not None)
+        elif isinstance(w, QMenu):
+            out.append(w.title())
+            out.extend(a.text() for a in w.actions())
+        out.append(w.toolTip())
+    return [t for t in out if t]
+
+
+def shop_words(db: Database) -> set[str]:
+    """Names that come from the shop as they are: items, options, recipients, packers, products, accounts."""
+    with db.session() as s:
+        data = set(s.scalars(select(m.Item.name))) | set(s.scalars(select(m.Item.option_name))) \
+            | set(s.scalars(select(m.Order.recipient_name))) | set(s.scalars(select(m.Packer.name))) \
+            | set(s.scalars(select(m.OrderLine.product_name))) | set(s.scalars(select(m.ChannelAccount.name))) \
+            | {f"{r.product_name} {r.option_name}" for r in s.execute(select(m.OrderLine.product_name,
+                                                                               m.OrderLine.option_name))}
+    return {d for d in data if d}
+
+
+def korean_left(texts: list[str], data: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The texts that still hold Korean once the shop's own words are taken out."""
+    return sorted({t for t in texts if HANGUL.search(strip(t, data))})
