@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.db import insert_new
 from packdesk.core.station import ClaimHolder
 
 DEFAULT_EXPIRY = timedelta(minutes=10)
@@ -25,9 +25,7 @@ def claim(s: Session, waybill_id: int, *, station: str, packer_name: str, pack_k
     """Take the waybill for this station. ``None`` means taken; otherwise who holds it."""
     values = {"waybill_id": waybill_id, "station": station, "packer_name": packer_name, "pack_key": pack_key,
               "claimed_at": now, "renewed_at": now}
-    dialect = s.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(m.WaybillClaim).values(values)
-    if s.execute(ins.on_conflict_do_nothing(index_elements=["waybill_id"])).rowcount == 1:
+    if insert_new(s, m.WaybillClaim, values, "waybill_id"):
         return None
     C = m.WaybillClaim
     taken = s.execute(update(C).where(C.waybill_id == waybill_id,

@@ -20,7 +20,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from packdesk.core.errors import DatabaseError, SchemaTooNew
 
@@ -157,6 +158,18 @@ def _known_revision_guard(engine: Engine) -> None:
         known = False
     if not known:
         raise SchemaTooNew(detail=f"database revision {current} unknown to this app")
+
+
+def insert_new(s: Session, model: type[DeclarativeBase], values: dict[str, Any], key: str) -> bool:
+    """Insert the row unless one with the same ``key`` exists; True when this call inserted it.
+
+    One statement on either engine (``INSERT … ON CONFLICT DO NOTHING RETURNING``). Not ``rowcount``: through
+    psycopg 3 it reads -1 for this statement, which sent every claim, lease and station registration on to its
+    "already there" path — a second round trip to the server on each (seen in the server's statement log)."""
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    column = getattr(model, key)
+    stmt = insert(model).values(values).on_conflict_do_nothing(index_elements=[key]).returning(column)
+    return s.execute(stmt).first() is not None
 
 
 class Database:

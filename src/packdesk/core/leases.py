@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.db import insert_new
 
 
 def acquire(s: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Hold (or keep holding) the lease for ``ttl``; False while another station holds it."""
     values = {"name": name, "holder": holder, "acquired_at": now, "expires_at": now + ttl}
-    dialect = s.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(m.Lease).values(values)
-    if s.execute(ins.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1:
+    if insert_new(s, m.Lease, values, "name"):
         return True
     L = m.Lease
     took = s.execute(update(L).where(L.name == name, or_(L.holder == holder, L.expires_at < now))

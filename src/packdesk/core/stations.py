@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.db import insert_new
 from packdesk.core.errors import KnownError
 
 STALE = timedelta(minutes=2)      # a running station says it is alive every 30 s
@@ -25,9 +25,7 @@ def register(s: Session, name: str, host_id: str, host_name: str, now: datetime)
     """Take ``name`` for this PC; raises ``StationNameTaken`` while another live PC has it."""
     values = {"name": name, "host_id": host_id, "host_name": host_name[:100], "started_at": now,
               "last_seen_at": now}
-    dialect = s.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(m.StationRow).values(values)
-    if s.execute(ins.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1:
+    if insert_new(s, m.StationRow, values, "name"):
         return
     S = m.StationRow
     took = s.execute(update(S).where(S.name == name, or_(S.host_id == host_id, S.last_seen_at < now - STALE))
