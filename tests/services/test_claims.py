@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import claims
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome
+from packdesk.core.models import utcnow
 from packdesk.core.station import Msg
+from packdesk.services.station import resolve
 from tests.services.test_station_service import Clock, Rig
 
 
@@ -84,3 +86,27 @@ def test_supervisor_release_and_refused_waybills_hold_nothing(two: tuple[Rig, Ri
     with demo_db.session() as s:
         stations = s.scalars(select(m.WaybillClaim.station)).all()
     assert stations == ["STATION-3"]
+
+
+def test_a_waybill_is_found_claimed_and_read_in_three_statements(demo_db: Database) -> None:
+    """Each statement is a round trip to a shared server (bench/stations.py): the waybill, the claim, then its
+    lines with their links, items and barcodes in one read. (Through psycopg 3 the claim once took a second
+    statement on every scan: the insert's rowcount read -1, so it went on to its "already claimed" path.)"""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0])
+
+    def take(s, waybill_id: int) -> claims.ClaimHolder | None:  # type: ignore[no-untyped-def]
+        return claims.claim(s, waybill_id, station="STATION-1", packer_name="김포장", pack_key="k1", now=utcnow())
+
+    event.listen(demo_db.engine, "before_cursor_execute", seen)
+    try:
+        with demo_db.session() as s:
+            r = resolve(s, Scenario.GIFT_SET, take)
+    finally:
+        event.remove(demo_db.engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "INSERT", "SELECT"]
+    assert r.claimed_by is None and r.plan is not None and r.plan.lines
+    assert all(ln.components for ln in r.plan.lines) and all(it.barcodes for it in r.plan.items.values())
+    assert max(len(ln.components) for ln in r.plan.lines) >= 3  # the gift set: mug, coasters, box

@@ -33,52 +33,45 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
     if wb is None:
         return None
     order_ids = select(m.OrderLine.order_id).where(m.OrderLine.waybill_id == wb.id).scalar_subquery()
-    L, Ord = m.OrderLine, m.Order
+    # the lines with the links of their products, the linked items and their barcodes: one query (each round
+    # trip to a shared server counts, bench/stations.py); a line has a row per (link, barcode)
+    L, Ord, P, It, B = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode
     rows = s.execute(
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
                L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
-               Ord.recipient_name)
+               Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
+               It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
         .join(Ord, Ord.id == L.order_id)
+        .outerjoin(P, and_(P.account_id == L.account_id, P.product_code == L.product_code,
+                           P.option_code == L.option_code))
+        .outerjoin(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
         .where(or_(L.waybill_id == wb.id, and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
-        .order_by(Ord.order_no, L.id)
+        .order_by(Ord.order_no, L.id, P.id, B.id)
     ).all()
 
-    # the links of those products with their items and barcodes: one query (each round trip to a shared
-    # server counts, bench/stations.py)
-    keys = {(r.account_id, r.product_code, r.option_code) for r in rows}
-    components: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
-    items: dict[int, PlanItem] = {}
-    if keys:
-        P, It, B = m.ProductMapping, m.Item, m.ItemBarcode
-        barcodes: dict[int, list[str]] = defaultdict(list)
-        info: dict[int, Any] = {}
-        seen_links: set[int] = set()
-        for r in s.execute(
-            select(P.id, P.account_id, P.product_code, P.option_code, P.item_id, P.quantity, It.sku, It.name,
-                   It.option_name, It.image_path, B.barcode)
-            .join(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
-            .where(P.account_id.in_({k[0] for k in keys}), P.product_code.in_({k[1] for k in keys}))
-            .order_by(P.id, B.id)
-        ):
-            key = (r.account_id, r.product_code, r.option_code)
-            if key not in keys:
-                continue
-            if r.id not in seen_links:
-                seen_links.add(r.id)
-                components[key].append((r.item_id, r.quantity))
-            info[r.item_id] = r
-            if r.barcode is not None and r.barcode not in barcodes[r.item_id]:
-                barcodes[r.item_id].append(r.barcode)
-        items = {iid: PlanItem(iid, r.sku, r.name, r.option_name, tuple(barcodes[iid]), r.image_path)
-                 for iid, r in info.items()}
-
+    first: dict[int, Any] = {}  # line id -> its first row, in order
+    components: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    links: dict[int, set[int]] = defaultdict(set)
+    info: dict[int, Any] = {}
+    barcodes: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        first.setdefault(r.id, r)
+        if r.link_id is None:
+            continue
+        if r.link_id not in links[r.id]:
+            links[r.id].add(r.link_id)
+            components[r.id].append((r.item_id, r.per_set))
+        info[r.item_id] = r
+        if r.barcode is not None and r.barcode not in barcodes[r.item_id]:
+            barcodes[r.item_id].append(r.barcode)
+    items = {iid: PlanItem(iid, r.sku, r.item_name, r.item_option, tuple(barcodes[iid]), r.image_path)
+             for iid, r in info.items()}
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
-                 tuple(components.get((r.account_id, r.product_code, r.option_code), ())), r.packed_at,
-                 r.claim_status or "")
-        for r in rows
+                 tuple(components[r.id]), r.packed_at, r.claim_status or "")
+        for r in first.values()
     )
-    recipient = rows[0].recipient_name if rows else ""
+    recipient = next(iter(first.values())).recipient_name if first else ""
     return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
 
 
