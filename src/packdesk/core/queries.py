@@ -1,5 +1,9 @@
 """Reads the station needs, written as Core selects on indexed columns (FINDINGS §7: ~5x faster than ORM
-loads), so a waybill scan resolves in about a millisecond even with a million lines."""
+loads), so a waybill scan resolves in about a millisecond even with a million lines.
+
+The waybill scan's statements are built once, with bind parameters, and run on the session's connection:
+building a select of twenty columns and running it through the ORM layer cost more CPU than the round trip
+to the server, and on a warehouse server's stations CPU is what the scans wait for (bench/stations.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +11,47 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLine
 
+_WAYBILL_COLS = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
+_WAYBILL = select(*_WAYBILL_COLS).where(m.Waybill.tracking_number == bindparam("number"))
+_WAYBILL_ANY_CASE = select(*_WAYBILL_COLS).where(func.lower(m.Waybill.tracking_number) == bindparam("number")).limit(2)
+
 
 def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
     """(id, courier_code, tracking_number) of the waybill with this number (a unique case-insensitive match
     for numbers with letters, read from Hangul text that cannot tell case)."""
-    cols = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
-    wb = s.execute(select(*cols).where(m.Waybill.tracking_number == tracking_number)).first()
-    if wb is None and any(c.isalpha() for c in tracking_number):
-        wb = _unique(s.execute(select(*cols).where(func.lower(m.Waybill.tracking_number) == tracking_number.lower())
-                               .limit(2)).all())
+    c = s.connection()
+    wb = c.execute(_WAYBILL, {"number": tracking_number}).first()
+    if wb is None and any(ch.isalpha() for ch in tracking_number):
+        wb = _unique(c.execute(_WAYBILL_ANY_CASE, {"number": tracking_number.lower()}).all())
     return wb
+
+
+def _plan_select() -> Any:
+    """A waybill's lines with the links of their products, the linked items and their barcodes (a line has a
+    row per link and barcode), plus the lines of the same orders that have no waybill of their own."""
+    L, Ord, P, It, B = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode
+    order_ids = select(L.order_id).where(L.waybill_id == bindparam("waybill_id")).scalar_subquery()
+    return (
+        select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
+               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
+               Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
+               It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
+        .join(Ord, Ord.id == L.order_id)
+        .outerjoin(P, and_(P.account_id == L.account_id, P.product_code == L.product_code,
+                           P.option_code == L.option_code))
+        .outerjoin(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
+        .where(or_(L.waybill_id == bindparam("waybill_id"), and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
+        .order_by(Ord.order_no, L.id, P.id, B.id)
+    )
+
+
+_PLAN = _plan_select()
 
 
 def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None) -> PackPlan | None:
@@ -32,22 +61,8 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
     wb = waybill if waybill is not None else find_waybill(s, tracking_number)
     if wb is None:
         return None
-    order_ids = select(m.OrderLine.order_id).where(m.OrderLine.waybill_id == wb.id).scalar_subquery()
-    # the lines with the links of their products, the linked items and their barcodes: one query (each round
-    # trip to a shared server counts, bench/stations.py); a line has a row per (link, barcode)
-    L, Ord, P, It, B = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode
-    rows = s.execute(
-        select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
-               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
-               Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
-               It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
-        .join(Ord, Ord.id == L.order_id)
-        .outerjoin(P, and_(P.account_id == L.account_id, P.product_code == L.product_code,
-                           P.option_code == L.option_code))
-        .outerjoin(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
-        .where(or_(L.waybill_id == wb.id, and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
-        .order_by(Ord.order_no, L.id, P.id, B.id)
-    ).all()
+    # one query (each round trip to a shared server counts, bench/stations.py)
+    rows = s.connection().execute(_PLAN, {"waybill_id": wb.id}).all()
 
     first: dict[int, Any] = {}  # line id -> its first row, in order
     components: dict[int, list[tuple[int, int]]] = defaultdict(list)
