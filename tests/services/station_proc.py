@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             next_at[0] = time.perf_counter() + a.pace_ms / 1000
         t0 = time.perf_counter()
         svc.scan(code, ScanSource.WEDGE)
-        while svc.busy:
+        while svc.busy:  # the result is posted here (as Qt posts it to the UI thread): wait for it, no polling
             with contextlib.suppress(queue.Empty):
-                posted.get(timeout=0.0005)()
+                posted.get(timeout=1.0)()
         took = (time.perf_counter() - t0) * 1000
         settle()
         return took
