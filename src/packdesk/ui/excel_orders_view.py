@@ -46,6 +46,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
+from packdesk.ui.i18n import both, language, one, pair, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
 
@@ -64,7 +65,6 @@ QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 
 REQUIRED_FG = QColor("#b71c1c")
-NO_COLUMN = "(없음 / none)"
 PERIODS = (("오늘 / Today", 1), ("최근 7일 / Last 7 days", 7), ("최근 30일 / Last 30 days", 30), ("전체 / All", 0))
 PHASES = {"read": "파일 읽는 중 / Reading the file", "check": "확인 중 / Checking",
           "store": "저장 중 / Storing", "write": "파일 쓰는 중 / Writing the file"}
@@ -74,6 +74,11 @@ MAX_ERRORS_SHOWN = 1000
 @dataclass(frozen=True)
 class _Refused:
     error: KnownError
+
+
+def no_column() -> str:
+    """The combo entry for a field the sheet has no column for."""
+    return tr("(없음 / none)")
 
 
 def refusal_text(error: KnownError) -> tuple[str, str]:
@@ -114,7 +119,7 @@ class ExcelOrdersView(QDialog):
         self._from_thread.connect(self._run_posted, Qt.ConnectionType.QueuedConnection)
         self._progress_from_thread.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
 
-        self.setWindowTitle("엑셀 주문 가져오기 / Import orders from Excel")
+        self.setWindowTitle(tr("엑셀 주문 가져오기 / Import orders from Excel"))
         avail = self.screen().availableGeometry()  # a station PC may have a 1366x768 screen
         self.resize(min(1480, int(avail.width() * 0.95)), min(900, int(avail.height() * 0.92)))
         self.setStyleSheet(STYLE)
@@ -125,47 +130,49 @@ class ExcelOrdersView(QDialog):
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        title = QLabel("엑셀 주문 가져오기 / Import orders from Excel", objectName="excelTitle")
-        hint = QLabel("판매처를 고르고 주문 엑셀(.xlsx)을 선택하세요. 열 설정은 판매처마다 저장됩니다. / "
-                      "Pick the sales platform and an order sheet (.xlsx); the columns are remembered per platform.")
+        title = QLabel(tr("엑셀 주문 가져오기 / Import orders from Excel"), objectName="excelTitle")
+        hint = QLabel(tr("판매처를 고르고 주문 엑셀(.xlsx)을 선택하세요. 열 설정은 판매처마다 저장됩니다. / "
+                         "Pick the sales platform and an order sheet (.xlsx); the columns are remembered per "
+                         "platform."))
         hint.setWordWrap(True)
 
         self.platform_combo = QComboBox(objectName="platformCombo")
         self.platform_combo.setMinimumWidth(220)
         self.platform_combo.currentIndexChanged.connect(lambda _: self._platform_changed())
         self.new_platform = QLineEdit(objectName="newPlatformName")
-        self.new_platform.setPlaceholderText("새 판매처 이름 / New platform name")
+        self.new_platform.setPlaceholderText(tr("새 판매처 이름 / New platform name"))
         self.new_platform.returnPressed.connect(self._add_platform_clicked)
-        self.add_platform_button = QPushButton("판매처 추가 / Add platform", objectName="addPlatform")
+        self.add_platform_button = QPushButton(tr("판매처 추가 / Add platform"), objectName="addPlatform")
         self.add_platform_button.clicked.connect(self._add_platform_clicked)
         top = QHBoxLayout()
-        top.addWidget(QLabel("판매처 / Sales platform"))
+        top.addWidget(QLabel(tr("판매처 / Sales platform")))
         top.addWidget(self.platform_combo)
         top.addSpacing(16)
         top.addWidget(self.new_platform, 1)
         top.addWidget(self.add_platform_button)
 
-        self.file_label = QLabel("파일을 선택하세요 / Choose a file", objectName="fileLabel")
-        self.choose_button = QPushButton("파일 선택… / Choose file…", objectName="chooseFile")
+        self.file_label = QLabel(tr("파일을 선택하세요 / Choose a file"), objectName="fileLabel")
+        self.choose_button = QPushButton(tr("파일 선택… / Choose file…"), objectName="chooseFile")
         self.choose_button.clicked.connect(self._choose_file_clicked)
         self.header_spin = QSpinBox(objectName="headerRow")
         self.header_spin.setRange(0, xl.HEADER_SCAN_ROWS)
-        self.header_spin.setSpecialValueText("자동 / auto")
+        self.header_spin.setSpecialValueText(tr("자동 / auto"))
         self.header_spin.valueChanged.connect(lambda _: self._reload_file())
-        self.template_button = QPushButton("양식 다운로드 / Download template", objectName="downloadTemplate")
+        self.template_button = QPushButton(tr("양식 다운로드 / Download template"), objectName="downloadTemplate")
         self.template_button.clicked.connect(self._template_clicked)
         file_row = QHBoxLayout()
         file_row.addWidget(self.choose_button)
         file_row.addWidget(self.file_label, 1)
-        file_row.addWidget(QLabel("머리글 행 / Header row"))
+        file_row.addWidget(QLabel(tr("머리글 행 / Header row")))
         file_row.addWidget(self.header_spin)
         file_row.addWidget(self.template_button)
 
         # the mapping: one combo per field listing the sheet's headers
-        map_box = QGroupBox("열 설정 / Columns")
+        map_box = QGroupBox(tr("열 설정 / Columns"))
         mv = QVBoxLayout(map_box)
         self.mapping = QTableWidget(len(xl.FIELDS), 3, objectName="mappingTable")
-        self.mapping.setHorizontalHeaderLabels(["항목 / Field", "엑셀 열 / Sheet column", "첫 행 / First row"])
+        self.mapping.setHorizontalHeaderLabels([tr("항목 / Field"), tr("엑셀 열 / Sheet column"),
+                                                tr("첫 행 / First row")])
         self.mapping.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.mapping.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.mapping.verticalHeader().setVisible(False)
@@ -174,14 +181,14 @@ class ExcelOrdersView(QDialog):
         bold = QFont()
         bold.setBold(True)
         for row, f in enumerate(xl.FIELDS):
-            item = QTableWidgetItem(f"{f.ko} / {f.en}" + (" *" if f.required else ""))
+            item = QTableWidgetItem(both(f.ko, f.en) + (" *" if f.required else ""))
             if f.required:
                 item.setForeground(REQUIRED_FG)
                 item.setFont(bold)
-                item.setToolTip("필수 / Required")
+                item.setToolTip(tr("필수 / Required"))
             self.mapping.setItem(row, 0, item)
             combo = QComboBox(objectName=f"column_{f.key}")
-            combo.addItem(NO_COLUMN, "")
+            combo.addItem(no_column(), "")
             combo.currentIndexChanged.connect(lambda _, key=f.key: self._mapping_changed(key))
             self.combos[f.key] = combo
             self.mapping.setCellWidget(row, 1, combo)
@@ -191,21 +198,24 @@ class ExcelOrdersView(QDialog):
         mh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         mh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.mapping.setColumnWidth(1, 200)
-        self.save_mapping_button = QPushButton("열 설정 저장 / Save columns", objectName="saveColumns")
+        self.save_mapping_button = QPushButton(tr("열 설정 저장 / Save columns"), objectName="saveColumns")
         self.save_mapping_button.clicked.connect(self.save_mapping)
         mv.addWidget(self.mapping, 1)
-        mv.addWidget(QLabel("* 필수 / required"))
+        mv.addWidget(QLabel(tr("* 필수 / required")))
         mv.addWidget(self.save_mapping_button)
 
         # the preview: counts and the rows that will not be imported
-        prev_box = QGroupBox("미리보기 / Preview")
+        prev_box = QGroupBox(tr("미리보기 / Preview"))
         pv = QVBoxLayout(prev_box)
         self.summary = QLabel(objectName="previewSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
         self.error_title = QLabel(objectName="previewErrorTitle")
-        self.errors = QTableWidget(0, 4, objectName="errorTable")
-        self.errors.setHorizontalHeaderLabels(["행 / Row", "항목 / Field", "사유", "Reason"])
+        # the reason in Korean and in English, each a column of its own; in English, the English one only
+        self.reason_columns = 2 if language() == "ko" else 1
+        self.errors = QTableWidget(0, 2 + self.reason_columns, objectName="errorTable")
+        self.errors.setHorizontalHeaderLabels(
+            [tr("행 / Row"), tr("항목 / Field"), *pair("사유", "Reason")][:2 + self.reason_columns])
         self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.errors.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.errors.verticalHeader().setVisible(False)
@@ -213,15 +223,15 @@ class ExcelOrdersView(QDialog):
         eh = self.errors.horizontalHeader()
         eh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         eh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        eh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        eh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for col in range(2, 2 + self.reason_columns):
+            eh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         pv.addWidget(self.summary)
         pv.addWidget(self.error_title)
         pv.addWidget(self.errors, 1)
-        self.import_button = QPushButton("가져오기 / Import", objectName="importOrders")
+        self.import_button = QPushButton(tr("가져오기 / Import"), objectName="importOrders")
         self.import_button.setMinimumWidth(300)
         self.import_button.clicked.connect(self.import_now)
-        self.failure_button = QPushButton("실패 행 저장… / Save failure file…", objectName="saveFailures")
+        self.failure_button = QPushButton(tr("실패 행 저장… / Save failure file…"), objectName="saveFailures")
         self.failure_button.clicked.connect(self._failure_clicked)
         actions = QHBoxLayout()
         actions.addWidget(self.import_button)
@@ -248,15 +258,15 @@ class ExcelOrdersView(QDialog):
 
         self.period_combo = QComboBox(objectName="exportPeriod")
         for text, days in PERIODS:
-            self.period_combo.addItem(text, days)
+            self.period_combo.addItem(tr(text), days)
         self.period_combo.setCurrentIndex(1)
-        self.only_platform = QCheckBox("선택한 판매처만 / Selected platform only", objectName="exportOnlyPlatform")
+        self.only_platform = QCheckBox(tr("선택한 판매처만 / Selected platform only"), objectName="exportOnlyPlatform")
         self.only_platform.setChecked(True)
-        self.export_orders_button = QPushButton("주문 내보내기… / Export orders…", objectName="exportOrders")
+        self.export_orders_button = QPushButton(tr("주문 내보내기… / Export orders…"), objectName="exportOrders")
         self.export_orders_button.clicked.connect(self._export_orders_clicked)
-        self.export_runs_button = QPushButton("수집 기록 내보내기… / Export runs…", objectName="exportRuns")
+        self.export_runs_button = QPushButton(tr("수집 기록 내보내기… / Export runs…"), objectName="exportRuns")
         self.export_runs_button.clicked.connect(self._export_runs_clicked)
-        self.close_button = QPushButton("닫기 / Close", objectName="closeExcel")
+        self.close_button = QPushButton(tr("닫기 / Close"), objectName="closeExcel")
         self.close_button.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addWidget(self.export_orders_button)
@@ -351,8 +361,9 @@ class ExcelOrdersView(QDialog):
         self.progress.setValue(min(done, total) if total else 0)
         self.progress.setFormat(f"{done:,} / {total:,}" if total else "")
         self.progress.show()
-        counted = f" — {done:,}행 / rows" if done and not total else ""  # a sheet that does not say its size
-        self.progress_label.setText(PHASES.get(phase, phase) + counted)
+        # a sheet that does not say its size
+        counted = one(f" — {done:,}행 / rows", f" — {done:,} rows") if done and not total else ""
+        self.progress_label.setText(tr(PHASES.get(phase, phase)) + counted)
         self.progress_changed.emit(done, total)
 
     # ------------------------------------------------------------------ platforms
@@ -379,8 +390,8 @@ class ExcelOrdersView(QDialog):
         self.platform_combo.setCurrentIndex(max(0, index))
         self.platform_combo.blockSignals(False)
         if not platforms:
-            self.show_message("info", "판매처를 먼저 추가하세요 (예: 쿠팡 수기, 자사몰) / "
-                                      "Add a sales platform first (e.g. the shop the sheet comes from)")
+            self.show_message("info", tr("판매처를 먼저 추가하세요 (예: 쿠팡 수기, 자사몰) / "
+                                         "Add a sales platform first (e.g. the shop the sheet comes from)"))
             self.new_platform.setFocus()
         self.platforms_loaded.emit(len(platforms))
         self._platform_changed()
@@ -397,7 +408,8 @@ class ExcelOrdersView(QDialog):
 
     def _platform_added(self, platform: eo.Platform) -> None:
         self.new_platform.clear()
-        self.show_message("success", f"판매처를 추가했습니다: {platform.name} / Sales platform added: {platform.name}")
+        self.show_message("success", both(f"판매처를 추가했습니다: {platform.name}",
+                                          f"Sales platform added: {platform.name}"))
         self.reload_platforms(select_id=platform.id)
 
     def _platform_changed(self) -> None:
@@ -409,8 +421,8 @@ class ExcelOrdersView(QDialog):
     # ------------------------------------------------------------------ the file
 
     def _choose_file_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "주문 엑셀 선택 / Choose an order sheet", "",
-                                              "Excel (*.xlsx);;모든 파일 / All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("주문 엑셀 선택 / Choose an order sheet"), "",
+                                              "Excel (*.xlsx);;" + tr("모든 파일 / All files (*)"))
         if path:
             self.load_file(Path(path))
 
@@ -428,7 +440,7 @@ class ExcelOrdersView(QDialog):
         hints = tuple(h for h in platform.columns.values() if h) if platform else ()
         prefer = platform.header_row if platform else None
         header_row = self.header_spin.value() or None
-        self.file_label.setText(f"읽는 중 / Reading: {path.name}")
+        self.file_label.setText(both("읽는 중", f"Reading: {path.name}"))
         self._generation += 1  # a preview of the previous file is of no use any more
         self.sheet = None
         self.preview = None
@@ -440,8 +452,10 @@ class ExcelOrdersView(QDialog):
 
     def _sheet_loaded(self, sheet: xl.Sheet) -> None:
         self.sheet = sheet
-        self.file_label.setText(f"{sheet.file_name} · {sheet.title} · 머리글 {sheet.header_row}행 / header row "
-                                f"{sheet.header_row} · {len(sheet.rows):,}행 / rows")
+        self.file_label.setText(one(f"{sheet.file_name} · {sheet.title} · 머리글 {sheet.header_row}행 / header row "
+                                    f"{sheet.header_row} · {len(sheet.rows):,}행 / rows",
+                                    f"{sheet.file_name} · {sheet.title} · header row {sheet.header_row} · "
+                                    f"{len(sheet.rows):,} rows"))
         self._apply_columns(sheet)
         self.file_loaded.emit(len(sheet.rows))
         self.refresh_preview()
@@ -453,7 +467,7 @@ class ExcelOrdersView(QDialog):
             combo = self.combos[f.key]
             combo.blockSignals(True)
             combo.clear()
-            combo.addItem(NO_COLUMN, "")
+            combo.addItem(no_column(), "")
             for h in sheet.headers:
                 combo.addItem(h, h)
             combo.setCurrentIndex(max(0, combo.findData(columns.get(f.key, ""))))
@@ -491,7 +505,8 @@ class ExcelOrdersView(QDialog):
 
     def _mapping_saved(self, platform: eo.Platform) -> None:
         self.platforms = [platform if p.id == platform.id else p for p in self.platforms]
-        self.show_message("success", f"열 설정을 저장했습니다: {platform.name} / Columns saved for {platform.name}")
+        self.show_message("success", both(f"열 설정을 저장했습니다: {platform.name}",
+                                          f"Columns saved for {platform.name}"))
         self.mapping_saved.emit(platform.id)
 
     # ------------------------------------------------------------------ preview
@@ -528,12 +543,12 @@ class ExcelOrdersView(QDialog):
         if p is None:
             if problem is not None:
                 ko, en = refusal_text(problem)
-                self.summary.setText(f"<b>{ko}</b><br>{en}")
+                self.summary.setText(one(f"<b>{ko}</b><br>{en}", f"<b>{en}</b>"))
             elif self.sheet is not None and self.current_platform() is None:
-                self.summary.setText("판매처를 고르거나 추가하세요 / Pick or add a sales platform")
+                self.summary.setText(tr("판매처를 고르거나 추가하세요 / Pick or add a sales platform"))
             else:
-                self.summary.setText("주문 엑셀을 선택하면 여기에 미리보기가 나옵니다 / "
-                                     "Choose an order sheet to see what would be imported")
+                self.summary.setText(tr("주문 엑셀을 선택하면 여기에 미리보기가 나옵니다 / "
+                                        "Choose an order sheet to see what would be imported"))
             self.summary.setStyleSheet(LEVEL_STYLE["error"] if problem is not None else "")
             self.error_title.setText("")
             self.errors.setRowCount(0)
@@ -544,29 +559,34 @@ class ExcelOrdersView(QDialog):
         platform = self.current_platform()
         lines = [
             f"<b>{p.file_name}</b> → {platform.name if platform else ''}",
-            f"읽은 행 {p.rows_read:,}개 / {p.rows_read:,} rows read",
-            f"새로 가져올 행 {p.new_rows:,}개 / {p.new_rows:,} new rows to import",
+            both(f"읽은 행 {p.rows_read:,}개", f"{p.rows_read:,} rows read"),
+            both(f"새로 가져올 행 {p.new_rows:,}개", f"{p.new_rows:,} new rows to import"),
         ]
         if p.waybill_added:
-            lines.append(f"송장번호 추가 {p.waybill_added:,}개 / {p.waybill_added:,} tracking numbers added")
-        lines.append(f"이미 가져온 행 {p.duplicates:,}개 (건너뜀) / {p.duplicates:,} already imported (skipped)")
+            lines.append(both(f"송장번호 추가 {p.waybill_added:,}개", f"{p.waybill_added:,} tracking numbers added"))
+        lines.append(both(f"이미 가져온 행 {p.duplicates:,}개 (건너뜀)",
+                          f"{p.duplicates:,} already imported (skipped)"))
         if p.not_linked_products:
-            lines.append(f"<span style='color:#e65100'>상품 연결이 없는 상품 {p.not_linked_products:,}개 "
-                         f"({p.not_linked_rows:,}행) — 가져온 뒤 상품 연결에서 연결하세요 / "
-                         f"{p.not_linked_products:,} products ({p.not_linked_rows:,} rows) not linked yet — "
-                         f"link them in Product links</span>")
+            lines.append("<span style='color:#e65100'>"
+                         + both(f"상품 연결이 없는 상품 {p.not_linked_products:,}개 ({p.not_linked_rows:,}행) — "
+                                "가져온 뒤 상품 연결에서 연결하세요",
+                                f"{p.not_linked_products:,} products ({p.not_linked_rows:,} rows) not linked yet — "
+                                "link them in Product links")
+                         + "</span>")
         self.summary.setText("<br>".join(lines))
         n_err = len(p.error_rows)
         self.error_title.setText(
-            f"오류가 있는 행 {n_err:,}개 — 이 행들은 가져오지 않습니다 / {n_err:,} rows with errors — not imported"
-            if n_err else "오류 없음 / No errors")
+            both(f"오류가 있는 행 {n_err:,}개 — 이 행들은 가져오지 않습니다",
+                 f"{n_err:,} rows with errors — not imported")
+            if n_err else tr("오류 없음 / No errors"))
         self.error_title.setStyleSheet(LEVEL_STYLE["error" if n_err else "success"])
         shown = p.errors[:MAX_ERRORS_SHOWN]
         self.errors.setUpdatesEnabled(False)
         self.errors.setRowCount(len(shown))
         for i, e in enumerate(shown):
             f = xl.BY_KEY.get(e.field)
-            for col, text in enumerate((str(e.row), f"{f.ko} / {f.en}" if f else "", e.ko, e.en)):
+            reasons = (e.ko, e.en)[2 - self.reason_columns:]
+            for col, text in enumerate((str(e.row), both(f.ko, f.en) if f else "", *reasons)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.errors.setItem(i, col, item)
@@ -575,8 +595,9 @@ class ExcelOrdersView(QDialog):
         self.errors.setUpdatesEnabled(True)
         self.errors.setVisible(bool(shown))
         if len(p.errors) > len(shown):
-            more = (f" · 처음 {len(shown):,}개만 표시 — 전체는 실패 행 저장으로 / "
-                    f"first {len(shown):,} shown — save the failure file")
+            more = one(f" · 처음 {len(shown):,}개만 표시 — 전체는 실패 행 저장으로 / "
+                       f"first {len(shown):,} shown — save the failure file",
+                       f" · first {len(shown):,} shown — save the failure file")
             self.error_title.setText(self.error_title.text() + more)
         self._update_buttons()
 
@@ -596,7 +617,7 @@ class ExcelOrdersView(QDialog):
             return eo.import_preview(self.db, p, operator, progress=progress)
 
         self._importing = True
-        self.show_message("info", f"가져오는 중: {p.importable:,}행 / Importing {p.importable:,} rows…")
+        self.show_message("info", both(f"가져오는 중: {p.importable:,}행", f"Importing {p.importable:,} rows…"))
         self._in_thread("excel-import", job, self._imported, refused=lambda _: self._import_ended(), phase="store")
 
     def _import_ended(self) -> None:
@@ -605,20 +626,19 @@ class ExcelOrdersView(QDialog):
     def _imported(self, result: eo.ImportResult) -> None:
         self._importing = False
         self.last_result = result
-        text_ko = f"가져왔습니다: 새 행 {result.new_rows:,}개"
-        text_en = f"Imported: {result.new_rows:,} new rows"
-        if result.waybill_added:
-            text_ko += f", 송장번호 추가 {result.waybill_added:,}개"
-            text_en += f", {result.waybill_added:,} tracking numbers added"
-        text_ko += f", 건너뜀 {result.duplicates:,}개"
-        text_en += f", {result.duplicates:,} already there"
-        if result.error_rows:
-            text_ko += f", 오류 {result.error_rows:,}행 (실패 행 저장으로 고쳐서 다시 가져오세요)"
-            text_en += f", {result.error_rows:,} rows with errors (save the failure file, fix, import it again)"
-        if result.not_linked_products:
-            text_ko += f" · 상품 연결 필요 {result.not_linked_products:,}개"
-            text_en += f" · {result.not_linked_products:,} products to link"
-        self.show_message("success", f"{text_ko} / {text_en}")
+        r = result
+        self.show_message("success", both(
+            f"가져왔습니다: 새 행 {r.new_rows:,}개"
+            + (f", 송장번호 추가 {r.waybill_added:,}개" if r.waybill_added else "")
+            + f", 건너뜀 {r.duplicates:,}개"
+            + (f", 오류 {r.error_rows:,}행 (실패 행 저장으로 고쳐서 다시 가져오세요)" if r.error_rows else "")
+            + (f" · 상품 연결 필요 {r.not_linked_products:,}개" if r.not_linked_products else ""),
+            f"Imported: {r.new_rows:,} new rows"
+            + (f", {r.waybill_added:,} tracking numbers added" if r.waybill_added else "")
+            + f", {r.duplicates:,} already there"
+            + (f", {r.error_rows:,} rows with errors (save the failure file, fix, import it again)"
+               if r.error_rows else "")
+            + (f" · {r.not_linked_products:,} products to link" if r.not_linked_products else "")))
         if self.sheet is not None:
             plat = self.current_platform()
             if plat is not None:  # the columns were saved with the import
@@ -638,7 +658,8 @@ class ExcelOrdersView(QDialog):
 
     def _failure_clicked(self) -> None:
         stem = Path(self.sheet.file_name).stem if self.sheet else "orders"
-        path = self._save_path("실패 행 저장 / Save failure file", f"{stem}-오류행.xlsx")
+        path = self._save_path(tr("실패 행 저장 / Save failure file"),
+                               one(f"{stem}-오류행.xlsx", f"{stem}-failed-rows.xlsx"))
         if path is not None:
             self.save_failure_file_to(path)
 
@@ -652,12 +673,13 @@ class ExcelOrdersView(QDialog):
                         lambda n: self._failure_saved(path, n), phase="write")
 
     def _failure_saved(self, path: Path, rows: int) -> None:
-        self.show_message("success", f"실패 행 {rows:,}개를 저장했습니다 — 고쳐서 다시 가져오세요 / "
-                                     f"Saved {rows:,} failed rows — fix them and import the file again: {path}")
+        self.show_message("success", both(f"실패 행 {rows:,}개를 저장했습니다 — 고쳐서 다시 가져오세요",
+                                          f"Saved {rows:,} failed rows — fix them and import the file again: {path}"))
         self.failure_saved.emit(str(path), rows)
 
     def _template_clicked(self) -> None:
-        path = self._save_path("양식 저장 / Save template", "packdesk-주문양식.xlsx")
+        path = self._save_path(tr("양식 저장 / Save template"),
+                               one("packdesk-주문양식.xlsx", "packdesk-order-template.xlsx"))
         if path is not None:
             self.save_template_to(path)
 
@@ -666,7 +688,7 @@ class ExcelOrdersView(QDialog):
                         phase="write")
 
     def _template_saved(self, path: Path) -> None:
-        self.show_message("success", f"양식을 저장했습니다 / Template saved: {path}")
+        self.show_message("success", both("양식을 저장했습니다", f"Template saved: {path}"))
         self.template_saved.emit(str(path))
 
     def _export_scope(self) -> tuple[int | None, datetime | None]:
@@ -675,7 +697,9 @@ class ExcelOrdersView(QDialog):
         return account_id, eo.days_ago(self.period_combo.currentData())
 
     def _export_orders_clicked(self) -> None:
-        path = self._save_path("주문 내보내기 / Export orders", f"packdesk-주문-{datetime.now(KST):%Y%m%d}.xlsx")
+        today = f"{datetime.now(KST):%Y%m%d}"
+        path = self._save_path(tr("주문 내보내기 / Export orders"),
+                               one(f"packdesk-주문-{today}.xlsx", f"packdesk-orders-{today}.xlsx"))
         if path is not None:
             self.export_orders_to(path)
 
@@ -689,7 +713,9 @@ class ExcelOrdersView(QDialog):
         self._in_thread("excel-export-orders", job, lambda n: self._exported(path, n), phase="write")
 
     def _export_runs_clicked(self) -> None:
-        path = self._save_path("수집 기록 내보내기 / Export runs", f"packdesk-수집기록-{datetime.now(KST):%Y%m%d}.xlsx")
+        today = f"{datetime.now(KST):%Y%m%d}"
+        path = self._save_path(tr("수집 기록 내보내기 / Export runs"),
+                               one(f"packdesk-수집기록-{today}.xlsx", f"packdesk-collection-runs-{today}.xlsx"))
         if path is not None:
             self.export_runs_to(path)
 
@@ -703,7 +729,7 @@ class ExcelOrdersView(QDialog):
         self._in_thread("excel-export-runs", job, lambda n: self._exported(path, n), phase="write")
 
     def _exported(self, path: Path, rows: int) -> None:
-        self.show_message("success", f"{rows:,}행을 저장했습니다 / Saved {rows:,} rows: {path}")
+        self.show_message("success", both(f"{rows:,}행을 저장했습니다", f"Saved {rows:,} rows: {path}"))
         self.exported.emit(str(path), rows)
 
     # ------------------------------------------------------------------ buttons, messages, closing
@@ -712,8 +738,8 @@ class ExcelOrdersView(QDialog):
         p = self.preview
         has_platform = self.current_platform() is not None
         self.import_button.setEnabled(p is not None and p.importable > 0 and has_platform and not self._importing)
-        self.import_button.setText(f"가져오기 ({p.importable:,}행) / Import ({p.importable:,} rows)"
-                                   if p is not None and p.importable else "가져오기 / Import")
+        self.import_button.setText(both(f"가져오기 ({p.importable:,}행)", f"Import ({p.importable:,} rows)")
+                                   if p is not None and p.importable else tr("가져오기 / Import"))
         self.failure_button.setEnabled(p is not None and bool(p.errors) and not self._importing)
         self.save_mapping_button.setEnabled(has_platform and self.sheet is not None and not self._importing)
         for w in (self.choose_button, self.header_spin, self.platform_combo, self.add_platform_button):
@@ -726,13 +752,14 @@ class ExcelOrdersView(QDialog):
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = refusal_text(error)
-        self.show_message("error", f"{ko} / {en}")
+        self.show_message("error", both(ko, en))
         log.info("Excel orders screen refused: %s %s (%s)", error.code, error.params, error.detail)
         self.refused.emit(error.code)
 
     def done(self, result: int) -> None:
         if self._importing:  # the import goes on in its thread; leaving now would hide how it ended
-            self.show_message("info", "가져오는 중입니다 — 끝나면 닫을 수 있습니다 / Importing — close when it is done")
+            self.show_message("info", tr("가져오는 중입니다 — 끝나면 닫을 수 있습니다 / "
+                                         "Importing — close when it is done"))
             return
         self._closed = True
         super().done(result)

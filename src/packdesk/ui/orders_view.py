@@ -58,6 +58,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
+from packdesk.ui.i18n import both, one, tr
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 
@@ -78,12 +79,18 @@ QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 BAD_FIELD = "border: 2px solid #c62828; background: #ffebee;"
 REQUIRED_FG = QColor("#b71c1c")
-FORCE_CANCELLED_TEXT = "강제 취소 / Force-cancelled"
+# what an order or a line is in, besides its lines' statuses (services/excel_orders.LINE_STATUS_TEXT)
+STATE_TEXT = {"force_cancelled": "강제 취소 / Force-cancelled", "no_lines": "상품 없음 / No lines"}
+FORCE_CANCELLED_TEXT = STATE_TEXT["force_cancelled"]
 ID_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 250
 ORDER_COLUMNS = ("등록 / Created", "판매처 / Platform", "주문번호 / Order no.", "수취인 / Recipient",
                  "상품 / Items", "상태 / Status", "송장 / Waybill")
 HISTORY_COLUMNS = ("시각 / When", "상품 / Item", "상태 / Status", "사유 / Claim", "처리 / By")
+# who changed a line (the part of its source before ":")
+SOURCE_TEXT = {"manual": "수기 등록 / typed in", "force_cancel": "강제 취소 / force-cancelled",
+               "collect": "수집 / collected", "excel": "엑셀 / Excel", "pack": "포장 / packed",
+               "dispatch": "발송 / dispatch"}
 
 
 @dataclass(frozen=True)
@@ -96,35 +103,45 @@ MINUTE = "%Y-%m-%d %H:%M"
 
 def status_text(row: so.OrderRow) -> str:
     if row.force_cancelled and row.statuses == (LineStatus.CANCELLED,):
-        return FORCE_CANCELLED_TEXT
-    return ", ".join(LINE_STATUS_TEXT.get(st, str(st)) for st in row.statuses) or "상품 없음 / No lines"
+        return tr(FORCE_CANCELLED_TEXT)
+    return ", ".join(tr(LINE_STATUS_TEXT.get(st, str(st))) for st in row.statuses) or tr(STATE_TEXT["no_lines"])
+
+
+def courier_name(code: str) -> str:
+    """A courier's name in the screen's language; the bare code when it is not in the table."""
+    c = couriers.BY_CODE.get(code)
+    return one(c.name, c.name_en) if c else code
+
+
+def courier_text(code: str) -> str:
+    """``CJ대한통운 (CJGLS)``, or ``CJ Logistics (CJGLS)`` in English; the bare code when it is not in the table."""
+    c = couriers.BY_CODE.get(code)
+    return one(couriers.label(code), f"{c.name_en} ({c.code})") if c else code
 
 
 def source_text(source: str) -> str:
     """Who changed a line, in words: ``manual:김관리`` → 수기 등록 · 김관리 / typed in."""
     kind, _, who = source.partition(":")
-    words = {"manual": "수기 등록 / typed in", "force_cancel": "강제 취소 / force-cancelled",
-             "collect": "수집 / collected", "excel": "엑셀 / Excel", "pack": "포장 / packed",
-             "dispatch": "발송 / dispatch"}.get(kind)
+    words = SOURCE_TEXT.get(kind)
     if words is None:
         return source
-    return f"{words} · {who}" if who and kind in ("manual", "force_cancel") else words
+    return f"{tr(words)} · {who}" if who and kind in ("manual", "force_cancel") else tr(words)
 
 
 def label_sections(data: so.LabelData) -> list[SheetSection]:
     """The waybill as a Code 128 barcode with the recipient, then what goes in the box (each item's barcode
     with its count; an item without a printable barcode by name)."""
-    sections = [SheetSection(f"송장 / Waybill — {couriers.label(data.courier_code)}",
+    sections = [SheetSection(both("송장", f"Waybill — {courier_text(data.courier_code)}"),
                              [SheetEntry(data.tracking_number,
                                          f"{data.recipient_name} · {data.platform} {data.order_no}")])]
     scannable = [it for it in data.items if it.barcode and all(" " <= ch <= "~" for ch in it.barcode)]
     if scannable:
-        sections.append(SheetSection("상품 / Items", [
+        sections.append(SheetSection(tr("상품 / Items"), [
             SheetEntry(it.barcode, f"{it.name} {it.option_name}".strip() + f" × {it.quantity}") for it in scannable]))
     for it in data.items:
         if it not in scannable:
             sections.append(SheetSection(f"{it.name} {it.option_name}".strip()
-                                         + f" × {it.quantity} — 바코드 없음 / no barcode", []))
+                                         + f" × {it.quantity}" + tr(" — 바코드 없음 / no barcode"), []))
     return sections
 
 
@@ -132,7 +149,7 @@ def write_label(data: so.LabelData, path: Path) -> list[Path]:
     """Save the label as PDF (print) or PNG; raises ``KnownError("label_save_failed")``. Qt main thread."""
     try:
         return render_sheet(label_sections(data), Path(path),
-                            title=f"PackDesk 주문 라벨 / Order label — {data.order_no}")
+                            title=both("PackDesk 주문 라벨", f"Order label — {data.order_no}"))
     except (OSError, ValueError) as e:
         raise KnownError("label_save_failed", detail=repr(e), path=str(path)) from e
 
@@ -233,7 +250,7 @@ class ManualOrderForm(_Worked, QDialog):
         self.found: list[ItemRow] = []
         self.created: so.CreatedOrder | None = None
         self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
-        self.setWindowTitle("수기 주문 등록 / New manual order")
+        self.setWindowTitle(tr("수기 주문 등록 / New manual order"))
         avail = self.screen().availableGeometry()
         self.resize(min(1100, int(avail.width() * 0.9)), min(860, int(avail.height() * 0.92)))
         self.setStyleSheet(STYLE)
@@ -244,13 +261,14 @@ class ManualOrderForm(_Worked, QDialog):
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        title = QLabel("수기 주문 등록 / New manual order", objectName="formTitle")
+        title = QLabel(tr("수기 주문 등록 / New manual order"), objectName="formTitle")
         self.platform_combo = QComboBox(objectName="platformCombo")
         self.platform_combo.setEditable(True)
         self.platform_combo.setEditText(so.DEFAULT_PLATFORM)
         self.order_no_edit = QLineEdit(objectName="orderNo")
         self.recipient_edit = QLineEdit(objectName="recipient")
-        self.recipient_edit.setPlaceholderText(f"최대 {so.MAX_RECIPIENT}자 / up to {so.MAX_RECIPIENT} characters")
+        self.recipient_edit.setPlaceholderText(both(f"최대 {so.MAX_RECIPIENT}자",
+                                                    f"up to {so.MAX_RECIPIENT} characters"))
         self.phone_edit = QLineEdit(objectName="phone")
         self.phone_edit.setPlaceholderText("010-1234-5678")
         self.zip_edit = QLineEdit(objectName="zipCode")
@@ -258,13 +276,13 @@ class ManualOrderForm(_Worked, QDialog):
         self.address_edit = QLineEdit(objectName="address")
         self.message_edit = QLineEdit(objectName="deliveryMessage")
         self.country_edit = QLineEdit(so.DEFAULT_COUNTRY, objectName="country")
-        self.country_edit.setToolTip("두 글자 국가 코드 — 지금은 KR만 / two-letter country code — KR only for now")
+        self.country_edit.setToolTip(tr("두 글자 국가 코드 — 지금은 KR만 / two-letter country code — KR only for now"))
         self.courier_combo = QComboBox(objectName="courierCombo")
         for c in couriers.COURIERS:
-            self.courier_combo.addItem(couriers.label(c.code), c.code)
+            self.courier_combo.addItem(courier_text(c.code), c.code)
         self.courier_combo.setCurrentIndex(self.courier_combo.findData(couriers.DEFAULT_COURIER))
         self.tracking_edit = QLineEdit(objectName="trackingNumber")
-        self.tracking_edit.setPlaceholderText("비우면 내부 번호(PDM…)를 만듭니다 / empty: an internal PDM… number")
+        self.tracking_edit.setPlaceholderText(tr("비우면 내부 번호(PDM…)를 만듭니다 / empty: an internal PDM… number"))
 
         form = QFormLayout()
         self.field_widgets: dict[str, QWidget] = {
@@ -274,16 +292,16 @@ class ManualOrderForm(_Worked, QDialog):
         required = {"platform", "order_no", "recipient_name", "phone", "zip_code", "address", "country"}
         for key, widget in self.field_widgets.items():
             words = so.FIELDS[key]
-            label = QLabel(f"{words.ko} / {words.en}" + (" *" if key in required else ""))
+            label = QLabel(both(words.ko, words.en) + (" *" if key in required else ""))
             if key in required:
                 label.setStyleSheet(f"color: {REQUIRED_FG.name()}; font-weight: bold;")
             form.addRow(label, widget)
 
-        items_box = QGroupBox(f"{so.FIELDS['lines'].ko} / {so.FIELDS['lines'].en} *")
+        items_box = QGroupBox(both(so.FIELDS["lines"].ko, so.FIELDS["lines"].en) + " *")
         iv = QVBoxLayout(items_box)
         self.item_search = QLineEdit(objectName="itemSearch")
-        self.item_search.setPlaceholderText("상품명·SKU·바코드로 검색하거나 바코드를 스캔 / search by name, SKU or "
-                                            "barcode — or scan it")
+        self.item_search.setPlaceholderText(tr("상품명·SKU·바코드로 검색하거나 바코드를 스캔 / search by name, SKU or "
+                                               "barcode — or scan it"))
         self.item_search.textChanged.connect(lambda _: self._search_timer.start())
         self.item_search.returnPressed.connect(self._add_top_found)
         self._search_timer = QTimer(self)
@@ -293,13 +311,13 @@ class ManualOrderForm(_Worked, QDialog):
         self.found_list = QListWidget(objectName="foundItems")
         self.found_list.setMaximumHeight(130)
         self.found_list.itemDoubleClicked.connect(lambda _: self._add_selected_found())
-        self.add_item_button = QPushButton("추가 / Add", objectName="addItem")
+        self.add_item_button = QPushButton(tr("추가 / Add"), objectName="addItem")
         self.add_item_button.clicked.connect(self._add_selected_found)
         search_row = QHBoxLayout()
         search_row.addWidget(self.item_search, 1)
         search_row.addWidget(self.add_item_button)
         self.line_table = QTableWidget(0, 4, objectName="lineTable")
-        self.line_table.setHorizontalHeaderLabels(["출고상품 / Item", "SKU", "수량 / Qty", ""])
+        self.line_table.setHorizontalHeaderLabels([tr("출고상품 / Item"), "SKU", tr("수량 / Qty"), ""])
         self.line_table.verticalHeader().setVisible(False)
         self.line_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.line_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -311,20 +329,19 @@ class ManualOrderForm(_Worked, QDialog):
         iv.addWidget(self.found_list)
         iv.addWidget(self.line_table, 1)
 
-        form.addRow(QLabel(f"{so.FIELDS['courier'].ko} / {so.FIELDS['courier'].en}"), self.courier_combo)
-        form.addRow(QLabel(f"{so.FIELDS['tracking_number'].ko} / {so.FIELDS['tracking_number'].en}"),
-                    self.tracking_edit)
+        form.addRow(QLabel(both(*so.FIELDS["courier"])), self.courier_combo)
+        form.addRow(QLabel(both(*so.FIELDS["tracking_number"])), self.tracking_edit)
         items_box.setMinimumWidth(420)
         self.field_widgets.update({"lines": self.line_table, "courier": self.courier_combo,
                                    "tracking_number": self.tracking_edit})
 
-        self.message = QLabel("* 필수 / required", objectName="formMessage")
+        self.message = QLabel(tr("* 필수 / required"), objectName="formMessage")
         self.message.setWordWrap(True)
-        self.save_button = QPushButton("저장 / Save", objectName="saveOrder")
+        self.save_button = QPushButton(tr("저장 / Save"), objectName="saveOrder")
         self.save_button.clicked.connect(self.save)
-        self.label_button = QPushButton("라벨 저장… / Save label…", objectName="saveLabel")
+        self.label_button = QPushButton(tr("라벨 저장… / Save label…"), objectName="saveLabel")
         self.label_button.clicked.connect(self._label_clicked)
-        self.close_button = QPushButton("닫기 / Close", objectName="closeForm")
+        self.close_button = QPushButton(tr("닫기 / Close"), objectName="closeForm")
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
@@ -406,7 +423,8 @@ class ManualOrderForm(_Worked, QDialog):
             if line.item.id == item.id:
                 line.spin.setValue(min(so.MAX_QUANTITY, line.spin.value() + quantity))
                 self.line_table.selectRow(n)
-                self.show_message("info", f"{item.label} {line.spin.value()}개 / × {line.spin.value()}")
+                self.show_message("info", one(f"{item.label} {line.spin.value()}개 / × {line.spin.value()}",
+                                              f"{item.label} × {line.spin.value()}"))
                 self.item_added.emit(item.id, line.spin.value())
                 return
         line = _Line(item, quantity)
@@ -416,11 +434,11 @@ class ManualOrderForm(_Worked, QDialog):
         self.line_table.setItem(n, 0, QTableWidgetItem(item.label))
         self.line_table.setItem(n, 1, QTableWidgetItem(item.sku))
         self.line_table.setCellWidget(n, 2, line.spin)
-        remove = QPushButton("삭제 / Remove")
+        remove = QPushButton(tr("삭제 / Remove"))
         remove.clicked.connect(lambda _=False, ln=line: self.remove_line(ln))
         self.line_table.setCellWidget(n, 3, remove)
         self.line_table.selectRow(n)
-        self.show_message("info", f"추가됨 / Added: {item.label}")
+        self.show_message("info", both("추가됨", f"Added: {item.label}"))
         self.item_added.emit(item.id, quantity)
 
     def remove_line(self, line: _Line) -> None:
@@ -442,7 +460,7 @@ class ManualOrderForm(_Worked, QDialog):
 
     def _scanned(self, code: str, row: ItemRow | None) -> None:
         if row is None:
-            self.show_message("error", f"이 바코드의 출고상품이 없습니다 / No item has this barcode: {code}")
+            self.show_message("error", both("이 바코드의 출고상품이 없습니다", f"No item has this barcode: {code}"))
             self.scan_unknown.emit(code)
             return
         self.add_item(row)
@@ -464,7 +482,7 @@ class ManualOrderForm(_Worked, QDialog):
         for w in self.field_widgets.values():
             w.setStyleSheet("")
         o, who = self.order(), self.operator
-        self.show_message("info", "저장 중… / Saving…")
+        self.show_message("info", tr("저장 중… / Saving…"))
         self._write(lambda s: so.create_manual_order(s, o, who), self._saved)
         self._update_buttons()
 
@@ -472,16 +490,18 @@ class ManualOrderForm(_Worked, QDialog):
         self.created = created
         for w in (*self.field_widgets.values(), self.item_search, self.found_list, self.add_item_button):
             w.setEnabled(False)
-        internal = (" (내부 번호 — 라벨을 저장해 붙이세요 / internal — save and stick its label)" if created.internal
-                    else "")
-        self.show_message("success", f"저장됨 — 포장할 수 있습니다 / Saved — ready to pack: {created.order_no}, "
-                                     f"송장 / waybill {created.tracking_number}{internal}")
+        internal = (tr(" (내부 번호 — 라벨을 저장해 붙이세요 / internal — save and stick its label)")
+                    if created.internal else "")
+        self.show_message("success", one(f"저장됨 — 포장할 수 있습니다 / Saved — ready to pack: {created.order_no}, "
+                                         f"송장 / waybill {created.tracking_number}{internal}",
+                                         f"Saved — ready to pack: {created.order_no}, "
+                                         f"waybill {created.tracking_number}{internal}"))
         self.saved.emit(created)
 
     def _show_refusal(self, error: KnownError) -> None:
         self._searching = self._add_when_found = False
         ko, en = error_text(error)
-        self.show_message("error", f"{ko}\n{en}")
+        self.show_message("error", one(f"{ko}\n{en}", en))
         key = getattr(error, "field_key", "")
         widget = self.field_widgets.get(key)
         if widget is not None:
@@ -513,7 +533,7 @@ class ManualOrderForm(_Worked, QDialog):
     def _label_clicked(self) -> None:
         if self.created is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "라벨 저장 / Save label", f"{self.created.tracking_number}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{self.created.tracking_number}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(Path(path))
@@ -524,7 +544,7 @@ class ManualOrderForm(_Worked, QDialog):
         except KnownError as e:
             self._show_refusal(e)
             return []
-        self.show_message("success", f"라벨 저장됨 / Label saved: {', '.join(map(str, written))}")
+        self.show_message("success", both("라벨 저장됨", f"Label saved: {', '.join(map(str, written))}"))
         self.label_saved.emit(str(written[0]))
         return written
 
@@ -561,7 +581,7 @@ class OrdersWindow(_Worked, QMainWindow):
         self.form: ManualOrderForm | None = None
         self._select_after: int | None = None
         self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
-        self.setWindowTitle("주문 / Orders")
+        self.setWindowTitle(tr("주문 / Orders"))
         avail = self.screen().availableGeometry()
         self.resize(min(1400, int(avail.width() * 0.95)), min(860, int(avail.height() * 0.92)))
         self.setStyleSheet(STYLE)
@@ -569,14 +589,14 @@ class OrdersWindow(_Worked, QMainWindow):
         self._update_buttons()
 
     def _build(self) -> None:
-        title = QLabel("주문 / Orders", objectName="ordersTitle")
+        title = QLabel(tr("주문 / Orders"), objectName="ordersTitle")
         self.search_edit = QLineEdit(objectName="orderSearch")
-        self.search_edit.setPlaceholderText("주문번호·수취인·송장번호 (스캔해도 됩니다) / order no., recipient or "
-                                            "waybill (or scan it)")
+        self.search_edit.setPlaceholderText(tr("주문번호·수취인·송장번호 (스캔해도 됩니다) / order no., recipient or "
+                                               "waybill (or scan it)"))
         self.search_edit.returnPressed.connect(lambda: self.search())
-        self.search_button = QPushButton("검색 / Search", objectName="searchOrders")
+        self.search_button = QPushButton(tr("검색 / Search"), objectName="searchOrders")
         self.search_button.clicked.connect(lambda: self.search())
-        self.new_button = QPushButton("수기 주문 등록… / New manual order…", objectName="newOrder")
+        self.new_button = QPushButton(tr("수기 주문 등록… / New manual order…"), objectName="newOrder")
         self.new_button.clicked.connect(self.new_order)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
@@ -585,7 +605,7 @@ class OrdersWindow(_Worked, QMainWindow):
         top.addWidget(self.new_button)
 
         self.table = QTableWidget(0, len(ORDER_COLUMNS), objectName="orderTable")
-        self.table.setHorizontalHeaderLabels(list(ORDER_COLUMNS))
+        self.table.setHorizontalHeaderLabels([tr(c) for c in ORDER_COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -599,31 +619,31 @@ class OrdersWindow(_Worked, QMainWindow):
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.history = QTableWidget(0, len(HISTORY_COLUMNS), objectName="historyTable")
-        self.history.setHorizontalHeaderLabels(list(HISTORY_COLUMNS))
+        self.history.setHorizontalHeaderLabels([tr(c) for c in HISTORY_COLUMNS])
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.verticalHeader().setVisible(False)
         hh = self.history.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
-        self.cancel_button = QPushButton("강제 취소 / Force-cancel", objectName="forceCancel")
-        self.cancel_button.setToolTip("수기 주문만, 포장 전에만 — 되돌릴 수 없습니다 / typed-in orders only, before "
-                                      "packing — cannot be undone")
+        self.cancel_button = QPushButton(tr("강제 취소 / Force-cancel"), objectName="forceCancel")
+        self.cancel_button.setToolTip(tr("수기 주문만, 포장 전에만 — 되돌릴 수 없습니다 / typed-in orders only, before "
+                                         "packing — cannot be undone"))
         self.cancel_button.clicked.connect(self.force_cancel_selected)
-        self.delete_button = QPushButton("삭제 / Delete", objectName="deleteOrder")
-        self.delete_button.setToolTip("포장을 시작하지 않은 주문만 / only orders no station started packing")
+        self.delete_button = QPushButton(tr("삭제 / Delete"), objectName="deleteOrder")
+        self.delete_button.setToolTip(tr("포장을 시작하지 않은 주문만 / only orders no station started packing"))
         self.delete_button.clicked.connect(self.delete_selected)
-        self.label_button = QPushButton("라벨 저장… / Save label…", objectName="orderLabel")
+        self.label_button = QPushButton(tr("라벨 저장… / Save label…"), objectName="orderLabel")
         self.label_button.clicked.connect(self._label_clicked)
         actions = QHBoxLayout()
         for b in (self.cancel_button, self.delete_button, self.label_button):
             actions.addWidget(b)
         actions.addStretch(1)
 
-        detail = QGroupBox("선택한 주문 / Selected order")
+        detail = QGroupBox(tr("선택한 주문 / Selected order"))
         dv = QVBoxLayout(detail)
         dv.addWidget(self.info)
         dv.addLayout(actions)
-        dv.addWidget(QLabel("상품별 처리 이력 / Line history"))
+        dv.addWidget(QLabel(tr("상품별 처리 이력 / Line history")))
         dv.addWidget(self.history, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -669,11 +689,11 @@ class OrdersWindow(_Worked, QMainWindow):
         self.table.clearSelection()
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            waybills = ", ".join(f"{couriers.BY_CODE[c].name if c in couriers.BY_CODE else c} {t}"
-                                 for c, t in row.waybills)
-            typed = " (수기 / typed)" if row.manual and "수기" not in row.platform else ""
+            waybills = ", ".join(f"{courier_name(c)} {t}" for c, t in row.waybills)
+            typed = tr(" (수기 / typed)") if row.manual and "수기" not in row.platform else ""  # i18n: data
             cells = (kst_text(row.created_at, MINUTE), row.platform + typed, row.order_no,
-                     row.recipient_name, f"{row.lines}종 {row.units:,}개 / {row.lines} lines, {row.units:,} units",
+                     row.recipient_name,
+                     both(f"{row.lines}종 {row.units:,}개", f"{row.lines} lines, {row.units:,} units"),
                      status_text(row), waybills)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -683,8 +703,8 @@ class OrdersWindow(_Worked, QMainWindow):
                 self.table.setItem(r, c, item)
         self.table.blockSignals(False)
         if not quiet:
-            self.show_message("info", f"주문 {len(rows)}건 / {len(rows)} order(s)" if rows
-                              else "찾는 주문이 없습니다 / No order found")
+            self.show_message("info", both(f"주문 {len(rows)}건", f"{len(rows)} order(s)") if rows
+                              else tr("찾는 주문이 없습니다 / No order found"))
         if keep is not None and any(r.id == keep for r in rows):
             self.select_order(keep)
         elif len(rows) == 1:
@@ -723,19 +743,19 @@ class OrdersWindow(_Worked, QMainWindow):
         self.detail = detail
         self.history.setRowCount(0)
         if detail is None:
-            self.info.setText("주문을 고르세요 / Pick an order")
+            self.info.setText(tr("주문을 고르세요 / Pick an order"))
         else:
             r = detail.row
             self.info.setText(
                 f"{r.platform} · {r.order_no} · {r.recipient_name} · {detail.phone}\n"
                 f"[{detail.zip_code}] {detail.address}" + (f" · {detail.delivery_message}" if detail.delivery_message
                                                            else "")
-                + f"\n{status_text(r)}" + (" · 포장 시작됨 / packing started" if r.packing_started else ""))
+                + f"\n{status_text(r)}" + (tr(" · 포장 시작됨 / packing started") if r.packing_started else ""))
             self.history.setRowCount(len(detail.history))
             for n, h in enumerate(reversed(detail.history)):  # newest first
-                claim = FORCE_CANCELLED_TEXT if h.claim_status == FORCE_CANCELLED else h.claim_status
+                claim = tr(FORCE_CANCELLED_TEXT) if h.claim_status == FORCE_CANCELLED else h.claim_status
                 cells = (kst_text(h.changed_at, MINUTE), f"{h.product_name} {h.option_name}".strip(),
-                         LINE_STATUS_TEXT.get(h.status, str(h.status)), claim, source_text(h.source))
+                         tr(LINE_STATUS_TEXT.get(h.status, str(h.status))), claim, source_text(h.source))
                 for c, text in enumerate(cells):
                     self.history.setItem(n, c, QTableWidgetItem(text))
         self._update_buttons()
@@ -752,7 +772,7 @@ class OrdersWindow(_Worked, QMainWindow):
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = error_text(error)
-        self.show_message("error", f"{ko}\n{en}")
+        self.show_message("error", one(f"{ko}\n{en}", en))
         log.info("orders screen refused: %s %s (%s)", error.code, error.params, error.detail)
         self.refused.emit(error.code)
 
@@ -773,7 +793,8 @@ class OrdersWindow(_Worked, QMainWindow):
         return form
 
     def _order_saved(self, created: so.CreatedOrder) -> None:
-        self.show_message("success", f"주문 등록됨 / Order saved: {created.order_no} ({created.tracking_number})")
+        self.show_message("success", both("주문 등록됨",
+                                          f"Order saved: {created.order_no} ({created.tracking_number})"))
         self._select_after = created.order_id
         self.search_edit.setText(created.order_no)
         self.search(quiet=True)
@@ -785,16 +806,17 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.can_force_cancel:
             return
-        if not self._confirm("강제 취소 / Force-cancel",
-                             f"주문 {row.order_no}({row.recipient_name})을(를) 강제 취소합니다. 되돌릴 수 없습니다: "
-                             "모든 상품이 취소되고 스테이션은 이 송장을 거부합니다.\n"
-                             f"Force-cancel order {row.order_no} ({row.recipient_name})? This cannot be undone: every "
-                             "line is cancelled and the station refuses its waybill."):
+        en = (f"Force-cancel order {row.order_no} ({row.recipient_name})? This cannot be undone: every line is "
+              "cancelled and the station refuses its waybill.")
+        if not self._confirm(tr("강제 취소 / Force-cancel"),
+                             one(f"주문 {row.order_no}({row.recipient_name})을(를) 강제 취소합니다. "
+                                 "되돌릴 수 없습니다: 모든 상품이 취소되고 스테이션은 이 송장을 거부합니다.\n"
+                                 f"{en}", en)):
             return
         oid, who = row.id, self.operator
 
         def done(n: int) -> None:
-            self.show_message("success", f"강제 취소됨 / Force-cancelled: {row.order_no} ({n})")
+            self.show_message("success", both("강제 취소됨", f"Force-cancelled: {row.order_no} ({n})"))
             self.force_cancelled.emit(oid)
             self.search(quiet=True)
 
@@ -805,20 +827,19 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.can_delete:
             return
-        text = (f"주문 {row.order_no}({row.recipient_name})을(를) 상품과 이력까지 삭제합니다. 송장번호는 다시 쓰이지 "
-                "않습니다.\n"
-                f"Delete order {row.order_no} ({row.recipient_name}) with its lines and history? Its waybill number "
-                "is not used again.")
+        en = (f"Delete order {row.order_no} ({row.recipient_name}) with its lines and history? Its waybill number "
+              "is not used again.")
+        text = one(f"주문 {row.order_no}({row.recipient_name})을(를) 상품과 이력까지 삭제합니다. "
+                   f"송장번호는 다시 쓰이지 않습니다.\n{en}", en)
         if not row.manual:
-            text += ("\n\n수집된 주문입니다: 마켓에 아직 있으면 다음 주문 수집 때 다시 들어옵니다.\n"
-                     "This order was collected: the next collection brings it back while the marketplace still has "
-                     "it.")
-        if not self._confirm("주문 삭제 / Delete order", text):
+            en = "This order was collected: the next collection brings it back while the marketplace still has it."
+            text += "\n\n" + one(f"수집된 주문입니다: 마켓에 아직 있으면 다음 주문 수집 때 다시 들어옵니다.\n{en}", en)
+        if not self._confirm(tr("주문 삭제 / Delete order"), text):
             return
         oid, who = row.id, self.operator
 
         def done(deleted: so.OrderRow) -> None:
-            self.show_message("success", f"삭제됨 / Deleted: {deleted.order_no}")
+            self.show_message("success", both("삭제됨", f"Deleted: {deleted.order_no}"))
             self.deleted.emit(oid)
             self.search(quiet=True)
 
@@ -829,7 +850,7 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.waybills:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "라벨 저장 / Save label", f"{row.waybills[0][1]}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{row.waybills[0][1]}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(row.id, Path(path))
@@ -842,7 +863,7 @@ class OrdersWindow(_Worked, QMainWindow):
             except KnownError as e:
                 self._show_refusal(e)
                 return
-            self.show_message("success", f"라벨 저장됨 / Label saved: {', '.join(map(str, written))}")
+            self.show_message("success", both("라벨 저장됨", f"Label saved: {', '.join(map(str, written))}"))
             self.label_saved.emit(str(written[0]))
 
         self._read("order-label", lambda s: so.label_data(s, order_id), write)
