@@ -259,8 +259,9 @@ class OutboxView(QDialog):
             return
         en = (f"PackDesk will never send the {len(ids)} selected entries (entered in the seller centre, or the "
               "parcel was pulled).")
-        ko = f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 (셀러센터에서 입력했거나 택배를 뺐을 때)."
-        answer = QMessageBox.question(self, tr("다른 곳에서 처리됨 / Handled elsewhere"), one(f"{ko}\n{en}", en))
+        text = one(f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 "
+                   f"(셀러센터에서 입력했거나 택배를 뺐을 때).\n{en}", en)
+        answer = QMessageBox.question(self, tr("다른 곳에서 처리됨 / Handled elsewhere"), text)
         if answer != QMessageBox.StandardButton.Yes:
             return
         note = self.note_edit.text().strip()

@@ -83,7 +83,13 @@ class BarChart(QWidget):
         p.end()
 
 
-def _table(headers: list[str]) -> QTableWidget:
+HOUR_COLUMNS = ("시간 / Hour", "스테이션 / Station", "작업자 / Packer", "포장 / Packs")
+PACKER_COLUMNS = ("스테이션 / Station", "작업자 / Packer", "포장 / Packs", "시간당 / Per hour")
+REASON_COLUMNS = ("사유 / Reason", "건수 / Count", "비율 / Share %")
+STORAGE_COLUMNS = ("스테이션 / Station", "영상 / Recordings", "MB", "보관 / Kept")
+
+
+def _table(headers: tuple[str, ...]) -> QTableWidget:
     t = QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels([tr(h) for h in headers])
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -142,12 +148,11 @@ class ReportsWindow(QMainWindow):
         self.message = QLabel(objectName="reportMessage")
 
         self.hour_chart = BarChart()
-        self.hour_table = _table(["시간 / Hour", "스테이션 / Station", "작업자 / Packer", "포장 / Packs"])
-        self.packer_table = _table(["스테이션 / Station", "작업자 / Packer", "포장 / Packs",
-                                    "시간당 / Per hour"])
+        self.hour_table = _table(HOUR_COLUMNS)
+        self.packer_table = _table(PACKER_COLUMNS)
         self.reason_chart = BarChart(horizontal=True)
-        self.reason_table = _table(["사유 / Reason", "건수 / Count", "비율 / Share %"])
-        self.storage_table = _table(["스테이션 / Station", "영상 / Recordings", "MB", "보관 / Kept"])
+        self.reason_table = _table(REASON_COLUMNS)
+        self.storage_table = _table(STORAGE_COLUMNS)
         self.tabs = QTabWidget(objectName="reportTabs")
         self.tabs.addTab(self._split(self.hour_chart, self.hour_table), tr("시간대별 / Per hour"))
         self.tabs.addTab(self.packer_table, tr("작업자별 / Per packer"))
@@ -201,8 +206,9 @@ class ReportsWindow(QMainWindow):
         self.report = report
         refused = sum(n for _, n in report.refusals)
         free = f"{report.disk_free / 1e9:.1f} GB" if report.disk_free is not None else "-"
-        ko = f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · 영상 여유 공간 {free}"
-        self.summary.setText(both(ko, f"{report.packs} packs · {report.scans} scans · {refused} refused · {free} free"))
+        self.summary.setText(both(f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · "
+                                  f"영상 여유 공간 {free}",
+                                  f"{report.packs} packs · {report.scans} scans · {refused} refused · {free} free"))
         per_hour = report.per_hour()
         many_days = len({h.date() for h, _ in per_hour}) > 1
         if per_hour and not many_days:  # one day: every hour of the working day, the quiet ones too

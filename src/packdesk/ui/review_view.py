@@ -107,6 +107,11 @@ FIELD_TEXT = {
     SearchField.ANY: "전체 / Any", SearchField.WAYBILL: "송장 / Waybill", SearchField.ORDER: "주문번호 / Order no.",
     SearchField.RECIPIENT: "수령인 / Recipient",
 }
+EXPORT_METHOD_TEXT = {
+    ExportMethod.COPY: "원본 그대로 / the original file",
+    ExportMethod.REMUX: "재인코딩 없음 / not re-encoded",
+    ExportMethod.REENCODE: "정확히 자르려고 재인코딩 / re-encoded for an exact cut",
+}
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 COLUMNS = ("시작 / Started", "송장 / Waybill", "주문 / Orders", "수령인 / Recipient", "스테이션 / Station",
            "작업자 / Packer", "길이 / Length", "결과 / Outcome", "보관 / Keep", "메모 / Note")
@@ -514,11 +519,11 @@ class ReviewWindow(QMainWindow):
             e.setEnabled(False)
         self.station_combo = QComboBox(objectName="stationCombo")
         self.packer_combo = QComboBox(objectName="packerCombo")
-        for c, label in ((self.station_combo, "모든 스테이션 / all stations"), (self.packer_combo,
-                                                                          "모든 작업자 / all packers")):
+        for c, label in ((self.station_combo, tr("모든 스테이션 / all stations")),
+                         (self.packer_combo, tr("모든 작업자 / all packers"))):
             c.setEditable(True)
             c.addItem("", "")
-            c.lineEdit().setPlaceholderText(tr(label))  # type: ignore[union-attr]
+            c.lineEdit().setPlaceholderText(label)  # type: ignore[union-attr]
             c.setMinimumWidth(170)
         self.search_button = QPushButton(tr("검색 / Search"), objectName="searchButton")
         self.result_label = QLabel("", objectName="resultLabel")
@@ -1153,12 +1158,7 @@ class ReviewWindow(QMainWindow):
     def _exported(self, result: ExportResult) -> None:
         self.last_export_dir = result.path.parent
         self.open_export_button.setEnabled(True)
-        how = {
-            ExportMethod.COPY: "원본 그대로 / the original file",
-            ExportMethod.REMUX: "재인코딩 없음 / not re-encoded",
-            ExportMethod.REENCODE: "정확히 자르려고 재인코딩 / re-encoded for an exact cut",
-        }[result.method]
-        how = tr(how)
+        how = tr(EXPORT_METHOD_TEXT[result.method])
         early = ""
         if result.method is ExportMethod.REMUX and result.start_ms < result.requested_start_ms - 50:
             early = " — " + both(f"시작점 앞 키프레임 {clock(result.start_ms)}부터",
