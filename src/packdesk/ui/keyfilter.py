@@ -7,6 +7,14 @@ not key presses; those are fed to the detector too, and the scan is decoded back
 Qt delivers a key press first to the window (QWidgetWindow) and then to the focus widget, so an app
 filter sees it twice; we act on the widget delivery only (the focus widget, or the window itself when
 nothing has focus). That is also where QTest's key clicks arrive, so tests type the way a scanner does.
+
+Keys are timed by when they were pressed, not when Python got round to them: the window system stamps each
+key event (``QInputEvent.timestamp``, in its own milliseconds), and a scanner's keys 5 ms apart stay 5 ms
+apart even when the UI thread stalled 100 ms between handling them (a garbage-collector pause, a slow
+repaint) — timed on arrival, that stall would have released the scan as typing into whatever field has
+focus. The stamp is mapped onto our clock by the smallest (arrival - stamp) seen, i.e. the least delayed
+key; a key with no stamp (0: synthetic events, QTest) is timed on arrival. When the release timer itself
+fires late (the thread was stalled), the keys already waiting in the queue are let in before deciding.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent
+from PySide6.QtGui import QInputEvent, QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from packdesk.devices.wedge import Key, WedgeConfig, WedgeDetector
@@ -25,6 +33,10 @@ log = logging.getLogger("packdesk.wedge")
 
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr,
                   Qt.Key.Key_CapsLock}
+
+
+RESYNC_MS = 10_000  # an offset this far above the best one: the stamps' clock wrapped or was reset
+LATE_MS = 15  # the release timer fired this late: the UI thread was stalled
 
 
 class _HeldKey:
@@ -67,7 +79,9 @@ class WedgeKeyFilter(QObject):
         super().__init__(parent)
         self.detector = WedgeDetector(config)
         self._clock = clock
+        self._offset_ms: float | None = None  # our clock minus the window system's stamps (least delayed key)
         self._replaying = False
+        self._waited = False  # the late timer already let the queued keys in once
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._expire)
@@ -84,7 +98,7 @@ class WedgeKeyFilter(QObject):
         focus = QApplication.focusWidget()
         if obj is not focus and not (focus is None and obj.isWindow()):
             return False  # a propagation to a parent, or not the widget the key is meant for
-        now_ms = self._clock() * 1000.0
+        now_ms = self._pressed_ms(event)
         if etype == QEvent.Type.InputMethod:
             ime: QInputMethodEvent = event  # type: ignore[assignment]
             if not ime.commitString() and not ime.preeditString() and not self.detector.holding:
@@ -118,11 +132,33 @@ class WedgeKeyFilter(QObject):
             return True
         deadline = self.detector.deadline_ms
         if deadline is not None:
+            self._waited = False
             self._timer.start(max(1, int(deadline - self._clock() * 1000.0) + 1))
         return d.consume
 
+    def _pressed_ms(self, event: QEvent) -> float:
+        """When the key was pressed, on our clock (see the module's note). Input-method events carry no
+        stamp (QInputMethodEvent is not a QInputEvent): timed on arrival."""
+        now_ms = self._clock() * 1000.0
+        stamp = event.timestamp() if isinstance(event, QInputEvent) else 0
+        if not stamp:
+            return now_ms
+        offset = now_ms - stamp
+        # a smaller offset is a less delayed key; a jump of seconds is the stamp's clock wrapping or reset
+        if self._offset_ms is None or offset < self._offset_ms or offset - self._offset_ms > RESYNC_MS:
+            self._offset_ms = offset
+        return stamp + self._offset_ms
+
     def _expire(self) -> None:
-        self._release(self.detector.expire(self._clock() * 1000.0))
+        now_ms = self._clock() * 1000.0
+        deadline = self.detector.deadline_ms
+        if deadline is not None and now_ms - deadline > LATE_MS and not self._waited:
+            # the timer is late: the thread was busy, and the burst's next keys may be queued behind us
+            self._waited = True
+            self._timer.start(0)
+            return
+        self._waited = False
+        self._release(self.detector.expire(now_ms))
         deadline = self.detector.deadline_ms
         if deadline is not None:  # clock granularity: not yet, look again
             self._timer.start(max(1, int(deadline - self._clock() * 1000.0) + 1))
