@@ -29,6 +29,8 @@ from sqlalchemy import func, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.pg import emptied  # noqa: E402
+
 from packdesk.core import models as m  # noqa: E402
 from packdesk.core.db import Database, sqlite_url  # noqa: E402
 from packdesk.core.enums import ChannelKind, LineStatus, PackOutcome  # noqa: E402
@@ -64,18 +66,6 @@ def seed(url: str, parcels: int) -> list[str]:
                                          "created_at": now, "updated_at": now} for i in range(1, parcels + 1)])
     db.close()
     return [f"8{i:011d}" for i in range(1, parcels + 1)]
-
-
-def _fresh(url: str) -> str:
-    """The same server, emptied (a second run starts from a clean schema)."""
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(url)
-    with eng.begin() as c:
-        c.execute(text("DROP SCHEMA public CASCADE"))
-        c.execute(text("CREATE SCHEMA public"))
-    eng.dispose()
-    return url
 
 
 def run(url: str, stations: int, per: int, pace_ms: float = 0.0) -> dict[str, object]:
@@ -130,7 +120,7 @@ def main() -> int:
         out["postgresql"] = run(url, a.stations, a.parcels)
         # paced: a scan every --pace-ms per station (far faster than a person, ~1 a second): the latency a
         # packer sees while the other stations work
-        out["postgresql_paced"] = run(_fresh(url), a.stations, a.parcels // 4, a.pace_ms)
+        out["postgresql_paced"] = run(emptied(url), a.stations, a.parcels // 4, a.pace_ms)
     finally:
         subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-server.sh"), "stop", folder], check=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -90,14 +90,9 @@ def fresh_database_url(dirs: AppDirs) -> str:
     the same tests prove the data layer on both engines."""
     if not TEST_DATABASE_URL:
         return sqlite_url(dirs.database)
-    from sqlalchemy import create_engine, text
+    from tests.pg import emptied
 
-    eng = create_engine(TEST_DATABASE_URL)
-    with eng.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    eng.dispose()
-    return TEST_DATABASE_URL
+    return emptied(TEST_DATABASE_URL)
 
 
 @pytest.fixture
