@@ -51,7 +51,8 @@ from packdesk.services.accounts import (
 )
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, make_channel
-from packdesk.ui.messages import error_text
+from packdesk.ui.i18n import both, one, tr
+from packdesk.ui.messages import error_message, error_text
 from packdesk.ui.tasks import run_op
 
 RUN_TIME = "%m-%d %H:%M"
@@ -62,6 +63,8 @@ TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "start
                 "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
                RunStatus.FAILED: "실패 / failed"}
+SYNC_FAILED = ("동기화 실패", "Sync failed")  # (Korean, English): a sync that failed for no known reason
+ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동 발주확인 / Auto-confirm", "상태 / State")
 
 
 class CollectWindow(QDialog):
@@ -74,7 +77,7 @@ class CollectWindow(QDialog):
         super().__init__(parent)
         self.syncer = syncer
         self._sync_cancel: threading.Event | None = None
-        self.setWindowTitle("주문 수집 / Order collection")
+        self.setWindowTitle(tr("주문 수집 / Order collection"))
         self.resize(1200, 640)
         self.collector = collector
         self.db = collector.db
@@ -89,14 +92,14 @@ class CollectWindow(QDialog):
         for e in (self.from_edit, self.to_edit):
             e.setDisplayFormat("yyyy-MM-dd HH:mm")
             e.setCalendarPopup(True)
-        self.collect_button = QPushButton("지금 수집 / Collect now", objectName="collectNow")
+        self.collect_button = QPushButton(tr("지금 수집 / Collect now"), objectName="collectNow")
         self.collect_button.clicked.connect(self.collect_now)
-        self.confirm_button = QPushButton("발주확인 / Confirm new orders", objectName="confirmNow")
+        self.confirm_button = QPushButton(tr("발주확인 / Confirm new orders"), objectName="confirmNow")
         self.confirm_button.clicked.connect(self.confirm_now)
-        self.sync_button = QPushButton("상품 동기화 / Sync products", objectName="syncProducts")
+        self.sync_button = QPushButton(tr("상품 동기화 / Sync products"), objectName="syncProducts")
         self.sync_button.clicked.connect(self.sync_products)
         self.sync_button.setEnabled(syncer is not None)
-        self.sync_cancel_button = QPushButton("동기화 중단 / Stop sync", objectName="syncCancel")
+        self.sync_cancel_button = QPushButton(tr("동기화 중단 / Stop sync"), objectName="syncCancel")
         self.sync_cancel_button.clicked.connect(self.cancel_sync)
         self.sync_cancel_button.hide()
         self.sync_progress = QProgressBar(objectName="syncProgress")
@@ -108,12 +111,12 @@ class CollectWindow(QDialog):
         self.message = QLabel(objectName="collectMessage")
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
-        for w in (QLabel("계정 / Account"), self.account_combo, QLabel("부터 / from"), self.from_edit,
-                  QLabel("까지 / to"), self.to_edit, self.collect_button, self.confirm_button, self.sync_button,
+        for w in (QLabel(tr("계정 / Account")), self.account_combo, QLabel(tr("부터 / from")), self.from_edit,
+                  QLabel(tr("까지 / to")), self.to_edit, self.collect_button, self.confirm_button, self.sync_button,
                   self.sync_cancel_button):
             bar.addWidget(w)
         self.runs = QTableWidget(0, len(RUN_COLUMNS), objectName="runsTable")
-        self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.runs.setHorizontalHeaderLabels([tr(c) for c in RUN_COLUMNS])
         self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.runs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs.verticalHeader().setVisible(False)
@@ -126,16 +129,15 @@ class CollectWindow(QDialog):
         rl.addWidget(self.runs, 1)
 
         # accounts tab: the form of each kind of account is built from services/accounts.KINDS
-        self.accounts = QTableWidget(0, 5, objectName="accountsTable")
-        self.accounts.setHorizontalHeaderLabels(("이름 / Name", "마켓 / Market", "아이디 / ID",
-                                                 "자동 발주확인 / Auto-confirm", "상태 / State"))
+        self.accounts = QTableWidget(0, len(ACCOUNT_COLUMNS), objectName="accountsTable")
+        self.accounts.setHorizontalHeaderLabels([tr(c) for c in ACCOUNT_COLUMNS])
         self.accounts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.accounts.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.accounts.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.accounts.itemSelectionChanged.connect(self._selection_changed)
         self.kind_combo = QComboBox(objectName="accountKind")
         for spec in KINDS.values():
-            self.kind_combo.addItem(spec.label, spec.kind)
+            self.kind_combo.addItem(tr(spec.label), spec.kind)
         self.name_edit = QLineEdit(objectName="accountName")
         self.kind_forms: dict[ChannelKind, dict[str, QLineEdit]] = {}
         self.kind_pages = QStackedWidget(objectName="accountKindPages")
@@ -146,13 +148,13 @@ class CollectWindow(QDialog):
             edits: dict[str, QLineEdit] = {}
             for field_spec in spec.fields:
                 edit = QLineEdit(objectName=f"account_{spec.kind.value}_{field_spec.key}")
-                edit.setPlaceholderText(field_spec.placeholder)
+                edit.setPlaceholderText(tr(field_spec.placeholder))
                 if field_spec.secret:
                     edit.setEchoMode(QLineEdit.EchoMode.Password)
                 edits[field_spec.key] = edit
-                f.addRow(field_spec.label, edit)
+                f.addRow(tr(field_spec.label), edit)
                 if field_spec.help:
-                    note = QLabel(field_spec.help, objectName=f"help_{spec.kind.value}_{field_spec.key}")
+                    note = QLabel(tr(field_spec.help), objectName=f"help_{spec.kind.value}_{field_spec.key}")
                     note.setWordWrap(True)
                     note.setStyleSheet("color: #555; font-size: 13px;")
                     f.addRow("", note)
@@ -161,25 +163,25 @@ class CollectWindow(QDialog):
         naver = self.kind_forms[ChannelKind.NAVER]  # the SmartStore form's fields, by their old names
         self.app_id_edit, self.secret_edit = naver["external_id"], naver["secret"]
         self.base_url_edit = naver["base_url"]
-        self.auto_confirm = QCheckBox("수집 후 자동 발주확인 / Confirm new orders after collecting")
+        self.auto_confirm = QCheckBox(tr("수집 후 자동 발주확인 / Confirm new orders after collecting"))
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         form = QFormLayout()
-        form.addRow("마켓 / Market", self.kind_combo)
-        form.addRow("이름 / Name", self.name_edit)
+        form.addRow(tr("마켓 / Market"), self.kind_combo)
+        form.addRow(tr("이름 / Name"), self.name_edit)
         form.addRow(self.kind_pages)
         form.addRow(self.auto_confirm)
-        self.add_button = QPushButton("계정 추가 / Add account", objectName="addAccount")
+        self.add_button = QPushButton(tr("계정 추가 / Add account"), objectName="addAccount")
         self.add_button.clicked.connect(self.add_account)
-        self.test_button = QPushButton("연결 테스트 / Connection test", objectName="testAccount")
+        self.test_button = QPushButton(tr("연결 테스트 / Connection test"), objectName="testAccount")
         self.test_button.clicked.connect(self.test_selected)
-        self.pause_button = QPushButton("일시 중지 / Pause", objectName="pauseAccount")
+        self.pause_button = QPushButton(tr("일시 중지 / Pause"), objectName="pauseAccount")
         self.pause_button.clicked.connect(self.toggle_pause)
-        self.confirm_mode_button = QPushButton("자동 발주확인 켜기/끄기 / Auto-confirm on/off",
+        self.confirm_mode_button = QPushButton(tr("자동 발주확인 켜기/끄기 / Auto-confirm on/off"),
                                                objectName="confirmModeAccount")
         self.confirm_mode_button.clicked.connect(self.toggle_auto_confirm)
-        self.code_rule_button = QPushButton("코드 규칙… / Code rule…", objectName="codeRuleAccount")
+        self.code_rule_button = QPushButton(tr("코드 규칙… / Code rule…"), objectName="codeRuleAccount")
         self.code_rule_button.clicked.connect(lambda: self.change_code_rule())
-        self.remove_button = QPushButton("계정 삭제 / Remove account", objectName="removeAccount")
+        self.remove_button = QPushButton(tr("계정 삭제 / Remove account"), objectName="removeAccount")
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
@@ -195,8 +197,8 @@ class CollectWindow(QDialog):
         al.addWidget(self.account_message)
 
         tabs = QTabWidget()
-        tabs.addTab(runs_page, "수집 기록 / Runs")
-        tabs.addTab(acc_page, "계정 / Accounts")
+        tabs.addTab(runs_page, tr("수집 기록 / Runs"))
+        tabs.addTab(acc_page, tr("계정 / Accounts"))
         QVBoxLayout(self).addWidget(tabs)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(2000)
@@ -215,7 +217,7 @@ class CollectWindow(QDialog):
         self.account_combo.clear()
         for a in accounts:
             if a.active and a.kind not in NO_MARKETPLACE:
-                self.account_combo.addItem(a.name + (" (일시 중지 / paused)" if a.paused else ""), a.id)
+                self.account_combo.addItem(a.name + (f" ({tr('일시 중지 / paused')})" if a.paused else ""), a.id)
         if current is not None:
             self.account_combo.setCurrentIndex(max(0, self.account_combo.findData(current)))
         shown = [a for a in accounts if a.kind in KINDS or a.kind is ChannelKind.DEMO]
@@ -223,9 +225,9 @@ class CollectWindow(QDialog):
         self._account_state = {a.id: (a.kind, a.active, a.paused) for a in shown}
         self.accounts.setRowCount(len(shown))
         for r, a in enumerate(shown):
-            state = ("삭제됨 / removed" if not a.active else "일시 중지 / paused" if a.paused else "사용 중 / active")
-            market = KINDS[a.kind].label if a.kind in KINDS else a.kind.value
-            for c, text in enumerate((a.name, market, a.external_id, "예 / yes" if a.auto_confirm else "", state)):
+            state = tr("삭제됨 / removed" if not a.active else "일시 중지 / paused" if a.paused else "사용 중 / active")
+            market = tr(KINDS[a.kind].label) if a.kind in KINDS else a.kind.value
+            for c, text in enumerate((a.name, market, a.external_id, tr("예 / yes") if a.auto_confirm else "", state)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
                 self.accounts.setItem(r, c, item)
@@ -238,7 +240,8 @@ class CollectWindow(QDialog):
         for r, run in enumerate(runs):
             window = f"{kst_text(run.window_from, RUN_TIME)} ~ {kst_text(run.window_to, RUN_TIME)}"
             cells = (kst_text(run.started_at, RUN_TIME), names.get(run.account_id, "?"),
-                     TRIGGER_TEXT.get(run.trigger, run.trigger), run.started_by, window, STATUS_TEXT[run.status],
+                     tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
+                     tr(STATUS_TEXT[run.status]),
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
                      run.tracking_registered, run.tracking_sent, run.error_code)
             for c, v in enumerate(cells):
@@ -251,13 +254,13 @@ class CollectWindow(QDialog):
     def collect_now(self) -> None:
         account_id = self.account_combo.currentData()
         if account_id is None:
-            self._say("수집할 계정이 없습니다 / No account to collect", error=True)
+            self._say(tr("수집할 계정이 없습니다 / No account to collect"), error=True)
             return
         since = self.from_edit.dateTime().toPython().astimezone(UTC)
         until = self.to_edit.dateTime().toPython().astimezone(UTC)
         self.collect_button.setEnabled(False)
         self.progress.show()
-        self._say("수집 중… / Collecting…")
+        self._say(tr("수집 중… / Collecting…"))
         run_op(self, lambda: self.collector.run_manual(account_id, since, until, started_by=self.operator),
                self._collected, self._collect_failed, name="collect")
 
@@ -265,19 +268,18 @@ class CollectWindow(QDialog):
         self.collect_button.setEnabled(True)
         self.refresh()
         if run.status is RunStatus.SUCCEEDED:
-            self._say(f"완료: 주문 {run.orders}건, 신규 {run.registered}건 / Done: {run.orders} orders, "
-                      f"{run.registered} new")
+            self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
+                           f"Done: {run.orders} orders, {run.registered} new"))
         else:
-            ko, en = error_text(KnownError(run.error_code))
-            self._say(f"{ko} / {en}", error=True)
+            self._say(error_message(KnownError(run.error_code)), error=True)
         self.run_finished.emit(run)
 
     def _collect_failed(self, e: BaseException) -> None:
         self.collect_button.setEnabled(True)
         self.confirm_button.setEnabled(True)
         self.refresh()
-        ko, en = error_text(e) if isinstance(e, KnownError) else ("수집 실패", "Collection failed")
-        self._say(f"{ko} / {en}", error=True)
+        self._say(error_message(e) if isinstance(e, KnownError) else both("수집 실패", "Collection failed"),
+                  error=True)
         self.run_finished.emit(e)
 
     def confirm_now(self) -> None:
@@ -285,11 +287,11 @@ class CollectWindow(QDialog):
         if account_id is None:
             return
         self.confirm_button.setEnabled(False)
-        self._say("발주확인 중… / Confirming…")
+        self._say(tr("발주확인 중… / Confirming…"))
 
         def done(n: int) -> None:
             self.confirm_button.setEnabled(True)
-            self._say(f"발주확인 {n}건 / {n} confirmed")
+            self._say(both(f"발주확인 {n}건", f"{n} confirmed"))
             self.run_finished.emit(n)
 
         run_op(self, lambda: self.collector.confirm_now(account_id), done, self._collect_failed, name="confirm")
@@ -308,7 +310,7 @@ class CollectWindow(QDialog):
         self.sync_cancel_button.show()
         self.sync_progress.setRange(0, 0)
         self.sync_progress.show()
-        self._say("상품 동기화 중… / Syncing products…")
+        self._say(tr("상품 동기화 중… / Syncing products…"))
         run_op(self, lambda: syncer.sync(account_id, cancel=cancel,
                                          progress=lambda n, total: self.sync_progressed.emit(n, total or 0)),
                self._synced, self._sync_failed, name="catalogue-sync")
@@ -316,7 +318,7 @@ class CollectWindow(QDialog):
     def cancel_sync(self) -> None:
         if self._sync_cancel is not None:
             self._sync_cancel.set()
-            self._say("동기화를 멈추는 중 — 다음에 이어서 합니다 / Stopping — the next sync goes on from here")
+            self._say(tr("동기화를 멈추는 중 — 다음에 이어서 합니다 / Stopping — the next sync goes on from here"))
 
     def _sync_step(self, done: int, total: int) -> None:
         if total:
@@ -333,17 +335,18 @@ class CollectWindow(QDialog):
     def _synced(self, result: Any) -> None:
         self._sync_done()
         if result.complete:
-            self._say(f"상품 동기화 완료: {result.products}개, 신규 {result.new}개, 삭제됨 {result.deleted}개 / "
-                      f"Products synced: {result.products}, {result.new} new, {result.deleted} gone")
+            self._say(both(f"상품 동기화 완료: {result.products}개, 신규 {result.new}개, 삭제됨 {result.deleted}개",
+                           f"Products synced: {result.products}, {result.new} new, {result.deleted} gone"))
         else:
-            self._say(f"동기화 중단: {result.products}개 저장 — 다음 동기화가 이어서 합니다 / Sync stopped: "
-                      f"{result.products} stored — the next sync goes on from there")
+            self._say(both(f"동기화 중단: {result.products}개 저장 — 다음 동기화가 이어서 합니다",
+                           f"Sync stopped: {result.products} stored — the next sync goes on from there"))
         self.sync_finished.emit(result)
 
     def _sync_failed(self, e: BaseException) -> None:
         self._sync_done()
-        ko, en = error_text(e) if isinstance(e, KnownError) else ("동기화 실패", "Sync failed")
-        self._say(f"{ko} / {en} — 다음 동기화가 멈춘 곳부터 이어서 합니다 / the next sync resumes there", error=True)
+        ko, en = error_text(e) if isinstance(e, KnownError) else SYNC_FAILED
+        self._say(one(f"{ko} / {en} — 다음 동기화가 멈춘 곳부터 이어서 합니다 / the next sync resumes there",
+                      f"{en} — the next sync resumes there"), error=True)
         self.sync_finished.emit(e)
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -366,13 +369,14 @@ class CollectWindow(QDialog):
         try:
             add_account(self.db, spec)
         except KnownError as e:
-            self._say_account("{} / {}".format(*error_text(e)), error=True)
+            self._say_account(error_message(e), error=True)
             return
         for key, e in edits.items():
             if key == "secret":
                 e.clear()
         name = spec.name.strip()
-        self._say_account(f"추가됨: {name} (시크릿은 OS 키링에 저장) / Added: {name} (secret in the OS keyring)")
+        self._say_account(both(f"추가됨: {name} (시크릿은 OS 키링에 저장)",
+                               f"Added: {name} (secret in the OS keyring)"))
         self.refresh()
 
     def _selection_changed(self) -> None:
@@ -381,7 +385,7 @@ class CollectWindow(QDialog):
         marketplace = kind in KINDS
         self.test_button.setEnabled(marketplace and active)
         self.pause_button.setEnabled(marketplace and active)
-        self.pause_button.setText("다시 시작 / Resume" if paused else "일시 중지 / Pause")
+        self.pause_button.setText(tr("다시 시작 / Resume" if paused else "일시 중지 / Pause"))
         self.confirm_mode_button.setEnabled(marketplace and active and KINDS[kind].can_confirm if kind in KINDS
                                             else False)
         self.remove_button.setEnabled(marketplace and active)
@@ -393,9 +397,9 @@ class CollectWindow(QDialog):
             return
         paused = not self._account_state[account_id][2]
         set_paused(self.db, account_id, paused)
-        self._say_account("일시 중지: 수집과 송장 전송을 멈춥니다 (대기 중인 전송은 남습니다) / "
-                          "Paused: no collection or dispatch; waiting dispatches stay" if paused
-                          else "다시 시작 / Resumed")
+        self._say_account(tr("일시 중지: 수집과 송장 전송을 멈춥니다 (대기 중인 전송은 남습니다) / "
+                             "Paused: no collection or dispatch; waiting dispatches stay" if paused
+                             else "다시 시작 / Resumed"))
         self.refresh()
 
     def change_code_rule(self, rule: str | None = None) -> None:
@@ -404,23 +408,24 @@ class CollectWindow(QDialog):
         if account_id is None:
             return
         if rule is None:
-            rule, ok = QInputDialog.getItem(self, "코드 규칙 / Code rule", CODE_RULE_HELP,
+            rule, ok = QInputDialog.getItem(self, tr("코드 규칙 / Code rule"), tr(CODE_RULE_HELP),
                                             ["product_option", "seller_code"], 0, False)
             if not ok:
                 return
-            if QMessageBox.question(self, "코드 규칙 / Code rule",
-                                    "바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 합니다. 기존 "
-                                    "연결은 이미 수집된 주문을 위해 옛 코드에 남습니다.\nFrom the next collection and "
-                                    "sync, products appear under the new codes and need linking again; the old "
-                                    "links stay for the orders already collected.") != QMessageBox.StandardButton.Yes:
+            en = ("From the next collection and sync, products appear under the new codes and need linking again; "
+                  "the old links stay for the orders already collected.")
+            if QMessageBox.question(self, tr("코드 규칙 / Code rule"),
+                                    one("바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 "
+                                        "합니다. 기존 연결은 이미 수집된 주문을 위해 옛 코드에 남습니다.\n" + en, en)) \
+                    != QMessageBox.StandardButton.Yes:
                 return
         try:
             links = set_code_rule(self.db, account_id, rule)
         except KnownError as e:
-            self._say_account(error_text(e), error=True)
+            self._say_account(error_message(e), error=True)
             return
-        self._say_account(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음) / Code rule: {rule} "
-                          f"({links} links under the old codes stay)")
+        self._say_account(both(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음)",
+                               f"Code rule: {rule} ({links} links under the old codes stay)"))
 
     def toggle_auto_confirm(self) -> None:
         account_id = self._selected_account()
@@ -429,7 +434,7 @@ class CollectWindow(QDialog):
         with self.db.session() as s:
             on = not s.get_one(m.ChannelAccount, account_id).auto_confirm
         set_auto_confirm(self.db, account_id, on)
-        self._say_account("자동 발주확인 켬 / Auto-confirm on" if on else "자동 발주확인 끔 / Auto-confirm off")
+        self._say_account(tr("자동 발주확인 켬 / Auto-confirm on" if on else "자동 발주확인 끔 / Auto-confirm off"))
         self.refresh()
 
     def _selected_account(self) -> int | None:
@@ -439,7 +444,7 @@ class CollectWindow(QDialog):
     def test_selected(self) -> None:
         account_id = self._selected_account()
         if account_id is None:
-            self._say_account("계정을 선택하세요 / Select an account", error=True)
+            self._say_account(tr("계정을 선택하세요 / Select an account"), error=True)
             return
         with self.db.session() as s:
             account = s.get_one(m.ChannelAccount, account_id)
@@ -451,30 +456,31 @@ class CollectWindow(QDialog):
             finally:
                 getattr(channel, "close", lambda: None)()
 
-        self._say_account("연결 중… / Connecting…")
-        run_op(self, test, lambda _: self._say_account("연결 성공 / Connected"),
-               lambda e: self._say_account("{} / {}".format(*error_text(e)) if isinstance(e, KnownError)
-                                           else f"연결 실패 / Connection failed: {type(e).__name__}", error=True),
+        self._say_account(tr("연결 중… / Connecting…"))
+        run_op(self, test, lambda _: self._say_account(tr("연결 성공 / Connected")),
+               lambda e: self._say_account(error_message(e) if isinstance(e, KnownError)
+                                           else both("연결 실패", f"Connection failed: {type(e).__name__}"),
+                                           error=True),
                name="test-account")
 
     def remove_selected(self) -> None:
         account_id = self._selected_account()
         if account_id is None:
             return
+        en = ("Removes this account's products and the orders no station started packing, and erases its secret. "
+              "Packed orders, their scans and recordings stay. Nothing changes at the marketplace.")
         if QMessageBox.question(
-                self, "계정 삭제 / Remove account",
-                "이 계정의 상품과, 포장을 시작하지 않은 주문을 지우고 시크릿을 삭제합니다. 포장한 주문, 스캔 기록과 "
-                "녹화 영상은 남습니다. 마켓에는 아무것도 바뀌지 않습니다.\n"
-                "Removes this account's products and the orders no station started packing, and erases its secret. "
-                "Packed orders, their scans and recordings stay. Nothing changes at the marketplace.") \
+                self, tr("계정 삭제 / Remove account"),
+                one("이 계정의 상품과, 포장을 시작하지 않은 주문을 지우고 시크릿을 삭제합니다. 포장한 주문, "
+                    "스캔 기록과 녹화 영상은 남습니다. 마켓에는 아무것도 바뀌지 않습니다.\n" + en, en)) \
                 != QMessageBox.StandardButton.Yes:
             return
         self.deactivate(account_id)
 
     def deactivate(self, account_id: int) -> None:
         result = remove_account(self.db, account_id, by=self.operator)
-        self._say_account(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존 / Removed: "
-                          f"{result.orders_removed} orders removed, {result.orders_kept} kept")
+        self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존",
+                               f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept"))
         self.refresh()
 
     def _say_account(self, text: str, *, error: bool = False) -> None:

@@ -15,6 +15,7 @@ from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
+from packdesk.ui.i18n import both, english
 
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
@@ -249,9 +250,14 @@ def _fmt(value: Any) -> Any:
 
 
 def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
-    """``lang``: 0 Korean, 1 English (which side of a ``Words`` parameter goes in)."""
-    return template.format_map(_Params({k: _fmt(v[lang] if isinstance(v, Words) else v)
-                                        for k, v in params.items()})).strip()
+    """``lang``: 0 Korean, 1 English (which side of a ``Words`` parameter goes in; a parameter written
+    "한국어 / English" — an account field's label — gives the English text its English half)."""
+    def side(v: Any) -> Any:
+        if isinstance(v, Words):
+            return v[lang]
+        return english(v) if lang and isinstance(v, str) else v
+
+    return template.format_map(_Params({k: _fmt(side(v)) for k, v in params.items()})).strip()
 
 
 def station_text(message: Message) -> tuple[str, str]:
@@ -264,3 +270,8 @@ def station_text(message: Message) -> tuple[str, str]:
 def error_text(error: KnownError) -> tuple[str, str]:
     ko, en = ERROR_TEXT.get(error.code, ERROR_TEXT["error"])
     return _fill(ko, error.params), _fill(en, error.params, 1)
+
+
+def error_message(error: KnownError) -> str:
+    """The error as one line in the screen's language."""
+    return both(*error_text(error))

@@ -33,7 +33,7 @@ from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.dispatch import OutboxEntry, Uploader
 from packdesk.ui.i18n import both, one, tr
-from packdesk.ui.messages import ERROR_TEXT, error_text
+from packdesk.ui.messages import ERROR_TEXT, error_message
 from packdesk.ui.tasks import run_op
 
 # (key, tab title, states shown)
@@ -76,7 +76,7 @@ def reason_text(code: str, message: str) -> str:
         ko, en = REASON_TEXT[code]
         return both(ko.format(message=message), en.format(message=message))
     if code in ERROR_TEXT:
-        return both(*error_text(KnownError(code, message=message)))
+        return error_message(KnownError(code, message=message))
     return f"[{code}] {message}".strip()
 
 

@@ -33,7 +33,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services.reports import KST, Report, build_report, export_report
 from packdesk.ui.i18n import both, one, pair, tr
-from packdesk.ui.messages import error_text, reason_text
+from packdesk.ui.messages import error_message, reason_text
 from packdesk.ui.tasks import run_op
 
 
@@ -199,7 +199,7 @@ class ReportsWindow(QMainWindow):
 
     def _failed(self, e: BaseException) -> None:
         self.busy = False
-        self.message.setText(both(*(error_text(e) if isinstance(e, KnownError) else error_text(KnownError()))))
+        self.message.setText(error_message(e if isinstance(e, KnownError) else KnownError()))
 
     def _show(self, report: Report) -> None:
         self.busy = False
