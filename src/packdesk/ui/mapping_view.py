@@ -75,6 +75,7 @@ from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
 from packdesk.services.dbworker import DbWorker
 from packdesk.ui.bridge import MainThreadPoster
+from packdesk.ui.i18n import both, language, one, pair, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
 
@@ -119,25 +120,25 @@ NAME_RULES = ((mp.NameRule.PRODUCT_AND_OPTION, "상품명 + 옵션명 / Product 
 
 
 def _state_text(row: mp.SalesProductRow, with_new: bool = True) -> str:
-    text = "연결됨 / Linked" if row.linked else "미연결 / Not linked"
+    text = tr("연결됨 / Linked") if row.linked else tr("미연결 / Not linked")
     if row.is_new and with_new:
-        text += " · 신규 / New"
+        text += " · " + tr("신규 / New")
     if row.deleted:
-        text += " · 마켓에서 삭제됨 / Deleted on the marketplace"
+        text += " · " + tr("마켓에서 삭제됨 / Deleted on the marketplace")
     return text
 
 
 def _status_text(row: mp.SalesProductRow) -> str:
     ko, en = mp.status_text(row.status)
-    return ko if ko == en else f"{ko} / {en}"
+    return ko if ko == en else both(ko, en)
 
 
 def _market_codes(row: mp.SalesProductRow) -> str:
-    parts = [f"상품 / Product {row.product_code}"]
+    parts = [both("상품", f"Product {row.product_code}")]
     if row.option_code:
-        parts.append(f"옵션 / Option {row.option_code}")
+        parts.append(both("옵션", f"Option {row.option_code}"))
     if row.seller_code:
-        parts.append(f"판매자코드 / Seller code {row.seller_code}")
+        parts.append(both("판매자코드", f"Seller code {row.seller_code}"))
     return " · ".join(parts)
 
 
@@ -172,16 +173,16 @@ class ProductTableModel(QAbstractTableModel):
     def cell(self, r: mp.SalesProductRow, col: int) -> tuple[str, str]:
         """(first line, second line) of a cell."""
         if col == self.MARKET:
-            name = r.product_name or "(이름 없음 / no name)"
+            name = r.product_name or tr("(이름 없음 / no name)")
             return (f"{name} · {r.option_name}" if r.option_name else name,
                     f"{_status_text(r)} · {_market_codes(r)}")  # the status first: a narrow column cuts codes
         if col == self.SALES:
-            marks = [m for m, on in (("신규 / New", r.is_new), ("삭제됨 / Deleted", r.deleted)) if on]
+            marks = [m for m, on in ((tr("신규 / New"), r.is_new), (tr("삭제됨 / Deleted"), r.deleted)) if on]
             if self.several_accounts or not marks:
                 marks.append(r.account_name)
             return r.code, " · ".join(marks)
         if not r.linked:
-            return "미연결 / Not linked", "출고상품을 연결하거나 만드세요 / Link or create an item"
+            return tr("미연결 / Not linked"), tr("출고상품을 연결하거나 만드세요 / Link or create an item")
         return (_components_text(r.components),
                 ", ".join(f"{c.label} ×{c.quantity}" for c in r.components))
 
@@ -225,7 +226,7 @@ class ProductTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return tr(self.HEADERS[section])
         return None
 
 
@@ -286,7 +287,7 @@ def row_height(font: QFont) -> int:
     """Two lines (bold, then 2 px smaller) and their padding, measured on Hangul: the Korean font that
     draws it is taller than the Latin one."""
     bold, small = _line_fonts(font)
-    sample = "한글 상품명 Ag"
+    sample = "한글 상품명 Ag"  # i18n: data (a measuring sample: shop names are Korean in either language)
     return QFontMetrics(bold).boundingRect(sample).height() + QFontMetrics(small).boundingRect(sample).height() + 16
 
 
@@ -318,55 +319,57 @@ class ImportPreviewDialog(QDialog):
     def __init__(self, preview: mp.ImportPreview, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.preview = preview
-        self.setWindowTitle("엑셀 가져오기 미리보기 / Import preview")
+        self.setWindowTitle(tr("엑셀 가져오기 미리보기 / Import preview"))
         self.resize(1000, 620)
         p = preview
         changed_rows = sum(len(c.components) for c in p.changes)
         lines = [
             f"<b>{p.file_name}</b>",
-            f"읽은 행 {p.rows_read}개 / {p.rows_read} rows read",
-            f"가져올 수 있는 행 {len(p.valid)}개 / {len(p.valid)} valid rows",
-            f"바뀌는 상품 {len(p.changes)}개 ({changed_rows}행) · 이미 같은 상품 {p.unchanged}개 / "
-            f"{len(p.changes)} products change ({changed_rows} rows) · {p.unchanged} already the same",
+            both(f"읽은 행 {p.rows_read}개", f"{p.rows_read} rows read"),
+            both(f"가져올 수 있는 행 {len(p.valid)}개", f"{len(p.valid)} valid rows"),
+            both(f"바뀌는 상품 {len(p.changes)}개 ({changed_rows}행) · 이미 같은 상품 {p.unchanged}개",
+                 f"{len(p.changes)} products change ({changed_rows} rows) · {p.unchanged} already the same"),
         ]
         if p.skipped_unlinked:
-            lines.append(f"SKU와 수량이 빈 행 {p.skipped_unlinked}개는 건너뜁니다 / "
-                         f"{p.skipped_unlinked} rows without SKU and quantity are skipped")
+            lines.append(both(f"SKU와 수량이 빈 행 {p.skipped_unlinked}개는 건너뜁니다",
+                              f"{p.skipped_unlinked} rows without SKU and quantity are skipped"))
         self.summary = QLabel("<br>".join(lines), objectName="importSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
         n_err = len(p.error_rows)
         self.error_title = QLabel(
-            f"오류가 있는 행 {n_err}개 — 이 행들은 가져오지 않습니다 / {n_err} rows with errors — not imported"
-            if n_err else "오류 없음 / No errors", objectName="importErrorTitle")
+            both(f"오류가 있는 행 {n_err}개 — 이 행들은 가져오지 않습니다", f"{n_err} rows with errors — not imported")
+            if n_err else tr("오류 없음 / No errors"), objectName="importErrorTitle")
         self.error_title.setStyleSheet(LEVEL_STYLE["error" if n_err else "success"])
-        self.errors = QTableWidget(len(p.errors), 3)
-        self.errors.setHorizontalHeaderLabels(["행 / Row", "사유", "Reason"])
+        # the reason in Korean and in English, each a column of its own; in English, the English one only
+        reason_columns = 2 if language() == "ko" else 1
+        self.errors = QTableWidget(len(p.errors), 1 + reason_columns)
+        self.errors.setHorizontalHeaderLabels([tr("행 / Row"), *pair("사유", "Reason")][:1 + reason_columns])
         self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.errors.verticalHeader().setVisible(False)
         for i, e in enumerate(p.errors):
-            for col, text in enumerate((str(e.row), e.ko, e.en)):
+            for col, text in enumerate((str(e.row), *(e.ko, e.en)[2 - reason_columns:])):
                 self.errors.setItem(i, col, QTableWidgetItem(text))
         head = self.errors.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, 1 + reason_columns):
+            head.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.errors.setVisible(bool(p.errors))
-        self.failure_hint = QLabel(
+        self.failure_hint = QLabel(tr(
             "실패 파일: 가져오지 않는 행을 그대로, 마지막 열에 사유를 붙여 저장합니다. 엑셀에서 고친 뒤 그 파일을 "
             "가져오세요. / Failure file: the rows not imported as they are, with the reason in a last column. Fix "
-            "them in Excel and import that file.", objectName="failureHint")
+            "them in Excel and import that file."), objectName="failureHint")
         self.failure_hint.setWordWrap(True)
         self.failure_hint.setVisible(bool(p.errors))
-        self.failure_button = QPushButton("실패 파일 저장 / Save failure file", objectName="saveFailureFile")
+        self.failure_button = QPushButton(tr("실패 파일 저장 / Save failure file"), objectName="saveFailureFile")
         self.failure_button.setEnabled(bool(p.errors) and p.source is not None)
         self.failure_button.setVisible(bool(p.errors))
         self.failure_button.clicked.connect(self.failure_file_requested.emit)
-        self.apply_button = QPushButton(f"가져오기 적용 ({len(p.changes)}개 상품) / Apply ({len(p.changes)} products)",
-                                        objectName="applyImport")
+        self.apply_button = QPushButton(both(f"가져오기 적용 ({len(p.changes)}개 상품)",
+                                             f"Apply ({len(p.changes)} products)"), objectName="applyImport")
         self.apply_button.setEnabled(bool(p.changes))
         self.apply_button.clicked.connect(self.accept)
-        self.cancel_button = QPushButton("취소 / Cancel", objectName="cancelImport")
+        self.cancel_button = QPushButton(tr("취소 / Cancel"), objectName="cancelImport")
         self.cancel_button.clicked.connect(self.reject)
         for b in (self.failure_button, self.apply_button, self.cancel_button):
             b.setAutoDefault(False)
@@ -413,32 +416,32 @@ class CreateItemsDialog(QDialog):
         self._check_barcode = check_barcode
         self._checking: set[str] = set()
         self.busy = False
-        self.setWindowTitle("출고상품 만들기 / Create shipping items")
+        self.setWindowTitle(tr("출고상품 만들기 / Create shipping items"))
         avail = self.screen().availableGeometry()
         self.resize(min(1280, int(avail.width() * 0.9)), min(780, int(avail.height() * 0.9)))
         self.setStyleSheet(STYLE)
 
         n = len(rows)
-        title = QLabel("출고상품 만들기 / Create shipping items", objectName="dialogTitle")
-        intro = QLabel(f"판매상품 {n}개 → 출고상품 {n}개를 만들어 바로 연결합니다 (판매 1개당 세트 수량만큼). / "
-                       f"{n} sales product(s) → {n} new item(s), linked at once (set quantity per unit sold).",
+        title = QLabel(tr("출고상품 만들기 / Create shipping items"), objectName="dialogTitle")
+        intro = QLabel(both(f"판매상품 {n}개 → 출고상품 {n}개를 만들어 바로 연결합니다 (판매 1개당 세트 수량만큼).",
+                            f"{n} sales product(s) → {n} new item(s), linked at once (set quantity per unit sold)."),
                        objectName="createIntro")
         intro.setWordWrap(True)
         relinked = sum(r.linked for r in rows)
         self.relink_note = QLabel(
-            f"이미 연결된 판매상품 {relinked}개는 새 출고상품으로 연결이 바뀝니다. / "
-            f"{relinked} of them already linked: their link becomes the new item.", objectName="relinkNote")
+            both(f"이미 연결된 판매상품 {relinked}개는 새 출고상품으로 연결이 바뀝니다.",
+                 f"{relinked} of them already linked: their link becomes the new item."), objectName="relinkNote")
         self.relink_note.setStyleSheet(LEVEL_STYLE["info"])
         self.relink_note.setVisible(relinked > 0)
 
-        rule_box = QGroupBox("출고상품명 규칙 / Item name rule")
+        rule_box = QGroupBox(tr("출고상품명 규칙 / Item name rule"))
         rule_layout = QVBoxLayout(rule_box)
         rv = QHBoxLayout()
         rule_layout.addLayout(rv)
         self.rule_group = QButtonGroup(self)
         self.rule_buttons: dict[mp.NameRule, QRadioButton] = {}
         for rule, text in NAME_RULES:
-            b = QRadioButton(text, objectName=f"rule_{rule.value}")
+            b = QRadioButton(tr(text), objectName=f"rule_{rule.value}")
             self.rule_group.addButton(b)
             self.rule_buttons[rule] = b
             rv.addWidget(b)
@@ -447,17 +450,17 @@ class CreateItemsDialog(QDialog):
             b.toggled.connect(lambda on: on and self._rule_changed())
         self.rule_buttons[mp.NameRule.TYPED].setEnabled(n == 1)
         if n != 1:
-            self.rule_buttons[mp.NameRule.TYPED].setToolTip("판매상품 하나일 때만 / Only for one sales product")
+            self.rule_buttons[mp.NameRule.TYPED].setToolTip(tr("판매상품 하나일 때만 / Only for one sales product"))
         self.typed_name = QLineEdit(objectName="typedName")
-        self.typed_name.setPlaceholderText("출고상품명 입력 / Type the item name")
+        self.typed_name.setPlaceholderText(tr("출고상품명 입력 / Type the item name"))
         self.typed_name.setMaxLength(mp.MAX_ITEM_NAME)
         self.typed_name.textChanged.connect(lambda _: self._render_names())
         rv.addStretch(1)
         rule_layout.addWidget(self.typed_name)
 
         self.table = QTableWidget(n, 5, objectName="newItems")
-        self.table.setHorizontalHeaderLabels(["판매상품 / Sales product", "출고상품명 / Item name", "SKU",
-                                              "세트 수량 / Set qty", "바코드 / Barcodes"])
+        self.table.setHorizontalHeaderLabels([tr("판매상품 / Sales product"), tr("출고상품명 / Item name"), "SKU",
+                                              tr("세트 수량 / Set qty"), tr("바코드 / Barcodes")])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -486,21 +489,22 @@ class CreateItemsDialog(QDialog):
             self.table.setItem(i, self.COL_BARCODES, QTableWidgetItem(""))
         self.table.itemSelectionChanged.connect(self._line_changed)
 
-        code_box = QGroupBox("바코드 / Barcodes", objectName="barcodeBox")
+        code_box = QGroupBox(tr("바코드 / Barcodes"), objectName="barcodeBox")
         cv = QVBoxLayout(code_box)
         self.barcode_for = QLabel(objectName="barcodeFor")
         self.barcode_for.setWordWrap(True)
         self.barcode_input = QLineEdit(objectName="barcodeInput")
-        self.barcode_input.setPlaceholderText("바코드를 스캔하거나 입력 후 Enter / Scan a barcode, or type it and "
-                                              "press Enter")
+        self.barcode_input.setPlaceholderText(tr("바코드를 스캔하거나 입력 후 Enter / Scan a barcode, or type it and "
+                                                 "press Enter"))
         self.barcode_input.returnPressed.connect(self._typed_barcode)
-        self.add_barcode_button = QPushButton("바코드 추가 / Add barcode", objectName="addBarcode")
+        self.add_barcode_button = QPushButton(tr("바코드 추가 / Add barcode"), objectName="addBarcode")
         self.add_barcode_button.clicked.connect(self._typed_barcode)
         self.barcode_list = QListWidget(objectName="barcodeList")
         self.barcode_list.setMaximumHeight(110)
-        self.remove_barcode_button = QPushButton("선택 바코드 빼기 / Remove barcode", objectName="removeBarcode")
+        self.remove_barcode_button = QPushButton(tr("선택 바코드 빼기 / Remove barcode"), objectName="removeBarcode")
         self.remove_barcode_button.clicked.connect(self.remove_selected_barcode)
-        self.next_after_scan = QCheckBox("스캔하면 다음 줄로 / Next line after each scan", objectName="nextAfterScan")
+        self.next_after_scan = QCheckBox(tr("스캔하면 다음 줄로 / Next line after each scan"),
+                                         objectName="nextAfterScan")
         self.next_after_scan.setChecked(n > 1)
         self.next_after_scan.setVisible(n > 1)
         row = QHBoxLayout()
@@ -523,9 +527,10 @@ class CreateItemsDialog(QDialog):
         self.problems = QLabel(objectName="createProblems")
         self.problems.setWordWrap(True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.create_button = QPushButton(f"만들고 연결 ({n}개) / Create and link ({n})", objectName="createAndLink")
+        self.create_button = QPushButton(both(f"만들고 연결 ({n}개)", f"Create and link ({n})"),
+                                         objectName="createAndLink")
         self.create_button.clicked.connect(self.submit)
-        self.cancel_button = QPushButton("취소 / Cancel", objectName="cancelCreate")
+        self.cancel_button = QPushButton(tr("취소 / Cancel"), objectName="cancelCreate")
         self.cancel_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -587,7 +592,7 @@ class CreateItemsDialog(QDialog):
             return
         i = self.current_line
         line = self.lines[i]
-        self.barcode_for.setText(f"{i + 1}번째 줄의 바코드 / Barcodes of line {i + 1}: {line.product.label}")
+        self.barcode_for.setText(both(f"{i + 1}번째 줄의 바코드", f"Barcodes of line {i + 1}: {line.product.label}"))
         self.barcode_list.clear()
         self.barcode_list.addItems(line.barcodes)
 
@@ -607,7 +612,7 @@ class CreateItemsDialog(QDialog):
 
     def _refuse_barcode(self, code: str, reason: str, **params: Any) -> None:
         ko, en = mp.texts(reason, {"barcode": code, "limit": mp.MAX_BARCODE, **params})
-        self.barcode_message.setText(f"{ko} / {en}")
+        self.barcode_message.setText(both(ko, en))
         self.barcode_message.setStyleSheet(LEVEL_STYLE["error"])
         self.barcode_refused.emit(code, reason)
 
@@ -627,7 +632,7 @@ class CreateItemsDialog(QDialog):
             self._refuse_barcode(code, "item_barcode_repeated", other=(taken if taken is not None else i) + 1)
             return
         self._checking.add(code.lower())
-        self.barcode_message.setText(f"확인 중: {code} / Checking {code}…")
+        self.barcode_message.setText(both(f"확인 중: {code}", f"Checking {code}…"))
         self.barcode_message.setStyleSheet(LEVEL_STYLE["info"])
         if scanned and self.next_after_scan.isChecked() and i + 1 < len(self.lines):
             self.select_line(i + 1)  # the next scan is for the next option
@@ -639,7 +644,8 @@ class CreateItemsDialog(QDialog):
                 return
             self.lines[i].barcodes.append(code)
             self._render_barcodes(i)
-            self.barcode_message.setText(f"{i + 1}번째 줄에 바코드 추가: {code} / Barcode {code} added to line {i + 1}")
+            self.barcode_message.setText(both(f"{i + 1}번째 줄에 바코드 추가: {code}",
+                                              f"Barcode {code} added to line {i + 1}"))
             self.barcode_message.setStyleSheet(LEVEL_STYLE["success"])
             self.barcode_added.emit(i, code)
 
@@ -664,7 +670,7 @@ class CreateItemsDialog(QDialog):
         if self.busy:
             return
         self._set_busy(True)
-        self.problems.setText("만드는 중… / Creating…")
+        self.problems.setText(tr("만드는 중… / Creating…"))
         self.submitted.emit(self.new_items())
 
     def _set_busy(self, busy: bool) -> None:
@@ -681,13 +687,13 @@ class CreateItemsDialog(QDialog):
         self._set_busy(False)
         problems = getattr(error, "problems", ())
         if not problems:
-            ko, en = refusal_text(error)
-            self.problems.setText(f"{ko} / {en}")
+            self.problems.setText(both(*refusal_text(error)))
             return
         out = []
         for p in problems:
-            where = (f"{p.index + 1}번째 줄 / line {p.index + 1}: ") if p.index >= 0 else ""
-            out.append(f"{where}{p.ko} / {p.en}")
+            line = p.index + 1
+            out.append(one(f"{line}번째 줄 / line {line}: {p.ko} / {p.en}", f"Line {line}: {p.en}") if p.index >= 0
+                       else both(p.ko, p.en))
         self.problems.setText("\n".join(out))
         first = next((p.index for p in problems if p.index >= 0), None)
         if first is not None:
@@ -737,7 +743,7 @@ class MappingView(QDialog):
         self.page: mp.ProductPage | None = None
         self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
 
-        self.setWindowTitle("상품 연결 / Product links")
+        self.setWindowTitle(tr("상품 연결 / Product links"))
         avail = self.screen().availableGeometry()  # a station PC may have a 1366x768 screen
         self.resize(min(1600, int(avail.width() * 0.95)), min(940, int(avail.height() * 0.92)))
         self.setStyleSheet(STYLE)
@@ -748,25 +754,25 @@ class MappingView(QDialog):
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        title = QLabel("상품 연결 / Product links", objectName="mappingTitle")
-        hint = QLabel("판매상품마다 포장할 출고상품과 수량을 연결하세요. 연결이 없는 상품은 포장할 수 없습니다. "
+        title = QLabel(tr("상품 연결 / Product links"), objectName="mappingTitle")
+        hint = QLabel(tr("판매상품마다 포장할 출고상품과 수량을 연결하세요. 연결이 없는 상품은 포장할 수 없습니다. "
                       "출고상품이 없으면 판매상품에서 바로 만드세요. / Link each sales product to the items packed for "
-                      "it; unlinked products cannot be packed. No item yet? Create it from the sales product.")
+                      "it; unlinked products cannot be packed. No item yet? Create it from the sales product."))
         hint.setWordWrap(True)
 
         self.account_combo = QComboBox(objectName="accountFilter")
-        self.account_combo.addItem("전체 계정 / All accounts", None)
+        self.account_combo.addItem(tr("전체 계정 / All accounts"), None)
         self.state_combo = QComboBox(objectName="stateFilter")
         for text, state in STATES:
-            self.state_combo.addItem(text, state.value)
-        self.new_only = QCheckBox("신규만 / New only", objectName="newOnly")
-        self.include_deleted = QCheckBox("삭제된 상품 포함 / Include deleted", objectName="includeDeleted")
-        self.include_deleted.setToolTip("마켓에서 삭제된 상품: 보통은 숨깁니다 (연결과 이력은 남아 있습니다) / "
+            self.state_combo.addItem(tr(text), state.value)
+        self.new_only = QCheckBox(tr("신규만 / New only"), objectName="newOnly")
+        self.include_deleted = QCheckBox(tr("삭제된 상품 포함 / Include deleted"), objectName="includeDeleted")
+        self.include_deleted.setToolTip(tr("마켓에서 삭제된 상품: 보통은 숨깁니다 (연결과 이력은 남아 있습니다) / "
                                         "Products deleted on the marketplace: hidden unless ticked (links and "
-                                        "history kept)")
+                                           "history kept)"))
         self.search = QLineEdit(objectName="productSearch")
-        self.search.setPlaceholderText("상품명 · 옵션 · 상품코드 · 판매자코드 검색 (여러 단어 가능) / "
-                                       "Search name, option or code (several words)")
+        self.search.setPlaceholderText(tr("상품명 · 옵션 · 상품코드 · 판매자코드 검색 (여러 단어 가능) / "
+                                          "Search name, option or code (several words)"))
         self.search.setClearButtonEnabled(True)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -779,7 +785,7 @@ class MappingView(QDialog):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.search.returnPressed.connect(self.reload)
         filters = QHBoxLayout()
-        for label, w in (("계정 / Account", self.account_combo), ("연결 / Link", self.state_combo)):
+        for label, w in ((tr("계정 / Account"), self.account_combo), (tr("연결 / Link"), self.state_combo)):
             filters.addWidget(QLabel(label))
             filters.addWidget(w)
         filters.addWidget(self.new_only)
@@ -834,12 +840,12 @@ class MappingView(QDialog):
         self.message = QLabel(objectName="mappingMessage")
         self.message.setWordWrap(True)
         self.busy_label = QLabel("", objectName="busyLabel")
-        self.include_unlinked = QCheckBox("미연결 상품도 내보내기 / Include unlinked products",
+        self.include_unlinked = QCheckBox(tr("미연결 상품도 내보내기 / Include unlinked products"),
                                           objectName="includeUnlinked")
         self.include_unlinked.setChecked(True)
-        self.export_button = QPushButton("엑셀 내보내기 / Export to Excel", objectName="exportExcel")
-        self.import_button = QPushButton("엑셀 가져오기 / Import from Excel", objectName="importExcel")
-        self.close_button = QPushButton("닫기 / Close", objectName="closeMapping")
+        self.export_button = QPushButton(tr("엑셀 내보내기 / Export to Excel"), objectName="exportExcel")
+        self.import_button = QPushButton(tr("엑셀 가져오기 / Import from Excel"), objectName="importExcel")
+        self.close_button = QPushButton(tr("닫기 / Close"), objectName="closeMapping")
         self.export_button.clicked.connect(self._export_clicked)
         self.import_button.clicked.connect(self._import_clicked)
         self.close_button.clicked.connect(self.accept)
@@ -878,10 +884,10 @@ class MappingView(QDialog):
             w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             v.addWidget(w)
 
-        comp_box = QGroupBox("판매 1개당 포장할 출고상품 / Items packed per unit sold")
+        comp_box = QGroupBox(tr("판매 1개당 포장할 출고상품 / Items packed per unit sold"))
         cv = QVBoxLayout(comp_box)
         self.components = QTableWidget(0, 3, objectName="componentTable")
-        self.components.setHorizontalHeaderLabels(["SKU", "출고상품 / Item", "수량 / Qty"])
+        self.components.setHorizontalHeaderLabels(["SKU", tr("출고상품 / Item"), tr("수량 / Qty")])
         self.components.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.components.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.components.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -893,7 +899,7 @@ class MappingView(QDialog):
         ch.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         self.components.setColumnWidth(2, 110)
         self.components.itemSelectionChanged.connect(self._update_buttons)
-        self.remove_button = QPushButton("선택 항목 빼기 / Remove item", objectName="removeComponent")
+        self.remove_button = QPushButton(tr("선택 항목 빼기 / Remove item"), objectName="removeComponent")
         self.remove_button.clicked.connect(self.remove_selected_component)
         self.dirty_label = QLabel("", objectName="dirtyLabel")
         row = QHBoxLayout()
@@ -903,11 +909,11 @@ class MappingView(QDialog):
         cv.addLayout(row)
         v.addWidget(comp_box, 2)
 
-        pick_box = QGroupBox("출고상품 찾기 — 검색 또는 바코드 스캔 / Find an item — search or scan its barcode")
+        pick_box = QGroupBox(tr("출고상품 찾기 — 검색 또는 바코드 스캔 / Find an item — search or scan its barcode"))
         pv = QVBoxLayout(pick_box)
         self.item_search = QLineEdit(objectName="itemSearch")
-        self.item_search.setPlaceholderText("SKU · 상품명 · 바코드 (스캔하면 바로 찾습니다) / SKU, name or barcode "
-                                            "(a scan finds it at once)")
+        self.item_search.setPlaceholderText(tr("SKU · 상품명 · 바코드 (스캔하면 바로 찾습니다) / SKU, name or barcode "
+                                               "(a scan finds it at once)"))
         self.item_search.setClearButtonEnabled(True)
         self._item_timer = QTimer(self)
         self._item_timer.setSingleShot(True)
@@ -916,7 +922,8 @@ class MappingView(QDialog):
         self.item_search.textChanged.connect(lambda _: self._item_timer.start())
         self.item_search.returnPressed.connect(self.search_items)
         self.item_results = QTableWidget(0, 4, objectName="itemResults")
-        self.item_results.setHorizontalHeaderLabels(["SKU", "상품명 / Name", "옵션 / Option", "바코드 / Barcode"])
+        self.item_results.setHorizontalHeaderLabels(["SKU", tr("상품명 / Name"), tr("옵션 / Option"),
+                                                     tr("바코드 / Barcode")])
         self.item_results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.item_results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.item_results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -931,10 +938,10 @@ class MappingView(QDialog):
         self.quantity.setRange(1, mp.MAX_QUANTITY)
         self.quantity.setValue(1)
         self.quantity.setMinimumWidth(110)
-        self.add_button = QPushButton("추가 / Add", objectName="addComponent")
+        self.add_button = QPushButton(tr("추가 / Add"), objectName="addComponent")
         self.add_button.clicked.connect(self.add_selected_item)
         add_row = QHBoxLayout()
-        add_row.addWidget(QLabel("수량 / Qty"))
+        add_row.addWidget(QLabel(tr("수량 / Qty")))
         add_row.addWidget(self.quantity)
         add_row.addWidget(self.add_button)
         add_row.addStretch(1)
@@ -943,14 +950,14 @@ class MappingView(QDialog):
         pv.addLayout(add_row)
         v.addWidget(pick_box, 2)
 
-        self.save_button = QPushButton("연결 저장 / Save link", objectName="saveLink")
-        self.unlink_button = QPushButton("연결 해제 / Unlink", objectName="unlink")
-        self.create_button = QPushButton("출고상품 만들기… / Create items…", objectName="createItems")
-        self.create_button.setToolTip("선택한 판매상품마다 출고상품을 하나씩 만들어 바로 연결합니다 / One new item for "
-                                      "each selected sales product, linked at once")
-        self.options_button = QPushButton("이 상품의 옵션 모두 선택 / Select all its options",
+        self.save_button = QPushButton(tr("연결 저장 / Save link"), objectName="saveLink")
+        self.unlink_button = QPushButton(tr("연결 해제 / Unlink"), objectName="unlink")
+        self.create_button = QPushButton(tr("출고상품 만들기… / Create items…"), objectName="createItems")
+        self.create_button.setToolTip(tr("선택한 판매상품마다 출고상품을 하나씩 만들어 바로 연결합니다 / "
+                                         "One new item for each selected sales product, linked at once"))
+        self.options_button = QPushButton(tr("이 상품의 옵션 모두 선택 / Select all its options"),
                                           objectName="selectOptions")
-        self.seen_button = QPushButton("확인함 표시 / Mark as seen", objectName="markSeen")
+        self.seen_button = QPushButton(tr("확인함 표시 / Mark as seen"), objectName="markSeen")
         self.save_button.clicked.connect(self.save_link)
         self.unlink_button.clicked.connect(self.unlink_current)
         self.create_button.clicked.connect(self.open_create_dialog)
@@ -977,7 +984,7 @@ class MappingView(QDialog):
 
     def _started(self) -> None:
         self._pending += 1
-        self.busy_label.setText("작업 중… / Working…")
+        self.busy_label.setText(tr("작업 중… / Working…"))
 
     def _finish(self, done: Callable[[Any], None], result: Any,
                 refused: Callable[[KnownError], None] | None = None) -> None:
@@ -1055,7 +1062,7 @@ class MappingView(QDialog):
         current = self.account_combo.currentData()
         self.account_combo.blockSignals(True)
         self.account_combo.clear()
-        self.account_combo.addItem("전체 계정 / All accounts", None)
+        self.account_combo.addItem(tr("전체 계정 / All accounts"), None)
         for a in accounts:
             self.account_combo.addItem(a.name, a.id)
         self.account_combo.setCurrentIndex(max(0, self.account_combo.findData(current)))
@@ -1080,7 +1087,7 @@ class MappingView(QDialog):
         keep = self._current.id if self._current is not None else None
         self.model.set_rows(rows)
         if page.counts is None:  # a full page: shown now, counted in a second read (a count of 30,000 is slower)
-            self.counts.setText(f"{len(rows)}개 표시 · 세는 중… / {len(rows)} shown · counting…")
+            self.counts.setText(both(f"{len(rows)}개 표시 · 세는 중…", f"{len(rows)} shown · counting…"))
             self.counts.setStyleSheet("")
             f = self.product_filter()
             self._read("mapping-count", lambda s: mp.count_sales_products(s, f),
@@ -1099,11 +1106,11 @@ class MappingView(QDialog):
         if gen != self._generation:
             return
         self.page = mp.ProductPage(self.page.rows, c) if self.page is not None else None
-        text = (f"{shown}개 표시 · 전체 {c.total}개 · 미연결 {c.unlinked}개 · 신규 {c.new}개 / "
-                f"{shown} shown of {c.total} · {c.unlinked} not linked · {c.new} new")
+        text = both(f"{shown}개 표시 · 전체 {c.total}개 · 미연결 {c.unlinked}개 · 신규 {c.new}개",
+                    f"{shown} shown of {c.total} · {c.unlinked} not linked · {c.new} new")
         if shown < c.total:
-            text += (f"\n처음 {shown}개만 보입니다 — 검색어나 필터로 좁히세요 / "
-                     f"Only the first {shown} are shown — narrow with a search or a filter")
+            text += "\n" + both(f"처음 {shown}개만 보입니다 — 검색어나 필터로 좁히세요",
+                                f"Only the first {shown} are shown — narrow with a search or a filter")
         self.counts.setText(text)
         self.counts.setStyleSheet(LEVEL_STYLE["error"] if c.unlinked else "")
         self.counts_loaded.emit(c.total)
@@ -1126,8 +1133,8 @@ class MappingView(QDialog):
         row = self.model.rows[self.proxy.mapToSource(current).row()]
         if self._current is None or row.id != self._current.id:
             if self._dirty and self._current is not None:
-                self.show_message("info", f"저장하지 않은 변경을 버렸습니다: {self._current.product_name} / "
-                                          f"Unsaved changes discarded: {self._current.product_name}")
+                self.show_message("info", both(f"저장하지 않은 변경을 버렸습니다: {self._current.product_name}",
+                                               f"Unsaved changes discarded: {self._current.product_name}"))
             self._show_product(row)
 
     def shown_rows(self) -> list[mp.SalesProductRow]:
@@ -1160,7 +1167,7 @@ class MappingView(QDialog):
                 selection.select(self.proxy.index(row, 0), self.proxy.index(row, self.proxy.columnCount() - 1))
         self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         n = len(self.selected_rows())
-        self.show_message("info", f"옵션 {n}개를 골랐습니다 / {n} option(s) selected")
+        self.show_message("info", both(f"옵션 {n}개를 골랐습니다", f"{n} option(s) selected"))
 
     # ------------------------------------------------------------------ detail
 
@@ -1177,13 +1184,13 @@ class MappingView(QDialog):
     def _refresh_detail(self) -> None:
         r = self._current
         if r is None:
-            self.detail_title.setText("왼쪽 목록에서 상품을 고르세요 / Pick a product on the left")
+            self.detail_title.setText(tr("왼쪽 목록에서 상품을 고르세요 / Pick a product on the left"))
             for w in (self.detail_market, self.detail_sub, self.detail_state):
                 w.setText("")
         else:
             self.detail_title.setText(r.label)
-            self.detail_market.setText(f"마켓 상품 / Marketplace: {_status_text(r)} · {_market_codes(r)}")
-            self.detail_sub.setText(f"판매상품 / Sales product: {r.account_name} · {r.code}")
+            self.detail_market.setText(both("마켓 상품", f"Marketplace: {_status_text(r)} · {_market_codes(r)}"))
+            self.detail_sub.setText(both("판매상품", f"Sales product: {r.account_name} · {r.code}"))
             self.detail_state.setText(_state_text(r))
             self.detail_state.setStyleSheet(LEVEL_STYLE["success"] if r.linked else LEVEL_STYLE["error"])
         self._render_draft()
@@ -1198,7 +1205,7 @@ class MappingView(QDialog):
             spin.setValue(d.quantity)
             spin.valueChanged.connect(lambda v, d=d: self._quantity_changed(d, v))
             self.components.setCellWidget(i, 2, spin)
-        self.dirty_label.setText("저장하지 않은 변경이 있습니다 / Unsaved changes" if self._dirty else "")
+        self.dirty_label.setText(tr("저장하지 않은 변경이 있습니다 / Unsaved changes") if self._dirty else "")
         self._update_buttons()
 
     def draft_texts(self) -> list[tuple[str, int]]:
@@ -1206,7 +1213,7 @@ class MappingView(QDialog):
 
     def _set_dirty(self) -> None:
         self._dirty = True
-        self.dirty_label.setText("저장하지 않은 변경이 있습니다 / Unsaved changes")
+        self.dirty_label.setText(tr("저장하지 않은 변경이 있습니다 / Unsaved changes"))
         self._update_buttons()
 
     def _quantity_changed(self, d: DraftComponent, value: int) -> None:
@@ -1266,15 +1273,17 @@ class MappingView(QDialog):
             hit = items[0] if items and items[0].matches_exactly(text) else None
             if hit is None:
                 self.item_results.clearSelection()
-                self.show_message("error", f"바코드 {text}인 출고상품이 없습니다 — 새로 만들려면 '출고상품 만들기' / "
-                                           f"No item has barcode {text} — to make one, use 'Create items'")
+                self.show_message("error", both(
+                    f"바코드 {text}인 출고상품이 없습니다 — 새로 만들려면 '출고상품 만들기'",
+                    f"No item has barcode {text} — to make one, use 'Create items'"))
             elif self._current is None:
-                self.show_message("info", f"스캔한 출고상품: {hit.sku} {hit.label} — 연결할 판매상품을 고르세요 / "
-                                          f"Scanned item {hit.sku} — pick the sales product to link it to")
+                self.show_message("info", both(f"스캔한 출고상품: {hit.sku} {hit.label} — 연결할 판매상품을 고르세요",
+                                               f"Scanned item {hit.sku} — pick the sales product to link it to"))
             else:
                 self.quantity.setFocus()
-                self.show_message("info", f"스캔한 출고상품: {hit.sku} {hit.label} — 수량을 정하고 '추가'를 누르세요 / "
-                                          f"Scanned item {hit.sku} — set the quantity and press Add")
+                self.show_message("info", both(
+                    f"스캔한 출고상품: {hit.sku} {hit.label} — 수량을 정하고 '추가'를 누르세요",
+                    f"Scanned item {hit.sku} — set the quantity and press Add"))
             self.item_scanned.emit(text, hit.id if hit is not None else 0)
         self.items_found.emit(len(items))
 
@@ -1291,7 +1300,8 @@ class MappingView(QDialog):
             self.draft.append(DraftComponent(it.id, it.sku, it.label, qty))
         self._dirty = True
         self._render_draft()
-        self.show_message("info", f"추가: {it.sku} ×{qty} — 저장을 누르세요 / Added {it.sku} ×{qty} — press Save")
+        self.show_message("info", both(f"추가: {it.sku} ×{qty} — 저장을 누르세요",
+                                       f"Added {it.sku} ×{qty} — press Save"))
 
     # ------------------------------------------------------------------ writes
 
@@ -1304,8 +1314,8 @@ class MappingView(QDialog):
 
     def _saved(self, row: mp.SalesProductRow) -> None:
         self._show_product(row)
-        self.show_message("success", f"연결 저장됨: {row.product_name} → {_components_text(row.components)} / "
-                                     f"Link saved")
+        self.show_message("success", both(f"연결 저장됨: {row.product_name} → {_components_text(row.components)}",
+                                          "Link saved"))
         self.link_saved.emit(row.id)
         self.reload()
 
@@ -1322,8 +1332,8 @@ class MappingView(QDialog):
         self._current = row
         self._dirty = bool(self.draft)  # the old items stay in the editor: Save puts them back
         self._refresh_detail()
-        self.show_message("info", "연결을 해제했습니다 — 저장을 누르면 되돌립니다 / "
-                                  "Link removed — press Save to put it back")
+        self.show_message("info", tr("연결을 해제했습니다 — 저장을 누르면 되돌립니다 / "
+                                     "Link removed — press Save to put it back"))
         self.link_removed.emit(row.id)
         self.reload()
 
@@ -1332,7 +1342,7 @@ class MappingView(QDialog):
         self._db(lambda s: mp.mark_seen(s, ids), self._seen)
 
     def _seen(self, n: int) -> None:
-        self.show_message("info", f"{n}개 상품을 확인함으로 표시했습니다 / Marked {n} product(s) as seen")
+        self.show_message("info", both(f"{n}개 상품을 확인함으로 표시했습니다", f"Marked {n} product(s) as seen"))
         self.marked_seen.emit(n)
         self.reload()
 
@@ -1362,8 +1372,8 @@ class MappingView(QDialog):
                 dialog._set_busy(False)
                 dialog.accept()
             names = ", ".join(f"{r.components[0].sku} ×{r.components[0].quantity}" for r in rows if r.components)
-            self.show_message("success", f"출고상품 {len(rows)}개를 만들고 연결했습니다: {names} / "
-                                         f"Created and linked {len(rows)} item(s): {names}")
+            self.show_message("success", both(f"출고상품 {len(rows)}개를 만들고 연결했습니다: {names}",
+                                              f"Created and linked {len(rows)} item(s): {names}"))
             if self._current is not None:
                 fresh = next((r for r in rows if r.id == self._current.id), None)
                 if fresh is not None:
@@ -1380,8 +1390,8 @@ class MappingView(QDialog):
     # ------------------------------------------------------------------ Excel
 
     def _export_clicked(self) -> None:
-        name = f"packdesk-상품연결-{datetime.now(KST):%Y%m%d}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, "엑셀 내보내기 / Export to Excel", name, "Excel (*.xlsx)")
+        name = f"packdesk-{one('상품연결', 'product-links')}-{datetime.now(KST):%Y%m%d}.xlsx"
+        path, _ = QFileDialog.getSaveFileName(self, tr("엑셀 내보내기 / Export to Excel"), name, "Excel (*.xlsx)")
         if path:
             self.export_to(Path(path))
 
@@ -1397,13 +1407,13 @@ class MappingView(QDialog):
         self._in_thread("mapping-export", job, lambda n: self._exported(path, n))
 
     def _exported(self, path: Path, rows: int) -> None:
-        self.show_message("success", f"{rows}행을 저장했습니다 / Saved {rows} rows: {path}")
+        self.show_message("success", both(f"{rows}행을 저장했습니다", f"Saved {rows} rows: {path}"))
         self.exported.emit(str(path), rows)
 
     def _import_clicked(self) -> None:
         start = str(self._import_path.parent) if self._import_path is not None else ""
-        path, _ = QFileDialog.getOpenFileName(self, "엑셀 가져오기 / Import from Excel", start,
-                                              "Excel (*.xlsx);;모든 파일 / All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("엑셀 가져오기 / Import from Excel"), start,
+                                              f"Excel (*.xlsx);;{tr('모든 파일 / All files (*)')}")
         if path:
             self.import_from(Path(path))
 
@@ -1415,16 +1425,16 @@ class MappingView(QDialog):
             with self.db.session() as s:
                 return mp.preview_import(s, path)
 
-        self.show_message("info", f"읽는 중: {path.name} / Reading {path.name}…")
+        self.show_message("info", both(f"읽는 중: {path.name}", f"Reading {path.name}…"))
         self._in_thread("mapping-import", job, self._show_preview)
 
     def _show_preview(self, preview: mp.ImportPreview) -> None:
-        self.show_message("info", f"미리보기: {preview.file_name} — 적용하거나 취소하세요 / "
-                                  f"Preview of {preview.file_name} — apply or cancel")
+        self.show_message("info", both(f"미리보기: {preview.file_name} — 적용하거나 취소하세요",
+                                       f"Preview of {preview.file_name} — apply or cancel"))
         dialog = ImportPreviewDialog(preview, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_preview(preview))
-        dialog.rejected.connect(lambda: self.show_message("info", "가져오기를 취소했습니다 / Import cancelled"))
+        dialog.rejected.connect(lambda: self.show_message("info", tr("가져오기를 취소했습니다 / Import cancelled")))
         dialog.failure_file_requested.connect(lambda: self._failure_file_clicked(preview))
         dialog.destroyed.connect(lambda *_: setattr(self, "preview_dialog", None))
         self.preview_dialog = dialog
@@ -1433,8 +1443,8 @@ class MappingView(QDialog):
 
     def _failure_file_clicked(self, preview: mp.ImportPreview) -> None:
         folder = self._import_path.parent if self._import_path is not None else Path.home()
-        name = folder / f"{Path(preview.file_name).stem}-실패.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self.preview_dialog or self, "실패 파일 저장 / Save failure file",
+        name = folder / f"{Path(preview.file_name).stem}-{one('실패', 'failures')}.xlsx"
+        path, _ = QFileDialog.getSaveFileName(self.preview_dialog or self, tr("실패 파일 저장 / Save failure file"),
                                               str(name), "Excel (*.xlsx)")
         if path:
             self.save_failure_file(preview, Path(path))
@@ -1447,8 +1457,8 @@ class MappingView(QDialog):
                         lambda n: self._failure_file_saved(path, n))
 
     def _failure_file_saved(self, path: Path, rows: int) -> None:
-        text = (f"실패 파일에 {rows}행을 저장했습니다 — 고친 뒤 그 파일을 가져오세요 / "
-                f"Saved {rows} rows to the failure file — fix them and import that file: {path}")
+        text = both(f"실패 파일에 {rows}행을 저장했습니다 — 고친 뒤 그 파일을 가져오세요",
+                    f"Saved {rows} rows to the failure file — fix them and import that file: {path}")
         self.show_message("success", text)
         if self.preview_dialog is not None:
             self.preview_dialog.failure_hint.setText(text)
@@ -1458,8 +1468,8 @@ class MappingView(QDialog):
         self._db(lambda s: mp.apply_import(s, preview), self._import_done)
 
     def _import_done(self, result: mp.ImportResult) -> None:
-        self.show_message("success", f"{result.products}개 상품의 연결을 가져왔습니다 ({result.rows}행) / "
-                                     f"Imported the links of {result.products} product(s) ({result.rows} rows)")
+        self.show_message("success", both(f"{result.products}개 상품의 연결을 가져왔습니다 ({result.rows}행)",
+                                          f"Imported the links of {result.products} product(s) ({result.rows} rows)"))
         self.import_applied.emit(result.products)
         self._load_accounts_and_products()
 
@@ -1469,8 +1479,7 @@ class MappingView(QDialog):
         show_level(self.message, level, text)
 
     def _show_refusal(self, error: KnownError) -> None:
-        ko, en = refusal_text(error)
-        self.show_message("error", f"{ko} / {en}")
+        self.show_message("error", both(*refusal_text(error)))
         log.info("mapping screen refused: %s %s (%s)", error.code, error.params, error.detail)
         self.refused.emit(error.code)
 
