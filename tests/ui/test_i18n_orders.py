@@ -17,10 +17,8 @@ from openpyxl import Workbook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
-from sqlalchemy import select
 
 from packdesk.channels.demo import BARCODE, Scenario
-from packdesk.core import models as m
 from packdesk.services.settings import Settings
 from packdesk.ui import i18n
 from packdesk.ui.excel_orders_view import ExcelOrdersView
@@ -57,13 +55,6 @@ def commit(qtbot, edit: Any, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def menu_action(station, text: str) -> QAction:  # type: ignore[no-untyped-def]
     return next(a for a in station.window.findChildren(QAction) if a.text() == text)
-
-
-def order_data(db) -> set[str]:  # type: ignore[no-untyped-def]
-    """The shop's words (tests/ui/texts.shop_words) and the addresses and delivery messages its orders hold."""
-    with db.session() as s:
-        typed = set(s.scalars(select(m.Order.address))) | set(s.scalars(select(m.Order.delivery_message)))
-    return shop_words(db) | {t for t in typed if t}
 
 
 def table_texts(window: OrdersWindow) -> list[str]:
@@ -172,7 +163,7 @@ def test_the_orders_window_and_its_form_in_english(  # type: ignore[no-untyped-d
     with qtbot.waitSignal(w.detail_loaded, timeout=TIMEOUT):
         click(qtbot, w.search_button)
     seen += table_texts(w)
-    data = order_data(st.db)  # before the delete takes the order's own words away
+    data = shop_words(st.db)  # before the delete takes the order's own words away
     with qtbot.waitSignal(w.deleted, timeout=TIMEOUT):
         click(qtbot, w.delete_button)
     qtbot.waitUntil(lambda: not w.busy and w.table.rowCount() == 0, timeout=TIMEOUT)
@@ -181,7 +172,7 @@ def test_the_orders_window_and_its_form_in_english(  # type: ignore[no-untyped-d
     seen += [*table_texts(w), *asked]
     w.close()
 
-    assert korean_left(seen, data | order_data(st.db)) == []
+    assert korean_left(seen, data | shop_words(st.db)) == []
 
 
 HEADERS = ("Order No", "SKU", "Option", "Product Name", "Qty", "Recipient", "HP", "Address", "Courier",
@@ -290,4 +281,4 @@ def test_the_excel_orders_screen_in_english(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: not view.busy, timeout=TIMEOUT)
     click(qtbot, view.close_button)
 
-    assert korean_left(seen, order_data(st.db)) == []
+    assert korean_left(seen, shop_words(st.db)) == []

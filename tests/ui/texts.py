@@ -53,11 +53,13 @@ def visible_texts(root: QWidget) -> list[str]:
 
 
 def shop_words(db: Database) -> set[str]:
-    """Names that come from the shop as they are: items, options, recipients, packers, products, accounts."""
+    """Names that come from the shop as they are: items, options, recipients and their addresses and delivery
+    messages, packers, products (ordered and in the synced catalogue), accounts."""
+    columns = (m.Item.name, m.Item.option_name, m.Order.recipient_name, m.Order.address, m.Order.delivery_message,
+               m.Packer.name, m.OrderLine.product_name, m.ChannelAccount.name, m.SalesProduct.product_name,
+               m.SalesProduct.option_name)
     with db.session() as s:
-        data = set(s.scalars(select(m.Item.name))) | set(s.scalars(select(m.Item.option_name))) \
-            | set(s.scalars(select(m.Order.recipient_name))) | set(s.scalars(select(m.Packer.name))) \
-            | set(s.scalars(select(m.OrderLine.product_name))) | set(s.scalars(select(m.ChannelAccount.name))) \
+        data = {w for c in columns for w in s.scalars(select(c))} \
             | {f"{r.product_name} {r.option_name}" for r in s.execute(select(m.OrderLine.product_name,
                                                                                m.OrderLine.option_name))}
     return {d for d in data if d}
