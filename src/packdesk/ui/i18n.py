@@ -6,8 +6,11 @@ default, shows them as written — the brief's rule, Korean first with English. 
 for packers who do not read Korean. The language comes from the settings (``language``) and is set once at
 start, before any window is built (settings apply at the next start).
 
-Screens that go through this module so far: the station window (its banner, table, footer, menus and
-status bar). The supervisors' screens still show both languages in either setting (issue #8).
+Every screen goes through this module: a Korean literal in src/packdesk/ui is written inside ``tr``,
+``both``, ``one`` or ``pair``, or in an UPPER_CASE table whose texts pass through them where shown
+(tests/ui/test_i18n_sources.py reads the source for it); each screen's English test drives it and finds no
+Korean but the shop's own words (tests/ui/test_i18n*.py). Not translated, on purpose: the shop's data as it
+came, and the evidence sheet sent to a marketplace for a claim (its reader is outside the warehouse).
 """
 
 from __future__ import annotations
