@@ -38,6 +38,7 @@ from packdesk.channels.coupang import (
 )
 from packdesk.channels.http import ChannelBadReply, RateLimiters
 from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.ui.messages import error_text
 from tests.fakes.coupang import FakeClock, FakeCoupang
 
 PAID = datetime(2026, 11, 22, 10, 15, 30, tzinfo=KST)
@@ -187,7 +188,10 @@ def test_a_clock_ten_minutes_off_is_an_auth_error_that_mentions_the_clock(
         ch.test_connection()
     assert ei.value.params["reason"] == "clock" and ei.value.params["status"] == 401
     assert "Specified signature is expired" in ei.value.params["message"]
-    assert "clock" in ei.value.params["message"] and "시계" in ei.value.params["message"]
+    assert "clock" in ei.value.params["hint"].en and "시계" in ei.value.params["hint"].ko
+    ko, en = error_text(ei.value)  # the API's words and the hint, in each language
+    assert "Specified signature is expired" in en and en.endswith("the PC clock may be wrong, check time sync")
+    assert "시계" in ko and "시계" not in en
     assert len(fake.requests) == 1  # not retried
 
 

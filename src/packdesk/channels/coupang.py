@@ -63,6 +63,7 @@ from packdesk.channels.http import (
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.core.errors import Words
 from packdesk.core.kst import KST
 
 log = logging.getLogger("packdesk.channels.coupang")
@@ -109,7 +110,10 @@ NOT_FOUND_BOX = "NOT_FOUND_SHIPMENT_BOX"
 NOT_FOUND_ITEM = "NOT_FOUND_VENDOR_ITEM"
 ITEM_CANCELED = "ORDER_DELIVERY_CANCELED"
 
-CLOCK_HINT = "PC 시계가 맞지 않을 수 있습니다 — 시간 동기화를 확인하세요 / the PC clock may be wrong — check time sync"
+# said after the API's own message (a parameter of its own: a "한국어 / English" text inside the message would
+# read as two languages and lose the API's words in English)
+CLOCK_HINT = Words("— PC 시계가 맞지 않을 수 있습니다, 시간 동기화를 확인하세요",
+                   "— the PC clock may be wrong, check time sync")
 
 
 # --- small pure helpers ------------------------------------------------------------------------------------
@@ -452,7 +456,7 @@ class CoupangClient:
             return ChannelRateLimited(reason="access_denied", status=403, detail=exc.detail)
         if status == 401 and "expired" in message.lower():
             return ChannelAuthError(reason="clock", status=401, api_code=code or "",
-                                    message=f"{message} — {CLOCK_HINT}", detail=exc.detail)
+                                    message=message, hint=CLOCK_HINT, detail=exc.detail)
         return exc
 
     # endpoints ---------------------------------------------------------------------------------------------

@@ -155,8 +155,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
     "channel_error": ("주문 수집 오류", "Order collection error"),
-    "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}",
-                     "Marketplace login failed — check the account {message}"),
+    "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message} {hint}",
+                     "Marketplace login failed — check the account {message} {hint}"),
     "channel_rate_limited": ("마켓 요청 한도 초과 — 잠시 후 다시 시도합니다",
                              "Marketplace rate limit — retrying shortly"),
     "channel_transient": ("마켓 연결 오류 — 다시 시도합니다", "Marketplace connection error — will retry"),
