@@ -148,7 +148,8 @@ class Settings(_Model):
     database_url: str = Field("", description="advanced override (tests); normally use 'database'")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     recorder: Literal["off", "opencv", "realpacking"] = "opencv"
-    # ko: Korean first with English beside it (the default); en: English only (the station window so far)
+    # ko: Korean first with English beside it (the default); en: English only (every screen; the evidence sheet
+    # sent with a claim stays Korean-first)
     language: Literal["ko", "en"] = "ko"
     demo_channel: bool = True
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)

@@ -8,6 +8,9 @@ and because the captions are Korean, which the library's Pillow writer cannot la
 Threading: Qt fonts and paint devices belong to the GUI thread, so :func:`render_sheet` must be called
 on the Qt main thread while a ``QGuiApplication`` (or ``QApplication``) exists; it raises
 ``RuntimeError`` otherwise instead of crashing inside Qt.
+
+The sheet is for the staff: its own texts (the default title, "continued", the error messages) follow the
+screen language (``ui/i18n.py``), like the captions the caller gives it (``ui/sheets.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from PySide6.QtGui import (
     QPen,
     QTextLayout,
 )
+
+from packdesk.ui.i18n import both, one, tr
 
 __all__ = ["SheetEntry", "SheetSection", "code128_modules", "render_sheet"]
 
@@ -83,13 +88,13 @@ class SheetSection:
 
 def _check_code(code: str) -> None:
     if not code:
-        raise ValueError("바코드 값이 비어 있습니다. / The barcode value is empty.")
+        raise ValueError(tr("바코드 값이 비어 있습니다. / The barcode value is empty."))
     bad = sorted({ch for ch in code if not " " <= ch <= "~"})
     if bad:
         shown = ", ".join(repr(ch) for ch in bad)
         raise ValueError(
-            f"바코드에는 인쇄 가능한 ASCII 문자만 쓸 수 있습니다: {shown} / "
-            f"Barcodes may only contain printable ASCII characters: {shown}"
+            both(f"바코드에는 인쇄 가능한 ASCII 문자만 쓸 수 있습니다: {shown}",
+                 f"Barcodes may only contain printable ASCII characters: {shown}")
         )
 
 
@@ -104,7 +109,7 @@ def code128_modules(code: str) -> str:
     try:
         symbol = "".join(barcode.Code128(code).build())
     except BarcodeError as exc:  # pragma: no cover - _check_code already rejects what the library does
-        raise ValueError(f"Code 128로 만들 수 없습니다 / Cannot encode as Code 128: {code!r}") from exc
+        raise ValueError(both("Code 128로 만들 수 없습니다", f"Cannot encode as Code 128: {code!r}")) from exc
     quiet = "0" * QUIET_ZONE_MODULES
     return f"{quiet}{symbol}{quiet}"
 
@@ -232,8 +237,8 @@ class _SheetLayout:
         bars_w = len(modules) * self.module_px
         if bars_w > self.content_w:
             raise ValueError(
-                f"바코드가 너무 길어 A4 용지 폭에 들어가지 않습니다: {entry.code!r} / "
-                f"Barcode too long to fit the width of an A4 page: {entry.code!r}"
+                both(f"바코드가 너무 길어 A4 용지 폭에 들어가지 않습니다: {entry.code!r}",
+                     f"Barcode too long to fit the width of an A4 page: {entry.code!r}")
             )
         wide = bars_w > self.col_w
         width = self.content_w if wide else self.col_w
@@ -334,7 +339,8 @@ class _SheetLayout:
             for row in rows:
                 if y + row.height > bottom:
                     new_page()
-                    pages[-1].append(self._section_title_op(f"{section.title} (계속 / continued)", y))
+                    title = one(f"{section.title} (계속 / continued)", f"{section.title} (continued)")
+                    pages[-1].append(self._section_title_op(title, y))
                     y += section_title_h
                 x = self.margin
                 for prepared in row.entries:
@@ -416,13 +422,13 @@ def _require_gui_thread() -> None:
     app = QGuiApplication.instance()
     if app is None:
         raise RuntimeError(
-            "바코드 시트를 만들려면 QGuiApplication이 필요합니다. / "
-            "Rendering the barcode sheet needs a QGuiApplication."
+            tr("바코드 시트를 만들려면 QGuiApplication이 필요합니다. / "
+               "Rendering the barcode sheet needs a QGuiApplication.")
         )
     if QThread.currentThread() is not app.thread():
         raise RuntimeError(
-            "바코드 시트는 Qt 메인 스레드에서만 만들 수 있습니다. / "
-            "The barcode sheet can only be rendered on the Qt main thread."
+            tr("바코드 시트는 Qt 메인 스레드에서만 만들 수 있습니다. / "
+               "The barcode sheet can only be rendered on the Qt main thread.")
         )
 
 
@@ -454,7 +460,7 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str) -> lis
             painter.end()
         target = _page_path(path, number)
         if not image.save(str(target), "PNG"):
-            raise OSError(f"PNG 파일을 저장하지 못했습니다 / Could not write the PNG file: {target}")
+            raise OSError(both("PNG 파일을 저장하지 못했습니다", f"Could not write the PNG file: {target}"))
         written.append(target)
     return written
 
@@ -462,7 +468,7 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str) -> lis
 def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str) -> list[Path]:
     if not path.parent.is_dir():
         # QPdfWriter would only log a warning and produce nothing; fail loudly instead.
-        raise OSError(f"폴더가 없습니다 / Folder does not exist: {path.parent}")
+        raise OSError(both("폴더가 없습니다", f"Folder does not exist: {path.parent}"))
     writer = QPdfWriter(str(path))
     writer.setResolution(PDF_DPI)
     writer.setTitle(title)
@@ -473,11 +479,11 @@ def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str) -> lis
     pages = _SheetLayout(writer, PDF_DPI, (writer.width(), writer.height()), title).pages(sections)
     painter = QPainter()
     if not painter.begin(writer):
-        raise OSError(f"PDF 파일을 만들지 못했습니다 / Could not write the PDF file: {path}")
+        raise OSError(both("PDF 파일을 만들지 못했습니다", f"Could not write the PDF file: {path}"))
     try:
         for number, ops in enumerate(pages, start=1):
             if number > 1 and not writer.newPage():
-                raise OSError(f"PDF 페이지를 추가하지 못했습니다 / Could not add a PDF page: {path}")
+                raise OSError(both("PDF 페이지를 추가하지 못했습니다", f"Could not add a PDF page: {path}"))
             _paint(painter, ops, PDF_DPI)
     finally:
         painter.end()
@@ -488,7 +494,7 @@ def render_sheet(
     sections: Sequence[SheetSection],
     path: Path,
     *,
-    title: str = "PackDesk 바코드 시트 / Barcode sheet",
+    title: str | None = None,
 ) -> list[Path]:
     """Write an A4 barcode sheet and return the files written.
 
@@ -499,13 +505,16 @@ def render_sheet(
 
     Every code is validated before a file is created, so a bad entry leaves nothing half-written. Pages
     left over from an earlier, longer sheet (``name-4.png`` …) are not deleted: they are the user's files.
+    ``title`` defaults to "PackDesk 바코드 시트 / Barcode sheet", in the screen language.
     """
+    if title is None:
+        title = one("PackDesk 바코드 시트 / Barcode sheet", "PackDesk barcode sheet")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".pdf", ".png"):
         raise ValueError(
-            f"지원하지 않는 파일 형식입니다: {path.suffix or '(없음)'} (.pdf 또는 .png만 가능) / "
-            f"Unsupported file type: {path.suffix or '(none)'} (only .pdf or .png)"
+            both(f"지원하지 않는 파일 형식입니다: {path.suffix or '(없음)'} (.pdf 또는 .png만 가능)",
+                 f"Unsupported file type: {path.suffix or '(none)'} (only .pdf or .png)")
         )
     _require_gui_thread()
     if suffix == ".pdf":

@@ -3,6 +3,11 @@ file's hash with its chain link. Written next to the exported clip; each names t
 
 Runs on the Qt main thread (QPdfWriter + QPainter); gathering and frame decoding (``services/evidence``)
 can run before, off the UI thread.
+
+Language: the sheet stays bilingual, Korean first, whatever the screen language (``ui/i18n.py``): it is sent
+to a marketplace or a customer with a claim, a reader outside the warehouse, not shown to the staff. Its
+Korean texts are therefore data for this module's check (tests/ui/test_i18n_sources.py), each marked
+``# i18n: data`` on its line; the scan kinds (``KIND_TEXT``) are written bilingual too, not through ``tr``.
 """
 
 from __future__ import annotations
@@ -62,14 +67,15 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
         pdf.newPage()
         y = 0.0
 
-    line("포장 증거 자료 / Packing evidence", 18, True)
-    line(f"송장 / Waybill: {ev.tracking_number}    주문 / Order: {ev.order_nos}", 12, True)
-    line(f"수령인 / Recipient: {ev.recipient_initials}    작업자 / Packer: {ev.packer_name}    "
-         f"스테이션 / Station: {ev.station}")
-    line(f"녹화 / Recorded: {kst_text(ev.started_at)} ~ {kst_text(ev.ended_at)} (KST)    결과 / Outcome: {ev.outcome}")
-    line(f"영상 / Video clip: {clip_name}")
+    line("포장 증거 자료 / Packing evidence", 18, True)  # i18n: data
+    line(f"송장 / Waybill: {ev.tracking_number}    주문 / Order: {ev.order_nos}", 12, True)  # i18n: data
+    line(f"수령인 / Recipient: {ev.recipient_initials}    작업자 / Packer: {ev.packer_name}    "  # i18n: data
+         f"스테이션 / Station: {ev.station}")  # i18n: data
+    recorded = f"{kst_text(ev.started_at)} ~ {kst_text(ev.ended_at)} (KST)"
+    line(f"녹화 / Recorded: {recorded}    결과 / Outcome: {ev.outcome}")  # i18n: data
+    line(f"영상 / Video clip: {clip_name}")  # i18n: data
     y += 8
-    line("스캔 기록 / Scans", 12, True)
+    line("스캔 기록 / Scans", 12, True)  # i18n: data
     for i, sc in enumerate(ev.scans):
         mark = "✔" if sc.accepted else "✘"
         what = sc.item_name or sc.code
@@ -79,7 +85,7 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
              color="#000000" if sc.accepted else "#b71c1c")
         _ = i
     y += 8
-    line("스캔 시점의 화면 / The video at each scan", 12, True)
+    line("스캔 시점의 화면 / The video at each scan", 12, True)  # i18n: data
     cols, gap = 2, 12.0
     cell_w = (width - gap * (cols - 1)) / cols
     for n, (i, frame) in enumerate(sorted(ev.frames.items())):
@@ -102,13 +108,13 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
         if col == cols - 1 or n == len(ev.frames) - 1:
             y += cell_h + caption_h + 6
     y += 8
-    line("원본 파일 무결성 / Original file integrity", 12, True)
-    line(f"파일 / File: {ev.path.name} ({ev.size_bytes:,} bytes)", 9)
+    line("원본 파일 무결성 / Original file integrity", 12, True)  # i18n: data
+    line(f"파일 / File: {ev.path.name} ({ev.size_bytes:,} bytes)", 9)  # i18n: data
     line(f"SHA-256: {ev.sha256}", 9)
     if ev.chain_seq is not None:
-        line(f"체인 / Chain: {ev.station} #{ev.chain_seq}  link {ev.chain_hash}", 8)
-        line(f"이전 / previous {ev.chain_prev}", 8)
-    line("packdesk verify 로 원본이 변경되지 않았음을 확인할 수 있습니다 / "
+        line(f"체인 / Chain: {ev.station} #{ev.chain_seq}  link {ev.chain_hash}", 8)  # i18n: data
+        line(f"이전 / previous {ev.chain_prev}", 8)  # i18n: data
+    line("packdesk verify 로 원본이 변경되지 않았음을 확인할 수 있습니다 / "  # i18n: data
          "'packdesk verify' proves the original unaltered", 8, color="#555555")
     p.end()
     return pdf_path

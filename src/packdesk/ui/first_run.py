@@ -5,6 +5,11 @@ camera (with a live picture), whether the scanner reads ("scan this barcode"), w
 RealPacking program, or nobody), the supervisor PIN, and whether a marketplace account is added now or
 later. Finishing writes ``settings.json`` and the station starts with it; cancelling writes nothing.
 
+Its texts follow the screen language (``ui/i18n.py``): bilingual on a new PC; on a PC set up before
+(``--first-run``), the language of its settings (``run_first_run`` sets it before building the wizard). The
+first page also chooses the station's language (``Settings.language``): saved with the rest, it applies
+from the station's start, right after Finish (the wizard keeps the language it opened in).
+
 Before the station runs there is no app-wide key filter yet, so the wizard installs one of its own while
 it is open (the same ``WedgeKeyFilter``): a scan reaches ``take_scan`` like the station's, whatever has
 focus and in Hangul mode too. A serial scanner can be tried on the same page.
@@ -46,6 +51,7 @@ from packdesk import APP_NAME
 from packdesk.paths import AppDirs
 from packdesk.services.settings import Settings, save_settings
 from packdesk.ui.barcode_sheet import code128_modules
+from packdesk.ui.i18n import both, one, pair, set_language, tr
 from packdesk.ui.preview import show_latest_frame
 from packdesk.ui.resources import icon
 
@@ -127,23 +133,40 @@ class _Page(QWizardPage):
 
 
 class NamePage(_Page):
-    def __init__(self, name: str) -> None:
-        super().__init__("어서 오세요 — 스테이션 이름 / Welcome — name this station",
-                         "몇 가지만 정하면 포장을 시작할 수 있습니다 / A few choices, then this PC packs")
-        self.body.addWidget(_text(
-            "이 PC의 이름입니다. 모든 포장 기록과 녹화에 남고, 여러 스테이션이 한 서버를 쓸 때 서로 구별합니다.\n"
-            "This PC's name: it is on every pack and video, and tells stations apart on a shared server."))
+    def __init__(self, name: str, language: str = "ko") -> None:
+        super().__init__(tr("어서 오세요 — 스테이션 이름 / Welcome — name this station"),
+                         tr("몇 가지만 정하면 포장을 시작할 수 있습니다 / A few choices, then this PC packs"))
+        en = "This PC's name: it is on every pack and video, and tells stations apart on a shared server."
+        self.body.addWidget(_text(one(
+            "이 PC의 이름입니다. 모든 포장 기록과 녹화에 남고, 여러 스테이션이 한 서버를 쓸 때 서로 "
+            f"구별합니다.\n{en}", en)))
         self.name_edit = QLineEdit(name, objectName="stationName")
         self.name_edit.setMaxLength(64)
-        self.name_edit.setPlaceholderText("예: 포장대-1 / e.g. PACK-1")
-        self.name_edit.textChanged.connect(lambda _: self.completeChanged.emit())
+        self.name_edit.setPlaceholderText(tr("예: 포장대-1 / e.g. PACK-1"))
+        self.name_edit.textChanged.connect(self._name_changed)
+        self.language_choice = QComboBox(objectName="languageChoice")
+        self.language_choice.addItem(one("한국어 + English", "Korean + English"), "ko")  # Settings.language
+        self.language_choice.addItem("English only", "en")
+        self.language_choice.setCurrentIndex(max(0, self.language_choice.findData(language)))
         form = QFormLayout()
-        form.addRow("스테이션 이름 / Station name", self.name_edit)
+        form.addRow(tr("스테이션 이름 / Station name"), self.name_edit)
+        form.addRow(tr("화면 언어 / Screen language"), self.language_choice)
         self.body.addLayout(form)
+        self.body.addWidget(_text(tr("포장 화면의 언어: 한국어와 영어를 함께, 또는 영어만 — 설정을 마치면 적용됩니다 / "
+                                     "The station's language: Korean with English, or English only — it applies "
+                                     "when set-up ends")))
         self.finish_layout()
 
     def name(self) -> str:
         return self.name_edit.text().strip()
+
+    def _name_changed(self, _: str) -> None:
+        """Next waits for a name; a name rubbed out (or only spaces) says why."""
+        self.say("" if self.name() else tr("스테이션 이름을 입력하세요 / Type a name for this station"))
+        self.completeChanged.emit()
+
+    def language(self) -> str:
+        return str(self.language_choice.currentData())
 
     def isComplete(self) -> bool:
         return bool(self.name())
@@ -151,32 +174,33 @@ class NamePage(_Page):
 
 class FoldersPage(_Page):
     def __init__(self, dirs: AppDirs, video_root: str) -> None:
-        super().__init__("데이터와 영상 폴더 / Data and video folders")
+        super().__init__(tr("데이터와 영상 폴더 / Data and video folders"))
         self.dirs = dirs
         self.data_edit = QLineEdit(str(dirs.data), objectName="dataFolder")
         self.data_edit.setReadOnly(True)
-        self.body.addWidget(_text("데이터 폴더 (데이터베이스, 설정, 로그) / Data folder (database, settings, logs)"))
+        self.body.addWidget(_text(tr("데이터 폴더 (데이터베이스, 설정, 로그) / "
+                                     "Data folder (database, settings, logs)")))
         self.body.addWidget(self.data_edit)
-        self.body.addWidget(_text(
+        en = ("To use another folder, start PackDesk with --data-dir FOLDER (add it at the end of the shortcut's "
+              "'Target'); a portable install in one folder works the same way.")
+        self.body.addWidget(_text(one(
             "다른 폴더를 쓰려면 PackDesk를 --data-dir 폴더 옵션으로 시작하세요 (바로가기 속성의 '대상' 끝에 추가). "
-            "USB 등 한 폴더에 모두 두는 휴대용 설치도 같은 방법입니다.\n"
-            "To use another folder, start PackDesk with --data-dir FOLDER (add it at the end of the shortcut's "
-            "'Target'); a portable install in one folder works the same way."))
+            f"USB 등 한 폴더에 모두 두는 휴대용 설치도 같은 방법입니다.\n{en}", en)))
         self.body.addSpacing(12)
-        self.body.addWidget(_text("영상 폴더 (녹화 파일, 날짜별) / Video folder (recordings, one folder a day)"))
+        self.body.addWidget(_text(tr("영상 폴더 (녹화 파일, 날짜별) / Video folder (recordings, one folder a day)")))
         self.video_edit = QLineEdit(video_root or str(dirs.videos), objectName="videoFolder")
-        browse = QPushButton("찾아보기… / Browse…")
+        browse = QPushButton(tr("찾아보기… / Browse…"))
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.video_edit, 1)
         row.addWidget(browse)
         self.body.addLayout(row)
-        self.body.addWidget(_text("영상이 많으면 큰 디스크(예: D:\\)를 고르세요 / Videos take room: choose a big disk "
-                                  "(e.g. D:\\)"))
+        self.body.addWidget(_text(tr("영상이 많으면 큰 디스크(예: D:\\)를 고르세요 / Videos take room: choose a big "
+                                     "disk (e.g. D:\\)")))
         self.finish_layout()
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "영상 폴더 / Video folder", self.video_edit.text())
+        path = QFileDialog.getExistingDirectory(self, tr("영상 폴더 / Video folder"), self.video_edit.text())
         if path:
             self.video_edit.setText(path)
 
@@ -191,13 +215,14 @@ class FoldersPage(_Page):
         """The folder must be creatable and writable; it is made only when the set-up is finished."""
         path = Path(self.video_edit.text().strip() or self.dirs.videos).expanduser()
         if not path.is_absolute():
-            self.say("전체 경로를 입력하세요 (예: D:\\PackDesk\\videos) / Type a full path (e.g. D:\\PackDesk\\videos)")
+            self.say(tr("전체 경로를 입력하세요 (예: D:\\PackDesk\\videos) / "
+                        "Type a full path (e.g. D:\\PackDesk\\videos)"))
             return False
         existing = path
         while not existing.exists() and existing.parent != existing:
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK):
-            self.say(f"이 폴더에 쓸 수 없습니다: {path} / This folder cannot be written: {path}")
+            self.say(both(f"이 폴더에 쓸 수 없습니다: {path}", f"This folder cannot be written: {path}"))
             return False
         self.say("")
         return True
@@ -205,16 +230,16 @@ class FoldersPage(_Page):
 
 class CameraPage(_Page):
     def __init__(self, source: str, resolution: str) -> None:
-        super().__init__("카메라 / Camera",
-                         "PackDesk가 녹화할 때 쓰는 카메라입니다 / The camera PackDesk records with")
+        super().__init__(tr("카메라 / Camera"),
+                         tr("PackDesk가 녹화할 때 쓰는 카메라입니다 / The camera PackDesk records with"))
         from packdesk.devices.camera import RESOLUTIONS
 
         self.choice = QComboBox(objectName="cameraChoice")
         for key, label in CAMERA_CHOICES:
-            self.choice.addItem(label, key)
+            self.choice.addItem(tr(label), key)
         self.path_edit = QLineEdit(objectName="cameraPath")
         self.path_edit.setPlaceholderText("C:\\videos\\table.mp4 · rtsp://192.168.0.10/stream")
-        self.path_browse = QPushButton("찾아보기… / Browse…")
+        self.path_browse = QPushButton(tr("찾아보기… / Browse…"))
         self.path_browse.clicked.connect(self._browse)
         self.resolution = QComboBox(objectName="cameraResolution")
         for r in RESOLUTIONS:
@@ -226,18 +251,18 @@ class CameraPage(_Page):
             self.choice.setCurrentIndex(self.choice.findData("url" if "://" in source else "file"))
             self.path_edit.setText(source)
         form = QFormLayout()
-        form.addRow("카메라 / Camera", self.choice)
+        form.addRow(tr("카메라 / Camera"), self.choice)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(self.path_browse)
-        form.addRow("파일 또는 주소 / File or URL", path_row)
-        form.addRow("해상도 / Resolution", self.resolution)
+        form.addRow(tr("파일 또는 주소 / File or URL"), path_row)
+        form.addRow(tr("해상도 / Resolution"), self.resolution)
         self.body.addLayout(form)
-        self.preview = QLabel("미리보기 / Preview", objectName="wizardPreview")
+        self.preview = QLabel(tr("미리보기 / Preview"), objectName="wizardPreview")
         self.preview.setFixedSize(400, 300)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #222; color: #ddd;")
-        again = QPushButton("미리보기 다시 / Preview again", objectName="previewAgain")
+        again = QPushButton(tr("미리보기 다시 / Preview again"), objectName="previewAgain")
         again.clicked.connect(self.start_preview)
         row = QHBoxLayout()
         row.addWidget(self.preview)
@@ -262,7 +287,7 @@ class CameraPage(_Page):
             self.start_preview()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "동영상 파일 / Video file", "",
+        path, _ = QFileDialog.getOpenFileName(self, tr("동영상 파일 / Video file"), "",
                                               "Video (*.mp4 *.avi *.mkv *.mov);;*")
         if path:
             self.path_edit.setText(path)
@@ -272,13 +297,15 @@ class CameraPage(_Page):
         key = str(self.choice.currentData())
         return self.path_edit.text().strip() if key in ("file", "url") else key
 
-    def _source_problem(self) -> str:
+    def _source_problem(self) -> tuple[str, str]:
+        """What is wrong with the source as (Korean, English) in the screen's language (``pair``), or two
+        empty texts."""
         key, text = self.choice.currentData(), self.path_edit.text().strip()
         if key == "file" and not Path(text).is_file():
-            return f"동영상 파일이 없습니다: {text} / No such video file: {text}"
+            return pair(f"동영상 파일이 없습니다: {text}", f"No such video file: {text}")
         if key == "url" and "://" not in text:
-            return "주소는 rtsp:// 또는 http:// 로 시작합니다 / A URL starts with rtsp:// or http://"
-        return ""
+            return pair("주소는 rtsp:// 또는 http:// 로 시작합니다", "A URL starts with rtsp:// or http://")
+        return "", ""
 
     def start_preview(self) -> None:
         """The source as chosen, live (``SettingsDialog.start_preview``'s way)."""
@@ -286,9 +313,9 @@ class CameraPage(_Page):
 
         self.stop_preview()
         problem = self._source_problem()
-        if problem:
+        if problem[0]:
             self.preview.setPixmap(QPixmap())
-            self.preview.setText(problem.replace(" / ", "\n"))
+            self.preview.setText("\n".join(t for t in problem if t))
             return
         source = self.source()
         spec = first_available_source() if source == "auto" else source
@@ -315,8 +342,8 @@ class CameraPage(_Page):
 
     def validatePage(self) -> bool:
         problem = self._source_problem()
-        self.say(problem)
-        if problem:
+        self.say(" / ".join(t for t in problem if t))
+        if problem[0]:
             return False
         self.stop_preview()
         return True
@@ -330,7 +357,7 @@ class ScannerPage(_Page):
     serial_status = Signal(object)  # a ScannerStatus, from the reader thread
 
     def __init__(self, port: str, baudrate: int) -> None:
-        super().__init__("스캐너 시험 / Scanner test", "아래 바코드를 스캔하세요 / Scan this barcode")
+        super().__init__(tr("스캐너 시험 / Scanner test"), tr("아래 바코드를 스캔하세요 / Scan this barcode"))
         self.code = SCAN_TEST_CODE
         self.scanned_ok = False
         picture = QLabel(objectName="testBarcode")
@@ -339,28 +366,28 @@ class ScannerPage(_Page):
         picture.setStyleSheet("background: white; padding: 16px;")
         code_label = QLabel(self.code, objectName="testCode")
         code_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.result = QLabel("스캔을 기다리는 중… / Waiting for a scan…", objectName="scanResult")
+        self.result = QLabel(tr("스캔을 기다리는 중… / Waiting for a scan…"), objectName="scanResult")
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setWordWrap(True)
         self.body.addWidget(picture)
         self.body.addWidget(code_label)
         self.body.addWidget(self.result)
-        self.body.addWidget(_text(
+        en = "A USB scanner types like a keyboard, read right in Hangul mode too. No scanner yet? Press Next."
+        self.body.addWidget(_text(one(
             "USB 스캐너는 키보드처럼 입력합니다 — 한/영 상태와 관계없이 읽습니다. "
-            "스캐너가 아직 없으면 '다음'을 누르세요.\n"
-            "A USB scanner types like a keyboard, read right in Hangul mode too. No scanner yet? Press Next."))
+            f"스캐너가 아직 없으면 '다음'을 누르세요.\n{en}", en)))
         self.port_edit = QLineEdit(port, objectName="serialPort")
         self.port_edit.setPlaceholderText("COM3 · /dev/ttyACM0")
         self.baud = QComboBox(objectName="serialBaud")
         for b in BAUD_RATES:
             self.baud.addItem(str(b), b)
         self.baud.setCurrentIndex(max(0, self.baud.findData(baudrate)))
-        connect = QPushButton("연결 / Connect", objectName="serialConnect")
+        connect = QPushButton(tr("연결 / Connect"), objectName="serialConnect")
         connect.clicked.connect(self.connect_serial)
         self.serial_state = QLabel(objectName="serialState")
         self.serial_state.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(QLabel("시리얼 스캐너 (선택) / Serial scanner (optional)"))
+        row.addWidget(QLabel(tr("시리얼 스캐너 (선택) / Serial scanner (optional)")))
         row.addWidget(self.port_edit, 1)
         row.addWidget(self.baud)
         row.addWidget(connect)
@@ -375,11 +402,11 @@ class ScannerPage(_Page):
     def take_scan(self, code: str) -> None:
         if code == self.code:
             self.scanned_ok = True
-            self.result.setText("✔ 스캔 성공 — 스캐너가 잘 읽습니다 / Scan OK — the scanner reads right")
+            self.result.setText(tr("✔ 스캔 성공 — 스캐너가 잘 읽습니다 / Scan OK — the scanner reads right"))
             self.result.setStyleSheet(f"color: {GREEN};")
         else:
-            self.result.setText(f"✘ 다른 바코드입니다: {code} — 화면의 바코드를 스캔하세요 / "
-                                f"Another barcode: {code} — scan the one on screen")
+            en = f"Another barcode: {code} — scan the one on screen"
+            self.result.setText(one(f"✘ 다른 바코드입니다: {code} — 화면의 바코드를 스캔하세요 / {en}", f"✘ {en}"))
             self.result.setStyleSheet(f"color: {RED};")
         self.result.setProperty("ok", self.scanned_ok)
 
@@ -389,7 +416,7 @@ class ScannerPage(_Page):
         self.stop_serial()
         port = self.port_edit.text().strip()
         if not port:
-            self.serial_state.setText("포트를 입력하세요 / Type the port")
+            self.serial_state.setText(tr("포트를 입력하세요 / Type the port"))
             return
         self.scanner = SerialScanner(SerialConfig(port, int(self.baud.currentData())),
                                      on_scan=self.serial_scanned.emit, on_status=self.serial_status.emit)
@@ -401,7 +428,7 @@ class ScannerPage(_Page):
         ok = status.state is ScannerState.CONNECTED
         if ok and self.scanner is not None:
             self.serial_port = self.scanner.config.port
-        self.serial_state.setText(status.detail or status.state.value)
+        self.serial_state.setText(tr(status.detail or status.state.value))
         self.serial_state.setStyleSheet(f"color: {GREEN};" if ok else f"color: {RED};")
         self.serial_state.setProperty("state", status.state.value)
 
@@ -415,11 +442,11 @@ class RecorderPage(_Page):
     realpacking_tested = Signal(bool, str)  # from the test thread
 
     def __init__(self, settings: Settings, realpacking_test: Callable[[Settings], tuple[bool, str]] | None) -> None:
-        super().__init__("녹화 방식 / Recording", "포장 영상을 누가 녹화합니까? / Who films the packs?")
+        super().__init__(tr("녹화 방식 / Recording"), tr("포장 영상을 누가 녹화합니까? / Who films the packs?"))
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         for key, label in RECORDER_CHOICES:
-            b = QRadioButton(label, objectName=f"recorder-{key}")
+            b = QRadioButton(tr(label), objectName=f"recorder-{key}")
             self.group.addButton(b)
             self.buttons[key] = b
             self.body.addWidget(b)
@@ -428,14 +455,14 @@ class RecorderPage(_Page):
         self.port = QSpinBox(objectName="realpackingPort")
         self.port.setRange(1, 65535)
         self.port.setValue(settings.realpacking.port)
-        self.test_button = QPushButton("연결 테스트 / Connection test", objectName="realpackingTest")
+        self.test_button = QPushButton(tr("연결 테스트 / Connection test"), objectName="realpackingTest")
         self.test_button.clicked.connect(self.test_realpacking)
         self.test_result = QLabel(objectName="realpackingResult")
         self.test_result.setWordWrap(True)
         self.rp_box = QWidget()
         form = QFormLayout(self.rp_box)
-        form.addRow("리얼패킹 IP / RealPacking IP", self.host)
-        form.addRow("웹수신 포트 / Web reception port", self.port)
+        form.addRow(tr("리얼패킹 IP / RealPacking IP"), self.host)
+        form.addRow(tr("웹수신 포트 / Web reception port"), self.port)
         form.addRow(self.test_button, self.test_result)
         self.body.addWidget(self.rp_box)
         self.finish_layout()
@@ -458,14 +485,14 @@ class RecorderPage(_Page):
             return
         candidate = self._settings.model_copy(update={"realpacking": self._settings.realpacking.model_copy(
             update=self.realpacking())})
-        self.test_result.setText("연결 중… / connecting…")
+        self.test_result.setText(tr("연결 중… / connecting…"))
         self.test_result.setStyleSheet("")
         test = self._test
         threading.Thread(target=lambda: self.realpacking_tested.emit(*test(candidate)), daemon=True,
                          name="packdesk-realpacking-test").start()
 
     def _show_test(self, ok: bool, detail: str) -> None:
-        self.test_result.setText(detail)
+        self.test_result.setText(tr(detail))
         self.test_result.setProperty("ok", ok)
         self.test_result.setStyleSheet(f"color: {GREEN};" if ok else f"color: {RED}; font-weight: bold;")
 
@@ -476,7 +503,7 @@ class RecorderPage(_Page):
             try:
                 RealPackingSettings(**self.realpacking())
             except ValidationError:
-                self.say("리얼패킹 IP를 입력하세요 / Type RealPacking's IP address")
+                self.say(tr("리얼패킹 IP를 입력하세요 / Type RealPacking's IP address"))
                 return False
         self.say("")
         return True
@@ -484,21 +511,21 @@ class RecorderPage(_Page):
 
 class PinPage(_Page):
     def __init__(self) -> None:
-        super().__init__("관리자 PIN / Supervisor PIN",
-                         "설정, 상품 연결, 주문 수집, 녹화 검토는 PIN으로 엽니다 / Settings, links, collection and "
-                         "reviews open with this PIN")
+        super().__init__(tr("관리자 PIN / Supervisor PIN"),
+                         tr("설정, 상품 연결, 주문 수집, 녹화 검토는 PIN으로 엽니다 / Settings, links, collection and "
+                            "reviews open with this PIN"))
         self.pin = QLineEdit(objectName="pinNew")
         self.pin_again = QLineEdit(objectName="pinAgain")
         for w in (self.pin, self.pin_again):
             w.setEchoMode(QLineEdit.EchoMode.Password)
             w.setMaxLength(12)
             w.textChanged.connect(lambda _: self.completeChanged.emit())
-        self.pin.setPlaceholderText("4-12자리 숫자 / 4-12 digits")
+        self.pin.setPlaceholderText(tr("4-12자리 숫자 / 4-12 digits"))
         form = QFormLayout()
-        form.addRow("관리자 PIN / Supervisor PIN", self.pin)
-        form.addRow("PIN 확인 / PIN again", self.pin_again)
+        form.addRow(tr("관리자 PIN / Supervisor PIN"), self.pin)
+        form.addRow(tr("PIN 확인 / PIN again"), self.pin_again)
         self.body.addLayout(form)
-        self.body.addWidget(_text("작업자는 PIN 없이 포장만 합니다 / Packers pack without a PIN"))
+        self.body.addWidget(_text(tr("작업자는 PIN 없이 포장만 합니다 / Packers pack without a PIN")))
         self.finish_layout()
         self.pin_hash = ""
 
@@ -509,14 +536,14 @@ class PinPage(_Page):
         from packdesk.services.auth import PinInvalid, hash_pin
 
         if self.pin.text() != self.pin_again.text():
-            self.say("두 PIN이 다릅니다 — 다시 입력하세요 / The two PINs differ — type them again")
+            self.say(tr("두 PIN이 다릅니다 — 다시 입력하세요 / The two PINs differ — type them again"))
             self.pin_again.clear()
             self.pin_again.setFocus()
             return False
         try:
             self.pin_hash = hash_pin(self.pin.text())
         except PinInvalid:
-            self.say("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits")
+            self.say(tr("PIN은 4-12자리 숫자입니다 / A PIN is 4 to 12 digits"))
             return False
         self.say("")
         return True
@@ -524,15 +551,15 @@ class PinPage(_Page):
 
 class AccountPage(_Page):
     def __init__(self) -> None:
-        super().__init__("마켓 계정 (선택) / Marketplace account (optional)")
-        self.body.addWidget(_text(
+        super().__init__(tr("마켓 계정 (선택) / Marketplace account (optional)"))
+        en = ("Orders come from marketplace accounts (SmartStore, Sabangnet, …). Without one, the demo shop lets "
+              "you try the station at once.")
+        self.body.addWidget(_text(one(
             "주문은 스마트스토어·사방넷 등 마켓 계정에서 가져옵니다. "
-            "계정이 없으면 데모 상점으로 바로 시험할 수 있습니다.\n"
-            "Orders come from marketplace accounts (SmartStore, Sabangnet, …). Without one, the demo shop lets "
-            "you try the station at once."))
-        self.later = QRadioButton("나중에 — 데모 상점으로 시작 / Later — start with the demo shop",
+            f"계정이 없으면 데모 상점으로 바로 시험할 수 있습니다.\n{en}", en)))
+        self.later = QRadioButton(tr("나중에 — 데모 상점으로 시작 / Later — start with the demo shop"),
                                   objectName="accountLater")
-        self.now = QRadioButton("설정이 끝나면 계정 추가 화면 열기 / Open the accounts screen when set-up ends",
+        self.now = QRadioButton(tr("설정이 끝나면 계정 추가 화면 열기 / Open the accounts screen when set-up ends"),
                                 objectName="accountNow")
         self.later.setChecked(True)
         self.body.addWidget(self.later)
@@ -542,30 +569,31 @@ class AccountPage(_Page):
 
 class DonePage(_Page):
     def __init__(self, wizard: FirstRunWizard) -> None:
-        super().__init__("준비 완료 / Ready", "'완료'를 누르면 저장하고 스테이션을 시작합니다 / Finish saves and "
-                                              "starts the station")
+        super().__init__(tr("준비 완료 / Ready"),
+                         tr("'완료'를 누르면 저장하고 스테이션을 시작합니다 / Finish saves and starts the station"))
         self._wizard = wizard
         self.summary = QLabel(objectName="summary")
         self.summary.setWordWrap(True)
         self.body.addWidget(self.summary)
-        self.body.addWidget(_text("모든 설정은 나중에 파일 → 설정에서 바꿀 수 있습니다 / Everything can be changed "
-                                  "later in File → Settings"))
+        self.body.addWidget(_text(tr("모든 설정은 나중에 파일 → 설정에서 바꿀 수 있습니다 / Everything can be changed "
+                                     "later in File → Settings")))
         self.finish_layout()
         self.setFinalPage(True)
 
     def initializePage(self) -> None:
         w = self._wizard
-        rec = dict(RECORDER_CHOICES)[w.recorder_page.recorder()]
+        rec = tr(dict(RECORDER_CHOICES)[w.recorder_page.recorder()])
         lines = [
-            f"스테이션 / Station: {w.name_page.name()}",
-            f"영상 폴더 / Videos: {w.folders_page.video_root() or w.dirs.videos}",
-            f"카메라 / Camera: {w.camera_page.source()} ({w.camera_page.resolution.currentData()})",
-            "스캐너 / Scanner: " + ("확인됨 / tested OK" if w.scanner_page.scanned_ok else
-                                   "시험 안 함 / not tested"),
-            f"녹화 / Recording: {rec}",
-            "관리자 PIN / Supervisor PIN: 설정됨 / set",
-            "마켓 계정 / Marketplace: " + ("설정 후 추가 / add after set-up" if w.account_page.now.isChecked()
-                                        else "데모 상점 / demo shop"),
+            both("스테이션", f"Station: {w.name_page.name()}"),
+            both("영상 폴더", f"Videos: {w.folders_page.video_root() or w.dirs.videos}"),
+            both("카메라", f"Camera: {w.camera_page.source()} ({w.camera_page.resolution.currentData()})"),
+            tr("스캐너 / Scanner: ") + (tr("확인됨 / tested OK") if w.scanner_page.scanned_ok else
+                                       tr("시험 안 함 / not tested")),
+            both("녹화", f"Recording: {rec}"),
+            one("관리자 PIN / Supervisor PIN: 설정됨 / set", "Supervisor PIN: set"),
+            tr("마켓 계정 / Marketplace: ") + (tr("설정 후 추가 / add after set-up") if w.account_page.now.isChecked()
+                                             else tr("데모 상점 / demo shop")),
+            both("화면 언어", f"Screen language: {w.name_page.language_choice.currentText()}"),
         ]
         self.summary.setText("\n".join(lines))
 
@@ -585,19 +613,19 @@ class FirstRunWizard(QWizard):
         self._base = settings or Settings()
         self.result_settings: Settings | None = None
         self.add_account_after = False
-        self.setWindowTitle(f"{APP_NAME} 처음 설정 / First-time set-up")
+        self.setWindowTitle(one(f"{APP_NAME} 처음 설정 / First-time set-up", f"{APP_NAME} first-time set-up"))
         self.setWindowIcon(icon())
         self.setMinimumSize(900, 680)  # fits a 1366 x 768 screen
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
         self.setTitleFormat(Qt.TextFormat.RichText)  # the page titles, big (_Page)
-        for button, text in ((QWizard.WizardButton.NextButton, "다음 / Next >"),
-                             (QWizard.WizardButton.BackButton, "< 이전 / Back"),
-                             (QWizard.WizardButton.FinishButton, "완료 / Finish"),
-                             (QWizard.WizardButton.CancelButton, "취소 / Cancel")):
+        for button, text in ((QWizard.WizardButton.NextButton, one("다음 / Next >", "Next >")),
+                             (QWizard.WizardButton.BackButton, one("< 이전 / Back", "< Back")),
+                             (QWizard.WizardButton.FinishButton, tr("완료 / Finish")),
+                             (QWizard.WizardButton.CancelButton, tr("취소 / Cancel"))):
             self.setButtonText(button, text)
         self.setStyleSheet(STYLE)
         b = self._base
-        self.name_page = NamePage(b.station_name if settings is not None else "")
+        self.name_page = NamePage(b.station_name if settings is not None else "", b.language)
         self.folders_page = FoldersPage(dirs, b.recording.video_root)
         self.camera_page = CameraPage(b.camera.source, b.camera.resolution)
         self.scanner_page = ScannerPage(b.serial.port, b.serial.baudrate)
@@ -632,13 +660,15 @@ class FirstRunWizard(QWizard):
     def build_settings(self) -> Settings:
         data = self._base.model_dump(mode="json")
         data["station_name"] = self.name_page.name()
+        data["language"] = self.name_page.language()
         data["recording"]["video_root"] = self.folders_page.video_root()
         data["camera"].update(source=self.camera_page.source(), resolution=self.camera_page.resolution.currentData())
         if self.scanner_page.serial_port:
             data["serial"].update(enabled=True, port=self.scanner_page.serial_port,
                                   baudrate=self.scanner_page.baud.currentData())
         data["recorder"] = self.recorder_page.recorder()
-        data["realpacking"].update(self.recorder_page.realpacking())
+        if data["recorder"] == "realpacking":  # checked by its page; left as it was for another recorder
+            data["realpacking"].update(self.recorder_page.realpacking())
         data["supervisor"]["pin_hash"] = self.pin_page.pin_hash
         data["demo_channel"] = not self.account_page.now.isChecked()
         return Settings.model_validate(data)
@@ -650,7 +680,7 @@ class FirstRunWizard(QWizard):
                 Path(settings.recording.video_root).mkdir(parents=True, exist_ok=True)
             save_settings(settings, self.dirs.settings_file)
         except OSError as e:
-            self.done_page.say(f"저장하지 못했습니다 / Could not save: {e}")
+            self.done_page.say(both("저장하지 못했습니다", f"Could not save: {e}"))
             return
         log.info("first-run set-up saved to %s (station %s, recorder %s)", self.dirs.settings_file,
                  settings.station_name, settings.recorder)
@@ -674,7 +704,12 @@ class FirstRun:
 
 def run_first_run(dirs: AppDirs, settings: Settings | None,
                   realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> FirstRun | None:
-    """Shows the wizard and waits; the saved settings, or None if it was cancelled (nothing written)."""
+    """Shows the wizard and waits; the saved settings, or None if it was cancelled (nothing written).
+
+    The wizard comes before ``app.build_station`` sets the screen language: it is set here from the settings
+    this PC already has (``--first-run`` over a set-up station); a new PC's wizard is bilingual (the default).
+    """
+    set_language(settings.language if settings is not None else "ko")
     wizard = FirstRunWizard(dirs, settings, realpacking_test=realpacking_test)
     accepted = wizard.exec() == QWizard.DialogCode.Accepted and wizard.result_settings is not None
     result = FirstRun(wizard.result_settings, wizard.add_account_after) if accepted else None  # type: ignore[arg-type]

@@ -1,5 +1,8 @@
 """What goes on the starter barcode sheet: commands, packer badges, demo waybills and demo items, so a
-new user can try every path of the station with a real scanner before any marketplace is connected."""
+new user can try every path of the station with a real scanner before any marketplace is connected.
+
+The sheet is for the staff, so its captions follow the screen language (``ui/i18n.py``); the packers' and
+the demo items' names are shown as they are."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from packdesk.channels.demo import ITEMS, Scenario
 from packdesk.core.station import Command, PackerRef
 from packdesk.services.station import COMMAND_PREFIX
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection
+from packdesk.ui.i18n import tr
 
 COMMAND_LABELS = {
     Command.COMPLETE: "포장 완료 / Complete pack",
@@ -28,12 +32,12 @@ SCENARIO_LABELS = {
 
 def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSection]:
     return [
-        SheetSection("명령 바코드 / Command barcodes",
-                     [SheetEntry(f"{COMMAND_PREFIX}{c.value}", label) for c, label in COMMAND_LABELS.items()]),
-        SheetSection("작업자 / Packer badges",
+        SheetSection(tr("명령 바코드 / Command barcodes"),
+                     [SheetEntry(f"{COMMAND_PREFIX}{c.value}", tr(label)) for c, label in COMMAND_LABELS.items()]),
+        SheetSection(tr("작업자 / Packer badges"),
                      [SheetEntry(badge, p.name) for p, badge in packers if badge]),
-        SheetSection("데모 송장 / Demo waybills",
-                     [SheetEntry(code, label) for code, label in SCENARIO_LABELS.items()]),
-        SheetSection("데모 상품 / Demo items",
+        SheetSection(tr("데모 송장 / Demo waybills"),
+                     [SheetEntry(code, tr(label)) for code, label in SCENARIO_LABELS.items()]),
+        SheetSection(tr("데모 상품 / Demo items"),
                      [SheetEntry(it.barcodes[0], f"{it.name} {it.option_name}".strip()) for it in ITEMS]),
     ]
