@@ -1,10 +1,11 @@
 """Pictures of every main screen for README.md, taken from the real windows built by the app's own composition
 root, on a real X display (Xvfb: ``xvfb-run -a -s "-screen 0 1600x1000x24"``, ``QT_QPA_PLATFORM=xcb``).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb .venv/bin/python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb .venv/bin/python scripts/screenshots.py [en]
 
-Writes ``docs/screenshots/*.png``. Each picture shows the screen in use: the demo shop, a packer, packs
-scanned (one refused), a recorded pack found in the review, the reports of that day.
+Writes ``docs/screenshots/*.png`` (with ``en``: the screens in English only, ``*-en.png``). Each picture
+shows the screen in use: the demo shop, a packer, packs scanned (one refused), a recorded pack found in the
+review, the reports of that day.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 
 
-def main() -> int:
+def main(language: str = "ko") -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtGui import QPainter
@@ -38,7 +39,8 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory(prefix="packdesk-shots-")
     dirs = app_dirs(tmp.name).ensure()
     settings = Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=1.0),
-                        recording=RecordingSettings(min_free_gb=0.1))
+                        recording=RecordingSettings(min_free_gb=0.1), language=language)
+    suffix = "" if language == "ko" else f"-{language}"
     station = build_station(dirs, settings, sounds=False)
     window = station.window
     window.resize(1280, 800)  # type: ignore[attr-defined]
@@ -71,7 +73,7 @@ def main() -> int:
         widget.show()
         widget.raise_()
         pump(0.6)
-        path = OUT / f"{name}.png"
+        path = OUT / f"{name}{suffix}.png"
         picture = widget.grab()
         # a QVideoWidget draws on a surface of its own that grab() does not see: paint the frame its sink
         # holds (the one on screen) where the widget is
@@ -146,7 +148,7 @@ def main() -> int:
 
     from packdesk.ui.first_run import FirstRunWizard
 
-    wizard = FirstRunWizard(dirs, Settings(), scan_filter=False)
+    wizard = FirstRunWizard(dirs, Settings(language=language), scan_filter=False)
     shot(wizard, "first-run")
     wizard.reject()
     station.close()
@@ -156,4 +158,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*sys.argv[1:2]))
