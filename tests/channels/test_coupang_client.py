@@ -211,6 +211,7 @@ def test_refused_keys_are_auth_errors_in_the_apis_words(fake: FakeCoupang,
     with pytest.raises(ChannelAuthError) as ei:
         make_channel(fake, secret=" ").test_connection()
     assert ei.value.params["reason"] == "missing_key"
+    assert error_text(ei.value)[1].endswith("check the account — enter the vendor id, access key and secret key")
     assert len(fake.requests) == 3
 
 

@@ -15,7 +15,7 @@ from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
 from packdesk.ui import i18n
-from packdesk.ui.i18n import HANGUL, both, english, one, pair, tr
+from packdesk.ui.i18n import HANGUL, both, english, korean, one, pair, tr
 from tests.ui.conftest import Packer
 from tests.ui.texts import shop_words, strip, visible_texts
 
@@ -31,6 +31,7 @@ from tests.ui.texts import shop_words, strip, visible_texts
 ])
 def test_the_english_half(text: str, expected: str) -> None:
     assert english(text) == expected
+    assert korean(text) == (text if expected == text else text[: text.rindex(" / ")])
 
 
 @pytest.fixture

@@ -35,3 +35,11 @@ def test_rendering_fills_parameters_and_formats_times_in_kst() -> None:
     assert en.startswith("Waybill already packed: 601")
     ko, en = error_text(KnownError("no_such_code"))
     assert (ko, en) == ERROR_TEXT["error"]
+
+
+def test_a_two_language_parameter_gives_each_text_its_own_half() -> None:
+    """An account field's label is written "한국어 / English": the pair says it once in each language."""
+    e = KnownError("account_field_required", field="애플리케이션 ID / Application ID")
+    assert error_text(e) == ("입력하세요: 애플리케이션 ID", "Required: Application ID")
+    e = KnownError("channel_auth", message="키가 틀립니다 / 401")  # the API's own words: not two languages
+    assert "키가 틀립니다 / 401" in error_text(e)[0] and "키가 틀립니다 / 401" in error_text(e)[1]

@@ -110,10 +110,12 @@ NOT_FOUND_BOX = "NOT_FOUND_SHIPMENT_BOX"
 NOT_FOUND_ITEM = "NOT_FOUND_VENDOR_ITEM"
 ITEM_CANCELED = "ORDER_DELIVERY_CANCELED"
 
-# said after the API's own message (a parameter of its own: a "한국어 / English" text inside the message would
-# read as two languages and lose the API's words in English)
-CLOCK_HINT = Words("— PC 시계가 맞지 않을 수 있습니다, 시간 동기화를 확인하세요",
-                   "— the PC clock may be wrong, check time sync")
+# our words in an auth error, in each language (a "한국어 / English" text in the message would be shown whole):
+# in place of an API message when no call was made, or after the API's own message
+MISSING_KEY = Words("— 업체 코드, 액세스 키, 시크릿 키를 모두 입력하세요",
+                    "— enter the vendor id, access key and secret key")
+CLOCK_HINT = Words(" — PC 시계가 맞지 않을 수 있습니다, 시간 동기화를 확인하세요",
+                   " — the PC clock may be wrong, check time sync")
 
 
 # --- small pure helpers ------------------------------------------------------------------------------------
@@ -431,8 +433,7 @@ class CoupangClient:
         """A signed call; its envelope (``code`` 200 checked). ``path`` starts with ``/``; ``params`` are
         encoded here, once, and that exact text is both signed and sent."""
         if not self.vendor_id or not self.access_key or not self.__secret:
-            raise ChannelAuthError(reason="missing_key", message="업체 코드, 액세스 키, 시크릿 키를 모두 입력하세요 / "
-                                                                 "enter the vendor id, access key and secret key")
+            raise ChannelAuthError(reason="missing_key", message=MISSING_KEY)
         method = method.upper()
         pairs = list(params.items()) if isinstance(params, Mapping) else list(params or ())
         query = urlencode(pairs)

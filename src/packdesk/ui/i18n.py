@@ -37,18 +37,30 @@ def language() -> str:
     return _language
 
 
-def english(text: str) -> str:
-    """The English half of "한국어 / English": after the last " / " that has Korean before it and none after.
-    A text with no such split (Korean only, or data in it with a " / ") comes back whole."""
+def split(text: str) -> tuple[str, str] | None:
+    """("한국어", "English") of a "한국어 / English" text: split at the last " / " that has Korean before it and
+    none after; the symbols it starts with ("● ", "— ") stay on both. ``None`` when it is not such a text
+    (Korean only, or data with a " / " in it)."""
     at = len(text)
     while (at := text.rfind(_SEP, 0, at)) != -1:
         left, right = text[:at], text[at + len(_SEP):]
         if HANGUL.search(right):
-            return text  # Korean after the last split: not a "Korean / English" text
+            return None  # Korean after the last split: not a "Korean / English" text
         if HANGUL.search(left) and right.strip():
-            prefix = _leading_marks(left)
-            return prefix + right
-    return text
+            return left, _leading_marks(left) + right
+    return None
+
+
+def english(text: str) -> str:
+    """The English half of "한국어 / English"; a text with no such split comes back whole."""
+    halves = split(text)
+    return halves[1] if halves else text
+
+
+def korean(text: str) -> str:
+    """The Korean half of "한국어 / English"; a text with no such split comes back whole."""
+    halves = split(text)
+    return halves[0] if halves else text
 
 
 def _leading_marks(left: str) -> str:

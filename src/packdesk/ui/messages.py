@@ -15,7 +15,7 @@ from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
-from packdesk.ui.i18n import both, english
+from packdesk.ui.i18n import both, english, korean
 
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
@@ -155,8 +155,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
     "channel_error": ("주문 수집 오류", "Order collection error"),
-    "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message} {hint}",
-                     "Marketplace login failed — check the account {message} {hint}"),
+    "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
+                     "Marketplace login failed — check the account {message}{hint}"),
     "channel_rate_limited": ("마켓 요청 한도 초과 — 잠시 후 다시 시도합니다",
                              "Marketplace rate limit — retrying shortly"),
     "channel_transient": ("마켓 연결 오류 — 다시 시도합니다", "Marketplace connection error — will retry"),
@@ -250,14 +250,16 @@ def _fmt(value: Any) -> Any:
 
 
 def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
-    """``lang``: 0 Korean, 1 English (which side of a ``Words`` parameter goes in; a parameter written
-    "한국어 / English" — an account field's label — gives the English text its English half)."""
-    def side(v: Any) -> Any:
+    """``lang``: 0 Korean, 1 English: which side of a ``Words`` parameter goes in, and of a parameter written
+    "한국어 / English" (an account field's label), so the pair does not say the label twice."""
+    def side(k: str, v: Any) -> Any:
         if isinstance(v, Words):
             return v[lang]
-        return english(v) if lang and isinstance(v, str) else v
+        if isinstance(v, str) and k != "message":  # a marketplace's message is shown as it came
+            return english(v) if lang else korean(v)
+        return v
 
-    return template.format_map(_Params({k: _fmt(side(v)) for k, v in params.items()})).strip()
+    return template.format_map(_Params({k: _fmt(side(k, v)) for k, v in params.items()})).strip()
 
 
 def station_text(message: Message) -> tuple[str, str]:
