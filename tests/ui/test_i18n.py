@@ -70,6 +70,8 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     seen += [*visible_texts(w), w.statusBar().currentMessage()]
     w.on_outbox_counts(2, 1, 0)
     w.on_connectivity(False)
+    w.on_camera_status("running", "카메라 / camera: synthetic")  # what the camera says (devices/camera.py)
+    assert w.recorder_label.text().endswith("camera: synthetic")
     seen += visible_texts(w)
 
     data = shop_words(st.db)  # the shop's own words, shown as they are

@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
 
     def on_camera_status(self, state: str, detail: str) -> None:
+        detail = tr(detail)  # the camera says "카메라 / camera: …"
         shown = detail if len(detail) <= 40 else detail[:39] + "…"  # the whole of it in the tooltip
         self.recorder_label.setText(both("녹화", f"Recording: {self.service.recorder.name if self.service else ''} · "
                                                  f"{shown}"))
