@@ -26,11 +26,34 @@ _SEP = " / "
 _language = "ko"
 
 
+_qt_translator: object | None = None  # Qt's own Korean texts (standard buttons, file dialogs), while installed
+
+
 def set_language(lang: str) -> None:
+    """The screens' language, and Qt's own texts with it: ``ko`` loads Qt's Korean translation (``qtbase_ko``,
+    shipped with PySide6), so a standard button says "저장", "취소", "다음 >"; ``en`` leaves Qt in English."""
     global _language
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}")
     _language = lang
+    _qt_texts(lang)
+
+
+def _qt_texts(lang: str) -> None:
+    global _qt_translator
+    from PySide6.QtCore import QCoreApplication, QLibraryInfo, QTranslator
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return  # no Qt application (a command-line run): nothing shows Qt's texts
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)  # type: ignore[arg-type]
+        _qt_translator = None
+    if lang == "ko":
+        t = QTranslator(app)
+        if t.load("qtbase_ko", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(t)
+            _qt_translator = t
 
 
 def language() -> str:
