@@ -9,8 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from packdesk.app import Station, build_station
+from packdesk.core.db import Database
 from packdesk.paths import AppDirs
 from packdesk.services.settings import Settings
+from packdesk.ui import i18n
+from packdesk.ui.mapping_view import MappingView
 
 SCANNER_KEY_DELAY_MS = 2  # a wedge scanner types a key every 2-10 ms
 # The app's default key gap is 40 ms. On a loaded 2-core CI box the test process itself sometimes stalls for
@@ -91,3 +94,36 @@ class Packer:
 @pytest.fixture
 def packer(qtbot, station: Station) -> Packer:  # type: ignore[no-untyped-def]
     return Packer(qtbot, station)
+
+
+@pytest.fixture
+def english_screens() -> Iterator[None]:
+    """The screens in English only (``language: en``) for one test; Korean first again after it."""
+    i18n.set_language("en")
+    try:
+        yield
+    finally:
+        i18n.set_language("ko")
+
+
+@pytest.fixture
+def any_language() -> Iterator[None]:
+    """For tests that set the language themselves (or let the code under test set it): Korean first after."""
+    try:
+        yield
+    finally:
+        i18n.set_language("ko")
+
+
+@pytest.fixture
+def view(qtbot, demo_db: Database) -> Iterator[MappingView]:  # type: ignore[no-untyped-def]
+    """The product-link screen on the demo shop, its ten products listed (tests/ui/test_mapping_view.py,
+    test_i18n_mapping.py)."""
+    v = MappingView(demo_db)
+    qtbot.addWidget(v)
+    v.show()
+    qtbot.waitExposed(v)
+    qtbot.waitUntil(lambda: not v.busy and v.model.rowCount() == 10, timeout=5000)
+    yield v
+    if not v._closed:
+        v.done(0)

@@ -6,8 +6,6 @@ banner, table, footer — after a pack, a refusal and an error, must hold no Kor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -34,13 +32,7 @@ def test_the_english_half(text: str, expected: str) -> None:
     assert korean(text) == (text if expected == text else text[: text.rindex(" / ")])
 
 
-@pytest.fixture
-def english_screens() -> Iterator[None]:
-    yield
-    i18n.set_language("ko")
-
-
-def test_korean_first_is_the_default_and_english_only_is_chosen(english_screens) -> None:  # type: ignore[no-untyped-def]
+def test_korean_first_is_the_default_and_english_only_is_chosen(any_language) -> None:  # type: ignore[no-untyped-def]
     assert Settings().language == "ko" and i18n.language() == "ko"
     assert tr("상품 / Item") == "상품 / Item" and both("송장", "Waybill 1") == "송장 / Waybill 1"
     assert pair("포장 완료", "Pack complete") == ("포장 완료", "Pack complete") and one("송장", "Waybill") == "송장"
@@ -52,7 +44,7 @@ def test_korean_first_is_the_default_and_english_only_is_chosen(english_screens)
 
 
 def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[no-untyped-def]
-        make_station, qtbot, english_screens, expect_warnings) -> None:
+        make_station, qtbot, any_language, expect_warnings) -> None:
     st = make_station(Settings(recorder="off", language="en"))
     p = Packer(qtbot, st)
     w = st.window
@@ -117,7 +109,7 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     assert left == [], sorted(set(left))
 
 
-def test_the_settings_screen_in_english(qtbot, english_screens) -> None:  # type: ignore[no-untyped-def]
+def test_the_settings_screen_in_english(qtbot, any_language) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QTabWidget
 
     from packdesk.ui.settings_dialog import SettingsDialog

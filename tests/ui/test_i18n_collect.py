@@ -17,20 +17,10 @@ from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind
 from packdesk.services.secrets import delete_secret
 from packdesk.services.settings import Settings
-from packdesk.ui import i18n
 from tests.fakes.naver import FakeNaver
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def english_screens() -> Iterator[None]:
-    i18n.set_language("en")
-    try:
-        yield
-    finally:
-        i18n.set_language("ko")
 
 
 @pytest.fixture

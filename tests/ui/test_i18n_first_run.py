@@ -11,7 +11,6 @@ Korean first with English in any screen language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,24 +30,6 @@ from tests.ui.texts import korean_left, shop_words, visible_texts
 pytestmark = pytest.mark.gui
 
 NEXT, BACK, FINISH = QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton, QWizard.WizardButton.FinishButton
-
-
-@pytest.fixture
-def english_screens() -> Iterator[None]:
-    i18n.set_language("en")
-    try:
-        yield
-    finally:
-        i18n.set_language("ko")
-
-
-@pytest.fixture
-def any_language() -> Iterator[None]:
-    """For tests that set the language themselves (or let the code under test set it)."""
-    try:
-        yield
-    finally:
-        i18n.set_language("ko")
 
 
 def wizard_texts(w: FirstRunWizard) -> list[str]:

@@ -7,7 +7,6 @@ own (product, option, item and account names come from the shop as they are)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from packdesk.channels.demo import BARCODE
 from packdesk.core.db import Database
 from packdesk.services import mapping as mp
 from packdesk.services.settings import Settings
-from packdesk.ui import i18n
 from packdesk.ui.mapping_view import MappingView
 from tests.ui.test_mapping_view import (
     ACCOUNT,
@@ -41,28 +39,8 @@ from tests.ui.test_mapping_view import (
 )
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
-pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def english_screens() -> Iterator[None]:
-    i18n.set_language("en")
-    try:
-        yield
-    finally:
-        i18n.set_language("ko")
-
-
-@pytest.fixture
-def view(qtbot, english_screens, demo_db: Database) -> Iterator[MappingView]:  # type: ignore[no-untyped-def]
-    v = MappingView(demo_db)
-    qtbot.addWidget(v)
-    v.show()
-    qtbot.waitExposed(v)
-    qtbot.waitUntil(lambda: not v.busy and v.model.rowCount() == 10, timeout=LOAD_TIMEOUT)
-    yield v
-    if not v._closed:
-        v.done(0)
+# the link screen as its own tests build it (``view``, tests/ui/conftest.py), in English: set before it is built
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("english_screens")]
 
 
 def table_texts(table: QTableView) -> list[str]:

@@ -8,7 +8,6 @@ platform name and the failure file. Every text read on them must hold no Korean 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.services.settings import Settings
-from packdesk.ui import i18n
 from packdesk.ui.excel_orders_view import ExcelOrdersView
 from packdesk.ui.orders_view import ManualOrderForm, OrdersWindow, label_sections
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = pytest.mark.gui
 TIMEOUT = 10_000
-
-
-@pytest.fixture
-def english_screens() -> Iterator[None]:
-    i18n.set_language("en")
-    try:
-        yield
-    finally:
-        i18n.set_language("ko")
 
 
 def click(qtbot, button: QWidget) -> None:  # type: ignore[no-untyped-def]

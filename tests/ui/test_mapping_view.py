@@ -4,7 +4,6 @@ export and import through the buttons; and the reason it exists: an unlinked way
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.gui
 
 ACCOUNT = "데모 상점 / Demo shop"
 LOAD_TIMEOUT = 5000
-
-
-@pytest.fixture
-def view(qtbot, demo_db: Database) -> Iterator[MappingView]:  # type: ignore[no-untyped-def]
-    v = MappingView(demo_db)
-    qtbot.addWidget(v)
-    v.show()
-    qtbot.waitExposed(v)
-    qtbot.waitUntil(lambda: not v.busy and v.model.rowCount() == 10, timeout=LOAD_TIMEOUT)
-    yield v
-    if not v._closed:
-        v.done(0)
 
 
 def links(db: Database, code: str, option: str = "") -> list[tuple[str, int]]:
