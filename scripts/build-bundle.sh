@@ -9,6 +9,8 @@ rm -rf build/pyinstaller dist/packdesk
 .venv/bin/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist installer/packdesk.spec
 BIN=dist/packdesk/packdesk
 "$BIN" --version
+# Qt's own Korean texts (standard buttons, file dialogs) for language ko: ui/i18n.py loads qtbase_ko.qm
+test -n "$(find dist/packdesk -name qtbase_ko.qm)" || { echo "qtbase_ko.qm missing from the bundle" >&2; exit 1; }
 QT_QPA_PLATFORM=offscreen "$BIN" self-test   # a pack scanned, filmed, indexed and verified, from the bundle
 SMOKE="$(mktemp -d)"
 QT_QPA_PLATFORM=offscreen "$BIN" --data-dir "$SMOKE/data" --screenshot "$SMOKE/shot.png" \
