@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, Self
 
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.errors import KnownError
@@ -156,3 +156,16 @@ class ChannelTransientError(ChannelError):
 
 class ChannelRejected(ChannelError):
     code = "channel_rejected"
+
+
+class Closing:
+    """``close()`` when a ``with`` block ends: for the clients and channels that hold connections."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

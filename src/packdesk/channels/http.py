@@ -43,6 +43,7 @@ from packdesk.channels.base import (
     ChannelRateLimited,
     ChannelRejected,
     ChannelTransientError,
+    Closing,
 )
 
 log = logging.getLogger("packdesk.channels.http")
@@ -227,7 +228,7 @@ def _transport_failure(exc: httpx.TransportError) -> tuple[str, bool] | None:
 
 
 # --- the client -------------------------------------------------------------------------------------------
-class HttpClient:
+class HttpClient(Closing):
     """A marketplace's HTTP endpoint. ``request`` returns a 2xx response or raises a ``ChannelError``."""
 
     def __init__(
@@ -271,12 +272,6 @@ class HttpClient:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> HttpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def request(
         self,

@@ -33,6 +33,7 @@ from packdesk.channels.base import (
     ChannelRateLimited,
     ChannelRejected,
     ChannelTransientError,
+    Closing,
     DispatchItem,
     ItemResult,
     LineRecord,
@@ -253,7 +254,7 @@ class ConnectionOk:
 
 
 # --- the wire -----------------------------------------------------------------------------------------------
-class NaverClient:
+class NaverClient(Closing):
     """The Naver Commerce API as called by one application (one seller's "내 스토어 애플리케이션")."""
 
     def __init__(
@@ -289,12 +290,6 @@ class NaverClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> NaverClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # token (§1) -----------------------------------------------------------------------------------------
     def fetch_token(self) -> tuple[str, int]:

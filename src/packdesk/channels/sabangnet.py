@@ -46,6 +46,7 @@ from packdesk.channels.base import (
     ChannelRateLimited,
     ChannelRejected,
     ChannelTransientError,
+    Closing,
     DispatchItem,
     ItemResult,
     LineRecord,
@@ -404,7 +405,7 @@ class _Current:
         return bool(self.invoice) and self.invoice == send.tak_invoice and self.delivery_id == send.tak_code
 
 
-class SabangnetChannel:
+class SabangnetChannel(Closing):
     """A Sabangnet account (admin login id + 연동키) as an order source, over the legacy RTL_API."""
 
     kind = ChannelKind.SABANGNET
@@ -441,12 +442,6 @@ class SabangnetChannel:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> SabangnetChannel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # the wire ------------------------------------------------------------------------------------------------
     def _header(self, *extra: tuple[str, str]) -> list[tuple[str, str]]:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from packdesk.channels.base import ChannelTransientError
+from packdesk.channels.base import ChannelTransientError, Closing
 
 log = logging.getLogger("packdesk.channels.xml_relay")
 
@@ -271,7 +271,7 @@ class LocalXmlHost:
 
 
 # --- PutRelay -----------------------------------------------------------------------------------------------
-class PutRelay:
+class PutRelay(Closing):
     """Publishes by HTTP PUT to the owner's web space: ``put_url_template.format(name=...)`` takes the XML,
     ``get_url_template.format(name=...)`` is where Sabangnet reads it (a public read URL; it may carry a
     query, the channel URL-encodes it), and the file is deleted (HTTP DELETE on the PUT URL, best effort)
@@ -297,12 +297,6 @@ class PutRelay:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> PutRelay:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextlib.contextmanager
     def publish(self, xml: bytes) -> Iterator[str]:
