@@ -13,7 +13,7 @@ from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
 from packdesk.ui import i18n
-from packdesk.ui.i18n import HANGUL, both, english, korean, one, pair, tr
+from packdesk.ui.i18n import HANGUL, both, english, korean, one, pair, tr, two_lines
 from tests.ui.conftest import Packer
 from tests.ui.texts import shop_words, strip, visible_texts
 
@@ -36,9 +36,11 @@ def test_korean_first_is_the_default_and_english_only_is_chosen(any_language) ->
     assert Settings().language == "ko" and i18n.language() == "ko"
     assert tr("상품 / Item") == "상품 / Item" and both("송장", "Waybill 1") == "송장 / Waybill 1"
     assert pair("포장 완료", "Pack complete") == ("포장 완료", "Pack complete") and one("송장", "Waybill") == "송장"
+    assert two_lines("삭제합니다.", "Deletes it.") == "삭제합니다.\nDeletes it."
     i18n.set_language("en")
     assert tr("상품 / Item") == "Item" and both("송장", "Waybill 1") == "Waybill 1"
     assert pair("포장 완료", "Pack complete") == ("Pack complete", "") and one("송장", "Waybill") == "Waybill"
+    assert two_lines("삭제합니다.", "Deletes it.") == "Deletes it."
     with pytest.raises(ValueError):
         i18n.set_language("ja")
 

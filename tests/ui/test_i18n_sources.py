@@ -18,7 +18,7 @@ from pathlib import Path
 from packdesk.ui.i18n import HANGUL
 
 UI = Path(__file__).resolve().parents[2] / "src" / "packdesk" / "ui"
-LANGUAGE_FUNCTIONS = {"tr", "both", "one", "pair"}
+LANGUAGE_FUNCTIONS = {"tr", "both", "one", "two_lines", "pair"}
 DATA_MARK = "# i18n: data"
 
 

@@ -51,7 +51,7 @@ from packdesk.services.accounts import (
 )
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, make_channel
-from packdesk.ui.i18n import both, one, tr
+from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 from packdesk.ui.tasks import run_op
 
@@ -412,11 +412,11 @@ class CollectWindow(QDialog):
                                             ["product_option", "seller_code"], 0, False)
             if not ok:
                 return
-            en = ("From the next collection and sync, products appear under the new codes and need linking again; "
-                  "the old links stay for the orders already collected.")
-            if QMessageBox.question(self, tr("코드 규칙 / Code rule"),
-                                    one("바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 "
-                                        "합니다. 기존 연결은 이미 수집된 주문을 위해 옛 코드에 남습니다.\n" + en, en)) \
+            if QMessageBox.question(self, tr("코드 규칙 / Code rule"), two_lines(
+                    "바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 합니다. 기존 연결은 이미 "
+                    "수집된 주문을 위해 옛 코드에 남습니다.",
+                    "From the next collection and sync, products appear under the new codes and need linking "
+                    "again; the old links stay for the orders already collected.")) \
                     != QMessageBox.StandardButton.Yes:
                 return
         try:
@@ -467,12 +467,11 @@ class CollectWindow(QDialog):
         account_id = self._selected_account()
         if account_id is None:
             return
-        en = ("Removes this account's products and the orders no station started packing, and erases its secret. "
-              "Packed orders, their scans and recordings stay. Nothing changes at the marketplace.")
-        if QMessageBox.question(
-                self, tr("계정 삭제 / Remove account"),
-                one("이 계정의 상품과, 포장을 시작하지 않은 주문을 지우고 시크릿을 삭제합니다. 포장한 주문, "
-                    "스캔 기록과 녹화 영상은 남습니다. 마켓에는 아무것도 바뀌지 않습니다.\n" + en, en)) \
+        if QMessageBox.question(self, tr("계정 삭제 / Remove account"), two_lines(
+                "이 계정의 상품과, 포장을 시작하지 않은 주문을 지우고 시크릿을 삭제합니다. 포장한 주문, 스캔 기록과 "
+                "녹화 영상은 남습니다. 마켓에는 아무것도 바뀌지 않습니다.",
+                "Removes this account's products and the orders no station started packing, and erases its "
+                "secret. Packed orders, their scans and recordings stay. Nothing changes at the marketplace.")) \
                 != QMessageBox.StandardButton.Yes:
             return
         self.deactivate(account_id)

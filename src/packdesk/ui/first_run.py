@@ -51,7 +51,7 @@ from packdesk import APP_NAME
 from packdesk.paths import AppDirs
 from packdesk.services.settings import Settings, save_settings
 from packdesk.ui.barcode_sheet import code128_modules
-from packdesk.ui.i18n import both, one, pair, set_language, tr
+from packdesk.ui.i18n import both, one, pair, set_language, tr, two_lines
 from packdesk.ui.preview import show_latest_frame
 from packdesk.ui.resources import icon
 
@@ -136,10 +136,9 @@ class NamePage(_Page):
     def __init__(self, name: str, language: str = "ko") -> None:
         super().__init__(tr("어서 오세요 — 스테이션 이름 / Welcome — name this station"),
                          tr("몇 가지만 정하면 포장을 시작할 수 있습니다 / A few choices, then this PC packs"))
-        en = "This PC's name: it is on every pack and video, and tells stations apart on a shared server."
-        self.body.addWidget(_text(one(
-            "이 PC의 이름입니다. 모든 포장 기록과 녹화에 남고, 여러 스테이션이 한 서버를 쓸 때 서로 "
-            f"구별합니다.\n{en}", en)))
+        self.body.addWidget(_text(two_lines(
+            "이 PC의 이름입니다. 모든 포장 기록과 녹화에 남고, 여러 스테이션이 한 서버를 쓸 때 서로 구별합니다.",
+            "This PC's name: it is on every pack and video, and tells stations apart on a shared server.")))
         self.name_edit = QLineEdit(name, objectName="stationName")
         self.name_edit.setMaxLength(64)
         self.name_edit.setPlaceholderText(tr("예: 포장대-1 / e.g. PACK-1"))
@@ -181,11 +180,11 @@ class FoldersPage(_Page):
         self.body.addWidget(_text(tr("데이터 폴더 (데이터베이스, 설정, 로그) / "
                                      "Data folder (database, settings, logs)")))
         self.body.addWidget(self.data_edit)
-        en = ("To use another folder, start PackDesk with --data-dir FOLDER (add it at the end of the shortcut's "
-              "'Target'); a portable install in one folder works the same way.")
-        self.body.addWidget(_text(one(
+        self.body.addWidget(_text(two_lines(
             "다른 폴더를 쓰려면 PackDesk를 --data-dir 폴더 옵션으로 시작하세요 (바로가기 속성의 '대상' 끝에 추가). "
-            f"USB 등 한 폴더에 모두 두는 휴대용 설치도 같은 방법입니다.\n{en}", en)))
+            "USB 등 한 폴더에 모두 두는 휴대용 설치도 같은 방법입니다.",
+            "To use another folder, start PackDesk with --data-dir FOLDER (add it at the end of the shortcut's "
+            "'Target'); a portable install in one folder works the same way.")))
         self.body.addSpacing(12)
         self.body.addWidget(_text(tr("영상 폴더 (녹화 파일, 날짜별) / Video folder (recordings, one folder a day)")))
         self.video_edit = QLineEdit(video_root or str(dirs.videos), objectName="videoFolder")
@@ -372,10 +371,10 @@ class ScannerPage(_Page):
         self.body.addWidget(picture)
         self.body.addWidget(code_label)
         self.body.addWidget(self.result)
-        en = "A USB scanner types like a keyboard, read right in Hangul mode too. No scanner yet? Press Next."
-        self.body.addWidget(_text(one(
+        self.body.addWidget(_text(two_lines(
             "USB 스캐너는 키보드처럼 입력합니다 — 한/영 상태와 관계없이 읽습니다. "
-            f"스캐너가 아직 없으면 '다음'을 누르세요.\n{en}", en)))
+            "스캐너가 아직 없으면 '다음'을 누르세요.",
+            "A USB scanner types like a keyboard, read right in Hangul mode too. No scanner yet? Press Next.")))
         self.port_edit = QLineEdit(port, objectName="serialPort")
         self.port_edit.setPlaceholderText("COM3 · /dev/ttyACM0")
         self.baud = QComboBox(objectName="serialBaud")
@@ -552,11 +551,11 @@ class PinPage(_Page):
 class AccountPage(_Page):
     def __init__(self) -> None:
         super().__init__(tr("마켓 계정 (선택) / Marketplace account (optional)"))
-        en = ("Orders come from marketplace accounts (SmartStore, Sabangnet, …). Without one, the demo shop lets "
-              "you try the station at once.")
-        self.body.addWidget(_text(one(
+        self.body.addWidget(_text(two_lines(
             "주문은 스마트스토어·사방넷 등 마켓 계정에서 가져옵니다. "
-            f"계정이 없으면 데모 상점으로 바로 시험할 수 있습니다.\n{en}", en)))
+            "계정이 없으면 데모 상점으로 바로 시험할 수 있습니다.",
+            "Orders come from marketplace accounts (SmartStore, Sabangnet, …). Without one, the demo shop lets "
+            "you try the station at once.")))
         self.later = QRadioButton(tr("나중에 — 데모 상점으로 시작 / Later — start with the demo shop"),
                                   objectName="accountLater")
         self.now = QRadioButton(tr("설정이 끝나면 계정 추가 화면 열기 / Open the accounts screen when set-up ends"),

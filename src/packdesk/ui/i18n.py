@@ -7,7 +7,7 @@ for packers who do not read Korean. The language comes from the settings (``lang
 start, before any window is built (settings apply at the next start).
 
 Every screen goes through this module: a Korean literal in src/packdesk/ui is written inside ``tr``,
-``both``, ``one`` or ``pair``, or in an UPPER_CASE table whose texts pass through them where shown
+``both``, ``one``, ``two_lines`` or ``pair``, or in an UPPER_CASE table whose texts pass through them where shown
 (tests/ui/test_i18n_sources.py reads the source for it); each screen's English test drives it and finds no
 Korean but the shop's own words (tests/ui/test_i18n*.py). Not translated, on purpose: the shop's data as it
 came, and the evidence sheet sent to a marketplace for a claim (its reader is outside the warehouse).
@@ -105,6 +105,12 @@ def both(ko: str, en: str) -> str:
 def one(ko: str, en: str) -> str:
     """A short text shown in one language only (its other half is elsewhere on screen, or obvious)."""
     return ko if _language == "ko" else en
+
+
+def two_lines(ko: str, en: str) -> str:
+    """A longer text (a question, an explanation, an error) as a Korean line over an English one; in English,
+    the English alone."""
+    return f"{ko}\n{en}" if _language == "ko" else en
 
 
 def pair(ko: str, en: str) -> tuple[str, str]:

@@ -58,7 +58,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
-from packdesk.ui.i18n import both, one, tr
+from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 
@@ -501,7 +501,7 @@ class ManualOrderForm(_Worked, QDialog):
     def _show_refusal(self, error: KnownError) -> None:
         self._searching = self._add_when_found = False
         ko, en = error_text(error)
-        self.show_message("error", one(f"{ko}\n{en}", en))
+        self.show_message("error", two_lines(ko, en))
         key = getattr(error, "field_key", "")
         widget = self.field_widgets.get(key)
         if widget is not None:
@@ -772,7 +772,7 @@ class OrdersWindow(_Worked, QMainWindow):
 
     def _show_refusal(self, error: KnownError) -> None:
         ko, en = error_text(error)
-        self.show_message("error", one(f"{ko}\n{en}", en))
+        self.show_message("error", two_lines(ko, en))
         log.info("orders screen refused: %s %s (%s)", error.code, error.params, error.detail)
         self.refused.emit(error.code)
 
@@ -806,12 +806,11 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.can_force_cancel:
             return
-        en = (f"Force-cancel order {row.order_no} ({row.recipient_name})? This cannot be undone: every line is "
-              "cancelled and the station refuses its waybill.")
-        if not self._confirm(tr("강제 취소 / Force-cancel"),
-                             one(f"주문 {row.order_no}({row.recipient_name})을(를) 강제 취소합니다. "
-                                 "되돌릴 수 없습니다: 모든 상품이 취소되고 스테이션은 이 송장을 거부합니다.\n"
-                                 f"{en}", en)):
+        if not self._confirm(tr("강제 취소 / Force-cancel"), two_lines(
+                f"주문 {row.order_no}({row.recipient_name})을(를) 강제 취소합니다. "
+                "되돌릴 수 없습니다: 모든 상품이 취소되고 스테이션은 이 송장을 거부합니다.",
+                f"Force-cancel order {row.order_no} ({row.recipient_name})? This cannot be undone: every line is "
+                "cancelled and the station refuses its waybill.")):
             return
         oid, who = row.id, self.operator
 
@@ -827,13 +826,14 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.can_delete:
             return
-        en = (f"Delete order {row.order_no} ({row.recipient_name}) with its lines and history? Its waybill number "
-              "is not used again.")
-        text = one(f"주문 {row.order_no}({row.recipient_name})을(를) 상품과 이력까지 삭제합니다. "
-                   f"송장번호는 다시 쓰이지 않습니다.\n{en}", en)
+        text = two_lines(f"주문 {row.order_no}({row.recipient_name})을(를) 상품과 이력까지 삭제합니다. "
+                         "송장번호는 다시 쓰이지 않습니다.",
+                         f"Delete order {row.order_no} ({row.recipient_name}) with its lines and history? Its "
+                         "waybill number is not used again.")
         if not row.manual:
-            en = "This order was collected: the next collection brings it back while the marketplace still has it."
-            text += "\n\n" + one(f"수집된 주문입니다: 마켓에 아직 있으면 다음 주문 수집 때 다시 들어옵니다.\n{en}", en)
+            text += "\n\n" + two_lines(
+                "수집된 주문입니다: 마켓에 아직 있으면 다음 주문 수집 때 다시 들어옵니다.",
+                "This order was collected: the next collection brings it back while the marketplace still has it.")
         if not self._confirm(tr("주문 삭제 / Delete order"), text):
             return
         oid, who = row.id, self.operator

@@ -32,7 +32,7 @@ from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.dispatch import OutboxEntry, Uploader
-from packdesk.ui.i18n import both, one, tr
+from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import ERROR_TEXT, error_message
 from packdesk.ui.tasks import run_op
 
@@ -257,10 +257,9 @@ class OutboxView(QDialog):
         ids = self.selected_ids()
         if not ids:
             return
-        en = (f"PackDesk will never send the {len(ids)} selected entries (entered in the seller centre, or the "
-              "parcel was pulled).")
-        text = one(f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 "
-                   f"(셀러센터에서 입력했거나 택배를 뺐을 때).\n{en}", en)
+        text = two_lines(f"선택한 {len(ids)}건은 PackDesk가 더 이상 전송하지 않습니다 (셀러센터에서 입력했거나 택배를 "
+                         "뺐을 때).", f"PackDesk will never send the {len(ids)} selected entries (entered in the "
+                         "seller centre, or the parcel was pulled).")
         answer = QMessageBox.question(self, tr("다른 곳에서 처리됨 / Handled elsewhere"), text)
         if answer != QMessageBox.StandardButton.Yes:
             return

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import Recorder, RecorderState
-from packdesk.ui.i18n import one, tr
+from packdesk.ui.i18n import tr, two_lines
 
 REC_STYLE = {
     "recording": "background: #d50000; color: white;",
@@ -61,7 +61,7 @@ class CameraPreview(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         if camera is None:
-            self.picture.setText(one("카메라 없음\nno camera", "no camera"))
+            self.picture.setText(two_lines("카메라 없음", "no camera"))
         self.refresh()
 
     def refresh(self) -> None:

@@ -80,7 +80,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
-from packdesk.ui.i18n import both, one, pair, tr
+from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import KIND_TEXT, error_text, station_text
 from packdesk.ui.tasks import run_op
 
@@ -736,10 +736,9 @@ class ReviewWindow(QMainWindow):
 
     def _show_problem(self, error: BaseException) -> None:
         self.model.loading = False
-        ko, en = pair(*problem_text(error))
         code = error.code if isinstance(error, KnownError) else "error"
         log.info("review: %s (%s)", code, getattr(error, "detail", repr(error)))
-        self.status_label.setText(f"{ko}\n{en}".strip())
+        self.status_label.setText(two_lines(*problem_text(error)))
         self.status_label.setStyleSheet("color: #b71c1c;")
         self.failed.emit(code)
 

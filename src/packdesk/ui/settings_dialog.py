@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
-from packdesk.ui.i18n import both, pair, tr
+from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.preview import show_latest_frame
 
 LABELS: dict[str, str] = {
@@ -429,9 +429,8 @@ class SettingsDialog(QDialog):
     def _show_copy_error(self, error: KnownError) -> None:
         from packdesk.ui.messages import error_text
 
-        ko, en = pair(*error_text(error))
         self.copy_result.setText("")
-        self.error.setText(f"{ko}\n{en}".strip())
+        self.error.setText(two_lines(*error_text(error)))
 
     # ------------------------------------------------------------------ saving
 
