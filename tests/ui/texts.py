@@ -4,6 +4,8 @@ Shared by the screen-language tests (tests/ui/test_i18n*.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -22,7 +24,7 @@ from packdesk.core.db import Database
 from packdesk.ui.i18n import HANGUL
 
 
-def strip(text: str, data: set[str]) -> str:
+def strip(text: str, data: AbstractSet[str]) -> str:
     """``text`` without the shop's own words in it."""
     for d in sorted(data, key=len, reverse=True):
         text = text.replace(d, "")
@@ -65,6 +67,6 @@ def shop_words(db: Database) -> set[str]:
     return {d for d in data if d}
 
 
-def korean_left(texts: list[str], data: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+def korean_left(texts: list[str], data: AbstractSet[str] = frozenset()) -> list[str]:
     """The texts that still hold Korean once the shop's own words are taken out."""
     return sorted({t for t in texts if HANGUL.search(strip(t, data))})
