@@ -115,6 +115,12 @@ class MainWindow(QMainWindow):
         menu.addAction(orders_action)
         self._orders: QWidget | None = None
         # --- end orders ---
+        # --- staff (ui/staff_view.py) ---
+        staff_action = QAction(tr("작업자… / Staff…"), self)
+        staff_action.triggered.connect(lambda: self.as_supervisor(self.open_staff))
+        menu.addAction(staff_action)
+        self._staff_view: QWidget | None = None
+        # --- end staff ---
         self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -368,6 +374,31 @@ class MainWindow(QMainWindow):
         window.refresh()
         return window
     # --- end orders ---
+
+    # --- staff (ui/staff_view.py) ---
+    def open_staff(self) -> QWidget | None:
+        """The packers: add, rename, deactivate, new badge, print badges. One window, kept and shown again (its
+        list is read anew on show); each change is read back by the station at once (``reload_packers``)."""
+        from packdesk.ui.staff_view import StaffView
+
+        if self.service is None:
+            return None
+        if self._staff_view is None:
+            view = StaffView(self.service.worker.db, parent=self)
+            view.changed.connect(self.reload_packers)
+            self._staff_view = view
+        self._staff_view.open()
+        self._staff_view.raise_()
+        self._staff_view.activateWindow()
+        return self._staff_view
+
+    def reload_packers(self) -> None:
+        """The packers changed (the staff screen, or another station): the station and the name box follow."""
+        service = self.service
+        if service is None:
+            return
+        service.reload_packers(lambda: self.view.set_packers([p for p, _ in service.packers], service.state.packer))
+    # --- end staff ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:
