@@ -223,3 +223,20 @@ def test_a_packer_deactivated_mid_pack_finishes_it_then_is_signed_out(  # type: 
     assert packer.banner().startswith(f"포장 완료: {Scenario.SIMPLE} — 작업자 박지훈 사용 중지로 작업 종료")
     assert packer.sounds[-1] == "complete" and station.service.state.packer is None
     assert "작업자 대기 중" in packer.view.waybill_label.text()
+
+
+def test_a_packer_added_at_another_station_signs_in_here_after_the_minutes_reload(  # type: ignore[no-untyped-def]
+        qtbot, station, packer: Packer) -> None:
+    from packdesk.services import staff
+
+    with station.db.session() as s:  # another PC's staff screen, on the same server
+        other = staff.add_packer(s, "최다른")
+    packer.scan(other.badge_code)
+    assert "알 수 없는 바코드" in packer.banner()  # this station has not read it yet
+    job = station.jobs.scheduler.get_job("packers")
+    assert job is not None and job.trigger.interval.total_seconds() == 60
+    combo = packer.view.packer_combo
+    job.func()  # what the scheduler runs every minute (on its thread): the reload is posted to this one
+    qtbot.waitUntil(lambda: "최다른" in [combo.itemText(i) for i in range(combo.count())], timeout=TIMEOUT)
+    packer.scan(other.badge_code)
+    assert "작업자: 최다른" in packer.banner()
