@@ -240,3 +240,30 @@ def test_a_packer_added_at_another_station_signs_in_here_after_the_minutes_reloa
     qtbot.waitUntil(lambda: "최다른" in [combo.itemText(i) for i in range(combo.count())], timeout=TIMEOUT)
     packer.scan(other.badge_code)
     assert "작업자: 최다른" in packer.banner()
+
+
+def test_the_staff_screen_behind_the_pin_and_a_rename_keeps_supervisor_mode(  # type: ignore[no-untyped-def]
+        qtbot, make_station, yes) -> None:
+    from packdesk.services.auth import hash_pin
+    from packdesk.services.settings import Settings, SupervisorSettings
+    from packdesk.ui.supervisor import PinDialog
+
+    st = make_station(Settings(recorder="off", supervisor=SupervisorSettings(pin_hash=hash_pin("4821", rounds=4))))
+    packer = Packer(qtbot, st)
+    packer.scan("PD-PACKER-001")
+    gate = st.window.gate
+    menu_action(st, "작업자… / Staff…").trigger()  # packer mode: the PIN first
+    assert st.window._staff_view is None
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PinDialog) and w.isVisible())
+    dialog.reject()
+    assert gate.try_pin("4821") and gate.is_supervisor()
+    view = open_staff(qtbot, st)
+    click_row(qtbot, view, "김민수")
+    commit(qtbot, view.name_edit, "김민수A")
+    with qtbot.waitSignal(packer.view.rendered, timeout=TIMEOUT):  # the signed-in packer follows the new name
+        act(qtbot, view, view.rename_button)
+    assert "김민수A" in packer.view.packer_label.text() and gate.is_supervisor()  # a rename is not a new packer
+    with qtbot.waitSignal(packer.view.rendered, timeout=TIMEOUT):
+        act(qtbot, view, view.active_button)
+    assert st.service.state.packer is None and not gate.is_supervisor()  # signed out: packer mode, as on sign-out
+    view.reject()

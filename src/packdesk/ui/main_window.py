@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWi
 from packdesk import APP_NAME, __version__
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
-from packdesk.core.station import Level, Sound, StationState
+from packdesk.core.station import Level, PackerRef, Sound, StationState
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
@@ -175,8 +175,11 @@ class MainWindow(QMainWindow):
 
     def on_state(self, state: StationState) -> None:
         if state.packer != self._last_packer:  # a packer's badge (or another name) ends supervisor mode
+            renamed = (isinstance(self._last_packer, PackerRef) and state.packer is not None
+                       and state.packer.packer_id == self._last_packer.packer_id)  # on the staff screen: not a packer
             self._last_packer = state.packer
-            self.gate.lock()
+            if not renamed:
+                self.gate.lock()
         self.view.render(state)
 
     def on_sound(self, sound: Sound) -> None:
