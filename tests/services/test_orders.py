@@ -390,3 +390,43 @@ def test_a_packed_manual_order_keeps_its_pack_after_its_platform_is_removed(demo
     assert (removal.orders_removed, removal.orders_kept) == (0, 1)
     with demo_db.session() as s:
         assert s.scalars(select(m.PackSession.outcome)).all() == [PackOutcome.COMPLETED]
+
+
+# ------------------------------------------------------------------------------------------------ waybills
+
+
+def test_a_number_typed_for_a_collected_order_binds_to_its_parcel(db: Database) -> None:
+    from packdesk.channels.base import LineRecord, OrderRecord
+    from packdesk.core.parcels import BindRefused
+    from packdesk.core.tracking import with_check_digit
+    from packdesk.services.collect import store_orders
+    from packdesk.services.excel_orders import create_platform
+
+    now = datetime(2026, 12, 6, 1, tzinfo=UTC)
+    with db.session() as s:
+        account = create_platform(s, "자사몰").id
+        store_orders(s, account, [OrderRecord(no, "김민지", "김민지", "010-1234-5678", "06236", "서울 강남구 1", "",
+                                              now, now, (LineRecord(f"{no}-1", "P1", "", "코스터", "", 1,
+                                                                    LineStatus.CONFIRMED),))
+                                  for no in ("A", "B")], "test")
+    with db.session() as s:
+        a = so.search_orders(s, "A")[0]
+        detail = so.order_detail(s, a.id)
+        assert detail.needs_waybill and detail.parcel_key.startswith("PD-P-")
+        assert {r.order_no for r in so.search_orders(s, detail.parcel_key.lower())} == {"A", "B"}  # slip scanned
+        good = with_check_digit("56123456789")
+        with pytest.raises(BindRefused) as refused:
+            so.attach_tracking(s, a.id, "CJGLS", good[:-1] + str((int(good[-1]) + 3) % 10), WHO)
+        assert refused.value.code == "tracking_check_digit"
+    with db.session() as s:
+        bound = so.attach_tracking(s, a.id, "CJGLS", f"{good[:4]}-{good[4:]}", WHO)
+    assert (bound.tracking_number, bound.already) == (good, False)
+    with db.session() as s:
+        for r in so.search_orders(s, good):  # 합포장: the other order in that box has it too
+            assert r.waybills == (("CJGLS", good),)
+            assert not so.order_detail(s, r.id).needs_waybill
+        with pytest.raises(OrderRefused) as refused2:
+            so.attach_tracking(s, a.id, "CJGLS", good, WHO)
+        assert refused2.value.code == "order_no_parcel"
+        history = s.scalar(select(m.Parcel.waybill_source))
+    assert history == f"typed:{WHO}"

@@ -33,7 +33,7 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core import queries
+from packdesk.core import parcels, queries
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.couriers import BY_CODE, DEFAULT_COURIER, UnknownCourier, resolve
 from packdesk.core.enums import ChannelKind, LineStatus
@@ -442,6 +442,12 @@ class OrderDetail:
     delivery_message: str
     lines: tuple[LineRow, ...]
     history: tuple[HistoryRow, ...]
+    parcel_key: str = ""        # the parcel its lines without a waybill wait in (core/parcels.py); "" = none
+
+    @property
+    def needs_waybill(self) -> bool:
+        """A supervisor may attach a tracking number: lines wait in a parcel and none is packed or force-cancelled."""
+        return bool(self.parcel_key) and not self.row.packed and not self.row.force_cancelled
 
 
 def _rows(s: Session, order_ids: Sequence[int]) -> list[OrderRow]:
@@ -477,9 +483,11 @@ def search_orders(s: Session, text: str = "", limit: int = 300) -> list[OrderRow
     if needle:
         by_waybill = (select(L.order_id).join(W, W.id == L.waybill_id)
                       .where(func.lower(W.tracking_number).contains(needle, autoescape=True)))
+        by_parcel = (select(L.order_id).join(m.Parcel, m.Parcel.id == L.parcel_id)
+                     .where(m.Parcel.key == needle.upper()))  # a packing slip scanned here
         q = q.where(or_(func.lower(Ord.order_no).contains(needle, autoescape=True),
                         func.lower(Ord.recipient_name).contains(needle, autoescape=True),
-                        Ord.id.in_(by_waybill)))
+                        Ord.id.in_(by_waybill), Ord.id.in_(by_parcel)))
     ids = list(s.scalars(q.order_by(Ord.created_at.desc(), Ord.id.desc()).limit(limit)))
     return _rows(s, ids)
 
@@ -506,7 +514,33 @@ def order_detail(s: Session, order_id: int) -> OrderDetail:
     history = tuple(HistoryRow(h.line_id, names[h.line_id].product_name, names[h.line_id].option_name, h.status,
                                h.claim_status, h.source, h.changed_at)
                     for h in s.scalars(select(H).where(H.line_id.in_(list(names))).order_by(H.changed_at, H.id)))
-    return OrderDetail(row, o.recipient_phone, o.zip_code, o.address, o.delivery_message, lines, history)
+    return OrderDetail(row, o.recipient_phone, o.zip_code, o.address, o.delivery_message, lines, history,
+                       _waiting_parcel(s, order_id)[1])
+
+
+def _waiting_parcel(s: Session, order_id: int) -> tuple[int | None, str]:
+    """(id, key) of the parcel whose waybill the order's lines are waiting for: a ready line without one."""
+    L, P = m.OrderLine, m.Parcel
+    row = s.execute(select(P.id, P.key).join(L, L.parcel_id == P.id)
+                    .where(L.order_id == order_id, L.waybill_id.is_(None), P.waybill_id.is_(None),
+                           L.status.in_(parcels.READY)).order_by(L.id).limit(1)).first()
+    return (row.id, row.key) if row else (None, "")
+
+
+def attach_tracking(s: Session, order_id: int, courier_code: str, number: str, who: str,
+                    check_digit: Mapping[str, str] | None = None, now: datetime | None = None) -> parcels.Bound:
+    """A number typed or scanned by a supervisor for an order waiting for its waybill (a label printed at the
+    courier's site, a reprint): the same check and binding as a courier sheet's or the station's
+    (``core/parcels.bind``), to the order's whole parcel (합포장: the other orders in that box get it too)."""
+    parcel_id, key = _waiting_parcel(s, order_id)
+    if parcel_id is None:
+        row = get_order(s, order_id)
+        raise OrderRefused("order_no_parcel", detail=f"order {order_id} waits for no waybill", order_no=row.order_no)
+    bound = parcels.bind(s, parcel_id, courier_code, number, now=now or utcnow(), source=f"typed:{who}"[:80],
+                         check_digit=check_digit)
+    log.info("%s attached %s %s to parcel %s (order id %s)%s", who or "someone", courier_code,
+             bound.tracking_number, key, order_id, " (already had it)" if bound.already else "")
+    return bound
 
 
 @dataclass(frozen=True)
