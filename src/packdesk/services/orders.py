@@ -52,6 +52,7 @@ from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
 from packdesk.core.station import FORCE_CANCELLED
+from packdesk.core.tracking import check as check_tracking
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.services.station import COMMAND_PREFIX
 
@@ -175,7 +176,7 @@ def _line_label(line: ManualLine) -> str:
     return line.label or f"#{line.item_id}"
 
 
-def validate(order: ManualOrder) -> ManualOrder:
+def validate(order: ManualOrder, check_digit: Mapping[str, str] | None = None) -> ManualOrder:
     """The order as it will be stored (trimmed, normalised), checked field by field in the form's order;
     the first problem is raised as ``OrderRefused``. Pure: what needs the database is checked in
     ``create_manual_order``."""
@@ -218,6 +219,10 @@ def validate(order: ManualOrder) -> ManualOrder:
             raise OrderRefused("order_tracking_invalid", field_key="tracking_number", value=tracking)
         if tracking.upper().startswith((INTERNAL_PREFIX, COMMAND_PREFIX)):
             raise OrderRefused("order_tracking_reserved", field_key="tracking_number", value=tracking)
+        checked = check_tracking(tracking, courier, check_digit)  # the courier's own rule (a mistyped digit)
+        if not checked.ok:
+            raise OrderRefused(checked.problem, field_key="tracking_number", **dict(checked.params or {}))
+        tracking = checked.number
     return ManualOrder(order_no, recipient, phone, zip_code, address, message, tuple(order.lines), platform, country,
                        courier, tracking)
 
@@ -295,11 +300,12 @@ def _link_exactly(s: Session, account_id: int, product_code: str, item_id: int) 
     s.add(P(account_id=account_id, product_code=product_code, option_code="", item_id=item_id, quantity=1))
 
 
-def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime | None = None) -> CreatedOrder:
+def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime | None = None,
+                        check_digit: Mapping[str, str] | None = None) -> CreatedOrder:
     """Check the order completely, then store it ready to pack, in the caller's one transaction (see the
     module's docstring for what is written). Raises ``OrderRefused``; the caller rolls back."""
     now = now or utcnow()
-    o = validate(order)
+    o = validate(order, check_digit)
     ids = [ln.item_id for ln in o.lines]
     items = {it.id: it for it in s.scalars(select(m.Item).where(m.Item.id.in_(ids)))}
     for n, line in enumerate(o.lines):

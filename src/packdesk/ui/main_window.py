@@ -262,7 +262,8 @@ class MainWindow(QMainWindow):
             return self._excel_orders_view
         packer = self.service.state.packer
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        view = ExcelOrdersView(self.service.worker.db, operator, parent=self)
+        view = ExcelOrdersView(self.service.worker.db, operator, parent=self,
+                               check_digit=self.settings.waybill.check_digit if self.settings else None)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_excel_orders_view", None))
         self._excel_orders_view = view

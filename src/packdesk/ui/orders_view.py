@@ -483,7 +483,8 @@ class ManualOrderForm(_Worked, QDialog):
             w.setStyleSheet("")
         o, who = self.order(), self.operator
         self.show_message("info", tr("저장 중… / Saving…"))
-        self._write(lambda s: so.create_manual_order(s, o, who), self._saved)
+        check_digit = getattr(self.parent(), "check_digit", None)  # the orders window's, from the settings
+        self._write(lambda s: so.create_manual_order(s, o, who, check_digit=check_digit), self._saved)
         self._update_buttons()
 
     def _saved(self, created: so.CreatedOrder) -> None:
