@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from packdesk import APP_NAME, __version__
+from packdesk.core import couriers
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, PackerRef, Sound, StationState
@@ -270,7 +271,8 @@ class MainWindow(QMainWindow):
             return self._excel_orders_view
         packer = self.service.state.packer
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        view = ExcelOrdersView(self.service.worker.db, operator, parent=self)
+        view = ExcelOrdersView(self.service.worker.db, operator, parent=self,
+                               check_digit=self.settings.waybill.check_digit if self.settings else None)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_excel_orders_view", None))
         self._excel_orders_view = view
@@ -368,7 +370,10 @@ class MainWindow(QMainWindow):
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
         window = self._orders
         if not isinstance(window, OrdersWindow):
-            window = OrdersWindow(self.service.worker.db, self.service.worker, operator, parent=self)
+            waybill = self.settings.waybill if self.settings else None
+            window = OrdersWindow(self.service.worker.db, self.service.worker, operator, parent=self,
+                                  courier=waybill.courier if waybill else couriers.DEFAULT_COURIER,
+                                  check_digit=dict(waybill.check_digit) if waybill else None)
             self._orders = window
         window.operator = operator  # who types in, cancels or deletes: in the log and the line history
         window.show()

@@ -15,6 +15,7 @@ from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
+from packdesk.core.tracking import WORDS as TRACKING_WORDS
 from packdesk.ui.i18n import both, english, korean
 
 # what was scanned, as the review and the evidence sheet name it
@@ -248,7 +249,12 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "order_already_cancelled": ("이미 강제 취소된 주문입니다: {order_no}", "Already force-cancelled: {order_no}"),
     "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
                               "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
+    "order_no_parcel": ("이 주문은 송장번호를 기다리는 택배가 없습니다 (이미 송장이 있거나 포장·취소됨): {order_no}",
+                        "This order waits for no tracking number (it has one, or is packed or cancelled): "
+                        "{order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
+    **TRACKING_WORDS,
     # staff (services/staff.py)
     "staff_error": ("작업자를 저장하지 못했습니다", "The packer could not be saved"),
     "staff_name_empty": ("작업자 이름을 입력하세요", "Type the packer's name"),
