@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packdesk import APP_NAME, __version__
 from packdesk.core import stations
@@ -23,7 +24,6 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.station import StationConfig
-from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
@@ -35,6 +35,9 @@ from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, database_url, load_settings, save_settings
+
+if TYPE_CHECKING:
+    from packdesk.ui.preview import PreviewSource
 
 log = logging.getLogger("packdesk.app")
 
@@ -94,21 +97,21 @@ def video_root(settings: Settings, dirs: AppDirs) -> Path:
 
 
 def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
-                   on_camera_status: Callable[[str, str], None]) -> tuple[Recorder, Camera | None]:
-    """The recorder the settings ask for; a PC without a webcam gets the synthetic camera."""
+                   on_camera_status: Callable[[str, str], None]) -> tuple[Recorder, PreviewSource | None]:
+    """The recorder the settings ask for, and where the live preview comes from. The built-in one runs in a
+    process of its own (``devices/recorder_process.py``); a PC without a webcam gets the synthetic camera."""
     if settings.recorder == "opencv":
-        from packdesk.devices.camera import RESOLUTIONS, first_available_source
-        from packdesk.devices.opencv_recorder import OpenCvRecorder
+        from packdesk.devices.camera import RESOLUTIONS
+        from packdesk.devices.recorder_process import ProcessRecorder, RecorderConfig
         from packdesk.ui.overlay_text import render_label
+        from packdesk.ui.preview import PICTURE_SIZE
 
         cs = settings.camera
-        spec = first_available_source() if cs.source == "auto" else cs.source
-        camera = Camera(spec, RESOLUTIONS[cs.resolution], float(cs.fps), cs.pre_roll_s, on_status=on_camera_status)
-        camera.start()
-        recorder = OpenCvRecorder(camera, video_root(settings, dirs), emit=emit,
-                                  min_free_bytes=int(settings.recording.min_free_gb * 1024**3),
-                                  label_renderer=render_label)
-        return recorder, camera
+        config = RecorderConfig(cs.source, RESOLUTIONS[cs.resolution], video_root(settings, dirs), float(cs.fps),
+                                cs.pre_roll_s, settings.recording.encoder, PICTURE_SIZE, label_renderer=render_label)
+        recorder = ProcessRecorder(config, emit=emit, on_camera_status=on_camera_status,
+                                   min_free_bytes=int(settings.recording.min_free_gb * 1024**3))
+        return recorder, recorder
     if settings.recorder == "realpacking":
         from packdesk.devices.realpacking import RealPackingRecorder
 

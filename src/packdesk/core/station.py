@@ -186,6 +186,10 @@ class Msg(enum.StrEnum):
     PACKER_INACTIVE = "packer_inactive"
     PACKER_DEACTIVATED = "packer_deactivated"  # signed out now (no pack open)
     PACKER_DEACTIVATED_AFTER_PACK = "packer_deactivated_after_pack"  # signs out when the open pack ends
+    # the recorder's process died and is starting again (devices/recorder_process.py)
+    RECORDER_RESTARTING = "recorder_restarting"  # no pack open
+    RECORDER_GAP = "recorder_gap"  # the pack goes on, filmed again in a second file
+    RECORDER_LOST_PACK_STOPPED = "recorder_lost_pack_stopped"  # recording required: the pack stopped
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,17 @@ class PackersChanged:
     active: Mapping[int, PackerRef]
 
 
-Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged | PackersChanged
+@dataclass(frozen=True)
+class RecorderLost:
+    """The recorder's process died mid-work (it is being started again; what it had filmed is kept). With
+    ``require_recording`` an open pack cannot go on with a hole in its video: it stops, and is packed again
+    from its waybill; otherwise it goes on, filmed again from now in a second file."""
+
+    at: datetime
+
+
+Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged | PackersChanged
+         | RecorderLost)
 
 # ---------------------------------------------------------------- effects
 
@@ -372,6 +386,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_lines_changed(state, event)
         case PackersChanged():
             return _on_packers_changed(state, event)
+        case RecorderLost():
+            return _on_recorder_lost(state, event, config)
         case _:
             raise TypeError(f"not a station event: {event!r}")
 
@@ -564,6 +580,21 @@ def _on_packers_changed(state: StationState, ev: PackersChanged) -> Result:
         return state, []
     return _say(replace(state, sign_out_after_pack=True), Level.WARNING, Msg.PACKER_DEACTIVATED_AFTER_PACK,
                 Sound.WARNING, [], name=packer.name)
+
+
+def _on_recorder_lost(state: StationState, ev: RecorderLost, config: StationConfig) -> Result:
+    pack = state.pack
+    if pack is None:
+        return _say(state, Level.WARNING, Msg.RECORDER_RESTARTING, Sound.WARNING, [])
+    tracking = pack.plan.tracking_number
+    if config.require_recording:
+        effects: list[Effect] = [StopRecording(pack.key, PackOutcome.ABANDONED, ev.at),
+                                 EndPack(pack.key, PackOutcome.ABANDONED, ev.at, ())]
+        state, signed_out = _sign_out_if_due(replace(state, pack=None))
+        return _say(state, Level.WARNING, Msg.RECORDER_LOST_PACK_STOPPED, Sound.WARNING, effects,
+                    tracking=tracking, **signed_out)
+    effects = [StartRecording(pack.key, tracking, _packer_name(state), ev.at)]
+    return _say(state, Level.WARNING, Msg.RECORDER_GAP, Sound.WARNING, effects, tracking=tracking)
 
 
 _FINISH = {

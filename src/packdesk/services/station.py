@@ -42,6 +42,7 @@ from packdesk.core.station import (
     PackersChanged,
     PackPlan,
     PlaySound,
+    RecorderLost,
     Scan,
     Sound,
     StartRecording,
@@ -54,6 +55,7 @@ from packdesk.core.station import (
 )
 from packdesk.devices.recorder import (
     Recorder,
+    RecorderCrashed,
     RecorderEvent,
     RecordingFailed,
     RecordingFinished,
@@ -278,7 +280,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged):
+        if not isinstance(event, Timeout | LinesChanged | RecorderLost):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:
@@ -335,6 +337,18 @@ class StationService:
                 log.warning("recording problem %s: %s", ev.code, ev.detail)
                 self.listener.on_sound(Sound.WARNING)
                 self.listener.on_error(RecordingProblem(ev.code, detail=ev.detail))
+            case RecorderCrashed():
+                # its file keeps what was written (hashed and chained); the machine says whether the pack
+                # goes on (a StartRecording for the rest of it) or stops, and warns
+                for key, path in ev.cut:
+                    self._jobs.pop(key, None)
+                    if path is not None:
+                        self.worker.submit(lambda s, key=key, path=str(path):
+                                           recordings.recording_interrupted(s, key, path))
+                    else:
+                        self.worker.submit(lambda s, key=key: recordings.recording_failed(s, key))
+                log.warning("recorder lost: %s", ev.detail)
+                self._handle(RecorderLost(self.clock()))
 
     def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
         self.listener.on_sound(Sound.ERROR)
