@@ -103,12 +103,12 @@ def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEv
     if settings.recorder == "opencv":
         from packdesk.devices.camera import RESOLUTIONS
         from packdesk.devices.recorder_process import ProcessRecorder, RecorderConfig
-        from packdesk.ui.overlay_text import render_label
         from packdesk.ui.preview import PICTURE_SIZE
 
         cs = settings.camera
         config = RecorderConfig(cs.source, RESOLUTIONS[cs.resolution], video_root(settings, dirs), float(cs.fps),
-                                cs.pre_roll_s, settings.recording.encoder, PICTURE_SIZE, label_renderer=render_label)
+                                cs.pre_roll_s, settings.recording.encoder, PICTURE_SIZE,
+                                label_renderer="packdesk.ui.overlay_text:render_label")
         recorder = ProcessRecorder(config, emit=emit, on_camera_status=on_camera_status,
                                    min_free_bytes=int(settings.recording.min_free_gb * 1024**3))
         return recorder, recorder

@@ -34,7 +34,7 @@ import av
 import cv2
 import numpy as np
 
-from packdesk.core.chain import file_digest
+from packdesk.core.digest import file_digest
 from packdesk.core.enums import PackOutcome
 from packdesk.core.kst import kst
 from packdesk.devices.camera import Camera, CameraState, Frame

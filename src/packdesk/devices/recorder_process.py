@@ -26,6 +26,7 @@ with its process and can take the last events with it), and a pipe can be waited
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -46,7 +47,6 @@ from packdesk.core.enums import PackOutcome
 from packdesk.devices.camera import Camera, CameraState, first_available_source
 from packdesk.devices.opencv_recorder import (
     EncoderSettings,
-    LabelRenderer,
     OpenCvRecorder,
     ascii_label,
     band_height,
@@ -68,6 +68,7 @@ from packdesk.devices.recorder import (
 log = logging.getLogger("packdesk.recorder.process")
 
 PREVIEW_FPS = 15.0
+CAMERA_OPEN_S = 15.0  # some webcams take seconds to open; the recorder says it is ready when it knows
 QUICK_CRASH_S = 10.0  # a recorder process that dies sooner than this after its start is restarted more slowly
 
 
@@ -82,8 +83,9 @@ class RecorderConfig:
     pre_roll_s: float = 3.0
     encoder: str = "auto"  # "auto": a hardware H.264 encoder where one works, else libx264; or "libx264"
     preview_size: tuple[int, int] = (240, 180)
-    # renders the overlay's text (Korean: Qt's fonts, ui/overlay_text.py); None: cv2, ASCII only
-    label_renderer: LabelRenderer | None = None
+    # "module:function" rendering the overlay's text (Korean: Qt's fonts, ui/overlay_text.py); "": cv2, ASCII only.
+    # Named, not passed: unpickling a function would import Qt before the camera has started to open.
+    label_renderer: str = ""
 
 
 def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -145,15 +147,23 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
     root_log.propagate = False
     share = PreviewShare.attach(share_name, config.preview_size)
     source = first_available_source() if config.source == "auto" else config.source  # probed here, not in the UI
-    camera = Camera(source, config.size, config.fps, config.pre_roll_s,
-                    on_status=lambda state, detail: out.send(("camera", state, detail)))
+    opened = threading.Event()
+
+    def camera_status(state: str, detail: str) -> None:
+        out.send(("camera", state, detail))
+        opened.set()
+
+    camera = Camera(source, config.size, config.fps, config.pre_roll_s, on_status=camera_status)
     camera.start()  # opens the source on its own thread, meanwhile the rest gets ready
-    render = config.label_renderer or ascii_label
-    try:
-        render("PackDesk", 16)  # loads the fonts now, not at the first scan
-    except Exception as e:
-        log.warning("overlay text falls back to ASCII: %s", e)
-        render = ascii_label
+    render = ascii_label
+    if config.label_renderer:
+        try:
+            module, name = config.label_renderer.split(":")
+            render = getattr(importlib.import_module(module), name)
+            render("PackDesk", 16)  # loads the fonts now, not at the first scan
+        except Exception as e:
+            log.warning("overlay text falls back to ASCII: %s", e)
+            render = ascii_label
     w, h = config.size
     codec = encoder_hint or choose_encoder(encoder_candidates(config.encoder), (w, h + band_height(h)), config.fps)
 
@@ -164,26 +174,27 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
     rec = OpenCvRecorder(camera, config.root, emit=forward, min_free_bytes=0,
                          encoder=EncoderSettings.for_size(config.size, codec), label_renderer=render,
                          on_first_live=lambda key, mono: out.send(("live", key, mono)))
+    opened.wait(CAMERA_OPEN_S)  # a start waiting in the pipe finds the camera open (or known to have failed)
     out.send(("ready", codec, os.getpid()))
     preview_size = fit(config.size, config.preview_size)
     period = 1.0 / PREVIEW_FPS
     next_preview = time.monotonic()
     shown = None
-    gone = False
+    code = 1
     try:
         while True:
             try:
-                if conn.poll(max(0.0, next_preview - time.monotonic())):
-                    msg = conn.recv()
-                    if msg[0] == "close":
-                        break
-                    if msg[0] == "start":
-                        rec.start(msg[1], Path(msg[2]))
-                    elif msg[0] == "stop":
-                        rec.stop(msg[1], msg[2])
+                msg = conn.recv() if conn.poll(max(0.0, next_preview - time.monotonic())) else None
             except (EOFError, OSError):
-                gone = True  # the station's end of the pipe closed: it died
+                out.gone = True  # the station's end of the pipe closed: it died
                 break
+            if msg is not None:
+                if msg[0] == "close":
+                    break
+                if msg[0] == "start":
+                    rec.start(msg[1], Path(msg[2]))
+                elif msg[0] == "stop":
+                    rec.stop(msg[1], msg[2])
             if time.monotonic() >= next_preview:
                 next_preview = max(next_preview + period, time.monotonic() - period)
                 frame = camera.latest()
@@ -192,15 +203,24 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
                     share.write(cv2.resize(frame.image, preview_size, interpolation=cv2.INTER_AREA))
                 share.set_frames_captured(camera.frames_captured)
                 if _parent_gone(parent_pid):
-                    gone = True
+                    out.gone = True
                     break
+        code = 0
+    except Exception:
+        log.exception("recorder process failed")  # the station sees it exit, and starts another
     finally:
-        if gone:
-            out.gone = True
-        rec.close()  # an open recording ends (abandoned) with its file closed whole; the camera stops
-        share.close()
-        with contextlib.suppress(OSError):
-            conn.close()
+        try:
+            rec.close()  # an open recording ends (abandoned) with its file closed whole; the camera stops
+            share.close()
+            with contextlib.suppress(OSError):
+                conn.close()
+        finally:
+            # Everything is written and closed: leave now. The interpreter's own shutdown (native libraries'
+            # teardown) was seen to take over 10 s on a busy machine, and nothing is left for it to do.
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(code)
 
 
 # ---------------------------------------------------------------------------------------------- the station
@@ -295,6 +315,8 @@ class ProcessRecorder:
 
     def close(self, timeout: float = 10.0) -> None:
         """Ends an open recording (abandoned), lets the recorder process close its files and exit."""
+        if self._closing.is_set():
+            return
         self._closing.set()
         with self._lock:
             if self._job is not None:
@@ -368,7 +390,7 @@ class ProcessRecorder:
     def _spawn(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
-        config = self.config if self._unready_deaths < 2 else replace(self.config, label_renderer=None)
+        config = self.config if self._unready_deaths < 2 else replace(self.config, label_renderer="")
         proc = ctx.Process(target=child_main, name="packdesk-recorder", daemon=True,
                            args=(config, theirs, self._share.name, os.getpid(), self.encoder))
         proc.start()
@@ -439,7 +461,7 @@ class ProcessRecorder:
             child.ready = True
             self._unready_deaths = 0
             log.info("recorder process %s ready (H.264 encoder %s)", msg[2], msg[1])
-            if self._camera_state != CameraState.FAILED:  # the status line names the encoder now
+            if self._camera_state == CameraState.RUNNING:  # the status line names the encoder now
                 self._on_camera_status(self._camera_state, self.camera_detail)
 
     def _crashed(self, child: _Child) -> None:
