@@ -35,7 +35,7 @@ def test_pack_is_filmed_indexed_and_plays(make_station, qtbot, tmp_path: Path) -
     picture = st.window.findChild(object, "preview")
     camera = st.service.recorder  # the recorder process publishes its camera's frame count
     qtbot.waitUntil(lambda: not picture.pixmap().isNull(), timeout=5000)  # the live preview shows the camera
-    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=5000)   # a full 1 s pre-roll
+    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)  # the process started, a 1 s pre-roll
     assert rec_label.property("state") == "idle"
     p.scan("PD-PACKER-001")
     p.scan(Scenario.SIMPLE)
