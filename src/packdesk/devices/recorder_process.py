@@ -25,6 +25,7 @@ with its process and can take the last events with it), and a pipe can be waited
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import logging
@@ -215,8 +216,8 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
             with contextlib.suppress(OSError):
                 conn.close()
         finally:
-            # Everything is written and closed: leave now. The interpreter's own shutdown (native libraries'
-            # teardown) was seen to take over 10 s on a busy machine, and nothing is left for it to do.
+            # Everything is written and closed: leave now, without the interpreter's teardown (nothing is left
+            # for it to do, and a camera thread stuck in its driver must not hold the exit up)
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
                     stream.flush()
@@ -269,6 +270,9 @@ class ProcessRecorder:
         self._spawn()
         self._watcher = threading.Thread(target=self._watch, name="packdesk-recorder-watch", daemon=True)
         self._watcher.start()
+        # a program that ends without closing the station still lets its recorder close its file and exit
+        # (before multiprocessing's own exit handler would terminate it as a stray daemon)
+        atexit.register(self.close)
 
     # ------------------------------------------------------------------ Recorder
 
@@ -318,19 +322,20 @@ class ProcessRecorder:
         if self._closing.is_set():
             return
         self._closing.set()
+        atexit.unregister(self.close)
         with self._lock:
             if self._job is not None:
                 self._stop_locked(self._job.pack_key, PackOutcome.ABANDONED)
             child = self._child
             if child is not None:
                 self._send(child, ("close",))
-        if child is not None:
-            child.proc.join(timeout)
-            if child.proc.is_alive():
-                log.warning("recorder process %s did not close in %.0f s: killed", child.proc.pid, timeout)
-                child.proc.kill()
-                child.proc.join(5)
+        # the watcher reads its last events, reaps it and ends; only the watcher waits on the process (two
+        # threads reaping one child race: the loser sees it gone and alive at once)
         self._watcher.join(timeout)
+        if self._watcher.is_alive() and child is not None:  # it did not exit: it has not been reaped either
+            log.warning("recorder process %s did not close in %.0f s: killed", child.proc.pid, timeout)
+            child.proc.kill()
+            self._watcher.join(10)
         with contextlib.suppress(OSError):
             if child is not None:
                 child.conn.close()
