@@ -90,6 +90,10 @@ def main(language: str = "ko") -> int:
         picture.save(str(path))
         print(path)
 
+    for _ in range(300):  # the recorder's own process starts (about a second)
+        if service.recorder.ready()[0]:  # type: ignore[attr-defined]
+            break
+        pump(0.1)
     pump(1.5)  # the camera's pre-roll
     scan("PD-PACKER-001", Scenario.GIFT_SET, BARCODE["MUG-WH-01"], BARCODE["COASTER-01"], BARCODE["COASTER-01"])
     shot(window, "station-packing")  # type: ignore[arg-type]
