@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtMultimedia import QMediaPlayer, QVideoSink
+from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
 from packdesk.channels.demo import BARCODE, Scenario
@@ -34,7 +35,8 @@ def test_pack_is_filmed_indexed_and_plays(make_station, qtbot, tmp_path: Path) -
     rec_label = st.window.findChild(object, "recIndicator")
     picture = st.window.findChild(object, "preview")
     camera = st.service.recorder  # the recorder process publishes its camera's frame count
-    qtbot.waitUntil(lambda: not picture.pixmap().isNull(), timeout=5000)  # the live preview shows the camera
+    qtbot.waitUntil(lambda: not picture.pixmap().isNull(), timeout=30_000)  # the live preview shows the camera
+    assert picture.pixmap().size().toTuple() == (240, 180)  # scaled in the recorder process, shown as it came
     qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)  # the process started, a 1 s pre-roll
     assert rec_label.property("state") == "idle"
     p.scan("PD-PACKER-001")
@@ -154,3 +156,18 @@ def test_a_killed_recorder_stops_the_pack_when_recording_is_required(  # type: i
     qtbot.waitUntil(lambda: rec.ready() == (True, ""), timeout=10_000)
     p.scan(Scenario.SIMPLE)  # packed again from the start, filmed whole
     assert st.service.state.pack is not None and "포장 시작" in p.banner()
+
+
+def test_the_encoder_in_use_is_named(make_station, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The status line and the settings screen say which H.264 encoder the recorder process found working
+    (here libx264: this PC has no hardware encoder that opens)."""
+    st = make_station(recording_settings(tmp_path))
+    rec = st.service.recorder
+    qtbot.waitUntil(lambda: rec.ready() == (True, ""), timeout=30_000)
+    qtbot.waitUntil(lambda: "(libx264)" in st.window.recorder_label.text(), timeout=5000)
+    dialog = st.window.open_settings()
+    try:
+        assert dialog.findChild(QLabel, "encoderInUse").text() == "libx264"
+        assert dialog.fields["recording.encoder"].get() == "auto"
+    finally:
+        dialog.reject()
