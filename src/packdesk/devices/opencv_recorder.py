@@ -138,6 +138,8 @@ _CHOSEN_LOCK = threading.Lock()
 def choose_encoder(candidates: tuple[str, ...], size: tuple[int, int], fps: float) -> str:
     """The first of ``candidates`` that opens and encodes at this size, remembered for the process (a probe of a
     hardware encoder can take a moment). libx264 is the fallback when none does."""
+    if candidates == (SOFTWARE_H264,):
+        return SOFTWARE_H264  # nothing to choose: no probe (it would cost the recorder's start ~0.1 s)
     key = (candidates, size, fps)
     with _CHOSEN_LOCK:
         if key in _CHOSEN:
