@@ -21,7 +21,7 @@ import pytest
 from packdesk.core.chain import file_digest
 from packdesk.core.enums import PackOutcome
 from packdesk.devices.camera import SYNTHETIC
-from packdesk.devices.opencv_recorder import Overlay, ascii_label, band_height
+from packdesk.devices.opencv_recorder import ENCODER_NICE, Overlay, ascii_label, band_height
 from packdesk.devices.recorder import (
     RecorderCrashed,
     RecorderEvent,
@@ -70,6 +70,17 @@ def session_members(sid: int) -> list[int]:
     return members
 
 
+def thread_nices(pid: int) -> list[int]:
+    """The nice value of each thread of process ``pid`` (Linux)."""
+    nices = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            nices.append(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return nices
+
+
 def our_threads() -> set[str]:
     return {t.name for t in threading.enumerate()}
 
@@ -113,6 +124,10 @@ def test_records_in_a_process_of_its_own(make_recorder, tmp_path: Path) -> None:
 
     rec.start(job())
     assert isinstance(events[0], RecordingStarted) and rec.state is RecorderState.RECORDING
+    if sys.platform.startswith("linux"):  # the encoder's thread yields a little; capture and the rest do not
+        base = os.getpriority(os.PRIO_PROCESS, pid)
+        wait_until(lambda: base + ENCODER_NICE in thread_nices(pid), what="the encoder thread at nice +3")
+        assert base in thread_nices(pid)
     n0 = rec.frames_captured
     wait_until(lambda: rec.frames_captured >= n0 + 30, what="1 s of live frames")
     rec.stop("k1", PackOutcome.COMPLETED)

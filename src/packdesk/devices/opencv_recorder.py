@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import queue
 import shutil
 import sys
@@ -156,6 +157,27 @@ def choose_encoder(candidates: tuple[str, ...], size: tuple[int, int], fps: floa
     return chosen
 
 
+ENCODER_NICE = 3  # a thread at nice +3 gets about half the CPU of a normal one when the CPU is short
+
+
+def below_normal_priority() -> None:
+    """The calling thread (an encoder) yields a little to everything else when the CPU is short: the station's
+    window and the camera's capture come first, and the encoder catches up from its 10 s queue. A waybill scan
+    starts a burst of encoding (the pre-roll, ~0.6 s of one core) at the very moment the window draws its
+    answer. Linux sets a thread's nice value by its id; Windows has thread priorities; elsewhere nothing."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1)  # THREAD_PRIORITY_BELOW_NORMAL
+        elif sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + ENCODER_NICE)
+    except (OSError, AttributeError):
+        log.debug("encoder thread priority left as it is")
+
+
 def ascii_label(text: str, height: int) -> np.ndarray:
     """Fallback label renderer: cv2 text, non-ASCII shown as '?'."""
     safe = text.encode("ascii", "replace").decode()
@@ -279,6 +301,7 @@ class _Session:
             self.dropped += 1
 
     def _run(self) -> None:
+        below_normal_priority()
         try:
             self._encode()
         except Exception as e:
