@@ -348,3 +348,32 @@ def test_hd_recording_uses_the_faster_preset(tmp_path: Path) -> None:
     with av.open(str(done.path)) as c:
         assert (c.streams.video[0].width, c.streams.video[0].height) == (1280, 768)
         assert sum(1 for _ in c.decode(video=0)) == done.frames >= 15
+
+
+def test_one_frame_is_encoded_at_a_time_across_recordings(camera: Camera, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two recordings finishing side by side share one encoding slot: the recorder never runs two x264s at
+    once (on a two-core PC the station's window keeps a core)."""
+    held: list[bool] = []
+    real_open = EncoderSettings.open_stream
+
+    def open_stream(self, out, size, fps):  # type: ignore[no-untyped-def]
+        stream = real_open(self, out, size, fps)
+
+        class Watched:
+            def encode(self, frame=None):  # type: ignore[no-untyped-def]
+                held.append(opencv_recorder._ENCODE_SLOT.locked())
+                return stream.encode(frame)
+
+        return Watched()
+
+    monkeypatch.setattr(EncoderSettings, "open_stream", open_stream)
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    rec.start(job("a"))
+    rec.start(job("b", "601000000022"))  # a's 1 s pre-roll is still being encoded
+    n0 = camera.frames_captured
+    wait_until(lambda: camera.frames_captured >= n0 + 10, what="live frames")
+    rec.close()
+    assert sorted(e.pack_key for e in events if isinstance(e, RecordingFinished)) == ["a", "b"]
+    assert len(held) > 60 and all(held)

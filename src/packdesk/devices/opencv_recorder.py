@@ -158,6 +158,10 @@ def choose_encoder(candidates: tuple[str, ...], size: tuple[int, int], fps: floa
 
 
 ENCODER_NICE = 3  # a thread at nice +3 gets about half the CPU of a normal one when the CPU is short
+# One frame is encoded at a time in a process, whatever the number of recordings finishing side by side: the
+# recorder never takes both cores of a two-core PC from the station's window (packs started faster than their
+# pre-roll encodes, as scans back to back in a benchmark do, otherwise each ran an x264 of its own).
+_ENCODE_SLOT = threading.Lock()
 
 
 def below_normal_priority() -> None:
@@ -331,15 +335,19 @@ class _Session:
                 if pts <= last_pts:
                     continue  # the pre-roll and the live stream can meet on the same frame
                 last_pts = pts
-                # BGR -> I420 by OpenCV (BT.601 limited range, as swscale would): ~3x faster than PyAV's reformat
-                i420 = cv2.cvtColor(self.overlay.draw(frame.image, frame.at), cv2.COLOR_BGR2YUV_I420)
-                vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
-                vf.pts, vf.time_base = pts, Fraction(1, 1000)
-                for packet in stream.encode(vf):
+                with _ENCODE_SLOT:
+                    # BGR -> I420 by OpenCV (BT.601 limited range, as swscale would): ~3x faster than PyAV's
+                    i420 = cv2.cvtColor(self.overlay.draw(frame.image, frame.at), cv2.COLOR_BGR2YUV_I420)
+                    vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+                    vf.pts, vf.time_base = pts, Fraction(1, 1000)
+                    packets = stream.encode(vf)
+                for packet in packets:
                     out.mux(packet)
                 self.frames += 1
                 self.last_frame_at = frame.at
-            for packet in stream.encode():
+            with _ENCODE_SLOT:
+                packets = stream.encode()  # the frames x264 still holds (its lookahead)
+            for packet in packets:
                 out.mux(packet)
 
 

@@ -1,6 +1,6 @@
 """The live preview's pictures, from the recorder process to the station window, through shared memory.
 
-The recorder process owns the camera. About fifteen times a second it scales the latest frame down to the
+The recorder process owns the camera. Ten times a second it scales the latest frame down to the
 preview's size (there, not in the station's process) and writes it here; the window copies the small
 picture out when its number has changed. So the station's process never decodes, scales or encodes a full
 frame, and neither side ever waits for the other: no lock, a ring of three slots. The writer fills the slot

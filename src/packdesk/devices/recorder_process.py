@@ -68,7 +68,7 @@ from packdesk.devices.recorder import (
 
 log = logging.getLogger("packdesk.recorder.process")
 
-PREVIEW_FPS = 15.0
+PREVIEW_FPS = 10.0  # the station's preview looks ten times a second
 CAMERA_OPEN_S = 15.0  # some webcams take seconds to open; the recorder says it is ready when it knows
 QUICK_CRASH_S = 10.0  # a recorder process that dies sooner than this after its start is restarted more slowly
 
@@ -94,6 +94,14 @@ def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     w, h = size
     scale = min(box[0] / w, box[1] / h)
     return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def preview_picture(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at the preview's ``size``: bilinear to twice the size, then averaged down. ~0.6 ms at any
+    camera size; OpenCV's area resize straight from 1280x720 (a 5.33 ratio) took 4 ms, 6 % of a core at 15 Hz."""
+    w, h = size
+    return cv2.resize(cv2.resize(image, (2 * w, 2 * h), interpolation=cv2.INTER_LINEAR), size,
+                      interpolation=cv2.INTER_AREA)
 
 
 # ---------------------------------------------------------------------------------------------- the child
@@ -201,7 +209,7 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
                 frame = camera.latest()
                 if frame is not None and frame is not shown:
                     shown = frame
-                    share.write(cv2.resize(frame.image, preview_size, interpolation=cv2.INTER_AREA))
+                    share.write(preview_picture(frame.image, preview_size))
                 share.set_frames_captured(camera.frames_captured)
                 if _parent_gone(parent_pid):
                     out.gone = True
