@@ -897,7 +897,7 @@ class CourierView(QDialog):
         self.templates = [t if x.id == t.id else x for x in self.templates]
         self.template_combo.setItemText(max(0, self.template_combo.findData(t.id)), template_label(t))
         self._edit(t)
-        self.show_message("success", both(f"양식을 저장했습니다: {t.name}", f"Template saved: {t.name}"))
+        self.show_message("success", both(f"양식을 저장했습니다: {t.name}", f"Template saved: {template_label(t)}"))
         self.template_saved.emit(t.id)
         if self.result_file is not None:
             self.refresh_preview()
