@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -151,7 +152,7 @@ def check_number(s: Session, raw: str, courier_code: str, check_digit: Mapping[s
 def _used_by(s: Session, number: str, parcel_id: int | None) -> str:
     """Who has this tracking number already ("" when nobody else): a parcel's key or an order number."""
     W, P, L, Ord = m.Waybill, m.Parcel, m.OrderLine, m.Order
-    wb = s.execute(select(W.id).where(func.upper(W.tracking_number) == number)).first()
+    wb = s.execute(select(W.id).where(_same_number(number))).first()
     if wb is None:
         return ""
     owner = s.execute(select(P.id, P.key).where(P.waybill_id == wb.id)).first()
@@ -162,6 +163,15 @@ def _used_by(s: Session, number: str, parcel_id: int | None) -> str:
         return order_no
     packed = s.scalar(select(m.PackSession.id).where(m.PackSession.waybill_id == wb.id).limit(1))
     return f"#{packed}" if packed is not None else ""  # a waybill row with no lines and no packs: free
+
+
+def _same_number(number: str) -> Any:
+    """The waybill with this (normalised) number: an exact match uses the unique index; numbers with letters
+    also match stored in another case (``upper()`` cannot use the index, so only then)."""
+    W = m.Waybill
+    if number.isdigit():
+        return W.tracking_number == number
+    return func.upper(W.tracking_number) == number
 
 
 def bind(s: Session, parcel_id: int, courier_code: str, raw_number: str, *, now: datetime, source: str,
@@ -185,14 +195,19 @@ def bind(s: Session, parcel_id: int, courier_code: str, raw_number: str, *, now:
                           current=current.tracking_number)
     if not s.scalar(select(func.count()).select_from(L).where(L.parcel_id == parcel.id)):
         raise BindRefused("parcel_empty", parcel=parcel.key)
-    wb_id = s.scalar(select(W.id).where(func.upper(W.tracking_number) == checked.number))
+    wb_id = s.scalar(select(W.id).where(_same_number(checked.number)))
     if wb_id is None:  # (an existing row here has no lines and no packs: _used_by said it is free)
         wb_id = s.execute(W.__table__.insert().values(courier_code=courier_code, tracking_number=checked.number,
                                                       created_at=now).returning(W.id)).scalar_one()
     else:
         s.execute(update(W).where(W.id == wb_id).values(courier_code=courier_code))
-    s.execute(update(P).where(P.id == parcel.id).values(waybill_id=wb_id, waybill_source=source[:80],
-                                                        waybill_bound_at=now))
+    # only while the parcel has none: two stations binding different labels at once cannot both win
+    took = s.execute(update(P).where(P.id == parcel.id, P.waybill_id.is_(None))
+                     .values(waybill_id=wb_id, waybill_source=source[:80], waybill_bound_at=now)
+                     .returning(P.id)).first()
+    if took is None:  # bound meanwhile by another station: say by which number
+        current = s.scalar(select(W.tracking_number).join(P, P.waybill_id == W.id).where(P.id == parcel.id))
+        raise BindRefused("parcel_has_waybill", parcel=parcel.key, number=checked.number, current=current or "")
     s.execute(update(L).where(L.parcel_id == parcel.id, L.waybill_id.is_(None)).values(waybill_id=wb_id))
     return Bound(parcel.id, parcel.key, wb_id, courier_code, checked.number, already=False,
                  warning=checked.warning)
