@@ -20,7 +20,8 @@ from packdesk.ui.i18n import both, english, korean
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
     ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
-    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.LABEL: "송장 라벨 / courier label",
+    ScanKind.UNKNOWN: "알 수 없음 / unknown",
 }
 
 # code -> (Korean, English); {names} are filled from the message parameters
@@ -68,6 +69,19 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.LINE_CANCELLED_MEANWHILE: ("포장 중 주문이 취소되었습니다: {products} — 빼거나 포장을 취소하세요 ({tracking})",
                                    "Cancelled while packing: {products} — take it out or cancel the pack "
                                    "({tracking})"),
+    # a parcel opened from its packing slip gets its courier label at the end (core/station.py)
+    Msg.SCAN_LABEL: ("택배 송장(라벨)을 스캔하세요", "Scan the courier label"),
+    Msg.PACK_COMPLETE_LABEL_WARNING: ("포장 완료: {tracking} — 송장번호 검증 숫자가 맞지 않습니다. 라벨을 확인하세요",
+                                      "Pack complete: {tracking} — the tracking number's check digit is wrong. "
+                                      "Check the label"),
+    Msg.LABEL_REQUIRED: ("송장 라벨을 먼저 스캔하세요 — 라벨을 스캔하면 포장이 완료됩니다",
+                         "Scan the label first — the label scan completes the pack"),
+    Msg.LABEL_TOO_EARLY: ("상품을 먼저 모두 스캔하세요 ({remaining}개 남음) — 송장 라벨은 마지막에",
+                          "Scan the items first ({remaining} left) — the label comes last"),
+    Msg.LABEL_INVALID: ("송장 라벨 거부 — {detail}", "Label refused — {detail}"),
+    Msg.LABEL_USED: ("이미 다른 택배({used_by})에 쓰인 송장번호입니다 — 이 라벨은 쓸 수 없습니다: {number}",
+                     "This tracking number is already on another parcel ({used_by}) — do not use this label: "
+                     "{number}"),
 }
 
 # refusal codes (stored as the scan's reason) as short names for reports
@@ -92,6 +106,10 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.NOT_COMPLETE: ("완료 전 완료 바코드", "Complete scanned too early"),
     Msg.NO_ACTIVE_PACK: ("포장 중 아님", "No pack in progress"),
     Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
+    Msg.LABEL_REQUIRED: ("라벨 전 완료 바코드", "Complete scanned before the label"),
+    Msg.LABEL_TOO_EARLY: ("상품보다 먼저 라벨", "Label before the items"),
+    Msg.LABEL_INVALID: ("잘못 읽힌 송장 라벨", "Misread label"),
+    Msg.LABEL_USED: ("이미 쓰인 송장번호", "Tracking number in use"),
 }
 
 
@@ -289,7 +307,11 @@ def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
     params = dict(message.params)
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
-    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
+    # a label refused by the tracking-number check: why, in the words every other entry point uses
+    check = TRACKING_TEXT.get(str(params.pop("check", "")), ("", ""))
+    detail = (_fill(check[0], params), _fill(check[1], params, 1))
+    return (_fill(ko, {**params, "problem": problem[0], "detail": detail[0]}),
+            _fill(en, {**params, "problem": problem[1], "detail": detail[1]}, 1))
 
 
 def error_text(error: KnownError) -> tuple[str, str]:
