@@ -273,6 +273,10 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
                               "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # packing slips (services/slips.py, ui/packing_slip.py)
+    "slip_save_failed": ("포장 지시서를 저장하지 못했습니다: {path}", "Could not save the packing slips: {path}"),
+    "slip_none": ("포장 지시서를 낼 택배가 없습니다 — 포장할 상품이 남은, 송장 대기 중인 택배만 나옵니다",
+                  "No parcel to print a slip for — only parcels with something left to pack are printed"),
     # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
     **TRACKING_TEXT,
 }
