@@ -249,6 +249,10 @@ def test_two_stations_one_parcel_and_every_claim_is_let_go(demo_db: Database, ke
         a.scan("PD-PACKER-001", key)
         b.scan("PD-PACKER-002", key)
         assert b.message is Msg.WAYBILL_CLAIMED and b.svc.state.message.params["station"] == "STATION-1"
+        a.scan(key)  # the open parcel's slip again at its own station: said, and the claim kept as it was
+        assert a.message is Msg.WAYBILL_SAME
+        b.scan(key)
+        assert b.message is Msg.WAYBILL_CLAIMED
         with demo_db.session() as s:
             holder = claims.release_by_supervisor(s, key.lower())  # the supervisor types the slip's key
         assert holder is not None and holder.station == "STATION-1"

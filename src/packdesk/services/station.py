@@ -251,9 +251,12 @@ class StationService:
             pack_key = str(uuid.uuid4())
             packer = self.state.packer.name if self.state.packer else ""
             label = self._label_wanted()
+            mine = self.state.pack.plan.ident if self.state.pack is not None else None
 
             def take(s: Session, target_id: int, kind: claims.Claimable = claims.WAYBILL, key: str = pack_key,
-                     who: str = packer) -> ClaimHolder | None:
+                     who: str = packer, mine: tuple[str, int | None] | None = mine) -> ClaimHolder | None:
+                if mine == ("waybill" if kind is claims.WAYBILL else "parcel", target_id):
+                    return None  # the open pack's own, scanned again: held already, under the pack's key
                 return claims.claim(s, target_id, station=self.station, packer_name=who, pack_key=key,
                                     now=self.clock(), expiry=self.claim_expiry, kind=kind)
 
