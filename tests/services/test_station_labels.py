@@ -271,3 +271,28 @@ def test_two_stations_one_parcel_and_every_claim_is_let_go(demo_db: Database, ke
     finally:
         a.worker.close()
         b.worker.close()
+
+
+def test_a_slip_is_found_claimed_and_read_in_three_statements(demo_db: Database, key: str) -> None:
+    """As a waybill scan (tests/services/test_claims.py): each statement is a round trip to a shared server."""
+    from sqlalchemy import event
+
+    from packdesk.core.models import utcnow
+    from packdesk.services.station import resolve
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0])
+
+    def take(s, target_id: int, kind: claims.Claimable = claims.WAYBILL) -> claims.ClaimHolder | None:  # type: ignore[no-untyped-def]
+        return claims.claim(s, target_id, station="S1", packer_name="김포장", pack_key="k1", now=utcnow(), kind=kind)
+
+    event.listen(demo_db.engine, "before_cursor_execute", seen)
+    try:
+        with demo_db.session() as s:
+            r = resolve(s, key.lower(), take)
+    finally:
+        event.remove(demo_db.engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "INSERT", "SELECT"]
+    assert r.claimed_by is None and r.plan is not None and r.plan.parcel_key == key and len(r.plan.lines) == 2

@@ -131,6 +131,14 @@ def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWan
     A parcel that has its waybill already (an import, a label bound before) is packed as that waybill, by
     either barcode. While a label is wanted, a waybill number scanned is a label that is taken (another
     parcel's or order's), said as such; a parcel slip is another pack, as ever."""
+    parcel = queries.find_parcel(s, code)  # no statement unless the code looks like a parcel key
+    if parcel is not None:
+        wb = queries.find_waybill_by_id(s, parcel.waybill_id) if parcel.waybill_id is not None else None
+        if wb is not None:
+            claimed_by = claim(s, wb.id) if claim else None
+            return Resolution(plan=queries.load_plan(s, wb.tracking_number, wb), claimed_by=claimed_by)
+        claimed_by = claim(s, parcel.id, claims.PARCEL) if claim else None
+        return Resolution(plan=queries.load_parcel_plan(s, parcel), claimed_by=claimed_by)
     wb = queries.find_waybill(s, code)
     if wb is not None:
         if label is not None:
@@ -141,14 +149,6 @@ def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWan
             return Resolution(label=label.check(s, code))  # a waybill row nobody uses: free to bind
         claimed_by = claim(s, wb.id) if claim else None
         return Resolution(plan=queries.load_plan(s, code, wb), claimed_by=claimed_by)
-    parcel = queries.find_parcel(s, code)
-    if parcel is not None:
-        if parcel.waybill_id is not None:
-            wb = queries.find_waybill_by_id(s, parcel.waybill_id)
-            claimed_by = claim(s, wb.id) if claim else None
-            return Resolution(plan=queries.load_plan(s, wb.tracking_number, wb), claimed_by=claimed_by)
-        claimed_by = claim(s, parcel.id, claims.PARCEL) if claim else None
-        return Resolution(plan=queries.load_parcel_plan(s, parcel), claimed_by=claimed_by)
     item = queries.find_item(s, code)
     if item is None and label is not None:
         return Resolution(label=label.check(s, code))
