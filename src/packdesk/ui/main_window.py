@@ -128,6 +128,11 @@ class MainWindow(QMainWindow):
         menu.addAction(staff_action)
         self._staff_view: QWidget | None = None
         # --- end staff ---
+        # --- packing slips (ui/slips_view.py) ---
+        slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)
+        slips_action.triggered.connect(lambda: self.as_supervisor(self.open_slips))
+        menu.addAction(slips_action)
+        # --- end packing slips ---
         self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -438,6 +443,19 @@ class MainWindow(QMainWindow):
             return
         service.reload_packers(lambda: self.view.set_packers([p for p, _ in service.packers], service.state.packer))
     # --- end staff ---
+
+    # --- packing slips (ui/slips_view.py) ---
+    def open_slips(self) -> QWidget | None:
+        """A day's packing slips (포장 지시서): their barcodes open parcels at the station, labels bound last."""
+        from packdesk.ui.slips_view import SlipDialog
+
+        if self.service is None:
+            return None
+        dialog = SlipDialog(self.service.worker.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+    # --- end packing slips ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:
