@@ -173,7 +173,7 @@ def open_shop(db: Database, market: Market) -> Shop:
     return Shop(db, account, badge, barcodes)
 
 
-def pack(rig: Rig, shop: Shop, opening_code: str, label: str | None = None) -> None:
+def pack(rig: Rig, barcodes: dict[int, str], opening_code: str, label: str | None = None) -> None:
     """A packer opens the box by ``opening_code`` (waybill or slip) and scans what the screen lists."""
     rig.scan(opening_code)
     assert rig.message in (Msg.PACK_STARTED, Msg.PACK_STARTED_PARTLY_CANCELLED), rig.message
@@ -181,7 +181,7 @@ def pack(rig: Rig, shop: Shop, opening_code: str, label: str | None = None) -> N
     assert pack_ is not None
     for item_id, units in pack_.plan.expected().items():
         for _ in range(units):
-            rig.scan(shop.barcodes[item_id])
+            rig.scan(barcodes[item_id])
     if label is not None:
         assert rig.message is Msg.SCAN_LABEL
         rig.scan(label)
@@ -239,7 +239,7 @@ def test_courier_program_round_trip_then_pack_and_dispatch(db: Database, market:
     try:
         rig.scan(shop.badge)
         for number in number_of_key.values():
-            pack(rig, shop, number)  # the packer scans the courier's label on the box
+            pack(rig, shop.barcodes, number)  # the packer scans the courier's label on the box
     finally:
         rig.worker.close()
     upload(db)
