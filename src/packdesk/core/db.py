@@ -45,6 +45,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # a statement's parameters are buyers' names, phones and addresses: never in an error's text (and so
+    # never in a log line or a run's error detail; core/errors.describe_error drops the server's DETAIL)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql"):
         # a server restarted or a cable replugged: test each pooled connection before use, so stations
         # resume by themselves instead of failing the next scan
@@ -120,7 +123,7 @@ def check_connection(url: str, timeout_s: float = 5.0) -> ConnectionCheck:
     """What a "connection test" button says: reachable? login right? database there? schema version?"""
     kwargs: dict[str, Any] = {"connect_args": {"connect_timeout": int(timeout_s)}} if url.startswith("postgresql") \
         else {}
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, hide_parameters=True, **kwargs)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()

@@ -52,6 +52,7 @@ from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
 from packdesk.core.station import FORCE_CANCELLED
+from packdesk.core.text import clean_text, contains, search_text
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.services.station import COMMAND_PREFIX
 
@@ -473,12 +474,12 @@ def search_orders(s: Session, text: str = "", limit: int = 300) -> list[OrderRow
     first; every order (newest first) when ``text`` is empty."""
     Ord, L, W = m.Order, m.OrderLine, m.Waybill
     q = select(Ord.id)
-    needle = text.strip().lower()
+    needle = search_text(text)
     if needle:
+        dialect = s.get_bind().dialect.name
         by_waybill = (select(L.order_id).join(W, W.id == L.waybill_id)
-                      .where(func.lower(W.tracking_number).contains(needle, autoescape=True)))
-        q = q.where(or_(func.lower(Ord.order_no).contains(needle, autoescape=True),
-                        func.lower(Ord.recipient_name).contains(needle, autoescape=True),
+                      .where(contains(W.tracking_number, needle, dialect)))
+        q = q.where(or_(contains(Ord.order_no, needle, dialect), contains(Ord.recipient_name, needle, dialect),
                         Ord.id.in_(by_waybill)))
     ids = list(s.scalars(q.order_by(Ord.created_at.desc(), Ord.id.desc()).limit(limit)))
     return _rows(s, ids)
