@@ -514,7 +514,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             station.service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]
 
         def shoot() -> None:
-            if station.service.busy:  # type: ignore[attr-defined]
+            # scans resolved, and the recordings they ended indexed (a quit before that leaves a row "recording")
+            service = station.service
+            if service.busy or (service.recordings_pending and service.state.pack is None):  # type: ignore[attr-defined]
                 QTimer.singleShot(50, shoot)
                 return
             window.grab().save(str(args.screenshot))  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.channels.base import Channel, ChannelError, OrderRecord
-from packdesk.core import leases
+from packdesk.core import leases, parcels
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
@@ -256,6 +256,8 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
              "claim_status": lr.claim_status, "source": source[:80], "changed_at": now} for pid, status, lr in changed])
     register_sales_products(s, account_id, [(lr.product_code, lr.option_code, lr.product_name, lr.option_name)
                                             for _, lr in lines.values()], now)
+    # lines that came without a tracking number wait in a parcel for their waybill (core/parcels.py)
+    parcels.assign(s, now, [account_id])
     return counts
 
 

@@ -139,6 +139,24 @@ class SupervisorSettings(_Model):
     auto_lock_min: int = Field(5, ge=1, le=240, description="back to packer mode after this long untouched")
 
 
+class WaybillSettings(_Model):
+    """Where a parcel's tracking number comes from when it is not in the order: the seller's contracted
+    courier (labels bound at the station, numbers typed in) and how strictly its numbers are checked."""
+
+    courier: str = Field("CJGLS", min_length=1, max_length=32, description="the seller's contracted courier")
+    # courier -> "refuse" or "warn": what a number whose check digit is wrong gets (core/tracking.py)
+    check_digit: dict[str, Literal["refuse", "warn"]] = Field(default_factory=dict)
+
+    @field_validator("courier")
+    @classmethod
+    def _courier(cls, v: str) -> str:
+        from packdesk.core.couriers import BY_CODE
+
+        if v not in BY_CODE:
+            raise ValueError(f"'{v}' is not a courier code")
+        return v
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
@@ -159,6 +177,7 @@ class Settings(_Model):
     realpacking: RealPackingSettings = Field(default_factory=RealPackingSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
+    waybill: WaybillSettings = Field(default_factory=WaybillSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

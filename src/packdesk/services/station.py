@@ -137,6 +137,11 @@ class StationService:
         """A lookup is in flight or scans are queued behind one."""
         return self._looking_up or bool(self._queue)
 
+    @property
+    def recordings_pending(self) -> bool:
+        """A recording was started and its end has not been reported yet (the recorder is still closing it)."""
+        return bool(self._jobs)
+
     def start(self) -> None:
         """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
         with self.worker.db.session() as s:

@@ -109,6 +109,27 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
 }
 
+# why a tracking number is refused, wherever it enters (import, station, orders window, Excel orders)
+TRACKING_TEXT: dict[str, tuple[str, str]] = {
+    "tracking_empty": ("송장번호가 비어 있습니다", "The tracking number is empty"),
+    "tracking_not_digits": ("송장번호는 숫자만입니다 (하이픈·공백 제외): {number}",
+                            "A tracking number is digits only (hyphens and spaces aside): {number}"),
+    "tracking_bad_characters": ("송장번호에 쓸 수 없는 문자가 있습니다: {number}",
+                                "The tracking number holds characters it cannot have: {number}"),
+    "tracking_length": ("{courier} 송장번호는 {lengths}자리입니다 (읽힌 번호 {length}자리: {number}) — 다시 스캔하세요",
+                        "{courier} tracking numbers have {lengths} digits (read: {length}, {number}) — scan again"),
+    "tracking_check_digit": ("송장번호 검증 숫자가 틀립니다 — 잘못 읽혔을 수 있습니다. 다시 스캔하세요: {number}",
+                             "The tracking number's check digit is wrong — probably misread. Scan again: {number}"),
+    "tracking_used": ("이미 다른 택배({used_by})에 쓰인 송장번호입니다: {number}",
+                      "This tracking number is already on another parcel ({used_by}): {number}"),
+    "parcel_has_waybill": ("이 택배는 이미 송장번호 {current}이(가) 있습니다 (새 번호 {number})",
+                           "This parcel already has tracking number {current} (new: {number})"),
+    "parcel_not_found": ("택배를 찾을 수 없습니다: {parcel}", "No such parcel: {parcel}"),
+    "parcel_empty": ("이 택배에는 보낼 상품이 없습니다 (모두 취소됨): {parcel}",
+                     "Nothing is left to ship in this parcel (all cancelled): {parcel}"),
+    "bind_courier_unknown": ("알 수 없는 택배사 코드입니다: {courier}", "Unknown courier code: {courier}"),
+}
+
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
     "catalogue_unsupported": ("이 마켓은 상품 목록을 가져올 수 없습니다: {account}",
@@ -234,6 +255,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
                               "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
+    **TRACKING_TEXT,
 }
 
 
