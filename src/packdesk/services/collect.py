@@ -262,13 +262,14 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
 
 
 def store_orders_in_chunks(db: Database, account_id: int, records: list[OrderRecord], source: str,
-                           chunk: int = STORE_CHUNK, run_id: int | None = None) -> CollectCounts:
+                           chunk: int | None = None, run_id: int | None = None) -> CollectCounts:
     """``store_orders`` a few hundred orders per transaction: the station keeps writing its scans meanwhile
     (SQLite has one writer at a time). Storing is idempotent, so a crash half way is mended by the next run.
 
     Records are cleaned and the orders a database would refuse set aside first (``prepare_records``); a batch
     the database refuses all the same is stored again order by order, and only the orders it still refuses are
     set aside. With ``run_id``, that run's counts grow in each batch's own transaction."""
+    chunk = chunk or STORE_CHUNK
     ready, aside = prepare_records(records)
     total = CollectCounts(set_aside=len(aside), aside=aside)
     if aside and run_id is not None:

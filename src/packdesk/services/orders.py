@@ -162,7 +162,9 @@ class CreatedOrder:
 
 
 def _text(value: str, key: str, limit: int, *, required: bool) -> str:
-    value = unicodedata.normalize("NFC", value or "").strip()
+    """The field as stored: NUL and the other invisible control characters removed as from every order
+    (``core/text.clean_text``); a line break or tab left in a one-line field is refused, saying so."""
+    value = unicodedata.normalize("NFC", clean_text(value or "")).strip()
     if required and not value:
         raise OrderRefused("order_field_required", field_key=key)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
