@@ -218,9 +218,10 @@ def test_no_buyer_data_in_the_log_after_failing_collections_and_stores(db: Datab
                                     (details, "a run's error detail")):
                     assert value not in text, f"buyer {i}'s {what} in {where}"
         assert "set aside" in written and ("broken by the test" in written or "malformed JSON" in written)
-        first, second = runs(db)
+        first, second, excel = runs(db)
         assert (first.status, first.set_aside, second.status, second.error_code) == (
             RunStatus.SUCCEEDED, 1, RunStatus.FAILED, "collect_failed")
+        assert (excel.trigger, excel.status) == ("excel", RunStatus.FAILED)
     finally:
         root = logging.getLogger("packdesk")
         for h in list(root.handlers):

@@ -136,35 +136,39 @@ MAX_INDEXED_TEXT = 500
 MAX_INT = 2**31 - 1  # INTEGER on PostgreSQL (SQLite would store more)
 
 
-def _problem(rec: OrderRecord) -> SetAside | None:
-    """Why the database would refuse ``rec`` (as it is cleaned), or None."""
-    texts: list[tuple[str, str, int | None]] = [(f, getattr(rec, f), limit) for f, limit in ORDER_LIMITS.items()]
-    texts += [(f, getattr(lr, f), limit) for lr in rec.lines for f, limit in LINE_LIMITS.items()]
-    for name, value, limit in texts:
-        if not isinstance(value, str):
-            return SetAside(rec.order_no, name, "not_text", type(value).__name__)
-        cleaned = clean_text(value)
-        if name in IDENTIFIERS and cleaned != value:
-            return SetAside(rec.order_no, name, "bad_characters")
-        if limit is not None and len(cleaned) > limit:
-            return SetAside(rec.order_no, name, "too_long", f"{len(cleaned)} > {limit}")
-    recipient = len(clean_text(rec.recipient_name))
+def _prepared(rec: OrderRecord) -> OrderRecord | SetAside:
+    """``rec`` with its free text cleaned (the same object when nothing needed it, nearly always), or why the
+    database would refuse it."""
+    def clean(obj: Any, limits: dict[str, int | None]) -> dict[str, str] | SetAside:
+        changed: dict[str, str] = {}
+        for name, limit in limits.items():
+            value = getattr(obj, name)
+            if not isinstance(value, str):
+                return SetAside(rec.order_no, name, "not_text", type(value).__name__)
+            cleaned = clean_text(value)
+            if cleaned is not value and cleaned != value:
+                if name in IDENTIFIERS:
+                    return SetAside(rec.order_no, name, "bad_characters")
+                changed[name] = cleaned
+            if limit is not None and len(cleaned) > limit:
+                return SetAside(rec.order_no, name, "too_long", f"{len(cleaned)} > {limit}")
+        return changed
+
+    order = clean(rec, ORDER_LIMITS)
+    if isinstance(order, SetAside):
+        return order
+    recipient = len(order.get("recipient_name", rec.recipient_name))
     if recipient > MAX_INDEXED_TEXT:
         return SetAside(rec.order_no, "recipient_name", "too_long", f"{recipient} > {MAX_INDEXED_TEXT}")
+    lines = []
     for lr in rec.lines:
         qty = lr.quantity
         if isinstance(qty, bool) or not isinstance(qty, int) or not -MAX_INT - 1 <= qty <= MAX_INT:
             return SetAside(rec.order_no, "quantity", "out_of_range", str(qty)[:20])
-    return None
-
-
-def _cleaned(rec: OrderRecord) -> OrderRecord:
-    """``rec`` with its free text cleaned; the same object when nothing needed it (nearly always)."""
-    def changes(obj: Any, names: Iterable[str]) -> dict[str, str]:
-        return {f: c for f in names if (c := clean_text(getattr(obj, f))) != getattr(obj, f)}
-
-    lines = [replace(lr, **ch) if (ch := changes(lr, LINE_LIMITS)) else lr for lr in rec.lines]
-    order = changes(rec, ORDER_LIMITS)
+        changed = clean(lr, LINE_LIMITS)
+        if isinstance(changed, SetAside):
+            return changed
+        lines.append(replace(lr, **changed) if changed else lr)
     if not order and all(a is b for a, b in zip(lines, rec.lines, strict=True)):
         return rec
     return replace(rec, **order, lines=tuple(lines))
@@ -175,11 +179,11 @@ def prepare_records(records: Iterable[OrderRecord]) -> tuple[list[OrderRecord], 
     ready: list[OrderRecord] = []
     aside: list[SetAside] = []
     for rec in records:
-        problem = _problem(rec)
-        if problem is None:
-            ready.append(_cleaned(rec))
+        got = _prepared(rec)
+        if isinstance(got, SetAside):
+            aside.append(got)
         else:
-            aside.append(problem)
+            ready.append(got)
     return ready, aside
 
 
