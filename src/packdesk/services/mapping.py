@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.channels import excel as sheets
 from packdesk.core import models as m
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.text import clean_text, contains, search_text
 from packdesk.services.station import COMMAND_PREFIX
 
@@ -762,7 +762,7 @@ def create_items(s: Session, new: Sequence[NewItem]) -> list[SalesProductRow]:
         s.flush()
     except IntegrityError as e:  # two stations saving the same SKU at once: the unique index says no to one
         # (the caller rolls the transaction back: this refusal, like every other, writes nothing)
-        raise ItemsRefused([ItemProblem(-1, "item_conflict", *texts("item_conflict"))], detail=repr(e)) from e
+        raise ItemsRefused([ItemProblem(-1, "item_conflict", *texts("item_conflict"))], detail=describe_error(e)) from e
     _replace(s, [(products[n.sales_product_id].key, [(item.id, n.quantity)]) for n, item in made])
     s.flush()
     log.info("created %d items and linked them: %s", len(made),

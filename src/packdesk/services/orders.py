@@ -47,7 +47,7 @@ from packdesk.core import queries
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.couriers import BY_CODE, DEFAULT_COURIER, UnknownCourier, resolve
 from packdesk.core.enums import ChannelKind, LineStatus
-from packdesk.core.errors import KnownError, Words
+from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
@@ -335,7 +335,7 @@ def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime 
         s.add_all(lines)
         s.flush()
     except IntegrityError as e:  # another station saved the same order or number at this moment
-        raise OrderRefused("order_save_conflict", detail=repr(e)) from e
+        raise OrderRefused("order_save_conflict", detail=describe_error(e)) from e
     source = f"manual:{who}"[:80]
     s.execute(insert(m.LineStatusChange), [
         {"line_id": ln.id, "status": LineStatus.CONFIRMED, "source": source, "changed_at": now} for ln in lines])

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.channels import excel as xl
 from packdesk.core.db import Database
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
 from packdesk.ui.i18n import both, language, one, pair, tr
@@ -318,7 +318,7 @@ class ExcelOrdersView(QDialog):
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the window was closed and deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, refused, result))
 
