@@ -44,7 +44,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     p.epilog = ("packdesk verify [--data-dir DIR] [--station NAME | --all]: 녹화 무결성 검사 / prove the recordings "
                 "unaltered; packdesk self-test: 자체 점검 / a headless pack, filmed and verified; packdesk "
-                "move-to-server URL: 이 PC의 데이터를 창고 서버로 / move this PC's data to the warehouse server")
+                "move-to-server URL: 이 PC의 데이터를 창고 서버로 / move this PC's data to the warehouse server; "
+                "packdesk staff add NAME | list: 작업자 / packers")
     p.add_argument("--data-dir", type=Path, help="keep all data, settings, logs and videos in this folder "
                                                   "(portable install); default: the per-user folders")
     p.add_argument("--no-demo", action="store_true", help="do not set up the demo shop")
@@ -122,8 +123,10 @@ def realpacking_probe(settings: Settings) -> tuple[bool, str]:
     return probe_connection(settings.realpacking.config())
 
 
-def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True) -> Station:
-    """Build the running station on an existing QApplication."""
+def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True,
+                  packers: Sequence[str] = ()) -> Station:
+    """Build the running station on an existing QApplication. ``packers``: names the first-run set-up asked for
+    (no demo shop): made before the station starts, so their badges sign in at once."""
     from PySide6.QtWidgets import QApplication
 
     from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
@@ -152,6 +155,11 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         raise
     if demo and settings.demo_channel:
         ensure_demo(db, utcnow())
+    if packers:
+        from packdesk.services.staff import add_packers
+
+        with db.session() as s:
+            add_packers(s, packers)
     poster = MainThreadPoster()
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
@@ -260,6 +268,9 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
             poster.post(lambda: service.on_lines_changed(changed))
 
     jobs.every("changes", changes, seconds=3)
+    # packers changed at another station of the server (this one reloads at once after its staff screen): a new
+    # badge signs in and a deactivated or replaced one stops within a minute
+    jobs.every("packers", lambda: poster.post(window.reload_packers), seconds=60)
     closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
     url = db.engine.url
     # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
@@ -368,6 +379,47 @@ def move_main(argv: Sequence[str]) -> int:
     return 0
 
 
+def staff_main(argv: Sequence[str]) -> int:
+    """``packdesk staff add NAME…`` / ``packdesk staff list``: packers from the command line, for an owner setting
+    up many PCs (a shared server needs it once). The same rules as the staff screen (``services/staff.py``)."""
+    from packdesk.services import staff
+    from packdesk.ui.messages import error_text
+
+    p = argparse.ArgumentParser(prog="packdesk staff", description="작업자 / packers")
+    p.add_argument("--data-dir", type=Path)
+    sub = p.add_subparsers(dest="action", required=True)
+    add = sub.add_parser("add", help="작업자 추가 / add packers (prints each badge code)")
+    add.add_argument("names", nargs="+", metavar="NAME")
+    sub.add_parser("list", help="작업자 목록 / list the packers")
+    a = p.parse_args(argv)
+    dirs = app_dirs(a.data_dir).ensure()
+    setup_logging(dirs.logs)
+    settings, _ = load_settings(dirs.settings_file)
+    try:
+        db = Database.open(database_url(settings, dirs.database))
+    except KnownError as e:
+        print(f"{e.code}: {e.detail}", file=sys.stderr)
+        return 2
+    try:
+        if a.action == "add":
+            for name in a.names:
+                try:
+                    with db.session() as s:
+                        made = staff.add_packer(s, name)
+                except staff.StaffError as e:
+                    ko, en = error_text(e)
+                    print(f"{ko} / {en}", file=sys.stderr)
+                    return 1
+                print(f"{made.badge_code}\t{made.name}")
+            return 0
+        with db.session() as s:
+            for mb in staff.list_staff(s):
+                print(f"{mb.badge_code}\t{'active' if mb.active else 'inactive'}\t{mb.packs}\t{mb.name}")
+        return 0
+    finally:
+        db.close()
+
+
 def self_test_main(argv: Sequence[str]) -> int:
     """``packdesk self-test``: the whole station, headless, on a throwaway data folder: the demo shop, the
     synthetic camera through the real recorder, a pack scanned to completion, its video indexed, hashed
@@ -454,6 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return self_test_main(argv[1:])
     if argv[:1] == ["move-to-server"]:
         return move_main(argv[1:])
+    if argv[:1] == ["staff"]:
+        return staff_main(argv[1:])
     args = parse_args(argv)
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)
@@ -474,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_existed = dirs.settings_file.exists()
     settings, problem = load_settings(dirs.settings_file)
     add_account = False
+    new_packers: tuple[str, ...] = ()
     if wants_first_run(args, settings_existed=settings_existed, problem=problem):
         from packdesk.ui.first_run import run_first_run
 
@@ -481,10 +536,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if first is None:
             log.info("first-run set-up cancelled: nothing saved, not started")
             return 0
-        settings, add_account = first.settings, first.add_account
+        settings, add_account, new_packers = first.settings, first.add_account, first.packers
     while True:
         try:
-            station = build_station(dirs, settings, demo=not args.no_demo)
+            station = build_station(dirs, settings, demo=not args.no_demo, packers=new_packers)
             break
         except stations.StationNameTaken as e:  # another PC is this station: name this one differently
             ko, en = error_text(e)

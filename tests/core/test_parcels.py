@@ -51,6 +51,11 @@ def test_collected_lines_without_waybill_get_parcels_one_per_recipient(db: Datab
     assert got["A-1"] == got["A-2"] == got["B-1"] is not None   # 합포장: one box for one buyer and address
     assert got["C-1"] not in (None, got["A-1"])
     assert got["D-1"] is None                                    # it came with its waybill
+    store(db, account, OrderRecord("D", "이도윤", "이도윤", "010", "1", "부산", "", NOW, NOW, (
+        LineRecord("D-1", "P1", "", "원목 코스터", "", 1, LineStatus.CONFIRMED, courier_code="CJGLS",
+                   tracking_number=CJ_1),
+        LineRecord("D-2", "P2", "", "컵", "", 1, LineStatus.CONFIRMED))))
+    assert parcel_of(db)["D-2"] is None                         # it ships in its order's labelled box
     with db.session() as s:
         keys = s.scalars(select(m.Parcel.key)).all()
     assert len(keys) == 2 and all(parcels.looks_like_key(k) for k in keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,7 @@ from packdesk.core.station import (
     Msg,
     PackerIdentified,
     PackerRef,
+    PackersChanged,
     PackPlan,
     PlanItem,
     PlanLine,
@@ -47,6 +49,7 @@ CUP = PlanItem(2, "CUP-BK", "텀블러", "블랙", ("8800000000028", "CUP-ALT"))
 TEA = PlanItem(3, "TEA-12", "녹차 티백", "", ("8800000000035",))
 OTHER = ItemRef(9, "다른 상품")
 ALICE = PackerRef(1, "김포장")
+BOB = PackerRef(2, "이포장")
 
 
 def line(line_id: int, components: tuple[tuple[int, int], ...], qty: int = 1,
@@ -104,8 +107,8 @@ def with_packer() -> StationMachine:
 # ------------------------------------------------------------------ packer and commands
 
 
-def test_initial_state_asks_for_a_waybill() -> None:
-    st0 = StationState()
+def test_initial_state_has_nobody_signed_in() -> None:
+    st0 = StationState()  # READY: the screen asks for a packer badge (ui/messages.py)
     assert st0.message.code is Msg.READY and st0.pack is None and st0.packer is None
 
 
@@ -118,12 +121,105 @@ def test_packer_badge_sets_packer_and_is_logged() -> None:
     assert lg.kind is ScanKind.PACKER and lg.accepted and lg.packer_name == "김포장"
 
 
-def test_packer_change_mid_pack_keeps_the_pack() -> None:
+def test_another_packers_badge_mid_pack_is_refused_and_the_pack_goes_on() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), qty=2))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(PackerIdentified(scan("BADGE-2"), BOB))
+    assert m.state.packer == ALICE and m.state.pack is not None and m.state.pack.counts == {1: 1}
+    assert sound(fx) is Sound.ERROR and msg(fx) is Msg.PACKER_CHANGE_DURING_PACK
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and not lg.accepted and lg.reason == "packer_change_during_pack"
+    assert lg.pack_key == "k1" and lg.packer_name == "김포장"  # the refusal is part of the open pack's story
+    assert not of(fx, BeginPack) and not of(fx, EndPack) and not of(fx, StopRecording)
+    fx = m.handle(item_ev(MUG))  # the pack goes on under the one who started it
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED
+    fx = m.handle(PackerIdentified(scan("BADGE-2"), BOB))  # between packs the badge changes the packer
+    assert m.state.packer == BOB and msg(fx) is Msg.PACKER_SET and logged(fx).accepted
+
+
+def test_the_same_packers_badge_mid_pack_changes_nothing() -> None:
     m = with_packer()
     m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
-    fx = m.handle(PackerIdentified(scan("BADGE-2"), PackerRef(2, "이포장")))
-    assert m.state.pack is not None and m.state.packer == PackerRef(2, "이포장")
-    assert logged(fx).pack_key == "k1"
+    pack = m.state.pack
+    fx = m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    assert m.state.packer == ALICE and m.state.pack == pack
+    assert sound(fx) is Sound.OK and msg(fx) is Msg.PACKER_ALREADY and m.state.message.level is Level.INFO
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and lg.accepted and lg.pack_key == "k1"
+    assert of(fx, ShowMessage)[0].message.params["name"] == "김포장"
+
+
+def test_a_deactivated_packers_badge_is_refused_by_name() -> None:
+    m = StationMachine(StationConfig())
+    fx = m.handle(PackerIdentified(scan("BADGE-9"), PackerRef(9, "박퇴사"), active=False))
+    assert m.state.packer is None and sound(fx) is Sound.ERROR and msg(fx) is Msg.PACKER_INACTIVE
+    assert m.state.message.params["name"] == "박퇴사"
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and not lg.accepted and lg.reason == "packer_inactive"
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(PackerIdentified(scan("BADGE-9"), PackerRef(9, "박퇴사"), active=False))  # mid-pack too
+    assert msg(fx) is Msg.PACKER_INACTIVE and m.state.packer == ALICE and m.state.pack is not None
+
+
+# ------------------------------------------------------------------ the packers change (the staff screen)
+
+
+def test_a_packer_deactivated_while_idle_is_signed_out_at_once() -> None:
+    m = with_packer()
+    fx = m.handle(PackersChanged(T0, {2: BOB}))
+    assert m.state.packer is None and msg(fx) is Msg.PACKER_DEACTIVATED and sound(fx) is Sound.WARNING
+    assert m.state.message.params == {"name": "김포장"} and not of(fx, LogScan)  # no scan: nothing logged
+    fx = m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    assert msg(fx) is Msg.PACKER_REQUIRED
+
+
+def test_a_packer_deactivated_mid_pack_finishes_it_then_is_signed_out() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), qty=2))))
+    fx = m.handle(PackersChanged(T0, {}))
+    assert msg(fx) is Msg.PACKER_DEACTIVATED_AFTER_PACK and sound(fx) is Sound.WARNING
+    assert m.state.packer == ALICE and m.state.pack is not None and m.state.sign_out_after_pack
+    assert m.handle(PackersChanged(T0, {})) == []  # told once
+    m.handle(item_ev(MUG))
+    fx = m.handle(item_ev(MUG))
+    (end,) = of(fx, EndPack)
+    assert end.outcome is PackOutcome.COMPLETED and end.packed_line_ids == (1,)
+    assert msg(fx) is Msg.PACK_COMPLETE and sound(fx) is Sound.COMPLETE  # the pack's own ending, then out
+    assert m.state.packer is None and not m.state.sign_out_after_pack and m.state.pack is None
+    assert m.state.message.params["signed_out"] == "김포장"
+
+
+@pytest.mark.parametrize("ending", [Command.CANCEL, None])
+def test_a_pack_cancelled_or_timed_out_also_signs_a_deactivated_packer_out(ending: Command | None) -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    m.handle(PackersChanged(T0, {2: BOB}))
+    fx = m.handle(cmd(ending) if ending else Timeout(T0))
+    assert of(fx, EndPack) and m.state.packer is None
+    assert m.state.message.params["signed_out"] == "김포장"
+
+
+def test_a_packer_reactivated_before_their_pack_ends_stays_signed_in() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    m.handle(PackersChanged(T0, {}))
+    assert m.handle(PackersChanged(T0, {1: ALICE})) == [] and not m.state.sign_out_after_pack
+    fx = m.handle(item_ev(MUG))
+    assert of(fx, EndPack) and m.state.packer == ALICE and "signed_out" not in m.state.message.params
+
+
+def test_the_signed_in_packer_follows_a_rename_and_nobody_else_matters() -> None:
+    m = with_packer()
+    renamed = PackerRef(1, "김포장B")
+    assert m.handle(PackersChanged(T0, {1: renamed, 2: BOB})) == [] and m.state.packer == renamed
+    before = m.state
+    assert m.handle(PackersChanged(T0, {1: renamed})) == [] and m.state == before
+    nobody = StationMachine(StationConfig())
+    assert nobody.handle(PackersChanged(T0, {})) == [] and nobody.state == StationState()
+    by_name = StationMachine(StationConfig(), StationState(packer=PackerRef(None, "손님")))  # no row of its own
+    assert by_name.handle(PackersChanged(T0, {})) == [] and by_name.state.packer == PackerRef(None, "손님")
 
 
 def test_waybill_without_packer_is_refused() -> None:
@@ -387,8 +483,6 @@ def test_plan_finds_items_by_any_barcode() -> None:
 
 
 def test_step_rejects_a_non_event() -> None:
-    import pytest
-
     with pytest.raises(TypeError):
         step(StationState(), "scan", StationConfig())  # type: ignore[arg-type]
 
@@ -409,7 +503,9 @@ P3 = plan(line(5, ((1, 1),), status=LineStatus.PACKED), waybill_id=102, tracking
 events = st.one_of(
     st.sampled_from([item_ev(MUG), item_ev(CUP), item_ev(TEA), item_ev(OTHER), item_ev(None),
                      cmd(Command.COMPLETE), cmd(Command.CANCEL), cmd(Command.LOGOUT),
-                     PackerIdentified(scan("B1"), ALICE), Timeout(T0)]),
+                     PackerIdentified(scan("B1"), ALICE), PackerIdentified(scan("B2"), BOB),
+                     PackerIdentified(scan("B9"), PackerRef(9, "박퇴사"), active=False), Timeout(T0),
+                     PackersChanged(T0, {2: BOB}), PackersChanged(T0, {1: ALICE, 2: BOB})]),
     st.builds(lambda p, k: waybill_ev(p, f"k{k}"), st.sampled_from([P1, P2, P3]), st.integers(0, 10**6)),
 )
 
@@ -420,8 +516,11 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) ->
     m = StationMachine(StationConfig(complete_mode=mode))
     recording: str | None = None
     for ev in seq:
+        packer_before, pack_before = m.state.packer, m.state.pack
         fx = m.handle(ev)
-        if not isinstance(ev, Timeout):
+        if pack_before is not None and m.state.pack is not None:
+            assert m.state.packer == packer_before  # nobody takes over an open pack
+        if not isinstance(ev, Timeout | PackersChanged):
             # every scan: exactly one log row, one sound and one message
             assert len(of(fx, LogScan)) == 1 and len(of(fx, PlaySound)) == 1 and len(of(fx, ShowMessage)) == 1
             assert of(fx, LogScan)[0].accepted == (sound(fx) is not Sound.ERROR and
@@ -435,6 +534,7 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) ->
                 recording = None
         pack = m.state.pack
         assert (pack is None) == (recording is None)
+        assert pack is None or m.state.packer is not None  # an open pack always has its packer
         if pack is not None:
             expected = pack.plan.expected()
             assert all(0 < n <= expected[i] for i, n in pack.counts.items())

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from sqlalchemy import select
 
 from packdesk.core import models as m
+from packdesk.services import orders as so
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
 
@@ -83,11 +84,8 @@ def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, nave
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     pid = order.product_order_ids[0]
-    with station.db.session() as s:  # the waybill printed for it (courier label), linked to the line
-        wb = m.Waybill(courier_code="CJGLS", tracking_number="688800000001")
-        s.add(wb)
-        s.flush()
-        s.scalars(select(m.OrderLine).where(m.OrderLine.product_order_id == pid)).one().waybill_id = wb.id
+    with station.db.session() as s:  # the courier label printed for it, its number typed in by a supervisor
+        so.attach_tracking(s, so.search_orders(s, order.order_id)[0].id, "CJGLS", "688800000000", "관리자")
     naver.request_cancel(pid)
     w.from_edit.setDateTime(QDateTime.currentDateTime().addSecs(-600))
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
@@ -96,7 +94,7 @@ def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, nave
     w.reject()
     p = Packer(qtbot, station)
     p.scan("PD-PACKER-001")
-    p.scan("688800000001")
+    p.scan("688800000000")
     assert "취소 요청된 주문" in p.banner() and p.sounds[-1] == "error"
 
 

@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from packdesk.channels.base import LineRecord, OrderRecord
+from packdesk.core import tracking
 from packdesk.core.couriers import UnknownCourier, resolve
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.tracking import check as check_tracking
 
 log = logging.getLogger("packdesk.excel")
 
@@ -77,6 +79,7 @@ TEXT: dict[str, tuple[str, str]] = {
                               "A tracking number needs a courier: {value}"),
     "excel_bad_tracking": ("송장번호는 영문·숫자·하이픈(-) 6~30자입니다: {value}",
                            "A tracking number is 6 to 30 letters, digits or hyphens: {value}"),
+    **tracking.WORDS,  # a tracking number its courier cannot have issued (core/tracking.py)
     "excel_order_has_errors": ("같은 주문의 다른 행({rows})에 오류가 있어 이 주문은 가져오지 않습니다",
                                "Not imported: another row of this order ({rows}) has an error"),
 }
@@ -449,9 +452,11 @@ def _quantity(v: object) -> int | None:
 _TRACKING = re.compile(r"[0-9A-Za-z\-]{6,30}")
 
 
-def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = LineStatus.CONFIRMED) -> Parsed:
+def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = LineStatus.CONFIRMED,
+               check_digit: Mapping[str, str] | None = None) -> Parsed:
     """Check every row with this mapping (field key -> header) and build the orders of the good ones.
-    Raises ``ExcelError`` when a required field has no column."""
+    Raises ``ExcelError`` when a required field has no column. ``check_digit``: couriers whose wrong check
+    digit only warns (``core/tracking.check``)."""
     idx = {key: sheet.column(h) for key, h in columns.items() if h and key in BY_KEY}
     idx = {k: i for k, i in idx.items() if i is not None}
     missing = [BY_KEY[k] for k in REQUIRED if k not in idx]
@@ -517,6 +522,11 @@ def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = Li
                 err(r.row, "tracking_number", "excel_bad_tracking", value=tracking)
             elif not t["courier"]:
                 err(r.row, "courier", "excel_courier_missing", value=tracking)
+            elif courier:  # the courier's own rule: length, check digit (a misread or mistyped number)
+                checked = check_tracking(tracking, courier, check_digit)
+                if not checked.ok:
+                    err(r.row, "tracking_number", checked.problem, **dict(checked.params or {}))
+                bare = checked.number
             t["tracking_number"] = bare  # a barcode holds the digits only: 6412-3456-7890 scans as 641234567890
         if r.row not in errors:
             good[r.row] = (t, qty or 0, courier)

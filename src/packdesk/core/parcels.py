@@ -4,7 +4,8 @@ A collected marketplace order arrives with no tracking number: the number comes 
 seller's contract (a courier program's Excel round trip, a pre-printed label bound at the station, or a
 number typed by a supervisor). Until then its lines belong to a *parcel*:
 
-- ``assign`` puts every ready-to-pack line without a waybill or a parcel into one: the open parcel of the
+- ``assign`` puts every ready-to-pack line without a waybill or a parcel (and whose order has no labelled line:
+  that box has its label) into one: the open parcel of the
   same account and recipient (name, phone, postcode, address — 합포장: one buyer's orders to one address ship
   in one box), or a new one. A parcel is open until its waybill binds; lines that arrive after that start a
   new parcel (that box already has its label). Idempotent: calling it again changes nothing.
@@ -28,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from packdesk.core import models as m
 from packdesk.core import tracking
@@ -74,9 +75,12 @@ def group_key(recipient_name: str, phone: str, zip_code: str, address: str) -> s
 def assign(s: Session, now: datetime, account_ids: Iterable[int] | None = None) -> int:
     """Put ready lines with neither waybill nor parcel into parcels; returns how many lines were placed."""
     L, Ord, P = m.OrderLine, m.Order, m.Parcel
+    labelled = aliased(m.OrderLine)
+    # a line whose order already has a labelled line ships in that box (the station packs them together)
+    in_labelled_order = exists().where(labelled.order_id == L.order_id, labelled.waybill_id.is_not(None))
     q = (select(L.id, L.account_id, Ord.recipient_name, Ord.recipient_phone, Ord.zip_code, Ord.address)
          .join(Ord, Ord.id == L.order_id)
-         .where(L.parcel_id.is_(None), L.waybill_id.is_(None), L.status.in_(READY)))
+         .where(L.parcel_id.is_(None), L.waybill_id.is_(None), L.status.in_(READY), ~in_labelled_order))
     if account_ids is not None:
         q = q.where(L.account_id.in_(list(account_ids)))
     groups: dict[tuple[int, str], list[int]] = {}

@@ -108,3 +108,11 @@ def active_packers(s: Session) -> list[tuple[PackerRef, str | None]]:
     """(packer, badge code) for every active packer, by name: small, cached by the station."""
     return [(PackerRef(r.id, r.name), r.badge_code) for r in s.execute(
         select(m.Packer.id, m.Packer.name, m.Packer.badge_code).where(m.Packer.active).order_by(m.Packer.name))]
+
+
+def inactive_badges(s: Session) -> dict[str, PackerRef]:
+    """Badge code (lower case) -> packer, for the deactivated packers: a station refuses such a badge by
+    name ("deactivated") instead of calling it an unknown barcode."""
+    P = m.Packer
+    return {r.badge_code.lower(): PackerRef(r.id, r.name) for r in s.execute(
+        select(P.id, P.name, P.badge_code).where(~P.active, P.badge_code.is_not(None)))}

@@ -148,7 +148,7 @@ class Msg(enum.StrEnum):
     """Message codes; ``ui/messages.py`` renders each in Korean and English. Refusal codes double as the
     reason stored with the scan event."""
 
-    READY = "ready"
+    READY = "ready"  # the station's start: nobody signed in yet (so it asks for a badge)
     PACKER_SET = "packer_set"
     LOGGED_OUT = "logged_out"
     PACK_STARTED = "pack_started"
@@ -180,6 +180,12 @@ class Msg(enum.StrEnum):
     NO_ACTIVE_PACK = "no_active_pack"
     LOGOUT_DURING_PACK = "logout_during_pack"
     LINE_CANCELLED_MEANWHILE = "line_cancelled_meanwhile"  # not a scan's refusal: the order changed
+    # staff (services/staff.py): the badge rule mid-pack, and a packer a supervisor deactivated
+    PACKER_ALREADY = "packer_already"
+    PACKER_CHANGE_DURING_PACK = "packer_change_during_pack"
+    PACKER_INACTIVE = "packer_inactive"
+    PACKER_DEACTIVATED = "packer_deactivated"  # signed out now (no pack open)
+    PACKER_DEACTIVATED_AFTER_PACK = "packer_deactivated_after_pack"  # signs out when the open pack ends
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,7 @@ class CommandScanned:
 class PackerIdentified:
     scan: Scan
     packer: PackerRef
+    active: bool = True  # False: the badge of a deactivated packer (refused, said so)
 
 
 @dataclass(frozen=True)
@@ -240,7 +247,17 @@ class LinesChanged:
     statuses: Mapping[int, LineStatus]
 
 
-Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged
+@dataclass(frozen=True)
+class PackersChanged:
+    """The packers were read again (a supervisor changed them, here or at another station): packer id -> the
+    packer as now, for the active ones. The signed-in packer follows a rename; deactivated, they are signed
+    out at once, or when the open pack ends (the pack is never cut short)."""
+
+    at: datetime
+    active: Mapping[int, PackerRef]
+
+
+Event = WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged | PackersChanged
 
 # ---------------------------------------------------------------- effects
 
@@ -329,6 +346,7 @@ class StationState:
     packer: PackerRef | None = None
     pack: ActivePack | None = None
     message: Message = Message(Level.INFO, Msg.READY)
+    sign_out_after_pack: bool = False  # the packer was deactivated mid-pack
 
 
 Result = tuple[StationState, list[Effect]]
@@ -352,6 +370,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_timeout(state, event)
         case LinesChanged():
             return _on_lines_changed(state, event)
+        case PackersChanged():
+            return _on_packers_changed(state, event)
         case _:
             raise TypeError(f"not a station event: {event!r}")
 
@@ -381,7 +401,15 @@ def _accept_log(state: StationState, scan: Scan, kind: ScanKind, item_id: int | 
 
 
 def _on_packer(state: StationState, ev: PackerIdentified) -> Result:
-    # Changing packer mid-pack is allowed (shift handover); the pack keeps who started it.
+    if not ev.active:
+        return _refuse(state, ev.scan, ScanKind.PACKER, Msg.PACKER_INACTIVE, name=ev.packer.name)
+    # Mid-pack the packer cannot change: the pack, its video and its record name one person. Their own
+    # badge again changes nothing.
+    if state.pack is not None:
+        if ev.packer != state.packer:
+            return _refuse(state, ev.scan, ScanKind.PACKER, Msg.PACKER_CHANGE_DURING_PACK, name=ev.packer.name)
+        log = _accept_log(state, ev.scan, ScanKind.PACKER)
+        return _say(state, Level.INFO, Msg.PACKER_ALREADY, Sound.OK, [log], name=ev.packer.name)
     state = replace(state, packer=ev.packer)
     log = _accept_log(state, ev.scan, ScanKind.PACKER)
     return _say(state, Level.INFO, Msg.PACKER_SET, Sound.OK, [log], name=ev.packer.name)
@@ -522,6 +550,22 @@ def _on_lines_changed(state: StationState, ev: LinesChanged) -> Result:
                 tracking=pack.plan.tracking_number, products=names)
 
 
+def _on_packers_changed(state: StationState, ev: PackersChanged) -> Result:
+    packer = state.packer
+    if packer is None or packer.packer_id is None:
+        return state, []
+    now = ev.active.get(packer.packer_id)
+    if now is not None:  # still active (renamed, perhaps; back before their pack ended)
+        return replace(state, packer=now, sign_out_after_pack=False), []
+    if state.pack is None:
+        return _say(replace(state, packer=None), Level.WARNING, Msg.PACKER_DEACTIVATED, Sound.WARNING, [],
+                    name=packer.name)
+    if state.sign_out_after_pack:
+        return state, []
+    return _say(replace(state, sign_out_after_pack=True), Level.WARNING, Msg.PACKER_DEACTIVATED_AFTER_PACK,
+                Sound.WARNING, [], name=packer.name)
+
+
 _FINISH = {
     PackOutcome.COMPLETED: (Level.SUCCESS, Msg.PACK_COMPLETE, Sound.COMPLETE),
     PackOutcome.CANCELLED: (Level.WARNING, Msg.PACK_CANCELLED, Sound.WARNING),
@@ -534,7 +578,15 @@ def _finish(state: StationState, pack: ActivePack, outcome: PackOutcome, at: dat
     packed = tuple(ln.line_id for ln in pack.plan.active_lines) if outcome is PackOutcome.COMPLETED else ()
     effects = [*effects, StopRecording(pack.key, outcome, at), EndPack(pack.key, outcome, at, packed)]
     level, code, sound = _FINISH[outcome]
-    return _say(replace(state, pack=None), level, code, sound, effects, tracking=pack.plan.tracking_number)
+    state, signed_out = _sign_out_if_due(replace(state, pack=None))
+    return _say(state, level, code, sound, effects, tracking=pack.plan.tracking_number, **signed_out)
+
+
+def _sign_out_if_due(state: StationState) -> tuple[StationState, dict[str, str]]:
+    """A packer deactivated mid-pack leaves with the pack's end; its message names them (``signed_out``)."""
+    if not state.sign_out_after_pack or state.packer is None:
+        return state, {}
+    return replace(state, packer=None, sign_out_after_pack=False), {"signed_out": state.packer.name}
 
 
 class StationMachine:

@@ -279,9 +279,10 @@ def preview(s: Session, account_id: int, parsed: Parsed) -> Preview:
                    check_ms=(time.perf_counter() - started) * 1000)
 
 
-def preview_sheet(db: Database, account_id: int, sheet: Sheet, columns: Mapping[str, str]) -> Preview:
+def preview_sheet(db: Database, account_id: int, sheet: Sheet, columns: Mapping[str, str],
+                  check_digit: Mapping[str, str] | None = None) -> Preview:
     """Check the sheet with these columns and compare it with the database, in one short read."""
-    parsed = parse_rows(sheet, columns)
+    parsed = parse_rows(sheet, columns, check_digit=check_digit)
     with db.session() as s:
         return preview(s, account_id, parsed)
 

@@ -144,8 +144,9 @@ class WaybillSettings(_Model):
     courier (labels bound at the station, numbers typed in) and how strictly its numbers are checked."""
 
     courier: str = Field("CJGLS", min_length=1, max_length=32, description="the seller's contracted courier")
-    # courier -> "refuse" or "warn": what a number whose check digit is wrong gets (core/tracking.py)
-    check_digit: dict[str, Literal["refuse", "warn"]] = Field(default_factory=dict)
+    # couriers whose numbers with a wrong check digit are accepted with a warning instead of refused
+    # (core/tracking.py: a courier that issues numbers outside the rule)
+    warn_check_digit: list[str] = Field(default_factory=list, max_length=30)
 
     @field_validator("courier")
     @classmethod
@@ -155,6 +156,22 @@ class WaybillSettings(_Model):
         if v not in BY_CODE:
             raise ValueError(f"'{v}' is not a courier code")
         return v
+
+    @field_validator("warn_check_digit")
+    @classmethod
+    def _warn(cls, v: list[str]) -> list[str]:
+        from packdesk.core.couriers import BY_CODE
+
+        codes = [c.strip().upper() for c in v if c.strip()]
+        unknown = [c for c in codes if c not in BY_CODE]
+        if unknown:
+            raise ValueError(f"not courier codes: {', '.join(unknown)}")
+        return sorted(set(codes))
+
+    @property
+    def check_digit(self) -> dict[str, str]:
+        """courier -> "warn" for ``core/tracking.check`` (the others refuse)."""
+        return {c: "warn" for c in self.warn_check_digit}
 
 
 class Settings(_Model):

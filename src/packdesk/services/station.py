@@ -39,6 +39,7 @@ from packdesk.core.station import (
     LogScan,
     PackerIdentified,
     PackerRef,
+    PackersChanged,
     PackPlan,
     PlaySound,
     Scan,
@@ -122,6 +123,7 @@ class StationService:
         self.claim_expiry = claim_expiry
         self.clock = clock
         self.packers: list[tuple[PackerRef, str | None]] = []
+        self._inactive_badges: dict[str, PackerRef] = {}  # lower-case badge -> deactivated packer
         self._queue: deque[Scan] = deque()
         self._looking_up = False
         self._last_activity: datetime | None = None
@@ -149,6 +151,7 @@ class StationService:
             claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
             self.packers = queries.active_packers(s)
+            self._inactive_badges = queries.inactive_badges(s)
         if abandoned:
             log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
         self.listener.on_state(self.state)
@@ -178,6 +181,29 @@ class StationService:
     def choose_packer(self, packer: PackerRef) -> None:
         """A packer picked by name (no badge): the same as scanning their badge."""
         self._handle(PackerIdentified(Scan(f"#{packer.name}", ScanSource.MANUAL, self.clock()), packer))
+
+    def reload_packers(self, then: Callable[[], None] | None = None) -> None:
+        """Read the packers again on the DB thread (the staff screen changed them, or another station did), then
+        ``then`` on this thread. A new badge works at once, a deactivated or replaced one no longer does, and
+        the signed-in packer follows (``core/station.py`` ``PackersChanged``)."""
+        def read(s: Session) -> tuple[list[tuple[PackerRef, str | None]], dict[str, PackerRef]]:
+            return queries.active_packers(s), queries.inactive_badges(s)
+
+        self.worker.submit(read, on_done=lambda r: self._packers_loaded(*r, then=then),
+                           on_error=lambda e: log.warning("packers not reloaded: %r", e))
+
+    def _packers_loaded(self, packers: list[tuple[PackerRef, str | None]], inactive: dict[str, PackerRef], *,
+                        then: Callable[[], None] | None) -> None:
+        self.packers, self._inactive_badges = packers, inactive
+        before = self.state
+        effects = self.machine.handle(PackersChanged(self.clock(), {p.packer_id: p for p, _ in packers
+                                                                    if p.packer_id is not None}))
+        for fx in effects:
+            self._apply(fx)
+        if self.state != before:  # only a change is drawn (reloads also come every minute)
+            self.listener.on_state(self.state)
+        if then is not None:
+            then()
 
     def tick(self) -> None:
         """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
@@ -220,6 +246,8 @@ class StationService:
         for packer, badge in self.packers:
             if badge is not None and badge.lower() == folded:
                 return PackerIdentified(scan, packer)
+        if folded in self._inactive_badges:
+            return PackerIdentified(scan, self._inactive_badges[folded], active=False)
         pack = self.state.pack
         if pack is not None:
             item = pack.plan.item_for_barcode(scan.code)

@@ -41,7 +41,7 @@ from PySide6.QtGui import (
 
 from packdesk.ui.i18n import both, one, tr
 
-__all__ = ["SheetEntry", "SheetSection", "code128_modules", "render_sheet"]
+__all__ = ["BADGE_STYLE", "SheetEntry", "SheetSection", "SheetStyle", "code128_modules", "render_sheet"]
 
 PNG_DPI = 200
 PDF_DPI = 300
@@ -68,6 +68,20 @@ _BAR_COLOR = QColor(0, 0, 0)
 _TEXT_COLOR = QColor(0, 0, 0)
 _CUT_LINE_COLOR = QColor(190, 190, 190)
 _RULE_COLOR = QColor(120, 120, 120)
+
+
+@dataclass(frozen=True)
+class SheetStyle:
+    """How tall the bars and how big the captions are: the starter sheet packs many codes on a page; a badge
+    is read from further off and at an angle, and the packer's name on it is read across the room."""
+
+    bar_height_mm: float = BAR_HEIGHT_MM
+    label_points: float = 8.5
+    label_bold: bool = False
+
+
+# packer badges (ui/staff_view.py): bars two thirds taller, the name in big bold type; still two a row, to cut out
+BADGE_STYLE = SheetStyle(bar_height_mm=20.0, label_points=16.0, label_bold=True)
 
 
 @dataclass(frozen=True)
@@ -175,13 +189,14 @@ def _module_px(dpi: int) -> int:
 class _SheetLayout:
     """Places everything in device pixels of one paint device, so bars stay on the pixel grid."""
 
-    def __init__(self, device: QPaintDevice, dpi: int, page_px: tuple[int, int], title: str) -> None:
+    def __init__(self, device: QPaintDevice, dpi: int, page_px: tuple[int, int], title: str,
+                 style: SheetStyle = SheetStyle()) -> None:
         self._device = device
         self._dpi = dpi
         self._page_w, self._page_h = page_px
         self._title = title
         self.module_px = _module_px(dpi)
-        self.bar_h = _mm_to_px(BAR_HEIGHT_MM, dpi)
+        self.bar_h = _mm_to_px(style.bar_height_mm, dpi)
         self.margin = _mm_to_px(_MARGIN_MM, dpi)
         self.gutter = _mm_to_px(_GUTTER_MM, dpi)
         self.pad = _mm_to_px(_CELL_PAD_MM, dpi)
@@ -194,7 +209,7 @@ class _SheetLayout:
         base = QGuiApplication.font()
         self.title_font = self._font(base, 15.0, bold=True)
         self.section_font = self._font(base, 11.5, bold=True)
-        self.label_font = self._font(base, 8.5)
+        self.label_font = self._font(base, style.label_points, bold=style.label_bold)
         self.footer_font = self._font(base, 7.5)
         self.code_font = self._font(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont), 10.0)
 
@@ -436,7 +451,7 @@ def _page_path(path: Path, number: int) -> Path:
     return path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
 
 
-def _render_png(sections: Sequence[SheetSection], path: Path, title: str) -> list[Path]:
+def _render_png(sections: Sequence[SheetSection], path: Path, title: str, style: SheetStyle) -> list[Path]:
     page_px = (_mm_to_px(_A4_MM[0], PNG_DPI), _mm_to_px(_A4_MM[1], PNG_DPI))
     dots_per_meter = round(PNG_DPI / 0.0254)
 
@@ -449,7 +464,7 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str) -> lis
         return image
 
     probe = blank((1, 1))  # a same-DPI device to measure text on before any page exists
-    pages = _SheetLayout(probe, PNG_DPI, page_px, title).pages(sections)
+    pages = _SheetLayout(probe, PNG_DPI, page_px, title, style).pages(sections)
     written: list[Path] = []
     for number, ops in enumerate(pages, start=1):
         image = blank(page_px)
@@ -465,7 +480,7 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str) -> lis
     return written
 
 
-def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str) -> list[Path]:
+def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str, style: SheetStyle) -> list[Path]:
     if not path.parent.is_dir():
         # QPdfWriter would only log a warning and produce nothing; fail loudly instead.
         raise OSError(both("폴더가 없습니다", f"Folder does not exist: {path.parent}"))
@@ -476,7 +491,7 @@ def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str) -> lis
     # Zero device margins: the sheet keeps its own margins, and page coordinates then equal paper ones.
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()))
     # Lay out before QPainter.begin() creates the file, so a bad entry leaves no half-written PDF.
-    pages = _SheetLayout(writer, PDF_DPI, (writer.width(), writer.height()), title).pages(sections)
+    pages = _SheetLayout(writer, PDF_DPI, (writer.width(), writer.height()), title, style).pages(sections)
     painter = QPainter()
     if not painter.begin(writer):
         raise OSError(both("PDF 파일을 만들지 못했습니다", f"Could not write the PDF file: {path}"))
@@ -495,6 +510,7 @@ def render_sheet(
     path: Path,
     *,
     title: str | None = None,
+    style: SheetStyle = SheetStyle(),
 ) -> list[Path]:
     """Write an A4 barcode sheet and return the files written.
 
@@ -505,7 +521,8 @@ def render_sheet(
 
     Every code is validated before a file is created, so a bad entry leaves nothing half-written. Pages
     left over from an earlier, longer sheet (``name-4.png`` …) are not deleted: they are the user's files.
-    ``title`` defaults to "PackDesk 바코드 시트 / Barcode sheet", in the screen language.
+    ``title`` defaults to "PackDesk 바코드 시트 / Barcode sheet", in the screen language; ``style`` sizes the bars
+    and captions (``BADGE_STYLE`` for packer badges).
     """
     if title is None:
         title = one("PackDesk 바코드 시트 / Barcode sheet", "PackDesk barcode sheet")
@@ -518,5 +535,5 @@ def render_sheet(
         )
     _require_gui_thread()
     if suffix == ".pdf":
-        return _render_pdf(sections, path, title)
-    return _render_png(sections, path, title)
+        return _render_pdf(sections, path, title, style)
+    return _render_png(sections, path, title, style)

@@ -103,8 +103,10 @@ class ExcelOrdersView(QDialog):
     _from_thread = Signal(object)
     _progress_from_thread = Signal(str, int, int)
 
-    def __init__(self, db: Database, operator: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, operator: str = "", parent: QWidget | None = None,
+                 check_digit: dict[str, str] | None = None) -> None:
         super().__init__(parent)
+        self.check_digit = dict(check_digit or {})  # couriers whose wrong check digit only warns
         self.db = db
         self.operator = operator
         self.platforms: list[eo.Platform] = []
@@ -528,7 +530,8 @@ class ExcelOrdersView(QDialog):
                 self._show_preview(error)
                 self.previewed.emit(None)
 
-        self._in_thread("excel-preview", lambda: eo.preview_sheet(self.db, platform.id, sheet, columns),
+        self._in_thread("excel-preview", lambda: eo.preview_sheet(self.db, platform.id, sheet, columns,
+                                                                  self.check_digit),
                         lambda p: self._previewed(gen, p), refused=refused)
 
     def _previewed(self, gen: int, preview: eo.Preview) -> None:

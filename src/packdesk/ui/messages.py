@@ -15,6 +15,7 @@ from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
+from packdesk.core.tracking import WORDS as TRACKING_WORDS
 from packdesk.ui.i18n import both, english, korean
 
 # what was scanned, as the review and the evidence sheet name it
@@ -25,7 +26,7 @@ KIND_TEXT: dict[ScanKind, str] = {
 
 # code -> (Korean, English); {names} are filled from the message parameters
 STATION_TEXT: dict[Msg, tuple[str, str]] = {
-    Msg.READY: ("송장을 스캔하세요", "Scan a waybill"),
+    Msg.READY: ("작업자 바코드를 스캔하세요", "Scan your packer badge"),
     Msg.PACKER_SET: ("작업자: {name} — 송장을 스캔하세요", "Packer: {name} — scan a waybill"),
     Msg.LOGGED_OUT: ("작업 종료 — 작업자 바코드를 스캔하세요", "Signed out — scan a packer badge"),
     Msg.PACK_STARTED: ("포장 시작: {tracking} ({recipient}) — 상품을 스캔하세요",
@@ -68,7 +69,20 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.LINE_CANCELLED_MEANWHILE: ("포장 중 주문이 취소되었습니다: {products} — 빼거나 포장을 취소하세요 ({tracking})",
                                    "Cancelled while packing: {products} — take it out or cancel the pack "
                                    "({tracking})"),
+    Msg.PACKER_ALREADY: ("작업자 {name} — 이미 작업 중입니다. 포장을 계속하세요",
+                         "{name} is signed in already — carry on packing"),
+    Msg.PACKER_CHANGE_DURING_PACK: ("포장 중에는 작업자를 바꿀 수 없습니다 — 완료하거나 취소한 뒤 스캔하세요",
+                                    "Finish or cancel this pack before changing packer"),
+    Msg.PACKER_INACTIVE: ("사용 중지된 작업자입니다: {name} — 관리자에게 문의하세요",
+                          "This packer is deactivated: {name} — ask a supervisor"),
+    Msg.PACKER_DEACTIVATED: ("작업자 {name}이(가) 사용 중지되어 작업이 종료되었습니다 — 작업자 바코드를 스캔하세요",
+                             "{name} was deactivated and is signed out — scan a packer badge"),
+    Msg.PACKER_DEACTIVATED_AFTER_PACK: ("작업자 {name}이(가) 사용 중지되었습니다 — 이 포장을 마치면 작업이 종료됩니다",
+                                        "{name} was deactivated — signed out when this pack ends"),
 }
+# added to a pack's last message when its packer was deactivated during it (core/station.py ``signed_out``)
+SIGNED_OUT_TEXT = (" — 작업자 {signed_out} 사용 중지로 작업 종료, 작업자 바코드를 스캔하세요",
+                   " — {signed_out} is deactivated and signed out: scan a packer badge")
 
 # refusal codes (stored as the scan's reason) as short names for reports
 REASON_TEXT: dict[str, tuple[str, str]] = {
@@ -92,6 +106,8 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.NOT_COMPLETE: ("완료 전 완료 바코드", "Complete scanned too early"),
     Msg.NO_ACTIVE_PACK: ("포장 중 아님", "No pack in progress"),
     Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
+    Msg.PACKER_CHANGE_DURING_PACK: ("포장 중 작업자 변경", "Packer change during a pack"),
+    Msg.PACKER_INACTIVE: ("사용 중지된 작업자", "Deactivated packer"),
 }
 
 
@@ -107,27 +123,6 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recording_failed": ("녹화 파일을 쓰지 못했습니다", "the video file could not be written"),
     "recorder_unreachable": ("리얼패킹 프로그램에 연결할 수 없습니다", "the RealPacking program does not answer"),
     "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
-}
-
-# why a tracking number is refused, wherever it enters (import, station, orders window, Excel orders)
-TRACKING_TEXT: dict[str, tuple[str, str]] = {
-    "tracking_empty": ("송장번호가 비어 있습니다", "The tracking number is empty"),
-    "tracking_not_digits": ("송장번호는 숫자만입니다 (하이픈·공백 제외): {number}",
-                            "A tracking number is digits only (hyphens and spaces aside): {number}"),
-    "tracking_bad_characters": ("송장번호에 쓸 수 없는 문자가 있습니다: {number}",
-                                "The tracking number holds characters it cannot have: {number}"),
-    "tracking_length": ("{courier} 송장번호는 {lengths}자리입니다 (읽힌 번호 {length}자리: {number}) — 다시 스캔하세요",
-                        "{courier} tracking numbers have {lengths} digits (read: {length}, {number}) — scan again"),
-    "tracking_check_digit": ("송장번호 검증 숫자가 틀립니다 — 잘못 읽혔을 수 있습니다. 다시 스캔하세요: {number}",
-                             "The tracking number's check digit is wrong — probably misread. Scan again: {number}"),
-    "tracking_used": ("이미 다른 택배({used_by})에 쓰인 송장번호입니다: {number}",
-                      "This tracking number is already on another parcel ({used_by}): {number}"),
-    "parcel_has_waybill": ("이 택배는 이미 송장번호 {current}이(가) 있습니다 (새 번호 {number})",
-                           "This parcel already has tracking number {current} (new: {number})"),
-    "parcel_not_found": ("택배를 찾을 수 없습니다: {parcel}", "No such parcel: {parcel}"),
-    "parcel_empty": ("이 택배에는 보낼 상품이 없습니다 (모두 취소됨): {parcel}",
-                     "Nothing is left to ship in this parcel (all cancelled): {parcel}"),
-    "bind_courier_unknown": ("알 수 없는 택배사 코드입니다: {courier}", "Unknown courier code: {courier}"),
 }
 
 # what an account's secret needs (services/secrets.py), said wherever a missing keyring is
@@ -276,9 +271,29 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "order_already_cancelled": ("이미 강제 취소된 주문입니다: {order_no}", "Already force-cancelled: {order_no}"),
     "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
                               "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
+    "order_no_parcel": ("이 주문은 송장번호를 기다리는 택배가 없습니다 (이미 송장이 있거나 포장·취소됨): {order_no}",
+                        "This order waits for no tracking number (it has one, or is packed or cancelled): "
+                        "{order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
     # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
-    **TRACKING_TEXT,
+    **TRACKING_WORDS,
+    # staff (services/staff.py)
+    "staff_error": ("작업자를 저장하지 못했습니다", "The packer could not be saved"),
+    "staff_name_empty": ("작업자 이름을 입력하세요", "Type the packer's name"),
+    "staff_name_invalid": ("작업자 이름에 줄바꿈이나 제어 문자는 쓸 수 없습니다: {name}",
+                           "No line breaks or control characters in a packer's name: {name}"),
+    "staff_name_too_long": ("작업자 이름은 {limit}자까지입니다 (지금 {length}자)",
+                            "A packer's name is at most {limit} characters (now {length})"),
+    "staff_name_taken": ("같은 이름의 작업자가 이미 있습니다: {name} — 구별되는 이름을 쓰세요 (예: {name} B)",
+                         "An active packer is already called {name} — use a name that tells them apart "
+                         "(e.g. {name} B)"),
+    "staff_name_repeated": ("같은 이름이 두 번 있습니다: {name} ({other}번째 줄과 같음)",
+                            "The same name is listed twice: {name} (see line {other})"),
+    "staff_none": ("작업자 이름을 한 명 이상 입력하세요", "Type at least one packer's name"),
+    "staff_not_found": ("작업자를 찾을 수 없습니다 — 목록을 새로 고치세요", "Packer not found — refresh the list"),
+    "staff_conflict": ("방금 다른 곳에서 작업자가 바뀌었습니다 — 다시 시도하세요",
+                       "Packers were just changed elsewhere — try again"),
+    "staff_print_failed": ("작업자 카드를 저장하지 못했습니다: {path}", "Could not save the badges: {path}"),
 }
 
 
@@ -310,6 +325,8 @@ def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
 def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
     params = dict(message.params)
+    if "signed_out" in params:
+        ko, en = ko + SIGNED_OUT_TEXT[0], en + SIGNED_OUT_TEXT[1]
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
     return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
 

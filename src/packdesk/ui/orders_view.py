@@ -484,7 +484,8 @@ class ManualOrderForm(_Worked, QDialog):
             w.setStyleSheet("")
         o, who = self.order(), self.operator
         self.show_message("info", tr("저장 중… / Saving…"))
-        self._write(lambda s: so.create_manual_order(s, o, who), self._saved)
+        check_digit = getattr(self.parent(), "check_digit", None)  # the orders window's, from the settings
+        self._write(lambda s: so.create_manual_order(s, o, who, check_digit=check_digit), self._saved)
         self._update_buttons()
 
     def _saved(self, created: so.CreatedOrder) -> None:
@@ -568,11 +569,14 @@ class OrdersWindow(_Worked, QMainWindow):
     refused = Signal(str)             # the error code, after it is on screen
     label_saved = Signal(str)
     form_opened = Signal(object)      # ManualOrderForm
+    tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
     _from_thread = Signal(object)
 
-    def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
+                 courier: str = couriers.DEFAULT_COURIER, check_digit: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.db, self.worker, self.operator = db, worker, operator
+        self.default_courier, self.check_digit = courier, dict(check_digit or {})
         self._pending = 0
         self._closed = False
         self._search_gen = 0
@@ -639,11 +643,28 @@ class OrdersWindow(_Worked, QMainWindow):
         for b in (self.cancel_button, self.delete_button, self.label_button):
             actions.addWidget(b)
         actions.addStretch(1)
+        # a tracking number typed or scanned for an order that waits for one (a label printed at the courier's
+        # site, a reprint): checked and bound to its whole parcel as a courier sheet's would be
+        self.courier_combo = QComboBox(objectName="attachCourier")
+        for c in couriers.COURIERS:
+            self.courier_combo.addItem(courier_text(c.code), c.code)
+        self.courier_combo.setCurrentIndex(max(0, self.courier_combo.findData(self.default_courier)))
+        self.tracking_edit = QLineEdit(objectName="attachTracking")
+        self.tracking_edit.setPlaceholderText(tr("송장번호 (입력 또는 스캔) / tracking number (type or scan)"))
+        self.tracking_edit.returnPressed.connect(self.attach_tracking)
+        self.attach_button = QPushButton(tr("송장 연결 / Attach"), objectName="attachButton")
+        self.attach_button.clicked.connect(self.attach_tracking)
+        attach = QHBoxLayout()
+        attach.addWidget(QLabel(tr("송장번호 / Tracking no.")))
+        attach.addWidget(self.courier_combo)
+        attach.addWidget(self.tracking_edit, 1)
+        attach.addWidget(self.attach_button)
 
         detail = QGroupBox(tr("선택한 주문 / Selected order"))
         dv = QVBoxLayout(detail)
         dv.addWidget(self.info)
         dv.addLayout(actions)
+        dv.addLayout(attach)
         dv.addWidget(QLabel(tr("상품별 처리 이력 / Line history")))
         dv.addWidget(self.history, 1)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -666,7 +687,12 @@ class OrdersWindow(_Worked, QMainWindow):
     # ------------------------------------------------------------------ list
 
     def take_scan(self, code: str) -> None:
-        """A scan while this window is active (routed here by ``app.py``): search for it."""
+        """A scan while this window is active (routed here by ``app.py``): into the tracking-number field while it
+        has the focus (a courier label scanned for the selected order: attached, as Enter would), else a search."""
+        if self.tracking_edit.hasFocus() and self.tracking_edit.isEnabled():
+            self.tracking_edit.setText(code)
+            self.attach_tracking()
+            return
         self.search_edit.setText(code)
         self.search()
 
@@ -751,7 +777,11 @@ class OrdersWindow(_Worked, QMainWindow):
                 f"{r.platform} · {r.order_no} · {r.recipient_name} · {detail.phone}\n"
                 f"[{detail.zip_code}] {detail.address}" + (f" · {detail.delivery_message}" if detail.delivery_message
                                                            else "")
-                + f"\n{status_text(r)}" + (tr(" · 포장 시작됨 / packing started") if r.packing_started else ""))
+                + f"\n{status_text(r)}" + (tr(" · 포장 시작됨 / packing started") if r.packing_started else "")
+                + (f"\n{both('송장', 'Tracking')}: " + ", ".join(f"{courier_name(c)} {t}" for c, t in r.waybills)
+                   if r.waybills else "")
+                + (f"\n{both('송장 대기 중인 택배', 'Parcel waiting for its waybill')}: {detail.parcel_key}"
+                   if detail.needs_waybill else ""))
             self.history.setRowCount(len(detail.history))
             for n, h in enumerate(reversed(detail.history)):  # newest first
                 claim = tr(FORCE_CANCELLED_TEXT) if h.claim_status == FORCE_CANCELLED else h.claim_status
@@ -767,6 +797,9 @@ class OrdersWindow(_Worked, QMainWindow):
         self.cancel_button.setEnabled(row is not None and row.can_force_cancel and not self.busy)
         self.delete_button.setEnabled(row is not None and row.can_delete and not self.busy)
         self.label_button.setEnabled(row is not None and bool(row.waybills) and not row.force_cancelled)
+        can_attach = self.detail is not None and self.detail.needs_waybill and not self.busy
+        for w in (self.courier_combo, self.tracking_edit, self.attach_button):
+            w.setEnabled(can_attach)
 
     def show_message(self, level: str, text: str) -> None:
         show_level(self.message, level, text)
@@ -845,6 +878,29 @@ class OrdersWindow(_Worked, QMainWindow):
             self.search(quiet=True)
 
         self._write(lambda s: so.delete_order(s, oid, who), done)
+        self._update_buttons()
+
+    def attach_tracking(self) -> None:
+        """Bind the typed or scanned number to the selected order's parcel (``services/orders.attach_tracking``)."""
+        detail = self.detail
+        if detail is None or not detail.needs_waybill or self.busy:
+            return
+        oid, who, number = detail.row.id, self.operator, self.tracking_edit.text()
+        courier, check_digit = str(self.courier_combo.currentData()), dict(self.check_digit)
+
+        def done(bound: Any) -> None:
+            self.tracking_edit.clear()
+            warn = bound.warning and both("검증 숫자가 맞지 않지만 설정에 따라 받았습니다",
+                                          "check digit wrong, accepted as the settings say")
+            self.show_message("warning" if warn else "success",
+                              both("송장 연결됨", f"Tracking number attached: {courier_name(bound.courier_code)} "
+                                                  f"{bound.tracking_number} → {bound.parcel_key}")
+                              + (f"\n{warn}" if warn else ""))
+            self.tracking_attached.emit(bound.tracking_number)
+            self._select_after = oid
+            self.search(quiet=True)
+
+        self._write(lambda s: so.attach_tracking(s, oid, courier, number, who, check_digit), done)
         self._update_buttons()
 
     def _label_clicked(self) -> None:

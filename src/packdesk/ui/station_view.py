@@ -119,6 +119,7 @@ class StationView(QWidget):
         self.entry_button = QPushButton(tr("입력 / Enter"))
         self.entry_button.clicked.connect(self._submit_entry)
         self.packer_combo = QComboBox(objectName="packerCombo")
+        self._packers: list[PackerRef] | None = None
         self.packer_combo.activated.connect(self._packer_activated)
         footer = QHBoxLayout()
         footer.addWidget(self.entry, 3)
@@ -156,6 +157,12 @@ class StationView(QWidget):
     # ------------------------------------------------------------------ input
 
     def set_packers(self, packers: list[PackerRef], current: PackerRef | None) -> None:
+        """The names to pick from; filled again only when they changed (the station re-reads them every minute,
+        and a refill would close the list in a packer's hand)."""
+        if packers == self._packers:
+            self._select_packer(current)
+            return
+        self._packers = list(packers)
         self.packer_combo.clear()
         self.packer_combo.addItem(tr("— 선택 / choose —"), None)
         for p in packers:
@@ -192,12 +199,14 @@ class StationView(QWidget):
         self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
                                   else tr("작업자 없음 / no packer"))
         self._select_packer(state.packer)
-        self._render_pack(state.pack)
+        self._render_pack(state.pack, state.packer)
         self.rendered.emit()
 
-    def _render_pack(self, pack: ActivePack | None) -> None:
+    def _render_pack(self, pack: ActivePack | None, packer: PackerRef | None) -> None:
         if pack is None:
-            self.waybill_label.setText(tr("대기 중 / Waiting for a waybill"))
+            # idle: with nobody signed in, a waybill would only be refused: the heading asks for a badge
+            self.waybill_label.setText(tr("대기 중 — 송장을 스캔하세요 / Waiting for a waybill") if packer else
+                                       tr("작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"))
             self.progress_label.setText("")
             self.table.setRowCount(0)
             self.notice.hide()
