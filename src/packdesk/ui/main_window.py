@@ -95,6 +95,12 @@ class MainWindow(QMainWindow):
         menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
         # --- end Excel orders ---
+        # --- courier waybills (ui/courier_view.py) ---
+        courier_action = QAction(tr("택배 송장… / Courier waybills…"), self)
+        courier_action.triggered.connect(lambda: self.as_supervisor(self.open_courier))
+        menu.addAction(courier_action)
+        self._courier_view: QWidget | None = None
+        # --- end courier waybills ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
@@ -279,6 +285,31 @@ class MainWindow(QMainWindow):
         view.open()
         return view
     # --- end Excel orders ---
+
+    # --- courier waybills (ui/courier_view.py) ---
+    def open_courier(self) -> QWidget | None:
+        """The courier program's Excel round trip (export, result import, templates); one window, kept and
+        shown again. Its templates sit beside settings.json; the number check follows the settings."""
+        from packdesk.services.courier_sheets import templates_file
+        from packdesk.ui.courier_view import CourierView
+
+        if self.service is None or self.settings is None or self.settings_path is None:
+            return None
+        packer = self.service.state.packer
+        operator = packer.name if packer else self.settings.station_name
+        view = self._courier_view
+        if not isinstance(view, CourierView):
+            view = CourierView(self.service.worker.db, templates_file(self.settings_path.parent),
+                               check_digit=self.settings.waybill.check_digit,
+                               contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
+            self._courier_view = view
+        view.operator = operator
+        view.check_digit = dict(self.settings.waybill.check_digit)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+    # --- end courier waybills ---
 
     # --- dispatch outbox (ui/outbox_view.py) ---
     def open_outbox(self) -> OutboxView | None:
