@@ -315,7 +315,7 @@ def test_the_database_probe(db: Database, tmp_path) -> None:  # type: ignore[no-
     from packdesk.services.connectivity import database_probe
 
     assert database_probe(db)()
-    gone = Database.open(f"sqlite:///{tmp_path}/x.sqlite3")
+    gone = Database.open(f"sqlite:///{tmp_path}/x.sqlite3", create=True)
     gone.engine.dispose()
     (tmp_path / "x.sqlite3").unlink()
     (tmp_path / "x.sqlite3").mkdir()  # now a folder: the file cannot be opened

@@ -32,7 +32,7 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
         if settings.scanner.max_gap_ms == Settings().scanner.max_gap_ms:
             settings = settings.model_copy(
                 update={"scanner": settings.scanner.model_copy(update={"max_gap_ms": TEST_KEY_GAP_MS})})
-        st = build_station(dirs, settings, sounds=False)
+        st = build_station(dirs, settings, sounds=False, create_database=True)  # a test folder: made here
         # not qtbot.addWidget: pytest-qt would delete the window before this fixture shuts the station down
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)
