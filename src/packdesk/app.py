@@ -91,7 +91,9 @@ class Station:
     jobs: object = None  # services/schedule.Jobs: the scheduled work (collection, retention, dispatch)
 
     def close(self) -> None:
-        for c in reversed(self.closers):
+        """Once: a second call (a test's fixture after the test closed it) finds nothing left to stop."""
+        closers, self.closers = self.closers, []
+        for c in reversed(closers):
             c()  # type: ignore[operator]
 
 
@@ -202,9 +204,15 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     holder.append(service)
     service.start()
     window.attach(service)
+    closers.append(window.detach)
     preview = CameraPreview(recorder, camera)
     window.view.set_preview(preview)
-    closers.append(recorder.close)  # the preview and its timer belong to the window and go with it
+
+    def recorder_events() -> None:  # after recorder.close, so a video closed at shutdown is indexed and chained
+        poster.drain()
+        worker.wait_idle(10)
+
+    closers += [recorder_events, recorder.close]  # the preview and its timer belong to the window and go with it
     jobs = Jobs()
     if settings.recorder == "opencv":
         root = video_root(settings, dirs)

@@ -37,8 +37,9 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)
         st.window.activateWindow()  # type: ignore[attr-defined]
-        # activation is asynchronous: keys typed before it lands would go to no widget
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+        # activation is asynchronous: keys typed before it lands would go to no widget (or to a window that
+        # was active before, e.g. a question just answered)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is st.window and QApplication.focusWidget() is not None)
         made.append(st)
         return st
 

@@ -28,6 +28,7 @@ from packdesk.core.models import utcnow
 from packdesk.core.station import (
     BeginPack,
     ClaimHolder,
+    Closing,
     Command,
     CommandScanned,
     Effect,
@@ -127,6 +128,8 @@ class StationService:
         self._last_activity: datetime | None = None
         self._jobs: dict[str, RecordingJob] = {}
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
+        # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
+        self.interrupted: tuple[str, PackOutcome] | None = None
 
     @property
     def state(self) -> StationState:
@@ -138,15 +141,25 @@ class StationService:
         return self._looking_up or bool(self._queue)
 
     def start(self) -> None:
-        """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
+        """Close packs a crash left open, find the parcel the last run left unfinished, and load the packers
+        (a small table, kept in memory). Only the process holding the data folder runs this
+        (``services/instance.py``): what it closes and chains belongs to no live process."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
             claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
+            self.interrupted = packing.interrupted_pack(s, self.station)
             self.packers = queries.active_packers(s)
         if abandoned:
             log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
         self.listener.on_state(self.state)
+
+    def close_open_pack(self) -> None:
+        """PackDesk is closing with a pack open (the packer was asked): its video ends as "cancelled:
+        PackDesk closed" and the pack is stored closed, so the next start names the parcel."""
+        if self.state.pack is not None:
+            log.info("closing mid-pack: %s ends as closed", self.state.pack.plan.tracking_number)
+            self._handle(Closing(self.clock()))
 
     # ------------------------------------------------------------------ input
 
@@ -245,7 +258,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged):
+        if not isinstance(event, Timeout | LinesChanged | Closing):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:
