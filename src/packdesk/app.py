@@ -306,7 +306,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE
     window.realpacking_test = realpacking_probe
-    key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
+    key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
     # --- scan routing (recordings review, ui/review_view.py) ---
     # A scan goes to the station, unless the active window (or a window it belongs to, e.g. the review's
     # full-screen player) takes scans itself: a waybill scanned into the recordings review is searched there,

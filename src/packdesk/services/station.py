@@ -220,6 +220,13 @@ class StationService:
                                on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
                                on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
 
+    def is_known_code(self, code: str) -> bool:
+        """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
+        from a field where a person writes, ``ui/keyfilter.py``)."""
+        folded = code.strip().lower()
+        return code.strip().upper() in COMMAND_CODES or any(b is not None and b.lower() == folded
+                                                            for _, b in self.packers)
+
     def _resolve_in_memory(self, scan: Scan) -> Event | None:
         command = COMMAND_CODES.get(scan.code.upper())
         if command is not None:
