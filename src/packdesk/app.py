@@ -102,15 +102,17 @@ def video_root(settings: Settings, dirs: AppDirs) -> Path:
 
 
 def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
-                   on_camera_status: Callable[[str, str], None]) -> tuple[Recorder, Camera | None]:
-    """The recorder the settings ask for; a PC without a webcam gets the synthetic camera."""
+                   on_camera_status: Callable[[str, str], None], *,
+                   demo: bool = False) -> tuple[Recorder, Camera | None]:
+    """The recorder the settings ask for. ``camera.source = auto`` on a PC without a webcam films the synthetic
+    scene only in ``demo`` mode; otherwise the station shows "No camera" (``devices/camera.py``)."""
     if settings.recorder == "opencv":
         from packdesk.devices.camera import RESOLUTIONS, first_available_source
         from packdesk.devices.opencv_recorder import OpenCvRecorder
         from packdesk.ui.overlay_text import render_label
 
         cs = settings.camera
-        spec = first_available_source() if cs.source == "auto" else cs.source
+        spec = first_available_source(demo=demo) if cs.source == "auto" else cs.source
         camera = Camera(spec, RESOLUTIONS[cs.resolution], float(cs.fps), cs.pre_roll_s, on_status=on_camera_status)
         camera.start()
         recorder = OpenCvRecorder(camera, video_root(settings, dirs), emit=emit,
@@ -193,7 +195,8 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         poster.post(lambda: holder[0].on_recorder_event(ev))
 
     recorder, camera = build_recorder(settings, dirs, recorder_event,
-                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)))
+                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)),
+                                      demo=demo and settings.demo_channel)
     service = StationService(
         worker, recorder, window, station=settings.station_name,
         config=StationConfig(complete_mode=settings.complete_mode,

@@ -14,6 +14,7 @@ from packdesk import APP_NAME, __version__
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound, StationState
+from packdesk.devices.camera import NO_CAMERA
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
@@ -212,7 +213,8 @@ class MainWindow(QMainWindow):
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
-            self.on_error(KnownError("camera_unavailable", detail=detail))
+            code = "no_camera" if detail == tr(NO_CAMERA) else "camera_unavailable"
+            self.on_error(KnownError(code, detail=detail))
 
     def set_db_label(self, text: str, detail: str = "") -> None:
         self._db_text = text

@@ -184,6 +184,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                                "Another station already completed this waybill — check for a double pack"),
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
+    "no_camera": ("카메라 없음 — 포장 영상을 찍을 수 없습니다. 카메라를 연결하세요 (연결되면 바로 녹화합니다)",
+                  "No camera — packs cannot be filmed. Connect a camera (filming starts as soon as it is there)"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
                      "Marketplace login failed — check the account {message}{hint}"),
