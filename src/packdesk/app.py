@@ -640,6 +640,8 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
                 return
             window.grab().save(str(args.screenshot))  # type: ignore[attr-defined]
             print(args.screenshot)
+            # nobody to ask "close mid-pack?" (Qt 6's quit closes the windows): a pack left open ends as closed
+            station.service.close_open_pack()  # type: ignore[attr-defined]
             app.quit()
 
         QTimer.singleShot(300, shoot)

@@ -100,11 +100,18 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to this app's head. Refuses a schema from a newer app instead of writing to it.
     On PostgreSQL the upgrade runs under an advisory lock, on a SQLite file under a lock file next to it;
     the revision is read again once the lock is held, so stations starting together migrate once."""
-    database = engine.url.database
-    file_lock = FileLock(f"{database}.migrate.lock") if engine.dialect.name == "sqlite" and database \
-        and database != ":memory:" else nullcontext()
-    with _MIGRATE_IN_PROCESS, file_lock:
+    with _migration_lock(engine.url.render_as_string(hide_password=False)):
         _migrate_locked(engine)
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One process and thread at a time opens (checks, creates, migrates) a SQLite file: a file another
+    opener is creating would otherwise look zero-length. PostgreSQL's is an advisory lock, in the migration."""
+    path = sqlite_file(url)
+    file_lock = FileLock(f"{path}.migrate.lock") if path is not None else nullcontext()
+    with _MIGRATE_IN_PROCESS, file_lock:
+        yield
 
 
 def _migrate_locked(engine: Engine) -> None:
@@ -300,13 +307,16 @@ class Database:
         """Check, migrate and open PackDesk's database. Raises a ``DatabaseError`` naming the problem and the
         path; ``create``: a database that does not exist yet (no file, or no tables) is made."""
         path = sqlite_file(url)
-        if path is not None:
-            check_sqlite_file(path, create=create)
+        if path is not None and not create and not path.exists():  # said before a lock file is made beside it
+            raise DatabaseMissing(detail=f"{path} does not exist", path=str(path))
         db = cls(url)
         try:
-            check_schema(db.engine, create=create)
-            migrate(db.engine)
-            gone = missing_tables(db.engine)
+            with _migration_lock(url):
+                if path is not None:
+                    check_sqlite_file(path, create=create)
+                check_schema(db.engine, create=create)
+                _migrate_locked(db.engine)
+                gone = missing_tables(db.engine)
             if gone:
                 raise DatabaseDamaged(detail=f"{db.location}: tables missing: {gone}", path=db.location)
         except DatabaseError:
