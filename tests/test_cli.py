@@ -66,3 +66,20 @@ def test_self_test_packs_films_and_verifies_headless(tmp_path: Path) -> None:
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["pack"] == "pack_complete" and report["recordings"] == 1
     assert report["verify"] == "ok"
+
+
+def test_staff_add_and_list(tmp_path: Path) -> None:
+    """Packers from the command line (an owner setting up many PCs): each badge printed, a taken name refused."""
+    data = str(tmp_path / "d")
+    r = run("staff", "--data-dir", data, "add", "김하나", "Sam Park", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    made = [line.split("\t") for line in r.stdout.splitlines()]
+    assert [name for _, name in made] == ["김하나", "Sam Park"]
+    assert all(code.startswith("PD-STAFF-") and len(code) == 15 for code, _ in made)
+    again = run("staff", "--data-dir", data, "add", "sam park", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "같은 이름의 작업자가 이미 있습니다" in again.stderr and "already called sam park" in again.stderr
+    listed = run("staff", "--data-dir", data, "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    by_name = sorted(made, key=lambda c: c[1])
+    assert listed.stdout.splitlines() == [f"{code}\tactive\t0\t{name}" for code, name in by_name]

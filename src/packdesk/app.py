@@ -51,7 +51,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     p.epilog = ("packdesk verify [--data-dir DIR] [--station NAME | --all]: 녹화 무결성 검사 / prove the recordings "
                 "unaltered; packdesk self-test: 자체 점검 / a headless pack, filmed and verified; packdesk "
-                "move-to-server URL: 이 PC의 데이터를 창고 서버로 / move this PC's data to the warehouse server")
+                "move-to-server URL: 이 PC의 데이터를 창고 서버로 / move this PC's data to the warehouse server; "
+                "packdesk staff add NAME | list: 작업자 / packers")
     p.add_argument("--data-dir", type=Path, help="keep all data, settings, logs and videos in this folder "
                                                   "(portable install); default: the per-user folders")
     p.add_argument("--no-demo", action="store_true", help="do not set up the demo shop")
@@ -134,8 +135,10 @@ def realpacking_probe(settings: Settings) -> tuple[bool, str]:
 
 
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True,
-                  create_database: bool = False, instance: InstanceLock | None = None) -> Station:
-    """Build the running station on an existing QApplication.
+                  create_database: bool = False, instance: InstanceLock | None = None,
+                  packers: Sequence[str] = ()) -> Station:
+    """Build the running station on an existing QApplication. ``packers``: names the first-run set-up asked for
+    (no demo shop): made before the station starts, so their badges sign in at once.
 
     Nothing of the station is touched before this process holds the data folder (``instance``, or the lock
     taken here and released by ``Station.close``): the start-up clean-up (open packs closed as abandoned,
@@ -145,7 +148,8 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     own_lock = instance is None
     lock = instance or InstanceLock(dirs.data).acquire()  # raises InstanceRunning: nothing touched yet
     try:
-        station = _build_station(dirs, settings, demo=demo, sounds=sounds, create_database=create_database)
+        station = _build_station(dirs, settings, demo=demo, sounds=sounds, create_database=create_database,
+                                 packers=packers)
     except BaseException:
         if own_lock:
             lock.release()
@@ -155,7 +159,8 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     return station
 
 
-def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: bool, create_database: bool) -> Station:
+def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: bool, create_database: bool,
+                   packers: Sequence[str]) -> Station:
     from PySide6.QtWidgets import QApplication
 
     from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
@@ -184,6 +189,11 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         raise
     if demo and settings.demo_channel:
         ensure_demo(db, utcnow())
+    if packers:
+        from packdesk.services.staff import add_packers
+
+        with db.session() as s:
+            add_packers(s, packers)
     poster = MainThreadPoster()
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
@@ -203,6 +213,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
                              require_recording=settings.recording.require_recording),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
+        label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
     )
     holder.append(service)
     service.start()
@@ -224,6 +235,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
                    hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
     collector = Collector(db, station=settings.station_name)
+    collector.close_abandoned()  # runs a crash left "running" end now, with what they had stored
     window.collector = collector
     syncer = CatalogueSyncer(db, make_channel)
     window.syncer = syncer
@@ -298,6 +310,9 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
             poster.post(lambda: service.on_lines_changed(changed))
 
     jobs.every("changes", changes, seconds=3)
+    # packers changed at another station of the server (this one reloads at once after its staff screen): a new
+    # badge signs in and a deactivated or replaced one stops within a minute
+    jobs.every("packers", lambda: poster.post(window.reload_packers), seconds=60)
     closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
     url = db.engine.url
     # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
@@ -445,6 +460,50 @@ def _move(url: str, dirs: AppDirs) -> int:
     return 0
 
 
+def staff_main(argv: Sequence[str]) -> int:
+    """``packdesk staff add NAME…`` / ``packdesk staff list``: packers from the command line, for an owner setting
+    up many PCs (a shared server needs it once). The same rules as the staff screen (``services/staff.py``)."""
+    from packdesk.services import staff
+    from packdesk.ui.messages import error_text
+
+    p = argparse.ArgumentParser(prog="packdesk staff", description="작업자 / packers")
+    p.add_argument("--data-dir", type=Path)
+    sub = p.add_subparsers(dest="action", required=True)
+    add = sub.add_parser("add", help="작업자 추가 / add packers (prints each badge code)")
+    add.add_argument("names", nargs="+", metavar="NAME")
+    sub.add_parser("list", help="작업자 목록 / list the packers")
+    a = p.parse_args(argv)
+    dirs = app_dirs(a.data_dir).ensure()
+    setup_logging(dirs.logs)
+    try:
+        settings, _ = load_settings(dirs.settings_file)
+    except SettingsUnusable as e:
+        return refuse_start(e, dialog=False)
+    try:
+        db = Database.open(database_url(settings, dirs.database))
+    except KnownError as e:
+        print(f"{e.code}: {e.detail}", file=sys.stderr)
+        return 2
+    try:
+        if a.action == "add":
+            for name in a.names:
+                try:
+                    with db.session() as s:
+                        made = staff.add_packer(s, name)
+                except staff.StaffError as e:
+                    ko, en = error_text(e)
+                    print(f"{ko} / {en}", file=sys.stderr)
+                    return 1
+                print(f"{made.badge_code}\t{made.name}")
+            return 0
+        with db.session() as s:
+            for mb in staff.list_staff(s):
+                print(f"{mb.badge_code}\t{'active' if mb.active else 'inactive'}\t{mb.packs}\t{mb.name}")
+        return 0
+    finally:
+        db.close()
+
+
 def self_test_main(argv: Sequence[str]) -> int:
     """``packdesk self-test``: the whole station, headless, on a throwaway data folder: the demo shop, the
     synthetic camera through the real recorder, a pack scanned to completion, its video indexed, hashed
@@ -536,6 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return self_test_main(argv[1:])
     if argv[:1] == ["move-to-server"]:
         return move_main(argv[1:])
+    if argv[:1] == ["staff"]:
+        return staff_main(argv[1:])
     args = parse_args(argv)
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)
@@ -592,6 +653,7 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
     except SettingsUnusable as e:  # the station name, database or PIN would silently change: stop
         return refuse_start(e, dialog=not unattended)
     add_account = False
+    new_packers: tuple[str, ...] = ()
     first_run = wants_first_run(args, settings_existed=settings_existed, problem=problem)
     if first_run:
         from packdesk.ui.first_run import run_first_run
@@ -600,13 +662,14 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
         if first is None:
             log.info("first-run set-up cancelled: nothing saved, not started")
             return 0
-        settings, add_account = first.settings, first.add_account
+        settings, add_account, new_packers = first.settings, first.add_account, first.packers
     # the only places a database is made: the first-run set-up, or a folder with no settings yet (a new PC,
     # also with --no-first-run); a set-up station whose database is missing or empty stops (core/db.py)
     create = first_run or not settings_existed
     while True:
         try:
-            station = build_station(dirs, settings, demo=not args.no_demo, create_database=create, instance=instance)
+            station = build_station(dirs, settings, demo=not args.no_demo, create_database=create, instance=instance,
+                                    packers=new_packers)
             break
         except stations.StationNameTaken as e:  # another PC is this station: name this one differently
             ko, en = error_text(e)
@@ -635,7 +698,9 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
             station.service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]
 
         def shoot() -> None:
-            if station.service.busy:  # type: ignore[attr-defined]
+            # scans resolved, and the recordings they ended indexed (a quit before that leaves a row "recording")
+            service = station.service
+            if service.busy or (service.recordings_pending and service.state.pack is None):  # type: ignore[attr-defined]
                 QTimer.singleShot(50, shoot)
                 return
             window.grab().save(str(args.screenshot))  # type: ignore[attr-defined]

@@ -151,9 +151,9 @@ def test_reading_reports_progress(tmp_path: Path) -> None:
 def test_good_rows_become_orders_with_their_lines(tmp_path: Path) -> None:
     p = parsed(tmp_path, [
         row(order="A-1", code="P1", option="BK", qty=2, courier="CJ대한통운", tracking="6412-3456-7890"),
-        ("A-1", "P2", "", "텀블러", "3", None, None, None, None, None, "cj", 641234567891),  # blanks: the order's
+        ("A-1", "P2", "", "텀블러", "3", None, None, None, None, None, "cj", 641234567886),  # blanks: the order's
         row(order="A-1", code="P1", option="BK", qty=1),            # the same product again: a line of its own
-        row(order=20261125001, code=5000000001, phone=1012345678, courier="롯데", tracking="12345678"),
+        row(order=20261125001, code=5000000001, phone=1012345678, courier="롯데", tracking="123456789013"),
     ])
     assert p.errors == () and p.rows_read == 4 and p.valid_rows == 4
     a, b = p.orders
@@ -164,7 +164,7 @@ def test_good_rows_become_orders_with_their_lines(tmp_path: Path) -> None:
     assert (first.quantity, first.status, first.courier_code, first.tracking_number) == (
         2, LineStatus.CONFIRMED, "CJGLS", "641234567890")  # hyphens dropped: the barcode holds the digits
     assert first.option_name == "BK"  # no option-name column: the option is its name
-    assert (a.lines[1].quantity, a.lines[1].courier_code, a.lines[1].tracking_number) == (3, "CJGLS", "641234567891")
+    assert (a.lines[1].quantity, a.lines[1].courier_code, a.lines[1].tracking_number) == (3, "CJGLS", "641234567886")
     assert a.lines[2].courier_code == "" and a.lines[2].tracking_number == ""
     assert b.order_no == "20261125001" and b.lines[0].product_code == "5000000001"
     assert b.recipient_phone == "01012345678"  # Excel dropped the leading 0 of a number cell: put back
@@ -227,11 +227,11 @@ def test_each_bad_row_is_named_with_its_row_number_and_reason(tmp_path: Path, ch
 
 def test_limits_that_are_fine(tmp_path: Path) -> None:
     p = parsed(tmp_path, [row(order="Q", qty=1_000_000), row(order="R", qty="1,000"), row(order="S", qty=2.0),
-                          row(order="T", phone="+82 (10) 1234-5678", courier="cj", tracking="EE123456789KR"),
-                          row(order="U", phone="02 123 4567", courier="우체국", tracking="1" * 30)])
+                          row(order="T", phone="+82 (10) 1234-5678", courier="EMS", tracking="EE123456789KR"),
+                          row(order="U", phone="02 123 4567", courier="EMS", tracking="1" * 30)])
     assert p.errors == ()
     assert [o.lines[0].quantity for o in p.orders[:3]] == [1_000_000, 1000, 2]
-    assert p.orders[3].lines[0].courier_code == "CJGLS" and p.orders[4].lines[0].courier_code == "EPOST"
+    assert p.orders[3].lines[0].courier_code == "EMS" and p.orders[4].lines[0].courier_code == "EMS"
 
 
 def test_several_problems_in_one_row_are_all_named(tmp_path: Path) -> None:
@@ -297,7 +297,7 @@ def test_template_round_trip(tmp_path: Path) -> None:
 
 def test_failure_file_holds_the_original_rows_and_reasons_and_goes_back_in(tmp_path: Path) -> None:
     rows = [row(order="A"), row(order="B", qty=0), row(order="C", phone="전화없음"),
-            row(order="B", code="P9"), row(order="D", courier="번개", tracking="5555555")]
+            row(order="B", code="P9"), row(order="D", courier="번개", tracking="555555555553")]  # a 한진 number
     source = write(tmp_path / "orders.xlsx", rows, above=[("스마트 주문서",)])
     sheet = read_sheet(source)
     p = parse_rows(sheet, guess_columns(sheet.headers))
@@ -357,3 +357,20 @@ def test_sheet_lookup_helpers() -> None:
     sheet = Sheet("f.xlsx", "t", 1, ("a", "b"), ("a", "b"), (), (xl.SheetRow(2, ("x",)),))
     assert sheet.column("b") == 1 and sheet.column("c") is None
     assert sheet.first_values() == {"a": "x", "b": ""}
+
+
+def test_a_tracking_number_its_courier_cannot_have_issued_is_refused_or_warned_as_set(tmp_path: Path) -> None:
+    from packdesk.core.tracking import with_check_digit
+
+    good = with_check_digit("64123456788")
+    misread = good[:-1] + str((int(good[-1]) + 1) % 10)
+    rows = [row(order="A", courier="CJ대한통운", tracking=misread), row(order="B", courier="로젠", tracking="123456"),
+            row(order="C", courier="CJ대한통운", tracking=good)]
+    p = parsed(tmp_path, rows)
+    assert errors_by_row(p) == {2: ["tracking_check_digit"], 3: ["tracking_length"]}
+    assert [o.order_no for o in p.orders] == ["C"]
+    refused = next(e for e in p.errors if e.row == 2)
+    assert "검증 숫자" in refused.ko and "check digit" in refused.en
+    sheet = read_sheet(write(tmp_path / "w.xlsx", rows))
+    warned = parse_rows(sheet, guess_columns(sheet.headers), check_digit={"CJGLS": "warn"})
+    assert [o.order_no for o in warned.orders] == ["A", "C"] and errors_by_row(warned) == {3: ["tracking_length"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
 from packdesk.core.station import (
     FORCE_CANCELLED,
     BeginPack,
+    BindLabel,
     Closing,
     Command,
     CommandScanned,
@@ -19,12 +21,14 @@ from packdesk.core.station import (
     EndPack,
     ItemRef,
     ItemScanned,
+    LabelScanned,
     Level,
     LinesChanged,
     LogScan,
     Msg,
     PackerIdentified,
     PackerRef,
+    PackersChanged,
     PackPlan,
     PlanItem,
     PlanLine,
@@ -48,6 +52,7 @@ CUP = PlanItem(2, "CUP-BK", "텀블러", "블랙", ("8800000000028", "CUP-ALT"))
 TEA = PlanItem(3, "TEA-12", "녹차 티백", "", ("8800000000035",))
 OTHER = ItemRef(9, "다른 상품")
 ALICE = PackerRef(1, "김포장")
+BOB = PackerRef(2, "이포장")
 
 
 def line(line_id: int, components: tuple[tuple[int, int], ...], qty: int = 1,
@@ -105,8 +110,8 @@ def with_packer() -> StationMachine:
 # ------------------------------------------------------------------ packer and commands
 
 
-def test_initial_state_asks_for_a_waybill() -> None:
-    st0 = StationState()
+def test_initial_state_has_nobody_signed_in() -> None:
+    st0 = StationState()  # READY: the screen asks for a packer badge (ui/messages.py)
     assert st0.message.code is Msg.READY and st0.pack is None and st0.packer is None
 
 
@@ -119,12 +124,105 @@ def test_packer_badge_sets_packer_and_is_logged() -> None:
     assert lg.kind is ScanKind.PACKER and lg.accepted and lg.packer_name == "김포장"
 
 
-def test_packer_change_mid_pack_keeps_the_pack() -> None:
+def test_another_packers_badge_mid_pack_is_refused_and_the_pack_goes_on() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), qty=2))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(PackerIdentified(scan("BADGE-2"), BOB))
+    assert m.state.packer == ALICE and m.state.pack is not None and m.state.pack.counts == {1: 1}
+    assert sound(fx) is Sound.ERROR and msg(fx) is Msg.PACKER_CHANGE_DURING_PACK
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and not lg.accepted and lg.reason == "packer_change_during_pack"
+    assert lg.pack_key == "k1" and lg.packer_name == "김포장"  # the refusal is part of the open pack's story
+    assert not of(fx, BeginPack) and not of(fx, EndPack) and not of(fx, StopRecording)
+    fx = m.handle(item_ev(MUG))  # the pack goes on under the one who started it
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED
+    fx = m.handle(PackerIdentified(scan("BADGE-2"), BOB))  # between packs the badge changes the packer
+    assert m.state.packer == BOB and msg(fx) is Msg.PACKER_SET and logged(fx).accepted
+
+
+def test_the_same_packers_badge_mid_pack_changes_nothing() -> None:
     m = with_packer()
     m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
-    fx = m.handle(PackerIdentified(scan("BADGE-2"), PackerRef(2, "이포장")))
-    assert m.state.pack is not None and m.state.packer == PackerRef(2, "이포장")
-    assert logged(fx).pack_key == "k1"
+    pack = m.state.pack
+    fx = m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    assert m.state.packer == ALICE and m.state.pack == pack
+    assert sound(fx) is Sound.OK and msg(fx) is Msg.PACKER_ALREADY and m.state.message.level is Level.INFO
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and lg.accepted and lg.pack_key == "k1"
+    assert of(fx, ShowMessage)[0].message.params["name"] == "김포장"
+
+
+def test_a_deactivated_packers_badge_is_refused_by_name() -> None:
+    m = StationMachine(StationConfig())
+    fx = m.handle(PackerIdentified(scan("BADGE-9"), PackerRef(9, "박퇴사"), active=False))
+    assert m.state.packer is None and sound(fx) is Sound.ERROR and msg(fx) is Msg.PACKER_INACTIVE
+    assert m.state.message.params["name"] == "박퇴사"
+    lg = logged(fx)
+    assert lg.kind is ScanKind.PACKER and not lg.accepted and lg.reason == "packer_inactive"
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(PackerIdentified(scan("BADGE-9"), PackerRef(9, "박퇴사"), active=False))  # mid-pack too
+    assert msg(fx) is Msg.PACKER_INACTIVE and m.state.packer == ALICE and m.state.pack is not None
+
+
+# ------------------------------------------------------------------ the packers change (the staff screen)
+
+
+def test_a_packer_deactivated_while_idle_is_signed_out_at_once() -> None:
+    m = with_packer()
+    fx = m.handle(PackersChanged(T0, {2: BOB}))
+    assert m.state.packer is None and msg(fx) is Msg.PACKER_DEACTIVATED and sound(fx) is Sound.WARNING
+    assert m.state.message.params == {"name": "김포장"} and not of(fx, LogScan)  # no scan: nothing logged
+    fx = m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    assert msg(fx) is Msg.PACKER_REQUIRED
+
+
+def test_a_packer_deactivated_mid_pack_finishes_it_then_is_signed_out() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),), qty=2))))
+    fx = m.handle(PackersChanged(T0, {}))
+    assert msg(fx) is Msg.PACKER_DEACTIVATED_AFTER_PACK and sound(fx) is Sound.WARNING
+    assert m.state.packer == ALICE and m.state.pack is not None and m.state.sign_out_after_pack
+    assert m.handle(PackersChanged(T0, {})) == []  # told once
+    m.handle(item_ev(MUG))
+    fx = m.handle(item_ev(MUG))
+    (end,) = of(fx, EndPack)
+    assert end.outcome is PackOutcome.COMPLETED and end.packed_line_ids == (1,)
+    assert msg(fx) is Msg.PACK_COMPLETE and sound(fx) is Sound.COMPLETE  # the pack's own ending, then out
+    assert m.state.packer is None and not m.state.sign_out_after_pack and m.state.pack is None
+    assert m.state.message.params["signed_out"] == "김포장"
+
+
+@pytest.mark.parametrize("ending", [Command.CANCEL, None])
+def test_a_pack_cancelled_or_timed_out_also_signs_a_deactivated_packer_out(ending: Command | None) -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    m.handle(PackersChanged(T0, {2: BOB}))
+    fx = m.handle(cmd(ending) if ending else Timeout(T0))
+    assert of(fx, EndPack) and m.state.packer is None
+    assert m.state.message.params["signed_out"] == "김포장"
+
+
+def test_a_packer_reactivated_before_their_pack_ends_stays_signed_in() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    m.handle(PackersChanged(T0, {}))
+    assert m.handle(PackersChanged(T0, {1: ALICE})) == [] and not m.state.sign_out_after_pack
+    fx = m.handle(item_ev(MUG))
+    assert of(fx, EndPack) and m.state.packer == ALICE and "signed_out" not in m.state.message.params
+
+
+def test_the_signed_in_packer_follows_a_rename_and_nobody_else_matters() -> None:
+    m = with_packer()
+    renamed = PackerRef(1, "김포장B")
+    assert m.handle(PackersChanged(T0, {1: renamed, 2: BOB})) == [] and m.state.packer == renamed
+    before = m.state
+    assert m.handle(PackersChanged(T0, {1: renamed})) == [] and m.state == before
+    nobody = StationMachine(StationConfig())
+    assert nobody.handle(PackersChanged(T0, {})) == [] and nobody.state == StationState()
+    by_name = StationMachine(StationConfig(), StationState(packer=PackerRef(None, "손님")))  # no row of its own
+    assert by_name.handle(PackersChanged(T0, {})) == [] and by_name.state.packer == PackerRef(None, "손님")
 
 
 def test_waybill_without_packer_is_refused() -> None:
@@ -400,8 +498,6 @@ def test_plan_finds_items_by_any_barcode() -> None:
 
 
 def test_step_rejects_a_non_event() -> None:
-    import pytest
-
     with pytest.raises(TypeError):
         step(StationState(), "scan", StationConfig())  # type: ignore[arg-type]
 
@@ -422,7 +518,9 @@ P3 = plan(line(5, ((1, 1),), status=LineStatus.PACKED), waybill_id=102, tracking
 events = st.one_of(
     st.sampled_from([item_ev(MUG), item_ev(CUP), item_ev(TEA), item_ev(OTHER), item_ev(None),
                      cmd(Command.COMPLETE), cmd(Command.CANCEL), cmd(Command.LOGOUT),
-                     PackerIdentified(scan("B1"), ALICE), Timeout(T0)]),
+                     PackerIdentified(scan("B1"), ALICE), PackerIdentified(scan("B2"), BOB),
+                     PackerIdentified(scan("B9"), PackerRef(9, "박퇴사"), active=False), Timeout(T0),
+                     PackersChanged(T0, {2: BOB}), PackersChanged(T0, {1: ALICE, 2: BOB})]),
     st.builds(lambda p, k: waybill_ev(p, f"k{k}"), st.sampled_from([P1, P2, P3]), st.integers(0, 10**6)),
 )
 
@@ -433,8 +531,11 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) ->
     m = StationMachine(StationConfig(complete_mode=mode))
     recording: str | None = None
     for ev in seq:
+        packer_before, pack_before = m.state.packer, m.state.pack
         fx = m.handle(ev)
-        if not isinstance(ev, Timeout):
+        if pack_before is not None and m.state.pack is not None:
+            assert m.state.packer == packer_before  # nobody takes over an open pack
+        if not isinstance(ev, Timeout | PackersChanged):
             # every scan: exactly one log row, one sound and one message
             assert len(of(fx, LogScan)) == 1 and len(of(fx, PlaySound)) == 1 and len(of(fx, ShowMessage)) == 1
             assert of(fx, LogScan)[0].accepted == (sound(fx) is not Sound.ERROR and
@@ -448,6 +549,7 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) ->
                 recording = None
         pack = m.state.pack
         assert (pack is None) == (recording is None)
+        assert pack is None or m.state.packer is not None  # an open pack always has its packer
         if pack is not None:
             expected = pack.plan.expected()
             assert all(0 < n <= expected[i] for i, n in pack.counts.items())
@@ -496,3 +598,166 @@ def test_lines_changing_with_no_pack_open_change_nothing() -> None:
     m = with_packer()
     before = m.state
     assert m.handle(LinesChanged(T0, {1: LineStatus.CANCELLED})) == [] and m.state == before
+
+
+# ------------------------------------------------------------------ a parcel opened from its packing slip
+
+PARCEL_KEY = "PD-P-ABCD2345"
+LABEL_NO = "561234567894"
+
+
+def parcel_plan(*lines: PlanLine, parcel_id: int = 7, key: str = PARCEL_KEY) -> PackPlan:
+    """A parcel with no waybill yet: what ``core/queries.load_parcel_plan`` gives for a slip's barcode."""
+    return PackPlan(None, key, "", "홍길동", lines, {i.item_id: i for i in (MUG, CUP, TEA)}, parcel_id, key)
+
+
+def label_ev(number: str = LABEL_NO, problem: str = "", warning: str = "", **params: object) -> LabelScanned:
+    return LabelScanned(scan(number), "CJGLS", number, problem, warning, params)
+
+
+def parcel_packing(mode: CompleteMode = CompleteMode.AUTO) -> StationMachine:
+    m = StationMachine(StationConfig(complete_mode=mode))
+    m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    m.handle(waybill_ev(parcel_plan(line(1, ((1, 1),)), line(2, ((2, 1),))), key="pk"))
+    return m
+
+
+def test_a_parcel_starts_like_a_waybill_and_records_under_its_key() -> None:
+    m = with_packer()
+    fx = m.handle(WaybillScanned(scan(PARCEL_KEY), parcel_plan(line(1, ((1, 1),))), "pk"))
+    assert msg(fx) is Msg.PACK_STARTED and sound(fx) is Sound.OK
+    (rec,) = of(fx, StartRecording)
+    assert rec.tracking_number == PARCEL_KEY
+    assert of(fx, BeginPack)[0].plan.parcel_id == 7 and m.state.pack is not None
+    assert m.state.pack.plan.awaits_label and m.state.message.params["tracking"] == PARCEL_KEY
+
+
+@pytest.mark.parametrize("mode", list(CompleteMode))
+def test_every_item_in_asks_for_the_label_in_either_mode(mode: CompleteMode) -> None:
+    m = parcel_packing(mode)
+    m.handle(item_ev(MUG))
+    fx = m.handle(item_ev(CUP))
+    assert msg(fx) is Msg.SCAN_LABEL and sound(fx) is Sound.LABEL and m.state.message.level is Level.WARNING
+    assert not of(fx, EndPack) and not of(fx, StopRecording) and m.state.pack is not None
+    assert logged(fx).accepted and logged(fx).kind is ScanKind.ITEM
+
+
+def test_complete_before_the_label_is_refused_and_the_pack_stays_open() -> None:
+    m = parcel_packing(CompleteMode.COMMAND)
+    fx = m.handle(cmd(Command.COMPLETE))
+    assert msg(fx) is Msg.NOT_COMPLETE                  # items first, as for a waybill
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(cmd(Command.COMPLETE))
+    assert msg(fx) is Msg.LABEL_REQUIRED and sound(fx) is Sound.ERROR and not of(fx, EndPack)
+    assert logged(fx).reason == "label_required" and m.state.pack is not None
+
+
+def test_a_good_label_binds_and_completes_in_that_order() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev())
+    assert [type(e) for e in fx] == [LogScan, BindLabel, StopRecording, EndPack, PlaySound, ShowMessage]
+    assert of(fx, BindLabel) == [BindLabel("pk", 7, "CJGLS", LABEL_NO, T0)]
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED and of(fx, EndPack)[0].packed_line_ids == (1, 2)
+    assert logged(fx).kind is ScanKind.LABEL and logged(fx).accepted and logged(fx).pack_key == "pk"
+    assert msg(fx) is Msg.PACK_COMPLETE and sound(fx) is Sound.COMPLETE
+    assert m.state.pack is None and m.state.message.params["tracking"] == LABEL_NO
+
+
+def test_a_label_whose_check_digit_is_set_to_warn_completes_with_a_warning() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev("561234567890", warning="tracking_check_digit"))
+    assert of(fx, BindLabel) and msg(fx) is Msg.PACK_COMPLETE_LABEL_WARNING and sound(fx) is Sound.WARNING
+    assert m.state.message.level is Level.WARNING and m.state.pack is None
+
+
+def test_a_misread_label_is_refused_before_it_binds_and_the_pack_waits_for_a_good_one() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev("56123456789", "tracking_length", length=11, lengths="10, 12", courier="CJGLS"))
+    assert msg(fx) is Msg.LABEL_INVALID and sound(fx) is Sound.ERROR and not of(fx, BindLabel)
+    assert not of(fx, EndPack) and m.state.pack is not None
+    assert m.state.message.params["check"] == "tracking_length" and m.state.message.params["length"] == 11
+    assert (logged(fx).kind, logged(fx).accepted, logged(fx).reason) == (ScanKind.LABEL, False, "label_invalid")
+    fx = m.handle(label_ev())
+    assert of(fx, BindLabel) and msg(fx) is Msg.PACK_COMPLETE
+
+
+def test_a_number_in_use_is_refused_whenever_it_is_scanned() -> None:
+    m = parcel_packing()
+    fx = m.handle(label_ev(problem="tracking_used", used_by="PD-P-OTHER234"))
+    assert msg(fx) is Msg.LABEL_USED and m.state.message.params["used_by"] == "PD-P-OTHER234"
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev(problem="tracking_used", used_by="2026000001"))
+    assert msg(fx) is Msg.LABEL_USED and not of(fx, BindLabel) and m.state.pack is not None
+
+
+def test_a_label_before_the_items_are_in() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    fx = m.handle(label_ev())
+    assert msg(fx) is Msg.LABEL_TOO_EARLY and m.state.message.params["remaining"] == 1 and not of(fx, BindLabel)
+    fx = m.handle(label_ev("HELLO", "tracking_not_digits"))  # unreadable as a number, and no item: unknown
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and logged(fx).kind is ScanKind.UNKNOWN
+    assert m.state.pack is not None and m.state.pack.counts == {1: 1}
+
+
+def test_a_label_with_no_parcel_waiting_is_an_unknown_barcode() -> None:
+    m = with_packer()
+    assert msg(m.handle(label_ev())) is Msg.UNKNOWN_BARCODE     # the pack timed out during the lookup
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(label_ev())
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and m.state.pack is not None and not of(fx, BindLabel)
+
+
+def test_the_open_parcel_scanned_again_and_another_one() -> None:
+    m = parcel_packing()
+    fx = m.handle(WaybillScanned(scan(PARCEL_KEY), parcel_plan(line(1, ((1, 1),))), "pk2"))
+    assert msg(fx) is Msg.WAYBILL_SAME and m.state.pack is not None and m.state.pack.key == "pk"
+    other = parcel_plan(line(3, ((3, 1),)), parcel_id=8, key="PD-P-OTHER234")
+    fx = m.handle(WaybillScanned(scan("PD-P-OTHER234"), other, "pk3"))
+    assert msg(fx) is Msg.OTHER_WAYBILL_ACTIVE and m.state.message.params["tracking"] == PARCEL_KEY
+    fx = m.handle(waybill_ev(plan(line(4, ((3, 1),)))))           # a waybill is another pack too
+    assert msg(fx) is Msg.OTHER_WAYBILL_ACTIVE
+
+
+def test_cancelling_a_parcel_binds_nothing() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.PACK_CANCELLED and not of(fx, BindLabel)
+    assert of(fx, EndPack)[0].outcome is PackOutcome.CANCELLED and m.state.pack is None
+
+
+PARCEL = parcel_plan(line(11, ((1, 1),)), line(12, ((2, 2),)))
+label_events = st.sampled_from([label_ev(), label_ev("561234567890", warning="tracking_check_digit"),
+                                label_ev("5612", "tracking_length"), label_ev(problem="tracking_used")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(events, label_events, st.builds(lambda k: waybill_ev(PARCEL, f"p{k}"),
+                                                          st.integers(0, 10**6))), max_size=40),
+       st.sampled_from(list(CompleteMode)))
+def test_a_label_binds_only_to_a_parcel_whose_items_are_all_in(seq: list, mode: CompleteMode) -> None:  # type: ignore[type-arg]
+    m = StationMachine(StationConfig(complete_mode=mode))
+    for ev in seq:
+        before = m.state.pack
+        fx = m.handle(ev)
+        binds, ends = of(fx, BindLabel), of(fx, EndPack)
+        if binds:
+            assert before is not None and before.plan.awaits_label and before.all_scanned
+            assert isinstance(ev, LabelScanned) and not ev.problem
+            assert binds[0].pack_key == before.key and binds[0].parcel_id == before.plan.parcel_id
+            assert [e.outcome for e in ends] == [PackOutcome.COMPLETED] and m.state.pack is None
+        elif before is not None and before.plan.awaits_label:
+            assert all(e.outcome is not PackOutcome.COMPLETED for e in ends)  # never completes without one
+        pack = m.state.pack
+        if pack is not None and pack.all_scanned and mode is CompleteMode.AUTO:
+            assert pack.plan.awaits_label

@@ -143,7 +143,7 @@ def test_preview_counts_new_errors_and_not_linked(db: Database, platform: eo.Pla
         s.add(m.ProductMapping(account_id=platform.id, product_code="P1", option_code="", item_id=item.id))
     path = write(tmp_path / "orders.xlsx", [
         order_row("A", "P1"), order_row("A", "P2"), order_row("B", "P2", "L"), order_row("C", "P3", qty=0),
-        order_row("D", "P2", phone="없음"), order_row("E", "P4", courier="CJ대한통운", tracking="111122223333"),
+        order_row("D", "P2", phone="없음"), order_row("E", "P4", courier="CJ대한통운", tracking="111122223332"),
     ])
     p = preview_file(db, platform, path)
     assert (p.rows_read, p.new_rows, p.waybill_added, p.duplicates, p.importable) == (6, 4, 0, 0, 4)
@@ -158,7 +158,7 @@ def test_import_stores_orders_lines_waybills_products_and_a_run(db: Database, pl
     path = write(tmp_path / "orders.xlsx", [
         order_row("A", "P1", "BK", qty=2, courier="CJ대한통운", tracking="6412-3456-7890"),
         order_row("A", "P2", courier="cj", tracking="641234567890"),   # same parcel
-        order_row("B", "P1", "BK", courier="롯데", tracking="99998888"),
+        order_row("B", "P1", "BK", courier="롯데", tracking="999988887774"),
         order_row("C", "P3", qty=0),
     ])
     p = preview_file(db, platform, path)
@@ -169,7 +169,7 @@ def test_import_stores_orders_lines_waybills_products_and_a_run(db: Database, pl
     assert lines(db, platform.id) == {
         "A|P1|BK": (2, LineStatus.CONFIRMED, "CJGLS", "641234567890"),
         "A|P2|": (1, LineStatus.CONFIRMED, "CJGLS", "641234567890"),
-        "B|P1|BK": (1, LineStatus.CONFIRMED, "HYUNDAI", "99998888"),
+        "B|P1|BK": (1, LineStatus.CONFIRMED, "HYUNDAI", "999988887774"),
     }
     with db.session() as s:
         order = s.scalar(select(m.Order).where(m.Order.order_no == "A"))
@@ -187,9 +187,26 @@ def test_import_stores_orders_lines_waybills_products_and_a_run(db: Database, pl
         assert sources == {f"excel:{result.run_id}"}
 
 
+def test_a_sheet_with_long_names_and_addresses_is_imported_whole(db: Database, platform: eo.Platform,
+                                                                 tmp_path: Path) -> None:
+    """The same on both engines: a product name or an address over 300 characters is kept whole (it was a row
+    error, and an address with its detail was cut at 300). Control characters cannot be written into a sheet
+    (XML has no place for them); the store cleans them like any order's (tests/services/test_collect_trust.py)."""
+    long_name, long_address = "대용량 머그컵" * 50, "서울특별시 " * 80 + "끝"
+    row = list(order_row("L-1", product=long_name))
+    row[7] = long_address
+    p = preview_file(db, platform, write(tmp_path / "long.xlsx", [tuple(row)]))
+    assert p.errors == () and p.new_rows == 1
+    result = eo.import_preview(db, p, "김민수")
+    assert (result.counts.orders, result.counts.set_aside) == (1, 0)
+    with db.session() as s:
+        assert s.scalars(select(m.Order.address)).one() == long_address
+        assert s.scalars(select(m.OrderLine.product_name)).one() == long_name
+
+
 def test_importing_the_same_file_again_changes_nothing(db: Database, platform: eo.Platform, tmp_path: Path) -> None:
     path = write(tmp_path / "orders.xlsx", [order_row("A", "P1"), order_row("A", "P1"), order_row("B", "P2",
-                                            courier="한진", tracking="55554444")])
+                                            courier="한진", tracking="555544443333")])
     eo.import_preview(db, preview_file(db, platform, path), "김민수")
     before = snapshot(db)
     assert len(before["lines"]) == 3  # the repeated product is a line of its own (A|P1|#2)
@@ -239,10 +256,10 @@ def test_the_fixed_failure_file_imports_only_what_was_missing(db: Database, plat
 def test_a_duplicate_row_with_a_tracking_number_gives_the_line_its_waybill(db: Database, platform: eo.Platform,
                                                                           tmp_path: Path) -> None:
     eo.import_preview(db, preview_file(db, platform, write(tmp_path / "day1.xlsx", [
-        order_row("A", "P1"), order_row("B", "P1", courier="CJ", tracking="100020003000")])), "김민수")
+        order_row("A", "P1"), order_row("B", "P1", courier="CJ", tracking="100020003005")])), "김민수")
     # the next day the seller's sheet has the tracking numbers
     day2 = write(tmp_path / "day2.xlsx", [order_row("A", "P1", courier="우체국", tracking="6000500040003"),
-                                          order_row("B", "P1", courier="CJ", tracking="777788889999"),
+                                          order_row("B", "P1", courier="CJ", tracking="777788889990"),
                                           order_row("C", "P9")])
     p = preview_file(db, platform, day2)
     assert (p.new_rows, p.waybill_added, p.duplicates) == (1, 1, 1)  # B keeps the waybill it has
@@ -250,7 +267,7 @@ def test_a_duplicate_row_with_a_tracking_number_gives_the_line_its_waybill(db: D
     assert (result.waybill_added, result.counts.tracking_registered) == (1, 1)
     assert lines(db, platform.id) == {
         "A|P1|": (1, LineStatus.CONFIRMED, "EPOST", "6000500040003"),
-        "B|P1|": (1, LineStatus.CONFIRMED, "CJGLS", "100020003000"),
+        "B|P1|": (1, LineStatus.CONFIRMED, "CJGLS", "100020003005"),
         "C|P9|": (1, LineStatus.CONFIRMED, None, None),
     }
     assert preview_file(db, platform, day2).importable == 0

@@ -108,6 +108,17 @@ def test_every_field_refusal_names_the_field_and_why(demo_db: Database, changes:
     assert counts(demo_db) == before  # nothing written, not even the platform
 
 
+def test_invisible_control_characters_typed_or_pasted_are_removed_not_stored(demo_db: Database) -> None:
+    """NUL (which PostgreSQL refuses) and the like are removed as from every order; a line break in a one-line
+    field is still refused, saying so (the test above)."""
+    created = create(demo_db, order(demo_db, recipient_name="홍\x00길동",
+                                    address="서울\x00특별시 강남구 \x1b테헤란로 1", delivery_message="문 앞\x07에"))
+    with demo_db.session() as s:
+        row = s.get_one(m.Order, created.order_id)
+        assert (row.recipient_name, row.address, row.delivery_message) == ("홍길동", "서울특별시 강남구 테헤란로 1",
+                                                                            "문 앞에")
+
+
 def test_item_refusals_name_the_item_and_its_line(demo_db: Database) -> None:
     mug, tumbler = item_id(demo_db, "MUG-WH-01"), item_id(demo_db, "TMB-500")
     cases = [
@@ -138,19 +149,20 @@ def test_item_refusals_name_the_item_and_its_line(demo_db: Database) -> None:
 
 
 def test_a_taken_order_number_or_tracking_number_is_refused(demo_db: Database) -> None:
-    first = create(demo_db, order(demo_db, tracking_number="5551234567890", courier_code="HANJIN"))
-    assert (first.tracking_number, first.courier_code, first.internal) == ("5551234567890", "HANJIN", False)
+    first = create(demo_db, order(demo_db, tracking_number="555123456786", courier_code="HANJIN"))
+    assert (first.tracking_number, first.courier_code, first.internal) == ("555123456786", "HANJIN", False)
     with pytest.raises(OrderRefused) as got:
         create(demo_db, order(demo_db))
     assert (got.value.code, got.value.field_key) == ("order_no_taken", "order_no")
     assert error_text(got.value) == ("주문번호: 판매처 '수기 주문'에 같은 주문번호가 이미 있습니다: M-1001",
                                      "Order number: platform '수기 주문' already has this order number: M-1001")
     with pytest.raises(OrderRefused) as got:
-        create(demo_db, order(demo_db, order_no="M-1002", tracking_number="5551234567890"))
+        create(demo_db, order(demo_db, order_no="M-1002", tracking_number="555123456786"))
     assert (got.value.code, got.value.field_key, got.value.params["order_no"]) == ("tracking_taken",
                                                                                    "tracking_number", "M-1001")
     with pytest.raises(OrderRefused) as got:  # a collected order's waybill too
-        create(demo_db, order(demo_db, order_no="M-1002", tracking_number=Scenario.SIMPLE))
+        create(demo_db, order(demo_db, order_no="M-1002", tracking_number=Scenario.SIMPLE,
+                                 courier_code="KDEXP"))  # (its courier has no check digit)
     assert got.value.code == "tracking_taken" and "다른 주문" in error_text(got.value)[0]
     # the same order number on another platform is another order
     other = create(demo_db, order(demo_db, platform="  자사몰   전화 ", tracking_number=""))
@@ -343,7 +355,7 @@ def test_delete_before_packing_only(demo_db: Database, rig: Rig) -> None:
 
 
 def test_a_courier_number_typed_again_after_a_delete_is_the_same_waybill(demo_db: Database) -> None:
-    first = create(demo_db, order(demo_db, tracking_number="5551112223334"))
+    first = create(demo_db, order(demo_db, tracking_number="5551112223334", courier_code="KDEXP"))
     with demo_db.session() as s:
         so.delete_order(s, first.order_id, WHO)
     again = create(demo_db, order(demo_db, tracking_number="5551112223334", courier_code="EPOST"))
@@ -364,7 +376,7 @@ def test_an_open_pack_counts_as_started(demo_db: Database, rig: Rig) -> None:
 
 
 def test_search_by_order_number_recipient_or_waybill(demo_db: Database) -> None:
-    made = create(demo_db, order(demo_db, recipient_name="남궁민수", tracking_number="9990001112223"))
+    made = create(demo_db, order(demo_db, recipient_name="남궁민수", tracking_number="999000111222"))
     with demo_db.session() as s:
         for text in ("m-10", "남궁", "0001112"):
             assert [r.id for r in so.search_orders(s, text)] == [made.order_id], text
@@ -372,10 +384,10 @@ def test_search_by_order_number_recipient_or_waybill(demo_db: Database) -> None:
         assert every[0].id == made.order_id and len(every) > 10
         row = every[0]
         assert (row.platform, row.kind, row.lines, row.units, row.statuses, row.waybills) == (
-            so.DEFAULT_PLATFORM, ChannelKind.MANUAL, 2, 3, (LineStatus.CONFIRMED,), (("CJGLS", "9990001112223"),))
+            so.DEFAULT_PLATFORM, ChannelKind.MANUAL, 2, 3, (LineStatus.CONFIRMED,), (("CJGLS", "999000111222"),))
         assert row.manual and row.can_force_cancel and row.can_delete and not row.packed
         label = so.label_data(s, made.order_id)
-    assert (label.tracking_number, label.recipient_name, label.courier_code) == ("9990001112223", "남궁민수", "CJGLS")
+    assert (label.tracking_number, label.recipient_name, label.courier_code) == ("999000111222", "남궁민수", "CJGLS")
     assert sorted((i.name, i.quantity, i.barcode) for i in label.items) == [
         ("세라믹 머그컵", 2, BARCODE["MUG-WH-01"]), ("스텐 텀블러 500ml", 1, BARCODE["TMB-500"])]
     with demo_db.session() as s, pytest.raises(OrderRefused) as got:
@@ -390,3 +402,56 @@ def test_a_packed_manual_order_keeps_its_pack_after_its_platform_is_removed(demo
     assert (removal.orders_removed, removal.orders_kept) == (0, 1)
     with demo_db.session() as s:
         assert s.scalars(select(m.PackSession.outcome)).all() == [PackOutcome.COMPLETED]
+
+
+# ------------------------------------------------------------------------------------------------ waybills
+
+
+def test_a_number_typed_for_a_collected_order_binds_to_its_parcel(db: Database) -> None:
+    from packdesk.channels.base import LineRecord, OrderRecord
+    from packdesk.core.parcels import BindRefused
+    from packdesk.core.tracking import with_check_digit
+    from packdesk.services.collect import store_orders
+    from packdesk.services.excel_orders import create_platform
+
+    now = datetime(2026, 12, 6, 1, tzinfo=UTC)
+    with db.session() as s:
+        account = create_platform(s, "자사몰").id
+        store_orders(s, account, [OrderRecord(no, "김민지", "김민지", "010-1234-5678", "06236", "서울 강남구 1", "",
+                                              now, now, (LineRecord(f"{no}-1", "P1", "", "코스터", "", 1,
+                                                                    LineStatus.CONFIRMED),))
+                                  for no in ("A", "B")], "test")
+    with db.session() as s:
+        a = so.search_orders(s, "A")[0]
+        detail = so.order_detail(s, a.id)
+        assert detail.needs_waybill and detail.parcel_key.startswith("PD-P-")
+        assert {r.order_no for r in so.search_orders(s, detail.parcel_key.lower())} == {"A", "B"}  # slip scanned
+        good = with_check_digit("56123456789")
+        with pytest.raises(BindRefused) as refused:
+            so.attach_tracking(s, a.id, "CJGLS", good[:-1] + str((int(good[-1]) + 3) % 10), WHO)
+        assert refused.value.code == "tracking_check_digit"
+    with db.session() as s:
+        bound = so.attach_tracking(s, a.id, "CJGLS", f"{good[:4]}-{good[4:]}", WHO)
+    assert (bound.tracking_number, bound.already) == (good, False)
+    with db.session() as s:
+        for r in so.search_orders(s, good):  # 합포장: the other order in that box has it too
+            assert r.waybills == (("CJGLS", good),)
+            assert not so.order_detail(s, r.id).needs_waybill
+        with pytest.raises(OrderRefused) as refused2:
+            so.attach_tracking(s, a.id, "CJGLS", good, WHO)
+        assert refused2.value.code == "order_no_parcel"
+        history = s.scalar(select(m.Parcel.waybill_source))
+    assert history == f"typed:{WHO}"
+
+
+def test_a_typed_in_orders_tracking_number_follows_its_couriers_rule(demo_db: Database) -> None:
+    with pytest.raises(OrderRefused) as got:
+        create(demo_db, order(demo_db, tracking_number="5551234567890", courier_code="HANJIN"))  # 13 digits
+    assert (got.value.code, got.value.field_key) == ("tracking_length", "tracking_number")
+    with pytest.raises(OrderRefused) as got:
+        create(demo_db, order(demo_db, tracking_number="555123456780", courier_code="HANJIN"))  # check digit 6
+    assert got.value.code == "tracking_check_digit" and "검증 숫자" in error_text(got.value)[0]
+    with demo_db.session() as s:
+        made = so.create_manual_order(s, order(demo_db, tracking_number="555123456780", courier_code="HANJIN"), WHO,
+                                      check_digit={"HANJIN": "warn"})
+    assert made.tracking_number == "555123456780"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -27,12 +28,14 @@ TEST_KEY_GAP_MS = 70.0
 def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-def]
     made: list[Station] = []
 
-    def make(settings: Settings | None = None) -> Station:
+    def make(settings: Settings | None = None, **kwargs: Any) -> Station:
+        """``kwargs`` go to ``build_station`` as the app passes them (``packers`` after the first-run set-up)."""
         settings = settings or Settings(recorder="off")
         if settings.scanner.max_gap_ms == Settings().scanner.max_gap_ms:
             settings = settings.model_copy(
                 update={"scanner": settings.scanner.model_copy(update={"max_gap_ms": TEST_KEY_GAP_MS})})
-        st = build_station(dirs, settings, sounds=False, create_database=True)  # a test folder: made here
+        # a test folder: its database is made here
+        st = build_station(dirs, settings, sounds=False, create_database=True, **kwargs)
         # not qtbot.addWidget: pytest-qt would delete the window before this fixture shuts the station down
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)

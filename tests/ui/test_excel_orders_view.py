@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from packdesk.channels import excel as xl
 from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
+from packdesk.core.tracking import with_check_digit
 from packdesk.services import excel_orders as eo
 from packdesk.ui.excel_orders_view import ExcelOrdersView
 
@@ -227,8 +228,9 @@ def test_failure_file_template_and_exports(qtbot, station, tmp_path: Path,  # ty
 
 def test_a_5000_row_sheet_imports_while_the_window_keeps_drawing(qtbot, station,  # type: ignore[no-untyped-def]
                                                                   tmp_path: Path) -> None:
-    path = write(tmp_path / "big.xlsx", [order_row(f"O{n // 2:05d}", f"P{n % 40}", tracking=f"5{n:011d}")
-                                         for n in range(5000)], streamed=False)
+    path = write(tmp_path / "big.xlsx", [order_row(f"O{n // 2:05d}", f"P{n % 40}",
+                                                   tracking=with_check_digit(f"5{n:010d}")) for n in range(5000)],
+                 streamed=False)
     view = open_from_menu(qtbot, station)
     add_platform(qtbot, view, "대량")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QRadioButton, QWidget, QWizard
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QRadioButton, QWidget, QWizard
 
 from packdesk.app import parse_args, realpacking_probe, wants_first_run
 from packdesk.paths import AppDirs
@@ -259,3 +260,79 @@ def test_first_run_and_no_first_run_exclude_each_other(capsys) -> None:  # type:
 
 def test_building_the_station_never_shows_the_set_up(station) -> None:  # type: ignore[no-untyped-def]
     assert not any(isinstance(w, QWizard) for w in QApplication.topLevelWidgets() if w.isVisible())
+
+
+def type_lines(qtbot, field: QPlainTextEdit, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Names typed one a line: Hangul through the input method (QTest cannot press keys for it), Enter between."""
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    field.clear()
+    for n, line in enumerate(lines):
+        if n:
+            qtbot.keyClick(field, Qt.Key.Key_Return, delay=HUMAN_KEY_DELAY_MS)
+        ime = QInputMethodEvent("", [])
+        ime.setCommitString(line)
+        QApplication.sendEvent(field, ime)
+    qtbot.waitUntil(lambda: field.toPlainText() == "\n".join(lines), timeout=3000)
+
+
+def test_without_the_demo_shop_it_asks_for_packers_and_the_station_starts_with_them(  # type: ignore[no-untyped-def]
+        qtbot, dirs: AppDirs, make_station) -> None:
+    w = show(qtbot, FirstRunWizard(dirs, Settings(station_name="PACK-10", recorder="off",
+                                                  camera={"source": "synthetic"})))
+    for _ in range(5):  # to the PIN page with what was already set
+        click(qtbot, w, QWizard.WizardButton.NextButton)
+    type_into(qtbot, w.pin_page.pin, "2468")
+    type_into(qtbot, w.pin_page.pin_again, "2468")
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    # an account now: no demo shop, so no packers yet: the wizard asks for them
+    assert w.currentPage() is w.account_page
+    choose(qtbot, w.account_page.now)
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    page = w.staff_page
+    assert w.currentPage() is page and not w.button(QWizard.WizardButton.NextButton).isEnabled()
+    type_lines(qtbot, page.names_edit, ["김하나", "김하나 "])
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    assert w.currentPage() is page
+    assert page.message.text() == "2번째 줄: 같은 이름이 두 번 있습니다: 김하나 (1번째 줄과 같음) / " \
+                                  "Line 2: The same name is listed twice: 김하나 (see line 1)"
+    type_lines(qtbot, page.names_edit, ["김하나", "", "이두리"])
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    assert w.currentPage() is w.done_page
+    assert "작업자 / Packers: 김하나, 이두리" in w.done_page.summary.text()
+    click(qtbot, w, QWizard.WizardButton.FinishButton)
+    assert w.result() == QWizard.DialogCode.Accepted and w.add_account_after
+    assert w.packer_names == ("김하나", "이두리")
+    saved, _ = load_settings(dirs.settings_file)
+    assert not saved.demo_channel
+
+    # the station starts as app.main starts it, with those packers made before it runs
+    st = make_station(saved, packers=w.packer_names)
+    packer = Packer(qtbot, st)
+    assert [p.name for p, _ in st.service.packers] == ["김하나", "이두리"]
+    assert packer.banner() == "작업자 바코드를 스캔하세요" and "작업자 대기 중" in packer.view.waybill_label.text()
+    badge = dict((p.name, b) for p, b in st.service.packers)["이두리"]
+    assert badge is not None and badge.startswith("PD-STAFF-")
+    packer.scan(badge)
+    assert packer.banner() == "작업자: 이두리 — 송장을 스캔하세요"
+
+
+def test_choosing_the_demo_shop_after_all_skips_the_packers(qtbot, dirs: AppDirs) -> None:  # type: ignore[no-untyped-def]
+    w = show(qtbot, FirstRunWizard(dirs, Settings(station_name="PACK-11", recorder="off",
+                                                  camera={"source": "synthetic"})))
+    for _ in range(5):
+        click(qtbot, w, QWizard.WizardButton.NextButton)
+    type_into(qtbot, w.pin_page.pin, "2468")
+    type_into(qtbot, w.pin_page.pin_again, "2468")
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    choose(qtbot, w.account_page.now)
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    type_lines(qtbot, w.staff_page.names_edit, ["김하나"])
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    click(qtbot, w, QWizard.WizardButton.BackButton)
+    click(qtbot, w, QWizard.WizardButton.BackButton)
+    choose(qtbot, w.account_page.later)
+    click(qtbot, w, QWizard.WizardButton.NextButton)
+    assert w.currentPage() is w.done_page and "데모 작업자 3명" in w.done_page.summary.text()
+    click(qtbot, w, QWizard.WizardButton.FinishButton)
+    assert w.packer_names == () and w.result_settings is not None and w.result_settings.demo_channel

@@ -24,7 +24,7 @@ from packdesk.services.settings import Settings, load_settings
 from packdesk.ui import barcode_sheet, i18n
 from packdesk.ui.first_run import SCAN_TEST_CODE, FirstRunWizard
 from packdesk.ui.i18n import HANGUL
-from tests.ui.test_first_run import choose, click, scan, show, type_into
+from tests.ui.test_first_run import choose, click, scan, show, type_into, type_lines
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = pytest.mark.gui
@@ -149,14 +149,25 @@ def test_the_set_up_in_english(qtbot, english_screens, dirs: AppDirs, tmp_path: 
         type_into(qtbot, page.pin_again, "2468")
         click(qtbot, w, NEXT)
 
-        # 7. account: later; 8. the summary
+        # 7. account: now (no demo shop); 8. the packers: a name twice, then two; 9. the summary
         assert w.currentPage() is w.account_page
+        choose(qtbot, w.account_page.now)
+        click(qtbot, w, NEXT)
+        page = w.staff_page
+        assert w.currentPage() is page and page.title().endswith("Packers</span>") and page.subTitle() == "Who packs?"
+        type_lines(qtbot, page.names_edit, ["Sam", "sam"])
+        click(qtbot, w, NEXT)
+        assert w.currentPage() is page
+        assert page.message.text() == "Line 2: The same name is listed twice: sam (see line 1)"
+        seen += wizard_texts(w)
+        type_lines(qtbot, page.names_edit, ["Sam", "Kim"])
         click(qtbot, w, NEXT)
         assert w.currentPage() is w.done_page
         summary = w.done_page.summary.text().split("\n")
         assert summary[0] == "Station: PACK-7" and "Scanner: tested OK" in summary
         assert "Recording: No recording" in summary and "Supervisor PIN: set" in summary
-        assert "Marketplace: demo shop" in summary and "Screen language: English only" in summary
+        assert "Marketplace: add after set-up" in summary and "Screen language: English only" in summary
+        assert "Packers: Sam, Kim" in summary
         seen += wizard_texts(w)
         dirs.settings_file.mkdir()  # the settings cannot be written: Finish says so and stays
         click(qtbot, w, FINISH)
@@ -168,6 +179,7 @@ def test_the_set_up_in_english(qtbot, english_screens, dirs: AppDirs, tmp_path: 
     assert w.result() == QWizard.DialogCode.Accepted
     saved, err = load_settings(dirs.settings_file)
     assert err is None and saved.language == "en" and saved.station_name == "PACK-7"
+    assert w.packer_names == ("Sam", "Kim") and not saved.demo_channel
     assert korean_left(seen) == []
     for expected in ("Data folder (database, settings, logs)", "Auto (a webcam, else synthetic)",
                      "PackDesk records (the camera chosen before)", "Open the accounts screen when set-up ends",
@@ -216,13 +228,13 @@ def test_the_wizard_opens_in_the_language_of_the_settings_it_has(  # type: ignor
 def _painted_texts(monkeypatch, render) -> list[str]:  # type: ignore[no-untyped-def]
     """The texts ``render`` has the barcode sheet paint, from its drawing operations."""
     texts: list[str] = []
-    paint = barcode_sheet._paint
+    paint = barcode_sheet.paint_page
 
     def recording(painter, ops, dpi):  # type: ignore[no-untyped-def]
-        texts.extend(op.text for op in ops if isinstance(op, barcode_sheet._Text))
+        texts.extend(op.text for op in ops if isinstance(op, barcode_sheet.TextOp))
         paint(painter, ops, dpi)
 
-    monkeypatch.setattr(barcode_sheet, "_paint", recording)
+    monkeypatch.setattr(barcode_sheet, "paint_page", recording)
     render()
     return texts
 

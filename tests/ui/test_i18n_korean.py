@@ -12,6 +12,7 @@ import re
 from PySide6.QtWidgets import QDialogButtonBox, QTabWidget, QWidget, QWizard
 
 from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import couriers
 from packdesk.paths import AppDirs
 from packdesk.services.settings import Settings
 from packdesk.ui import i18n
@@ -28,6 +29,8 @@ VALUES = {"auto", "command", "opencv", "realpacking", "off", "local", "server", 
 # English on purpose: the Excel import errors' "사유" column (the reason in Korean) has "Reason" (in English)
 # beside it; the language choice offers "English only" to people who read no Korean
 ENGLISH_ON_PURPOSE = {"Reason", "English only"}
+# couriers called by their brand in Korean too (DHL, EMS, FedEx, UPS), listed with their code: "DHL (DHL)"
+BRANDS = {couriers.label(c.code) for c in couriers.COURIERS if c.name == c.name_en}
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")  # a code shown as it is (the scanner test's barcode, a station name)
 
 
@@ -35,7 +38,7 @@ def english_only(texts: list[str], data: set[str]) -> list[str]:
     left = set()
     for t in texts:
         rest = strip(t, data)
-        if HANGUL.search(rest) or rest.strip() in VALUES | ENGLISH_ON_PURPOSE or CODE.match(rest):
+        if HANGUL.search(rest) or rest.strip() in VALUES | ENGLISH_ON_PURPOSE | BRANDS or CODE.match(rest):
             continue
         if "://" in rest or "/dev/" in rest or rest.startswith("PackDesk —"):  # addresses, ports; app — station
             continue
@@ -66,10 +69,12 @@ def test_every_window_in_korean_holds_korean(make_station, qtbot, dirs: AppDirs)
     p.scan(BARCODE["TEA-GR"])  # refused
     seen += station_texts()
     windows = [w.open_settings(), w.open_collect(), w.open_mapping(), w.open_outbox(), w.open_review(),
-               w.open_reports(), w.open_orders(), w.open_excel_orders()]
-    mapping, reports, orders = windows[2], windows[5], windows[6]
+               w.open_reports(), w.open_orders(), w.open_excel_orders(), w.open_staff(), w.open_courier()]
+    mapping, reports, orders, staff, courier = windows[2], windows[5], windows[6], windows[8], windows[9]
     qtbot.waitUntil(lambda: not mapping.busy and mapping.model.rowCount() > 0 and reports.report is not None
-                    and not reports.busy and not orders.busy and orders.table.rowCount() > 0, timeout=5000)
+                    and not reports.busy and not orders.busy and orders.table.rowCount() > 0
+                    and not staff.busy and staff.table.rowCount() > 0
+                    and not courier.busy and courier.last_count is not None, timeout=5000)
     for win in windows:
         seen += window_texts(win)
     buttons = windows[0].findChildren(QDialogButtonBox)[0]  # the settings' Save and Cancel: Qt's own texts

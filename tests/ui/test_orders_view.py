@@ -201,3 +201,44 @@ def test_force_cancel_is_refused_at_the_station_and_delete_warns_of_the_next_col
     p.scan(created.tracking_number)
     assert "관리자가 강제 취소한 주문입니다" in p.banner() and p.sounds[-1] == "error"
     assert station.service.state.pack is None
+
+
+def test_a_supervisor_attaches_a_scanned_label_to_a_collected_order_and_a_misread_is_refused(  # type: ignore[no-untyped-def]
+        station, qtbot) -> None:
+    from datetime import UTC, datetime
+
+    from packdesk.channels.base import LineRecord, OrderRecord
+    from packdesk.core.tracking import with_check_digit
+    from packdesk.services.collect import store_orders
+    from packdesk.services.excel_orders import create_platform
+
+    now = datetime.now(UTC)
+    db = station.service.worker.db
+    with db.session() as s:  # an order collected without a tracking number, as a marketplace sends it
+        account = create_platform(s, "자사몰").id
+        store_orders(s, account, [OrderRecord("W-77", "김민지", "김민지", "010-1234-5678", "06236", "서울 강남구 1",
+                                              "", now, now, (LineRecord("W-77-1", "P1", "", "코스터", "", 1,
+                                                                        LineStatus.CONFIRMED),))], "test")
+    p = Packer(qtbot, station)
+    w = open_orders(station, qtbot)
+    with qtbot.waitSignal(w.searched, timeout=TIMEOUT):
+        type_into(qtbot, w.search_edit, "W-77")
+        qtbot.keyClick(w.search_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(w.detail_loaded, timeout=TIMEOUT):
+        w.table.selectRow(0)
+    qtbot.waitUntil(lambda: w.attach_button.isEnabled(), timeout=TIMEOUT)
+    assert "PD-P-" in w.info.text()
+    good = with_check_digit("56123456789")
+    misread = good[:5] + str((int(good[5]) + 1) % 10) + good[6:]
+    focus(qtbot, w.tracking_edit)
+    with qtbot.waitSignal(w.refused, timeout=TIMEOUT) as refused:
+        p.type_code(misread)  # scanned into the focused field, Enter attaches
+    assert refused.args == ["tracking_check_digit"]
+    assert "검증 숫자" in w.message.text() and "check digit" in w.message.text()
+    focus(qtbot, w.tracking_edit)
+    w.tracking_edit.clear()
+    with qtbot.waitSignal(w.tracking_attached, timeout=TIMEOUT) as attached:
+        p.type_code(f"{good[:4]}-{good[4:8]}-{good[8:]}")
+    assert attached.args == [good]
+    qtbot.waitUntil(lambda: w.detail is not None and w.detail.row.waybills == (("CJGLS", good),), timeout=TIMEOUT)
+    assert not w.attach_button.isEnabled() and good in w.info.text()

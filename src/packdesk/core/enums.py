@@ -52,6 +52,7 @@ class ScanKind(enum.StrEnum):
     ITEM = "item"
     COMMAND = "command"
     PACKER = "packer"
+    LABEL = "label"        # a courier label scanned at the end of a parcel's pack, to bind its number
     UNKNOWN = "unknown"
 
 
@@ -59,6 +60,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # found running with no process behind it (a crash, a PC switched off)
 
 
 class RecordingStatus(enum.StrEnum):

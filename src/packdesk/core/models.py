@@ -114,13 +114,15 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    # identifiers keep their lengths (an order exceeding one is set aside when collected); the free text a
+    # marketplace fills is TEXT, kept whole (services/collect.py)
     order_no: Mapped[str] = mapped_column(String(64))
-    buyer_name: Mapped[str] = mapped_column(String(100), default="")
-    recipient_name: Mapped[str] = mapped_column(String(100), default="")
-    recipient_phone: Mapped[str] = mapped_column(String(40), default="")
-    zip_code: Mapped[str] = mapped_column(String(10), default="")
-    address: Mapped[str] = mapped_column(String(300), default="")
-    delivery_message: Mapped[str] = mapped_column(String(300), default="")
+    buyer_name: Mapped[str] = mapped_column(Text, default="")
+    recipient_name: Mapped[str] = mapped_column(Text, default="")
+    recipient_phone: Mapped[str] = mapped_column(Text, default="")
+    zip_code: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    delivery_message: Mapped[str] = mapped_column(Text, default="")
     ordered_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -142,6 +144,26 @@ class Waybill(Base):
     lines: Mapped[list[OrderLine]] = relationship(back_populates="waybill")
 
 
+class Parcel(Base):
+    """The lines that ship together in one box: one order, or 합포장 (one buyer's orders to one address within
+    one account). Formed from lines with no waybill yet (``core/parcels.py``); its ``key`` is printed on the
+    packing slip and sent as the customer reference in the courier export, so the courier program's result
+    sheet comes back matched, and the waybill it brings attaches here (and to every line of the parcel)."""
+
+    __tablename__ = "parcels"
+    __table_args__ = (Index("ix_parcels_account_id_group_key", "account_id", "group_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)       # PD-P-XXXXXXXX, scannable, never reused
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    group_key: Mapped[str] = mapped_column(String(64))               # hash of recipient + address: no personal data
+    waybill_id: Mapped[int | None] = mapped_column(ForeignKey("waybills.id"), unique=True)
+    waybill_source: Mapped[str] = mapped_column(String(80), default="")  # "import:<file>", "station:<name>", ...
+    waybill_bound_at: Mapped[datetime | None]
+    exported_at: Mapped[datetime | None]                             # last courier export that held it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OrderLine(Base):
     """One marketplace product-order: unique per account, so collecting twice never duplicates."""
 
@@ -154,13 +176,14 @@ class OrderLine(Base):
     product_order_id: Mapped[str] = mapped_column(String(64))
     product_code: Mapped[str] = mapped_column(String(64))
     option_code: Mapped[str] = mapped_column(String(128), default="")
-    product_name: Mapped[str] = mapped_column(String(300), default="")
-    option_name: Mapped[str] = mapped_column(String(300), default="")
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    option_name: Mapped[str] = mapped_column(Text, default="")
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.NEW)
     channel_status: Mapped[str] = mapped_column(String(40), default="")  # the marketplace's own words
     claim_status: Mapped[str] = mapped_column(String(40), default="")
     waybill_id: Mapped[int | None] = mapped_column(ForeignKey("waybills.id"), index=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"), index=True)
     packed_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"))
     packed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -246,11 +269,21 @@ class PackSession(Base):
             sqlite_where=text("outcome = 'completed'"),
             postgresql_where=text("outcome = 'completed'"),
         ),
+        # and so is a parcel opened from its packing slip (its waybill is bound at the end of the pack)
+        Index(
+            "uq_pack_sessions_completed_parcel",
+            "parcel_id",
+            unique=True,
+            sqlite_where=text("outcome = 'completed'"),
+            postgresql_where=text("outcome = 'completed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid made by the station
-    waybill_id: Mapped[int] = mapped_column(ForeignKey("waybills.id"), index=True)
+    # the waybill scanned, or (a parcel opened from its slip) the label bound when the pack completed
+    waybill_id: Mapped[int | None] = mapped_column(ForeignKey("waybills.id"), index=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"), index=True)
     station: Mapped[str] = mapped_column(String(64))
     packer_id: Mapped[int | None] = mapped_column(ForeignKey("packers.id"))
     packer_name: Mapped[str] = mapped_column(String(100))
@@ -286,7 +319,7 @@ class Recording(Base):
     pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
     pack_key: Mapped[str] = mapped_column(String(36), default="", index=True)
     tracking_number: Mapped[str] = mapped_column(String(40), index=True)
-    order_nos: Mapped[str] = mapped_column(String(300), default="")  # the pack's orders, comma-separated
+    order_nos: Mapped[str] = mapped_column(Text, default="")  # the pack's orders, comma-separated
     station: Mapped[str] = mapped_column(String(64))
     packer_name: Mapped[str] = mapped_column(String(100), default="")
     recorder: Mapped[str] = mapped_column(String(20), default="")     # "opencv", "realpacking"
@@ -326,6 +359,7 @@ class CollectionRun(Base):
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
     tracking_registered: Mapped[int] = mapped_column(Integer, default=0)
     tracking_sent: Mapped[int] = mapped_column(Integer, default=0)
+    set_aside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # orders not stored: see detail
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
 
@@ -362,8 +396,8 @@ class SalesProduct(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     product_code: Mapped[str] = mapped_column(String(64))
     option_code: Mapped[str] = mapped_column(String(128), default="")
-    product_name: Mapped[str] = mapped_column(String(300), default="")
-    option_name: Mapped[str] = mapped_column(String(300), default="")
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    option_name: Mapped[str] = mapped_column(Text, default="")
     is_new: Mapped[bool] = mapped_column(Boolean, default=True)     # not yet looked at by a person
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)   # gone from the marketplace
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -406,6 +440,19 @@ class WaybillClaim(Base):
     __tablename__ = "waybill_claims"
 
     waybill_id: Mapped[int] = mapped_column(ForeignKey("waybills.id"), primary_key=True, autoincrement=False)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_name: Mapped[str] = mapped_column(String(100), default="")
+    pack_key: Mapped[str] = mapped_column(String(36))
+    claimed_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+
+
+class ParcelClaim(Base):
+    """The same as ``WaybillClaim`` for a parcel opened from its packing slip (it has no waybill yet)."""
+
+    __tablename__ = "parcel_claims"
+
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, autoincrement=False)
     station: Mapped[str] = mapped_column(String(64))
     packer_name: Mapped[str] = mapped_column(String(100), default="")
     pack_key: Mapped[str] = mapped_column(String(36))

@@ -33,7 +33,7 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,15 +43,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core import queries
+from packdesk.core import parcels, queries
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.couriers import BY_CODE, DEFAULT_COURIER, UnknownCourier, resolve
 from packdesk.core.enums import ChannelKind, LineStatus
-from packdesk.core.errors import KnownError, Words
+from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
 from packdesk.core.station import FORCE_CANCELLED
+from packdesk.core.text import clean_text, contains, search_text
+from packdesk.core.tracking import check as check_tracking
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.services.station import COMMAND_PREFIX
 
@@ -161,7 +163,9 @@ class CreatedOrder:
 
 
 def _text(value: str, key: str, limit: int, *, required: bool) -> str:
-    value = unicodedata.normalize("NFC", value or "").strip()
+    """The field as stored: NUL and the other invisible control characters removed as from every order
+    (``core/text.clean_text``); a line break or tab left in a one-line field is refused, saying so."""
+    value = unicodedata.normalize("NFC", clean_text(value or "")).strip()
     if required and not value:
         raise OrderRefused("order_field_required", field_key=key)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
@@ -175,7 +179,7 @@ def _line_label(line: ManualLine) -> str:
     return line.label or f"#{line.item_id}"
 
 
-def validate(order: ManualOrder) -> ManualOrder:
+def validate(order: ManualOrder, check_digit: Mapping[str, str] | None = None) -> ManualOrder:
     """The order as it will be stored (trimmed, normalised), checked field by field in the form's order;
     the first problem is raised as ``OrderRefused``. Pure: what needs the database is checked in
     ``create_manual_order``."""
@@ -218,6 +222,10 @@ def validate(order: ManualOrder) -> ManualOrder:
             raise OrderRefused("order_tracking_invalid", field_key="tracking_number", value=tracking)
         if tracking.upper().startswith((INTERNAL_PREFIX, COMMAND_PREFIX)):
             raise OrderRefused("order_tracking_reserved", field_key="tracking_number", value=tracking)
+        checked = check_tracking(tracking, courier, check_digit)  # the courier's own rule (a mistyped digit)
+        if not checked.ok:
+            raise OrderRefused(checked.problem, field_key="tracking_number", **dict(checked.params or {}))
+        tracking = checked.number
     return ManualOrder(order_no, recipient, phone, zip_code, address, message, tuple(order.lines), platform, country,
                        courier, tracking)
 
@@ -295,11 +303,12 @@ def _link_exactly(s: Session, account_id: int, product_code: str, item_id: int) 
     s.add(P(account_id=account_id, product_code=product_code, option_code="", item_id=item_id, quantity=1))
 
 
-def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime | None = None) -> CreatedOrder:
+def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime | None = None,
+                        check_digit: Mapping[str, str] | None = None) -> CreatedOrder:
     """Check the order completely, then store it ready to pack, in the caller's one transaction (see the
     module's docstring for what is written). Raises ``OrderRefused``; the caller rolls back."""
     now = now or utcnow()
-    o = validate(order)
+    o = validate(order, check_digit)
     ids = [ln.item_id for ln in o.lines]
     items = {it.id: it for it in s.scalars(select(m.Item).where(m.Item.id.in_(ids)))}
     for n, line in enumerate(o.lines):
@@ -332,7 +341,7 @@ def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime 
         s.add_all(lines)
         s.flush()
     except IntegrityError as e:  # another station saved the same order or number at this moment
-        raise OrderRefused("order_save_conflict", detail=repr(e)) from e
+        raise OrderRefused("order_save_conflict", detail=describe_error(e)) from e
     source = f"manual:{who}"[:80]
     s.execute(insert(m.LineStatusChange), [
         {"line_id": ln.id, "status": LineStatus.CONFIRMED, "source": source, "changed_at": now} for ln in lines])
@@ -442,6 +451,12 @@ class OrderDetail:
     delivery_message: str
     lines: tuple[LineRow, ...]
     history: tuple[HistoryRow, ...]
+    parcel_key: str = ""        # the parcel its lines without a waybill wait in (core/parcels.py); "" = none
+
+    @property
+    def needs_waybill(self) -> bool:
+        """A supervisor may attach a tracking number: lines wait in a parcel and none is packed or force-cancelled."""
+        return bool(self.parcel_key) and not self.row.packed and not self.row.force_cancelled
 
 
 def _rows(s: Session, order_ids: Sequence[int]) -> list[OrderRow]:
@@ -473,13 +488,15 @@ def search_orders(s: Session, text: str = "", limit: int = 300) -> list[OrderRow
     first; every order (newest first) when ``text`` is empty."""
     Ord, L, W = m.Order, m.OrderLine, m.Waybill
     q = select(Ord.id)
-    needle = text.strip().lower()
+    needle = search_text(text)
     if needle:
+        dialect = s.get_bind().dialect.name
         by_waybill = (select(L.order_id).join(W, W.id == L.waybill_id)
-                      .where(func.lower(W.tracking_number).contains(needle, autoescape=True)))
-        q = q.where(or_(func.lower(Ord.order_no).contains(needle, autoescape=True),
-                        func.lower(Ord.recipient_name).contains(needle, autoescape=True),
-                        Ord.id.in_(by_waybill)))
+                      .where(contains(W.tracking_number, needle, dialect)))
+        by_parcel = (select(L.order_id).join(m.Parcel, m.Parcel.id == L.parcel_id)
+                     .where(m.Parcel.key == needle.upper()))  # a packing slip scanned here
+        q = q.where(or_(contains(Ord.order_no, needle, dialect), contains(Ord.recipient_name, needle, dialect),
+                        Ord.id.in_(by_waybill), Ord.id.in_(by_parcel)))
     ids = list(s.scalars(q.order_by(Ord.created_at.desc(), Ord.id.desc()).limit(limit)))
     return _rows(s, ids)
 
@@ -506,7 +523,33 @@ def order_detail(s: Session, order_id: int) -> OrderDetail:
     history = tuple(HistoryRow(h.line_id, names[h.line_id].product_name, names[h.line_id].option_name, h.status,
                                h.claim_status, h.source, h.changed_at)
                     for h in s.scalars(select(H).where(H.line_id.in_(list(names))).order_by(H.changed_at, H.id)))
-    return OrderDetail(row, o.recipient_phone, o.zip_code, o.address, o.delivery_message, lines, history)
+    return OrderDetail(row, o.recipient_phone, o.zip_code, o.address, o.delivery_message, lines, history,
+                       _waiting_parcel(s, order_id)[1])
+
+
+def _waiting_parcel(s: Session, order_id: int) -> tuple[int | None, str]:
+    """(id, key) of the parcel whose waybill the order's lines are waiting for: a ready line without one."""
+    L, P = m.OrderLine, m.Parcel
+    row = s.execute(select(P.id, P.key).join(L, L.parcel_id == P.id)
+                    .where(L.order_id == order_id, L.waybill_id.is_(None), P.waybill_id.is_(None),
+                           L.status.in_(parcels.READY)).order_by(L.id).limit(1)).first()
+    return (row.id, row.key) if row else (None, "")
+
+
+def attach_tracking(s: Session, order_id: int, courier_code: str, number: str, who: str,
+                    check_digit: Mapping[str, str] | None = None, now: datetime | None = None) -> parcels.Bound:
+    """A number typed or scanned by a supervisor for an order waiting for its waybill (a label printed at the
+    courier's site, a reprint): the same check and binding as a courier sheet's or the station's
+    (``core/parcels.bind``), to the order's whole parcel (합포장: the other orders in that box get it too)."""
+    parcel_id, key = _waiting_parcel(s, order_id)
+    if parcel_id is None:
+        row = get_order(s, order_id)
+        raise OrderRefused("order_no_parcel", detail=f"order {order_id} waits for no waybill", order_no=row.order_no)
+    bound = parcels.bind(s, parcel_id, courier_code, number, now=now or utcnow(), source=f"typed:{who}"[:80],
+                         check_digit=check_digit)
+    log.info("%s attached %s %s to parcel %s (order id %s)%s", who or "someone", courier_code,
+             bound.tracking_number, key, order_id, " (already had it)" if bound.already else "")
+    return bound
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,41 @@ class SupervisorSettings(_Model):
     auto_lock_min: int = Field(5, ge=1, le=240, description="back to packer mode after this long untouched")
 
 
+class WaybillSettings(_Model):
+    """Where a parcel's tracking number comes from when it is not in the order: the seller's contracted
+    courier (labels bound at the station, numbers typed in) and how strictly its numbers are checked."""
+
+    courier: str = Field("CJGLS", min_length=1, max_length=32, description="the seller's contracted courier")
+    # couriers whose numbers with a wrong check digit are accepted with a warning instead of refused
+    # (core/tracking.py: a courier that issues numbers outside the rule)
+    warn_check_digit: list[str] = Field(default_factory=list, max_length=30)
+
+    @field_validator("courier")
+    @classmethod
+    def _courier(cls, v: str) -> str:
+        from packdesk.core.couriers import BY_CODE
+
+        if v not in BY_CODE:
+            raise ValueError(f"'{v}' is not a courier code")
+        return v
+
+    @field_validator("warn_check_digit")
+    @classmethod
+    def _warn(cls, v: list[str]) -> list[str]:
+        from packdesk.core.couriers import BY_CODE
+
+        codes = [c.strip().upper() for c in v if c.strip()]
+        unknown = [c for c in codes if c not in BY_CODE]
+        if unknown:
+            raise ValueError(f"not courier codes: {', '.join(unknown)}")
+        return sorted(set(codes))
+
+    @property
+    def check_digit(self) -> dict[str, str]:
+        """courier -> "warn" for ``core/tracking.check`` (the others refuse)."""
+        return {c: "warn" for c in self.warn_check_digit}
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
@@ -166,6 +201,7 @@ class Settings(_Model):
     realpacking: RealPackingSettings = Field(default_factory=RealPackingSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
+    waybill: WaybillSettings = Field(default_factory=WaybillSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

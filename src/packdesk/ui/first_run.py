@@ -3,7 +3,10 @@
 It asks, one page at a time and in big type, what a new station needs: its name, where videos go, which
 camera (with a live picture), whether the scanner reads ("scan this barcode"), who records (PackDesk, the
 RealPacking program, or nobody), the supervisor PIN, and whether a marketplace account is added now or
-later. Finishing writes ``settings.json`` and the station starts with it; cancelling writes nothing.
+later. Without the demo shop (an account now) there are no packers yet, so it asks for their names, one a
+line: the station makes them (``services/staff.py``, through ``app.build_station``) once its database is open,
+before it starts, so the first badge scanned signs in. Finishing writes ``settings.json`` and the station
+starts with it; cancelling writes nothing.
 
 Its texts follow the screen language (``ui/i18n.py``): bilingual on a new PC; on a PC set up before
 (``--first-run``), the language of its settings (``run_first_run`` sets it before building the wizard). The
@@ -38,6 +41,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -49,9 +53,11 @@ from PySide6.QtWidgets import (
 
 from packdesk import APP_NAME
 from packdesk.paths import AppDirs
+from packdesk.services import staff
 from packdesk.services.settings import Settings, save_settings
 from packdesk.ui.barcode_sheet import code128_modules
 from packdesk.ui.i18n import both, one, pair, set_language, tr, two_lines
+from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
 from packdesk.ui.resources import icon
 
@@ -566,6 +572,42 @@ class AccountPage(_Page):
         self.finish_layout()
 
 
+class StaffPage(_Page):
+    """The packers' names, one a line (only without the demo shop, which brings its own three)."""
+
+    def __init__(self) -> None:
+        super().__init__(tr("작업자 / Packers"), tr("누가 포장합니까? / Who packs?"))
+        self.body.addWidget(_text(two_lines(
+            "작업자 이름을 한 줄에 한 명씩 입력하세요 (한 명 이상). 작업자마다 바코드 카드가 만들어집니다 — 설정이 "
+            "끝나면 파일 → 작업자…에서 인쇄하고, 작업자를 더 추가할 수도 있습니다.",
+            "Type the packers' names, one a line (at least one). Each gets a badge — print them in File → Staff… "
+            "once set-up ends; more packers can be added there too.")))
+        self.names_edit = QPlainTextEdit(objectName="packerNames")
+        self.names_edit.setPlaceholderText(tr("예: 김민수 / e.g. Kim Minsu"))
+        self.names_edit.setTabChangesFocus(True)
+        self.names_edit.textChanged.connect(self.completeChanged.emit)
+        self.body.addWidget(self.names_edit, 1)
+        self.finish_layout()
+        self.names: list[str] = []
+
+    def lines(self) -> list[str]:
+        return self.names_edit.toPlainText().splitlines()
+
+    def isComplete(self) -> bool:
+        return any(line.strip() for line in self.lines())
+
+    def validatePage(self) -> bool:
+        try:
+            self.names = staff.clean_names(self.lines())
+        except staff.StaffError as e:
+            ko, en = error_text(e)
+            line = e.params.get("line")
+            self.say(both(f"{line}번째 줄: {ko}", f"Line {line}: {en}") if line else both(ko, en))
+            return False
+        self.say("")
+        return True
+
+
 class DonePage(_Page):
     def __init__(self, wizard: FirstRunWizard) -> None:
         super().__init__(tr("준비 완료 / Ready"),
@@ -592,6 +634,8 @@ class DonePage(_Page):
             one("관리자 PIN / Supervisor PIN: 설정됨 / set", "Supervisor PIN: set"),
             tr("마켓 계정 / Marketplace: ") + (tr("설정 후 추가 / add after set-up") if w.account_page.now.isChecked()
                                              else tr("데모 상점 / demo shop")),
+            tr("작업자 / Packers: ") + (", ".join(w.staff_page.names) if w.account_page.now.isChecked()
+                                       else tr("데모 작업자 3명 / the demo's three")),
             both("화면 언어", f"Screen language: {w.name_page.language_choice.currentText()}"),
         ]
         self.summary.setText("\n".join(lines))
@@ -602,7 +646,8 @@ class DonePage(_Page):
 
 class FirstRunWizard(QWizard):
     """``result_settings`` holds what was saved (after Finish); ``add_account_after`` asks ``app.main`` to open
-    the accounts screen once the station runs."""
+    the accounts screen once the station runs; ``packer_names`` are the packers the station makes at its start
+    (none with the demo shop)."""
 
     def __init__(self, dirs: AppDirs, settings: Settings | None = None, *,
                  realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None,
@@ -612,6 +657,7 @@ class FirstRunWizard(QWizard):
         self._base = settings or Settings()
         self.result_settings: Settings | None = None
         self.add_account_after = False
+        self.packer_names: tuple[str, ...] = ()
         self.setWindowTitle(one(f"{APP_NAME} 처음 설정 / First-time set-up", f"{APP_NAME} first-time set-up"))
         self.setWindowIcon(icon())
         self.setMinimumSize(900, 680)  # fits a 1366 x 768 screen
@@ -631,16 +677,23 @@ class FirstRunWizard(QWizard):
         self.recorder_page = RecorderPage(b, realpacking_test)
         self.pin_page = PinPage()
         self.account_page = AccountPage()
+        self.staff_page = StaffPage()
         self.done_page = DonePage(self)
-        for page in (self.name_page, self.folders_page, self.camera_page, self.scanner_page, self.recorder_page,
-                     self.pin_page, self.account_page, self.done_page):
-            self.addPage(page)
+        self._page_ids = {id(page): self.addPage(page) for page in (
+            self.name_page, self.folders_page, self.camera_page, self.scanner_page, self.recorder_page,
+            self.pin_page, self.account_page, self.staff_page, self.done_page)}
         self._key_filter: Any = None
         if scan_filter:
             from packdesk.ui.keyfilter import WedgeKeyFilter
 
             self._key_filter = WedgeKeyFilter(b.scanner.wedge_config(), self)
             self._key_filter.scanned.connect(self.take_scan)
+
+    def nextId(self) -> int:
+        """The packers' page only without the demo shop (it brings its own packers)."""
+        if self.currentPage() is self.account_page and not self.account_page.now.isChecked():
+            return self._page_ids[id(self.done_page)]
+        return super().nextId()
 
     def showEvent(self, event: QShowEvent) -> None:
         if self._key_filter is not None:
@@ -685,6 +738,7 @@ class FirstRunWizard(QWizard):
                  settings.station_name, settings.recorder)
         self.result_settings = settings
         self.add_account_after = self.account_page.now.isChecked()
+        self.packer_names = tuple(self.staff_page.names) if self.add_account_after else ()
         super().accept()
 
     def done(self, result: int) -> None:
@@ -699,6 +753,7 @@ class FirstRunWizard(QWizard):
 class FirstRun:
     settings: Settings
     add_account: bool
+    packers: tuple[str, ...] = ()  # names to make packers of (``app.build_station``)
 
 
 def run_first_run(dirs: AppDirs, settings: Settings | None,
@@ -711,6 +766,7 @@ def run_first_run(dirs: AppDirs, settings: Settings | None,
     set_language(settings.language if settings is not None else "ko")
     wizard = FirstRunWizard(dirs, settings, realpacking_test=realpacking_test)
     accepted = wizard.exec() == QWizard.DialogCode.Accepted and wizard.result_settings is not None
-    result = FirstRun(wizard.result_settings, wizard.add_account_after) if accepted else None  # type: ignore[arg-type]
+    result = (FirstRun(wizard.result_settings, wizard.add_account_after, wizard.packer_names)  # type: ignore[arg-type]
+              if accepted else None)
     wizard.deleteLater()
     return result

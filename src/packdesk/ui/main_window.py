@@ -11,9 +11,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from packdesk import APP_NAME, __version__
+from packdesk.core import couriers
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
-from packdesk.core.station import Level, Sound, StationState
+from packdesk.core.station import Level, PackerRef, Sound, StationState
 from packdesk.devices.camera import NO_CAMERA
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.catalogue import CatalogueSyncer
@@ -95,6 +96,12 @@ class MainWindow(QMainWindow):
         menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
         # --- end Excel orders ---
+        # --- courier waybills (ui/courier_view.py) ---
+        courier_action = QAction(tr("택배 송장… / Courier waybills…"), self)
+        courier_action.triggered.connect(lambda: self.as_supervisor(self.open_courier))
+        menu.addAction(courier_action)
+        self._courier_view: QWidget | None = None
+        # --- end courier waybills ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
@@ -116,6 +123,17 @@ class MainWindow(QMainWindow):
         menu.addAction(orders_action)
         self._orders: QWidget | None = None
         # --- end orders ---
+        # --- staff (ui/staff_view.py) ---
+        staff_action = QAction(tr("작업자… / Staff…"), self)
+        staff_action.triggered.connect(lambda: self.as_supervisor(self.open_staff))
+        menu.addAction(staff_action)
+        self._staff_view: QWidget | None = None
+        # --- end staff ---
+        # --- packing slips (ui/slips_view.py) ---
+        slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)
+        slips_action.triggered.connect(lambda: self.as_supervisor(self.open_slips))
+        menu.addAction(slips_action)
+        # --- end packing slips ---
         self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -178,8 +196,11 @@ class MainWindow(QMainWindow):
 
     def on_state(self, state: StationState) -> None:
         if state.packer != self._last_packer:  # a packer's badge (or another name) ends supervisor mode
+            renamed = (isinstance(self._last_packer, PackerRef) and state.packer is not None
+                       and state.packer.packer_id == self._last_packer.packer_id)  # on the staff screen: not a packer
             self._last_packer = state.packer
-            self.gate.lock()
+            if not renamed:
+                self.gate.lock()
         self.view.render(state)
 
     def on_sound(self, sound: Sound) -> None:
@@ -271,13 +292,39 @@ class MainWindow(QMainWindow):
             return self._excel_orders_view
         packer = self.service.state.packer
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        view = ExcelOrdersView(self.service.worker.db, operator, parent=self)
+        view = ExcelOrdersView(self.service.worker.db, operator, parent=self,
+                               check_digit=self.settings.waybill.check_digit if self.settings else None)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_excel_orders_view", None))
         self._excel_orders_view = view
         view.open()
         return view
     # --- end Excel orders ---
+
+    # --- courier waybills (ui/courier_view.py) ---
+    def open_courier(self) -> QWidget | None:
+        """The courier program's Excel round trip (export, result import, templates); one window, kept and
+        shown again. Its templates sit beside settings.json; the number check follows the settings."""
+        from packdesk.services.courier_sheets import templates_file
+        from packdesk.ui.courier_view import CourierView
+
+        if self.service is None or self.settings is None or self.settings_path is None:
+            return None
+        packer = self.service.state.packer
+        operator = packer.name if packer else self.settings.station_name
+        view = self._courier_view
+        if not isinstance(view, CourierView):
+            view = CourierView(self.service.worker.db, templates_file(self.settings_path.parent),
+                               check_digit=self.settings.waybill.check_digit,
+                               contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
+            self._courier_view = view
+        view.operator = operator
+        view.check_digit = dict(self.settings.waybill.check_digit)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+    # --- end courier waybills ---
 
     # --- dispatch outbox (ui/outbox_view.py) ---
     def open_outbox(self) -> OutboxView | None:
@@ -369,7 +416,10 @@ class MainWindow(QMainWindow):
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
         window = self._orders
         if not isinstance(window, OrdersWindow):
-            window = OrdersWindow(self.service.worker.db, self.service.worker, operator, parent=self)
+            waybill = self.settings.waybill if self.settings else None
+            window = OrdersWindow(self.service.worker.db, self.service.worker, operator, parent=self,
+                                  courier=waybill.courier if waybill else couriers.DEFAULT_COURIER,
+                                  check_digit=dict(waybill.check_digit) if waybill else None)
             self._orders = window
         window.operator = operator  # who types in, cancels or deletes: in the log and the line history
         window.show()
@@ -378,6 +428,44 @@ class MainWindow(QMainWindow):
         window.refresh()
         return window
     # --- end orders ---
+
+    # --- staff (ui/staff_view.py) ---
+    def open_staff(self) -> QWidget | None:
+        """The packers: add, rename, deactivate, new badge, print badges. One window, kept and shown again (its
+        list is read anew on show); each change is read back by the station at once (``reload_packers``)."""
+        from packdesk.ui.staff_view import StaffView
+
+        if self.service is None:
+            return None
+        if self._staff_view is None:
+            view = StaffView(self.service.worker.db, parent=self)
+            view.changed.connect(self.reload_packers)
+            self._staff_view = view
+        self._staff_view.open()
+        self._staff_view.raise_()
+        self._staff_view.activateWindow()
+        return self._staff_view
+
+    def reload_packers(self) -> None:
+        """The packers changed (the staff screen, or another station): the station and the name box follow."""
+        service = self.service
+        if service is None:
+            return
+        service.reload_packers(lambda: self.view.set_packers([p for p, _ in service.packers], service.state.packer))
+    # --- end staff ---
+
+    # --- packing slips (ui/slips_view.py) ---
+    def open_slips(self) -> QWidget | None:
+        """A day's packing slips (포장 지시서): their barcodes open parcels at the station, labels bound last."""
+        from packdesk.ui.slips_view import SlipDialog
+
+        if self.service is None:
+            return None
+        dialog = SlipDialog(self.service.worker.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+    # --- end packing slips ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:

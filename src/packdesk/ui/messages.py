@@ -15,17 +15,19 @@ from packdesk.core.enums import ScanKind
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.station import Message, Msg
+from packdesk.core.tracking import WORDS as TRACKING_WORDS
 from packdesk.ui.i18n import both, english, korean
 
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
     ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
-    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.LABEL: "송장 라벨 / courier label",
+    ScanKind.UNKNOWN: "알 수 없음 / unknown",
 }
 
 # code -> (Korean, English); {names} are filled from the message parameters
 STATION_TEXT: dict[Msg, tuple[str, str]] = {
-    Msg.READY: ("송장을 스캔하세요", "Scan a waybill"),
+    Msg.READY: ("작업자 바코드를 스캔하세요", "Scan your packer badge"),
     Msg.PACKER_SET: ("작업자: {name} — 송장을 스캔하세요", "Packer: {name} — scan a waybill"),
     Msg.LOGGED_OUT: ("작업 종료 — 작업자 바코드를 스캔하세요", "Signed out — scan a packer badge"),
     Msg.PACK_STARTED: ("포장 시작: {tracking} ({recipient}) — 상품을 스캔하세요",
@@ -68,7 +70,33 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.LINE_CANCELLED_MEANWHILE: ("포장 중 주문이 취소되었습니다: {products} — 빼거나 포장을 취소하세요 ({tracking})",
                                    "Cancelled while packing: {products} — take it out or cancel the pack "
                                    "({tracking})"),
+    Msg.PACKER_ALREADY: ("작업자 {name} — 이미 작업 중입니다. 포장을 계속하세요",
+                         "{name} is signed in already — carry on packing"),
+    Msg.PACKER_CHANGE_DURING_PACK: ("포장 중에는 작업자를 바꿀 수 없습니다 — 완료하거나 취소한 뒤 스캔하세요",
+                                    "Finish or cancel this pack before changing packer"),
+    Msg.PACKER_INACTIVE: ("사용 중지된 작업자입니다: {name} — 관리자에게 문의하세요",
+                          "This packer is deactivated: {name} — ask a supervisor"),
+    Msg.PACKER_DEACTIVATED: ("작업자 {name}이(가) 사용 중지되어 작업이 종료되었습니다 — 작업자 바코드를 스캔하세요",
+                             "{name} was deactivated and is signed out — scan a packer badge"),
+    Msg.PACKER_DEACTIVATED_AFTER_PACK: ("작업자 {name}이(가) 사용 중지되었습니다 — 이 포장을 마치면 작업이 종료됩니다",
+                                        "{name} was deactivated — signed out when this pack ends"),
+    # a parcel opened from its packing slip gets its courier label at the end (core/station.py)
+    Msg.SCAN_LABEL: ("택배 송장(라벨)을 스캔하세요", "Scan the courier label"),
+    Msg.PACK_COMPLETE_LABEL_WARNING: ("포장 완료: {tracking} — 송장번호 검증 숫자가 맞지 않습니다. 라벨을 확인하세요",
+                                      "Pack complete: {tracking} — the tracking number's check digit is wrong. "
+                                      "Check the label"),
+    Msg.LABEL_REQUIRED: ("송장 라벨을 먼저 스캔하세요 — 라벨을 스캔하면 포장이 완료됩니다",
+                         "Scan the label first — the label scan completes the pack"),
+    Msg.LABEL_TOO_EARLY: ("상품을 먼저 모두 스캔하세요 ({remaining}개 남음) — 송장 라벨은 마지막에",
+                          "Scan the items first ({remaining} left) — the label comes last"),
+    Msg.LABEL_INVALID: ("송장 라벨 거부 — {detail}", "Label refused — {detail}"),
+    Msg.LABEL_USED: ("이미 다른 택배({used_by})에 쓰인 송장번호입니다 — 이 라벨은 쓸 수 없습니다: {number}",
+                     "This tracking number is already on another parcel ({used_by}) — do not use this label: "
+                     "{number}"),
 }
+# added to a pack's last message when its packer was deactivated during it (core/station.py ``signed_out``)
+SIGNED_OUT_TEXT = (" — 작업자 {signed_out} 사용 중지로 작업 종료, 작업자 바코드를 스캔하세요",
+                   " — {signed_out} is deactivated and signed out: scan a packer badge")
 
 # refusal codes (stored as the scan's reason) as short names for reports
 REASON_TEXT: dict[str, tuple[str, str]] = {
@@ -92,6 +120,12 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.NOT_COMPLETE: ("완료 전 완료 바코드", "Complete scanned too early"),
     Msg.NO_ACTIVE_PACK: ("포장 중 아님", "No pack in progress"),
     Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
+    Msg.PACKER_CHANGE_DURING_PACK: ("포장 중 작업자 변경", "Packer change during a pack"),
+    Msg.PACKER_INACTIVE: ("사용 중지된 작업자", "Deactivated packer"),
+    Msg.LABEL_REQUIRED: ("라벨 전 완료 바코드", "Complete scanned before the label"),
+    Msg.LABEL_TOO_EARLY: ("상품보다 먼저 라벨", "Label before the items"),
+    Msg.LABEL_INVALID: ("잘못 읽힌 송장 라벨", "Misread label"),
+    Msg.LABEL_USED: ("이미 쓰인 송장번호", "Tracking number in use"),
 }
 
 
@@ -108,6 +142,12 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recorder_unreachable": ("리얼패킹 프로그램에 연결할 수 없습니다", "the RealPacking program does not answer"),
     "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
 }
+
+# what an account's secret needs (services/secrets.py), said wherever a missing keyring is
+KEYRING_NEEDED = ("Windows 자격 증명 관리자, macOS 키체인, 또는 Linux의 Secret Service (GNOME 키링, KWallet)가 "
+                  "필요합니다",
+                  "it needs Windows Credential Manager, the macOS Keychain, or on Linux a Secret Service (GNOME "
+                  "Keyring, KWallet)")
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
@@ -208,12 +248,28 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "channel_bad_reply": ("마켓의 응답을 읽을 수 없습니다 — 아무것도 가져오지 않았습니다",
                           "The marketplace's reply could not be read — nothing was imported"),
     "collect_range_too_long": ("수집 기간은 최대 {days}일입니다", "A collection covers at most {days} days"),
-    "run_abandoned": ("이 수집을 하던 스테이션이 중단되어 다른 스테이션이 이어받았습니다",
-                      "The station running this collection stopped; another station took it over"),
+    "run_abandoned": ("이 수집을 하던 프로그램이 중간에 멈췄습니다 (강제 종료·PC 꺼짐) — 그때까지 저장한 주문은 "
+                      "남아 있고 다음 수집이 나머지를 가져옵니다",
+                      "The PackDesk running this collection stopped mid-way (killed, PC off) — what it stored is "
+                      "kept and the next collection gets the rest"),
+    "collect_failed": ("수집이 예기치 않은 오류로 멈췄습니다 — 그때까지 저장한 주문은 남아 있고 다음 수집이 나머지를 "
+                       "가져옵니다 (로그 참조)",
+                       "The collection stopped on an unexpected error — what it stored is kept and the next "
+                       "collection gets the rest (see the log)"),
+    "orders_set_aside": ("주문 {count}건은 데이터베이스에 넣을 수 없어 보류했습니다 (나머지는 저장됨) — "
+                         "주문번호와 이유는 오류 내용을 보세요",
+                         "{count} order(s) could not be stored and were set aside (the rest were stored) — the "
+                         "error detail names them and why"),
     "collect_range_invalid": ("수집 기간이 잘못되었습니다 (시작이 끝보다 늦음)", "Invalid period (start after end)"),
     "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
-    "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
-                                 "The OS keyring is not available: the secret cannot be stored or read"),
+    "secret_store_unavailable": (f"이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장하거나 읽을 수 없습니다 "
+                                 f"({{backend}}) — {KEYRING_NEEDED[0]}",
+                                 f"This PC has no usable OS keyring, so the secret cannot be stored or read "
+                                 f"({{backend}}) — {KEYRING_NEEDED[1]}"),
+    "account_secret_not_stored": (f"계정을 추가하지 않았습니다: 이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장할 수 "
+                                  f"없습니다 ({{backend}}) — {KEYRING_NEEDED[0]}",
+                                  f"The account was not added: this PC has no usable OS keyring to store its secret "
+                                  f"({{backend}}) — {KEYRING_NEEDED[1]}"),
     # orders typed in, force-cancel and delete (services/orders.py); {field} names the field in each language
     "order_field_required": ("{field}: 입력하세요 (필수)", "{field}: required"),
     "order_field_too_long": ("{field}: 최대 {limit}자까지입니다 (지금 {length}자)",
@@ -265,7 +321,33 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "order_already_cancelled": ("이미 강제 취소된 주문입니다: {order_no}", "Already force-cancelled: {order_no}"),
     "order_packing_started": ("포장이 시작된 주문은 삭제할 수 없습니다 — 취소만 할 수 있습니다: {order_no}",
                               "Packing has started on this order: it cannot be deleted, only cancelled: {order_no}"),
+    "order_no_parcel": ("이 주문은 송장번호를 기다리는 택배가 없습니다 (이미 송장이 있거나 포장·취소됨): {order_no}",
+                        "This order waits for no tracking number (it has one, or is packed or cancelled): "
+                        "{order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # packing slips (services/slips.py, ui/packing_slip.py)
+    "slip_save_failed": ("포장 지시서를 저장하지 못했습니다: {path}", "Could not save the packing slips: {path}"),
+    "slip_none": ("포장 지시서를 낼 택배가 없습니다 — 포장할 상품이 남은, 송장 대기 중인 택배만 나옵니다",
+                  "No parcel to print a slip for — only parcels with something left to pack are printed"),
+    # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
+    **TRACKING_WORDS,
+    # staff (services/staff.py)
+    "staff_error": ("작업자를 저장하지 못했습니다", "The packer could not be saved"),
+    "staff_name_empty": ("작업자 이름을 입력하세요", "Type the packer's name"),
+    "staff_name_invalid": ("작업자 이름에 줄바꿈이나 제어 문자는 쓸 수 없습니다: {name}",
+                           "No line breaks or control characters in a packer's name: {name}"),
+    "staff_name_too_long": ("작업자 이름은 {limit}자까지입니다 (지금 {length}자)",
+                            "A packer's name is at most {limit} characters (now {length})"),
+    "staff_name_taken": ("같은 이름의 작업자가 이미 있습니다: {name} — 구별되는 이름을 쓰세요 (예: {name} B)",
+                         "An active packer is already called {name} — use a name that tells them apart "
+                         "(e.g. {name} B)"),
+    "staff_name_repeated": ("같은 이름이 두 번 있습니다: {name} ({other}번째 줄과 같음)",
+                            "The same name is listed twice: {name} (see line {other})"),
+    "staff_none": ("작업자 이름을 한 명 이상 입력하세요", "Type at least one packer's name"),
+    "staff_not_found": ("작업자를 찾을 수 없습니다 — 목록을 새로 고치세요", "Packer not found — refresh the list"),
+    "staff_conflict": ("방금 다른 곳에서 작업자가 바뀌었습니다 — 다시 시도하세요",
+                       "Packers were just changed elsewhere — try again"),
+    "staff_print_failed": ("작업자 카드를 저장하지 못했습니다: {path}", "Could not save the badges: {path}"),
 }
 
 
@@ -297,8 +379,14 @@ def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
 def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
     params = dict(message.params)
+    if "signed_out" in params:
+        ko, en = ko + SIGNED_OUT_TEXT[0], en + SIGNED_OUT_TEXT[1]
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
-    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
+    # a label refused by the tracking-number check: why, in the words every other entry point uses
+    check = TRACKING_WORDS.get(str(params.pop("check", "")), ("", ""))
+    detail = (_fill(check[0], params), _fill(check[1], params, 1))
+    return (_fill(ko, {**params, "problem": problem[0], "detail": detail[0]}),
+            _fill(en, {**params, "problem": problem[1], "detail": detail[1]}, 1))
 
 
 def error_text(error: KnownError) -> tuple[str, str]:

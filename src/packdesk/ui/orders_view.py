@@ -1,5 +1,6 @@
 """Orders (주문): find an order by its number, recipient or waybill, see its lines' history, type one in
-(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, and save a label.
+(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, save a label, and print packing
+slips (포장 지시서: the selected order's parcel, or a day's batch; ``ui/slips_view.py``).
 
 All rules live in ``services/orders.py``; this screen only shows and asks. Reads run on threads of their own
 (short sessions, never queued behind the station's scans); writes go to the station's database thread, in
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session
 from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
@@ -188,7 +189,8 @@ class _Worked:
 
         self._pending += 1
         self.worker.submit(guarded, on_done=lambda r: self._finish(done, r),
-                           on_error=lambda e: self._finish(done, _Refused(KnownError("error", detail=repr(e)))))
+                           on_error=lambda e: self._finish(
+                               done, _Refused(KnownError("error", detail=describe_error(e)))))
 
     def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
         self._pending += 1
@@ -201,7 +203,7 @@ class _Worked:
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, result))
 
@@ -483,7 +485,8 @@ class ManualOrderForm(_Worked, QDialog):
             w.setStyleSheet("")
         o, who = self.order(), self.operator
         self.show_message("info", tr("저장 중… / Saving…"))
-        self._write(lambda s: so.create_manual_order(s, o, who), self._saved)
+        check_digit = getattr(self.parent(), "check_digit", None)  # the orders window's, from the settings
+        self._write(lambda s: so.create_manual_order(s, o, who, check_digit=check_digit), self._saved)
         self._update_buttons()
 
     def _saved(self, created: so.CreatedOrder) -> None:
@@ -567,11 +570,15 @@ class OrdersWindow(_Worked, QMainWindow):
     refused = Signal(str)             # the error code, after it is on screen
     label_saved = Signal(str)
     form_opened = Signal(object)      # ManualOrderForm
+    tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
+    slips_opened = Signal(object)     # ui/slips_view.SlipDialog
     _from_thread = Signal(object)
 
-    def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
+                 courier: str = couriers.DEFAULT_COURIER, check_digit: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.db, self.worker, self.operator = db, worker, operator
+        self.default_courier, self.check_digit = courier, dict(check_digit or {})
         self._pending = 0
         self._closed = False
         self._search_gen = 0
@@ -598,11 +605,17 @@ class OrdersWindow(_Worked, QMainWindow):
         self.search_button.clicked.connect(lambda: self.search())
         self.new_button = QPushButton(tr("수기 주문 등록… / New manual order…"), objectName="newOrder")
         self.new_button.clicked.connect(self.new_order)
+        self.slips_button = QPushButton(tr("포장 지시서… / Packing slips…"), objectName="packingSlips")
+        self.slips_button.setToolTip(tr("선택한 주문의 택배, 또는 하루치 — 바코드로 포장을 시작하고 "
+                                        "끝에 송장 라벨을 스캔 / the selected order's parcel, or a day's batch — its "
+                                        "barcode opens the pack, the courier label is scanned last"))
+        self.slips_button.clicked.connect(self.open_slips)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.search_button)
         top.addSpacing(16)
         top.addWidget(self.new_button)
+        top.addWidget(self.slips_button)
 
         self.table = QTableWidget(0, len(ORDER_COLUMNS), objectName="orderTable")
         self.table.setHorizontalHeaderLabels([tr(c) for c in ORDER_COLUMNS])
@@ -638,11 +651,28 @@ class OrdersWindow(_Worked, QMainWindow):
         for b in (self.cancel_button, self.delete_button, self.label_button):
             actions.addWidget(b)
         actions.addStretch(1)
+        # a tracking number typed or scanned for an order that waits for one (a label printed at the courier's
+        # site, a reprint): checked and bound to its whole parcel as a courier sheet's would be
+        self.courier_combo = QComboBox(objectName="attachCourier")
+        for c in couriers.COURIERS:
+            self.courier_combo.addItem(courier_text(c.code), c.code)
+        self.courier_combo.setCurrentIndex(max(0, self.courier_combo.findData(self.default_courier)))
+        self.tracking_edit = QLineEdit(objectName="attachTracking")
+        self.tracking_edit.setPlaceholderText(tr("송장번호 (입력 또는 스캔) / tracking number (type or scan)"))
+        self.tracking_edit.returnPressed.connect(self.attach_tracking)
+        self.attach_button = QPushButton(tr("송장 연결 / Attach"), objectName="attachButton")
+        self.attach_button.clicked.connect(self.attach_tracking)
+        attach = QHBoxLayout()
+        attach.addWidget(QLabel(tr("송장번호 / Tracking no.")))
+        attach.addWidget(self.courier_combo)
+        attach.addWidget(self.tracking_edit, 1)
+        attach.addWidget(self.attach_button)
 
         detail = QGroupBox(tr("선택한 주문 / Selected order"))
         dv = QVBoxLayout(detail)
         dv.addWidget(self.info)
         dv.addLayout(actions)
+        dv.addLayout(attach)
         dv.addWidget(QLabel(tr("상품별 처리 이력 / Line history")))
         dv.addWidget(self.history, 1)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -665,7 +695,12 @@ class OrdersWindow(_Worked, QMainWindow):
     # ------------------------------------------------------------------ list
 
     def take_scan(self, code: str) -> None:
-        """A scan while this window is active (routed here by ``app.py``): search for it."""
+        """A scan while this window is active (routed here by ``app.py``): into the tracking-number field while it
+        has the focus (a courier label scanned for the selected order: attached, as Enter would), else a search."""
+        if self.tracking_edit.hasFocus() and self.tracking_edit.isEnabled():
+            self.tracking_edit.setText(code)
+            self.attach_tracking()
+            return
         self.search_edit.setText(code)
         self.search()
 
@@ -750,7 +785,11 @@ class OrdersWindow(_Worked, QMainWindow):
                 f"{r.platform} · {r.order_no} · {r.recipient_name} · {detail.phone}\n"
                 f"[{detail.zip_code}] {detail.address}" + (f" · {detail.delivery_message}" if detail.delivery_message
                                                            else "")
-                + f"\n{status_text(r)}" + (tr(" · 포장 시작됨 / packing started") if r.packing_started else ""))
+                + f"\n{status_text(r)}" + (tr(" · 포장 시작됨 / packing started") if r.packing_started else "")
+                + (f"\n{both('송장', 'Tracking')}: " + ", ".join(f"{courier_name(c)} {t}" for c, t in r.waybills)
+                   if r.waybills else "")
+                + (f"\n{both('송장 대기 중인 택배', 'Parcel waiting for its waybill')}: {detail.parcel_key}"
+                   if detail.needs_waybill else ""))
             self.history.setRowCount(len(detail.history))
             for n, h in enumerate(reversed(detail.history)):  # newest first
                 claim = tr(FORCE_CANCELLED_TEXT) if h.claim_status == FORCE_CANCELLED else h.claim_status
@@ -766,6 +805,9 @@ class OrdersWindow(_Worked, QMainWindow):
         self.cancel_button.setEnabled(row is not None and row.can_force_cancel and not self.busy)
         self.delete_button.setEnabled(row is not None and row.can_delete and not self.busy)
         self.label_button.setEnabled(row is not None and bool(row.waybills) and not row.force_cancelled)
+        can_attach = self.detail is not None and self.detail.needs_waybill and not self.busy
+        for w in (self.courier_combo, self.tracking_edit, self.attach_button):
+            w.setEnabled(can_attach)
 
     def show_message(self, level: str, text: str) -> None:
         show_level(self.message, level, text)
@@ -791,6 +833,17 @@ class OrdersWindow(_Worked, QMainWindow):
         form.open()
         self.form_opened.emit(form)
         return form
+
+    def open_slips(self) -> QDialog:
+        """Packing slips of the selected order's parcel (or a day's batch)."""
+        from packdesk.ui.slips_view import SlipDialog  # it builds on this module's _Worked
+
+        row = self.selected_row()
+        dialog = SlipDialog(self.db, [row.id] if row else [], row.order_no if row else "", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.slips_opened.emit(dialog)
+        return dialog
 
     def _order_saved(self, created: so.CreatedOrder) -> None:
         self.show_message("success", both("주문 등록됨",
@@ -844,6 +897,29 @@ class OrdersWindow(_Worked, QMainWindow):
             self.search(quiet=True)
 
         self._write(lambda s: so.delete_order(s, oid, who), done)
+        self._update_buttons()
+
+    def attach_tracking(self) -> None:
+        """Bind the typed or scanned number to the selected order's parcel (``services/orders.attach_tracking``)."""
+        detail = self.detail
+        if detail is None or not detail.needs_waybill or self.busy:
+            return
+        oid, who, number = detail.row.id, self.operator, self.tracking_edit.text()
+        courier, check_digit = str(self.courier_combo.currentData()), dict(self.check_digit)
+
+        def done(bound: Any) -> None:
+            self.tracking_edit.clear()
+            warn = bound.warning and both("검증 숫자가 맞지 않지만 설정에 따라 받았습니다",
+                                          "check digit wrong, accepted as the settings say")
+            self.show_message("warning" if warn else "success",
+                              both("송장 연결됨", f"Tracking number attached: {courier_name(bound.courier_code)} "
+                                                  f"{bound.tracking_number} → {bound.parcel_key}")
+                              + (f"\n{warn}" if warn else ""))
+            self.tracking_attached.emit(bound.tracking_number)
+            self._select_after = oid
+            self.search(quiet=True)
+
+        self._write(lambda s: so.attach_tracking(s, oid, courier, number, who, check_digit), done)
         self._update_buttons()
 
     def _label_clicked(self) -> None:

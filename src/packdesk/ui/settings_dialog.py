@@ -83,11 +83,14 @@ LABELS: dict[str, str] = {
     "collection.weekdays_only": "평일만(월-금) / Mon-Fri only",
     "collection.catalogue_hour": "상품 동기화 시각(매일, 시) / Daily product sync (hour)",
     "supervisor.auto_lock_min": "관리자 모드 자동 잠금(분) / Supervisor mode locks after (min)",
+    "waybill.courier": "계약 택배사(라벨·직접 입력) / Contracted courier (labels, typed numbers)",
+    "waybill.warn_check_digit": "검증 숫자는 경고만 할 택배사(쉼표로) / Couriers whose check digit only warns "
+                                "(comma-separated)",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
         ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"),
-        ("supervisor", "관리자 / Supervisor"))
+        ("supervisor", "관리자 / Supervisor"), ("waybill", "송장 / Waybills"))
 DB_CHECK_TEXT = {
     "db_ok": ("연결됨, 스키마 최신", "connected, schema up to date"),
     "db_schema_older": ("연결됨, 시작할 때 스키마를 업그레이드합니다",

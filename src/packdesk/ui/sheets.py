@@ -6,6 +6,8 @@ the demo items' names are shown as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from packdesk.channels.demo import ITEMS, Scenario
 from packdesk.core.station import Command, PackerRef
 from packdesk.services.station import COMMAND_PREFIX
@@ -30,12 +32,17 @@ SCENARIO_LABELS = {
 }
 
 
+def badge_section(badges: Iterable[tuple[str, str | None]]) -> SheetSection:
+    """(name, badge code) pairs as the packer-badges section: the starter sheet's, and the staff screen's
+    badge sheet (``ui/staff_view.py``, drawn with ``BADGE_STYLE``)."""
+    return SheetSection(tr("작업자 / Packer badges"), [SheetEntry(badge, name) for name, badge in badges if badge])
+
+
 def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSection]:
     return [
         SheetSection(tr("명령 바코드 / Command barcodes"),
                      [SheetEntry(f"{COMMAND_PREFIX}{c.value}", tr(label)) for c, label in COMMAND_LABELS.items()]),
-        SheetSection(tr("작업자 / Packer badges"),
-                     [SheetEntry(badge, p.name) for p, badge in packers if badge]),
+        badge_section((p.name, badge) for p, badge in packers),
         SheetSection(tr("데모 송장 / Demo waybills"),
                      [SheetEntry(code, tr(label)) for code, label in SCENARIO_LABELS.items()]),
         SheetSection(tr("데모 상품 / Demo items"),

@@ -1,8 +1,10 @@
 """The pack station screen: what a packer reads at arm's length, gloved, standing.
 
 One big banner says what just happened (colour by level), the waybill header says which parcel, and the
-table lists what goes in the box with scanned / expected in large digits. The view only draws the
-station state it is given; every rule lives in ``core/station.py``.
+table lists what goes in the box with scanned / expected in large digits. A parcel opened from its packing
+slip shows its key (no waybill yet); once its items are all in, a bar under the header asks for the courier
+label until it is scanned, whatever the banner says meanwhile (a misread label's refusal). The view only
+draws the station state it is given; every rule lives in ``core/station.py``.
 """
 
 from __future__ import annotations
@@ -116,6 +118,12 @@ class StationView(QWidget):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(68)
 
+        # a parcel's items are all in: the courier label is what it waits for (stays up through refusals)
+        self.label_prompt = QLabel(objectName="labelPrompt")
+        self.label_prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label_prompt.setWordWrap(True)
+        self.label_prompt.hide()
+
         self.notice = QLabel(objectName="notice")  # cancelled lines: what to leave out
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -126,6 +134,7 @@ class StationView(QWidget):
         self.entry_button = QPushButton(tr("입력 / Enter"))
         self.entry_button.clicked.connect(self._submit_entry)
         self.packer_combo = QComboBox(objectName="packerCombo")
+        self._packers: list[PackerRef] | None = None
         self.packer_combo.activated.connect(self._packer_activated)
         footer = QHBoxLayout()
         footer.addWidget(self.entry, 3)
@@ -140,6 +149,7 @@ class StationView(QWidget):
         layout.addWidget(self.interrupted)
         layout.addLayout(self._top)
         layout.addLayout(header)
+        layout.addWidget(self.label_prompt)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notice)
         layout.addLayout(footer)
@@ -150,6 +160,8 @@ class StationView(QWidget):
             #packer, #progress { font-size: 22px; }
             #items { font-size: 22px; }
             #notice { font-size: 22px; font-weight: bold; color: #b71c1c; }
+            #labelPrompt { font-size: 34px; font-weight: bold; color: #000000; background: #ffd600;
+                           border: 4px solid #000000; border-radius: 8px; padding: 12px; }
             #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
         """)
 
@@ -179,6 +191,12 @@ class StationView(QWidget):
     # ------------------------------------------------------------------ input
 
     def set_packers(self, packers: list[PackerRef], current: PackerRef | None) -> None:
+        """The names to pick from; filled again only when they changed (the station re-reads them every minute,
+        and a refill would close the list in a packer's hand)."""
+        if packers == self._packers:
+            self._select_packer(current)
+            return
+        self._packers = list(packers)
         self.packer_combo.clear()
         self.packer_combo.addItem(tr("— 선택 / choose —"), None)
         for p in packers:
@@ -215,21 +233,34 @@ class StationView(QWidget):
         self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
                                   else tr("작업자 없음 / no packer"))
         self._select_packer(state.packer)
-        self._render_pack(state.pack)
+        self._render_pack(state.pack, state.packer)
         if state.pack is not None:  # a pack began: the interrupted parcel's notice has done its work
             self.interrupted.hide()
         self.rendered.emit()
 
-    def _render_pack(self, pack: ActivePack | None) -> None:
+    def _render_pack(self, pack: ActivePack | None, packer: PackerRef | None) -> None:
         if pack is None:
-            self.waybill_label.setText(tr("대기 중 / Waiting for a waybill"))
+            # idle: with nobody signed in, a waybill would only be refused: the heading asks for a badge
+            self.waybill_label.setText(tr("대기 중 — 송장을 스캔하세요 / Waiting for a waybill") if packer else
+                                       tr("작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"))
             self.progress_label.setText("")
             self.table.setRowCount(0)
             self.notice.hide()
+            self.label_prompt.hide()
             return
         plan = pack.plan
-        self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
-                                       f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
+        if plan.awaits_label:  # opened from its packing slip: the parcel key until the label binds
+            self.waybill_label.setText(one(f"택배 {plan.parcel_key} · {plan.recipient_name} (송장 라벨 전)",
+                                           f"Parcel {plan.parcel_key} · {plan.recipient_name} (no label yet)"))
+        else:
+            self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
+                                           f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
+        if plan.awaits_label and pack.all_scanned:
+            self.label_prompt.setText(two_lines("▶ 택배 송장(라벨)을 붙이고 스캔하세요",
+                                                "▶ Stick on the courier label and scan it"))
+            self.label_prompt.show()
+        else:
+            self.label_prompt.hide()
         expected = plan.expected()
         total = sum(expected.values())
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
