@@ -479,11 +479,10 @@ def staff_main(argv: Sequence[str]) -> int:
         settings, _ = load_settings(dirs.settings_file)
     except SettingsUnusable as e:
         return refuse_start(e, dialog=False)
-    try:
-        db = Database.open(database_url(settings, dirs.database))
+    try:  # a folder with no settings yet is a new PC being set up: its database may be made here (README)
+        db = Database.open(database_url(settings, dirs.database), create=not dirs.settings_file.exists())
     except KnownError as e:
-        print(f"{e.code}: {e.detail}", file=sys.stderr)
-        return 2
+        return refuse_start(e, dialog=False)
     try:
         if a.action == "add":
             for name in a.names:
