@@ -22,7 +22,7 @@ from packdesk.core.enums import LineStatus
 from packdesk.services import courier_sheets as cs
 from packdesk.services.collect import store_orders
 from packdesk.services.excel_orders import create_platform
-from packdesk.ui.courier_view import CourierView
+from packdesk.ui.courier_view import PREVIEW_COLUMNS, CourierView
 from tests.fakes.courier_program import CourierProgram
 
 pytestmark = pytest.mark.gui
@@ -162,6 +162,37 @@ def test_export_the_parcels_and_import_the_courier_programs_result(  # type: ign
     assert view.summary.text() == ("송장 등록 0 · 이미 같은 번호 3 · 알 수 없는 참조 1 / "
                                    "Will bind 0 · Already has this number 3 · Unknown reference 1")
     assert not view.import_button.isEnabled()
+    view.close()
+
+
+def test_the_screen_fits_a_1280_by_800_screen_with_the_reason_in_sight(  # type: ignore[no-untyped-def]
+        station, qtbot, tmp_path: Path, monkeypatch) -> None:
+    """A common office screen: the window fits it (a long file name wraps instead of widening it), and the preview
+    shows why a row will not bind without scrolling sideways (the columns sit above it, not beside it)."""
+    collect_orders(station)
+    export_path, result_path = tmp_path / "cj.xlsx", tmp_path / "a-rather-long-result-file-name-from-the-program.xlsx"
+    answer_dialogs(monkeypatch, [export_path], [result_path])
+    view = open_screen(qtbot, station)
+    with qtbot.waitSignal(view.exported, timeout=TIMEOUT):
+        click(qtbot, view.export_button)
+    CourierProgram().run(export_path, result_path, "xlsx", numbers="dashes")
+    wb = load_workbook(result_path)
+    ws = wb.active
+    assert ws is not None
+    ws.append([4, "6123-4567-0000", None, None, None, None, None, None, None, None, None, "PD-P-ZZZZZZZZ"])
+    wb.save(result_path)
+    click_tab(qtbot, view.tabs, 1)
+    with qtbot.waitSignal(view.previewed, timeout=TIMEOUT, check_params_cb=lambda p: p is not None):
+        click(qtbot, view.choose_button)
+    qtbot.waitUntil(lambda: not view.busy, timeout=TIMEOUT)
+
+    view.resize(1280, 800)
+    qtbot.waitUntil(lambda: (view.width(), view.height()) == (1280, 800), timeout=TIMEOUT)
+    table, reason = view.table, len(PREVIEW_COLUMNS) - 1
+    assert table.item(3, 1).text() == "알 수 없는 참조 / Unknown reference" and table.item(3, reason).text()
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0, timeout=TIMEOUT)  # nothing off to the side
+    assert table.columnViewportPosition(reason) + table.columnWidth(reason) <= table.viewport().width()
+    assert table.columnWidth(reason) >= 250
     view.close()
 
 

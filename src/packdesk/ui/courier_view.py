@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -244,6 +245,7 @@ class CourierView(QDialog):
         self.choose_button.clicked.connect(self._choose_clicked)
         self.file_label = QLabel(tr("택배사 프로그램의 결과 파일 (.xlsx, .xls, .csv) / "
                                     "The courier program's result file (.xlsx, .xls, .csv)"), objectName="courierFile")
+        self.file_label.setWordWrap(True)  # a long file name wraps instead of widening the window
         self.sheet_combo = QComboBox(objectName="courierSheet")
         self.sheet_combo.currentIndexChanged.connect(lambda _: self._sheet_changed())
         self.header_spin = QSpinBox(objectName="courierHeaderRow")
@@ -258,19 +260,23 @@ class CourierView(QDialog):
         file_row.addWidget(QLabel(tr("머리글 행 / Header row")))
         file_row.addWidget(self.header_spin)
 
+        # the four columns side by side above the preview (each label over its choice), so the preview has the
+        # window's whole width: its reason column stays in sight on a 1280-pixel screen
         map_box = QGroupBox(tr("결과 파일의 열 / Result file columns"))
-        mv = QFormLayout(map_box)
+        mv = QGridLayout(map_box)
         self.column_combos: dict[str, QComboBox] = {}
-        for key, ko, en, _ in cs.RESULT_FIELDS:
+        for n, (key, ko, en, _) in enumerate(cs.RESULT_FIELDS):
             combo = QComboBox(objectName=f"courierColumn_{key}")
             combo.addItem(no_column(), "")
             combo.setMinimumWidth(200)
             combo.currentIndexChanged.connect(lambda _: self._columns_changed())
             self.column_combos[key] = combo
-            mv.addRow(QLabel(both(ko, en)), combo)
+            mv.addWidget(QLabel(two_lines(ko, en)), 0, n)
+            mv.addWidget(combo, 1, n)
+            mv.setColumnStretch(n, 1)
         self.first_values = QLabel(objectName="courierFirstValues")
         self.first_values.setWordWrap(True)
-        mv.addRow(self.first_values)
+        mv.addWidget(self.first_values, 2, 0, 1, len(cs.RESULT_FIELDS))
 
         prev_box = QGroupBox(tr("미리보기 / Preview"))
         pv = QVBoxLayout(prev_box)
@@ -299,12 +305,10 @@ class CourierView(QDialog):
         pv.addWidget(self.table, 1)
         pv.addLayout(actions)
 
-        body = QHBoxLayout()
-        body.addWidget(map_box, 1)
-        body.addWidget(prev_box, 3)
         lay = QVBoxLayout(page)
         lay.addLayout(file_row)
-        lay.addLayout(body, 1)
+        lay.addWidget(map_box)
+        lay.addWidget(prev_box, 1)
         return page
 
     def _build_editor(self) -> QWidget:

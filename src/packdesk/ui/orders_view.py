@@ -76,6 +76,7 @@ QPushButton { padding: 7px 16px; }
 QPushButton#saveOrder, QPushButton#newOrder { background: #1565c0; color: white; font-weight: bold; }
 QPushButton#saveOrder:disabled { background: #90a4ae; }
 QPushButton#forceCancel { color: #b71c1c; font-weight: bold; }
+QPushButton#forceCancel:disabled { color: #9e9e9e; font-weight: normal; }
 QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 BAD_FIELD = "border: 2px solid #c62828; background: #ffebee;"
