@@ -16,6 +16,7 @@ import av
 import numpy as np
 from sqlalchemy import select
 
+from packdesk.core import chain
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ScanKind
@@ -62,7 +63,8 @@ def initials(name: str) -> str:
 def gather(db: Database, recording_id: int) -> Evidence:
     with db.session() as s:
         rec = s.get_one(m.Recording, recording_id)
-        link = s.scalars(select(m.ChainEntry).where(m.ChainEntry.recording_id == recording_id)).first()
+        link = s.scalars(select(m.ChainEntry).where(m.ChainEntry.recording_id == recording_id,
+                                                    m.ChainEntry.kind == chain.RECORDING)).first()
         recipient = ""
         scans: list[EvidenceScan] = []
         if rec.pack_session_id is not None:
