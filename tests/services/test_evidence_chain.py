@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import chain
 from packdesk.core import models as m
 from packdesk.core.chain import PACK
 from packdesk.core.db import Database
@@ -140,4 +141,25 @@ def test_packs_ended_before_the_chain_covered_packs_are_not_reported(demo_db: Da
     """A database from before pack links: ended packs and no pack link verify as they did."""
     with demo_db.session() as s:
         s.execute(delete(m.ChainEntry).where(m.ChainEntry.kind == PACK))
+    assert verify(demo_db, station="S1").ok
+
+
+def test_a_link_appended_meanwhile_is_followed_not_failed(demo_db: Database, packed: Rig,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention's deletion link (another transaction) can take the next number between the read of the head
+    and the insert: the pack's end follows it in a savepoint instead of failing with it."""
+    real, stale = chain._last, [True]
+
+    def last(s, station: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+        seq, prev = real(s, station)
+        if stale.pop() if stale else False:
+            return seq - 1, "0" * 64  # the head as it was before the other transaction's link
+        return seq, prev
+
+    monkeypatch.setattr(chain, "_last", last)
+    errors = len(packed.listener.errors)
+    packed.scan(Scenario.TEA_SET, "PD-CMD-CANCEL")
+    assert len(packed.listener.errors) == errors and not stale and packed.message is Msg.PACK_CANCELLED
+    with demo_db.session() as s:
+        assert s.scalars(select(m.ChainEntry.seq).order_by(m.ChainEntry.seq)).all() == [1, 2, 3]
     assert verify(demo_db, station="S1").ok
