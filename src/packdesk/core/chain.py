@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -71,13 +72,19 @@ def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: in
     return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
 
 
-def scan_line(ev: m.ScanEvent) -> bytes:
-    """One scan event as the chain sees it (JSON: no separator inside a code can shift a field)."""
+E = m.ScanEvent
+SCAN_COLUMNS = (E.id, E.scanned_at, E.code, E.source, E.kind, E.accepted, E.reason, E.item_id, E.station,
+                E.packer_name)  # what a pack's link covers of each scan, read as plain rows (no ORM objects)
+
+
+def scan_line(ev: Any) -> bytes:
+    """One scan event (a ``ScanEvent`` or a row of ``SCAN_COLUMNS``) as the chain sees it (JSON: no separator
+    inside a code can shift a field)."""
     return json.dumps([ev.id, _iso(ev.scanned_at), ev.code, str(ev.source), str(ev.kind), bool(ev.accepted),
                        ev.reason, ev.item_id, ev.station, ev.packer_name], ensure_ascii=False).encode("utf-8")
 
 
-def scans_digest(events: Iterable[m.ScanEvent]) -> tuple[str, int]:
+def scans_digest(events: Iterable[Any]) -> tuple[str, int]:
     """(SHA-256 hex, count) of a pack's scan events, given in id order (the order the station wrote them)."""
     h = hashlib.sha256()
     n = 0
@@ -87,9 +94,9 @@ def scans_digest(events: Iterable[m.ScanEvent]) -> tuple[str, int]:
     return h.hexdigest(), n
 
 
-def pack_scans(s: Session, session_id: int) -> list[m.ScanEvent]:
-    return list(s.scalars(select(m.ScanEvent).where(m.ScanEvent.pack_session_id == session_id)
-                          .order_by(m.ScanEvent.id).execution_options(populate_existing=True)))
+def pack_scans(s: Session, session_id: int) -> list[Any]:
+    """The pack's scans (rows of ``SCAN_COLUMNS``), in id order."""
+    return list(s.execute(select(*SCAN_COLUMNS).where(E.pack_session_id == session_id).order_by(E.id)))
 
 
 def pack_link_hash(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,

@@ -45,6 +45,7 @@ from packdesk.core.chain import (
     GENESIS,
     NO_SCANS,
     PACK,
+    SCAN_COLUMNS,
     file_digest,
     head,
     link_hash,
@@ -203,8 +204,8 @@ def _packs(s: Session, station: str | None
     if station is not None:
         chained = chained.where(C.station == station)
     packs = {p.id: p for p in s.scalars(select(P).where(P.id.in_(chained)))}
-    stream = s.scalars(select(E).where(E.pack_session_id.in_(chained)).order_by(E.pack_session_id, E.id)
-                       .execution_options(yield_per=2000))
+    stream = s.execute(select(E.pack_session_id, *SCAN_COLUMNS).where(E.pack_session_id.in_(chained))
+                       .order_by(E.pack_session_id, E.id).execution_options(yield_per=2000))
     scans = {sid: scans_digest(evs) for sid, evs in groupby(stream, key=lambda ev: ev.pack_session_id)
              if sid is not None}
     first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == PACK).group_by(C.station)
