@@ -413,9 +413,9 @@ def verify_main(argv: Sequence[str]) -> int:
     db.close()
     print(file=sys.stderr)
     print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "
-          f"chain links: {report.checked_links}")
+          f"chain links: {report.checked_links} (packs: {report.checked_packs})")
     for prob in report.problems:
-        print(f"{prob.kind:13} {prob.detail}")
+        print(f"{prob.kind:18} {prob.detail}")
     print("OK — 변조 없음 / nothing altered" if report.ok else
           f"FAILED — 문제 {len(report.problems)}건 / {len(report.problems)} problem(s): {report.kinds()}")
     return 0 if report.ok else 1

@@ -367,7 +367,9 @@ class CollectionRun(Base):
 class ChainEntry(Base):
     """One link of a station's hash chain over its recordings: it covers the previous link, the file's
     hash and size, and what the index says of it (waybill, station, start, end). Deleting, replacing or
-    editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``)."""
+    editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``).
+    A ``pack`` link covers an ended pack instead: ``recording_id`` is then the pack session's id,
+    ``file_sha256``/``size_bytes`` its scan events' digest and count (``core/chain.py``)."""
 
     __tablename__ = "recording_chain"
     __table_args__ = (UniqueConstraint("station", "seq"),)
@@ -375,7 +377,8 @@ class ChainEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     station: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
-    recording_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: a deleted row must stay detectable
+    # no FK: a deleted row must stay detectable; kind "pack": the pack session's id
+    recording_id: Mapped[int] = mapped_column(Integer, index=True)
     file_sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))

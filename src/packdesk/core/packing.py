@@ -5,6 +5,8 @@ writers are settled by the database: a line is marked packed only while it is st
 (``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill, or a parcel, completes once (partial
 unique indexes). A parcel opened from its packing slip gets its waybill from the label scanned at the end:
 ``bind_label`` then ``end_pack`` in one transaction, so it is bound and completed, or neither.
+A pack that ends joins the station's hash chain in that same transaction, with its scan events
+(``chain.append_pack``): ended and chained, or neither.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.core import claims, parcels, recordings
+from packdesk.core import chain, claims, parcels, recordings
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, LineStatus, OutboxState, PackOutcome
 from packdesk.core.station import BeginPack, BindLabel, EndPack, LogScan
@@ -68,6 +70,7 @@ def end_pack(s: Session, fx: EndPack) -> int:
         raise LookupError(f"no pack session {fx.pack_key}")
     s.execute(update(m.PackSession).where(m.PackSession.id == sid)
               .values(ended_at=fx.at, outcome=fx.outcome))
+    chain.append_pack(s, sid)
     claims.release(s, fx.pack_key)
     if fx.outcome is not PackOutcome.COMPLETED or not fx.packed_line_ids:
         return 0
@@ -106,13 +109,17 @@ def end_pack(s: Session, fx: EndPack) -> int:
 
 
 def abandon_open_packs(s: Session, station: str, at: datetime) -> int:
-    """Packs this station left open (the app was killed mid-pack) are closed as abandoned at start."""
-    return len(s.execute(
+    """Packs this station left open (the app was killed mid-pack) are closed as abandoned at start, and
+    chained with the scans they had (their evidence, like any ended pack's)."""
+    ids = sorted(s.execute(
         update(m.PackSession)
         .where(m.PackSession.station == station, m.PackSession.outcome == PackOutcome.OPEN)
         .values(outcome=PackOutcome.ABANDONED, ended_at=at)
         .returning(m.PackSession.id)
-    ).all())
+    ).scalars().all())
+    for sid in ids:
+        chain.append_pack(s, sid)
+    return len(ids)
 
 
 INTERRUPTED = (PackOutcome.CLOSED, PackOutcome.ABANDONED)

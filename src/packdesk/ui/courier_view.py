@@ -46,6 +46,7 @@ from packdesk.channels import excel as xl
 from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import KST
 from packdesk.services import courier_sheets as cs
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -522,7 +523,8 @@ class CourierView(QDialog):
             return
         stamp = f"{datetime.now(KST):%Y%m%d-%H%M}"
         path, _ = QFileDialog.getSaveFileName(self, tr("택배사 프로그램용 파일 저장 / Save for the courier program"),
-                                              one(f"{t.name}-{stamp}.xlsx", f"courier-{t.courier}-{stamp}.xlsx"),
+                                              one(f"{safe_file_part(t.name, 'courier')}-{stamp}.xlsx",
+                                                  f"courier-{safe_file_part(t.courier, 'courier')}-{stamp}.xlsx"),
                                               "Excel (*.xlsx)")
         if path:
             p = Path(path)

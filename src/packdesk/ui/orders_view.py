@@ -52,6 +52,7 @@ from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
@@ -537,7 +538,8 @@ class ManualOrderForm(_Worked, QDialog):
     def _label_clicked(self) -> None:
         if self.created is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{self.created.tracking_number}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
+                                              f"{safe_file_part(self.created.tracking_number)}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(Path(path))
@@ -927,7 +929,8 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.waybills:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{row.waybills[0][1]}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
+                                              f"{safe_file_part(row.waybills[0][1])}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(row.id, Path(path))
