@@ -80,10 +80,12 @@ def test_closing_mid_pack_ends_the_video_as_closed_and_the_next_start_names_the_
     with st.db.session() as s:
         rec = s.scalars(select(m.Recording)).one()
         ps = s.scalars(select(m.PackSession)).one()
-        links = s.scalar(select(func.count()).select_from(m.ChainEntry))
+        links = s.scalar(select(func.count()).select_from(m.ChainEntry).where(m.ChainEntry.kind == "recording"))
+        pack_links = s.scalar(select(func.count()).select_from(m.ChainEntry).where(m.ChainEntry.kind == "pack"))
     assert ps.outcome is PackOutcome.CLOSED and ps.ended_at is not None
     assert rec.status is RecordingStatus.COMPLETE and rec.pack_outcome is PackOutcome.CLOSED
     assert "recovered" not in rec.note and rec.sha256 and links == 1  # a clean end, chained as it closed
+    assert pack_links == 1  # and the pack's scans and outcome with it
     assert Path(rec.path).stat().st_size == rec.size_bytes
 
     again = make_station(recording_settings(tmp_path))  # the next start
