@@ -372,7 +372,7 @@ class StationService:
             if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
                 self.worker.submit(lambda s, key=pack_key: claims.release(s, key), keep="claim released")
             if not started and problem == "disk_low" and self.video_folder is not None:  # which disk, and where
-                self.listener.on_error(RecordingProblem("disk_low", detail="pack not started",
+                self.listener.on_error(RecordingProblem("disk_low_not_started", detail="pack not started",
                                                         **where(self.video_folder)))
         else:
             self._handle(ItemScanned(scan, r.item))

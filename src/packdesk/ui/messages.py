@@ -199,6 +199,10 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                  "(영상 폴더 {folder})",
                  "Recording problem — packing goes on: the disk is almost full — {disk}, {free} free (video folder "
                  "{folder})"),
+    "disk_low_not_started": ("녹화할 수 없어 포장을 시작하지 않습니다: 디스크 공간이 부족합니다 — {disk} 남은 공간 "
+                             "{free} (영상 폴더 {folder})",
+                             "Cannot record, pack not started: the disk is almost full — {disk}, {free} free "
+                             "(video folder {folder})"),
     "recording_failed": ("녹화 문제 — 포장은 계속됩니다: 녹화 파일을 쓰지 못했습니다 (영상 폴더 {folder})",
                          "Recording problem — packing goes on: the video file could not be written (video folder "
                          "{folder})"),
