@@ -112,6 +112,7 @@ def station(small_disk: Path) -> Iterator[Station]:
     posted: queue.Queue[Callable[[], None]] = queue.Queue()
     camera = Camera(SYNTHETIC, (320, 240), 15.0, pre_roll_s=0.5)
     camera.start()
+    wait_until(lambda: camera.frames_captured >= 10, what="the camera to run")  # else the pack goes unfilmed
     holder: list[StationService] = []
     recorder = OpenCvRecorder(camera, small_disk / "videos", min_free_bytes=1,
                               emit=lambda ev: posted.put(lambda: holder[0].on_recorder_event(ev)))
