@@ -214,6 +214,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
         label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
+        video_folder=video_root(settings, dirs) if settings.recorder == "opencv" else None,  # named when it fills
     )
     holder.append(service)
     service.start()

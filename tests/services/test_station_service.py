@@ -51,6 +51,7 @@ class Listener:
         self.states: list[StationState] = []
         self.sounds: list[Sound] = []
         self.errors: list[KnownError] = []
+        self.notices: list[KnownError] = []
 
     def on_state(self, state: StationState) -> None:
         self.states.append(state)
@@ -60,6 +61,9 @@ class Listener:
 
     def on_error(self, error: KnownError) -> None:
         self.errors.append(error)
+
+    def on_notice(self, notice: KnownError) -> None:
+        self.notices.append(notice)
 
 
 class Clock:

@@ -13,11 +13,13 @@ It imports no Qt: the UI hands in ``post`` (run on the UI thread) and a ``Statio
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import claims, packing, parcels, queries, recordings
 from packdesk.core.couriers import BY_CODE
+from packdesk.core.disk import is_disk_full, says_disk_full, where
 from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.models import utcnow
@@ -82,6 +85,10 @@ class StationListener(Protocol):
 
     def on_error(self, error: KnownError) -> None: ...
 
+    def on_notice(self, notice: KnownError) -> None:
+        """Good news with a code, rendered like an error (``ui/messages.py``) but not shown as one."""
+        ...
+
 
 class RecordingProblem(KnownError):
     """The recorder could not record; the code names why (camera_unavailable, disk_low, ...)."""
@@ -93,6 +100,16 @@ class PackNotStored(KnownError):
 
 class PackAlreadyCompleted(KnownError):
     code = "pack_already_completed"
+
+
+class DiskFull(KnownError):
+    """The disk holding the database or the videos is full: names the disk and folder (``core/disk.where``)
+    and, in ``pack``, what became of the pack (held in memory, completed but not yet saved)."""
+
+    code = "disk_full"
+
+
+RETRY_HELD_S = 2.0  # how often held writes are tried again while the disk is full
 
 
 @dataclass(frozen=True)
@@ -161,9 +178,11 @@ class StationService:
     def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
                  claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow,
-                 label_courier: str = "CJGLS", check_digit: Mapping[str, str] | None = None) -> None:
+                 label_courier: str = "CJGLS", check_digit: Mapping[str, str] | None = None,
+                 video_folder: Path | None = None) -> None:
         """``label_courier``, ``check_digit``: the seller's contracted courier and its check-digit modes
-        (settings ``waybill``): what a courier label scanned for a parcel must be."""
+        (settings ``waybill``): what a courier label scanned for a parcel must be. ``video_folder``: where the
+        recorder writes, named when that disk fills."""
         self.worker = worker
         self.recorder = recorder
         self.listener = listener
@@ -184,6 +203,16 @@ class StationService:
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
         # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
         self.interrupted: tuple[str, PackOutcome] | None = None
+        self.video_folder = video_folder
+        db_file = worker.db.engine.url.database if worker.db.engine.dialect.name == "sqlite" else None
+        self.data_folder = Path(db_file).absolute().parent if db_file and db_file != ":memory:" else None
+        self.held = 0  # writes the full disk refused, kept in memory by the worker (UI thread's count)
+        self._tracking: dict[str, str] = {}  # pack key -> its waybill, while the pack is open
+        self._unsaved: dict[str, tuple[str, PackOutcome]] = {}  # pack key -> (tracking, outcome): ended, not stored
+        self._saved_late: list[str] = []  # packs stored only once the disk had room again (said then)
+        self._saved_count = 0  # held writes stored so far in this hold
+        self._last_retry = 0.0
+        worker.watch_held(self._writes_held, self._writes_saved)
 
     @property
     def state(self) -> StationState:
@@ -272,6 +301,9 @@ class StationService:
 
     def tick(self) -> None:
         """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
+        if self.held and time.monotonic() - self._last_retry >= RETRY_HELD_S:
+            self._last_retry = time.monotonic()
+            self.worker.retry_held()
         now = self.clock()
         if (self.state.pack is not None and self._last_activity is not None
                 and now - self._last_activity >= self.idle_timeout):
@@ -290,6 +322,11 @@ class StationService:
                 self.listener.on_sound(Sound.ERROR)
                 self.listener.on_error(KnownError("db_unreachable", detail="scan while the database is away",
                                                   code_scanned=scan.code))
+                continue
+            if self.held:  # a new pack on top of writes only in memory could pack a parcel twice: not yet
+                self.listener.on_sound(Sound.ERROR)
+                self.listener.on_error(self._disk_full(self.data_folder, "scan while writes are held",
+                                                       code_scanned=scan.code))
                 continue
             self._looking_up = True
             pack_key = str(uuid.uuid4())
@@ -353,7 +390,10 @@ class StationService:
             ok, problem = self.recorder.ready()
             started = self._handle(WaybillScanned(scan, r.plan, pack_key, "" if ok else problem, r.claimed_by))
             if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
-                self.worker.submit(lambda s, key=pack_key: claims.release(s, key))
+                self.worker.submit(lambda s, key=pack_key: claims.release(s, key), keep="claim released")
+            if not started and problem == "disk_low" and self.video_folder is not None:  # which disk, and where
+                self.listener.on_error(RecordingProblem("disk_low_not_started", detail="pack not started",
+                                                        **where(self.video_folder)))
         else:
             self._handle(ItemScanned(scan, r.item))
         self._pump()
@@ -361,6 +401,10 @@ class StationService:
     def _lookup_failed(self, scan: Scan, e: BaseException) -> None:
         self._looking_up = False
         self.listener.on_sound(Sound.ERROR)
+        if is_disk_full(e):  # this PC's disk, not the server (SQLite says "database or disk is full")
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e), code_scanned=scan.code))
+            self._pump()
+            return
         # a connection that broke is the server, not the scan: say so (the monitor confirms it within seconds)
         code = "db_unreachable" if isinstance(e, OperationalError | DisconnectionError) else "lookup_failed"
         self.listener.on_error(KnownError(code, detail=repr(e), code_scanned=scan.code))
@@ -392,16 +436,23 @@ class StationService:
             case StopRecording():
                 self.recorder.stop(fx.pack_key, fx.outcome)
             case BeginPack():
+                self._tracking[fx.pack_key] = fx.plan.tracking_number
                 self.worker.submit(lambda s, fx=fx: packing.begin_pack(s, fx, self.station),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e))
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e),
+                                   keep=f"pack begun {fx.plan.tracking_number}")
             case LogScan():
-                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station))
+                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station),
+                                   keep=f"scan {fx.scan.code[:40]}")
             case BindLabel():  # stored with the completion that follows it (EndPack), in one transaction
                 self._labels[fx.pack_key] = fx
             case EndPack():
                 bind = self._labels.pop(fx.pack_key, None)
+                tracking = self._tracking.pop(fx.pack_key, "")
+                self._unsaved[fx.pack_key] = (bind.tracking_number if bind else tracking, fx.outcome)
                 self.worker.submit(lambda s, fx=fx, bind=bind: self._end_pack(s, fx, bind),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome))
+                                   on_done=lambda _n, key=fx.pack_key: self._pack_stored(key),
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome),
+                                   keep=f"pack end {fx.pack_key}")
             case _:  # ShowMessage: the new state carries it
                 pass
 
@@ -416,20 +467,26 @@ class StationService:
                     s, pack_key=ev.pack_key, tracking_number=job.tracking_number if job else "",
                     order_nos=",".join(job.order_nos) if job else "", station=self.station,
                     packer_name=job.packer_name if job else "", recorder=self.recorder.name, path=str(ev.path),
-                    started_at=ev.started_at))
+                    started_at=ev.started_at), keep="video started")
             case RecordingFinished():
                 self._jobs.pop(ev.pack_key, None)
                 self.worker.submit(lambda s, ev=ev: recordings.recording_finished(
                     s, pack_key=ev.pack_key, path=str(ev.path), started_at=ev.started_at, ended_at=ev.ended_at,
                     frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome,
-                    sha256=ev.sha256))
+                    sha256=ev.sha256), keep="video finished")
             case RecordingFailed():
                 if ev.pack_key is not None:
                     self._jobs.pop(ev.pack_key, None)
-                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key))
+                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key),
+                                       keep="video failed")
                 log.warning("recording problem %s: %s", ev.code, ev.detail)
+                code = ev.code
+                if code == "recording_failed" and says_disk_full(ev.detail):
+                    code = "recording_disk_full"  # the encoder's write refused: ENOSPC, "No space left on device"
+                params = where(self.video_folder) if self.video_folder is not None and code in (
+                    "disk_low", "recording_failed", "recording_disk_full") else {}
                 self.listener.on_sound(Sound.WARNING)
-                self.listener.on_error(RecordingProblem(ev.code, detail=ev.detail))
+                self.listener.on_error(RecordingProblem(code, detail=ev.detail, **params))
 
     def _end_pack(self, s: Session, fx: EndPack, bind: BindLabel | None) -> int:
         """(DB thread) Close the pack; a parcel's label is bound first, in the same transaction."""
@@ -438,10 +495,68 @@ class StationService:
         return packing.end_pack(s, fx)
 
     def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
+        self._unsaved.pop(pack_key, None)
         self.listener.on_sound(Sound.ERROR)
-        if isinstance(e, parcels.BindRefused):  # the number was taken meanwhile: neither bound nor completed
+        if is_disk_full(e):
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e), pack_key=pack_key))
+        elif isinstance(e, parcels.BindRefused):  # the number was taken meanwhile: neither bound nor completed
             self.listener.on_error(e)
         elif isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
             self.listener.on_error(PackAlreadyCompleted(detail=str(e.orig), pack_key=pack_key))
         else:
             self.listener.on_error(PackNotStored(detail=repr(e), pack_key=pack_key))
+
+    # ------------------------------------------------------------------ a full disk (worker callbacks, UI thread)
+
+    def _writes_held(self, name: str, count: int, e: BaseException) -> None:
+        """The disk refused a write; the worker keeps it. Said when the hold begins and when a pack ends on it
+        (completed, not yet saved); the scans between are counted silently (the packer keeps packing)."""
+        first = self.held == 0
+        self.held = count
+        if first or name.startswith("pack end"):
+            self.listener.on_sound(Sound.ERROR)
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e)))
+
+    def _pack_stored(self, pack_key: str) -> None:
+        tracking, _ = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
+        if self.held:  # stored from memory after the disk had room again: said with the rest
+            self._saved_late.append(tracking)
+
+    def _writes_saved(self, names: list[str], remaining: int) -> None:
+        """Held writes were stored (the disk has room again); once all are, say so and name the packs saved."""
+        self.held = remaining
+        self._saved_count += len(names)
+        if remaining:
+            return
+        done, self._saved_late = [t for t in self._saved_late if t], []
+        count, self._saved_count = self._saved_count, 0
+        ko = " ".join(f"포장 {t} 저장됨." for t in done)
+        en = " ".join(f"Pack {t} is saved." for t in done)
+        self.listener.on_notice(KnownError("disk_space_back", count=count, pack=Words(ko, en)))
+
+    def _disk_full(self, folder: Path | None, detail: str, **params: object) -> DiskFull:
+        """The full disk named, and what became of the pack: ended and not yet saved, open and held, or none."""
+        place = where(folder) if folder is not None else {"folder": "?", "disk": "?", "free": "?"}
+        return DiskFull(detail=detail, pack=self._pack_words(), held=self.held, **place, **params)
+
+    def _pack_words(self) -> Words:
+        ended = [(t, o) for t, o in self._unsaved.values()]
+        if ended:
+            t, outcome = ended[-1]
+            if outcome is PackOutcome.COMPLETED:
+                return Words(f"포장 {t}은(는) 완료되었지만 아직 저장되지 않았습니다 (메모리에 보관 중, 공간이 생기면 "
+                             f"저장됩니다 — 프로그램을 끄지 마세요).",
+                             f"Pack {t} is complete but not saved yet (held in memory, saved when there is room "
+                             f"— do not close PackDesk).")
+            return Words(f"포장 {t} 종료({outcome.value})가 아직 저장되지 않았습니다 (메모리에 보관 중).",
+                         f"Pack {t} ended ({outcome.value}) but is not saved yet (held in memory).")
+        pack = self.state.pack
+        if pack is not None:
+            t = pack.plan.tracking_number
+            return Words(f"포장 중인 {t}: 스캔은 메모리에 보관되며 공간이 생기면 저장됩니다 — 포장은 계속할 수 "
+                         f"있습니다.",
+                         f"Pack {t} is open: its scans are held in memory and saved when there is room — "
+                         f"packing can go on.")
+        return Words("스캔은 메모리에 보관되며 공간이 생기면 저장됩니다. 새 포장은 공간을 만든 뒤에 시작됩니다.",
+                     "Scans are held in memory and saved when there is room. A new pack starts once there is "
+                     "room.")

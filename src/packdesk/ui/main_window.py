@@ -207,14 +207,22 @@ class MainWindow(QMainWindow):
         self.sounds.play(sound)
 
     def on_error(self, error: KnownError) -> None:
-        ko, en = error_text(error)
         log.warning("shown to packer: %s (%s)", error.code, error.detail)
+        self._show_coded(error, Level.ERROR)
+
+    def on_notice(self, notice: KnownError) -> None:
+        """Good news the station has words for (the disk has room again, the held packs are saved)."""
+        log.info("shown to packer: %s", notice.code)
+        self._show_coded(notice, Level.SUCCESS)
+
+    def _show_coded(self, error: KnownError, level: Level) -> None:
+        ko, en = error_text(error)
         big, small = pair(ko, en)
         self.view.banner.setText(big)
         self.view.banner_en.setText(small)
-        bg, fg = BANNER_STYLE[Level.ERROR]
+        bg, fg = BANNER_STYLE[level]
         self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
-        self.view.show_state_image(Level.ERROR)
+        self.view.show_state_image(level)
         self.statusBar().showMessage(both(ko, en), 15000)
         self.error_shown.emit(error.code)
 

@@ -226,6 +226,28 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
     "no_camera": ("카메라 없음 — 포장 영상을 찍을 수 없습니다. 카메라를 연결하세요 (연결되면 바로 녹화합니다)",
                   "No camera — packs cannot be filmed. Connect a camera (filming starts as soon as it is there)"),
+    # a full disk named (core/disk.py where(): disk, folder, free), and what became of the pack ({pack})
+    "disk_low": ("녹화 문제 — 포장은 계속됩니다: 디스크 공간이 부족합니다 — {disk} 남은 공간 {free} "
+                 "(영상 폴더 {folder})",
+                 "Recording problem — packing goes on: the disk is almost full — {disk}, {free} free (video folder "
+                 "{folder})"),
+    "disk_low_not_started": ("녹화할 수 없어 포장을 시작하지 않습니다: 디스크 공간이 부족합니다 — {disk} 남은 공간 "
+                             "{free} (영상 폴더 {folder})",
+                             "Cannot record, pack not started: the disk is almost full — {disk}, {free} free "
+                             "(video folder {folder})"),
+    "recording_failed": ("녹화 문제 — 포장은 계속됩니다: 녹화 파일을 쓰지 못했습니다 (영상 폴더 {folder})",
+                         "Recording problem — packing goes on: the video file could not be written (video folder "
+                         "{folder})"),
+    "recording_disk_full": ("디스크가 가득 차 녹화가 멈췄습니다: {disk} (영상 폴더 {folder}) — 영상은 그 순간까지만 "
+                            "남습니다. 공간을 만드세요. 포장은 계속됩니다",
+                            "The disk is full and recording stopped: {disk} (video folder {folder}) — the video "
+                            "holds what was filmed until then. Make room. Packing goes on"),
+    "disk_full": ("디스크가 가득 찼습니다: {disk} (폴더 {folder}, 남은 공간 {free}) — 필요 없는 파일을 지워 공간을 "
+                  "만드세요. {pack}",
+                  "The disk is full: {disk} (folder {folder}, {free} free) — delete files to make room. {pack}"),
+    "disk_space_back": ("디스크에 공간이 생겨 메모리에 보관하던 기록 {count}건을 모두 저장했습니다. {pack}",
+                        "There is room on the disk again: the {count} record(s) held in memory are all saved. "
+                        "{pack}"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
                      "Marketplace login failed — check the account {message}{hint}"),
