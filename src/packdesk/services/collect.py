@@ -4,6 +4,13 @@ Storing is an upsert keyed by (account, marketplace product-order id): collectin
 duplicates, and a later status (a cancel) updates the line and is kept in its history. A status that
 would move a line backwards from what we did here (packed -> new) is not applied; a cancel always is,
 because that parcel must be pulled.
+
+Some marketplaces leave a fully cancelled order out of their lists (Coupang). A channel with ``follow_up``
+is asked, after its lists, about the open lines of the window they did not show and about the cancels it
+can list; what it says updates those lines' status only (there is no order data to store), with history.
+
+A failed run keeps its error's code and its words for people (``error_params``: the marketplace's message, a
+hint such as a wrong PC clock), so the collection window can say why (``run_error``).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,13 +27,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.channels.base import Channel, ChannelError, OrderRecord
+from packdesk.channels.base import Channel, ChannelError, LineRecord, OrderRecord
 from packdesk.core import leases, parcels
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, LineStatus, RunStatus
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
 from packdesk.services.secrets import get_secret
@@ -35,6 +42,8 @@ log = logging.getLogger("packdesk.collect")
 
 _OURS = (LineStatus.PACKED, LineStatus.DISPATCHED, LineStatus.SHIPPED)
 _CANCELS = (LineStatus.CANCELLED, LineStatus.CANCEL_REQUESTED)
+_GONE_OUT = (LineStatus.DISPATCHED, LineStatus.SHIPPED)  # a later cancel there is a return: nothing to pull here
+_OPEN = (LineStatus.NEW, LineStatus.CONFIRMED, LineStatus.PACKED, LineStatus.CANCEL_REQUESTED)
 
 
 @dataclass
@@ -49,6 +58,10 @@ class CollectCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def add(self, other: CollectCounts) -> None:
+        for k, v in other.as_dict().items():
+            setattr(self, k, getattr(self, k) + v)
 
 
 STORE_CHUNK = 300  # orders per transaction: a big collection never holds SQLite's write lock for long
@@ -86,7 +99,7 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
     waybill_ids = _waybill_ids(s, {lr.tracking_number: lr.courier_code for _, lr in lines.values()
                                    if lr.tracking_number}, now)
     line_fields = ("product_code", "option_code", "product_name", "option_name", "quantity", "channel_status",
-                   "claim_status")
+                   "claim_status", "instructions")
     new_lines, old_lines, changed = [], [], []
     for pid, (order_no, lr) in lines.items():
         values = {f: getattr(lr, f) for f in line_fields}
@@ -136,10 +149,77 @@ def store_orders_in_chunks(db: Database, account_id: int, records: list[OrderRec
     total = CollectCounts()
     for i in range(0, len(records), chunk):
         with db.session() as s:
-            part = store_orders(s, account_id, records[i:i + chunk], source)
-        for k, v in part.as_dict().items():
-            setattr(total, k, getattr(total, k) + v)
+            total.add(store_orders(s, account_id, records[i:i + chunk], source))
     return total
+
+
+def store_line_statuses(s: Session, account_id: int, lines: Mapping[str, LineRecord], source: str) -> CollectCounts:
+    """A marketplace's word on lines it shows no order for (a fully cancelled Coupang box): their status, claim
+    and marketplace status only, with history, by the rules of ``store_orders`` (a cancel always applies, other
+    statuses never undo a pack). Lines never collected here are left alone (nothing to store of them), and so
+    are lines that went out: a cancel after dispatch is a return, not a parcel to pull."""
+    counts = CollectCounts()
+    if not lines:
+        return counts
+    now = utcnow()
+    changed: list[tuple[int, LineRecord]] = []
+    for pid, (line_id, status, _) in _lines(s, account_id, list(lines)).items():
+        lr = lines[pid]
+        if status in _GONE_OUT or lr.status is status:
+            continue
+        if status is LineStatus.PACKED and lr.status not in _CANCELS:
+            continue
+        changed.append((line_id, lr))
+        counts.cancelled += lr.status is LineStatus.CANCELLED
+        counts.cancel_requested += lr.status is LineStatus.CANCEL_REQUESTED
+    for line_id, lr in changed:
+        s.execute(update(m.OrderLine).where(m.OrderLine.id == line_id).values(
+            status=lr.status, channel_status=lr.channel_status, claim_status=lr.claim_status, updated_at=now))
+    if changed:
+        s.execute(insert(m.LineStatusChange), [
+            {"line_id": line_id, "status": lr.status, "channel_status": lr.channel_status,
+             "claim_status": lr.claim_status, "source": source[:80], "changed_at": now} for line_id, lr in changed])
+    return counts
+
+
+def _follow_up(db: Database, account_id: int, channel: Channel, records: Sequence[OrderRecord], since: datetime,
+               until: datetime) -> Mapping[str, LineRecord]:
+    """Ask a channel whose lists leave out fully cancelled orders (``follow_up``) about the cancels it can list
+    and about the account's open lines paid in the window that its lists did not show."""
+    follow = getattr(channel, "follow_up", None)
+    if not callable(follow):
+        return {}
+    listed = {ln.product_order_id for rec in records for ln in rec.lines}
+    L, Ord = m.OrderLine, m.Order
+    with db.session() as s:
+        unlisted = [pid for pid in s.scalars(
+            select(L.product_order_id).join(Ord, Ord.id == L.order_id)
+            .where(L.account_id == account_id, L.status.in_(_OPEN), Ord.paid_at >= since, Ord.paid_at < until)
+            .order_by(L.id)) if pid not in listed]
+    return follow(since, until, unlisted)  # type: ignore[no-any-return]
+
+
+def _params_json(params: Mapping[str, Any]) -> str:
+    """An error's parameters for people as JSON (``Words`` as ``{"ko", "en"}``); anything else is left out."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if isinstance(v, Words):
+            out[k] = {"ko": v.ko, "en": v.en}
+        elif v is None or isinstance(v, str | int | float | bool):
+            out[k] = v
+    return json.dumps(out, ensure_ascii=False)
+
+
+def run_error(run: m.CollectionRun) -> KnownError:
+    """A failed run's error as it was raised: its code with its words for people (the marketplace's message, a
+    hint such as the PC clock), so a window can say why, not just that it failed."""
+    try:
+        raw = json.loads(run.error_params or "{}")
+    except ValueError:
+        raw = {}
+    params = {k: Words(v["ko"], v["en"]) if isinstance(v, dict) and set(v) == {"ko", "en"} else v
+              for k, v in (raw.items() if isinstance(raw, dict) else ())}
+    return KnownError(run.error_code or "error", detail=run.error_detail, **params)
 
 
 def _order_ids(s: Session, account_id: int, order_nos: list[str]) -> dict[str, int]:
@@ -201,7 +281,11 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
         run_id = run.id
     try:
         records = channel.collect(since, until)
+        followed = _follow_up(db, account_id, channel, records, since, until)
         counts = store_orders_in_chunks(db, account_id, records, source=f"collect:{run_id}")
+        if followed:
+            with db.session() as s:
+                counts.add(store_line_statuses(s, account_id, followed, source=f"collect:{run_id}"))
         with db.session() as s:
             run = s.get_one(m.CollectionRun, run_id)
             for k, v in counts.as_dict().items():
@@ -212,7 +296,7 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
         with db.session() as s:
             run = s.get_one(m.CollectionRun, run_id)
             run.status, run.finished_at = RunStatus.FAILED, utcnow()
-            run.error_code, run.error_detail = e.code, e.detail
+            run.error_code, run.error_detail, run.error_params = e.code, e.detail, _params_json(e.params)
     with db.session() as s:
         return s.get_one(m.CollectionRun, run_id)
 
@@ -485,7 +569,7 @@ def _failed_run(db: Database, account_id: int, since: datetime, until: datetime,
     with db.session() as s:
         run = m.CollectionRun(account_id=account_id, trigger=trigger, started_by=started_by, window_from=since,
                               window_to=until, status=RunStatus.FAILED, finished_at=utcnow(), error_code=e.code,
-                              error_detail=e.detail)
+                              error_detail=e.detail, error_params=_params_json(e.params))
         s.add(run)
     return run
 
