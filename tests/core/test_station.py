@@ -583,3 +583,16 @@ def test_lines_changing_with_no_pack_open_change_nothing() -> None:
     m = with_packer()
     before = m.state
     assert m.handle(LinesChanged(T0, {1: LineStatus.CANCELLED})) == [] and m.state == before
+
+
+def test_instructions_are_read_per_item_from_its_packable_lines() -> None:
+    """Engraving text (Coupang's etcInfoValues) goes with the item it is for; a cancelled line's does not count."""
+    from dataclasses import replace
+
+    p = plan(replace(line(1, ((MUG.item_id, 1),)), instructions="각인 문구: 사랑해\n포장: 선물용"),
+             replace(line(2, ((MUG.item_id, 1), (TEA.item_id, 2))), instructions="각인 문구: 사랑해"),
+             replace(line(3, ((CUP.item_id, 1),), status=LineStatus.CANCELLED), instructions="각인 문구: 안녕"),
+             line(4, ((TEA.item_id, 1),)))
+    assert p.instructions_for(MUG.item_id) == ("각인 문구: 사랑해", "포장: 선물용")
+    assert p.instructions_for(TEA.item_id) == ("각인 문구: 사랑해",)
+    assert p.instructions_for(CUP.item_id) == ()

@@ -40,7 +40,9 @@ BANNER_STYLE = {
 DONE_BG = QColor("#c8e6c9")
 REFUSED_BG = QColor("#eeeeee")
 STATE_IMAGE_SIZE = 120  # beside a 150 px banner: seen from across the table
-COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned")
+COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned", "요청사항 / Instructions")
+INSTRUCTIONS_COL = 5      # engraving text and other per-item requests: big, beside the item; shown when any
+INSTRUCTIONS_FG, INSTRUCTIONS_BG = QColor("#b71c1c"), QColor("#fff59d")
 
 
 def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
@@ -107,6 +109,8 @@ class StationView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(INSTRUCTIONS_COL, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnHidden(INSTRUCTIONS_COL, True)
         self.table.verticalHeader().setDefaultSectionSize(68)
 
         self.notice = QLabel(objectName="notice")  # cancelled lines: what to leave out
@@ -234,6 +238,8 @@ class StationView(QWidget):
                 if have >= need:
                     cell.setBackground(DONE_BG)
                 self.table.setItem(row, col, cell)
+            self._render_instructions(row, plan.instructions_for(item_id))
+        self.table.setColumnHidden(INSTRUCTIONS_COL, not any(plan.instructions_for(i) for i in expected))
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
         if left_out:
             names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
@@ -241,6 +247,26 @@ class StationView(QWidget):
             self.notice.show()
         else:
             self.notice.hide()
+
+    def _render_instructions(self, row: int, texts: tuple[str, ...]) -> None:
+        """What the buyer asked of this item (e.g. "각인 문구: 사랑해"), in big red on yellow: read before packing."""
+        cell = QTableWidgetItem("\n".join(texts))
+        if texts:
+            f = cell.font()
+            f.setPointSize(24)
+            f.setBold(True)
+            cell.setFont(f)
+            cell.setForeground(INSTRUCTIONS_FG)
+            cell.setBackground(INSTRUCTIONS_BG)
+        self.table.setItem(row, INSTRUCTIONS_COL, cell)
+        if len(texts) > 1:
+            self.table.resizeRowToContents(row)
+
+    def instruction_texts(self) -> list[tuple[str, str]]:
+        """(item name, its instructions) per row that has some, as the packer reads them."""
+        rows = [(self.table.item(r, 1).text(), self.table.item(r, INSTRUCTIONS_COL).text())
+                for r in range(self.table.rowCount())]
+        return [r for r in rows if r[1]] if not self.table.isColumnHidden(INSTRUCTIONS_COL) else []
 
     def row_texts(self) -> list[tuple[str, str]]:
         """(item name, "scanned / expected") per row: what a packer reads off the table."""
