@@ -66,7 +66,7 @@ COURIER_CODES_HELP = (
     "code differs from ours: ours=theirs, comma-separated (e.g. KGB=KGBPS). When the market refuses a courier code, "
     "fix it here, then resend from the dispatch outbox.")
 COURIER_CODES_FIELD = FieldSpec("courier_codes", "택배사 코드 (선택) / Courier codes (optional)", required=False,
-                                placeholder="KGB=KGBPS", help=COURIER_CODES_HELP)
+                                placeholder="예 / e.g. KGB=KGBPS", help=COURIER_CODES_HELP)
 _THEIR_CODE = re.compile(r"[A-Za-z0-9_]{1,20}")
 
 
