@@ -178,6 +178,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
                              require_recording=settings.recording.require_recording),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
+        label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
     )
     holder.append(service)
     service.start()

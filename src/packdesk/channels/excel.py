@@ -284,10 +284,12 @@ def _header_score(values: Sequence[object], hints: set[str]) -> int:
 
 
 def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str] = (),
-               prefer_row: int | None = None, progress: Progress | None = None) -> Sheet:
-    """The first worksheet of an .xlsx: its header row (given, or found among the first rows as the one
-    with the most known header names; ``hints`` are a saved mapping's headers, ``prefer_row`` wins ties)
-    and its non-empty rows below. Raises ``ExcelError`` when the file is not an .xlsx or holds no orders."""
+               prefer_row: int | None = None, progress: Progress | None = None,
+               sheet_name: str | None = None) -> Sheet:
+    """A worksheet of an .xlsx (the first, or ``sheet_name``): its header row (given, or found among the
+    first rows as the one with the most known header names; ``hints`` are a saved mapping's headers,
+    ``prefer_row`` wins ties) and its non-empty rows below. Raises ``ExcelError`` when the file is not an
+    .xlsx or holds no orders."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -303,37 +305,17 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
     try:
         if not wb.worksheets:
             raise ExcelError("excel_file_empty", name=name, detail="no worksheet")
-        ws = wb.worksheets[0]
-        title = ws.title
+        ws = wb.worksheets[0] if sheet_name is None else next(
+            (w for w in wb.worksheets if w.title == sheet_name), None)
+        if ws is None:
+            raise ExcelError("excel_file_empty", name=name, detail=f"no worksheet {sheet_name!r}")
         total = int(ws.max_row or 0)  # the file's own note of its size: a progress estimate only
         ws.reset_dimensions()          # some programs write a wrong one; read what is there
         rows_iter = ws.iter_rows(values_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            head: list[tuple[object, ...]] = []
-            for values in rows_iter:
-                head.append(tuple(values))
-                if len(head) >= HEADER_SCAN_ROWS:
-                    break
-            if header_row is None:
-                header_row = _find_header_row(head, {norm_header(h) for h in hints}, prefer_row)
-            if not 1 <= header_row <= len(head):
-                raise ExcelError("excel_file_empty", name=name, detail=f"header row {header_row} of {len(head)}")
-            data: list[SheetRow] = []
-            empty_run = 0
-            n = header_row
-            for n, values in enumerate(itertools.chain(head[header_row:], rows_iter), start=header_row + 1):
-                if all(v is None or cell_text(v) == "" for v in values):
-                    empty_run += 1
-                    if empty_run > 10_000:
-                        break  # a formatted but empty tail of the sheet
-                    continue
-                empty_run = 0
-                data.append(SheetRow(n, tuple(values)))
-                if len(data) > MAX_DATA_ROWS:
-                    raise ExcelError("excel_too_many_rows", limit=f"{MAX_DATA_ROWS:,}", detail=name)
-                if progress is not None and n % 250 == 0:
-                    progress(n, total if total >= n else 0)  # 0: the size is not known (no or a wrong note)
+            return sheet_from_rows(name, ws.title, rows_iter, header_row, hints=hints, prefer_row=prefer_row,
+                                   progress=progress, total=total)
     except ExcelError:
         raise
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
@@ -343,6 +325,56 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
         if close is not None:
             close()  # an unfinished sheet reader keeps the zip file open past wb.close()
         wb.close()
+
+
+def sheet_names(path: Path) -> tuple[str, ...]:
+    """The worksheets of an .xlsx, in order. Raises ``ExcelError`` when it is not one."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
+        raise ExcelError("excel_file_unreadable", name=Path(path).name, detail=repr(e)) from e
+    try:
+        return tuple(ws.title for ws in wb.worksheets)
+    finally:
+        wb.close()
+
+
+def sheet_from_rows(name: str, title: str, rows: Iterable[Sequence[object]], header_row: int | None = None, *,
+                    hints: Iterable[str] = (), prefer_row: int | None = None, progress: Progress | None = None,
+                    total: int = 0) -> Sheet:
+    """A ``Sheet`` from rows of cells however they were read (an .xlsx, an old .xls, a CSV): the header
+    row given or found as ``read_sheet`` finds it, the non-empty rows below. Raises ``ExcelError``
+    ("excel_file_empty", "excel_too_many_rows")."""
+    rows_iter = iter(rows)
+    head: list[tuple[object, ...]] = []
+    for values in rows_iter:
+        head.append(tuple(values))
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    if header_row is None:
+        header_row = _find_header_row(head, {norm_header(h) for h in hints}, prefer_row)
+    if not 1 <= header_row <= len(head):
+        raise ExcelError("excel_file_empty", name=name, detail=f"header row {header_row} of {len(head)}")
+    data: list[SheetRow] = []
+    empty_run = 0
+    n = header_row
+    for n, values in enumerate(itertools.chain(head[header_row:], rows_iter), start=header_row + 1):
+        if all(v is None or cell_text(v) == "" for v in values):
+            empty_run += 1
+            if empty_run > 10_000:
+                break  # a formatted but empty tail of the sheet
+            continue
+        empty_run = 0
+        data.append(SheetRow(n, tuple(values)))
+        if len(data) > MAX_DATA_ROWS:
+            raise ExcelError("excel_too_many_rows", limit=f"{MAX_DATA_ROWS:,}", detail=name)
+        if progress is not None and n % 250 == 0:
+            progress(n, total if total >= n else 0)  # 0: the size is not known (no or a wrong note)
     raw_header = head[header_row - 1]
     width = max([len(raw_header), *(len(r.values) for r in data)], default=0)
     while width and not any(width <= len(vals) and cell_text(vals[width - 1])

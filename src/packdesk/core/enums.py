@@ -51,6 +51,7 @@ class ScanKind(enum.StrEnum):
     ITEM = "item"
     COMMAND = "command"
     PACKER = "packer"
+    LABEL = "label"        # a courier label scanned at the end of a parcel's pack, to bind its number
     UNKNOWN = "unknown"
 
 

@@ -2,21 +2,24 @@
 
 Each function runs inside the caller's short transaction (the station's DB thread). Races with other
 writers are settled by the database: a line is marked packed only while it is still packable
-(``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill completes once (partial unique index).
+(``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill, or a parcel, completes once (partial
+unique indexes). A parcel opened from its packing slip gets its waybill from the label scanned at the end:
+``bind_label`` then ``end_pack`` in one transaction, so it is bound and completed, or neither.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.core import claims
+from packdesk.core import claims, parcels, recordings
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, LineStatus, OutboxState, PackOutcome
-from packdesk.core.station import BeginPack, EndPack, LogScan
+from packdesk.core.station import BeginPack, BindLabel, EndPack, LogScan
 
 log = logging.getLogger("packdesk.packing")
 
@@ -29,7 +32,8 @@ def _session_id(s: Session, pack_key: str | None) -> int | None:
 
 def begin_pack(s: Session, fx: BeginPack, station: str) -> int:
     return s.execute(insert(m.PackSession).values(
-        key=fx.pack_key, waybill_id=fx.plan.waybill_id, station=station, packer_id=fx.packer.packer_id,
+        key=fx.pack_key, waybill_id=fx.plan.waybill_id, parcel_id=fx.plan.parcel_id, station=station,
+        packer_id=fx.packer.packer_id,
         packer_name=fx.packer.name, started_at=fx.at, outcome=PackOutcome.OPEN,
     ).returning(m.PackSession.id)).scalar_one()
 
@@ -42,6 +46,19 @@ def log_scan(s: Session, fx: LogScan, station: str) -> None:
         scanned_at=fx.scan.at, code=fx.scan.code[:128], source=fx.scan.source, kind=fx.kind,
         accepted=fx.accepted, reason=fx.reason, item_id=fx.item_id,
     ))
+
+
+def bind_label(s: Session, fx: BindLabel, source: str, check_digit: Mapping[str, str] | None = None
+               ) -> parcels.Bound:
+    """The courier label scanned at the end of a parcel's pack: bound to the parcel and its lines
+    (``parcels.bind``, checked again here: another station or an import may have used the number since the
+    scan was looked up; ``BindRefused`` then, and the caller's transaction rolls back), made the pack's
+    waybill (``end_pack`` queues the dispatches with it), and the pack's recording indexed under it."""
+    bound = parcels.bind(s, fx.parcel_id, fx.courier_code, fx.tracking_number, now=fx.at, source=source,
+                         check_digit=check_digit)
+    s.execute(update(m.PackSession).where(m.PackSession.key == fx.pack_key).values(waybill_id=bound.waybill_id))
+    recordings.label_bound(s, fx.pack_key, bound.tracking_number)
+    return bound
 
 
 def end_pack(s: Session, fx: EndPack) -> int:

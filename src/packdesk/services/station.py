@@ -2,9 +2,11 @@
 
 It runs on the UI thread (it is called from key events) and never waits on I/O there:
 - commands, packer badges and the items of the open pack are recognised from memory, at once;
-- anything else (a waybill, an item not in this box) is looked up on the DB thread, and the scans that
-  arrive meanwhile queue behind it so they are handled in the order they were made;
-- pack sessions, scan events and completions are written on the DB thread, in order.
+- anything else (a waybill, a parcel's packing slip, an item not in this box, a courier label) is looked up
+  on the DB thread, and the scans that arrive meanwhile queue behind it so they are handled in the order they
+  were made;
+- pack sessions, scan events and completions are written on the DB thread, in order; a label bound at the
+  end of a parcel's pack is bound in the transaction that completes it (``packing.bind_label``).
 It imports no Qt: the UI hands in ``post`` (run on the UI thread) and a ``StationListener``.
 """
 
@@ -21,12 +23,14 @@ from typing import Protocol
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from packdesk.core import claims, packing, queries, recordings
+from packdesk.core import claims, packing, parcels, queries, recordings
+from packdesk.core.couriers import BY_CODE
 from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, Words
 from packdesk.core.models import utcnow
 from packdesk.core.station import (
     BeginPack,
+    BindLabel,
     ClaimHolder,
     Command,
     CommandScanned,
@@ -35,6 +39,7 @@ from packdesk.core.station import (
     Event,
     ItemRef,
     ItemScanned,
+    LabelScanned,
     LinesChanged,
     LogScan,
     PackerIdentified,
@@ -52,6 +57,7 @@ from packdesk.core.station import (
     Timeout,
     WaybillScanned,
 )
+from packdesk.core.tracking import TrackingCheck
 from packdesk.devices.recorder import (
     Recorder,
     RecorderEvent,
@@ -93,27 +99,70 @@ class Resolution:
     plan: PackPlan | None = None
     item: ItemRef | None = None
     claimed_by: ClaimHolder | None = None
+    label: TrackingCheck | None = None  # a courier label for the open parcel, checked
 
 
-def resolve(s: Session, code: str, claim: Callable[[Session, int], ClaimHolder | None] | None = None) -> Resolution:
-    """A code that is not a command, a badge or an item of the open pack: a waybill (claimed for this station
-    in the same transaction), an item, or nothing.
+class Claimer(Protocol):
+    def __call__(self, s: Session, target_id: int, kind: claims.Claimable = claims.WAYBILL) -> ClaimHolder | None: ...
+
+
+@dataclass(frozen=True)
+class LabelWanted:
+    """The open pack is a parcel with no waybill: a code that is no item may be its courier label, checked
+    for the seller's contracted courier (settings ``waybill``)."""
+
+    parcel_id: int
+    courier: str
+    check_digit: Mapping[str, str] | None = None
+
+    def check(self, s: Session, code: str) -> TrackingCheck:
+        return parcels.check_number(s, code, self.courier, self.check_digit, self.parcel_id)
+
+
+def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWanted | None = None) -> Resolution:
+    """A code that is not a command, a badge or an item of the open pack: a waybill or a parcel's packing slip
+    (claimed for this station in the same transaction), an item, a courier label (``label``: the open parcel
+    waits for one), or nothing.
 
     The claim comes *before* the lines are read. Read first, a station could see a waybill's lines still
     unpacked while another station's completion commits and frees its claim, then claim and start a pack
     that can never be stored (measured: two stations on PostgreSQL did it). Claimed first, the claim waits
-    for the other station's transaction, and the lines read after it show them packed."""
+    for the other station's transaction, and the lines read after it show them packed.
+
+    A parcel that has its waybill already (an import, a label bound before) is packed as that waybill, by
+    either barcode. While a label is wanted, a waybill number scanned is a label that is taken (another
+    parcel's or order's), said as such; a parcel slip is another pack, as ever."""
+    parcel = queries.find_parcel(s, code)  # no statement unless the code looks like a parcel key
+    if parcel is not None:
+        wb = queries.find_waybill_by_id(s, parcel.waybill_id) if parcel.waybill_id is not None else None
+        if wb is not None:
+            claimed_by = claim(s, wb.id) if claim else None
+            return Resolution(plan=queries.load_plan(s, wb.tracking_number, wb), claimed_by=claimed_by)
+        claimed_by = claim(s, parcel.id, claims.PARCEL) if claim else None
+        return Resolution(plan=queries.load_parcel_plan(s, parcel), claimed_by=claimed_by)
     wb = queries.find_waybill(s, code)
     if wb is not None:
+        if label is not None:
+            owner = parcels.used_by(s, wb.tracking_number.upper(), label.parcel_id)
+            if owner:
+                return Resolution(label=TrackingCheck(wb.tracking_number, "tracking_used", params={
+                    "number": wb.tracking_number, "courier": label.courier, "used_by": owner}))
+            return Resolution(label=label.check(s, code))  # a waybill row nobody uses: free to bind
         claimed_by = claim(s, wb.id) if claim else None
         return Resolution(plan=queries.load_plan(s, code, wb), claimed_by=claimed_by)
-    return Resolution(item=queries.find_item(s, code))
+    item = queries.find_item(s, code)
+    if item is None and label is not None:
+        return Resolution(label=label.check(s, code))
+    return Resolution(item=item)
 
 
 class StationService:
     def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
-                 claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow) -> None:
+                 claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow,
+                 label_courier: str = "CJGLS", check_digit: Mapping[str, str] | None = None) -> None:
+        """``label_courier``, ``check_digit``: the seller's contracted courier and its check-digit modes
+        (settings ``waybill``): what a courier label scanned for a parcel must be."""
         self.worker = worker
         self.recorder = recorder
         self.listener = listener
@@ -128,6 +177,9 @@ class StationService:
         self._looking_up = False
         self._last_activity: datetime | None = None
         self._jobs: dict[str, RecordingJob] = {}
+        self.label_courier = label_courier
+        self.check_digit = dict(check_digit or {})
+        self._labels: dict[str, BindLabel] = {}  # pack key -> the label its completion binds
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
 
     @property
@@ -229,14 +281,27 @@ class StationService:
             self._looking_up = True
             pack_key = str(uuid.uuid4())
             packer = self.state.packer.name if self.state.packer else ""
+            label = self._label_wanted()
+            mine = self.state.pack.plan.ident if self.state.pack is not None else None
 
-            def take(s: Session, waybill_id: int, key: str = pack_key, who: str = packer) -> ClaimHolder | None:
-                return claims.claim(s, waybill_id, station=self.station, packer_name=who, pack_key=key,
-                                    now=self.clock(), expiry=self.claim_expiry)
+            def take(s: Session, target_id: int, kind: claims.Claimable = claims.WAYBILL, key: str = pack_key,
+                     who: str = packer, mine: tuple[str, int | None] | None = mine) -> ClaimHolder | None:
+                if mine == ("waybill" if kind is claims.WAYBILL else "parcel", target_id):
+                    return None  # the open pack's own, scanned again: held already, under the pack's key
+                return claims.claim(s, target_id, station=self.station, packer_name=who, pack_key=key,
+                                    now=self.clock(), expiry=self.claim_expiry, kind=kind)
 
-            self.worker.submit(lambda s, code=scan.code, take=take: resolve(s, code, take),
+            self.worker.submit(lambda s, code=scan.code, take=take, label=label: resolve(s, code, take, label),
                                on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
                                on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
+
+    def _label_wanted(self) -> LabelWanted | None:
+        """The open pack is a parcel waiting for its courier label (the state a queued scan will meet: scans
+        are handled one after another, each after the lookup before it)."""
+        pack = self.state.pack
+        if pack is None or pack.plan.parcel_id is None or not pack.plan.awaits_label:
+            return None
+        return LabelWanted(pack.plan.parcel_id, self.label_courier, self.check_digit)
 
     def _resolve_in_memory(self, scan: Scan) -> Event | None:
         command = COMMAND_CODES.get(scan.code.upper())
@@ -257,7 +322,14 @@ class StationService:
 
     def _resolved(self, scan: Scan, r: Resolution, pack_key: str) -> None:
         self._looking_up = False
-        if r.plan is not None:
+        if r.label is not None:
+            params = dict(r.label.params or {})
+            courier = BY_CODE.get(self.label_courier)
+            if courier is not None:  # the courier's name in each language, not its code
+                params["courier"] = Words(courier.name, courier.name_en)
+            self._handle(LabelScanned(scan, self.label_courier, r.label.number, r.label.problem, r.label.warning,
+                                      params))
+        elif r.plan is not None:
             ok, problem = self.recorder.ready()
             started = self._handle(WaybillScanned(scan, r.plan, pack_key, "" if ok else problem, r.claimed_by))
             if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
@@ -304,8 +376,11 @@ class StationService:
                                    on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e))
             case LogScan():
                 self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station))
+            case BindLabel():  # stored with the completion that follows it (EndPack), in one transaction
+                self._labels[fx.pack_key] = fx
             case EndPack():
-                self.worker.submit(lambda s, fx=fx: packing.end_pack(s, fx),
+                bind = self._labels.pop(fx.pack_key, None)
+                self.worker.submit(lambda s, fx=fx, bind=bind: self._end_pack(s, fx, bind),
                                    on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome))
             case _:  # ShowMessage: the new state carries it
                 pass
@@ -336,9 +411,17 @@ class StationService:
                 self.listener.on_sound(Sound.WARNING)
                 self.listener.on_error(RecordingProblem(ev.code, detail=ev.detail))
 
+    def _end_pack(self, s: Session, fx: EndPack, bind: BindLabel | None) -> int:
+        """(DB thread) Close the pack; a parcel's label is bound first, in the same transaction."""
+        if bind is not None:
+            packing.bind_label(s, bind, f"station:{self.station}", self.check_digit)
+        return packing.end_pack(s, fx)
+
     def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
         self.listener.on_sound(Sound.ERROR)
-        if isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
+        if isinstance(e, parcels.BindRefused):  # the number was taken meanwhile: neither bound nor completed
+            self.listener.on_error(e)
+        elif isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
             self.listener.on_error(PackAlreadyCompleted(detail=str(e.orig), pack_key=pack_key))
         else:
             self.listener.on_error(PackNotStored(detail=repr(e), pack_key=pack_key))

@@ -95,6 +95,12 @@ class MainWindow(QMainWindow):
         menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
         # --- end Excel orders ---
+        # --- courier waybills (ui/courier_view.py) ---
+        courier_action = QAction(tr("택배 송장… / Courier waybills…"), self)
+        courier_action.triggered.connect(lambda: self.as_supervisor(self.open_courier))
+        menu.addAction(courier_action)
+        self._courier_view: QWidget | None = None
+        # --- end courier waybills ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
@@ -122,6 +128,11 @@ class MainWindow(QMainWindow):
         menu.addAction(staff_action)
         self._staff_view: QWidget | None = None
         # --- end staff ---
+        # --- packing slips (ui/slips_view.py) ---
+        slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)
+        slips_action.triggered.connect(lambda: self.as_supervisor(self.open_slips))
+        menu.addAction(slips_action)
+        # --- end packing slips ---
         self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
@@ -280,6 +291,31 @@ class MainWindow(QMainWindow):
         return view
     # --- end Excel orders ---
 
+    # --- courier waybills (ui/courier_view.py) ---
+    def open_courier(self) -> QWidget | None:
+        """The courier program's Excel round trip (export, result import, templates); one window, kept and
+        shown again. Its templates sit beside settings.json; the number check follows the settings."""
+        from packdesk.services.courier_sheets import templates_file
+        from packdesk.ui.courier_view import CourierView
+
+        if self.service is None or self.settings is None or self.settings_path is None:
+            return None
+        packer = self.service.state.packer
+        operator = packer.name if packer else self.settings.station_name
+        view = self._courier_view
+        if not isinstance(view, CourierView):
+            view = CourierView(self.service.worker.db, templates_file(self.settings_path.parent),
+                               check_digit=self.settings.waybill.check_digit,
+                               contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
+            self._courier_view = view
+        view.operator = operator
+        view.check_digit = dict(self.settings.waybill.check_digit)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+    # --- end courier waybills ---
+
     # --- dispatch outbox (ui/outbox_view.py) ---
     def open_outbox(self) -> OutboxView | None:
         """The supervisor's outbox screen; one, kept and shown again (its lists re-read on show)."""
@@ -407,6 +443,19 @@ class MainWindow(QMainWindow):
             return
         service.reload_packers(lambda: self.view.set_packers([p for p, _ in service.packers], service.state.packer))
     # --- end staff ---
+
+    # --- packing slips (ui/slips_view.py) ---
+    def open_slips(self) -> QWidget | None:
+        """A day's packing slips (포장 지시서): their barcodes open parcels at the station, labels bound last."""
+        from packdesk.ui.slips_view import SlipDialog
+
+        if self.service is None:
+            return None
+        dialog = SlipDialog(self.service.worker.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+    # --- end packing slips ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:

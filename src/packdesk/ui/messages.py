@@ -21,7 +21,8 @@ from packdesk.ui.i18n import both, english, korean
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
     ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
-    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.LABEL: "송장 라벨 / courier label",
+    ScanKind.UNKNOWN: "알 수 없음 / unknown",
 }
 
 # code -> (Korean, English); {names} are filled from the message parameters
@@ -79,6 +80,19 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                              "{name} was deactivated and is signed out — scan a packer badge"),
     Msg.PACKER_DEACTIVATED_AFTER_PACK: ("작업자 {name}이(가) 사용 중지되었습니다 — 이 포장을 마치면 작업이 종료됩니다",
                                         "{name} was deactivated — signed out when this pack ends"),
+    # a parcel opened from its packing slip gets its courier label at the end (core/station.py)
+    Msg.SCAN_LABEL: ("택배 송장(라벨)을 스캔하세요", "Scan the courier label"),
+    Msg.PACK_COMPLETE_LABEL_WARNING: ("포장 완료: {tracking} — 송장번호 검증 숫자가 맞지 않습니다. 라벨을 확인하세요",
+                                      "Pack complete: {tracking} — the tracking number's check digit is wrong. "
+                                      "Check the label"),
+    Msg.LABEL_REQUIRED: ("송장 라벨을 먼저 스캔하세요 — 라벨을 스캔하면 포장이 완료됩니다",
+                         "Scan the label first — the label scan completes the pack"),
+    Msg.LABEL_TOO_EARLY: ("상품을 먼저 모두 스캔하세요 ({remaining}개 남음) — 송장 라벨은 마지막에",
+                          "Scan the items first ({remaining} left) — the label comes last"),
+    Msg.LABEL_INVALID: ("송장 라벨 거부 — {detail}", "Label refused — {detail}"),
+    Msg.LABEL_USED: ("이미 다른 택배({used_by})에 쓰인 송장번호입니다 — 이 라벨은 쓸 수 없습니다: {number}",
+                     "This tracking number is already on another parcel ({used_by}) — do not use this label: "
+                     "{number}"),
 }
 # added to a pack's last message when its packer was deactivated during it (core/station.py ``signed_out``)
 SIGNED_OUT_TEXT = (" — 작업자 {signed_out} 사용 중지로 작업 종료, 작업자 바코드를 스캔하세요",
@@ -108,6 +122,10 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
     Msg.PACKER_CHANGE_DURING_PACK: ("포장 중 작업자 변경", "Packer change during a pack"),
     Msg.PACKER_INACTIVE: ("사용 중지된 작업자", "Deactivated packer"),
+    Msg.LABEL_REQUIRED: ("라벨 전 완료 바코드", "Complete scanned before the label"),
+    Msg.LABEL_TOO_EARLY: ("상품보다 먼저 라벨", "Label before the items"),
+    Msg.LABEL_INVALID: ("잘못 읽힌 송장 라벨", "Misread label"),
+    Msg.LABEL_USED: ("이미 쓰인 송장번호", "Tracking number in use"),
 }
 
 
@@ -261,6 +279,10 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                         "This order waits for no tracking number (it has one, or is packed or cancelled): "
                         "{order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # packing slips (services/slips.py, ui/packing_slip.py)
+    "slip_save_failed": ("포장 지시서를 저장하지 못했습니다: {path}", "Could not save the packing slips: {path}"),
+    "slip_none": ("포장 지시서를 낼 택배가 없습니다 — 포장할 상품이 남은, 송장 대기 중인 택배만 나옵니다",
+                  "No parcel to print a slip for — only parcels with something left to pack are printed"),
     # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
     **TRACKING_WORDS,
     # staff (services/staff.py)
@@ -314,7 +336,11 @@ def station_text(message: Message) -> tuple[str, str]:
     if "signed_out" in params:
         ko, en = ko + SIGNED_OUT_TEXT[0], en + SIGNED_OUT_TEXT[1]
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
-    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
+    # a label refused by the tracking-number check: why, in the words every other entry point uses
+    check = TRACKING_WORDS.get(str(params.pop("check", "")), ("", ""))
+    detail = (_fill(check[0], params), _fill(check[1], params, 1))
+    return (_fill(ko, {**params, "problem": problem[0], "detail": detail[0]}),
+            _fill(en, {**params, "problem": problem[1], "detail": detail[1]}, 1))
 
 
 def error_text(error: KnownError) -> tuple[str, str]:

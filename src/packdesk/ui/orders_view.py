@@ -1,5 +1,6 @@
 """Orders (주문): find an order by its number, recipient or waybill, see its lines' history, type one in
-(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, and save a label.
+(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, save a label, and print packing
+slips (포장 지시서: the selected order's parcel, or a day's batch; ``ui/slips_view.py``).
 
 All rules live in ``services/orders.py``; this screen only shows and asks. Reads run on threads of their own
 (short sessions, never queued behind the station's scans); writes go to the station's database thread, in
@@ -569,6 +570,7 @@ class OrdersWindow(_Worked, QMainWindow):
     label_saved = Signal(str)
     form_opened = Signal(object)      # ManualOrderForm
     tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
+    slips_opened = Signal(object)     # ui/slips_view.SlipDialog
     _from_thread = Signal(object)
 
     def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
@@ -602,11 +604,17 @@ class OrdersWindow(_Worked, QMainWindow):
         self.search_button.clicked.connect(lambda: self.search())
         self.new_button = QPushButton(tr("수기 주문 등록… / New manual order…"), objectName="newOrder")
         self.new_button.clicked.connect(self.new_order)
+        self.slips_button = QPushButton(tr("포장 지시서… / Packing slips…"), objectName="packingSlips")
+        self.slips_button.setToolTip(tr("선택한 주문의 택배, 또는 하루치 — 바코드로 포장을 시작하고 "
+                                        "끝에 송장 라벨을 스캔 / the selected order's parcel, or a day's batch — its "
+                                        "barcode opens the pack, the courier label is scanned last"))
+        self.slips_button.clicked.connect(self.open_slips)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.search_button)
         top.addSpacing(16)
         top.addWidget(self.new_button)
+        top.addWidget(self.slips_button)
 
         self.table = QTableWidget(0, len(ORDER_COLUMNS), objectName="orderTable")
         self.table.setHorizontalHeaderLabels([tr(c) for c in ORDER_COLUMNS])
@@ -824,6 +832,17 @@ class OrdersWindow(_Worked, QMainWindow):
         form.open()
         self.form_opened.emit(form)
         return form
+
+    def open_slips(self) -> QDialog:
+        """Packing slips of the selected order's parcel (or a day's batch)."""
+        from packdesk.ui.slips_view import SlipDialog  # it builds on this module's _Worked
+
+        row = self.selected_row()
+        dialog = SlipDialog(self.db, [row.id] if row else [], row.order_no if row else "", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.slips_opened.emit(dialog)
+        return dialog
 
     def _order_saved(self, created: so.CreatedOrder) -> None:
         self.show_message("success", both("주문 등록됨",

@@ -1,8 +1,10 @@
 """The pack station screen: what a packer reads at arm's length, gloved, standing.
 
 One big banner says what just happened (colour by level), the waybill header says which parcel, and the
-table lists what goes in the box with scanned / expected in large digits. The view only draws the
-station state it is given; every rule lives in ``core/station.py``.
+table lists what goes in the box with scanned / expected in large digits. A parcel opened from its packing
+slip shows its key (no waybill yet); once its items are all in, a bar under the header asks for the courier
+label until it is scanned, whatever the banner says meanwhile (a misread label's refusal). The view only
+draws the station state it is given; every rule lives in ``core/station.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 from packdesk.core.enums import LineStatus
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
-from packdesk.ui.i18n import both, one, pair, tr
+from packdesk.ui.i18n import both, one, pair, tr, two_lines
 from packdesk.ui.messages import station_text
 from packdesk.ui.resources import state_pixmap
 
@@ -113,6 +115,12 @@ class StationView(QWidget):
         self.table.setColumnHidden(INSTRUCTIONS_COL, True)
         self.table.verticalHeader().setDefaultSectionSize(68)
 
+        # a parcel's items are all in: the courier label is what it waits for (stays up through refusals)
+        self.label_prompt = QLabel(objectName="labelPrompt")
+        self.label_prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label_prompt.setWordWrap(True)
+        self.label_prompt.hide()
+
         self.notice = QLabel(objectName="notice")  # cancelled lines: what to leave out
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -137,6 +145,7 @@ class StationView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self._top)
         layout.addLayout(header)
+        layout.addWidget(self.label_prompt)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notice)
         layout.addLayout(footer)
@@ -147,6 +156,8 @@ class StationView(QWidget):
             #packer, #progress { font-size: 22px; }
             #items { font-size: 22px; }
             #notice { font-size: 22px; font-weight: bold; color: #b71c1c; }
+            #labelPrompt { font-size: 34px; font-weight: bold; color: #000000; background: #ffd600;
+                           border: 4px solid #000000; border-radius: 8px; padding: 12px; }
             #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
         """)
 
@@ -214,10 +225,21 @@ class StationView(QWidget):
             self.progress_label.setText("")
             self.table.setRowCount(0)
             self.notice.hide()
+            self.label_prompt.hide()
             return
         plan = pack.plan
-        self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
-                                       f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
+        if plan.awaits_label:  # opened from its packing slip: the parcel key until the label binds
+            self.waybill_label.setText(one(f"택배 {plan.parcel_key} · {plan.recipient_name} (송장 라벨 전)",
+                                           f"Parcel {plan.parcel_key} · {plan.recipient_name} (no label yet)"))
+        else:
+            self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
+                                           f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
+        if plan.awaits_label and pack.all_scanned:
+            self.label_prompt.setText(two_lines("▶ 택배 송장(라벨)을 붙이고 스캔하세요",
+                                                "▶ Stick on the courier label and scan it"))
+            self.label_prompt.show()
+        else:
+            self.label_prompt.hide()
         expected = plan.expected()
         total = sum(expected.values())
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
