@@ -17,6 +17,7 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.station import Msg
+from packdesk.services import slips
 from packdesk.services.accounts import AccountSpec, add_account, set_courier_codes
 from packdesk.services.collect import Collector, run_error
 from packdesk.services.connectivity import account_hosts
@@ -227,3 +228,7 @@ def test_engraving_text_is_kept_with_the_line(db: Database, fake: FakeCoupang) -
     fake.update_item(s.shipment_box_id, s.vendor_item_ids[0], etcInfoValues=["각인 문구: 고마워"])
     shop.collect(db, account)                          # the buyer changed it before packing: the line follows
     assert _lines_of(db, s.shipment_box_id)[0].instructions == "각인 문구: 고마워"
+    shop.link_products(db, account)
+    with db.session() as sess:                         # and the packing slip prints it with its line
+        (slip,) = slips.for_orders(sess, [shop.order_id(db, account, s.order_id)])
+    assert [ln.instructions for ln in slip.lines] == ["각인 문구: 고마워", ""]

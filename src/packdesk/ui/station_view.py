@@ -224,6 +224,7 @@ class StationView(QWidget):
                                        tr("작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"))
             self.progress_label.setText("")
             self.table.setRowCount(0)
+            self.table.setColumnHidden(INSTRUCTIONS_COL, True)
             self.notice.hide()
             self.label_prompt.hide()
             return
@@ -245,6 +246,9 @@ class StationView(QWidget):
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
         self.progress_label.setText(f"{done} / {total}")
         self.table.setRowCount(len(expected))
+        asked = {item_id: plan.instructions_for(item_id) for item_id in expected}
+        shown = any(asked.values())  # the column (and its cells) only for a box with something asked
+        self.table.setColumnHidden(INSTRUCTIONS_COL, not shown)
         for row, (item_id, need) in enumerate(expected.items()):
             it = plan.items[item_id]
             have = pack.counts.get(item_id, 0)
@@ -260,8 +264,8 @@ class StationView(QWidget):
                 if have >= need:
                     cell.setBackground(DONE_BG)
                 self.table.setItem(row, col, cell)
-            self._render_instructions(row, plan.instructions_for(item_id))
-        self.table.setColumnHidden(INSTRUCTIONS_COL, not any(plan.instructions_for(i) for i in expected))
+            if shown:
+                self._render_instructions(row, asked[item_id])
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
         if left_out:
             names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
