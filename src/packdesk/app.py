@@ -194,6 +194,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
                    hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
     collector = Collector(db, station=settings.station_name)
+    collector.close_abandoned()  # runs a crash left "running" end now, with what they had stored
     window.collector = collector
     syncer = CatalogueSyncer(db, make_channel)
     window.syncer = syncer

@@ -4,7 +4,9 @@ collection and dispatch without losing anything; removal keeps every order a sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -169,3 +171,73 @@ def test_a_coupang_account_confirms_what_it_collects_unless_told_not_to() -> Non
     assert KINDS[ChannelKind.COUPANG].confirm_default is True
     assert KINDS[ChannelKind.NAVER].confirm_default is False
     assert any(f.key == "courier_codes" for f in KINDS[ChannelKind.SABANGNET].fields)
+
+
+# --- a PC without a usable keyring ----------------------------------------------------------------------
+FAIL_BACKEND = "keyring.backends.fail.Keyring"
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A PC where keyring finds no backend (a Linux desktop without a Secret Service): every call fails."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_without_a_keyring_no_account_is_created_and_the_message_names_what_is_missing(
+        db: Database, no_keyring: None, expect_warnings: Any) -> None:
+    from packdesk.services.secrets import SecretStoreUnavailable
+    from packdesk.ui.messages import error_text
+
+    with pytest.raises(SecretStoreUnavailable) as refused:
+        add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    assert refused.value.code == "account_secret_not_stored" and refused.value.params["backend"] == FAIL_BACKEND
+    ko, en = error_text(refused.value)
+    assert ko.startswith("계정을 추가하지 않았습니다") and FAIL_BACKEND in ko and "Secret Service" in ko
+    assert en.startswith("The account was not added") and "GNOME Keyring" in en
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.ChannelAccount)) == 0  # nothing left "active"
+
+
+def test_removing_an_account_whose_secret_cannot_be_deleted_removes_it_and_says_so(
+        db: Database, memory_keyring: Any, expect_warnings: Any) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    acc = add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    keyring.set_keyring(fail.Keyring())  # the keyring went away since (locked, its service stopped)
+    try:
+        removal = remove_account(db, acc, by="관리자")
+    finally:
+        keyring.set_keyring(memory_keyring)
+    assert removal.secret_left == FAIL_BACKEND
+    with db.session() as s:
+        a = s.get_one(m.ChannelAccount, acc)
+        assert not a.active and a.removed_at is not None
+    assert get_secret(acc) == NAVER["secret"]  # it is still there: the screen says so, to be deleted by hand
+    assert remove_account(db, acc).secret_left == ""  # with the keyring back, removing again erases it
+    assert get_secret(acc) is None
+
+
+def test_a_run_without_a_keyring_fails_with_words_naming_the_missing_keyring(db: Database, memory_keyring: Any,
+                                                                             expect_warnings: Any) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from packdesk.ui.collect_view import run_error
+
+    acc = add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    keyring.set_keyring(fail.Keyring())
+    try:
+        now = datetime.now(UTC)
+        run = Collector(db).run_manual(acc, now - timedelta(hours=1), now, started_by="관리자")
+        text = run_error(run, "내 스토어")
+    finally:
+        keyring.set_keyring(memory_keyring)
+    assert (run.status, run.error_code) == (m.RunStatus.FAILED, "secret_store_unavailable")
+    assert FAIL_BACKEND in text and "OS 키링" in text and "secret_store_unavailable" not in text

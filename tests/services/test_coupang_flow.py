@@ -19,7 +19,7 @@ from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.station import Msg
 from packdesk.services import slips
 from packdesk.services.accounts import AccountSpec, add_account, set_courier_codes
-from packdesk.services.collect import Collector, run_error
+from packdesk.services.collect import Collector, failure_of
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.ui.messages import error_text
@@ -210,13 +210,13 @@ def test_a_wrong_pc_clock_is_kept_with_the_failed_run(db: Database, expect_warni
         skewed.add_sheet(1)
         run = shop.collect(db, account)
     assert run.status is RunStatus.FAILED and run.error_code == "channel_auth"
-    error = run_error(run)
+    error = failure_of(run)
     assert error.params["reason"] == "clock" and error.params["message"] == "Specified signature is expired"
     ko, en = error_text(error)
     assert "PC 시계가 맞지 않을 수 있습니다" in ko and "Specified signature is expired" in ko
     assert en.endswith("the PC clock may be wrong, check time sync")
     with db.session() as s:
-        assert run_error(s.get_one(m.CollectionRun, run.id)).params == error.params   # read back, as a window does
+        assert failure_of(s.get_one(m.CollectionRun, run.id)).params == error.params   # read back, as a window does
 
 
 def test_engraving_text_is_kept_with_the_line(db: Database, fake: FakeCoupang) -> None:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def station(url: str, name: str, waybills: list[str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "tests.services.station_proc", url, name, "--waybills",
                              ",".join(waybills), *extra], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])})
+                            env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"})
 
 
 def result(p: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]

@@ -185,7 +185,7 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     import json
     from datetime import UTC, datetime, timedelta
 
-    from PySide6.QtWidgets import QInputDialog, QLineEdit
+    from PySide6.QtWidgets import QInputDialog
 
     from packdesk.core.enums import ChannelKind
     from tests.fakes.coupang import FakeClock, FakeCoupang
@@ -224,7 +224,7 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     said = w.message.text()
     assert "Specified signature is expired" in said and "PC 시계가 맞지 않을 수 있습니다" in said
     assert "the PC clock may be wrong" in said
-    assert "PC 시계" in w.runs.item(0, 13).text() and w.runs.item(0, 13).toolTip() == "channel_auth"
+    assert "PC 시계" in w.runs.item(0, 14).text() and w.runs.item(0, 14).toolTip().startswith("channel_auth")
 
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점"))
     assert w.courier_codes_button.isEnabled()
@@ -238,5 +238,95 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["courier_codes"] == {
             "KGB": "KGBLS", "HANJIN": "HANJIN"}
-    assert QLineEdit  # the dialog's echo mode is the normal one (imported for the signature it is called with)
+    w.reject()
+
+
+# --- every run ends, and the progress bar with it (issue #17) ------------------------------------------------
+def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_start(  # type: ignore[no-untyped-def]
+        make_station, qtbot, dirs, expect_warnings) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from packdesk.core.db import Database, sqlite_url
+
+    db = Database.open(sqlite_url(dirs.database))
+    with db.session() as s:
+        acc = m.ChannelAccount(kind=m.ChannelKind.NAVER, name="우리 스토어", external_id="x")
+        s.add(acc)
+        s.flush()
+        account_id = acc.id
+    db.close()
+    repo = Path(__file__).resolve().parents[2]
+    crash = ("import os, sys\nfrom packdesk.core.db import Database\nfrom packdesk.services.collect import begin_run\n"
+             "db = Database.open(sys.argv[1])\nbegin_run(db, account_id=int(sys.argv[2]), trigger='manual')\n"
+             "os._exit(9)  # the process dies mid-run: no end_run, no lease given back\n")
+    dead = subprocess.run([sys.executable, "-c", crash, sqlite_url(dirs.database), str(account_id)], cwd=repo,
+                          env={**os.environ, "PYTHONPATH": f"{repo / 'src'}"}, timeout=60)
+    assert dead.returncode == 9
+
+    station = make_station()  # the next start
+    w = station.window.open_collect()
+    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, 1).text() == "우리 스토어")
+    assert w.runs.item(row, 5).text() == "중단됨 / abandoned"
+    assert w.runs.item(row, 14).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
+    assert not w.progress.isVisible() and w.collect_button.isEnabled()
+    w.reject()
+
+
+def test_an_unexpected_error_ends_the_run_and_the_progress_bar(station, qtbot, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    class Broken:
+        kind = m.ChannelKind.DEMO
+
+        def collect(self, since, until):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a bug in a channel")
+
+    w = station.window.open_collect()
+    w.collector.channel_factory = lambda account: Broken()
+    w.account_combo.setCurrentIndex(0)
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    assert "예기치 않은 오류" in w.message.text() and "unexpected error" in w.message.text()
+    assert w.runs.item(0, 5).text() == "실패 / failed" and w.runs.item(0, 14).text().startswith("수집이 예기치 않은")
+    assert "RuntimeError: a bug in a channel" in w.runs.item(0, 14).toolTip()
+    assert not w.progress.isVisible() and w.collect_button.isEnabled()
+    w.reject()
+
+
+def test_without_a_keyring_no_account_is_added_and_removal_says_what_happened(  # type: ignore[no-untyped-def]
+        station, qtbot, naver, memory_keyring, monkeypatch, expect_warnings) -> None:
+    import keyring
+    from keyring.backends import fail
+    from PySide6.QtWidgets import QMessageBox
+
+    def names() -> list[str]:
+        return [w.accounts.item(r, 0).text() for r in range(w.accounts.rowCount())]
+
+    w = station.window.open_collect()
+    add_account_by_typing(qtbot, w, naver)  # with a keyring: added
+    assert "우리 스토어" in names()
+    keyring.set_keyring(fail.Keyring())  # then the keyring goes (locked, its service stopped, a new Linux PC)
+    try:
+        w.name_edit.clear()
+        w.app_id_edit.clear()
+        w.base_url_edit.clear()
+        ime = QInputMethodEvent("", [])
+        ime.setCommitString("둘째 스토어")
+        QApplication.sendEvent(w.name_edit, ime)
+        qtbot.keyClicks(w.app_id_edit, naver.client_id)
+        qtbot.keyClicks(w.secret_edit, naver.client_secret)
+        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        said = w.account_message.text()
+        assert said.startswith("계정을 추가하지 않았습니다") and "keyring.backends.fail.Keyring" in said
+        assert "둘째 스토어" not in names()
+
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+        w.accounts.selectRow(names().index("우리 스토어"))
+        qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)  # no uncaught exception (pytest-qt fails on one)
+        said = w.account_message.text()
+        assert said.startswith("삭제됨") and "시크릿은 지우지 못했습니다" in said and "could not be erased" in said
+        assert "삭제됨" in w.accounts.item(names().index("우리 스토어"), 4).text()
+    finally:
+        keyring.set_keyring(memory_keyring)
     w.reject()

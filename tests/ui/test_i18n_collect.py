@@ -165,8 +165,8 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
     assert said[-1].startswith("The account is not set up")
-    assert [w.runs.item(0, c).text() for c in (1, 5)] == ["사방넷 본점", "failed"]
-    assert w.runs.item(0, 13).text().startswith("The account is not set up")  # the reason, in words
+    assert [w.runs.item(0, c).text() for c in (1, 5, 13, 14)] == ["사방넷 본점", "failed", "0",
+                                                                  "The account is not set up: 사방넷 본점"]
     seen += visible_texts(w)
 
     # removing an account: the question, and what was removed

@@ -34,13 +34,16 @@ class LineRecord:
 
 @dataclass(frozen=True)
 class OrderRecord:
+    """One order as a channel gives it. Its repr leaves out the buyer (name, phone, address, message): a record
+    that reaches a log line or an error says which order, not whose."""
+
     order_no: str
-    buyer_name: str
-    recipient_name: str
-    recipient_phone: str
-    zip_code: str
-    address: str
-    delivery_message: str
+    buyer_name: str = field(repr=False)
+    recipient_name: str = field(repr=False)
+    recipient_phone: str = field(repr=False)
+    zip_code: str = field(repr=False)
+    address: str = field(repr=False)
+    delivery_message: str = field(repr=False)
     ordered_at: datetime | None
     paid_at: datetime | None
     lines: Sequence[LineRecord] = field(default_factory=tuple)

@@ -233,7 +233,7 @@ def read_coupang_problem(response: httpx.Response) -> ApiProblem:
     "Access Denied" page after a burst of failed calls (B.7): a block, not a refusal of the keys."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         body = None
     if not isinstance(body, dict):
         if response.status_code == 403:

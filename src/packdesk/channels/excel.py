@@ -122,7 +122,7 @@ class Field:
     ko: str
     en: str
     required: bool
-    limit: int                 # most characters the database keeps (0: not text)
+    limit: int                 # most characters the database keeps (0: any, free text kept whole, or not text)
     aliases: tuple[str, ...]   # header names people use, compared after ``norm_header``
 
     @property
@@ -138,13 +138,13 @@ FIELDS: tuple[Field, ...] = (
            "productid", "productno", "itemcode")),
     Field("option_code", "옵션코드", "Option code", False, 128,
           ("옵션코드", "옵션", "단품코드", "옵션id", "optioncode", "option", "optionid")),
-    Field("product_name", "상품명", "Product name", False, 300,
+    Field("product_name", "상품명", "Product name", False, 0,
           ("상품명", "상품이름", "품명", "productname", "itemname", "product")),
-    Field("option_name", "옵션명", "Option name", False, 300,
+    Field("option_name", "옵션명", "Option name", False, 0,
           ("옵션명", "옵션정보", "옵션내용", "옵션이름", "optionname")),
     Field("quantity", "수량", "Quantity", True, 0,
           ("수량", "주문수량", "구매수량", "개수", "qty", "quantity")),
-    Field("recipient", "수취인", "Recipient", True, 100,
+    Field("recipient", "수취인", "Recipient", True, 500,  # indexed: services/collect.MAX_INDEXED_TEXT
           ("수취인", "수취인명", "수취인이름", "받는분", "받는분성명", "받는분이름", "받는사람", "수령인", "수령자",
            "recipient", "recipientname", "receiver", "receivername")),
     Field("phone", "연락처", "Phone", True, 40,
@@ -153,12 +153,12 @@ FIELDS: tuple[Field, ...] = (
            "phonenumber")),
     Field("zip_code", "우편번호", "Zip code", False, 10,
           ("우편번호", "우편", "zip", "zipcode", "postcode", "postalcode")),
-    Field("address", "주소", "Address", True, 300,
+    Field("address", "주소", "Address", True, 0,
           ("주소", "배송지", "배송주소", "배송지주소", "수취인주소", "받는분주소", "기본주소", "address",
            "shippingaddress", "address1")),
-    Field("address_detail", "상세주소", "Address (detail)", False, 300,
+    Field("address_detail", "상세주소", "Address (detail)", False, 0,
           ("상세주소", "주소상세", "배송지상세", "나머지주소", "address2", "addressdetail", "addressline2")),
-    Field("message", "배송메시지", "Delivery message", False, 300,
+    Field("message", "배송메시지", "Delivery message", False, 0,
           ("배송메시지", "배송메세지", "배송요청사항", "요청사항", "배송메모", "메모", "deliverymessage", "message",
            "memo", "note")),
     Field("courier", "택배사", "Courier", False, 0,
@@ -590,7 +590,7 @@ def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = Li
         t = good[rows[0]][0]
         address = " ".join(p for p in (t["address"], t["address_detail"]) if p)
         orders.append(OrderRecord(order_no=order_no, buyer_name="", recipient_name=t["recipient"],
-                                  recipient_phone=t["phone"], zip_code=t["zip_code"], address=address[:300],
+                                  recipient_phone=t["phone"], zip_code=t["zip_code"], address=address,
                                   delivery_message=t["message"], ordered_at=None, paid_at=None, lines=tuple(lines)))
     all_errors = tuple(e for n in sorted(errors) for e in errors[n])
     return Parsed(sheet.file_name, len(sheet.rows), tuple(orders), row_of, all_errors, dict(columns))

@@ -45,6 +45,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # a statement's parameters are buyers' names, phones and addresses: never in an error's text (and so
+    # never in a log line or a run's error detail; core/errors.describe_error drops the server's DETAIL)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql"):
         # a server restarted or a cable replugged: test each pooled connection before use, so stations
         # resume by themselves instead of failing the next scan
@@ -98,15 +101,31 @@ def _migrate_locked(engine: Engine) -> None:
     if current_revision(engine) == script.get_current_head():
         return
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current == script.get_current_head():
-            return
-        log.info("migrating database from %s to %s", current, script.get_current_head())
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Alembic changes a SQLite table by copying it and dropping the old one, which SQLite refuses while
+            # other rows point at it and foreign keys are enforced: SQLite's own procedure turns them off (only
+            # possible outside a transaction), changes the tables, checks every key, and turns them on again
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current == script.get_current_head():
+                    return
+                log.info("migrating database from %s to %s", current, script.get_current_head())
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
+                if broken:
+                    raise DatabaseError(detail=f"the migration broke {len(broken)} foreign key(s): {broken[:5]}")
+        finally:
+            if sqlite:  # the pooled connection goes back as every other one is: with foreign keys on
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,7 @@ def check_connection(url: str, timeout_s: float = 5.0) -> ConnectionCheck:
     """What a "connection test" button says: reachable? login right? database there? schema version?"""
     kwargs: dict[str, Any] = {"connect_args": {"connect_timeout": int(timeout_s)}} if url.startswith("postgresql") \
         else {}
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, hide_parameters=True, **kwargs)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()

@@ -59,6 +59,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # found running with no process behind it (a crash, a PC switched off)
 
 
 class RecordingStatus(enum.StrEnum):

@@ -11,6 +11,7 @@ started packing; the marketplace itself is never told anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -27,7 +28,7 @@ from packdesk.core.enums import ChannelKind
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, unstarted_orders
-from packdesk.services.secrets import delete_secret, set_secret
+from packdesk.services.secrets import SecretStoreUnavailable, delete_secret, set_secret
 
 log = logging.getLogger("packdesk.accounts")
 
@@ -198,20 +199,36 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
 
 
 def add_account(db: Database, spec: AccountSpec) -> int:
+    """Add the account, only with its secret stored: the secret goes to the keyring inside the transaction
+    that adds the row, so a keyring that refuses it (none on this PC) leaves no account behind
+    (``account_secret_not_stored``, naming the backend), and a row that cannot be added leaves no secret."""
     external, secret, options = validate(spec)
-    with db.session() as s:
-        taken = s.scalar(select(m.ChannelAccount.id).where(m.ChannelAccount.kind == spec.kind,
-                                                           m.ChannelAccount.name == spec.name.strip()))
-        if taken is not None:
-            raise AccountInvalid("account_name_taken", detail="name taken", name=spec.name.strip())
-        acc = m.ChannelAccount(kind=spec.kind, name=spec.name.strip(), external_id=external,
-                               auto_confirm=spec.auto_confirm and KINDS[spec.kind].can_confirm,
-                               options=json.dumps(options, ensure_ascii=False))
-        s.add(acc)
-        s.flush()
-        account_id = acc.id
-    if secret:
-        set_secret(account_id, secret)  # never into the database
+    stored = False
+    try:
+        with db.session() as s:
+            taken = s.scalar(select(m.ChannelAccount.id).where(m.ChannelAccount.kind == spec.kind,
+                                                               m.ChannelAccount.name == spec.name.strip()))
+            if taken is not None:
+                raise AccountInvalid("account_name_taken", detail="name taken", name=spec.name.strip())
+            acc = m.ChannelAccount(kind=spec.kind, name=spec.name.strip(), external_id=external,
+                                   auto_confirm=spec.auto_confirm and KINDS[spec.kind].can_confirm,
+                                   options=json.dumps(options, ensure_ascii=False))
+            s.add(acc)
+            s.flush()
+            account_id = acc.id
+            if secret:
+                try:
+                    set_secret(account_id, secret)  # never into the database
+                except SecretStoreUnavailable as e:
+                    log.warning("account %s %s not added: its secret cannot be stored (%s)", spec.kind.value,
+                                spec.name.strip(), e.detail)
+                    raise SecretStoreUnavailable("account_secret_not_stored", detail=e.detail, **e.params) from None
+                stored = True
+    except Exception:
+        if stored:  # the row was not added after all: its secret goes too
+            with contextlib.suppress(SecretStoreUnavailable):
+                delete_secret(account_id)
+        raise
     log.info("account %s added: %s %s", account_id, spec.kind.value, spec.name)
     return account_id
 
@@ -262,6 +279,7 @@ class Removal:
     orders_removed: int
     orders_kept: int
     products_removed: int
+    secret_left: str = ""  # the keyring backend that could not delete the secret ("": it is gone)
 
 
 def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
@@ -276,7 +294,13 @@ def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
         products = s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)).rowcount
         acc = s.get_one(m.ChannelAccount, account_id)
         acc.active, acc.removed_at = False, utcnow()
-    delete_secret(account_id)
+    left = ""
+    try:
+        delete_secret(account_id)
+    except SecretStoreUnavailable as e:  # removed all the same; the screen says the secret may be left
+        left = str(e.params.get("backend", ""))
+        log.warning("account %s removed, but its secret could not be deleted from the keyring (%s)", account_id,
+                    e.detail)
     log.info("%s removed account %s: %d order(s) removed, %d kept (packing started), %d product(s)",
              by or "someone", account_id, removed, kept, products)
-    return Removal(removed, kept, products)
+    return Removal(removed, kept, products, left)

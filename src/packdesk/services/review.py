@@ -47,6 +47,7 @@ from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst
+from packdesk.core.text import search_text
 
 log = logging.getLogger("packdesk.review")
 
@@ -167,6 +168,9 @@ def matching_waybills(s: Session, text: str, fld: SearchField, cap: int = CANDID
     """Tracking numbers the text names (as a waybill, an order number or a recipient), at most ``cap``;
     the flag says whether there may be more."""
     fld = SearchField(fld)  # a plain string from a widget's item data works too
+    text = search_text(text)
+    if not text:
+        return [], False
     found: dict[str, None] = {}
     more = False
 
@@ -208,7 +212,7 @@ def _filters(q: SearchQuery) -> list[ColumnElement[bool]]:
 def search(s: Session, q: SearchQuery) -> SearchResult:
     """Recordings matching the query, newest first, one page of at most ``q.limit``."""
     R = m.Recording
-    text = q.text.strip()
+    text = search_text(q.text)
     stmt: Select[Any] = select(*_ROW_COLS).where(*_filters(q))
     capped = False
     if text:

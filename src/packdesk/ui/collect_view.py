@@ -54,7 +54,8 @@ from packdesk.services.accounts import (
     set_paused,
 )
 from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, make_channel, run_error
+from packdesk.services.collect import Collector, failure_of, make_channel
+from packdesk.services.secrets import backend_name
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 from packdesk.ui.tasks import run_op
@@ -62,13 +63,24 @@ from packdesk.ui.tasks import run_op
 RUN_TIME = "%m-%d %H:%M"
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
                "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
-               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "오류 / Error")
+               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "보류 / Set aside", "오류 / Error")
 TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
                 "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
-               RunStatus.FAILED: "실패 / failed"}
+               RunStatus.FAILED: "실패 / failed", RunStatus.ABANDONED: "중단됨 / abandoned"}
 SYNC_FAILED = ("동기화 실패", "Sync failed")  # (Korean, English): a sync that failed for no known reason
 ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동 발주확인 / Auto-confirm", "상태 / State")
+
+
+def run_error(run: m.CollectionRun, account: str) -> str:
+    """A run's error in words (never its bare code), with what the words need: the orders set aside, the
+    account, and what the error itself said (the marketplace's message, a hint such as a wrong PC clock)."""
+    if not run.error_code:
+        return ""
+    backend = backend_name() if run.error_code == "secret_store_unavailable" else ""
+    said = failure_of(run).params
+    return error_message(KnownError(run.error_code, **{"count": run.set_aside, "account": account,
+                                                       "backend": backend, **said}))
 
 
 class CollectWindow(QDialog):
@@ -249,13 +261,14 @@ class CollectWindow(QDialog):
                      tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
                      tr(STATUS_TEXT[run.status]),
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
-                     run.tracking_registered, run.tracking_sent,
-                     # why it failed, in words (the marketplace's, and a hint such as a wrong PC clock)
-                     error_message(run_error(run)) if run.status is RunStatus.FAILED else run.error_code)
+                     run.tracking_registered, run.tracking_sent, run.set_aside,
+                     run_error(run, names.get(run.account_id, "?")))
             for c, v in enumerate(cells):
                 self.runs.setItem(r, c, QTableWidgetItem(str(v)))
-            if run.error_code:
-                self.runs.item(r, len(cells) - 1).setToolTip(run.error_code)
+            if run.error_code:  # the code and the detail: which orders were set aside, what the error was
+                tip = f"{run.error_code}\n{run.error_detail}".strip()
+                for c in (len(cells) - 2, len(cells) - 1):
+                    self.runs.item(r, c).setToolTip(tip)
         running = any(run.status is RunStatus.RUNNING for run in runs)
         self.progress.setVisible(running or not self.collect_button.isEnabled())
 
@@ -277,11 +290,16 @@ class CollectWindow(QDialog):
     def _collected(self, run: m.CollectionRun) -> None:
         self.collect_button.setEnabled(True)
         self.refresh()
-        if run.status is RunStatus.SUCCEEDED:
+        if run.status is RunStatus.SUCCEEDED and not run.set_aside:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
                            f"Done: {run.orders} orders, {run.registered} new"))
+        elif run.status is RunStatus.SUCCEEDED:
+            self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건 — 보류 {run.set_aside}건 "
+                           f"(표의 오류 참조)",
+                           f"Done: {run.orders} orders, {run.registered} new — {run.set_aside} set aside (see the "
+                           f"run's error)"), error=True)
         else:
-            self._say(error_message(run_error(run)), error=True)
+            self._say(run_error(run, self.account_combo.currentText()), error=True)
         self.run_finished.emit(run)
 
     def _collect_failed(self, e: BaseException) -> None:
@@ -512,8 +530,17 @@ class CollectWindow(QDialog):
 
     def deactivate(self, account_id: int) -> None:
         result = remove_account(self.db, account_id, by=self.operator)
-        self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존",
-                               f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept"))
+        if result.secret_left:
+            self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존 — "
+                                   f"OS 키링을 쓸 수 없어 시크릿은 지우지 못했습니다 ({result.secret_left}): "
+                                   f"키링이 돌아오면 'PackDesk / channel-account-{account_id}'를 지우세요",
+                                   f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept — "
+                                   f"the OS keyring was not available, so its secret could not be erased "
+                                   f"({result.secret_left}): once it is back, delete 'PackDesk / "
+                                   f"channel-account-{account_id}'"), error=True)
+        else:
+            self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존",
+                                   f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept"))
         self.refresh()
 
     def _say_account(self, text: str, *, error: bool = False) -> None:

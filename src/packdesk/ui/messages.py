@@ -143,6 +143,12 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
 }
 
+# what an account's secret needs (services/secrets.py), said wherever a missing keyring is
+KEYRING_NEEDED = ("Windows 자격 증명 관리자, macOS 키체인, 또는 Linux의 Secret Service (GNOME 키링, KWallet)가 "
+                  "필요합니다",
+                  "it needs Windows Credential Manager, the macOS Keychain, or on Linux a Secret Service (GNOME "
+                  "Keyring, KWallet)")
+
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
     "catalogue_unsupported": ("이 마켓은 상품 목록을 가져올 수 없습니다: {account}",
@@ -218,12 +224,28 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "channel_bad_reply": ("마켓의 응답을 읽을 수 없습니다 — 아무것도 가져오지 않았습니다",
                           "The marketplace's reply could not be read — nothing was imported"),
     "collect_range_too_long": ("수집 기간은 최대 {days}일입니다", "A collection covers at most {days} days"),
-    "run_abandoned": ("이 수집을 하던 스테이션이 중단되어 다른 스테이션이 이어받았습니다",
-                      "The station running this collection stopped; another station took it over"),
+    "run_abandoned": ("이 수집을 하던 프로그램이 중간에 멈췄습니다 (강제 종료·PC 꺼짐) — 그때까지 저장한 주문은 "
+                      "남아 있고 다음 수집이 나머지를 가져옵니다",
+                      "The PackDesk running this collection stopped mid-way (killed, PC off) — what it stored is "
+                      "kept and the next collection gets the rest"),
+    "collect_failed": ("수집이 예기치 않은 오류로 멈췄습니다 — 그때까지 저장한 주문은 남아 있고 다음 수집이 나머지를 "
+                       "가져옵니다 (로그 참조)",
+                       "The collection stopped on an unexpected error — what it stored is kept and the next "
+                       "collection gets the rest (see the log)"),
+    "orders_set_aside": ("주문 {count}건은 데이터베이스에 넣을 수 없어 보류했습니다 (나머지는 저장됨) — "
+                         "주문번호와 이유는 오류 내용을 보세요",
+                         "{count} order(s) could not be stored and were set aside (the rest were stored) — the "
+                         "error detail names them and why"),
     "collect_range_invalid": ("수집 기간이 잘못되었습니다 (시작이 끝보다 늦음)", "Invalid period (start after end)"),
     "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
-    "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
-                                 "The OS keyring is not available: the secret cannot be stored or read"),
+    "secret_store_unavailable": (f"이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장하거나 읽을 수 없습니다 "
+                                 f"({{backend}}) — {KEYRING_NEEDED[0]}",
+                                 f"This PC has no usable OS keyring, so the secret cannot be stored or read "
+                                 f"({{backend}}) — {KEYRING_NEEDED[1]}"),
+    "account_secret_not_stored": (f"계정을 추가하지 않았습니다: 이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장할 수 "
+                                  f"없습니다 ({{backend}}) — {KEYRING_NEEDED[0]}",
+                                  f"The account was not added: this PC has no usable OS keyring to store its secret "
+                                  f"({{backend}}) — {KEYRING_NEEDED[1]}"),
     # orders typed in, force-cancel and delete (services/orders.py); {field} names the field in each language
     "order_field_required": ("{field}: 입력하세요 (필수)", "{field}: required"),
     "order_field_too_long": ("{field}: 최대 {limit}자까지입니다 (지금 {length}자)",

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
@@ -189,7 +189,8 @@ class _Worked:
 
         self._pending += 1
         self.worker.submit(guarded, on_done=lambda r: self._finish(done, r),
-                           on_error=lambda e: self._finish(done, _Refused(KnownError("error", detail=repr(e)))))
+                           on_error=lambda e: self._finish(
+                               done, _Refused(KnownError("error", detail=describe_error(e)))))
 
     def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
         self._pending += 1
@@ -202,7 +203,7 @@ class _Worked:
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, result))
 

@@ -1,7 +1,7 @@
 """order_lines.instructions (engraving and other per-item inputs); collection_runs.error_params (the reason shown)
 
 Revision ID: 0016
-Revises: 0014 (chained after 0014 on the coupang branch; main's 0015 comes first once merged: set 0015 here)
+Revises: 0015
 Create Date: 2026-12-07 09:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0016'
-down_revision: Union[str, Sequence[str], None] = '0014'
+down_revision: Union[str, Sequence[str], None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
