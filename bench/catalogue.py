@@ -200,7 +200,7 @@ def timed(db: Database, filters: list[ProductFilter], screen: bool = False) -> d
 def bench_filter(products: int = 30_000, runs: int = 200, seed: int = 7) -> dict[str, Any]:
     """Build the catalogue in a temporary SQLite database and time each kind of filter ``runs`` times."""
     with tempfile.TemporaryDirectory(prefix="packdesk-bench-") as tmp:
-        db = Database.open(sqlite_url(Path(tmp) / "catalogue.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "catalogue.sqlite3"), create=True)
         try:
             t0 = time.perf_counter()
             made = build(db, products, seed)
@@ -237,7 +237,7 @@ def bench_sync(products: int = 10_000, options: int = 3, rate: float = 50.0,
         t = time.perf_counter()
         fake.add_products(products, options)
         seed_s = time.perf_counter() - t
-        db = Database.open(sqlite_url(Path(tmp) / "sync.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "sync.sqlite3"), create=True)
         try:
             with db.session() as s:
                 acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="bench")

@@ -65,7 +65,7 @@ def main() -> int:
         channel.close()
     lines = sum(len(r.lines) for r in records)
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"), create=True)
         with db.session() as s:
             acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="bench")
             s.add(acc)

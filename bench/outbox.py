@@ -74,7 +74,7 @@ def main() -> int:
         for i in range(0, a.dispatches, 2):  # two product orders per order and parcel
             o = fake.add_order(min(2, a.dispatches - i))
             orders.append((o.order_id, o.product_order_ids))
-        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"), create=True)
         with db.session() as s:
             acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="bench", external_id=fake.client_id)
             s.add(acc)

@@ -68,7 +68,7 @@ def started(i: int, n: int) -> datetime:
 
 
 def build(url: str, n: int) -> None:
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     t0 = time.perf_counter()
     now = datetime.now(UTC)
     pool = names()

@@ -45,7 +45,7 @@ def barcode(i: int) -> str:
 def build(path: Path, lines: int) -> None:
     if path.exists():
         path.unlink()
-    db = Database.open(sqlite_url(path))
+    db = Database.open(sqlite_url(path), create=True)
     now = datetime.now(UTC)
     t0 = time.perf_counter()
     with db.engine.begin() as c:

@@ -39,7 +39,7 @@ OUT = ROOT / "bench" / "out"
 
 
 def seed(url: str, parcels: int) -> list[str]:
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     now = datetime.now(UTC)
     with db.engine.begin() as c:
         c.execute(insert(m.ChannelAccount), [{"id": 1, "kind": ChannelKind.DEMO, "name": "bench", "external_id": "",

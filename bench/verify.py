@@ -45,7 +45,7 @@ def main() -> int:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "videos"
-        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"), create=True)
         size = int(a.mb * 1e6)
         t0 = datetime.now(UTC)
         files = []

@@ -41,7 +41,7 @@ def main(language: str = "ko") -> int:
     settings = Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=1.0),
                         recording=RecordingSettings(min_free_gb=0.1), language=language)
     suffix = "" if language == "ko" else f"-{language}"
-    station = build_station(dirs, settings, sounds=False)
+    station = build_station(dirs, settings, sounds=False, create_database=True)  # a throwaway folder
     window = station.window
     window.resize(1280, 800)  # type: ignore[attr-defined]
     window.show()  # type: ignore[attr-defined]

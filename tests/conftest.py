@@ -97,7 +97,7 @@ def fresh_database_url(dirs: AppDirs) -> str:
 
 @pytest.fixture
 def db(dirs: AppDirs) -> Iterator[Database]:
-    database = Database.open(fresh_database_url(dirs))
+    database = Database.open(fresh_database_url(dirs), create=True)
     yield database
     database.close()
 

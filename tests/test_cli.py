@@ -10,11 +10,11 @@ from pathlib import Path
 from packdesk import __version__
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PACKDESK_HOME", None)
     return subprocess.run([sys.executable, "-m", "packdesk", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env=env)
+                          timeout=timeout, cwd=cwd, env=env)
 
 
 def test_version(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from packdesk.core.station import (
     FORCE_CANCELLED,
     BeginPack,
     BindLabel,
+    Closing,
     Command,
     CommandScanned,
     CompleteMode,
@@ -477,6 +478,18 @@ def test_timeout_ends_an_open_pack_and_is_silent_when_idle() -> None:
     fx = m.handle(Timeout(T0 + timedelta(minutes=10)))
     assert of(fx, EndPack)[0].outcome is PackOutcome.TIMED_OUT and msg(fx) is Msg.PACK_TIMED_OUT
     assert not of(fx, LogScan) and m.state.pack is None
+
+
+def test_closing_mid_pack_stops_the_video_and_stores_the_pack_as_closed() -> None:
+    m = with_packer()
+    before = m.state
+    assert m.handle(Closing(T0)) == [] and m.state is before  # nothing open: nothing to do
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(Closing(T0 + timedelta(seconds=5)))
+    at = T0 + timedelta(seconds=5)
+    assert fx == [StopRecording("k1", PackOutcome.CLOSED, at), EndPack("k1", PackOutcome.CLOSED, at, ())]
+    assert m.state.pack is None and m.state.packer == ALICE
 
 
 def test_plan_finds_items_by_any_barcode() -> None:

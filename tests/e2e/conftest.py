@@ -1,4 +1,3 @@
-"""End-to-end tests drive the real station (the app's own composition root) as people use it: the GUI
-fixtures of ``tests/ui`` serve here too."""
+"""The end-to-end tests that drive the real windows start the station as the GUI tests do."""
 
-from tests.ui.conftest import make_station  # noqa: F401  (a fixture, by its name)
+from tests.ui.conftest import make_station  # noqa: F401 (a fixture: the app's composition root, shown and shut)

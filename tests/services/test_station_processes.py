@@ -42,7 +42,7 @@ def result(p: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]
 @pytest.fixture
 def shared(dirs) -> str:  # type: ignore[no-untyped-def]
     url = fresh_database_url(dirs)
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     ensure_demo(db, datetime.now(UTC))
     db.close()
     return url

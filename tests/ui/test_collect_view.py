@@ -251,7 +251,7 @@ def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_sta
 
     from packdesk.core.db import Database, sqlite_url
 
-    db = Database.open(sqlite_url(dirs.database))
+    db = Database.open(sqlite_url(dirs.database), create=True)  # the station's database, before its first start
     with db.session() as s:
         acc = m.ChannelAccount(kind=m.ChannelKind.NAVER, name="우리 스토어", external_id="x")
         s.add(acc)

@@ -181,8 +181,8 @@ def test_a_lost_badge_is_replaced_and_badges_print_big_and_scan(  # type: ignore
 
     # badges: the selected one; with nobody selected, every active packer
     painted: list[Any] = []
-    paint = barcode_sheet._paint
-    monkeypatch.setattr(barcode_sheet, "_paint", lambda p, ops, dpi: (painted.extend(ops), paint(p, ops, dpi)))
+    paint = barcode_sheet.paint_page
+    monkeypatch.setattr(barcode_sheet, "paint_page", lambda p, ops, dpi: (painted.extend(ops), paint(p, ops, dpi)))
     sheet = tmp_path / "badge.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(sheet), "PNG (*.png)"))
     with qtbot.waitSignal(view.printed, timeout=TIMEOUT):

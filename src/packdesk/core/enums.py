@@ -38,6 +38,7 @@ class PackOutcome(enum.StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     ABANDONED = "abandoned"  # the app stopped mid-pack (found open at next start)
+    CLOSED = "closed"        # PackDesk was closed mid-pack, after asking: cancelled, the video ended cleanly
 
 
 class ScanSource(enum.StrEnum):

@@ -41,6 +41,30 @@ class SchemaTooNew(DatabaseError):
     code = "db_schema_too_new"
 
 
+class DatabaseMissing(DatabaseError):
+    """The station's database is not where its settings say; only a new PC's first start creates one."""
+
+    code = "db_file_missing"
+
+
+class DatabaseEmpty(DatabaseError):
+    """A zero-length file, or a database with no tables at all: never silently made into a new station."""
+
+    code = "db_empty"
+
+
+class DatabaseDamaged(DatabaseError):
+    """SQLite's own check found broken pages, or PackDesk's tables are gone from its schema."""
+
+    code = "db_damaged"
+
+
+class DatabaseForeign(DatabaseError):
+    """Tables, but not PackDesk's (no Alembic version): another program's database, or the wrong file."""
+
+    code = "db_foreign"
+
+
 class SettingsError(KnownError):
     code = "settings_invalid"
 

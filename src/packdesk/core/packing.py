@@ -113,3 +113,22 @@ def abandon_open_packs(s: Session, station: str, at: datetime) -> int:
         .values(outcome=PackOutcome.ABANDONED, ended_at=at)
         .returning(m.PackSession.id)
     ).all())
+
+
+INTERRUPTED = (PackOutcome.CLOSED, PackOutcome.ABANDONED)
+
+
+def interrupted_pack(s: Session, station: str) -> tuple[str, PackOutcome] | None:
+    """The station's last pack, if PackDesk closed or stopped while it was open and nobody has completed its
+    waybill since: (tracking number, outcome), for the next start to say which parcel to pack again."""
+    PS = m.PackSession
+    last = s.execute(select(PS.waybill_id, PS.outcome).where(PS.station == station)
+                     .order_by(PS.id.desc()).limit(1)).first()
+    if last is None or last.outcome not in INTERRUPTED:
+        return None
+    done = s.scalar(select(PS.id).where(PS.waybill_id == last.waybill_id, PS.outcome == PackOutcome.COMPLETED)
+                    .limit(1))
+    if done is not None:
+        return None
+    tracking = s.scalar(select(m.Waybill.tracking_number).where(m.Waybill.id == last.waybill_id))
+    return (tracking, last.outcome) if tracking else None

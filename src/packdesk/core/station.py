@@ -310,8 +310,15 @@ class PackersChanged:
     active: Mapping[int, PackerRef]
 
 
+@dataclass(frozen=True)
+class Closing:
+    """PackDesk is being closed (the packer said yes to the question): the open pack ends as ``CLOSED``."""
+
+    at: datetime
+
+
 Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | LabelScanned | Timeout | LinesChanged
-         | PackersChanged)
+         | PackersChanged | Closing)
 
 # ---------------------------------------------------------------- effects
 
@@ -440,6 +447,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_lines_changed(state, event)
         case PackersChanged():
             return _on_packers_changed(state, event)
+        case Closing():
+            return _on_closing(state, event)
         case _:
             raise TypeError(f"not a station event: {event!r}")
 
@@ -621,6 +630,16 @@ def _on_timeout(state: StationState, ev: Timeout) -> Result:
     if state.pack is None:
         return state, []
     return _finish(state, state.pack, PackOutcome.TIMED_OUT, ev.at, [])
+
+
+def _on_closing(state: StationState, ev: Closing) -> Result:
+    """The video stops and the pack is stored as closed, nothing packed; no sound or message: the window
+    is going away."""
+    pack = state.pack
+    if pack is None:
+        return state, []
+    return replace(state, pack=None), [StopRecording(pack.key, PackOutcome.CLOSED, ev.at),
+                                       EndPack(pack.key, PackOutcome.CLOSED, ev.at, ())]
 
 
 def _on_lines_changed(state: StationState, ev: LinesChanged) -> Result:

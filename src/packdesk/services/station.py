@@ -32,6 +32,7 @@ from packdesk.core.station import (
     BeginPack,
     BindLabel,
     ClaimHolder,
+    Closing,
     Command,
     CommandScanned,
     Effect,
@@ -181,6 +182,8 @@ class StationService:
         self.check_digit = dict(check_digit or {})
         self._labels: dict[str, BindLabel] = {}  # pack key -> the label its completion binds
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
+        # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
+        self.interrupted: tuple[str, PackOutcome] | None = None
 
     @property
     def state(self) -> StationState:
@@ -197,16 +200,26 @@ class StationService:
         return bool(self._jobs)
 
     def start(self) -> None:
-        """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
+        """Close packs a crash left open, find the parcel the last run left unfinished, and load the packers
+        (a small table, kept in memory). Only the process holding the data folder runs this
+        (``services/instance.py``): what it closes and chains belongs to no live process."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
             claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
+            self.interrupted = packing.interrupted_pack(s, self.station)
             self.packers = queries.active_packers(s)
             self._inactive_badges = queries.inactive_badges(s)
         if abandoned:
             log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
         self.listener.on_state(self.state)
+
+    def close_open_pack(self) -> None:
+        """PackDesk is closing with a pack open (the packer was asked): its video ends as "cancelled:
+        PackDesk closed" and the pack is stored closed, so the next start names the parcel."""
+        if self.state.pack is not None:
+            log.info("closing mid-pack: %s ends as closed", self.state.pack.plan.tracking_number)
+            self._handle(Closing(self.clock()))
 
     # ------------------------------------------------------------------ input
 
@@ -295,6 +308,13 @@ class StationService:
                                on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
                                on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
 
+    def is_known_code(self, code: str) -> bool:
+        """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
+        from a field where a person writes, ``ui/keyfilter.py``)."""
+        folded = code.strip().lower()
+        return code.strip().upper() in COMMAND_CODES or any(b is not None and b.lower() == folded
+                                                            for _, b in self.packers)
+
     def _label_wanted(self) -> LabelWanted | None:
         """The open pack is a parcel waiting for its courier label (the state a queued scan will meet: scans
         are handled one after another, each after the lookup before it)."""
@@ -350,7 +370,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged):
+        if not isinstance(event, Timeout | LinesChanged | Closing):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:

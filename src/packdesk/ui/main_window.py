@@ -15,6 +15,7 @@ from packdesk.core import couriers
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, PackerRef, Sound, StationState
+from packdesk.devices.camera import NO_CAMERA
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
@@ -23,7 +24,7 @@ from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
-from packdesk.ui.i18n import both, pair, tr
+from packdesk.ui.i18n import both, pair, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
@@ -137,7 +138,8 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
         quit_action = QAction(tr("종료 / Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Ctrl+Q spelled out: the platform's "Quit" key is empty on Windows (and offscreen)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
@@ -182,6 +184,13 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
         self.recorder_label.setText(both("녹화", f"Recording: {service.recorder.name}"))
+        if service.interrupted is not None:
+            self.view.show_interrupted(*service.interrupted)
+
+    def detach(self) -> None:
+        """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
+        self._tick.stop()
+        self.service = None
 
     # ------------------------------------------------------------------ StationListener
 
@@ -225,7 +234,8 @@ class MainWindow(QMainWindow):
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
-            self.on_error(KnownError("camera_unavailable", detail=detail))
+            code = "no_camera" if detail == tr(NO_CAMERA) else "camera_unavailable"
+            self.on_error(KnownError(code, detail=detail))
 
     def set_db_label(self, text: str, detail: str = "") -> None:
         self._db_text = text
@@ -480,5 +490,33 @@ class MainWindow(QMainWindow):
         return written
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_close():
+            event.ignore()
+            return
         self._tick.stop()
         super().closeEvent(event)
+
+    def _may_close(self) -> bool:
+        """Closing (the window's X, Ctrl+Q) with a pack open asks first. No: packing goes on. Yes: the pack is
+        stored as closed and its video ends as "cancelled: PackDesk closed"; the next start names the parcel."""
+        pack = self.service.state.pack if self.service is not None else None
+        if pack is None:
+            return True
+        tracking = pack.plan.tracking_number
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, two_lines(
+            f"송장 {tracking}을(를) 포장하는 중입니다. PackDesk를 닫으면 이 포장은 취소되고 영상은 "
+            "'취소: PackDesk 종료'로 끝납니다. 닫을까요?",
+            f"Waybill {tracking} is being packed. Closing PackDesk cancels this pack and ends its video as "
+            "'cancelled: PackDesk closed'. Close?"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("closeMidPack")
+        box.setDefaultButton(QMessageBox.StandardButton.No)  # an Enter from a scanner must not close
+        box.exec()
+        close = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+        box.deleteLater()
+        if not close:
+            log.info("close asked mid-pack (%s): no, packing goes on", tracking)
+            return False
+        assert self.service is not None
+        self.service.close_open_pack()
+        return True

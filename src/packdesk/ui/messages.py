@@ -163,11 +163,41 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                            "Station name '{station}' is in use by another PC ({host}) — choose another name"),
     "report_export_failed": ("보고서를 저장하지 못했습니다: {path}", "Could not save the report: {path}"),
     "pin_invalid": ("PIN은 {min}-{max}자리 숫자입니다", "A PIN is {min} to {max} digits"),
-    "db_error": ("데이터베이스를 열 수 없습니다", "Cannot open the database"),
+    "db_error": ("데이터베이스를 열 수 없습니다: {path}", "Cannot open the database: {path}"),
     "db_schema_too_new": ("더 새로운 버전의 PackDesk가 만든 데이터베이스입니다 — 프로그램을 업데이트하세요",
                           "The database was made by a newer PackDesk — update this program"),
-    "settings_invalid": ("설정 파일이 잘못되어 기본값을 사용합니다 ({kept_as}에 보관): {problems}",
-                         "Settings file is invalid, using defaults (kept as {kept_as}): {problems}"),
+    # start-up checks (core/db.py): the station stops rather than start on a new, empty database
+    "db_file_missing": ("데이터베이스 파일이 없습니다 — 시작하지 않습니다. 데이터 폴더를 옮겼다면 --data-dir로 "
+                        "지정하거나 백업에서 되살리세요: {path}",
+                        "The database file is missing — not started. If the data folder moved, start with "
+                        "--data-dir; otherwise restore it from a backup: {path}"),
+    "db_empty": ("데이터베이스가 비어 있습니다 (0바이트 또는 표 없음) — 새 스테이션으로 만들지 않고 멈춥니다. "
+                 "백업에서 되살리거나, 이 파일을 치운 뒤 처음 설정을 다시 하세요: {path}",
+                 "The database is empty (zero bytes or no tables) — stopped rather than start a new station. "
+                 "Restore it from a backup, or move this file away and run the first-run set-up again: {path}"),
+    "db_damaged": ("데이터베이스가 손상되었습니다 — 시작하지 않습니다. 파일을 복사해 두고 백업에서 되살리세요: {path}",
+                   "The database is damaged — not started. Keep a copy of the file and restore it from a "
+                   "backup: {path}"),
+    "db_foreign": ("PackDesk 데이터베이스가 아닙니다 (PackDesk 표와 버전이 없음) — 설정의 데이터베이스를 "
+                   "확인하세요: {path}",
+                   "This is not a PackDesk database (no PackDesk tables or version) — check the database in "
+                   "the settings: {path}"),
+    # one running PackDesk per data folder (services/instance.py)
+    "instance_running": ("PackDesk가 이 데이터 폴더로 이미 실행 중입니다 (프로세스 {pid}) — 그 창을 쓰세요: {path}",
+                         "PackDesk is already running on this data folder (process {pid}) — use that window: "
+                         "{path}"),
+    "settings_invalid": ("설정 파일의 잘못된 값은 그 항목만 기본값으로 씁니다 (파일은 그대로 둡니다): {problems}",
+                         "Invalid settings use their defaults, each on its own (the file is left as it is): "
+                         "{problems}"),
+    "settings_unsafe": ("설정 파일의 스테이션 이름, 데이터베이스 또는 관리자 PIN이 잘못되어 시작하지 않습니다 "
+                        "(기본값으로 바꾸지 않습니다) — 파일을 고치세요: {path}: {problems}",
+                        "The station name, database or supervisor PIN in the settings file is invalid, so the "
+                        "station does not start (those are never replaced by defaults) — fix the file: {path}: "
+                        "{problems}"),
+    "settings_unreadable": ("설정 파일을 읽을 수 없어 시작하지 않습니다 (파일은 그대로 둡니다) — 고치거나 지우면 "
+                            "처음 설정이 열립니다: {path}: {problems}",
+                            "The settings file cannot be read, so the station does not start (the file is left "
+                            "as it is) — fix it, or delete it to run the first-run set-up: {path}: {problems}"),
     # settings copied from another PC (services/settings.py import_settings / export_settings)
     "settings_import_unreadable": ("설정 파일을 읽을 수 없습니다 (JSON 파일인지 확인): {problems}",
                                    "The settings file cannot be read (is it a JSON file?): {problems}"),
@@ -194,6 +224,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                                "Another station already completed this waybill — check for a double pack"),
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
+    "no_camera": ("카메라 없음 — 포장 영상을 찍을 수 없습니다. 카메라를 연결하세요 (연결되면 바로 녹화합니다)",
+                  "No camera — packs cannot be filmed. Connect a camera (filming starts as soon as it is there)"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
                      "Marketplace login failed — check the account {message}{hint}"),

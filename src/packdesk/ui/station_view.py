@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from packdesk.core.enums import LineStatus
+from packdesk.core.enums import LineStatus, PackOutcome
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
 from packdesk.ui.i18n import both, one, pair, tr, two_lines
@@ -92,6 +92,13 @@ class StationView(QWidget):
         bl.addLayout(texts, 1)
         self._banner_box = banner_box
         self.show_state_image(Level.INFO)
+        # the parcel the last run left unfinished (``show_interrupted``): orange, until the next pack starts
+        self.interrupted = QLabel(objectName="interrupted")
+        self.interrupted.setWordWrap(True)
+        bg, fg = BANNER_STYLE[Level.WARNING]
+        self.interrupted.setStyleSheet(f"#interrupted {{ font-size: 24px; font-weight: bold; padding: 10px; "
+                                       f"border-radius: 8px; background: {bg}; color: {fg}; }}")
+        self.interrupted.hide()
 
         self.waybill_label = QLabel(objectName="waybill")
         self.packer_label = QLabel(objectName="packer")
@@ -143,6 +150,7 @@ class StationView(QWidget):
         self._top = QHBoxLayout()
         self._top.addWidget(banner_box, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.interrupted)
         layout.addLayout(self._top)
         layout.addLayout(header)
         layout.addWidget(self.label_prompt)
@@ -164,6 +172,21 @@ class StationView(QWidget):
     def show_state_image(self, level: Level) -> None:
         self.state_image.setPixmap(state_pixmap(level, STATE_IMAGE_SIZE))
         self.state_image.setProperty("level", level.value)
+
+    def show_interrupted(self, tracking: str, outcome: PackOutcome) -> None:
+        """Which parcel the last run left unfinished: PackDesk closed mid-pack (asked first), or stopped
+        (a crash, a power cut). Its pack was not stored as packed: it is to be packed again."""
+        if outcome is PackOutcome.CLOSED:
+            text = two_lines(f"중단된 포장: 송장 {tracking} — 포장 중에 PackDesk를 닫았습니다. 다시 스캔해 포장하세요",
+                             f"Interrupted: waybill {tracking} — PackDesk was closed while packing it. Scan it "
+                             "again to pack it")
+        else:
+            text = two_lines(f"중단된 포장: 송장 {tracking} — 포장 중에 PackDesk가 멈췄습니다. 다시 스캔해 포장하세요",
+                             f"Interrupted: waybill {tracking} — PackDesk stopped while packing it. Scan it again "
+                             "to pack it")
+        self.interrupted.setText(text)
+        self.interrupted.setProperty("tracking", tracking)
+        self.interrupted.show()
 
     def set_preview(self, preview: QWidget) -> None:
         """The camera picture and REC indicator, beside the banner."""
@@ -215,6 +238,8 @@ class StationView(QWidget):
                                   else tr("작업자 없음 / no packer"))
         self._select_packer(state.packer)
         self._render_pack(state.pack, state.packer)
+        if state.pack is not None:  # a pack began: the interrupted parcel's notice has done its work
+            self.interrupted.hide()
         self.rendered.emit()
 
     def _render_pack(self, pack: ActivePack | None, packer: PackerRef | None) -> None:
