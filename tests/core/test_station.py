@@ -761,3 +761,16 @@ def test_a_label_binds_only_to_a_parcel_whose_items_are_all_in(seq: list, mode: 
         pack = m.state.pack
         if pack is not None and pack.all_scanned and mode is CompleteMode.AUTO:
             assert pack.plan.awaits_label
+
+
+def test_instructions_are_read_per_item_from_its_packable_lines() -> None:
+    """Engraving text (Coupang's etcInfoValues) goes with the item it is for; a cancelled line's does not count."""
+    from dataclasses import replace
+
+    p = plan(replace(line(1, ((MUG.item_id, 1),)), instructions="각인 문구: 사랑해\n포장: 선물용"),
+             replace(line(2, ((MUG.item_id, 1), (TEA.item_id, 2))), instructions="각인 문구: 사랑해"),
+             replace(line(3, ((CUP.item_id, 1),), status=LineStatus.CANCELLED), instructions="각인 문구: 안녕"),
+             line(4, ((TEA.item_id, 1),)))
+    assert p.instructions_for(MUG.item_id) == ("각인 문구: 사랑해", "포장: 선물용")
+    assert p.instructions_for(TEA.item_id) == ("각인 문구: 사랑해",)
+    assert p.instructions_for(CUP.item_id) == ()

@@ -17,14 +17,19 @@ from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, OutboxState, PackOutcome
 from packdesk.core.errors import KnownError
 from packdesk.services.accounts import (
+    KINDS,
     AccountInvalid,
     AccountSpec,
     add_account,
+    courier_codes,
+    courier_codes_text,
+    parse_courier_codes,
     remove_account,
     set_auto_confirm,
+    set_courier_codes,
     set_paused,
 )
-from packdesk.services.collect import Collector
+from packdesk.services.collect import Collector, make_channel
 from packdesk.services.dispatch import Uploader
 from packdesk.services.secrets import get_secret
 
@@ -132,6 +137,40 @@ def test_removal_keeps_what_a_station_started_and_removes_the_rest(demo_db: Data
         acc = s.get_one(m.ChannelAccount, account_id)
         assert not acc.active and acc.removed_at is not None
     assert get_secret(account_id) is None
+
+
+def test_courier_codes_have_a_place_in_the_account(db: Database) -> None:
+    """A market's own courier codes (ours=theirs), typed in the account form or changed later; the channel
+    sends them. Ours may be written as people write couriers (한진, 로젠, KGB)."""
+    assert parse_courier_codes(" 로젠=KGBPS, HANJIN = HANJIN_NEW ;\n") == {"KGB": "KGBPS", "HANJIN": "HANJIN_NEW"}
+    assert parse_courier_codes("") == {}
+    for bad in ("KGB", "없는택배=X1", "KGB=KGB PS", "KGB=" + "X" * 21, "=KGBPS"):
+        with pytest.raises(AccountInvalid) as ei:
+            parse_courier_codes(bad)
+        assert ei.value.code == "account_field_format" and "Courier codes" in str(ei.value.params["field"])
+    account = add_account(db, AccountSpec(ChannelKind.COUPANG, "쿠팡", {**COUPANG, "courier_codes": "로젠=KGBPS"}))
+    assert courier_codes(db, account) == {"KGB": "KGBPS"}
+    with db.session() as s:
+        channel = make_channel(s.get_one(m.ChannelAccount, account))
+    assert channel.courier_overrides == {"KGB": "KGBPS"}  # type: ignore[attr-defined]
+    channel.close()  # type: ignore[attr-defined]
+    assert set_courier_codes(db, account, "HYUNDAI=LOTTE") == {"HYUNDAI": "LOTTE"}
+    assert courier_codes_text(courier_codes(db, account)) == "HYUNDAI=LOTTE"
+    with pytest.raises(AccountInvalid):
+        set_courier_codes(db, account, "롯데")
+    assert courier_codes(db, account) == {"HYUNDAI": "LOTTE"}  # a refused change keeps what was there
+    set_courier_codes(db, account, " ")
+    with db.session() as s:
+        assert "courier_codes" not in json.loads(s.get_one(m.ChannelAccount, account).options)
+    with pytest.raises(AccountInvalid):
+        add_account(db, AccountSpec(ChannelKind.COUPANG, "쿠팡 2", {**COUPANG, "courier_codes": "CJ"}))
+
+
+def test_a_coupang_account_confirms_what_it_collects_unless_told_not_to() -> None:
+    """The form starts ticked for Coupang (no invoice goes for an unconfirmed box; see README); others as before."""
+    assert KINDS[ChannelKind.COUPANG].confirm_default is True
+    assert KINDS[ChannelKind.NAVER].confirm_default is False
+    assert any(f.key == "courier_codes" for f in KINDS[ChannelKind.SABANGNET].fields)
 
 
 # --- a PC without a usable keyring ----------------------------------------------------------------------

@@ -75,3 +75,22 @@ def test_a_folder_that_is_gone_is_said_in_both_languages(qapp, tmp_path: Path) -
     with pytest.raises(KnownError) as e:
         write_slips([slip("PD-P-ABCD2345")], tmp_path / "gone" / "slips.pdf", AT)
     assert e.value.code == "slip_save_failed" and e.value.params["path"].endswith("slips.pdf")
+
+
+def test_what_the_buyer_asked_is_printed_with_its_line(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Engraving text (Coupang's etcInfoValues) goes on the slip under its order line, ahead of the items."""
+    from PySide6.QtGui import QImage
+
+    from packdesk.ui.barcode_sheet import TextOp
+    from packdesk.ui.packing_slip import slip_layout
+
+    plain = slip("PD-P-ABCD2345", lines=1)
+    asked = Slip(plain.parcel_key, "쿠팡", plain.recipient_name, plain.zip_code, plain.address, plain.order_nos,
+                 (SlipLine("25000012345101", "도자기 머그컵", "화이트", 1, plain.lines[0].items,
+                           "각인 문구: 사랑해\n포장: 선물용"),))
+    page = QImage(2480, 3508, QImage.Format.Format_Grayscale8)
+    texts = [op.text for ops in slip_layout([asked, plain], AT)(page, 300, (2480, 3508)) for op in ops
+             if isinstance(op, TextOp)]
+    at = texts.index("✎ 요청: 각인 문구: 사랑해")
+    assert texts[at + 1] == "✎ 요청: 포장: 선물용" and texts[at - 1].startswith("25000012345101 · 도자기 머그컵")
+    assert sum(t.startswith("✎") for t in texts) == 2   # the other slip asks nothing

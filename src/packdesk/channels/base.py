@@ -29,6 +29,7 @@ class LineRecord:
     claim_status: str = ""
     courier_code: str = ""
     tracking_number: str = ""
+    instructions: str = ""  # what the buyer asked of this item (engraving text, …), one per line; "" = none
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class ItemResult:
     retryable: bool = False        # worth sending again later (the API did not decide about it)
     already_done: bool = False     # the marketplace already had it (confirmed before; dispatched with this tracking)
     address_changed: bool = False  # 발주확인: the buyer changed the address, re-read it before printing
+    acknowledged: bool = False     # dispatch: 발주확인 was done by this write, just before the tracking number
+    cancelled: bool = False        # dispatch: refused because the line is cancelled there: hold, pull the parcel
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,9 @@ class OrderLine(Base):
     packed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # what the buyer asked of this item (Coupang's etcInfoValues: engraving text, …), one per line: the packer
+    # must see it beside the item, and it goes on the packing slip
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     waybill: Mapped[Waybill | None] = relationship(back_populates="lines")
@@ -362,6 +365,9 @@ class CollectionRun(Base):
     set_aside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # orders not stored: see detail
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
+    # the error's parameters for people (the marketplace's own words, a hint such as the PC clock), as JSON:
+    # what the collection window shows of a failed run (services/collect.failure_of)
+    error_params: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ChainEntry(Base):

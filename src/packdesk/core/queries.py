@@ -59,7 +59,7 @@ def _plan_select(of: str) -> Any:
     order_ids = select(L.order_id).where(own).scalar_subquery()
     return (
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
-               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
+               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, L.instructions, Ord.order_no,
                Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
                It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
         .join(Ord, Ord.id == L.order_id)
@@ -117,7 +117,7 @@ def _assemble(rows: Sequence[Row[Any]]) -> tuple[tuple[PlanLine, ...], dict[int,
              for iid, r in info.items()}
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
-                 tuple(components[r.id]), r.packed_at, r.claim_status or "")
+                 tuple(components[r.id]), r.packed_at, r.claim_status or "", r.instructions or "")
         for r in first.values()
     )
     recipient = next(iter(first.values())).recipient_name if first else ""

@@ -88,6 +88,7 @@ class PlanLine:
     components: tuple[tuple[int, int], ...]  # (item id, units per one sold); empty = not mapped
     packed_at: datetime | None = None
     claim_status: str = ""  # the marketplace's claim word, or FORCE_CANCELLED (a supervisor's, services/orders.py)
+    instructions: str = ""  # what the buyer asked of it (engraving text, …), one per line
 
     @property
     def mapped(self) -> bool:
@@ -145,6 +146,15 @@ class PackPlan:
 
     def items_of(self, lines: tuple[PlanLine, ...]) -> set[int]:
         return {item_id for ln in lines for item_id, _ in ln.components}
+
+    def instructions_for(self, item_id: int) -> tuple[str, ...]:
+        """What the buyers asked of the packable lines that put this item in the box (engraving text, …),
+        each once, in line order: the packer must see it beside the item."""
+        found: list[str] = []
+        for ln in self.active_lines:
+            if any(i == item_id for i, _ in ln.components):
+                found += [t for t in ln.instructions.splitlines() if t.strip() and t not in found]
+        return tuple(found)
 
 
 # ---------------------------------------------------------------- messages and sounds

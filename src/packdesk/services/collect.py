@@ -12,7 +12,13 @@ every other order is stored, the same on SQLite and PostgreSQL.
 
 Every run ends: ``succeeded``, ``failed`` with its reason, or ``abandoned`` when it is found running with no
 process behind it (its lease ``run:<id>`` lapsed, or its process is gone from this PC); its counts grow with
-each stored batch, so a run cut short says what it stored.
+each stored batch, so a run cut short says what it stored. A failed run keeps its error's words for people
+(``error_params``: the marketplace's message, a hint such as a wrong PC clock), so the collection window can
+say why (``failure_of``).
+
+Some marketplaces leave a fully cancelled order out of their lists (Coupang). A channel with ``follow_up``
+is asked, after its lists, about the open lines of the window they did not show and about the cancels it
+can list; what it says updates those lines' status only (there is no order data to store), with history.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,13 +36,13 @@ from sqlalchemy import Column, String, delete, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from packdesk.channels.base import Channel, ChannelError, OrderRecord
+from packdesk.channels.base import Channel, ChannelError, LineRecord, OrderRecord
 from packdesk.core import leases, parcels
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, LineStatus, RunStatus
-from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
 from packdesk.core.text import clean_text
@@ -46,6 +52,8 @@ log = logging.getLogger("packdesk.collect")
 
 _OURS = (LineStatus.PACKED, LineStatus.DISPATCHED, LineStatus.SHIPPED)
 _CANCELS = (LineStatus.CANCELLED, LineStatus.CANCEL_REQUESTED)
+_GONE_OUT = (LineStatus.DISPATCHED, LineStatus.SHIPPED)  # a later cancel there is a return: nothing to pull here
+_OPEN = (LineStatus.NEW, LineStatus.CONFIRMED, LineStatus.PACKED, LineStatus.CANCEL_REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ LINE_LIMITS: dict[str, int | None] = {
     "claim_status": _length(_c(_L, "claim_status"), _c(_H, "claim_status")),
     "courier_code": _length(_c(_W, "courier_code")),
     "tracking_number": _length(_c(_W, "tracking_number")),
+    "instructions": _length(_c(_L, "instructions")),  # TEXT: cleaned, kept whole
 }
 # identifiers: what the marketplace knows the order by and we send back (a dispatch names the product order).
 # Cleaned, one would be another order's, or no order's: an identifier with a control character is set aside.
@@ -222,7 +231,7 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
     waybill_ids = _waybill_ids(s, {lr.tracking_number: lr.courier_code for _, lr in lines.values()
                                    if lr.tracking_number}, now)
     line_fields = ("product_code", "option_code", "product_name", "option_name", "quantity", "channel_status",
-                   "claim_status")
+                   "claim_status", "instructions")
     new_lines, old_lines, changed = [], [], []
     for pid, (order_no, lr) in lines.items():
         values = {f: getattr(lr, f) for f in line_fields}
@@ -316,7 +325,80 @@ def _store_batch(db: Database, account_id: int, records: list[OrderRecord], sour
 
 def _count_in_run(s: Session, run_id: int, counts: CollectCounts) -> None:
     R = m.CollectionRun
-    s.execute(update(R).where(R.id == run_id).values({k: getattr(R, k) + v for k, v in counts.as_dict().items() if v}))
+    grown = {k: getattr(R, k) + v for k, v in counts.as_dict().items() if v}
+    if grown:  # nothing counted (a follow-up that changed no line): no statement
+        s.execute(update(R).where(R.id == run_id).values(grown))
+
+
+def store_line_statuses(s: Session, account_id: int, lines: Mapping[str, LineRecord], source: str) -> CollectCounts:
+    """A marketplace's word on lines it shows no order for (a fully cancelled Coupang box): their status, claim
+    and marketplace status only, with history, by the rules of ``store_orders`` (a cancel always applies, other
+    statuses never undo a pack). Lines never collected here are left alone (nothing to store of them), and so
+    are lines that went out: a cancel after dispatch is a return, not a parcel to pull."""
+    counts = CollectCounts()
+    if not lines:
+        return counts
+    now = utcnow()
+    changed: list[tuple[int, LineRecord]] = []
+    for pid, (line_id, status, _) in _lines(s, account_id, list(lines)).items():
+        lr = lines[pid]
+        if status in _GONE_OUT or lr.status is status:
+            continue
+        if status is LineStatus.PACKED and lr.status not in _CANCELS:
+            continue
+        changed.append((line_id, lr))
+        counts.cancelled += lr.status is LineStatus.CANCELLED
+        counts.cancel_requested += lr.status is LineStatus.CANCEL_REQUESTED
+    for line_id, lr in changed:
+        s.execute(update(m.OrderLine).where(m.OrderLine.id == line_id).values(
+            status=lr.status, channel_status=clean_text(lr.channel_status)[:40],
+            claim_status=clean_text(lr.claim_status)[:40], updated_at=now))
+    if changed:
+        s.execute(insert(m.LineStatusChange), [
+            {"line_id": line_id, "status": lr.status, "channel_status": clean_text(lr.channel_status)[:40],
+             "claim_status": clean_text(lr.claim_status)[:40], "source": source[:80], "changed_at": now}
+            for line_id, lr in changed])
+    return counts
+
+
+def _follow_up(db: Database, account_id: int, channel: Channel, records: Sequence[OrderRecord], since: datetime,
+               until: datetime) -> Mapping[str, LineRecord]:
+    """Ask a channel whose lists leave out fully cancelled orders (``follow_up``) about the cancels it can list
+    and about the account's open lines paid in the window that its lists did not show."""
+    follow = getattr(channel, "follow_up", None)
+    if not callable(follow):
+        return {}
+    listed = {ln.product_order_id for rec in records for ln in rec.lines}
+    L, Ord = m.OrderLine, m.Order
+    with db.session() as s:
+        unlisted = [pid for pid in s.scalars(
+            select(L.product_order_id).join(Ord, Ord.id == L.order_id)
+            .where(L.account_id == account_id, L.status.in_(_OPEN), Ord.paid_at >= since, Ord.paid_at < until)
+            .order_by(L.id)) if pid not in listed]
+    return follow(since, until, unlisted)  # type: ignore[no-any-return]
+
+
+def _params_json(params: Mapping[str, Any]) -> str:
+    """An error's parameters for people as JSON (``Words`` as ``{"ko", "en"}``); anything else is left out."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if isinstance(v, Words):
+            out[k] = {"ko": v.ko, "en": v.en}
+        elif v is None or isinstance(v, str | int | float | bool):
+            out[k] = v
+    return json.dumps(out, ensure_ascii=False)
+
+
+def failure_of(run: m.CollectionRun) -> KnownError:
+    """A failed run's error as it was raised: its code with its words for people (the marketplace's message, a
+    hint such as the PC clock), so a window can say why, not just that it failed."""
+    try:
+        raw = json.loads(run.error_params or "{}")
+    except ValueError:
+        raw = {}
+    params = {k: Words(v["ko"], v["en"]) if isinstance(v, dict) and set(v) == {"ko", "en"} else v
+              for k, v in (raw.items() if isinstance(raw, dict) else ())}
+    return KnownError(run.error_code or "error", detail=run.error_detail, **params)
 
 
 def _order_ids(s: Session, account_id: int, order_nos: list[str]) -> dict[str, int]:
@@ -397,8 +479,9 @@ def begin_run(db: Database, now: datetime | None = None, **values: Any) -> int:
 
 
 def end_run(db: Database, run_id: int, status: RunStatus, code: str = "", detail: str = "",
-            counts: CollectCounts | None = None) -> m.CollectionRun:
-    """Say how the run ended (with its final counts) and give its lease back."""
+            counts: CollectCounts | None = None, params: Mapping[str, Any] | None = None) -> m.CollectionRun:
+    """Say how the run ended (with its final counts, and the error's words for people) and give its lease
+    back."""
     try:
         with db.session() as s:
             run = s.get_one(m.CollectionRun, run_id)
@@ -406,6 +489,7 @@ def end_run(db: Database, run_id: int, status: RunStatus, code: str = "", detail
                 setattr(run, k, v)
             run.status, run.finished_at = status, utcnow()
             run.error_code, run.error_detail = code[:40], detail
+            run.error_params = _params_json(params or {})
             s.execute(delete(m.Lease).where(m.Lease.name == run_lease(run_id)))
         return run
     finally:
@@ -497,10 +581,16 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
     with run_kept(db, run_id, clock):
         try:
             records = channel.collect(since, until)
+            followed = _follow_up(db, account_id, channel, records, since, until)
             counts = store_orders_in_chunks(db, account_id, records, source=f"collect:{run_id}", run_id=run_id)
+            if followed:
+                with db.session() as s:
+                    status_counts = store_line_statuses(s, account_id, followed, source=f"collect:{run_id}")
+                    _count_in_run(s, run_id, status_counts)
+                counts.add(status_counts)
         except ChannelError as e:
             log.warning("collection run %s failed: %s (%s)", run_id, e.code, e.detail)
-            return end_run(db, run_id, RunStatus.FAILED, e.code, e.detail)
+            return end_run(db, run_id, RunStatus.FAILED, e.code, e.detail, params=e.params)
         except Exception as e:
             log.error("collection run %s failed: %s", run_id, describe_error(e), exc_info=True)
             return end_run(db, run_id, RunStatus.FAILED, "collect_failed", describe_error(e))
@@ -732,7 +822,8 @@ class Collector:
             try:
                 channel = self.channel_factory(account)
             except KnownError as e:
-                return _failed_run(self.db, account_id, since, until, trigger, started_by, e.code, e.detail)
+                return _failed_run(self.db, account_id, since, until, trigger, started_by, e.code, e.detail,
+                                   e.params)
             except Exception as e:
                 log.error("collection for account %s not started: %s", account_id, describe_error(e), exc_info=True)
                 return _failed_run(self.db, account_id, since, until, trigger, started_by, "collect_failed",
@@ -755,12 +846,12 @@ class Collector:
 
 
 def _failed_run(db: Database, account_id: int, since: datetime, until: datetime, trigger: str, started_by: str,
-                code: str, detail: str) -> m.CollectionRun:
+                code: str, detail: str, params: Mapping[str, Any] | None = None) -> m.CollectionRun:
     log.warning("collection for account %s not started: %s (%s)", account_id, code, detail)
     with db.session() as s:
         run = m.CollectionRun(account_id=account_id, trigger=trigger, started_by=started_by, window_from=since,
                               window_to=until, status=RunStatus.FAILED, finished_at=utcnow(), error_code=code,
-                              error_detail=detail)
+                              error_detail=detail, error_params=_params_json(params or {}))
         s.add(run)
     return run
 

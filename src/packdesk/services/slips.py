@@ -6,8 +6,9 @@ items are checked as for a waybill, and the courier label stuck on the box is sc
 parcel (``core/station.py``). A parcel that has its waybill already gets a slip too (it opens by either).
 
 A slip carries what goes with the box on paper: the recipient (name, address), the order numbers, and per
-order line the items it stands for, from the product links (items × set quantity, as the station counts
-them), each with its barcode *as text*: an item is checked by scanning the item itself, so the slip prints no
+order line what the buyer asked of it (engraving text: Coupang's etcInfoValues) and the items it stands
+for, from the product links (items × set quantity, as the station counts them), each with its barcode *as
+text*: an item is checked by scanning the item itself, so the slip prints no
 item's bars a packer could scan instead of the goods.
 
 Reads only; nothing personal is logged. ``for_orders`` (the orders window's selection) and ``for_day`` (a
@@ -50,6 +51,7 @@ class SlipLine:
     option_name: str
     quantity: int
     items: tuple[SlipItem, ...]
+    instructions: str = ""   # what the buyer asked of it (engraving text, …), one per line: printed with it
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def _slip(s: Session, key: str, platform: str, plan: PackPlan, courier: str, tra
                                plan.items[item_id].barcodes[0] if plan.items[item_id].barcodes else "",
                                per_set * ln.quantity)
                       for item_id, per_set in ln.components)
-        lines.append(SlipLine(ln.order_no, ln.product_name, ln.option_name, ln.quantity, items))
+        lines.append(SlipLine(ln.order_no, ln.product_name, ln.option_name, ln.quantity, items, ln.instructions))
     order_nos = tuple(dict.fromkeys(ln.order_no for ln in lines))
     where = s.execute(select(m.Order.zip_code, m.Order.address).join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
                       .where(m.OrderLine.id.in_([ln.line_id for ln in plan.active_lines]))

@@ -41,16 +41,20 @@ from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
     CODE_RULE_HELP,
+    COURIER_CODES_HELP,
     KINDS,
     AccountSpec,
     add_account,
+    courier_codes,
+    courier_codes_text,
     remove_account,
     set_auto_confirm,
     set_code_rule,
+    set_courier_codes,
     set_paused,
 )
 from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, make_channel
+from packdesk.services.collect import Collector, failure_of, make_channel
 from packdesk.services.secrets import backend_name
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
@@ -70,11 +74,13 @@ ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동
 
 def run_error(run: m.CollectionRun, account: str) -> str:
     """A run's error in words (never its bare code), with what the words need: the orders set aside, the
-    account."""
+    account, and what the error itself said (the marketplace's message, a hint such as a wrong PC clock)."""
     if not run.error_code:
         return ""
     backend = backend_name() if run.error_code == "secret_store_unavailable" else ""
-    return error_message(KnownError(run.error_code, count=run.set_aside, account=account, backend=backend))
+    said = failure_of(run).params
+    return error_message(KnownError(run.error_code, **{"count": run.set_aside, "account": account,
+                                                       "backend": backend, **said}))
 
 
 class CollectWindow(QDialog):
@@ -191,13 +197,15 @@ class CollectWindow(QDialog):
         self.confirm_mode_button.clicked.connect(self.toggle_auto_confirm)
         self.code_rule_button = QPushButton(tr("코드 규칙… / Code rule…"), objectName="codeRuleAccount")
         self.code_rule_button.clicked.connect(lambda: self.change_code_rule())
+        self.courier_codes_button = QPushButton(tr("택배사 코드… / Courier codes…"), objectName="courierCodesAccount")
+        self.courier_codes_button.clicked.connect(lambda: self.change_courier_codes())
         self.remove_button = QPushButton(tr("계정 삭제 / Remove account"), objectName="removeAccount")
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button,
-                  self.code_rule_button, self.remove_button):
+                  self.code_rule_button, self.courier_codes_button, self.remove_button):
             buttons.addWidget(b)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
@@ -380,6 +388,7 @@ class CollectWindow(QDialog):
         kind = ChannelKind(self.kind_combo.currentData())  # Qt hands enum members back as their str
         self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
+        self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
     def add_account(self) -> None:
         kind = ChannelKind(self.kind_combo.currentData())
@@ -410,6 +419,8 @@ class CollectWindow(QDialog):
                                             else False)
         self.remove_button.setEnabled(marketplace and active)
         self.code_rule_button.setEnabled(active and kind is ChannelKind.NAVER)
+        self.courier_codes_button.setEnabled(active and kind in KINDS and any(
+            f.key == "courier_codes" for f in KINDS[kind].fields))
 
     def toggle_pause(self) -> None:
         account_id = self._selected_account()
@@ -446,6 +457,27 @@ class CollectWindow(QDialog):
             return
         self._say_account(both(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음)",
                                f"Code rule: {rule} ({links} links under the old codes stay)"))
+
+    def change_courier_codes(self, text: str | None = None) -> None:
+        """The account's own courier codes (ours=theirs): where a market refuses a courier code, fix it here and
+        resend from the dispatch outbox (the next send uses the new codes)."""
+        account_id = self._selected_account()
+        if account_id is None:
+            return
+        if text is None:
+            text, ok = QInputDialog.getText(self, tr("택배사 코드 / Courier codes"), tr(COURIER_CODES_HELP),
+                                            QLineEdit.EchoMode.Normal, courier_codes_text(courier_codes(self.db,
+                                                                                                        account_id)))
+            if not ok:
+                return
+        try:
+            codes = set_courier_codes(self.db, account_id, text)
+        except KnownError as e:
+            self._say_account(error_message(e), error=True)
+            return
+        shown = courier_codes_text(codes)
+        self._say_account(both(f"택배사 코드: {shown or '없음 (기본 표)'}",
+                               f"Courier codes: {shown or 'none (the default table)'}"))
 
     def toggle_auto_confirm(self) -> None:
         account_id = self._selected_account()

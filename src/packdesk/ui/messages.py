@@ -264,6 +264,14 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                                    "Two tracking numbers for one box — one box, one tracking number"),
     "coupang_box_incomplete": ("같은 박스의 다른 상품이 아직 포장되지 않았습니다 — 분리배송은 윙에서 하세요",
                                "Other items of this box are not packed yet — split shipments are done in WING"),
+    "coupang_courier_rejected": ("쿠팡이 이 박스의 송장을 서버 오류(500)로 받지 않았습니다 (반영 안 됨) — 쿠팡이 "
+                                 "모르는 택배사 코드일 수 있습니다: {message} — 택배사나 계정의 택배사 코드를 고친 뒤 "
+                                 "다시 전송하세요",
+                                 "Coupang answered this box's tracking number with a server error (500), nothing "
+                                 "applied — most likely a courier code it does not know: {message} — fix the courier, "
+                                 "or the account's courier codes, then resend"),
+    "coupang_box_cancelled": ("쿠팡: 취소 또는 반품된 주문입니다 {message}", "Coupang: the order was cancelled or "
+                              "returned {message}"),
     "dispatch_missing_tracking": ("송장번호가 없습니다", "No tracking number"),
     "channel_no_result": ("마켓이 이 상품주문에 대해 답하지 않았습니다 — 다시 시도합니다",
                           "The marketplace did not answer for this product order — will retry"),

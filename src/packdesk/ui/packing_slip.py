@@ -4,9 +4,9 @@ parcel barcode scans like every other code PackDesk prints.
 
 Each slip: a big Code 128 of the parcel key (what opens the pack at the station), the key in large type for
 typing it in, the recipient and address (the slip goes with the box), the orders, the waybill if the parcel
-has one (else: the courier label is scanned at the end of the pack), and the items per order line with their
-quantities and barcodes as text (``services/slips.py`` says why not as bars). The slip's own words follow
-the screen language; the shop's data is printed as it came.
+has one (else: the courier label is scanned at the end of the pack), and per order line what the buyer asked
+of it (engraving text, ✎) and its items with their quantities and barcodes as text (``services/slips.py``
+says why not as bars). The slip's own words follow the screen language; the shop's data is printed as it came.
 
 Qt main thread only (Qt fonts and paint devices), like ``render_sheet``.
 """
@@ -173,6 +173,10 @@ class _SlipLayout:
         header = f"{line.order_no} · {line.product_name}{option} × {line.quantity}"
         y = self._text(ops, x, 0, w, header, self.line_font, max_lines=2) + self.gap // 2
         ix = x + self.indent
+        for asked in line.instructions.splitlines():  # engraving text and the like: what must not be missed
+            if asked.strip():
+                y += self._text(ops, ix, y, w - self.indent, f"✎ {one('요청', 'Asked')}: {asked.strip()}",
+                                self.line_font, max_lines=3) + self.gap // 2
         name_w = (w - self.indent) * 55 // 100
         code_w = (w - self.indent) * 30 // 100
         units_w = w - self.indent - name_w - code_w

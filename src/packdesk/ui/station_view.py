@@ -42,7 +42,9 @@ BANNER_STYLE = {
 DONE_BG = QColor("#c8e6c9")
 REFUSED_BG = QColor("#eeeeee")
 STATE_IMAGE_SIZE = 120  # beside a 150 px banner: seen from across the table
-COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned")
+COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned", "요청사항 / Instructions")
+INSTRUCTIONS_COL = 5      # engraving text and other per-item requests: big, beside the item; shown when any
+INSTRUCTIONS_FG, INSTRUCTIONS_BG = QColor("#b71c1c"), QColor("#fff59d")
 
 
 def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
@@ -116,6 +118,8 @@ class StationView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(INSTRUCTIONS_COL, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnHidden(INSTRUCTIONS_COL, True)
         self.table.verticalHeader().setDefaultSectionSize(68)
 
         # a parcel's items are all in: the courier label is what it waits for (stays up through refusals)
@@ -245,6 +249,7 @@ class StationView(QWidget):
                                        tr("작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"))
             self.progress_label.setText("")
             self.table.setRowCount(0)
+            self.table.setColumnHidden(INSTRUCTIONS_COL, True)
             self.notice.hide()
             self.label_prompt.hide()
             return
@@ -266,6 +271,9 @@ class StationView(QWidget):
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
         self.progress_label.setText(f"{done} / {total}")
         self.table.setRowCount(len(expected))
+        asked = {item_id: plan.instructions_for(item_id) for item_id in expected}
+        shown = any(asked.values())  # the column (and its cells) only for a box with something asked
+        self.table.setColumnHidden(INSTRUCTIONS_COL, not shown)
         for row, (item_id, need) in enumerate(expected.items()):
             it = plan.items[item_id]
             have = pack.counts.get(item_id, 0)
@@ -281,6 +289,8 @@ class StationView(QWidget):
                 if have >= need:
                     cell.setBackground(DONE_BG)
                 self.table.setItem(row, col, cell)
+            if shown:
+                self._render_instructions(row, asked[item_id])
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
         if left_out:
             names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
@@ -288,6 +298,26 @@ class StationView(QWidget):
             self.notice.show()
         else:
             self.notice.hide()
+
+    def _render_instructions(self, row: int, texts: tuple[str, ...]) -> None:
+        """What the buyer asked of this item (e.g. "각인 문구: 사랑해"), in big red on yellow: read before packing."""
+        cell = QTableWidgetItem("\n".join(texts))
+        if texts:
+            f = cell.font()
+            f.setPointSize(24)
+            f.setBold(True)
+            cell.setFont(f)
+            cell.setForeground(INSTRUCTIONS_FG)
+            cell.setBackground(INSTRUCTIONS_BG)
+        self.table.setItem(row, INSTRUCTIONS_COL, cell)
+        if len(texts) > 1:
+            self.table.resizeRowToContents(row)
+
+    def instruction_texts(self) -> list[tuple[str, str]]:
+        """(item name, its instructions) per row that has some, as the packer reads them."""
+        rows = [(self.table.item(r, 1).text(), self.table.item(r, INSTRUCTIONS_COL).text())
+                for r in range(self.table.rowCount())]
+        return [r for r in rows if r[1]] if not self.table.isColumnHidden(INSTRUCTIONS_COL) else []
 
     def row_texts(self) -> list[tuple[str, str]]:
         """(item name, "scanned / expected") per row: what a packer reads off the table."""
