@@ -190,9 +190,9 @@ def test_a_lost_badge_is_replaced_and_badges_print_big_and_scan(  # type: ignore
     image = QImage(str(sheet)).convertToFormat(QImage.Format.Format_Grayscale8)
     assert [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128)] == \
         [new.badge_code]
-    (name,) = [op for op in painted if isinstance(op, barcode_sheet._Text) and op.text == "이서연"]
+    (name,) = [op for op in painted if isinstance(op, barcode_sheet.TextOp) and op.text == "이서연"]
     assert name.font.pointSizeF() == barcode_sheet.BADGE_STYLE.label_points and name.font.bold()
-    (bars,) = [op for op in painted if isinstance(op, barcode_sheet._Bars)]
+    (bars,) = [op for op in painted if isinstance(op, barcode_sheet.BarsOp)]
     assert bars.height == round(barcode_sheet.BADGE_STYLE.bar_height_mm * barcode_sheet.PNG_DPI / 25.4)
     assert "1장 저장됨" in view.message.text()
     view.table.clearSelection()
