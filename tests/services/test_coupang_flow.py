@@ -17,13 +17,15 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.station import Msg
-from packdesk.services import slips
+from packdesk.services import mapping, slips, staff
+from packdesk.services import orders as so
 from packdesk.services.accounts import AccountSpec, add_account, set_courier_codes
 from packdesk.services.collect import Collector, failure_of
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.ui.messages import error_text
 from tests import coupang_shop as shop
+from tests.e2e.test_day_one import Now, pack
 from tests.fakes.coupang import FakeClock, FakeCoupang
 from tests.services.test_station_service import Rig
 
@@ -52,14 +54,19 @@ def test_collect_confirm_pack_dispatch(db: Database, fake: FakeCoupang) -> None:
         assert lines[0].product_order_id == f"{sheet.shipment_box_id}-{sheet.vendor_item_ids[0]}"
         order = s.get_one(m.Order, lines[0].order_id)
         assert order.recipient_name == "김*수" and "101호" in order.address
-        wb = m.Waybill(courier_code="HYUNDAI", tracking_number="245612345678")  # 롯데택배
-        s.add(wb)
-        s.flush()
-        for ln in lines:
-            ln.waybill_id, ln.status = wb.id, LineStatus.PACKED
-            s.add(m.DispatchEntry(line_id=ln.id, account_id=account_id, product_order_id=ln.product_order_id,
-                                  courier_code="HYUNDAI", tracking_number=wb.tracking_number,
-                                  state=OutboxState.PENDING, next_attempt_at=now))
+    with db.session() as s:  # the 롯데택배 label's number typed in, the products linked, packed at the station
+        products = mapping.list_sales_products(s, mapping.ProductFilter(limit=None))
+        mapping.create_items(s, [mapping.NewItem(p.id, f"SKU-{n}", p.product_name, p.option_name,
+                                                 (f"88020{n:08d}",)) for n, p in enumerate(products)])
+        so.attach_tracking(s, order.id, "HYUNDAI", "245612345672", "관리자")
+        badge = staff.add_packer(s, "김포장").badge_code
+        barcodes = {it.id: it.barcodes[0].barcode for it in s.scalars(select(m.Item))}
+    rig = Rig(db, clock=Now())
+    try:
+        rig.scan(badge)
+        pack(rig, barcodes, "245612345672")
+    finally:
+        rig.worker.close()
     assert fake.status(sheet.shipment_box_id) == "INSTRUCT"
     up = Uploader(db)
     try:
