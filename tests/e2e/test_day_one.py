@@ -173,6 +173,17 @@ def open_shop(db: Database, market: Market) -> Shop:
     return Shop(db, account, badge, barcodes)
 
 
+def label_and_link(s: Any, order_id: int, courier: str, number: str) -> tuple[str, dict[int, str]]:
+    """A supervisor's morning for one collected order, through the product: every sales product linked to a new
+    item (its barcode as on the goods), the label's number typed in, a packer added. (badge, item id -> barcode)"""
+    products = mapping.list_sales_products(s, mapping.ProductFilter(limit=None))
+    mapping.create_items(s, [mapping.NewItem(p.id, f"SKU-{n}", p.product_name, p.option_name, (f"88010{n:08d}",))
+                             for n, p in enumerate(products)])
+    so.attach_tracking(s, order_id, courier, number, "관리자")
+    badge = staff.add_packer(s, "김포장").badge_code
+    return badge, {it.id: it.barcodes[0].barcode for it in s.scalars(select(m.Item))}
+
+
 def pack(rig: Rig, barcodes: dict[int, str], opening_code: str, label: str | None = None) -> None:
     """A packer opens the box by ``opening_code`` (waybill or slip) and scans what the screen lists."""
     rig.scan(opening_code)

@@ -17,15 +17,14 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.station import Msg
-from packdesk.services import mapping, slips, staff
-from packdesk.services import orders as so
+from packdesk.services import slips
 from packdesk.services.accounts import AccountSpec, add_account, set_courier_codes
 from packdesk.services.collect import Collector, failure_of
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.ui.messages import error_text
 from tests import coupang_shop as shop
-from tests.e2e.test_day_one import Now, pack
+from tests.e2e.test_day_one import Now, label_and_link, pack
 from tests.fakes.coupang import FakeClock, FakeCoupang
 from tests.services.test_station_service import Rig
 
@@ -55,12 +54,7 @@ def test_collect_confirm_pack_dispatch(db: Database, fake: FakeCoupang) -> None:
         order = s.get_one(m.Order, lines[0].order_id)
         assert order.recipient_name == "김*수" and "101호" in order.address
     with db.session() as s:  # the 롯데택배 label's number typed in, the products linked, packed at the station
-        products = mapping.list_sales_products(s, mapping.ProductFilter(limit=None))
-        mapping.create_items(s, [mapping.NewItem(p.id, f"SKU-{n}", p.product_name, p.option_name,
-                                                 (f"88020{n:08d}",)) for n, p in enumerate(products)])
-        so.attach_tracking(s, order.id, "HYUNDAI", "245612345672", "관리자")
-        badge = staff.add_packer(s, "김포장").badge_code
-        barcodes = {it.id: it.barcodes[0].barcode for it in s.scalars(select(m.Item))}
+        badge, barcodes = label_and_link(s, order.id, "HYUNDAI", "245612345672")
     rig = Rig(db, clock=Now())
     try:
         rig.scan(badge)

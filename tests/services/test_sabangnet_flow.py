@@ -14,13 +14,13 @@ from sqlalchemy import select
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus
-from packdesk.services import mapping, relays, staff
 from packdesk.services import orders as so
+from packdesk.services import relays
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
-from tests.e2e.test_day_one import Now, pack
+from tests.e2e.test_day_one import Now, label_and_link, pack
 from tests.fakes.sabangnet import FakeSabangnet
 from tests.services.test_station_service import Rig
 
@@ -61,12 +61,7 @@ def test_collect_pack_dispatch_and_cancel(db: Database, fake: FakeSabangnet) -> 
         assert order.order_no.startswith(first[0].order_id)
     # the first order's label typed in (with dashes, as printed), its products linked, and packed at the station
     with db.session() as s:
-        products = [r for r in mapping.list_sales_products(s, mapping.ProductFilter(limit=None))]
-        mapping.create_items(s, [mapping.NewItem(p.id, f"SKU-{n}", p.product_name, p.option_name, (f"88010{n:08d}",))
-                                 for n, p in enumerate(products)])
-        so.attach_tracking(s, so.search_orders(s, "김수취")[0].id, "CJGLS", "6550-1234-5676", "관리자")
-        badge = staff.add_packer(s, "김포장").badge_code
-        barcodes = {it.id: it.barcodes[0].barcode for it in s.scalars(select(m.Item))}
+        badge, barcodes = label_and_link(s, so.search_orders(s, "김수취")[0].id, "CJGLS", "6550-1234-5676")
     rig = Rig(db, clock=Now())
     try:
         rig.scan(badge)
