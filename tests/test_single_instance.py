@@ -97,7 +97,8 @@ def _state(dirs: AppDirs) -> dict[str, object]:
                 "packs": s.execute(select(m.PackSession.key, m.PackSession.outcome)).all(),
                 "claims": s.execute(select(m.WaybillClaim.pack_key, m.WaybillClaim.station)).all(),
                 "recordings": s.execute(select(m.Recording.pack_key, m.Recording.status, m.Recording.note)).all(),
-                "links": s.scalar(select(func.count()).select_from(m.ChainEntry)),
+                "links": s.scalar(select(func.count()).select_from(m.ChainEntry)  # the video's (packs chain too)
+                                  .where(m.ChainEntry.kind == "recording")),
             }
     finally:
         db.close()
