@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -157,44 +157,90 @@ class Reference:
         self.source.close()
 
 
-def psnr_against_camera(path: Path, reference: Reference, first_guess: int, slack: int) -> dict[str, Any]:
-    """Mean PSNR of the file's frames against the camera frames they were made from. Each file frame is matched
-    to its camera frame by the closest thumbnail among its neighbours (frames dropped before encoding leave
-    gaps), then compared at full size over the middle 3/4 of the rows."""
-    w, h = reference.size
+def psnr_against_camera(path: Path, reference: Callable[[], Reference], first_guess: int,
+                        dropped: int) -> dict[str, Any]:
+    """Mean PSNR of the file's frames against the camera frames they were made from, over the middle 3/4 of the
+    rows (clear of the overlay).
+
+    Which camera frame made file frame i: camera frame i + d_i, where d_0 is near ``first_guess`` (the oldest
+    pre-roll frame) and d only grows, by the frames dropped before encoding (``dropped``, plus one for a frame
+    skipped as a duplicate timestamp). The d_i are chosen together, by the cheapest path over thumbnails
+    (dynamic programming): matching frame by frame goes astray in a still scene, where neighbours look alike."""
+    ref = reference()
+    w, h = ref.size
     margin = h // 8
 
-    def thumb(img: np.ndarray, top: int) -> np.ndarray:
-        region = img[top + margin: top + h - margin]
-        return cv2.resize(cv2.cvtColor(region, cv2.COLOR_BGR2GRAY), (80, 60), interpolation=cv2.INTER_AREA)
+    def thumb(region: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(region[margin: region.shape[0] - margin], cv2.COLOR_BGR2GRAY)
+        return cv2.resize(gray, (80, 60), interpolation=cv2.INTER_AREA).astype(np.float32)
 
-    def distance(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.mean((a.astype(np.int16) - b.astype(np.int16)) ** 2))
+    def frames() -> Iterator[np.ndarray]:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="bgr24")
 
-    values: list[float] = []
-    last = -1
+    # pass 1: thumbnails of the file (the picture found in it) and of the camera frames it can have come from
+    file_thumbs: list[np.ndarray] = []
+    ref_thumbs: list[np.ndarray] = []
+
+    def ref_thumb(n: int) -> np.ndarray:
+        while len(ref_thumbs) <= n:
+            ref_thumbs.append(thumb(ref.get(len(ref_thumbs))))
+        return ref_thumbs[n]
+
     top = 0
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            img = frame.to_ndarray(format="bgr24")
+    lo = max(0, first_guess - 3)
+    step = dropped + 1
+    hi = first_guess + 3 + step
+    try:
+        for img in frames():
             fh, fw = img.shape[:2]
             if fw != w or fh < h:
                 raise RuntimeError(f"file frames are {fw}x{fh}, the camera's {w}x{h}: adapt psnr_against_camera")
-            if last < 0:
-                candidates = range(max(0, first_guess - 3), first_guess + 4)
-                tops = sorted({0, fh - h})  # a band added above or below the picture shifts it
-                best = min((distance(thumb(img, t), thumb(reference.get(n), 0)), n, t)
-                            for n in candidates for t in tops)
-                _, last, top = best
-            else:
-                # around the next frame, both ways: in a still scene neighbours look alike, and a wrong pick
-                # must be able to come back rather than push every later match one frame ahead
-                candidates = range(max(0, last - 2), last + 3 + slack)
-                _, last = min((distance(thumb(img, top), thumb(reference.get(n), 0)), n) for n in candidates)
-            ref = reference.get(last)[margin:h - margin]
-            values.append(min(99.0, float(cv2.PSNR(img[top + margin: top + h - margin], ref))))
-    return {"psnr_mean_db": round(statistics.fmean(values), 2) if values else None,
-            "psnr_min_db": round(min(values), 2) if values else None, "psnr_frames": len(values)}
+            if not file_thumbs and fh != h:  # a band added above or below the picture shifts it
+                top = min((0, fh - h), key=lambda t: min(float(np.mean((thumb(img[t:t + h]) - ref_thumb(n)) ** 2))
+                                                         for n in range(lo, hi + 1)))
+            file_thumbs.append(thumb(img[top:top + h]))
+        ref_thumb(len(file_thumbs) + hi)
+    finally:
+        ref.close()
+    if not file_thumbs:
+        return {"psnr_mean_db": None, "psnr_min_db": None, "psnr_frames": 0}
+    offsets = range(lo, hi + 1)
+    cost = np.array([float(np.mean((file_thumbs[0] - ref_thumbs[d]) ** 2)) if d <= first_guess + 3 else np.inf
+                     for d in offsets])
+    came: list[np.ndarray] = []
+    for i in range(1, len(file_thumbs)):
+        best_prev = np.empty(len(offsets), dtype=np.int64)
+        best_cost = np.empty(len(offsets))
+        for k in range(len(offsets)):
+            window = cost[max(0, k - step): k + 1]
+            j = int(np.argmin(window))
+            best_prev[k], best_cost[k] = max(0, k - step) + j, window[j]
+        here = np.array([float(np.mean((file_thumbs[i] - ref_thumbs[i + d]) ** 2)) for d in offsets])
+        cost = best_cost + here
+        came.append(best_prev)
+    k = int(np.argmin(cost))
+    path_k = [k]
+    for prev in reversed(came):
+        k = int(prev[k])
+        path_k.append(k)
+    source_index = [i + offsets[k] for i, k in enumerate(reversed(path_k))]
+
+    # pass 2: full-size PSNR of each file frame against its camera frame
+    values: list[float] = []
+    ref = reference()
+    try:
+        for i, img in enumerate(frames()):
+            camera = ref.get(source_index[i])[margin:h - margin]
+            values.append(min(99.0, float(cv2.PSNR(img[top + margin: top + h - margin], camera))))
+    finally:
+        ref.close()
+    worst = sorted(range(len(values)), key=values.__getitem__)[:5]
+    if values[worst[0]] < 25:  # worth a look: say which frames, and which camera frames they were matched to
+        print(f"  lowest PSNR: {[(i, source_index[i], round(values[i], 1)) for i in worst]}", file=sys.stderr)
+    return {"psnr_mean_db": round(statistics.fmean(values), 2), "psnr_min_db": round(min(values), 2),
+            "psnr_frames": len(values)}
 
 
 def measure(source: str, spec: str, resolution: str, encoder: str, fps: float, seconds: float, pre_roll: float,
@@ -250,11 +296,7 @@ def measure(source: str, spec: str, resolution: str, encoder: str, fps: float, s
         "mb_per_hour": round(fin.size_bytes / 1e6 / (fin.frames / fps) * 3600, 1) if fin.frames else None,
         "first_frame_ms": round(first_ms, 1) if first_ms is not None else None, "file_bytes": fin.size_bytes,
     }
-    reference = Reference(spec, size, fps)
-    try:
-        row.update(psnr_against_camera(fin.path, reference, captured0 - ring, slack=min(15, 1 + fin.dropped)))
-    finally:
-        reference.close()
+    row.update(psnr_against_camera(fin.path, lambda: Reference(spec, size, fps), captured0 - ring, fin.dropped))
     fin.path.unlink(missing_ok=True)
     target = TARGETS.get((source, resolution))
     if target is not None:

@@ -2,8 +2,8 @@
 
 Builds (once, cached in bench/out/) a SQLite database with 1,000,000 order lines on 500,000 waybills,
 starts the real station window offscreen through the app's own composition root — recorder on, as every
-station runs it (``--recorder off`` to compare) — and types scans through the app-wide key filter exactly as a
-wedge scanner does. Reports p50/p99/max for:
+station runs it (``--recorder off`` to compare) — and hands scans to the app-wide key filter as the window system
+hands over a wedge scanner's keys (each stamped with when it was pressed, 2 ms apart). Reports p50/p99/max for:
 - waybill scans (looked up on the DB thread, then drawn; each starts a recording), and
 - item scans (recognised from the open pack in memory, then drawn).
 Target: p99 <= 16 ms (one frame at 60 Hz).
@@ -196,16 +196,36 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         timer.stop()
         return predicate()
 
-    def burst_scan(code: str) -> float:
-        """The latency run: the code typed in one burst, then Enter timed to the screen."""
+    def send_stamped(target: QWidget, ch: str, stamp_ms: float) -> None:
+        """One key as the window system hands it over: pressed and released, stamped with when it was pressed."""
+        if ch == "\r":
+            key, mods = Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier
+        else:
+            key = Qt.Key(ord(ch.upper()))
+            mods = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
+        for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            ev = QKeyEvent(etype, key, mods, ch)
+            ev.setTimestamp(int(stamp_ms))
+            QApplication.sendEvent(target, ev)
+
+    missed: list[str] = []
+
+    def burst_scan(code: str) -> float | None:
+        """The latency run: the code's keys handed over at once, stamped 2 ms apart (a scanner's keys queued while
+        the UI thread was busy: a stall of this thread cannot split them), then Enter timed to the screen. A scan
+        that shows nothing within 2 s is noted, not timed."""
         target = QApplication.focusWidget() or window
-        QTest.keyClicks(target, code)  # no delay: faster than any scanner, still a burst
+        t_ms = time.monotonic() * 1000
+        for n, ch in enumerate(code):
+            send_stamped(target, ch, t_ms + n * SCANNER_KEY_MS)
         stamps.clear()
         t0 = time.perf_counter()
-        QTest.keyClick(target, Qt.Key.Key_Return)
-        if not wait_for(lambda: bool(stamps), 2.0):
-            raise RuntimeError(f"scan {code} showed nothing")
+        send_stamped(target, "\r", t_ms + len(code) * SCANNER_KEY_MS)
+        shown = wait_for(lambda: bool(stamps), 2.0)
         wait_for(lambda: not service.busy, 10.0)
+        if not shown:
+            missed.append(f"{code!r} showed nothing: {view.banner.text()}")
+            return None
         return (stamps[0] - t0) * 1000
 
     def shown_after(t0: float) -> float | None:
@@ -284,14 +304,18 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
             item_ms: list[float] = []
             for _ in range(scans):
                 w = rnd.randint(1, orders)
-                waybill_ms.append(burst_scan(tracking(w)))
+                if (ms := burst_scan(tracking(w))) is not None:
+                    waybill_ms.append(ms)
                 pack = service.state.pack
                 if pack is None:
-                    raise RuntimeError(f"waybill {tracking(w)} did not start a pack: {view.banner.text()}")
+                    missed.append(f"{tracking(w)!r} did not start a pack: {view.banner.text()}")
+                    continue
                 first = pack.plan.items[next(iter(pack.plan.expected()))]
-                item_ms.append(burst_scan(first.barcodes[0]))
+                if (ms := burst_scan(first.barcodes[0])) is not None:
+                    item_ms.append(ms)
                 burst_scan("PD-CMD-CANCEL")
-            out = {"waybill_scan": summary(waybill_ms), "item_scan": summary(item_ms)}
+            out = {"waybill_scan": summary(waybill_ms), "item_scan": summary(item_ms), "scans_missed": len(missed),
+                   "missed_examples": missed[:10]}
         else:
             entry = view.entry
             entry.setFocus()
@@ -356,13 +380,15 @@ def main() -> int:
     lines = a.lines
     if a.quick:
         lines, scans = min(lines, 2000), min(scans, 12 if a.hog else 10)
-    OUT.mkdir(exist_ok=True)
-    db_path = OUT / f"scan_latency_{lines}.sqlite3"
-    if a.rebuild or not db_path.exists():
-        print(f"building {lines:,} order lines ...", file=sys.stderr)
-        build(db_path, lines)
     camera = a.camera
     with tempfile.TemporaryDirectory(prefix="packdesk-bench-") as tmp:
+        # the full database is built once and kept; a quick run's is made afresh (nothing left from another run)
+        folder = Path(tmp) if a.quick else OUT
+        folder.mkdir(exist_ok=True)
+        db_path = folder / f"scan_latency_{lines}.sqlite3"
+        if a.rebuild or not db_path.exists():
+            print(f"building {lines:,} order lines ...", file=sys.stderr)
+            build(db_path, lines)
         spec = SYNTHETIC if camera == "synthetic" else camera
         if camera == "clip":
             clip = real_clip()
@@ -387,7 +413,8 @@ def main() -> int:
         figures["meets_target"] = all(f["leaked_into_text_field"] == 0 and f["read_wrong"] == 0 and f["lost"] == 0
                                       for f in figures.values())
     else:
-        figures["meets_target"] = (figures["waybill_scan"]["p99_ms"] <= TARGET_P99_MS
+        figures["meets_target"] = (figures["scans_missed"] == 0 and figures["waybill_scan"]["n"] > 0
+                                   and figures["waybill_scan"]["p99_ms"] <= TARGET_P99_MS
                                    and figures["item_scan"]["p99_ms"] <= TARGET_P99_MS)
     source = camera if camera in ("synthetic", "clip") else "file"
     variant = "off" if a.recorder == "off" else f"{a.recorder}_{source}_{a.resolution}"
