@@ -56,7 +56,9 @@ N_ITEMS = 5000
 TARGET_P99_MS = 16
 SCANNER_KEY_MS = 2  # a wedge scanner types a key every 2-10 ms
 KEY_MODES = ("qtest", "stamped")
-HOG = "while True: pass"
+# a busy loop that ends by itself when the bench is gone (killed, it cannot stop its hogs): orphans would burn CPU
+HOG = ("import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n"
+       "    for _ in range(100_000):\n        pass\n")
 
 
 def tracking(i: int) -> str:
