@@ -172,8 +172,9 @@ def scan_hog(results: list[Result], machines: Machines) -> list[str]:
            "Counted: scans whose keys leaked into the text field, scans read as another code, scans lost. Keys "
            "`qtest` arrive as the GUI tests type them (unstamped: timed on arrival, so a stall of the UI thread "
            "between two keys looks like typing); `stamped` as the window system delivers a real scanner's keys "
-           "(posted from another thread, each stamped with when it was pressed). Latencies are of the scans read "
-           "right. Target: 0 of 1,000 leaked or read wrong.", ""]
+           "(posted from another thread at a raised priority, as the kernel's input path runs, each stamped with "
+           "when it was pressed). The load column is the whole machine's before the hogs started. Latencies are "
+           "of the scans read right. Target: 0 of 1,000 leaked or read wrong.", ""]
     if not rows:
         return out + none_yet(".venv/bin/python bench/scan_latency.py --hog")
     return out + table(["recorder", "keys", "scans", "leaked into the text field", "read wrong", "lost",
@@ -212,7 +213,7 @@ def recording(results: list[Result], machines: Machines) -> list[str]:
         out += ["", "Footage: " + "; ".join(f"{c} (sha256 `{h[:12]}…`)" if h else c for c, h in footage) + "."]
     if any(c == CLIP_SOURCE for c, _ in footage):
         out += ["", "The clip is 640x480: larger sizes are the clip scaled up, smoother than a real camera of that "
-                "size, so their bitrate is flattered too (less than the synthetic camera's)."]
+                "size would film, so their bitrate is flattered too, though less than by the synthetic camera."]
     if skipped:
         out += ["", "Encoders not measured: " + ", ".join(skipped) + "."]
     return out
