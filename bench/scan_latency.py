@@ -14,8 +14,10 @@ scanner speed (a key every 2 ms, Shift for capitals), counted: scans that leaked
 read wrong, scans lost; latencies too. Target: 0 of 1,000 leaked or wrong. Two ways the keys arrive:
 - ``qtest``: as tests/ui type them (QTest key clicks, unstamped: the filter times them on arrival, so a stall
   of the UI thread between two keys looks like typing; the harsher case);
-- ``stamped``: as the window system delivers a real scanner's keys: posted from another thread, each stamped
-  with when it was pressed (2 ms apart on the scanner's clock, whatever the UI thread is doing).
+- ``stamped``: as the window system delivers a real scanner's keys: a scanner process (its own interpreter, at a
+  raised priority where allowed, as the kernel's input path) writes each key to a pipe when it is pressed, 2 ms
+  apart, and the UI thread hands the keys waiting there to the focused widget whenever it gets to its event
+  loop, each stamped with when it was pressed.
 
     .venv/bin/python bench/scan_latency.py [--lines 1000000] [--scans 300] [--recorder opencv|off]
                                            [--camera synthetic|clip|SPEC] [--resolution 640x480] [--rebuild]
@@ -32,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,13 +145,26 @@ class Tally:
                 "item_scan": summary(self.item_ms)}
 
 
-def raise_priority() -> bool:
-    """This thread before the hogs (Linux: a thread's nice value is its own; needs the right to lower it)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
-    except (OSError, AttributeError):
-        return False
-    return True
+# The stamped scanner: a process of its own (its own interpreter, so our threads cannot hold it back), at a raised
+# priority where allowed, as the kernel's input path runs. For each code read from stdin it writes one line per
+# key to the pipe given as argv[1], when the key is due, 2 ms apart: "<pressed, monotonic ms> <character code>".
+SCANNER = """
+import os, sys, time
+raised = True
+try:
+    os.nice(-10)
+except OSError:
+    raised = False
+out, gap = int(sys.argv[1]), float(sys.argv[2]) / 1000
+os.write(out, b"ready %d\\n" % raised)
+for line in sys.stdin:
+    t0 = time.monotonic()
+    for n, ch in enumerate(line.rstrip("\\n") + "\\r"):
+        due = t0 + n * gap
+        if (delay := due - time.monotonic()) > 0:
+            time.sleep(delay)
+        os.write(out, b"%.3f %d\\n" % (due * 1000, ord(ch)))
+"""
 
 
 def start_hogs(n: int) -> list[subprocess.Popen[bytes]]:
@@ -167,7 +181,7 @@ def stop_hogs(hogs: list[subprocess.Popen[bytes]]) -> None:
 
 def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, Any], hog: int = 0,
             keys: tuple[str, ...] = KEY_MODES) -> dict[str, Any]:
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, QSocketNotifier, Qt, QTimer
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWidget
@@ -177,9 +191,13 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     from packdesk.services.settings import Settings
 
     app = QApplication.instance() or QApplication([])
-    home = tempfile.TemporaryDirectory(prefix="packdesk-bench-")
-    dirs = app_dirs(Path(home.name)).ensure()
+    # the station's home sits beside its database: the same PC (host id) every run, so the station name it
+    # registered in the kept database is its own next time; the videos of a run go with the run
+    dirs = app_dirs(db_path.parent / "home").ensure()
+    videos = tempfile.TemporaryDirectory(prefix="packdesk-bench-")
     settings = Settings(database_url=sqlite_url(db_path), demo_channel=False).model_copy(update=settings_update)
+    settings = settings.model_copy(update={"recording": settings.recording.model_copy(
+        update={"video_root": videos.name})})
     station = build_station(dirs, settings, demo=False, sounds=False)
     window, view, service = station.window, station.window.view, station.service  # type: ignore[attr-defined]
     key_filter = station.key_filter
@@ -207,16 +225,21 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         timer.stop()
         return predicate()
 
-    def send_stamped(target: QWidget, ch: str, stamp_ms: float) -> None:
-        """One key as the window system hands it over: pressed and released, stamped with when it was pressed."""
+    def key_events(ch: str, stamp_ms: float) -> list[QKeyEvent]:
+        """One key as the window system hands it over: pressed and released (Shift held for a capital), stamped
+        with when it was pressed."""
         if ch == "\r":
             key, mods = Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier
         else:
             key = Qt.Key(ord(ch.upper()))
             mods = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
-        for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            ev = QKeyEvent(etype, key, mods, ch)
+        events = [QKeyEvent(etype, key, mods, ch) for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)]
+        for ev in events:
             ev.setTimestamp(int(stamp_ms))
+        return events
+
+    def send_stamped(target: QWidget, ch: str, stamp_ms: float) -> None:
+        for ev in key_events(ch, stamp_ms):
             QApplication.sendEvent(target, ev)
 
     missed: list[str] = []
@@ -252,39 +275,58 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         QTest.keyClick(target, Qt.Key.Key_Return)
         return t0
 
-    raised: list[bool] = []
+    class StampedScanner:
+        """Keys from the scanner process, handed to the focused widget as the window system hands over a
+        keyboard's: when the UI thread gets to its event loop, each stamped with when it was pressed."""
 
-    def stamped_keys(target: QWidget, code: str) -> float:
-        """A scanner as the window system delivers it: another thread posts each key when it is pressed, stamped
-        with that time; when that thread is late the keys keep their scanner's stamps, 2 ms apart. The thread
-        runs at a raised priority where allowed, as the kernel's input path does: starved by the hogs like any
-        thread, it would deliver a key 40 ms after the one before and make a leak of its own."""
-        enter_at: list[float] = []
+        def __init__(self) -> None:
+            self.read_fd, write_fd = os.pipe()
+            os.set_blocking(self.read_fd, False)
+            self.proc = subprocess.Popen([sys.executable, "-c", SCANNER, str(write_fd), str(SCANNER_KEY_MS)],
+                                         stdin=subprocess.PIPE, pass_fds=(write_fd,), text=True)
+            os.close(write_fd)
+            self.buffer = b""
+            self.target: QWidget | None = None
+            self.enter_at: float | None = None
+            self.raised: bool | None = None
+            self.notifier = QSocketNotifier(self.read_fd, QSocketNotifier.Type.Read)
+            self.notifier.activated.connect(self._keys)
+            if not wait_for(lambda: self.raised is not None, 30.0):
+                raise RuntimeError("the scanner process did not start")
 
-        def scanner() -> None:
-            raised.append(raise_priority())
-            t0 = time.monotonic()
-            for n, ch in enumerate([*code, "\r"]):
-                due = t0 + n * SCANNER_KEY_MS / 1000
-                delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                if ch == "\r":
-                    key, mods = Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier
-                    enter_at.append(time.perf_counter())
-                else:
-                    key = Qt.Key(ord(ch.upper()))
-                    mods = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
-                for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                    ev = QKeyEvent(etype, key, mods, ch)
-                    ev.setTimestamp(int(due * 1000))
-                    QCoreApplication.postEvent(target, ev)
+        def _keys(self) -> None:
+            try:
+                self.buffer += os.read(self.read_fd, 65536)
+            except BlockingIOError:
+                return
+            *lines, self.buffer = self.buffer.split(b"\n")
+            for line in lines:
+                first, second = line.split()
+                if first == b"ready":
+                    self.raised = second == b"1"
+                    continue
+                stamp_ms, ch = float(first), chr(int(second))
+                if ch == "\r":  # pressed then, on this process's clock
+                    self.enter_at = time.perf_counter() - (time.monotonic() - stamp_ms / 1000)
+                for ev in key_events(ch, stamp_ms):
+                    QApplication.sendEvent(self.target, ev)
 
-        thread = threading.Thread(target=scanner, name="bench-scanner")
-        thread.start()
-        wait_for(lambda: not thread.is_alive(), 10.0)
-        thread.join()
-        return enter_at[0]
+        def type(self, target: QWidget, code: str) -> float:
+            self.target, self.enter_at = target, None
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(code + "\n")
+            self.proc.stdin.flush()
+            if not wait_for(lambda: self.enter_at is not None, 10.0):
+                raise RuntimeError(f"the scanner process did not deliver {code!r}")
+            assert self.enter_at is not None
+            return self.enter_at
+
+        def close(self) -> None:
+            self.notifier.setEnabled(False)
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(10)
+            os.close(self.read_fd)
 
     def counted_scan(code: str, typer: Callable[[QWidget, str], float], entry: QWidget, tally: Tally,
                      manual: list[str], got: list[str]) -> float | None:
@@ -313,6 +355,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     rnd = random.Random(7)
     out: dict[str, Any] = {}
     hogs: list[subprocess.Popen[bytes]] = []
+    scanner: StampedScanner | None = None
     try:
         if not hog:
             burst_scan("PD-PACKER-001")
@@ -342,8 +385,9 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
             view.manual_entry.connect(manual.append)
             key_filter.scanned.connect(got.append)
             hogs = start_hogs(hog)
+            scanner = StampedScanner() if "stamped" in keys else None
             for mode in keys:
-                typer = qtest_keys if mode == "qtest" else stamped_keys
+                typer = qtest_keys if scanner is None or mode == "qtest" else scanner.type
                 tally = Tally()
                 counted_scan("PD-PACKER-001", typer, entry, tally, manual, got)
                 while tally.scans < scans:
@@ -362,16 +406,18 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
                     if QApplication.focusWidget() is not entry:
                         raise RuntimeError(f"the text field lost the focus to {QApplication.focusWidget()}")
                 out[mode] = tally.figures()
-                if mode == "stamped":
-                    out[mode]["scanner_thread_priority_raised"] = all(raised) and bool(raised)
+                if scanner is not None and mode == "stamped":
+                    out[mode]["scanner_priority_raised"] = scanner.raised
                 print(f"  {mode}: {json.dumps(out[mode], ensure_ascii=False)}", file=sys.stderr, flush=True)
     finally:
         stop_hogs(hogs)
+        if scanner is not None:
+            scanner.close()
         wait_for(lambda: not service.busy, 10.0)
         service.worker.wait_idle(10)
         station.close()
         window.close()
-        home.cleanup()
+        videos.cleanup()
     return out
 
 

@@ -172,9 +172,10 @@ def scan_hog(results: list[Result], machines: Machines) -> list[str]:
            "Counted: scans whose keys leaked into the text field, scans read as another code, scans lost. Keys "
            "`qtest` arrive as the GUI tests type them (unstamped: timed on arrival, so a stall of the UI thread "
            "between two keys looks like typing); `stamped` as the window system delivers a real scanner's keys "
-           "(posted from another thread at a raised priority, as the kernel's input path runs, each stamped with "
-           "when it was pressed). The load column is the whole machine's before the hogs started. Latencies are "
-           "of the scans read right. Target: 0 of 1,000 leaked or read wrong.", ""]
+           "(written by a scanner process at a raised priority, as the kernel's input path runs, and picked up "
+           "by the UI thread whenever it gets to its event loop, each stamped with when it was pressed). The load "
+           "under *measured* is the machine's before the hogs started. Latencies are of the scans read right. "
+           "Target: 0 of 1,000 leaked or read wrong.", ""]
     if not rows:
         return out + none_yet(".venv/bin/python bench/scan_latency.py --hog")
     return out + table(["recorder", "keys", "scans", "leaked into the text field", "read wrong", "lost",
