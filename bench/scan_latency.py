@@ -187,6 +187,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     from PySide6.QtWidgets import QApplication, QWidget
 
     from packdesk.app import build_station
+    from packdesk.core.enums import ScanSource
     from packdesk.paths import app_dirs
     from packdesk.services.settings import Settings
 
@@ -391,11 +392,18 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
                 tally = Tally()
                 counted_scan("PD-PACKER-001", typer, entry, tally, manual, got)
                 while tally.scans < scans:
+                    # every waybill from the same start (signed in, no pack open), whatever the last scans
+                    # became: set straight through the service, not counted
+                    if service.state.packer is None:
+                        service.scan("PD-PACKER-001", ScanSource.MANUAL)
+                    if service.state.pack is not None:
+                        service.scan("PD-CMD-CANCEL", ScanSource.MANUAL)
+                    wait_for(lambda: not service.busy and service.state.pack is None, 10.0)
                     w = tracking(rnd.randint(1, orders))
                     ms = counted_scan(w, typer, entry, tally, manual, got)
-                    if ms is not None:
-                        tally.waybill_ms.append(ms)
                     pack = service.state.pack
+                    if ms is not None and pack is not None:  # a pack started: the scan's result on screen
+                        tally.waybill_ms.append(ms)
                     if pack is not None and tally.scans < scans:
                         first = pack.plan.items[next(iter(pack.plan.expected()))]
                         ms = counted_scan(first.barcodes[0], typer, entry, tally, manual, got)
