@@ -82,7 +82,9 @@ def run(url: str, stations: int, per: int, pace_ms: float = 0.0) -> dict[str, ob
             [sys.executable, "-m", "tests.services.station_proc", url, f"STATION-{k + 1}", "--waybills",
              f"@{listing}", "--start-at", str(start), "--pack", "--badge", f"PD-PACKER-{k + 1:03d}",
              "--pace-ms", str(pace_ms)],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}))
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            # this checkout's packdesk (src/), not whichever one is installed in the environment
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}))
     results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     lists.cleanup()
     wall = max(r["seconds"] for r in results)
