@@ -8,7 +8,7 @@ collect time against that ceiling (target >= 90 %), the peak Python memory durin
 separately, the time to store the result in SQLite (one collection run). Peak memory is measured in a
 second collect of the same window (tracemalloc would slow the timed one).
 
-    .venv/bin/python bench/collect.py [--orders 10000] [--rate 5] [--burst 4]
+    .venv/bin/python bench/collect.py [--orders 10000] [--rate 5] [--burst 4] [--quick]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakes
 
+import _result
 from tests.fakes.naver import FakeNaver
 
 from packdesk.channels.naver import NaverChannel
@@ -34,15 +35,18 @@ from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import ChannelKind
 from packdesk.services.collect import store_orders_in_chunks
 
-OUT = Path(__file__).resolve().parent / "out"
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=10_000, help="product orders to collect")
     ap.add_argument("--rate", type=float, default=5.0, help="requests per second the fake allows")
     ap.add_argument("--burst", type=float, default=4.0)
+    _result.add_arguments(ap)
     a = ap.parse_args()
+    if a.quick:
+        a.orders, a.rate, a.burst = min(a.orders, 600), 1000.0, 1000.0
+    run = _result.start("collect", a, {"orders": a.orders, "rate_limit_per_s": a.rate, "burst": a.burst},
+                        (*_result.CORE_PACKAGES, "httpx"))
     with FakeNaver(rate_limit=a.rate, burst=a.burst) as fake:
         t0 = datetime.now(UTC) - timedelta(hours=2)
         for i in range(0, a.orders, 2):  # two product orders per order, as shops often have
@@ -65,7 +69,7 @@ def main() -> int:
         channel.close()
     lines = sum(len(r.lines) for r in records)
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"), create=True)
         with db.session() as s:
             acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="bench")
             s.add(acc)
@@ -76,7 +80,7 @@ def main() -> int:
         store_s = time.perf_counter() - start
         db.close()
     result = {
-        "product_orders": lines, "orders": len(records), "rate_limit_per_s": a.rate, "burst": a.burst,
+        "product_orders": lines, "orders": len(records),
         "requests": len(calls), "requests_needed": requests_needed, "throttled_429": throttled,
         "ceiling_s": round(ceiling_s, 2), "collect_s": round(collect_s, 2),
         "of_ceiling": round(ceiling_s / collect_s, 3) if collect_s else None,
@@ -85,9 +89,8 @@ def main() -> int:
         "store_s": round(store_s, 2), "store_lines_per_s": round(lines / store_s),
     }
     result["meets_target"] = bool(result["of_ceiling"] and result["of_ceiling"] >= 0.9 and lines == a.orders)
+    run.write(result)
     print(json.dumps(result, indent=2))
-    OUT.mkdir(exist_ok=True)
-    (OUT / "collect.json").write_text(json.dumps(result, indent=2))
     return 0
 
 

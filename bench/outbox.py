@@ -8,7 +8,7 @@ bucket allows for them; status reads go through another API's bucket meanwhile. 
 against that ceiling (target >= 90 %), 429s received, and the proof of exactly-once: every product order
 dispatched once at the fake, every outbox entry SENT, none sent twice.
 
-    .venv/bin/python bench/outbox.py [--dispatches 5000] [--rate 5] [--burst 10]
+    .venv/bin/python bench/outbox.py [--dispatches 5000] [--rate 5] [--burst 10] [--quick]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakes
 
+import _result
 from sqlalchemy import func, insert, select
 from tests.fakes.naver import FakeNaver
 
@@ -34,8 +35,6 @@ from packdesk.core import models as m
 from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState
 from packdesk.services.dispatch import Uploader
-
-OUT = Path(__file__).resolve().parent / "out"
 
 
 def seed(db: Database, account_id: int, orders: list[tuple[str, tuple[str, ...]]]) -> int:
@@ -68,13 +67,18 @@ def main() -> int:
     ap.add_argument("--dispatches", type=int, default=5000, help="outbox entries (product orders) to send")
     ap.add_argument("--rate", type=float, default=5.0, help="requests per second each API allows")
     ap.add_argument("--burst", type=float, default=10.0, help="bucket size (Naver: 2 x rate)")
+    _result.add_arguments(ap)
     a = ap.parse_args()
+    if a.quick:
+        a.dispatches, a.rate, a.burst = min(a.dispatches, 100), 1000.0, 1000.0
+    run = _result.start("outbox", a, {"dispatches": a.dispatches, "rate_limit_per_s_per_api": a.rate,
+                                      "burst": a.burst}, (*_result.CORE_PACKAGES, "httpx"))
     with FakeNaver(rate_limit=a.rate, burst=a.burst) as fake, tempfile.TemporaryDirectory() as tmp:
         orders = []
         for i in range(0, a.dispatches, 2):  # two product orders per order and parcel
             o = fake.add_order(min(2, a.dispatches - i))
             orders.append((o.order_id, o.product_order_ids))
-        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"))
+        db = Database.open(sqlite_url(Path(tmp) / "db.sqlite3"), create=True)
         with db.session() as s:
             acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="bench", external_id=fake.client_id)
             s.add(acc)
@@ -104,7 +108,7 @@ def main() -> int:
                                         .where(m.OrderLine.status == LineStatus.DISPATCHED))
         db.close()
     result = {
-        "queued": queued, "rate_limit_per_s_per_api": a.rate, "burst": a.burst, "passes": passes,
+        "queued": queued, "passes": passes,
         "dispatch_calls": sum(1 for r in calls if r.path.endswith("/dispatch")),
         "dispatch_calls_needed": dispatch_calls,
         "status_reads": sum(1 for r in calls if r.path.endswith("/query")),
@@ -118,9 +122,8 @@ def main() -> int:
     result["exactly_once"] = (result["sent_twice"] == 0 and len(per_pid) == queued
                               and by_state == {OutboxState.SENT: queued} and dispatched_lines == queued)
     result["meets_target"] = bool(result["exactly_once"] and result["of_ceiling"] and result["of_ceiling"] >= 0.9)
+    run.write(result)
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    OUT.mkdir(exist_ok=True)
-    (OUT / "outbox.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return 0 if result["exactly_once"] else 1
 
 

@@ -15,7 +15,7 @@ The schema is the app's own (migration 0009 added the indexes review needs: reci
 recordings by station or packer and start). Target: p99 < 20 ms. The "max" column
 includes Python's cyclic garbage collector: a full collection during a search costs it 25-40 ms.
 
-    .venv/bin/python bench/review_search.py [--recordings 1000000] [--runs 200] [--rebuild]
+    .venv/bin/python bench/review_search.py [--recordings 1000000] [--runs 200] [--rebuild] [--quick]
     .venv/bin/python bench/review_search.py --database-url "$(scripts/pg-test-server.sh | cut -d' ' -f1)"
 """
 
@@ -26,11 +26,13 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _result
 from sqlalchemy import insert, text
 
 from packdesk.core import models as m
@@ -47,6 +49,8 @@ PACKERS = tuple(f"작업자{i:02d}" for i in range(1, 13))
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노"
 GIVEN = "민서지현준우수영하은도윤예진성호재원태희연유동혁승경"
 ACCOUNTS = 3
+
+
 def tracking(i: int) -> str:
     return f"5{i:011d}"
 
@@ -68,7 +72,7 @@ def started(i: int, n: int) -> datetime:
 
 
 def build(url: str, n: int) -> None:
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     t0 = time.perf_counter()
     now = datetime.now(UTC)
     pool = names()
@@ -112,12 +116,12 @@ def build(url: str, n: int) -> None:
             for table, rows in ((m.Waybill, wb), (m.Order, orders), (m.PackSession, sessions), (m.OrderLine, lines),
                                 (m.Recording, recs)):
                 c.execute(insert(table), rows)
-        print(f"\r  {ids[-1]:,} / {n:,} recordings", end="", flush=True)
+        print(f"\r  {ids[-1]:,} / {n:,} recordings", end="", flush=True, file=sys.stderr)
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as c:
             c.execute(text("ANALYZE"))  # what autovacuum does on a live server
     db.close()
-    print(f"\n  built in {time.perf_counter() - t0:.0f} s")
+    print(f"\n  built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
 def pct(values: list[float], q: int) -> float:
@@ -166,7 +170,7 @@ def measure(db: Database, n: int, runs: int) -> dict[str, dict[str, float]]:
         queries = [make(rnd) for _ in range(runs)]
         timed(db, queries[:5])  # warm the page cache for this kind's pages
         out[name] = timed(db, queries)
-        print(f"  {name:26} {out[name]}")
+        print(f"  {name:26} {out[name]}", file=sys.stderr)
     return out
 
 
@@ -177,33 +181,39 @@ def main() -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--database-url", default="", help="an empty PostgreSQL database to build in and search "
                                                         "(default: a SQLite file in bench/out/, built once)")
+    _result.add_arguments(ap)
     a = ap.parse_args()
+    if a.quick:
+        a.recordings, a.runs = min(a.recordings, 2000), min(a.runs, 5)
+    run = _result.start("review_search", a, {"recordings": a.recordings, "runs": a.runs,
+                                             "target_p99_ms": 20}, (*_result.CORE_PACKAGES, "psycopg"))
     OUT.mkdir(exist_ok=True)
+    quick_folder = tempfile.TemporaryDirectory(prefix="packdesk-bench-")  # a quick run builds afresh, keeps nothing
     if a.database_url:
         url = a.database_url
-        print(f"building {a.recordings:,} recordings ...")
+        print(f"building {a.recordings:,} recordings ...", file=sys.stderr)
         build(url, a.recordings)
     else:
-        path = OUT / f"review_{a.recordings}.sqlite3"
+        path = (Path(quick_folder.name) if a.quick else OUT) / f"review_{a.recordings}.sqlite3"
         url = sqlite_url(path)
         if a.rebuild or not path.exists():
             path.unlink(missing_ok=True)
-            print(f"building {a.recordings:,} recordings ...")
+            print(f"building {a.recordings:,} recordings ...", file=sys.stderr)
             build(url, a.recordings)
     db = Database.open(url)
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as c:
             c.execute(text("ANALYZE"))
     try:
-        print("searches:")
+        print("searches:", file=sys.stderr)
         measured = measure(db, a.recordings, a.runs)
     finally:
         db.close()
+        quick_folder.cleanup()
     engine = db.engine.dialect.name
-    result = {"recordings": a.recordings, "runs": a.runs, "python": sys.version.split()[0], "engine": engine,
-              "target_p99_ms": 20, "searches": measured,
+    result = {"engine": engine, "searches": measured,
               "meets_target": all(v["p99_ms"] < 20 for v in measured.values())}
-    (OUT / f"review_search_{engine}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    run.write(result, engine)
     print(json.dumps({k: v["p99_ms"] for k, v in measured.items()}, indent=2, ensure_ascii=False))
     return 0
 

@@ -9,7 +9,7 @@ database lookup and a claim) are reported apart from item scans (from memory). C
 and zero duplicate outbox entries. Runs on PostgreSQL (started here in a temporary folder by
 scripts/pg-test-server.sh) and, for comparison, one station on SQLite.
 
-    .venv/bin/python bench/stations.py [--stations 8] [--parcels 1000]
+    .venv/bin/python bench/stations.py [--stations 8] [--parcels 1000] [--quick]
 """
 
 from __future__ import annotations
@@ -29,17 +29,16 @@ from sqlalchemy import func, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _result  # noqa: E402
 from tests.pg import emptied  # noqa: E402
 
 from packdesk.core import models as m  # noqa: E402
 from packdesk.core.db import Database, sqlite_url  # noqa: E402
 from packdesk.core.enums import ChannelKind, LineStatus, PackOutcome  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
-
 
 def seed(url: str, parcels: int) -> list[str]:
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     now = datetime.now(UTC)
     with db.engine.begin() as c:
         c.execute(insert(m.ChannelAccount), [{"id": 1, "kind": ChannelKind.DEMO, "name": "bench", "external_id": "",
@@ -83,7 +82,9 @@ def run(url: str, stations: int, per: int, pace_ms: float = 0.0) -> dict[str, ob
             [sys.executable, "-m", "tests.services.station_proc", url, f"STATION-{k + 1}", "--waybills",
              f"@{listing}", "--start-at", str(start), "--pack", "--badge", f"PD-PACKER-{k + 1:03d}",
              "--pace-ms", str(pace_ms)],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}))
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            # this checkout's packdesk (src/), not whichever one is installed in the environment
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}))
     results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     lists.cleanup()
     wall = max(r["seconds"] for r in results)
@@ -111,7 +112,12 @@ def main() -> int:
     ap.add_argument("--stations", type=int, default=8)
     ap.add_argument("--parcels", type=int, default=1000, help="per station")
     ap.add_argument("--pace-ms", type=float, default=100.0, help="paced run: one scan per station this often")
+    _result.add_arguments(ap)
     a = ap.parse_args()
+    if a.quick:
+        a.stations, a.parcels, a.pace_ms = 2, 20, 5.0
+    run_ = _result.start("stations", a, {"stations": a.stations, "parcels_per_station": a.parcels,
+                                         "pace_ms": a.pace_ms}, (*_result.CORE_PACKAGES, "psycopg"))
     out: dict[str, object] = {}
     url, folder = subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-server.sh")], capture_output=True,
                                  text=True, check=True).stdout.split()
@@ -125,9 +131,8 @@ def main() -> int:
         subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-server.sh"), "stop", folder], check=False)
     with tempfile.TemporaryDirectory() as tmp:
         out["sqlite_one_station"] = run(sqlite_url(Path(tmp) / "one.sqlite3"), 1, a.parcels)
+    run_.write(out)
     print(json.dumps(out, indent=2))
-    OUT.mkdir(exist_ok=True)
-    (OUT / "stations.json").write_text(json.dumps(out, indent=2))
     return 0
 
 

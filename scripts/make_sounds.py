@@ -35,6 +35,8 @@ RECIPES = {
     "complete": tone(1047, 110) + tone(1319, 110) + tone(1568, 110) + tone(2093, 260),  # arpeggio: done
     "error": tone(180, 260, square=True, volume=0.8) + silence(60) + tone(180, 260, square=True, volume=0.8),
     "warning": tone(988, 150) + silence(40) + tone(740, 220),                # falling two-note: look
+    # three quick rising notes, twice: the items are in, the label is wanted (unlike "all done")
+    "label": (tone(659, 80) + tone(880, 80) + tone(1175, 120) + silence(90)) * 2,
 }
 
 

@@ -26,3 +26,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+
+# Marketplace secrets live only in the OS keyring: on Linux a Secret Service (GNOME Keyring, KWallet) in the desktop
+# session. PackDesk never falls back to a file (keyrings.alt keeps secrets in plain text, or behind a password
+# typed at every start: not a secret store), so say it here when this PC has none.
+if ! .venv/bin/python -c "import keyring.backends.fail as f, keyring as k, sys; \
+sys.exit(isinstance(k.get_keyring(), f.Keyring))" 2>/dev/null; then
+  echo "note: no OS keyring (Secret Service) here: PackDesk runs, but a marketplace account cannot be added until" \
+       "one is (in a desktop session: apt-get install gnome-keyring, then log in again; README 'Secrets on Linux')" >&2
+fi

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 
 from packdesk.core.db import Database, sqlite_url
 from packdesk.paths import AppDirs, app_dirs
+from tests.fakes.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
@@ -25,27 +24,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("PACKDESK_HOME", str(home))
     return home
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory OS keyring: tests never touch (or need) a real one (FINDINGS §6)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.store[(service, username)]
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +75,7 @@ def fresh_database_url(dirs: AppDirs) -> str:
 
 @pytest.fixture
 def db(dirs: AppDirs) -> Iterator[Database]:
-    database = Database.open(fresh_database_url(dirs))
+    database = Database.open(fresh_database_url(dirs), create=True)
     yield database
     database.close()
 

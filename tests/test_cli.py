@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from packdesk import __version__
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PACKDESK_HOME", None)
     return subprocess.run([sys.executable, "-m", "packdesk", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env=env)
+                          timeout=timeout, cwd=cwd, env=env)
 
 
 def test_version(tmp_path: Path) -> None:
@@ -49,13 +52,32 @@ def test_verify_command_exit_codes(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     ok = run("verify", "--data-dir", str(data), cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "nothing altered" in ok.stdout and "chain links: 1" in ok.stdout
+    assert "nothing altered" in ok.stdout and "chain links: 2 (packs: 1)" in ok.stdout  # the video and the pack
     video = next((data / "videos").rglob("*.ts"))
     raw = bytearray(video.read_bytes())
     raw[-100] ^= 0xFF
     video.write_bytes(bytes(raw))
     bad = run("verify", "--data-dir", str(data), cwd=tmp_path)
     assert bad.returncode == 1 and "altered" in bad.stdout and str(video) in bad.stdout
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    ("UPDATE scan_events SET code = '8801234000024' WHERE id = (SELECT MAX(id) FROM scan_events "
+     "WHERE kind = 'item')", "scans_changed"),
+    ("DELETE FROM scan_events WHERE id = (SELECT MIN(id) FROM scan_events WHERE kind = 'item')", "scans_changed"),
+    ("UPDATE pack_sessions SET outcome = 'cancelled'", "outcome_changed")])
+def test_verify_names_an_edited_scan_or_outcome(tmp_path: Path, edit: str, named: str) -> None:
+    """The pack's scans and outcome are evidence too (the evidence sheet prints them): edited in the database
+    behind the app's back, ``verify`` fails and names what changed."""
+    data = tmp_path / "d"
+    r = run("--data-dir", str(data), "--screenshot", str(tmp_path / "s.png"), "--scans", "PD-PACKER-001",
+            "601000000011", "8801234000017", "8801234000017", "8801234000031", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(data / "packdesk.sqlite3") as con:
+        assert con.execute(edit).rowcount >= 1
+    bad = run("verify", "--data-dir", str(data), cwd=tmp_path)
+    assert bad.returncode == 1 and f"{{'{named}': 1}}" in bad.stdout, bad.stdout
+    assert next(ln for ln in bad.stdout.splitlines() if ln.startswith(named))
 
 
 def test_self_test_packs_films_and_verifies_headless(tmp_path: Path) -> None:

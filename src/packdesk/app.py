@@ -31,12 +31,16 @@ from packdesk.services import relays
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.changes import ChangeFeed
 from packdesk.services.collect import Collector, make_channel
+from packdesk.services.instance import InstanceLock
 from packdesk.services.integrity import ANCHOR_FILE, update_anchor
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
-from packdesk.services.settings import Settings, database_url, load_settings, save_settings
+from packdesk.services.settings import Settings, SettingsUnusable, database_url, load_settings, save_settings
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from packdesk.ui.activation import ActivationServer
     from packdesk.ui.preview import PreviewSource
 
 log = logging.getLogger("packdesk.app")
@@ -88,7 +92,9 @@ class Station:
     jobs: object = None  # services/schedule.Jobs: the scheduled work (collection, retention, dispatch)
 
     def close(self) -> None:
-        for c in reversed(self.closers):
+        """Once: a second call (a test's fixture after the test closed it) finds nothing left to stop."""
+        closers, self.closers = self.closers, []
+        for c in reversed(closers):
             c()  # type: ignore[operator]
 
 
@@ -97,9 +103,11 @@ def video_root(settings: Settings, dirs: AppDirs) -> Path:
 
 
 def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
-                   on_camera_status: Callable[[str, str], None]) -> tuple[Recorder, PreviewSource | None]:
+                   on_camera_status: Callable[[str, str], None], *,
+                   demo: bool = False) -> tuple[Recorder, PreviewSource | None]:
     """The recorder the settings ask for, and where the live preview comes from. The built-in one runs in a
-    process of its own (``devices/recorder_process.py``); a PC without a webcam gets the synthetic camera."""
+    process of its own (``devices/recorder_process.py``); ``camera.source = auto`` on a PC without a webcam
+    films the synthetic scene only in ``demo`` mode, otherwise the station shows "No camera"."""
     if settings.recorder == "opencv":
         from packdesk.devices.camera import RESOLUTIONS
         from packdesk.devices.recorder_process import ProcessRecorder, RecorderConfig
@@ -108,7 +116,7 @@ def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEv
         cs = settings.camera
         config = RecorderConfig(cs.source, RESOLUTIONS[cs.resolution], video_root(settings, dirs), float(cs.fps),
                                 cs.pre_roll_s, settings.recording.encoder, PICTURE_SIZE,
-                                label_renderer="packdesk.ui.overlay_text:render_label")
+                                label_renderer="packdesk.ui.overlay_text:render_label", demo=demo)
         recorder = ProcessRecorder(config, emit=emit, on_camera_status=on_camera_status,
                                    min_free_bytes=int(settings.recording.min_free_gb * 1024**3))
         return recorder, recorder
@@ -127,9 +135,32 @@ def realpacking_probe(settings: Settings) -> tuple[bool, str]:
 
 
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True,
+                  create_database: bool = False, instance: InstanceLock | None = None,
                   packers: Sequence[str] = ()) -> Station:
     """Build the running station on an existing QApplication. ``packers``: names the first-run set-up asked for
-    (no demo shop): made before the station starts, so their badges sign in at once."""
+    (no demo shop): made before the station starts, so their badges sign in at once.
+
+    Nothing of the station is touched before this process holds the data folder (``instance``, or the lock
+    taken here and released by ``Station.close``): the start-up clean-up (open packs closed as abandoned,
+    claims released, interrupted recordings chained) is only right when no other live process owns them.
+    ``create_database``: the deliberate path that may make a new database (a new PC's first start, tests);
+    otherwise a missing, empty or damaged one raises its ``DatabaseError`` (core/db.py)."""
+    own_lock = instance is None
+    lock = instance or InstanceLock(dirs.data).acquire()  # raises InstanceRunning: nothing touched yet
+    try:
+        station = _build_station(dirs, settings, demo=demo, sounds=sounds, create_database=create_database,
+                                 packers=packers)
+    except BaseException:
+        if own_lock:
+            lock.release()
+        raise
+    if own_lock:
+        station.closers.insert(0, lock.release)  # closers run last-first: the folder is free after all else
+    return station
+
+
+def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: bool, create_database: bool,
+                   packers: Sequence[str]) -> Station:
     from PySide6.QtWidgets import QApplication
 
     from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
@@ -146,7 +177,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     app = QApplication.instance()
     assert isinstance(app, QApplication), "build_station needs a QApplication"
     set_language(settings.language)  # before any window is built (ui/i18n.py)
-    db = Database.open(database_url(settings, dirs.database))
+    db = Database.open(database_url(settings, dirs.database), create=create_database)
     # one PC per station name on a shared database (core/stations.py): refused here, before anything of
     # another PC's station (its open packs, claims, recordings) is touched
     host_id = dirs.host_id()
@@ -174,20 +205,29 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         poster.post(lambda: holder[0].on_recorder_event(ev))
 
     recorder, camera = build_recorder(settings, dirs, recorder_event,
-                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)))
+                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)),
+                                      demo=demo and settings.demo_channel)
     service = StationService(
         worker, recorder, window, station=settings.station_name,
         config=StationConfig(complete_mode=settings.complete_mode,
                              require_recording=settings.recording.require_recording),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
+        label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
+        video_folder=video_root(settings, dirs) if settings.recorder == "opencv" else None,  # named when it fills
     )
     holder.append(service)
     service.start()
     window.attach(service)
+    closers.append(window.detach)
     preview = CameraPreview(recorder, camera)
     window.view.set_preview(preview)
-    closers.append(recorder.close)  # the preview and its timer belong to the window and go with it
+
+    def recorder_events() -> None:  # after recorder.close, so a video closed at shutdown is indexed and chained
+        poster.drain()
+        worker.wait_idle(10)
+
+    closers += [recorder_events, recorder.close]  # the preview and its timer belong to the window and go with it
     jobs = Jobs()
     if settings.recorder == "opencv":
         root = video_root(settings, dirs)
@@ -196,6 +236,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
                    hour=3, minute=30,
                    first_run_in=timedelta(minutes=1))
     collector = Collector(db, station=settings.station_name)
+    collector.close_abandoned()  # runs a crash left "running" end now, with what they had stored
     window.collector = collector
     syncer = CatalogueSyncer(db, make_channel)
     window.syncer = syncer
@@ -284,7 +325,7 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE
     window.realpacking_test = realpacking_probe
-    key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window)
+    key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
     # --- scan routing (recordings review, ui/review_view.py) ---
     # A scan goes to the station, unless the active window (or a window it belongs to, e.g. the review's
     # full-screen player) takes scans itself: a waybill scanned into the recordings review is searched there,
@@ -319,9 +360,27 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
 
 
 
+def refuse_start(error: KnownError, *, dialog: bool) -> int:
+    """Say why PackDesk does not start: in the log, on stderr in both languages and, for a person at the
+    screen, in a message box (never in unattended runs: nobody would close it). The exit code: 2."""
+    from packdesk.ui.messages import error_text
+
+    ko, en = error_text(error)
+    log.error("not started: %s (%s)", error.code, error.detail)
+    print(f"{ko}\n{en}", file=sys.stderr, flush=True)
+    if dialog:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, APP_NAME, f"{ko}\n{en}\n\n{error.detail}")
+    return 2
+
+
 def verify_main(argv: Sequence[str]) -> int:
-    """``packdesk verify``: re-hash every recording, walk every chain; exit 1 if anything is wrong."""
+    """``packdesk verify``: check the database, re-hash every recording, walk every chain; exit 1 if anything
+    is wrong. It takes no lock: it only reads, and may run while the station packs."""
+    from packdesk.core.errors import DatabaseError
     from packdesk.services.integrity import ANCHOR_FILE, read_anchors, verify
+    from packdesk.ui.messages import error_text
 
     p = argparse.ArgumentParser(prog="packdesk verify",
                                 description="녹화 무결성 검사 / prove the recordings unaltered")
@@ -332,8 +391,18 @@ def verify_main(argv: Sequence[str]) -> int:
     a = p.parse_args(argv)
     dirs = app_dirs(a.data_dir).ensure()
     setup_logging(dirs.logs)
-    settings, _ = load_settings(dirs.settings_file)
-    db = Database.open(database_url(settings, dirs.database))
+    try:
+        settings, _ = load_settings(dirs.settings_file)
+    except SettingsUnusable as e:
+        return refuse_start(e, dialog=False)
+    try:  # the start-up checks: SQLite's quick_check of every page, PackDesk's schema and version
+        db = Database.open(database_url(settings, dirs.database))
+    except DatabaseError as e:
+        ko, en = error_text(e)
+        print(f"database: {e.code} — {e.detail}\n{ko}\n{en}")
+        print(f"FAILED — 데이터베이스 / database: {e.code}")
+        return 1
+    print(f"database: ok ({db.location})")
     station = None if a.all else (a.station or settings.station_name)
 
     def progress(done: int, total: int) -> None:
@@ -345,9 +414,9 @@ def verify_main(argv: Sequence[str]) -> int:
     db.close()
     print(file=sys.stderr)
     print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "
-          f"chain links: {report.checked_links}")
+          f"chain links: {report.checked_links} (packs: {report.checked_packs})")
     for prob in report.problems:
-        print(f"{prob.kind:13} {prob.detail}")
+        print(f"{prob.kind:18} {prob.detail}")
     print("OK — 변조 없음 / nothing altered" if report.ok else
           f"FAILED — 문제 {len(report.problems)}건 / {len(report.problems)} problem(s): {report.kinds()}")
     return 0 if report.ok else 1
@@ -355,9 +424,6 @@ def verify_main(argv: Sequence[str]) -> int:
 
 def move_main(argv: Sequence[str]) -> int:
     """``packdesk move-to-server URL``: copy this PC's SQLite data into the warehouse's PostgreSQL server."""
-    from packdesk.core.db import check_connection
-    from packdesk.services.dbmove import move_to_server
-
     p = argparse.ArgumentParser(
         prog="packdesk move-to-server",
         description="이 PC의 데이터를 창고 서버로 옮기기 / move this PC's data to the warehouse server")
@@ -366,12 +432,26 @@ def move_main(argv: Sequence[str]) -> int:
     a = p.parse_args(argv)
     dirs = app_dirs(a.data_dir).ensure()
     setup_logging(dirs.logs)
-    check = check_connection(a.url)
+    try:  # the station must not write to the file being copied
+        lock = InstanceLock(dirs.data).acquire()
+    except KnownError as e:
+        return refuse_start(e, dialog=False)
+    try:
+        return _move(a.url, dirs)
+    finally:
+        lock.release()
+
+
+def _move(url: str, dirs: AppDirs) -> int:
+    from packdesk.core.db import check_connection
+    from packdesk.services.dbmove import move_to_server
+
+    check = check_connection(url)
     if not check.ok:
         print(f"{check.code}: {check.detail}")
         return 2
     try:
-        report = move_to_server(sqlite_url(dirs.database), a.url,
+        report = move_to_server(sqlite_url(dirs.database), url,
                                 progress=lambda table, n: print(f"  {table}: {n}", flush=True))
     except KnownError as e:
         print(f"{e.code}: {e.detail}")
@@ -396,12 +476,14 @@ def staff_main(argv: Sequence[str]) -> int:
     a = p.parse_args(argv)
     dirs = app_dirs(a.data_dir).ensure()
     setup_logging(dirs.logs)
-    settings, _ = load_settings(dirs.settings_file)
     try:
-        db = Database.open(database_url(settings, dirs.database))
+        settings, _ = load_settings(dirs.settings_file)
+    except SettingsUnusable as e:
+        return refuse_start(e, dialog=False)
+    try:  # a folder with no settings yet is a new PC being set up: its database may be made here (README)
+        db = Database.open(database_url(settings, dirs.database), create=not dirs.settings_file.exists())
     except KnownError as e:
-        print(f"{e.code}: {e.detail}", file=sys.stderr)
-        return 2
+        return refuse_start(e, dialog=False)
     try:
         if a.action == "add":
             for name in a.names:
@@ -449,7 +531,12 @@ def self_test_main(argv: Sequence[str]) -> int:
     settings = Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=0.5),
                         recording=RecordingSettings(min_free_gb=0.1))
     report: dict[str, object] = {"version": __version__, "data": str(dirs.data)}
-    station = build_station(dirs, settings, sounds=False)
+    try:  # a folder of its own, or one with no settings yet, gets a new database; a running station's is refused
+        station = build_station(dirs, settings, sounds=False, create_database=not dirs.settings_file.exists())
+    except KnownError as e:
+        if tmp is not None:
+            tmp.cleanup()
+        return refuse_start(e, dialog=False)
     ok = False
     try:
         service = station.service
@@ -516,10 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("%s %s starting; data in %s, log %s", APP_NAME, __version__, dirs.data, log_file)
     sys.excepthook = lambda *exc: log.critical("uncaught exception", exc_info=exc)  # type: ignore[assignment]
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
-
-    from packdesk.ui.messages import error_text
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -527,11 +611,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     from packdesk.ui.resources import icon
 
     app.setWindowIcon(icon())
+    unattended = bool(args.screenshot or args.barcode_sheet)
+    held = hold_data_folder(dirs, unattended=unattended)
+    if isinstance(held, int):
+        return held
+    instance, activation = held
+    try:
+        return _run(app, args, dirs, instance, activation)
+    finally:
+        activation.close()
+        instance.release()
+
+
+def hold_data_folder(dirs: AppDirs, *, unattended: bool) -> tuple[InstanceLock, ActivationServer] | int:
+    """This process's hold on the data folder, and the socket a second start asks to come forward; or, when
+    another PackDesk holds it, that copy brought to the front (exit 0) or the refusal said (exit 2)."""
+    from packdesk.services.instance import InstanceRunning
+    from packdesk.ui.activation import ActivationServer, activate_running
+
+    try:
+        instance = InstanceLock(dirs.data).acquire()
+    except InstanceRunning as e:
+        if not unattended and activate_running(dirs.data):
+            log.info("PackDesk already runs on %s (pid %s): brought it to the front", dirs.data, e.params["pid"])
+            return 0
+        return refuse_start(e, dialog=not unattended)
+    return instance, ActivationServer(dirs.data)
+
+
+def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: InstanceLock,
+         activation: ActivationServer) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QInputDialog
+
+    from packdesk.ui.messages import error_text
+
+    unattended = bool(args.screenshot or args.barcode_sheet)
     settings_existed = dirs.settings_file.exists()
-    settings, problem = load_settings(dirs.settings_file)
+    try:
+        settings, problem = load_settings(dirs.settings_file)
+    except SettingsUnusable as e:  # the station name, database or PIN would silently change: stop
+        return refuse_start(e, dialog=not unattended)
     add_account = False
     new_packers: tuple[str, ...] = ()
-    if wants_first_run(args, settings_existed=settings_existed, problem=problem):
+    first_run = wants_first_run(args, settings_existed=settings_existed, problem=problem)
+    if first_run:
         from packdesk.ui.first_run import run_first_run
 
         first = run_first_run(dirs, settings if settings_existed else None, realpacking_test=realpacking_probe)
@@ -539,9 +663,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.info("first-run set-up cancelled: nothing saved, not started")
             return 0
         settings, add_account, new_packers = first.settings, first.add_account, first.packers
+    # the only places a database is made: the first-run set-up, or a folder with no settings yet (a new PC,
+    # also with --no-first-run); a set-up station whose database is missing or empty stops (core/db.py)
+    create = first_run or not settings_existed
     while True:
         try:
-            station = build_station(dirs, settings, demo=not args.no_demo, packers=new_packers)
+            station = build_station(dirs, settings, demo=not args.no_demo, create_database=create, instance=instance,
+                                    packers=new_packers)
             break
         except stations.StationNameTaken as e:  # another PC is this station: name this one differently
             ko, en = error_text(e)
@@ -552,11 +680,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.model_copy(update={"station_name": name.strip()[:64]})
             save_settings(settings, dirs.settings_file)
         except KnownError as e:
-            ko, en = error_text(e)
-            log.error("cannot start: %s (%s)", e.code, e.detail)
-            QMessageBox.critical(None, APP_NAME, f"{ko}\n{en}\n\n{e.detail}")
-            return 2
+            return refuse_start(e, dialog=not unattended)
     window = station.window
+    activation.window = window  # a second start now brings the station forward (before: the set-up)
     if args.barcode_sheet:
         for path in window.save_sheet(args.barcode_sheet):  # type: ignore[attr-defined]
             print(path)
@@ -579,6 +705,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return
             window.grab().save(str(args.screenshot))  # type: ignore[attr-defined]
             print(args.screenshot)
+            # nobody to ask "close mid-pack?" (Qt 6's quit closes the windows): a pack left open ends as closed
+            station.service.close_open_pack()  # type: ignore[attr-defined]
             app.quit()
 
         QTimer.singleShot(300, shoot)

@@ -254,7 +254,8 @@ def test_collect_maps_every_field_and_merges_the_boxes_of_an_order(
 
     records = make_channel(fake).collect(*DAY)
     # first-seen order: the ACCEPT list is read first, then INSTRUCT (box b joins a's order), then DEPARTURE
-    assert [r.order_no for r in records] == [str(s.order_id) for s in (a, d, f, g, e, c)]
+    # (box f, every item cancelled, is in no list: Coupang leaves such boxes out; ``follow_up`` finds them)
+    assert [r.order_no for r in records] == [str(s.order_id) for s in (a, d, g, e, c)]
     order = records[0]
     assert order == OrderRecord(
         order_no=str(a.order_id), buyer_name="박*수", recipient_name="이*희", recipient_phone="0504-0000-1111",
@@ -281,7 +282,7 @@ def test_collect_maps_every_field_and_merges_the_boxes_of_an_order(
     held = got[pids(fake, e.shipment_box_id)[0]]
     assert (held.status, held.claim_status, held.channel_status) == (LineStatus.CANCEL_REQUESTED, "HOLD_FOR_CANCEL",
                                                                      "INSTRUCT")
-    assert {(got[p].status, got[p].quantity) for p in pids(fake, f.shipment_box_id)} == {(LineStatus.CANCELLED, 1)}
+    assert not set(pids(fake, f.shipment_box_id)) & set(got)
     partial = got[pids(fake, g.shipment_box_id)[0]]
     assert (partial.status, partial.claim_status, partial.quantity) == (LineStatus.NEW, "PARTIAL_CANCEL", 3)
     assert [r.query["status"] for r in list_calls(fake)] == ["ACCEPT", "INSTRUCT", "DEPARTURE"]
@@ -376,7 +377,7 @@ def test_confirm_partial_failure_reack_and_refreshed_address(fake: FakeCoupang,
     gone = fake.add_sheet(1, canceled=True).shipment_box_id
     before = fake.add_sheet(1, status="INSTRUCT").shipment_box_id
     ch = make_channel(fake)
-    assert len(ch.collect(*recent(fake))) == 4
+    assert len(ch.collect(*recent(fake))) == 3  # the cancelled box is in no list
     fake.change_receiver(ok, addr1="서울특별시 강남구 테헤란로 1", addr2="3층", postCode="06236")
     fake.fail_box(flaky, op="ack")
     asked = [*pids(fake, ok), *pids(fake, flaky), *pids(fake, gone), *pids(fake, before), "nonsense"]
@@ -388,7 +389,7 @@ def test_confirm_partial_failure_reack_and_refreshed_address(fake: FakeCoupang,
     r = result[pids(fake, flaky)[0]]
     assert (r.ok, r.code, r.retryable) == (False, "UNDEFINED_ERROR_OCCUR", True) and r.message
     r = result[pids(fake, gone)[0]]
-    assert (r.ok, r.code, r.retryable) == (False, "ORDER_DELIVERY_CANCELED", False)
+    assert (r.ok, r.code, r.retryable, r.cancelled) == (False, "ORDER_DELIVERY_CANCELED", False, True)
     assert r.message == "배송상태를 변경할 수 없습니다"
     r = result[pids(fake, before)[0]]
     assert (r.ok, r.already_done) == (True, True)
@@ -402,7 +403,7 @@ def test_confirm_partial_failure_reack_and_refreshed_address(fake: FakeCoupang,
     rec, line = refreshed[pids(fake, ok)[0]]
     assert rec.address == "서울특별시 강남구 테헤란로 1 3층" and rec.zip_code == "06236"
     assert line.status is LineStatus.CONFIRMED
-    assert refreshed[pids(fake, gone)[0]][1].status is LineStatus.CANCELLED
+    assert pids(fake, gone)[0] not in refreshed  # read back: "해당 주문이 취소 또는 반품되었습니다." (no sheet)
 
     again = ch.confirm(pids(fake, ok) + pids(fake, flaky))  # the retry: the flaky box goes through now
     assert all(r.ok for r in again.items.values())
@@ -594,6 +595,158 @@ def test_lookup_reads_each_box_once_and_leaves_out_what_coupang_does_not_have(
     fake.fail_next("ordersheets", "malformed", method="GET")
     with pytest.raises(ChannelBadReply):
         ch.lookup(pids(fake, box))
+
+
+# --- issue #22: Coupang as Coupang behaves ---------------------------------------------------------------
+def test_a_fully_cancelled_box_is_a_cancellation_not_a_missing_box(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    gone = fake.add_sheet(2, status="INSTRUCT")
+    box = gone.shipment_box_id
+    ch = make_channel(fake)
+    assert {ln.status for ln in lines(ch.collect(*recent(fake))).values()} == {LineStatus.CONFIRMED}
+    fake.cancel(box)                                   # the buyer's cancel went through: the box leaves the lists
+    assert ch.collect(*recent(fake)) == []
+    found = ch.lookup([*pids(fake, box), "999999999999999999-1"])   # 400 "해당 주문이 취소 또는 반품되었습니다."
+    assert list(found) == pids(fake, box)
+    assert {(ln.status, ln.claim_status, ln.channel_status) for ln in found.values()} == {
+        (LineStatus.CANCELLED, "CANCEL", "CANCELED")}
+    result = ch.dispatch([(p, "CJGLS", "245678901234", SENT) for p in pids(fake, box)])
+    assert {(r.ok, r.code, r.retryable, r.cancelled) for r in result.items.values()} == {
+        (False, "ORDER_DELIVERY_CANCELED", False, True)}
+    assert fake.calls("invoices") == []
+    nothing = ch.dispatch([("999999999999999999-1", "CJGLS", "245678901234", SENT)])["999999999999999999-1"]
+    assert (nothing.code, nothing.cancelled) == ("NOT_FOUND_SHIPMENT_BOX", False)   # a box Coupang never had
+
+
+def test_follow_up_reads_the_cancel_lists_and_the_unlisted_boxes(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    paid = fake.add_sheet(1)                            # cancelled while 결제완료: a CANCEL receipt
+    ready = fake.add_sheet(2, status="INSTRUCT")        # a 출고중지요청 waits (RU), the sheet shows no hold
+    quiet = fake.add_sheet(1, status="INSTRUCT")        # cancelled, no receipt in the lists read
+    fine = fake.add_sheet(1, status="INSTRUCT")
+    fake.cancel(paid.shipment_box_id)
+    fake.hold_for_cancel(ready.shipment_box_id)
+    fake.update_item(ready.shipment_box_id, ready.vendor_item_ids[0], holdCountForCancel=0)
+    fake.update_item(ready.shipment_box_id, ready.vendor_item_ids[1], holdCountForCancel=0)
+    ch = make_channel(fake)
+    since, until = recent(fake)
+    fake.update_item(quiet.shipment_box_id, quiet.vendor_item_ids[0], shippingCount=0, cancelCount=1, canceled=True)
+    got = ch.follow_up(since, until, missing=[pids(fake, quiet.shipment_box_id)[0], "nonsense"])
+    assert got[pids(fake, paid.shipment_box_id)[0]].status is LineStatus.CANCELLED
+    assert got[pids(fake, quiet.shipment_box_id)[0]].status is LineStatus.CANCELLED
+    held = [got[p] for p in pids(fake, ready.shipment_box_id)]
+    assert {(ln.status, ln.claim_status) for ln in held} == {(LineStatus.CANCEL_REQUESTED, "RELEASE_STOP_UNCHECKED")}
+    assert not set(pids(fake, fine.shipment_box_id)) & set(got)
+    asked = [(r.query.get("cancelType"), r.query.get("status")) for r in fake.calls("/returnRequests")]
+    assert asked == [("CANCEL", None), (None, "RU")]
+    fake.fail_next("returnRequests", 500, count=4)
+    with pytest.raises(ChannelTransientError):         # all or nothing, like a collection
+        ch.follow_up(since, until)
+
+
+def test_engraving_and_other_item_instructions_come_with_the_line(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    s = fake.add_sheet([{"etcInfoValues": ["각인 문구: 사랑해", " ", "각인 문구: 사랑해", "포장: 선물용"],
+                         "etcInfoValue": "리본 색: 빨강"}, {"etcInfoValues": None}, {}])
+    got = lines(make_channel(fake).collect(*recent(fake)))
+    first, second, third = (got[p] for p in pids(fake, s.shipment_box_id))
+    assert first.instructions == "각인 문구: 사랑해\n포장: 선물용\n리본 색: 빨강"
+    assert second.instructions == third.instructions == ""
+    fake.update_item(s.shipment_box_id, s.vendor_item_ids[1], etcInfoValues="각인")
+    with pytest.raises(ChannelBadReply):                # not a list of strings: the reply breaks the contract
+        make_channel(fake).collect(*recent(fake))
+
+
+def test_a_box_split_in_wing_sends_the_rest_as_a_split_shipment(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    s = fake.add_sheet(3, status="INSTRUCT")
+    box, (v1, v2, v3) = s.shipment_box_id, s.vendor_item_ids
+    fake.ship_split(box, [v1], "612345678901")
+    ch = make_channel(fake)
+    got = lines(ch.collect(*recent(fake)))
+    shipped, *rest = (got[p] for p in pids(fake, box))
+    assert (shipped.status, shipped.tracking_number) == (LineStatus.SHIPPED, "")
+    assert {(ln.status, ln.channel_status, ln.tracking_number) for ln in rest} == {
+        (LineStatus.CONFIRMED, "DEPARTURE", "")}
+    one = ch.dispatch([(pids(fake, box)[1], "CJGLS", "612345678999", SENT)])   # the rest goes together
+    assert one[pids(fake, box)[1]].code == "coupang_box_incomplete"
+    items = [(p, "CJGLS", "612345678999", SENT) for p in pids(fake, box)[1:]]
+    result = ch.dispatch(items)
+    assert all(r.ok and not r.already_done for r in result.items.values())
+    sent = [d for d in fake.invoices if d["invoiceNumber"] == "612345678999"]
+    assert [(d["vendorItemId"], d["splitShipping"], d["preSplitShipped"]) for d in sent] == [
+        (v2, True, True), (v3, True, True)]
+    again = ch.dispatch(items)                          # each item shows its invoice now: not sent twice
+    assert all(r.ok and r.already_done for r in again.items.values())
+    assert len(fake.calls("invoices")) == 1
+
+
+def test_a_box_still_accept_is_acknowledged_before_its_invoice(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    new, held, ready = fake.add_sheet(2), fake.add_sheet(1), fake.add_sheet(1, status="INSTRUCT")
+    fake.hold_for_cancel(held.shipment_box_id)
+    ch = make_channel(fake)
+    items = [(p, "CJGLS", "245678901234", SENT) for p in pids(fake, new.shipment_box_id)] + [
+        (pids(fake, held.shipment_box_id)[0], "CJGLS", "245678901235", SENT),
+        (pids(fake, ready.shipment_box_id)[0], "CJGLS", "245678901236", SENT)]
+    result = ch.dispatch(items)
+    assert [(r.ok, r.acknowledged) for r in result.items.values()] == [
+        (True, True), (True, True), (False, False), (True, False)]
+    r = result[pids(fake, held.shipment_box_id)[0]]
+    assert (r.code, r.retryable) == ("ORDER_DELIVERY_CANCELED_HOLDING_FOR_CANCEL", True)
+    assert [a["shipmentBoxId"] for a in fake.acknowledgements] == [new.shipment_box_id]
+    assert fake.calls("acknowledgement")[0].json()["shipmentBoxIds"] == [new.shipment_box_id, held.shipment_box_id]
+    assert fake.status(new.shipment_box_id) == "DEPARTURE" and fake.status(held.shipment_box_id) == "ACCEPT"
+    assert {d["shipmentBoxId"] for d in fake.invoices} == {new.shipment_box_id, ready.shipment_box_id}
+
+
+def test_a_whole_request_500_sends_each_box_alone_and_names_the_bad_courier(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel], expect_warnings: pytest.LogCaptureFixture
+) -> None:
+    boxes = [fake.add_sheet(n, status="INSTRUCT").shipment_box_id for n in (2, 1, 1)]
+    ch = make_channel(fake, courier_overrides={"HANJIN": "HANJIN_OLD"})   # a code Coupang does not know
+    items = [(p, "CJGLS", "245678901234", SENT) for p in pids(fake, boxes[0])] + [
+        (pids(fake, boxes[1])[0], "HANJIN", "412345678901", SENT),
+        (pids(fake, boxes[2])[0], "EPOST", "6012345678901", SENT)]
+    result = ch.dispatch(items)
+    bad = result[pids(fake, boxes[1])[0]]
+    assert (bad.ok, bad.code, bad.retryable, bad.message) == (False, "coupang_courier_rejected", False,
+                                                              "HANJIN → HANJIN_OLD")
+    assert [pid for pid in result.succeeded] == [*pids(fake, boxes[0]), pids(fake, boxes[2])[0]]
+    assert [r.status for r in fake.calls("invoices")] == [500, 200, 500, 200]   # together, then one by one
+    assert sorted(d["shipmentBoxId"] for d in fake.invoices) == sorted([boxes[0], boxes[0], boxes[2]])
+    assert all(r.json()["vendorId"] for r in fake.calls("invoices"))
+    assert "HANJIN_OLD" in expect_warnings.text and "245678901234" not in expect_warnings.text
+
+
+def test_a_500_that_was_a_hiccup_goes_through_when_the_box_is_sent_alone(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    box = fake.add_sheet(1, status="INSTRUCT").shipment_box_id
+    fake.fail_next("invoices", 500)
+    pid = pids(fake, box)[0]
+    assert make_channel(fake).dispatch([(pid, "CJGLS", "245678901234", SENT)])[pid].ok
+    assert len(fake.invoices) == 1 and [r.status for r in fake.calls("invoices")] == [500, 200]
+
+
+def test_500s_for_every_box_under_several_couriers_are_coupang_failing(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    boxes = [fake.add_sheet(1, status="INSTRUCT").shipment_box_id for _ in range(2)]
+    fake.fail_next("invoices", 500, count=3)
+    items = [(pids(fake, boxes[0])[0], "CJGLS", "245678901234", SENT),
+             (pids(fake, boxes[1])[0], "EPOST", "6012345678901", SENT)]
+    result = make_channel(fake).dispatch(items)
+    assert {(r.ok, r.retryable, r.code) for r in result.items.values()} == {(False, True, "channel_transient")}
+    assert fake.invoices == []
+
+
+def test_a_500_after_which_a_box_shows_our_number_is_not_resent(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    boxes = [fake.add_sheet(1, status="INSTRUCT").shipment_box_id for _ in range(2)]
+    fake.fail_next("invoices", 500, process=True)                  # applied, then answered 500
+    items = [(pids(fake, b)[0], "CJGLS", f"24567890123{n}", SENT) for n, b in enumerate(boxes)]
+    result = make_channel(fake).dispatch(items)
+    assert all(r.ok and r.already_done for r in result.items.values())
+    assert len(fake.calls("invoices")) == 1 and len(fake.invoices) == 2
 
 
 # --- secrets --------------------------------------------------------------------------------------------

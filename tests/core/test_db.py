@@ -107,3 +107,56 @@ def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-unt
         rec = s.scalars(select(m.Recording)).one()
         assert (rec.size_bytes, rec.keep, rec.pack_outcome, rec.order_nos) == (123, False, m.PackOutcome.OPEN, "")
     db.close()
+
+
+def test_upgrade_of_a_station_with_orders_keeps_them_and_widens_free_text(dirs) -> None:  # type: ignore[no-untyped-def]
+    """A station with collected orders, their history and a dispatch upgraded from 0013: tables that other rows
+    point at are rebuilt on SQLite (foreign keys are set aside for the migration, checked, and back on after),
+    nothing is lost, and the free text a marketplace fills takes any length on both engines."""
+    from alembic import command
+
+    from packdesk.core.db import alembic_config, make_engine
+    from tests.conftest import fresh_database_url
+
+    url = fresh_database_url(dirs)
+    eng = make_engine(url)
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0013")
+    at = {"at": datetime(2026, 11, 24, 1, 0)}
+    with eng.begin() as conn:
+        for sql in (
+                "INSERT INTO channel_accounts (kind, name, external_id, active, auto_confirm, options, created_at, "
+                "paused) VALUES ('demo', 'd', '', true, false, '{}', :at, false)",
+                "INSERT INTO orders (account_id, order_no, buyer_name, recipient_name, recipient_phone, zip_code, "
+                "address, delivery_message, created_at, updated_at) VALUES (1, 'O1', '', '홍길동', '010', '04524', "
+                "'서울', '', :at, :at)",
+                "INSERT INTO order_lines (order_id, account_id, product_order_id, product_code, option_code, "
+                "product_name, option_name, quantity, status, channel_status, claim_status, created_at, updated_at) "
+                "VALUES (1, 1, 'P1', 'C1', '', '머그', '', 1, 'new', '', '', :at, :at)",
+                "INSERT INTO line_status_history (line_id, status, channel_status, claim_status, source, changed_at) "
+                "VALUES (1, 'new', '', '', 'collect:1', :at)",
+                "INSERT INTO dispatch_outbox (line_id, account_id, product_order_id, courier_code, tracking_number, "
+                "state, attempts, last_error_code, last_error_message, created_at, updated_at) VALUES (1, 1, 'P1', "
+                "'CJGLS', '600000000001', 'pending', 0, '', '', :at, :at)"):
+            conn.execute(text(sql), at)
+    eng.dispose()
+    db = Database.open(url)
+    try:
+        assert current_revision(db.engine) == head_revision()
+        with db.session() as s:
+            line = s.scalars(select(m.OrderLine)).one()
+            assert (line.order.recipient_name, line.product_name) == ("홍길동", "머그")
+            assert s.scalar(select(m.DispatchEntry.tracking_number)) == "600000000001"
+            line.product_name = "가" * 5000
+            line.order.address = "서울 " * 2000
+            line.order.recipient_name = "홍" * 500
+        with db.session() as s:
+            line = s.scalars(select(m.OrderLine)).one()
+            assert (len(line.product_name), len(line.order.address), len(line.order.recipient_name)) \
+                == (5000, 6000, 500)
+        with pytest.raises(IntegrityError), db.session() as s:  # foreign keys are enforced again
+            s.execute(insert(m.ItemBarcode).values(item_id=999, barcode="X"))
+    finally:
+        db.close()

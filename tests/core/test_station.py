@@ -13,12 +13,15 @@ from packdesk.core.enums import LineStatus, PackOutcome, ScanKind, ScanSource
 from packdesk.core.station import (
     FORCE_CANCELLED,
     BeginPack,
+    BindLabel,
+    Closing,
     Command,
     CommandScanned,
     CompleteMode,
     EndPack,
     ItemRef,
     ItemScanned,
+    LabelScanned,
     Level,
     LinesChanged,
     LogScan,
@@ -514,6 +517,18 @@ def test_recorder_lost_mid_pack_stops_it_when_recording_is_required() -> None:
     assert of(fx, BeginPack) and of(fx, StartRecording)[0].pack_key == "k2"
 
 
+def test_closing_mid_pack_stops_the_video_and_stores_the_pack_as_closed() -> None:
+    m = with_packer()
+    before = m.state
+    assert m.handle(Closing(T0)) == [] and m.state is before  # nothing open: nothing to do
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(Closing(T0 + timedelta(seconds=5)))
+    at = T0 + timedelta(seconds=5)
+    assert fx == [StopRecording("k1", PackOutcome.CLOSED, at), EndPack("k1", PackOutcome.CLOSED, at, ())]
+    assert m.state.pack is None and m.state.packer == ALICE
+
+
 def test_plan_finds_items_by_any_barcode() -> None:
     p = plan(line(1, ((1, 1),)))
     assert p.item_for_barcode("CUP-ALT") is CUP and p.item_for_barcode("nope") is None
@@ -621,3 +636,179 @@ def test_lines_changing_with_no_pack_open_change_nothing() -> None:
     m = with_packer()
     before = m.state
     assert m.handle(LinesChanged(T0, {1: LineStatus.CANCELLED})) == [] and m.state == before
+
+
+# ------------------------------------------------------------------ a parcel opened from its packing slip
+
+PARCEL_KEY = "PD-P-ABCD2345"
+LABEL_NO = "561234567894"
+
+
+def parcel_plan(*lines: PlanLine, parcel_id: int = 7, key: str = PARCEL_KEY) -> PackPlan:
+    """A parcel with no waybill yet: what ``core/queries.load_parcel_plan`` gives for a slip's barcode."""
+    return PackPlan(None, key, "", "홍길동", lines, {i.item_id: i for i in (MUG, CUP, TEA)}, parcel_id, key)
+
+
+def label_ev(number: str = LABEL_NO, problem: str = "", warning: str = "", **params: object) -> LabelScanned:
+    return LabelScanned(scan(number), "CJGLS", number, problem, warning, params)
+
+
+def parcel_packing(mode: CompleteMode = CompleteMode.AUTO) -> StationMachine:
+    m = StationMachine(StationConfig(complete_mode=mode))
+    m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    m.handle(waybill_ev(parcel_plan(line(1, ((1, 1),)), line(2, ((2, 1),))), key="pk"))
+    return m
+
+
+def test_a_parcel_starts_like_a_waybill_and_records_under_its_key() -> None:
+    m = with_packer()
+    fx = m.handle(WaybillScanned(scan(PARCEL_KEY), parcel_plan(line(1, ((1, 1),))), "pk"))
+    assert msg(fx) is Msg.PACK_STARTED and sound(fx) is Sound.OK
+    (rec,) = of(fx, StartRecording)
+    assert rec.tracking_number == PARCEL_KEY
+    assert of(fx, BeginPack)[0].plan.parcel_id == 7 and m.state.pack is not None
+    assert m.state.pack.plan.awaits_label and m.state.message.params["tracking"] == PARCEL_KEY
+
+
+@pytest.mark.parametrize("mode", list(CompleteMode))
+def test_every_item_in_asks_for_the_label_in_either_mode(mode: CompleteMode) -> None:
+    m = parcel_packing(mode)
+    m.handle(item_ev(MUG))
+    fx = m.handle(item_ev(CUP))
+    assert msg(fx) is Msg.SCAN_LABEL and sound(fx) is Sound.LABEL and m.state.message.level is Level.WARNING
+    assert not of(fx, EndPack) and not of(fx, StopRecording) and m.state.pack is not None
+    assert logged(fx).accepted and logged(fx).kind is ScanKind.ITEM
+
+
+def test_complete_before_the_label_is_refused_and_the_pack_stays_open() -> None:
+    m = parcel_packing(CompleteMode.COMMAND)
+    fx = m.handle(cmd(Command.COMPLETE))
+    assert msg(fx) is Msg.NOT_COMPLETE                  # items first, as for a waybill
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(cmd(Command.COMPLETE))
+    assert msg(fx) is Msg.LABEL_REQUIRED and sound(fx) is Sound.ERROR and not of(fx, EndPack)
+    assert logged(fx).reason == "label_required" and m.state.pack is not None
+
+
+def test_a_good_label_binds_and_completes_in_that_order() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev())
+    assert [type(e) for e in fx] == [LogScan, BindLabel, StopRecording, EndPack, PlaySound, ShowMessage]
+    assert of(fx, BindLabel) == [BindLabel("pk", 7, "CJGLS", LABEL_NO, T0)]
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED and of(fx, EndPack)[0].packed_line_ids == (1, 2)
+    assert logged(fx).kind is ScanKind.LABEL and logged(fx).accepted and logged(fx).pack_key == "pk"
+    assert msg(fx) is Msg.PACK_COMPLETE and sound(fx) is Sound.COMPLETE
+    assert m.state.pack is None and m.state.message.params["tracking"] == LABEL_NO
+
+
+def test_a_label_whose_check_digit_is_set_to_warn_completes_with_a_warning() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev("561234567890", warning="tracking_check_digit"))
+    assert of(fx, BindLabel) and msg(fx) is Msg.PACK_COMPLETE_LABEL_WARNING and sound(fx) is Sound.WARNING
+    assert m.state.message.level is Level.WARNING and m.state.pack is None
+
+
+def test_a_misread_label_is_refused_before_it_binds_and_the_pack_waits_for_a_good_one() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev("56123456789", "tracking_length", length=11, lengths="10, 12", courier="CJGLS"))
+    assert msg(fx) is Msg.LABEL_INVALID and sound(fx) is Sound.ERROR and not of(fx, BindLabel)
+    assert not of(fx, EndPack) and m.state.pack is not None
+    assert m.state.message.params["check"] == "tracking_length" and m.state.message.params["length"] == 11
+    assert (logged(fx).kind, logged(fx).accepted, logged(fx).reason) == (ScanKind.LABEL, False, "label_invalid")
+    fx = m.handle(label_ev())
+    assert of(fx, BindLabel) and msg(fx) is Msg.PACK_COMPLETE
+
+
+def test_a_number_in_use_is_refused_whenever_it_is_scanned() -> None:
+    m = parcel_packing()
+    fx = m.handle(label_ev(problem="tracking_used", used_by="PD-P-OTHER234"))
+    assert msg(fx) is Msg.LABEL_USED and m.state.message.params["used_by"] == "PD-P-OTHER234"
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(label_ev(problem="tracking_used", used_by="2026000001"))
+    assert msg(fx) is Msg.LABEL_USED and not of(fx, BindLabel) and m.state.pack is not None
+
+
+def test_a_label_before_the_items_are_in() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    fx = m.handle(label_ev())
+    assert msg(fx) is Msg.LABEL_TOO_EARLY and m.state.message.params["remaining"] == 1 and not of(fx, BindLabel)
+    fx = m.handle(label_ev("HELLO", "tracking_not_digits"))  # unreadable as a number, and no item: unknown
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and logged(fx).kind is ScanKind.UNKNOWN
+    assert m.state.pack is not None and m.state.pack.counts == {1: 1}
+
+
+def test_a_label_with_no_parcel_waiting_is_an_unknown_barcode() -> None:
+    m = with_packer()
+    assert msg(m.handle(label_ev())) is Msg.UNKNOWN_BARCODE     # the pack timed out during the lookup
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)))))
+    fx = m.handle(label_ev())
+    assert msg(fx) is Msg.UNKNOWN_BARCODE and m.state.pack is not None and not of(fx, BindLabel)
+
+
+def test_the_open_parcel_scanned_again_and_another_one() -> None:
+    m = parcel_packing()
+    fx = m.handle(WaybillScanned(scan(PARCEL_KEY), parcel_plan(line(1, ((1, 1),))), "pk2"))
+    assert msg(fx) is Msg.WAYBILL_SAME and m.state.pack is not None and m.state.pack.key == "pk"
+    other = parcel_plan(line(3, ((3, 1),)), parcel_id=8, key="PD-P-OTHER234")
+    fx = m.handle(WaybillScanned(scan("PD-P-OTHER234"), other, "pk3"))
+    assert msg(fx) is Msg.OTHER_WAYBILL_ACTIVE and m.state.message.params["tracking"] == PARCEL_KEY
+    fx = m.handle(waybill_ev(plan(line(4, ((3, 1),)))))           # a waybill is another pack too
+    assert msg(fx) is Msg.OTHER_WAYBILL_ACTIVE
+
+
+def test_cancelling_a_parcel_binds_nothing() -> None:
+    m = parcel_packing()
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.PACK_CANCELLED and not of(fx, BindLabel)
+    assert of(fx, EndPack)[0].outcome is PackOutcome.CANCELLED and m.state.pack is None
+
+
+PARCEL = parcel_plan(line(11, ((1, 1),)), line(12, ((2, 2),)))
+label_events = st.sampled_from([label_ev(), label_ev("561234567890", warning="tracking_check_digit"),
+                                label_ev("5612", "tracking_length"), label_ev(problem="tracking_used")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(events, label_events, st.builds(lambda k: waybill_ev(PARCEL, f"p{k}"),
+                                                          st.integers(0, 10**6))), max_size=40),
+       st.sampled_from(list(CompleteMode)))
+def test_a_label_binds_only_to_a_parcel_whose_items_are_all_in(seq: list, mode: CompleteMode) -> None:  # type: ignore[type-arg]
+    m = StationMachine(StationConfig(complete_mode=mode))
+    for ev in seq:
+        before = m.state.pack
+        fx = m.handle(ev)
+        binds, ends = of(fx, BindLabel), of(fx, EndPack)
+        if binds:
+            assert before is not None and before.plan.awaits_label and before.all_scanned
+            assert isinstance(ev, LabelScanned) and not ev.problem
+            assert binds[0].pack_key == before.key and binds[0].parcel_id == before.plan.parcel_id
+            assert [e.outcome for e in ends] == [PackOutcome.COMPLETED] and m.state.pack is None
+        elif before is not None and before.plan.awaits_label:
+            assert all(e.outcome is not PackOutcome.COMPLETED for e in ends)  # never completes without one
+        pack = m.state.pack
+        if pack is not None and pack.all_scanned and mode is CompleteMode.AUTO:
+            assert pack.plan.awaits_label
+
+
+def test_instructions_are_read_per_item_from_its_packable_lines() -> None:
+    """Engraving text (Coupang's etcInfoValues) goes with the item it is for; a cancelled line's does not count."""
+    from dataclasses import replace
+
+    p = plan(replace(line(1, ((MUG.item_id, 1),)), instructions="각인 문구: 사랑해\n포장: 선물용"),
+             replace(line(2, ((MUG.item_id, 1), (TEA.item_id, 2))), instructions="각인 문구: 사랑해"),
+             replace(line(3, ((CUP.item_id, 1),), status=LineStatus.CANCELLED), instructions="각인 문구: 안녕"),
+             line(4, ((TEA.item_id, 1),)))
+    assert p.instructions_for(MUG.item_id) == ("각인 문구: 사랑해", "포장: 선물용")
+    assert p.instructions_for(TEA.item_id) == ("각인 문구: 사랑해",)
+    assert p.instructions_for(CUP.item_id) == ()

@@ -5,7 +5,9 @@ It checks the CEA HMAC-SHA256 signature byte for byte, serves seeded order sheet
 timeFrame searches, takes acknowledgements (ACCEPT → INSTRUCT) and invoice uploads (INSTRUCT → DEPARTURE) with
 their per-box result codes, enforces the ~10 calls/s limit (429) and the "Access Denied" page after a burst of
 failed calls (403 HTML), and can be told to fail the way the real gateway fails (5xx, 504 on an applied
-acknowledgement, late answers, broken JSON, dropped connections, per-box failure codes).
+acknowledgement, late answers, broken JSON, dropped connections, per-box failure codes). Fully cancelled boxes
+leave the lists and answer 400 "해당 주문이 취소 또는 반품되었습니다."; every cancel leaves a receipt in the
+반품/취소 요청 목록 (``returnRequests``); a box split in WING wants ``splitShipping``/``preSplitShipped`` for the rest.
 Every request is logged in ``requests`` and every accepted invoice line in ``invoices``.
 
 Usage::
@@ -98,6 +100,12 @@ RESULT_MESSAGES: dict[str, str] = {           # wording invented except the B.4 
 }
 
 MAX_ACK_IDS = 50
+# B.3 single sheet, Error Spec: a box whose every item was cancelled or returned is answered 400 with these words
+MSG_CANCELED_OR_RETURNED = "해당 주문이 취소 또는 반품되었습니다."
+MSG_SERVER_ERROR = "Internal Server Error"
+# 반품/취소 요청 목록 조회: the ``status`` query codes and the receiptStatus each one lists
+RETURN_STATUS_CODES: dict[str, str] = {"RU": "RELEASE_STOP_UNCHECKED", "UC": "RETURNS_UNCHECKED",
+                                       "CC": "RETURNS_COMPLETED", "PR": "REQUEST_COUPANG_CHECK"}
 MSG_BAD_SIGNATURE = "Invalid signature."
 MSG_EXPIRED = "Specified signature is expired"
 MSG_UNKNOWN_KEY = "Invalid access key."
@@ -266,6 +274,19 @@ class _Box:
 
 
 @dataclass
+class _Receipt:
+    """One entry of the 반품/취소 요청 목록: ``data`` exactly as served, plus what the searches filter on."""
+    vendor_id: str
+    shipment_box_id: int
+    created_at: datetime
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[float, int]:
+        return (self.created_at.timestamp(), self.data["receiptId"])
+
+
+@dataclass
 class _Line:
     shipment_box_id: int
     order_id: int
@@ -363,6 +384,8 @@ class FakeCoupang:
         vendor_mismatch_status: int = 403,
         timeout_delay: float = 5.0,
         raise_server_errors: bool = True,
+        list_cancelled_boxes: bool = False,
+        unknown_courier_status: int = 500,
     ) -> None:
         self.vendor_id = vendor_id
         self.access_key = access_key
@@ -394,6 +417,8 @@ class FakeCoupang:
         self.vendor_mismatch_status = vendor_mismatch_status
         self.timeout_delay = timeout_delay
         self.raise_server_errors = raise_server_errors
+        self.list_cancelled_boxes = list_cancelled_boxes
+        self.unknown_courier_status = unknown_courier_status
         self.port = 0
 
         self._lock = threading.RLock()
@@ -409,6 +434,8 @@ class FakeCoupang:
         self._invoices: list[dict[str, Any]] = []
         self._invoice_updates: list[dict[str, Any]] = []
         self._acks: list[dict[str, Any]] = []
+        self._receipts: list[_Receipt] = []
+        self._receipt_seq = itertools.count(50_229_613)
         self._server_errors: list[BaseException] = []
         self._injections: list[_Injection] = []
         self._box_failures: dict[tuple[str, int], _BoxFailure] = {}
@@ -740,26 +767,114 @@ class FakeCoupang:
 
     def cancel(self, shipment_box_id: int, vendor_item_id: int | None = None, count: int | None = None) -> None:
         """Cancel ``count`` units (default all) of one item (default every item): shippingCount goes down,
-        cancelCount up, ``canceled`` once nothing is left to ship; a hold for cancel is released."""
+        cancelCount up, ``canceled`` once nothing is left to ship; a hold for cancel is released. The cancel is
+        listed in the 반품/취소 요청 목록: a box still ACCEPT as a ``CANCEL`` receipt (결제완료 cancels at once), a
+        box past it as a ``RETURN`` receipt (출고중지 done before shipping, 반품접수 after); a pending 출고중지요청
+        of the box (``hold_for_cancel``) is completed instead. A box with every item cancelled leaves the
+        sheet lists and its single lookup answers 400 (``list_cancelled_boxes`` keeps it listed)."""
         with self._lock:
             rec = self._get(shipment_box_id)
+            status = rec.sheet["status"]
             targets = [self._item(shipment_box_id, vendor_item_id)] if vendor_item_id else rec.sheet["orderItems"]
+            done: list[tuple[dict[str, Any], int, int]] = []
             for it in targets:
                 n = it["shippingCount"] if count is None else min(count, it["shippingCount"])
+                if n:
+                    done.append((it, it["shippingCount"] + it["cancelCount"], n))
                 it["shippingCount"] -= n
                 it["cancelCount"] += n
                 it["holdCountForCancel"] = max(0, it["holdCountForCancel"] - n)
                 it["canceled"] = it["shippingCount"] == 0
+            if not done:
+                return
+            pending = self._pending_stop(rec)
+            if pending is not None:
+                self._settle_receipt(pending, "RETURNS_COMPLETED", "처리(출고중지)", done)
+            elif status == "ACCEPT":
+                self._new_receipt(rec, "CANCEL", "RETURNS_COMPLETED", "비대상", done)
+            elif status in SHIPPED_STATUSES:
+                self._new_receipt(rec, "RETURN", "RETURNS_UNCHECKED", "비대상", done)
+            else:
+                self._new_receipt(rec, "RETURN", "RETURNS_COMPLETED", "처리(출고중지)", done)
 
     def hold_for_cancel(self, shipment_box_id: int, vendor_item_id: int | None = None,
                         count: int | None = None) -> None:
         """A cancel/refund request is pending (holdCountForCancel > 0): ack fails, invoice fails with the
-        retryable ORDER_DELIVERY_CANCELED_HOLDING_FOR_CANCEL. ``count=0`` releases the hold."""
+        retryable ORDER_DELIVERY_CANCELED_HOLDING_FOR_CANCEL, and a 출고중지요청 (``RU``,
+        RELEASE_STOP_UNCHECKED) is listed. ``count=0`` releases the hold (the request is withdrawn)."""
         with self._lock:
             rec = self._get(shipment_box_id)
             targets = [self._item(shipment_box_id, vendor_item_id)] if vendor_item_id else rec.sheet["orderItems"]
+            held: list[tuple[dict[str, Any], int, int]] = []
             for it in targets:
                 it["holdCountForCancel"] = it["shippingCount"] if count is None else count
+                if it["holdCountForCancel"]:
+                    held.append((it, it["shippingCount"] + it["cancelCount"], it["holdCountForCancel"]))
+            pending = self._pending_stop(rec)
+            if held and pending is None:
+                self._new_receipt(rec, "RETURN", "RELEASE_STOP_UNCHECKED", "미처리", held)
+            elif not held and pending is not None:
+                self._settle_receipt(pending, "CANCEL_WITHDRAWN", "비대상", [])
+
+    def ship_split(self, shipment_box_id: int, vendor_item_ids: Sequence[int], invoice_number: str,
+                   courier: str = "CJGLS", estimated_shipping_date: str | None = None) -> None:
+        """The seller splits the box in WING (B.5 split shipment): these items ship now under one number, the
+        other live items get an ``estimatedShippingDate`` (default two days on). The box becomes DEPARTURE with
+        ``splitShipping: true``; the rest must follow with ``splitShipping`` and ``preSplitShipped`` true."""
+        with self._lock:
+            rec = self._get(shipment_box_id)
+            live = rec.live_item_ids()
+            if len(live) < 2 or not set(vendor_item_ids) < set(live):
+                raise ValueError("a split needs two or more live items, and some left over")
+            later = estimated_shipping_date or (self.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+            oid = rec.sheet["orderId"]
+            lines = [_Line(rec.box_id, oid, vid, courier, invoice_number if vid in vendor_item_ids else "", True,
+                           False, "" if vid in vendor_item_ids else later, {}) for vid in live]
+            self._apply_lines(rec, lines, update=False)
+
+    @property
+    def receipts(self) -> list[dict[str, Any]]:
+        """Every entry of the 반품/취소 요청 목록, as the API serves it, oldest first."""
+        with self._lock:
+            return [copy.deepcopy(r.data) for r in sorted(self._receipts, key=lambda r: r.key)]
+
+    def _pending_stop(self, rec: _Box) -> _Receipt | None:
+        return next((r for r in self._receipts if r.shipment_box_id == rec.box_id
+                     and r.data["receiptStatus"] == "RELEASE_STOP_UNCHECKED"), None)
+
+    def _new_receipt(self, rec: _Box, kind: str, status: str, release: str,
+                     items: list[tuple[dict[str, Any], int, int]]) -> None:
+        now = self.now()
+        sheet = rec.sheet
+        data: dict[str, Any] = {
+            "receiptId": next(self._receipt_seq), "orderId": sheet["orderId"],
+            "paymentId": sheet["orderId"] + 779_000, "receiptType": kind, "receiptStatus": status,
+            "createdAt": fmt_dt(now), "modifiedAt": fmt_dt(now), "requesterName": sheet["orderer"]["name"],
+            "requesterPhoneNumber": "0503-****-3560", "cancelReasonCategory1": "고객변심",
+            "cancelReasonCategory2": "단순변심(사유없음)", "cancelReason": "", "cancelCountSum": 0,
+            "returnDeliveryId": 0, "returnDeliveryType": "연동택배", "releaseStopStatus": release,
+            "enclosePrice": 0, "faultByType": "CUSTOMER", "preRefund": False, "completeConfirmDate": "",
+            "completeConfirmType": "UNDEFINED", "returnItems": [], "returnDeliveryDtos": [],
+        }
+        self._receipts.append(_Receipt(rec.vendor_id, rec.box_id, now, data))
+        self._add_receipt_items(data, rec.box_id, items)
+
+    def _settle_receipt(self, receipt: _Receipt, status: str, release: str,
+                        items: list[tuple[dict[str, Any], int, int]]) -> None:
+        receipt.data.update(receiptStatus=status, releaseStopStatus=release, modifiedAt=fmt_dt(self.now()))
+        if items:
+            receipt.data["returnItems"] = []
+            self._add_receipt_items(receipt.data, receipt.shipment_box_id, items)
+
+    @staticmethod
+    def _add_receipt_items(data: dict[str, Any], box_id: int, items: list[tuple[dict[str, Any], int, int]]) -> None:
+        for it, purchased, n in items:
+            data["returnItems"].append({
+                "vendorItemPackageId": 0, "vendorItemPackageName": it["vendorItemPackageName"],
+                "vendorItemId": it["vendorItemId"], "vendorItemName": it["vendorItemName"],
+                "purchaseCount": purchased, "cancelCount": n, "shipmentBoxId": box_id,
+                "sellerProductId": it["sellerProductId"], "sellerProductName": it["sellerProductName"]})
+        data["cancelCountSum"] = sum(x["cancelCount"] for x in data["returnItems"])
 
     def _get(self, box_id: int) -> _Box:
         try:
@@ -1005,7 +1120,8 @@ class FakeCoupang:
 
     def _matching(self, vendor: str, status: str, start: datetime, end: datetime) -> list[_Box]:
         return sorted((b for b in self._boxes.values()
-                       if b.vendor_id == vendor and b.sheet["status"] == status and start <= b.created_at < end),
+                       if b.vendor_id == vendor and b.sheet["status"] == status and start <= b.created_at < end
+                       and (self.list_cancelled_boxes or not b.all_canceled())),
                       key=_sort_key)
 
     @staticmethod
@@ -1040,8 +1156,63 @@ class FakeCoupang:
         rec = self._boxes.get(box_id)
         if rec is None or rec.vendor_id != ctx.vendor_id:
             raise _ApiError(400, f"shipmentBoxId {box_id} not found")
+        if rec.all_canceled():
+            raise _ApiError(400, MSG_CANCELED_OR_RETURNED)
         sheet = copy.deepcopy(rec.sheet)
         return {"code": 200, "message": "OK", "data": [sheet] if self.single_sheet_as_list else sheet}
+
+    # -- 반품/취소 요청 목록 조회 (GET …/returnRequests) -------------------------------------------------
+    def _list_returns(self, ctx: _Ctx) -> dict[str, Any]:
+        """Receipts created in the window: ``cancelType=CANCEL`` (without ``status`` and ``orderId``) lists the
+        결제완료 cancels; otherwise ``status`` (RU, UC, CC, PR) or ``orderId`` picks the RETURN receipts."""
+        cancel_type = self._param(ctx, "cancelType") or "RETURN"
+        status, order_id = self._param(ctx, "status"), self._param(ctx, "orderId")
+        if cancel_type not in {"RETURN", "CANCEL"}:
+            raise _ApiError(400, f"cancelType {cancel_type!r} is not valid (RETURN, CANCEL)")
+        if cancel_type == "CANCEL" and (status or order_id):
+            raise _ApiError(400, "cancelType=CANCEL is searched without status and orderId")
+        if cancel_type == "RETURN" and not status and not order_id:
+            raise _ApiError(400, "status is required when orderId is not given (RU, UC, CC, PR)")
+        if status and status not in RETURN_STATUS_CODES:
+            raise _ApiError(400, f"status {status!r} is not valid (RU, UC, CC, PR)")
+        if order_id is not None and not order_id.isdigit():
+            raise _ApiError(400, f"orderId {order_id!r} is not a number")
+        frm_s, to_s = self._param(ctx, "createdAtFrom"), self._param(ctx, "createdAtTo")
+        if not frm_s or not to_s:
+            raise _ApiError(400, "createdAtFrom and createdAtTo are required")
+        timeframe = (self._param(ctx, "searchType") or "") == "timeFrame"
+        if timeframe:
+            start, end = self._parse_minute(frm_s, "createdAtFrom"), self._parse_minute(to_s, "createdAtTo")
+            end += timedelta(minutes=1)
+        else:
+            d_from, d_to = self._parse_day(frm_s, "createdAtFrom"), self._parse_day(to_s, "createdAtTo")
+            start = datetime(d_from.year, d_from.month, d_from.day, tzinfo=KST)
+            end = datetime(d_to.year, d_to.month, d_to.day, tzinfo=KST) + timedelta(days=1)
+        if end <= start:
+            raise _ApiError(400, "createdAtTo is before createdAtFrom")
+        if end - start > timedelta(days=self.max_day_range):
+            raise _ApiError(400, f"the search covers at most {self.max_day_range} days")
+        found = sorted((r for r in self._receipts
+                        if r.vendor_id == ctx.vendor_id and start <= r.created_at < end
+                        and r.data["receiptType"] == cancel_type
+                        and (not status or r.data["receiptStatus"] == RETURN_STATUS_CODES[status])
+                        and (order_id is None or r.data["orderId"] == int(order_id))), key=lambda r: r.key)
+        if timeframe:
+            return {"code": 200, "message": "OK", "data": [copy.deepcopy(r.data) for r in found],
+                    "nextToken": self.empty_next_token}
+        per_page_s = self._param(ctx, "maxPerPage")
+        per_page = self.default_per_page
+        if per_page_s:
+            if not per_page_s.isdigit() or not 1 <= int(per_page_s) <= self.max_per_page:
+                raise _ApiError(400, f"maxPerPage must be 1..{self.max_per_page}")
+            per_page = int(per_page_s)
+        token = self._param(ctx, "nextToken")
+        if token:
+            after = self._decode_token(token)
+            found = [r for r in found if r.key > after]
+        page, rest = found[:per_page], found[per_page:]
+        return {"code": 200, "message": "OK", "data": [copy.deepcopy(r.data) for r in page],
+                "nextToken": _encode_token(page[-1].key) if rest else self.empty_next_token}
 
     # -- B.4 acknowledgement --------------------------------------------------------------------------
     def _acknowledge(self, ctx: _Ctx) -> dict[str, Any]:
@@ -1132,8 +1303,8 @@ class FakeCoupang:
         courier = dto.get("deliveryCompanyCode")
         if not isinstance(courier, str) or not courier:
             raise _ApiError(400, f"{where}.deliveryCompanyCode is required")
-        if courier not in self.couriers:
-            raise _ApiError(400, f"{where}.deliveryCompanyCode {courier!r} is not a valid delivery company code")
+        if courier not in self.couriers:  # not validated up front: the whole request fails inside, nothing applied
+            raise _ApiError(self.unknown_courier_status, MSG_SERVER_ERROR)
         invoice = dto.get("invoiceNumber")
         if invoice is None:
             invoice = ""
@@ -1206,6 +1377,8 @@ class FakeCoupang:
             else:
                 return fail("INVALID_STATUS")
         else:
+            if sheet["splitShipping"]:  # split in WING (or before): the rest cannot go as a normal shipment
+                return fail("IS_SEPARATE_MUST_BE_TRUE_WHEN_SEPARATE_DELIVERY")
             if status in SHIPPED_STATUSES:
                 return fail("NOT_ALLOW_INVOICE_NUMBER_RE_UPLOAD")
             if not self._may_ship(status):
@@ -1305,6 +1478,7 @@ _ROUTES: list[tuple[frozenset[str], re.Pattern[str], _Handler_t]] = [
     (frozenset({"GET"}), re.compile(_V + r"/ordersheets/(\d+)"), FakeCoupang._single_sheet),
     (frozenset({"POST"}), re.compile(_V + r"/orders/invoices"), FakeCoupang._upload_invoices),
     (frozenset({"POST"}), re.compile(_V + r"/orders/updateInvoices"), FakeCoupang._update_invoices),
+    (frozenset({"GET"}), re.compile(_V + r"/returnRequests"), FakeCoupang._list_returns),
 ]
 
 

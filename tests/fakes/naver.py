@@ -332,6 +332,9 @@ _TAKING_ADDRESS: dict[str, Any] = {
 }
 
 
+DEEP_NESTING = 100_000  # "deep" replies: lists in lists, far past Python's recursion limit
+
+
 # --- the fake -------------------------------------------------------------------------------------------
 class FakeNaver:
     """Context manager. ``base_url`` is where the client points (``.../external``); ``client_id`` and
@@ -515,12 +518,13 @@ class FakeNaver:
         """The next ``count`` requests whose URL path contains ``path`` (None: any request, token calls
         included) fail with ``kind``: an HTTP status (401, 403, 429, 500, 502, 503, 504 get the gateway's
         bodies; 502 an HTML page), "quota" (429 GW.QUOTA_LIMIT), "timeout" (answer ``delay`` seconds
-        late, default ``timeout_delay``), "malformed" (200 with broken JSON) or "disconnect" (close the
+        late, default ``timeout_delay``), "malformed" (200 with broken JSON), "deep" (200 with well-formed
+        JSON nested 100,000 deep, deeper than Python's parser goes) or "disconnect" (close the
         socket without answering). ``process=True`` applies the request first (e.g. the dispatch really
         happens) and then fails the answer; by default nothing is applied. Injections queue in order."""
         if isinstance(kind, str) and kind.isdigit():
             kind = int(kind)
-        if not (isinstance(kind, int) or kind in {"timeout", "malformed", "disconnect", "quota"}):
+        if not (isinstance(kind, int) or kind in {"timeout", "malformed", "deep", "disconnect", "quota"}):
             raise ValueError(f"unknown failure kind {kind!r}")
         with self._lock:
             self._injections.append(_Injection(path, method.upper() if method else None, kind, count,
@@ -1111,6 +1115,9 @@ class FakeNaver:
             return None
         if kind == "malformed":
             return _Reply(200, b'{"timestamp": "' + fmt_dt(self.now()).encode() + b'", "data": {"count": 1, "lastC')
+        if kind == "deep":
+            return _Reply(200, b'{"timestamp": "' + fmt_dt(self.now()).encode() + b'", "data": '
+                          + b"[" * DEEP_NESTING + b"]" * DEEP_NESTING + b"}")
         if kind == "quota":
             return _Reply(429, _dump(self._gw(inj.code or "GW.QUOTA_LIMIT", inj.message or MSG_QUOTA)),
                           {"GNCP-GW-Quota-Period": "HOURS", "GNCP-GW-Quota-Limit": "1",

@@ -78,6 +78,9 @@ class Api:
         body = {"vendorId": vendor_in_body or self.vendor_id, "shipmentBoxIds": list(box_ids)}
         return self.call(method, self.path("/ordersheets/acknowledgement"), body=body)
 
+    def returns(self, **params: Any) -> httpx.Response:
+        return self.call("GET", self.path("/returnRequests"), urlencode(params))
+
     def invoices(self, dtos: list[dict[str, Any]], *, update: bool = False) -> httpx.Response:
         suffix = "/orders/updateInvoices" if update else "/orders/invoices"
         return self.call("POST", self.path(suffix), body={"vendorId": self.vendor_id,
@@ -379,6 +382,96 @@ def test_single_sheet(api: Api, fake: FakeCoupang) -> None:
     assert_error(api.sheet(123), 400)
 
 
+def test_a_fully_cancelled_box_leaves_the_lists_and_its_lookup_answers_400(clock: FakeClock) -> None:
+    """B.3 single sheet, Error Spec: 400 "해당 주문이 취소 또는 반품되었습니다." — check the cancel/return list."""
+    with FakeCoupang(clock=clock, rate_limit=None) as fake, client(fake) as http:
+        api = Api(http, fake, clock)
+        part, whole = fake.add_sheet(2), fake.add_sheet(2, status="INSTRUCT")
+        fake.cancel(part.shipment_box_id, part.vendor_item_ids[0])
+        fake.cancel(whole.shipment_box_id)
+        assert ids_of(api.sheets(createdAtFrom=TODAY, createdAtTo=TODAY, status="ACCEPT")) == [part.shipment_box_id]
+        assert ids_of(api.sheets(createdAtFrom=TODAY, createdAtTo=TODAY, status="INSTRUCT")) == []
+        assert ids_of(api.sheets(searchType="timeFrame", createdAtFrom=f"{TODAY}T00:00",
+                                 createdAtTo=f"{TODAY}T23:59", status="INSTRUCT")) == []
+        assert data_of(api.sheet(part.shipment_box_id))["orderItems"][0]["canceled"] is True
+        assert_error(api.sheet(whole.shipment_box_id), 400, "해당 주문이 취소 또는 반품되었습니다.")
+        assert fake.sheet(whole.shipment_box_id)["status"] == "INSTRUCT"   # the fake still shows it to tests
+    with FakeCoupang(clock=clock, rate_limit=None, list_cancelled_boxes=True) as fake, client(fake) as http:
+        gone = fake.add_sheet(1, canceled=True)
+        r = Api(http, fake, clock).sheets(createdAtFrom=TODAY, createdAtTo=TODAY, status="ACCEPT")
+        assert ids_of(r) == [gone.shipment_box_id]
+
+
+def test_cancels_are_listed_in_the_cancel_and_return_requests(api: Api, fake: FakeCoupang, clock: FakeClock) -> None:
+    paid = fake.add_sheet(2)                                     # 결제완료: cancelled at once
+    ready = fake.add_sheet(1, status="INSTRUCT")                 # 상품준비중: 출고중지요청 first
+    sent = fake.add_sheet(1, status="DEPARTURE")                 # shipped: a return
+    fake.cancel(paid.shipment_box_id, paid.vendor_item_ids[1])
+    clock.advance(60)
+    fake.hold_for_cancel(ready.shipment_box_id)
+    clock.advance(60)
+    fake.cancel(sent.shipment_box_id)
+    day = {"createdAtFrom": TODAY, "createdAtTo": TODAY}
+    (cancel,) = data_of(api.returns(cancelType="CANCEL", **day))
+    assert (cancel["receiptType"], cancel["orderId"], cancel["cancelCountSum"]) == ("CANCEL", paid.order_id, 1)
+    (item,) = cancel["returnItems"]
+    assert (item["shipmentBoxId"], item["vendorItemId"], item["cancelCount"], item["purchaseCount"]) == (
+        paid.shipment_box_id, paid.vendor_item_ids[1], 1, 1)
+    assert set(cancel) >= {"receiptId", "paymentId", "receiptStatus", "createdAt", "modifiedAt", "releaseStopStatus",
+                           "returnDeliveryDtos", "cancelReasonCategory1"}
+    (stop,) = data_of(api.returns(status="RU", **day))
+    assert (stop["receiptType"], stop["receiptStatus"], stop["releaseStopStatus"]) == (
+        "RETURN", "RELEASE_STOP_UNCHECKED", "미처리")
+    assert stop["returnItems"][0]["shipmentBoxId"] == ready.shipment_box_id
+    assert [r["orderId"] for r in data_of(api.returns(status="UC", **day))] == [sent.order_id]
+    fake.cancel(ready.shipment_box_id)                           # the seller stopped it: cancelled
+    assert data_of(api.returns(status="RU", **day)) == []
+    (done,) = data_of(api.returns(status="CC", **day))
+    assert (done["receiptId"], done["releaseStopStatus"]) == (stop["receiptId"], "처리(출고중지)")
+    assert [r["receiptType"] for r in data_of(api.returns(orderId=str(sent.order_id), **day))] == ["RETURN"]
+    # paging as the sheet lists page; a minute window; another day has nothing
+    first = api.returns(status="CC", maxPerPage=1, **day).json()
+    assert first["nextToken"] == "" and len(first["data"]) == 1
+    fake.cancel(fake.add_sheet(1, status="INSTRUCT").shipment_box_id)
+    page = api.returns(status="CC", maxPerPage=1, **day).json()
+    assert page["nextToken"]
+    rest = api.returns(status="CC", maxPerPage=1, nextToken=page["nextToken"], **day).json()
+    assert [r["receiptId"] for r in page["data"] + rest["data"]] == [r["receiptId"] for r in fake.receipts
+                                                                     if r["receiptStatus"] == "RETURNS_COMPLETED"
+                                                                     and r["receiptType"] == "RETURN"]
+    assert rest["nextToken"] == ""
+    assert len(data_of(api.returns(cancelType="CANCEL", searchType="timeFrame", createdAtFrom=f"{TODAY}T10:15",
+                                   createdAtTo=f"{TODAY}T10:15"))) == 1
+    assert data_of(api.returns(cancelType="CANCEL", createdAtFrom="2026-11-21", createdAtTo="2026-11-21")) == []
+
+
+@pytest.mark.parametrize("params", [
+    {"cancelType": "CANCEL", "status": "RU"},        # CANCEL is searched without status and orderId
+    {"cancelType": "CANCEL", "orderId": "1"},
+    {},                                              # RETURN needs a status or an orderId
+    {"status": "XX"},
+    {"cancelType": "REFUND"},
+])
+def test_return_request_validation_is_400(api: Api, params: dict[str, Any]) -> None:
+    assert_error(api.returns(createdAtFrom=TODAY, createdAtTo=TODAY, **params), 400)
+
+
+def test_a_withdrawn_stop_request_leaves_the_list(api: Api, fake: FakeCoupang) -> None:
+    s = fake.add_sheet(1, status="INSTRUCT")
+    fake.hold_for_cancel(s.shipment_box_id)
+    assert len(data_of(api.returns(status="RU", createdAtFrom=TODAY, createdAtTo=TODAY))) == 1
+    fake.hold_for_cancel(s.shipment_box_id, count=0)
+    assert data_of(api.returns(status="RU", createdAtFrom=TODAY, createdAtTo=TODAY)) == []
+    assert [r["receiptStatus"] for r in fake.receipts] == ["CANCEL_WITHDRAWN"]
+
+
+def test_per_item_instructions_are_served_as_etc_info_values(api: Api, fake: FakeCoupang) -> None:
+    s = fake.add_sheet([{"etcInfoValues": ["각인 문구: 사랑해", "포장: 선물용"]}, {}])
+    first, second = data_of(api.sheet(s.shipment_box_id))["orderItems"]
+    assert first["etcInfoValues"] == ["각인 문구: 사랑해", "포장: 선물용"] and first["etcInfoValue"] is None
+    assert second["etcInfoValues"] == []
+
+
 # --- B.4 acknowledgement ----------------------------------------------------------------------------------
 def test_acknowledge_moves_accept_to_instruct(api: Api, fake: FakeCoupang) -> None:
     a, b = fake.add_sheet(1), fake.add_sheet(2)
@@ -564,8 +657,6 @@ def test_courier_codes(api: Api, fake: FakeCoupang, code: str, name: str) -> Non
 
 
 @pytest.mark.parametrize("dto_change", [
-    {"deliveryCompanyCode": "LOTTE"},          # no such code (Lotte is HYUNDAI)
-    {"deliveryCompanyCode": "cjgls"},
     {"deliveryCompanyCode": ""},
     {"deliveryCompanyCode": None},
     {"vendorItemId": None},
@@ -577,6 +668,22 @@ def test_invoice_request_validation_is_400(api: Api, fake: FakeCoupang, dto_chan
     s = fake.add_sheet(1, status="INSTRUCT")
     assert_error(api.invoices([{**dtos_for(fake, s.shipment_box_id)[0], **dto_change}]), 400)
     assert fake.status(s.shipment_box_id) == "INSTRUCT" and fake.invoices == []
+
+
+@pytest.mark.parametrize("code", ["LOTTE", "cjgls"])   # no such code (Lotte is HYUNDAI); codes are upper case
+def test_an_unknown_courier_code_fails_the_whole_request_with_500(clock: FakeClock, code: str) -> None:
+    with FakeCoupang(clock=clock, rate_limit=None) as fake, client(fake) as http:
+        api = Api(http, fake, clock)
+        good, bad = fake.add_sheet(1, status="INSTRUCT"), fake.add_sheet(1, status="INSTRUCT")
+        r = api.invoices(dtos_for(fake, good.shipment_box_id) +
+                         dtos_for(fake, bad.shipment_box_id, courier=code, invoice="612345678902"))
+        assert_error(r, 500)
+        assert fake.invoices == [] and fake.status(good.shipment_box_id) == fake.status(bad.shipment_box_id) == \
+            "INSTRUCT"                                                   # nothing applied, the good box neither
+        assert only_result(api.invoices(dtos_for(fake, good.shipment_box_id)))["succeed"]   # alone it goes
+    with FakeCoupang(clock=clock, rate_limit=None, unknown_courier_status=400) as fake, client(fake) as http:
+        s = fake.add_sheet(1, status="INSTRUCT")
+        assert_error(Api(http, fake, clock).invoices(dtos_for(fake, s.shipment_box_id, courier=code)), 400)
 
 
 def test_invoice_body_validation(api: Api, fake: FakeCoupang) -> None:
@@ -649,6 +756,32 @@ def test_split_shipping(api: Api, fake: FakeCoupang) -> None:
     dtos = dtos_for(fake, mixed.shipment_box_id)
     dtos[0]["splitShipping"] = True
     assert only_result(api.invoices(dtos))["resultCode"] == "IS_SEPARATE_MUST_BE_TRUE_WHEN_SEPARATE_DELIVERY"
+
+
+def test_a_box_split_in_wing_wants_the_split_flags_for_the_rest(api: Api, fake: FakeCoupang) -> None:
+    s = fake.add_sheet(3, status="INSTRUCT")
+    box, (v1, v2, v3) = s.shipment_box_id, s.vendor_item_ids
+    fake.ship_split(box, [v1], "612345678901")
+    sheet = fake.sheet(box)
+    assert (sheet["status"], sheet["splitShipping"], sheet["invoiceNumber"]) == ("DEPARTURE", True, "612345678901")
+    items = {it["vendorItemId"]: it for it in sheet["orderItems"]}
+    assert items[v1]["invoiceNumberUploadDate"] and not items[v2]["invoiceNumberUploadDate"]
+    assert items[v3]["estimatedShippingDate"] == "2026-11-24"
+    rest = [d for d in dtos_for(fake, box, invoice="612345678999") if d["vendorItemId"] != v1]
+    # the docs' remark: 분리배송 접수 후 일반배송으로 처리 할 수 없습니다
+    assert only_result(api.invoices(rest))["resultCode"] == "IS_SEPARATE_MUST_BE_TRUE_WHEN_SEPARATE_DELIVERY"
+    split = [{**d, "splitShipping": True} for d in rest]
+    assert only_result(api.invoices(split))["resultCode"] == "NOT_ALLOW_INVOICE_NUMBER_RE_UPLOAD"
+    assert only_result(api.invoices(split[:1]))["resultCode"] == "NOT_ALLOW_INVOICE_NUMBER_RE_UPLOAD"
+    r = api.invoices([{**d, "preSplitShipped": True} for d in split[:1]])
+    assert only_result(r)["resultCode"] == "NOT_FOUND_VENDOR_ITEM"      # every item still to ship, at once
+    assert only_result(api.invoices([{**d, "preSplitShipped": True} for d in split]))["succeed"]
+    assert [(x["vendorItemId"], x["invoiceNumber"], x["splitShipping"], x["preSplitShipped"])
+            for x in fake.invoices] == [(v1, "612345678901", True, False), (v2, "", True, False),
+                                        (v3, "", True, False), (v2, "612345678999", True, True),
+                                        (v3, "612345678999", True, True)]
+    with pytest.raises(ValueError):
+        fake.ship_split(fake.add_sheet(1, status="INSTRUCT").shipment_box_id, [], "612345678903")
 
 
 def test_update_invoices(api: Api, fake: FakeCoupang) -> None:

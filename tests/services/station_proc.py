@@ -46,6 +46,9 @@ class _Listener:
     def on_error(self, error: KnownError) -> None:
         self.errors.append(error.code)
 
+    def on_notice(self, notice: KnownError) -> None:
+        pass
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()

@@ -4,7 +4,9 @@ collection and dispatch without losing anything; removal keeps every order a sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,14 +17,19 @@ from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, OutboxState, PackOutcome
 from packdesk.core.errors import KnownError
 from packdesk.services.accounts import (
+    KINDS,
     AccountInvalid,
     AccountSpec,
     add_account,
+    courier_codes,
+    courier_codes_text,
+    parse_courier_codes,
     remove_account,
     set_auto_confirm,
+    set_courier_codes,
     set_paused,
 )
-from packdesk.services.collect import Collector
+from packdesk.services.collect import Collector, make_channel
 from packdesk.services.dispatch import Uploader
 from packdesk.services.secrets import get_secret
 
@@ -130,3 +137,107 @@ def test_removal_keeps_what_a_station_started_and_removes_the_rest(demo_db: Data
         acc = s.get_one(m.ChannelAccount, account_id)
         assert not acc.active and acc.removed_at is not None
     assert get_secret(account_id) is None
+
+
+def test_courier_codes_have_a_place_in_the_account(db: Database) -> None:
+    """A market's own courier codes (ours=theirs), typed in the account form or changed later; the channel
+    sends them. Ours may be written as people write couriers (한진, 로젠, KGB)."""
+    assert parse_courier_codes(" 로젠=KGBPS, HANJIN = HANJIN_NEW ;\n") == {"KGB": "KGBPS", "HANJIN": "HANJIN_NEW"}
+    assert parse_courier_codes("") == {}
+    for bad in ("KGB", "없는택배=X1", "KGB=KGB PS", "KGB=" + "X" * 21, "=KGBPS"):
+        with pytest.raises(AccountInvalid) as ei:
+            parse_courier_codes(bad)
+        assert ei.value.code == "account_field_format" and "Courier codes" in str(ei.value.params["field"])
+    account = add_account(db, AccountSpec(ChannelKind.COUPANG, "쿠팡", {**COUPANG, "courier_codes": "로젠=KGBPS"}))
+    assert courier_codes(db, account) == {"KGB": "KGBPS"}
+    with db.session() as s:
+        channel = make_channel(s.get_one(m.ChannelAccount, account))
+    assert channel.courier_overrides == {"KGB": "KGBPS"}  # type: ignore[attr-defined]
+    channel.close()  # type: ignore[attr-defined]
+    assert set_courier_codes(db, account, "HYUNDAI=LOTTE") == {"HYUNDAI": "LOTTE"}
+    assert courier_codes_text(courier_codes(db, account)) == "HYUNDAI=LOTTE"
+    with pytest.raises(AccountInvalid):
+        set_courier_codes(db, account, "롯데")
+    assert courier_codes(db, account) == {"HYUNDAI": "LOTTE"}  # a refused change keeps what was there
+    set_courier_codes(db, account, " ")
+    with db.session() as s:
+        assert "courier_codes" not in json.loads(s.get_one(m.ChannelAccount, account).options)
+    with pytest.raises(AccountInvalid):
+        add_account(db, AccountSpec(ChannelKind.COUPANG, "쿠팡 2", {**COUPANG, "courier_codes": "CJ"}))
+
+
+def test_a_coupang_account_confirms_what_it_collects_unless_told_not_to() -> None:
+    """The form starts ticked for Coupang (no invoice goes for an unconfirmed box; see README); others as before."""
+    assert KINDS[ChannelKind.COUPANG].confirm_default is True
+    assert KINDS[ChannelKind.NAVER].confirm_default is False
+    assert any(f.key == "courier_codes" for f in KINDS[ChannelKind.SABANGNET].fields)
+
+
+# --- a PC without a usable keyring ----------------------------------------------------------------------
+FAIL_BACKEND = "keyring.backends.fail.Keyring"
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A PC where keyring finds no backend (a Linux desktop without a Secret Service): every call fails."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_without_a_keyring_no_account_is_created_and_the_message_names_what_is_missing(
+        db: Database, no_keyring: None, expect_warnings: Any) -> None:
+    from packdesk.services.secrets import SecretStoreUnavailable
+    from packdesk.ui.messages import error_text
+
+    with pytest.raises(SecretStoreUnavailable) as refused:
+        add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    assert refused.value.code == "account_secret_not_stored" and refused.value.params["backend"] == FAIL_BACKEND
+    ko, en = error_text(refused.value)
+    assert ko.startswith("계정을 추가하지 않았습니다") and FAIL_BACKEND in ko and "Secret Service" in ko
+    assert en.startswith("The account was not added") and "GNOME Keyring" in en
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.ChannelAccount)) == 0  # nothing left "active"
+
+
+def test_removing_an_account_whose_secret_cannot_be_deleted_removes_it_and_says_so(
+        db: Database, memory_keyring: Any, expect_warnings: Any) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    acc = add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    keyring.set_keyring(fail.Keyring())  # the keyring went away since (locked, its service stopped)
+    try:
+        removal = remove_account(db, acc, by="관리자")
+    finally:
+        keyring.set_keyring(memory_keyring)
+    assert removal.secret_left == FAIL_BACKEND
+    with db.session() as s:
+        a = s.get_one(m.ChannelAccount, acc)
+        assert not a.active and a.removed_at is not None
+    assert get_secret(acc) == NAVER["secret"]  # it is still there: the screen says so, to be deleted by hand
+    assert remove_account(db, acc).secret_left == ""  # with the keyring back, removing again erases it
+    assert get_secret(acc) is None
+
+
+def test_a_run_without_a_keyring_fails_with_words_naming_the_missing_keyring(db: Database, memory_keyring: Any,
+                                                                             expect_warnings: Any) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from packdesk.ui.collect_view import run_error
+
+    acc = add_account(db, AccountSpec(ChannelKind.NAVER, "내 스토어", NAVER))
+    keyring.set_keyring(fail.Keyring())
+    try:
+        now = datetime.now(UTC)
+        run = Collector(db).run_manual(acc, now - timedelta(hours=1), now, started_by="관리자")
+        text = run_error(run, "내 스토어")
+    finally:
+        keyring.set_keyring(memory_keyring)
+    assert (run.status, run.error_code) == (m.RunStatus.FAILED, "secret_store_unavailable")
+    assert FAIL_BACKEND in text and "OS 키링" in text and "secret_store_unavailable" not in text

@@ -155,3 +155,18 @@ def account_named(db: Database, name: str, options: dict[str, object], paused: b
         s.add(acc)
         s.flush()
         return acc.id
+
+
+def test_a_catalogue_with_hostile_names_and_codes_stores_every_other_product(db: Database,  # type: ignore[no-untyped-def]
+                                                                            expect_warnings) -> None:
+    """The same on both engines: NUL and control characters go from the names, a long name is kept whole, and a
+    product whose code cannot be stored is left out (named in the log by its code) while the page goes on."""
+    acc = account(db)
+    cat = Catalogue([rec("100", "1", name="티\x00셔츠\x07"), rec("200", name="긴 이름 " * 100), rec("3" * 65),
+                     rec("400", "옵\x00션"), rec("500")], size=5)
+    r = sync_catalogue(db, acc, cat, clock=Clock())
+    assert r.complete and r.pages == 1
+    got = products(db)
+    assert set(got) == {("100", "1"), ("200", ""), ("500", "")}
+    assert got[("100", "1")].product_name == "티셔츠" and got[("200", "")].product_name == "긴 이름 " * 100
+    assert any("left out" in rec.getMessage() and "3333" in rec.getMessage() for rec in expect_warnings.records)

@@ -110,3 +110,13 @@ def test_a_waybill_is_found_claimed_and_read_in_three_statements(demo_db: Databa
     assert r.claimed_by is None and r.plan is not None and r.plan.lines
     assert all(ln.components for ln in r.plan.lines) and all(it.barcodes for it in r.plan.items.values())
     assert max(len(ln.components) for ln in r.plan.lines) >= 3  # the gift set: mug, coasters, box
+
+
+def test_the_open_waybill_scanned_again_keeps_its_claim(two: tuple[Rig, Rig, Clock]) -> None:
+    """Scanned again at its own station, the open pack's waybill is not claimed anew (that put the lookup's key
+    on the claim, and the release of a pack that did not start then dropped the open pack's claim)."""
+    a, b, _ = two
+    a.scan(Scenario.SIMPLE, Scenario.SIMPLE)
+    assert a.message is Msg.WAYBILL_SAME
+    b.scan(Scenario.SIMPLE)
+    assert b.message is Msg.WAYBILL_CLAIMED

@@ -156,7 +156,7 @@ def test_a_station_gone_mid_run_is_taken_over_by_another(db: Database, naver: Fa
     from sqlalchemy import update
 
     from packdesk.core import leases
-    from packdesk.services.collect import COLLECT_LEASE
+    from packdesk.services.collect import COLLECT_LEASE, run_lease
 
     acc = add_account(db, naver)
     naver.add_order(1)
@@ -164,20 +164,23 @@ def test_a_station_gone_mid_run_is_taken_over_by_another(db: Database, naver: Fa
     now = later()
     with db.session() as s:  # S1 took this time's collection, started it... and its PC went off
         assert leases.acquire(s, f"collect:{acc}", "S1", now, COLLECT_LEASE)
-        s.add(m.CollectionRun(account_id=acc, trigger="schedule", started_by="S1", window_from=now - timedelta(days=1),
-                              window_to=now))
+        run = m.CollectionRun(account_id=acc, trigger="schedule", started_by="S1", window_from=now - timedelta(days=1),
+                              window_to=now)
+        s.add(run)
+        s.flush()
+        assert leases.acquire(s, run_lease(run.id), "4242@the-other-pc", now, COLLECT_LEASE)  # as begin_run does
     s2 = Collector(db, clock=later, station="S2")
-    assert s2.follow_up(times) == []  # S1's lease still holds: it may just be slow
-    with db.session() as s:  # a minute without S1 renewing it
-        s.execute(update(m.Lease).where(m.Lease.name == f"collect:{acc}")
-                  .values(expires_at=now - timedelta(seconds=1)))
+    assert s2.follow_up(times) == []  # S1's leases still hold: it may just be slow
+    with db.session() as s:  # a minute without S1 renewing them
+        s.execute(update(m.Lease).values(expires_at=now - timedelta(seconds=1)))
     [run] = s2.follow_up(times)
     assert (run.status, run.trigger, run.orders) == (RunStatus.SUCCEEDED, "schedule", 1)
     assert run.started_by == "S2 (follow-up)" and len(lines(db)) == 1
     with db.session() as s:
         left = s.scalars(select(m.CollectionRun).where(m.CollectionRun.started_by == "S1")).one()
-        assert (left.status, left.error_code) == (RunStatus.FAILED, "run_abandoned") and "S2" in left.error_detail
-        assert s.scalar(select(m.Lease.name).where(m.Lease.name == f"collect:{acc}")) is None  # given back
+        assert (left.status, left.error_code) == (RunStatus.ABANDONED, "run_abandoned")
+        assert "4242@the-other-pc" in left.error_detail and "S2" in left.error_detail and left.finished_at
+        assert s.scalars(select(m.Lease.name)).all() == []  # the account's given back, the run's removed
     # that time is done now: neither S2 nor S1 (back again) collects it twice
     assert s2.follow_up(times) == [] and Collector(db, clock=later, station="S1").follow_up(times) == []
 

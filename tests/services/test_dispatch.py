@@ -457,7 +457,7 @@ def test_process_killed_mid_upload_then_restarted(db: Database, naver: FakeNaver
     acc = add_account(db, naver)
     ids = seed_packed(db, acc, [naver.add_order(5) for _ in range(8)])
     naver.fail_next("dispatch", "timeout", process=True, delay=60)  # applied, then the answer waits
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PACKDESK_TEST_SECRET": naver.client_secret,
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'src'}", "PACKDESK_TEST_SECRET": naver.client_secret,
            "PACKDESK_HOME": str(tmp_path / "child-home")}
     child = subprocess.Popen([sys.executable, "-m", "tests.services.dispatch_child", db.url, naver.base_url,
                               naver.client_id], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
@@ -639,7 +639,7 @@ def test_the_upload_leader_killed_mid_upload_another_station_finishes_nothing_tw
     acc = add_account(db, naver)
     ids = seed_packed(db, acc, [naver.add_order(1) for _ in range(40)])
     naver.fail_next("dispatch", "timeout", process=True, delay=60)  # applied, then the answer waits
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PACKDESK_TEST_SECRET": naver.client_secret,
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'src'}", "PACKDESK_TEST_SECRET": naver.client_secret,
            "PACKDESK_HOME": str(tmp_path / "child-home")}
     child = subprocess.Popen([sys.executable, "-m", "tests.services.dispatch_child", db.url, naver.base_url,
                               naver.client_id, "STATION-1"], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)

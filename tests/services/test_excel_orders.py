@@ -187,6 +187,23 @@ def test_import_stores_orders_lines_waybills_products_and_a_run(db: Database, pl
         assert sources == {f"excel:{result.run_id}"}
 
 
+def test_a_sheet_with_long_names_and_addresses_is_imported_whole(db: Database, platform: eo.Platform,
+                                                                 tmp_path: Path) -> None:
+    """The same on both engines: a product name or an address over 300 characters is kept whole (it was a row
+    error, and an address with its detail was cut at 300). Control characters cannot be written into a sheet
+    (XML has no place for them); the store cleans them like any order's (tests/services/test_collect_trust.py)."""
+    long_name, long_address = "대용량 머그컵" * 50, "서울특별시 " * 80 + "끝"
+    row = list(order_row("L-1", product=long_name))
+    row[7] = long_address
+    p = preview_file(db, platform, write(tmp_path / "long.xlsx", [tuple(row)]))
+    assert p.errors == () and p.new_rows == 1
+    result = eo.import_preview(db, p, "김민수")
+    assert (result.counts.orders, result.counts.set_aside) == (1, 0)
+    with db.session() as s:
+        assert s.scalars(select(m.Order.address)).one() == long_address
+        assert s.scalars(select(m.OrderLine.product_name)).one() == long_name
+
+
 def test_importing_the_same_file_again_changes_nothing(db: Database, platform: eo.Platform, tmp_path: Path) -> None:
     path = write(tmp_path / "orders.xlsx", [order_row("A", "P1"), order_row("A", "P1"), order_row("B", "P2",
                                             courier="한진", tracking="555544443333")])

@@ -150,13 +150,15 @@ def test_a_file_removed_by_hand_and_marked_deleted_is_not_retention(db: Database
     assert [(x.kind, x.path) for x in verify(db, indexed).problems] == [("deleted_unrecorded", str(p))]
 
 
-@pytest.mark.parametrize("change", [{"packer_name": "다른 사람"}, {"pack_outcome": PackOutcome.CANCELLED},
-                                    {"pack_key": "forged"}])
+@pytest.mark.parametrize(("change", "named"), [({"packer_name": "다른 사람"}, "row_changed"),
+                                               ({"pack_outcome": PackOutcome.CANCELLED}, "outcome_changed"),
+                                               ({"pack_key": "forged"}, "row_changed")])
 def test_who_packed_it_and_how_it_ended_are_covered_too(db: Database, indexed: Path, expect_warnings,
-                                                          change: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+                                                          change: dict[str, object], named: str) -> None:  # type: ignore[no-untyped-def]
+    """An outcome edited alone is named as such (the link is tried with each outcome); other edits: the row."""
     with db.session() as s:
         s.execute(update(m.Recording).where(m.Recording.path == str(paths(db)[0])).values(**change))
-    assert [x.kind for x in verify(db, indexed).problems] == ["row_changed"]
+    assert [x.kind for x in verify(db, indexed).problems] == [named]
 
 
 def test_removing_the_newest_recordings_whole_is_caught_by_this_pcs_anchor(db: Database, indexed: Path,

@@ -51,7 +51,7 @@ def test_two_stations_starting_together_migrate_once(dirs) -> None:  # type: ign
     def start() -> None:
         barrier.wait()
         try:
-            opened.append(Database.open(url))
+            opened.append(Database.open(url, create=True))
         except BaseException as e:
             errors.append(e)
 
@@ -69,7 +69,7 @@ def test_two_stations_starting_together_migrate_once(dirs) -> None:  # type: ign
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (scripts/test.sh runs it)")
 def test_move_a_station_to_the_server(dirs) -> None:  # type: ignore[no-untyped-def]
     local = sqlite_url(dirs.data / "station.sqlite3")
-    station = Database.open(local)
+    station = Database.open(local, create=True)
     ensure_demo(station, datetime.now(UTC))
     with station.session() as s:
         lines_before = s.scalar(select(func.count()).select_from(m.OrderLine))

@@ -108,6 +108,17 @@ def test_every_field_refusal_names_the_field_and_why(demo_db: Database, changes:
     assert counts(demo_db) == before  # nothing written, not even the platform
 
 
+def test_invisible_control_characters_typed_or_pasted_are_removed_not_stored(demo_db: Database) -> None:
+    """NUL (which PostgreSQL refuses) and the like are removed as from every order; a line break in a one-line
+    field is still refused, saying so (the test above)."""
+    created = create(demo_db, order(demo_db, recipient_name="홍\x00길동",
+                                    address="서울\x00특별시 강남구 \x1b테헤란로 1", delivery_message="문 앞\x07에"))
+    with demo_db.session() as s:
+        row = s.get_one(m.Order, created.order_id)
+        assert (row.recipient_name, row.address, row.delivery_message) == ("홍길동", "서울특별시 강남구 테헤란로 1",
+                                                                            "문 앞에")
+
+
 def test_item_refusals_name_the_item_and_its_line(demo_db: Database) -> None:
     mug, tumbler = item_id(demo_db, "MUG-WH-01"), item_id(demo_db, "TMB-500")
     cases = [

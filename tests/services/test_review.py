@@ -17,6 +17,7 @@ from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst
 from packdesk.core.recordings import recording_finished, recording_started
 from packdesk.core.station import Msg
@@ -295,3 +296,24 @@ def test_clip_names_say_waybill_time_and_range() -> None:
     at = datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC)
     name = review.clip_name("CJ 1234/56", at, 3_200, 72_100)
     assert name == f"CJ_1234_56_{kst(at):%Y%m%d-%H%M%S}_00m03s-01m13s.mp4"
+
+
+@pytest.mark.parametrize("hostile", ["x/../../..", "/../../escaped", "..\\..\\win", "CON", "../", ""])
+def test_a_hostile_tracking_number_never_leaves_the_export_folder(video: RecordingFinished, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  hostile: str) -> None:
+    """A tracking number is whatever a label or a sheet said: the clip, its temporary file and the original's
+    copy are all named through ``safe_file_part``, inside the folder the person chose."""
+    out = tmp_path / "a" / "b" / "out"
+    temps: list[Path] = []
+    for name in ("_remux", "_reencode"):  # where the temporary file is written
+        real = getattr(review, name)
+        monkeypatch.setattr(review, name, lambda src, tmp, *a, real=real, **k: (temps.append(tmp), real(src, tmp, *a,
+                                                                                                        **k))[1])
+    results = [review.export_clip(video.path, out, tracking_number=hostile, started_at=video.started_at, **kw)
+               for kw in ({}, {"start_ms": 1500, "end_ms": 2500}, {"original": True})]  # type: ignore[arg-type]
+    assert len(temps) == 2 and all(t.parent == out and ".." not in t.name.split(".part")[0][1:] for t in temps)
+    assert all(r.path.parent == out for r in results)
+    assert all(r.path.name.startswith(f"{safe_file_part(hostile)}_2") for r in results)  # then the date
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and out not in p.parents]
+    assert outside == []

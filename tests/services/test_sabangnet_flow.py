@@ -7,20 +7,22 @@ from __future__ import annotations
 import socket
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from packdesk.core import models as m
 from packdesk.core.db import Database
-from packdesk.core.enums import ChannelKind, LineStatus, OutboxState
+from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.services import orders as so
 from packdesk.services import relays
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
+from tests.e2e.test_day_one import Now, label_and_link, pack
 from tests.fakes.sabangnet import FakeSabangnet
+from tests.services.test_station_service import Rig
 
 
 @pytest.fixture
@@ -57,17 +59,15 @@ def test_collect_pack_dispatch_and_cancel(db: Database, fake: FakeSabangnet) -> 
         assert lines[str(first[0].idx)].product_code in (first[0].fields.get("SKU_ID"), first[0].fields["PRODUCT_ID"])
         order = s.scalars(select(m.Order).where(m.Order.recipient_name == "김수취")).one()
         assert order.order_no.startswith(first[0].order_id)
-        # the first order packed under a CJ waybill: its lines queued as the station does
-        now = datetime.now(UTC)
-        wb = m.Waybill(courier_code="CJGLS", tracking_number="6550-1234-5678")
-        s.add(wb)
-        s.flush()
-        for seeded in first:
-            ln = lines[str(seeded.idx)]
-            ln.waybill_id, ln.status = wb.id, LineStatus.PACKED
-            s.add(m.DispatchEntry(line_id=ln.id, account_id=account_id, product_order_id=ln.product_order_id,
-                                  courier_code="CJGLS", tracking_number=wb.tracking_number,
-                                  state=OutboxState.PENDING, next_attempt_at=now))
+    # the first order's label typed in (with dashes, as printed), its products linked, and packed at the station
+    with db.session() as s:
+        badge, barcodes = label_and_link(s, so.search_orders(s, "김수취")[0].id, "CJGLS", "6550-1234-5676")
+    rig = Rig(db, clock=Now())
+    try:
+        rig.scan(badge)
+        pack(rig, barcodes, "655012345676")
+    finally:
+        rig.worker.close()
     up = Uploader(db)
     try:
         assert up.run_once(retry_now=True).sent == 2
@@ -75,7 +75,7 @@ def test_collect_pack_dispatch_and_cancel(db: Database, fake: FakeSabangnet) -> 
     finally:
         up.close()
     assert Counter(str(inv["idx"]) for inv in fake.invoices) == Counter({str(x.idx): 1 for x in first})
-    assert {inv["tak_invoice"] for inv in fake.invoices} == {"655012345678"}  # sent without dashes
+    assert {inv["tak_invoice"] for inv in fake.invoices} == {"655012345676"}  # sent without dashes
     assert {fake.line(x.idx).delivery_id for x in first} == {"001"}  # CJ in Sabangnet's codes
 
     fake.set_status(second[0].idx, "007")  # the buyer asks to cancel

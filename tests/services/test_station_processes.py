@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def station(url: str, name: str, waybills: list[str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "tests.services.station_proc", url, name, "--waybills",
                              ",".join(waybills), *extra], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"})
 
 
 def result(p: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]
@@ -42,7 +42,7 @@ def result(p: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]
 @pytest.fixture
 def shared(dirs) -> str:  # type: ignore[no-untyped-def]
     url = fresh_database_url(dirs)
-    db = Database.open(url)
+    db = Database.open(url, create=True)
     ensure_demo(db, datetime.now(UTC))
     db.close()
     return url

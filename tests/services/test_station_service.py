@@ -51,6 +51,7 @@ class Listener:
         self.states: list[StationState] = []
         self.sounds: list[Sound] = []
         self.errors: list[KnownError] = []
+        self.notices: list[KnownError] = []
 
     def on_state(self, state: StationState) -> None:
         self.states.append(state)
@@ -60,6 +61,9 @@ class Listener:
 
     def on_error(self, error: KnownError) -> None:
         self.errors.append(error)
+
+    def on_notice(self, notice: KnownError) -> None:
+        self.notices.append(notice)
 
 
 class Clock:
@@ -185,6 +189,28 @@ def test_open_pack_from_a_crash_is_abandoned_at_start(rig: Rig, demo_db: Databas
     again.scan("PD-PACKER-001", Scenario.TEA_SET)
     assert again.message is Msg.PACK_STARTED
     again.worker.close()
+
+
+def test_the_next_start_names_the_parcel_the_last_run_left_unfinished(rig: Rig, demo_db: Database,
+                                                                     expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    assert rig.svc.interrupted is None
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE)
+    rig.svc.close_open_pack()  # closed mid-pack, after asking
+    rig.settle()
+    assert rig.recorder.calls[-1] == ("stop", PackOutcome.CLOSED) and rig.svc.state.pack is None
+    rig.worker.close()
+    closed = Rig(demo_db)
+    assert closed.svc.interrupted == (Scenario.SIMPLE, PackOutcome.CLOSED)
+    closed.scan("PD-PACKER-001", Scenario.TEA_SET)
+    closed.worker.close()  # the app dies mid-pack
+    crashed = Rig(demo_db)
+    assert crashed.svc.interrupted == (Scenario.TEA_SET, PackOutcome.ABANDONED)
+    crashed.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+    assert crashed.message is Msg.PACK_COMPLETE
+    crashed.worker.close()
+    done = Rig(demo_db)
+    assert done.svc.interrupted is None  # the last pack was completed: nothing to say
+    done.worker.close()
 
 
 def test_a_waybill_completed_elsewhere_is_reported(rig: Rig, demo_db: Database, expect_warnings) -> None:  # type: ignore[no-untyped-def]
@@ -358,7 +384,7 @@ def test_the_database_probe(db: Database, tmp_path) -> None:  # type: ignore[no-
     from packdesk.services.connectivity import database_probe
 
     assert database_probe(db)()
-    gone = Database.open(f"sqlite:///{tmp_path}/x.sqlite3")
+    gone = Database.open(f"sqlite:///{tmp_path}/x.sqlite3", create=True)
     gone.engine.dispose()
     (tmp_path / "x.sqlite3").unlink()
     (tmp_path / "x.sqlite3").mkdir()  # now a folder: the file cannot be opened

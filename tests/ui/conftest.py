@@ -34,13 +34,15 @@ def make_station(qtbot, dirs: AppDirs) -> Iterator:  # type: ignore[no-untyped-d
         if settings.scanner.max_gap_ms == Settings().scanner.max_gap_ms:
             settings = settings.model_copy(
                 update={"scanner": settings.scanner.model_copy(update={"max_gap_ms": TEST_KEY_GAP_MS})})
-        st = build_station(dirs, settings, sounds=False, **kwargs)
+        # a test folder: its database is made here
+        st = build_station(dirs, settings, sounds=False, create_database=True, **kwargs)
         # not qtbot.addWidget: pytest-qt would delete the window before this fixture shuts the station down
         st.window.show()  # type: ignore[attr-defined]
         qtbot.waitExposed(st.window)
         st.window.activateWindow()  # type: ignore[attr-defined]
-        # activation is asynchronous: keys typed before it lands would go to no widget
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+        # activation is asynchronous: keys typed before it lands would go to no widget (or to a window that
+        # was active before, e.g. a question just answered)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is st.window and QApplication.focusWidget() is not None)
         made.append(st)
         return st
 

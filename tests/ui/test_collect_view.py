@@ -129,8 +129,9 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     assert any("일시 중지" in w.account_combo.itemText(i) for i in range(w.account_combo.count()))
     qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
     assert "사용 중" in w.accounts.item(row, 4).text()
+    assert w.accounts.item(row, 3).text() == "예 / yes"  # a Coupang account confirms what it collects by default
     qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
-    assert w.accounts.item(row, 3).text() == "예 / yes"
+    assert w.accounts.item(row, 3).text() == ""
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)
@@ -174,4 +175,158 @@ def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_link
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "seller_code"
         assert s.scalar(select(m.ProductMapping.product_code).where(m.ProductMapping.account_id == acc.id)) == "P1"
+    w.reject()
+
+
+def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_wrong_clock(  # type: ignore[no-untyped-def]
+        station, qtbot, monkeypatch, expect_warnings) -> None:
+    """Issue #22: the form's auto-confirm starts ticked for Coupang (not for SmartStore); the courier codes have a
+    field and a button; a collection refused for a wrong PC clock says so in the window, in Coupang's words."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from packdesk.core.enums import ChannelKind
+    from tests.fakes.coupang import FakeClock, FakeCoupang
+
+    w = station.window.open_collect()
+    w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
+    assert w.auto_confirm.isChecked() and w.auto_confirm.isEnabled()
+    w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.NAVER))
+    assert not w.auto_confirm.isChecked()
+    w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
+    assert w.auto_confirm.isChecked()
+    help_label = w.findChild(QLabel, f"help_{ChannelKind.COUPANG.value}_courier_codes")
+    assert help_label is not None and "KGB=KGBPS" in help_label.text()
+    with FakeCoupang(rate_limit=None, clock=FakeClock(datetime.now(UTC) + timedelta(minutes=10))) as skewed:
+        form = w.kind_forms[ChannelKind.COUPANG]
+        ime = QInputMethodEvent("", [])
+        ime.setCommitString("쿠팡본점")
+        QApplication.sendEvent(w.name_edit, ime)
+        for key, text in (("external_id", skewed.vendor_id), ("access_key", skewed.access_key),
+                          ("secret", skewed.secret_key), ("base_url", skewed.base_url), ("courier_codes", "KGB KGBPS")):
+            qtbot.keyClicks(form[key], text)
+        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        assert "형식이 맞지 않습니다" in w.account_message.text() and "Courier codes" in w.account_message.text()
+        form["courier_codes"].clear()
+        qtbot.keyClicks(form["courier_codes"], "KGB=KGBPS")
+        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        assert "OS 키링" in w.account_message.text()
+        with station.db.session() as s:
+            acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "쿠팡본점")).one()
+        assert acc.auto_confirm and json.loads(acc.options)["courier_codes"] == {"KGB": "KGBPS"}
+
+        w.account_combo.setCurrentIndex(w.account_combo.findData(acc.id))
+        w.to_edit.setDateTime(QDateTime.currentDateTime().addSecs(60))
+        with qtbot.waitSignal(w.run_finished, timeout=10_000):
+            qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    said = w.message.text()
+    assert "Specified signature is expired" in said and "PC 시계가 맞지 않을 수 있습니다" in said
+    assert "the PC clock may be wrong" in said
+    assert "PC 시계" in w.runs.item(0, 14).text() and w.runs.item(0, 14).toolTip().startswith("channel_auth")
+
+    w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점"))
+    assert w.courier_codes_button.isEnabled()
+    offered: list[str] = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda _p, _t, _l, _m, current, *a, **k: offered.append(current)
+                        or ("KGB=KGBLS, 한진=HANJIN", True))
+    qtbot.mouseClick(w.courier_codes_button, Qt.MouseButton.LeftButton)
+    assert offered == ["KGB=KGBPS"] and "KGB=KGBLS, HANJIN=HANJIN" in w.account_message.text()
+    w.change_courier_codes("KGB")                        # no "=": named, nothing changed
+    assert "Courier codes" in w.account_message.text()
+    with station.db.session() as s:
+        assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["courier_codes"] == {
+            "KGB": "KGBLS", "HANJIN": "HANJIN"}
+    w.reject()
+
+
+# --- every run ends, and the progress bar with it (issue #17) ------------------------------------------------
+def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_start(  # type: ignore[no-untyped-def]
+        make_station, qtbot, dirs, expect_warnings) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from packdesk.core.db import Database, sqlite_url
+
+    db = Database.open(sqlite_url(dirs.database), create=True)  # the station's database, before its first start
+    with db.session() as s:
+        acc = m.ChannelAccount(kind=m.ChannelKind.NAVER, name="우리 스토어", external_id="x")
+        s.add(acc)
+        s.flush()
+        account_id = acc.id
+    db.close()
+    repo = Path(__file__).resolve().parents[2]
+    crash = ("import os, sys\nfrom packdesk.core.db import Database\nfrom packdesk.services.collect import begin_run\n"
+             "db = Database.open(sys.argv[1])\nbegin_run(db, account_id=int(sys.argv[2]), trigger='manual')\n"
+             "os._exit(9)  # the process dies mid-run: no end_run, no lease given back\n")
+    dead = subprocess.run([sys.executable, "-c", crash, sqlite_url(dirs.database), str(account_id)], cwd=repo,
+                          env={**os.environ, "PYTHONPATH": f"{repo / 'src'}"}, timeout=60)
+    assert dead.returncode == 9
+
+    station = make_station()  # the next start
+    w = station.window.open_collect()
+    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, 1).text() == "우리 스토어")
+    assert w.runs.item(row, 5).text() == "중단됨 / abandoned"
+    assert w.runs.item(row, 14).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
+    assert not w.progress.isVisible() and w.collect_button.isEnabled()
+    w.reject()
+
+
+def test_an_unexpected_error_ends_the_run_and_the_progress_bar(station, qtbot, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    class Broken:
+        kind = m.ChannelKind.DEMO
+
+        def collect(self, since, until):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a bug in a channel")
+
+    w = station.window.open_collect()
+    w.collector.channel_factory = lambda account: Broken()
+    w.account_combo.setCurrentIndex(0)
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
+    assert "예기치 않은 오류" in w.message.text() and "unexpected error" in w.message.text()
+    assert w.runs.item(0, 5).text() == "실패 / failed" and w.runs.item(0, 14).text().startswith("수집이 예기치 않은")
+    assert "RuntimeError: a bug in a channel" in w.runs.item(0, 14).toolTip()
+    assert not w.progress.isVisible() and w.collect_button.isEnabled()
+    w.reject()
+
+
+def test_without_a_keyring_no_account_is_added_and_removal_says_what_happened(  # type: ignore[no-untyped-def]
+        station, qtbot, naver, memory_keyring, monkeypatch, expect_warnings) -> None:
+    import keyring
+    from keyring.backends import fail
+    from PySide6.QtWidgets import QMessageBox
+
+    def names() -> list[str]:
+        return [w.accounts.item(r, 0).text() for r in range(w.accounts.rowCount())]
+
+    w = station.window.open_collect()
+    add_account_by_typing(qtbot, w, naver)  # with a keyring: added
+    assert "우리 스토어" in names()
+    keyring.set_keyring(fail.Keyring())  # then the keyring goes (locked, its service stopped, a new Linux PC)
+    try:
+        w.name_edit.clear()
+        w.app_id_edit.clear()
+        w.base_url_edit.clear()
+        ime = QInputMethodEvent("", [])
+        ime.setCommitString("둘째 스토어")
+        QApplication.sendEvent(w.name_edit, ime)
+        qtbot.keyClicks(w.app_id_edit, naver.client_id)
+        qtbot.keyClicks(w.secret_edit, naver.client_secret)
+        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        said = w.account_message.text()
+        assert said.startswith("계정을 추가하지 않았습니다") and "keyring.backends.fail.Keyring" in said
+        assert "둘째 스토어" not in names()
+
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+        w.accounts.selectRow(names().index("우리 스토어"))
+        qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)  # no uncaught exception (pytest-qt fails on one)
+        said = w.account_message.text()
+        assert said.startswith("삭제됨") and "시크릿은 지우지 못했습니다" in said and "could not be erased" in said
+        assert "삭제됨" in w.accounts.item(names().index("우리 스토어"), 4).text()
+    finally:
+        keyring.set_keyring(memory_keyring)
     w.reject()

@@ -68,7 +68,8 @@ def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) ->
     assert len(items) == 3 and all(i in ev.frames for i in items)
     assert ev.recipient_initials[1:] == "*" * (len(ev.recipient_initials) - 1) and len(ev.recipient_initials) >= 2
     assert initials("홍길동") == "홍**" and initials("") == ""
-    assert ev.sha256 and ev.chain_seq == 1 and ev.order_nos == "202600000001"
+    assert ev.sha256 and ev.order_nos == "202600000001"
+    assert (ev.pack_chain_seq, ev.chain_seq) == (1, 2)  # the pack (scans, outcome) when it ended, then its video
     probe = Overlay(overlay_job, (640, 480), ascii_label)
     for i in items:
         at = kst(ev.scans[i].at)
@@ -87,6 +88,7 @@ def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) ->
     assert images == len(ev.frames) >= 4  # the waybill scan and the three item scans
     flat = text.replace("\r", "").replace("\n", "")
     assert ev.sha256 in flat and ev.chain_hash in flat and "601000000011_clip.mp4" in text
+    assert ev.pack_chain_hash in flat and ev.pack_chain_hash != ev.chain_hash
 
     # the pages as PNG, and each picture in the PDF read back: it shows its scan's second on the burned-in clock
     for n, page in enumerate(doc):

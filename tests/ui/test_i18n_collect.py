@@ -103,9 +103,13 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     seen += visible_texts(w)
     qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
     said.append(w.account_message.text())
+    assert w.accounts.item(coupang, 3).text() == "yes"  # Coupang's form starts with auto-confirm ticked
     qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
     said.append(w.account_message.text())
-    assert said[-2:] == ["Resumed", "Auto-confirm on"] and w.accounts.item(coupang, 3).text() == "yes"
+    assert said[-2:] == ["Resumed", "Auto-confirm off"] and w.accounts.item(coupang, 3).text() == ""
+    qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
+    said.append(w.account_message.text())
+    assert said[-1] == "Auto-confirm on" and w.accounts.item(coupang, 3).text() == "yes"
     w.accounts.selectRow(row_of(w, "우리 스토어"))
     qtbot.mouseClick(w.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.account_message.text() == "Connected", timeout=5000)
@@ -161,7 +165,8 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
     assert said[-1].startswith("The account is not set up")
-    assert [w.runs.item(0, c).text() for c in (1, 5, 13)] == ["사방넷 본점", "failed", "account_not_ready"]
+    assert [w.runs.item(0, c).text() for c in (1, 5, 13, 14)] == ["사방넷 본점", "failed", "0",
+                                                                  "The account is not set up: 사방넷 본점"]
     seen += visible_texts(w)
 
     # removing an account: the question, and what was removed

@@ -228,13 +228,13 @@ def test_the_wizard_opens_in_the_language_of_the_settings_it_has(  # type: ignor
 def _painted_texts(monkeypatch, render) -> list[str]:  # type: ignore[no-untyped-def]
     """The texts ``render`` has the barcode sheet paint, from its drawing operations."""
     texts: list[str] = []
-    paint = barcode_sheet._paint
+    paint = barcode_sheet.paint_page
 
     def recording(painter, ops, dpi):  # type: ignore[no-untyped-def]
-        texts.extend(op.text for op in ops if isinstance(op, barcode_sheet._Text))
+        texts.extend(op.text for op in ops if isinstance(op, barcode_sheet.TextOp))
         paint(painter, ops, dpi)
 
-    monkeypatch.setattr(barcode_sheet, "_paint", recording)
+    monkeypatch.setattr(barcode_sheet, "paint_page", recording)
     render()
     return texts
 

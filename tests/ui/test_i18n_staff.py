@@ -48,9 +48,9 @@ def test_the_staff_screen_and_the_stations_staff_messages_in_english(  # type: i
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (asked.extend(a[1:3]), (str(tmp_path / "badges.png"), "PNG (*.png)"))[1])
     painted: list[str] = []
-    paint = barcode_sheet._paint
-    monkeypatch.setattr(barcode_sheet, "_paint", lambda p, ops, dpi: (
-        painted.extend(op.text for op in ops if isinstance(op, barcode_sheet._Text)), paint(p, ops, dpi)))
+    paint = barcode_sheet.paint_page
+    monkeypatch.setattr(barcode_sheet, "paint_page", lambda p, ops, dpi: (
+        painted.extend(op.text for op in ops if isinstance(op, barcode_sheet.TextOp)), paint(p, ops, dpi)))
 
     view = open_staff(qtbot, st, "Staff…")
     assert view.windowTitle() == "Staff"

@@ -53,6 +53,13 @@ def commit(qtbot, edit: QLineEdit, text: str) -> None:  # type: ignore[no-untype
     qtbot.waitUntil(lambda: edit.text() == text, timeout=TIMEOUT)
 
 
+def red_text(button: QWidget) -> int:
+    """How many pixels of the button, as drawn on screen, are strongly red."""
+    image = button.grab().toImage()
+    return sum(1 for y in range(image.height()) for x in range(image.width())
+               if (c := image.pixelColor(x, y)).red() > 150 and c.green() < 90 and c.blue() < 90)
+
+
 def open_orders(station, qtbot) -> OrdersWindow:  # type: ignore[no-untyped-def]
     action = next(a for a in station.window.findChildren(QAction) if a.text() == "주문… / Orders…")
     action.trigger()  # File → 주문… / Orders…
@@ -174,6 +181,7 @@ def test_force_cancel_is_refused_at_the_station_and_delete_warns_of_the_next_col
         p.type_code(created.tracking_number)  # scanned into the window: it searches the waybill
     assert w.search_edit.text() == created.tracking_number and w.table.rowCount() == 1
     assert w.detail is not None and w.detail.row.order_no == "TEL-77" and w.cancel_button.isEnabled()
+    assert red_text(w.cancel_button)  # the act that cannot be undone, drawn in red while it can be done
 
     with qtbot.waitSignal(w.force_cancelled, timeout=TIMEOUT):
         click(qtbot, w.cancel_button)
@@ -190,6 +198,7 @@ def test_force_cancel_is_refused_at_the_station_and_delete_warns_of_the_next_col
         click(qtbot, w.search_button)
     order_no = w.detail.row.order_no
     assert not w.cancel_button.isEnabled() and w.delete_button.isEnabled()  # collected: cancel at the marketplace
+    assert not red_text(w.cancel_button)  # greyed like any unavailable button, not still red
     with qtbot.waitSignal(w.deleted, timeout=TIMEOUT):
         click(qtbot, w.delete_button)
     assert "다음 주문 수집 때 다시 들어옵니다" in asked[-1] and "next collection brings it back" in asked[-1]

@@ -4,7 +4,6 @@ marks a held (cancelled) parcel handled; a pack made while offline waits and goe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,10 @@ from sqlalchemy import select
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState
-from packdesk.services.secrets import set_secret
+from packdesk.services import mapping
+from packdesk.services import orders as so
+from packdesk.services.accounts import AccountSpec, add_account
+from packdesk.services.collect import Collector
 from packdesk.ui.outbox_view import REASON_TEXT, OutboxView, reason_text
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
@@ -171,23 +173,20 @@ def naver() -> Iterator[FakeNaver]:
 def test_pack_made_offline_waits_then_goes_out_when_back_online(qtbot, station, naver) -> None:  # type: ignore[no-untyped-def]
     """A SmartStore line packed while offline: no dialog, the pack completes, the status bar counts it waiting;
     online again, it is dispatched (once) and the count drops to zero."""
-    order = naver.add_order(1)
+    order = naver.add_order(1, placeOrderStatus="OK")
     pid = order.product_order_ids[0]
-    with station.db.session() as s:
-        acc = m.ChannelAccount(kind=ChannelKind.NAVER, name="우리 스토어", external_id=naver.client_id,
-                               options=json.dumps({"base_url": naver.base_url}))
-        s.add(acc)
-        s.flush()
-        mug = s.scalars(select(m.Item).where(m.Item.sku == "MUG-WH-01")).one()
-        s.add(m.ProductMapping(account_id=acc.id, product_code="9000000000", item_id=mug.id, quantity=1))
-        o = m.Order(account_id=acc.id, order_no=order.order_id, recipient_name="홍길동")
-        wb = m.Waybill(courier_code="CJGLS", tracking_number="688800000001")
-        s.add_all([o, wb])
-        s.flush()
-        s.add(m.OrderLine(order_id=o.id, account_id=acc.id, product_order_id=pid, product_code="9000000000",
-                          product_name="머그컵", quantity=1, status=LineStatus.CONFIRMED, waybill_id=wb.id))
-        account_id = acc.id
-    set_secret(account_id, naver.client_secret)
+    db = station.db  # the account as the set-up adds it, the order collected, its product linked, its label typed
+    account_id = add_account(db, AccountSpec(ChannelKind.NAVER, "우리 스토어", {
+        "external_id": naver.client_id, "secret": naver.client_secret, "base_url": naver.base_url}))
+    now = datetime.now(UTC)
+    assert Collector(db).run_manual(account_id, now - timedelta(days=1), now + timedelta(minutes=5),
+                                    started_by="t").lines == 1
+    with db.session() as s:
+        mug = mapping.find_items(s, "MUG-WH-01")[0]
+        (product,) = [r for r in mapping.list_sales_products(s, mapping.ProductFilter(limit=None))
+                      if r.account_id == account_id]
+        mapping.link(s, product.id, [(mug.id, 1)])
+        so.attach_tracking(s, so.search_orders(s, order.order_id)[0].id, "CJGLS", "688800000000", "관리자")
     window = station.window
     uploader = window.uploader
     uploader.is_online = lambda: False  # what the monitor says when the marketplace cannot be reached
@@ -197,9 +196,9 @@ def test_pack_made_offline_waits_then_goes_out_when_back_online(qtbot, station, 
     p = Packer(qtbot, station)
     with qtbot.assertNotEmitted(window.error_shown):
         p.scan("PD-PACKER-001")
-        p.scan("688800000001")
+        p.scan("688800000000")
         p.scan(BARCODE["MUG-WH-01"])
-    assert p.banner() == "포장 완료: 688800000001" and p.sounds[-1] == "complete"
+    assert p.banner() == "포장 완료: 688800000000" and p.sounds[-1] == "complete"
     qtbot.waitUntil(lambda: uploader.counts().waiting == 1, timeout=5000)  # queued with the pack
     assert uploader.run_once().skipped_accounts == 1  # the 30-second pass: offline, the queue waits
     qtbot.waitUntil(lambda: window.outbox_label.text() == "전송 대기 1 / 1 waiting", timeout=5000)
@@ -209,7 +208,7 @@ def test_pack_made_offline_waits_then_goes_out_when_back_online(qtbot, station, 
     window.on_connectivity(True)
     uploader.kick(retry_now=True)  # what the monitor's "online" does
     qtbot.waitUntil(lambda: window.outbox_label.text() == "전송 대기 0 / 0 waiting", timeout=10_000)
-    assert [(d["productOrderId"], d["trackingNumber"]) for d in naver.dispatches] == [(pid, "688800000001")]
+    assert [(d["productOrderId"], d["trackingNumber"]) for d in naver.dispatches] == [(pid, "688800000000")]
     with station.db.session() as s:
         assert s.scalars(select(m.OrderLine.status).where(m.OrderLine.product_order_id == pid)).one() \
             is LineStatus.DISPATCHED

@@ -80,6 +80,7 @@ def test_disk_low_is_shown_and_can_block_packing(make_station, qtbot, tmp_path: 
     p.scan("PD-PACKER-001")
     p.scan(Scenario.SIMPLE)
     assert "녹화할 수 없어" in p.banner() and "디스크 공간" in p.banner() and p.sounds[-1] == "error"
+    assert str(tmp_path / "videos") in p.banner()  # the folder named
     assert st.service.state.pack is None
 
 

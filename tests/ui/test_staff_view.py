@@ -181,8 +181,8 @@ def test_a_lost_badge_is_replaced_and_badges_print_big_and_scan(  # type: ignore
 
     # badges: the selected one; with nobody selected, every active packer
     painted: list[Any] = []
-    paint = barcode_sheet._paint
-    monkeypatch.setattr(barcode_sheet, "_paint", lambda p, ops, dpi: (painted.extend(ops), paint(p, ops, dpi)))
+    paint = barcode_sheet.paint_page
+    monkeypatch.setattr(barcode_sheet, "paint_page", lambda p, ops, dpi: (painted.extend(ops), paint(p, ops, dpi)))
     sheet = tmp_path / "badge.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(sheet), "PNG (*.png)"))
     with qtbot.waitSignal(view.printed, timeout=TIMEOUT):
@@ -190,9 +190,9 @@ def test_a_lost_badge_is_replaced_and_badges_print_big_and_scan(  # type: ignore
     image = QImage(str(sheet)).convertToFormat(QImage.Format.Format_Grayscale8)
     assert [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128)] == \
         [new.badge_code]
-    (name,) = [op for op in painted if isinstance(op, barcode_sheet._Text) and op.text == "이서연"]
+    (name,) = [op for op in painted if isinstance(op, barcode_sheet.TextOp) and op.text == "이서연"]
     assert name.font.pointSizeF() == barcode_sheet.BADGE_STYLE.label_points and name.font.bold()
-    (bars,) = [op for op in painted if isinstance(op, barcode_sheet._Bars)]
+    (bars,) = [op for op in painted if isinstance(op, barcode_sheet.BarsOp)]
     assert bars.height == round(barcode_sheet.BADGE_STYLE.bar_height_mm * barcode_sheet.PNG_DPI / 25.4)
     assert "1장 저장됨" in view.message.text()
     view.table.clearSelection()

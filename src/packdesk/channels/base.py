@@ -29,17 +29,21 @@ class LineRecord:
     claim_status: str = ""
     courier_code: str = ""
     tracking_number: str = ""
+    instructions: str = ""  # what the buyer asked of this item (engraving text, …), one per line; "" = none
 
 
 @dataclass(frozen=True)
 class OrderRecord:
+    """One order as a channel gives it. Its repr leaves out the buyer (name, phone, address, message): a record
+    that reaches a log line or an error says which order, not whose."""
+
     order_no: str
-    buyer_name: str
-    recipient_name: str
-    recipient_phone: str
-    zip_code: str
-    address: str
-    delivery_message: str
+    buyer_name: str = field(repr=False)
+    recipient_name: str = field(repr=False)
+    recipient_phone: str = field(repr=False)
+    zip_code: str = field(repr=False)
+    address: str = field(repr=False)
+    delivery_message: str = field(repr=False)
     ordered_at: datetime | None
     paid_at: datetime | None
     lines: Sequence[LineRecord] = field(default_factory=tuple)
@@ -84,6 +88,8 @@ class ItemResult:
     retryable: bool = False        # worth sending again later (the API did not decide about it)
     already_done: bool = False     # the marketplace already had it (confirmed before; dispatched with this tracking)
     address_changed: bool = False  # 발주확인: the buyer changed the address, re-read it before printing
+    acknowledged: bool = False     # dispatch: 발주확인 was done by this write, just before the tracking number
+    cancelled: bool = False        # dispatch: refused because the line is cancelled there: hold, pull the parcel
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,20 @@ Two layers, as for Naver:
 - ``CoupangChannel`` is the ``Channel``: collection by day, 발주확인 and 송장업로드 with a result per product
   order, the status read the outbox reconciles with, and the connection test.
 
+What Coupang does that the contract tables alone do not say (issue #22, seen against a Wing server written from
+Coupang's docs):
+- A box whose every item was cancelled (or returned) leaves the order-sheet lists, and its single lookup answers
+  400 "해당 주문이 취소 또는 반품되었습니다.": that reply is a cancellation, not "no such box". Cancels are also
+  read from the 반품/취소 요청 목록 (``follow_up``) so a collection notices them.
+- A box still ACCEPT refuses an invoice (``INVALID_STATUS``): ``dispatch`` acknowledges it first (발주확인), says
+  so in the log and in the item's result (``acknowledged``).
+- A box split in WING (``splitShipping`` on the sheet) takes the rest only as a split shipment: the DTOs carry
+  ``splitShipping`` and ``preSplitShipped`` true, for the items without an ``invoiceNumberUploadDate``.
+- An unknown courier code fails the whole invoice request with HTTP 500, nothing applied: after such a 500 the
+  boxes are read back and, if none was applied, sent one by one, so the bad one is named
+  (``coupang_courier_rejected``) and the others go.
+- ``etcInfoValues`` (engraving text and other per-item inputs) come with the line (``instructions``).
+
 Ids. Coupang ships by *shipment box* (배송번호); a box holds order items (one per ``vendorItemId``) and an
 order (``orderId``) may span several boxes. A PackDesk product order is one item of one box:
 ``f"{shipmentBoxId}-{vendorItemId}"``. Box ids exceed 2**53 and are kept as exact integers (Python's json
@@ -32,9 +46,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -106,9 +120,18 @@ ITEM_MISSING_COURIER = "dispatch_missing_courier"
 ITEM_MISSING_TRACKING = "dispatch_missing_tracking"
 ITEM_NOT_IN_REPLY = "channel_no_result"
 ITEM_OTHER_TRACKING = "dispatched_other_tracking"
+ITEM_COURIER_REJECTED = "coupang_courier_rejected"  # the box alone was answered 500 with nothing applied
 NOT_FOUND_BOX = "NOT_FOUND_SHIPMENT_BOX"
 NOT_FOUND_ITEM = "NOT_FOUND_VENDOR_ITEM"
 ITEM_CANCELED = "ORDER_DELIVERY_CANCELED"
+CANCELLED_WORDS = "취소된 주문입니다 / the order was cancelled"
+
+# the single-sheet lookup's 400 for a box whose every item was cancelled or returned (B.3 Error Spec):
+# "해당 주문이 취소 또는 반품되었습니다." — matched on its words, any other 400 still means "no such box"
+CANCELLED_REPLY_MARKERS = ("취소 또는 반품", "canceled or returned", "cancelled or returned")
+CANCELLED_STATUS = "CANCELED"      # channel_status of the lines of such a box (the item flag's word)
+RELEASE_STOP = "RELEASE_STOP_UNCHECKED"  # a 출고중지요청 waits: claim_status of a line held for it
+MAX_FOLLOW_UP_BOXES = 200          # single reads one collection spends on boxes missing from the lists
 
 # our words in an auth error, in each language (a "한국어 / English" text in the message would be shown whole):
 # in place of an API message when no call was made, or after the API's own message
@@ -210,7 +233,7 @@ def read_coupang_problem(response: httpx.Response) -> ApiProblem:
     "Access Denied" page after a burst of failed calls (B.7): a block, not a refusal of the keys."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         body = None
     if not isinstance(body, dict):
         if response.status_code == 403:
@@ -238,6 +261,7 @@ class SheetItem:
     vendor_item_id: int
     shippable: bool          # not cancelled: an invoice upload must name it (B.5, one DTO per item)
     line: LineRecord
+    uploaded: bool = False   # has an invoiceNumberUploadDate: shipped (what tells the items of a split box apart)
 
 
 @dataclass(frozen=True)
@@ -252,6 +276,14 @@ class Sheet:
     courier_code: str        # ours, "" when the name is unknown
     items: tuple[SheetItem, ...]
     order: OrderRecord       # the order's header with this box's lines
+    split: bool = False      # splitShipping: the box was split (in WING): the rest goes as a split shipment
+    cancelled: bool = False  # the lookup said "해당 주문이 취소 또는 반품되었습니다.": no sheet, every item cancelled
+
+    @classmethod
+    def gone(cls, shipment_box_id: int) -> Sheet:
+        """A box Coupang answers only "cancelled or returned" for: nothing of it is known but that."""
+        return cls(shipment_box_id, 0, CANCELLED_STATUS, "", "", "", (),
+                   OrderRecord("", "", "", "", "", "", "", None, None), cancelled=True)
 
     def item(self, vendor_item_id: int) -> SheetItem | None:
         return next((it for it in self.items if it.vendor_item_id == vendor_item_id), None)
@@ -260,6 +292,44 @@ class Sheet:
         """Coupang already has this tracking number on the box (with this courier, or one we cannot name)."""
         return bool(self.invoice_number) and _norm_number(self.invoice_number) == _norm_number(tracking_number) \
             and self.courier_code in ("", courier_code)
+
+    def pending(self) -> list[SheetItem]:
+        """Items still to ship: not cancelled and, in a split box, without an invoice yet."""
+        return [it for it in self.items if it.shippable and not (self.split and it.uploaded)]
+
+    def line_for(self, pid: str, vendor_item_id: int) -> LineRecord | None:
+        """This product order as Coupang shows it now (a cancelled box: cancelled, whatever it was)."""
+        if self.cancelled:
+            return cancelled_line(pid, vendor_item_id)
+        item = self.item(vendor_item_id)
+        return item.line if item else None
+
+
+def cancelled_line(pid: str, vendor_item_id: int) -> LineRecord:
+    """The line of a box Coupang answers "cancelled or returned" for (no sheet: names and counts unknown)."""
+    return LineRecord(product_order_id=pid, product_code="", option_code=str(vendor_item_id), product_name="",
+                      option_name="", quantity=0, status=LineStatus.CANCELLED, channel_status=CANCELLED_STATUS,
+                      claim_status="CANCEL")
+
+
+def says_cancelled(message: object) -> bool:
+    """Coupang's 400 words for a box that was cancelled or returned (B.3 single sheet, Error Spec)."""
+    text = str(message or "").lower()
+    return any(marker in text for marker in CANCELLED_REPLY_MARKERS)
+
+
+def instructions(node: JsonNode) -> str:
+    """An item's ``etcInfoValues`` (B.3: what the buyer typed for it — engraving text, …) with ``etcInfoValue``,
+    one per line, in order, each once."""
+    values: list[str] = []
+    raw = node.value.get("etcInfoValues")
+    if raw is not None and not (isinstance(raw, list) and all(isinstance(v, str | None) for v in raw)):
+        raise _bad(f"{node.path}.etcInfoValues", "a list of strings", raw)
+    for text in [*(raw or []), node.opt_text("etcInfoValue")]:
+        text = (text or "").strip()
+        if text and text not in values:
+            values.append(text)
+    return "\n".join(values)
 
 
 def line_status(sheet_status: str, *, canceled: bool, shipping_count: int, cancel_count: int,
@@ -301,13 +371,18 @@ def parse_sheet(raw: Any, path: str, courier_overrides: Mapping[str, str] | None
     invoice = invoice.strip()
     courier_name = node.opt_text("deliveryCompanyName").strip()
     courier = from_channel(courier_name, ChannelKind.COUPANG, courier_overrides) if invoice else ""
+    split = node.opt_bool("splitShipping")
     items = []
     for i, raw_item in enumerate(node.array("orderItems")):
         it = _Node(raw_item, f"{path}.orderItems[{i}]")
         vid = it.ident("vendorItemId")
         shipping, cancel = it.integer("shippingCount"), it.opt_integer("cancelCount")
         hold, canceled = it.opt_integer("holdCountForCancel"), it.opt_bool("canceled")
-        ours, claim = line_status(status, canceled=canceled, shipping_count=shipping, cancel_count=cancel,
+        uploaded = bool(it.opt_text("invoiceNumberUploadDate").strip())
+        # a split box (B.5) is shipped item by item: one without an invoice yet is still to pack, whatever the
+        # box's status; the sheet names one invoice for the box, so no item of it is given that number
+        item_status = "INSTRUCT" if split and not uploaded and status in ACKNOWLEDGED else status
+        ours, claim = line_status(item_status, canceled=canceled, shipping_count=shipping, cancel_count=cancel,
                                   hold_count=hold)
         items.append(SheetItem(vid, ours is not LineStatus.CANCELLED and shipping > 0, LineRecord(
             product_order_id=product_order_id(box, vid),
@@ -319,9 +394,10 @@ def parse_sheet(raw: Any, path: str, courier_overrides: Mapping[str, str] | None
             status=ours,
             channel_status=status,
             claim_status=claim,
-            courier_code=courier,
-            tracking_number=invoice,
-        )))
+            courier_code="" if split else courier,
+            tracking_number="" if split else invoice,
+            instructions=instructions(it),
+        ), uploaded))
     orderer, receiver = node.opt_obj("orderer"), node.opt_obj("receiver")
     address = " ".join(p for p in (receiver.opt_text("addr1").strip(), receiver.opt_text("addr2").strip()) if p) \
         if receiver else ""
@@ -337,7 +413,7 @@ def parse_sheet(raw: Any, path: str, courier_overrides: Mapping[str, str] | None
         paid_at=node.opt_datetime("paidAt"),
         lines=tuple(it.line for it in items),
     )
-    return Sheet(box, order_id, status, invoice, courier_name, courier, tuple(items), order)
+    return Sheet(box, order_id, status, invoice, courier_name, courier, tuple(items), order, split=split)
 
 
 def orders_from_sheets(sheets: Iterable[Sheet]) -> list[OrderRecord]:
@@ -345,7 +421,8 @@ def orders_from_sheets(sheets: Iterable[Sheet]) -> list[OrderRecord]:
     the header (buyer, recipient, dates) is the first box's."""
     grouped: dict[int, list[Sheet]] = {}
     for sheet in sheets:
-        grouped.setdefault(sheet.order_id, []).append(sheet)
+        if not sheet.cancelled:  # nothing of it is known to store
+            grouped.setdefault(sheet.order_id, []).append(sheet)
     records = []
     for boxes in grouped.values():
         items = sorted(((s.shipment_box_id, it.vendor_item_id, it.line) for s in boxes for it in s.items),
@@ -385,6 +462,12 @@ def _box_results(root: _Node, what: str) -> dict[int, BoxResult]:
 
 
 # --- the wire -----------------------------------------------------------------------------------------------
+class BoxCancelled(ChannelRejected):
+    """The single-sheet lookup said "해당 주문이 취소 또는 반품되었습니다.": every item of the box is cancelled."""
+
+    code = "coupang_box_cancelled"
+
+
 class CoupangClient:
     """The Wing Open API as called with one vendor's key."""
 
@@ -474,11 +557,14 @@ class CoupangClient:
         return root.array("data"), root.opt_text("nextToken")
 
     def sheet(self, shipment_box_id: int) -> dict[str, Any] | None:
-        """One order sheet (B.3 single), or None when Coupang has no such box (answered 400/404 or no data)."""
+        """One order sheet (B.3 single), or None when Coupang has no such box (answered 400/404 or no data).
+        Raises ``BoxCancelled`` for the 400 that says the box was cancelled or returned."""
         what = f"ordersheet[{shipment_box_id}]"
         try:
             root = self.call("GET", f"{self.vendor_path}/ordersheets/{int(shipment_box_id)}", what=what)
         except ChannelRejected as exc:
+            if exc.params.get("status") == 400 and says_cancelled(exc.params.get("message")):
+                raise BoxCancelled(detail=exc.detail, message=str(exc.params.get("message", ""))) from None
             if exc.params.get("status") in (400, 404):
                 return None
             raise
@@ -495,6 +581,19 @@ class CoupangClient:
         if node.ident("shipmentBoxId") != shipment_box_id:
             raise _bad(f"{what}.data.shipmentBoxId", f"{shipment_box_id}", node.value.get("shipmentBoxId"))
         return node.value
+
+    def return_requests(self, day_from: date, day_to: date, *, cancel_type: str = "", status: str = "",
+                        next_token: str = "", per_page: int = PAGE_SIZE) -> tuple[list[Any], str]:
+        """One page of the 반품/취소 요청 목록 created on the KST days ``day_from..day_to``: ``cancel_type="CANCEL"``
+        (결제완료 cancels, searched without a status) or a ``status`` (``RU`` 출고중지요청, ``UC``, ``CC``, ``PR``)."""
+        params = [("createdAtFrom", day_from.isoformat()), ("createdAtTo", day_to.isoformat()),
+                  ("maxPerPage", str(per_page))]
+        params += [("cancelType", cancel_type)] if cancel_type else [("status", status)]
+        if next_token:
+            params.append(("nextToken", next_token))
+        what = f"returnRequests[{day_from}..{day_to} {cancel_type or status}]"
+        root = self.call("GET", f"{self.vendor_path}/returnRequests", params=params, what=what)
+        return root.array("data"), root.opt_text("nextToken")
 
     def acknowledge(self, shipment_box_ids: Sequence[int]) -> dict[int, BoxResult]:
         """발주확인 of at most 50 boxes (B.4). Not repeated blind after a timeout: the caller reads the sheets."""
@@ -525,8 +624,9 @@ class _Want:
     tracking: str
 
 
-def _fail(pid: str, code: str, message: str = "", *, retryable: bool = False) -> ItemResult:
-    return ItemResult(pid, False, code=code, message=message, retryable=retryable)
+def _fail(pid: str, code: str, message: str = "", *, retryable: bool = False, cancelled: bool = False
+          ) -> ItemResult:
+    return ItemResult(pid, False, code=code, message=message, retryable=retryable, cancelled=cancelled)
 
 
 def _error_result(pid: str, error: ChannelError, *, retryable: bool) -> ItemResult:
@@ -539,7 +639,13 @@ def _box_result(pid: str, r: BoxResult) -> ItemResult:
     if r.succeed:
         return ItemResult(pid, True)
     return ItemResult(pid, False, code=r.code or "channel_rejected", message=r.message,
-                      retryable=_retryable(r.code, r.retry_required))
+                      retryable=_retryable(r.code, r.retry_required), cancelled=r.code == ITEM_CANCELED)
+
+
+def _server_error(exc: ChannelError) -> bool:
+    """HTTP 500 itself (not 502/503/504, not a timeout): Coupang's answer to a request it failed inside, which
+    for invoices is what an unknown courier code gets, nothing applied (issue #22)."""
+    return isinstance(exc, ChannelTransientError) and exc.params.get("status") == 500
 
 
 class CoupangChannel:
@@ -607,8 +713,13 @@ class CoupangChannel:
 
     # reading current state ---------------------------------------------------------------------------------
     def _read(self, box: int) -> Sheet | None:
-        raw = self.client.sheet(box)
-        sheet = None if raw is None else self._parse(raw, f"ordersheet[{box}]")
+        """The box's sheet; ``Sheet.gone`` for a box Coupang says was cancelled or returned; None: no such box."""
+        try:
+            raw = self.client.sheet(box)
+        except BoxCancelled:
+            sheet: Sheet | None = Sheet.gone(box)
+        else:
+            sheet = None if raw is None else self._parse(raw, f"ordersheet[{box}]")
         with self._cache_lock:
             if sheet is None:
                 self._cache.pop(box, None)
@@ -630,7 +741,8 @@ class CoupangChannel:
 
     def lookup(self, product_order_ids: Sequence[str]) -> dict[str, LineRecord]:
         """Coupang's current view of these product orders (one sheet read per box), for the outbox's
-        read-before-send. An id whose box (or item) Coupang does not have is absent. Raises on failure."""
+        read-before-send. An id whose box (or item) Coupang does not have is absent; one whose box Coupang
+        answers "cancelled or returned" for is cancelled. Raises on failure."""
         wanted: dict[int, list[tuple[str, int]]] = {}
         for pid in dict.fromkeys(product_order_ids):
             ids = split_product_order_id(pid)
@@ -640,10 +752,80 @@ class CoupangChannel:
         for box, items in wanted.items():
             sheet = self._read(box)
             for pid, vid in items:
-                item = sheet.item(vid) if sheet else None
-                if item is not None:
-                    found[pid] = item.line
+                line = sheet.line_for(pid, vid) if sheet else None
+                if line is not None:
+                    found[pid] = line
         return found
+
+    # cancels the lists do not show -------------------------------------------------------------------------
+    def follow_up(self, since: datetime, until: datetime, missing: Sequence[str] = ()) -> dict[str, LineRecord]:
+        """What became of product orders the order-sheet lists cannot show: a box whose every item was cancelled
+        leaves them. The 반품/취소 요청 목록 of the KST days covering ``[since, until)`` names boxes (결제완료
+        cancels, ``cancelType=CANCEL``; 출고중지요청s, ``status=RU``), and ``missing`` adds the boxes of product
+        orders the caller holds open that the lists did not show (at most MAX_FOLLOW_UP_BOXES of those). Each
+        box is read once: the current line of each of its product orders comes back — cancelled for a box
+        Coupang answers "cancelled or returned" for, ``CANCEL_REQUESTED`` (claim ``RELEASE_STOP_UNCHECKED``)
+        for a packable item with a 출고중지요청 waiting. All or nothing, like ``collect``."""
+        named: dict[int, set[int]] = {}
+        stops: set[tuple[int, int]] = set()
+        for first, last in day_windows(since, until):
+            for items in self._receipts(first, last, cancel_type="CANCEL"):
+                for box, vid in items:
+                    named.setdefault(box, set()).add(vid)
+            for items in self._receipts(first, last, status="RU"):
+                for box, vid in items:
+                    named.setdefault(box, set()).add(vid)
+                    stops.add((box, vid))
+        listed, extra = len(named), 0
+        for pid in missing:
+            ids = split_product_order_id(pid)
+            if ids is None:
+                continue
+            if ids[0] not in named:
+                if extra >= MAX_FOLLOW_UP_BOXES:
+                    continue
+                extra += 1
+            named.setdefault(ids[0], set()).add(ids[1])
+        found: dict[str, LineRecord] = {}
+        for box, vids in named.items():
+            sheet = self._read(box)
+            if sheet is None:
+                continue
+            if sheet.cancelled:
+                found.update((pid, cancelled_line(pid, vid)) for vid in vids
+                             for pid in [product_order_id(box, vid)])
+                continue
+            for it in sheet.items:
+                line = it.line
+                if (box, it.vendor_item_id) in stops and line.status.packable:
+                    line = replace(line, status=LineStatus.CANCEL_REQUESTED, claim_status=RELEASE_STOP)
+                found[line.product_order_id] = line
+        gone = sum(1 for ln in found.values() if ln.status is LineStatus.CANCELLED)
+        log.info("coupang %s: follow-up of %d box(es) (%d from the cancel lists, %d unlisted): %d cancelled line(s)",
+                 self.client.vendor_id, len(named), listed, extra, gone)
+        return found
+
+    def _receipts(self, first: date, last: date, *, cancel_type: str = "", status: str = ""
+                  ) -> Iterator[list[tuple[int, int]]]:
+        """(shipment box, vendor item) of each entry of the 반품/취소 요청 목록, every page."""
+        token, seen = "", set()
+        what = f"returnRequests[{first}..{last} {cancel_type or status}]"
+        for page in range(MAX_PAGES):
+            data, token = self.client.return_requests(first, last, cancel_type=cancel_type, status=status,
+                                                      next_token=token)
+            for i, raw in enumerate(data):
+                node = _Node(raw, f"{what} #{page}.data[{i}]")
+                items = []
+                for j, raw_item in enumerate(node.array("returnItems")):
+                    it = _Node(raw_item, f"{node.path}.returnItems[{j}]")
+                    items.append((it.ident("shipmentBoxId"), it.ident("vendorItemId")))
+                yield items
+            if not token:
+                return
+            if token in seen:
+                raise ChannelBadReply(reason="pagination_loop", detail=f"{what}: nextToken {token!r} came back")
+            seen.add(token)
+        raise ChannelBadReply(reason="pagination_loop", detail=f"more than {MAX_PAGES} pages of {what}")
 
     # 발주확인 ------------------------------------------------------------------------------------------------
     def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:
@@ -724,17 +906,24 @@ class CoupangChannel:
     # 송장업로드 ----------------------------------------------------------------------------------------------
     def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]], *,
                  checked: bool = False) -> WriteResult:
-        """송장업로드 (B.5): a tracking number per product order, sent per box (one DTO per item of the box,
-        normal shipment), a result for each item in the order given. ``courier_code`` is ours, translated.
+        """송장업로드 (B.5): a tracking number per product order, sent per box (one DTO per item of the box), a
+        result for each item in the order given. ``courier_code`` is ours, translated.
 
         - A box is sent whole or not at all: when another item of it that is still to ship is not in this
-          request, its items fail ``coupang_box_incomplete`` (split shipments are done in WING).
-        - Safe to repeat: a box Coupang already shows with this tracking number is reported done
-          (``already_done``) without being sent. Boxes are read first, unless ``checked`` and this channel's
-          ``lookup`` has just read them.
+          request, its items fail ``coupang_box_incomplete``. A box split in WING (``splitShipping`` on its
+          sheet) goes as a split shipment: its items without an invoice, ``splitShipping`` and
+          ``preSplitShipped`` true.
+        - A box still ACCEPT is acknowledged first (발주확인: Coupang takes no invoice before it); its items come
+          back ``acknowledged``. One that cannot be acknowledged fails with the acknowledgement's reason.
+        - A cancelled box or item fails ``ORDER_DELIVERY_CANCELED`` with ``cancelled`` set (hold the parcel).
+        - Safe to repeat: a box Coupang already shows with this tracking number (an item of a split box with an
+          invoice) is reported done (``already_done``) without being sent. Boxes are read first, unless
+          ``checked`` and this channel's ``lookup`` has just read them.
         - After a timeout, 5xx or unreadable reply the upload is not sent again blind: the boxes are read and
-          only those showing our number are ok; the rest come back ``retryable``. A 429 or the gateway's 403
-          page (nothing applied) stops the run: the rest come back ``retryable``.
+          only those showing our number are ok; the rest come back ``retryable``. After an HTTP 500 with
+          nothing applied, each box is sent alone once: a box that still gets 500 alone is named
+          ``coupang_courier_rejected`` (Coupang's answer to a courier code it does not know), the others go.
+          A 429 or the gateway's 403 page (nothing applied) stops the run: the rest come back ``retryable``.
 
         Raises ``ChannelAuthError`` at any point (a re-run is safe, see above), and any ``ChannelError`` of
         reading the boxes first, when nothing has been sent yet."""
@@ -750,17 +939,69 @@ class CoupangChannel:
             want = self._want(it, results)
             if want is not None:
                 by_box.setdefault(want[0], []).append(want[1])
+        acknowledged: set[int] = set()
         try:
             sheets: dict[int, Sheet | None] = {}
             for box in by_box:
                 hit, sheet = self._cached(box) if checked else (False, None)
                 sheets[box] = sheet if hit else self._read(box)
-            to_send = [(sheets[box], ready) for box, wants in by_box.items()
-                       if (ready := self._check_box(box, sheets[box], wants, results))]
+            acknowledged = self._acknowledge_first(sheets, by_box, results)
+            to_send = []
+            for box, wants in by_box.items():
+                left = [w for w in wants if w.pid not in results]
+                if left and (ready := self._check_box(box, sheets[box], left, results)):
+                    to_send.append((cast(Sheet, sheets[box]), ready))
             self._send(to_send, results)
         finally:
             self._forget(by_box)
-        return WriteResult({it.product_order_id: results[it.product_order_id] for it in wanted})
+        out = {}
+        for it in wanted:
+            r = results[it.product_order_id]
+            ids = split_product_order_id(it.product_order_id)
+            if r.ok and ids is not None and ids[0] in acknowledged:
+                r = replace(r, acknowledged=True)
+            out[it.product_order_id] = r
+        return WriteResult(out)
+
+    def _acknowledge_first(self, sheets: dict[int, Sheet | None], by_box: Mapping[int, list[_Want]],
+                           results: dict[str, ItemResult]) -> set[int]:
+        """발주확인 (B.4) of the boxes still ACCEPT: Coupang takes no invoice for them (``INVALID_STATUS``), and a
+        box that was packed is a box the seller ships. Each is read again after it (the buyer may have changed
+        the address until now: the parcel is already labelled, so that is only logged). A box that stays
+        unacknowledged fails with the acknowledgement's reason. Returns the boxes acknowledged here."""
+        waiting = [box for box, sheet in sheets.items() if sheet is not None and sheet.status == "ACCEPT"]
+        done: set[int] = set()
+        for batch in _chunks(waiting, MAX_BOXES_PER_CALL):
+            reply: dict[int, BoxResult] = {}
+            problem: ChannelError | None = None
+            try:
+                reply = self.client.acknowledge(batch)
+            except ChannelAuthError:
+                raise
+            except ChannelError as exc:  # a 504/521 may have been applied: the sheets say
+                problem = exc
+            now = self._read_many(batch)
+            for box in batch:
+                before, sheet, r = sheets[box], now.get(box), reply.get(box)
+                if sheet is not None:
+                    sheets[box] = sheet
+                if (sheet is not None and sheet.status in ACKNOWLEDGED) or (sheet is None and r and r.succeed):
+                    done.add(box)
+                    moved = sheet is not None and before is not None and sheet.order.address != before.order.address
+                    log.info("coupang %s: box %s was still ACCEPT (결제완료): 발주확인 before its invoice%s",
+                             self.client.vendor_id, box, " — the buyer changed the address meanwhile" if moved else "")
+                    continue
+                for w in by_box[box]:
+                    if sheet is not None and sheet.cancelled:
+                        results[w.pid] = _fail(w.pid, ITEM_CANCELED, CANCELLED_WORDS, cancelled=True)
+                    elif r is not None:
+                        results[w.pid] = _box_result(w.pid, r)
+                    elif problem is not None:
+                        results[w.pid] = _error_result(w.pid, problem,
+                                                       retryable=not isinstance(problem, ChannelRejected))
+                    else:
+                        results[w.pid] = _fail(w.pid, ITEM_NOT_IN_REPLY, retryable=True)
+        return done
 
     def _want(self, it: DispatchItem, results: dict[str, ItemResult]) -> tuple[int, _Want] | None:
         pid = it.product_order_id
@@ -785,23 +1026,26 @@ class CoupangChannel:
     def _check_box(box: int, sheet: Sheet | None, wants: list[_Want],
                    results: dict[str, ItemResult]) -> list[_Want]:
         """The items of one box that may be sent now; the others get their result here."""
-        def fail_all(batch: Iterable[_Want], code: str, message: str) -> list[_Want]:
-            results.update((w.pid, _fail(w.pid, code, message)) for w in batch)
+        def fail_all(batch: Iterable[_Want], code: str, message: str, *, cancelled: bool = False) -> list[_Want]:
+            results.update((w.pid, _fail(w.pid, code, message, cancelled=cancelled)) for w in batch)
             return []
 
         if sheet is None:
             return fail_all(wants, NOT_FOUND_BOX, f"쿠팡에 없는 배송번호입니다 / Coupang has no shipment box {box}")
+        if sheet.cancelled:
+            return fail_all(wants, ITEM_CANCELED, CANCELLED_WORDS, cancelled=True)
         if len({(w.theirs, w.tracking) for w in wants}) > 1:
             return fail_all(wants, ITEM_MIXED_TRACKING,
                             "한 박스의 상품에 송장이 여러 개입니다 — 분리배송은 윙에서 하세요 / items of one box carry "
                             "different waybills — split shipments are done in WING")
         first = wants[0]
-        if sheet.shows(first.courier, first.tracking):
-            results.update((w.pid, ItemResult(w.pid, True, already_done=True)) for w in wants)
-            return []
-        if sheet.invoice_number:
-            return fail_all(wants, ITEM_OTHER_TRACKING, f"{sheet.courier_code or sheet.courier_name} "
-                                                        f"{sheet.invoice_number}".strip())
+        if not sheet.split:  # a split box names one invoice for all its items: each item is judged alone
+            if sheet.shows(first.courier, first.tracking):
+                results.update((w.pid, ItemResult(w.pid, True, already_done=True)) for w in wants)
+                return []
+            if sheet.invoice_number:
+                return fail_all(wants, ITEM_OTHER_TRACKING, f"{sheet.courier_code or sheet.courier_name} "
+                                                            f"{sheet.invoice_number}".strip())
         ready = []
         for w in wants:
             item = sheet.item(w.vendor_item_id)
@@ -809,11 +1053,14 @@ class CoupangChannel:
                 results[w.pid] = _fail(w.pid, NOT_FOUND_ITEM, f"배송번호 {box}에 없는 상품입니다 / "
                                                               f"box {box} has no item {w.vendor_item_id}")
             elif not item.shippable:
-                results[w.pid] = _fail(w.pid, ITEM_CANCELED, "취소된 상품입니다 / the item was cancelled")
+                results[w.pid] = _fail(w.pid, ITEM_CANCELED, "취소된 상품입니다 / the item was cancelled",
+                                       cancelled=True)
+            elif sheet.split and item.uploaded:  # it has its invoice: ours, sent before (a lost reply)
+                results[w.pid] = ItemResult(w.pid, True, already_done=True)
             else:
                 ready.append(w)
         asked = {w.vendor_item_id for w in ready}
-        missing = [it for it in sheet.items if it.shippable and it.vendor_item_id not in asked]
+        missing = [it for it in sheet.pending() if it.vendor_item_id not in asked]
         if ready and missing:
             names = ", ".join(" ".join(p for p in (it.line.product_name, it.line.option_name) if p)
                               or str(it.vendor_item_id) for it in missing[:3])
@@ -823,45 +1070,100 @@ class CoupangChannel:
                             f"split shipments are done in WING")
         return ready
 
+    @staticmethod
+    def _dtos(batch: Sequence[tuple[Sheet, list[_Want]]]) -> list[dict[str, Any]]:
+        """One DTO per item (B.5); a box split in WING takes the rest as a split shipment (both flags true:
+        "true if there is already a split-shipped item"), any other as a normal one."""
+        return [{"shipmentBoxId": sheet.shipment_box_id, "orderId": sheet.order_id,
+                 "vendorItemId": w.vendor_item_id, "deliveryCompanyCode": w.theirs, "invoiceNumber": w.tracking,
+                 "splitShipping": sheet.split, "preSplitShipped": sheet.split, "estimatedShippingDate": ""}
+                for sheet, ws in batch for w in ws]
+
     def _send(self, to_send: list[tuple[Sheet, list[_Want]]], results: dict[str, ItemResult]) -> None:
         stop: ChannelError | None = None
         for batch in _chunks(to_send, MAX_BOXES_PER_CALL):
             if stop is not None:
                 results.update((w.pid, _error_result(w.pid, stop, retryable=True)) for _, ws in batch for w in ws)
                 continue
-            dtos = [{"shipmentBoxId": sheet.shipment_box_id, "orderId": sheet.order_id,
-                     "vendorItemId": w.vendor_item_id, "deliveryCompanyCode": w.theirs,
-                     "invoiceNumber": w.tracking, "splitShipping": False, "preSplitShipped": False,
-                     "estimatedShippingDate": ""} for sheet, ws in batch for w in ws]
-            try:
-                reply = self.client.upload_invoices(dtos)
-            except ChannelAuthError:
-                raise
-            except ChannelRejected as exc:  # the request refused whole (400): nothing applied
-                results.update((w.pid, _error_result(w.pid, exc, retryable=False)) for _, ws in batch for w in ws)
-                continue
-            except ChannelRateLimited as exc:  # refused at the gate: nothing applied
-                stop = exc
-                results.update((w.pid, _error_result(w.pid, exc, retryable=True)) for _, ws in batch for w in ws)
-                continue
-            except (ChannelTransientError, ChannelBadReply) as exc:  # may have been applied
-                log.info("coupang %s: invoice upload of %d box(es) uncertain (%s); reading them back",
-                         self.client.vendor_id, len(batch), exc.code)
-                self._settle(batch, results, lambda pid, e=exc: _error_result(pid, e, retryable=True))
-                stop = exc if isinstance(exc, ChannelTransientError) else None
-                continue
-            recheck: list[tuple[Sheet, list[_Want]]] = []
-            for sheet, ws in batch:
-                r = reply.get(sheet.shipment_box_id)
-                if r is None:
+            stop = self._upload(batch, results, isolate=True)
+
+    def _upload(self, batch: Sequence[tuple[Sheet, list[_Want]]], results: dict[str, ItemResult], *,
+                isolate: bool) -> ChannelError | None:
+        """One invoice request; every item of ``batch`` gets its result. Returns the error that should stop the
+        run (Coupang down or blocking us), else None."""
+        try:
+            reply = self.client.upload_invoices(self._dtos(batch))
+        except ChannelAuthError:
+            raise
+        except ChannelRejected as exc:  # the request refused whole (400): nothing applied
+            results.update((w.pid, _error_result(w.pid, exc, retryable=False)) for _, ws in batch for w in ws)
+            return None
+        except ChannelRateLimited as exc:  # refused at the gate: nothing applied
+            results.update((w.pid, _error_result(w.pid, exc, retryable=True)) for _, ws in batch for w in ws)
+            return exc
+        except (ChannelTransientError, ChannelBadReply) as exc:  # may have been applied
+            log.info("coupang %s: invoice upload of %d box(es) uncertain (%s); reading them back",
+                     self.client.vendor_id, len(batch), exc.code)
+            if isolate and _server_error(exc):
+                return self._isolate(batch, results, exc)
+            self._settle(batch, results, lambda pid, e=exc: _error_result(pid, e, retryable=True))
+            return exc if isinstance(exc, ChannelTransientError) else None
+        recheck: list[tuple[Sheet, list[_Want]]] = []
+        for sheet, ws in batch:
+            r = reply.get(sheet.shipment_box_id)
+            if r is None:
+                recheck.append((sheet, ws))
+                results.update((w.pid, _fail(w.pid, ITEM_NOT_IN_REPLY, retryable=True)) for w in ws)
+            else:
+                results.update((w.pid, _box_result(w.pid, r)) for w in ws)
+                if not r.succeed and r.code in _MAYBE_DONE:
                     recheck.append((sheet, ws))
-                    results.update((w.pid, _fail(w.pid, ITEM_NOT_IN_REPLY, retryable=True)) for w in ws)
-                else:
-                    results.update((w.pid, _box_result(w.pid, r)) for w in ws)
-                    if not r.succeed and r.code in _MAYBE_DONE:
-                        recheck.append((sheet, ws))
-            if recheck:
-                self._settle(recheck, results, lambda pid: results[pid])
+        if recheck:
+            self._settle(recheck, results, lambda pid: results[pid])
+        return None
+
+    def _isolate(self, batch: Sequence[tuple[Sheet, list[_Want]]], results: dict[str, ItemResult],
+                 exc: ChannelError) -> ChannelError | None:
+        """After an HTTP 500 for the whole request: read the boxes back; if none shows our number (nothing was
+        applied), send each box alone, so one bad box (a courier code Coupang does not know) no longer holds
+        the others back. A box answered 500 alone, still with nothing applied, is named for a supervisor —
+        unless every box was, under more than one courier code: that is Coupang failing, to retry later."""
+        sheets = self._read_many(sheet.shipment_box_id for sheet, _ in batch)
+        applied = [sheets.get(sheet.shipment_box_id) is not None and self._shows(sheets[sheet.shipment_box_id], ws)
+                   for sheet, ws in batch]
+        if len(sheets) < len(batch) or any(applied):  # unreadable, or part of it went: not a refusal of it all
+            self._settle(batch, results, lambda pid: _error_result(pid, exc, retryable=True))
+            return exc
+        log.info("coupang %s: invoice request of %d box(es) answered HTTP 500 with nothing applied; sending each "
+                 "box alone", self.client.vendor_id, len(batch))
+        refused: list[tuple[Sheet, list[_Want]]] = []
+        for n, (sheet, ws) in enumerate(batch):
+            alone: dict[str, ItemResult] = {}
+            stop = self._upload([(sheet, ws)], alone, isolate=False)
+            if stop is not None and not _server_error(stop):  # down or blocking us: the rest waits
+                results.update(alone)
+                results.update((w.pid, _error_result(w.pid, stop, retryable=True))
+                               for _, later in batch[n + 1:] for w in later)
+                return stop
+            if stop is not None and not any(alone[w.pid].ok for w in ws):
+                refused.append((sheet, ws))
+            results.update(alone)
+        codes = {ws[0].theirs for _, ws in refused}
+        if len(refused) == len(batch) and len(codes) > 1:
+            return exc  # every box failed alone, whatever its courier: Coupang is failing (results: retryable)
+        for sheet, ws in refused:
+            log.warning("coupang %s: box %s alone was answered HTTP 500 with nothing applied: courier code %s "
+                        "(ours %s) is probably unknown to Coupang", self.client.vendor_id, sheet.shipment_box_id,
+                        ws[0].theirs, ws[0].courier)
+            results.update((w.pid, _fail(w.pid, ITEM_COURIER_REJECTED, f"{w.courier} → {w.theirs}")) for w in ws)
+        return None
+
+    @staticmethod
+    def _shows(sheet: Sheet, ws: Sequence[_Want]) -> bool:
+        """Coupang shows these items sent with our number (a split box: each item has its invoice)."""
+        if sheet.split:
+            return all((it := sheet.item(w.vendor_item_id)) is not None and it.uploaded for w in ws)
+        return sheet.shows(ws[0].courier, ws[0].tracking)
 
     def _settle(self, batch: Sequence[tuple[Sheet, list[_Want]]], results: dict[str, ItemResult],
                 otherwise: Callable[[str], ItemResult]) -> None:
@@ -869,6 +1171,6 @@ class CoupangChannel:
         sheets = self._read_many(sheet.shipment_box_id for sheet, _ in batch)
         for sheet, ws in batch:
             now = sheets.get(sheet.shipment_box_id)
-            shown = now is not None and now.shows(ws[0].courier, ws[0].tracking)
+            shown = now is not None and self._shows(now, ws)
             results.update((w.pid, ItemResult(w.pid, True, already_done=True) if shown else otherwise(w.pid))
                            for w in ws)

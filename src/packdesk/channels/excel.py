@@ -122,7 +122,7 @@ class Field:
     ko: str
     en: str
     required: bool
-    limit: int                 # most characters the database keeps (0: not text)
+    limit: int                 # most characters the database keeps (0: any, free text kept whole, or not text)
     aliases: tuple[str, ...]   # header names people use, compared after ``norm_header``
 
     @property
@@ -138,13 +138,13 @@ FIELDS: tuple[Field, ...] = (
            "productid", "productno", "itemcode")),
     Field("option_code", "옵션코드", "Option code", False, 128,
           ("옵션코드", "옵션", "단품코드", "옵션id", "optioncode", "option", "optionid")),
-    Field("product_name", "상품명", "Product name", False, 300,
+    Field("product_name", "상품명", "Product name", False, 0,
           ("상품명", "상품이름", "품명", "productname", "itemname", "product")),
-    Field("option_name", "옵션명", "Option name", False, 300,
+    Field("option_name", "옵션명", "Option name", False, 0,
           ("옵션명", "옵션정보", "옵션내용", "옵션이름", "optionname")),
     Field("quantity", "수량", "Quantity", True, 0,
           ("수량", "주문수량", "구매수량", "개수", "qty", "quantity")),
-    Field("recipient", "수취인", "Recipient", True, 100,
+    Field("recipient", "수취인", "Recipient", True, 500,  # indexed: services/collect.MAX_INDEXED_TEXT
           ("수취인", "수취인명", "수취인이름", "받는분", "받는분성명", "받는분이름", "받는사람", "수령인", "수령자",
            "recipient", "recipientname", "receiver", "receivername")),
     Field("phone", "연락처", "Phone", True, 40,
@@ -153,12 +153,12 @@ FIELDS: tuple[Field, ...] = (
            "phonenumber")),
     Field("zip_code", "우편번호", "Zip code", False, 10,
           ("우편번호", "우편", "zip", "zipcode", "postcode", "postalcode")),
-    Field("address", "주소", "Address", True, 300,
+    Field("address", "주소", "Address", True, 0,
           ("주소", "배송지", "배송주소", "배송지주소", "수취인주소", "받는분주소", "기본주소", "address",
            "shippingaddress", "address1")),
-    Field("address_detail", "상세주소", "Address (detail)", False, 300,
+    Field("address_detail", "상세주소", "Address (detail)", False, 0,
           ("상세주소", "주소상세", "배송지상세", "나머지주소", "address2", "addressdetail", "addressline2")),
-    Field("message", "배송메시지", "Delivery message", False, 300,
+    Field("message", "배송메시지", "Delivery message", False, 0,
           ("배송메시지", "배송메세지", "배송요청사항", "요청사항", "배송메모", "메모", "deliverymessage", "message",
            "memo", "note")),
     Field("courier", "택배사", "Courier", False, 0,
@@ -284,10 +284,12 @@ def _header_score(values: Sequence[object], hints: set[str]) -> int:
 
 
 def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str] = (),
-               prefer_row: int | None = None, progress: Progress | None = None) -> Sheet:
-    """The first worksheet of an .xlsx: its header row (given, or found among the first rows as the one
-    with the most known header names; ``hints`` are a saved mapping's headers, ``prefer_row`` wins ties)
-    and its non-empty rows below. Raises ``ExcelError`` when the file is not an .xlsx or holds no orders."""
+               prefer_row: int | None = None, progress: Progress | None = None,
+               sheet_name: str | None = None) -> Sheet:
+    """A worksheet of an .xlsx (the first, or ``sheet_name``): its header row (given, or found among the
+    first rows as the one with the most known header names; ``hints`` are a saved mapping's headers,
+    ``prefer_row`` wins ties) and its non-empty rows below. Raises ``ExcelError`` when the file is not an
+    .xlsx or holds no orders."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -303,37 +305,17 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
     try:
         if not wb.worksheets:
             raise ExcelError("excel_file_empty", name=name, detail="no worksheet")
-        ws = wb.worksheets[0]
-        title = ws.title
+        ws = wb.worksheets[0] if sheet_name is None else next(
+            (w for w in wb.worksheets if w.title == sheet_name), None)
+        if ws is None:
+            raise ExcelError("excel_file_empty", name=name, detail=f"no worksheet {sheet_name!r}")
         total = int(ws.max_row or 0)  # the file's own note of its size: a progress estimate only
         ws.reset_dimensions()          # some programs write a wrong one; read what is there
         rows_iter = ws.iter_rows(values_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            head: list[tuple[object, ...]] = []
-            for values in rows_iter:
-                head.append(tuple(values))
-                if len(head) >= HEADER_SCAN_ROWS:
-                    break
-            if header_row is None:
-                header_row = _find_header_row(head, {norm_header(h) for h in hints}, prefer_row)
-            if not 1 <= header_row <= len(head):
-                raise ExcelError("excel_file_empty", name=name, detail=f"header row {header_row} of {len(head)}")
-            data: list[SheetRow] = []
-            empty_run = 0
-            n = header_row
-            for n, values in enumerate(itertools.chain(head[header_row:], rows_iter), start=header_row + 1):
-                if all(v is None or cell_text(v) == "" for v in values):
-                    empty_run += 1
-                    if empty_run > 10_000:
-                        break  # a formatted but empty tail of the sheet
-                    continue
-                empty_run = 0
-                data.append(SheetRow(n, tuple(values)))
-                if len(data) > MAX_DATA_ROWS:
-                    raise ExcelError("excel_too_many_rows", limit=f"{MAX_DATA_ROWS:,}", detail=name)
-                if progress is not None and n % 250 == 0:
-                    progress(n, total if total >= n else 0)  # 0: the size is not known (no or a wrong note)
+            return sheet_from_rows(name, ws.title, rows_iter, header_row, hints=hints, prefer_row=prefer_row,
+                                   progress=progress, total=total)
     except ExcelError:
         raise
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
@@ -343,6 +325,56 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
         if close is not None:
             close()  # an unfinished sheet reader keeps the zip file open past wb.close()
         wb.close()
+
+
+def sheet_names(path: Path) -> tuple[str, ...]:
+    """The worksheets of an .xlsx, in order. Raises ``ExcelError`` when it is not one."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
+        raise ExcelError("excel_file_unreadable", name=Path(path).name, detail=repr(e)) from e
+    try:
+        return tuple(ws.title for ws in wb.worksheets)
+    finally:
+        wb.close()
+
+
+def sheet_from_rows(name: str, title: str, rows: Iterable[Sequence[object]], header_row: int | None = None, *,
+                    hints: Iterable[str] = (), prefer_row: int | None = None, progress: Progress | None = None,
+                    total: int = 0) -> Sheet:
+    """A ``Sheet`` from rows of cells however they were read (an .xlsx, an old .xls, a CSV): the header
+    row given or found as ``read_sheet`` finds it, the non-empty rows below. Raises ``ExcelError``
+    ("excel_file_empty", "excel_too_many_rows")."""
+    rows_iter = iter(rows)
+    head: list[tuple[object, ...]] = []
+    for values in rows_iter:
+        head.append(tuple(values))
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    if header_row is None:
+        header_row = _find_header_row(head, {norm_header(h) for h in hints}, prefer_row)
+    if not 1 <= header_row <= len(head):
+        raise ExcelError("excel_file_empty", name=name, detail=f"header row {header_row} of {len(head)}")
+    data: list[SheetRow] = []
+    empty_run = 0
+    n = header_row
+    for n, values in enumerate(itertools.chain(head[header_row:], rows_iter), start=header_row + 1):
+        if all(v is None or cell_text(v) == "" for v in values):
+            empty_run += 1
+            if empty_run > 10_000:
+                break  # a formatted but empty tail of the sheet
+            continue
+        empty_run = 0
+        data.append(SheetRow(n, tuple(values)))
+        if len(data) > MAX_DATA_ROWS:
+            raise ExcelError("excel_too_many_rows", limit=f"{MAX_DATA_ROWS:,}", detail=name)
+        if progress is not None and n % 250 == 0:
+            progress(n, total if total >= n else 0)  # 0: the size is not known (no or a wrong note)
     raw_header = head[header_row - 1]
     width = max([len(raw_header), *(len(r.values) for r in data)], default=0)
     while width and not any(width <= len(vals) and cell_text(vals[width - 1])
@@ -558,7 +590,7 @@ def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = Li
         t = good[rows[0]][0]
         address = " ".join(p for p in (t["address"], t["address_detail"]) if p)
         orders.append(OrderRecord(order_no=order_no, buyer_name="", recipient_name=t["recipient"],
-                                  recipient_phone=t["phone"], zip_code=t["zip_code"], address=address[:300],
+                                  recipient_phone=t["phone"], zip_code=t["zip_code"], address=address,
                                   delivery_message=t["message"], ordered_at=None, paid_at=None, lines=tuple(lines)))
     all_errors = tuple(e for n in sorted(errors) for e in errors[n])
     return Parsed(sheet.file_name, len(sheet.rows), tuple(orders), row_of, all_errors, dict(columns))

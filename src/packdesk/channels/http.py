@@ -159,7 +159,7 @@ def read_problem(response: httpx.Response) -> ApiProblem:
     """Generic reader: a JSON object with ``code``/``message`` (or ``error``/``error_description``)."""
     try:
         body = response.json()
-    except ValueError:  # an HTML error page is no message for people; the log gets an excerpt
+    except (ValueError, RecursionError):  # an HTML error page (or JSON nested too deep) is no message for people
         return ApiProblem()
     if not isinstance(body, dict):
         return ApiProblem()
@@ -190,14 +190,19 @@ def retry_after_seconds(response: httpx.Response, wall: Callable[[], float]) -> 
 
 
 def json_body(response: httpx.Response, redact: Iterable[str] = ()) -> Any:
-    """The reply's JSON, or ``ChannelBadReply`` saying why not."""
+    """The reply's JSON, or ``ChannelBadReply`` saying why not. JSON nested deeper than Python's parser goes
+    (``RecursionError``) is refused the same way. The detail shows where the body broke, not its text: an order
+    reply is buyers' names and addresses."""
     try:
         return jsonlib.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         where = f"{response.request.method} {response.request.url.path}"
+        why = "nested too deep" if isinstance(exc, RecursionError) else \
+            f"{type(exc).__name__} at character {getattr(exc, 'pos', getattr(exc, 'start', '?'))}"
         raise ChannelBadReply(reason="not_json", status=response.status_code,
-                              detail=redacted(f"{where} -> HTTP {response.status_code}: not JSON ({exc}); "
-                                             f"body starts {response.text[:80]!r}", redact)) from None
+                              detail=redacted(f"{where} -> HTTP {response.status_code}: not JSON ({why}); "
+                                             f"{len(response.content)} bytes of "
+                                             f"{response.headers.get('content-type', '')!r}", redact)) from None
 
 
 def shortened(text: str, limit: int = MAX_TEXT) -> str:

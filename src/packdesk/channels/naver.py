@@ -213,7 +213,7 @@ def read_naver_problem(response: httpx.Response) -> ApiProblem:
     code = message = trace = ""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         body = None
     if isinstance(body, dict):
         raw_code = body.get("code")

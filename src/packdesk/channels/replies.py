@@ -5,15 +5,23 @@ its contract is used (``ChannelBadReply``). Channels subclass ``JsonNode`` where
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Self
 
 from packdesk.channels.http import ChannelBadReply
 from packdesk.core.kst import KST
 
+# fields whose value may be a buyer's (a name, phone, address, delivery message): their value is never shown
+_PERSONAL = re.compile(r"name|tel|phone|mobile|addr|memo|message|zip|post|email|safe|receiver|orderer|recipient|buyer",
+                       re.IGNORECASE)
+
 
 def bad_field(path: str, expected: str, got: Any) -> ChannelBadReply:
-    shown = "missing" if got is None else f"{type(got).__name__} {str(got)[:60]!r}"
+    """The error for a field that breaks the contract; it names the field and the type it had, and shows the
+    value only where it cannot be a buyer's (the detail is logged and kept with the run)."""
+    personal = _PERSONAL.search(path.rpartition(".")[2].split("[")[0])
+    shown = "missing" if got is None else f"{type(got).__name__}" + ("" if personal else f" {str(got)[:60]!r}")
     return ChannelBadReply(reason="bad_field", field=path, detail=f"{path}: expected {expected}, got {shown}")
 
 

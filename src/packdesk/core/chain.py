@@ -1,21 +1,36 @@
-"""The recordings hash chain: each station links every closed recording to the one before it.
+"""The evidence hash chain: each station links every closed recording, and every ended pack, to the one before.
 
-A link's hash covers the previous link's hash, the file's SHA-256 and size, and what the index says of
+A recording's link covers the previous link's hash, the file's SHA-256 and size, and what the index says of
 the recording (id, waybill, station, start, end). So a flipped byte, a truncated, swapped or deleted
 file, an edited or deleted index row, and a removed link are each detectable by ``services/integrity``.
 The genesis link points at 64 zeros.
+
+A pack's link (kind ``pack``, version 3) is what the evidence sheet answers "the item was missing" with:
+the pack's scan events (each one's id, time, code, source, kind, accepted, reason, item, station, packer)
+and the pack session itself (key, station, packer, waybill, parcel, start, end, outcome). It is appended in
+the transaction that ends the pack (``core/packing.end_pack``, or ``abandon_open_packs`` after a crash): the
+station's DB thread writes a pack's scans in order before its end, so every scan, the completing one too,
+is covered, whether the pack was filmed, its recording failed, or it had no local recorder (RealPacking).
+Its recording is chained later, when the file closes, in the same station chain. The link's
+``recording_id`` then holds the pack session's id, ``file_sha256`` and ``size_bytes`` the scans' digest
+and count (no new columns: the table's ``kind`` says which).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core.digest import CHUNK, file_digest  # noqa: F401 - the chain's callers hash files through here
+from packdesk.core.enums import PackOutcome
 
 GENESIS = "0" * 64
 
@@ -24,38 +39,113 @@ def _iso(at: datetime | None) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds") if at else ""
 
 
-VERSION = 2          # what a new link covers (see ``link_hash``); older links keep theirs
-RECORDING, DELETED = "recording", "deleted"
+VERSION = 2          # what a new recording link covers (see ``link_hash``); older links keep theirs
+PACK_VERSION = 3     # a pack's link (``pack_link_hash``)
+RECORDING, DELETED, PACK = "recording", "deleted", "pack"
+NO_SCANS = hashlib.sha256(b"").hexdigest()  # the digest of a pack with no scan events
 
 
 def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
-              kind: str = RECORDING) -> str:
+              kind: str = RECORDING, outcome: PackOutcome | None = None) -> str:
     """Version 1 covered the file and the row's id, waybill, station, start and end. Version 2 also covers
     the pack (key, packer, outcome) and the recorder, and knows a second kind of link: a deletion by
-    retention (covering when), so a file removed and its row marked "deleted" by hand is told apart."""
+    retention (covering when), so a file removed and its row marked "deleted" by hand is told apart.
+    ``outcome``: hash as if the row said this outcome (``verify`` names an edited outcome by trying them)."""
     fields = [prev_hash, file_sha256, str(size_bytes), str(rec.id), rec.tracking_number, rec.station,
               _iso(rec.started_at), _iso(rec.ended_at)]
     if version >= 2:
-        fields += [kind, rec.pack_key, rec.packer_name, str(rec.pack_outcome), rec.recorder]
+        fields += [kind, rec.pack_key, rec.packer_name, str(outcome or rec.pack_outcome), rec.recorder]
         if kind == DELETED:
             fields.append(_iso(rec.deleted_at))
     return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
 
 
+E = m.ScanEvent
+SCAN_COLUMNS = (E.id, E.scanned_at, E.code, E.source, E.kind, E.accepted, E.reason, E.item_id, E.station,
+                E.packer_name)  # what a pack's link covers of each scan, read as plain rows (no ORM objects)
+
+
+def scan_line(ev: Any) -> bytes:
+    """One scan event (a ``ScanEvent`` or a row of ``SCAN_COLUMNS``) as the chain sees it (JSON: no separator
+    inside a code can shift a field)."""
+    return json.dumps([ev.id, _iso(ev.scanned_at), ev.code, str(ev.source), str(ev.kind), bool(ev.accepted),
+                       ev.reason, ev.item_id, ev.station, ev.packer_name], ensure_ascii=False).encode("utf-8")
+
+
+def scans_digest(events: Iterable[Any]) -> tuple[str, int]:
+    """(SHA-256 hex, count) of a pack's scan events, given in id order (the order the station wrote them)."""
+    h = hashlib.sha256()
+    n = 0
+    for ev in events:
+        h.update(scan_line(ev) + b"\n")
+        n += 1
+    return h.hexdigest(), n
+
+
+def pack_scans(s: Session, session_id: int) -> list[Any]:
+    """The pack's scans (rows of ``SCAN_COLUMNS``), in id order."""
+    return list(s.execute(select(*SCAN_COLUMNS).where(E.pack_session_id == session_id).order_by(E.id)))
+
+
+def pack_link_hash(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,
+                   outcome: PackOutcome | None = None) -> str:
+    """A pack's link: its scans' digest and count, and the session row (``outcome``: as for ``link_hash``)."""
+    fields = [prev_hash, scans_sha256, str(scan_count), PACK, str(ps.id), ps.key, ps.station,
+              str(ps.packer_id or ""), ps.packer_name, str(ps.waybill_id or ""), str(ps.parcel_id or ""),
+              _iso(ps.started_at), _iso(ps.ended_at), str(outcome or ps.outcome)]
+    return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
+
+
+def _last(s: Session, station: str) -> tuple[int, str]:
+    last = s.execute(select(m.ChainEntry.seq, m.ChainEntry.entry_hash).where(m.ChainEntry.station == station)
+                     .order_by(m.ChainEntry.seq.desc()).limit(1)).first()
+    return (last.seq, last.entry_hash) if last else (0, GENESIS)
+
+
 def append(s: Session, rec: m.Recording, kind: str = RECORDING) -> m.ChainEntry:
     """Chain a closed recording whose ``sha256`` and ``size_bytes`` are set (or, ``DELETED``, its deletion
     by retention, with ``deleted_at`` set). The (station, seq) unique constraint turns any concurrent append
-    into an error, not a fork: the caller's transaction fails and is tried again."""
-    last = s.scalars(select(m.ChainEntry).where(m.ChainEntry.station == rec.station)
-                     .order_by(m.ChainEntry.seq.desc()).limit(1)).first()
-    prev = last.entry_hash if last else GENESIS
-    entry = m.ChainEntry(station=rec.station, seq=(last.seq + 1) if last else 1, recording_id=rec.id,
-                         file_sha256=rec.sha256, size_bytes=rec.size_bytes, prev_hash=prev, version=VERSION,
-                         kind=kind, entry_hash=link_hash(prev, rec, rec.sha256, rec.size_bytes, version=VERSION,
-                                                         kind=kind))
-    s.add(entry)
+    into an error, not a fork (``_insert`` follows the other link and tries again)."""
+    def make(seq: int, prev: str) -> m.ChainEntry:
+        return m.ChainEntry(station=rec.station, seq=seq + 1, recording_id=rec.id, file_sha256=rec.sha256,
+                            size_bytes=rec.size_bytes, prev_hash=prev, version=VERSION, kind=kind,
+                            entry_hash=link_hash(prev, rec, rec.sha256, rec.size_bytes, version=VERSION, kind=kind))
+
     s.flush()
-    return entry
+    return _insert(s, rec.station, make)
+
+
+def append_pack(s: Session, session_id: int) -> m.ChainEntry:
+    """Chain an ended pack: its scan events and its session row, as stored in this transaction (read again
+    from the database: the caller closed it with an UPDATE the session's objects have not seen)."""
+    s.flush()
+    ps = s.scalars(select(m.PackSession).where(m.PackSession.id == session_id)
+                   .execution_options(populate_existing=True)).one()
+    digest, count = scans_digest(pack_scans(s, session_id))
+
+    def make(seq: int, prev: str) -> m.ChainEntry:
+        return m.ChainEntry(station=ps.station, seq=seq + 1, recording_id=ps.id, file_sha256=digest,
+                            size_bytes=count, prev_hash=prev, version=PACK_VERSION, kind=PACK,
+                            entry_hash=pack_link_hash(prev, ps, digest, count))
+
+    return _insert(s, ps.station, make)
+
+
+def _insert(s: Session, station: str, make: Callable[[int, str], m.ChainEntry], tries: int = 3) -> m.ChainEntry:
+    """Append after the station's last link, in a savepoint: a link another transaction appended at the same
+    moment (retention's deletion link on PostgreSQL) makes the insert fail on (station, seq); it is read
+    and followed, instead of failing the pack's end with it. The last failure is raised."""
+    for attempt in range(1, tries + 1):
+        try:
+            with s.begin_nested():
+                entry = make(*_last(s, station))
+                s.add(entry)
+                s.flush()
+            return entry
+        except IntegrityError:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def head(s: Session, station: str) -> tuple[int, str] | None:

@@ -38,6 +38,7 @@ class PackOutcome(enum.StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     ABANDONED = "abandoned"  # the app stopped mid-pack (found open at next start)
+    CLOSED = "closed"        # PackDesk was closed mid-pack, after asking: cancelled, the video ended cleanly
 
 
 class ScanSource(enum.StrEnum):
@@ -51,6 +52,7 @@ class ScanKind(enum.StrEnum):
     ITEM = "item"
     COMMAND = "command"
     PACKER = "packer"
+    LABEL = "label"        # a courier label scanned at the end of a parcel's pack, to bind its number
     UNKNOWN = "unknown"
 
 
@@ -58,6 +60,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # found running with no process behind it (a crash, a PC switched off)
 
 
 class RecordingStatus(enum.StrEnum):

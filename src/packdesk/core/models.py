@@ -114,13 +114,15 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    # identifiers keep their lengths (an order exceeding one is set aside when collected); the free text a
+    # marketplace fills is TEXT, kept whole (services/collect.py)
     order_no: Mapped[str] = mapped_column(String(64))
-    buyer_name: Mapped[str] = mapped_column(String(100), default="")
-    recipient_name: Mapped[str] = mapped_column(String(100), default="")
-    recipient_phone: Mapped[str] = mapped_column(String(40), default="")
-    zip_code: Mapped[str] = mapped_column(String(10), default="")
-    address: Mapped[str] = mapped_column(String(300), default="")
-    delivery_message: Mapped[str] = mapped_column(String(300), default="")
+    buyer_name: Mapped[str] = mapped_column(Text, default="")
+    recipient_name: Mapped[str] = mapped_column(Text, default="")
+    recipient_phone: Mapped[str] = mapped_column(Text, default="")
+    zip_code: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    delivery_message: Mapped[str] = mapped_column(Text, default="")
     ordered_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -174,8 +176,8 @@ class OrderLine(Base):
     product_order_id: Mapped[str] = mapped_column(String(64))
     product_code: Mapped[str] = mapped_column(String(64))
     option_code: Mapped[str] = mapped_column(String(128), default="")
-    product_name: Mapped[str] = mapped_column(String(300), default="")
-    option_name: Mapped[str] = mapped_column(String(300), default="")
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    option_name: Mapped[str] = mapped_column(Text, default="")
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.NEW)
     channel_status: Mapped[str] = mapped_column(String(40), default="")  # the marketplace's own words
@@ -186,6 +188,9 @@ class OrderLine(Base):
     packed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # what the buyer asked of this item (Coupang's etcInfoValues: engraving text, …), one per line: the packer
+    # must see it beside the item, and it goes on the packing slip
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     waybill: Mapped[Waybill | None] = relationship(back_populates="lines")
@@ -317,7 +322,7 @@ class Recording(Base):
     pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"), index=True)
     pack_key: Mapped[str] = mapped_column(String(36), default="", index=True)
     tracking_number: Mapped[str] = mapped_column(String(40), index=True)
-    order_nos: Mapped[str] = mapped_column(String(300), default="")  # the pack's orders, comma-separated
+    order_nos: Mapped[str] = mapped_column(Text, default="")  # the pack's orders, comma-separated
     station: Mapped[str] = mapped_column(String(64))
     packer_name: Mapped[str] = mapped_column(String(100), default="")
     recorder: Mapped[str] = mapped_column(String(20), default="")     # "opencv", "realpacking"
@@ -357,14 +362,20 @@ class CollectionRun(Base):
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
     tracking_registered: Mapped[int] = mapped_column(Integer, default=0)
     tracking_sent: Mapped[int] = mapped_column(Integer, default=0)
+    set_aside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # orders not stored: see detail
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
+    # the error's parameters for people (the marketplace's own words, a hint such as the PC clock), as JSON:
+    # what the collection window shows of a failed run (services/collect.failure_of)
+    error_params: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ChainEntry(Base):
     """One link of a station's hash chain over its recordings: it covers the previous link, the file's
     hash and size, and what the index says of it (waybill, station, start, end). Deleting, replacing or
-    editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``)."""
+    editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``).
+    A ``pack`` link covers an ended pack instead: ``recording_id`` is then the pack session's id,
+    ``file_sha256``/``size_bytes`` its scan events' digest and count (``core/chain.py``)."""
 
     __tablename__ = "recording_chain"
     __table_args__ = (UniqueConstraint("station", "seq"),)
@@ -372,7 +383,8 @@ class ChainEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     station: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
-    recording_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: a deleted row must stay detectable
+    # no FK: a deleted row must stay detectable; kind "pack": the pack session's id
+    recording_id: Mapped[int] = mapped_column(Integer, index=True)
     file_sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -393,8 +405,8 @@ class SalesProduct(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     product_code: Mapped[str] = mapped_column(String(64))
     option_code: Mapped[str] = mapped_column(String(128), default="")
-    product_name: Mapped[str] = mapped_column(String(300), default="")
-    option_name: Mapped[str] = mapped_column(String(300), default="")
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    option_name: Mapped[str] = mapped_column(Text, default="")
     is_new: Mapped[bool] = mapped_column(Boolean, default=True)     # not yet looked at by a person
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)   # gone from the marketplace
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

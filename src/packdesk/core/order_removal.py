@@ -1,8 +1,8 @@
 """Which orders no station has started packing, and removing them: one rule for removing an account
 (``services/accounts.py``) and for deleting one order (``services/orders.py``).
 
-Started means a line was packed, a pack session was opened on one of its lines' waybills, or a station is
-claiming such a waybill right now (it scanned it and its pack is about to start). Such an order is
+Started means a line was packed, a pack session was opened on one of its lines' waybills or parcels, or a
+station is claiming such a waybill or parcel right now (it scanned it and its pack is about to start). Such an order is
 evidence (its packs, scans and recordings point at it) and is never removed; it can only be cancelled.
 Both are SQL, so the rule holds for the order as it is in the database at that moment.
 """
@@ -24,7 +24,10 @@ def packing_started() -> ColumnElement[bool]:
         L.order_id == m.Order.id,
         L.packed_session_id.is_not(None)
         | exists().where(m.PackSession.waybill_id == L.waybill_id)
-        | exists().where(m.WaybillClaim.waybill_id == L.waybill_id)))
+        | exists().where(m.WaybillClaim.waybill_id == L.waybill_id)
+        # a parcel opened from its packing slip (no waybill yet): its pack, or a station claiming it
+        | exists().where(m.PackSession.parcel_id == L.parcel_id)
+        | exists().where(m.ParcelClaim.parcel_id == L.parcel_id)))
 
 
 def unstarted_orders(*where: Any) -> Select[tuple[int]]:

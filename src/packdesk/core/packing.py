@@ -2,21 +2,26 @@
 
 Each function runs inside the caller's short transaction (the station's DB thread). Races with other
 writers are settled by the database: a line is marked packed only while it is still packable
-(``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill completes once (partial unique index).
+(``UPDATE ... WHERE status IN (new, confirmed)``), and a waybill, or a parcel, completes once (partial
+unique indexes). A parcel opened from its packing slip gets its waybill from the label scanned at the end:
+``bind_label`` then ``end_pack`` in one transaction, so it is bound and completed, or neither.
+A pack that ends joins the station's hash chain in that same transaction, with its scan events
+(``chain.append_pack``): ended and chained, or neither.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.core import claims
+from packdesk.core import chain, claims, parcels, recordings
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, LineStatus, OutboxState, PackOutcome
-from packdesk.core.station import BeginPack, EndPack, LogScan
+from packdesk.core.station import BeginPack, BindLabel, EndPack, LogScan
 
 log = logging.getLogger("packdesk.packing")
 
@@ -29,7 +34,8 @@ def _session_id(s: Session, pack_key: str | None) -> int | None:
 
 def begin_pack(s: Session, fx: BeginPack, station: str) -> int:
     return s.execute(insert(m.PackSession).values(
-        key=fx.pack_key, waybill_id=fx.plan.waybill_id, station=station, packer_id=fx.packer.packer_id,
+        key=fx.pack_key, waybill_id=fx.plan.waybill_id, parcel_id=fx.plan.parcel_id, station=station,
+        packer_id=fx.packer.packer_id,
         packer_name=fx.packer.name, started_at=fx.at, outcome=PackOutcome.OPEN,
     ).returning(m.PackSession.id)).scalar_one()
 
@@ -44,6 +50,19 @@ def log_scan(s: Session, fx: LogScan, station: str) -> None:
     ))
 
 
+def bind_label(s: Session, fx: BindLabel, source: str, check_digit: Mapping[str, str] | None = None
+               ) -> parcels.Bound:
+    """The courier label scanned at the end of a parcel's pack: bound to the parcel and its lines
+    (``parcels.bind``, checked again here: another station or an import may have used the number since the
+    scan was looked up; ``BindRefused`` then, and the caller's transaction rolls back), made the pack's
+    waybill (``end_pack`` queues the dispatches with it), and the pack's recording indexed under it."""
+    bound = parcels.bind(s, fx.parcel_id, fx.courier_code, fx.tracking_number, now=fx.at, source=source,
+                         check_digit=check_digit)
+    s.execute(update(m.PackSession).where(m.PackSession.key == fx.pack_key).values(waybill_id=bound.waybill_id))
+    recordings.label_bound(s, fx.pack_key, bound.tracking_number)
+    return bound
+
+
 def end_pack(s: Session, fx: EndPack) -> int:
     """Close the session; for a completed pack mark its lines packed. Returns the lines marked."""
     sid = _session_id(s, fx.pack_key)
@@ -51,6 +70,7 @@ def end_pack(s: Session, fx: EndPack) -> int:
         raise LookupError(f"no pack session {fx.pack_key}")
     s.execute(update(m.PackSession).where(m.PackSession.id == sid)
               .values(ended_at=fx.at, outcome=fx.outcome))
+    chain.append_pack(s, sid)
     claims.release(s, fx.pack_key)
     if fx.outcome is not PackOutcome.COMPLETED or not fx.packed_line_ids:
         return 0
@@ -89,10 +109,33 @@ def end_pack(s: Session, fx: EndPack) -> int:
 
 
 def abandon_open_packs(s: Session, station: str, at: datetime) -> int:
-    """Packs this station left open (the app was killed mid-pack) are closed as abandoned at start."""
-    return len(s.execute(
+    """Packs this station left open (the app was killed mid-pack) are closed as abandoned at start, and
+    chained with the scans they had (their evidence, like any ended pack's)."""
+    ids = sorted(s.execute(
         update(m.PackSession)
         .where(m.PackSession.station == station, m.PackSession.outcome == PackOutcome.OPEN)
         .values(outcome=PackOutcome.ABANDONED, ended_at=at)
         .returning(m.PackSession.id)
-    ).all())
+    ).scalars().all())
+    for sid in ids:
+        chain.append_pack(s, sid)
+    return len(ids)
+
+
+INTERRUPTED = (PackOutcome.CLOSED, PackOutcome.ABANDONED)
+
+
+def interrupted_pack(s: Session, station: str) -> tuple[str, PackOutcome] | None:
+    """The station's last pack, if PackDesk closed or stopped while it was open and nobody has completed its
+    waybill since: (tracking number, outcome), for the next start to say which parcel to pack again."""
+    PS = m.PackSession
+    last = s.execute(select(PS.waybill_id, PS.outcome).where(PS.station == station)
+                     .order_by(PS.id.desc()).limit(1)).first()
+    if last is None or last.outcome not in INTERRUPTED:
+        return None
+    done = s.scalar(select(PS.id).where(PS.waybill_id == last.waybill_id, PS.outcome == PackOutcome.COMPLETED)
+                    .limit(1))
+    if done is not None:
+        return None
+    tracking = s.scalar(select(m.Waybill.tracking_number).where(m.Waybill.id == last.waybill_id))
+    return (tracking, last.outcome) if tracking else None

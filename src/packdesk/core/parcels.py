@@ -8,7 +8,9 @@ number typed by a supervisor). Until then its lines belong to a *parcel*:
   that box has its label) into one: the open parcel of the
   same account and recipient (name, phone, postcode, address — 합포장: one buyer's orders to one address ship
   in one box), or a new one. A parcel is open until its waybill binds; lines that arrive after that start a
-  new parcel (that box already has its label). Idempotent: calling it again changes nothing.
+  new parcel (that box already has its label). A line whose order has a line with a waybill still to pack
+  gets no parcel: it travels in that waybill's box, as the station packs it (``core/queries.load_plan``).
+  Idempotent: calling it again changes nothing.
 - ``bind`` attaches a courier + tracking number to a parcel: the number is checked (``core/tracking.py``),
   must not be another parcel's, and the waybill is set on the parcel and on each of its lines without one,
   so the station, the outbox and review work from it exactly as for a waybill collected with its order.
@@ -28,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -76,11 +79,11 @@ def assign(s: Session, now: datetime, account_ids: Iterable[int] | None = None) 
     """Put ready lines with neither waybill nor parcel into parcels; returns how many lines were placed."""
     L, Ord, P = m.OrderLine, m.Order, m.Parcel
     labelled = aliased(m.OrderLine)
-    # a line whose order already has a labelled line ships in that box (the station packs them together)
-    in_labelled_order = exists().where(labelled.order_id == L.order_id, labelled.waybill_id.is_not(None))
+    rides = select(labelled.id).where(labelled.order_id == L.order_id, labelled.waybill_id.is_not(None),
+                                      labelled.status.in_(READY))
     q = (select(L.id, L.account_id, Ord.recipient_name, Ord.recipient_phone, Ord.zip_code, Ord.address)
          .join(Ord, Ord.id == L.order_id)
-         .where(L.parcel_id.is_(None), L.waybill_id.is_(None), L.status.in_(READY), ~in_labelled_order))
+         .where(L.parcel_id.is_(None), L.waybill_id.is_(None), L.status.in_(READY), ~exists(rides)))
     if account_ids is not None:
         q = q.where(L.account_id.in_(list(account_ids)))
     groups: dict[tuple[int, str], list[int]] = {}
@@ -141,17 +144,18 @@ def check_number(s: Session, raw: str, courier_code: str, check_digit: Mapping[s
     checked = tracking.check(raw, courier_code, check_digit)
     if not checked.ok:
         return checked
-    used_by = _used_by(s, checked.number, parcel_id)
-    if used_by:
+    owner = used_by(s, checked.number, parcel_id)
+    if owner:
         return tracking.TrackingCheck(checked.number, "tracking_used",
-                                      params={**(checked.params or {}), "used_by": used_by})
+                                      params={**(checked.params or {}), "used_by": owner})
     return checked
 
 
-def _used_by(s: Session, number: str, parcel_id: int | None) -> str:
-    """Who has this tracking number already ("" when nobody else): a parcel's key or an order number."""
+def used_by(s: Session, number: str, parcel_id: int | None = None) -> str:
+    """Who has this tracking number (as stored: ``tracking.normalize``) already, "" when nobody other than
+    parcel ``parcel_id``: a parcel's key or an order number."""
     W, P, L, Ord = m.Waybill, m.Parcel, m.OrderLine, m.Order
-    wb = s.execute(select(W.id).where(func.upper(W.tracking_number) == number)).first()
+    wb = s.execute(select(W.id).where(_same_number(number))).first()
     if wb is None:
         return ""
     owner = s.execute(select(P.id, P.key).where(P.waybill_id == wb.id)).first()
@@ -162,6 +166,15 @@ def _used_by(s: Session, number: str, parcel_id: int | None) -> str:
         return order_no
     packed = s.scalar(select(m.PackSession.id).where(m.PackSession.waybill_id == wb.id).limit(1))
     return f"#{packed}" if packed is not None else ""  # a waybill row with no lines and no packs: free
+
+
+def _same_number(number: str) -> Any:
+    """The waybill with this (normalised) number: an exact match uses the unique index; numbers with letters
+    also match stored in another case (``upper()`` cannot use the index, so only then)."""
+    W = m.Waybill
+    if number.isdigit():
+        return W.tracking_number == number
+    return func.upper(W.tracking_number) == number
 
 
 def bind(s: Session, parcel_id: int, courier_code: str, raw_number: str, *, now: datetime, source: str,
@@ -185,14 +198,19 @@ def bind(s: Session, parcel_id: int, courier_code: str, raw_number: str, *, now:
                           current=current.tracking_number)
     if not s.scalar(select(func.count()).select_from(L).where(L.parcel_id == parcel.id)):
         raise BindRefused("parcel_empty", parcel=parcel.key)
-    wb_id = s.scalar(select(W.id).where(func.upper(W.tracking_number) == checked.number))
-    if wb_id is None:  # (an existing row here has no lines and no packs: _used_by said it is free)
+    wb_id = s.scalar(select(W.id).where(_same_number(checked.number)))
+    if wb_id is None:  # (an existing row here has no lines and no packs: used_by said it is free)
         wb_id = s.execute(W.__table__.insert().values(courier_code=courier_code, tracking_number=checked.number,
                                                       created_at=now).returning(W.id)).scalar_one()
     else:
         s.execute(update(W).where(W.id == wb_id).values(courier_code=courier_code))
-    s.execute(update(P).where(P.id == parcel.id).values(waybill_id=wb_id, waybill_source=source[:80],
-                                                        waybill_bound_at=now))
+    # only while the parcel has none: two stations binding different labels at once cannot both win
+    took = s.execute(update(P).where(P.id == parcel.id, P.waybill_id.is_(None))
+                     .values(waybill_id=wb_id, waybill_source=source[:80], waybill_bound_at=now)
+                     .returning(P.id)).first()
+    if took is None:  # bound meanwhile by another station: say by which number
+        current = s.scalar(select(W.tracking_number).join(P, P.waybill_id == W.id).where(P.id == parcel.id))
+        raise BindRefused("parcel_has_waybill", parcel=parcel.key, number=checked.number, current=current or "")
     s.execute(update(L).where(L.parcel_id == parcel.id, L.waybill_id.is_(None)).values(waybill_id=wb_id))
     return Bound(parcel.id, parcel.key, wb_id, courier_code, checked.number, already=False,
                  warning=checked.warning)

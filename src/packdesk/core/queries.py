@@ -15,11 +15,14 @@ from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core import parcels
 from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLine
 
 _WAYBILL_COLS = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
 _WAYBILL = select(*_WAYBILL_COLS).where(m.Waybill.tracking_number == bindparam("number"))
 _WAYBILL_ANY_CASE = select(*_WAYBILL_COLS).where(func.lower(m.Waybill.tracking_number) == bindparam("number")).limit(2)
+_WAYBILL_BY_ID = select(*_WAYBILL_COLS).where(m.Waybill.id == bindparam("waybill_id"))
+_PARCEL = select(m.Parcel.id, m.Parcel.key, m.Parcel.waybill_id).where(m.Parcel.key == bindparam("key"))
 
 
 def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
@@ -32,30 +35,48 @@ def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
     return wb
 
 
-def _plan_select() -> Any:
-    """A waybill's lines with the links of their products, the linked items and their barcodes (a line has a
-    row per link and barcode), plus the lines of the same orders that have no waybill of their own."""
+def find_waybill_by_id(s: Session, waybill_id: int) -> Row[Any] | None:
+    """(id, courier_code, tracking_number): a parcel's waybill, when its slip is scanned after it got one."""
+    return s.connection().execute(_WAYBILL_BY_ID, {"waybill_id": waybill_id}).first()
+
+
+def find_parcel(s: Session, code: str) -> Row[Any] | None:
+    """(id, key, waybill_id) of the parcel whose packing slip says ``code`` (any case: a scan read from
+    Hangul text loses it); ``None`` when ``code`` is no parcel key or no parcel has it."""
+    if not parcels.looks_like_key(code):
+        return None
+    return s.connection().execute(_PARCEL, {"key": code.strip().upper()}).first()
+
+
+def _plan_select(of: str) -> Any:
+    """The lines of a waybill (``of="waybill_id"``) or of a parcel (``of="parcel_id"``) with the links of
+    their products, the linked items and their barcodes (a line has a row per link and barcode), plus the
+    lines of the same orders that have neither a waybill nor a parcel of their own: they travel in the same
+    box (합포장), and a cancelled one is shown to be left out. A line waiting in another parcel is that
+    parcel's: it gets its own slip and label (``core/parcels.py``), so it is not packed here too."""
     L, Ord, P, It, B = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode
-    order_ids = select(L.order_id).where(L.waybill_id == bindparam("waybill_id")).scalar_subquery()
+    own = getattr(L, of) == bindparam(of)
+    order_ids = select(L.order_id).where(own).scalar_subquery()
     return (
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
-               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, Ord.order_no,
+               L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, L.instructions, Ord.order_no,
                Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
                It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
         .join(Ord, Ord.id == L.order_id)
         .outerjoin(P, and_(P.account_id == L.account_id, P.product_code == L.product_code,
                            P.option_code == L.option_code))
         .outerjoin(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
-        .where(or_(L.waybill_id == bindparam("waybill_id"), and_(L.order_id.in_(order_ids), L.waybill_id.is_(None))))
+        .where(or_(own, and_(L.order_id.in_(order_ids), L.waybill_id.is_(None), L.parcel_id.is_(None))))
         .order_by(Ord.order_no, L.id, P.id, B.id)
     )
 
 
-_PLAN = _plan_select()
+_PLAN = _plan_select("waybill_id")
+_PARCEL_PLAN = _plan_select("parcel_id")
 
 
 def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None) -> PackPlan | None:
-    """The waybill's lines, plus the lines of the same orders that have no waybill of their own
+    """The waybill's lines, plus the lines of the same orders that have no waybill (nor parcel) of their own
     (they travel in the same box: 합포장). ``None`` when no waybill has this number. ``waybill``: the row
     ``find_waybill`` already found (the station claims it before reading its lines)."""
     wb = waybill if waybill is not None else find_waybill(s, tracking_number)
@@ -63,7 +84,20 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
         return None
     # one query (each round trip to a shared server counts, bench/stations.py)
     rows = s.connection().execute(_PLAN, {"waybill_id": wb.id}).all()
+    lines, items, recipient = _assemble(rows)
+    return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
 
+
+def load_parcel_plan(s: Session, parcel: Row[Any]) -> PackPlan:
+    """A parcel opened from its packing slip, before it has a waybill (``find_parcel``'s row): its lines, as
+    ``load_plan`` reads a waybill's. The plan's tracking number is the parcel key until the label binds."""
+    rows = s.connection().execute(_PARCEL_PLAN, {"parcel_id": parcel.id}).all()
+    lines, items, recipient = _assemble(rows)
+    return PackPlan(None, parcel.key, "", recipient, lines, items, parcel.id, parcel.key)
+
+
+def _assemble(rows: Sequence[Row[Any]]) -> tuple[tuple[PlanLine, ...], dict[int, PlanItem], str]:
+    """The plan's lines, items and recipient from ``_plan_select``'s rows."""
     first: dict[int, Any] = {}  # line id -> its first row, in order
     components: dict[int, list[tuple[int, int]]] = defaultdict(list)
     links: dict[int, set[int]] = defaultdict(set)
@@ -83,11 +117,11 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
              for iid, r in info.items()}
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
-                 tuple(components[r.id]), r.packed_at, r.claim_status or "")
+                 tuple(components[r.id]), r.packed_at, r.claim_status or "", r.instructions or "")
         for r in first.values()
     )
     recipient = next(iter(first.values())).recipient_name if first else ""
-    return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
+    return lines, items, recipient
 
 
 def _unique(rows: Sequence[Row[Any]]) -> Row[Any] | None:

@@ -3,6 +3,12 @@
 The row is written at the start on purpose: if the app or the PC dies mid-pack, the next start finds a
 row still "recording", looks at the file the crash left, and marks it recovered, so every pack's video
 stays findable even after a crash.
+
+A parcel opened from its packing slip is recorded under its parcel key until its courier label binds at the
+end of the pack; the row then takes the bound number (``label_bound``), so the video is found by the number
+the buyer and the marketplace know. The hash chain covers the tracking number (``core/chain.py``), and a
+recording joins the chain only when its file closes, after the pack ended: the number is changed before the
+link is made, never after, and ``services/integrity.verify`` finds the row as its link says.
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ log = logging.getLogger("packdesk.recordings")
 
 def recording_started(s: Session, *, pack_key: str, tracking_number: str, order_nos: str, station: str,
                       packer_name: str, recorder: str, path: str, started_at: datetime) -> int:
-    session_id = s.scalar(select(m.PackSession.id).where(m.PackSession.key == pack_key))
+    session = s.execute(select(m.PackSession.id, m.Waybill.tracking_number)
+                        .outerjoin(m.Waybill, m.Waybill.id == m.PackSession.waybill_id)
+                        .where(m.PackSession.key == pack_key)).first()
+    session_id = session.id if session is not None else None
+    if session is not None and session.tracking_number:  # a label bound before the recorder said it started
+        tracking_number = session.tracking_number
     return s.execute(insert(m.Recording).values(
         pack_session_id=session_id, pack_key=pack_key, tracking_number=tracking_number, order_nos=order_nos[:300],
         station=station, packer_name=packer_name, recorder=recorder, path=path, started_at=started_at,
@@ -45,6 +56,16 @@ def recording_finished(s: Session, *, pack_key: str, path: str, started_at: date
     s.flush()
     if sha256:
         chain.append(s, rec)
+
+
+def label_bound(s: Session, pack_key: str, tracking_number: str) -> int:
+    """The pack's label bound: its recording is indexed under the number from now on. Only a row still
+    recording (its pack ends in this transaction; the recorder stops after it): a closed row may be in the
+    hash chain already and is never rewritten. Returns how many rows changed."""
+    R = m.Recording
+    changed = s.execute(update(R).where(R.pack_key == pack_key, R.status == RecordingStatus.RECORDING)
+                        .values(tracking_number=tracking_number)).rowcount
+    return int(changed or 0)
 
 
 def recording_failed(s: Session, pack_key: str) -> None:

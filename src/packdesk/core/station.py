@@ -1,9 +1,16 @@
 """The packing-station state machine: pure, ``(state, event) -> (state, effects)``.
 
 It does no I/O and reads no clock: the station controller resolves a scan (is it a command, a packer
-badge, an item of the open pack, a waybill in the database, a known item?) and hands in a typed event
-stamped with the time; the effects it gets back say what to play, show, record and store. Because it is
-pure, every rule of the station is tested directly, and a scan's feedback never waits on disk or network.
+badge, an item of the open pack, a waybill or a parcel's packing slip in the database, a known item, a
+courier label?) and hands in a typed event stamped with the time; the effects it gets back say what to play,
+show, record and store. Because it is pure, every rule of the station is tested directly, and a scan's
+feedback never waits on disk or network.
+
+A parcel opened from its packing slip (``core/parcels.py``: collected lines that have no waybill yet) is
+packed like a waybill, then waits for its courier label: when every item is in, the station asks for the
+label (``SCAN_LABEL``, whatever the complete mode: the label scan is what completes it), and a good label
+(checked on the DB thread, ``LabelScanned``) gives ``BindLabel`` + the completion; COMPLETE before it is
+refused, a misread or a number in use is refused and the pack stays open.
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ class PlanLine:
     components: tuple[tuple[int, int], ...]  # (item id, units per one sold); empty = not mapped
     packed_at: datetime | None = None
     claim_status: str = ""  # the marketplace's claim word, or FORCE_CANCELLED (a supervisor's, services/orders.py)
+    instructions: str = ""  # what the buyer asked of it (engraving text, …), one per line
 
     @property
     def mapped(self) -> bool:
@@ -89,14 +97,28 @@ class PlanLine:
 
 @dataclass(frozen=True)
 class PackPlan:
-    """Everything on one waybill (with the unlabelled lines of the same orders: 합포장)."""
+    """Everything on one waybill (with the unlabelled lines of the same orders: 합포장), or in one parcel
+    opened from its packing slip: then ``waybill_id`` is None, ``tracking_number`` is the parcel key (what the
+    screen, the messages and the recording name until the label binds) and ``courier_code`` is empty."""
 
-    waybill_id: int
+    waybill_id: int | None
     tracking_number: str
     courier_code: str
     recipient_name: str
     lines: tuple[PlanLine, ...]
     items: Mapping[int, PlanItem]
+    parcel_id: int | None = None
+    parcel_key: str = ""
+
+    @property
+    def awaits_label(self) -> bool:
+        """A parcel with no waybill yet: its courier label is scanned, and bound, at the end of the pack."""
+        return self.waybill_id is None
+
+    @property
+    def ident(self) -> tuple[str, int | None]:
+        """What the pack is of: a waybill, or (no waybill yet) a parcel."""
+        return ("waybill", self.waybill_id) if self.waybill_id is not None else ("parcel", self.parcel_id)
 
     def lines_with(self, *statuses: LineStatus) -> tuple[PlanLine, ...]:
         return tuple(ln for ln in self.lines if ln.status in statuses)
@@ -125,6 +147,15 @@ class PackPlan:
     def items_of(self, lines: tuple[PlanLine, ...]) -> set[int]:
         return {item_id for ln in lines for item_id, _ in ln.components}
 
+    def instructions_for(self, item_id: int) -> tuple[str, ...]:
+        """What the buyers asked of the packable lines that put this item in the box (engraving text, …),
+        each once, in line order: the packer must see it beside the item."""
+        found: list[str] = []
+        for ln in self.active_lines:
+            if any(i == item_id for i, _ in ln.components):
+                found += [t for t in ln.instructions.splitlines() if t.strip() and t not in found]
+        return tuple(found)
+
 
 # ---------------------------------------------------------------- messages and sounds
 
@@ -135,6 +166,7 @@ class Sound(enum.StrEnum):
     COMPLETE = "complete"  # pack complete
     ERROR = "error"        # a refusal: stop and look
     WARNING = "warning"    # attention, nothing refused (partly cancelled, timed out, ...)
+    LABEL = "label"        # every item is in: stick on the courier label and scan it
 
 
 class Level(enum.StrEnum):
@@ -158,6 +190,8 @@ class Msg(enum.StrEnum):
     PACK_COMPLETE = "pack_complete"
     PACK_CANCELLED = "pack_cancelled"
     PACK_TIMED_OUT = "pack_timed_out"
+    SCAN_LABEL = "scan_label"  # a parcel's items are all in: its courier label is scanned next
+    PACK_COMPLETE_LABEL_WARNING = "pack_complete_label_warning"  # bound, but its check digit is set to warn
     # refusals
     PACKER_REQUIRED = "packer_required"
     UNKNOWN_BARCODE = "unknown_barcode"
@@ -190,6 +224,10 @@ class Msg(enum.StrEnum):
     RECORDER_RESTARTING = "recorder_restarting"  # no pack open
     RECORDER_GAP = "recorder_gap"  # the pack goes on, filmed again in a second file
     RECORDER_LOST_PACK_STOPPED = "recorder_lost_pack_stopped"  # recording required: the pack stopped
+    LABEL_REQUIRED = "label_required"    # COMPLETE scanned while the parcel waits for its label
+    LABEL_TOO_EARLY = "label_too_early"  # a good label scanned before every item is in
+    LABEL_INVALID = "label_invalid"      # a misread label (length, check digit, characters): ``check`` says which
+    LABEL_USED = "label_used"            # the number is another parcel's or order's already
 
 
 @dataclass(frozen=True)
@@ -238,6 +276,21 @@ class PackerIdentified:
 
 
 @dataclass(frozen=True)
+class LabelScanned:
+    """A code scanned while a parcel opened from its slip waits for its courier label, checked on the DB
+    thread (``core/parcels.check_number``: the number's format for ``courier_code``, and not used by another
+    parcel or order). ``number``: as it would be stored; ``problem``: why it cannot bind ("" = it can);
+    ``warning``: it can, but a person should look (a check digit set to warn)."""
+
+    scan: Scan
+    courier_code: str
+    number: str
+    problem: str = ""
+    warning: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Timeout:
     at: datetime
 
@@ -270,8 +323,15 @@ class RecorderLost:
     at: datetime
 
 
-Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | Timeout | LinesChanged | PackersChanged
-         | RecorderLost)
+@dataclass(frozen=True)
+class Closing:
+    """PackDesk is being closed (the packer said yes to the question): the open pack ends as ``CLOSED``."""
+
+    at: datetime
+
+
+Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | LabelScanned | Timeout | LinesChanged
+         | PackersChanged | Closing | RecorderLost)
 
 # ---------------------------------------------------------------- effects
 
@@ -318,6 +378,18 @@ class EndPack:
 
 
 @dataclass(frozen=True)
+class BindLabel:
+    """Bind this number to the parcel, in the transaction that completes its pack (the ``EndPack`` that
+    follows): the pack, its lines' dispatches and its recording then carry the number."""
+
+    pack_key: str
+    parcel_id: int
+    courier_code: str
+    tracking_number: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class LogScan:
     scan: Scan
     kind: ScanKind
@@ -328,7 +400,7 @@ class LogScan:
     item_id: int | None = None
 
 
-Effect = PlaySound | ShowMessage | StartRecording | StopRecording | BeginPack | EndPack | LogScan
+Effect = PlaySound | ShowMessage | StartRecording | StopRecording | BeginPack | EndPack | BindLabel | LogScan
 
 # ---------------------------------------------------------------- state
 
@@ -380,6 +452,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_waybill(state, event, config)
         case ItemScanned():
             return _on_item(state, event, config)
+        case LabelScanned():
+            return _on_label(state, event)
         case Timeout():
             return _on_timeout(state, event)
         case LinesChanged():
@@ -388,6 +462,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_packers_changed(state, event)
         case RecorderLost():
             return _on_recorder_lost(state, event, config)
+        case Closing():
+            return _on_closing(state, event)
         case _:
             raise TypeError(f"not a station event: {event!r}")
 
@@ -447,6 +523,8 @@ def _on_command(state: StationState, ev: CommandScanned) -> Result:
     remaining = pack.remaining()
     if remaining:
         return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NOT_COMPLETE, remaining=sum(remaining.values()))
+    if pack.plan.awaits_label:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.LABEL_REQUIRED, tracking=pack.plan.tracking_number)
     log = _accept_log(state, ev.scan, ScanKind.COMMAND)
     return _finish(state, pack, PackOutcome.COMPLETED, ev.scan.at, [log])
 
@@ -455,7 +533,7 @@ def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) 
     plan, scan = ev.plan, ev.scan
     tracking = plan.tracking_number
     if state.pack is not None:
-        if state.pack.plan.waybill_id == plan.waybill_id:
+        if state.pack.plan.ident == plan.ident:
             log = LogScan(scan, ScanKind.WAYBILL, False, Msg.WAYBILL_SAME.value, _key(state),
                           _packer_name(state))
             return _say(state, Level.WARNING, Msg.WAYBILL_SAME, Sound.WARNING, [log], tracking=tracking)
@@ -531,6 +609,8 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
     state = replace(state, pack=pack)
     log = _accept_log(state, scan, ScanKind.ITEM, item.item_id)
     if pack.all_scanned:
+        if plan.awaits_label:  # in either complete mode: the label scan is what completes it
+            return _say(state, Level.WARNING, Msg.SCAN_LABEL, Sound.LABEL, [log], tracking=plan.tracking_number)
         if config.complete_mode is CompleteMode.AUTO:
             return _finish(state, pack, PackOutcome.COMPLETED, scan.at, [log])
         return _say(state, Level.SUCCESS, Msg.ALL_SCANNED_SCAN_COMPLETE, Sound.ITEM, [log])
@@ -538,10 +618,43 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
                 scanned=have + 1, expected=expected[item.item_id])
 
 
+def _on_label(state: StationState, ev: LabelScanned) -> Result:
+    """The courier label of the open parcel. A number in use is said whenever it is scanned; a misread only
+    once the label is wanted (before that, an unreadable code is just not an item of this box)."""
+    scan, pack = ev.scan, state.pack
+    parcel_id = pack.plan.parcel_id if pack is not None and pack.plan.awaits_label else None
+    if pack is None or parcel_id is None:  # the pack ended while the label was looked up (timed out)
+        return _refuse(state, scan, ScanKind.UNKNOWN, Msg.UNKNOWN_BARCODE)
+    params = {**ev.params, "number": ev.number, "tracking": pack.plan.tracking_number}
+    if ev.problem == "tracking_used":
+        return _refuse(state, scan, ScanKind.LABEL, Msg.LABEL_USED, **params)
+    remaining = pack.remaining()
+    if ev.problem:
+        if remaining:
+            return _refuse(state, scan, ScanKind.UNKNOWN, Msg.UNKNOWN_BARCODE)
+        return _refuse(state, scan, ScanKind.LABEL, Msg.LABEL_INVALID, **{**params, "check": ev.problem})
+    if remaining:
+        return _refuse(state, scan, ScanKind.LABEL, Msg.LABEL_TOO_EARLY, **params,
+                       remaining=sum(remaining.values()))
+    bind = BindLabel(pack.key, parcel_id, ev.courier_code, ev.number, scan.at)
+    return _finish(state, pack, PackOutcome.COMPLETED, scan.at, [_accept_log(state, scan, ScanKind.LABEL), bind],
+                   tracking=ev.number, warning=ev.warning)
+
+
 def _on_timeout(state: StationState, ev: Timeout) -> Result:
     if state.pack is None:
         return state, []
     return _finish(state, state.pack, PackOutcome.TIMED_OUT, ev.at, [])
+
+
+def _on_closing(state: StationState, ev: Closing) -> Result:
+    """The video stops and the pack is stored as closed, nothing packed; no sound or message: the window
+    is going away."""
+    pack = state.pack
+    if pack is None:
+        return state, []
+    return replace(state, pack=None), [StopRecording(pack.key, PackOutcome.CLOSED, ev.at),
+                                       EndPack(pack.key, PackOutcome.CLOSED, ev.at, ())]
 
 
 def _on_lines_changed(state: StationState, ev: LinesChanged) -> Result:
@@ -605,12 +718,16 @@ _FINISH = {
 
 
 def _finish(state: StationState, pack: ActivePack, outcome: PackOutcome, at: datetime,
-            effects: list[Effect]) -> Result:
+            effects: list[Effect], *, tracking: str = "", warning: str = "") -> Result:
+    """``tracking``: the number the pack completes under when it is not the plan's (a label bound at the end);
+    ``warning``: that label's check digit is set to warn, and is wrong: say so with the completion."""
     packed = tuple(ln.line_id for ln in pack.plan.active_lines) if outcome is PackOutcome.COMPLETED else ()
     effects = [*effects, StopRecording(pack.key, outcome, at), EndPack(pack.key, outcome, at, packed)]
     level, code, sound = _FINISH[outcome]
+    if warning:
+        level, code, sound = Level.WARNING, Msg.PACK_COMPLETE_LABEL_WARNING, Sound.WARNING
     state, signed_out = _sign_out_if_due(replace(state, pack=None))
-    return _say(state, level, code, sound, effects, tracking=pack.plan.tracking_number, **signed_out)
+    return _say(state, level, code, sound, effects, tracking=tracking or pack.plan.tracking_number, **signed_out)
 
 
 def _sign_out_if_due(state: StationState) -> tuple[StationState, dict[str, str]]:

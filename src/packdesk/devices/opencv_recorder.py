@@ -37,6 +37,7 @@ import numpy as np
 
 from packdesk.core.digest import file_digest
 from packdesk.core.enums import PackOutcome
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst
 from packdesk.devices.camera import Camera, CameraState, Frame
 from packdesk.devices.recorder import (
@@ -196,7 +197,7 @@ def ascii_label(text: str, height: int) -> np.ndarray:
 def video_path(root: Path, job: RecordingJob) -> Path:
     """``root/YYYY-MM-DD/<waybill>_<HHMMSS>.ts`` in Korea time (``core.kst``); never overwrites."""
     local = kst(job.started_at)
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in job.tracking_number)[:40] or "waybill"
+    safe = safe_file_part(job.tracking_number)
     folder = root / local.strftime("%Y-%m-%d")
     path = folder / f"{safe}_{local.strftime('%H%M%S')}{VIDEO_SUFFIX}"
     n = 2

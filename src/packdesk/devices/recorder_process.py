@@ -77,7 +77,7 @@ QUICK_CRASH_S = 10.0  # a recorder process that dies sooner than this after its 
 class RecorderConfig:
     """What the recorder process needs (it is pickled to it)."""
 
-    source: str  # as the settings say ("auto": the first webcam that opens, else the synthetic camera)
+    source: str  # as the settings say ("auto": the first webcam that opens; without one see ``demo``)
     size: tuple[int, int]
     root: Path
     fps: float = 30.0
@@ -87,6 +87,7 @@ class RecorderConfig:
     # "module:function" rendering the overlay's text (Korean: Qt's fonts, ui/overlay_text.py); "": cv2, ASCII only.
     # Named, not passed: unpickling a function would import Qt before the camera has started to open.
     label_renderer: str = ""
+    demo: bool = False  # "auto" without a webcam films the synthetic scene only in demo mode (else "No camera")
 
 
 def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -155,7 +156,8 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
     root_log.addHandler(_ForwardLogs(out))
     root_log.propagate = False
     share = PreviewShare.attach(share_name, config.preview_size)
-    source = first_available_source() if config.source == "auto" else config.source  # probed here, not in the UI
+    # probed here, not in the UI's process
+    source = first_available_source(demo=config.demo) if config.source == "auto" else config.source
     opened = threading.Event()
 
     def camera_status(state: str, detail: str) -> None:

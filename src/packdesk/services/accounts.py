@@ -11,6 +11,7 @@ started packing; the marketplace itself is never told anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -21,12 +22,13 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from packdesk.core import models as m
+from packdesk.core.couriers import UnknownCourier, resolve
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, unstarted_orders
-from packdesk.services.secrets import delete_secret, set_secret
+from packdesk.services.secrets import SecretStoreUnavailable, delete_secret, set_secret
 
 log = logging.getLogger("packdesk.accounts")
 
@@ -48,6 +50,7 @@ class KindSpec:
     label: str
     fields: tuple[FieldSpec, ...]
     can_confirm: bool = True  # has a 발주확인 of its own
+    confirm_default: bool = False  # the account form's "confirm after collecting" starts ticked
 
 
 CODE_RULE_HELP = (
@@ -56,6 +59,40 @@ CODE_RULE_HELP = (
     "필요합니다 (기존 연결은 옛 코드에 남음) / product_option (recommended): product number + option combination. "
     "seller_code: the seller's own management code (else product + option). Changed later, products appear again "
     "under the new codes to be linked; the old links stay with the old codes.")
+
+
+COURIER_CODES_HELP = (
+    "이 마켓이 우리 택배사 코드와 다른 코드를 쓸 때만: 우리코드=마켓코드, 쉼표로 구분 (예: KGB=KGBPS). 마켓이 "
+    "모르는 코드로 송장 전송이 거부되면 여기서 고친 뒤 발송 대기함에서 다시 전송하세요 / Only where this market's "
+    "code differs from ours: ours=theirs, comma-separated (e.g. KGB=KGBPS). When the market refuses a courier code, "
+    "fix it here, then resend from the dispatch outbox.")
+COURIER_CODES_FIELD = FieldSpec("courier_codes", "택배사 코드 (선택) / Courier codes (optional)", required=False,
+                                placeholder="예 / e.g. KGB=KGBPS", help=COURIER_CODES_HELP)
+_THEIR_CODE = re.compile(r"[A-Za-z0-9_]{1,20}")
+
+
+def parse_courier_codes(text: str) -> dict[str, str]:
+    """``"KGB=KGBPS, 롯데=HYUNDAI"`` as ``{"KGB": "KGBPS", "HYUNDAI": "HYUNDAI"}``: ours (a code or a name a
+    person uses) = the marketplace's. Empty: none. ``AccountInvalid`` names the field for anything else."""
+    codes: dict[str, str] = {}
+    for part in re.split(r"[,\n;]", text):
+        if not part.strip():
+            continue
+        ours, sep, theirs = (p.strip() for p in part.partition("="))
+        try:
+            courier = resolve(ours) if sep else None
+        except UnknownCourier:
+            courier = None
+        if courier is None or not _THEIR_CODE.fullmatch(theirs):
+            raise AccountInvalid("account_field_format", detail=f"courier code entry {part.strip()!r}",
+                                 field=COURIER_CODES_FIELD.label)
+        codes[courier.code] = theirs
+    return codes
+
+
+def courier_codes_text(codes: Mapping[str, str] | None) -> str:
+    """The account's courier codes as a person types them (``parse_courier_codes`` reads it back)."""
+    return ", ".join(f"{ours}={theirs}" for ours, theirs in (codes or {}).items())
 
 
 KINDS: dict[ChannelKind, KindSpec] = {
@@ -75,7 +112,10 @@ KINDS: dict[ChannelKind, KindSpec] = {
         FieldSpec("secret", "시크릿 키 / Secret key", secret=True),
         FieldSpec("base_url", "API 주소 (비우면 기본값) / API address (empty: default)", required=False,
                   pattern=r"https?://\S+"),
-    )),
+        COURIER_CODES_FIELD,
+    # ticked: Coupang takes no tracking number for an order still 결제완료, and sellers confirm what they collect
+    # (the buyer can then no longer change the address of a parcel being labelled); see README, Coupang
+    ), confirm_default=True),
     ChannelKind.SABANGNET: KindSpec(ChannelKind.SABANGNET, "사방넷 / Sabangnet", (
         FieldSpec("external_id", "사방넷 아이디 / Sabangnet ID"),
         FieldSpec("secret", "연동 키 / API key", secret=True),
@@ -90,6 +130,7 @@ KINDS: dict[ChannelKind, KindSpec] = {
         FieldSpec("relay_get_url", "그 공개 주소 (GET, {name}) / its public address (GET, {name})", required=False,
                   placeholder="https://my.web.host/px/{name}.xml", pattern=r"https?://\S*\{name\}\S*"),
         FieldSpec("logistics_place_id", "물류처 ID (선택) / Logistics place ID (optional)", required=False),
+        COURIER_CODES_FIELD,
     ), can_confirm=False),
 }
 
@@ -143,6 +184,8 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
             external = value
         elif f.key == "secret":
             secret = value
+        elif f.key == "courier_codes":
+            options[f.key] = parse_courier_codes(value)
         else:
             options[f.key] = int(value) if f.key in ("relay_port", "catalogue_hour") else value
     if spec.kind is ChannelKind.SABANGNET:  # Sabangnet fetches the request XML: it must be reachable somehow
@@ -156,22 +199,61 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
 
 
 def add_account(db: Database, spec: AccountSpec) -> int:
+    """Add the account, only with its secret stored: the secret goes to the keyring inside the transaction
+    that adds the row, so a keyring that refuses it (none on this PC) leaves no account behind
+    (``account_secret_not_stored``, naming the backend), and a row that cannot be added leaves no secret."""
     external, secret, options = validate(spec)
-    with db.session() as s:
-        taken = s.scalar(select(m.ChannelAccount.id).where(m.ChannelAccount.kind == spec.kind,
-                                                           m.ChannelAccount.name == spec.name.strip()))
-        if taken is not None:
-            raise AccountInvalid("account_name_taken", detail="name taken", name=spec.name.strip())
-        acc = m.ChannelAccount(kind=spec.kind, name=spec.name.strip(), external_id=external,
-                               auto_confirm=spec.auto_confirm and KINDS[spec.kind].can_confirm,
-                               options=json.dumps(options, ensure_ascii=False))
-        s.add(acc)
-        s.flush()
-        account_id = acc.id
-    if secret:
-        set_secret(account_id, secret)  # never into the database
+    stored = False
+    try:
+        with db.session() as s:
+            taken = s.scalar(select(m.ChannelAccount.id).where(m.ChannelAccount.kind == spec.kind,
+                                                               m.ChannelAccount.name == spec.name.strip()))
+            if taken is not None:
+                raise AccountInvalid("account_name_taken", detail="name taken", name=spec.name.strip())
+            acc = m.ChannelAccount(kind=spec.kind, name=spec.name.strip(), external_id=external,
+                                   auto_confirm=spec.auto_confirm and KINDS[spec.kind].can_confirm,
+                                   options=json.dumps(options, ensure_ascii=False))
+            s.add(acc)
+            s.flush()
+            account_id = acc.id
+            if secret:
+                try:
+                    set_secret(account_id, secret)  # never into the database
+                except SecretStoreUnavailable as e:
+                    log.warning("account %s %s not added: its secret cannot be stored (%s)", spec.kind.value,
+                                spec.name.strip(), e.detail)
+                    raise SecretStoreUnavailable("account_secret_not_stored", detail=e.detail, **e.params) from None
+                stored = True
+    except Exception:
+        if stored:  # the row was not added after all: its secret goes too
+            with contextlib.suppress(SecretStoreUnavailable):
+                delete_secret(account_id)
+        raise
     log.info("account %s added: %s %s", account_id, spec.kind.value, spec.name)
     return account_id
+
+
+def set_courier_codes(db: Database, account_id: int, text: str) -> dict[str, str]:
+    """The account's own courier codes (ours=theirs), replacing the old ones; empty text removes them. The
+    dispatch uploader makes the account's channel again at its next pass, so a resend uses them."""
+    codes = parse_courier_codes(text)
+    with db.session() as s:
+        acc = s.get_one(m.ChannelAccount, account_id)
+        options = json.loads(acc.options or "{}")
+        if codes:
+            options["courier_codes"] = codes
+        else:
+            options.pop("courier_codes", None)
+        acc.options = json.dumps(options, ensure_ascii=False)
+    log.info("account %s courier codes: %s", account_id, courier_codes_text(codes) or "none")
+    return codes
+
+
+def courier_codes(db: Database, account_id: int) -> dict[str, str]:
+    with db.session() as s:
+        options = json.loads(s.get_one(m.ChannelAccount, account_id).options or "{}")
+    codes = options.get("courier_codes")
+    return dict(codes) if isinstance(codes, dict) else {}
 
 
 def set_paused(db: Database, account_id: int, paused: bool) -> None:
@@ -197,6 +279,7 @@ class Removal:
     orders_removed: int
     orders_kept: int
     products_removed: int
+    secret_left: str = ""  # the keyring backend that could not delete the secret ("": it is gone)
 
 
 def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
@@ -211,7 +294,13 @@ def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
         products = s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)).rowcount
         acc = s.get_one(m.ChannelAccount, account_id)
         acc.active, acc.removed_at = False, utcnow()
-    delete_secret(account_id)
+    left = ""
+    try:
+        delete_secret(account_id)
+    except SecretStoreUnavailable as e:  # removed all the same; the screen says the secret may be left
+        left = str(e.params.get("backend", ""))
+        log.warning("account %s removed, but its secret could not be deleted from the keyring (%s)", account_id,
+                    e.detail)
     log.info("%s removed account %s: %d order(s) removed, %d kept (packing started), %d product(s)",
              by or "someone", account_id, removed, kept, products)
-    return Removal(removed, kept, products)
+    return Removal(removed, kept, products, left)

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
+from packdesk.core.text import clean_text
 
 log = logging.getLogger("packdesk.catalogue")
 
@@ -64,9 +65,30 @@ def _save_options(s: Any, account_id: int, options: dict[str, Any]) -> None:
               .values(options=json.dumps(options, ensure_ascii=False)))
 
 
+_CODE_LIMITS = {"product_code": m.SalesProduct.__table__.c.product_code.type.length,
+                "option_code": m.SalesProduct.__table__.c.option_code.type.length}
+
+
+def _storable(records: list[ProductRecord], account_id: int) -> list[ProductRecord]:
+    """The records cleaned as collected orders are (``core/text.clean_text``); a product whose code is too long
+    for its column or holds a control character is left out (and logged by its code): cleaned, the code would
+    name another product, or none."""
+    kept: list[ProductRecord] = []
+    for r in records:
+        bad = [f for f, limit in _CODE_LIMITS.items()
+               if clean_text(getattr(r, f)) != getattr(r, f) or len(getattr(r, f)) > limit]
+        if bad:
+            log.warning("catalogue of account %s: product %r left out (%s cannot be stored)", account_id,
+                        clean_text(r.product_code)[:64], ", ".join(bad))
+            continue
+        kept.append(replace(r, product_name=clean_text(r.product_name), option_name=clean_text(r.option_name),
+                            status=clean_text(r.status), seller_code=clean_text(r.seller_code)))
+    return kept
+
+
 def store_products(s: Any, account_id: int, records: list[ProductRecord], now: datetime) -> int:
     """Upsert one page set-wise; returns how many were new."""
-    latest = {(r.product_code, r.option_code): r for r in records}
+    latest = {(r.product_code, r.option_code): r for r in _storable(records, account_id)}
     if not latest:
         return 0
     SP = m.SalesProduct

@@ -37,7 +37,12 @@ def _count(db: Database, table: object) -> int:
 
 
 def move_to_server(source_url: str, target_url: str, progress: Callable[[str, int], None] | None = None) -> MoveReport:
-    source, target = Database.open(source_url), Database.open(target_url)
+    source = Database.open(source_url)  # must exist: a move never makes up an empty station to copy
+    try:
+        target = Database.open(target_url, create=True)  # a new server's database gets its tables here
+    except BaseException:
+        source.close()
+        raise
     try:
         tables = [t for t in m.Base.metadata.sorted_tables]
         busy = [t.name for t in tables if _count(target, t)]

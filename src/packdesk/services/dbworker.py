@@ -3,6 +3,16 @@
 Order matters: a pack's scan events are written after its session row, and a re-scan of a waybill just
 completed is looked up after the completion is stored. Results come back through ``post``, which the UI
 sets to "run this on the Qt main thread"; tests pass a direct call.
+
+A full disk (a one-PC station's SQLite file; ``core/disk.py``) must not lose what the packer did. A write
+submitted with ``keep`` (a pack begun, a scan, a completion, a video's index row) that the disk refuses is
+*held*: kept in memory, in order, and every later kept write queues behind it instead of running ahead of
+it. ``retry_held`` (the station calls it every few seconds) and any job that comes after run the held
+writes again, oldest first, each in its own transaction as before. Kept rather than refused: the scans are
+things that happened (the box is packed, the items are in it); refusing them would make the packer pack
+again what is packed. What is not safe to do on memory alone, starting a *new* pack, the station refuses
+while writes are held (``services/station.py``). Held writes live only as long as the process: ``close``
+tries them once more and logs loudly what it could not save.
 """
 
 from __future__ import annotations
@@ -10,12 +20,16 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
+from packdesk.core.disk import is_disk_full
+from packdesk.core.errors import describe_error
 
 log = logging.getLogger("packdesk.dbworker")
 T = TypeVar("T")
@@ -24,6 +38,20 @@ Post = Callable[[Callable[[], None]], None]
 
 def direct(fn: Callable[[], None]) -> None:
     fn()
+
+
+@dataclass
+class Held:
+    """A kept write the disk refused: run again later, in order. ``name`` says what it is (log, station)."""
+
+    name: str
+    job: Callable[[Session], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+
+
+OnHeld = Callable[[str, int, BaseException], None]   # the write just held, how many are held, why
+OnSaved = Callable[[list[str], int], None]             # the held writes now stored (names), how many remain
 
 
 class DbWorker:
@@ -36,10 +64,25 @@ class DbWorker:
         self._idle = threading.Event()
         self._idle.set()
         self._closed = False
+        self._held: deque[Held] = deque()  # touched on the DB thread only
+        self._on_held: OnHeld | None = None
+        self._on_saved: OnSaved | None = None
+        self._last_full: BaseException = OSError("disk full")  # the latest refusal, for the log and the station
+
+    def watch_held(self, on_held: OnHeld, on_saved: OnSaved) -> None:
+        """Be told (through ``post``) when a kept write is held for a full disk, and when held ones are stored."""
+        self._on_held, self._on_saved = on_held, on_saved
+
+    @property
+    def held(self) -> int:
+        """How many kept writes wait for disk space (read from any thread: a snapshot)."""
+        return len(self._held)
 
     def submit(self, job: Callable[[Session], T], on_done: Callable[[T], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None) -> cf.Future[T]:
+               on_error: Callable[[BaseException], None] | None = None, *, keep: str | None = None
+               ) -> cf.Future[T]:
         """Run ``job`` in its own short transaction on the DB thread; report back through ``post``.
+        ``keep``: the write's name; a full disk then holds it instead of failing it (the module's docstring).
         After ``close`` nothing runs: the returned future is cancelled (shutdown in progress)."""
         if self._closed:
             log.info("database job dropped: the station is shutting down")
@@ -50,16 +93,23 @@ class DbWorker:
             self._pending += 1
             self._idle.clear()
 
-        def run() -> T:
+        def run() -> T | None:
             try:
-                with self.db.session() as s:
-                    result = job(s)
-            except BaseException as e:
-                log.exception("database job failed")
-                if on_error is not None:
-                    self.post(lambda err=e: on_error(err))
-                raise
-            else:
+                self._flush()  # what the disk refused before goes first
+                if keep is not None and self._held:  # still refused: this one waits behind, in order
+                    self._hold(Held(keep, job, on_done, on_error), None)
+                    return None
+                try:
+                    with self.db.session() as s:
+                        result = job(s)
+                except BaseException as e:
+                    if keep is not None and is_disk_full(e):
+                        self._hold(Held(keep, job, on_done, on_error), e)
+                        return None
+                    log.exception("database job failed")
+                    if on_error is not None:
+                        self.post(lambda err=e: on_error(err))
+                    raise
                 if on_done is not None:
                     self.post(lambda res=result: on_done(res))
                 return result
@@ -69,12 +119,58 @@ class DbWorker:
                     if self._pending == 0:
                         self._idle.set()
 
-        return self._pool.submit(run)
+        return self._pool.submit(run)  # type: ignore[arg-type]
+
+    def retry_held(self) -> None:
+        """Try the held writes again (on the DB thread); cheap when none are held."""
+        if self._held and not self._closed:
+            self.submit(lambda s: None)  # every job flushes first
+
+    def _hold(self, h: Held, why: BaseException | None) -> None:
+        self._held.append(h)
+        self._last_full = why or self._last_full
+        log.warning("disk full: %s held in memory (%d held): %s", h.name, len(self._held),
+                    describe_error(self._last_full))
+        if self._on_held is not None:
+            cb, n, err = self._on_held, len(self._held), self._last_full
+            self.post(lambda: cb(h.name, n, err))
+
+    def _flush(self) -> None:
+        """(DB thread) Run the held writes, oldest first, until the disk refuses one again."""
+        saved: list[str] = []
+        while self._held:
+            h = self._held[0]
+            try:
+                with self.db.session() as s:
+                    result = h.job(s)
+            except BaseException as e:
+                if is_disk_full(e):
+                    self._last_full = e
+                    break
+                self._held.popleft()  # refused for another reason: said as its own failure would have been
+                log.error("held database write %s failed: %s", h.name, describe_error(e))
+                if h.on_error is not None:
+                    self.post(lambda err=e, cb=h.on_error: cb(err))
+                continue
+            self._held.popleft()
+            saved.append(h.name)
+            if h.on_done is not None:
+                self.post(lambda res=result, cb=h.on_done: cb(res))
+        if saved:
+            log.warning("disk space back: %d held write(s) stored, %d still held", len(saved), len(self._held))
+            if self._on_saved is not None:
+                cb, n = self._on_saved, len(self._held)
+                self.post(lambda: cb(saved, n))
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every submitted job has run (tests, benchmarks, shutdown)."""
         return self._idle.wait(timeout)
 
     def close(self) -> None:
+        if self._held and not self._closed:
+            self._pool.submit(self._flush)  # a last try; what stays held is lost with the process: say so
         self._closed = True
         self._pool.shutdown(wait=True)
+        if self._held:
+            log.error("disk full at shutdown: %d database write(s) could not be saved: %s", len(self._held),
+                      ", ".join(h.name for h in self._held))

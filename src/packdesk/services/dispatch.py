@@ -134,12 +134,14 @@ class _Entry:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """Where one entry goes next. ``line`` is a status the marketplace told us the line now has."""
+    """Where one entry goes next. ``line`` is a status the marketplace told us the line now has;
+    ``acknowledged``: the marketplace's 발주확인 was done just before the send (Coupang), for the line's history."""
 
     state: OutboxState
     code: str = ""
     message: str = ""
     line: LineRecord | None = None
+    acknowledged: bool = False
 
 
 StatusReader = Callable[[Sequence[str]], Mapping[str, LineRecord]]
@@ -238,6 +240,7 @@ class Uploader:
         self._reconciled: set[int] = set()     # accounts whose leftover SENDING entries were settled
         self._left_sending: set[int] = set()   # entries this process left SENDING (recording failed)
         self._channels: dict[int, Any] = {}
+        self._built_from: dict[int, str] = {}  # the account options each channel was made with
         self._last_problem: dict[int, str] = {}
         self._closed = False
         self._active = 0
@@ -396,11 +399,16 @@ class Uploader:
         return held
 
     def _channel(self, account_id: int, account: m.ChannelAccount | None) -> Any:
-        if account_id in self._channels:
-            return self._channels[account_id]
+        """The account's channel, kept between passes (a Naver token is reused) and made again once the
+        account's options changed (a supervisor fixed a courier code: the next send uses it)."""
         if account is None:
             with self.db.session() as s:
                 account = s.get_one(m.ChannelAccount, account_id)
+        if account_id in self._channels:
+            if self._built_from.get(account_id) == account.options:
+                return self._channels[account_id]
+            log.info("account %s: its options changed; its channel is made again", account_id)
+            self._forget_channel(account_id)
         try:
             channel = self.channel_factory(account)
         except KnownError as e:
@@ -410,6 +418,7 @@ class Uploader:
             self._problem(account_id, KnownError("account_not_ready", detail=f"{account.kind} cannot dispatch"))
             return None
         self._channels[account_id] = channel
+        self._built_from[account_id] = account.options
         return channel
 
     def _forget_channel(self, account_id: int) -> None:
@@ -522,7 +531,11 @@ class Uploader:
             if r is None:
                 sent_outcomes[e.id] = _Outcome(OutboxState.PENDING, NO_RESULT, "")
             elif r.ok:
-                sent_outcomes[e.id] = _Outcome(OutboxState.SENT)
+                sent_outcomes[e.id] = _Outcome(OutboxState.SENT, acknowledged=r.acknowledged)
+            elif r.cancelled:  # refused because it is cancelled there: pull the parcel, as a cancel read first
+                sent_outcomes[e.id] = _Outcome(
+                    OutboxState.HELD, LINE_CANCELLED, f"[{r.code}] {r.message}".strip(),
+                    line=LineRecord(e.product_order_id, "", "", "", "", 0, LineStatus.CANCELLED, claim_status="CANCEL"))
             elif r.retryable:
                 sent_outcomes[e.id] = _Outcome(OutboxState.PENDING, r.code, r.message)
             else:
@@ -584,6 +597,12 @@ class Uploader:
                 if out.state is OutboxState.SENT:
                     report.sent += 1
                     sent_lines.append(e.line_id)
+                    if out.acknowledged:  # the box was still unconfirmed: its 발주확인 went just before
+                        log.info("dispatch of %s: 발주확인 done first (the order was not confirmed yet)",
+                                 e.product_order_id)
+                        self._line_status(s, e.line_id, LineStatus.CONFIRMED, f"dispatch:{e.id} 발주확인", now,
+                                          unless=(LineStatus.DISPATCHED, LineStatus.SHIPPED, LineStatus.CANCELLED),
+                                          keep_status=True)
                     self._line_status(s, e.line_id, LineStatus.DISPATCHED, f"dispatch:{e.id}", now,
                                       unless=(LineStatus.DISPATCHED, LineStatus.SHIPPED, LineStatus.CANCELLED))
                 elif out.state is OutboxState.REJECTED:
@@ -596,7 +615,8 @@ class Uploader:
                                 e.product_order_id, out.code, e.tracking_number)
                     if out.line is not None:
                         self._line_status(s, e.line_id, out.line.status, f"dispatch:{e.id}", now,
-                                          channel_status=out.line.channel_status, claim_status=out.line.claim_status)
+                                          channel_status=out.line.channel_status or None,
+                                          claim_status=out.line.claim_status)
                 elif out.code:
                     report.retry += 1
             if sent_lines:
@@ -605,9 +625,15 @@ class Uploader:
     @staticmethod
     def _line_status(s: Session, line_id: int, status: LineStatus, source: str, now: datetime, *,
                      unless: Sequence[LineStatus] = (), channel_status: str | None = None,
-                     claim_status: str | None = None) -> None:
+                     claim_status: str | None = None, keep_status: bool = False) -> None:
+        """The line's new status with its history row. ``keep_status``: only the history row (a step the line
+        went through at the marketplace while its own status stays, e.g. 발주확인 of a packed line)."""
         line = s.get_one(m.OrderLine, line_id)
         if line.status is status or line.status in unless:
+            return
+        if keep_status:
+            s.add(m.LineStatusChange(line_id=line_id, status=status, channel_status=line.channel_status,
+                                     claim_status=line.claim_status, source=source[:80], changed_at=now))
             return
         line.status = status
         if channel_status is not None:

@@ -3,7 +3,8 @@
 A seller answers "the item was missing" with one file a customer can read: the waybill, the order, the
 recipient's initials (not the full name), who packed it where and when, every scan with its time, a
 frame from the video at each item scan, and the original file's SHA-256 with its chain link, so the
-video can be proven unaltered (``packdesk verify``). Rendering is ``ui/evidence_sheet.py``.
+video can be proven unaltered (``packdesk verify``); and the pack's own link, which covers the scans printed
+and the outcome (``core/chain.py``), so an edited scan is caught the same way. Rendering is ``ui/evidence_sheet.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import av
 import numpy as np
 from sqlalchemy import select
 
+from packdesk.core import chain
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ScanKind
@@ -50,6 +52,8 @@ class Evidence:
     chain_prev: str
     outcome: str
     scans: list[EvidenceScan] = field(default_factory=list)
+    pack_chain_seq: int | None = None  # the pack's link: its scans and outcome
+    pack_chain_hash: str = ""
     frames: dict[int, np.ndarray] = field(default_factory=dict)  # index in ``scans`` -> BGR frame
 
 
@@ -62,10 +66,14 @@ def initials(name: str) -> str:
 def gather(db: Database, recording_id: int) -> Evidence:
     with db.session() as s:
         rec = s.get_one(m.Recording, recording_id)
-        link = s.scalars(select(m.ChainEntry).where(m.ChainEntry.recording_id == recording_id)).first()
+        link = s.scalars(select(m.ChainEntry).where(m.ChainEntry.recording_id == recording_id,
+                                                    m.ChainEntry.kind == chain.RECORDING)).first()
         recipient = ""
         scans: list[EvidenceScan] = []
+        pack_link = None
         if rec.pack_session_id is not None:
+            pack_link = s.scalars(select(m.ChainEntry).where(m.ChainEntry.recording_id == rec.pack_session_id,
+                                                             m.ChainEntry.kind == chain.PACK)).first()
             recipient = s.scalar(
                 select(m.Order.recipient_name).join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
                 .join(m.PackSession, m.PackSession.waybill_id == m.OrderLine.waybill_id)
@@ -78,7 +86,8 @@ def gather(db: Database, recording_id: int) -> Evidence:
         return Evidence(rec.id, rec.tracking_number, rec.order_nos, initials(recipient), rec.station,
                         rec.packer_name, rec.started_at, rec.ended_at, Path(rec.path), rec.size_bytes, rec.sha256,
                         link.seq if link else None, link.entry_hash if link else "", link.prev_hash if link else "",
-                        rec.pack_outcome.value, scans)
+                        rec.pack_outcome.value, scans, pack_link.seq if pack_link else None,
+                        pack_link.entry_hash if pack_link else "")
 
 
 def frames_at(path: Path, offsets: list[float]) -> list[np.ndarray | None]:

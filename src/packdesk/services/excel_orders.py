@@ -43,10 +43,16 @@ from packdesk.core import models as m
 from packdesk.core.couriers import BY_CODE
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
-from packdesk.core.models import utcnow
-from packdesk.services.collect import STORE_CHUNK, CollectCounts, store_orders_in_chunks
+from packdesk.services.collect import (
+    STORE_CHUNK,
+    CollectCounts,
+    begin_run,
+    end_run,
+    run_kept,
+    store_orders_in_chunks,
+)
 
 log = logging.getLogger("packdesk.excel_orders")
 
@@ -305,35 +311,23 @@ def import_preview(db: Database, p: Preview, started_by: str,
     started = time.perf_counter()
     with db.session() as s:
         fresh = preview(s, p.account_id, p.parsed)
-        run = m.CollectionRun(account_id=p.account_id, trigger=TRIGGER, started_by=started_by[:100])
-        s.add(run)
-        s.flush()
-        run_id = run.id
+    run_id = begin_run(db, account_id=p.account_id, trigger=TRIGGER, started_by=started_by[:100])
     records = list(fresh.to_store)
     total = CollectCounts()
     lines_total, lines_done = sum(len(rec.lines) for rec in records), 0
-    try:
-        for i in range(0, len(records), STORE_CHUNK):
-            chunk = records[i:i + STORE_CHUNK]
-            part = store_orders_in_chunks(db, p.account_id, chunk, source=f"excel:{run_id}")
-            for k, v in part.as_dict().items():
-                setattr(total, k, getattr(total, k) + v)
-            lines_done += sum(len(rec.lines) for rec in chunk)
-            if progress is not None:  # in lines, as the preview counts them
-                progress(lines_done, lines_total)
-    except Exception as e:
-        log.exception("Excel import %s of %s failed", run_id, p.file_name)
-        with db.session() as s:
-            run = s.get_one(m.CollectionRun, run_id)
-            run.status, run.finished_at = RunStatus.FAILED, utcnow()
-            run.error_code = getattr(e, "code", "excel_import_failed")[:40]
-            run.error_detail = repr(e)
-        raise
-    with db.session() as s:
-        run = s.get_one(m.CollectionRun, run_id)
-        for k, v in total.as_dict().items():
-            setattr(run, k, v)
-        run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
+    with run_kept(db, run_id):
+        try:
+            for i in range(0, len(records), STORE_CHUNK):
+                chunk = records[i:i + STORE_CHUNK]
+                total.add(store_orders_in_chunks(db, p.account_id, chunk, source=f"excel:{run_id}", run_id=run_id))
+                lines_done += sum(len(rec.lines) for rec in chunk)
+                if progress is not None:  # in lines, as the preview counts them
+                    progress(lines_done, lines_total)
+        except Exception as e:
+            log.exception("Excel import %s of %s failed", run_id, p.file_name)
+            end_run(db, run_id, RunStatus.FAILED, str(getattr(e, "code", "excel_import_failed")), describe_error(e))
+            raise
+        end_run(db, run_id, RunStatus.SUCCEEDED, "orders_set_aside" if total.aside else "", total.aside_text(), total)
     if progress is not None and not records:
         progress(0, 0)
     result = ImportResult(run_id, total, fresh.new_rows, fresh.waybill_added, fresh.duplicates,
@@ -358,7 +352,8 @@ LINE_STATUS_TEXT: Mapping[LineStatus, str] = {
 TRIGGER_TEXT: Mapping[str, str] = {"manual": "수동 / Manual", "schedule": "자동 / Scheduled",
                                    "startup": "시작 / Startup", TRIGGER: "엑셀 / Excel"}
 RUN_STATUS_TEXT: Mapping[RunStatus, str] = {RunStatus.RUNNING: "진행 중 / Running",
-                                            RunStatus.SUCCEEDED: "완료 / Done", RunStatus.FAILED: "실패 / Failed"}
+                                            RunStatus.SUCCEEDED: "완료 / Done", RunStatus.FAILED: "실패 / Failed",
+                                            RunStatus.ABANDONED: "중단됨 / Abandoned"}
 
 ORDER_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("판매처", "Platform", 18), ("주문번호", "Order no.", 20), ("수취인", "Recipient", 12),

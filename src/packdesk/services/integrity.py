@@ -11,7 +11,14 @@ Problems are named so a supervisor can act on each:
 - ``deleted_unrecorded``: a row marked deleted with no deletion link: a file removed and its row marked
   "deleted by retention" by hand (retention chains every deletion it makes);
 - ``chain_truncated``: the station's chain ends before the head this PC last saw (its anchor file): the
-  newest links, rows and files were removed together.
+  newest links, rows and files were removed together;
+- ``scans_changed``: a pack's scan events differ from its chain link (a scan edited, deleted, added or
+  moved to another pack): what the evidence sheet prints is no longer what was scanned;
+- ``outcome_changed``: a pack's outcome (its session row, or its recording's index row) is not the one
+  chained; ``pack_changed``: another field of the pack's session row (waybill, parcel, packer, start, end);
+- ``pack_missing``: a pack link points at a pack session that was deleted.
+A pack that ended after its station's first pack link and has none is ``unchained`` too (packs ended before
+the chain covered packs have no link, and are not reported).
 
 The anchor (``chain-anchor.json`` in the data folder, kept by the running station every 30 s) holds each
 station's last (seq, hash) seen on this PC; someone able to edit the database, the files *and* that file
@@ -26,14 +33,27 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core.chain import DELETED, GENESIS, file_digest, head, link_hash
+from packdesk.core.chain import (
+    DELETED,
+    GENESIS,
+    NO_SCANS,
+    PACK,
+    SCAN_COLUMNS,
+    file_digest,
+    head,
+    link_hash,
+    pack_link_hash,
+    scans_digest,
+)
 from packdesk.core.db import Database
-from packdesk.core.enums import RecordingStatus
+from packdesk.core.enums import PackOutcome, RecordingStatus
 
 log = logging.getLogger("packdesk.integrity")
 VIDEO_SUFFIXES = {".ts", ".mp4", ".mkv"}
@@ -45,12 +65,14 @@ class Problem:
     detail: str
     recording_id: int | None = None
     path: str = ""
+    pack_session_id: int | None = None
 
 
 @dataclass
 class VerifyReport:
     checked_files: int = 0
     checked_links: int = 0
+    checked_packs: int = 0  # pack links among the links: packs whose scans and outcome were checked
     bytes_hashed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -79,15 +101,16 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         q = select(m.ChainEntry).order_by(m.ChainEntry.station, m.ChainEntry.seq)
         links = s.scalars(q if station is None else q.where(m.ChainEntry.station == station)).all()
         every_rec = {r.id: r for r in s.scalars(select(m.Recording))}
+        packs, pack_scans, unlinked_packs = _packs(s, station)
     # a row deleted from the index is found by its link (row_missing); one of this station is checked here
     recs = every_rec if station is None else {i: r for i, r in every_rec.items() if r.station == station}
-    linked_ids = {ln.recording_id for ln in links}
+    linked_ids = {ln.recording_id for ln in links if ln.kind != PACK}
     recs.update((i, every_rec[i]) for i in linked_ids if i in every_rec)
     total = len(links)
     pool = cf.ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                  thread_name_prefix="packdesk-verify")
     digests = [pool.submit(_digest, recs[ln.recording_id].path)
-               if ln.recording_id in recs and ln.kind != DELETED else None for ln in links]
+               if ln.kind not in (DELETED, PACK) and ln.recording_id in recs else None for ln in links]
     linked: set[int] = set()
     deletions: set[int] = set()                       # recordings whose deletion by retention is chained
     gone: list[tuple[m.Recording, m.ChainEntry]] = []  # files not found: judged once every link is read
@@ -104,6 +127,13 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
                                            link.recording_id))
         prev_by_station[link.station] = (link.seq, link.entry_hash)
         hashes[(link.station, link.seq)] = link.entry_hash
+        if link.kind == PACK:
+            report.checked_packs += 1
+            _check_pack(link, packs.get(link.recording_id), pack_scans.get(link.recording_id, (NO_SCANS, 0)),
+                        report)
+            if progress:
+                progress(i, total)
+            continue
         rec = recs.get(link.recording_id)
         linked.add(link.recording_id)
         if rec is None:
@@ -112,8 +142,14 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         else:
             if link_hash(link.prev_hash, rec, link.file_sha256, link.size_bytes, version=link.version,
                          kind=link.kind) != link.entry_hash:
-                report.problems.append(Problem("row_changed", f"index row {rec.id} ({rec.tracking_number}) "
-                                                              "differs from its chain link", rec.id, rec.path))
+                was = _chained_outcome(link, rec) if link.version >= 2 else None
+                if was is not None:
+                    report.problems.append(Problem("outcome_changed", f"index row {rec.id} ({rec.tracking_number})"
+                                                                      f": outcome {rec.pack_outcome}, chained as "
+                                                                      f"{was}", rec.id, rec.path))
+                else:
+                    report.problems.append(Problem("row_changed", f"index row {rec.id} ({rec.tracking_number}) "
+                                                                  "differs from its chain link", rec.id, rec.path))
             if link.kind == DELETED:
                 deletions.add(rec.id)
             else:
@@ -142,6 +178,9 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         if last < seq or hashes.get((name, seq)) != expected:
             report.problems.append(Problem("chain_truncated", f"{name}: this PC saw link #{seq} ({expected[:12]}…); "
                                                               f"the chain now ends at #{last}"))
+    for sid, key in unlinked_packs:
+        report.problems.append(Problem("unchained", f"pack {sid} ({key}) ended with no chain link",
+                                       pack_session_id=sid))
     for rec in recs.values():
         if rec.sha256 and rec.id not in linked and rec.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED):
             report.problems.append(Problem("unchained", f"recording {rec.id} ({rec.tracking_number}) has no chain "
@@ -154,6 +193,65 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
     for p in report.problems:
         log.warning("verify: %s: %s", p.kind, p.detail)
     return report
+
+
+def _packs(s: Session, station: str | None
+           ) -> tuple[dict[int, m.PackSession], dict[int, tuple[str, int]], list[tuple[int, str]]]:
+    """The chained packs' sessions, their scans' (digest, count), read in one pass in id order, and the ended
+    packs without a link that should have one (ended after their station's first pack link)."""
+    C, P, E = m.ChainEntry, m.PackSession, m.ScanEvent
+    chained = select(C.recording_id).where(C.kind == PACK)
+    if station is not None:
+        chained = chained.where(C.station == station)
+    packs = {p.id: p for p in s.scalars(select(P).where(P.id.in_(chained)))}
+    stream = s.execute(select(E.pack_session_id, *SCAN_COLUMNS).where(E.pack_session_id.in_(chained))
+                       .order_by(E.pack_session_id, E.id).execution_options(yield_per=2000))
+    scans = {sid: scans_digest(evs) for sid, evs in groupby(stream, key=lambda ev: ev.pack_session_id)
+             if sid is not None}
+    first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == PACK).group_by(C.station)
+    if station is not None:
+        first = first.where(C.station == station)
+    unlinked: list[tuple[int, str]] = []
+    for name, first_id in s.execute(first).all():
+        unlinked += [(r.id, r.key) for r in s.execute(
+            select(P.id, P.key).where(P.station == name, P.id > first_id, P.outcome != PackOutcome.OPEN,
+                                      P.id.not_in(select(C.recording_id).where(C.kind == PACK, C.station == name)))
+            .order_by(P.id))]
+    return packs, scans, unlinked
+
+
+def _chained_outcome(link: m.ChainEntry, rec: m.Recording) -> PackOutcome | None:
+    """The outcome a recording's link was made with, when the row differs from it in its outcome alone."""
+    for o in PackOutcome:
+        if o != rec.pack_outcome and link_hash(link.prev_hash, rec, link.file_sha256, link.size_bytes,
+                                               version=link.version, kind=link.kind, outcome=o) == link.entry_hash:
+            return o
+    return None
+
+
+def _check_pack(link: m.ChainEntry, ps: m.PackSession | None, got: tuple[str, int], report: VerifyReport) -> None:
+    """A pack's link against its scan events and its session row, each named when it differs."""
+    if ps is None:
+        report.problems.append(Problem("pack_missing", f"{link.station} #{link.seq}: pack session "
+                                                       f"{link.recording_id} deleted",
+                                       pack_session_id=link.recording_id))
+        return
+    what = f"pack {ps.id} ({ps.key}, {ps.started_at:%Y-%m-%d %H:%M})"
+    if got != (link.file_sha256, link.size_bytes):
+        report.problems.append(Problem("scans_changed", f"{what}: {got[1]} scan event(s) now, {link.size_bytes} "
+                                                        "chained; the scans differ from their chain link",
+                                       pack_session_id=ps.id))
+    if pack_link_hash(link.prev_hash, ps, link.file_sha256, link.size_bytes) == link.entry_hash:
+        return
+    was = next((o for o in PackOutcome if o != ps.outcome and pack_link_hash(
+        link.prev_hash, ps, link.file_sha256, link.size_bytes, outcome=o) == link.entry_hash), None)
+    if was is not None:
+        report.problems.append(Problem("outcome_changed", f"{what}: outcome {ps.outcome}, chained as {was}",
+                                       pack_session_id=ps.id))
+    else:
+        report.problems.append(Problem("pack_changed", f"{what}: the pack (waybill, parcel, packer, start, end or "
+                                                       "its link's scan digest) differs from its chain link",
+                                       pack_session_id=ps.id))
 
 
 def _digest(path: str) -> tuple[str, int] | None:

@@ -47,7 +47,8 @@ from sqlalchemy.orm import Session
 
 from packdesk.channels import excel as sheets
 from packdesk.core import models as m
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.text import clean_text, contains, search_text
 from packdesk.services.station import COMMAND_PREFIX
 
 log = logging.getLogger("packdesk.mapping")
@@ -350,14 +351,8 @@ def _rows(s: Session, q: Any) -> list[SalesProductRow]:
 
 
 def _contains(s: Session, column: Any, word: str) -> Any:
-    """``column`` holds ``word`` in any case, wildcards taken as plain text. SQLite's LIKE already ignores
-    the case of ASCII letters (Hangul has none), so there the column is compared as it is: ``lower()`` on
-    five columns of every row would cost more than the match itself. PostgreSQL gets ILIKE. The pattern is
-    made here, with an ESCAPE clause only when the word holds a wildcard (SQLite matches faster without)."""
-    sqlite = s.get_bind().dialect.name == "sqlite"
-    if any(c in word for c in "%_/"):
-        return column.contains(word, autoescape=True) if sqlite else column.icontains(word, autoescape=True)
-    return column.like(f"%{word}%") if sqlite else column.ilike(f"%{word}%")
+    """``column`` holds ``word`` in any case, as plain text (``core/text.contains``)."""
+    return contains(column, word, s.get_bind().dialect.name)
 
 
 def _where(s: Session, q: Any, f: ProductFilter) -> Any:
@@ -375,7 +370,7 @@ def _where(s: Session, q: Any, f: ProductFilter) -> Any:
     # every word somewhere: "머그컵 블랙" finds the black option of a mug. The longest word first (the
     # likeliest to rule a product out, so the others are not tried), and names before codes (most searches
     # are names: a match ends the row's OR early)
-    for word in sorted(dict.fromkeys(f.text.split()), key=len, reverse=True):
+    for word in sorted(dict.fromkeys(search_text(f.text).split()), key=len, reverse=True):
         q = q.where(or_(*(_contains(s, c, word) for c in (SP.product_name, SP.option_name, SP.product_code,
                                                           SP.option_code, SP.seller_code))))
     return q
@@ -394,7 +389,7 @@ def _page(s: Session, f: ProductFilter) -> list[int]:
     SP = m.SalesProduct
     conn = s.connection()  # Core rows: the ORM's row handling would cost more than the query here
     order = (SP.account_id, SP.product_code, SP.option_code)
-    if f.limit is None or f.text.split():
+    if f.limit is None or search_text(f.text):
         q = _where(s, select(SP.id), f).order_by(_linked_clause(), SP.is_new.desc(), *order)
         return list(conn.scalars(q if f.limit is None else q.limit(f.limit)))
     plain = ProductFilter(f.account_id, LinkState.ALL, "", f.new_only, f.include_deleted, None)
@@ -490,7 +485,7 @@ def find_items(s: Session, text: str, limit: int = 50) -> list[ItemRow]:
     """Items whose SKU, name, option or a barcode contains ``text`` (any case); exact SKU or barcode
     matches first (looked up on their own, so a scanned barcode's item is never cut off by the limit)."""
     It, B = m.Item, m.ItemBarcode
-    needle = text.strip()
+    needle = search_text(text)
     exact = _exact_items(s, needle) if needle else []
     q = select(It.id, It.sku, It.name, It.option_name)
     if needle:
@@ -506,7 +501,7 @@ def find_items(s: Session, text: str, limit: int = 50) -> list[ItemRow]:
 def barcode_owner(s: Session, barcode: str) -> ItemRow | None:
     """The item that has this barcode (any case: the station matches a scan case-insensitively when it has
     to), or None."""
-    code = barcode.strip()
+    code = clean_text(barcode).strip()
     if not code:
         return None
     B = m.ItemBarcode
@@ -767,7 +762,7 @@ def create_items(s: Session, new: Sequence[NewItem]) -> list[SalesProductRow]:
         s.flush()
     except IntegrityError as e:  # two stations saving the same SKU at once: the unique index says no to one
         # (the caller rolls the transaction back: this refusal, like every other, writes nothing)
-        raise ItemsRefused([ItemProblem(-1, "item_conflict", *texts("item_conflict"))], detail=repr(e)) from e
+        raise ItemsRefused([ItemProblem(-1, "item_conflict", *texts("item_conflict"))], detail=describe_error(e)) from e
     _replace(s, [(products[n.sales_product_id].key, [(item.id, n.quantity)]) for n, item in made])
     s.flush()
     log.info("created %d items and linked them: %s", len(made),

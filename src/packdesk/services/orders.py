@@ -47,11 +47,12 @@ from packdesk.core import parcels, queries
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.couriers import BY_CODE, DEFAULT_COURIER, UnknownCourier, resolve
 from packdesk.core.enums import ChannelKind, LineStatus
-from packdesk.core.errors import KnownError, Words
+from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
 from packdesk.core.station import FORCE_CANCELLED
+from packdesk.core.text import clean_text, contains, search_text
 from packdesk.core.tracking import check as check_tracking
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.services.station import COMMAND_PREFIX
@@ -162,7 +163,9 @@ class CreatedOrder:
 
 
 def _text(value: str, key: str, limit: int, *, required: bool) -> str:
-    value = unicodedata.normalize("NFC", value or "").strip()
+    """The field as stored: NUL and the other invisible control characters removed as from every order
+    (``core/text.clean_text``); a line break or tab left in a one-line field is refused, saying so."""
+    value = unicodedata.normalize("NFC", clean_text(value or "")).strip()
     if required and not value:
         raise OrderRefused("order_field_required", field_key=key)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
@@ -338,7 +341,7 @@ def create_manual_order(s: Session, order: ManualOrder, who: str, now: datetime 
         s.add_all(lines)
         s.flush()
     except IntegrityError as e:  # another station saved the same order or number at this moment
-        raise OrderRefused("order_save_conflict", detail=repr(e)) from e
+        raise OrderRefused("order_save_conflict", detail=describe_error(e)) from e
     source = f"manual:{who}"[:80]
     s.execute(insert(m.LineStatusChange), [
         {"line_id": ln.id, "status": LineStatus.CONFIRMED, "source": source, "changed_at": now} for ln in lines])
@@ -485,14 +488,14 @@ def search_orders(s: Session, text: str = "", limit: int = 300) -> list[OrderRow
     first; every order (newest first) when ``text`` is empty."""
     Ord, L, W = m.Order, m.OrderLine, m.Waybill
     q = select(Ord.id)
-    needle = text.strip().lower()
+    needle = search_text(text)
     if needle:
+        dialect = s.get_bind().dialect.name
         by_waybill = (select(L.order_id).join(W, W.id == L.waybill_id)
-                      .where(func.lower(W.tracking_number).contains(needle, autoescape=True)))
+                      .where(contains(W.tracking_number, needle, dialect)))
         by_parcel = (select(L.order_id).join(m.Parcel, m.Parcel.id == L.parcel_id)
                      .where(m.Parcel.key == needle.upper()))  # a packing slip scanned here
-        q = q.where(or_(func.lower(Ord.order_no).contains(needle, autoescape=True),
-                        func.lower(Ord.recipient_name).contains(needle, autoescape=True),
+        q = q.where(or_(contains(Ord.order_no, needle, dialect), contains(Ord.recipient_name, needle, dialect),
                         Ord.id.in_(by_waybill), Ord.id.in_(by_parcel)))
     ids = list(s.scalars(q.order_by(Ord.created_at.desc(), Ord.id.desc()).limit(limit)))
     return _rows(s, ids)

@@ -76,7 +76,8 @@ def _mark_deleted(db: Database, rid: int, now: datetime, tries: int = 3) -> None
                 rec = s.get_one(m.Recording, rid)
                 rec.deleted_at = now
                 s.flush()
-                if s.scalar(select(m.ChainEntry.id).where(m.ChainEntry.recording_id == rid).limit(1)) is not None:
+                if s.scalar(select(m.ChainEntry.id).where(m.ChainEntry.recording_id == rid,
+                                                        m.ChainEntry.kind != chain.PACK).limit(1)) is not None:
                     chain.append(s, rec, chain.DELETED)
             return
         except IntegrityError:

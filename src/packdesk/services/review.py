@@ -46,7 +46,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst
+from packdesk.core.text import search_text
 
 log = logging.getLogger("packdesk.review")
 
@@ -167,6 +169,9 @@ def matching_waybills(s: Session, text: str, fld: SearchField, cap: int = CANDID
     """Tracking numbers the text names (as a waybill, an order number or a recipient), at most ``cap``;
     the flag says whether there may be more."""
     fld = SearchField(fld)  # a plain string from a widget's item data works too
+    text = search_text(text)
+    if not text:
+        return [], False
     found: dict[str, None] = {}
     more = False
 
@@ -208,7 +213,7 @@ def _filters(q: SearchQuery) -> list[ColumnElement[bool]]:
 def search(s: Session, q: SearchQuery) -> SearchResult:
     """Recordings matching the query, newest first, one page of at most ``q.limit``."""
     R = m.Recording
-    text = q.text.strip()
+    text = search_text(q.text)
     stmt: Select[Any] = select(*_ROW_COLS).where(*_filters(q))
     capped = False
     if text:
@@ -407,10 +412,6 @@ class ExportResult:
     requested_end_ms: int
 
 
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40] or "waybill"
-
-
 def _mmss(ms: int, up: bool = False) -> str:
     sec = math.ceil(ms / 1000) if up else ms // 1000
     return f"{sec // 60:02d}m{sec % 60:02d}s"
@@ -420,7 +421,7 @@ def clip_name(tracking_number: str, started_at: datetime, start_ms: int, end_ms:
     """``<waybill>_<YYYYMMDD-HHMMSS>_<start>-<end>.mp4``: the recording's start in the station's local time
     (the time the overlay shows), then the range within the video, e.g. ``…_00m03s-00m12s.mp4``."""
     stamp = kst(started_at).strftime("%Y%m%d-%H%M%S")
-    return f"{_safe(tracking_number)}_{stamp}_{_mmss(start_ms)}-{_mmss(end_ms, up=True)}{suffix}"
+    return f"{safe_file_part(tracking_number)}_{stamp}_{_mmss(start_ms)}-{_mmss(end_ms, up=True)}{suffix}"
 
 
 def _free_path(folder: Path, name: str) -> Path:
@@ -574,13 +575,13 @@ def export_clip(src: Path, dest_dir: Path, *, tracking_number: str, started_at: 
     if whole or (not exact and req_start - key <= max_keyframe_gap_ms):
         if progress:
             progress("remux")
-        tmp = dest_dir / f".{tracking_number}.part.mp4"
+        tmp = dest_dir / f".{safe_file_part(tracking_number)}.part.mp4"
         first, last = _remux(src, tmp, None if whole else key, None if whole else req_end)
         method = ExportMethod.REMUX
     else:
         if progress:
             progress("reencode")
-        tmp = dest_dir / f".{tracking_number}.part.mp4"
+        tmp = dest_dir / f".{safe_file_part(tracking_number)}.part.mp4"
         first, last = _reencode(src, tmp, req_start, req_end, info.fps)
         method = ExportMethod.REENCODE
     end = min(info.duration_ms, round(last + frame_ms))

@@ -1,8 +1,14 @@
 """Per-machine settings: declared once, typed, validated, versioned (Picard's option registry idea).
 
 Stored as JSON in the config dir, not in the database: the database may be shared by many stations,
-while a scanner port or a station name belongs to this PC. A bad file never stops the station: the
-problem is explained, the file is kept aside as ``settings.json.bad``, and defaults are used.
+while a scanner port or a station name belongs to this PC.
+
+Read as people save it: UTF-8 with or without a BOM (Windows Notepad writes one), UTF-16 with a BOM, or
+CP949 (Notepad's "ANSI" on a Korean PC). A bad value falls back to its default for that key alone and is
+named on the station; the file itself is never moved or rewritten. Three values are never replaced by a
+default, because a default there silently makes another station: the station name (a new hash chain), the
+database (a local file instead of the warehouse server) and the supervisor PIN (every supervisor screen
+open). A bad value there, or a file that cannot be read at all, stops the station with the reason.
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -205,20 +212,107 @@ def _upgrade(raw: dict[str, object]) -> dict[str, object]:
     return raw
 
 
+class SettingsUnusable(SettingsError):
+    """The file cannot be read, or the station name, the database or the supervisor PIN in it is invalid:
+    the station does not start (``code`` says which)."""
+
+    code = "settings_unsafe"
+
+
+def _never_defaulted(key: tuple[str, ...]) -> bool:
+    """The keys whose default would silently make another station (module docstring)."""
+    if not key or key[0] in ("station_name", "database_url", "database"):
+        return True
+    return key[0] == "supervisor" and key[1:] != ("auto_lock_min",)
+
+
+def read_settings_text(path: Path) -> str:
+    """The file's text in whichever encoding Windows editors save: UTF-16 (BOM), UTF-8 (BOM or not), CP949.
+    Raises ``UnicodeDecodeError`` for none of them."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp949")
+
+
 def load_settings(path: Path) -> tuple[Settings, SettingsError | None]:
+    """This PC's settings, and what was wrong with the file (its bad keys, each replaced by its default), or
+    None. Raises ``SettingsUnusable`` when it must not start (see the module docstring); never changes the
+    file."""
     if not path.exists():
         return Settings(), None
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("top level is not an object")
-        return Settings.model_validate(_upgrade(raw)), None
-    except (ValueError, ValidationError) as e:
+        raw = json.loads(read_settings_text(path))
+    except (OSError, ValueError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         problems = _describe(e)
-        bad = path.with_suffix(path.suffix + ".bad")
-        os.replace(path, bad)
-        log.warning("settings file %s is invalid (%s); kept as %s, using defaults", path, problems, bad)
-        return Settings(), SettingsError(detail=problems, problems=problems, kept_as=str(bad))
+        log.error("settings file %s cannot be read (%s): not started", path, problems)
+        raise SettingsUnusable("settings_unreadable", detail=f"{path}: {problems}", path=str(path),
+                               problems=problems) from e
+    if not isinstance(raw, dict):
+        log.error("settings file %s holds no settings object: not started", path)
+        raise SettingsUnusable("settings_unreadable", detail=f"{path}: top level is not an object", path=str(path),
+                               problems="top level is not an object")
+    raw = _upgrade(raw)
+    dropped: list[str] = []
+    while True:  # each pass drops at least one key, so this ends
+        try:
+            settings = Settings.model_validate(raw)
+            break
+        except ValidationError as e:
+            errors = [(_setting_key(err["loc"]), _describe_error(err)) for err in e.errors()]
+        unsafe = [text for key, text in errors if _never_defaulted(key)]
+        if unsafe:
+            problems = "; ".join(unsafe)
+            log.error("settings file %s: %s: not started", path, problems)
+            raise SettingsUnusable(detail=f"{path}: {problems}", path=str(path), problems=problems)
+        gone = [text for key, text in errors if _drop(raw, key)]
+        if not gone:  # nothing left to drop (an error about the whole file): not a per-key fallback
+            problems = "; ".join(text for _, text in errors)
+            raise SettingsUnusable(detail=f"{path}: {problems}", path=str(path), problems=problems)
+        dropped += gone
+    if not dropped:
+        return settings, None
+    problems = "; ".join(dropped)
+    log.warning("settings file %s: %s; those keys use their defaults (the file is left as it is)", path, problems)
+    return settings, SettingsError(detail=f"{path}: {problems}", problems=problems, path=str(path))
+
+
+def _setting_key(loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The setting an error is about: its location down to the first part that is not a nested section
+    (``("collection", "times", 0)`` is the setting ``collection.times``)."""
+    model: type[BaseModel] = Settings
+    key: list[str] = []
+    for part in loc:
+        key.append(str(part))
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field is not None else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            break
+        model = ann
+    return tuple(key)
+
+
+def _drop(raw: dict[str, object], key: tuple[str, ...]) -> bool:
+    node: object = raw
+    for part in key[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return isinstance(node, dict) and node.pop(key[-1], _MISSING) is not _MISSING
+
+
+_MISSING = object()
+
+
+def _describe_error(err: Mapping[str, Any]) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    if err.get("type") == "extra_forbidden":
+        return f"{key}: unknown setting"
+    if key.startswith("supervisor.pin"):  # a PIN's hash is not for the screen
+        return f"{key}: {err['msg']}"
+    shown = repr(err.get("input"))
+    return f"{key}: {err['msg']} ({shown if len(shown) <= 40 else shown[:39] + '…'})"
 
 
 def _describe(e: Exception) -> str:
@@ -269,7 +363,7 @@ def import_settings(path: Path, current: Settings) -> Settings:
     version, this PC's ``PER_PC_KEYS`` kept. An empty PIN hash in the file keeps this PC's PIN (an import never
     opens a locked station). Raises ``SettingsError`` saying what is wrong with the file."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_settings_text(path))
     except (OSError, UnicodeError, ValueError) as e:
         raise SettingsError("settings_import_unreadable", detail=f"{path}: {e}", path=str(path),
                             problems=_describe(e)) from e

@@ -2,32 +2,40 @@
 
 It runs on the UI thread (it is called from key events) and never waits on I/O there:
 - commands, packer badges and the items of the open pack are recognised from memory, at once;
-- anything else (a waybill, an item not in this box) is looked up on the DB thread, and the scans that
-  arrive meanwhile queue behind it so they are handled in the order they were made;
-- pack sessions, scan events and completions are written on the DB thread, in order.
+- anything else (a waybill, a parcel's packing slip, an item not in this box, a courier label) is looked up
+  on the DB thread, and the scans that arrive meanwhile queue behind it so they are handled in the order they
+  were made;
+- pack sessions, scan events and completions are written on the DB thread, in order; a label bound at the
+  end of a parcel's pack is bound in the transaction that completes it (``packing.bind_label``).
 It imports no Qt: the UI hands in ``post`` (run on the UI thread) and a ``StationListener``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from packdesk.core import claims, packing, queries, recordings
+from packdesk.core import claims, packing, parcels, queries, recordings
+from packdesk.core.couriers import BY_CODE
+from packdesk.core.disk import is_disk_full, says_disk_full, where
 from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, Words
 from packdesk.core.models import utcnow
 from packdesk.core.station import (
     BeginPack,
+    BindLabel,
     ClaimHolder,
+    Closing,
     Command,
     CommandScanned,
     Effect,
@@ -35,6 +43,7 @@ from packdesk.core.station import (
     Event,
     ItemRef,
     ItemScanned,
+    LabelScanned,
     LinesChanged,
     LogScan,
     PackerIdentified,
@@ -53,6 +62,7 @@ from packdesk.core.station import (
     Timeout,
     WaybillScanned,
 )
+from packdesk.core.tracking import TrackingCheck
 from packdesk.devices.recorder import (
     Recorder,
     RecorderCrashed,
@@ -77,6 +87,10 @@ class StationListener(Protocol):
 
     def on_error(self, error: KnownError) -> None: ...
 
+    def on_notice(self, notice: KnownError) -> None:
+        """Good news with a code, rendered like an error (``ui/messages.py``) but not shown as one."""
+        ...
+
 
 class RecordingProblem(KnownError):
     """The recorder could not record; the code names why (camera_unavailable, disk_low, ...)."""
@@ -90,32 +104,87 @@ class PackAlreadyCompleted(KnownError):
     code = "pack_already_completed"
 
 
+class DiskFull(KnownError):
+    """The disk holding the database or the videos is full: names the disk and folder (``core/disk.where``)
+    and, in ``pack``, what became of the pack (held in memory, completed but not yet saved)."""
+
+    code = "disk_full"
+
+
+RETRY_HELD_S = 2.0  # how often held writes are tried again while the disk is full
+
+
 @dataclass(frozen=True)
 class Resolution:
     plan: PackPlan | None = None
     item: ItemRef | None = None
     claimed_by: ClaimHolder | None = None
+    label: TrackingCheck | None = None  # a courier label for the open parcel, checked
 
 
-def resolve(s: Session, code: str, claim: Callable[[Session, int], ClaimHolder | None] | None = None) -> Resolution:
-    """A code that is not a command, a badge or an item of the open pack: a waybill (claimed for this station
-    in the same transaction), an item, or nothing.
+class Claimer(Protocol):
+    def __call__(self, s: Session, target_id: int, kind: claims.Claimable = claims.WAYBILL) -> ClaimHolder | None: ...
+
+
+@dataclass(frozen=True)
+class LabelWanted:
+    """The open pack is a parcel with no waybill: a code that is no item may be its courier label, checked
+    for the seller's contracted courier (settings ``waybill``)."""
+
+    parcel_id: int
+    courier: str
+    check_digit: Mapping[str, str] | None = None
+
+    def check(self, s: Session, code: str) -> TrackingCheck:
+        return parcels.check_number(s, code, self.courier, self.check_digit, self.parcel_id)
+
+
+def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWanted | None = None) -> Resolution:
+    """A code that is not a command, a badge or an item of the open pack: a waybill or a parcel's packing slip
+    (claimed for this station in the same transaction), an item, a courier label (``label``: the open parcel
+    waits for one), or nothing.
 
     The claim comes *before* the lines are read. Read first, a station could see a waybill's lines still
     unpacked while another station's completion commits and frees its claim, then claim and start a pack
     that can never be stored (measured: two stations on PostgreSQL did it). Claimed first, the claim waits
-    for the other station's transaction, and the lines read after it show them packed."""
+    for the other station's transaction, and the lines read after it show them packed.
+
+    A parcel that has its waybill already (an import, a label bound before) is packed as that waybill, by
+    either barcode. While a label is wanted, a waybill number scanned is a label that is taken (another
+    parcel's or order's), said as such; a parcel slip is another pack, as ever."""
+    parcel = queries.find_parcel(s, code)  # no statement unless the code looks like a parcel key
+    if parcel is not None:
+        wb = queries.find_waybill_by_id(s, parcel.waybill_id) if parcel.waybill_id is not None else None
+        if wb is not None:
+            claimed_by = claim(s, wb.id) if claim else None
+            return Resolution(plan=queries.load_plan(s, wb.tracking_number, wb), claimed_by=claimed_by)
+        claimed_by = claim(s, parcel.id, claims.PARCEL) if claim else None
+        return Resolution(plan=queries.load_parcel_plan(s, parcel), claimed_by=claimed_by)
     wb = queries.find_waybill(s, code)
     if wb is not None:
+        if label is not None:
+            owner = parcels.used_by(s, wb.tracking_number.upper(), label.parcel_id)
+            if owner:
+                return Resolution(label=TrackingCheck(wb.tracking_number, "tracking_used", params={
+                    "number": wb.tracking_number, "courier": label.courier, "used_by": owner}))
+            return Resolution(label=label.check(s, code))  # a waybill row nobody uses: free to bind
         claimed_by = claim(s, wb.id) if claim else None
         return Resolution(plan=queries.load_plan(s, code, wb), claimed_by=claimed_by)
-    return Resolution(item=queries.find_item(s, code))
+    item = queries.find_item(s, code)
+    if item is None and label is not None:
+        return Resolution(label=label.check(s, code))
+    return Resolution(item=item)
 
 
 class StationService:
     def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
-                 claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow) -> None:
+                 claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow,
+                 label_courier: str = "CJGLS", check_digit: Mapping[str, str] | None = None,
+                 video_folder: Path | None = None) -> None:
+        """``label_courier``, ``check_digit``: the seller's contracted courier and its check-digit modes
+        (settings ``waybill``): what a courier label scanned for a parcel must be. ``video_folder``: where the
+        recorder writes, named when that disk fills."""
         self.worker = worker
         self.recorder = recorder
         self.listener = listener
@@ -130,7 +199,22 @@ class StationService:
         self._looking_up = False
         self._last_activity: datetime | None = None
         self._jobs: dict[str, RecordingJob] = {}
+        self.label_courier = label_courier
+        self.check_digit = dict(check_digit or {})
+        self._labels: dict[str, BindLabel] = {}  # pack key -> the label its completion binds
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
+        # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
+        self.interrupted: tuple[str, PackOutcome] | None = None
+        self.video_folder = video_folder
+        db_file = worker.db.engine.url.database if worker.db.engine.dialect.name == "sqlite" else None
+        self.data_folder = Path(db_file).absolute().parent if db_file and db_file != ":memory:" else None
+        self.held = 0  # writes the full disk refused, kept in memory by the worker (UI thread's count)
+        self._tracking: dict[str, str] = {}  # pack key -> its waybill, while the pack is open
+        self._unsaved: dict[str, tuple[str, PackOutcome]] = {}  # pack key -> (tracking, outcome): ended, not stored
+        self._saved_late: list[str] = []  # packs stored only once the disk had room again (said then)
+        self._saved_count = 0  # held writes stored so far in this hold
+        self._last_retry = 0.0
+        worker.watch_held(self._writes_held, self._writes_saved)
 
     @property
     def state(self) -> StationState:
@@ -147,16 +231,26 @@ class StationService:
         return bool(self._jobs)
 
     def start(self) -> None:
-        """Close packs a crash left open, and load the packers (a small table, kept in memory)."""
+        """Close packs a crash left open, find the parcel the last run left unfinished, and load the packers
+        (a small table, kept in memory). Only the process holding the data folder runs this
+        (``services/instance.py``): what it closes and chains belongs to no live process."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
             claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
+            self.interrupted = packing.interrupted_pack(s, self.station)
             self.packers = queries.active_packers(s)
             self._inactive_badges = queries.inactive_badges(s)
         if abandoned:
             log.warning("closed %d pack(s) left open by the last run as abandoned", abandoned)
         self.listener.on_state(self.state)
+
+    def close_open_pack(self) -> None:
+        """PackDesk is closing with a pack open (the packer was asked): its video ends as "cancelled:
+        PackDesk closed" and the pack is stored closed, so the next start names the parcel."""
+        if self.state.pack is not None:
+            log.info("closing mid-pack: %s ends as closed", self.state.pack.plan.tracking_number)
+            self._handle(Closing(self.clock()))
 
     # ------------------------------------------------------------------ input
 
@@ -209,6 +303,9 @@ class StationService:
 
     def tick(self) -> None:
         """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
+        if self.held and time.monotonic() - self._last_retry >= RETRY_HELD_S:
+            self._last_retry = time.monotonic()
+            self.worker.retry_held()
         now = self.clock()
         if (self.state.pack is not None and self._last_activity is not None
                 and now - self._last_activity >= self.idle_timeout):
@@ -228,17 +325,42 @@ class StationService:
                 self.listener.on_error(KnownError("db_unreachable", detail="scan while the database is away",
                                                   code_scanned=scan.code))
                 continue
+            if self.held:  # a new pack on top of writes only in memory could pack a parcel twice: not yet
+                self.listener.on_sound(Sound.ERROR)
+                self.listener.on_error(self._disk_full(self.data_folder, "scan while writes are held",
+                                                       code_scanned=scan.code))
+                continue
             self._looking_up = True
             pack_key = str(uuid.uuid4())
             packer = self.state.packer.name if self.state.packer else ""
+            label = self._label_wanted()
+            mine = self.state.pack.plan.ident if self.state.pack is not None else None
 
-            def take(s: Session, waybill_id: int, key: str = pack_key, who: str = packer) -> ClaimHolder | None:
-                return claims.claim(s, waybill_id, station=self.station, packer_name=who, pack_key=key,
-                                    now=self.clock(), expiry=self.claim_expiry)
+            def take(s: Session, target_id: int, kind: claims.Claimable = claims.WAYBILL, key: str = pack_key,
+                     who: str = packer, mine: tuple[str, int | None] | None = mine) -> ClaimHolder | None:
+                if mine == ("waybill" if kind is claims.WAYBILL else "parcel", target_id):
+                    return None  # the open pack's own, scanned again: held already, under the pack's key
+                return claims.claim(s, target_id, station=self.station, packer_name=who, pack_key=key,
+                                    now=self.clock(), expiry=self.claim_expiry, kind=kind)
 
-            self.worker.submit(lambda s, code=scan.code, take=take: resolve(s, code, take),
+            self.worker.submit(lambda s, code=scan.code, take=take, label=label: resolve(s, code, take, label),
                                on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
                                on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
+
+    def is_known_code(self, code: str) -> bool:
+        """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
+        from a field where a person writes, ``ui/keyfilter.py``)."""
+        folded = code.strip().lower()
+        return code.strip().upper() in COMMAND_CODES or any(b is not None and b.lower() == folded
+                                                            for _, b in self.packers)
+
+    def _label_wanted(self) -> LabelWanted | None:
+        """The open pack is a parcel waiting for its courier label (the state a queued scan will meet: scans
+        are handled one after another, each after the lookup before it)."""
+        pack = self.state.pack
+        if pack is None or pack.plan.parcel_id is None or not pack.plan.awaits_label:
+            return None
+        return LabelWanted(pack.plan.parcel_id, self.label_courier, self.check_digit)
 
     def _resolve_in_memory(self, scan: Scan) -> Event | None:
         command = COMMAND_CODES.get(scan.code.upper())
@@ -259,11 +381,21 @@ class StationService:
 
     def _resolved(self, scan: Scan, r: Resolution, pack_key: str) -> None:
         self._looking_up = False
-        if r.plan is not None:
+        if r.label is not None:
+            params = dict(r.label.params or {})
+            courier = BY_CODE.get(self.label_courier)
+            if courier is not None:  # the courier's name in each language, not its code
+                params["courier"] = Words(courier.name, courier.name_en)
+            self._handle(LabelScanned(scan, self.label_courier, r.label.number, r.label.problem, r.label.warning,
+                                      params))
+        elif r.plan is not None:
             ok, problem = self.recorder.ready()
             started = self._handle(WaybillScanned(scan, r.plan, pack_key, "" if ok else problem, r.claimed_by))
             if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
-                self.worker.submit(lambda s, key=pack_key: claims.release(s, key))
+                self.worker.submit(lambda s, key=pack_key: claims.release(s, key), keep="claim released")
+            if not started and problem == "disk_low" and self.video_folder is not None:  # which disk, and where
+                self.listener.on_error(RecordingProblem("disk_low_not_started", detail="pack not started",
+                                                        **where(self.video_folder)))
         else:
             self._handle(ItemScanned(scan, r.item))
         self._pump()
@@ -271,6 +403,10 @@ class StationService:
     def _lookup_failed(self, scan: Scan, e: BaseException) -> None:
         self._looking_up = False
         self.listener.on_sound(Sound.ERROR)
+        if is_disk_full(e):  # this PC's disk, not the server (SQLite says "database or disk is full")
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e), code_scanned=scan.code))
+            self._pump()
+            return
         # a connection that broke is the server, not the scan: say so (the monitor confirms it within seconds)
         code = "db_unreachable" if isinstance(e, OperationalError | DisconnectionError) else "lookup_failed"
         self.listener.on_error(KnownError(code, detail=repr(e), code_scanned=scan.code))
@@ -280,7 +416,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged | RecorderLost):
+        if not isinstance(event, Timeout | LinesChanged | Closing | RecorderLost):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:
@@ -302,13 +438,23 @@ class StationService:
             case StopRecording():
                 self.recorder.stop(fx.pack_key, fx.outcome)
             case BeginPack():
+                self._tracking[fx.pack_key] = fx.plan.tracking_number
                 self.worker.submit(lambda s, fx=fx: packing.begin_pack(s, fx, self.station),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e))
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e),
+                                   keep=f"pack begun {fx.plan.tracking_number}")
             case LogScan():
-                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station))
+                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station),
+                                   keep=f"scan {fx.scan.code[:40]}")
+            case BindLabel():  # stored with the completion that follows it (EndPack), in one transaction
+                self._labels[fx.pack_key] = fx
             case EndPack():
-                self.worker.submit(lambda s, fx=fx: packing.end_pack(s, fx),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome))
+                bind = self._labels.pop(fx.pack_key, None)
+                tracking = self._tracking.pop(fx.pack_key, "")
+                self._unsaved[fx.pack_key] = (bind.tracking_number if bind else tracking, fx.outcome)
+                self.worker.submit(lambda s, fx=fx, bind=bind: self._end_pack(s, fx, bind),
+                                   on_done=lambda _n, key=fx.pack_key: self._pack_stored(key),
+                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome),
+                                   keep=f"pack end {fx.pack_key}")
             case _:  # ShowMessage: the new state carries it
                 pass
 
@@ -323,20 +469,26 @@ class StationService:
                     s, pack_key=ev.pack_key, tracking_number=job.tracking_number if job else "",
                     order_nos=",".join(job.order_nos) if job else "", station=self.station,
                     packer_name=job.packer_name if job else "", recorder=self.recorder.name, path=str(ev.path),
-                    started_at=ev.started_at))
+                    started_at=ev.started_at), keep="video started")
             case RecordingFinished():
                 self._jobs.pop(ev.pack_key, None)
                 self.worker.submit(lambda s, ev=ev: recordings.recording_finished(
                     s, pack_key=ev.pack_key, path=str(ev.path), started_at=ev.started_at, ended_at=ev.ended_at,
                     frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome,
-                    sha256=ev.sha256))
+                    sha256=ev.sha256), keep="video finished")
             case RecordingFailed():
                 if ev.pack_key is not None:
                     self._jobs.pop(ev.pack_key, None)
-                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key))
+                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key),
+                                       keep="video failed")
                 log.warning("recording problem %s: %s", ev.code, ev.detail)
+                code = ev.code
+                if code == "recording_failed" and says_disk_full(ev.detail):
+                    code = "recording_disk_full"  # the encoder's write refused: ENOSPC, "No space left on device"
+                params = where(self.video_folder) if self.video_folder is not None and code in (
+                    "disk_low", "recording_failed", "recording_disk_full") else {}
                 self.listener.on_sound(Sound.WARNING)
-                self.listener.on_error(RecordingProblem(ev.code, detail=ev.detail))
+                self.listener.on_error(RecordingProblem(code, detail=ev.detail, **params))
             case RecorderCrashed():
                 # its file keeps what was written (hashed and chained); the machine says whether the pack
                 # goes on (a StartRecording for the rest of it) or stops, and warns
@@ -344,15 +496,83 @@ class StationService:
                     self._jobs.pop(key, None)
                     if path is not None:
                         self.worker.submit(lambda s, key=key, path=str(path):
-                                           recordings.recording_interrupted(s, key, path))
+                                           recordings.recording_interrupted(s, key, path),
+                                           keep="video interrupted")
                     else:
-                        self.worker.submit(lambda s, key=key: recordings.recording_failed(s, key))
+                        self.worker.submit(lambda s, key=key: recordings.recording_failed(s, key),
+                                           keep="video failed")
                 log.warning("recorder lost: %s", ev.detail)
                 self._handle(RecorderLost(self.clock()))
 
+    def _end_pack(self, s: Session, fx: EndPack, bind: BindLabel | None) -> int:
+        """(DB thread) Close the pack; a parcel's label is bound first, in the same transaction."""
+        if bind is not None:
+            packing.bind_label(s, bind, f"station:{self.station}", self.check_digit)
+        return packing.end_pack(s, fx)
+
     def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
+        self._unsaved.pop(pack_key, None)
         self.listener.on_sound(Sound.ERROR)
-        if isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
+        if is_disk_full(e):
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e), pack_key=pack_key))
+        elif isinstance(e, parcels.BindRefused):  # the number was taken meanwhile: neither bound nor completed
+            self.listener.on_error(e)
+        elif isinstance(e, IntegrityError) and outcome is PackOutcome.COMPLETED:
             self.listener.on_error(PackAlreadyCompleted(detail=str(e.orig), pack_key=pack_key))
         else:
             self.listener.on_error(PackNotStored(detail=repr(e), pack_key=pack_key))
+
+    # ------------------------------------------------------------------ a full disk (worker callbacks, UI thread)
+
+    def _writes_held(self, name: str, count: int, e: BaseException) -> None:
+        """The disk refused a write; the worker keeps it. Said when the hold begins and when a pack ends on it
+        (completed, not yet saved); the scans between are counted silently (the packer keeps packing)."""
+        first = self.held == 0
+        self.held = count
+        if first or name.startswith("pack end"):
+            self.listener.on_sound(Sound.ERROR)
+            self.listener.on_error(self._disk_full(self.data_folder, repr(e)))
+
+    def _pack_stored(self, pack_key: str) -> None:
+        tracking, _ = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
+        if self.held:  # stored from memory after the disk had room again: said with the rest
+            self._saved_late.append(tracking)
+
+    def _writes_saved(self, names: list[str], remaining: int) -> None:
+        """Held writes were stored (the disk has room again); once all are, say so and name the packs saved."""
+        self.held = remaining
+        self._saved_count += len(names)
+        if remaining:
+            return
+        done, self._saved_late = [t for t in self._saved_late if t], []
+        count, self._saved_count = self._saved_count, 0
+        ko = " ".join(f"포장 {t} 저장됨." for t in done)
+        en = " ".join(f"Pack {t} is saved." for t in done)
+        self.listener.on_notice(KnownError("disk_space_back", count=count, pack=Words(ko, en)))
+
+    def _disk_full(self, folder: Path | None, detail: str, **params: object) -> DiskFull:
+        """The full disk named, and what became of the pack: ended and not yet saved, open and held, or none."""
+        place = where(folder) if folder is not None else {"folder": "?", "disk": "?", "free": "?"}
+        return DiskFull(detail=detail, pack=self._pack_words(), held=self.held, **place, **params)
+
+    def _pack_words(self) -> Words:
+        ended = [(t, o) for t, o in self._unsaved.values()]
+        if ended:
+            t, outcome = ended[-1]
+            if outcome is PackOutcome.COMPLETED:
+                return Words(f"포장 {t}은(는) 완료되었지만 아직 저장되지 않았습니다 (메모리에 보관 중, 공간이 생기면 "
+                             f"저장됩니다 — 프로그램을 끄지 마세요).",
+                             f"Pack {t} is complete but not saved yet (held in memory, saved when there is room "
+                             f"— do not close PackDesk).")
+            return Words(f"포장 {t} 종료({outcome.value})가 아직 저장되지 않았습니다 (메모리에 보관 중).",
+                         f"Pack {t} ended ({outcome.value}) but is not saved yet (held in memory).")
+        pack = self.state.pack
+        if pack is not None:
+            t = pack.plan.tracking_number
+            return Words(f"포장 중인 {t}: 스캔은 메모리에 보관되며 공간이 생기면 저장됩니다 — 포장은 계속할 수 "
+                         f"있습니다.",
+                         f"Pack {t} is open: its scans are held in memory and saved when there is room — "
+                         f"packing can go on.")
+        return Words("스캔은 메모리에 보관되며 공간이 생기면 저장됩니다. 새 포장은 공간을 만든 뒤에 시작됩니다.",
+                     "Scans are held in memory and saved when there is room. A new pack starts once there is "
+                     "room.")

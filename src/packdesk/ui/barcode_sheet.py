@@ -16,7 +16,7 @@ screen language (``ui/i18n.py``), like the captions the caller gives it (``ui/sh
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,9 @@ from PySide6.QtGui import (
 
 from packdesk.ui.i18n import both, one, tr
 
-__all__ = ["BADGE_STYLE", "SheetEntry", "SheetSection", "SheetStyle", "code128_modules", "render_sheet"]
+__all__ = ["BADGE_STYLE", "BarsOp", "FrameOp", "Layout", "PageOp", "RuleOp", "SheetEntry", "SheetSection",
+           "SheetStyle", "TextOp", "code128_modules", "mm_to_px", "module_px", "render_document",
+           "render_sheet", "wrap_text"]
 
 PNG_DPI = 200
 PDF_DPI = 300
@@ -129,10 +131,13 @@ def code128_modules(code: str) -> str:
 
 
 # --- layout ------------------------------------------------------------------------------------------
+# A page is a list of these operations in device pixels; other printed documents (ui/packing_slip.py) lay
+# out their own pages with them and are written by ``render_document``, so every bar PackDesk prints is
+# drawn the same way.
 
 
 @dataclass(frozen=True)
-class _Text:
+class TextOp:
     rect: QRectF
     text: str
     font: QFont
@@ -140,7 +145,7 @@ class _Text:
 
 
 @dataclass(frozen=True)
-class _Bars:
+class BarsOp:
     x: int
     y: int
     module_px: int
@@ -149,18 +154,20 @@ class _Bars:
 
 
 @dataclass(frozen=True)
-class _Frame:
+class FrameOp:
     rect: QRect
 
 
 @dataclass(frozen=True)
-class _Rule:
+class RuleOp:
     x1: int
     x2: int
     y: int
 
 
-_Op = _Text | _Bars | _Frame | _Rule
+PageOp = TextOp | BarsOp | FrameOp | RuleOp
+# (paint device to measure text on, its dpi, page size in pixels) -> the pages' operations
+Layout = Callable[[QPaintDevice, int, tuple[int, int]], list[list[PageOp]]]
 
 
 @dataclass(frozen=True)
@@ -177,13 +184,36 @@ class _Row:
     height: int
 
 
-def _mm_to_px(mm: float, dpi: int) -> int:
+def mm_to_px(mm: float, dpi: int) -> int:
     return round(mm * dpi / 25.4)
 
 
-def _module_px(dpi: int) -> int:
+def module_px(dpi: int) -> int:
     """Whole device pixels per module, never thinner than MIN_MODULE_MM at print size."""
     return max(1, math.ceil(MIN_MODULE_MM * dpi / 25.4 - 1e-9))
+
+
+def wrap_text(text: str, font: QFont, device: QPaintDevice, width: int, max_lines: int) -> tuple[str, ...]:
+    """``text`` word-wrapped to ``width`` device pixels in ``font``, at most ``max_lines`` lines, the last one
+    elided: a block of text never outgrows its place on the page."""
+    if not text:
+        return ()
+    layout = QTextLayout(text, font, device)
+    starts: list[tuple[int, int]] = []
+    layout.beginLayout()
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        starts.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+    lines = [text[s : s + n].strip() for s, n in starts]
+    if len(lines) > max_lines:
+        rest = text[starts[max_lines - 1][0] :].strip()
+        elided = QFontMetricsF(font, device).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+        lines = [*lines[: max_lines - 1], elided]
+    return tuple(lines)
 
 
 class _SheetLayout:
@@ -195,14 +225,14 @@ class _SheetLayout:
         self._dpi = dpi
         self._page_w, self._page_h = page_px
         self._title = title
-        self.module_px = _module_px(dpi)
-        self.bar_h = _mm_to_px(style.bar_height_mm, dpi)
-        self.margin = _mm_to_px(_MARGIN_MM, dpi)
-        self.gutter = _mm_to_px(_GUTTER_MM, dpi)
-        self.pad = _mm_to_px(_CELL_PAD_MM, dpi)
-        self.row_gap = _mm_to_px(_ROW_GAP_MM, dpi)
-        self.section_gap = _mm_to_px(_SECTION_GAP_MM, dpi)
-        self.text_gap = _mm_to_px(_TEXT_GAP_MM, dpi)
+        self.module_px = module_px(dpi)
+        self.bar_h = mm_to_px(style.bar_height_mm, dpi)
+        self.margin = mm_to_px(_MARGIN_MM, dpi)
+        self.gutter = mm_to_px(_GUTTER_MM, dpi)
+        self.pad = mm_to_px(_CELL_PAD_MM, dpi)
+        self.row_gap = mm_to_px(_ROW_GAP_MM, dpi)
+        self.section_gap = mm_to_px(_SECTION_GAP_MM, dpi)
+        self.text_gap = mm_to_px(_TEXT_GAP_MM, dpi)
         self.content_w = self._page_w - 2 * self.margin
         self.col_w = (self.content_w - (_COLUMNS - 1) * self.gutter) // _COLUMNS
 
@@ -228,24 +258,7 @@ class _SheetLayout:
 
     def _wrap(self, text: str, width: int) -> tuple[str, ...]:
         """Word-wrap a caption to the cell, eliding the tail so a row can never outgrow a page."""
-        if not text:
-            return ()
-        layout = QTextLayout(text, self.label_font, self._device)
-        starts: list[tuple[int, int]] = []
-        layout.beginLayout()
-        while True:
-            line = layout.createLine()
-            if not line.isValid():
-                break
-            line.setLineWidth(width)
-            starts.append((line.textStart(), line.textLength()))
-        layout.endLayout()
-        lines = [text[s : s + n].strip() for s, n in starts]
-        if len(lines) > _LABEL_MAX_LINES:
-            rest = text[starts[_LABEL_MAX_LINES - 1][0] :].strip()
-            elided = self._metrics(self.label_font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
-            lines = [*lines[: _LABEL_MAX_LINES - 1], elided]
-        return tuple(lines)
+        return wrap_text(text, self.label_font, self._device, width, _LABEL_MAX_LINES)
 
     def _prepare(self, entry: SheetEntry) -> _PreparedEntry:
         modules = code128_modules(entry.code)
@@ -287,56 +300,56 @@ class _SheetLayout:
         flush()
         return rows
 
-    def _entry_ops(self, prepared: _PreparedEntry, cell: QRect) -> list[_Op]:
-        ops: list[_Op] = [_Frame(cell)]
+    def _entry_ops(self, prepared: _PreparedEntry, cell: QRect) -> list[PageOp]:
+        ops: list[PageOp] = [FrameOp(cell)]
         bars_w = len(prepared.modules) * self.module_px
         bx = cell.x() + (cell.width() - bars_w) // 2
         y = cell.y() + self.pad
-        ops.append(_Bars(bx, y, self.module_px, self.bar_h, prepared.modules))
+        ops.append(BarsOp(bx, y, self.module_px, self.bar_h, prepared.modules))
         y += self.bar_h + self.text_gap
         inner_x = cell.x() + self.pad
         inner_w = cell.width() - 2 * self.pad
         centered = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
         code_h = self._line_h(self.code_font)
         code = self._metrics(self.code_font).elidedText(prepared.entry.code, Qt.TextElideMode.ElideMiddle, inner_w)
-        ops.append(_Text(QRectF(inner_x, y, inner_w, code_h), code, self.code_font, centered))
+        ops.append(TextOp(QRectF(inner_x, y, inner_w, code_h), code, self.code_font, centered))
         y += code_h + self.text_gap
         label_h = self._line_h(self.label_font)
         for line in prepared.label_lines:
-            ops.append(_Text(QRectF(inner_x, y, inner_w, label_h), line, self.label_font, centered))
+            ops.append(TextOp(QRectF(inner_x, y, inner_w, label_h), line, self.label_font, centered))
             y += label_h
         return ops
 
-    def _header_ops(self) -> tuple[list[_Op], int]:
+    def _header_ops(self) -> tuple[list[PageOp], int]:
         title_h = self._line_h(self.title_font)
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         title = self._metrics(self.title_font).elidedText(self._title, Qt.TextElideMode.ElideRight, self.content_w)
-        ops: list[_Op] = [
-            _Text(QRectF(self.margin, self.margin, self.content_w, title_h), title, self.title_font, left)
+        ops: list[PageOp] = [
+            TextOp(QRectF(self.margin, self.margin, self.content_w, title_h), title, self.title_font, left)
         ]
         rule_y = self.margin + title_h + self.text_gap
-        ops.append(_Rule(self.margin, self.margin + self.content_w, rule_y))
+        ops.append(RuleOp(self.margin, self.margin + self.content_w, rule_y))
         return ops, rule_y + self.section_gap
 
-    def _section_title_op(self, text: str, y: int) -> _Text:
+    def _section_title_op(self, text: str, y: int) -> TextOp:
         h = self._line_h(self.section_font)
         text = self._metrics(self.section_font).elidedText(text, Qt.TextElideMode.ElideRight, self.content_w)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        return _Text(QRectF(self.margin, y, self.content_w, h), text, self.section_font, flags)
+        return TextOp(QRectF(self.margin, y, self.content_w, h), text, self.section_font, flags)
 
-    def _footer_op(self, page_no: int, pages: int) -> _Text:
+    def _footer_op(self, page_no: int, pages: int) -> TextOp:
         # Inside the bottom margin but clear of the edge, which many printers cannot reach.
-        y = self._page_h - self.margin + _mm_to_px(1.5, self._dpi)
+        y = self._page_h - self.margin + mm_to_px(1.5, self._dpi)
         h = self._line_h(self.footer_font)
         flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
-        return _Text(QRectF(self.margin, y, self.content_w, h), f"{page_no} / {pages}", self.footer_font, flags)
+        return TextOp(QRectF(self.margin, y, self.content_w, h), f"{page_no} / {pages}", self.footer_font, flags)
 
-    def pages(self, sections: Sequence[SheetSection]) -> list[list[_Op]]:
+    def pages(self, sections: Sequence[SheetSection]) -> list[list[PageOp]]:
         """Flow sections over pages, moving whole rows (and a section title with its first row)."""
         header, top = self._header_ops()
         bottom = self._page_h - self.margin
         section_title_h = self._line_h(self.section_font) + self.text_gap
-        pages: list[list[_Op]] = [list(header)]
+        pages: list[list[PageOp]] = [list(header)]
         y = top
 
         def new_page() -> None:
@@ -372,7 +385,7 @@ class _SheetLayout:
 # --- painting ----------------------------------------------------------------------------------------
 
 
-def _paint(painter: QPainter, ops: Sequence[_Op], dpi: int) -> None:
+def paint_page(painter: QPainter, ops: Sequence[PageOp], dpi: int) -> None:
     """Paint one page, batched by kind.
 
     Batching keeps the number of calls into Qt per page small and independent of the number of bars:
@@ -381,27 +394,27 @@ def _paint(painter: QPainter, ops: Sequence[_Op], dpi: int) -> None:
     """
     # Antialiasing off and integer rects: every bar edge sits exactly on a device pixel.
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-    frames = [op.rect.adjusted(0, 0, -1, -1) for op in ops if isinstance(op, _Frame)]
+    frames = [op.rect.adjusted(0, 0, -1, -1) for op in ops if isinstance(op, FrameOp)]
     if frames:
         cut_pen = QPen(_CUT_LINE_COLOR)
         cut_pen.setStyle(Qt.PenStyle.DashLine)
-        cut_pen.setWidth(max(1, _mm_to_px(0.15, dpi)))
+        cut_pen.setWidth(max(1, mm_to_px(0.15, dpi)))
         painter.setPen(cut_pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRects(frames)
-    rules = [QLine(op.x1, op.y, op.x2, op.y) for op in ops if isinstance(op, _Rule)]
+    rules = [QLine(op.x1, op.y, op.x2, op.y) for op in ops if isinstance(op, RuleOp)]
     if rules:
         rule_pen = QPen(_RULE_COLOR)
-        rule_pen.setWidth(max(1, _mm_to_px(0.3, dpi)))
+        rule_pen.setWidth(max(1, mm_to_px(0.3, dpi)))
         painter.setPen(rule_pen)
         painter.drawLines(rules)
-    bars = [rect for op in ops if isinstance(op, _Bars) for rect in _bar_rects(op)]
+    bars = [rect for op in ops if isinstance(op, BarsOp) for rect in _bar_rects(op)]
     if bars:
         # No pen: a QRect then fills exactly width x height device pixels, no outline to widen bars.
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_BAR_COLOR)
         painter.drawRects(bars)
-    texts = sorted((op for op in ops if isinstance(op, _Text)), key=lambda op: id(op.font))
+    texts = sorted((op for op in ops if isinstance(op, TextOp)), key=lambda op: id(op.font))
     painter.setPen(_TEXT_COLOR)
     current: QFont | None = None
     for text in texts:
@@ -411,7 +424,7 @@ def _paint(painter: QPainter, ops: Sequence[_Op], dpi: int) -> None:
         painter.drawText(text.rect, int(text.flags), text.text)
 
 
-def _bar_rects(bars: _Bars) -> list[QRect]:
+def _bar_rects(bars: BarsOp) -> list[QRect]:
     """One rectangle per run of bar modules, so adjacent modules never show seams."""
     rects: list[QRect] = []
     x = bars.x
@@ -451,8 +464,8 @@ def _page_path(path: Path, number: int) -> Path:
     return path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
 
 
-def _render_png(sections: Sequence[SheetSection], path: Path, title: str, style: SheetStyle) -> list[Path]:
-    page_px = (_mm_to_px(_A4_MM[0], PNG_DPI), _mm_to_px(_A4_MM[1], PNG_DPI))
+def _render_png(layout: Layout, path: Path) -> list[Path]:
+    page_px = (mm_to_px(_A4_MM[0], PNG_DPI), mm_to_px(_A4_MM[1], PNG_DPI))
     dots_per_meter = round(PNG_DPI / 0.0254)
 
     def blank(size: tuple[int, int]) -> QImage:
@@ -464,13 +477,13 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str, style:
         return image
 
     probe = blank((1, 1))  # a same-DPI device to measure text on before any page exists
-    pages = _SheetLayout(probe, PNG_DPI, page_px, title, style).pages(sections)
+    pages = layout(probe, PNG_DPI, page_px)
     written: list[Path] = []
     for number, ops in enumerate(pages, start=1):
         image = blank(page_px)
         painter = QPainter(image)
         try:
-            _paint(painter, ops, PNG_DPI)
+            paint_page(painter, ops, PNG_DPI)
         finally:
             painter.end()
         target = _page_path(path, number)
@@ -480,7 +493,7 @@ def _render_png(sections: Sequence[SheetSection], path: Path, title: str, style:
     return written
 
 
-def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str, style: SheetStyle) -> list[Path]:
+def _render_pdf(layout: Layout, path: Path, title: str) -> list[Path]:
     if not path.parent.is_dir():
         # QPdfWriter would only log a warning and produce nothing; fail loudly instead.
         raise OSError(both("폴더가 없습니다", f"Folder does not exist: {path.parent}"))
@@ -491,7 +504,7 @@ def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str, style:
     # Zero device margins: the sheet keeps its own margins, and page coordinates then equal paper ones.
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()))
     # Lay out before QPainter.begin() creates the file, so a bad entry leaves no half-written PDF.
-    pages = _SheetLayout(writer, PDF_DPI, (writer.width(), writer.height()), title, style).pages(sections)
+    pages = layout(writer, PDF_DPI, (writer.width(), writer.height()))
     painter = QPainter()
     if not painter.begin(writer):
         raise OSError(both("PDF 파일을 만들지 못했습니다", f"Could not write the PDF file: {path}"))
@@ -499,7 +512,7 @@ def _render_pdf(sections: Sequence[SheetSection], path: Path, title: str, style:
         for number, ops in enumerate(pages, start=1):
             if number > 1 and not writer.newPage():
                 raise OSError(both("PDF 페이지를 추가하지 못했습니다", f"Could not add a PDF page: {path}"))
-            _paint(painter, ops, PDF_DPI)
+            paint_page(painter, ops, PDF_DPI)
     finally:
         painter.end()
     return [path]
@@ -526,6 +539,15 @@ def render_sheet(
     """
     if title is None:
         title = one("PackDesk 바코드 시트 / Barcode sheet", "PackDesk barcode sheet")
+    sheet_title = title
+    return render_document(path, title, lambda device, dpi, page_px: _SheetLayout(
+        device, dpi, page_px, sheet_title, style).pages(sections))
+
+
+def render_document(path: Path, title: str, layout: Layout) -> list[Path]:
+    """Write the pages ``layout`` makes (A4) as ``render_sheet`` writes a sheet: ``.pdf`` at 300 dpi, ``.png`` one
+    file per page at 200 dpi; other suffixes raise ``ValueError``; Qt main thread only. ``layout`` runs before
+    any file is created, so what it refuses (a code no scanner can read) leaves nothing half-written."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".pdf", ".png"):
@@ -535,5 +557,5 @@ def render_sheet(
         )
     _require_gui_thread()
     if suffix == ".pdf":
-        return _render_pdf(sections, path, title, style)
-    return _render_png(sections, path, title, style)
+        return _render_pdf(layout, path, title)
+    return _render_png(layout, path)

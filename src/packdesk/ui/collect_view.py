@@ -41,16 +41,21 @@ from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
     CODE_RULE_HELP,
+    COURIER_CODES_HELP,
     KINDS,
     AccountSpec,
     add_account,
+    courier_codes,
+    courier_codes_text,
     remove_account,
     set_auto_confirm,
     set_code_rule,
+    set_courier_codes,
     set_paused,
 )
 from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, make_channel
+from packdesk.services.collect import Collector, failure_of, make_channel
+from packdesk.services.secrets import backend_name
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 from packdesk.ui.tasks import run_op
@@ -58,13 +63,24 @@ from packdesk.ui.tasks import run_op
 RUN_TIME = "%m-%d %H:%M"
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
                "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
-               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "오류 / Error")
+               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "보류 / Set aside", "오류 / Error")
 TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
                 "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
-               RunStatus.FAILED: "실패 / failed"}
+               RunStatus.FAILED: "실패 / failed", RunStatus.ABANDONED: "중단됨 / abandoned"}
 SYNC_FAILED = ("동기화 실패", "Sync failed")  # (Korean, English): a sync that failed for no known reason
 ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동 발주확인 / Auto-confirm", "상태 / State")
+
+
+def run_error(run: m.CollectionRun, account: str) -> str:
+    """A run's error in words (never its bare code), with what the words need: the orders set aside, the
+    account, and what the error itself said (the marketplace's message, a hint such as a wrong PC clock)."""
+    if not run.error_code:
+        return ""
+    backend = backend_name() if run.error_code == "secret_store_unavailable" else ""
+    said = failure_of(run).params
+    return error_message(KnownError(run.error_code, **{"count": run.set_aside, "account": account,
+                                                       "backend": backend, **said}))
 
 
 class CollectWindow(QDialog):
@@ -181,13 +197,15 @@ class CollectWindow(QDialog):
         self.confirm_mode_button.clicked.connect(self.toggle_auto_confirm)
         self.code_rule_button = QPushButton(tr("코드 규칙… / Code rule…"), objectName="codeRuleAccount")
         self.code_rule_button.clicked.connect(lambda: self.change_code_rule())
+        self.courier_codes_button = QPushButton(tr("택배사 코드… / Courier codes…"), objectName="courierCodesAccount")
+        self.courier_codes_button.clicked.connect(lambda: self.change_courier_codes())
         self.remove_button = QPushButton(tr("계정 삭제 / Remove account"), objectName="removeAccount")
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button,
-                  self.code_rule_button, self.remove_button):
+                  self.code_rule_button, self.courier_codes_button, self.remove_button):
             buttons.addWidget(b)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
@@ -243,9 +261,14 @@ class CollectWindow(QDialog):
                      tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
                      tr(STATUS_TEXT[run.status]),
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
-                     run.tracking_registered, run.tracking_sent, run.error_code)
+                     run.tracking_registered, run.tracking_sent, run.set_aside,
+                     run_error(run, names.get(run.account_id, "?")))
             for c, v in enumerate(cells):
                 self.runs.setItem(r, c, QTableWidgetItem(str(v)))
+            if run.error_code:  # the code and the detail: which orders were set aside, what the error was
+                tip = f"{run.error_code}\n{run.error_detail}".strip()
+                for c in (len(cells) - 2, len(cells) - 1):
+                    self.runs.item(r, c).setToolTip(tip)
         running = any(run.status is RunStatus.RUNNING for run in runs)
         self.progress.setVisible(running or not self.collect_button.isEnabled())
 
@@ -267,11 +290,16 @@ class CollectWindow(QDialog):
     def _collected(self, run: m.CollectionRun) -> None:
         self.collect_button.setEnabled(True)
         self.refresh()
-        if run.status is RunStatus.SUCCEEDED:
+        if run.status is RunStatus.SUCCEEDED and not run.set_aside:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
                            f"Done: {run.orders} orders, {run.registered} new"))
+        elif run.status is RunStatus.SUCCEEDED:
+            self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건 — 보류 {run.set_aside}건 "
+                           f"(표의 오류 참조)",
+                           f"Done: {run.orders} orders, {run.registered} new — {run.set_aside} set aside (see the "
+                           f"run's error)"), error=True)
         else:
-            self._say(error_message(KnownError(run.error_code)), error=True)
+            self._say(run_error(run, self.account_combo.currentText()), error=True)
         self.run_finished.emit(run)
 
     def _collect_failed(self, e: BaseException) -> None:
@@ -360,6 +388,7 @@ class CollectWindow(QDialog):
         kind = ChannelKind(self.kind_combo.currentData())  # Qt hands enum members back as their str
         self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
+        self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
     def add_account(self) -> None:
         kind = ChannelKind(self.kind_combo.currentData())
@@ -390,6 +419,8 @@ class CollectWindow(QDialog):
                                             else False)
         self.remove_button.setEnabled(marketplace and active)
         self.code_rule_button.setEnabled(active and kind is ChannelKind.NAVER)
+        self.courier_codes_button.setEnabled(active and kind in KINDS and any(
+            f.key == "courier_codes" for f in KINDS[kind].fields))
 
     def toggle_pause(self) -> None:
         account_id = self._selected_account()
@@ -426,6 +457,27 @@ class CollectWindow(QDialog):
             return
         self._say_account(both(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음)",
                                f"Code rule: {rule} ({links} links under the old codes stay)"))
+
+    def change_courier_codes(self, text: str | None = None) -> None:
+        """The account's own courier codes (ours=theirs): where a market refuses a courier code, fix it here and
+        resend from the dispatch outbox (the next send uses the new codes)."""
+        account_id = self._selected_account()
+        if account_id is None:
+            return
+        if text is None:
+            text, ok = QInputDialog.getText(self, tr("택배사 코드 / Courier codes"), tr(COURIER_CODES_HELP),
+                                            QLineEdit.EchoMode.Normal, courier_codes_text(courier_codes(self.db,
+                                                                                                        account_id)))
+            if not ok:
+                return
+        try:
+            codes = set_courier_codes(self.db, account_id, text)
+        except KnownError as e:
+            self._say_account(error_message(e), error=True)
+            return
+        shown = courier_codes_text(codes)
+        self._say_account(both(f"택배사 코드: {shown or '없음 (기본 표)'}",
+                               f"Courier codes: {shown or 'none (the default table)'}"))
 
     def toggle_auto_confirm(self) -> None:
         account_id = self._selected_account()
@@ -478,8 +530,17 @@ class CollectWindow(QDialog):
 
     def deactivate(self, account_id: int) -> None:
         result = remove_account(self.db, account_id, by=self.operator)
-        self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존",
-                               f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept"))
+        if result.secret_left:
+            self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존 — "
+                                   f"OS 키링을 쓸 수 없어 시크릿은 지우지 못했습니다 ({result.secret_left}): "
+                                   f"키링이 돌아오면 'PackDesk / channel-account-{account_id}'를 지우세요",
+                                   f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept — "
+                                   f"the OS keyring was not available, so its secret could not be erased "
+                                   f"({result.secret_left}): once it is back, delete 'PackDesk / "
+                                   f"channel-account-{account_id}'"), error=True)
+        else:
+            self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존",
+                                   f"Removed: {result.orders_removed} orders removed, {result.orders_kept} kept"))
         self.refresh()
 
     def _say_account(self, text: str, *, error: bool = False) -> None:

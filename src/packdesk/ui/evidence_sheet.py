@@ -114,7 +114,10 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     if ev.chain_seq is not None:
         line(f"체인 / Chain: {ev.station} #{ev.chain_seq}  link {ev.chain_hash}", 8)  # i18n: data
         line(f"이전 / previous {ev.chain_prev}", 8)  # i18n: data
-    line("packdesk verify 로 원본이 변경되지 않았음을 확인할 수 있습니다 / "  # i18n: data
-         "'packdesk verify' proves the original unaltered", 8, color="#555555")
+    if ev.pack_chain_seq is not None:
+        line(f"스캔·결과 체인 / Scans and outcome chain: {ev.station} #{ev.pack_chain_seq}", 8)  # i18n: data
+        line(f"link {ev.pack_chain_hash}", 8)
+    line("packdesk verify 로 원본·스캔·결과가 변경되지 않았음을 확인할 수 있습니다 / "  # i18n: data
+         "'packdesk verify' proves the original, the scans and the outcome unaltered", 8, color="#555555")
     p.end()
     return pdf_path

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from packdesk.channels import excel as xl
 from packdesk.core.db import Database
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
 from packdesk.ui.i18n import both, language, one, pair, tr
@@ -320,7 +320,7 @@ class ExcelOrdersView(QDialog):
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the window was closed and deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, refused, result))
 
@@ -635,13 +635,15 @@ class ExcelOrdersView(QDialog):
             + (f", 송장번호 추가 {r.waybill_added:,}개" if r.waybill_added else "")
             + f", 건너뜀 {r.duplicates:,}개"
             + (f", 오류 {r.error_rows:,}행 (실패 행 저장으로 고쳐서 다시 가져오세요)" if r.error_rows else "")
-            + (f" · 상품 연결 필요 {r.not_linked_products:,}개" if r.not_linked_products else ""),
+            + (f" · 상품 연결 필요 {r.not_linked_products:,}개" if r.not_linked_products else "")
+            + (f" · 보류 주문 {r.counts.set_aside:,}건 (수집 기록의 오류 참조)" if r.counts.set_aside else ""),
             f"Imported: {r.new_rows:,} new rows"
             + (f", {r.waybill_added:,} tracking numbers added" if r.waybill_added else "")
             + f", {r.duplicates:,} already there"
             + (f", {r.error_rows:,} rows with errors (save the failure file, fix, import it again)"
                if r.error_rows else "")
-            + (f" · {r.not_linked_products:,} products to link" if r.not_linked_products else "")))
+            + (f" · {r.not_linked_products:,} products to link" if r.not_linked_products else "")
+            + (f" · {r.counts.set_aside:,} orders set aside (see the run's error)" if r.counts.set_aside else "")))
         if self.sheet is not None:
             plat = self.current_platform()
             if plat is not None:  # the columns were saved with the import

@@ -15,6 +15,13 @@ repaint) — timed on arrival, that stall would have released the scan as typing
 focus. The stamp is mapped onto our clock by the smallest (arrival - stamp) seen, i.e. the least delayed
 key; a key with no stamp (0: synthetic events, QTest) is timed on arrival. When the release timer itself
 fires late (the thread was stalled), the keys already waiting in the queue are let in before deciding.
+
+Timing alone cannot tell a scanner from a fast typist on a numeric keypad, so where typing matters more than
+scanning the focused widget decides too (``typing_only``, ``free_text``): a password or PIN field and a
+file dialog never yield a scan (their keys go straight to them); a free-text field — a note, or a text field
+of a window that takes no scans (settings, collection, a message box's input…) — keeps a fast burst as
+typing unless it is a code the station knows by heart (a command or a packer badge: ``known_code``). So a
+PIN typed at 30 ms a key is never shown or stored as a station scan.
 """
 
 from __future__ import annotations
@@ -25,7 +32,16 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QInputEvent, QInputMethodEvent, QKeyEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 from packdesk.devices.wedge import Key, WedgeConfig, WedgeDetector
 
@@ -71,12 +87,52 @@ class _HeldIme:
         QApplication.sendEvent(to, ev)
 
 
+def typing_only(widget: QWidget | None) -> bool:
+    """A password or PIN field, or anything in a file dialog: what is typed there is never a scan."""
+    if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
+        return True
+    w = widget
+    while w is not None:
+        if isinstance(w, QFileDialog):
+            return True
+        w = w.parentWidget()
+    return False
+
+
+def _takes_scans(window: QWidget) -> bool:
+    w: QWidget | None = window
+    while w is not None:
+        if hasattr(w, "take_scan"):
+            return True
+        w = w.parentWidget()
+    return False
+
+
+def free_text(widget: QWidget | None, home: QObject | None) -> bool:
+    """A field where a person writes: a multi-line note anywhere, or a text field of a window other than
+    ``home`` (the station) that takes no scans itself. A burst there is typing unless it is a known code."""
+    if isinstance(widget, QPlainTextEdit | QTextEdit):
+        return not widget.isReadOnly()
+    editable = isinstance(widget, QLineEdit | QAbstractSpinBox) or (isinstance(widget, QComboBox)
+                                                                     and widget.isEditable())
+    if not editable or widget is None:
+        return False
+    window = widget.window()
+    if home is None or window is home:  # a filter with no station window of its own serves every window
+        return False
+    return not _takes_scans(window)
+
+
 class WedgeKeyFilter(QObject):
     scanned = Signal(str)
 
     def __init__(self, config: WedgeConfig, parent: QObject | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 known_code: Callable[[str], bool] = lambda code: False) -> None:
+        """``parent``: the window scans belong to (the station); ``known_code``: a command or a badge, a scan
+        even in a free-text field."""
         super().__init__(parent)
+        self.known_code = known_code
         self.detector = WedgeDetector(config)
         self._clock = clock
         self._offset_ms: float | None = None  # our clock minus the window system's stamps (least delayed key)
@@ -98,6 +154,9 @@ class WedgeKeyFilter(QObject):
         focus = QApplication.focusWidget()
         if obj is not focus and not (focus is None and obj.isWindow()):
             return False  # a propagation to a parent, or not the widget the key is meant for
+        if typing_only(focus):
+            self._release(self.detector.flush())
+            return False  # a PIN or a file name: the field's, whatever the speed
         now_ms = self._pressed_ms(event)
         if etype == QEvent.Type.InputMethod:
             ime: QInputMethodEvent = event  # type: ignore[assignment]
@@ -123,6 +182,11 @@ class WedgeKeyFilter(QObject):
             )
         d = self.detector.feed(k)
         self._release(d.release)
+        if d.scan is not None and free_text(focus, self.parent()) and not self.known_code(d.scan):
+            self._timer.stop()
+            log.debug("fast typing kept in %s (%d keys)", type(focus).__name__, len(d.keys))
+            self._release(d.keys)
+            return False  # the Enter follows the text, as typed
         if d.scan is not None:
             self._timer.stop()
             log.debug("wedge scan %r (%d keys)", d.scan, len(d.keys))

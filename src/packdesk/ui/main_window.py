@@ -15,6 +15,7 @@ from packdesk.core import couriers
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, PackerRef, Sound, StationState
+from packdesk.devices.camera import NO_CAMERA
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
@@ -23,7 +24,7 @@ from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
-from packdesk.ui.i18n import both, pair, tr
+from packdesk.ui.i18n import both, pair, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
@@ -95,6 +96,12 @@ class MainWindow(QMainWindow):
         menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
         # --- end Excel orders ---
+        # --- courier waybills (ui/courier_view.py) ---
+        courier_action = QAction(tr("택배 송장… / Courier waybills…"), self)
+        courier_action.triggered.connect(lambda: self.as_supervisor(self.open_courier))
+        menu.addAction(courier_action)
+        self._courier_view: QWidget | None = None
+        # --- end courier waybills ---
         # --- dispatch outbox (ui/outbox_view.py) ---
         outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
         outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
@@ -122,11 +129,17 @@ class MainWindow(QMainWindow):
         menu.addAction(staff_action)
         self._staff_view: QWidget | None = None
         # --- end staff ---
+        # --- packing slips (ui/slips_view.py) ---
+        slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)
+        slips_action.triggered.connect(lambda: self.as_supervisor(self.open_slips))
+        menu.addAction(slips_action)
+        # --- end packing slips ---
         self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
         self.lock_action.triggered.connect(self.gate.lock)
         menu.addAction(self.lock_action)
         quit_action = QAction(tr("종료 / Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Ctrl+Q spelled out: the platform's "Quit" key is empty on Windows (and offscreen)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
@@ -171,6 +184,13 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
         self.recorder_label.setText(both("녹화", f"Recording: {service.recorder.name}"))
+        if service.interrupted is not None:
+            self.view.show_interrupted(*service.interrupted)
+
+    def detach(self) -> None:
+        """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
+        self._tick.stop()
+        self.service = None
 
     # ------------------------------------------------------------------ StationListener
 
@@ -187,14 +207,22 @@ class MainWindow(QMainWindow):
         self.sounds.play(sound)
 
     def on_error(self, error: KnownError) -> None:
-        ko, en = error_text(error)
         log.warning("shown to packer: %s (%s)", error.code, error.detail)
+        self._show_coded(error, Level.ERROR)
+
+    def on_notice(self, notice: KnownError) -> None:
+        """Good news the station has words for (the disk has room again, the held packs are saved)."""
+        log.info("shown to packer: %s", notice.code)
+        self._show_coded(notice, Level.SUCCESS)
+
+    def _show_coded(self, error: KnownError, level: Level) -> None:
+        ko, en = error_text(error)
         big, small = pair(ko, en)
         self.view.banner.setText(big)
         self.view.banner_en.setText(small)
-        bg, fg = BANNER_STYLE[Level.ERROR]
+        bg, fg = BANNER_STYLE[level]
         self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
-        self.view.show_state_image(Level.ERROR)
+        self.view.show_state_image(level)
         self.statusBar().showMessage(both(ko, en), 15000)
         self.error_shown.emit(error.code)
 
@@ -215,7 +243,8 @@ class MainWindow(QMainWindow):
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
-            self.on_error(KnownError("camera_unavailable", detail=detail))
+            code = "no_camera" if detail == tr(NO_CAMERA) else "camera_unavailable"
+            self.on_error(KnownError(code, detail=detail))
 
     def set_db_label(self, text: str, detail: str = "") -> None:
         self._db_text = text
@@ -281,6 +310,31 @@ class MainWindow(QMainWindow):
         view.open()
         return view
     # --- end Excel orders ---
+
+    # --- courier waybills (ui/courier_view.py) ---
+    def open_courier(self) -> QWidget | None:
+        """The courier program's Excel round trip (export, result import, templates); one window, kept and
+        shown again. Its templates sit beside settings.json; the number check follows the settings."""
+        from packdesk.services.courier_sheets import templates_file
+        from packdesk.ui.courier_view import CourierView
+
+        if self.service is None or self.settings is None or self.settings_path is None:
+            return None
+        packer = self.service.state.packer
+        operator = packer.name if packer else self.settings.station_name
+        view = self._courier_view
+        if not isinstance(view, CourierView):
+            view = CourierView(self.service.worker.db, templates_file(self.settings_path.parent),
+                               check_digit=self.settings.waybill.check_digit,
+                               contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
+            self._courier_view = view
+        view.operator = operator
+        view.check_digit = dict(self.settings.waybill.check_digit)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+    # --- end courier waybills ---
 
     # --- dispatch outbox (ui/outbox_view.py) ---
     def open_outbox(self) -> OutboxView | None:
@@ -410,6 +464,19 @@ class MainWindow(QMainWindow):
         service.reload_packers(lambda: self.view.set_packers([p for p, _ in service.packers], service.state.packer))
     # --- end staff ---
 
+    # --- packing slips (ui/slips_view.py) ---
+    def open_slips(self) -> QWidget | None:
+        """A day's packing slips (포장 지시서): their barcodes open parcels at the station, labels bound last."""
+        from packdesk.ui.slips_view import SlipDialog
+
+        if self.service is None:
+            return None
+        dialog = SlipDialog(self.service.worker.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+    # --- end packing slips ---
+
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         if dialog.result_settings is not None and self.settings_path is not None:
             save_settings(dialog.result_settings, self.settings_path)
@@ -433,5 +500,33 @@ class MainWindow(QMainWindow):
         return written
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_close():
+            event.ignore()
+            return
         self._tick.stop()
         super().closeEvent(event)
+
+    def _may_close(self) -> bool:
+        """Closing (the window's X, Ctrl+Q) with a pack open asks first. No: packing goes on. Yes: the pack is
+        stored as closed and its video ends as "cancelled: PackDesk closed"; the next start names the parcel."""
+        pack = self.service.state.pack if self.service is not None else None
+        if pack is None:
+            return True
+        tracking = pack.plan.tracking_number
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, two_lines(
+            f"송장 {tracking}을(를) 포장하는 중입니다. PackDesk를 닫으면 이 포장은 취소되고 영상은 "
+            "'취소: PackDesk 종료'로 끝납니다. 닫을까요?",
+            f"Waybill {tracking} is being packed. Closing PackDesk cancels this pack and ends its video as "
+            "'cancelled: PackDesk closed'. Close?"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("closeMidPack")
+        box.setDefaultButton(QMessageBox.StandardButton.No)  # an Enter from a scanner must not close
+        box.exec()
+        close = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+        box.deleteLater()
+        if not close:
+            log.info("close asked mid-pack (%s): no, packing goes on", tracking)
+            return False
+        assert self.service is not None
+        self.service.close_open_pack()
+        return True

@@ -70,7 +70,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
 from packdesk.services.dbworker import DbWorker
@@ -1014,8 +1014,8 @@ class MappingView(QDialog):
 
         self._started()
         self.worker.submit(guarded, on_done=lambda r: self._finish(done, r, refused),
-                           on_error=lambda e: self._finish(done, _Refused(KnownError("error", detail=repr(e))),
-                                                           refused))
+                           on_error=lambda e: self._finish(
+                               done, _Refused(KnownError("error", detail=describe_error(e))), refused))
 
     def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
         """A read in a short session of its own, on a thread of its own: never queued behind the station's
@@ -1037,7 +1037,7 @@ class MappingView(QDialog):
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the screen was closed and deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, result))
 

@@ -21,7 +21,8 @@ from packdesk.ui.i18n import both, english, korean
 # what was scanned, as the review and the evidence sheet name it
 KIND_TEXT: dict[ScanKind, str] = {
     ScanKind.WAYBILL: "송장 / waybill", ScanKind.ITEM: "상품 / item", ScanKind.COMMAND: "명령 / command",
-    ScanKind.PACKER: "작업자 / packer", ScanKind.UNKNOWN: "알 수 없음 / unknown",
+    ScanKind.PACKER: "작업자 / packer", ScanKind.LABEL: "송장 라벨 / courier label",
+    ScanKind.UNKNOWN: "알 수 없음 / unknown",
 }
 
 # code -> (Korean, English); {names} are filled from the message parameters
@@ -85,6 +86,19 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                        "Recording paused briefly — go on packing, it records again in a moment ({tracking})"),
     Msg.RECORDER_LOST_PACK_STOPPED: ("녹화가 끊겨 포장을 중단했습니다 — 송장을 다시 스캔하세요: {tracking}",
                                      "Recording was lost, the pack stopped — scan the waybill again: {tracking}"),
+    # a parcel opened from its packing slip gets its courier label at the end (core/station.py)
+    Msg.SCAN_LABEL: ("택배 송장(라벨)을 스캔하세요", "Scan the courier label"),
+    Msg.PACK_COMPLETE_LABEL_WARNING: ("포장 완료: {tracking} — 송장번호 검증 숫자가 맞지 않습니다. 라벨을 확인하세요",
+                                      "Pack complete: {tracking} — the tracking number's check digit is wrong. "
+                                      "Check the label"),
+    Msg.LABEL_REQUIRED: ("송장 라벨을 먼저 스캔하세요 — 라벨을 스캔하면 포장이 완료됩니다",
+                         "Scan the label first — the label scan completes the pack"),
+    Msg.LABEL_TOO_EARLY: ("상품을 먼저 모두 스캔하세요 ({remaining}개 남음) — 송장 라벨은 마지막에",
+                          "Scan the items first ({remaining} left) — the label comes last"),
+    Msg.LABEL_INVALID: ("송장 라벨 거부 — {detail}", "Label refused — {detail}"),
+    Msg.LABEL_USED: ("이미 다른 택배({used_by})에 쓰인 송장번호입니다 — 이 라벨은 쓸 수 없습니다: {number}",
+                     "This tracking number is already on another parcel ({used_by}) — do not use this label: "
+                     "{number}"),
 }
 # added to a pack's last message when its packer was deactivated during it (core/station.py ``signed_out``)
 SIGNED_OUT_TEXT = (" — 작업자 {signed_out} 사용 중지로 작업 종료, 작업자 바코드를 스캔하세요",
@@ -114,6 +128,10 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     Msg.LOGOUT_DURING_PACK: ("포장 중 종료 시도", "Sign-out during a pack"),
     Msg.PACKER_CHANGE_DURING_PACK: ("포장 중 작업자 변경", "Packer change during a pack"),
     Msg.PACKER_INACTIVE: ("사용 중지된 작업자", "Deactivated packer"),
+    Msg.LABEL_REQUIRED: ("라벨 전 완료 바코드", "Complete scanned before the label"),
+    Msg.LABEL_TOO_EARLY: ("상품보다 먼저 라벨", "Label before the items"),
+    Msg.LABEL_INVALID: ("잘못 읽힌 송장 라벨", "Misread label"),
+    Msg.LABEL_USED: ("이미 쓰인 송장번호", "Tracking number in use"),
 }
 
 
@@ -132,6 +150,12 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recorder_starting": ("녹화 프로그램이 시작하는 중입니다", "the recorder is starting"),
 }
 
+# what an account's secret needs (services/secrets.py), said wherever a missing keyring is
+KEYRING_NEEDED = ("Windows 자격 증명 관리자, macOS 키체인, 또는 Linux의 Secret Service (GNOME 키링, KWallet)가 "
+                  "필요합니다",
+                  "it needs Windows Credential Manager, the macOS Keychain, or on Linux a Secret Service (GNOME "
+                  "Keyring, KWallet)")
+
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
     "catalogue_unsupported": ("이 마켓은 상품 목록을 가져올 수 없습니다: {account}",
@@ -146,11 +170,41 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                            "Station name '{station}' is in use by another PC ({host}) — choose another name"),
     "report_export_failed": ("보고서를 저장하지 못했습니다: {path}", "Could not save the report: {path}"),
     "pin_invalid": ("PIN은 {min}-{max}자리 숫자입니다", "A PIN is {min} to {max} digits"),
-    "db_error": ("데이터베이스를 열 수 없습니다", "Cannot open the database"),
+    "db_error": ("데이터베이스를 열 수 없습니다: {path}", "Cannot open the database: {path}"),
     "db_schema_too_new": ("더 새로운 버전의 PackDesk가 만든 데이터베이스입니다 — 프로그램을 업데이트하세요",
                           "The database was made by a newer PackDesk — update this program"),
-    "settings_invalid": ("설정 파일이 잘못되어 기본값을 사용합니다 ({kept_as}에 보관): {problems}",
-                         "Settings file is invalid, using defaults (kept as {kept_as}): {problems}"),
+    # start-up checks (core/db.py): the station stops rather than start on a new, empty database
+    "db_file_missing": ("데이터베이스 파일이 없습니다 — 시작하지 않습니다. 데이터 폴더를 옮겼다면 --data-dir로 "
+                        "지정하거나 백업에서 되살리세요: {path}",
+                        "The database file is missing — not started. If the data folder moved, start with "
+                        "--data-dir; otherwise restore it from a backup: {path}"),
+    "db_empty": ("데이터베이스가 비어 있습니다 (0바이트 또는 표 없음) — 새 스테이션으로 만들지 않고 멈춥니다. "
+                 "백업에서 되살리거나, 이 파일을 치운 뒤 처음 설정을 다시 하세요: {path}",
+                 "The database is empty (zero bytes or no tables) — stopped rather than start a new station. "
+                 "Restore it from a backup, or move this file away and run the first-run set-up again: {path}"),
+    "db_damaged": ("데이터베이스가 손상되었습니다 — 시작하지 않습니다. 파일을 복사해 두고 백업에서 되살리세요: {path}",
+                   "The database is damaged — not started. Keep a copy of the file and restore it from a "
+                   "backup: {path}"),
+    "db_foreign": ("PackDesk 데이터베이스가 아닙니다 (PackDesk 표와 버전이 없음) — 설정의 데이터베이스를 "
+                   "확인하세요: {path}",
+                   "This is not a PackDesk database (no PackDesk tables or version) — check the database in "
+                   "the settings: {path}"),
+    # one running PackDesk per data folder (services/instance.py)
+    "instance_running": ("PackDesk가 이 데이터 폴더로 이미 실행 중입니다 (프로세스 {pid}) — 그 창을 쓰세요: {path}",
+                         "PackDesk is already running on this data folder (process {pid}) — use that window: "
+                         "{path}"),
+    "settings_invalid": ("설정 파일의 잘못된 값은 그 항목만 기본값으로 씁니다 (파일은 그대로 둡니다): {problems}",
+                         "Invalid settings use their defaults, each on its own (the file is left as it is): "
+                         "{problems}"),
+    "settings_unsafe": ("설정 파일의 스테이션 이름, 데이터베이스 또는 관리자 PIN이 잘못되어 시작하지 않습니다 "
+                        "(기본값으로 바꾸지 않습니다) — 파일을 고치세요: {path}: {problems}",
+                        "The station name, database or supervisor PIN in the settings file is invalid, so the "
+                        "station does not start (those are never replaced by defaults) — fix the file: {path}: "
+                        "{problems}"),
+    "settings_unreadable": ("설정 파일을 읽을 수 없어 시작하지 않습니다 (파일은 그대로 둡니다) — 고치거나 지우면 "
+                            "처음 설정이 열립니다: {path}: {problems}",
+                            "The settings file cannot be read, so the station does not start (the file is left "
+                            "as it is) — fix it, or delete it to run the first-run set-up: {path}: {problems}"),
     # settings copied from another PC (services/settings.py import_settings / export_settings)
     "settings_import_unreadable": ("설정 파일을 읽을 수 없습니다 (JSON 파일인지 확인): {problems}",
                                    "The settings file cannot be read (is it a JSON file?): {problems}"),
@@ -177,6 +231,30 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                                "Another station already completed this waybill — check for a double pack"),
     **{code: (f"녹화 문제 — 포장은 계속됩니다: {ko}", f"Recording problem — packing goes on: {en}")
        for code, (ko, en) in RECORDER_PROBLEM_TEXT.items()},
+    "no_camera": ("카메라 없음 — 포장 영상을 찍을 수 없습니다. 카메라를 연결하세요 (연결되면 바로 녹화합니다)",
+                  "No camera — packs cannot be filmed. Connect a camera (filming starts as soon as it is there)"),
+    # a full disk named (core/disk.py where(): disk, folder, free), and what became of the pack ({pack})
+    "disk_low": ("녹화 문제 — 포장은 계속됩니다: 디스크 공간이 부족합니다 — {disk} 남은 공간 {free} "
+                 "(영상 폴더 {folder})",
+                 "Recording problem — packing goes on: the disk is almost full — {disk}, {free} free (video folder "
+                 "{folder})"),
+    "disk_low_not_started": ("녹화할 수 없어 포장을 시작하지 않습니다: 디스크 공간이 부족합니다 — {disk} 남은 공간 "
+                             "{free} (영상 폴더 {folder})",
+                             "Cannot record, pack not started: the disk is almost full — {disk}, {free} free "
+                             "(video folder {folder})"),
+    "recording_failed": ("녹화 문제 — 포장은 계속됩니다: 녹화 파일을 쓰지 못했습니다 (영상 폴더 {folder})",
+                         "Recording problem — packing goes on: the video file could not be written (video folder "
+                         "{folder})"),
+    "recording_disk_full": ("디스크가 가득 차 녹화가 멈췄습니다: {disk} (영상 폴더 {folder}) — 영상은 그 순간까지만 "
+                            "남습니다. 공간을 만드세요. 포장은 계속됩니다",
+                            "The disk is full and recording stopped: {disk} (video folder {folder}) — the video "
+                            "holds what was filmed until then. Make room. Packing goes on"),
+    "disk_full": ("디스크가 가득 찼습니다: {disk} (폴더 {folder}, 남은 공간 {free}) — 필요 없는 파일을 지워 공간을 "
+                  "만드세요. {pack}",
+                  "The disk is full: {disk} (folder {folder}, {free} free) — delete files to make room. {pack}"),
+    "disk_space_back": ("디스크에 공간이 생겨 메모리에 보관하던 기록 {count}건을 모두 저장했습니다. {pack}",
+                        "There is room on the disk again: the {count} record(s) held in memory are all saved. "
+                        "{pack}"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
                      "Marketplace login failed — check the account {message}{hint}"),
@@ -193,18 +271,42 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                                    "Two tracking numbers for one box — one box, one tracking number"),
     "coupang_box_incomplete": ("같은 박스의 다른 상품이 아직 포장되지 않았습니다 — 분리배송은 윙에서 하세요",
                                "Other items of this box are not packed yet — split shipments are done in WING"),
+    "coupang_courier_rejected": ("쿠팡이 이 박스의 송장을 서버 오류(500)로 받지 않았습니다 (반영 안 됨) — 쿠팡이 "
+                                 "모르는 택배사 코드일 수 있습니다: {message} — 택배사나 계정의 택배사 코드를 고친 뒤 "
+                                 "다시 전송하세요",
+                                 "Coupang answered this box's tracking number with a server error (500), nothing "
+                                 "applied — most likely a courier code it does not know: {message} — fix the courier, "
+                                 "or the account's courier codes, then resend"),
+    "coupang_box_cancelled": ("쿠팡: 취소 또는 반품된 주문입니다 {message}", "Coupang: the order was cancelled or "
+                              "returned {message}"),
     "dispatch_missing_tracking": ("송장번호가 없습니다", "No tracking number"),
     "channel_no_result": ("마켓이 이 상품주문에 대해 답하지 않았습니다 — 다시 시도합니다",
                           "The marketplace did not answer for this product order — will retry"),
     "channel_bad_reply": ("마켓의 응답을 읽을 수 없습니다 — 아무것도 가져오지 않았습니다",
                           "The marketplace's reply could not be read — nothing was imported"),
     "collect_range_too_long": ("수집 기간은 최대 {days}일입니다", "A collection covers at most {days} days"),
-    "run_abandoned": ("이 수집을 하던 스테이션이 중단되어 다른 스테이션이 이어받았습니다",
-                      "The station running this collection stopped; another station took it over"),
+    "run_abandoned": ("이 수집을 하던 프로그램이 중간에 멈췄습니다 (강제 종료·PC 꺼짐) — 그때까지 저장한 주문은 "
+                      "남아 있고 다음 수집이 나머지를 가져옵니다",
+                      "The PackDesk running this collection stopped mid-way (killed, PC off) — what it stored is "
+                      "kept and the next collection gets the rest"),
+    "collect_failed": ("수집이 예기치 않은 오류로 멈췄습니다 — 그때까지 저장한 주문은 남아 있고 다음 수집이 나머지를 "
+                       "가져옵니다 (로그 참조)",
+                       "The collection stopped on an unexpected error — what it stored is kept and the next "
+                       "collection gets the rest (see the log)"),
+    "orders_set_aside": ("주문 {count}건은 데이터베이스에 넣을 수 없어 보류했습니다 (나머지는 저장됨) — "
+                         "주문번호와 이유는 오류 내용을 보세요",
+                         "{count} order(s) could not be stored and were set aside (the rest were stored) — the "
+                         "error detail names them and why"),
     "collect_range_invalid": ("수집 기간이 잘못되었습니다 (시작이 끝보다 늦음)", "Invalid period (start after end)"),
     "account_not_ready": ("계정 설정이 끝나지 않았습니다: {account}", "The account is not set up: {account}"),
-    "secret_store_unavailable": ("OS 키링을 사용할 수 없어 시크릿을 저장/조회할 수 없습니다",
-                                 "The OS keyring is not available: the secret cannot be stored or read"),
+    "secret_store_unavailable": (f"이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장하거나 읽을 수 없습니다 "
+                                 f"({{backend}}) — {KEYRING_NEEDED[0]}",
+                                 f"This PC has no usable OS keyring, so the secret cannot be stored or read "
+                                 f"({{backend}}) — {KEYRING_NEEDED[1]}"),
+    "account_secret_not_stored": (f"계정을 추가하지 않았습니다: 이 PC에 쓸 수 있는 OS 키링이 없어 시크릿을 저장할 수 "
+                                  f"없습니다 ({{backend}}) — {KEYRING_NEEDED[0]}",
+                                  f"The account was not added: this PC has no usable OS keyring to store its secret "
+                                  f"({{backend}}) — {KEYRING_NEEDED[1]}"),
     # orders typed in, force-cancel and delete (services/orders.py); {field} names the field in each language
     "order_field_required": ("{field}: 입력하세요 (필수)", "{field}: required"),
     "order_field_too_long": ("{field}: 최대 {limit}자까지입니다 (지금 {length}자)",
@@ -260,6 +362,10 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                         "This order waits for no tracking number (it has one, or is packed or cancelled): "
                         "{order_no}"),
     "label_save_failed": ("라벨을 저장하지 못했습니다: {path}", "Could not save the label: {path}"),
+    # packing slips (services/slips.py, ui/packing_slip.py)
+    "slip_save_failed": ("포장 지시서를 저장하지 못했습니다: {path}", "Could not save the packing slips: {path}"),
+    "slip_none": ("포장 지시서를 낼 택배가 없습니다 — 포장할 상품이 남은, 송장 대기 중인 택배만 나옵니다",
+                  "No parcel to print a slip for — only parcels with something left to pack are printed"),
     # a tracking number that cannot bind to a parcel (core/tracking.py, core/parcels.py)
     **TRACKING_WORDS,
     # staff (services/staff.py)
@@ -313,7 +419,11 @@ def station_text(message: Message) -> tuple[str, str]:
     if "signed_out" in params:
         ko, en = ko + SIGNED_OUT_TEXT[0], en + SIGNED_OUT_TEXT[1]
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))
-    return _fill(ko, {**params, "problem": problem[0]}), _fill(en, {**params, "problem": problem[1]}, 1)
+    # a label refused by the tracking-number check: why, in the words every other entry point uses
+    check = TRACKING_WORDS.get(str(params.pop("check", "")), ("", ""))
+    detail = (_fill(check[0], params), _fill(check[1], params, 1))
+    return (_fill(ko, {**params, "problem": problem[0], "detail": detail[0]}),
+            _fill(en, {**params, "problem": problem[1], "detail": detail[1]}, 1))
 
 
 def error_text(error: KnownError) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """Orders (주문): find an order by its number, recipient or waybill, see its lines' history, type one in
-(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, and save a label.
+(수기 주문 등록), force-cancel a typed-in one, delete one nobody started packing, save a label, and print packing
+slips (포장 지시서: the selected order's parcel, or a day's batch; ``ui/slips_view.py``).
 
 All rules live in ``services/orders.py``; this screen only shows and asks. Reads run on threads of their own
 (short sessions, never queued behind the station's scans); writes go to the station's database thread, in
@@ -50,7 +51,8 @@ from sqlalchemy.orm import Session
 from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
-from packdesk.core.errors import KnownError
+from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
@@ -75,6 +77,7 @@ QPushButton { padding: 7px 16px; }
 QPushButton#saveOrder, QPushButton#newOrder { background: #1565c0; color: white; font-weight: bold; }
 QPushButton#saveOrder:disabled { background: #90a4ae; }
 QPushButton#forceCancel { color: #b71c1c; font-weight: bold; }
+QPushButton#forceCancel:disabled { color: #9e9e9e; font-weight: normal; }
 QLineEdit, QComboBox, QSpinBox { min-height: 32px; }
 """
 BAD_FIELD = "border: 2px solid #c62828; background: #ffebee;"
@@ -188,7 +191,8 @@ class _Worked:
 
         self._pending += 1
         self.worker.submit(guarded, on_done=lambda r: self._finish(done, r),
-                           on_error=lambda e: self._finish(done, _Refused(KnownError("error", detail=repr(e)))))
+                           on_error=lambda e: self._finish(
+                               done, _Refused(KnownError("error", detail=describe_error(e)))))
 
     def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
         self._pending += 1
@@ -201,7 +205,7 @@ class _Worked:
                 result = _Refused(e)
             except Exception as e:
                 log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=repr(e)))
+                result = _Refused(KnownError("error", detail=describe_error(e)))
             with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
                 self._from_thread.emit(lambda: self._finish(done, result))
 
@@ -534,7 +538,8 @@ class ManualOrderForm(_Worked, QDialog):
     def _label_clicked(self) -> None:
         if self.created is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{self.created.tracking_number}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
+                                              f"{safe_file_part(self.created.tracking_number)}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(Path(path))
@@ -569,6 +574,7 @@ class OrdersWindow(_Worked, QMainWindow):
     label_saved = Signal(str)
     form_opened = Signal(object)      # ManualOrderForm
     tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
+    slips_opened = Signal(object)     # ui/slips_view.SlipDialog
     _from_thread = Signal(object)
 
     def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
@@ -602,11 +608,17 @@ class OrdersWindow(_Worked, QMainWindow):
         self.search_button.clicked.connect(lambda: self.search())
         self.new_button = QPushButton(tr("수기 주문 등록… / New manual order…"), objectName="newOrder")
         self.new_button.clicked.connect(self.new_order)
+        self.slips_button = QPushButton(tr("포장 지시서… / Packing slips…"), objectName="packingSlips")
+        self.slips_button.setToolTip(tr("선택한 주문의 택배, 또는 하루치 — 바코드로 포장을 시작하고 "
+                                        "끝에 송장 라벨을 스캔 / the selected order's parcel, or a day's batch — its "
+                                        "barcode opens the pack, the courier label is scanned last"))
+        self.slips_button.clicked.connect(self.open_slips)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.search_button)
         top.addSpacing(16)
         top.addWidget(self.new_button)
+        top.addWidget(self.slips_button)
 
         self.table = QTableWidget(0, len(ORDER_COLUMNS), objectName="orderTable")
         self.table.setHorizontalHeaderLabels([tr(c) for c in ORDER_COLUMNS])
@@ -825,6 +837,17 @@ class OrdersWindow(_Worked, QMainWindow):
         self.form_opened.emit(form)
         return form
 
+    def open_slips(self) -> QDialog:
+        """Packing slips of the selected order's parcel (or a day's batch)."""
+        from packdesk.ui.slips_view import SlipDialog  # it builds on this module's _Worked
+
+        row = self.selected_row()
+        dialog = SlipDialog(self.db, [row.id] if row else [], row.order_no if row else "", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.slips_opened.emit(dialog)
+        return dialog
+
     def _order_saved(self, created: so.CreatedOrder) -> None:
         self.show_message("success", both("주문 등록됨",
                                           f"Order saved: {created.order_no} ({created.tracking_number})"))
@@ -906,7 +929,8 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.waybills:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"), f"{row.waybills[0][1]}.pdf",
+        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
+                                              f"{safe_file_part(row.waybills[0][1])}.pdf",
                                               "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.save_label(row.id, Path(path))

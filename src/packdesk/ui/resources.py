@@ -42,7 +42,7 @@ def state_image_path(level: Level) -> Path:
 
 
 def sound_path(name: str) -> Path:
-    """One of the five feedback sounds (``Sound`` values: ok, item, complete, error, warning)."""
+    """One of the feedback sounds (``Sound`` values: ok, item, complete, error, warning, label)."""
     if name not in SOUND_NAMES:
         raise ValueError(f"no such sound: {name!r} (one of {sorted(SOUND_NAMES)})")
     return resources_dir() / "sounds" / f"{name}.wav"

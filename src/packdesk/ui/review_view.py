@@ -101,7 +101,7 @@ REVIEW_TEXT: dict[str, tuple[str, str]] = {
 OUTCOME_TEXT = {
     PackOutcome.OPEN: "진행 중 / open", PackOutcome.COMPLETED: "완료 / completed",
     PackOutcome.CANCELLED: "취소 / cancelled", PackOutcome.TIMED_OUT: "시간 초과 / timed out",
-    PackOutcome.ABANDONED: "중단 / abandoned",
+    PackOutcome.ABANDONED: "중단 / abandoned", PackOutcome.CLOSED: "취소: PackDesk 종료 / cancelled: PackDesk closed",
 }
 FIELD_TEXT = {
     SearchField.ANY: "전체 / Any", SearchField.WAYBILL: "송장 / Waybill", SearchField.ORDER: "주문번호 / Order no.",
