@@ -313,7 +313,7 @@ def test_a_crashed_recorder_keeps_the_cut_file_and_the_pack_goes_on_or_stops(
     with demo_db.session() as s:
         rec = s.scalars(select(m.Recording)).one()
         assert rec.status is RecordingStatus.RECOVERED and len(rec.sha256) == 64 and "recorder process" in rec.note
-        assert s.scalars(select(m.ChainEntry.recording_id)).all() == [rec.id]
+        assert s.scalars(select(m.ChainEntry.recording_id).where(m.ChainEntry.kind == "recording")).all() == [rec.id]
     if required:
         assert rig.message is Msg.RECORDER_LOST_PACK_STOPPED and rig.svc.state.pack is None
         assert rig.recorder.calls[-1] == ("stop", PackOutcome.ABANDONED) and not rig.svc.recordings_pending
