@@ -1,21 +1,24 @@
 """Recording cost for every resolution and encoder the recorder offers, on the synthetic camera and on real
-webcam footage, through the real camera thread and recorder (overlay included).
+webcam footage, through the recorder as a station runs it: in its own process
+(``devices/recorder_process.py``), the overlay's band drawn with the station's fonts.
 
 Sources: ``synthetic`` is the noisy synthetic camera (sensor-like noise so x264 has real work); ``clip`` is a
 real webcam clip (``bench/_footage.py``: a hand moving a box over a table, 640x480) looped through the
 camera-file source, resized by the camera like any source of another size. Synthetic footage flatters the
 bitrate about 3x; other sizes of the clip are the clip scaled, which flatters the larger ones too.
 Resolutions: ``camera.RESOLUTIONS``. Encoders: the H.264 encoders PyAV can open on this PC (hardware ones
-need their device and driver) that the recorder can be told to use (``recorder_encoder``).
+need their device and driver), each named to the recorder (``recording.encoder``; one that fails there falls
+back to libx264, and the row says which encoder made the file).
 
 For each, after a full pre-roll, reports:
 - dropped frames: queue drops, and live frames missing against fps x duration (the camera fell behind);
-- CPU: CPU time of this process and its children while recording / wall time (share of ONE core), and the
-  camera alone before it;
+- CPU: CPU time of this process and the recorder's while recording / wall time (share of ONE core), split into
+  the recorder process (capture + overlay + encode) and this one (the pipe, the preview's shared memory), and
+  the camera alone before it;
 - MB per hour of video;
 - mean PSNR of the file against the camera picture: every frame decoded, matched to the camera frame it came
   from (the source is replayed: it is deterministic), compared over the middle 3/4 of the picture's rows (the
-  burned-in overlay sits at the top and bottom);
+  overlay's band above the picture is left out);
 - scan to first frame: from ``start()`` (the waybill scan) to the first live frame in the recording.
 Targets (issue #18) where they apply: 640x480 real footage <= 100 MB/hour at >= 33 dB, <= 20 % of one core,
 0 dropped; 1280x720 libx264 0 dropped and <= 45 % of one core; first frame <= 100 ms.
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import statistics
@@ -49,8 +51,7 @@ import numpy as np
 from _footage import CLIP_SOURCE, FETCH_HINT, real_clip, sha256, stand_in_clip
 
 from packdesk.core.enums import PackOutcome
-from packdesk.devices.camera import RESOLUTIONS, SYNTHETIC_NOISY, Camera, open_source
-from packdesk.devices.opencv_recorder import EncoderSettings, OpenCvRecorder
+from packdesk.devices.camera import RESOLUTIONS, SYNTHETIC_NOISY, open_source
 from packdesk.devices.recorder import RecorderEvent, RecordingFailed, RecordingFinished, RecordingJob
 
 LIBX264 = "libx264"
@@ -59,6 +60,7 @@ LIBX264 = "libx264"
 H264_ENCODERS = ("h264_nvenc", "h264_qsv", "h264_amf", "h264_mf", "h264_vaapi", "h264_videotoolbox",
                  "h264_v4l2m2m", LIBX264)
 SOURCES = ("synthetic", "clip")
+LABELS = "packdesk.ui.overlay_text:render_label"  # the station's overlay text (Qt's fonts, Korean)
 TARGETS: dict[tuple[str, str], dict[str, float]] = {  # (source, resolution) -> issue #18's targets
     ("clip", "640x480"): {"mb_per_hour": 100, "psnr_mean_db": 33, "cpu_one_core": 0.20, "dropped": 0,
                           "first_frame_ms": 100},
@@ -86,16 +88,6 @@ def h264_encoders() -> list[str]:
             found.append(name)
             break
     return found
-
-
-def recorder_encoder(encoder: str) -> EncoderSettings | None:
-    """Settings that make the recorder use ``encoder``, or None when it cannot be told to. The field is the
-    one whose default is libx264 (or is called codec/encoder); today's recorder has none and always uses
-    libx264 (opencv_recorder._Session._encode). When the recorder moves, this is the line to change."""
-    for f in dataclasses.fields(EncoderSettings):
-        if f.default == LIBX264 or f.name in ("codec", "encoder"):
-            return EncoderSettings(**{f.name: encoder})  # type: ignore[arg-type]
-    return EncoderSettings() if encoder == LIBX264 else None
 
 
 def tree_cpu_seconds() -> float:
@@ -158,7 +150,7 @@ class Reference:
 
 
 def psnr_against_camera(path: Path, reference: Callable[[], Reference], first_guess: int,
-                        dropped: int) -> dict[str, Any]:
+                        dropped: int, slack: int = 3) -> dict[str, Any]:
     """Mean PSNR of the file's frames against the camera frames they were made from, over the middle 3/4 of the
     rows (clear of the overlay).
 
@@ -189,9 +181,9 @@ def psnr_against_camera(path: Path, reference: Callable[[], Reference], first_gu
         return ref_thumbs[n]
 
     top = 0
-    lo = max(0, first_guess - 3)
+    lo = max(0, first_guess - slack)
     step = dropped + 1
-    hi = first_guess + 3 + step
+    hi = first_guess + slack + step
     try:
         for img in frames():
             fh, fw = img.shape[:2]
@@ -207,7 +199,7 @@ def psnr_against_camera(path: Path, reference: Callable[[], Reference], first_gu
     if not file_thumbs:
         return {"psnr_mean_db": None, "psnr_min_db": None, "psnr_frames": 0}
     offsets = range(lo, hi + 1)
-    cost = np.array([float(np.mean((file_thumbs[0] - ref_thumbs[d]) ** 2)) if d <= first_guess + 3 else np.inf
+    cost = np.array([float(np.mean((file_thumbs[0] - ref_thumbs[d]) ** 2)) if d <= first_guess + slack else np.inf
                      for d in offsets])
     came: list[np.ndarray] = []
     for i in range(1, len(file_thumbs)):
@@ -243,22 +235,28 @@ def psnr_against_camera(path: Path, reference: Callable[[], Reference], first_gu
             "psnr_frames": len(values)}
 
 
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds of another process (the recorder's), from /proc (Linux); 0 where that cannot be read."""
+    if pid is None:
+        return 0.0
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def measure(source: str, spec: str, resolution: str, encoder: str, fps: float, seconds: float, pre_roll: float,
             baseline_s: float, folder: Path) -> dict[str, Any]:
-    """One recording of ``seconds`` after a full pre-roll, as a station makes it; then its file's quality."""
-    size = RESOLUTIONS[resolution]
-    settings = recorder_encoder(encoder)
-    assert settings is not None
-    cam = Camera(spec, size, fps, pre_roll_s=pre_roll)
-    cam.start()
-    deadline = time.monotonic() + 30 + pre_roll * 3
-    while cam.frames_captured < fps * pre_roll:  # a full pre-roll, as at a running station
-        if time.monotonic() > deadline:
-            cam.stop()
-            raise RuntimeError(f"camera {spec} gave {cam.frames_captured} frames: {cam.detail}")
-        threading.Event().wait(0.05)
-    baseline = cpu_share(baseline_s)
+    """One recording of ``seconds`` after a full pre-roll, as a station makes it (the recorder in its own
+    process, the overlay drawn with the station's fonts); then its file's quality."""
+    from packdesk.devices.recorder_process import ProcessRecorder, RecorderConfig
 
+    size = RESOLUTIONS[resolution]
     events: list[RecorderEvent] = []
     done = threading.Event()
 
@@ -267,36 +265,57 @@ def measure(source: str, spec: str, resolution: str, encoder: str, fps: float, s
         if isinstance(e, RecordingFinished | RecordingFailed):
             done.set()
 
-    rec = OpenCvRecorder(cam, folder, emit=emit, min_free_bytes=0, encoder=settings)
-    job = RecordingJob("bench", "601000000011", "STATION-1", "김민수", datetime.now(UTC))
-    captured0 = cam.frames_captured
-    ring = min(captured0, max(1, int(pre_roll * fps)))
-    c0, w0 = tree_cpu_seconds(), time.perf_counter()
-    rec.start(job)
-    session = rec._session
-    threading.Event().wait(seconds)
-    captured = cam.frames_captured - captured0
-    rec.stop("bench", PackOutcome.COMPLETED)
-    if not done.wait(120):
-        raise RuntimeError("the recording did not finish within 120 s")
-    wall = time.perf_counter() - w0
-    share = (tree_cpu_seconds() - c0) / wall
-    rec.close()
+    config = RecorderConfig(spec, size, folder, fps, pre_roll, encoder, label_renderer=LABELS)
+    rec = ProcessRecorder(config, emit=emit, min_free_bytes=0)
+    try:
+        deadline = time.monotonic() + 60 + pre_roll * 3
+        while not rec.ready()[0] or rec.frames_captured < fps * pre_roll:  # a full pre-roll, as at a station
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"recorder on {spec}: {rec.ready()[1]}, {rec.frames_captured} frames, "
+                                   f"{rec.camera_detail}")
+            threading.Event().wait(0.05)
+        pid = rec.pid
+        c0, w0 = tree_cpu_seconds(), time.perf_counter()
+        threading.Event().wait(baseline_s)
+        baseline = (tree_cpu_seconds() - c0) / (time.perf_counter() - w0)
+
+        job = RecordingJob("bench", "601000000011", "STATION-1", "김민수", datetime.now(UTC))
+        captured0 = rec.frames_captured
+        ring = min(captured0, max(1, int(pre_roll * fps)))
+        c0, w0 = tree_cpu_seconds(), time.perf_counter()
+        child0, own0 = process_cpu_seconds(pid), own_cpu_seconds()
+        rec.start(job)
+        threading.Event().wait(seconds)
+        captured = rec.frames_captured - captured0
+        rec.stop("bench", PackOutcome.COMPLETED)
+        if not done.wait(120):
+            raise RuntimeError("the recording did not finish within 120 s")
+        wall = time.perf_counter() - w0
+        share = (tree_cpu_seconds() - c0) / wall
+        child_share = (process_cpu_seconds(pid) - child0) / wall
+        own_share = (own_cpu_seconds() - own0) / wall
+        first_live, started = rec.first_live_mono.get("bench"), rec.start_mono.get("bench")
+        used = rec.encoder
+    finally:
+        rec.close()
     failed = [e for e in events if isinstance(e, RecordingFailed)]
     if failed:
         raise RuntimeError(f"recording failed: {failed[0].code} {failed[0].detail}")
     fin = next(e for e in events if isinstance(e, RecordingFinished))
-    first_ms = ((session.first_live_mono or 0) - rec.start_mono) * 1000 if session is not None else None
+    first_ms = (first_live - started) * 1000 if first_live is not None and started is not None else None
     expected = int(seconds * fps)
     row: dict[str, Any] = {
-        "source": source, "resolution": resolution, "encoder": encoder, "fps": fps, "seconds": seconds,
+        "source": source, "resolution": resolution, "encoder": used or encoder, "fps": fps, "seconds": seconds,
         "frames_in_file": fin.frames, "live_frames_captured": captured, "expected_live_frames": expected,
         "dropped_in_queue": fin.dropped, "missing_vs_expected": max(0, expected - captured),
         "cpu_one_core": round(share, 3), "cpu_one_core_camera_only": round(baseline, 3),
+        "cpu_one_core_recorder_process": round(child_share, 3), "cpu_one_core_station_process": round(own_share, 3),
         "mb_per_hour": round(fin.size_bytes / 1e6 / (fin.frames / fps) * 3600, 1) if fin.frames else None,
         "first_frame_ms": round(first_ms, 1) if first_ms is not None else None, "file_bytes": fin.size_bytes,
     }
-    row.update(psnr_against_camera(fin.path, lambda: Reference(spec, size, fps), captured0 - ring, fin.dropped))
+    # the recorder process publishes its frame count with the preview (10 times a second): a few frames of slack
+    row.update(psnr_against_camera(fin.path, lambda: Reference(spec, size, fps), captured0 - ring, fin.dropped,
+                                   slack=6))
     fin.path.unlink(missing_ok=True)
     target = TARGETS.get((source, resolution))
     if target is not None:
@@ -336,8 +355,6 @@ def main() -> int:
     available = h264_encoders()
     encoders = [e for e in a.encoders.split(",") if e] or available
     skipped = {e: "cannot be opened here" for e in encoders if e not in available}
-    skipped |= {e: "the recorder cannot be told to use it" for e in encoders
-                if e in available and recorder_encoder(e) is None}
     encoders = [e for e in encoders if e not in skipped]
     seconds, pre_roll, baseline_s = a.seconds, a.pre_roll, 5.0
     if a.quick:

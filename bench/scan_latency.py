@@ -180,7 +180,7 @@ def stop_hogs(hogs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, Any], hog: int = 0,
-            keys: tuple[str, ...] = KEY_MODES) -> dict[str, Any]:
+            keys: tuple[str, ...] = KEY_MODES, pace_s: float = 0.0) -> dict[str, Any]:
     from PySide6.QtCore import QEvent, QEventLoop, QSocketNotifier, Qt, QTimer
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
@@ -202,6 +202,13 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     station = build_station(dirs, settings, demo=False, sounds=False)
     window, view, service = station.window, station.window.view, station.service  # type: ignore[attr-defined]
     key_filter = station.key_filter
+    deadline = time.monotonic() + 60
+    ready = getattr(service.recorder, "ready", lambda: (True, ""))
+    while settings.recorder != "off" and not ready()[0]:  # the recorder's process is up and filming
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the recorder did not get ready: {ready()[1]}")
+        app.processEvents()
+        time.sleep(0.01)
     window.show()
     QTest.qWaitForWindowExposed(window)
     window.activateWindow()
@@ -258,6 +265,8 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         send_stamped(target, "\r", t_ms + len(code) * SCANNER_KEY_MS)
         shown = wait_for(lambda: bool(stamps), 2.0)
         wait_for(lambda: not service.busy, 10.0)
+        if pace_s:  # a packer's pace: the event loop runs on (previews, recorder events) until the next scan
+            wait_for(lambda: False, pace_s)
         if not shown:
             missed.append(f"{code!r} showed nothing: {view.banner.text()}")
             return None
@@ -443,6 +452,9 @@ def main() -> int:
                                                         f"{os.cpu_count()} cores)")
     ap.add_argument("--keys", default=",".join(KEY_MODES), help=f"with --hog: {', '.join(KEY_MODES)}")
     ap.add_argument("--rebuild", action="store_true")
+    # scans back to back start a pack (and its pre-roll's encoding) every ~0.1 s, a hundred times a packer's
+    # rate; --pace 1 leaves a second after each scan, as at a station
+    ap.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="wait after each scan (latency run)")
     _result.add_arguments(ap)
     a = ap.parse_args()
     keys = tuple(k for k in a.keys.split(",") if k)
@@ -475,12 +487,13 @@ def main() -> int:
         params = {"lines": lines, "scans": scans, "recorder": a.recorder,
                   "camera": camera if a.recorder != "off" else None,
                   "resolution": a.resolution if a.recorder != "off" else None, "fps": base.camera.fps,
-                  "key_gap_ms": base.scanner.max_gap_ms, "target_p99_ms": TARGET_P99_MS}
+                  "key_gap_ms": base.scanner.max_gap_ms, "target_p99_ms": TARGET_P99_MS, "pace_s": a.pace}
         if a.hog:
             params |= {"hog_processes": a.hogs, "keys": list(keys), "scanner_key_ms": SCANNER_KEY_MS}
         run = _result.start("scan_latency", a, params,
                             _result.CORE_PACKAGES + _result.QT_PACKAGES + _result.VIDEO_PACKAGES)
-        figures = measure(db_path, scans, lines // 2, update, hog=a.hogs if a.hog else 0, keys=keys)
+        figures = measure(db_path, scans, lines // 2, update, hog=a.hogs if a.hog else 0, keys=keys,
+                          pace_s=a.pace)
     if a.hog:
         figures["meets_target"] = all(f["leaked_into_text_field"] == 0 and f["read_wrong"] == 0 and f["lost"] == 0
                                       for f in figures.values())
@@ -490,6 +503,8 @@ def main() -> int:
                                    and figures["item_scan"]["p99_ms"] <= TARGET_P99_MS)
     source = camera if camera in ("synthetic", "clip") else "file"
     variant = "off" if a.recorder == "off" else f"{a.recorder}_{source}_{a.resolution}"
+    if a.pace:
+        variant += f"_pace{a.pace:g}s"
     run.write(figures, ("hog_" if a.hog else "") + variant)
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0

@@ -179,6 +179,8 @@ class Desk:
 @contextmanager
 def station_in(language: str, **options: Any) -> Iterator[Any]:
     """A whole station (``app.build_station``) on a throwaway data folder, closed afterwards."""
+    from PySide6.QtWidgets import QApplication
+
     from packdesk.app import build_station
     from packdesk.paths import app_dirs
     from packdesk.services.settings import CameraSettings, RecordingSettings, Settings
@@ -190,6 +192,12 @@ def station_in(language: str, **options: Any) -> Iterator[Any]:
                             demo_channel=options.get("demo", True))
         station = build_station(dirs, settings, sounds=False, create_database=True, **options)  # a throwaway folder
         try:
+            end = time.monotonic() + 30  # the recorder's own process starts (about a second)
+            while not station.service.recorder.ready()[0]:
+                if time.monotonic() > end:
+                    raise RuntimeError(f"screenshots: the recorder: {station.service.recorder.ready()[1]}")
+                QApplication.processEvents()
+                time.sleep(0.01)
             station.window.resize(*SIZE)
             station.window.show()
             yield station

@@ -24,7 +24,6 @@ from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.core.station import StationConfig
-from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.paths import AppDirs, app_dirs
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from packdesk.ui.activation import ActivationServer
+    from packdesk.ui.preview import PreviewSource
 
 log = logging.getLogger("packdesk.app")
 
@@ -104,22 +104,22 @@ def video_root(settings: Settings, dirs: AppDirs) -> Path:
 
 def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
                    on_camera_status: Callable[[str, str], None], *,
-                   demo: bool = False) -> tuple[Recorder, Camera | None]:
-    """The recorder the settings ask for. ``camera.source = auto`` on a PC without a webcam films the synthetic
-    scene only in ``demo`` mode; otherwise the station shows "No camera" (``devices/camera.py``)."""
+                   demo: bool = False) -> tuple[Recorder, PreviewSource | None]:
+    """The recorder the settings ask for, and where the live preview comes from. The built-in one runs in a
+    process of its own (``devices/recorder_process.py``); ``camera.source = auto`` on a PC without a webcam
+    films the synthetic scene only in ``demo`` mode, otherwise the station shows "No camera"."""
     if settings.recorder == "opencv":
-        from packdesk.devices.camera import RESOLUTIONS, first_available_source
-        from packdesk.devices.opencv_recorder import OpenCvRecorder
-        from packdesk.ui.overlay_text import render_label
+        from packdesk.devices.camera import RESOLUTIONS
+        from packdesk.devices.recorder_process import ProcessRecorder, RecorderConfig
+        from packdesk.ui.preview import PICTURE_SIZE
 
         cs = settings.camera
-        spec = first_available_source(demo=demo) if cs.source == "auto" else cs.source
-        camera = Camera(spec, RESOLUTIONS[cs.resolution], float(cs.fps), cs.pre_roll_s, on_status=on_camera_status)
-        camera.start()
-        recorder = OpenCvRecorder(camera, video_root(settings, dirs), emit=emit,
-                                  min_free_bytes=int(settings.recording.min_free_gb * 1024**3),
-                                  label_renderer=render_label)
-        return recorder, camera
+        config = RecorderConfig(cs.source, RESOLUTIONS[cs.resolution], video_root(settings, dirs), float(cs.fps),
+                                cs.pre_roll_s, settings.recording.encoder, PICTURE_SIZE,
+                                label_renderer="packdesk.ui.overlay_text:render_label", demo=demo)
+        recorder = ProcessRecorder(config, emit=emit, on_camera_status=on_camera_status,
+                                   min_free_bytes=int(settings.recording.min_free_gb * 1024**3))
+        return recorder, recorder
     if settings.recorder == "realpacking":
         from packdesk.devices.realpacking import RealPackingRecorder
 

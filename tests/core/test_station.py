@@ -33,6 +33,7 @@ from packdesk.core.station import (
     PlanItem,
     PlanLine,
     PlaySound,
+    RecorderLost,
     Scan,
     ShowMessage,
     Sound,
@@ -480,6 +481,42 @@ def test_timeout_ends_an_open_pack_and_is_silent_when_idle() -> None:
     assert not of(fx, LogScan) and m.state.pack is None
 
 
+def test_recorder_lost_between_packs_is_a_warning_only() -> None:
+    m = with_packer()
+    fx = m.handle(RecorderLost(T0))
+    assert sound(fx) is Sound.WARNING and msg(fx) is Msg.RECORDER_RESTARTING
+    assert m.state.message.level is Level.WARNING and m.state.packer == ALICE  # orange, nothing else changes
+    assert not of(fx, StartRecording) and not of(fx, EndPack) and not of(fx, LogScan)
+
+
+def test_recorder_lost_mid_pack_films_the_rest_when_recording_is_not_required() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    later = T0 + timedelta(seconds=20)
+    fx = m.handle(RecorderLost(later))
+    assert of(fx, StartRecording) == [StartRecording("k1", "600000000001", "김포장", later)]  # a second file
+    assert sound(fx) is Sound.WARNING and msg(fx) is Msg.RECORDER_GAP and m.state.message.level is Level.WARNING
+    assert m.state.pack is not None and m.state.pack.counts == {1: 1} and not of(fx, EndPack)
+    fx = m.handle(item_ev(MUG))  # the pack goes on
+    assert of(fx, EndPack)[0].outcome is PackOutcome.COMPLETED
+
+
+def test_recorder_lost_mid_pack_stops_it_when_recording_is_required() -> None:
+    m = StationMachine(StationConfig(require_recording=True))
+    m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    fx = m.handle(RecorderLost(T0))
+    assert of(fx, StopRecording) == [StopRecording("k1", PackOutcome.ABANDONED, T0)]
+    assert of(fx, EndPack) == [EndPack("k1", PackOutcome.ABANDONED, T0, ())]  # nothing marked packed
+    assert not of(fx, StartRecording) and m.state.pack is None and m.state.packer == ALICE
+    assert sound(fx) is Sound.WARNING and msg(fx) is Msg.RECORDER_LOST_PACK_STOPPED
+    assert m.state.message.params["tracking"] == "600000000001"
+    fx = m.handle(waybill_ev(plan(line(1, ((1, 2),))), key="k2"))  # scanned again: a new pack, filmed whole
+    assert of(fx, BeginPack) and of(fx, StartRecording)[0].pack_key == "k2"
+
+
 def test_closing_mid_pack_stops_the_video_and_stores_the_pack_as_closed() -> None:
     m = with_packer()
     before = m.state
@@ -520,29 +557,30 @@ events = st.one_of(
                      cmd(Command.COMPLETE), cmd(Command.CANCEL), cmd(Command.LOGOUT),
                      PackerIdentified(scan("B1"), ALICE), PackerIdentified(scan("B2"), BOB),
                      PackerIdentified(scan("B9"), PackerRef(9, "박퇴사"), active=False), Timeout(T0),
-                     PackersChanged(T0, {2: BOB}), PackersChanged(T0, {1: ALICE, 2: BOB})]),
+                     PackersChanged(T0, {2: BOB}), PackersChanged(T0, {1: ALICE, 2: BOB}), RecorderLost(T0)]),
     st.builds(lambda p, k: waybill_ev(p, f"k{k}"), st.sampled_from([P1, P2, P3]), st.integers(0, 10**6)),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(events, max_size=40), st.sampled_from(list(CompleteMode)))
-def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode) -> None:  # type: ignore[type-arg]
-    m = StationMachine(StationConfig(complete_mode=mode))
+@given(st.lists(events, max_size=40), st.sampled_from(list(CompleteMode)), st.booleans())
+def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode, required: bool) -> None:  # type: ignore[type-arg]
+    m = StationMachine(StationConfig(complete_mode=mode, require_recording=required))
     recording: str | None = None
     for ev in seq:
         packer_before, pack_before = m.state.packer, m.state.pack
         fx = m.handle(ev)
         if pack_before is not None and m.state.pack is not None:
             assert m.state.packer == packer_before  # nobody takes over an open pack
-        if not isinstance(ev, Timeout | PackersChanged):
+        if not isinstance(ev, Timeout | PackersChanged | RecorderLost):
             # every scan: exactly one log row, one sound and one message
             assert len(of(fx, LogScan)) == 1 and len(of(fx, PlaySound)) == 1 and len(of(fx, ShowMessage)) == 1
             assert of(fx, LogScan)[0].accepted == (sound(fx) is not Sound.ERROR and
                                                    msg(fx) is not Msg.WAYBILL_SAME)
         for e in fx:
             if isinstance(e, StartRecording):
-                assert recording is None
+                # only a lost recorder films the open pack again (the first recording was cut)
+                assert recording is None or (isinstance(ev, RecorderLost) and recording == e.pack_key)
                 recording = e.pack_key
             elif isinstance(e, StopRecording):
                 assert recording == e.pack_key

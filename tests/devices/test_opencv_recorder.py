@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
@@ -17,8 +18,19 @@ import pytest
 
 from packdesk.core.enums import PackOutcome
 from packdesk.core.kst import kst
+from packdesk.devices import opencv_recorder
 from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, SyntheticSource
-from packdesk.devices.opencv_recorder import OpenCvRecorder, video_path
+from packdesk.devices.opencv_recorder import (
+    EncoderSettings,
+    OpenCvRecorder,
+    Overlay,
+    ascii_label,
+    band_height,
+    choose_encoder,
+    encoder_candidates,
+    probe_encoder,
+    video_path,
+)
 from packdesk.devices.recorder import (
     RecorderEvent,
     RecorderState,
@@ -79,22 +91,29 @@ def test_records_pre_roll_and_live_frames_with_overlay(camera: Camera, tmp_path:
     frames = read_frames(done.path)
     assert len(frames) == done.frames >= 30 + 45  # 1 s pre-roll + live
     assert done.size_bytes == done.path.stat().st_size > 10_000
-    with av.open(str(done.path)) as c:  # a real H.264 stream whose duration matches the frames
+    band = band_height(480)
+    with av.open(str(done.path)) as c:  # a real H.264 stream, the band added above the 640x480 picture
         s = c.streams.video[0]
-        assert s.codec_context.name == "h264" and (s.width, s.height) == (640, 480)
+        assert s.codec_context.name == "h264" and (s.width, s.height) == (640, 480 + band) == (640, 512)
         decoded = sum(1 for _ in c.decode(video=0))
     assert decoded == len(frames)
     duration = (done.ended_at - done.started_at).total_seconds()
     assert abs(duration - (len(frames) - 1) / FPS) < 0.2
-    # overlay: black bars top and bottom with white text, red REC dot; the raw camera has none of it
-    f = frames[len(frames) // 2]
-    top, bottom = f[:28], f[-28:]
-    assert np.median(top) < 20 and (top > 200).any(axis=2).sum() > 150  # waybill + clock text
-    assert np.median(bottom) < 20 and (bottom > 200).any(axis=2).sum() > 50  # station/packer label
-    b, g, r = f[15, 628].astype(int)
+    # the band: black with white text and the red REC dot; the camera's picture below it, whole
+    f = frames[-1]
+    top = f[:band]
+    assert np.median(top) < 20 and (top > 200).any(axis=2).sum() > 150  # waybill, names, clock
+    b, g, r = f[band // 2, 640 - band // 2].astype(int)
     assert r > 150 and g < 80 and b < 80
-    raw = SyntheticSource((640, 480)).read()
-    assert raw is not None and np.median(raw[:28]) > 60
+    picture = f[band:]
+    assert picture.shape == (480, 640, 3) and np.median(picture[:30]) > 60  # the rows the bar used to hide
+    assert np.median(picture[-30:]) > 60
+    # the pre-roll's band has the station only: the live band's text reaches further (waybill and packer)
+    def text_extent(frame: np.ndarray) -> int:
+        bright = np.nonzero((frame[:band, :330] > 200).any(axis=(0, 2)))[0]
+        return int(bright.max()) if len(bright) else 0
+
+    assert text_extent(frames[0]) + 60 < text_extent(frames[-1])
 
 
 def test_clock_in_overlay_advances(camera: Camera, tmp_path: Path) -> None:
@@ -106,7 +125,7 @@ def test_clock_in_overlay_advances(camera: Camera, tmp_path: Path) -> None:
     rec.stop("k1", PackOutcome.CANCELLED)
     done = finished(events)
     frames = read_frames(done.path)
-    clock_region = [f[:28, 400:620] for f in (frames[0], frames[-1])]
+    clock_region = [f[:band_height(480), 400:600] for f in (frames[0], frames[-1])]
     assert done.outcome is PackOutcome.CANCELLED
     assert not np.array_equal(*clock_region)  # two seconds apart: the burned-in time changed
 
@@ -256,3 +275,105 @@ def test_ip_camera_url_goes_through_the_same_path(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_band_is_added_outside_the_picture_in_whole_macroblocks() -> None:
+    assert [band_height(h) for h in (240, 480, 600, 720, 1080)] == [24, 32, 40, 48, 72]
+    assert all((h + band_height(h)) % 16 == 0 for h in (480, 720, 1080))
+    j = job()
+    img = SyntheticSource((1280, 720)).read()
+    assert img is not None
+    out = Overlay(j, (1280, 720), ascii_label).draw(img, j.started_at)
+    assert out.shape == (768, 1280, 3) and np.array_equal(out[48:], img)  # not one pixel of the picture covered
+
+
+def test_pre_roll_frames_carry_no_waybill() -> None:
+    """Frames filmed before the scan show the station and the time only: two packs at the same station and
+    second differ in their band only from the scan on."""
+    a, b = job("a", "601000000011"), job("b", "602999999998")
+    b = replace(b, started_at=a.started_at)
+    oa, ob = Overlay(a, (640, 480), ascii_label), Overlay(b, (640, 480), ascii_label)
+    before = a.started_at - timedelta(milliseconds=400)
+    after = a.started_at + timedelta(milliseconds=400)
+    if int(before.timestamp()) != int(after.timestamp()):  # the clocks would differ anyway: compare within a second
+        before, after = a.started_at - timedelta(milliseconds=1), a.started_at
+    assert not oa.is_live(before) and oa.is_live(after)
+    assert np.array_equal(oa.band_image(before), ob.band_image(before))
+    assert not np.array_equal(oa.band_image(after), ob.band_image(after))
+    assert not np.array_equal(oa.band_image(before), oa.band_image(after))  # the waybill appears at the scan
+
+
+def test_hardware_encoder_that_fails_falls_back_to_libx264(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On this PC every hardware H.264 encoder fails to open (the wheel's NVENC/QSV/AMF are stubs here, Media
+    Foundation is Windows-only) and a made-up one does not exist: libx264 is chosen, once, and remembered."""
+    assert encoder_candidates("auto", "win32") == ("h264_nvenc", "h264_qsv", "h264_amf", "h264_mf", "libx264")
+    assert encoder_candidates("auto", "linux") == ("libx264",)
+    assert encoder_candidates("libx264") == ("libx264",)
+    assert probe_encoder("h264_fakehw", (320, 256), 30.0) and probe_encoder("h264_nvenc", (320, 256), 30.0)
+    assert probe_encoder("libx264", (320, 256), 30.0) == ""
+    probed: list[str] = []
+    real = opencv_recorder.probe_encoder
+    monkeypatch.setattr(opencv_recorder, "probe_encoder", lambda c, s, f: probed.append(c) or real(c, s, f))
+    monkeypatch.setattr(opencv_recorder, "_CHOSEN", {})
+    candidates = ("h264_fakehw", *encoder_candidates("auto", "win32"))
+    assert choose_encoder(candidates, (320, 256), 30.0) == "libx264"
+    assert probed == list(candidates)
+    assert choose_encoder(candidates, (320, 256), 30.0) == "libx264" and len(probed) == len(candidates)  # cached
+
+
+def test_a_hardware_encoder_that_works_is_chosen_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(opencv_recorder, "probe_encoder", lambda c, s, f: "" if c == "h264_qsv" else "no device")
+    monkeypatch.setattr(opencv_recorder, "_CHOSEN", {})
+    assert choose_encoder(encoder_candidates("auto", "win32"), (640, 512), 30.0) == "h264_qsv"
+    settings = EncoderSettings.for_size((1280, 720), "h264_qsv")
+    assert settings.hardware and settings.pix_fmt == "nv12" and "crf" not in settings.options()
+
+
+def test_hd_recording_uses_the_faster_preset(tmp_path: Path) -> None:
+    assert EncoderSettings.for_size((640, 480)).preset == "veryfast"
+    assert EncoderSettings.for_size((1280, 720)).preset == EncoderSettings.for_size((1920, 1080)).preset == "superfast"
+    cam = Camera(SYNTHETIC, (1280, 720), FPS, pre_roll_s=0.3)
+    cam.start()
+    try:
+        wait_until(lambda: cam.frames_captured >= 10, what="HD frames")
+        events: list[RecorderEvent] = []
+        rec = OpenCvRecorder(cam, tmp_path, emit=events.append, min_free_bytes=0)
+        rec.start(job())
+        n0 = cam.frames_captured
+        wait_until(lambda: cam.frames_captured >= n0 + 15, what="live HD frames")
+        rec.stop("k1", PackOutcome.COMPLETED)
+        done = finished(events)
+    finally:
+        cam.stop()
+    with av.open(str(done.path)) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (1280, 768)
+        assert sum(1 for _ in c.decode(video=0)) == done.frames >= 15
+
+
+def test_one_frame_is_encoded_at_a_time_across_recordings(camera: Camera, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two recordings finishing side by side share one encoding slot: the recorder never runs two x264s at
+    once (on a two-core PC the station's window keeps a core)."""
+    held: list[bool] = []
+    real_open = EncoderSettings.open_stream
+
+    def open_stream(self, out, size, fps):  # type: ignore[no-untyped-def]
+        stream = real_open(self, out, size, fps)
+
+        class Watched:
+            def encode(self, frame=None):  # type: ignore[no-untyped-def]
+                held.append(opencv_recorder._ENCODE_SLOT.locked())
+                return stream.encode(frame)
+
+        return Watched()
+
+    monkeypatch.setattr(EncoderSettings, "open_stream", open_stream)
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    rec.start(job("a"))
+    rec.start(job("b", "601000000022"))  # a's 1 s pre-roll is still being encoded
+    n0 = camera.frames_captured
+    wait_until(lambda: camera.frames_captured >= n0 + 10, what="live frames")
+    rec.close()
+    assert sorted(e.pack_key for e in events if isinstance(e, RecordingFinished)) == ["a", "b"]
+    assert len(held) > 60 and all(held)

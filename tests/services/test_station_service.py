@@ -292,6 +292,49 @@ def test_interrupted_recording_is_recovered_at_start(rig: Rig, demo_db: Database
     again.worker.close()
 
 
+@pytest.mark.parametrize("required", [False, True])
+def test_a_crashed_recorder_keeps_the_cut_file_and_the_pack_goes_on_or_stops(
+        demo_db: Database, tmp_path, expect_warnings, required: bool) -> None:  # type: ignore[no-untyped-def]
+    """The recorder's process died mid-pack: its file is kept (hashed, chained); the packer hears the warning;
+    the rest of the pack is filmed in a second file, or, when recording is required, the pack stops."""
+    from packdesk.core.enums import RecordingStatus
+    from packdesk.devices.recorder import RecorderCrashed, RecordingStarted
+
+    rig = Rig(demo_db, require_recording=required)
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"])
+    job = rig.recorder.jobs[-1]
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(b"\x47" * 188 * 20)
+    rig.svc.on_recorder_event(RecordingStarted(job.pack_key, cut, job.started_at))
+    rig.settle()
+    rig.svc.on_recorder_event(RecorderCrashed("recorder process 1 exit code -9", ((job.pack_key, cut),)))
+    rig.settle()
+    assert rig.listener.sounds[-1] is Sound.WARNING and rig.svc.state.message.level.value == "warning"
+    with demo_db.session() as s:
+        rec = s.scalars(select(m.Recording)).one()
+        assert rec.status is RecordingStatus.RECOVERED and len(rec.sha256) == 64 and "recorder process" in rec.note
+        assert s.scalars(select(m.ChainEntry.recording_id).where(m.ChainEntry.kind == "recording")).all() == [rec.id]
+    if required:
+        assert rig.message is Msg.RECORDER_LOST_PACK_STOPPED and rig.svc.state.pack is None
+        assert rig.recorder.calls[-1] == ("stop", PackOutcome.ABANDONED) and not rig.svc.recordings_pending
+        rig.scan(Scenario.SIMPLE)  # the claim was given back: the same waybill starts again, filmed whole
+        assert rig.message is Msg.PACK_STARTED and rig.recorder.jobs[-1].pack_key != job.pack_key
+    else:
+        again = rig.recorder.jobs[-1]
+        assert rig.message is Msg.RECORDER_GAP and rig.svc.state.pack is not None
+        assert again.pack_key == job.pack_key and again.started_at > job.started_at and again is not job
+        rig.svc.on_recorder_event(RecordingStarted(again.pack_key, tmp_path / "rest.ts", again.started_at))
+        rig.settle()
+        rig.scan(BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+        assert rig.message is Msg.PACK_COMPLETE
+        with demo_db.session() as s:
+            rows = s.scalars(select(m.Recording).order_by(m.Recording.id)).all()
+            assert [(r.pack_key, r.tracking_number, r.status) for r in rows] == [
+                (job.pack_key, Scenario.SIMPLE, RecordingStatus.RECOVERED),
+                (job.pack_key, Scenario.SIMPLE, RecordingStatus.RECORDING)]  # the rest, until its file closes
+    rig.worker.close()
+
+
 def test_worker_refuses_work_after_close(demo_db: Database) -> None:
     w = DbWorker(demo_db)
     w.close()

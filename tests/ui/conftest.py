@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from packdesk.app import Station, build_station
@@ -60,6 +63,40 @@ def station(make_station) -> Station:  # type: ignore[no-untyped-def]
     return make_station()
 
 
+class StampedKeys:
+    """Key presses as the window system hands a keyboard's (or a wedge scanner's) over: each stamped with when it
+    was pressed, ``delay_ms`` after the one before, whenever this process gets round to delivering it. A stall
+    of the test's process between two keys (a loaded CI box) then delays the keys but does not space them out,
+    as on a real PC (the key filter times keys by their stamps: ui/keyfilter.py)."""
+
+    def __init__(self, delay_ms: float) -> None:
+        self.delay_ms = delay_ms
+        self.first_ms = time.monotonic() * 1000
+        self.count = 0
+
+    def tick(self) -> int:
+        """The next key's turn: the app runs for the gap (as it does between a scanner's keys); its stamp."""
+        QTest.qWait(int(self.delay_ms))
+        stamp = int(self.first_ms + self.count * self.delay_ms)
+        self.count += 1
+        return stamp
+
+    def click(self, target: QWidget, key: int, modifiers: Qt.KeyboardModifier, text: str) -> None:
+        stamp = self.tick()
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, key, modifiers, text)
+            event.setTimestamp(stamp)
+            QApplication.sendEvent(target, event)
+
+    def char(self, target: QWidget, ch: str, text: str | None = None) -> None:
+        """A printable character's key (Shift held for a capital); ``text``: what the key produces if not ``ch``."""
+        shift = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
+        self.click(target, ord(ch.upper()), shift, ch if text is None else text)
+
+    def enter(self, target: QWidget) -> None:
+        self.click(target, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r")
+
+
 class Packer:
     """Types like a scanner (or a person) into whatever widget has focus, and waits for the screen."""
 
@@ -75,12 +112,12 @@ class Packer:
 
     def type_code(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS, caps_lock: bool = False) -> None:
         """Key presses the way a wedge scanner makes them: Shift held for capitals. With Caps Lock on, the
-        PC inverts the case of the text the keys produce (the key codes and Shift stay what they were)."""
+        PC inverts the case of the text the keys produce (the key codes and Shift stay what they were). Each key
+        is stamped with when it was pressed (``StampedKeys``), as the window system does."""
+        keys = StampedKeys(delay_ms)
         for ch in code:
-            shift = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
-            text = ch.swapcase() if caps_lock and ch.isalpha() else ch
-            self.qtbot.keyClick(self.target(), text, shift, delay=delay_ms)
-        self.qtbot.keyClick(self.target(), Qt.Key.Key_Return, delay=delay_ms)
+            keys.char(self.target(), ch, ch.swapcase() if caps_lock and ch.isalpha() else ch)
+        keys.enter(self.target())
 
     def scan(self, code: str, delay_ms: int = SCANNER_KEY_DELAY_MS, caps_lock: bool = False) -> None:
         """A scan at scanner speed then Enter; returns when the view has shown the result."""

@@ -61,8 +61,8 @@ def test_closing_mid_pack_ends_the_video_as_closed_and_the_next_start_names_the_
                                                                                         tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     st = make_station(recording_settings(tmp_path))
     p = Packer(qtbot, st)
-    camera = st.service.recorder.camera
-    qtbot.waitUntil(lambda: camera.frames_captured >= 20, timeout=5000)
+    recorder = st.service.recorder
+    qtbot.waitUntil(lambda: recorder.frames_captured >= 20, timeout=30000)  # the recorder's process is filming
     p.scan("PD-PACKER-001")
     p.scan(Scenario.SIMPLE)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -28,27 +28,26 @@ pytestmark = pytest.mark.gui
 
 def clock_second(frame: np.ndarray, around, overlay: Overlay) -> object:  # type: ignore[no-untyped-def]
     """Which second the frame's burned-in clock shows: the candidate whose rendering matches best."""
-    h, w = frame.shape[:2]
-    region = (slice(0, overlay.bar), slice(w - 260, w - 24))
+    w = frame.shape[1]
+    region = (slice(0, overlay.band), slice(w - 260, w - 24))  # the clock, in the band above the picture
     best = None
     for delta in range(-3, 4):
         t = around + timedelta(seconds=delta)
-        fresh = Overlay(overlay_job, (w, h), ascii_label)
-        drawn = fresh.draw(np.zeros_like(frame), t)
-        err = float(np.mean(np.abs(drawn[region].astype(int) - frame[region].astype(int))))
+        drawn = Overlay(overlay_job, (w, frame.shape[0] - overlay.band), ascii_label).band_image(t)
+        err = float(np.mean(np.abs(drawn[:, region[1]].astype(int) - frame[region].astype(int))))
         if best is None or err < best[0]:
             best = (err, t.replace(microsecond=0))
     return best[1]  # type: ignore[index]
 
 
-overlay_job = RecordingJob("x", "601000000033", "S", "p", __import__("datetime").datetime.now())
+overlay_job = RecordingJob("x", "601000000033", "S", "p", datetime.now(UTC))
 
 
 def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     st = make_station(Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=1.0),
                                recording=RecordingSettings(video_root=str(tmp_path / "v"), min_free_gb=0.1)))
-    cam = st.service.recorder.camera
-    qtbot.waitUntil(lambda: cam.frames_captured >= 35, timeout=5000)
+    cam = st.service.recorder  # the recorder process publishes its camera's frame count
+    qtbot.waitUntil(lambda: cam.frames_captured >= 35, timeout=30_000)  # that process started, a full pre-roll
     p = Packer(qtbot, st)
     p.scan("PD-PACKER-001")
     p.scan(Scenario.SIMPLE)
@@ -103,7 +102,7 @@ def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) ->
     pictures = [bgr(obj.get_bitmap(render=False))
                 for page in doc for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
     for i, picture in zip(sorted(ev.frames), pictures, strict=True):
-        assert picture.shape[:2] == (480, 640)
+        assert picture.shape[:2] == (480 + probe.band, 640)  # the frame as filmed: the band above the picture
         at = kst(ev.scans[i].at)
         assert clock_second(np.ascontiguousarray(picture), at, probe) in (
             at.replace(microsecond=0), (at + timedelta(seconds=1)).replace(microsecond=0)), f"picture {i}"

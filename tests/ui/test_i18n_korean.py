@@ -24,7 +24,7 @@ from tests.ui.texts import shop_words, strip, visible_texts
 
 WORD = re.compile(r"[A-Za-z]{3,}")
 # the same in any language: setting values, codes, units, the app's name
-VALUES = {"auto", "command", "opencv", "realpacking", "off", "local", "server", "demo", "product_option",
+VALUES = {"auto", "command", "opencv", "libx264", "realpacking", "off", "local", "server", "demo", "product_option",
           "seller_code", "CRLF", "TAB", "utf-8", "euc-kr", "SKU", "REC"}
 # English on purpose: the Excel import errors' "사유" column (the reason in Korean) has "Reason" (in English)
 # beside it; the language choice offers "English only" to people who read no Korean

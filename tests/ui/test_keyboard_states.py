@@ -5,15 +5,15 @@ text field and keeps it. Driven through the real window and its app-wide filter 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.devices.hangul import hangul_to_keys
 from tests.fakes.hangul_ime import LAYOUT, SHIFTED, events
-from tests.ui.conftest import Packer
+from tests.ui.conftest import Packer, StampedKeys
 
 pytestmark = pytest.mark.gui
 
@@ -37,32 +37,31 @@ def text_only(code: str) -> str:
 
 
 def ime_type(packer: Packer, code: str, composed: bool, delay_ms: int = 2) -> None:
-    """The input method's events, delivered to the focused widget at scanner speed, then Enter."""
+    """The input method's events, delivered to the focused widget at scanner speed, then Enter. Its key events
+    are stamped (``StampedKeys``); an input-method event carries no stamp (Qt's QInputMethodEvent has none)."""
+    keys = StampedKeys(delay_ms)
     for kind, text in events(code, composed):
         target = packer.target()
         if kind == "key":
-            QTest.keyClick(target, text, Qt.KeyboardModifier.NoModifier, delay_ms)
+            keys.char(target, text)
             continue
         ev = QInputMethodEvent(text if kind == "preedit" else "", [])
         if kind == "commit":
             ev.setCommitString(text)
-        QTest.qWait(delay_ms)
+        keys.tick()
         QApplication.sendEvent(target, ev)
-    QTest.keyClick(packer.target(), Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, delay_ms)
+    keys.enter(packer.target())
 
 
 def hangul_key_events(packer: Packer, code: str, delay_ms: int = 2) -> None:
-    """Hangul mode where the platform still gives key events: key code + Shift, Hangul text."""
+    """Hangul mode where the platform still gives key events: key code + Shift, Hangul text (stamped)."""
+    keys = StampedKeys(delay_ms)
     for ch in code:
         if ch.isascii() and ch.isalpha():
-            jamo = SHIFTED.get(ch.lower(), LAYOUT[ch.lower()]) if ch.isupper() else LAYOUT[ch]
-            mods = Qt.KeyboardModifier.ShiftModifier if ch.isupper() else Qt.KeyboardModifier.NoModifier
-            QTest.qWait(delay_ms)
-            for et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(packer.target(), QKeyEvent(et, ord(ch.upper()), mods, jamo))
+            keys.char(packer.target(), ch, SHIFTED.get(ch.lower(), LAYOUT[ch.lower()]) if ch.isupper() else LAYOUT[ch])
         else:
-            QTest.keyClick(packer.target(), ch, Qt.KeyboardModifier.NoModifier, delay_ms)
-    QTest.keyClick(packer.target(), Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, delay_ms)
+            keys.char(packer.target(), ch)
+    keys.enter(packer.target())
 
 
 @pytest.fixture

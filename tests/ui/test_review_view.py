@@ -40,8 +40,8 @@ def recorded_pack(make_station, qtbot, tmp_path: Path):  # type: ignore[no-untyp
     half a second of video between scans, so each scan has its own moment in the video."""
     st = make_station(recording_settings(tmp_path))
     p = Packer(qtbot, st)
-    camera = st.service.recorder.camera
-    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=5000)  # a full pre-roll
+    camera = st.service.recorder  # the recorder process publishes its camera's frame count
+    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)  # that process started, a full pre-roll
 
     def film(frames: int = 15) -> None:
         n0 = camera.frames_captured

@@ -22,7 +22,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,21 +29,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.digest import CHUNK, file_digest  # noqa: F401 - the chain's callers hash files through here
 from packdesk.core.enums import PackOutcome
 
 GENESIS = "0" * 64
-CHUNK = 1024 * 1024
-
-
-def file_digest(path: Path) -> tuple[str, int]:
-    """(SHA-256 hex, size) of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
 
 
 def _iso(at: datetime | None) -> str:

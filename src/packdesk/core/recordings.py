@@ -74,23 +74,36 @@ def recording_failed(s: Session, pack_key: str) -> None:
               .values(status=RecordingStatus.FAILED))
 
 
+def _keep_what_is_left(s: Session, rec: m.Recording, note: str) -> None:
+    """A recording cut short: what its file holds is hashed now and chained like any other; no file, failed."""
+    p = Path(rec.path)
+    rec.pack_outcome = PackOutcome.ABANDONED
+    if p.is_file():
+        rec.sha256, rec.size_bytes = chain.file_digest(p)
+        rec.ended_at = datetime.fromtimestamp(p.stat().st_mtime, UTC)
+        rec.duration_ms = max(0, int((rec.ended_at - rec.started_at).total_seconds() * 1000))
+        rec.status = RecordingStatus.RECOVERED
+        rec.note = (rec.note + "\n" if rec.note else "") + note
+        s.flush()
+        chain.append(s, rec)
+    else:
+        rec.status = RecordingStatus.FAILED
+
+
 def recover_interrupted(s: Session, station: str) -> int:
     """Rows this station left "recording" (killed mid-pack): keep what the file holds."""
     rows = s.scalars(select(m.Recording).where(
         m.Recording.station == station, m.Recording.status == RecordingStatus.RECORDING)).all()
     for rec in rows:
-        p = Path(rec.path)
-        rec.pack_outcome = PackOutcome.ABANDONED
-        if p.is_file():  # keep what the crash left: hashed now, and chained like any other recording
-            rec.sha256, rec.size_bytes = chain.file_digest(p)
-            rec.ended_at = datetime.fromtimestamp(p.stat().st_mtime, UTC)
-            rec.duration_ms = max(0, int((rec.ended_at - rec.started_at).total_seconds() * 1000))
-            rec.status = RecordingStatus.RECOVERED
-            rec.note = (rec.note + "\n" if rec.note else "") + "충돌 후 복구 / recovered after crash"
-            s.flush()
-            chain.append(s, rec)
-        else:
-            rec.status = RecordingStatus.FAILED
+        _keep_what_is_left(s, rec, "충돌 후 복구 / recovered after crash")
     if rows:
         log.warning("recovered %d recording(s) interrupted by the last run", len(rows))
     return len(rows)
+
+
+def recording_interrupted(s: Session, pack_key: str, path: str) -> None:
+    """The recorder's process died while writing ``path`` (the station lives on): keep what the file holds."""
+    rec = s.scalars(select(m.Recording).where(m.Recording.pack_key == pack_key, m.Recording.path == path,
+                                              m.Recording.status == RecordingStatus.RECORDING)).first()
+    if rec is not None:
+        _keep_what_is_left(s, rec, "녹화 프로세스 중단 후 보존 / kept after the recorder process stopped")

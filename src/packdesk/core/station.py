@@ -220,6 +220,10 @@ class Msg(enum.StrEnum):
     PACKER_INACTIVE = "packer_inactive"
     PACKER_DEACTIVATED = "packer_deactivated"  # signed out now (no pack open)
     PACKER_DEACTIVATED_AFTER_PACK = "packer_deactivated_after_pack"  # signs out when the open pack ends
+    # the recorder's process died and is starting again (devices/recorder_process.py)
+    RECORDER_RESTARTING = "recorder_restarting"  # no pack open
+    RECORDER_GAP = "recorder_gap"  # the pack goes on, filmed again in a second file
+    RECORDER_LOST_PACK_STOPPED = "recorder_lost_pack_stopped"  # recording required: the pack stopped
     LABEL_REQUIRED = "label_required"    # COMPLETE scanned while the parcel waits for its label
     LABEL_TOO_EARLY = "label_too_early"  # a good label scanned before every item is in
     LABEL_INVALID = "label_invalid"      # a misread label (length, check digit, characters): ``check`` says which
@@ -311,6 +315,15 @@ class PackersChanged:
 
 
 @dataclass(frozen=True)
+class RecorderLost:
+    """The recorder's process died mid-work (it is being started again; what it had filmed is kept). With
+    ``require_recording`` an open pack cannot go on with a hole in its video: it stops, and is packed again
+    from its waybill; otherwise it goes on, filmed again from now in a second file."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Closing:
     """PackDesk is being closed (the packer said yes to the question): the open pack ends as ``CLOSED``."""
 
@@ -318,7 +331,7 @@ class Closing:
 
 
 Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | LabelScanned | Timeout | LinesChanged
-         | PackersChanged | Closing)
+         | PackersChanged | Closing | RecorderLost)
 
 # ---------------------------------------------------------------- effects
 
@@ -447,6 +460,8 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
             return _on_lines_changed(state, event)
         case PackersChanged():
             return _on_packers_changed(state, event)
+        case RecorderLost():
+            return _on_recorder_lost(state, event, config)
         case Closing():
             return _on_closing(state, event)
         case _:
@@ -678,6 +693,21 @@ def _on_packers_changed(state: StationState, ev: PackersChanged) -> Result:
         return state, []
     return _say(replace(state, sign_out_after_pack=True), Level.WARNING, Msg.PACKER_DEACTIVATED_AFTER_PACK,
                 Sound.WARNING, [], name=packer.name)
+
+
+def _on_recorder_lost(state: StationState, ev: RecorderLost, config: StationConfig) -> Result:
+    pack = state.pack
+    if pack is None:
+        return _say(state, Level.WARNING, Msg.RECORDER_RESTARTING, Sound.WARNING, [])
+    tracking = pack.plan.tracking_number
+    if config.require_recording:
+        effects: list[Effect] = [StopRecording(pack.key, PackOutcome.ABANDONED, ev.at),
+                                 EndPack(pack.key, PackOutcome.ABANDONED, ev.at, ())]
+        state, signed_out = _sign_out_if_due(replace(state, pack=None))
+        return _say(state, Level.WARNING, Msg.RECORDER_LOST_PACK_STOPPED, Sound.WARNING, effects,
+                    tracking=tracking, **signed_out)
+    effects = [StartRecording(pack.key, tracking, _packer_name(state), ev.at)]
+    return _say(state, Level.WARNING, Msg.RECORDER_GAP, Sound.WARNING, effects, tracking=tracking)
 
 
 _FINISH = {

@@ -23,7 +23,9 @@ import numpy as np
 
 log = logging.getLogger("packdesk.camera")
 
-RESOLUTIONS: dict[str, tuple[int, int]] = {"320x240": (320, 240), "640x480": (640, 480), "800x600": (800, 600)}
+# HD: modern webcams give 1280x720 or 1920x1080, and a packer's label must be readable in a claim
+RESOLUTIONS: dict[str, tuple[int, int]] = {"320x240": (320, 240), "640x480": (640, 480), "800x600": (800, 600),
+                                           "1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 SYNTHETIC = "synthetic"
 AUTO = "auto"  # the first webcam, looked for again at every (re)open: none is "No camera", never a cartoon
 NO_CAMERA = "카메라 없음 / No camera"

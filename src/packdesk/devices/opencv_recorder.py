@@ -1,26 +1,32 @@
-"""The built-in recorder: camera frames -> overlay -> H.264 (libx264, PyAV) in MPEG-TS, flushed per packet.
+"""The built-in recorder: camera frames -> overlay -> H.264 (PyAV) in MPEG-TS, flushed per packet.
 
 Why this format (measured in shared/FINDINGS.md and again by bench/recording.py and the SIGKILL test):
 - MPEG-TS with ``flush_packets=1`` is readable up to the last packet after a kill or power cut; what is
   lost is bounded by x264's lookahead (~0.4 s). A plain .mp4 loses everything (no moov atom).
 - H.264 veryfast/crf 28 costs ~50-60 MB an hour at 640x480 (the opencv-python wheel's own writer has no
-  H.264: its MPEG-4 Part 2 costs ~1 GB an hour).
+  H.264: its MPEG-4 Part 2 costs ~1 GB an hour). HD sizes use superfast: veryfast at 1280x720 takes ~70 %
+  of a core, superfast ~27 %.
 - QtMultimedia, VLC, PotPlayer and the Windows "Movies & TV" player play H.264 in .ts.
+- A hardware H.264 encoder (Windows: NVIDIA, Intel Quick Sync, AMD, Media Foundation, all in the PyAV
+  wheel) is used where one opens and encodes (``choose_encoder``), else libx264.
 
 Threads: the camera's capture thread hands frames to a bounded queue (never blocking capture: a full
-queue drops and counts); one encoder thread per recording draws the overlay and encodes. The UI thread
-only calls ``start``/``stop``, which return at once.
+queue drops and counts); one encoder thread per recording draws the overlay and encodes. At a station this
+all runs in the recorder process (``devices/recorder_process.py``); the classes here know nothing of it.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import queue
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -29,7 +35,7 @@ import av
 import cv2
 import numpy as np
 
-from packdesk.core.chain import file_digest
+from packdesk.core.digest import file_digest
 from packdesk.core.enums import PackOutcome
 from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst
@@ -46,15 +52,135 @@ from packdesk.devices.recorder import (
 log = logging.getLogger("packdesk.recorder.opencv")
 
 VIDEO_SUFFIX = ".ts"
+SOFTWARE_H264 = "libx264"
+# Hardware H.264 encoders PyAV's wheels carry, per platform, tried in this order before libx264 (shared/FINDINGS
+# §8: the win_amd64 wheel has Media Foundation, NVENC, AMF and QSV; Linux has only stubs that fail to open).
+HARDWARE_H264: dict[str, tuple[str, ...]] = {
+    "win32": ("h264_nvenc", "h264_qsv", "h264_amf", "h264_mf"),
+    "darwin": ("h264_videotoolbox",),
+}
 # Renders a line of text (Korean allowed) as a BGR image of the given height; cv2.putText has no Hangul.
 LabelRenderer = Callable[[str, int], np.ndarray]
 
 
 @dataclass(frozen=True)
 class EncoderSettings:
+    codec: str = SOFTWARE_H264
     preset: str = "veryfast"
     crf: int = 28
     threads: int = 1
+    bits_per_pixel: float = 0.025  # hardware encoders' target bitrate (they have no crf): ~230 kbit/s at 640x480@30
+
+    @classmethod
+    def for_size(cls, size: tuple[int, int], codec: str = SOFTWARE_H264) -> EncoderSettings:
+        """veryfast up to 800x600; superfast for HD (veryfast takes ~70 % of a core at 1280x720, superfast ~27 %)."""
+        w, h = size
+        return cls(codec=codec, preset="veryfast" if w * h <= 800 * 600 else "superfast")
+
+    @property
+    def hardware(self) -> bool:
+        return self.codec != SOFTWARE_H264
+
+    @property
+    def pix_fmt(self) -> str:
+        return "nv12" if self.codec in ("h264_qsv", "h264_mf", "h264_videotoolbox") else "yuv420p"
+
+    def options(self) -> dict[str, str]:
+        if not self.hardware:
+            return {"preset": self.preset, "crf": str(self.crf), "threads": str(self.threads)}
+        return {"h264_nvenc": {"preset": "p4", "rc": "vbr"},
+                "h264_qsv": {"preset": "veryfast"},
+                "h264_amf": {"quality": "speed", "rc": "vbr_peak"},
+                "h264_mf": {"hw_encoding": "1", "rate_control": "quality"},
+                }.get(self.codec, {})
+
+    def open_stream(self, out: av.container.OutputContainer, size: tuple[int, int], fps: float) -> av.VideoStream:
+        """The video stream of ``out``, configured; the codec opens at its first frame."""
+        w, h = size
+        stream = out.add_stream(self.codec, rate=round(fps), options=self.options())
+        stream.width, stream.height, stream.pix_fmt = w, h, self.pix_fmt
+        stream.codec_context.time_base = Fraction(1, 1000)
+        if self.hardware:
+            stream.codec_context.bit_rate = int(w * h * fps * self.bits_per_pixel)
+            stream.codec_context.gop_size = round(fps * 2)
+        return stream
+
+
+def encoder_candidates(choice: str = "auto", platform: str = sys.platform) -> tuple[str, ...]:
+    """The encoders to try, best first: ``auto`` = this platform's hardware ones, then libx264; a named one,
+    then libx264; libx264 alone."""
+    if choice == "auto":
+        return (*HARDWARE_H264.get(platform, ()), SOFTWARE_H264)
+    return (choice,) if choice == SOFTWARE_H264 else (choice, SOFTWARE_H264)
+
+
+def probe_encoder(codec: str, size: tuple[int, int], fps: float) -> str:
+    """Open ``codec`` at ``size`` and encode a few frames into memory: "" when it works, else why not. A
+    hardware encoder listed by FFmpeg may still fail here (no such GPU, no driver): only a real encode tells."""
+    settings = EncoderSettings.for_size(size, codec)
+    w, h = size
+    try:
+        with av.open(io.BytesIO(), "w", format="mpegts") as out:
+            stream = settings.open_stream(out, size, fps)
+            packets = 0
+            for i in range(3):
+                vf = av.VideoFrame.from_ndarray(np.full((h * 3 // 2, w), 16 + i * 40, np.uint8), format="yuv420p")
+                vf.pts, vf.time_base = i * 33, Fraction(1, 1000)
+                packets += len(stream.encode(vf))
+            packets += len(stream.encode())
+    except Exception as e:  # PyAV raises a different error class per codec and driver
+        return f"{type(e).__name__}: {e}"
+    return "" if packets else "no packets came out"
+
+
+_CHOSEN: dict[tuple[tuple[str, ...], tuple[int, int], float], str] = {}
+_CHOSEN_LOCK = threading.Lock()
+
+
+def choose_encoder(candidates: tuple[str, ...], size: tuple[int, int], fps: float) -> str:
+    """The first of ``candidates`` that opens and encodes at this size, remembered for the process (a probe of a
+    hardware encoder can take a moment). libx264 is the fallback when none does."""
+    if candidates == (SOFTWARE_H264,):
+        return SOFTWARE_H264  # nothing to choose: no probe (it would cost the recorder's start ~0.1 s)
+    key = (candidates, size, fps)
+    with _CHOSEN_LOCK:
+        if key in _CHOSEN:
+            return _CHOSEN[key]
+        chosen = SOFTWARE_H264
+        for codec in candidates:
+            why = probe_encoder(codec, size, fps)
+            if not why:
+                chosen = codec
+                break
+            log.info("H.264 encoder %s not usable here (%s)", codec, why)
+        _CHOSEN[key] = chosen
+    log.info("H.264 encoder: %s at %dx%d", chosen, *size)
+    return chosen
+
+
+ENCODER_NICE = 3  # a thread at nice +3 gets about half the CPU of a normal one when the CPU is short
+# One frame is encoded at a time in a process, whatever the number of recordings finishing side by side: the
+# recorder never takes both cores of a two-core PC from the station's window (packs started faster than their
+# pre-roll encodes, as scans back to back in a benchmark do, otherwise each ran an x264 of its own).
+_ENCODE_SLOT = threading.Lock()
+
+
+def below_normal_priority() -> None:
+    """The calling thread (an encoder) yields a little to everything else when the CPU is short: the station's
+    window and the camera's capture come first, and the encoder catches up from its 10 s queue. A waybill scan
+    starts a burst of encoding (the pre-roll, ~0.6 s of one core) at the very moment the window draws its
+    answer. Linux sets a thread's nice value by its id; Windows has thread priorities; elsewhere nothing."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1)  # THREAD_PRIORITY_BELOW_NORMAL
+        elif sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + ENCODER_NICE)
+    except (OSError, AttributeError):
+        log.debug("encoder thread priority left as it is")
 
 
 def ascii_label(text: str, height: int) -> np.ndarray:
@@ -81,39 +207,78 @@ def video_path(root: Path, job: RecordingJob) -> Path:
     return path
 
 
-class Overlay:
-    """Waybill, date-time to the second (station local time), station and packer, burned into each frame."""
+def band_height(picture_height: int) -> int:
+    """The overlay band's rows: ~1/15 of the picture, a multiple of 8 (480 -> 32, 720 -> 48, 1080 -> 72: each
+    frame a whole number of 16-row macroblocks), at least 24 so the text stays readable."""
+    return max(24, (picture_height // 15 + 7) // 8 * 8)
 
-    BAR = 30
+
+@dataclass
+class _Band:
+    second: int = -1
+    live: bool = False
+    image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.uint8))
+
+
+class Overlay:
+    """The burned-in text, in a band ADDED above the camera picture: the encoded frame is taller than the
+    camera's by the band, so the text covers none of the picture (two black bars used to hide 60 of 480
+    rows). The band: waybill, station and packer on the left; date-time to the second (Korea time) and a red
+    REC dot on the right. Frames from before the scan (the pre-roll) carry only the station and the time:
+    the waybill had not been scanned yet when they were filmed."""
 
     def __init__(self, job: RecordingJob, size: tuple[int, int], render: LabelRenderer) -> None:
-        w, _ = size
-        self.bar = max(22, int(self.BAR * w / 640))
-        label = render(f"{job.station} · {job.packer_name} · {job.tracking_number}", self.bar - 6)
-        self._label = label[:, : w - 8]
-        self._waybill = job.tracking_number.encode("ascii", "replace").decode()
-        self._scale = self.bar / 48
-        self._last_second: int | None = None
-        self._clock_text = ""
+        w, h = size
+        self.band = band_height(h)
+        self.out_size = (w, h + self.band)
+        self._scan_at = job.started_at
+        self._scale = self.band / 44
+        (clock_w, _), _ = cv2.getTextSize("0000-00-00 00:00:00", cv2.FONT_HERSHEY_SIMPLEX, self._scale, 2)
+        self._clock_x = w - clock_w - self.band
+        text_h = self.band - max(4, self.band // 6)
+        room = max(8, self._clock_x - 12)
+        # the packer before the station: on a narrow picture the end of the line is what gets cut
+        self._labels = {live: self._fit(render, text, text_h, room)
+                        for live, text in ((False, job.station),
+                                           (True, f"{job.tracking_number} · {job.packer_name} · {job.station}"))}
+        self._band = _Band()
+
+    @staticmethod
+    def _fit(render: LabelRenderer, text: str, height: int, room: int) -> np.ndarray:
+        """The label in ``room`` pixels: drawn smaller (down to 2/3) when too wide, then cut."""
+        label = render(text, height)
+        if label.shape[1] > room:
+            label = render(text, max(8, int(height * max(2 / 3, room / label.shape[1]))))
+        return label[:, :room]
+
+    def is_live(self, at: datetime) -> bool:
+        """Filmed at or after the scan (else: the pre-roll)."""
+        return at >= self._scan_at
+
+    def band_image(self, at: datetime) -> np.ndarray:
+        """The band for a frame filmed ``at``: drawn once a second (the clock), reused between."""
+        second, live = int(at.timestamp()), self.is_live(at)
+        b = self._band
+        if (second, live) != (b.second, b.live):
+            w = self.out_size[0]
+            img = np.zeros((self.band, w, 3), np.uint8)
+            label = self._labels[live]
+            lh, lw = label.shape[:2]
+            y = (self.band - lh) // 2
+            img[y:y + lh, 6:6 + lw] = label
+            baseline = int(self.band * 0.72)
+            cv2.putText(img, kst(at).strftime("%Y-%m-%d %H:%M:%S"), (self._clock_x, baseline),
+                        cv2.FONT_HERSHEY_SIMPLEX, self._scale, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.circle(img, (w - self.band // 2, self.band // 2), max(4, self.band // 5), (0, 0, 255), -1)  # REC
+            self._band = _Band(second, live, img)
+        return self._band.image
 
     def draw(self, img: np.ndarray, at: datetime) -> np.ndarray:
-        out = img.copy()
-        h, w = out.shape[:2]
-        out[: self.bar] = 0
-        out[h - self.bar:] = 0
-        second = int(at.timestamp())
-        if second != self._last_second:
-            self._last_second = second
-            self._clock_text = kst(at).strftime("%Y-%m-%d %H:%M:%S")
-        cv2.putText(out, self._waybill, (6, int(self.bar * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, self._scale * 1.2,
-                    (255, 255, 255), 2, cv2.LINE_AA)
-        (tw, _), _ = cv2.getTextSize(self._clock_text, cv2.FONT_HERSHEY_SIMPLEX, self._scale * 1.2, 2)
-        cv2.putText(out, self._clock_text, (w - tw - 26, int(self.bar * 0.75)), cv2.FONT_HERSHEY_SIMPLEX,
-                    self._scale * 1.2, (255, 255, 255), 2, cv2.LINE_AA)
-        cv2.circle(out, (w - 12, self.bar // 2), max(4, self.bar // 5), (0, 0, 255), -1)  # REC dot
-        lh, lw = self._label.shape[:2]
-        y = h - self.bar + (self.bar - lh) // 2
-        out[y:y + lh, 4:4 + lw] = np.maximum(out[y:y + lh, 4:4 + lw], self._label)
+        """The frame to encode: the band, then the camera picture untouched."""
+        w, h = self.out_size
+        out = np.empty((h, w, 3), np.uint8)
+        out[: self.band] = self.band_image(at)
+        out[self.band:] = img
         return out
 
 
@@ -141,6 +306,7 @@ class _Session:
             self.dropped += 1
 
     def _run(self) -> None:
+        below_normal_priority()
         try:
             self._encode()
         except Exception as e:
@@ -154,12 +320,9 @@ class _Session:
 
     def _encode(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        w, h = self.camera.size
+        w, h = self.overlay.out_size
         with av.open(str(self.path), "w", format="mpegts", options={"flush_packets": "1"}) as out:
-            stream = out.add_stream("libx264", rate=int(self.camera.fps), options={
-                "preset": self.encoder.preset, "crf": str(self.encoder.crf), "threads": str(self.encoder.threads)})
-            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            stream.codec_context.time_base = Fraction(1, 1000)
+            stream = self.encoder.open_stream(out, (w, h), self.camera.fps)
             t0: float | None = None
             last_pts = -1
             while True:
@@ -173,34 +336,44 @@ class _Session:
                 if pts <= last_pts:
                     continue  # the pre-roll and the live stream can meet on the same frame
                 last_pts = pts
-                vf = av.VideoFrame.from_ndarray(self.overlay.draw(frame.image, frame.at), format="bgr24")
-                vf.pts, vf.time_base = pts, Fraction(1, 1000)
-                for packet in stream.encode(vf):
+                with _ENCODE_SLOT:
+                    # BGR -> I420 by OpenCV (BT.601 limited range, as swscale would): ~3x faster than PyAV's
+                    i420 = cv2.cvtColor(self.overlay.draw(frame.image, frame.at), cv2.COLOR_BGR2YUV_I420)
+                    vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+                    vf.pts, vf.time_base = pts, Fraction(1, 1000)
+                    packets = stream.encode(vf)
+                for packet in packets:
                     out.mux(packet)
                 self.frames += 1
                 self.last_frame_at = frame.at
-            for packet in stream.encode():
+            with _ENCODE_SLOT:
+                packets = stream.encode()  # the frames x264 still holds (its lookahead)
+            for packet in packets:
                 out.mux(packet)
 
 
 class OpenCvRecorder:
-    """Implements ``Recorder`` with the station's own camera."""
+    """Implements ``Recorder`` with a camera in this process. The station runs it inside the recorder process
+    (``devices/recorder_process.py``); tests and benchmarks drive it directly."""
 
     name = "opencv"
 
     def __init__(self, camera: Camera, root: Path, *, emit: Callable[[RecorderEvent], None],
                  min_free_bytes: int = 2 * 1024**3, encoder: EncoderSettings | None = None,
                  label_renderer: LabelRenderer = ascii_label,
-                 disk_free: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free) -> None:
+                 disk_free: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
+                 on_first_live: Callable[[str, float], None] | None = None) -> None:
         self.camera = camera
         self.root = root
         self.emit = emit
         self.min_free_bytes = min_free_bytes
-        self.encoder = encoder or EncoderSettings()
+        self.encoder = encoder or EncoderSettings.for_size(camera.size)
         self.label_renderer = label_renderer
         self._disk_free = disk_free
+        self._on_first_live = on_first_live
         self._session: _Session | None = None
         self._finishing: list[_Session] = []
+        self.start_mono = 0.0
 
     @property
     def state(self) -> RecorderState:
@@ -217,14 +390,15 @@ class OpenCvRecorder:
             return False, "disk_low"
         return True, ""
 
-    def start(self, job: RecordingJob) -> None:
+    def start(self, job: RecordingJob, path: Path | None = None) -> None:
+        """``path``: where to write (the recorder process is told the name its station already indexed)."""
         if self._session is not None:  # a pack never overlaps another; close the old one first
             self.stop(self._session.job.pack_key, PackOutcome.ABANDONED)
         ok, why = self.ready()
         if not ok:
             self.emit(RecordingFailed(job.pack_key, why, f"free={self._free_text()} camera={self.camera.detail}"))
             return
-        path = video_path(self.root, job)
+        path = path or video_path(self.root, job)
         session = _Session(job, path, self.camera, self.encoder, self.label_renderer, self.emit)
         session.thread.start()
         self.start_mono = time.monotonic()
@@ -237,6 +411,8 @@ class OpenCvRecorder:
     def _feed(self, session: _Session, frame: Frame) -> None:
         if session.first_live_mono is None:
             session.first_live_mono = frame.mono
+            if self._on_first_live is not None:
+                self._on_first_live(session.job.pack_key, frame.mono)
         session.feed(frame)
 
     def stop(self, pack_key: str, outcome: PackOutcome) -> None:

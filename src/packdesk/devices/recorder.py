@@ -58,7 +58,18 @@ class RecordingFailed:
     detail: str
 
 
-RecorderEvent = RecordingStarted | RecordingFinished | RecordingFailed
+@dataclass(frozen=True)
+class RecorderCrashed:
+    """The recorder's process died (killed, a driver crash) and is being started again. ``cut``: (pack key,
+    file) of each recording it had not closed yet, the open one and any still finishing; a file keeps what
+    was written, as after a power cut (None: the start never reached that process, no file). The station
+    decides whether the open pack goes on."""
+
+    detail: str
+    cut: tuple[tuple[str, Path | None], ...] = ()
+
+
+RecorderEvent = RecordingStarted | RecordingFinished | RecordingFailed | RecorderCrashed
 
 
 class RecorderState(enum.StrEnum):

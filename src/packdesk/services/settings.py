@@ -59,7 +59,7 @@ class CameraSettings(_Model):
     # "auto": the first webcam, else the synthetic camera; "0", "1": a webcam index; a video file path;
     # an IP camera URL (rtsp://, http://); "synthetic"
     source: str = Field("auto", min_length=1, max_length=500)
-    resolution: Literal["320x240", "640x480", "800x600"] = "640x480"
+    resolution: Literal["320x240", "640x480", "800x600", "1280x720", "1920x1080"] = "640x480"
     fps: int = Field(30, ge=5, le=60)
     pre_roll_s: float = Field(3.0, ge=0, le=30)
 
@@ -69,6 +69,8 @@ class RecordingSettings(_Model):
     min_free_gb: float = Field(2.0, ge=0.1, le=10_000, description="refuse to record below this free space")
     retention_days: int = Field(90, ge=1, le=3650, description="older videos are deleted, unless kept")
     require_recording: bool = Field(False, description="refuse to start a pack that cannot be filmed")
+    # "auto": a hardware H.264 encoder where the PC has one that works (tried at start), else libx264
+    encoder: Literal["auto", "libx264"] = "auto"
 
 
 class RealPackingSettings(_Model):

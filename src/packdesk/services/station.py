@@ -51,6 +51,7 @@ from packdesk.core.station import (
     PackersChanged,
     PackPlan,
     PlaySound,
+    RecorderLost,
     Scan,
     Sound,
     StartRecording,
@@ -64,6 +65,7 @@ from packdesk.core.station import (
 from packdesk.core.tracking import TrackingCheck
 from packdesk.devices.recorder import (
     Recorder,
+    RecorderCrashed,
     RecorderEvent,
     RecordingFailed,
     RecordingFinished,
@@ -414,7 +416,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged | Closing):
+        if not isinstance(event, Timeout | LinesChanged | Closing | RecorderLost):
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:
@@ -487,6 +489,20 @@ class StationService:
                     "disk_low", "recording_failed", "recording_disk_full") else {}
                 self.listener.on_sound(Sound.WARNING)
                 self.listener.on_error(RecordingProblem(code, detail=ev.detail, **params))
+            case RecorderCrashed():
+                # its file keeps what was written (hashed and chained); the machine says whether the pack
+                # goes on (a StartRecording for the rest of it) or stops, and warns
+                for key, path in ev.cut:
+                    self._jobs.pop(key, None)
+                    if path is not None:
+                        self.worker.submit(lambda s, key=key, path=str(path):
+                                           recordings.recording_interrupted(s, key, path),
+                                           keep="video interrupted")
+                    else:
+                        self.worker.submit(lambda s, key=key: recordings.recording_failed(s, key),
+                                           keep="video failed")
+                log.warning("recorder lost: %s", ev.detail)
+                self._handle(RecorderLost(self.clock()))
 
     def _end_pack(self, s: Session, fx: EndPack, bind: BindLabel | None) -> int:
         """(DB thread) Close the pack; a parcel's label is bound first, in the same transaction."""

@@ -236,8 +236,9 @@ class MainWindow(QMainWindow):
     def on_camera_status(self, state: str, detail: str) -> None:
         detail = tr(detail)  # the camera says "카메라 / camera: …"
         shown = detail if len(detail) <= 40 else detail[:39] + "…"  # the whole of it in the tooltip
-        self.recorder_label.setText(both("녹화", f"Recording: {self.service.recorder.name if self.service else ''} · "
-                                                 f"{shown}"))
+        name = self.service.recorder.name if self.service else ""
+        encoder = getattr(self.service.recorder, "encoder", "") if self.service else ""  # H.264 encoder in use
+        self.recorder_label.setText(both("녹화", f"Recording: {name}{f' ({encoder})' if encoder else ''} · {shown}"))
         self.recorder_label.setToolTip(detail)
         failed = state == "failed"
         self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
@@ -262,7 +263,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog | None:
         if self.settings is None or self.settings_path is None:
             return None
-        dialog = SettingsDialog(self.settings, self, realpacking_test=self.realpacking_test)
+        dialog = SettingsDialog(self.settings, self, realpacking_test=self.realpacking_test,
+                                encoder_in_use=getattr(self.service.recorder, "encoder", "") if self.service else "")
         dialog.finished.connect(lambda _: self._settings_closed(dialog))
         dialog.open()
         return dialog

@@ -80,6 +80,12 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                              "{name} was deactivated and is signed out — scan a packer badge"),
     Msg.PACKER_DEACTIVATED_AFTER_PACK: ("작업자 {name}이(가) 사용 중지되었습니다 — 이 포장을 마치면 작업이 종료됩니다",
                                         "{name} was deactivated — signed out when this pack ends"),
+    Msg.RECORDER_RESTARTING: ("녹화 프로그램이 멈춰 다시 시작합니다 — 잠시 후 녹화됩니다",
+                              "The recorder stopped and is restarting — recording again in a moment"),
+    Msg.RECORDER_GAP: ("녹화가 잠시 끊겼습니다 — 포장을 계속하세요, 곧 다시 녹화됩니다 ({tracking})",
+                       "Recording paused briefly — go on packing, it records again in a moment ({tracking})"),
+    Msg.RECORDER_LOST_PACK_STOPPED: ("녹화가 끊겨 포장을 중단했습니다 — 송장을 다시 스캔하세요: {tracking}",
+                                     "Recording was lost, the pack stopped — scan the waybill again: {tracking}"),
     # a parcel opened from its packing slip gets its courier label at the end (core/station.py)
     Msg.SCAN_LABEL: ("택배 송장(라벨)을 스캔하세요", "Scan the courier label"),
     Msg.PACK_COMPLETE_LABEL_WARNING: ("포장 완료: {tracking} — 송장번호 검증 숫자가 맞지 않습니다. 라벨을 확인하세요",
@@ -141,6 +147,7 @@ RECORDER_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "recording_failed": ("녹화 파일을 쓰지 못했습니다", "the video file could not be written"),
     "recorder_unreachable": ("리얼패킹 프로그램에 연결할 수 없습니다", "the RealPacking program does not answer"),
     "recorder_error": ("리얼패킹 프로그램이 요청을 거부했습니다", "the RealPacking program refused the request"),
+    "recorder_starting": ("녹화 프로그램이 시작하는 중입니다", "the recorder is starting"),
 }
 
 # what an account's secret needs (services/secrets.py), said wherever a missing keyring is

@@ -1,14 +1,17 @@
 """The small live camera picture and the REC indicator on the station screen.
 
-Pulls the camera's latest frame ten times a second (the capture thread never waits on the UI), and
-shows plainly whether this pack is being filmed: red REC with the running time, grey standby, or a red
-fault when the camera or disk is not usable.
+The picture comes from the recorder process already at this size (``devices/preview_share.py``): ten
+times a second the window copies it out if it is new, and shows it as it is (no decoding, no scaling of a
+camera frame in this process). The indicator shows plainly whether this pack is being filmed: red REC with
+the running time, grey standby, or a red fault when the camera, the disk or the recorder is not usable.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -16,6 +19,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import Recorder, RecorderState
 from packdesk.ui.i18n import tr, two_lines
+
+PICTURE_SIZE = (240, 180)  # the recorder process scales the live picture to fit this
 
 REC_STYLE = {
     "recording": "background: #d50000; color: white;",
@@ -25,8 +30,23 @@ REC_STYLE = {
 }
 
 
+class PreviewSource(Protocol):
+    """Where the station's live picture comes from (``devices/recorder_process.ProcessRecorder``)."""
+
+    camera_detail: str
+
+    def preview_frame(self, after: int = 0) -> tuple[int, np.ndarray] | None: ...
+
+
+def _show(label: QLabel, img: np.ndarray) -> None:
+    h, w = img.shape[:2]
+    qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
+    label.setPixmap(QPixmap.fromImage(qimg))  # QPixmap copies: ``img`` may go
+
+
 def show_latest_frame(camera: Camera, label: QLabel) -> None:
-    """The camera's latest frame, scaled into ``label`` (or why there is none)."""
+    """A camera of this process (the set-up screens' try-out, not the station): its latest frame, scaled
+    into ``label`` (or why there is none)."""
     frame = camera.latest()
     if frame is None:
         label.setText(camera.detail or "…")
@@ -39,12 +59,13 @@ def show_latest_frame(camera: Camera, label: QLabel) -> None:
 
 
 class CameraPreview(QWidget):
-    def __init__(self, recorder: Recorder, camera: Camera | None, parent: QWidget | None = None) -> None:
+    def __init__(self, recorder: Recorder, camera: PreviewSource | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.recorder = recorder
         self.camera = camera
+        self.shown = 0  # the number of the picture on screen (``preview_frame``)
         self.picture = QLabel(objectName="preview")
-        self.picture.setFixedSize(240, 180)
+        self.picture.setFixedSize(*PICTURE_SIZE)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setStyleSheet("background: #222; color: #ddd;")
         self.rec = QLabel(objectName="recIndicator")
@@ -78,7 +99,12 @@ class CameraPreview(QWidget):
                        RecorderState.IDLE: "녹화 대기 / standby"}[state])
             self._show_rec(state.value, text)
         if self.camera is not None:
-            show_latest_frame(self.camera, self.picture)
+            got = self.camera.preview_frame(self.shown)
+            if got is not None:
+                self.shown, img = got
+                _show(self.picture, img)
+            elif not self.shown:
+                self.picture.setText(tr(self.camera.camera_detail) or "…")
 
     def _show_rec(self, key: str, text: str) -> None:
         if self.rec.text() != text:

@@ -65,6 +65,7 @@ LABELS: dict[str, str] = {
     "recording.min_free_gb": "최소 여유 공간(GB) / Min free space (GB)",
     "recording.retention_days": "보관 기간(일) / Keep videos (days)",
     "recording.require_recording": "녹화 불가 시 포장 막기 / Block packs that cannot be filmed",
+    "recording.encoder": "H.264 인코더 (auto: 하드웨어 우선) / H.264 encoder (auto: hardware first)",
     "realpacking.host": "리얼패킹 IP / RealPacking IP",
     "realpacking.port": "리얼패킹 포트 / RealPacking port",
     "realpacking.timeout_s": "응답 제한(초) / Timeout (s)",
@@ -167,7 +168,8 @@ class SettingsDialog(QDialog):
     database_tested = Signal(object)        # a ConnectionCheck
 
     def __init__(self, settings: Settings, parent: QWidget | None = None,
-                 realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None) -> None:
+                 realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None,
+                 encoder_in_use: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("설정 / Settings"))
         self.setMinimumWidth(720)
@@ -183,6 +185,9 @@ class SettingsDialog(QDialog):
             tabs.addTab(page, tr(title))
         self._add_fields(settings, "", forms)
         self._add_camera_preview(forms["camera"])
+        if encoder_in_use:  # read-only: what the recorder found working at this start
+            forms["recording"].addRow(tr("사용 중인 인코더 / Encoder in use"),
+                                      QLabel(encoder_in_use, objectName="encoderInUse"))
         self._add_realpacking_test(forms["realpacking"])
         self.realpacking_tested.connect(self._show_realpacking_result)
         self._add_database_test(forms["database"])
