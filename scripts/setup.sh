@@ -33,5 +33,5 @@ fi
 if ! .venv/bin/python -c "import keyring.backends.fail as f, keyring as k, sys; \
 sys.exit(isinstance(k.get_keyring(), f.Keyring))" 2>/dev/null; then
   echo "note: no OS keyring (Secret Service) here: PackDesk runs, but a marketplace account cannot be added until" \
-       "one is (in a desktop session: apt-get install gnome-keyring, then log in again; README 'Secrets on Linux')" >&2
+       "one is (in a desktop session: apt-get install gnome-keyring, then log in again; docs/operations.md, 'Secrets')" >&2
 fi

@@ -1,4 +1,5 @@
-"""Dependency rules from DESIGN.md, checked on the source: core/ stays pure, only ui/ and app.py touch Qt."""
+"""Dependency rules of docs/architecture.md (Layers), checked on the source: core/ stays pure, only ui/ and app.py
+touch Qt."""
 
 from __future__ import annotations
 

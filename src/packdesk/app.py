@@ -480,7 +480,8 @@ def staff_main(argv: Sequence[str]) -> int:
         settings, _ = load_settings(dirs.settings_file)
     except SettingsUnusable as e:
         return refuse_start(e, dialog=False)
-    try:  # a folder with no settings yet is a new PC being set up: its database may be made here (README)
+    try:  # a folder with no settings yet is a new PC being set up: its database may be made here
+        # (docs/operations.md, "The data folder")
         db = Database.open(database_url(settings, dirs.database), create=not dirs.settings_file.exists())
     except KnownError as e:
         return refuse_start(e, dialog=False)

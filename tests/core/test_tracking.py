@@ -54,7 +54,7 @@ def test_a_dropped_or_added_digit_is_a_wrong_length(courier: str, length: int) -
 
 
 def test_public_sample_numbers_pass() -> None:
-    # numbers of the shapes seen on public labels (FINDINGS: 11 of 11 follow the rule)
+    # numbers of the shapes seen on public labels (docs/marketplaces/couriers.md: 11 of 11 follow the rule)
     for courier, body in (("CJGLS", "56123456789"), ("HANJIN", "42011234567"), ("HYUNDAI", "23456789012"),
                           ("KGB", "3012345678")):
         assert check(with_check_digit(body), courier).ok

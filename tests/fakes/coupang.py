@@ -1,5 +1,5 @@
 """A fake Coupang Wing Open API (order sheets, 발주확인, 송장업로드): real HTTP on 127.0.0.1, built from section B of
-``/work/shared/specs/sabangnet-coupang-realpacking.md`` (not from PackDesk's client).
+``docs/marketplaces/coupang.md`` (not from PackDesk's client).
 
 It checks the CEA HMAC-SHA256 signature byte for byte, serves seeded order sheets (발주서) with the day and
 timeFrame searches, takes acknowledgements (ACCEPT → INSTRUCT) and invoice uploads (INSTRUCT → DEPARTURE) with

@@ -1,5 +1,6 @@
-"""An in-memory OS keyring: tests never touch (or need) a real one (FINDINGS §6), and neither does
-``scripts/screenshots.py``, whose fake marketplace accounts have throwaway secrets."""
+"""An in-memory OS keyring: tests never touch (or need) a real one
+(docs/architecture.md#measured-facts-behind-the-design), and neither does ``scripts/screenshots.py``, whose fake
+marketplace accounts have throwaway secrets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A fake Naver Commerce API (SmartStore seller API): real HTTP on 127.0.0.1, built from the contract in
-``/work/shared/specs/naver-commerce-api.md`` (not from PackDesk's client).
+``docs/marketplaces/smartstore.md`` (not from PackDesk's client).
 
 It issues bcrypt-signed tokens, serves seeded product orders through the order-collection endpoints,
 takes 발주확인 / 발송처리, serves a seeded product catalogue (product search, origin/channel product detail),

@@ -1,5 +1,5 @@
 """A fake Sabangnet legacy RTL_API: real HTTP on 127.0.0.1, built from section "A. Sabangnet" of
-``/work/shared/specs/sabangnet-coupang-realpacking.md`` (not from PackDesk's client).
+``docs/marketplaces/sabangnet.md`` (not from PackDesk's client).
 
 Like the real service, every call is a GET ``/RTL_API/<endpoint>.html?xml_url=<url-encoded URL>``; the fake
 then FETCHES the request XML from ``xml_url`` (HTTP GET), decodes it as its XML declaration says (EUC-KR,

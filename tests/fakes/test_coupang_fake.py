@@ -1,5 +1,5 @@
 """Self-tests of the fake Coupang Wing Open API: raw HTTP with httpx, signatures computed here with
-hmac/hashlib from section B.2 of /work/shared/specs/sabangnet-coupang-realpacking.md, not from any client."""
+hmac/hashlib from section B.2 of docs/marketplaces/coupang.md, not from any client."""
 
 from __future__ import annotations
 

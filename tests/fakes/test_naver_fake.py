@@ -1,5 +1,5 @@
 """Self-tests of the fake Naver Commerce API: raw HTTP with httpx, checked against the spec
-(/work/shared/specs/naver-commerce-api.md), not against any PackDesk client."""
+(docs/marketplaces/smartstore.md), not against any PackDesk client."""
 
 from __future__ import annotations
 

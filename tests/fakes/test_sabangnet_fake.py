@@ -1,5 +1,5 @@
 """Self-tests of the fake Sabangnet RTL_API: raw HTTP with httpx, checked against section A of
-/work/shared/specs/sabangnet-coupang-realpacking.md, not against any PackDesk client.
+docs/marketplaces/sabangnet.md, not against any PackDesk client.
 
 The request XML is published on a tiny local host (``XmlHost`` below) and the fake fetches it, as the real
 service fetches ``xml_url``."""

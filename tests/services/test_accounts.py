@@ -167,7 +167,8 @@ def test_courier_codes_have_a_place_in_the_account(db: Database) -> None:
 
 
 def test_a_coupang_account_confirms_what_it_collects_unless_told_not_to() -> None:
-    """The form starts ticked for Coupang (no invoice goes for an unconfirmed box; see README); others as before."""
+    """The form starts ticked for Coupang (no invoice goes for an unconfirmed box; see
+    docs/marketplaces/coupang.md B.4); others as before."""
     assert KINDS[ChannelKind.COUPANG].confirm_default is True
     assert KINDS[ChannelKind.NAVER].confirm_default is False
     assert any(f.key == "courier_codes" for f in KINDS[ChannelKind.SABANGNET].fields)

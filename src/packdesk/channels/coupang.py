@@ -1,4 +1,5 @@
-"""Coupang Wing Open API (쿠팡 윙), per section B of ``shared/specs/sabangnet-coupang-realpacking.md``.
+"""Coupang Wing Open API (쿠팡 윙), per ``docs/marketplaces/coupang.md``
+(the B.1-B.7 cited below are its sections).
 
 Two layers, as for Naver:
 - ``CoupangClient`` speaks the wire: the CEA HMAC signature (B.2), one method per endpoint (order sheets B.3,

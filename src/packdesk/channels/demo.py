@@ -3,7 +3,8 @@ tests have data. It behaves like a marketplace (orders with Korean names and add
 orders, sets, combined shipping, a cancelled order, a cancel request, an unmapped new product) and also
 ships the catalogue (items, barcodes, product mappings) a real seller would have set up by hand.
 
-The named waybills in ``Scenario`` are what the tests and the README walk-through use.
+The named waybills in ``Scenario`` are what the tests and the user guide's walk-through use
+(docs/user-guide.md, "Try it with a real scanner").
 """
 
 from __future__ import annotations

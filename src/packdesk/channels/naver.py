@@ -1,4 +1,5 @@
-"""Naver SmartStore through the Naver Commerce API (네이버 커머스API), per ``shared/specs/naver-commerce-api.md``.
+"""Naver SmartStore through the Naver Commerce API (네이버 커머스API), per
+``docs/marketplaces/smartstore.md`` (the §1-§8 cited below are its sections).
 
 Two layers:
 - ``NaverClient`` speaks the wire: the token (§1), one method per endpoint, each reply checked against the

@@ -1,4 +1,5 @@
-"""Sabangnet (사방넷) through its legacy RTL_API, per ``shared/specs/sabangnet-coupang-realpacking.md`` §A.
+"""Sabangnet (사방넷) through its legacy RTL_API, per ``docs/marketplaces/sabangnet.md``
+(the A.1-A.7 cited below are its sections).
 
 How a call works (A.1): the request XML (EUC-KR, values in CDATA) is published at a public URL by an
 ``XmlPublisher`` (``channels/xml_relay.py``), then ``GET <api_url>/RTL_API/<endpoint>.html?xml_url=<URL,

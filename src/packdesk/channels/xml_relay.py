@@ -1,6 +1,6 @@
 """Getting a request XML to Sabangnet from a desktop: the legacy RTL_API does not take a request body, it
-fetches the request XML from a URL the caller gives (``xml_url``, spec A.1/A.5). A packing-station PC sits
-behind NAT, so "publish" means one of:
+fetches the request XML from a URL the caller gives (``xml_url``,
+docs/marketplaces/sabangnet.md A.1/A.5). A packing-station PC sits behind NAT, so "publish" means one of:
 
 - ``LocalXmlHost``: PackDesk serves the XML itself on a port the owner forwards on the router (or a PC with
   a public IP). ``public_base_url`` is how Sabangnet reaches that port (e.g. ``http://203.0.113.7:18080``).

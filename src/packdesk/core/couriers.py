@@ -4,7 +4,8 @@ A waybill's courier is chosen once, as PackDesk's own code, and each channel tra
 to its marketplace (and back when it reads one). PackDesk's code is Naver's ``deliveryCompanyCode``: Naver's
 203-entry table is the widest of the three and the one the data already holds.
 
-Sources (``shared/specs``): Naver §6.1 [C]; Coupang B.6 [C] (HYUNDAI is 롯데, KGB is 로젠: historic quirks);
+Sources (``docs/marketplaces/couriers.md``): Naver §6.1 [C]; Coupang B.6 [C]
+(HYUNDAI is 롯데, KGB is 로젠: historic quirks);
 Sabangnet A.3, seen in clients only [K]/[1] and with one conflict (CJ 001 vs 055): an account can override
 any Sabangnet code in its options (``courier_codes``), and a courier without a known code is refused with a
 clear message instead of being sent as something else.

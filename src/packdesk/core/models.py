@@ -1,6 +1,6 @@
 """The data model: typed SQLAlchemy 2.x ORM, portable between SQLite and PostgreSQL.
 
-Portability rules (DESIGN.md, "Data rules"): only SQLAlchemy types, enums stored as plain strings,
+Portability rules (docs/architecture.md, "Data model"): only SQLAlchemy types, enums stored as plain strings,
 timestamps timezone-aware in UTC, and every rule two stations could race on expressed as a constraint
 (e.g. a waybill can be completed by at most one pack session: a partial unique index).
 Schema changes go through Alembic migrations in ``core/migrations``; a test keeps the two in step.

@@ -1,5 +1,6 @@
-"""Reads the station needs, written as Core selects on indexed columns (FINDINGS §7: ~5x faster than ORM
-loads), so a waybill scan resolves in about a millisecond even with a million lines.
+"""Reads the station needs, written as Core selects on indexed columns (~5x faster than ORM loads:
+docs/architecture.md#measured-facts-behind-the-design), so a waybill scan resolves in about a millisecond
+even with a million lines.
 
 The waybill scan's statements are built once, with bind parameters, and run on the session's connection:
 building a select of twenty columns and running it through the ORM layer cost more CPU than the round trip

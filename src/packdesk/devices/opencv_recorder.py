@@ -1,6 +1,7 @@
 """The built-in recorder: camera frames -> overlay -> H.264 (PyAV) in MPEG-TS, flushed per packet.
 
-Why this format (measured in shared/FINDINGS.md and again by bench/recording.py and the SIGKILL test):
+Why this format (measured: docs/architecture.md#measured-facts-behind-the-design, and again by
+bench/recording.py and the SIGKILL test):
 - MPEG-TS with ``flush_packets=1`` is readable up to the last packet after a kill or power cut; what is
   lost is bounded by x264's lookahead (~0.4 s). A plain .mp4 loses everything (no moov atom).
 - H.264 veryfast/crf 28 costs ~50-60 MB an hour at 640x480 (the opencv-python wheel's own writer has no
@@ -53,8 +54,9 @@ log = logging.getLogger("packdesk.recorder.opencv")
 
 VIDEO_SUFFIX = ".ts"
 SOFTWARE_H264 = "libx264"
-# Hardware H.264 encoders PyAV's wheels carry, per platform, tried in this order before libx264 (shared/FINDINGS
-# §8: the win_amd64 wheel has Media Foundation, NVENC, AMF and QSV; Linux has only stubs that fail to open).
+# Hardware H.264 encoders PyAV's wheels carry, per platform, tried in this order before libx264
+# (docs/architecture.md#measured-facts-behind-the-design: the win_amd64 wheel has Media Foundation, NVENC, AMF
+# and QSV; Linux has only stubs that fail to open).
 HARDWARE_H264: dict[str, tuple[str, ...]] = {
     "win32": ("h264_nvenc", "h264_qsv", "h264_amf", "h264_mf"),
     "darwin": ("h264_videotoolbox",),

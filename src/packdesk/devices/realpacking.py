@@ -1,7 +1,7 @@
 """Recording through the RealPacking (리얼패킹) PC program in its "web reception" (웹수신) mode.
 
 RealPacking listens on an IP and port and starts/stops filming when another program sends it the waybill.
-Its request format is NOT publicly documented (shared/specs/sabangnet-coupang-realpacking.md, C.1), so
+Its request format is NOT publicly documented (docs/marketplaces/realpacking.md, C.1), so
 everything about the wire is a setting: host, port, and one request template each for start, stop, an
 optional cancel and the connection test. The defaults below are PackDesk's guess, not RealPacking's
 contract; replace them with what RealPacking support (02-856-8864) gives the customer.

@@ -114,7 +114,7 @@ KINDS: dict[ChannelKind, KindSpec] = {
                   pattern=r"https?://\S+"),
         COURIER_CODES_FIELD,
     # ticked: Coupang takes no tracking number for an order still 결제완료, and sellers confirm what they collect
-    # (the buyer can then no longer change the address of a parcel being labelled); see README, Coupang
+    # (the buyer can then no longer change the address of a parcel being labelled); see docs/user-guide.md, Coupang
     ), confirm_default=True),
     ChannelKind.SABANGNET: KindSpec(ChannelKind.SABANGNET, "사방넷 / Sabangnet", (
         FieldSpec("external_id", "사방넷 아이디 / Sabangnet ID"),

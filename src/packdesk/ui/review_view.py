@@ -718,7 +718,8 @@ class ReviewWindow(QMainWindow):
         self._in_thread(name, fn, done)
 
     def _write(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        """Writes go to the station's one database thread when there is one (HOUSE-STYLE: one writer)."""
+        """Writes go to the station's one database thread when there is one (one writer: docs/architecture.md,
+        conventions)."""
         if self.worker is None:
             self._read(name, job, done)
             return
