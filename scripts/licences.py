@@ -25,10 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a licence is unknown or incompatible")
     parser.add_argument("--write", type=Path, metavar="PATH", help=f"write {licences.NOTICES_NAME} to PATH")
+    parser.add_argument("--root", default=licences.ROOT_PACKAGE, help="the package whose dependencies to walk")
+    parser.add_argument("--path", action="append", help="look for packages here instead of sys.path (tests)")
     args = parser.parse_args(argv)
     if not args.check and args.write is None:
         parser.error("say --check, --write PATH, or both")
-    found = licences.components()
+    found = licences.components(args.root, args.path)
     status = 0
     if args.check:
         problems, warnings = licences.check(found)

@@ -533,9 +533,12 @@ def project_requirements() -> list[str] | None:
     return list(project.get("dependencies", [])) if project.get("name") == ROOT_PACKAGE else None
 
 
-def components(path: list[str] | None = None, *, resources: Path | None = None) -> list[Component]:
-    """Every package PackDesk ships, with its licence, texts and vendored libraries."""
-    closure = runtime_closure(ROOT_PACKAGE, path, project_requirements())
+def components(root: str = ROOT_PACKAGE, path: list[str] | None = None, *,
+               resources: Path | None = None) -> list[Component]:
+    """Every package ``root`` ships (PackDesk: from this checkout's pyproject.toml when there is one), with its
+    licence, texts and vendored libraries; ``path`` instead of ``sys.path`` to look for them."""
+    requires = project_requirements() if root == ROOT_PACKAGE and path is None else None
+    closure = runtime_closure(root, path, requires)
     return [component(d, resources=resources) for d in closure]
 
 
