@@ -196,3 +196,13 @@ def test_the_licence_texts_kept_in_the_repository_are_the_verbatim_ones() -> Non
              "LGPL-2.1.txt": "Version 2.1, February 1999", "LGPL-3.0.txt": "Version 3, 29 June 2007"}
     for name, version in heads.items():
         assert version in (ROOT / "resources" / "licences" / name).read_text(encoding="utf-8")[:300]
+
+
+def test_a_bundle_reads_the_files_the_build_put_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the PyInstaller bundle (``sys._MEIPASS``) About shows the files the spec wrote, not a new walk."""
+    (tmp_path / "LICENSE").write_text("the bundled licence\n", encoding="utf-8")
+    (tmp_path / "THIRD-PARTY-NOTICES").write_text("the bundled notices\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setattr(licences, "components", lambda *a, **k: pytest.fail("walked the packages"))
+    assert licences.licence_text() == "the bundled licence\n"
+    assert licences.notices_text() == "the bundled notices\n"
