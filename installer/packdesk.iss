@@ -26,6 +26,8 @@ SolidCompression=yes
 CloseApplications=yes
 UninstallDisplayIcon={app}\packdesk.exe
 SetupIconFile=..\resources\icons\packdesk.ico
+; GPL-3.0-or-later, shown on the installer's licence page
+LicenseFile=..\LICENSE
 
 [Languages]
 Name: "korean"; MessagesFile: "compiler:Languages\Korean.isl"
@@ -36,6 +38,10 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 
 [Files]
 Source: "..\dist\packdesk\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+; the licence and every bundled component's licence and notices (written by installer\packdesk.spec), beside
+; the program as well as inside the bundle, where Help -> About reads them
+Source: "..\LICENSE"; DestDir: "{app}"; Flags: ignoreversion
+Source: "..\build\THIRD-PARTY-NOTICES"; DestDir: "{app}"; Flags: ignoreversion
 
 [InstallDelete]
 ; an upgrade replaces the program files only (old bundled libraries must not linger)
@@ -44,6 +50,9 @@ Type: filesandordirs; Name: "{app}\_internal"
 [Icons]
 Name: "{group}\PackDesk"; Filename: "{app}\packdesk.exe"
 Name: "{group}\PackDesk 녹화 검증 (verify)"; Filename: "{app}\packdesk.exe"; Parameters: "verify"
+; the two texts have no extension: opened in Notepad
+Name: "{group}\라이선스 (Licence)"; Filename: "{win}\notepad.exe"; Parameters: """{app}\LICENSE"""
+Name: "{group}\제3자 고지 (Third-party notices)"; Filename: "{win}\notepad.exe"; Parameters: """{app}\THIRD-PARTY-NOTICES"""
 Name: "{autodesktop}\PackDesk"; Filename: "{app}\packdesk.exe"; Tasks: desktopicon
 
 [Run]

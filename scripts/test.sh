@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 .venv/bin/ruff check src tests bench scripts
+# every runtime package's licence known and compatible with GPL-3.0-or-later (src/packdesk/licences.py)
+.venv/bin/python scripts/licences.py --check
 
 # Second engine: the data layer's tests run again on a real PostgreSQL server started in a temporary
 # folder (several stations share one in a warehouse). Installed here because only the tests need it.

@@ -324,6 +324,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     window.settings, window.settings_path = settings, dirs.settings_file
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE
+    window.data_dir = dirs.data
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
     # --- scan routing (recordings review, ui/review_view.py) ---

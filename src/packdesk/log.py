@@ -93,3 +93,12 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, *, to_file: bool = T
         fh.setFormatter(fmt)
         root.addHandler(fh)
     return path
+
+
+def log_file() -> Path | None:
+    """The file ``setup_logging`` writes to (``None`` when logging goes to no file, as in tests), for the screens
+    that show it: asked of the handler, so it is the file really written."""
+    for h in logging.getLogger("packdesk").handlers:
+        if isinstance(h, logging.handlers.RotatingFileHandler):
+            return Path(h.baseFilename)
+    return None

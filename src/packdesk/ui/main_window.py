@@ -10,18 +10,20 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from packdesk import APP_NAME, __version__
+from packdesk import APP_NAME
 from packdesk.core import couriers
 from packdesk.core.enums import ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, PackerRef, Sound, StationState
 from packdesk.devices.camera import NO_CAMERA
 from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+from packdesk.log import log_file
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
 from packdesk.services.dispatch import Uploader
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
+from packdesk.ui.about import AboutDialog
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
 from packdesk.ui.i18n import both, pair, tr, two_lines
@@ -48,6 +50,7 @@ class MainWindow(QMainWindow):
         self.syncer: CatalogueSyncer | None = None  # set by the composition root (services/catalogue.py)
         self.video_root: Path | None = None  # set by the composition root
         self.anchor_file: Path | None = None  # set by the composition root (services/integrity.py)
+        self.data_dir: Path | None = None  # set by the composition root (paths.AppDirs.data), shown in About
         self.gate = SupervisorGate("", parent=self)  # the composition root sets the PIN (ui/supervisor.py)
         self._last_packer: object = None
         self.setWindowTitle(f"{APP_NAME} — {station_name}")
@@ -144,7 +147,7 @@ class MainWindow(QMainWindow):
         menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
         about = QAction(tr("정보 / About"), self)
-        about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}"))
+        about.triggered.connect(self.open_about)
         help_menu.addAction(about)
 
         self._tick = QTimer(self)
@@ -250,6 +253,13 @@ class MainWindow(QMainWindow):
         self._db_text = text
         self.db_label.setText(text)
         self.db_label.setToolTip(detail)
+
+    def open_about(self) -> AboutDialog:
+        """Help → About: version, licence and notices, the data folder and the log file (ui/about.py)."""
+        dialog = AboutDialog(self.data_dir, log_file(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def open_collect(self) -> CollectWindow | None:
         if self.collector is None:
