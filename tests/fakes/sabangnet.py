@@ -557,10 +557,11 @@ class FakeSabangnet:
     def fail_next(self, kind: int | str, count: int = 1, *, endpoint: str | None = None,
                   delay: float | None = None, process: bool = False, message: str | None = None) -> None:
         """The next ``count`` requests (whose endpoint contains ``endpoint``, or any) fail with ``kind``:
-        an int HTTP status (5xx page), ``"timeout"`` (answer after ``delay`` s), ``"malformed"`` (200, broken
-        XML), ``"truncated"`` (connection closed mid-body), ``"text_error"`` (200, non-XML EUC-KR text),
-        ``"unreachable"`` (the xml_url fetch-failure text, without fetching) or ``"disconnect"``.
-        ``process=True`` handles the request for real first (fetch, side effects) and only spoils the answer."""
+        an int HTTP status (an error page; with ``message``, a page saying it in EUC-KR), ``"timeout"``
+        (answer after ``delay`` s), ``"malformed"`` (200, broken XML), ``"truncated"`` (connection closed
+        mid-body), ``"text_error"`` (200, non-XML EUC-KR text), ``"unreachable"`` (the xml_url fetch-failure
+        text, without fetching) or ``"disconnect"``. ``process=True`` handles the request for real first
+        (fetch, side effects) and only spoils the answer."""
         if kind not in ("timeout", "malformed", "truncated", "text_error", "unreachable", "disconnect") \
                 and not (isinstance(kind, int) and 400 <= kind <= 599):
             raise ValueError(f"unknown failure kind {kind!r}")
@@ -661,7 +662,7 @@ class FakeSabangnet:
                 return _Reply(200, base.body[:cut], base.content_type), 0.0
             return _Reply(200, base.body, base.content_type, truncate_at=cut), 0.0
         assert isinstance(kind, int)
-        return _html_status(kind), 0.0
+        return _html_status(kind, inj.message), 0.0
 
     def _empty_answer(self, endpoint: str) -> _Reply:
         root = ENDPOINT_ROOTS.get(endpoint, "SABANG_ORDER_LIST")
@@ -895,11 +896,17 @@ class FakeSabangnet:
         return _Reply(200, self._encode(message), "text/html; charset=EUC-KR")
 
 
-def _html_status(status: int) -> _Reply:
+def _html_status(status: int, message: str | None = None) -> _Reply:
+    """A web server's error page; with ``message``, the page says it in EUC-KR (a Korean server's own page,
+    e.g. an address not on the allow-list)."""
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
+    if message is not None:
+        page = (f"<html><head><meta charset=\"euc-kr\"><title>{status} {phrase}</title></head>"
+                f"<body><p>{message}</p></body></html>")
+        return _Reply(status, page.encode("cp949"), "text/html; charset=EUC-KR")
     html = (f"<html><head><title>{status} {phrase}</title></head>"
             f"<body><h1>{status} {phrase}</h1></body></html>")
     return _Reply(status, html.encode("ascii"), "text/html")

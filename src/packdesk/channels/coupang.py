@@ -80,6 +80,7 @@ from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.errors import Words
 from packdesk.core.kst import KST
+from packdesk.core.phones import domestic
 
 log = logging.getLogger("packdesk.channels.coupang")
 
@@ -406,7 +407,7 @@ def parse_sheet(raw: Any, path: str, courier_overrides: Mapping[str, str] | None
         order_no=str(order_id),
         buyer_name=orderer.opt_text("name") if orderer else "",
         recipient_name=receiver.opt_text("name") if receiver else "",
-        recipient_phone=receiver.opt_text("safeNumber") if receiver else "",
+        recipient_phone=domestic(receiver.opt_text("safeNumber")) if receiver else "",
         zip_code=receiver.opt_text("postCode") if receiver else "",
         address=address,
         delivery_message=node.opt_text("parcelPrintMessage"),

@@ -22,6 +22,7 @@ Qt-free; openpyxl in read-only mode for speed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import logging
@@ -43,6 +44,7 @@ from packdesk.core import tracking
 from packdesk.core.couriers import UnknownCourier, resolve
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
+from packdesk.core.phones import domestic
 from packdesk.core.tracking import check as check_tracking
 
 log = logging.getLogger("packdesk.excel")
@@ -74,6 +76,8 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Not a phone number (8 to 15 digits): {value}"),
     "excel_bad_quantity": ("수량은 1~1,000,000의 정수여야 합니다: {value}",
                            "Quantity must be a whole number from 1 to 1,000,000: {value}"),
+    "excel_bad_zip": ("우편번호는 숫자 5자리입니다 (옛 우편번호 6자리 123-456도 됩니다): {value}",
+                      "A postcode is 5 digits (or the old 6, as 123-456): {value}"),
     "excel_unknown_courier": ("알 수 없는 택배사입니다: {value}", "Unknown courier: {value}"),
     "excel_courier_missing": ("송장번호가 있으면 택배사도 적어 주세요: {value}",
                               "A tracking number needs a courier: {value}"),
@@ -235,6 +239,7 @@ class Sheet:
     raw_headers: tuple[object, ...]        # the header cells as in the file
     preamble: tuple[tuple[object, ...], ...]  # the rows above the header, as in the file
     rows: tuple[SheetRow, ...]             # the non-empty rows below the header
+    sheets: tuple[str, ...] = ()           # every worksheet of the workbook, in order (to choose another)
 
     def column(self, header: str) -> int | None:
         try:
@@ -286,10 +291,10 @@ def _header_score(values: Sequence[object], hints: set[str]) -> int:
 def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str] = (),
                prefer_row: int | None = None, progress: Progress | None = None,
                sheet_name: str | None = None) -> Sheet:
-    """A worksheet of an .xlsx (the first, or ``sheet_name``): its header row (given, or found among the
-    first rows as the one with the most known header names; ``hints`` are a saved mapping's headers,
-    ``prefer_row`` wins ties) and its non-empty rows below. Raises ``ExcelError`` when the file is not an
-    .xlsx or holds no orders."""
+    """A worksheet of an .xlsx (``sheet_name``, else the likeliest: ``likeliest_sheet``): its header row
+    (given, or found among the first rows as the one with the most known header names; ``hints`` are a
+    saved mapping's headers, ``prefer_row`` wins ties) and its non-empty rows below; ``Sheet.sheets`` names
+    every worksheet. Raises ``ExcelError`` when the file is not an .xlsx or holds no orders."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -305,7 +310,8 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
     try:
         if not wb.worksheets:
             raise ExcelError("excel_file_empty", name=name, detail="no worksheet")
-        ws = wb.worksheets[0] if sheet_name is None else next(
+        hints = tuple(hints)
+        ws = likeliest_sheet(wb.worksheets, hints) if sheet_name is None else next(
             (w for w in wb.worksheets if w.title == sheet_name), None)
         if ws is None:
             raise ExcelError("excel_file_empty", name=name, detail=f"no worksheet {sheet_name!r}")
@@ -314,8 +320,9 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
         rows_iter = ws.iter_rows(values_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return sheet_from_rows(name, ws.title, rows_iter, header_row, hints=hints, prefer_row=prefer_row,
-                                   progress=progress, total=total)
+            sheet = sheet_from_rows(name, ws.title, rows_iter, header_row, hints=hints, prefer_row=prefer_row,
+                                    progress=progress, total=total)
+        return dataclasses.replace(sheet, sheets=tuple(w.title for w in wb.worksheets))
     except ExcelError:
         raise
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
@@ -325,6 +332,28 @@ def read_sheet(path: Path, header_row: int | None = None, *, hints: Iterable[str
         if close is not None:
             close()  # an unfinished sheet reader keeps the zip file open past wb.close()
         wb.close()
+
+
+def likeliest_sheet(worksheets: Sequence[Any], hints: Iterable[str] = ()) -> Any:
+    """The worksheet that holds the orders: the one whose header row (among its first rows) matches the most
+    known column names (and ``hints``, a saved mapping's headers); the first on a tie, or when none looks
+    like an order sheet. A seller's workbook often opens on an instruction or summary sheet."""
+    if len(worksheets) == 1:
+        return worksheets[0]
+    known = {norm_header(h) for h in hints}
+    best, best_score = worksheets[0], 1  # a single matching cell is no header
+    for ws in worksheets:
+        # the file's own note of its width may be wrong (some programs write "A1"): read a wide enough band
+        width = min(max(int(ws.max_column or 0), 100), 1000)
+        rows = ws.iter_rows(max_row=HEADER_SCAN_ROWS, max_col=width, values_only=True)
+        try:
+            score = max((_header_score(values, known) for values in itertools.islice(rows, HEADER_SCAN_ROWS)),
+                        default=0)
+        finally:
+            rows.close()  # an unfinished reader keeps the zip file open
+        if score > best_score:
+            best, best_score = ws, score
+    return best
 
 
 def sheet_names(path: Path) -> tuple[str, ...]:
@@ -461,7 +490,18 @@ def _phone(v: object) -> str | None:
         text = cell_text(v)
     if not re.fullmatch(r"[\d\-()+ ]+", text) or not 8 <= sum(c.isdigit() for c in text) <= 15:
         return None
-    return text
+    return domestic(text)  # +82 10-2345-6780 is 010-2345-6780 (core/phones.py)
+
+
+def zip_code(text: str) -> str | None:
+    """The postcode as Korea writes it, or None when it is none. Five digits since 2015; a cell saved as a
+    number lost its leading 0 (04524 became 4524), so four digits get it back; the old six digits (123-456
+    or 123456) are kept as written. Anything else would be stored wrong on a label: refused."""
+    if re.fullmatch(r"\d{5}|\d{3}-?\d{3}", text):
+        return text
+    if re.fullmatch(r"[1-9]\d{3}", text):
+        return "0" + text
+    return None
 
 
 def _quantity(v: object) -> int | None:
@@ -538,6 +578,12 @@ def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = Li
                 err(r.row, "phone", "excel_bad_phone", value=t["phone"])
             else:
                 t["phone"] = phone
+        if t["zip_code"]:
+            zip_text = zip_code(t["zip_code"])
+            if zip_text is None:
+                err(r.row, "zip_code", "excel_bad_zip", value=t["zip_code"])
+            else:
+                t["zip_code"] = zip_text
         qty = _quantity(get(v, "quantity"))
         if qty is None and t["quantity"]:
             err(r.row, "quantity", "excel_bad_quantity", value=t["quantity"])
@@ -585,7 +631,7 @@ def parse_rows(sheet: Sheet, columns: Mapping[str, str], status: LineStatus = Li
                 product_order_id=pid, product_code=t["product_code"], option_code=t["option_code"],
                 product_name=t["product_name"], option_name=t["option_name"] or (
                     t["option_code"] if "option_name" not in idx else ""),
-                quantity=qty, status=status, courier_code=courier if t["tracking_number"] else "",
+                quantity=qty, status=status, courier_code=courier,
                 tracking_number=t["tracking_number"]))
         t = good[rows[0]][0]
         address = " ".join(p for p in (t["address"], t["address_detail"]) if p)

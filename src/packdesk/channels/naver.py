@@ -55,6 +55,7 @@ from packdesk.channels.http import (
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.kst import KST
+from packdesk.core.phones import domestic
 
 log = logging.getLogger("packdesk.channels.naver")
 
@@ -756,7 +757,7 @@ def orders_from_details(details: Iterable[Mapping[str, Any]], code_rule: str = "
             order_no=order_no,
             buyer_name=order.opt_text("ordererName"),
             recipient_name=address.opt_text("name") if address else "",
-            recipient_phone=(address.opt_text("tel1") or address.opt_text("tel2")) if address else "",
+            recipient_phone=domestic(address.opt_text("tel1") or address.opt_text("tel2")) if address else "",
             zip_code=address.opt_text("zipCode") if address else "",
             address=" ".join(p for p in (address.opt_text("baseAddress").strip(),
                                          address.opt_text("detailedAddress").strip()) if p) if address else "",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import html
 import logging
 import re
 import time
@@ -54,11 +55,12 @@ from packdesk.channels.base import (
     OrderRecord,
     WriteResult,
 )
-from packdesk.channels.http import ChannelBadReply, HttpClient, redacted, shortened
+from packdesk.channels.http import ApiProblem, ChannelBadReply, HttpClient, redacted, shortened
 from packdesk.channels.xml_relay import XmlPublisher, XmlRelayError
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.kst import KST
+from packdesk.core.phones import domestic
 
 log = logging.getLogger("packdesk.channels.sabangnet")
 
@@ -238,6 +240,19 @@ def refusal(text: str, where: str, redact: Iterable[str] = ()) -> ChannelError:
     return ChannelRejected(reason="refused", message=message, detail=detail)
 
 
+_HEAD = re.compile(r"<(head|script|style)\b.*?</\1\s*>", re.I | re.S)
+
+
+def read_sabangnet_problem(response: httpx.Response) -> ApiProblem:
+    """An HTTP error answer's words: Sabangnet's pages are EUC-KR text or HTML, never JSON, so the generic
+    JSON reader would drop them and the person would read "login failed" without Sabangnet's reason."""
+    try:
+        text = decode_reply(response.content, response.charset_encoding)
+    except ChannelBadReply:
+        return ApiProblem()
+    return ApiProblem(message=shortened(html.unescape(_TAGS.sub(" ", _HEAD.sub(" ", text)))))
+
+
 def read_reply(content: bytes, root_tag: str, *, http_charset: str | None = None, where: str = "",
                redact: Iterable[str] = ()) -> Reply:
     """Check and read one reply of the endpoint whose root is ``root_tag``. Raises ``refusal(...)`` for
@@ -378,7 +393,7 @@ def orders_from_rows(rows: Iterable[Mapping[str, str]], overrides: Mapping[str, 
             order_no=order_no,
             buyer_name=first.text("USER_NAME"),
             recipient_name=first.text("RECEIVE_NAME"),
-            recipient_phone=first.text("RECEIVE_CEL") or first.text("RECEIVE_TEL"),
+            recipient_phone=domestic(first.text("RECEIVE_CEL") or first.text("RECEIVE_TEL")),
             zip_code=first.text("RECEIVE_ZIPCODE"),
             address=first.text("RECEIVE_ADDR"),
             delivery_message=first.text("DELV_MSG"),
@@ -432,6 +447,7 @@ class SabangnetChannel(Closing):
             base += "/RTL_API"
         self._wall: Callable[[], float] = client_options.get("wall", time.time)
         options: dict[str, Any] = {"timeout": DEFAULT_TIMEOUT, "rate": 1.0, "burst": 2.0,
+                                   "problem_reader": read_sabangnet_problem,
                                    "limit_key": f"{httpx.URL(base).host}#sabangnet#{self.company_id}",
                                    "headers": {"Accept": "application/xml, text/xml, text/html;q=0.5"}}
         options.update(client_options)

@@ -51,6 +51,7 @@ from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, packing_started
+from packdesk.core.phones import domestic
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.core.text import clean_text, contains, search_text
 from packdesk.core.tracking import check as check_tracking
@@ -186,7 +187,7 @@ def validate(order: ManualOrder, check_digit: Mapping[str, str] | None = None) -
     platform = " ".join(_text(order.platform, "platform", MAX_PLATFORM, required=True).split())
     order_no = _text(order.order_no, "order_no", MAX_ORDER_NO, required=True)
     recipient = _text(order.recipient_name, "recipient_name", MAX_RECIPIENT, required=True)
-    phone = _text(order.phone, "phone", 200, required=True)
+    phone = domestic(_text(order.phone, "phone", 200, required=True))  # +82 10-… is 010-…
     if len(phone) > MAX_PHONE or not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS:
         raise OrderRefused("order_phone_invalid", field_key="phone", value=phone)
     zip_code = _text(order.zip_code, "zip_code", 50, required=True)

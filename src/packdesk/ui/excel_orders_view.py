@@ -156,6 +156,12 @@ class ExcelOrdersView(QDialog):
         self.file_label = QLabel(tr("파일을 선택하세요 / Choose a file"), objectName="fileLabel")
         self.choose_button = QPushButton(tr("파일 선택… / Choose file…"), objectName="chooseFile")
         self.choose_button.clicked.connect(self._choose_file_clicked)
+        # a workbook's orders may sit behind an instruction sheet: the likeliest is chosen, any can be
+        self.sheet_combo = QComboBox(objectName="excelSheet")
+        self.sheet_combo.setMinimumWidth(140)
+        self.sheet_combo.setEnabled(False)
+        self.sheet_combo.setToolTip(tr("주문이 있는 시트 / The sheet with the orders"))
+        self.sheet_combo.currentIndexChanged.connect(lambda _: self._sheet_chosen())
         self.header_spin = QSpinBox(objectName="headerRow")
         self.header_spin.setRange(0, xl.HEADER_SCAN_ROWS)
         self.header_spin.setSpecialValueText(tr("자동 / auto"))
@@ -165,6 +171,8 @@ class ExcelOrdersView(QDialog):
         file_row = QHBoxLayout()
         file_row.addWidget(self.choose_button)
         file_row.addWidget(self.file_label, 1)
+        file_row.addWidget(QLabel(tr("시트 / Sheet")))
+        file_row.addWidget(self.sheet_combo)
         file_row.addWidget(QLabel(tr("머리글 행 / Header row")))
         file_row.addWidget(self.header_spin)
         file_row.addWidget(self.template_button)
@@ -429,15 +437,29 @@ class ExcelOrdersView(QDialog):
             self.load_file(Path(path))
 
     def load_file(self, path: Path) -> None:
-        """Read the sheet off the UI thread, then map its columns and show the preview; nothing is written."""
+        """Read the likeliest sheet off the UI thread (the one whose header names the most known columns),
+        then map its columns and show the preview; nothing is written."""
         self.path = Path(path)
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()  # the last file's sheets are not this one's
+        self.sheet_combo.blockSignals(False)
         self._read(self.path)
 
     def _reload_file(self) -> None:
         if self.path is not None:
-            self._read(self.path)
+            self._read(self.path, self.sheet_combo.currentData() or None)
 
-    def _read(self, path: Path) -> None:
+    def _sheet_chosen(self) -> None:
+        """Another sheet of the same workbook: its own header row is found again."""
+        name = self.sheet_combo.currentData()
+        if self.path is None or not name or (self.sheet is not None and self.sheet.title == name):
+            return
+        self.header_spin.blockSignals(True)
+        self.header_spin.setValue(0)
+        self.header_spin.blockSignals(False)
+        self._read(self.path, name)
+
+    def _read(self, path: Path, sheet_name: str | None = None) -> None:
         platform = self.current_platform()
         hints = tuple(h for h in platform.columns.values() if h) if platform else ()
         prefer = platform.header_row if platform else None
@@ -449,11 +471,17 @@ class ExcelOrdersView(QDialog):
         self._show_preview()
         progress = self._thread_progress("read")
         self._in_thread("excel-read", lambda: xl.read_sheet(path, header_row, hints=hints, prefer_row=prefer,
-                                                            progress=progress),
+                                                            progress=progress, sheet_name=sheet_name),
                         self._sheet_loaded, refused=lambda _: self.file_label.setText(path.name), phase="read")
 
     def _sheet_loaded(self, sheet: xl.Sheet) -> None:
         self.sheet = sheet
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        for name in sheet.sheets or (sheet.title,):
+            self.sheet_combo.addItem(name, name)
+        self.sheet_combo.setCurrentIndex(max(0, self.sheet_combo.findData(sheet.title)))
+        self.sheet_combo.blockSignals(False)
         self.file_label.setText(one(f"{sheet.file_name} · {sheet.title} · 머리글 {sheet.header_row}행 / header row "
                                     f"{sheet.header_row} · {len(sheet.rows):,}행 / rows",
                                     f"{sheet.file_name} · {sheet.title} · header row {sheet.header_row} · "
@@ -749,6 +777,7 @@ class ExcelOrdersView(QDialog):
         self.save_mapping_button.setEnabled(has_platform and self.sheet is not None and not self._importing)
         for w in (self.choose_button, self.header_spin, self.platform_combo, self.add_platform_button):
             w.setEnabled(not self._importing)
+        self.sheet_combo.setEnabled(self.sheet_combo.count() > 1 and not self._importing)
         for combo in self.combos.values():
             combo.setEnabled(self.sheet is not None and not self._importing)
 

@@ -260,7 +260,8 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
                      "Marketplace login failed — check the account {message}{hint}"),
     "channel_rate_limited": ("마켓 요청 한도 초과 — 잠시 후 다시 시도합니다",
                              "Marketplace rate limit — retrying shortly"),
-    "channel_transient": ("마켓 연결 오류 — 다시 시도합니다", "Marketplace connection error — will retry"),
+    "channel_transient": ("마켓 연결 오류 — 다시 시도합니다 {message}", "Marketplace connection error — will retry "
+                          "{message}"),
     "channel_rejected": ("마켓이 요청을 거부했습니다: {message}", "The marketplace rejected the request: {message}"),
     "dispatch_missing_courier": ("택배사 코드가 없습니다", "No courier code"),
     "courier_unknown": ("이 마켓에 없는 택배사입니다 — 택배사를 고쳐 다시 보내세요",
