@@ -108,7 +108,7 @@ def scanned_files() -> list[Path]:
     for folder in SCANNED_DIRS:
         files += [p for p in sorted((ROOT / folder).rglob("*"))
                   if p.is_file() and p.suffix in TEXT_SUFFIXES and "__pycache__" not in p.parts
-                  and ".venv" not in p.parts]
+                  and ".venv" not in p.parts and not any(part.endswith(".egg-info") for part in p.parts)]
     return files
 
 
