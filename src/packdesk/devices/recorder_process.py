@@ -311,7 +311,9 @@ class ProcessRecorder:
             if self._job is not None:  # a pack never overlaps another; close the old one first
                 self._stop_locked(self._job.pack_key, PackOutcome.ABANDONED)
             child = self._child
-            why = self._disk_problem() or ("camera_unavailable" if child is not None and child.ready
+            # the camera's state comes from this recorder process (a crash resets it), in a message that can be
+            # read before the process's "ready": a camera known to have failed refuses at once either way
+            why = self._disk_problem() or ("camera_unavailable" if child is not None
                                            and self._camera_state == CameraState.FAILED else "")
             if why:
                 self.emit(RecordingFailed(job.pack_key, why, f"free={self._free_text()} camera={self.camera_detail}"))
