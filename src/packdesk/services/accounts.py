@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, update
 
 from packdesk.core import models as m
 from packdesk.core.couriers import UnknownCourier, resolve
-from packdesk.core.db import Database
+from packdesk.core.db import Database, changed_rows
 from packdesk.core.enums import ChannelKind
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
@@ -291,7 +291,7 @@ def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
         removed = delete_orders(s, ids)
         kept = s.scalar(select(func.count()).select_from(m.Order).where(m.Order.account_id == account_id)) or 0
         s.execute(delete(m.ProductMapping).where(m.ProductMapping.account_id == account_id))
-        products = s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)).rowcount
+        products = changed_rows(s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)))
         acc = s.get_one(m.ChannelAccount, account_id)
         acc.active, acc.removed_at = False, utcnow()
     left = ""

@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from packdesk.channels.base import ChannelAuthError, ChannelError, DispatchItem, LineRecord
 from packdesk.core import leases
 from packdesk.core import models as m
-from packdesk.core.db import Database
+from packdesk.core.db import Database, changed_rows
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
@@ -588,9 +588,9 @@ class Uploader:
                 elif out.state is OutboxState.PENDING:
                     values["next_attempt_at"] = now if due_now or not out.code else \
                         now + backoff_delay(max(1, e.attempts), self.base_delay, self.max_delay, self.rng)
-                changed = s.execute(update(m.DispatchEntry)
-                                    .where(m.DispatchEntry.id == e.id, m.DispatchEntry.state == expect)
-                                    .values(**values)).rowcount
+                changed = changed_rows(s.execute(update(m.DispatchEntry)
+                                                 .where(m.DispatchEntry.id == e.id, m.DispatchEntry.state == expect)
+                                                 .values(**values)))
                 if not changed:
                     log.info("outbox entry %s changed meanwhile; not recorded as %s", e.id, out.state)
                     continue

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.channels import excel as sheets
 from packdesk.core import models as m
+from packdesk.core.db import changed_rows
 from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.text import clean_text, contains, search_text
 from packdesk.services.station import COMMAND_PREFIX
@@ -583,8 +584,8 @@ def unlink(s: Session, sales_product_id: int) -> int:
     if sp is None:
         raise MappingError("mapping_unknown_product", detail=f"sales product {sales_product_id}")
     P = m.ProductMapping
-    removed = s.execute(delete(P).where(P.account_id == sp.account_id, P.product_code == sp.product_code,
-                                        P.option_code == sp.option_code)).rowcount
+    removed = changed_rows(s.execute(delete(P).where(P.account_id == sp.account_id, P.product_code == sp.product_code,
+                                                     P.option_code == sp.option_code)))
     sp.is_new = False
     log.info("unlinked %s (%d rows)", (sp.account_id, sp.product_code, sp.option_code), removed)
     return int(removed or 0)
@@ -595,7 +596,7 @@ def mark_seen(s: Session, sales_product_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     SP = m.SalesProduct
-    return int(s.execute(update(SP).where(SP.id.in_(ids), SP.is_new.is_(True)).values(is_new=False)).rowcount or 0)
+    return int(changed_rows(s.execute(update(SP).where(SP.id.in_(ids), SP.is_new.is_(True)).values(is_new=False))) or 0)
 
 
 # ---------------------------------------------------------------------------------------------- new items
