@@ -171,7 +171,8 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
     name = spec.name.strip()
     if not name or len(name) > 100:
         raise AccountInvalid("account_field_required", detail="name", field="이름 / Name")
-    external, secret, options = "", "", {}
+    external, secret = "", ""
+    options: dict[str, Any] = {}
     for f in kind.fields:
         value = (spec.values.get(f.key) or "").strip()
         if not value:

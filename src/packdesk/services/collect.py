@@ -375,7 +375,7 @@ def _follow_up(db: Database, account_id: int, channel: Channel, records: Sequenc
             select(L.product_order_id).join(Ord, Ord.id == L.order_id)
             .where(L.account_id == account_id, L.status.in_(_OPEN), Ord.paid_at >= since, Ord.paid_at < until)
             .order_by(L.id)) if pid not in listed]
-    return follow(since, until, unlisted)  # type: ignore[no-any-return]
+    return follow(since, until, unlisted)
 
 
 def _params_json(params: Mapping[str, Any]) -> str:

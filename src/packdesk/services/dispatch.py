@@ -154,7 +154,7 @@ def status_reader(channel: Any) -> StatusReader | None:
     (product-order details, the same mapping collection uses)."""
     lookup = getattr(channel, "lookup", None)
     if callable(lookup):
-        return lookup  # type: ignore[no-any-return]
+        return lookup
     client = getattr(channel, "client", None)
     if getattr(channel, "kind", None) is ChannelKind.NAVER and client is not None:
         from packdesk.channels.naver import orders_from_details
