@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Set up (if needed), lint, and run the whole test suite headless.
+# Set up (if needed), lint, type-check (mypy), and run the whole test suite headless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 .venv/bin/ruff check src tests bench scripts
+.venv/bin/mypy   # the type gate: [tool.mypy] in pyproject.toml; any error fails the run
 # every runtime package's licence known and compatible with GPL-3.0-or-later (src/packdesk/licences.py)
 .venv/bin/python scripts/licences.py --check
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -245,8 +246,8 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     if settings.collection.enabled:
         for at in settings.collection.times:
             hour, minute = (int(x) for x in at.split(":"))
-            jobs.daily(f"collect-{at}", lambda at=at: collector.run_time(at, settings.station_name,
-                                                                         settings.collection.weekdays_only),
+            jobs.daily(f"collect-{at}", partial(collector.run_time, at, settings.station_name,
+                                                settings.collection.weekdays_only),
                        hour, minute, weekdays_only=settings.collection.weekdays_only)
         # a scheduled time a station took and did not finish (it went away), or that found no station on, is
         # collected by another station within a minute or two (services/collect.Collector.follow_up)
@@ -276,7 +277,11 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     if db.engine.dialect.name != "sqlite":  # a shared server can go away: every station shows it at once
         db_monitor = ConnectivityMonitor(database_probe(db), interval=5.0, offline_interval=2.0,
                                          failures_to_offline=1)
-        db_monitor.add_listener(lambda ok: poster.post(lambda: (service.set_db_online(ok), window.on_db_status(ok))))
+        def db_status(ok: bool) -> None:  # (UI thread)
+            service.set_db_online(ok)
+            window.on_db_status(ok)
+
+        db_monitor.add_listener(lambda ok: poster.post(partial(db_status, ok)))
         db_monitor.start()
         closers.append(db_monitor.stop)
     uploader.kick()  # at start: settle what a crash left SENDING, then drain
@@ -546,7 +551,7 @@ def self_test_main(argv: Sequence[str]) -> int:
         def settle(seconds: float = 10.0) -> None:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
-                app.processEvents()  # type: ignore[union-attr]
+                app.processEvents()
                 if not service.busy:  # type: ignore[attr-defined]
                     return
                 time.sleep(0.005)
@@ -569,7 +574,7 @@ def self_test_main(argv: Sequence[str]) -> int:
         from packdesk.core.enums import RecordingStatus
 
         while time.monotonic() < end and not recordings:
-            app.processEvents()  # type: ignore[union-attr]
+            app.processEvents()
             service.worker.wait_idle(1)  # type: ignore[attr-defined]
             with station.db.session() as s:
                 recordings = s.scalar(select(func.count()).select_from(m.Recording)
@@ -603,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)
     log.info("%s %s starting; data in %s, log %s", APP_NAME, __version__, dirs.data, log_file)
-    sys.excepthook = lambda *exc: log.critical("uncaught exception", exc_info=exc)  # type: ignore[assignment]
+    sys.excepthook = lambda *exc: log.critical("uncaught exception", exc_info=exc)
 
     from PySide6.QtWidgets import QApplication
 

@@ -440,7 +440,7 @@ def _box_results(root: _Node, what: str) -> dict[int, BoxResult]:
     """``data{responseCode, responseMessage, responseList[…]}`` of B.4/B.5, checked for consistency: a reply
     that says "all ok" with a failed box (or "all failed" with a success) is not trusted."""
     data = _Node(root.value.get("data"), f"{what}.data")
-    raw_code = data.value.get("responseCode")
+    raw_code: Any = data.value.get("responseCode")  # JSON: int() refuses what is no number
     try:
         response_code = int(raw_code) if not isinstance(raw_code, bool | float) else None
     except (TypeError, ValueError):
@@ -1108,7 +1108,8 @@ class CoupangChannel:
                      self.client.vendor_id, len(batch), exc.code)
             if isolate and _server_error(exc):
                 return self._isolate(batch, results, exc)
-            self._settle(batch, results, lambda pid, e=exc: _error_result(pid, e, retryable=True))
+            failed = exc  # a name the lambda can keep: the except's own is gone once it ends
+            self._settle(batch, results, lambda pid: _error_result(pid, failed, retryable=True))
             return exc if isinstance(exc, ChannelTransientError) else None
         recheck: list[tuple[Sheet, list[_Want]]] = []
         for sheet, ws in batch:
@@ -1131,7 +1132,7 @@ class CoupangChannel:
         the others back. A box answered 500 alone, still with nothing applied, is named for a supervisor —
         unless every box was, under more than one courier code: that is Coupang failing, to retry later."""
         sheets = self._read_many(sheet.shipment_box_id for sheet, _ in batch)
-        applied = [sheets.get(sheet.shipment_box_id) is not None and self._shows(sheets[sheet.shipment_box_id], ws)
+        applied = [(now := sheets.get(sheet.shipment_box_id)) is not None and self._shows(now, ws)
                    for sheet, ws in batch]
         if len(sheets) < len(batch) or any(applied):  # unreadable, or part of it went: not a refusal of it all
             self._settle(batch, results, lambda pid: _error_result(pid, exc, retryable=True))

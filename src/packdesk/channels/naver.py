@@ -220,8 +220,8 @@ def read_naver_problem(response: httpx.Response) -> ApiProblem:
     if isinstance(body, dict):
         raw_code = body.get("code")
         code = str(raw_code) if isinstance(raw_code, str | int) and not isinstance(raw_code, bool) else ""
-        message = body.get("message") if isinstance(body.get("message"), str) else ""
-        trace = body.get("traceId") if isinstance(body.get("traceId"), str) else ""
+        message = raw if isinstance(raw := body.get("message"), str) else ""
+        trace = raw if isinstance(raw := body.get("traceId"), str) else ""
         inputs = body.get("invalidInputs")
         if isinstance(inputs, list):
             extra = [f"{i.get('name')}: {i.get('message')}" for i in inputs

@@ -674,7 +674,7 @@ class SabangnetChannel(Closing):
         for i, values in enumerate(reply.rows):
             row = _Row(values, i)
             verdicts.setdefault(row.required("SABANGNET_IDX"), row.text("RESULT"))
-        results: dict[str, ItemResult] = {}
+        results = {}
         no_verdict = ChannelBadReply(reason="no_result", detail=f"{where}: no RESULT for the row")
         for s in batch:
             verdict = verdicts.get(s.pid, "")

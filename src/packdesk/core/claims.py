@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core import parcels
-from packdesk.core.db import insert_new
+from packdesk.core.db import changed_rows, insert_new
 from packdesk.core.station import ClaimHolder
 
 DEFAULT_EXPIRY = timedelta(minutes=10)
@@ -54,9 +54,9 @@ def claim(s: Session, target_id: int, *, station: str, packer_name: str, pack_ke
     if insert_new(s, kind.table, values, kind.key):
         return None
     C = kind.table
-    taken = s.execute(update(C).where(kind.column == target_id,
-                                      or_(C.station == station, C.renewed_at < now - expiry))
-                      .values({k: v for k, v in values.items() if k != kind.key})).rowcount
+    taken = changed_rows(s.execute(update(C).where(kind.column == target_id,
+                                                   or_(C.station == station, C.renewed_at < now - expiry))
+                                   .values({k: v for k, v in values.items() if k != kind.key})))
     if taken == 1:
         return None
     row = s.execute(select(C.station, C.packer_name, C.claimed_at).where(kind.column == target_id)).first()
@@ -79,7 +79,7 @@ def release(s: Session, pack_key: str) -> None:
 
 def release_station(s: Session, station: str) -> int:
     """At start: this station holds nothing (its packs were closed as abandoned)."""
-    return sum(s.execute(delete(kind.table).where(kind.table.station == station)).rowcount or 0 for kind in KINDS)
+    return sum(changed_rows(s.execute(delete(kind.table).where(kind.table.station == station))) or 0 for kind in KINDS)
 
 
 def release_by_supervisor(s: Session, code: str) -> ClaimHolder | None:

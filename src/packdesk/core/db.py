@@ -21,14 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import Engine, bindparam, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -218,6 +218,13 @@ def _insert_new(dialect: str, model: type[DeclarativeBase], key: str, columns: t
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (insert(model).values({c: bindparam(c) for c in columns})
             .on_conflict_do_nothing(index_elements=[key]).returning(getattr(model, key)))
+
+
+def changed_rows(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE changed. ``Session.execute`` is typed to return a plain ``Result``, but for
+    these statements it is always a ``CursorResult``, which has the count (``insert_new`` says why inserts
+    do not use it)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 # ------------------------------------------------------------------ start-up checks

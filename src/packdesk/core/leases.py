@@ -16,7 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core.db import insert_new
+from packdesk.core.db import changed_rows, insert_new
 
 
 def acquire(s: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
@@ -25,9 +25,9 @@ def acquire(s: Session, name: str, holder: str, now: datetime, ttl: timedelta) -
     if insert_new(s, m.Lease, values, "name"):
         return True
     L = m.Lease
-    took = s.execute(update(L).where(L.name == name, or_(L.holder == holder, L.expires_at < now))
-                     .values(holder=holder, expires_at=now + ttl,
-                             acquired_at=now)).rowcount
+    took = changed_rows(s.execute(update(L).where(L.name == name, or_(L.holder == holder, L.expires_at < now))
+                                  .values(holder=holder, expires_at=now + ttl,
+                                          acquired_at=now)))
     return took == 1
 
 

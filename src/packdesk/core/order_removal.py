@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.db import changed_rows
 
 
 def packing_started() -> ColumnElement[bool]:
@@ -30,7 +31,7 @@ def packing_started() -> ColumnElement[bool]:
         | exists().where(m.ParcelClaim.parcel_id == L.parcel_id)))
 
 
-def unstarted_orders(*where: Any) -> Select[tuple[int]]:
+def unstarted_orders(*where: Any) -> Select[int]:
     """Ids of the orders matching ``where`` that no station started packing."""
     return select(m.Order.id).where(*where, ~packing_started())
 
@@ -44,4 +45,4 @@ def delete_orders(s: Session, order_ids: list[int]) -> int:
     s.execute(delete(m.LineStatusChange).where(m.LineStatusChange.line_id.in_(line_ids)))
     s.execute(delete(m.DispatchEntry).where(m.DispatchEntry.line_id.in_(line_ids)))
     s.execute(delete(m.OrderLine).where(m.OrderLine.order_id.in_(order_ids)))
-    return int(s.execute(delete(m.Order).where(m.Order.id.in_(order_ids))).rowcount or 0)
+    return int(changed_rows(s.execute(delete(m.Order).where(m.Order.id.in_(order_ids)))) or 0)

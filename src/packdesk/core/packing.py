@@ -12,10 +12,10 @@ A pack that ends joins the station's hash chain in that same transaction, with i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import chain, claims, parcels, recordings
@@ -85,7 +85,7 @@ def end_pack(s: Session, fx: EndPack) -> int:
         s.execute(insert(m.LineStatusChange), [
             {"line_id": lid, "status": LineStatus.PACKED, "source": f"pack:{fx.pack_key}", "changed_at": fx.at}
             for lid in marked])
-    rows = []
+    rows: Sequence[Row[int, int, str]] = ()
     if marked:  # the outbox entries, in this same transaction: packed <=> queued for dispatch
         wb = s.execute(select(m.Waybill.courier_code, m.Waybill.tracking_number)
                        .join(m.PackSession, m.PackSession.waybill_id == m.Waybill.id)

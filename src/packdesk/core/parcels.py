@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, aliased
 from packdesk.core import models as m
 from packdesk.core import tracking
 from packdesk.core.couriers import BY_CODE
+from packdesk.core.db import changed_rows
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
 
@@ -96,17 +97,17 @@ def assign(s: Session, now: datetime, account_ids: Iterable[int] | None = None) 
     for account_id in {a for a, _ in groups}:
         keys = [g for a, g in groups if a == account_id]
         for part in range(0, len(keys), 500):
-            for r in s.execute(select(P.id, P.group_key).where(
+            for p in s.execute(select(P.id, P.group_key).where(
                     P.account_id == account_id, P.waybill_id.is_(None), P.group_key.in_(keys[part:part + 500]))
                     .order_by(P.id)):
-                open_parcels.setdefault((account_id, r.group_key), r.id)
+                open_parcels.setdefault((account_id, p.group_key), p.id)
     placed = 0
     for (account_id, gk), line_ids in groups.items():
         pid = open_parcels.get((account_id, gk))
         if pid is None:
             pid = _create(s, account_id, gk, now)
-        placed += s.execute(update(L).where(L.id.in_(line_ids), L.parcel_id.is_(None))
-                            .values(parcel_id=pid)).rowcount or 0
+        placed += changed_rows(s.execute(update(L).where(L.id.in_(line_ids), L.parcel_id.is_(None))
+                                         .values(parcel_id=pid))) or 0
     return placed
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,8 @@ from packdesk.core import models as m
 from packdesk.core import parcels
 from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLine
 
+_R = TypeVar("_R")
+
 _WAYBILL_COLS = (m.Waybill.id, m.Waybill.courier_code, m.Waybill.tracking_number)
 _WAYBILL = select(*_WAYBILL_COLS).where(m.Waybill.tracking_number == bindparam("number"))
 _WAYBILL_ANY_CASE = select(*_WAYBILL_COLS).where(func.lower(m.Waybill.tracking_number) == bindparam("number")).limit(2)
@@ -26,7 +28,7 @@ _WAYBILL_BY_ID = select(*_WAYBILL_COLS).where(m.Waybill.id == bindparam("waybill
 _PARCEL = select(m.Parcel.id, m.Parcel.key, m.Parcel.waybill_id).where(m.Parcel.key == bindparam("key"))
 
 
-def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
+def find_waybill(s: Session, tracking_number: str) -> Row[int, str, str] | None:
     """(id, courier_code, tracking_number) of the waybill with this number (a unique case-insensitive match
     for numbers with letters, read from Hangul text that cannot tell case)."""
     c = s.connection()
@@ -36,12 +38,12 @@ def find_waybill(s: Session, tracking_number: str) -> Row[Any] | None:
     return wb
 
 
-def find_waybill_by_id(s: Session, waybill_id: int) -> Row[Any] | None:
+def find_waybill_by_id(s: Session, waybill_id: int) -> Row[int, str, str] | None:
     """(id, courier_code, tracking_number): a parcel's waybill, when its slip is scanned after it got one."""
     return s.connection().execute(_WAYBILL_BY_ID, {"waybill_id": waybill_id}).first()
 
 
-def find_parcel(s: Session, code: str) -> Row[Any] | None:
+def find_parcel(s: Session, code: str) -> Row[int, str, int | None] | None:
     """(id, key, waybill_id) of the parcel whose packing slip says ``code`` (any case: a scan read from
     Hangul text loses it); ``None`` when ``code`` is no parcel key or no parcel has it."""
     if not parcels.looks_like_key(code):
@@ -76,7 +78,7 @@ _PLAN = _plan_select("waybill_id")
 _PARCEL_PLAN = _plan_select("parcel_id")
 
 
-def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None) -> PackPlan | None:
+def load_plan(s: Session, tracking_number: str, waybill: Row[int, str, str] | None = None) -> PackPlan | None:
     """The waybill's lines, plus the lines of the same orders that have no waybill (nor parcel) of their own
     (they travel in the same box: 합포장). ``None`` when no waybill has this number. ``waybill``: the row
     ``find_waybill`` already found (the station claims it before reading its lines)."""
@@ -89,7 +91,7 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[Any] | None = None)
     return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
 
 
-def load_parcel_plan(s: Session, parcel: Row[Any]) -> PackPlan:
+def load_parcel_plan(s: Session, parcel: Row[*tuple[Any, ...]]) -> PackPlan:
     """A parcel opened from its packing slip, before it has a waybill (``find_parcel``'s row): its lines, as
     ``load_plan`` reads a waybill's. The plan's tracking number is the parcel key until the label binds."""
     rows = s.connection().execute(_PARCEL_PLAN, {"parcel_id": parcel.id}).all()
@@ -97,7 +99,7 @@ def load_parcel_plan(s: Session, parcel: Row[Any]) -> PackPlan:
     return PackPlan(None, parcel.key, "", recipient, lines, items, parcel.id, parcel.key)
 
 
-def _assemble(rows: Sequence[Row[Any]]) -> tuple[tuple[PlanLine, ...], dict[int, PlanItem], str]:
+def _assemble(rows: Sequence[Row[*tuple[Any, ...]]]) -> tuple[tuple[PlanLine, ...], dict[int, PlanItem], str]:
     """The plan's lines, items and recipient from ``_plan_select``'s rows."""
     first: dict[int, Any] = {}  # line id -> its first row, in order
     components: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -125,7 +127,7 @@ def _assemble(rows: Sequence[Row[Any]]) -> tuple[tuple[PlanLine, ...], dict[int,
     return lines, items, recipient
 
 
-def _unique(rows: Sequence[Row[Any]]) -> Row[Any] | None:
+def _unique(rows: Sequence[_R]) -> _R | None:
     return rows[0] if len(rows) == 1 else None
 
 

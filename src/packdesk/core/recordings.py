@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import chain
 from packdesk.core import models as m
+from packdesk.core.db import changed_rows
 from packdesk.core.enums import PackOutcome, RecordingStatus
 
 log = logging.getLogger("packdesk.recordings")
@@ -63,8 +64,8 @@ def label_bound(s: Session, pack_key: str, tracking_number: str) -> int:
     recording (its pack ends in this transaction; the recorder stops after it): a closed row may be in the
     hash chain already and is never rewritten. Returns how many rows changed."""
     R = m.Recording
-    changed = s.execute(update(R).where(R.pack_key == pack_key, R.status == RecordingStatus.RECORDING)
-                        .values(tracking_number=tracking_number)).rowcount
+    changed = changed_rows(s.execute(update(R).where(R.pack_key == pack_key, R.status == RecordingStatus.RECORDING)
+                                     .values(tracking_number=tracking_number)))
     return int(changed or 0)
 
 

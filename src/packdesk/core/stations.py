@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
-from packdesk.core.db import insert_new
+from packdesk.core.db import changed_rows, insert_new
 from packdesk.core.errors import KnownError
 
 STALE = timedelta(minutes=2)      # a running station says it is alive every 30 s
@@ -28,8 +28,9 @@ def register(s: Session, name: str, host_id: str, host_name: str, now: datetime)
     if insert_new(s, m.StationRow, values, "name"):
         return
     S = m.StationRow
-    took = s.execute(update(S).where(S.name == name, or_(S.host_id == host_id, S.last_seen_at < now - STALE))
-                     .values(host_id=host_id, host_name=host_name[:100], started_at=now, last_seen_at=now)).rowcount
+    took = changed_rows(s.execute(
+        update(S).where(S.name == name, or_(S.host_id == host_id, S.last_seen_at < now - STALE))
+        .values(host_id=host_id, host_name=host_name[:100], started_at=now, last_seen_at=now)))
     if took != 1:
         other = s.execute(select(S.host_name, S.last_seen_at).where(S.name == name)).one()
         raise StationNameTaken(detail=f"station {name!r} is in use by {other.host_name} (seen {other.last_seen_at})",
@@ -39,8 +40,8 @@ def register(s: Session, name: str, host_id: str, host_name: str, now: datetime)
 def heartbeat(s: Session, name: str, host_id: str, now: datetime) -> bool:
     """Still ours? False if another PC took the name meanwhile (this one was unseen too long)."""
     S = m.StationRow
-    return s.execute(update(S).where(S.name == name, S.host_id == host_id)
-                     .values(last_seen_at=now)).rowcount == 1
+    return changed_rows(s.execute(update(S).where(S.name == name, S.host_id == host_id)
+                                  .values(last_seen_at=now))) == 1
 
 
 def release(s: Session, name: str, host_id: str) -> None:

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 REFUSE = "refuse"
 WARN = "warn"
@@ -84,7 +85,7 @@ class TrackingCheck:
     number: str
     problem: str = ""
     warning: str = ""
-    params: Mapping[str, object] | None = None
+    params: Mapping[str, Any] | None = None  # the message's placeholders, as KnownError takes them
 
     @property
     def ok(self) -> bool:

@@ -55,7 +55,7 @@ class SyntheticSource:
         # sensor-like noise from a small bank made once (making it per frame would cost more than encoding)
         self._noise = [np.clip(rnd.normal(0, noise, (h, w, 3)), -128, 127).astype(np.int16) for _ in range(8)] \
             if noise > 0 else []
-        board = rnd.integers(90, 140, size=(h, w, 3), dtype=np.uint8)
+        board: np.ndarray = rnd.integers(90, 140, size=(h, w, 3), dtype=np.uint8)
         board = cv2.GaussianBlur(board, (0, 0), 3)
         cv2.rectangle(board, (w // 4, h // 4), (3 * w // 4, 3 * h // 4), (60, 110, 170), -1)  # the box
         self._board = board

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import cv2
@@ -99,7 +100,7 @@ class EncoderSettings:
     def open_stream(self, out: av.container.OutputContainer, size: tuple[int, int], fps: float) -> av.VideoStream:
         """The video stream of ``out``, configured; the codec opens at its first frame."""
         w, h = size
-        stream = out.add_stream(self.codec, rate=round(fps), options=self.options())
+        stream = cast(av.VideoStream, out.add_stream(self.codec, rate=round(fps), options=self.options()))  # H.264
         stream.width, stream.height, stream.pix_fmt = w, h, self.pix_fmt
         stream.codec_context.time_base = Fraction(1, 1000)
         if self.hardware:
@@ -341,7 +342,8 @@ class _Session:
                 with _ENCODE_SLOT:
                     # BGR -> I420 by OpenCV (BT.601 limited range, as swscale would): ~3x faster than PyAV's
                     i420 = cv2.cvtColor(self.overlay.draw(frame.image, frame.at), cv2.COLOR_BGR2YUV_I420)
-                    vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+                    vf = av.VideoFrame.from_ndarray(cast("np.ndarray[Any, np.dtype[np.uint8]]", i420),
+                                                  format="yuv420p")  # OpenCV: uint8 in, uint8 out
                     vf.pts, vf.time_base = pts, Fraction(1, 1000)
                     packets = stream.encode(vf)
                 for packet in packets:
@@ -404,7 +406,7 @@ class OpenCvRecorder:
         session = _Session(job, path, self.camera, self.encoder, self.label_renderer, self.emit)
         session.thread.start()
         self.start_mono = time.monotonic()
-        pre_roll = self.camera.attach(lambda f, s=session: self._feed(s, f))
+        pre_roll = self.camera.attach(lambda f: self._feed(session, f))
         for f in pre_roll:
             session.feed(f)
         self._session = session

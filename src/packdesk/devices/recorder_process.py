@@ -462,7 +462,7 @@ class ProcessRecorder:
     def _on_message(self, child: _Child, msg: tuple[Any, ...]) -> None:
         kind = msg[0]
         if kind == "event":
-            if isinstance(msg[1], RecordingFinished | RecordingFailed):
+            if isinstance(msg[1], RecordingFinished | RecordingFailed) and msg[1].pack_key is not None:
                 with self._lock:
                     self._finishing.pop(msg[1].pack_key, None)
             self.emit(msg[1])

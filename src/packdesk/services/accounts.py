@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, update
 
 from packdesk.core import models as m
 from packdesk.core.couriers import UnknownCourier, resolve
-from packdesk.core.db import Database
+from packdesk.core.db import Database, changed_rows
 from packdesk.core.enums import ChannelKind
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
@@ -171,7 +171,8 @@ def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
     name = spec.name.strip()
     if not name or len(name) > 100:
         raise AccountInvalid("account_field_required", detail="name", field="이름 / Name")
-    external, secret, options = "", "", {}
+    external, secret = "", ""
+    options: dict[str, Any] = {}
     for f in kind.fields:
         value = (spec.values.get(f.key) or "").strip()
         if not value:
@@ -291,7 +292,7 @@ def remove_account(db: Database, account_id: int, by: str = "") -> Removal:
         removed = delete_orders(s, ids)
         kept = s.scalar(select(func.count()).select_from(m.Order).where(m.Order.account_id == account_id)) or 0
         s.execute(delete(m.ProductMapping).where(m.ProductMapping.account_id == account_id))
-        products = s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)).rowcount
+        products = changed_rows(s.execute(delete(m.SalesProduct).where(m.SalesProduct.account_id == account_id)))
         acc = s.get_one(m.ChannelAccount, account_id)
         acc.active, acc.removed_at = False, utcnow()
     left = ""

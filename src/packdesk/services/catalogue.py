@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, insert, select, update
 
 from packdesk.channels.base import ChannelError, ProductPage, ProductRecord
 from packdesk.core import models as m
-from packdesk.core.db import Database
+from packdesk.core.db import Database, changed_rows
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
@@ -65,8 +65,13 @@ def _save_options(s: Any, account_id: int, options: dict[str, Any]) -> None:
               .values(options=json.dumps(options, ensure_ascii=False)))
 
 
-_CODE_LIMITS = {"product_code": m.SalesProduct.__table__.c.product_code.type.length,
-                "option_code": m.SalesProduct.__table__.c.option_code.type.length}
+def _code_limit(column: str) -> int:
+    kind = m.SalesProduct.__table__.c[column].type
+    assert isinstance(kind, String) and kind.length is not None, f"sales_products.{column} is a VARCHAR(n)"
+    return kind.length
+
+
+_CODE_LIMITS = {"product_code": _code_limit("product_code"), "option_code": _code_limit("option_code")}
 
 
 def _storable(records: list[ProductRecord], account_id: int) -> list[ProductRecord]:
@@ -159,9 +164,9 @@ def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threa
         cursor = page.next_cursor
     with db.session() as s:  # a whole pass: what it did not see is gone from the marketplace
         SP = m.SalesProduct
-        result.deleted = s.execute(update(SP).where(SP.account_id == account_id, SP.synced_at.is_not(None),
-                                                    SP.synced_at < started, SP.deleted.is_(False))
-                                   .values(deleted=True, status="DELETE")).rowcount
+        result.deleted = changed_rows(s.execute(update(SP).where(SP.account_id == account_id, SP.synced_at.is_not(None),
+                                                                 SP.synced_at < started, SP.deleted.is_(False))
+                                                .values(deleted=True, status="DELETE")))
     result.complete = True
     log.info("catalogue of account %s: %d product(s) in %d page(s), %d new, %d gone", account_id,
              result.products, result.pages, result.new, result.deleted)

@@ -535,7 +535,7 @@ def _lines_of(s: Session, parcel_ids: Sequence[int]) -> dict[int, list[_Line]]:
              .join(L, L.parcel_id == P.id).join(Ord, Ord.id == L.order_id).join(A, A.id == P.account_id)
              .where(P.id.in_(parcel_ids[i:i + 500]), L.status.in_(parcels.READY)).order_by(P.id, L.id))
         for r in s.execute(q):
-            out[r[0]].append(_Line(*r))
+            out[r[0]].append(_Line(*tuple(r)))
     return out
 
 
@@ -683,8 +683,9 @@ def read_result_file(path: Path, *, template: Template | None = None, sheet_name
         raise CourierSheetError("courier_file_unreadable", name=name, detail="binary content")
     first = text.splitlines()[0] if text else ""
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    sheet = xl.sheet_from_rows(name, path.stem[:31] or "Sheet1", ([c if c != "" else None for c in r] for r in rows),
+    text_rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    sheet = xl.sheet_from_rows(name, path.stem[:31] or "Sheet1",
+                               ([c if c != "" else None for c in r] for r in text_rows),
                                header_row, hints=hints, prefer_row=prefer)
     return ResultFile(path, sheet, (sheet.title,), "csv", encoding)
 
@@ -1090,7 +1091,7 @@ def _classify(s: Session, template: Template, sheet: xl.Sheet, columns: ResultCo
             first_of_parcel[parcel.id] = (r.row, number)
             first_of_number[number] = (r.row, parcel.id)
             warning = "warn_check_digit" if checked.warning else ""
-            out.append(row(RowClass.MATCHED, warning, **({"number": number} if warning else {})))
+            out.append(row(RowClass.MATCHED, warning, number=number) if warning else row(RowClass.MATCHED))
     return tuple(out)
 
 

@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -108,10 +109,10 @@ class DbWorker:
                         return None
                     log.exception("database job failed")
                     if on_error is not None:
-                        self.post(lambda err=e: on_error(err))
+                        self.post(partial(on_error, e))
                     raise
                 if on_done is not None:
-                    self.post(lambda res=result: on_done(res))
+                    self.post(partial(on_done, result))
                 return result
             finally:
                 with self._lock:
@@ -150,12 +151,12 @@ class DbWorker:
                 self._held.popleft()  # refused for another reason: said as its own failure would have been
                 log.error("held database write %s failed: %s", h.name, describe_error(e))
                 if h.on_error is not None:
-                    self.post(lambda err=e, cb=h.on_error: cb(err))
+                    self.post(partial(h.on_error, e))
                 continue
             self._held.popleft()
             saved.append(h.name)
             if h.on_done is not None:
-                self.post(lambda res=result, cb=h.on_done: cb(res))
+                self.post(partial(h.on_done, result))
         if saved:
             log.warning("disk space back: %d held write(s) stored, %d still held", len(saved), len(self._held))
             if self._on_saved is not None:

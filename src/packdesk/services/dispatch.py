@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from packdesk.channels.base import ChannelAuthError, ChannelError, DispatchItem, LineRecord
 from packdesk.core import leases
 from packdesk.core import models as m
-from packdesk.core.db import Database
+from packdesk.core.db import Database, changed_rows
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
@@ -154,7 +154,7 @@ def status_reader(channel: Any) -> StatusReader | None:
     (product-order details, the same mapping collection uses)."""
     lookup = getattr(channel, "lookup", None)
     if callable(lookup):
-        return lookup  # type: ignore[no-any-return]
+        return lookup
     client = getattr(channel, "client", None)
     if getattr(channel, "kind", None) is ChannelKind.NAVER and client is not None:
         from packdesk.channels.naver import orders_from_details
@@ -588,9 +588,9 @@ class Uploader:
                 elif out.state is OutboxState.PENDING:
                     values["next_attempt_at"] = now if due_now or not out.code else \
                         now + backoff_delay(max(1, e.attempts), self.base_delay, self.max_delay, self.rng)
-                changed = s.execute(update(m.DispatchEntry)
-                                    .where(m.DispatchEntry.id == e.id, m.DispatchEntry.state == expect)
-                                    .values(**values)).rowcount
+                changed = changed_rows(s.execute(update(m.DispatchEntry)
+                                                 .where(m.DispatchEntry.id == e.id, m.DispatchEntry.state == expect)
+                                                 .values(**values)))
                 if not changed:
                     log.info("outbox entry %s changed meanwhile; not recorded as %s", e.id, out.state)
                     continue

@@ -99,6 +99,7 @@ def frames_at(path: Path, offsets: list[float]) -> list[np.ndarray | None]:
     k = 0
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        assert stream.time_base is not None  # a demuxed stream has one (frames' pts count in it)
         first: float | None = None
         last: np.ndarray | None = None
         for frame in container.decode(stream):

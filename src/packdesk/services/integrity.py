@@ -187,9 +187,9 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
                                                         "link", rec.id, rec.path))
     if video_root is not None and video_root.is_dir():  # a shared folder holds every station's files
         known = {str(Path(r.path).resolve()) for r in every_rec.values()}
-        for f in sorted(video_root.rglob("*")):
-            if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES and str(f.resolve()) not in known:
-                report.problems.append(Problem("unindexed", f"{f} is not in the index", None, str(f)))
+        for file in sorted(video_root.rglob("*")):
+            if file.is_file() and file.suffix.lower() in VIDEO_SUFFIXES and str(file.resolve()) not in known:
+                report.problems.append(Problem("unindexed", f"{file} is not in the index", None, str(file)))
     for p in report.problems:
         log.warning("verify: %s: %s", p.kind, p.detail)
     return report

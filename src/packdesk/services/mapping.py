@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.channels import excel as sheets
 from packdesk.core import models as m
+from packdesk.core.db import changed_rows
 from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.text import clean_text, contains, search_text
 from packdesk.services.station import COMMAND_PREFIX
@@ -583,8 +584,8 @@ def unlink(s: Session, sales_product_id: int) -> int:
     if sp is None:
         raise MappingError("mapping_unknown_product", detail=f"sales product {sales_product_id}")
     P = m.ProductMapping
-    removed = s.execute(delete(P).where(P.account_id == sp.account_id, P.product_code == sp.product_code,
-                                        P.option_code == sp.option_code)).rowcount
+    removed = changed_rows(s.execute(delete(P).where(P.account_id == sp.account_id, P.product_code == sp.product_code,
+                                                     P.option_code == sp.option_code)))
     sp.is_new = False
     log.info("unlinked %s (%d rows)", (sp.account_id, sp.product_code, sp.option_code), removed)
     return int(removed or 0)
@@ -595,7 +596,7 @@ def mark_seen(s: Session, sales_product_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     SP = m.SalesProduct
-    return int(s.execute(update(SP).where(SP.id.in_(ids), SP.is_new.is_(True)).values(is_new=False)).rowcount or 0)
+    return int(changed_rows(s.execute(update(SP).where(SP.id.in_(ids), SP.is_new.is_(True)).values(is_new=False))) or 0)
 
 
 # ---------------------------------------------------------------------------------------------- new items
@@ -695,9 +696,9 @@ def check_new_items(s: Session, new: Sequence[NewItem]) -> list[ItemProblem]:
     taken_codes: dict[str, str] = {}
     badges: set[str] = set()
     if codes:
-        for r in s.execute(select(B.barcode, It.sku, It.name, It.option_name).join(It, It.id == B.item_id)
+        for c in s.execute(select(B.barcode, It.sku, It.name, It.option_name).join(It, It.id == B.item_id)
                            .where(func.lower(B.barcode).in_(sorted(codes)))):
-            taken_codes[r.barcode.lower()] = _item_label(r.sku, r.name, r.option_name)
+            taken_codes[c.barcode.lower()] = _item_label(c.sku, c.name, c.option_name)
         badges = {b.lower() for b in s.scalars(select(m.Packer.badge_code).where(
             func.lower(m.Packer.badge_code).in_(sorted(codes)))) if b}
     first_product: dict[int, int] = {}
@@ -807,10 +808,10 @@ def export_mappings(s: Session, path: Path, include_unlinked: bool = False) -> i
         rows.append((r.name, r.product_code, r.option_code, pname, oname, r.sku, r.quantity))
     blank_from = len(rows)
     if include_unlinked:
-        for r in s.execute(select(A.name, SP.product_code, SP.option_code, SP.product_name, SP.option_name)
+        for u in s.execute(select(A.name, SP.product_code, SP.option_code, SP.product_name, SP.option_name)
                            .join(A, A.id == SP.account_id).where(~_linked_clause(), SP.deleted.is_(False))
                            .order_by(A.name, SP.product_code, SP.option_code)):
-            rows.append((r.name, r.product_code, r.option_code, r.product_name, r.option_name, None, None))
+            rows.append((u.name, u.product_code, u.option_code, u.product_name, u.option_name, None, None))
 
     wb = Workbook()
     ws = wb.active
@@ -983,7 +984,8 @@ def _read_mapping_sheet(path: Path) -> _MappingSheet:
                     if all(_cell_text(v) == "" for v in cells):
                         continue  # a note beside the table, or an empty row
                     texts_ = [_cell_text(v) for v in cells[:6]]
-                    out.append(FileRow(n, *texts_, cells[6], values=tuple(values)))
+                    out.append(FileRow(n, texts_[0], texts_[1], texts_[2], texts_[3], texts_[4], texts_[5], cells[6],
+                                       values=tuple(values)))
         except MappingFileError:
             raise
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as e:
@@ -1022,8 +1024,8 @@ def validate_rows(s: Session, rows: Sequence[FileRow], file_name: str = "") -> I
         accounts_folded[acc.name.strip().lower()].append(acc.id)
     skus: dict[str, int] = {r.sku: r.id for r in s.execute(select(m.Item.sku, m.Item.id))}
     skus_folded: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for sku, item_id in skus.items():
-        skus_folded[sku.lower()].append((sku, item_id))
+    for sku, sku_item in skus.items():
+        skus_folded[sku.lower()].append((sku, sku_item))
 
     def err(row: int, code: str, **params: Any) -> RowError:
         ko, en = texts(code, params)

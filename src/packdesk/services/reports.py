@@ -84,6 +84,7 @@ def build_report(db: Database, since: datetime, until: datetime, video_root: Pat
                          .where(PS.outcome == PackOutcome.COMPLETED, PS.ended_at >= since, PS.ended_at < until))
         buckets: Counter[tuple[datetime, str, str]] = Counter()
         for ended, station, packer in rows:
+            assert ended is not None  # the where clause compares it
             hour = ended.astimezone(KST).replace(minute=0, second=0, microsecond=0)
             buckets[(hour, station, packer)] += 1
         report.hours = [HourRow(h, st, p, n) for (h, st, p), n in sorted(buckets.items())]

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from packdesk.core import models as m
+from packdesk.core.db import changed_rows
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
 from packdesk.core.filenames import safe_file_part
@@ -141,7 +142,7 @@ _ROW_COLS = (_R.id, _R.tracking_number, _R.order_nos, _R.station, _R.packer_name
              func.coalesce(_RECIPIENT, "").label("recipient_name"))  # in RecordingRow's order
 
 
-def _rows(s: Session, stmt: Select[Any]) -> list[RecordingRow]:
+def _rows(s: Session, stmt: Select[*tuple[Any, ...]]) -> list[RecordingRow]:
     """Core execution straight into named tuples: no ORM result layer for thousands of rows."""
     return [RecordingRow._make(r) for r in s.connection().execute(stmt)]
 
@@ -214,7 +215,7 @@ def search(s: Session, q: SearchQuery) -> SearchResult:
     """Recordings matching the query, newest first, one page of at most ``q.limit``."""
     R = m.Recording
     text = search_text(q.text)
-    stmt: Select[Any] = select(*_ROW_COLS).where(*_filters(q))
+    stmt: Select[*tuple[Any, ...]] = select(*_ROW_COLS).where(*_filters(q))
     capped = False
     if text:
         numbers, capped = matching_waybills(s, text, q.field)
@@ -255,14 +256,14 @@ def packer_names(s: Session) -> list[str]:
 
 def set_keep(s: Session, recording_id: int, keep: bool) -> None:
     """A claimed recording is kept: retention (``services/retention.py``) never deletes it."""
-    if s.execute(update(m.Recording).where(m.Recording.id == recording_id).values(keep=keep)).rowcount != 1:
+    if changed_rows(s.execute(update(m.Recording).where(m.Recording.id == recording_id).values(keep=keep))) != 1:
         raise ReviewError("recording_not_found", recording_id=recording_id)
     log.info("recording %d keep=%s", recording_id, keep)
 
 
 def set_note(s: Session, recording_id: int, note: str) -> None:
-    if s.execute(update(m.Recording).where(m.Recording.id == recording_id)
-                 .values(note=note[:MAX_NOTE])).rowcount != 1:
+    if changed_rows(s.execute(update(m.Recording).where(m.Recording.id == recording_id)
+                              .values(note=note[:MAX_NOTE]))) != 1:
         raise ReviewError("recording_not_found", recording_id=recording_id)
 
 

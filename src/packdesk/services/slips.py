@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
@@ -76,7 +76,7 @@ class Slip:
         return tuple(ln for ln in self.lines if not ln.items)
 
 
-def _ready() -> object:
+def _ready() -> Exists:
     """A parcel with a line still to pack (correlated with ``m.Parcel``)."""
     L = m.OrderLine
     return exists().where(L.parcel_id == m.Parcel.id, L.status.in_(parcels.READY))

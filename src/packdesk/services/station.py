@@ -19,8 +19,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -343,9 +344,9 @@ class StationService:
                 return claims.claim(s, target_id, station=self.station, packer_name=who, pack_key=key,
                                     now=self.clock(), expiry=self.claim_expiry, kind=kind)
 
-            self.worker.submit(lambda s, code=scan.code, take=take, label=label: resolve(s, code, take, label),
-                               on_done=lambda r, scan=scan, key=pack_key: self._resolved(scan, r, key),
-                               on_error=lambda e, scan=scan: self._lookup_failed(scan, e))
+            self.worker.submit(partial(resolve, code=scan.code, claim=take, label=label),
+                               on_done=partial(self._resolved, scan, pack_key=pack_key),
+                               on_error=partial(self._lookup_failed, scan))
 
     def is_known_code(self, code: str) -> bool:
         """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
@@ -392,7 +393,7 @@ class StationService:
             ok, problem = self.recorder.ready()
             started = self._handle(WaybillScanned(scan, r.plan, pack_key, "" if ok else problem, r.claimed_by))
             if not started and r.claimed_by is None:  # claimed for a pack that did not start: give it back
-                self.worker.submit(lambda s, key=pack_key: claims.release(s, key), keep="claim released")
+                self.worker.submit(lambda s: claims.release(s, pack_key), keep="claim released")
             if not started and problem == "disk_low" and self.video_folder is not None:  # which disk, and where
                 self.listener.on_error(RecordingProblem("disk_low_not_started", detail="pack not started",
                                                         **where(self.video_folder)))
@@ -416,7 +417,7 @@ class StationService:
 
     def _handle(self, event: Event) -> bool:
         """Feed the machine and carry out its effects; True when a pack began."""
-        if not isinstance(event, Timeout | LinesChanged | Closing | RecorderLost):
+        if not isinstance(event, Timeout | LinesChanged | PackersChanged | Closing | RecorderLost):  # no scan
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
         for fx in effects:
@@ -439,11 +440,11 @@ class StationService:
                 self.recorder.stop(fx.pack_key, fx.outcome)
             case BeginPack():
                 self._tracking[fx.pack_key] = fx.plan.tracking_number
-                self.worker.submit(lambda s, fx=fx: packing.begin_pack(s, fx, self.station),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e),
+                self.worker.submit(lambda s: packing.begin_pack(s, fx, self.station),
+                                   on_error=lambda e: self._store_failed(fx.pack_key, e),
                                    keep=f"pack begun {fx.plan.tracking_number}")
             case LogScan():
-                self.worker.submit(lambda s, fx=fx: packing.log_scan(s, fx, self.station),
+                self.worker.submit(lambda s: packing.log_scan(s, fx, self.station),
                                    keep=f"scan {fx.scan.code[:40]}")
             case BindLabel():  # stored with the completion that follows it (EndPack), in one transaction
                 self._labels[fx.pack_key] = fx
@@ -451,9 +452,9 @@ class StationService:
                 bind = self._labels.pop(fx.pack_key, None)
                 tracking = self._tracking.pop(fx.pack_key, "")
                 self._unsaved[fx.pack_key] = (bind.tracking_number if bind else tracking, fx.outcome)
-                self.worker.submit(lambda s, fx=fx, bind=bind: self._end_pack(s, fx, bind),
-                                   on_done=lambda _n, key=fx.pack_key: self._pack_stored(key),
-                                   on_error=lambda e, fx=fx: self._store_failed(fx.pack_key, e, fx.outcome),
+                self.worker.submit(lambda s: self._end_pack(s, fx, bind),
+                                   on_done=lambda _n: self._pack_stored(fx.pack_key),
+                                   on_error=lambda e: self._store_failed(fx.pack_key, e, fx.outcome),
                                    keep=f"pack end {fx.pack_key}")
             case _:  # ShowMessage: the new state carries it
                 pass
@@ -465,21 +466,21 @@ class StationService:
         match ev:
             case RecordingStarted():
                 job = self._jobs.get(ev.pack_key)
-                self.worker.submit(lambda s, ev=ev, job=job: recordings.recording_started(
+                self.worker.submit(lambda s: recordings.recording_started(
                     s, pack_key=ev.pack_key, tracking_number=job.tracking_number if job else "",
                     order_nos=",".join(job.order_nos) if job else "", station=self.station,
                     packer_name=job.packer_name if job else "", recorder=self.recorder.name, path=str(ev.path),
                     started_at=ev.started_at), keep="video started")
             case RecordingFinished():
                 self._jobs.pop(ev.pack_key, None)
-                self.worker.submit(lambda s, ev=ev: recordings.recording_finished(
+                self.worker.submit(lambda s: recordings.recording_finished(
                     s, pack_key=ev.pack_key, path=str(ev.path), started_at=ev.started_at, ended_at=ev.ended_at,
                     frames=ev.frames, dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=ev.outcome,
                     sha256=ev.sha256), keep="video finished")
             case RecordingFailed():
                 if ev.pack_key is not None:
                     self._jobs.pop(ev.pack_key, None)
-                    self.worker.submit(lambda s, key=ev.pack_key: recordings.recording_failed(s, key),
+                    self.worker.submit(partial(recordings.recording_failed, pack_key=ev.pack_key),
                                        keep="video failed")
                 log.warning("recording problem %s: %s", ev.code, ev.detail)
                 code = ev.code
@@ -495,11 +496,10 @@ class StationService:
                 for key, path in ev.cut:
                     self._jobs.pop(key, None)
                     if path is not None:
-                        self.worker.submit(lambda s, key=key, path=str(path):
-                                           recordings.recording_interrupted(s, key, path),
+                        self.worker.submit(partial(recordings.recording_interrupted, pack_key=key, path=str(path)),
                                            keep="video interrupted")
                     else:
-                        self.worker.submit(lambda s, key=key: recordings.recording_failed(s, key),
+                        self.worker.submit(partial(recordings.recording_failed, pack_key=key),
                                            keep="video failed")
                 log.warning("recorder lost: %s", ev.detail)
                 self._handle(RecorderLost(self.clock()))
@@ -550,7 +550,7 @@ class StationService:
         en = " ".join(f"Pack {t} is saved." for t in done)
         self.listener.on_notice(KnownError("disk_space_back", count=count, pack=Words(ko, en)))
 
-    def _disk_full(self, folder: Path | None, detail: str, **params: object) -> DiskFull:
+    def _disk_full(self, folder: Path | None, detail: str, **params: Any) -> DiskFull:
         """The full disk named, and what became of the pack: ended and not yet saved, open and held, or none."""
         place = where(folder) if folder is not None else {"folder": "?", "disk": "?", "free": "?"}
         return DiskFull(detail=detail, pack=self._pack_words(), held=self.held, **place, **params)

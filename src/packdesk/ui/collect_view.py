@@ -56,6 +56,7 @@ from packdesk.services.accounts import (
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, failure_of, make_channel
 from packdesk.services.secrets import backend_name
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 from packdesk.ui.tasks import run_op
@@ -268,7 +269,7 @@ class CollectWindow(QDialog):
             if run.error_code:  # the code and the detail: which orders were set aside, what the error was
                 tip = f"{run.error_code}\n{run.error_detail}".strip()
                 for c in (len(cells) - 2, len(cells) - 1):
-                    self.runs.item(r, c).setToolTip(tip)
+                    item_at(self.runs, r, c).setToolTip(tip)
         running = any(run.status is RunStatus.RUNNING for run in runs)
         self.progress.setVisible(running or not self.collect_button.isEnabled())
 
@@ -400,9 +401,9 @@ class CollectWindow(QDialog):
         except KnownError as e:
             self._say_account(error_message(e), error=True)
             return
-        for key, e in edits.items():
+        for key, edit in edits.items():
             if key == "secret":
-                e.clear()
+                edit.clear()
         name = spec.name.strip()
         self._say_account(both(f"추가됨: {name} (시크릿은 OS 키링에 저장)",
                                f"Added: {name} (secret in the OS keyring)"))
@@ -491,7 +492,7 @@ class CollectWindow(QDialog):
 
     def _selected_account(self) -> int | None:
         rows = self.accounts.selectionModel().selectedRows()
-        return self.accounts.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
+        return item_at(self.accounts, rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
 
     def test_selected(self) -> None:
         account_id = self._selected_account()

@@ -492,7 +492,7 @@ class CourierView(QDialog):
         since = until = None
         if days == -1:
             first, last = self.date_from.date().toPython(), self.date_to.date().toPython()
-            since, until = cs.day_range(min(first, last), max(first, last))  # type: ignore[type-var]
+            since, until = cs.day_range(min(first, last), max(first, last))
         elif days:
             today = cs.today()
             since, until = cs.day_range(today - timedelta(days=days - 1), today)

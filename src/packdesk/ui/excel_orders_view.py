@@ -46,6 +46,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, language, one, pair, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
@@ -502,7 +503,7 @@ class ExcelOrdersView(QDialog):
                 combo.addItem(h, h)
             combo.setCurrentIndex(max(0, combo.findData(columns.get(f.key, ""))))
             combo.blockSignals(False)
-            self.mapping.item(row, 2).setText(first.get(columns.get(f.key, ""), ""))
+            item_at(self.mapping, row, 2).setText(first.get(columns.get(f.key, ""), ""))
 
     def columns(self) -> dict[str, str]:
         """The mapping as the combos show it: field key -> header ("" for no column)."""
@@ -517,7 +518,7 @@ class ExcelOrdersView(QDialog):
         if self.sheet is None:
             return
         row = next(i for i, f in enumerate(xl.FIELDS) if f.key == key)
-        self.mapping.item(row, 2).setText(self.sheet.first_values().get(self.combos[key].currentData() or "", ""))
+        item_at(self.mapping, row, 2).setText(self.sheet.first_values().get(self.combos[key].currentData() or "", ""))
         self.refresh_preview()
 
     def save_mapping(self) -> None:

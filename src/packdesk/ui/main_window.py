@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -34,6 +35,10 @@ from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
 from packdesk.ui.station_view import BANNER_STYLE, StationView
 from packdesk.ui.supervisor import SupervisorGate
+
+if TYPE_CHECKING:  # imported when first opened
+    from packdesk.ui.reports_view import ReportsWindow
+    from packdesk.ui.staff_view import StaffView
 
 log = logging.getLogger("packdesk.ui")
 
@@ -119,7 +124,7 @@ class MainWindow(QMainWindow):
         reports_action = QAction(tr("보고서… / Reports…"), self)
         reports_action.triggered.connect(lambda: self.as_supervisor(self.open_reports))
         menu.addAction(reports_action)
-        self._reports: QWidget | None = None
+        self._reports: ReportsWindow | None = None
         # --- orders (ui/orders_view.py) ---
         orders_action = QAction(tr("주문… / Orders…"), self)
         orders_action.triggered.connect(lambda: self.as_supervisor(self.open_orders))
@@ -130,7 +135,7 @@ class MainWindow(QMainWindow):
         staff_action = QAction(tr("작업자… / Staff…"), self)
         staff_action.triggered.connect(lambda: self.as_supervisor(self.open_staff))
         menu.addAction(staff_action)
-        self._staff_view: QWidget | None = None
+        self._staff_view: StaffView | None = None
         # --- end staff ---
         # --- packing slips (ui/slips_view.py) ---
         slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)

@@ -447,7 +447,7 @@ class CreateItemsDialog(QDialog):
             rv.addWidget(b)
         self.rule_buttons[mp.NameRule.PRODUCT_AND_OPTION].setChecked(True)
         for b in self.rule_buttons.values():
-            b.toggled.connect(lambda on: on and self._rule_changed())
+            b.toggled.connect(lambda on: self._rule_changed() if on else None)
         self.rule_buttons[mp.NameRule.TYPED].setEnabled(n == 1)
         if n != 1:
             self.rule_buttons[mp.NameRule.TYPED].setToolTip(tr("판매상품 하나일 때만 / Only for one sales product"))
@@ -546,9 +546,9 @@ class CreateItemsDialog(QDialog):
         layout.addWidget(code_box)
         layout.addWidget(self.problems)
         layout.addLayout(buttons)
-        for b in self.findChildren(QPushButton):  # Enter in a field adds a barcode, never presses a button
-            b.setAutoDefault(False)
-            b.setDefault(False)
+        for button in self.findChildren(QPushButton):  # Enter in a field adds a barcode, never presses a button
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self._rule_changed()
         if n:
             self.table.selectRow(0)

@@ -60,6 +60,7 @@ from packdesk.services.dbworker import DbWorker
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
@@ -308,7 +309,7 @@ class ManualOrderForm(_Worked, QDialog):
                                                "barcode — or scan it"))
         self.item_search.textChanged.connect(lambda _: self._search_timer.start())
         self.item_search.returnPressed.connect(self._add_top_found)
-        self._search_timer = QTimer(self)
+        self._search_timer: QTimer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.search_items)
@@ -763,7 +764,7 @@ class OrdersWindow(_Worked, QMainWindow):
         for r, row in enumerate(self.rows):
             if row.id == order_id:
                 self.table.selectRow(r)
-                self.table.scrollToItem(self.table.item(r, 0))
+                self.table.scrollToItem(item_at(self.table, r, 0))
                 return
 
     def _selection_changed(self) -> None:

@@ -32,6 +32,7 @@ from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.dispatch import OutboxEntry, Uploader
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import ERROR_TEXT, error_message
 from packdesk.ui.tasks import run_op
@@ -217,13 +218,14 @@ class OutboxView(QDialog):
         mode = table.selectionMode()
         table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
         for row in range(table.rowCount()):
-            if table.item(row, 0).data(Qt.ItemDataRole.UserRole) in entry_ids:
+            if item_at(table, row, 0).data(Qt.ItemDataRole.UserRole) in entry_ids:
                 table.selectRow(row)
         table.setSelectionMode(mode)
 
     @staticmethod
     def _ids(table: QTableWidget) -> list[int]:
-        return [table.item(i.row(), 0).data(Qt.ItemDataRole.UserRole) for i in table.selectionModel().selectedRows()]
+        return [item_at(table, i.row(), 0).data(Qt.ItemDataRole.UserRole)
+                for i in table.selectionModel().selectedRows()]
 
     def selected_ids(self) -> list[int]:
         return self._ids(self.tables[self.current_key()])

@@ -242,6 +242,8 @@ class ReportsWindow(QMainWindow):
         report = self.report
         if report is None:
             return
-        run_op(self, lambda: export_report(report, path, reason_text),
-               lambda p: (self.message.setText(both("저장됨", f"Saved: {p}")), self.exported.emit(str(p))),
-               self._failed, name="report-export")
+        def saved(p: Path) -> None:
+            self.message.setText(both("저장됨", f"Saved: {p}"))
+            self.exported.emit(str(p))
+
+        run_op(self, lambda: export_report(report, path, reason_text), saved, self._failed, name="report-export")

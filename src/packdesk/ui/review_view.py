@@ -635,7 +635,7 @@ class ReviewWindow(QMainWindow):
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(claim_box)
         bottom.addWidget(history_box)
-        self._not_in_full_screen = [self.info_label, bottom]  # hidden while the video fills the screen
+        self._not_in_full_screen: list[QWidget] = [self.info_label, bottom]  # hidden while the video fills the screen
         main_split = QSplitter(Qt.Orientation.Vertical)
         main_split.addWidget(self.table)
         main_split.addWidget(video_split)
@@ -659,8 +659,8 @@ class ReviewWindow(QMainWindow):
         self.search_button.clicked.connect(self.search)
         self.field_combo.currentIndexChanged.connect(lambda _: self._search_if_text())
         self.period_check.toggled.connect(self._period_toggled)
-        self.from_date.dateChanged.connect(lambda _: self.period_check.isChecked() and self.search())
-        self.to_date.dateChanged.connect(lambda _: self.period_check.isChecked() and self.search())
+        self.from_date.dateChanged.connect(lambda _: self.search() if self.period_check.isChecked() else None)
+        self.to_date.dateChanged.connect(lambda _: self.search() if self.period_check.isChecked() else None)
         self.station_combo.activated.connect(lambda _: self.search())
         self.packer_combo.activated.connect(lambda _: self.search())
         self.model.more_wanted.connect(self.load_more)
@@ -1019,8 +1019,8 @@ class ReviewWindow(QMainWindow):
         for o in h.orders:
             top = QTreeWidgetItem(["", one(f"주문 / Order {o.order_no} — 수령인 / recipient {o.recipient_name}",
                                            f"Order {o.order_no} — recipient {o.recipient_name}"), ""])
-            for p in o.products:
-                QTreeWidgetItem(top, ["", p, ""])
+            for product in o.products:
+                QTreeWidgetItem(top, ["", product, ""])
             t.addTopLevelItem(top)
         for p in h.packs:
             ended = f" – {kst_text(p.ended_at, '%H:%M:%S')}" if p.ended_at else ""
@@ -1060,10 +1060,12 @@ class ReviewWindow(QMainWindow):
         item.setToolTip(1, rec.path)
 
     def history_recording_items(self) -> list[QTreeWidgetItem]:
-        out = []
+        out: list[QTreeWidgetItem] = []
         stack = [self.history_tree.topLevelItem(i) for i in range(self.history_tree.topLevelItemCount())]
         while stack:
             item = stack.pop(0)
+            if item is None:  # (only past the count: never)
+                continue
             if item.data(0, Qt.ItemDataRole.UserRole) is not None:
                 out.append(item)
             stack.extend(item.child(i) for i in range(item.childCount()))
@@ -1236,4 +1238,4 @@ class ReviewWindow(QMainWindow):
 
 def _day_start(d: QDate) -> datetime:
     """Midnight of a calendar day in Korea, as an aware UTC time."""
-    return datetime.combine(d.toPython(), time(0), tzinfo=KST).astimezone(UTC)  # type: ignore[arg-type]
+    return datetime.combine(d.toPython(), time(0), tzinfo=KST).astimezone(UTC)

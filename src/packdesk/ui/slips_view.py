@@ -181,6 +181,6 @@ class SlipDialog(_Worked, QDialog):
         log.info("packing slips refused: %s (%s)", error.code, error.detail)
         self.refused.emit(error.code)
 
-    def done(self, result: Any) -> None:  # type: ignore[override]
+    def done(self, result: Any) -> None:
         self._closed = True
         super().done(result)

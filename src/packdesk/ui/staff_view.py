@@ -38,6 +38,7 @@ from packdesk.core.errors import KnownError
 from packdesk.services import staff
 from packdesk.services.staff import StaffMember
 from packdesk.ui.barcode_sheet import BADGE_STYLE, render_sheet
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
@@ -205,14 +206,14 @@ class StaffView(QDialog):
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(ID_ROLE) in packer_ids:
+            if item_at(self.table, row, 0).data(ID_ROLE) in packer_ids:
                 self.table.selectRow(row)
         self.table.setSelectionMode(mode)
         self._selecting = False
         self._update_buttons()
 
     def selected_ids(self) -> list[int]:
-        return [self.table.item(i.row(), 0).data(ID_ROLE) for i in self.table.selectionModel().selectedRows()]
+        return [item_at(self.table, i.row(), 0).data(ID_ROLE) for i in self.table.selectionModel().selectedRows()]
 
     def selected_member(self) -> StaffMember | None:
         """The one packer selected (rename, (de)activate and a new badge act on one)."""

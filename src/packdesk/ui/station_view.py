@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from packdesk.core.enums import LineStatus, PackOutcome
 from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
+from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, pair, tr, two_lines
 from packdesk.ui.messages import station_text
 from packdesk.ui.resources import state_pixmap
@@ -315,10 +316,11 @@ class StationView(QWidget):
 
     def instruction_texts(self) -> list[tuple[str, str]]:
         """(item name, its instructions) per row that has some, as the packer reads them."""
-        rows = [(self.table.item(r, 1).text(), self.table.item(r, INSTRUCTIONS_COL).text())
+        rows = [(item_at(self.table, r, 1).text(), item_at(self.table, r, INSTRUCTIONS_COL).text())
                 for r in range(self.table.rowCount())]
         return [r for r in rows if r[1]] if not self.table.isColumnHidden(INSTRUCTIONS_COL) else []
 
     def row_texts(self) -> list[tuple[str, str]]:
         """(item name, "scanned / expected") per row: what a packer reads off the table."""
-        return [(self.table.item(r, 1).text(), self.table.item(r, 4).text()) for r in range(self.table.rowCount())]
+        return [(item_at(self.table, r, 1).text(), item_at(self.table, r, 4).text())
+                for r in range(self.table.rowCount())]
