@@ -25,6 +25,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packdesk import APP_NAME, __version__
 from packdesk.paths import resources_dir
@@ -320,13 +321,19 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _field(meta: md.PackageMetadata, name: str) -> str:
+    """A metadata field's first value, "" when absent (the protocol has ``get_all``, not ``get``)."""
+    values = meta.get_all(name) or []
+    return str(values[0]) if values else ""
+
+
 def metadata_licence(dist: md.Distribution) -> str:
     """What the metadata says about the licence, as one line (what ``Reviewed.says`` is compared with)."""
     meta = dist.metadata
     parts: list[str] = []
-    if expr := (meta.get("License-Expression") or "").strip():
+    if expr := _field(meta, "License-Expression").strip():
         parts.append(f"License-Expression: {expr}")
-    lic = (meta.get("License") or "").strip()
+    lic = _field(meta, "License").strip()
     if lic and lic.upper() != "UNKNOWN":
         parts.append(f"License: {lic.splitlines()[0][:80]}")
     parts += [c for c in (meta.get_all("Classifier") or []) if c.startswith("License ::")]
@@ -336,9 +343,9 @@ def metadata_licence(dist: md.Distribution) -> str:
 def read_licence(dist: md.Distribution) -> tuple[str | None, str]:
     """(SPDX expression or ``None`` when unknown, where it was read)."""
     meta = dist.metadata
-    if expr := (meta.get("License-Expression") or "").strip():
+    if expr := _field(meta, "License-Expression").strip():
         return expr, "License-Expression"
-    lic = (meta.get("License") or "").strip()
+    lic = _field(meta, "License").strip()
     if lic and "\n" not in lic and len(lic) <= 100:  # longer: the licence's text, not its name
         if _is_spdx(lic):
             return lic, "License"
@@ -357,7 +364,7 @@ def read_licence(dist: md.Distribution) -> tuple[str | None, str]:
 def _requirement_class() -> type:
     # ``packaging`` is a build and development tool here (pip and pytest need it), imported by name so that
     # PyInstaller does not put it in the bundle: the bundle reads the notices written at build time.
-    return importlib.import_module("packaging.requirements").Requirement  # type: ignore[no-any-return]
+    return importlib.import_module("packaging.requirements").Requirement
 
 
 def runtime_closure(root: str = ROOT_PACKAGE, path: list[str] | None = None,
@@ -494,7 +501,7 @@ def _native(dist_key: str, files: list[str]) -> tuple[Native, ...]:
 def _ffmpeg_build() -> str | None:
     """FFmpeg's own words on its licence and build, from the libraries PyAV loads."""
     try:
-        meta = importlib.import_module("av._core").library_meta
+        meta: dict[str, dict[str, Any]] = importlib.import_module("av._core").library_meta
     except Exception:  # no PyAV here, or one without library_meta
         return None
     lines = [f"{lib} {'.'.join(map(str, m['version']))}: {m['license']}" for lib, m in sorted(meta.items())]
