@@ -35,7 +35,7 @@ def packed(demo_db: Database, expect_warnings) -> Iterator[Rig]:  # type: ignore
     rig.svc.on_recorder_event(RecordingFailed(key, "camera_unavailable", "unplugged"))
     rig.scan(MUG)
     assert rig.message is Msg.PACK_COMPLETE
-    rig.scan(Scenario.TEA_SET, TEA, "PD-CMD-CANCEL")
+    rig.scan(Scenario.TEA_SET, TEA, "PD-CMD-CANCEL", "PD-CMD-CANCEL")  # a pack with progress: asked twice
     assert rig.message is Msg.PACK_CANCELLED
     yield rig
     rig.worker.close()
