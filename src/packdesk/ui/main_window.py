@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel("", objectName="outboxLabel")
         for w in (self.online_label, self.outbox_label):
             self.statusBar().addPermanentWidget(w)
+        for w in self.statusBar().findChildren(QLabel):  # a narrow screen cuts a label's end, never the window
+            w.setMinimumWidth(40)
         self._outbox_view: OutboxView | None = None
         # --- end dispatch outbox ---
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -74,7 +74,7 @@ BASE_PX = {
     "banner": 52, "banner_en": 28, "repeat": 72, "instruction": 34, "heading": 34, "progress": 40,
     "packer": 28, "counts": 26, "rows": 30, "option": 36, "count": 46, "instructions": 30, "header": 22,
     "row_height": 86, "icon": 66, "state_image": STATE_IMAGE_SIZE, "label_prompt": 40, "notice": 28,
-    "interrupted": 26, "button": 26, "button_code": 16, "button_height": 92, "entry": 20, "status": 20,
+    "interrupted": 26, "button": 26, "button_code": 18, "entry": 20, "status": 18,
     "rec": 22,
 }
 PREVIEW_SHARE = 0.22  # the camera picture's width, of the window's
@@ -145,6 +145,39 @@ def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
     return pix
 
 
+class CommandButton(QPushButton):
+    """A command pressed instead of scanned: its name big, its barcode's bars and value under it (the same
+    barcode as on the printed command sheet). Never focused, so a scanner's Enter cannot press it."""
+
+    def __init__(self, command: Command, code: str, title: str) -> None:
+        super().__init__(objectName=f"command{command.value.title()}")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setProperty("code", code)
+        self.title = QLabel(title, objectName="commandTitle")
+        self.bars = QLabel(objectName="commandBars")
+        self.code = QLabel(code, objectName="commandCode")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        self.title.setWordWrap(True)
+        for label in (self.title, self.bars, self.code):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the press is the button's
+            layout.addWidget(label)
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title)
+
+    def text(self) -> str:  # type: ignore[override]
+        """What the button says: its name and its barcode's value."""
+        return f"{self.title.text()}\n{self.code.text()}"
+
+    def apply_metrics(self, m: Metrics) -> None:
+        bar_h = m.px("button_code")
+        self.bars.setPixmap(barcode_pixmap(str(self.property("code")), bar_h, 1 if m.unit < 0.8 else 2))
+        self.setMinimumHeight(m.px("button") + bar_h + m.px("button_code") + 24)
+
+
 class StationView(QWidget):
     rendered = Signal()                 # after every redraw (tests and the latency benchmark wait on it)
     manual_entry = Signal(str)          # the typed entry box, for damaged labels
@@ -197,6 +230,9 @@ class StationView(QWidget):
         # the parcel the last run left unfinished (``show_interrupted``): orange, until the next pack starts
         self.interrupted = QLabel(objectName="interrupted")
         self.interrupted.setWordWrap(True)
+        bg, fg = BANNER_STYLE[Level.WARNING]  # its size comes from the window (``apply_metrics``)
+        self.interrupted.setStyleSheet(f"#interrupted {{ font-weight: bold; padding: 10px; border-radius: 8px; "
+                                       f"background: {bg}; color: {fg}; }}")
         self.interrupted.hide()
 
         self.waybill_label = QLabel(objectName="waybill")  # the heading: which parcel, or what to scan next
@@ -234,30 +270,29 @@ class StationView(QWidget):
 
         # the commands, pressed instead of scanned (mouse or touch); never focused, so a scanner's Enter cannot
         # press one
-        self.command_buttons: dict[Command, QPushButton] = {}
+        self.command_buttons: dict[Command, CommandButton] = {}
         codes = {c: code for code, c in COMMAND_CODES.items()}
         commands = QHBoxLayout()
         for command, title in COMMAND_BUTTONS:
-            button = QPushButton(objectName=f"command{command.value.title()}")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setProperty("code", codes[command])
-            button.setProperty("title", tr(title))
+            button = CommandButton(command, codes[command], tr(title))
             button.clicked.connect(lambda _=False, code=codes[command]: self.command_pressed.emit(code))
             self.command_buttons[command] = button
             commands.addWidget(button, 1)
         self.counts_label = QLabel(objectName="counts")  # today's packs here, and what is left
         self.counts_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sound_label = QLabel(tr("소리 꺼짐 — 화면을 보세요 / Sound off — watch the screen"), objectName="soundOff")
+        self.sound_label.setWordWrap(True)
+        self.sound_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sound_label.hide()
         side = QVBoxLayout()
         side.addWidget(self.counts_label)
-        side.addWidget(self.sound_label, 0, Qt.AlignmentFlag.AlignCenter)
+        side.addWidget(self.sound_label)
         commands.addLayout(side, 1)
 
         self.entry = QLineEdit(objectName="manualEntry")
         self.entry.setPlaceholderText(tr("바코드 직접 입력 후 Enter / Type a barcode, then Enter"))
         self.entry.returnPressed.connect(self._submit_entry)
-        self.entry_button = QPushButton(tr("입력 / Enter"))
+        self.entry_button = QPushButton(tr("입력 / Enter"), objectName="entryButton")
         self.entry_button.clicked.connect(self._submit_entry)
         self.packer_combo = QComboBox(objectName="packerCombo")
         self._packers: list[PackerRef] | None = None
@@ -266,7 +301,7 @@ class StationView(QWidget):
         footer.addWidget(self.entry, 3)
         footer.addWidget(self.entry_button)
         footer.addSpacing(24)
-        footer.addWidget(QLabel(tr("작업자 / Packer")))
+        footer.addWidget(QLabel(tr("작업자 / Packer"), objectName="packerCaption"))
         footer.addWidget(self.packer_combo, 1)
 
         self._top = QHBoxLayout()
@@ -304,11 +339,11 @@ class StationView(QWidget):
             #notice {{ font-size: {px("notice")}px; font-weight: bold; color: #b71c1c; }}
             #labelPrompt {{ font-size: {px("label_prompt")}px; font-weight: bold; color: #000000;
                             background: #ffd600; border: 4px solid #000000; border-radius: 8px; padding: 12px; }}
-            #interrupted {{ font-size: {px("interrupted")}px; font-weight: bold; padding: 10px; border-radius: 8px;
-                            background: {BANNER_STYLE[Level.WARNING][0]}; color: {BANNER_STYLE[Level.WARNING][1]}; }}
-            #manualEntry, QComboBox, QPushButton {{ font-size: {px("entry")}px; min-height: {px("entry") * 2}px; }}
-            QPushButton[code] {{ font-size: {px("button")}px; font-weight: bold; min-height: {px("button_height")}px;
-                                 padding: 4px 12px; }}
+            #interrupted {{ font-size: {px("interrupted")}px; }}
+            #packerCaption {{ font-size: {px("entry")}px; }}
+            #manualEntry, QComboBox, #entryButton {{ font-size: {px("entry")}px; min-height: {px("entry") * 2}px; }}
+            #commandTitle {{ font-size: {px("button")}px; font-weight: bold; }}
+            #commandCode {{ font-size: {px("button_code")}px; }}
         """)
         self.state_image_size = px("state_image")
         self.state_image.setFixedSize(self.state_image_size, self.state_image_size)
@@ -316,10 +351,7 @@ class StationView(QWidget):
         self.table.setIconSize(QSize(px("icon"), px("icon")))
         self.table.verticalHeader().setDefaultSectionSize(px("row_height"))
         for button in self.command_buttons.values():
-            code = str(button.property("code"))
-            button.setText(f"{button.property('title')}\n{code}")
-            button.setIcon(QIcon(barcode_pixmap(code, px("button_code") * 2)))
-            button.setIconSize(QSize(len(code128_modules(code)) * 2, px("button_code") * 2))
+            button.apply_metrics(m)
         if self._preview is not None and hasattr(self._preview, "set_picture_width"):
             self._preview.set_picture_width(m.preview_width)
             self._preview.setStyleSheet(f"#recIndicator {{ font-size: {px('rec')}px; }}")
@@ -465,11 +497,12 @@ class StationView(QWidget):
         self.command_buttons[Command.CANCEL].setEnabled(pack is not None)
         self.command_buttons[Command.LOGOUT].setEnabled(pack is None and state.packer is not None)
         cancel = self.command_buttons[Command.CANCEL]
-        title = (tr("한 번 더 누르면 취소 / Press again to cancel") if state.cancel_armed
+        title = (tr("다시 누르면 취소 / Again to cancel") if state.cancel_armed
                  else tr("취소 / Cancel"))
-        cancel.setProperty("title", title)
-        cancel.setText(f"{title}\n{cancel.property('code')}")
-        cancel.setStyleSheet("QPushButton { background: #b71c1c; color: #ffffff; }" if state.cancel_armed else "")
+        cancel.set_title(title)
+        cancel.setProperty("armed", state.cancel_armed)
+        cancel.setStyleSheet("QPushButton { background: #b71c1c; } QLabel { color: #ffffff; }" if state.cancel_armed
+                             else "")
 
     def _render_pack(self, state: StationState) -> None:
         pack, packer = state.pack, state.packer
