@@ -104,7 +104,7 @@ def test_the_command_buttons_do_what_the_barcodes_do(station, packer, qtbot) -> 
     assert "남았습니다" in packer.banner() and packer.level() == "error"
     press(Command.CANCEL)  # an item is in: asked again
     assert "1개를 버립니다" in packer.banner() and buttons[Command.CANCEL].property("armed")
-    assert "다시 누르면 취소" in buttons[Command.CANCEL].text()
+    assert "취소 한 번 더" in buttons[Command.CANCEL].text()
     assert view.progress_label.text() == "1 / 8"
     packer.scan(MUG)  # an item scanned: the cancel is forgotten
     assert not buttons[Command.CANCEL].property("armed")
@@ -177,7 +177,7 @@ def test_the_station_in_english(any_language, make_station, qtbot) -> None:  # t
     assert packer.banner() == "오버핏 티셔츠 · 블랙 / S  1 / 1 checked"  # the shop's words, as they came
     packer.scan("PD-CMD-CANCEL")
     assert packer.banner() == "Scan CANCEL again to throw away 1 scanned item(s) — scan an item to go on"
-    assert view.command_buttons[Command.CANCEL].text() == "Again to cancel\nPD-CMD-CANCEL"
+    assert view.command_buttons[Command.CANCEL].text() == "Cancel again\nPD-CMD-CANCEL"
     packer.scan("PD-CMD-CANCEL")
     packer.scan(Scenario.CANCEL_REQUESTED)
     assert view.instruction.text() == "Put it on the hold shelf"

@@ -159,7 +159,6 @@ class CommandButton(QPushButton):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
-        self.title.setWordWrap(True)
         for label in (self.title, self.bars, self.code):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the press is the button's
@@ -457,10 +456,12 @@ class StationView(QWidget):
             self.flashes += 1
             self._paint_banner(flash=True)
             self._flash.start()
-        else:
+        elif message is not self._shown_message:  # news after a refusal: shown at once, the flash cut short
             self._shown_message = message
-            if not self._flash.isActive():
-                self._paint_banner()
+            self._flash.stop()
+            self._paint_banner()
+        elif not self._flash.isActive():  # a redraw of the same message (a resize, a reload)
+            self._paint_banner()
         self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
                                   else tr("작업자 없음 / no packer"))
         self._select_packer(state.packer)
@@ -497,7 +498,7 @@ class StationView(QWidget):
         self.command_buttons[Command.CANCEL].setEnabled(pack is not None)
         self.command_buttons[Command.LOGOUT].setEnabled(pack is None and state.packer is not None)
         cancel = self.command_buttons[Command.CANCEL]
-        title = (tr("다시 누르면 취소 / Again to cancel") if state.cancel_armed
+        title = (tr("취소 한 번 더 / Cancel again") if state.cancel_armed
                  else tr("취소 / Cancel"))
         cancel.set_title(title)
         cancel.setProperty("armed", state.cancel_armed)
