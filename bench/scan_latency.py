@@ -383,6 +383,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
                 if (ms := burst_scan(first.barcodes[0])) is not None:
                     item_ms.append(ms)
                 burst_scan("PD-CMD-CANCEL")
+                burst_scan("PD-CMD-CANCEL")  # a pack with an item in it is cancelled by a second CANCEL
             out = {"waybill_scan": summary(waybill_ms), "item_scan": summary(item_ms), "scans_missed": len(missed),
                    "missed_examples": missed[:10]}
         else:
@@ -405,7 +406,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
                     # became: set straight through the service, not counted
                     if service.state.packer is None:
                         service.scan("PD-PACKER-001", ScanSource.MANUAL)
-                    if service.state.pack is not None:
+                    while service.state.pack is not None:  # a pack with progress asks for CANCEL twice
                         service.scan("PD-CMD-CANCEL", ScanSource.MANUAL)
                     wait_for(lambda: not service.busy and service.state.pack is None, 10.0)
                     w = tracking(rnd.randint(1, orders))

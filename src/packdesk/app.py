@@ -695,7 +695,7 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
             print(path)
         station.close()
         return 0
-    window.show()  # type: ignore[attr-defined]
+    window.show_station(settings.full_screen)  # type: ignore[attr-defined]
     if problem is not None:
         window.on_error(problem)  # type: ignore[attr-defined]
     if add_account:  # chosen at the end of the first-run set-up

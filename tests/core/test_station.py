@@ -379,7 +379,7 @@ def test_items_count_up_then_auto_complete() -> None:
     fx = m.handle(item_ev(MUG))
     assert sound(fx) is Sound.ITEM and msg(fx) is Msg.ITEM_OK
     (show,) = of(fx, ShowMessage)
-    assert show.message.params == {"name": "머그컵", "scanned": 1, "expected": 2}
+    assert show.message.params == {"name": "머그컵", "option": "화이트", "item_id": 1, "scanned": 1, "expected": 2}
     assert logged(fx).item_id == 1 and logged(fx).accepted
     m.handle(item_ev(CUP, "CUP-ALT"))  # any of an item's barcodes counts
     fx = m.handle(item_ev(MUG))
@@ -465,6 +465,8 @@ def test_cancel_command_stops_recording_and_packs_nothing() -> None:
     m = with_packer()
     m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
     m.handle(item_ev(MUG))
+    fx = m.handle(cmd(Command.CANCEL))  # an item is in: asked again first
+    assert msg(fx) is Msg.CANCEL_CONFIRM and not of(fx, EndPack) and m.state.cancel_armed
     fx = m.handle(cmd(Command.CANCEL))
     assert of(fx, StopRecording) == [StopRecording("k1", PackOutcome.CANCELLED, T0)]
     assert of(fx, EndPack) == [EndPack("k1", PackOutcome.CANCELLED, T0, ())]
@@ -567,6 +569,7 @@ events = st.one_of(
 def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode, required: bool) -> None:  # type: ignore[type-arg]
     m = StationMachine(StationConfig(complete_mode=mode, require_recording=required))
     recording: str | None = None
+    armed_before = False
     for ev in seq:
         packer_before, pack_before = m.state.packer, m.state.pack
         fx = m.handle(ev)
@@ -588,6 +591,16 @@ def test_invariants_hold_for_any_scan_sequence(seq: list, mode: CompleteMode, re
         pack = m.state.pack
         assert (pack is None) == (recording is None)
         assert pack is None or m.state.packer is not None  # an open pack always has its packer
+        # CANCEL waits for its second scan only on an open pack with something scanned, and only right after it
+        assert not m.state.cancel_armed or (pack is not None and sum(pack.counts.values()) > 0
+                                            and isinstance(ev, CommandScanned | LinesChanged | PackersChanged
+                                                           | RecorderLost | Timeout))
+        if isinstance(ev, CommandScanned) and ev.command is Command.CANCEL and pack_before is not None:
+            # a pack with progress is never cancelled by one CANCEL scan
+            assert (pack is None) == (not sum(pack_before.counts.values()) or armed_before)
+        armed_before = m.state.cancel_armed
+        if m.state.done is not None:  # the box left on screen is the one that completed, every item in
+            assert m.state.done.all_scanned and pack is None
         if pack is not None:
             expected = pack.plan.expected()
             assert all(0 < n <= expected[i] for i, n in pack.counts.items())
@@ -769,6 +782,7 @@ def test_cancelling_a_parcel_binds_nothing() -> None:
     m = parcel_packing()
     m.handle(item_ev(MUG))
     m.handle(item_ev(CUP))
+    m.handle(cmd(Command.CANCEL))
     fx = m.handle(cmd(Command.CANCEL))
     assert msg(fx) is Msg.PACK_CANCELLED and not of(fx, BindLabel)
     assert of(fx, EndPack)[0].outcome is PackOutcome.CANCELLED and m.state.pack is None
@@ -812,3 +826,116 @@ def test_instructions_are_read_per_item_from_its_packable_lines() -> None:
     assert p.instructions_for(MUG.item_id) == ("각인 문구: 사랑해", "포장: 선물용")
     assert p.instructions_for(TEA.item_id) == ("각인 문구: 사랑해",)
     assert p.instructions_for(CUP.item_id) == ()
+
+
+# ------------------------------------------------------------------ what the packer is shown (issue #20)
+
+
+def test_cancel_with_nothing_scanned_ends_the_pack_at_once() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.PACK_CANCELLED and of(fx, EndPack) and m.state.pack is None
+
+
+def test_cancel_asks_again_naming_what_would_be_thrown_away() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)), line(2, ((2, 1),)))))
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(CUP))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.CANCEL_CONFIRM and sound(fx) is Sound.WARNING
+    assert m.state.message.params["scanned"] == 2 and m.state.message.level is Level.WARNING
+    lg = logged(fx)
+    assert lg.accepted and lg.kind is ScanKind.COMMAND and not of(fx, StopRecording)
+    assert m.state.pack is not None and m.state.pack.counts == {1: 1, 2: 1}  # nothing lost
+
+
+@pytest.mark.parametrize("between", [item_ev(MUG), item_ev(TEA), item_ev(None), cmd(Command.COMPLETE)])
+def test_any_other_scan_forgets_the_first_cancel(between: object) -> None:
+    """An item scanned (the packer goes on), a refused scan or COMPLETE: the next CANCEL asks again."""
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 3),)))))
+    m.handle(item_ev(MUG))
+    m.handle(cmd(Command.CANCEL))
+    m.handle(between)  # type: ignore[arg-type]
+    assert not m.state.cancel_armed and m.state.pack is not None
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.CANCEL_CONFIRM and not of(fx, EndPack)
+
+
+def test_a_background_change_keeps_the_first_cancel() -> None:
+    """Lines changing elsewhere are no scan: the packer's second CANCEL still ends the pack."""
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)), line(2, ((2, 1),)))))
+    m.handle(item_ev(MUG))
+    m.handle(cmd(Command.CANCEL))
+    m.handle(LinesChanged(T0, {2: LineStatus.CONFIRMED}))
+    m.handle(PackersChanged(T0, {1: ALICE}))
+    assert m.state.cancel_armed
+    assert msg(m.handle(cmd(Command.CANCEL))) is Msg.PACK_CANCELLED
+
+
+def test_a_timeout_after_the_first_cancel_leaves_nothing_armed() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)))))
+    m.handle(item_ev(MUG))
+    m.handle(cmd(Command.CANCEL))
+    m.handle(Timeout(T0))
+    assert m.state.pack is None and not m.state.cancel_armed
+
+
+def test_the_same_refusal_again_is_counted() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 1),)), line(2, ((2, 1),)))))
+    m.handle(item_ev(TEA))
+    assert m.state.message.code is Msg.WRONG_ITEM and m.state.message.repeat == 1
+    fx = m.handle(item_ev(TEA))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.repeat == 2 and sound(fx) is Sound.ERROR
+    m.handle(item_ev(TEA))
+    assert m.state.message.repeat == 3
+    m.handle(item_ev(None, "NOPE"))  # another refusal: counted from one
+    assert m.state.message.code is Msg.UNKNOWN_BARCODE and m.state.message.repeat == 1
+    m.handle(item_ev(TEA))
+    m.handle(item_ev(MUG))  # accepted between: the next refusal is a first again
+    m.handle(item_ev(TEA))
+    assert m.state.message.repeat == 1
+
+
+def test_an_item_scan_names_its_option_and_row() -> None:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((1, 2),)), line(2, ((2, 1),)))))
+    m.handle(item_ev(MUG))
+    params = m.state.message.params
+    assert (params["name"], params["option"], params["item_id"]) == ("머그컵", "화이트", 1)
+    m.handle(item_ev(MUG))
+    m.handle(item_ev(MUG))  # too many: the refusal names the option too
+    assert m.state.message.code is Msg.TOO_MANY and m.state.message.params["option"] == "화이트"
+
+
+def test_the_completed_box_stays_until_the_next_waybill() -> None:
+    m = with_packer()
+    p = plan(line(1, ((1, 1),)))
+    m.handle(waybill_ev(p))
+    m.handle(item_ev(MUG))
+    assert m.state.pack is None and m.state.done is not None and m.state.done.counts == {1: 1}
+    m.handle(item_ev(TEA))  # a stray scan: refused, the box is still shown
+    assert m.state.done is not None
+    m.handle(waybill_ev(plan(line(2, ((2, 1),)), waybill_id=101, tracking="600000000002"), "k2"))
+    assert m.state.done is None and m.state.pack is not None
+    m.handle(cmd(Command.CANCEL))  # cancelled: no box to show
+    assert m.state.done is None
+
+
+def test_already_packed_names_when_where_and_by_whom() -> None:
+    from packdesk.core.station import PackedBy
+
+    at = T0 - timedelta(days=3)
+    p = replace(plan(line(1, ((1, 1),), status=LineStatus.PACKED, packed_at=at)),
+                packed_by=PackedBy("STATION-2", "이포장", at))
+    fx = with_packer().handle(waybill_ev(p))
+    (show,) = of(fx, ShowMessage)
+    assert show.message.code is Msg.WAYBILL_ALREADY_PACKED
+    assert {k: show.message.params[k] for k in ("packed_at", "station", "packer")} == {
+        "packed_at": at, "station": "STATION-2", "packer": "이포장"}

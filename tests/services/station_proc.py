@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + a.retry_s
         while not attempt(wb) and time.monotonic() < deadline:
             retries += 1
-            if svc.state.pack is not None:  # a pack left open by a failed write: the packer cancels it
-                scan("PD-CMD-CANCEL")
+            while svc.state.pack is not None:  # a pack left open by a failed write: the packer cancels it
+                scan("PD-CMD-CANCEL")  # (twice, when items were scanned)
             time.sleep(0.2)
     elapsed = time.perf_counter() - started
     worker.close()

@@ -35,7 +35,7 @@ def packed(demo_db: Database, expect_warnings) -> Iterator[Rig]:  # type: ignore
     rig.svc.on_recorder_event(RecordingFailed(key, "camera_unavailable", "unplugged"))
     rig.scan(MUG)
     assert rig.message is Msg.PACK_COMPLETE
-    rig.scan(Scenario.TEA_SET, TEA, "PD-CMD-CANCEL")
+    rig.scan(Scenario.TEA_SET, TEA, "PD-CMD-CANCEL", "PD-CMD-CANCEL")  # a pack with progress: asked twice
     assert rig.message is Msg.PACK_CANCELLED
     yield rig
     rig.worker.close()
@@ -56,8 +56,8 @@ def test_every_pack_is_chained_with_every_scan_and_verifies_clean(demo_db: Datab
         last_scan = s.scalars(select(m.ScanEvent).where(m.ScanEvent.pack_session_id == first)
                               .order_by(m.ScanEvent.id.desc()).limit(1)).one()
     assert [(ln.kind, ln.recording_id, ln.size_bytes) for ln in links] == [
-        (PACK, first, 5), (PACK, second, 3)]  # waybill + 4 items (one refused); waybill, item, cancel command
-    assert counts[first] == 5 and counts[second] == 3
+        (PACK, first, 5), (PACK, second, 4)]  # waybill + 4 items (one refused); waybill, item, cancel twice
+    assert counts[first] == 5 and counts[second] == 4
     assert (last_scan.code, last_scan.accepted) == (MUG, True)  # the scan that completed it
     report = verify(demo_db, station="S1")
     assert report.ok, report.problems

@@ -310,7 +310,8 @@ def test_without_the_demo_shop_it_asks_for_packers_and_the_station_starts_with_t
     st = make_station(saved, packers=w.packer_names)
     packer = Packer(qtbot, st)
     assert [p.name for p, _ in st.service.packers] == ["김하나", "이두리"]
-    assert packer.banner() == "작업자 바코드를 스캔하세요" and "작업자 대기 중" in packer.view.waybill_label.text()
+    assert packer.banner() == "작업자 바코드를 스캔하세요"
+    assert "작업자 바코드를 스캔하세요" in packer.view.waybill_label.text()
     badge = dict((p.name, b) for p, b in st.service.packers)["이두리"]
     assert badge is not None and badge.startswith("PD-STAFF-")
     packer.scan(badge)

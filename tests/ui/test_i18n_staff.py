@@ -36,7 +36,7 @@ def test_the_staff_screen_and_the_stations_staff_messages_in_english(  # type: i
 
     look()
     assert packer.banner() == "Scan your packer badge" and packer.view.waybill_label.text() == \
-        "Waiting for a packer badge"
+        "▶ Scan a packer badge"
     assert "Staff…" in [a.text() for a in st.window.findChildren(QAction)]
     asked: list[str] = []
 
@@ -93,7 +93,7 @@ def test_the_staff_screen_and_the_stations_staff_messages_in_english(  # type: i
     # the station: a badge mid-pack is refused; a packer deactivated while packing leaves with the pack's end
     close_staff(qtbot, st, view)
     packer.scan("PD-PACKER-001")
-    assert packer.view.waybill_label.text() == "Waiting for a waybill"
+    assert packer.view.waybill_label.text() == "▶ Scan a waybill"
     packer.scan(Scenario.SIMPLE)
     packer.scan(sam.badge_code)
     assert packer.banner() == "Finish or cancel this pack before changing packer" and packer.view.banner_en.text() == ""

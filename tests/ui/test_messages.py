@@ -43,3 +43,20 @@ def test_a_two_language_parameter_gives_each_text_its_own_half() -> None:
     assert error_text(e) == ("입력하세요: 애플리케이션 ID", "Required: Application ID")
     e = KnownError("channel_auth", message="키가 틀립니다 / 401")  # the API's own words: not two languages
     assert "키가 틀립니다 / 401" in error_text(e)[0] and "키가 틀립니다 / 401" in error_text(e)[1]
+
+
+def test_an_item_is_named_with_its_option_never_split_at_its_slash() -> None:
+    """Options are often written "블랙 / L": that is the shop's word, not a "한국어 / English" pair."""
+    params = {"name": "오버핏 티셔츠", "option": "블랙 / L", "scanned": 1, "expected": 2}
+    assert station_text(Message(Level.INFO, Msg.ITEM_OK, params)) == (
+        "오버핏 티셔츠 · 블랙 / L  1 / 2 확인", "오버핏 티셔츠 · 블랙 / L  1 / 2 checked")
+    ko, en = station_text(Message(Level.ERROR, Msg.WRONG_ITEM, {"name": "머그컵", "option": ""}))
+    assert ko == "다른 상품입니다: 머그컵 — 이 주문에 없습니다" and en == "Wrong item: 머그컵 is not in this order"
+
+
+def test_already_packed_names_the_day_the_station_and_the_packer() -> None:
+    at = datetime(2026, 11, 24, 1, 5, tzinfo=UTC)
+    params = {"tracking": "601", "packed_at": at, "station": "STATION-2", "packer": "이서연"}
+    ko, en = station_text(Message(Level.ERROR, Msg.WAYBILL_ALREADY_PACKED, params))
+    assert ko == "이미 포장된 송장입니다: 601 — 2026-11-24 10:05, STATION-2, 작업자 이서연"
+    assert en == "Waybill already packed: 601 — 2026-11-24 10:05 at STATION-2 by 이서연"

@@ -36,7 +36,10 @@ def test_pack_is_filmed_indexed_and_plays(make_station, qtbot, tmp_path: Path) -
     picture = st.window.findChild(object, "preview")
     camera = st.service.recorder  # the recorder process publishes its camera's frame count
     qtbot.waitUntil(lambda: not picture.pixmap().isNull(), timeout=30_000)  # the live preview shows the camera
-    assert picture.pixmap().size().toTuple() == (240, 180)  # scaled in the recorder process, shown as it came
+    # scaled in the recorder process, fitted to the picture's box (a share of the window's width) keeping its aspect
+    shown = picture.pixmap().size()
+    assert shown.width() <= picture.width() and shown.height() <= picture.height()
+    assert picture.width() in (shown.width(), shown.height() * 4 // 3) or shown.height() == picture.height()
     qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)  # the process started, a 1 s pre-roll
     assert rec_label.property("state") == "idle"
     p.scan("PD-PACKER-001")

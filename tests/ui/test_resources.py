@@ -13,7 +13,6 @@ from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Sound
 from packdesk.ui import resources
 from packdesk.ui.resources import icon, sound_path, state_pixmap
-from packdesk.ui.station_view import STATE_IMAGE_SIZE
 
 pytestmark = pytest.mark.gui
 
@@ -72,7 +71,7 @@ def test_station_shows_the_state_image_beside_the_banner(station, packer) -> Non
 
     def showing(level: Level) -> bool:
         return (view.state_image.property("level") == level.value
-                and view.state_image.pixmap().toImage() == state_pixmap(level, STATE_IMAGE_SIZE).toImage())
+                and view.state_image.pixmap().toImage() == state_pixmap(level, view.state_image_size).toImage())
 
     assert showing(Level.INFO)
     assert view.state_image.geometry().right() < view.banner.geometry().left()  # left of the text
@@ -89,4 +88,4 @@ def test_station_shows_the_state_image_beside_the_banner(station, packer) -> Non
 def test_an_error_outside_the_station_shows_the_error_image(station, packer, expect_warnings) -> None:  # type: ignore[no-untyped-def]
     station.window.on_error(KnownError("camera_unavailable", detail="test"))
     img = packer.view.state_image.pixmap().toImage()
-    assert img == state_pixmap(Level.ERROR, STATE_IMAGE_SIZE).toImage()
+    assert img == state_pixmap(Level.ERROR, packer.view.state_image_size).toImage()

@@ -118,7 +118,7 @@ def test_a_packer_added_on_the_staff_screen_signs_in_packs_and_once_deactivated_
     assert view.active_button.text() == "다시 사용 / Reactivate" and not view.badge_button.isEnabled()
     assert station.service.state.packer is None
     assert "박새롬이(가) 사용 중지되어 작업이 종료되었습니다" in packer.banner() and packer.level() == "warning"
-    assert "작업자 대기 중" in packer.view.waybill_label.text()
+    assert "작업자 바코드를 스캔하세요" in packer.view.waybill_label.text()
     close_staff(qtbot, station, view)
     packer.scan(new.badge_code)
     assert packer.banner() == "사용 중지된 작업자입니다: 박새롬 — 관리자에게 문의하세요"
@@ -157,15 +157,15 @@ def test_a_badge_scanned_mid_pack_never_changes_the_packer(station, packer: Pack
 
 def test_the_idle_station_asks_for_a_badge_until_someone_signs_in(station, packer: Packer) -> None:  # type: ignore[no-untyped-def]
     assert packer.banner() == "작업자 바코드를 스캔하세요" and packer.view.banner_en.text() == "Scan your packer badge"
-    assert packer.view.waybill_label.text() == \
-        "작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"
+    assert packer.view.waybill_label.text() == "▶ 작업자 바코드를 스캔하세요 / Scan a packer badge"
     packer.scan(Scenario.SIMPLE)
     assert "작업자 바코드를 먼저 스캔하세요" in packer.banner()
     packer.scan("PD-PACKER-001")
-    assert packer.view.waybill_label.text() == "대기 중 — 송장을 스캔하세요 / Waiting for a waybill"
+    assert packer.view.waybill_label.text() == "▶ 송장을 스캔하세요 / Scan a waybill"
     assert "송장을 스캔하세요" in packer.banner()
     packer.scan("PD-CMD-LOGOUT")
-    assert "작업자 바코드를 스캔하세요" in packer.banner() and "작업자 대기 중" in packer.view.waybill_label.text()
+    assert "작업자 바코드를 스캔하세요" in packer.banner()
+    assert "작업자 바코드를 스캔하세요" in packer.view.waybill_label.text()
 
 
 def test_a_lost_badge_is_replaced_and_badges_print_big_and_scan(  # type: ignore[no-untyped-def]
@@ -222,7 +222,7 @@ def test_a_packer_deactivated_mid_pack_finishes_it_then_is_signed_out(  # type: 
         packer.scan(code)
     assert packer.banner().startswith(f"포장 완료: {Scenario.SIMPLE} — 작업자 박지훈 사용 중지로 작업 종료")
     assert packer.sounds[-1] == "complete" and station.service.state.packer is None
-    assert "작업자 대기 중" in packer.view.waybill_label.text()
+    assert "작업자 바코드를 스캔하세요" in packer.view.waybill_label.text()
 
 
 def test_a_packer_added_at_another_station_signs_in_here_after_the_minutes_reload(  # type: ignore[no-untyped-def]

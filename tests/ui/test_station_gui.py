@@ -38,7 +38,10 @@ def test_happy_path_scanner_only(station, packer) -> None:  # type: ignore[no-un
     packer.scan(TUMBLER)
     packer.scan(MUG)
     assert packer.banner() == f"포장 완료: {Scenario.SIMPLE}" and packer.sounds[-1] == "complete"
-    assert packer.level() == "success" and packer.view.row_texts() == []
+    assert packer.level() == "success"
+    # the completed box stays on screen, all in, until the next waybill; the heading says what comes next
+    assert packer.view.row_texts() == [("세라믹 머그컵", "2 / 2"), ("스텐 텀블러 500ml", "1 / 1")]
+    assert "다음 송장을 스캔하세요" in packer.view.waybill_label.text()
     station.service.worker.wait_idle(5)
     with station.db.session() as s:
         ps = s.scalars(select(m.PackSession)).one()
@@ -101,6 +104,9 @@ def test_cancel_command_resets(station, packer) -> None:  # type: ignore[no-unty
     packer.scan("PD-PACKER-001")
     packer.scan(Scenario.GIFT_SET)
     packer.scan(MUG)
+    packer.scan("PD-CMD-CANCEL")  # an item is in: asked again, nothing thrown away yet
+    assert "한 번 더" in packer.banner() and "1개" in packer.banner() and packer.level() == "warning"
+    assert packer.view.progress_label.text() == "1 / 8"
     packer.scan("PD-CMD-CANCEL")
     assert "포장 취소" in packer.banner() and packer.view.row_texts() == []
     packer.scan(Scenario.GIFT_SET)  # can start again after a cancel

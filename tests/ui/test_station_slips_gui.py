@@ -107,7 +107,8 @@ def test_print_the_slip_scan_it_pack_and_bind_the_label(station, qtbot, tmp_path
         assert s.scalar(select(m.Parcel.waybill_id).where(m.Parcel.key == key)) is None  # nothing bound yet
     p.scan(LABEL)
     assert p.banner() == f"포장 완료: {LABEL}" and p.sounds[-1] == "complete" and p.level() == "success"
-    assert not p.view.label_prompt.isVisible() and p.view.row_texts() == []
+    assert not p.view.label_prompt.isVisible() and station.service.state.pack is None
+    assert all(have == need for have, need in (t.split(" / ") for _, t in p.view.row_texts()))  # the box, all in
     assert station.service.worker.wait_idle(5)
     with station.db.session() as s:
         lines = s.scalars(select(m.OrderLine).join(m.Order, m.Order.id == m.OrderLine.order_id)

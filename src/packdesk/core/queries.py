@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, and_, bindparam, func, or_, select
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core import parcels
-from packdesk.core.station import ItemRef, PackerRef, PackPlan, PlanItem, PlanLine
+from packdesk.core.enums import LineStatus, PackOutcome
+from packdesk.core.station import ItemRef, PackedBy, PackerRef, PackPlan, PlanItem, PlanLine
 
 _R = TypeVar("_R")
 
@@ -88,7 +90,37 @@ def load_plan(s: Session, tracking_number: str, waybill: Row[int, str, str] | No
     # one query (each round trip to a shared server counts, bench/stations.py)
     rows = s.connection().execute(_PLAN, {"waybill_id": wb.id}).all()
     lines, items, recipient = _assemble(rows)
-    return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items)
+    packed_by = None
+    if lines and not any(ln.status.packable for ln in lines):  # a refusal's path only: one more read is free
+        packed_by = completed_by(s, wb.id)
+    return PackPlan(wb.id, wb.tracking_number, wb.courier_code, recipient, lines, items, packed_by=packed_by)
+
+
+_COMPLETED_BY = (select(m.PackSession.station, m.PackSession.packer_name, m.PackSession.ended_at)
+                 .where(m.PackSession.waybill_id == bindparam("waybill_id"),
+                        m.PackSession.outcome == PackOutcome.COMPLETED))
+
+
+def completed_by(s: Session, waybill_id: int) -> PackedBy | None:
+    """Where, by whom and when the waybill's pack completed; ``None`` when no station here packed it (the
+    marketplace says it shipped)."""
+    row = s.connection().execute(_COMPLETED_BY, {"waybill_id": waybill_id}).first()
+    if row is None or row.ended_at is None:
+        return None
+    return PackedBy(row.station, row.packer_name, row.ended_at)
+
+
+def station_counts(s: Session, station: str, since: datetime) -> tuple[int, int]:
+    """(packs this station completed since ``since`` — the start of the day in Korea —, parcels left to pack
+    in the warehouse: waybills, and parcels still without one, that have a line ready to pack)."""
+    PS, L = m.PackSession, m.OrderLine
+    packed = s.scalar(select(func.count()).select_from(PS).where(
+        PS.station == station, PS.outcome == PackOutcome.COMPLETED, PS.ended_at >= since)) or 0
+    ready = L.status.in_([st for st in LineStatus if st.packable])
+    waybills = s.scalar(select(func.count(func.distinct(L.waybill_id))).where(ready, L.waybill_id.is_not(None))) or 0
+    parcels_left = s.scalar(select(func.count(func.distinct(L.parcel_id))).where(
+        ready, L.waybill_id.is_(None), L.parcel_id.is_not(None))) or 0
+    return packed, waybills + parcels_left
 
 
 def load_parcel_plan(s: Session, parcel: Row[*tuple[Any, ...]]) -> PackPlan:

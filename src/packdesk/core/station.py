@@ -96,6 +96,16 @@ class PlanLine:
 
 
 @dataclass(frozen=True)
+class PackedBy:
+    """Who completed a waybill's pack, where and when: an "already packed" refusal names them, so the packer
+    can find the parcel (another station's table, this morning's shelf) instead of packing it twice."""
+
+    station: str
+    packer_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PackPlan:
     """Everything on one waybill (with the unlabelled lines of the same orders: 합포장), or in one parcel
     opened from its packing slip: then ``waybill_id`` is None, ``tracking_number`` is the parcel key (what the
@@ -109,6 +119,7 @@ class PackPlan:
     items: Mapping[int, PlanItem]
     parcel_id: int | None = None
     parcel_key: str = ""
+    packed_by: PackedBy | None = None  # read only when nothing is left to pack (``queries.load_plan``)
 
     @property
     def awaits_label(self) -> bool:
@@ -188,6 +199,7 @@ class Msg(enum.StrEnum):
     ITEM_OK = "item_ok"
     ALL_SCANNED_SCAN_COMPLETE = "all_scanned_scan_complete"
     PACK_COMPLETE = "pack_complete"
+    CANCEL_CONFIRM = "cancel_confirm"  # CANCEL on a pack with items scanned: a second CANCEL throws them away
     PACK_CANCELLED = "pack_cancelled"
     PACK_TIMED_OUT = "pack_timed_out"
     SCAN_LABEL = "scan_label"  # a parcel's items are all in: its courier label is scanned next
@@ -232,9 +244,13 @@ class Msg(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Message:
+    """``repeat``: how many times in a row this very refusal was given (the same code and parameters): a second
+    wrong scan must look different from the first, or the packer thinks it was not read."""
+
     level: Level
     code: Msg
     params: Mapping[str, Any] = field(default_factory=dict)
+    repeat: int = 1
 
 
 # ---------------------------------------------------------------- events
@@ -433,6 +449,10 @@ class StationState:
     pack: ActivePack | None = None
     message: Message = Message(Level.INFO, Msg.READY)
     sign_out_after_pack: bool = False  # the packer was deactivated mid-pack
+    # CANCEL was scanned once on a pack with items in it: the next CANCEL ends the pack, any other scan keeps it
+    cancel_armed: bool = False
+    # the pack completed last, as it ended: its box stays on screen until the next pack starts
+    done: ActivePack | None = None
 
 
 Result = tuple[StationState, list[Effect]]
@@ -442,7 +462,18 @@ Result = tuple[StationState, list[Effect]]
 
 
 def step(state: StationState, event: Event, config: StationConfig) -> Result:
-    """The one entry point: the new state and what to do about it."""
+    """The one entry point: the new state and what to do about it. A CANCEL waiting for its second scan is
+    forgotten by any other scan, and with the pack's end."""
+    new, effects = _dispatch(state, event, config)
+    if new.cancel_armed:
+        arming = isinstance(event, CommandScanned) and event.command is Command.CANCEL
+        if new.pack is None or (not arming and not isinstance(event, Timeout | LinesChanged | PackersChanged
+                                                                      | RecorderLost | Closing)):
+            new = replace(new, cancel_armed=False)
+    return new, effects
+
+
+def _dispatch(state: StationState, event: Event, config: StationConfig) -> Result:
     match event:
         case PackerIdentified():
             return _on_packer(state, event)
@@ -479,6 +510,9 @@ def _key(state: StationState) -> str | None:
 def _say(state: StationState, level: Level, code: Msg, sound: Sound, effects: list[Effect],
          **params: Any) -> Result:
     msg = Message(level, code, params)
+    last = state.message
+    if level is Level.ERROR and (last.level, last.code, last.params) == (level, code, msg.params):
+        msg = replace(msg, repeat=last.repeat + 1)  # the same refusal again: counted, so it looks new
     return replace(state, message=msg), [*effects, PlaySound(sound), ShowMessage(msg)]
 
 
@@ -518,6 +552,10 @@ def _on_command(state: StationState, ev: CommandScanned) -> Result:
         return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NO_ACTIVE_PACK)
     if ev.command is Command.CANCEL:
         log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+        scanned = sum(pack.counts.values())
+        if scanned and not state.cancel_armed:  # progress is not thrown away on one scan: asked again
+            return _say(replace(state, cancel_armed=True), Level.WARNING, Msg.CANCEL_CONFIRM, Sound.WARNING, [log],
+                        tracking=pack.plan.tracking_number, scanned=scanned)
         return _finish(state, pack, PackOutcome.CANCELLED, ev.scan.at, [log])
     # COMPLETE
     remaining = pack.remaining()
@@ -550,8 +588,11 @@ def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) 
         done = plan.lines_with(LineStatus.PACKED, LineStatus.DISPATCHED, LineStatus.SHIPPED)
         if done:
             packed_at = max((ln.packed_at for ln in done if ln.packed_at), default=None)
-            return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_ALREADY_PACKED, tracking=tracking,
-                           packed_at=packed_at)
+            by = plan.packed_by
+            where: dict[str, Any] = {"packed_at": packed_at}
+            if by:
+                where |= {"packed_at": by.at, "station": by.station, "packer": by.packer_name}
+            return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_ALREADY_PACKED, tracking=tracking, **where)
         # every line is cancelled here; by a supervisor's force-cancel only: say that, not a buyer's cancel
         if all(ln.claim_status == FORCE_CANCELLED for ln in plan.lines_with(LineStatus.CANCELLED)):
             return _refuse(state, scan, ScanKind.WAYBILL, Msg.WAYBILL_FORCE_CANCELLED, tracking=tracking)
@@ -569,7 +610,7 @@ def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) 
 
     pack = ActivePack(key=ev.pack_key, plan=plan, started_at=scan.at, counts={})
     packer = state.packer
-    state = replace(state, pack=pack)
+    state = replace(state, pack=pack, done=None)
     effects: list[Effect] = [
         BeginPack(pack.key, plan, packer, scan.at),
         StartRecording(pack.key, tracking, packer.name, scan.at),
@@ -588,7 +629,7 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
         return _refuse(state, scan, ScanKind.UNKNOWN, Msg.UNKNOWN_BARCODE)
     if pack is None:
         return _refuse(state, scan, ScanKind.ITEM, Msg.ITEM_WITHOUT_WAYBILL, item_id=item.item_id,
-                       name=item.name)
+                       name=item.name, option=item.option_name)
     plan = pack.plan
     expected = plan.expected()
     if item.item_id not in expected:
@@ -599,23 +640,26 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
             code = Msg.PACKED_LINE_ITEM
         else:
             code = Msg.WRONG_ITEM
-        return _refuse(state, scan, ScanKind.ITEM, code, item_id=item.item_id, name=item.name)
+        return _refuse(state, scan, ScanKind.ITEM, code, item_id=item.item_id, name=item.name,
+                       option=item.option_name)
     have = pack.counts.get(item.item_id, 0)
     if have >= expected[item.item_id]:
         return _refuse(state, scan, ScanKind.ITEM, Msg.TOO_MANY, item_id=item.item_id, name=item.name,
-                       expected=expected[item.item_id])
+                       option=item.option_name, expected=expected[item.item_id])
 
     pack = replace(pack, counts={**pack.counts, item.item_id: have + 1})
     state = replace(state, pack=pack)
     log = _accept_log(state, scan, ScanKind.ITEM, item.item_id)
+    # ``item_id``: the row the screen marks as the one just scanned
     if pack.all_scanned:
         if plan.awaits_label:  # in either complete mode: the label scan is what completes it
-            return _say(state, Level.WARNING, Msg.SCAN_LABEL, Sound.LABEL, [log], tracking=plan.tracking_number)
+            return _say(state, Level.WARNING, Msg.SCAN_LABEL, Sound.LABEL, [log], tracking=plan.tracking_number,
+                        item_id=item.item_id)
         if config.complete_mode is CompleteMode.AUTO:
             return _finish(state, pack, PackOutcome.COMPLETED, scan.at, [log])
-        return _say(state, Level.SUCCESS, Msg.ALL_SCANNED_SCAN_COMPLETE, Sound.ITEM, [log])
-    return _say(state, Level.INFO, Msg.ITEM_OK, Sound.ITEM, [log], name=item.name,
-                scanned=have + 1, expected=expected[item.item_id])
+        return _say(state, Level.SUCCESS, Msg.ALL_SCANNED_SCAN_COMPLETE, Sound.ITEM, [log], item_id=item.item_id)
+    return _say(state, Level.INFO, Msg.ITEM_OK, Sound.ITEM, [log], name=item.name, option=item.option_name,
+                item_id=item.item_id, scanned=have + 1, expected=expected[item.item_id])
 
 
 def _on_label(state: StationState, ev: LabelScanned) -> Result:
@@ -726,7 +770,8 @@ def _finish(state: StationState, pack: ActivePack, outcome: PackOutcome, at: dat
     level, code, sound = _FINISH[outcome]
     if warning:
         level, code, sound = Level.WARNING, Msg.PACK_COMPLETE_LABEL_WARNING, Sound.WARNING
-    state, signed_out = _sign_out_if_due(replace(state, pack=None))
+    done = pack if outcome is PackOutcome.COMPLETED else None
+    state, signed_out = _sign_out_if_due(replace(state, pack=None, done=done))
     return _say(state, level, code, sound, effects, tracking=tracking or pack.plan.tracking_number, **signed_out)
 
 

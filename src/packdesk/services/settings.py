@@ -195,6 +195,8 @@ class Settings(_Model):
     # ko: Korean first with English beside it (the default); en: English only (every screen; the evidence sheet
     # sent with a claim stays Korean-first)
     language: Literal["ko", "en"] = "ko"
+    # the station opens full screen (F11 switches to a maximised window); off: maximised
+    full_screen: bool = True
     demo_channel: bool = True
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     serial: SerialSettings = Field(default_factory=SerialSettings)

@@ -31,6 +31,7 @@ from packdesk.core.couriers import BY_CODE
 from packdesk.core.disk import is_disk_full, says_disk_full, where
 from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
 from packdesk.core.errors import KnownError, Words
+from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.station import (
     BeginPack,
@@ -113,6 +114,16 @@ class DiskFull(KnownError):
 
 
 RETRY_HELD_S = 2.0  # how often held writes are tried again while the disk is full
+COUNTS_EVERY_S = 60.0  # today's counts are read again this often (other stations pack too), and after a pack
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """What the station shows of the day: packs completed here since midnight (Korea time), and parcels left
+    to pack in the warehouse."""
+
+    packed_today: int
+    left: int
 
 
 @dataclass(frozen=True)
@@ -215,6 +226,9 @@ class StationService:
         self._saved_late: list[str] = []  # packs stored only once the disk had room again (said then)
         self._saved_count = 0  # held writes stored so far in this hold
         self._last_retry = 0.0
+        # today's counts (``refresh_counts``), read on the DB thread and handed to this on the UI thread
+        self.on_counts: Callable[[DayCounts], None] | None = None
+        self._counts_at = 0.0
         worker.watch_held(self._writes_held, self._writes_saved)
 
     @property
@@ -302,8 +316,24 @@ class StationService:
         if then is not None:
             then()
 
+    def refresh_counts(self) -> None:
+        """Read today's counts on the DB thread (never on the UI thread: on a shared server it is a round trip),
+        then hand them to ``on_counts``."""
+        if self.on_counts is None:
+            return
+        self._counts_at = time.monotonic()
+        midnight = self.clock().astimezone(KST).replace(hour=0, minute=0, second=0, microsecond=0)
+
+        def read(s: Session) -> DayCounts:
+            return DayCounts(*queries.station_counts(s, self.station, midnight))
+
+        self.worker.submit(read, on_done=lambda c: self.on_counts(c) if self.on_counts else None,
+                           on_error=lambda e: log.warning("today's counts not read: %r", e))
+
     def tick(self) -> None:
         """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
+        if self.on_counts is not None and time.monotonic() - self._counts_at >= COUNTS_EVERY_S:
+            self.refresh_counts()
         if self.held and time.monotonic() - self._last_retry >= RETRY_HELD_S:
             self._last_retry = time.monotonic()
             self.worker.retry_held()
@@ -534,7 +564,9 @@ class StationService:
             self.listener.on_error(self._disk_full(self.data_folder, repr(e)))
 
     def _pack_stored(self, pack_key: str) -> None:
-        tracking, _ = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
+        tracking, outcome = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
+        if outcome is PackOutcome.COMPLETED:
+            self.refresh_counts()
         if self.held:  # stored from memory after the disk had room again: said with the rest
             self._saved_late.append(tracking)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from packdesk import APP_NAME
@@ -33,7 +33,7 @@ from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
-from packdesk.ui.station_view import BANNER_STYLE, StationView
+from packdesk.ui.station_view import StationView, station_metrics
 from packdesk.ui.supervisor import SupervisorGate
 
 if TYPE_CHECKING:  # imported when first opened
@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self.service: StationService | None = None
         self.view = StationView(self)
         self.setCentralWidget(self.view)
-        self.resize(1280, 800)
+        self.view.show_sound(sounds.off_reason)
+        self.resize(1280, 800)  # when not full screen or maximised (``show_station``)
 
         self.station_label = QLabel(both("스테이션", f"Station: {station_name}"))
         self.scanner_label = QLabel(tr("스캐너: 키보드 / Scanner: keyboard"))
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel("", objectName="outboxLabel")
         for w in (self.online_label, self.outbox_label):
             self.statusBar().addPermanentWidget(w)
+        for w in self.statusBar().findChildren(QLabel):  # a narrow screen cuts a label's end, never the window
+            w.setMinimumWidth(40)
         self._outbox_view: OutboxView | None = None
         # --- end dispatch outbox ---
 
@@ -150,6 +153,12 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu(tr("보기 / View"))
+        self.full_screen_action = QAction(tr("전체 화면 / Full screen"), self)
+        self.full_screen_action.setCheckable(True)
+        self.full_screen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.full_screen_action.triggered.connect(self.set_full_screen)
+        view_menu.addAction(self.full_screen_action)
         help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
         about = QAction(tr("정보 / About"), self)
         about.triggered.connect(self.open_about)
@@ -159,6 +168,31 @@ class MainWindow(QMainWindow):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self.gate.check_idle)
         self._show_mode()
+
+    # ------------------------------------------------------------------ the window's size
+
+    def show_station(self, full_screen: bool) -> None:
+        """The station opens full screen (settings ``full_screen``), or maximised; F11 switches."""
+        self.set_full_screen(full_screen)
+
+    def set_full_screen(self, on: bool) -> None:
+        """Full screen, or (F11 again) maximised: a packing station never shows as a small window."""
+        self.full_screen_action.setChecked(on)
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()  # leaving full screen first: some window managers ignore maximise from it
+            self.showMaximized()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Every size of the station follows the window's, computed once here (``station_metrics``)."""
+        super().resizeEvent(event)
+        m = station_metrics(event.size().width(), event.size().height())
+        if m != self.view.metrics:
+            self.view.apply_metrics(m)
+            font = f"font-size: {m.px('status')}px;"
+            self.statusBar().setStyleSheet(f"QStatusBar, QStatusBar QLabel {{ {font} }}")
+            self.menuBar().setStyleSheet(f"QMenuBar {{ {font} }}")
 
     # ------------------------------------------------------------------ packer and supervisor mode
 
@@ -188,6 +222,9 @@ class MainWindow(QMainWindow):
         self.service = service
         self.view.manual_entry.connect(lambda code: service.scan(code, ScanSource.MANUAL))
         self.view.packer_chosen.connect(service.choose_packer)
+        self.view.command_pressed.connect(lambda code: service.scan(code, ScanSource.MANUAL))
+        service.on_counts = self.view.show_counts  # read on the DB thread: at start, after a pack, every minute
+        service.refresh_counts()
         self._tick.timeout.connect(service.tick)
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
@@ -228,9 +265,7 @@ class MainWindow(QMainWindow):
         big, small = pair(ko, en)
         self.view.banner.setText(big)
         self.view.banner_en.setText(small)
-        bg, fg = BANNER_STYLE[level]
-        self.view._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; }} QLabel {{ color: {fg}; }}")
-        self.view.show_state_image(level)
+        self.view.paint_banner(level)
         self.statusBar().showMessage(both(ko, en), 15000)
         self.error_shown.emit(error.code)
 

@@ -34,19 +34,23 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                        "Packing {tracking} ({recipient}) — scan the items"),
     Msg.PACK_STARTED_PARTLY_CANCELLED: ("포장 시작: {tracking} — 취소된 상품은 넣지 마세요",
                                         "Packing {tracking} — leave out the cancelled items"),
-    Msg.ITEM_OK: ("{name}  {scanned} / {expected} 확인", "{name}  {scanned} / {expected} checked"),
+    # {item}: the item's name and, when it has one, its option ("오버핏 티셔츠 · 블랙 / L"): for clothes the
+    # option is what tells two items apart (``station_text``)
+    Msg.ITEM_OK: ("{item}  {scanned} / {expected} 확인", "{item}  {scanned} / {expected} checked"),
     Msg.ALL_SCANNED_SCAN_COMPLETE: ("모든 상품 확인 — 완료 바코드를 스캔하세요",
                                     "All items checked — scan COMPLETE"),
     Msg.PACK_COMPLETE: ("포장 완료: {tracking}", "Pack complete: {tracking}"),
+    Msg.CANCEL_CONFIRM: ("취소를 한 번 더 스캔하면 스캔한 상품 {scanned}개를 버립니다 — 계속하려면 상품을 스캔하세요",
+                         "Scan CANCEL again to throw away {scanned} scanned item(s) — scan an item to go on"),
     Msg.PACK_CANCELLED: ("포장 취소: {tracking}", "Pack cancelled: {tracking}"),
     Msg.PACK_TIMED_OUT: ("시간 초과로 포장 중단: {tracking}", "Pack stopped, idle too long: {tracking}"),
     Msg.PACKER_REQUIRED: ("작업자 바코드를 먼저 스캔하세요", "Scan your packer badge first"),
     Msg.UNKNOWN_BARCODE: ("알 수 없는 바코드: {barcode}", "Unknown barcode: {barcode}"),
-    Msg.ITEM_WITHOUT_WAYBILL: ("송장을 먼저 스캔하세요 ({name})", "Scan a waybill first ({name})"),
-    Msg.WRONG_ITEM: ("다른 상품입니다: {name} — 이 주문에 없습니다", "Wrong item: {name} is not in this order"),
-    Msg.TOO_MANY: ("수량 초과: {name} (필요 {expected}개)", "Too many: {name} (needs {expected})"),
-    Msg.CANCELLED_LINE_ITEM: ("취소된 상품입니다: {name} — 넣지 마세요", "Cancelled item: {name} — leave it out"),
-    Msg.PACKED_LINE_ITEM: ("이미 포장된 상품입니다: {name}", "Already packed: {name}"),
+    Msg.ITEM_WITHOUT_WAYBILL: ("송장을 먼저 스캔하세요 ({item})", "Scan a waybill first ({item})"),
+    Msg.WRONG_ITEM: ("다른 상품입니다: {item} — 이 주문에 없습니다", "Wrong item: {item} is not in this order"),
+    Msg.TOO_MANY: ("수량 초과: {item} (필요 {expected}개)", "Too many: {item} (needs {expected})"),
+    Msg.CANCELLED_LINE_ITEM: ("취소된 상품입니다: {item} — 넣지 마세요", "Cancelled item: {item} — leave it out"),
+    Msg.PACKED_LINE_ITEM: ("이미 포장된 상품입니다: {item}", "Already packed: {item}"),
     Msg.WAYBILL_EMPTY: ("송장에 주문이 없습니다: {tracking}", "No order on waybill {tracking}"),
     Msg.WAYBILL_CANCELLED: ("취소된 주문입니다 — 출고 금지: {tracking}", "Order cancelled — do not ship: {tracking}"),
     Msg.WAYBILL_FORCE_CANCELLED: ("관리자가 강제 취소한 주문입니다 — 출고 금지: {tracking}",
@@ -100,6 +104,13 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
                      "This tracking number is already on another parcel ({used_by}) — do not use this label: "
                      "{number}"),
 }
+# "already packed" when the pack that completed it is known (``PackPlan.packed_by``): when, where and by whom
+ALREADY_PACKED_BY_TEXT = ("이미 포장된 송장입니다: {tracking} — {packed_at}, {station}, 작업자 {packer}",
+                          "Waybill already packed: {tracking} — {packed_at} at {station} by {packer}")
+# parcel-level stops: the whole parcel must not go out. They look unlike an item refusal (ui/station_view.py)
+# and say where the parcel goes
+HOLD_CODES = frozenset({Msg.WAYBILL_CANCELLED, Msg.WAYBILL_FORCE_CANCELLED, Msg.WAYBILL_CANCEL_REQUESTED})
+HOLD_TEXT = ("보류 선반에 두세요", "Put it on the hold shelf")
 # added to a pack's last message when its packer was deactivated during it (core/station.py ``signed_out``)
 SIGNED_OUT_TEXT = (" — 작업자 {signed_out} 사용 중지로 작업 종료, 작업자 바코드를 스캔하세요",
                    " — {signed_out} is deactivated and signed out: scan a packer badge")
@@ -394,9 +405,18 @@ class _Params(dict[str, Any]):
         return ""
 
 
-def _fmt(value: Any) -> Any:
+# shown as they came, never split at a " / ": a marketplace's message, and the shop's own product words (an
+# option is often written "블랙 / L")
+SHOP_DATA_PARAMS = frozenset({"message", "name", "option", "item", "products", "recipient"})
+# times shown with their date even today: "already packed" must say which day (a parcel from last week)
+DATED_PARAMS = frozenset({"packed_at"})
+
+
+def _fmt(value: Any, dated: bool = False) -> Any:
     if isinstance(value, datetime):  # "10:32" today, "11-23 10:32" before
         local = value.astimezone(KST)
+        if dated:
+            return local.strftime("%Y-%m-%d %H:%M")
         return local.strftime("%H:%M" if local.date() == datetime.now(KST).date() else "%m-%d %H:%M")
     return "" if value is None else value
 
@@ -407,16 +427,25 @@ def _fill(template: str, params: Mapping[str, Any], lang: int = 0) -> str:
     def side(k: str, v: Any) -> Any:
         if isinstance(v, Words):
             return v[lang]
-        if isinstance(v, str) and k != "message":  # a marketplace's message is shown as it came
+        if isinstance(v, str) and k not in SHOP_DATA_PARAMS:
             return english(v) if lang else korean(v)
         return v
 
-    return template.format_map(_Params({k: _fmt(side(k, v)) for k, v in params.items()})).strip()
+    return template.format_map(_Params({k: _fmt(side(k, v), k in DATED_PARAMS) for k, v in params.items()})).strip()
+
+
+def item_words(name: str, option: str) -> str:
+    """An item as the packer tells it from its neighbours: "오버핏 티셔츠 · 블랙 / L"."""
+    return f"{name} · {option}" if option else name
 
 
 def station_text(message: Message) -> tuple[str, str]:
     ko, en = STATION_TEXT[message.code]
     params = dict(message.params)
+    if "name" in params:
+        params["item"] = item_words(str(params["name"]), str(params.get("option") or ""))
+    if message.code is Msg.WAYBILL_ALREADY_PACKED and params.get("station"):
+        ko, en = ALREADY_PACKED_BY_TEXT
     if "signed_out" in params:
         ko, en = ko + SIGNED_OUT_TEXT[0], en + SIGNED_OUT_TEXT[1]
     problem = RECORDER_PROBLEM_TEXT.get(str(params.pop("problem", "")), ("", ""))

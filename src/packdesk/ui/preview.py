@@ -20,7 +20,9 @@ from packdesk.devices.camera import Camera
 from packdesk.devices.recorder import Recorder, RecorderState
 from packdesk.ui.i18n import tr, two_lines
 
-PICTURE_SIZE = (240, 180)  # the recorder process scales the live picture to fit this
+# the recorder process scales the live picture to fit this: the largest the station shows it (a share of the
+# window's width, ``ui/station_view.station_metrics``); a smaller window scales it down here
+PICTURE_SIZE = (640, 480)
 
 REC_STYLE = {
     "recording": "background: #d50000; color: white;",
@@ -41,6 +43,11 @@ class PreviewSource(Protocol):
 def _show(label: QLabel, img: np.ndarray) -> None:
     h, w = img.shape[:2]
     qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
+    box = label.size()
+    if w > box.width() or h > box.height():  # fitted, keeping the camera's aspect (scaled() copies the pixels)
+        qimg = qimg.scaled(box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        label.setPixmap(QPixmap.fromImage(qimg))
+        return
     label.setPixmap(QPixmap.fromImage(qimg))  # QPixmap copies: ``img`` may go
 
 
@@ -65,13 +72,12 @@ class CameraPreview(QWidget):
         self.camera = camera
         self.shown = 0  # the number of the picture on screen (``preview_frame``)
         self.picture = QLabel(objectName="preview")
-        self.picture.setFixedSize(*PICTURE_SIZE)
+        self.picture.setFixedSize(240, 180)  # until the window says (``set_picture_width``)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setStyleSheet("background: #222; color: #ddd;")
         self.rec = QLabel(objectName="recIndicator")
         self.rec.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rec.setFixedWidth(240)
-        self.rec.setStyleSheet("font-size: 20px; font-weight: bold;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.picture)
@@ -84,6 +90,14 @@ class CameraPreview(QWidget):
         if camera is None:
             self.picture.setText(two_lines("카메라 없음", "no camera"))
         self.refresh()
+
+    def set_picture_width(self, width: int) -> None:
+        """The picture's width (a share of the window's, ``ui/station_view.py``), 4:3; the camera's own aspect is
+        kept inside it."""
+        width = min(width, PICTURE_SIZE[0])
+        self.picture.setFixedSize(width, width * 3 // 4)
+        self.rec.setFixedWidth(width)
+        self.shown = 0  # the next picture is drawn at the new size, even if the camera has not moved on
 
     def refresh(self) -> None:
         state = self.recorder.state
@@ -109,7 +123,7 @@ class CameraPreview(QWidget):
     def _show_rec(self, key: str, text: str) -> None:
         if self.rec.text() != text:
             self.rec.setText(text)
-            self.rec.setStyleSheet(f"font-size: 20px; font-weight: bold; padding: 4px; {REC_STYLE[key]}")
+            self.rec.setStyleSheet(f"font-weight: bold; padding: 4px; {REC_STYLE[key]}")
             self.rec.setProperty("state", key)
 
     def stop(self) -> None:

@@ -47,6 +47,7 @@ LABELS: dict[str, str] = {
     "claim_expiry_min": "다른 스테이션 점유 만료(분) / A silent station's waybill is free after (min)",
     "recorder": "녹화 방식 / Recorder",
     "language": "화면 언어 (ko: 한국어+English, en: English) / Screen language",
+    "full_screen": "전체 화면으로 시작 (F11로 전환) / Start full screen (F11 switches)",
     "demo_channel": "데모 상점 사용 / Use the demo shop",
     "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
     "scanner.min_length": "최소 길이 / Min length",

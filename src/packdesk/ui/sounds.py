@@ -19,15 +19,19 @@ class SoundPlayer(QObject):
     def __init__(self, parent: QObject | None = None, *, enabled: bool = True) -> None:
         super().__init__(parent)
         self._effects: dict[Sound, object] = {}
+        # why nothing can be heard ("" = sounds play): the station says so on screen
+        self.off_reason = "" if enabled else "sounds switched off"
         if not enabled:
             return
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError as e:  # Linux without libpulse0: stay silent, say why once
             log.info("sounds off: QtMultimedia unavailable (%s)", e)
+            self.off_reason = f"QtMultimedia unavailable ({e})"
             return
         if not QMediaDevices.audioOutputs():
             log.info("sounds off: no audio output device")
+            self.off_reason = "no audio output device"
             return
         for sound in Sound:
             path = sound_path(sound.value)

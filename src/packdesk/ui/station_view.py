@@ -1,16 +1,26 @@
 """The pack station screen: what a packer reads at arm's length, gloved, standing.
 
-One big banner says what just happened (colour by level), the waybill header says which parcel, and the
-table lists what goes in the box with scanned / expected in large digits. A parcel opened from its packing
+One big banner says what just happened (colour and image by level; a parcel that must not ship — cancelled,
+cancel requested — has a look of its own and says to put it on the hold shelf; the same refusal again shows
+"×2" and the banner flashes, so a second wrong scan never looks ignored), the heading says what to do next
+or which parcel is open, and the table lists what goes in the box with its option (size, colour) big and
+highlighted, scanned / expected in large digits, and the row just scanned marked. The completed box stays
+on screen until the next waybill. Big buttons under the table do what the command barcodes do (each shows
+its barcode); today's count and whether the sound is off sit beside them. A parcel opened from its packing
 slip shows its key (no waybill yet); once its items are all in, a bar under the header asks for the courier
-label until it is scanned, whatever the banner says meanwhile (a misread label's refusal). The view only
+label until it is scanned, whatever the banner says meanwhile (a misread label's refusal).
+
+Everything is sized from the window once (``station_metrics``, applied by the main window when it is
+resized): the station runs full screen on monitors from 1280x800 to 1920x1080 and beyond. The view only
 draws the station state it is given; every rule lives in ``core/station.py``.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,11 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.core.enums import LineStatus, PackOutcome
-from packdesk.core.station import ActivePack, Level, PackerRef, PlanItem, StationState
+from packdesk.core.station import ActivePack, Command, Level, PackerRef, PlanItem, StationState
 from packdesk.devices.hangul import hangul_to_keys
+from packdesk.services.station import COMMAND_CODES, DayCounts
+from packdesk.ui.barcode_sheet import code128_modules
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, pair, tr, two_lines
-from packdesk.ui.messages import station_text
+from packdesk.ui.messages import HOLD_CODES, HOLD_TEXT, station_text
 from packdesk.ui.resources import state_pixmap
 
 BANNER_STYLE = {
@@ -40,12 +52,82 @@ BANNER_STYLE = {
     Level.WARNING: ("#ff8f00", "#000000"),
     Level.ERROR: ("#b71c1c", "#ffffff"),
 }
+HOLD_STYLE = ("#212121", "#ffd600")  # a parcel-level stop: black and yellow, not the red of a wrong item
 DONE_BG = QColor("#c8e6c9")
 REFUSED_BG = QColor("#eeeeee")
-STATE_IMAGE_SIZE = 120  # beside a 150 px banner: seen from across the table
+JUST_SCANNED_BG = QColor("#ffee58")  # the row the last scan counted
+OPTION_FG, OPTION_BG = QColor("#0d47a1"), QColor("#bbdefb")
+STATE_IMAGE_SIZE = 140  # beside the banner at 1080 px high: seen from across the table (scaled with the window)
 COLUMNS = ("", "상품 / Item", "옵션 / Option", "바코드 / Barcode", "스캔 / Scanned", "요청사항 / Instructions")
+NAME_COL, OPTION_COL, COUNT_COL = 1, 2, 4
 INSTRUCTIONS_COL = 5      # engraving text and other per-item requests: big, beside the item; shown when any
 INSTRUCTIONS_FG, INSTRUCTIONS_BG = QColor("#b71c1c"), QColor("#fff59d")
+FLASH_MS = 400  # a refusal flashes the banner (inverted) this long
+# the on-screen commands: what the printed command sheet's barcodes do, pressed (core/station.py Command)
+COMMAND_BUTTONS = (
+    (Command.COMPLETE, "완료 / Complete"),
+    (Command.CANCEL, "취소 / Cancel"),
+    (Command.LOGOUT, "작업 종료 / Sign out"),
+)
+
+# Sizes in pixels on a window 1080 px high; ``station_metrics`` scales them to the window.
+BASE_PX = {
+    "banner": 52, "banner_en": 28, "repeat": 72, "instruction": 34, "heading": 34, "progress": 40,
+    "packer": 28, "counts": 26, "rows": 30, "option": 36, "count": 46, "instructions": 30, "header": 22,
+    "row_height": 86, "icon": 66, "state_image": STATE_IMAGE_SIZE, "label_prompt": 40, "notice": 28,
+    "interrupted": 26, "button": 26, "button_code": 18, "entry": 20, "status": 18,
+    "rec": 22,
+}
+PREVIEW_SHARE = 0.22  # the camera picture's width, of the window's
+PREVIEW_MIN_W = 200
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The station's sizes for one window size: every font and box derives from the window's height (a
+    1280x800 monitor gets 74 % of a 1920x1080 one's), the camera picture from its width."""
+
+    unit: float
+    preview_width: int
+
+    def px(self, name: str) -> int:
+        return max(8, round(BASE_PX[name] * self.unit))
+
+
+def station_metrics(width: int, height: int, preview_max: int = 640) -> Metrics:
+    unit = min(max(height / 1080, 0.55), 2.0)
+    preview = min(max(round(width * PREVIEW_SHARE), PREVIEW_MIN_W), preview_max)
+    return Metrics(unit, preview)
+
+
+def barcode_pixmap(code: str, height: int, module: int = 2) -> QPixmap:
+    """The command's Code 128 bars, as printed on the command sheet (``ui/barcode_sheet.py``)."""
+    modules = code128_modules(code)
+    pix = QPixmap(len(modules) * module, height)
+    pix.fill(QColor("#ffffff"))
+    p = QPainter(pix)
+    for i, bit in enumerate(modules):
+        if bit == "1":
+            p.fillRect(i * module, 0, module, height, QColor("#000000"))
+    p.end()
+    return pix
+
+
+def hold_pixmap(size: int) -> QPixmap:
+    """The image of a parcel-level stop: a "no entry" sign in black and yellow (a parcel set aside), unlike
+    the red cross of a refused scan (``ui/resources.py``)."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    ring = max(4, size // 12)
+    p.setPen(QPen(QColor("#000000"), ring))
+    p.setBrush(QColor("#ffd600"))
+    p.drawEllipse(ring, ring, size - 2 * ring, size - 2 * ring)
+    bar_h = size // 5
+    p.fillRect(size // 5, (size - bar_h) // 2, size * 3 // 5, bar_h, QColor("#000000"))
+    p.end()
+    return pix
 
 
 def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
@@ -64,50 +146,104 @@ def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
     return pix
 
 
+class CommandButton(QPushButton):
+    """A command pressed instead of scanned: its name big, its barcode's bars and value under it (the same
+    barcode as on the printed command sheet). Never focused, so a scanner's Enter cannot press it."""
+
+    def __init__(self, command: Command, code: str, title: str) -> None:
+        super().__init__()
+        self.setObjectName(f"command{command.value.title()}")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setProperty("code", code)
+        self.title = QLabel(title, objectName="commandTitle")
+        self.bars = QLabel(objectName="commandBars")
+        self.code = QLabel(code, objectName="commandCode")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        for label in (self.title, self.bars, self.code):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the press is the button's
+            layout.addWidget(label)
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title)
+
+    def text(self) -> str:
+        """What the button says: its name and its barcode's value."""
+        return f"{self.title.text()}\n{self.code.text()}"
+
+    def apply_metrics(self, m: Metrics) -> None:
+        bar_h = m.px("button_code")
+        self.bars.setPixmap(barcode_pixmap(str(self.property("code")), bar_h, 1 if m.unit < 0.8 else 2))
+        self.setMinimumHeight(m.px("button") + bar_h + m.px("button_code") + 24)
+
+
 class StationView(QWidget):
     rendered = Signal()                 # after every redraw (tests and the latency benchmark wait on it)
     manual_entry = Signal(str)          # the typed entry box, for damaged labels
     packer_chosen = Signal(object)      # PackerRef picked by name
+    command_pressed = Signal(str)       # an on-screen command button: the command's barcode, as if scanned
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("stationView")
+        self.metrics = station_metrics(1920, 1080)
+        self._state: StationState | None = None
+        self._shown_message: object = None  # the message last drawn: a new refusal flashes, a redraw does not
+        self.flashes = 0  # refusals flashed so far (a test reads it: the flash itself is brief)
+        self._flash = QTimer(self)
+        self._flash.setSingleShot(True)
+        self._flash.setInterval(FLASH_MS)
+        self._flash.timeout.connect(self._end_flash)
+        self._banner_colours = BANNER_STYLE[Level.INFO]
         self.banner = QLabel(objectName="banner")
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setMinimumHeight(150)
         self.banner_en = QLabel(objectName="bannerEn")
         self.banner_en.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner_en.setWordWrap(True)
-        # the state's image, left of the text: its shape tells ready / complete / warning / refused at a
+        # a parcel-level stop: where the parcel goes (the hold shelf), in its own line
+        self.instruction = QLabel(objectName="instruction")
+        self.instruction.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.instruction.setWordWrap(True)
+        self.instruction.hide()
+        # the same refusal again: "×2", "×3" (core/station.py Message.repeat)
+        self.repeat_badge = QLabel(objectName="repeatBadge")
+        self.repeat_badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.repeat_badge.hide()
+        # the state's image, left of the text: its shape tells ready / complete / warning / refused / hold at a
         # glance, without reading and without colour (ui/resources.py)
         self.state_image = QLabel(objectName="stateImage")
-        self.state_image.setFixedSize(STATE_IMAGE_SIZE, STATE_IMAGE_SIZE)
         self.state_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.state_image_size = STATE_IMAGE_SIZE
         banner_box = QFrame(objectName="bannerBox")
         bl = QHBoxLayout(banner_box)
         bl.addWidget(self.state_image, 0, Qt.AlignmentFlag.AlignVCenter)
         texts = QVBoxLayout()
         texts.addWidget(self.banner)
         texts.addWidget(self.banner_en)
+        texts.addWidget(self.instruction)
         bl.addLayout(texts, 1)
+        bl.addWidget(self.repeat_badge, 0, Qt.AlignmentFlag.AlignVCenter)
         self._banner_box = banner_box
         self.show_state_image(Level.INFO)
         # the parcel the last run left unfinished (``show_interrupted``): orange, until the next pack starts
         self.interrupted = QLabel(objectName="interrupted")
         self.interrupted.setWordWrap(True)
-        bg, fg = BANNER_STYLE[Level.WARNING]
-        self.interrupted.setStyleSheet(f"#interrupted {{ font-size: 24px; font-weight: bold; padding: 10px; "
-                                       f"border-radius: 8px; background: {bg}; color: {fg}; }}")
+        bg, fg = BANNER_STYLE[Level.WARNING]  # its size comes from the window (``apply_metrics``)
+        self.interrupted.setStyleSheet(f"#interrupted {{ font-weight: bold; padding: 10px; border-radius: 8px; "
+                                       f"background: {bg}; color: {fg}; }}")
         self.interrupted.hide()
 
-        self.waybill_label = QLabel(objectName="waybill")
+        self.waybill_label = QLabel(objectName="waybill")  # the heading: which parcel, or what to scan next
+        self.waybill_label.setWordWrap(True)
         self.packer_label = QLabel(objectName="packer")
         self.progress_label = QLabel(objectName="progress")
         header = QHBoxLayout()
-        header.addWidget(self.waybill_label, 3)
+        header.addWidget(self.waybill_label, 4)
         header.addWidget(self.progress_label, 1)
-        header.addWidget(self.packer_label, 1, Qt.AlignmentFlag.AlignRight)
+        header.addWidget(self.packer_label, 0, Qt.AlignmentFlag.AlignRight)
 
         self.table = QTableWidget(0, len(COLUMNS), objectName="items")
         self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
@@ -115,13 +251,13 @@ class StationView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.setIconSize(QSize(56, 56))
+        self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(INSTRUCTIONS_COL, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(INSTRUCTIONS_COL, True)
-        self.table.verticalHeader().setDefaultSectionSize(68)
+        self.scanned_row: int | None = None  # the row just scanned (highlighted until the next scan)
 
         # a parcel's items are all in: the courier label is what it waits for (stays up through refusals)
         self.label_prompt = QLabel(objectName="labelPrompt")
@@ -133,10 +269,31 @@ class StationView(QWidget):
         self.notice.setWordWrap(True)
         self.notice.hide()
 
+        # the commands, pressed instead of scanned (mouse or touch); never focused, so a scanner's Enter cannot
+        # press one
+        self.command_buttons: dict[Command, CommandButton] = {}
+        codes = {c: code for code, c in COMMAND_CODES.items()}
+        commands = QHBoxLayout()
+        for command, title in COMMAND_BUTTONS:
+            button = CommandButton(command, codes[command], tr(title))
+            button.clicked.connect(lambda _=False, code=codes[command]: self.command_pressed.emit(code))
+            self.command_buttons[command] = button
+            commands.addWidget(button, 1)
+        self.counts_label = QLabel(objectName="counts")  # today's packs here, and what is left
+        self.counts_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sound_label = QLabel(tr("소리 꺼짐 — 화면을 보세요 / Sound off — watch the screen"), objectName="soundOff")
+        self.sound_label.setWordWrap(True)
+        self.sound_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sound_label.hide()
+        side = QVBoxLayout()
+        side.addWidget(self.counts_label)
+        side.addWidget(self.sound_label)
+        commands.addLayout(side, 1)
+
         self.entry = QLineEdit(objectName="manualEntry")
         self.entry.setPlaceholderText(tr("바코드 직접 입력 후 Enter / Type a barcode, then Enter"))
         self.entry.returnPressed.connect(self._submit_entry)
-        self.entry_button = QPushButton(tr("입력 / Enter"))
+        self.entry_button = QPushButton(tr("입력 / Enter"), objectName="entryButton")
         self.entry_button.clicked.connect(self._submit_entry)
         self.packer_combo = QComboBox(objectName="packerCombo")
         self._packers: list[PackerRef] | None = None
@@ -145,11 +302,12 @@ class StationView(QWidget):
         footer.addWidget(self.entry, 3)
         footer.addWidget(self.entry_button)
         footer.addSpacing(24)
-        footer.addWidget(QLabel(tr("작업자 / Packer")))
+        footer.addWidget(QLabel(tr("작업자 / Packer"), objectName="packerCaption"))
         footer.addWidget(self.packer_combo, 1)
 
         self._top = QHBoxLayout()
         self._top.addWidget(banner_box, 1)
+        self._preview: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.interrupted)
         layout.addLayout(self._top)
@@ -157,21 +315,52 @@ class StationView(QWidget):
         layout.addWidget(self.label_prompt)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notice)
+        layout.addLayout(commands)
         layout.addLayout(footer)
-        self.setStyleSheet("""
-            #banner { font-size: 40px; font-weight: bold; }
-            #bannerEn { font-size: 22px; }
-            #waybill { font-size: 26px; font-weight: bold; }
-            #packer, #progress { font-size: 22px; }
-            #items { font-size: 22px; }
-            #notice { font-size: 22px; font-weight: bold; color: #b71c1c; }
-            #labelPrompt { font-size: 34px; font-weight: bold; color: #000000; background: #ffd600;
-                           border: 4px solid #000000; border-radius: 8px; padding: 12px; }
-            #manualEntry, QComboBox, QPushButton { font-size: 18px; min-height: 40px; }
+        self.apply_metrics(self.metrics)
+
+    # ------------------------------------------------------------------ sizes
+
+    def apply_metrics(self, m: Metrics) -> None:
+        """Every size of the screen from the window's (the main window calls this when it is resized)."""
+        self.metrics = m
+        px = m.px
+        self.setStyleSheet(f"""
+            #banner {{ font-size: {px("banner")}px; font-weight: bold; }}
+            #bannerEn {{ font-size: {px("banner_en")}px; }}
+            #instruction {{ font-size: {px("instruction")}px; font-weight: bold; }}
+            #repeatBadge {{ font-size: {px("repeat")}px; font-weight: bold; padding: 0 {px("rows")}px; }}
+            #waybill {{ font-size: {px("heading")}px; font-weight: bold; }}
+            #progress {{ font-size: {px("progress")}px; font-weight: bold; }}
+            #packer {{ font-size: {px("packer")}px; }}
+            #counts {{ font-size: {px("counts")}px; font-weight: bold; }}
+            #soundOff {{ font-size: {px("counts")}px; font-weight: bold; color: #e65100; }}
+            #items {{ font-size: {px("rows")}px; }}
+            #items QHeaderView::section {{ font-size: {px("header")}px; padding: 4px; }}
+            #notice {{ font-size: {px("notice")}px; font-weight: bold; color: #b71c1c; }}
+            #labelPrompt {{ font-size: {px("label_prompt")}px; font-weight: bold; color: #000000;
+                            background: #ffd600; border: 4px solid #000000; border-radius: 8px; padding: 12px; }}
+            #interrupted {{ font-size: {px("interrupted")}px; }}
+            #packerCaption {{ font-size: {px("entry")}px; }}
+            #manualEntry, QComboBox, #entryButton {{ font-size: {px("entry")}px; min-height: {px("entry") * 2}px; }}
+            #commandTitle {{ font-size: {px("button")}px; font-weight: bold; }}
+            #commandCode {{ font-size: {px("button_code")}px; }}
         """)
+        self.state_image_size = px("state_image")
+        self.state_image.setFixedSize(self.state_image_size, self.state_image_size)
+        self.banner.setMinimumHeight(px("banner") * 2)
+        self.table.setIconSize(QSize(px("icon"), px("icon")))
+        self.table.verticalHeader().setDefaultSectionSize(px("row_height"))
+        for button in self.command_buttons.values():
+            button.apply_metrics(m)
+        if self._preview is not None and hasattr(self._preview, "set_picture_width"):
+            self._preview.set_picture_width(m.preview_width)
+            self._preview.setStyleSheet(f"#recIndicator {{ font-size: {px('rec')}px; }}")
+        if self._state is not None:
+            self._draw(self._state)
 
     def show_state_image(self, level: Level) -> None:
-        self.state_image.setPixmap(state_pixmap(level, STATE_IMAGE_SIZE))
+        self.state_image.setPixmap(state_pixmap(level, self.state_image_size))
         self.state_image.setProperty("level", level.value)
 
     def show_interrupted(self, tracking: str, outcome: PackOutcome) -> None:
@@ -190,8 +379,20 @@ class StationView(QWidget):
         self.interrupted.show()
 
     def set_preview(self, preview: QWidget) -> None:
-        """The camera picture and REC indicator, beside the banner."""
+        """The camera picture and REC indicator, beside the banner, sized with the window."""
+        self._preview = preview
         self._top.addWidget(preview, 0, Qt.AlignmentFlag.AlignTop)
+        self.apply_metrics(self.metrics)
+
+    def show_counts(self, counts: DayCounts) -> None:
+        """Today's packs at this station and the parcels left to pack (read on the DB thread)."""
+        self.counts_label.setText(two_lines(f"오늘 포장 {counts.packed_today} · 남은 포장 {counts.left}",
+                                            f"Packed today {counts.packed_today} · Left to pack {counts.left}"))
+
+    def show_sound(self, off_reason: str) -> None:
+        """Say on screen when the station cannot be heard: a packer relying on the beeps must know."""
+        self.sound_label.setVisible(bool(off_reason))
+        self.sound_label.setToolTip(off_reason)
 
     # ------------------------------------------------------------------ input
 
@@ -227,46 +428,126 @@ class StationView(QWidget):
     # ------------------------------------------------------------------ drawing
 
     def render(self, state: StationState) -> None:  # type: ignore[override]
-        ko, en = pair(*station_text(state.message))
-        self.banner.setText(ko)
-        self.banner_en.setText(en)
-        bg, fg = BANNER_STYLE[state.message.level]
-        self._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; border-radius: 8px; }}"
-                                       f" QLabel {{ color: {fg}; }}")
-        self._banner_box.setProperty("level", state.message.level.value)
-        self.show_state_image(state.message.level)
-        self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
-                                  else tr("작업자 없음 / no packer"))
-        self._select_packer(state.packer)
-        self._render_pack(state.pack, state.packer)
+        self._state = state
+        self._draw(state)
         if state.pack is not None:  # a pack began: the interrupted parcel's notice has done its work
             self.interrupted.hide()
         self.rendered.emit()
 
-    def _render_pack(self, pack: ActivePack | None, packer: PackerRef | None) -> None:
+    def _draw(self, state: StationState) -> None:
+        message = state.message
+        hold = message.code in HOLD_CODES
+        ko, en = pair(*station_text(message))
+        self.banner.setText(ko)
+        self.banner_en.setText(en)
+        self.banner_en.setVisible(bool(en))
+        self.instruction.setText(both(*HOLD_TEXT) if hold else "")
+        self.instruction.setVisible(hold)
+        self.repeat_badge.setText(f"×{message.repeat}")
+        self.repeat_badge.setVisible(message.repeat > 1)
+        self._banner_colours = HOLD_STYLE if hold else BANNER_STYLE[message.level]
+        self._banner_box.setProperty("level", message.level.value)
+        self._banner_box.setProperty("look", "hold" if hold else message.level.value)
+        if hold:
+            self.state_image.setPixmap(hold_pixmap(self.state_image_size))
+            self.state_image.setProperty("level", "hold")
+        else:
+            self.show_state_image(message.level)
+        if message is not self._shown_message and message.level is Level.ERROR:
+            self._shown_message = message
+            self.flashes += 1
+            self._paint_banner(flash=True)
+            self._flash.start()
+        elif message is not self._shown_message:  # news after a refusal: shown at once, the flash cut short
+            self._shown_message = message
+            self._flash.stop()
+            self._paint_banner()
+        elif not self._flash.isActive():  # a redraw of the same message (a resize, a reload)
+            self._paint_banner()
+        self.packer_label.setText(one(f"작업자 {state.packer.name}", f"Packer {state.packer.name}") if state.packer
+                                  else tr("작업자 없음 / no packer"))
+        self._select_packer(state.packer)
+        self._draw_commands(state)
+        self._render_pack(state)
+
+    def _paint_banner(self, flash: bool = False) -> None:
+        """The banner's colours; a flash swaps them (a refusal, even the same one again, is seen to happen)."""
+        bg, fg = self._banner_colours
+        if flash:
+            bg, fg = fg, bg
+        self._banner_box.setStyleSheet(f"#bannerBox {{ background: {bg}; border-radius: 8px; }}"
+                                       f" QLabel {{ color: {fg}; }}")
+        self._banner_box.setProperty("flashing", flash)
+
+    def _end_flash(self) -> None:
+        self._paint_banner()
+
+    def paint_banner(self, level: Level) -> None:
+        """A coded error or notice from outside the station machine (``MainWindow._show_coded``)."""
+        self._flash.stop()
+        self._banner_colours = BANNER_STYLE[level]
+        self._banner_box.setProperty("level", level.value)
+        self._banner_box.setProperty("look", level.value)
+        self.instruction.hide()
+        self.repeat_badge.hide()
+        self._paint_banner()
+        self.show_state_image(level)
+
+    def _draw_commands(self, state: StationState) -> None:
+        """Which commands make sense now; CANCEL armed (asked again) turns its button red and says so."""
+        pack = state.pack
+        self.command_buttons[Command.COMPLETE].setEnabled(pack is not None)
+        self.command_buttons[Command.CANCEL].setEnabled(pack is not None)
+        self.command_buttons[Command.LOGOUT].setEnabled(pack is None and state.packer is not None)
+        cancel = self.command_buttons[Command.CANCEL]
+        title = (tr("취소 한 번 더 / Cancel again") if state.cancel_armed
+                 else tr("취소 / Cancel"))
+        cancel.set_title(title)
+        cancel.setProperty("armed", state.cancel_armed)
+        cancel.setStyleSheet("QPushButton { background: #b71c1c; } QLabel { color: #ffffff; }" if state.cancel_armed
+                             else "")
+
+    def _render_pack(self, state: StationState) -> None:
+        pack, packer = state.pack, state.packer
+        shown = pack or state.done  # the completed box stays until the next waybill
         if pack is None:
-            # idle: with nobody signed in, a waybill would only be refused: the heading asks for a badge
-            self.waybill_label.setText(tr("대기 중 — 송장을 스캔하세요 / Waiting for a waybill") if packer else
-                                       tr("작업자 대기 중 — 작업자 바코드를 스캔하세요 / Waiting for a packer badge"))
-            self.progress_label.setText("")
-            self.table.setRowCount(0)
-            self.table.setColumnHidden(INSTRUCTIONS_COL, True)
-            self.notice.hide()
+            # idle: the heading says what to scan next; with nobody signed in a waybill would only be refused
+            if packer is None:
+                self.waybill_label.setText(tr("▶ 작업자 바코드를 스캔하세요 / Scan a packer badge"))
+            elif state.done is not None:
+                t = state.done.plan.tracking_number
+                self.waybill_label.setText(one(f"포장 완료: {t} — ▶ 다음 송장을 스캔하세요",
+                                               f"Packed: {t} — ▶ scan the next waybill"))
+            else:
+                self.waybill_label.setText(tr("▶ 송장을 스캔하세요 / Scan a waybill"))
             self.label_prompt.hide()
-            return
+            if shown is None:
+                self.progress_label.setText("")
+                self.table.setRowCount(0)
+                self.table.setColumnHidden(INSTRUCTIONS_COL, True)
+                self.notice.hide()
+                self.scanned_row = None
+                return
+        else:
+            plan = pack.plan
+            if plan.awaits_label:  # opened from its packing slip: the parcel key until the label binds
+                self.waybill_label.setText(one(f"택배 {plan.parcel_key} · {plan.recipient_name} (송장 라벨 전)",
+                                               f"Parcel {plan.parcel_key} · {plan.recipient_name} (no label yet)"))
+            else:
+                self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
+                                               f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
+            if plan.awaits_label and pack.all_scanned:
+                self.label_prompt.setText(two_lines("▶ 택배 송장(라벨)을 붙이고 스캔하세요",
+                                                    "▶ Stick on the courier label and scan it"))
+                self.label_prompt.show()
+            else:
+                self.label_prompt.hide()
+        assert shown is not None
+        self._render_table(shown, state.message.params.get("item_id") if pack is not None else None)
+
+    def _render_table(self, pack: ActivePack, scanned_item: object) -> None:
         plan = pack.plan
-        if plan.awaits_label:  # opened from its packing slip: the parcel key until the label binds
-            self.waybill_label.setText(one(f"택배 {plan.parcel_key} · {plan.recipient_name} (송장 라벨 전)",
-                                           f"Parcel {plan.parcel_key} · {plan.recipient_name} (no label yet)"))
-        else:
-            self.waybill_label.setText(one(f"송장 {plan.tracking_number} · {plan.recipient_name}",
-                                           f"Waybill {plan.tracking_number} · {plan.recipient_name}"))
-        if plan.awaits_label and pack.all_scanned:
-            self.label_prompt.setText(two_lines("▶ 택배 송장(라벨)을 붙이고 스캔하세요",
-                                                "▶ Stick on the courier label and scan it"))
-            self.label_prompt.show()
-        else:
-            self.label_prompt.hide()
+        px = self.metrics.px
         expected = plan.expected()
         total = sum(expected.values())
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
@@ -275,23 +556,36 @@ class StationView(QWidget):
         asked = {item_id: plan.instructions_for(item_id) for item_id in expected}
         shown = any(asked.values())  # the column (and its cells) only for a box with something asked
         self.table.setColumnHidden(INSTRUCTIONS_COL, not shown)
+        self.scanned_row = None
         for row, (item_id, need) in enumerate(expected.items()):
             it = plan.items[item_id]
             have = pack.counts.get(item_id, 0)
+            just = item_id == scanned_item
             cells = [QTableWidgetItem(), QTableWidgetItem(it.name), QTableWidgetItem(it.option_name),
                      QTableWidgetItem(", ".join(it.barcodes)), QTableWidgetItem(f"{have} / {need}")]
-            cells[0].setIcon(placeholder_image(it))
-            cells[4].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            f = cells[4].font()
-            f.setPointSize(24)
-            f.setBold(True)
-            cells[4].setFont(f)
+            cells[0].setIcon(placeholder_image(it, px("icon")))
+            cells[COUNT_COL].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._font(cells[COUNT_COL], px("count"))
+            # the option (size, colour) is what tells two shirts apart: big, bold, on its own colour
+            self._font(cells[OPTION_COL], px("option"))
+            cells[OPTION_COL].setForeground(OPTION_FG)
+            cells[OPTION_COL].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if just:
+                self._font(cells[NAME_COL], px("rows"))
             for col, cell in enumerate(cells):
-                if have >= need:
+                if just:
+                    cell.setBackground(JUST_SCANNED_BG)
+                elif have >= need:
                     cell.setBackground(DONE_BG)
+                elif col == OPTION_COL and it.option_name:
+                    cell.setBackground(OPTION_BG)
                 self.table.setItem(row, col, cell)
+            if just:
+                self.scanned_row = row
             if shown:
                 self._render_instructions(row, asked[item_id])
+        if self.scanned_row is not None:
+            self.table.scrollToItem(item_at(self.table, self.scanned_row, NAME_COL))
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
         if left_out:
             names = ", ".join(f"{ln.product_name} {ln.option_name}".strip() for ln in left_out)
@@ -300,14 +594,18 @@ class StationView(QWidget):
         else:
             self.notice.hide()
 
+    @staticmethod
+    def _font(cell: QTableWidgetItem, pixels: int) -> None:
+        f = cell.font()
+        f.setPixelSize(pixels)
+        f.setBold(True)
+        cell.setFont(f)
+
     def _render_instructions(self, row: int, texts: tuple[str, ...]) -> None:
         """What the buyer asked of this item (e.g. "각인 문구: 사랑해"), in big red on yellow: read before packing."""
         cell = QTableWidgetItem("\n".join(texts))
         if texts:
-            f = cell.font()
-            f.setPointSize(24)
-            f.setBold(True)
-            cell.setFont(f)
+            self._font(cell, self.metrics.px("instructions"))
             cell.setForeground(INSTRUCTIONS_FG)
             cell.setBackground(INSTRUCTIONS_BG)
         self.table.setItem(row, INSTRUCTIONS_COL, cell)
@@ -316,11 +614,15 @@ class StationView(QWidget):
 
     def instruction_texts(self) -> list[tuple[str, str]]:
         """(item name, its instructions) per row that has some, as the packer reads them."""
-        rows = [(item_at(self.table, r, 1).text(), item_at(self.table, r, INSTRUCTIONS_COL).text())
+        rows = [(item_at(self.table, r, NAME_COL).text(), item_at(self.table, r, INSTRUCTIONS_COL).text())
                 for r in range(self.table.rowCount())]
         return [r for r in rows if r[1]] if not self.table.isColumnHidden(INSTRUCTIONS_COL) else []
 
     def row_texts(self) -> list[tuple[str, str]]:
         """(item name, "scanned / expected") per row: what a packer reads off the table."""
-        return [(item_at(self.table, r, 1).text(), item_at(self.table, r, 4).text())
+        return [(item_at(self.table, r, NAME_COL).text(), item_at(self.table, r, COUNT_COL).text())
                 for r in range(self.table.rowCount())]
+
+    def option_texts(self) -> list[str]:
+        """Each row's option, as shown."""
+        return [item_at(self.table, r, OPTION_COL).text() for r in range(self.table.rowCount())]
