@@ -174,6 +174,22 @@ def test_hd_camera_korean_overlay_and_preview(make_recorder, qapp) -> None:  # t
     assert off["qt"] < 4 < off["ascii"], off
 
 
+def test_the_preview_comes_at_the_size_the_window_shows_it(make_recorder) -> None:  # type: ignore[no-untyped-def]
+    """The station's window says the box it shows the picture in; the recorder process scales to it (the
+    station only copies it to the screen), never beyond the shared memory's size."""
+    rec, _ = make_recorder(size=(1280, 720), pre_roll_s=0.3, preview_size=(640, 480))
+
+    def newest_shape() -> tuple[int, ...] | None:
+        got = rec.preview_frame()
+        return got[1].shape if got is not None else None
+
+    wait_until(lambda: newest_shape() == (360, 640, 3), what="the largest preview before any box")
+    rec.set_preview_box((320, 240))  # a smaller window
+    wait_until(lambda: newest_shape() == (180, 320, 3), what="the preview at the window's box")
+    rec.set_preview_box((2000, 1500))  # more than the shared memory holds: its size
+    wait_until(lambda: newest_shape() == (360, 640, 3), what="the preview at the share's size")
+
+
 def test_killed_recorder_is_seen_at_once_and_records_again(make_recorder, expect_warnings) -> None:  # type: ignore[no-untyped-def]
     rec, events = make_recorder(pre_roll_s=0.5)
     n0 = rec.frames_captured

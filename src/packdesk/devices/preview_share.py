@@ -8,7 +8,9 @@ after the published one, then publishes its number. A reader copies the publishe
 number again: if it moved on by two or more, the writer may have started over that slot, and the reader
 takes the newer one instead.
 
-The header also carries the camera's frame count (tests and benchmarks wait on it).
+The header also carries the camera's frame count (tests and benchmarks wait on it), and the size the station
+shows the picture at (its window sets it when it is resized): the recorder process scales to it, so the
+station only copies the picture onto the screen.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from multiprocessing import shared_memory
 import numpy as np
 
 SLOTS = 3
-_HEADER = 8  # uint64 words: published number, frames captured, spare
+_HEADER = 8  # uint64 words: published number, frames captured, wanted width, wanted height, spare
 _SLOT_HEADER = 2  # uint64 words: width, height
 
 
@@ -71,7 +73,17 @@ class PreviewShare:
     def set_frames_captured(self, n: int) -> None:
         self._header[1] = n
 
+    @property
+    def wanted(self) -> tuple[int, int] | None:
+        """The box the station shows the picture in (at most ``max_size``), or None before it said."""
+        w, h = int(self._header[2]), int(self._header[3])
+        return (min(w, self.max_size[0]), min(h, self.max_size[1])) if w and h else None
+
     # ------------------------------------------------------------------ the station
+
+    def want(self, size: tuple[int, int]) -> None:
+        """Show the pictures in a box of ``size`` from now on (the window was resized)."""
+        self._header[2], self._header[3] = max(1, size[0]), max(1, size[1])
 
     @property
     def published(self) -> int:

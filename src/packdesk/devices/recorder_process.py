@@ -187,7 +187,7 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
                          on_first_live=lambda key, mono: out.send(("live", key, mono)))
     opened.wait(CAMERA_OPEN_S)  # a start waiting in the pipe finds the camera open (or known to have failed)
     out.send(("ready", codec, os.getpid()))
-    preview_size = fit(config.size, config.preview_size)
+    box = config.preview_size
     period = 1.0 / PREVIEW_FPS
     next_preview = time.monotonic()
     shown = None
@@ -209,9 +209,10 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
             if time.monotonic() >= next_preview:
                 next_preview = max(next_preview + period, time.monotonic() - period)
                 frame = camera.latest()
-                if frame is not None and frame is not shown:
-                    shown = frame
-                    share.write(preview_picture(frame.image, preview_size))
+                wanted = share.wanted or config.preview_size
+                if frame is not None and (frame is not shown or wanted != box):
+                    shown, box = frame, wanted
+                    share.write(preview_picture(frame.image, fit(config.size, box)))
                 share.set_frames_captured(camera.frames_captured)
                 if _parent_gone(parent_pid):
                     out.gone = True
@@ -358,6 +359,10 @@ class ProcessRecorder:
     def preview_frame(self, after: int = 0) -> tuple[int, np.ndarray] | None:
         """The live picture, already at the preview's size, when newer than number ``after``."""
         return None if self._closing.is_set() else self._share.read(after)
+
+    def set_preview_box(self, size: tuple[int, int]) -> None:
+        """The station shows the picture in a box of ``size``: the recorder process scales it to fit."""
+        self._share.want(size)
 
     @property
     def frames_captured(self) -> int:

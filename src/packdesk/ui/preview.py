@@ -39,12 +39,16 @@ class PreviewSource(Protocol):
 
     def preview_frame(self, after: int = 0) -> tuple[int, np.ndarray] | None: ...
 
+    def set_preview_box(self, size: tuple[int, int]) -> None: ...
+
 
 def _show(label: QLabel, img: np.ndarray) -> None:
     h, w = img.shape[:2]
     qimg = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
     box = label.size()
-    if w > box.width() or h > box.height():  # fitted, keeping the camera's aspect (scaled() copies the pixels)
+    # the recorder process made it to fit (``set_preview_box``); only the first picture after a resize can be
+    # bigger: fitted here, keeping the camera's aspect (scaled() copies the pixels)
+    if w > box.width() or h > box.height():
         qimg = qimg.scaled(box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         label.setPixmap(QPixmap.fromImage(qimg))
         return
@@ -93,10 +97,12 @@ class CameraPreview(QWidget):
 
     def set_picture_width(self, width: int) -> None:
         """The picture's width (a share of the window's, ``ui/station_view.py``), 4:3; the camera's own aspect is
-        kept inside it."""
+        kept inside it. The recorder process scales the picture to this box (this process only copies it)."""
         width = min(width, PICTURE_SIZE[0])
         self.picture.setFixedSize(width, width * 3 // 4)
         self.rec.setFixedWidth(width)
+        if self.camera is not None:
+            self.camera.set_preview_box((width, width * 3 // 4))
         self.shown = 0  # the next picture is drawn at the new size, even if the camera has not moved on
 
     def refresh(self) -> None:
