@@ -3,8 +3,9 @@
 # of the real station on the demo shop (scans a waybill and its items, saves a screenshot, exits 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-.venv/bin/python -m pip install -q "pyinstaller>=6.5"
+bash scripts/setup.sh --runtime
+# PyInstaller and its helpers at the locked versions (requirements/bundle.txt: the runtime lock plus these)
+.venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/bundle.txt
 rm -rf build/pyinstaller dist/packdesk
 .venv/bin/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist installer/packdesk.spec
 BIN=dist/packdesk/packdesk
