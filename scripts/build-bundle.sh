@@ -4,9 +4,10 @@
 # The licence check runs first; LICENSE and THIRD-PARTY-NOTICES go into the bundle and beside the program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --runtime
+# PyInstaller and its helpers at the locked versions (requirements/bundle.txt: the runtime lock plus these)
+.venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/bundle.txt
 .venv/bin/python scripts/licences.py --check   # every bundled package's licence known and GPL-compatible
-.venv/bin/python -m pip install -q "pyinstaller>=6.5"
 rm -rf build/pyinstaller dist/packdesk
 .venv/bin/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist installer/packdesk.spec
 BIN=dist/packdesk/packdesk

@@ -19,6 +19,29 @@ from packdesk.paths import AppDirs, app_dirs
 from tests.fakes.memory_keyring import MemoryKeyring
 
 
+def _order_seed(config: pytest.Config) -> str | None:
+    """pytest-randomly's seed, or None when it is off (``-p no:randomly``: file order) or not installed."""
+    if not config.pluginmanager.has_plugin("randomly"):
+        return None
+    return str(config.getoption("randomly_seed"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The seed of the random order at the start of quiet runs too (``-q`` hides pytest-randomly's header): a
+    run that dies on the way (a Qt abort, the faulthandler timeout) still said which order it was in."""
+    seed = _order_seed(session.config)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if seed is not None and reporter is not None and session.config.option.verbose < 0:
+        reporter.write_line(f"Using --randomly-seed={seed}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    seed = _order_seed(config)
+    if seed is not None:
+        terminalreporter.write_line(f"random order: the same again with --randomly-seed={seed}; "
+                                    "file order with -p no:randomly")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

@@ -27,6 +27,7 @@ from packdesk.core.models import utcnow
 from packdesk.core.station import StationConfig
 from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
+from packdesk.native_logs import route_native_logs
 from packdesk.paths import AppDirs, app_dirs
 from packdesk.services import relays
 from packdesk.services.catalogue import CatalogueSyncer
@@ -527,6 +528,7 @@ def self_test_main(argv: Sequence[str]) -> int:
     tmp = None if a.data_dir else tempfile.TemporaryDirectory(prefix="packdesk-selftest-")
     dirs = app_dirs(a.data_dir or tmp.name).ensure()  # type: ignore[union-attr]
     setup_logging(dirs.logs)
+    route_native_logs()
 
     from PySide6.QtWidgets import QApplication
 
@@ -607,6 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     dirs = app_dirs(args.data_dir).ensure()
     log_file = setup_logging(dirs.logs)
+    route_native_logs()
     log.info("%s %s starting; data in %s, log %s", APP_NAME, __version__, dirs.data, log_file)
     sys.excepthook = lambda *exc: log.critical("uncaught exception", exc_info=exc)
 

@@ -145,7 +145,13 @@ def first_available_source(candidates: tuple[str, ...] = ("0",), *, demo: bool =
     """``camera.source = auto``: the first webcam; without one, the synthetic scene only in demo mode (the
     demo shop, so a PC without a camera still shows how packing is filmed), otherwise ``AUTO``: the camera
     says "No camera" and keeps looking, so a webcam plugged in later is used."""
-    return first_webcam(candidates) or (SYNTHETIC if demo else AUTO)
+    found = first_webcam(candidates)
+    if found is None:  # OpenCV's own lines about it are quieted (native_logs.py): said here, in the log
+        log.info("no webcam at index %s: %s", ", ".join(candidates),
+                 "the demo films the synthetic scene" if demo else "No camera until one is plugged in")
+    else:
+        log.info("webcam found at index %s", found)
+    return found or (SYNTHETIC if demo else AUTO)
 
 
 class CameraState:

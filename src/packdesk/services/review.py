@@ -465,9 +465,13 @@ def probe(src: Path) -> VideoInfo:
             frames.append(at)
             if pk.is_keyframe:
                 keys.append(at)
-        fps = float(s.average_rate or s.guessed_rate or 30)
+        declared = float(s.average_rate or s.guessed_rate or 30)
     frames.sort()
     last = frames[-1] if frames else 0
+    # the rate the frames were filmed at. Not FFmpeg's guess: our MPEG-TS carries no rate, and the recorder
+    # stamps frames with the camera's own times, a few ms uneven on a busy PC; from those FFmpeg guesses 120
+    # or 2000 fps, and the clip export and the player's frame step would use that
+    fps = (len(frames) - 1) * 1000 / (last - frames[0]) if len(frames) > 1 and last > frames[0] else declared
     return VideoInfo(last + round(1000 / fps) if fps else last, fps, sorted(keys), frames)
 
 
