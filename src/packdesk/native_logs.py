@@ -13,7 +13,8 @@ as breakage; whoever looks into a problem wants them in the log file with everyt
   exception carrying FFmpeg's error text, which is logged where it is caught. Routing them through PyAV's
   Python callback is what PyAV's documentation warns can deadlock with threads, and the recorder encodes on one.
 
-Only the process entry points (``app.main``, ``self-test``) install this: under pytest, pytest-qt's handler
+Only the process entry points (``app.main``, ``self-test``, and the recorder process, whose log records reach
+the station's log through its pipe) install this: under pytest, pytest-qt's handler
 reports Qt warnings (``pyproject.toml``'s ``qt_log_ignore`` lists the same machine descriptions).
 """
 
@@ -72,7 +73,12 @@ def route_native_logs() -> None:
 
     previous = qInstallMessageHandler(_qt_message)
     atexit.register(qInstallMessageHandler, previous)
+    quiet_video_libraries()
 
+
+def quiet_video_libraries() -> None:
+    """OpenCV's log down to errors (unless ``OPENCV_LOG_LEVEL`` is set) and FFmpeg's off: no Qt needed, so the
+    recorder process calls it first thing, before it probes for a webcam."""
     if "OPENCV_LOG_LEVEL" not in os.environ:
         import cv2
 

@@ -65,6 +65,7 @@ from packdesk.devices.recorder import (
     RecordingJob,
     RecordingStarted,
 )
+from packdesk.native_logs import quiet_video_libraries, route_native_logs
 
 log = logging.getLogger("packdesk.recorder.process")
 
@@ -156,6 +157,7 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
     root_log.addHandler(_ForwardLogs(out))
     root_log.propagate = False
     share = PreviewShare.attach(share_name, config.preview_size)
+    quiet_video_libraries()  # before the webcam probe: OpenCV's "can't open camera" lines go nowhere
     # probed here, not in the UI's process
     source = first_available_source(demo=config.demo) if config.source == "auto" else config.source
     opened = threading.Event()
@@ -172,6 +174,7 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
             module, name = config.label_renderer.split(":")
             render = getattr(importlib.import_module(module), name)
             render("PackDesk", 16)  # loads the fonts now, not at the first scan
+            route_native_logs()  # Qt is loaded now: its messages (fonts) go to the log through the pipe
         except Exception as e:
             log.warning("overlay text falls back to ASCII: %s", e)
             render = ascii_label
