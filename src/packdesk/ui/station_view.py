@@ -392,7 +392,9 @@ class StationView(QWidget):
     def show_sound(self, off_reason: str) -> None:
         """Say on screen when the station cannot be heard: a packer relying on the beeps must know."""
         self.sound_label.setVisible(bool(off_reason))
-        self.sound_label.setToolTip(off_reason)
+        # the reason is the sound system's own words (English, for whoever fixes the PC), named as such
+        why = two_lines(f"소리가 나지 않는 이유: {off_reason}", f"Why there is no sound: {off_reason}")
+        self.sound_label.setToolTip(why if off_reason else "")
 
     # ------------------------------------------------------------------ input
 
