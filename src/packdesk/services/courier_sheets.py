@@ -649,7 +649,7 @@ def _hints(template: Template | None) -> list[str]:
 def read_result_file(path: Path, *, template: Template | None = None, sheet_name: str | None = None,
                      header_row: int | None = None) -> ResultFile:
     """Read a courier program's result sheet, whatever it is underneath (the content decides, not the name):
-    .xlsx, an old .xls (BIFF, via xlrd), an HTML table saved as ".xls", or CSV / tab-separated text in UTF-8
+    .xlsx, an old .xls (BIFF, via python-calamine), an HTML table saved as ".xls", or CSV / tab-separated text in UTF-8
     (with or without a BOM), UTF-16 or CP949. The header row is ``header_row``, else found (the template's
     headers help, its remembered row wins a tie). Raises ``CourierSheetError`` / ``ExcelError``."""
     path = Path(path)
@@ -707,33 +707,35 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
 
 
 def _xls_rows(path: Path, sheet_name: str | None) -> tuple[tuple[str, ...], str, list[list[object]]]:
-    import xlrd
+    """The cells of an old .xls (BIFF) sheet, read with python-calamine: numbers as it keeps them (a float,
+    or an int where the file stored a small whole number), dates as dates (like .xlsx through openpyxl),
+    empty cells as ``None``, rows counted from the sheet's first row so row numbers match what Excel shows."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception as e:  # xlrd raises its own and struct's errors for a damaged file
+        # calamine picks its reader by the name; the content said BIFF, so a file named otherwise (a result
+        # saved as ".xlsx" or with no extension) is given as bytes and calamine finds the format itself
+        if path.suffix.lower() == ".xls":
+            book = CalamineWorkbook.from_path(path)
+        else:
+            with open(path, "rb") as f:
+                book = CalamineWorkbook.from_filelike(f)
+        with book:
+            names = tuple(book.sheet_names)
+            if not names:
+                raise xl.ExcelError("excel_file_empty", name=path.name, detail="no worksheet")
+            title = sheet_name if sheet_name in names else names[0]
+            cells = book.get_sheet_by_index(names.index(title)).to_python(skip_empty_area=False)
+    except xl.ExcelError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:
+        # CalamineError for a damaged file; a panic in calamine's Rust code reaches Python as pyo3's
+        # PanicException, a BaseException: either way this file cannot be read, and the reader is not broken
         raise CourierSheetError("courier_file_unreadable", name=path.name, detail=repr(e)) from e
-    try:
-        names = tuple(book.sheet_names())
-        if not names:
-            raise xl.ExcelError("excel_file_empty", name=path.name, detail="no worksheet")
-        title = sheet_name if sheet_name in names else names[0]
-        sh = book.sheet_by_name(title)
-        rows: list[list[object]] = []
-        for r in range(sh.nrows):
-            values: list[object] = []
-            for c in range(sh.ncols):
-                cell = sh.cell(r, c)
-                if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    values.append(None)
-                elif cell.ctype == xlrd.XL_CELL_TEXT:
-                    values.append(cell.value if cell.value != "" else None)
-                else:
-                    values.append(cell.value)  # numbers as floats, as Excel keeps them
-            rows.append(values)
-        return names, title, rows
-    finally:
-        book.release_resources()
+    rows: list[list[object]] = [[None if v == "" else v for v in row] for row in cells]
+    return names, title, rows
 
 
 class _TableParser(html.parser.HTMLParser):
