@@ -225,6 +225,35 @@ def test_export_per_line_repeats_the_parcel_key_and_filters_by_account_and_day(d
         assert cs.count_export(s, cs.ExportFilter(account_ids=(other,))).parcels == 1
 
 
+def test_a_parcel_whose_sheet_named_another_courier_waits_for_that_couriers_template(db: Database, shop: int,
+                                                                                     tmp_path: Path) -> None:
+    """An order sheet's 택배사 column (no number yet) decides: the CJ template leaves the 한진 parcel out and counts
+    it "for another courier"; the 한진 template takes it; a parcel naming no courier goes with any template."""
+    def named(pid: str, courier: str) -> LineRecord:
+        return LineRecord(pid, "P-코스터", "", "원목 코스터", "", 1, LineStatus.CONFIRMED, courier_code=courier)
+
+    store(db, shop, order("A", named("A-1", "CJGLS")), order("H", named("H-1", "HANJIN"), recipient="박서준"),
+          order("N", named("N-1", ""), recipient="이도윤"))
+    keys = parcel_keys(db)
+    hanjin = cs.STARTER_BY_ID["hanjin"]
+    with db.session() as s:
+        assert cs.count_export(s, cs.ExportFilter()) == cs.ExportCount(parcels=3, lines=3)      # no template yet
+        assert cs.count_export(s, cs.ExportFilter(), "CJGLS") == cs.ExportCount(2, 2, other_courier=1)
+        assert cs.count_export(s, cs.ExportFilter(), "HANJIN") == cs.ExportCount(2, 2, other_courier=1)
+        assert cs.count_export(s, cs.ExportFilter(), "EPOST") == cs.ExportCount(1, 1, other_courier=2)
+    out = export(db, tmp_path / "cj.xlsx", now=NOW)
+    assert set(out.parcel_keys) == {keys["A-1"], keys["N-1"]}
+    with db.session() as s:
+        assert s.scalar(select(m.Parcel.exported_at).where(m.Parcel.key == keys["H-1"])) is None  # not marked
+        assert cs.count_export(s, cs.ExportFilter(), "CJGLS") == cs.ExportCount(0, 0, other_courier=1)
+    out = export(db, tmp_path / "hanjin.xlsx", hanjin, now=NOW)
+    assert out.parcel_keys == (keys["H-1"],)
+    assert [r[hanjin.columns.index(next(c for c in hanjin.columns if c.field == "parcel_key"))]
+            for r in sheet_rows(tmp_path / "hanjin.xlsx")[1:]] == [keys["H-1"]]
+    with db.session() as s:
+        assert cs.count_export(s, cs.ExportFilter(), "HANJIN") == cs.ExportCount(0, 0, other_courier=0)
+
+
 def test_a_file_that_cannot_be_written_marks_nothing(db: Database, shop: int, tmp_path: Path) -> None:
     store(db, shop, order("A"))
     from packdesk.channels.excel import ExcelError
