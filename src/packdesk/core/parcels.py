@@ -132,6 +132,13 @@ def _create(s: Session, account_id: int, gk: str, now: datetime) -> int:
     raise RuntimeError("could not make a unique parcel key")
 
 
+def named_courier(s: Session, parcel_id: int) -> str:
+    """The courier the parcel's lines still to pack name (``OrderLine.courier_code``, an order sheet's), "" when
+    none does: the label it waits for is that courier's (``assign`` keeps one courier per parcel)."""
+    L = m.OrderLine
+    return s.scalar(select(func.max(L.courier_code)).where(L.parcel_id == parcel_id, L.status.in_(READY))) or ""
+
+
 def find_by_key(s: Session, key: str) -> int | None:
     return s.scalar(select(m.Parcel.id).where(m.Parcel.key == key.strip().upper()))
 
