@@ -516,12 +516,15 @@ class CourierView(QDialog):
         if gen != self._count_generation:
             return
         self.last_count = count
-        ko, en = f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄)", \
-            f"{count.parcels:,} parcels to export ({count.lines:,} lines)"
         if count.other_courier:  # their order sheet named another courier: that courier's template takes them
-            ko += f" · 다른 택배사용 {count.other_courier:,}개 (제외)"
-            en += f" · {count.other_courier:,} for another courier (left out)"
-        self.count_label.setText(both(ko, en))
+            text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄) · 다른 택배사용 "
+                        f"{count.other_courier:,}개 (제외)",
+                        f"{count.parcels:,} parcels to export ({count.lines:,} lines) · {count.other_courier:,} "
+                        "for another courier (left out)")
+        else:
+            text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄)",
+                        f"{count.parcels:,} parcels to export ({count.lines:,} lines)")
+        self.count_label.setText(text)
         self.counted.emit(count.parcels)
 
     def _export_clicked(self) -> None:
