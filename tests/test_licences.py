@@ -120,15 +120,26 @@ def test_a_review_holds_only_while_the_metadata_says_what_was_reviewed(tmp_path:
     assert found.licence is None and check([found])[0]
 
 
-def test_a_pending_decision_warns_for_its_version_only(tmp_path: Path) -> None:
-    meta = ("License: BSD", "Classifier: License :: OSI Approved :: BSD License")
-    for version, fails in ((licences.PENDING_DECISION["xlrd"][0], False), ("9.9.9", True)):
+def test_a_pending_decision_warns_for_its_version_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incompatible licence awaiting the owner's decision (as xlrd's 4-clause BSD part was, until
+    python-calamine replaced it) warns for the version listed and fails for any other."""
+    meta = ("License-Expression: BSD-3-Clause AND BSD-4-Clause",)
+    monkeypatch.setitem(licences.PENDING_DECISION, "oldreader", ("2.0.2", "replace it or accept the clause"))
+    for version, fails in (("2.0.2", False), ("9.9.9", True)):
         site = tmp_path / version
-        fake_dist(site, "fakeapp", "1.0", "Requires-Dist: xlrd")
-        fake_dist(site, "xlrd", version, *meta)
+        fake_dist(site, "fakeapp", "1.0", "Requires-Dist: oldreader")
+        fake_dist(site, "oldreader", version, *meta)
         problems, warnings = check(components("fakeapp", [str(site)]))
         assert bool(problems) is fails and bool(warnings) is not fails
         assert "BSD-4-Clause is not compatible" in (problems or warnings)[0]
+
+
+def test_nothing_awaits_a_decision_and_xlrd_is_gone(real: list[Component]) -> None:
+    """xlrd (4-clause BSD part) was replaced by python-calamine (MIT, read from its License-Expression)."""
+    assert licences.PENDING_DECISION == {} and "xlrd" not in licences.REVIEWED
+    by_key = {c.key: c for c in real}
+    assert "xlrd" not in by_key
+    assert (by_key["python-calamine"].licence, by_key["python-calamine"].source) == ("MIT", "License-Expression")
 
 
 def test_an_unreviewed_library_vendored_in_pyav_fails(tmp_path: Path) -> None:

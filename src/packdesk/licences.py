@@ -116,19 +116,11 @@ REVIEWED: dict[str, Reviewed] = {
         "BSD-3-Clause", "License: BSD; License :: OSI Approved :: BSD License",
         "pyserial's LICENSE.txt (in its source, not in the wheel) is the 3-clause BSD licence, and every source "
         "file says SPDX-License-Identifier: BSD-3-Clause"),
-    "xlrd": Reviewed(
-        "BSD-3-Clause AND BSD-4-Clause", "License: BSD; License :: OSI Approved :: BSD License",
-        "its LICENSE holds two licences: Lingfo's 3-clause BSD and, for \"earlier work\" by David Giffin, a "
-        "4-clause BSD with the advertising clause (only xldate, formula, formatting and compdoc say they hold "
-        "none of that work)"),
 }
 
 # Known incompatibilities the owner has yet to decide on: the check names them on every run but does not fail,
 # for the version listed only (a new version is checked again). Keep this empty unless a decision is pending.
-PENDING_DECISION: dict[str, tuple[str, str]] = {
-    "xlrd": ("2.0.2", "reads old .xls courier result sheets (services/courier_sheets.py): replace it or accept "
-                      "the advertising clause before distributing the installer (issue #19)"),
-}
+PENDING_DECISION: dict[str, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)

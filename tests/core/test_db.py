@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from packdesk.core import models as m
@@ -160,3 +160,61 @@ def test_upgrade_of_a_station_with_orders_keeps_them_and_widens_free_text(dirs) 
             s.execute(insert(m.ItemBarcode).values(item_id=999, barcode="X"))
     finally:
         db.close()
+
+
+def test_upgrade_to_0017_keeps_lines_and_parcels_and_adds_an_empty_line_courier(dirs) -> None:  # type: ignore[no-untyped-def]
+    """A station with a parcel waiting for its label and a line with its waybill, upgraded from 0016: nothing is
+    lost, no line names a courier (NULL), and one can be stored; the downgrade drops the column only."""
+    from alembic import command
+
+    from packdesk.core.db import alembic_config, make_engine
+    from tests.conftest import fresh_database_url
+
+    url = fresh_database_url(dirs)
+    eng = make_engine(url)
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0016")
+    at = {"at": datetime(2026, 12, 5, 1, 0)}
+    with eng.begin() as conn:
+        for sql in (
+                "INSERT INTO channel_accounts (kind, name, external_id, active, auto_confirm, options, created_at, "
+                "paused) VALUES ('excel', '자사몰', '', true, false, '{}', :at, false)",
+                "INSERT INTO orders (account_id, order_no, buyer_name, recipient_name, recipient_phone, zip_code, "
+                "address, delivery_message, created_at, updated_at) VALUES (1, 'O1', '', '홍길동', '010', '04524', "
+                "'서울', '', :at, :at)",
+                "INSERT INTO waybills (courier_code, tracking_number, created_at) VALUES ('CJGLS', '600000000001', "
+                ":at)",
+                "INSERT INTO parcels (key, account_id, group_key, waybill_source, created_at) VALUES "
+                "('PD-P-ABCDEFGH', 1, 'g', '', :at)",
+                "INSERT INTO order_lines (order_id, account_id, product_order_id, product_code, option_code, "
+                "product_name, option_name, quantity, status, channel_status, claim_status, created_at, updated_at, "
+                "parcel_id) VALUES (1, 1, 'P1', 'C1', '', '머그', '', 1, 'confirmed', '', '', :at, :at, 1)",
+                "INSERT INTO order_lines (order_id, account_id, product_order_id, product_code, option_code, "
+                "product_name, option_name, quantity, status, channel_status, claim_status, created_at, updated_at, "
+                "waybill_id) VALUES (1, 1, 'P2', 'C2', '', '컵', '', 2, 'confirmed', '', '', :at, :at, 1)"):
+            conn.execute(text(sql), at)
+    eng.dispose()
+    db = Database.open(url)
+    try:
+        assert current_revision(db.engine) == head_revision() and head_revision() >= "0017"
+        with db.session() as s:
+            rows = s.execute(select(m.OrderLine.product_order_id, m.OrderLine.parcel_id, m.OrderLine.waybill_id,
+                                    m.OrderLine.courier_code).order_by(m.OrderLine.id)).all()
+            assert [tuple(r) for r in rows] == [("P1", 1, None, None), ("P2", None, 1, None)]
+            assert s.scalar(select(m.Parcel.key)) == "PD-P-ABCDEFGH"
+            s.execute(update(m.OrderLine).where(m.OrderLine.product_order_id == "P1").values(courier_code="HANJIN"))
+        with db.session() as s:
+            assert s.scalar(select(m.OrderLine.courier_code).where(m.OrderLine.product_order_id == "P1")) == "HANJIN"
+    finally:
+        db.close()
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        cfg = alembic_config(eng)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0016")
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT product_order_id, parcel_id FROM order_lines ORDER BY id")).all() == [
+            ("P1", 1), ("P2", None)]
+    eng.dispose()

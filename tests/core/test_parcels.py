@@ -72,6 +72,26 @@ def test_assign_is_idempotent_and_later_lines_join_the_open_parcel(db: Database,
     assert got["A-1"] == got["B-1"]
 
 
+def test_lines_that_name_different_couriers_never_share_a_parcel(db: Database, account: int) -> None:
+    """One buyer's orders, one sheet naming CJ대한통운 for some and 한진 for another (no numbers yet): a box per
+    courier, so each courier's export takes its own; a line naming none joins the buyer's box, also later."""
+    def named(no: str, courier: str) -> OrderRecord:
+        return OrderRecord(no, "김민지", "김민지", "010-1234-5678", "06236", "서울 강남구 테헤란로 1", "", NOW, NOW,
+                           (LineRecord(f"{no}-1", "P1", "", "원목 코스터", "", 1, LineStatus.CONFIRMED,
+                                       courier_code=courier),))
+
+    store(db, account, named("A", "CJGLS"), named("B", "HANJIN"), named("C", ""), named("D", "CJGLS"))
+    got = parcel_of(db)
+    assert got["A-1"] == got["D-1"] and got["A-1"] != got["B-1"]
+    assert got["C-1"] in (got["A-1"], got["B-1"])
+    store(db, account, named("E", "HANJIN"), named("F", ""))     # the next day's sheet, before any label
+    got = parcel_of(db)
+    assert got["E-1"] == got["B-1"] and got["F-1"] in (got["A-1"], got["B-1"])
+    with db.session() as s:
+        couriers = {r[0]: r[1] for r in s.execute(select(m.OrderLine.product_order_id, m.OrderLine.courier_code))}
+    assert couriers == {"A-1": "CJGLS", "B-1": "HANJIN", "C-1": None, "D-1": "CJGLS", "E-1": "HANJIN", "F-1": None}
+
+
 def test_bind_sets_the_waybill_on_the_parcel_and_its_lines_and_rebinding_is_harmless(db: Database,
                                                                                       account: int) -> None:
     store(db, account, order("A", pids=("A-1", "A-2")))

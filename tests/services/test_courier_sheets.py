@@ -4,13 +4,14 @@ program's result sheet (.xlsx, .xls, CSV) with its preview, one-transaction bind
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from packdesk.channels import excel as xl
 from packdesk.channels.base import LineRecord, OrderRecord
 from packdesk.core import models as m
 from packdesk.core import parcels
@@ -224,6 +225,35 @@ def test_export_per_line_repeats_the_parcel_key_and_filters_by_account_and_day(d
         assert cs.count_export(s, cs.ExportFilter(account_ids=(other,))).parcels == 1
 
 
+def test_a_parcel_whose_sheet_named_another_courier_waits_for_that_couriers_template(db: Database, shop: int,
+                                                                                     tmp_path: Path) -> None:
+    """An order sheet's 택배사 column (no number yet) decides: the CJ template leaves the 한진 parcel out and counts
+    it "for another courier"; the 한진 template takes it; a parcel naming no courier goes with any template."""
+    def named(pid: str, courier: str) -> LineRecord:
+        return LineRecord(pid, "P-코스터", "", "원목 코스터", "", 1, LineStatus.CONFIRMED, courier_code=courier)
+
+    store(db, shop, order("A", named("A-1", "CJGLS")), order("H", named("H-1", "HANJIN"), recipient="박서준"),
+          order("N", named("N-1", ""), recipient="이도윤"))
+    keys = parcel_keys(db)
+    hanjin = cs.STARTER_BY_ID["hanjin"]
+    with db.session() as s:
+        assert cs.count_export(s, cs.ExportFilter()) == cs.ExportCount(parcels=3, lines=3)      # no template yet
+        assert cs.count_export(s, cs.ExportFilter(), "CJGLS") == cs.ExportCount(2, 2, other_courier=1)
+        assert cs.count_export(s, cs.ExportFilter(), "HANJIN") == cs.ExportCount(2, 2, other_courier=1)
+        assert cs.count_export(s, cs.ExportFilter(), "EPOST") == cs.ExportCount(1, 1, other_courier=2)
+    out = export(db, tmp_path / "cj.xlsx", now=NOW)
+    assert set(out.parcel_keys) == {keys["A-1"], keys["N-1"]}
+    with db.session() as s:
+        assert s.scalar(select(m.Parcel.exported_at).where(m.Parcel.key == keys["H-1"])) is None  # not marked
+        assert cs.count_export(s, cs.ExportFilter(), "CJGLS") == cs.ExportCount(0, 0, other_courier=1)
+    out = export(db, tmp_path / "hanjin.xlsx", hanjin, now=NOW)
+    assert out.parcel_keys == (keys["H-1"],)
+    assert [r[hanjin.columns.index(next(c for c in hanjin.columns if c.field == "parcel_key"))]
+            for r in sheet_rows(tmp_path / "hanjin.xlsx")[1:]] == [keys["H-1"]]
+    with db.session() as s:
+        assert cs.count_export(s, cs.ExportFilter(), "HANJIN") == cs.ExportCount(0, 0, other_courier=0)
+
+
 def test_a_file_that_cannot_be_written_marks_nothing(db: Database, shop: int, tmp_path: Path) -> None:
     store(db, shop, order("A"))
     from packdesk.channels.excel import ExcelError
@@ -305,6 +335,54 @@ def test_an_old_xls_result_matched_by_order_number(db: Database, shop: int) -> N
     assert waybills(db) == {"XLS-1001-1": with_check_digit("61234567890"),
                             "XLS-1002-1": with_check_digit("61234567891"),
                             "XLS-1003-1": with_check_digit("61234567892")}
+
+
+def test_an_old_xls_keeps_excel_row_numbers_dates_and_empty_cells() -> None:
+    """courier-result-cells.xls (data/make_courier_result_xls.py): the result sheet is the second, with an
+    empty column A and empty rows above the header; dates are dates, as in an .xlsx; a formatted blank cell is
+    empty, not an empty number."""
+    result = cs.read_result_file(DATA / "courier-result-cells.xls", template=CJ, sheet_name="운송장출력")
+    assert (result.kind, result.sheets, result.sheet.title) == ("xls", ("요약", "운송장출력"), "운송장출력")
+    assert result.sheet.header_row == 3
+    assert result.sheet.headers == ("(A)", "운송장번호", "고객주문번호", "출력일", "출력시각", "재출력")
+    first, second = result.sheet.rows
+    assert (first.row, second.row) == (4, 5)
+    assert first.values == (None, float(with_check_digit("61234567893")), "PD-P-CELLS001", date(2026, 12, 7),
+                            datetime(2026, 12, 7, 14, 30), True)
+    assert second.values[:4] == (None, None, "PD-P-CELLS002", date(2026, 12, 8))
+    assert set(second.values[4:]) <= {None}
+    assert cs.number_text(first.values[1]) == (with_check_digit("61234567893"), "")
+    assert [xl.cell_text(v) for v in first.values[3:5]] == ["2026-12-07", "2026-12-07 14:30"]
+    columns = cs.guess_columns(result.sheet, CJ)
+    assert (columns.reference, columns.tracking) == ("고객주문번호", "운송장번호")
+    # no sheet named: the first, as xlrd read it
+    assert cs.read_result_file(DATA / "courier-result-cells.xls").sheet.title == "요약"
+
+
+def test_an_old_xls_is_read_by_its_content_whatever_its_name(db: Database, shop: int, tmp_path: Path) -> None:
+    """A program that saves BIFF under another name (or none): the bytes decide, as for every other kind."""
+    store(db, shop, order("XLS-1001"))
+    for name in ("result.xlsx", "result"):
+        copy = tmp_path / name
+        copy.write_bytes((DATA / "courier-result.xls").read_bytes())
+        result, columns = read(copy)
+        assert (result.kind, result.sheet.header_row, columns.order_no) == ("xls", 3, "주문번호")
+        assert classes(cs.preview_file(db, CJ, result, columns))[4] == "matched"
+
+
+@pytest.mark.parametrize("cut", ["truncated", "scrambled"])
+def test_a_damaged_xls_is_refused_in_both_languages(tmp_path: Path, cut: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    good = (DATA / "courier-result.xls").read_bytes()
+    damaged = good[:len(good) // 2] if cut == "truncated" else good[:8] + bytes(range(256)) * 8
+    for name in ("damaged.xls", "damaged.xlsx"):  # through calamine's own opening and through its bytes
+        (tmp_path / name).write_bytes(damaged)
+        with pytest.raises(cs.CourierSheetError) as e:
+            cs.read_result_file(tmp_path / name)
+        assert e.value.code == "courier_file_unreadable"
+        assert cs.error_texts(e.value) == (f"결과 파일을 읽을 수 없습니다 (.xlsx, .xls, .csv): {name}",
+                                           f"Cannot read the result file (.xlsx, .xls, .csv): {name}")
+        assert "Error" in e.value.detail   # calamine's own words, for the log
 
 
 def test_an_html_table_saved_as_xls_and_a_tab_separated_file_are_read(tmp_path: Path) -> None:

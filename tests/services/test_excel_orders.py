@@ -187,6 +187,26 @@ def test_import_stores_orders_lines_waybills_products_and_a_run(db: Database, pl
         assert sources == {f"excel:{result.run_id}"}
 
 
+def test_a_courier_named_without_a_tracking_number_is_kept_on_the_line(db: Database, platform: eo.Platform,
+                                                                       tmp_path: Path) -> None:
+    """The 택배사 column of a row with no number yet decides the courier export later (services/courier_sheets):
+    kept on the line; the rows naming none keep none; one buyer's orders naming two couriers are two boxes."""
+    path = write(tmp_path / "orders.xlsx", [
+        order_row("A", "P1", courier="한진"), order_row("B", "P2", courier="cj"), order_row("C", "P3"),
+        order_row("D", "P4", courier="CJ대한통운", tracking="641234567890")])
+    p = preview_file(db, platform, path)
+    assert p.errors == () and p.new_rows == 4
+    eo.import_preview(db, p, "김민수")
+    L = m.OrderLine
+    with db.session() as s:
+        got = {r.product_order_id: (r.courier_code, r.parcel_id is not None, r.waybill_id is not None)
+               for r in s.execute(select(L.product_order_id, L.courier_code, L.parcel_id, L.waybill_id))}
+        n_parcels = s.scalar(select(func.count()).select_from(m.Parcel))
+    assert got == {"A|P1|": ("HANJIN", True, False), "B|P2|": ("CJGLS", True, False), "C|P3|": (None, True, False),
+                   "D|P4|": ("CJGLS", False, True)}
+    assert n_parcels == 2   # 홍길동's orders: a 한진 box and a CJ box (C, naming none, joins one of them)
+
+
 def test_a_sheet_with_long_names_and_addresses_is_imported_whole(db: Database, platform: eo.Platform,
                                                                  tmp_path: Path) -> None:
     """The same on both engines: a product name or an address over 300 characters is kept whole (it was a row

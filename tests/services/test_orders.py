@@ -407,6 +407,23 @@ def test_a_packed_manual_order_keeps_its_pack_after_its_platform_is_removed(demo
 # ------------------------------------------------------------------------------------------------ waybills
 
 
+def test_the_courier_an_order_sheet_named_is_shown_with_the_waiting_parcel(db: Database) -> None:
+    from packdesk.channels.base import LineRecord, OrderRecord
+    from packdesk.services.collect import store_orders
+    from packdesk.services.excel_orders import create_platform
+
+    now = datetime(2026, 12, 6, 1, tzinfo=UTC)
+    with db.session() as s:
+        account = create_platform(s, "자사몰").id
+        store_orders(s, account, [OrderRecord("H", "김민지", "김민지", "010-1234-5678", "06236", "서울 강남구 1", "",
+                                              now, now, (LineRecord("H-1", "P1", "", "코스터", "", 1,
+                                                                    LineStatus.CONFIRMED, courier_code="HANJIN"),))],
+                     "test")
+    with db.session() as s:
+        detail = so.order_detail(s, so.search_orders(s, "H")[0].id)
+    assert detail.needs_waybill and detail.parcel_courier == "HANJIN"
+
+
 def test_a_number_typed_for_a_collected_order_binds_to_its_parcel(db: Database) -> None:
     from packdesk.channels.base import LineRecord, OrderRecord
     from packdesk.core.parcels import BindRefused
@@ -425,6 +442,7 @@ def test_a_number_typed_for_a_collected_order_binds_to_its_parcel(db: Database) 
         a = so.search_orders(s, "A")[0]
         detail = so.order_detail(s, a.id)
         assert detail.needs_waybill and detail.parcel_key.startswith("PD-P-")
+        assert detail.parcel_courier == ""   # no order sheet named a courier
         assert {r.order_no for r in so.search_orders(s, detail.parcel_key.lower())} == {"A", "B"}  # slip scanned
         good = with_check_digit("56123456789")
         with pytest.raises(BindRefused) as refused:

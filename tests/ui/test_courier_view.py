@@ -165,6 +165,38 @@ def test_export_the_parcels_and_import_the_courier_programs_result(  # type: ign
     view.close()
 
 
+def test_the_export_counts_the_parcels_left_for_another_courier(  # type: ignore[no-untyped-def]
+        station, qtbot, tmp_path: Path, monkeypatch) -> None:
+    """An order sheet named 한진 for one buyer's order (no number yet): the CJ template's count says it is left
+    out, in both languages; the 한진 template's takes it (and those naming no courier); the CJ export writes the
+    others only."""
+    account = collect_orders(station)
+    with station.db.session() as s:
+        store_orders(s, account, [OrderRecord(
+            "W-4", "최하은", "최하은", "010-4444-5555", "04524", "서울 중구 세종대로 110", "", None, None,
+            (LineRecord("W-4-1", "P1", "", "원목 코스터", "", 1, LineStatus.CONFIRMED, courier_code="HANJIN"),))],
+            "excel:test")
+    export_path = tmp_path / "cj.xlsx"
+    answer_dialogs(monkeypatch, [export_path], [export_path])
+    view = open_screen(qtbot, station)
+    assert view.current_template() is not None and view.current_template().id == "cj"
+    qtbot.waitUntil(lambda: view.last_count is not None and view.last_count.other_courier == 1, timeout=TIMEOUT)
+    assert view.count_label.text() == ("내보낼 택배 3개 (상품 4줄) · 다른 택배사용 1개 (제외) / "
+                                       "3 parcels to export (4 lines) · 1 for another courier (left out)")
+    with qtbot.waitSignal(view.counted, timeout=TIMEOUT, check_params_cb=lambda n: n == 4):
+        view.template_combo.setCurrentIndex(view.template_combo.findData("hanjin"))  # the parcels naming none too
+    qtbot.waitUntil(lambda: not view.busy, timeout=TIMEOUT)
+    assert view.count_label.text() == "내보낼 택배 4개 (상품 5줄) / 4 parcels to export (5 lines)"
+    with qtbot.waitSignal(view.counted, timeout=TIMEOUT, check_params_cb=lambda n: n == 3):
+        view.template_combo.setCurrentIndex(view.template_combo.findData("cj"))
+    with qtbot.waitSignal(view.exported, timeout=TIMEOUT) as exported:
+        click(qtbot, view.export_button)
+    assert exported.args[0].parcels == 3
+    qtbot.waitUntil(lambda: view.last_count is not None and view.last_count.parcels == 0, timeout=TIMEOUT)
+    assert view.count_label.text().endswith("· 1 for another courier (left out)")
+    view.close()
+
+
 def test_the_screen_fits_a_1280_by_800_screen_with_the_reason_in_sight(  # type: ignore[no-untyped-def]
         station, qtbot, tmp_path: Path, monkeypatch) -> None:
     """A common office screen: the window fits it (a long file name wraps instead of widening it), and the preview

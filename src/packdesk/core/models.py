@@ -195,6 +195,11 @@ class OrderLine(Base):
     # what the buyer asked of this item (Coupang's etcInfoValues: engraving text, …), one per line: the packer
     # must see it beside the item, and it goes on the packing slip
     instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the courier the line's source named while it has no tracking number (an Excel order sheet's 택배사
+    # column): the courier export sends its parcel only with that courier's template. On the line, not the
+    # parcel: it arrives per line, is upserted with it, and parcels are formed (and re-formed) from lines
+    # later. NULL: none named. Once a waybill binds, the waybill's courier is the one that counts.
+    courier_code: Mapped[str | None] = mapped_column(String(32))
 
     order: Mapped[Order] = relationship(back_populates="lines")
     waybill: Mapped[Waybill | None] = relationship(back_populates="lines")

@@ -77,37 +77,47 @@ def group_key(recipient_name: str, phone: str, zip_code: str, address: str) -> s
 
 
 def assign(s: Session, now: datetime, account_ids: Iterable[int] | None = None) -> int:
-    """Put ready lines with neither waybill nor parcel into parcels; returns how many lines were placed."""
+    """Put ready lines with neither waybill nor parcel into parcels; returns how many lines were placed.
+    Lines that name different couriers (``OrderLine.courier_code``, an Excel sheet's) never share a parcel: each
+    courier's export takes its own boxes. A line that names none joins any open parcel of its recipient."""
     L, Ord, P = m.OrderLine, m.Order, m.Parcel
     labelled = aliased(m.OrderLine)
     rides = select(labelled.id).where(labelled.order_id == L.order_id, labelled.waybill_id.is_not(None),
                                       labelled.status.in_(READY))
-    q = (select(L.id, L.account_id, Ord.recipient_name, Ord.recipient_phone, Ord.zip_code, Ord.address)
+    q = (select(L.id, L.account_id, L.courier_code, Ord.recipient_name, Ord.recipient_phone, Ord.zip_code,
+                Ord.address)
          .join(Ord, Ord.id == L.order_id)
          .where(L.parcel_id.is_(None), L.waybill_id.is_(None), L.status.in_(READY), ~exists(rides)))
     if account_ids is not None:
         q = q.where(L.account_id.in_(list(account_ids)))
-    groups: dict[tuple[int, str], list[int]] = {}
+    groups: dict[tuple[int, str, str], list[int]] = {}
     for r in s.execute(q.order_by(L.id)):
-        groups.setdefault((r.account_id, group_key(r.recipient_name, r.recipient_phone, r.zip_code, r.address)),
-                          []).append(r.id)
+        gk = group_key(r.recipient_name, r.recipient_phone, r.zip_code, r.address)
+        groups.setdefault((r.account_id, gk, r.courier_code or ""), []).append(r.id)
     if not groups:
         return 0
-    open_parcels: dict[tuple[int, str], int] = {}
-    for account_id in {a for a, _ in groups}:
-        keys = [g for a, g in groups if a == account_id]
+    # (account, recipient) -> its open parcels as [id, the courier its lines name ("" = none)], oldest first
+    open_parcels: dict[tuple[int, str], list[list[Any]]] = {}
+    named = select(func.max(L.courier_code)).where(L.parcel_id == P.id).correlate(P).scalar_subquery()
+    for account_id in {a for a, _, _ in groups}:
+        keys = sorted({g for a, g, _ in groups if a == account_id})
         for part in range(0, len(keys), 500):
-            for p in s.execute(select(P.id, P.group_key).where(
+            for r in s.execute(select(P.id, P.group_key, named.label("courier")).where(
                     P.account_id == account_id, P.waybill_id.is_(None), P.group_key.in_(keys[part:part + 500]))
                     .order_by(P.id)):
-                open_parcels.setdefault((account_id, p.group_key), p.id)
+                open_parcels.setdefault((account_id, r.group_key), []).append([r.id, r.courier or ""])
     placed = 0
-    for (account_id, gk), line_ids in groups.items():
-        pid = open_parcels.get((account_id, gk))
-        if pid is None:
-            pid = _create(s, account_id, gk, now)
+    # lines that name a courier first, so the ones that name none join a box they made rather than a new one
+    for (account_id, gk, courier), line_ids in sorted(groups.items(), key=lambda g: g[0][2] == ""):
+        candidates = open_parcels.setdefault((account_id, gk), [])
+        slot = next((p for p in candidates if not courier or p[1] in (courier, "")), None)
+        if slot is None:
+            slot = [_create(s, account_id, gk, now), courier]
+            candidates.append(slot)
+        elif courier:
+            slot[1] = courier
         placed += changed_rows(s.execute(update(L).where(L.id.in_(line_ids), L.parcel_id.is_(None))
-                                         .values(parcel_id=pid))) or 0
+                                         .values(parcel_id=slot[0]))) or 0
     return placed
 
 
@@ -121,6 +131,13 @@ def _create(s: Session, account_id: int, gk: str, now: datetime) -> int:
         except IntegrityError:
             continue
     raise RuntimeError("could not make a unique parcel key")
+
+
+def named_courier(s: Session, parcel_id: int) -> str:
+    """The courier the parcel's lines still to pack name (``OrderLine.courier_code``, an order sheet's), "" when
+    none does: the label it waits for is that courier's (``assign`` keeps one courier per parcel)."""
+    L = m.OrderLine
+    return s.scalar(select(func.max(L.courier_code)).where(L.parcel_id == parcel_id, L.status.in_(READY))) or ""
 
 
 def find_by_key(s: Session, key: str) -> int | None:

@@ -131,7 +131,7 @@ LINE_LIMITS: dict[str, int | None] = {
     "option_name": _length(_c(_L, "option_name"), _c(_SP, "option_name")),
     "channel_status": _length(_c(_L, "channel_status"), _c(_H, "channel_status")),
     "claim_status": _length(_c(_L, "claim_status"), _c(_H, "claim_status")),
-    "courier_code": _length(_c(_W, "courier_code")),
+    "courier_code": _length(_c(_W, "courier_code"), _c(_L, "courier_code")),
     "tracking_number": _length(_c(_W, "tracking_number")),
     "instructions": _length(_c(_L, "instructions")),  # TEXT: cleaned, kept whole
 }
@@ -234,7 +234,8 @@ def store_orders(s: Session, account_id: int, records: list[OrderRecord], source
                    "claim_status", "instructions")
     new_lines, old_lines, changed = [], [], []
     for pid, (order_no, lr) in lines.items():
-        values = {f: getattr(lr, f) for f in line_fields}
+        # the courier named without a number too (an Excel sheet's): the courier export goes by it; None: none
+        values = {**{f: getattr(lr, f) for f in line_fields}, "courier_code": lr.courier_code or None}
         wid = waybill_ids.get(lr.tracking_number) if lr.tracking_number else None
         old = existing.get(pid)
         if old is None:

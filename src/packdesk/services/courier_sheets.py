@@ -13,7 +13,9 @@ are starting points, not specifications.
   account, a template is per courier program) and a new table needs a migration. The price: a warehouse with
   several stations sets its templates up on the PC that runs the courier program, which is where they are used.
 - **Export**: parcels with no waybill and at least one line still to pack, filtered by when they were collected
-  (Korea time), account, and whether an earlier export held them; one row per parcel (or per line), PackDesk's
+  (Korea time), account, and whether an earlier export held them, and by courier: a parcel whose lines name a
+  courier (an Excel order sheet's 택배사 column, ``OrderLine.courier_code``) goes out only with that courier's
+  template, and is counted "for another courier" by the others; one row per parcel (or per line), PackDesk's
   parcel key in the customer-reference column so the result comes back matched; ``parcels.exported_at`` set.
 - **Import**: the result sheet as the programs write it (.xlsx, old .xls, CSV in CP949 or UTF-8, and the HTML
   table some programs save as ".xls"), title rows above the header, numbers with dashes or stored as numbers.
@@ -423,10 +425,17 @@ def list_accounts(s: Session) -> list[Account]:
     return [Account(r.id, r.name) for r in s.execute(select(A.id, A.name).where(A.id.in_(ids)).order_by(A.name))]
 
 
-def _ready_parcels(flt: ExportFilter) -> Any:
+def _ready_parcels(flt: ExportFilter, courier: str | None = None, *, other: bool = False) -> Any:
+    """Parcels with no waybill and a line still to pack, as ``flt`` selects them. With ``courier`` (a template's):
+    those whose lines name no other courier (``OrderLine.courier_code``: none, or this one), or with ``other``
+    the rest — the parcels "for another courier"."""
     P, L = m.Parcel, m.OrderLine
     has_ready = select(L.id).where(L.parcel_id == P.id, L.status.in_(parcels.READY)).exists()
     q = select(P.id).where(P.waybill_id.is_(None), has_ready)
+    if courier is not None:
+        named_other = select(L.id).where(L.parcel_id == P.id, L.status.in_(parcels.READY),
+                                         L.courier_code.is_not(None), L.courier_code != courier).exists()
+        q = q.where(named_other if other else ~named_other)
     if not flt.include_exported:
         q = q.where(P.exported_at.is_(None))
     if flt.account_ids:
@@ -442,16 +451,21 @@ def _ready_parcels(flt: ExportFilter) -> Any:
 class ExportCount:
     parcels: int
     lines: int
+    other_courier: int = 0   # parcels the filter selects whose lines name another courier than the template's
 
 
-def count_export(s: Session, flt: ExportFilter) -> ExportCount:
-    """How many parcels (and lines still to pack in them) an export with ``flt`` would write."""
+def count_export(s: Session, flt: ExportFilter, courier: str | None = None) -> ExportCount:
+    """How many parcels (and lines still to pack in them) an export with ``flt`` would write with a template
+    of ``courier`` (``None``: any courier), and how many it leaves for another courier's template."""
     L = m.OrderLine
-    ids = _ready_parcels(flt).subquery()
+    ids = _ready_parcels(flt, courier).subquery()
     n_parcels = s.scalar(select(func.count()).select_from(ids)) or 0
     n_lines = s.scalar(select(func.count()).select_from(L).where(L.parcel_id.in_(select(ids.c.id)),
                                                                    L.status.in_(parcels.READY))) or 0
-    return ExportCount(n_parcels, n_lines)
+    other = 0
+    if courier is not None:
+        other = s.scalar(select(func.count()).select_from(_ready_parcels(flt, courier, other=True).subquery())) or 0
+    return ExportCount(n_parcels, n_lines, other)
 
 
 @dataclass(frozen=True)
@@ -549,12 +563,14 @@ class ExportResult:
 
 def export_parcels(s: Session, template: Template, path: Path, flt: ExportFilter,
                    now: datetime | None = None) -> ExportResult:
-    """Write the parcels ``flt`` selects to ``path`` (.xlsx) with ``template``'s columns and mark them
-    exported. The file is written before the mark, in the caller's transaction: a file that cannot be
-    saved marks nothing. Raises ``ExcelError`` ("excel_export_failed") then."""
+    """Write the parcels ``flt`` selects, but for those whose lines name another courier than ``template``'s,
+    to ``path`` (.xlsx) with ``template``'s columns and mark them exported. The file is written before the
+    mark, in the caller's transaction: a file that cannot be saved marks nothing. Raises ``ExcelError``
+    ("excel_export_failed") then."""
     template = check_template(template)
     now = now or utcnow()
-    ids = list(s.scalars(_ready_parcels(flt).order_by(m.Parcel.created_at, m.Parcel.id)))
+    # a parcel whose lines name another courier waits for that courier's template (and is not marked)
+    ids = list(s.scalars(_ready_parcels(flt, template.courier).order_by(m.Parcel.created_at, m.Parcel.id)))
     by_parcel = _lines_of(s, ids)
     rows: list[list[object]] = []
     for pid in ids:
@@ -649,7 +665,7 @@ def _hints(template: Template | None) -> list[str]:
 def read_result_file(path: Path, *, template: Template | None = None, sheet_name: str | None = None,
                      header_row: int | None = None) -> ResultFile:
     """Read a courier program's result sheet, whatever it is underneath (the content decides, not the name):
-    .xlsx, an old .xls (BIFF, via xlrd), an HTML table saved as ".xls", or CSV / tab-separated text in UTF-8
+    .xlsx, an old .xls (BIFF, via python-calamine), an HTML table saved as ".xls", or CSV / tab-separated text in UTF-8
     (with or without a BOM), UTF-16 or CP949. The header row is ``header_row``, else found (the template's
     headers help, its remembered row wins a tie). Raises ``CourierSheetError`` / ``ExcelError``."""
     path = Path(path)
@@ -708,33 +724,35 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
 
 
 def _xls_rows(path: Path, sheet_name: str | None) -> tuple[tuple[str, ...], str, list[list[object]]]:
-    import xlrd
+    """The cells of an old .xls (BIFF) sheet, read with python-calamine: numbers as it keeps them (a float,
+    or an int where the file stored a small whole number), dates as dates (like .xlsx through openpyxl),
+    empty cells as ``None``, rows counted from the sheet's first row so row numbers match what Excel shows."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception as e:  # xlrd raises its own and struct's errors for a damaged file
+        # calamine picks its reader by the name; the content said BIFF, so a file named otherwise (a result
+        # saved as ".xlsx" or with no extension) is given as bytes and calamine finds the format itself
+        if path.suffix.lower() == ".xls":
+            book = CalamineWorkbook.from_path(path)
+        else:
+            with open(path, "rb") as f:
+                book = CalamineWorkbook.from_filelike(f)
+        with book:
+            names = tuple(book.sheet_names)
+            if not names:
+                raise xl.ExcelError("excel_file_empty", name=path.name, detail="no worksheet")
+            title = sheet_name if sheet_name in names else names[0]
+            cells = book.get_sheet_by_index(names.index(title)).to_python(skip_empty_area=False)
+    except xl.ExcelError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:
+        # CalamineError for a damaged file; a panic in calamine's Rust code reaches Python as pyo3's
+        # PanicException, a BaseException: either way this file cannot be read, and the reader is not broken
         raise CourierSheetError("courier_file_unreadable", name=path.name, detail=repr(e)) from e
-    try:
-        names = tuple(book.sheet_names())
-        if not names:
-            raise xl.ExcelError("excel_file_empty", name=path.name, detail="no worksheet")
-        title = sheet_name if sheet_name in names else names[0]
-        sh = book.sheet_by_name(title)
-        rows: list[list[object]] = []
-        for r in range(sh.nrows):
-            values: list[object] = []
-            for c in range(sh.ncols):
-                cell = sh.cell(r, c)
-                if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    values.append(None)
-                elif cell.ctype == xlrd.XL_CELL_TEXT:
-                    values.append(cell.value if cell.value != "" else None)
-                else:
-                    values.append(cell.value)  # numbers as floats, as Excel keeps them
-            rows.append(values)
-        return names, title, rows
-    finally:
-        book.release_resources()
+    rows: list[list[object]] = [[None if v == "" else v for v in row] for row in cells]
+    return names, title, rows
 
 
 class _TableParser(html.parser.HTMLParser):

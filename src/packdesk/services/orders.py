@@ -453,6 +453,7 @@ class OrderDetail:
     lines: tuple[LineRow, ...]
     history: tuple[HistoryRow, ...]
     parcel_key: str = ""        # the parcel its lines without a waybill wait in (core/parcels.py); "" = none
+    parcel_courier: str = ""    # the courier its order sheet named for that parcel (no number yet); "" = none
 
     @property
     def needs_waybill(self) -> bool:
@@ -524,8 +525,9 @@ def order_detail(s: Session, order_id: int) -> OrderDetail:
     history = tuple(HistoryRow(h.line_id, names[h.line_id].product_name, names[h.line_id].option_name, h.status,
                                h.claim_status, h.source, h.changed_at)
                     for h in s.scalars(select(H).where(H.line_id.in_(list(names))).order_by(H.changed_at, H.id)))
+    parcel_id, parcel_key = _waiting_parcel(s, order_id)
     return OrderDetail(row, o.recipient_phone, o.zip_code, o.address, o.delivery_message, lines, history,
-                       _waiting_parcel(s, order_id)[1])
+                       parcel_key, parcels.named_courier(s, parcel_id) if parcel_id is not None else "")
 
 
 def _waiting_parcel(s: Session, order_id: int) -> tuple[int | None, str]:

@@ -470,6 +470,7 @@ class CourierView(QDialog):
                 self._apply_columns(cs.guess_columns(self.result_file.sheet, t))
                 self.refresh_preview()
         self._update_buttons()
+        self.recount()  # parcels whose lines name another courier are not this template's
 
     def _account_changed(self) -> None:
         if self._filling:
@@ -500,12 +501,14 @@ class CourierView(QDialog):
 
     def recount(self) -> None:
         flt = self.export_filter()
+        t = self.current_template()
+        courier = t.courier if t is not None else None  # the template's courier decides which parcels go
         self._count_generation += 1
         gen = self._count_generation
 
         def job() -> cs.ExportCount:
             with self.db.session() as s:
-                return cs.count_export(s, flt)
+                return cs.count_export(s, flt, courier)
 
         self._op("count", job, lambda n: self._counted(gen, n))
 
@@ -513,8 +516,15 @@ class CourierView(QDialog):
         if gen != self._count_generation:
             return
         self.last_count = count
-        self.count_label.setText(both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄)",
-                                      f"{count.parcels:,} parcels to export ({count.lines:,} lines)"))
+        if count.other_courier:  # their order sheet named another courier: that courier's template takes them
+            text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄) · 다른 택배사용 "
+                        f"{count.other_courier:,}개 (제외)",
+                        f"{count.parcels:,} parcels to export ({count.lines:,} lines) · {count.other_courier:,} "
+                        "for another courier (left out)")
+        else:
+            text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄)",
+                        f"{count.parcels:,} parcels to export ({count.lines:,} lines)")
+        self.count_label.setText(text)
         self.counted.emit(count.parcels)
 
     def _export_clicked(self) -> None:

@@ -793,7 +793,11 @@ class OrdersWindow(_Worked, QMainWindow):
                 + (f"\n{both('송장', 'Tracking')}: " + ", ".join(f"{courier_name(c)} {t}" for c, t in r.waybills)
                    if r.waybills else "")
                 + (f"\n{both('송장 대기 중인 택배', 'Parcel waiting for its waybill')}: {detail.parcel_key}"
+                   + (f" · {courier_name(detail.parcel_courier)}" if detail.parcel_courier else "")
                    if detail.needs_waybill else ""))
+            if detail.needs_waybill:  # the number to attach is the named courier's (else the station's default)
+                self.courier_combo.setCurrentIndex(max(0, self.courier_combo.findData(
+                    detail.parcel_courier or self.default_courier)))
             self.history.setRowCount(len(detail.history))
             for n, h in enumerate(reversed(detail.history)):  # newest first
                 claim = tr(FORCE_CANCELLED_TEXT) if h.claim_status == FORCE_CANCELLED else h.claim_status
