@@ -3,12 +3,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from packdesk.core import models as m
 from packdesk.core.db import Database, current_revision, head_revision
 from packdesk.core.errors import SchemaTooNew
+from packdesk.paths import AppDirs
 
 
 def test_schema_is_created_by_migrations_and_matches_models(db: Database) -> None:
@@ -84,8 +85,9 @@ def test_line_unique_per_account_and_waybill_completed_once(db: Database) -> Non
         s.add(session("d", m.PackOutcome.COMPLETED))
 
 
-def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-untyped-def]
-    """A station upgraded with videos already indexed: the new columns get their defaults."""
+def engine_at(dirs: AppDirs, revision: str) -> tuple[str, Engine]:
+    """A new database migrated up to ``revision`` only (a station that has not been upgraded yet), and an
+    engine on it: the test fills it as that station had, then opens it as PackDesk does."""
     from alembic import command
 
     from packdesk.core.db import alembic_config, make_engine
@@ -96,7 +98,13 @@ def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-unt
     cfg = alembic_config(eng)
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
+    return url, eng
+
+
+def test_upgrade_keeps_existing_recordings(dirs) -> None:  # type: ignore[no-untyped-def]
+    """A station upgraded with videos already indexed: the new columns get their defaults."""
+    url, eng = engine_at(dirs, "0001")
     with eng.begin() as conn:
         conn.execute(text("INSERT INTO recordings (tracking_number, station, packer_name, path, started_at, "
                           "size_bytes, status, sha256, note) VALUES ('601', 'S1', 'p', '/v/a.ts', :at, 123, "
@@ -113,17 +121,7 @@ def test_upgrade_of_a_station_with_orders_keeps_them_and_widens_free_text(dirs) 
     """A station with collected orders, their history and a dispatch upgraded from 0013: tables that other rows
     point at are rebuilt on SQLite (foreign keys are set aside for the migration, checked, and back on after),
     nothing is lost, and the free text a marketplace fills takes any length on both engines."""
-    from alembic import command
-
-    from packdesk.core.db import alembic_config, make_engine
-    from tests.conftest import fresh_database_url
-
-    url = fresh_database_url(dirs)
-    eng = make_engine(url)
-    cfg = alembic_config(eng)
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0013")
+    url, eng = engine_at(dirs, "0013")
     at = {"at": datetime(2026, 11, 24, 1, 0)}
     with eng.begin() as conn:
         for sql in (
@@ -165,17 +163,7 @@ def test_upgrade_of_a_station_with_orders_keeps_them_and_widens_free_text(dirs) 
 def test_upgrade_to_0017_keeps_lines_and_parcels_and_adds_an_empty_line_courier(dirs) -> None:  # type: ignore[no-untyped-def]
     """A station with a parcel waiting for its label and a line with its waybill, upgraded from 0016: nothing is
     lost, no line names a courier (NULL), and one can be stored; the downgrade drops the column only."""
-    from alembic import command
-
-    from packdesk.core.db import alembic_config, make_engine
-    from tests.conftest import fresh_database_url
-
-    url = fresh_database_url(dirs)
-    eng = make_engine(url)
-    cfg = alembic_config(eng)
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0016")
+    url, eng = engine_at(dirs, "0016")
     at = {"at": datetime(2026, 12, 5, 1, 0)}
     with eng.begin() as conn:
         for sql in (
@@ -209,6 +197,10 @@ def test_upgrade_to_0017_keeps_lines_and_parcels_and_adds_an_empty_line_courier(
             assert s.scalar(select(m.OrderLine.courier_code).where(m.OrderLine.product_order_id == "P1")) == "HANJIN"
     finally:
         db.close()
+    from alembic import command
+
+    from packdesk.core.db import alembic_config, make_engine
+
     eng = make_engine(url)
     with eng.begin() as conn:
         cfg = alembic_config(eng)

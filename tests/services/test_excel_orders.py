@@ -43,10 +43,6 @@ def write(path: Path, rows: list[tuple[Any, ...]], headers: tuple[str, ...] = HE
     return path
 
 
-@pytest.fixture
-def platform(db: Database) -> eo.Platform:
-    with db.session() as s:
-        return eo.create_platform(s, "자사몰 수기")
 
 
 def preview_file(db: Database, platform: eo.Platform, path: Path) -> eo.Preview:

@@ -51,10 +51,6 @@ def workbook(path: Path, rows: list[tuple[Any, ...]], *, behind_instructions: bo
     return path
 
 
-@pytest.fixture
-def platform(db: Database) -> eo.Platform:
-    with db.session() as s:
-        return eo.create_platform(s, "자사몰 수기")
 
 
 def imported(db: Database, platform: eo.Platform, path: Path, **read: Any) -> tuple[eo.Preview, eo.ImportResult]:
