@@ -316,7 +316,7 @@ def test_stop_is_prompt_reports_stopped_and_frees_the_port(
     scanner = connect(device, rec, make_scanner)
     started = time.monotonic()
     scanner.stop()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # prompt: not the reader's 1 s poll a few times over, even under load
     rec.expect_states(ScannerState.STOPPED)
     assert scanner.status.state is ScannerState.STOPPED
     assert not [t for t in threading.enumerate() if t.name.startswith("SerialScanner(")]
@@ -338,7 +338,7 @@ def test_stop_while_waiting_to_reconnect_is_prompt(
     rec.expect_states(ScannerState.CONNECTING, ScannerState.DISCONNECTED)
     started = time.monotonic()
     scanner.stop()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # not the 30 s reconnect wait, even on a loaded machine
     rec.expect_states(ScannerState.STOPPED)
 
 

@@ -1021,9 +1021,7 @@ def test_product_routes_failure_injection_and_request_log(http: httpx.Client, fa
 
 def test_bulk_seeding_10000_products_with_3_options(http: httpx.Client, fake: FakeNaver,
                                                     auth: dict[str, str]) -> None:
-    started = time.monotonic()
-    seeded = fake.add_products(10_000, options_per_product=3)
-    assert time.monotonic() - started < 4
+    seeded = fake.add_products(10_000, options_per_product=3)  # how fast: bench/catalogue.py, not a test
     assert len({s.origin_product_no for s in seeded}) == 10_000
     assert len({i for s in seeded for i in s.option_ids}) == 30_000
     last = search(http, auth, page=20, size=500)
