@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packdesk import APP_NAME, __version__
+from packdesk.channels import xml_relay
 from packdesk.core import stations
 from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import ScanSource
@@ -29,7 +30,6 @@ from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.native_logs import route_native_logs
 from packdesk.paths import AppDirs, app_dirs
-from packdesk.services import relays
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.changes import ChangeFeed
 from packdesk.services.collect import Collector, make_channel
@@ -290,7 +290,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     # --- end dispatch outbox + connectivity ---
     jobs.start()
     closers.append(jobs.stop)
-    closers.insert(0, relays.close_all)  # Sabangnet's request-XML host, after the jobs that use it stopped
+    closers.insert(0, xml_relay.close_all)  # Sabangnet's request-XML host, after the jobs that use it stopped
 
     anchor_file = dirs.data / ANCHOR_FILE
 

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from packdesk.channels import xml_relay as relays
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, PackOutcome
 from packdesk.core.station import Msg
 from packdesk.core.tracking import with_check_digit
-from packdesk.services import mapping, relays, slips, staff
+from packdesk.services import mapping, slips, staff
 from packdesk.services import orders as so
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from packdesk.channels import xml_relay as relays
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, RunStatus
-from packdesk.services import relays
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector, failure_of
 from packdesk.ui.messages import error_text

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from packdesk.channels import xml_relay as relays
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.services import orders as so
-from packdesk.services import relays
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
 from packdesk.services.connectivity import account_hosts

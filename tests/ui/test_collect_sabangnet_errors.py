@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QDateTime, Qt
 
-from packdesk.services import relays
+from packdesk.channels import xml_relay as relays
 from packdesk.services.settings import Settings
 from tests.fakes.sabangnet import MSG_KEY, MSG_MAINTENANCE, FakeSabangnet
 from tests.services.test_sabangnet_errors import sabangnet_account

@@ -7,12 +7,12 @@ new credentials (auth), or show the marketplace's words to a person (rejected).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol, Self
+from typing import NamedTuple, Protocol, Self, runtime_checkable
 
-from packdesk.core.enums import ChannelKind, LineStatus
+from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
 
 
@@ -137,11 +137,79 @@ class ProductPage:
 
 
 class Channel(Protocol):
-    kind: ChannelKind
+    """An order source as the collection service drives it. ``kind`` is its market's
+    (``channels/registry.py``): a ``ChannelKind`` for the built-in ones."""
+
+    @property
+    def kind(self) -> str: ...
 
     def collect(self, since: datetime, until: datetime) -> list[OrderRecord]:
         """Orders changed in ``[since, until)``; may raise the errors below."""
         ...
+
+
+# What a channel can do beyond collecting, one protocol per ability. The services ask ``isinstance(channel,
+# Confirms)`` — never ``hasattr`` — and a market declares the same abilities (``channels/registry.py``), checked
+# against its client whenever one is built, so the declaration and the client cannot drift apart.
+
+@runtime_checkable
+class Collects(Protocol):
+    def collect(self, since: datetime, until: datetime) -> list[OrderRecord]: ...
+
+
+@runtime_checkable
+class Confirms(Protocol):
+    def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:
+        """발주확인 of these product orders: a result per id."""
+        ...
+
+
+@runtime_checkable
+class Dispatches(Protocol):
+    def dispatch(self, items: Iterable[DispatchItem | tuple[str, str, str, datetime]], *,
+                 checked: bool = False) -> WriteResult:
+        """Tracking numbers to the marketplace; ``checked``: the caller read the current statuses first."""
+        ...
+
+
+@runtime_checkable
+class LooksUp(Protocol):
+    def lookup(self, product_order_ids: Sequence[str]) -> Mapping[str, LineRecord]:
+        """The marketplace's current view of these product orders (the outbox reads it before it sends)."""
+        ...
+
+
+@runtime_checkable
+class FollowsUp(Protocol):
+    def follow_up(self, since: datetime, until: datetime, missing: Sequence[str] = ()) -> Mapping[str, LineRecord]:
+        """For a marketplace whose lists leave out fully cancelled orders: the cancels it can list, and the
+        status of ``missing`` (open lines its lists did not show)."""
+        ...
+
+
+@runtime_checkable
+class ListsProducts(Protocol):
+    def products(self, cursor: str | None) -> ProductPage:
+        """One page of the catalogue from ``cursor`` (``None``: the first)."""
+        ...
+
+
+@runtime_checkable
+class ChecksConnection(Protocol):
+    def test_connection(self) -> object:
+        """One cheap call that proves the credentials, the address and the clock; raises a ``ChannelError``."""
+        ...
+
+
+@runtime_checkable
+class Closes(Protocol):
+    def close(self) -> None: ...
+
+
+def close_channel(channel: object) -> None:
+    """Close a channel that holds connections; one that holds none has no ``close``."""
+    if isinstance(channel, Closes):
+        channel.close()
 
 
 class ChannelError(KnownError):

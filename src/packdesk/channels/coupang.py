@@ -75,6 +75,7 @@ from packdesk.channels.http import (
     RetryPolicy,
     json_body,
 )
+from packdesk.channels.markets.coupang import DEFAULT_BASE_URL
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.couriers import UnknownCourier, from_channel, to_channel
 from packdesk.core.enums import ChannelKind, LineStatus
@@ -84,7 +85,6 @@ from packdesk.core.phones import domestic
 
 log = logging.getLogger("packdesk.channels.coupang")
 
-DEFAULT_BASE_URL = "https://api-gateway.coupang.com"
 API_ROOT = "/v2/providers/openapi/apis/api/v4/vendors"
 
 RATE, BURST = 5.0, 5.0            # calls/s per vendor; Coupang blocks at ~10/s (B.7)

@@ -52,6 +52,7 @@ from packdesk.channels.http import (
     RetryPolicy,
     json_body,
 )
+from packdesk.channels.markets.naver import DEFAULT_BASE_URL
 from packdesk.channels.replies import JsonNode, bad_field
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.kst import KST
@@ -59,7 +60,6 @@ from packdesk.core.phones import domestic
 
 log = logging.getLogger("packdesk.channels.naver")
 
-DEFAULT_BASE_URL = "https://api.commerce.naver.com/external"
 
 TOKEN_PATH = "/v1/oauth2/token"
 LAST_CHANGED_PATH = "/v1/pay-order/seller/product-orders/last-changed-statuses"
@@ -607,6 +607,13 @@ class NaverChannel:
             out.append(ProductRecord(*sales_codes(self.code_rule, product_no, c.ident("id"), option_seller),
                                      name, option_name, status if usable else "UNUSABLE", option_seller))
         return out
+
+    # reading current state ---------------------------------------------------------------------------------
+    def lookup(self, product_order_ids: Sequence[str]) -> dict[str, LineRecord]:
+        """The current state of these product orders, for the outbox's read-before-send: the query endpoint's
+        product-order details, mapped as collection maps them."""
+        details = self.client.product_orders(product_order_ids)
+        return {ln.product_order_id: ln for rec in orders_from_details(details.values()) for ln in rec.lines}
 
     # writes ------------------------------------------------------------------------------------------------
     def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:

@@ -331,3 +331,37 @@ class PutRelay(Closing):
         if not response.is_success and response.status_code != 404:
             log.warning("xml relay: could not delete the request XML %s… (HTTP %d); delete it on the relay",
                         name[:6], response.status_code)
+
+
+# ---------------------------------------------------------------- the app's hosts, one per port
+# The built-in host listens on a port the owner forwards to this PC; collection and the dispatch uploader of
+# every Sabangnet account share it, so it is made once per port and closed when the app stops. A PUT relay
+# (the owner's web space) needs no listening port and is made per channel.
+
+_hosts_lock = threading.Lock()
+_hosts: dict[int, LocalXmlHost] = {}
+
+
+def publisher_for(options: Mapping[str, Any]) -> XmlPublisher:
+    """The publisher an account's options ask for: ``relay_put_url`` + ``relay_get_url`` (the owner's web
+    space), else the built-in host on ``relay_port`` reachable at ``relay_public_url``."""
+    if options.get("relay_put_url") and options.get("relay_get_url"):
+        return PutRelay(str(options["relay_put_url"]), str(options["relay_get_url"]))
+    port = int(options.get("relay_port") or 0)
+    with _hosts_lock:
+        host = _hosts.get(port) if port else None
+        if host is None:
+            host = LocalXmlHost(str(options.get("relay_bind") or "0.0.0.0"), port,
+                                str(options.get("relay_public_url") or ""))
+            host.start()
+            _hosts[host.port] = host
+        return host
+
+
+def close_all() -> None:
+    """Stop the app's hosts (at exit, after the jobs that use them stopped)."""
+    with _hosts_lock:
+        hosts = list(_hosts.values())
+        _hosts.clear()
+    for host in hosts:
+        host.close()

@@ -93,12 +93,32 @@ def _enum(cls: type[enum.Enum]) -> Enum:
                 values_callable=lambda e: [m.value for m in e])
 
 
+class MarketKind(TypeDecorator[str]):
+    """An account's kind as text: a built-in ``ChannelKind`` comes back as its member, the name of a market
+    registered at run time (``channels/registry.py``) as itself — so a new market needs no migration. The
+    column is the VARCHAR(24) migration 0001 made; the stored values are the same."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        try:
+            return ChannelKind(value)
+        except ValueError:
+            return value
+
+
 class ChannelAccount(Base):
     __tablename__ = "channel_accounts"
     __table_args__ = (UniqueConstraint("kind", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind))
+    kind: Mapped[str] = mapped_column(MarketKind())  # a ChannelKind for the built-in sources
     name: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200), default="")  # e.g. application id; never a secret
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -19,7 +19,9 @@ from typing import Any
 
 from sqlalchemy import String, insert, select, update
 
-from packdesk.channels.base import ChannelError, ProductPage, ProductRecord
+from packdesk.channels import registry
+from packdesk.channels.base import ChannelError, ListsProducts, ProductPage, ProductRecord, close_channel
+from packdesk.channels.registry import Capability
 from packdesk.core import models as m
 from packdesk.core.db import Database, changed_rows
 from packdesk.core.errors import KnownError
@@ -123,8 +125,7 @@ def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threa
                    progress: Progress | None = None, clock: Callable[[], datetime] = utcnow) -> SyncResult:
     """Read the account's catalogue from where the last unfinished sync stopped (or from the start).
     Raises the channel's error after saving the cursor, so the next sync resumes at the failed page."""
-    products = getattr(channel, "products", None)
-    if not callable(products):
+    if not isinstance(channel, ListsProducts):
         raise CatalogueUnsupported(detail=f"{type(channel).__name__} has no catalogue")
     result = SyncResult()
     with db.session() as s:
@@ -140,7 +141,7 @@ def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threa
             log.info("catalogue sync of account %s cancelled at page %s", account_id, cursor)
             return result
         try:
-            page: ProductPage = products(cursor)
+            page: ProductPage = channel.products(cursor)
         except ChannelError:
             log.warning("catalogue sync of account %s stopped at page %s; it resumes there", account_id, cursor)
             raise
@@ -186,9 +187,9 @@ class CatalogueSyncer:
         self._meta = threading.Lock()
 
     def supports(self, account: m.ChannelAccount) -> bool:
-        from packdesk.core.enums import ChannelKind
-
-        return account.kind is ChannelKind.NAVER  # the one channel with a catalogue so far
+        """Its market declares a catalogue (``channels/registry.py``), known before a channel is built."""
+        market = registry.market(account.kind)
+        return market is not None and market.can(Capability.CATALOGUE)
 
     def sync(self, account_id: int, *, cancel: threading.Event | None = None,
              progress: Progress | None = None) -> SyncResult:
@@ -206,7 +207,7 @@ class CatalogueSyncer:
                 return sync_catalogue(self.db, account_id, channel, cancel=cancel, progress=progress,
                                       clock=self.clock)
             finally:
-                getattr(channel, "close", lambda: None)()
+                close_channel(channel)
         finally:
             lock.release()
 

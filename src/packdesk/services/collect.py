@@ -16,7 +16,7 @@ each stored batch, so a run cut short says what it stored. A failed run keeps it
 (``error_params``: the marketplace's message, a hint such as a wrong PC clock), so the collection window can
 say why (``failure_of``).
 
-Some marketplaces leave a fully cancelled order out of their lists (Coupang). A channel with ``follow_up``
+Some marketplaces leave a fully cancelled order out of their lists (Coupang). A channel that ``FollowsUp``
 is asked, after its lists, about the open lines of the window they did not show and about the cancels it
 can list; what it says updates those lines' status only (there is no order data to store), with history.
 """
@@ -36,12 +36,22 @@ from sqlalchemy import Column, String, delete, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from packdesk.channels.base import Channel, ChannelError, LineRecord, OrderRecord
+from packdesk.channels import registry
+from packdesk.channels.base import (
+    Channel,
+    ChannelError,
+    Confirms,
+    FollowsUp,
+    LineRecord,
+    OrderRecord,
+    close_channel,
+)
+from packdesk.channels.registry import AccountSettings
 from packdesk.core import leases, parcels
 from packdesk.core import models as m
 from packdesk.core.catalog import register_sales_products
 from packdesk.core.db import Database
-from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, LineStatus, RunStatus
+from packdesk.core.enums import NO_MARKETPLACE, LineStatus, RunStatus
 from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
@@ -366,8 +376,7 @@ def _follow_up(db: Database, account_id: int, channel: Channel, records: Sequenc
                until: datetime) -> Mapping[str, LineRecord]:
     """Ask a channel whose lists leave out fully cancelled orders (``follow_up``) about the cancels it can list
     and about the account's open lines paid in the window that its lists did not show."""
-    follow = getattr(channel, "follow_up", None)
-    if not callable(follow):
+    if not isinstance(channel, FollowsUp):
         return {}
     listed = {ln.product_order_id for rec in records for ln in rec.lines}
     L, Ord = m.OrderLine, m.Order
@@ -376,7 +385,7 @@ def _follow_up(db: Database, account_id: int, channel: Channel, records: Sequenc
             select(L.product_order_id).join(Ord, Ord.id == L.order_id)
             .where(L.account_id == account_id, L.status.in_(_OPEN), Ord.paid_at >= since, Ord.paid_at < until)
             .order_by(L.id)) if pid not in listed]
-    return follow(since, until, unlisted)
+    return channel.follow_up(since, until, unlisted)
 
 
 def _params_json(params: Mapping[str, Any]) -> str:
@@ -625,41 +634,19 @@ ChannelFactory = Callable[[m.ChannelAccount], Channel]
 
 
 def make_channel(account: m.ChannelAccount) -> Channel:
-    """The channel adapter for an account; its secret comes from the OS keyring, never the database."""
-    from packdesk.channels.demo import DemoChannel
-
-    if account.kind is ChannelKind.DEMO:
-        return DemoChannel(utcnow())
-    if account.kind is ChannelKind.NAVER:
-        from packdesk.channels.naver import NaverChannel
-
-        secret = get_secret(account.id)
+    """The channel adapter for an account, built by its market (``channels/registry.py``); its secret comes
+    from the OS keyring, never the database."""
+    market = registry.market(account.kind)
+    if market is None:
+        raise AccountNotReady(detail=f"account {account.id}: {account.kind} has no collector yet",
+                              account=account.name)
+    secret = ""
+    if market.needs_secret:
+        secret = get_secret(account.id) or ""
         if not secret:
             raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
-        options = json.loads(account.options or "{}")
-        return NaverChannel(account.external_id, secret,
-                            **{k: v for k, v in options.items() if k in ("base_url", "code_rule")})
-    if account.kind is ChannelKind.SABANGNET:
-        from packdesk.channels.sabangnet import SabangnetChannel
-        from packdesk.services.relays import publisher_for
-
-        secret = get_secret(account.id)
-        if not secret:
-            raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
-        options = json.loads(account.options or "{}")
-        return SabangnetChannel(account.external_id, secret, api_url=str(options.get("api_url", "")),
-                                publisher=publisher_for(options), courier_overrides=options.get("courier_codes"))
-    if account.kind is ChannelKind.COUPANG:
-        from packdesk.channels.coupang import CoupangChannel
-
-        secret = get_secret(account.id)
-        if not secret:
-            raise AccountNotReady(detail=f"account {account.id}: no secret in the keyring", account=account.name)
-        options = json.loads(account.options or "{}")
-        extra = {k: v for k, v in options.items() if k in ("base_url",)}
-        return CoupangChannel(account.external_id, str(options.get("access_key", "")), secret,
-                              courier_overrides=options.get("courier_codes"), **extra)
-    raise AccountNotReady(detail=f"account {account.id}: {account.kind} has no collector yet", account=account.name)
+    options = json.loads(account.options or "{}")
+    return registry.build(market, AccountSettings(account.id, account.name, account.external_id, options, secret))
 
 
 def last_slot(times: Sequence[str], now: datetime, weekdays_only: bool = False) -> datetime | None:
@@ -728,11 +715,11 @@ class Collector:
                 account = s.get_one(m.ChannelAccount, account_id)
             channel = self.channel_factory(account)
             try:
-                if not hasattr(channel, "confirm"):
+                if not isinstance(channel, Confirms):
                     return 0
                 return confirm_new_lines(self.db, account_id, channel, source="confirm:manual")
             finally:
-                getattr(channel, "close", lambda: None)()
+                close_channel(channel)
 
     def run_scheduled(self, started_by: str = "schedule", slot: datetime | None = None) -> list[m.CollectionRun]:
         """The collection of scheduled time ``slot`` (now when the scheduler fires it) for every account that
@@ -837,13 +824,11 @@ class Collector:
                         acc = s.get_one(m.ChannelAccount, account_id)
                         if acc.last_collected_until is None or acc.last_collected_until < until:
                             acc.last_collected_until = until
-                    if account.auto_confirm and hasattr(channel, "confirm"):
+                    if account.auto_confirm and isinstance(channel, Confirms):
                         confirm_new_lines(self.db, account_id, channel, source=f"confirm:{run.id}")
                 return run
             finally:
-                close = getattr(channel, "close", None)
-                if close is not None:
-                    close()
+                close_channel(channel)
 
 
 def _failed_run(db: Database, account_id: int, since: datetime, until: datetime, trigger: str, started_by: str,
@@ -857,7 +842,7 @@ def _failed_run(db: Database, account_id: int, since: datetime, until: datetime,
     return run
 
 
-def confirm_new_lines(db: Database, account_id: int, channel: Any, source: str) -> int:
+def confirm_new_lines(db: Database, account_id: int, channel: Confirms, source: str) -> int:
     """발주확인 for the account's NEW lines; only what the marketplace accepted becomes CONFIRMED."""
     with db.session() as s:
         pending = {r.product_order_id: r.id for r in s.execute(
@@ -872,7 +857,7 @@ def confirm_new_lines(db: Database, account_id: int, channel: Any, source: str) 
         return 0
     done = [pid for pid in result.succeeded if pid in pending]
     now = utcnow()
-    refreshed = list(getattr(result, "refreshed", ()))
+    refreshed = list(result.refreshed)
     if refreshed:  # the marketplace's view after the confirm (a changed address) is stored first
         store_orders_in_chunks(db, account_id, refreshed, source=source)
     with db.session() as s:
@@ -884,6 +869,5 @@ def confirm_new_lines(db: Database, account_id: int, channel: Any, source: str) 
                                          channel_status=line.channel_status, claim_status=line.claim_status,
                                          source=source, changed_at=now))
     for failure in result.failed:
-        log.warning("발주확인 refused for %s: %s", getattr(failure, "product_order_id", "?"),
-                    getattr(failure, "message", ""))
+        log.warning("발주확인 refused for %s: %s", failure.product_order_id, failure.message)
     return len(done)

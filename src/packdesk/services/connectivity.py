@@ -23,18 +23,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
 
+from packdesk.channels import registry
 from packdesk.core import models as m
 from packdesk.core.db import Database
-from packdesk.core.enums import ChannelKind
 
 log = logging.getLogger("packdesk.connectivity")
 
 Probe = Callable[[], bool]
 Listener = Callable[[bool], None]
 
-NAVER_API = "https://api.commerce.naver.com/external"   # naver.DEFAULT_BASE_URL, without importing httpx here
-DEFAULT_API = {ChannelKind.NAVER: NAVER_API, ChannelKind.COUPANG: "https://api-gateway.coupang.com",
-               ChannelKind.SABANGNET: "https://sbadmin13.sabangnet.co.kr"}
 
 
 def tcp_probe(host: str, port: int, timeout: float = 3.0) -> Probe:
@@ -49,19 +46,21 @@ def tcp_probe(host: str, port: int, timeout: float = 3.0) -> Probe:
 
 
 def account_hosts(db: Database) -> list[tuple[str, int]]:
-    """The (host, port) of every active marketplace account; the demo shop and Excel need no network."""
+    """The (host, port) of every active marketplace account: its own address, else its market's
+    (``channels/registry.py``); the demo shop and Excel need no network."""
     with db.session() as s:
         rows = s.execute(select(m.ChannelAccount.kind, m.ChannelAccount.options)
                          .where(m.ChannelAccount.active, m.ChannelAccount.paused.is_(False))).all()
     hosts: list[tuple[str, int]] = []
     for kind, options in rows:
-        if kind not in DEFAULT_API:
+        market = registry.market(kind)
+        if market is None or not market.network:
             continue
         try:
             opts = json.loads(options or "{}")
         except ValueError:
             opts = {}
-        base = opts.get("api_url" if kind is ChannelKind.SABANGNET else "base_url") or DEFAULT_API[kind]
+        base = opts.get(market.address_option) or market.default_address
         parts = urlsplit(base)
         if parts.hostname:
             host = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))

@@ -51,11 +51,20 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from packdesk.channels.base import ChannelAuthError, ChannelError, DispatchItem, LineRecord
+from packdesk.channels import registry
+from packdesk.channels.base import (
+    ChannelAuthError,
+    ChannelError,
+    Dispatches,
+    DispatchItem,
+    LineRecord,
+    LooksUp,
+    close_channel,
+)
 from packdesk.core import leases
 from packdesk.core import models as m
 from packdesk.core.db import Database, changed_rows
-from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
+from packdesk.core.enums import LineStatus, OutboxState, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.models import utcnow
 from packdesk.services.collect import make_channel
@@ -69,7 +78,6 @@ OTHER_TRACKING = "dispatched_other_tracking"        # the marketplace shows anot
 DISPATCH_ERROR = "dispatch_error"                   # our bug while sending: logged, retried
 NO_RESULT = "channel_no_result"
 
-NETWORK_FREE = frozenset({ChannelKind.DEMO})        # accounts that drain while offline
 WAITING = (OutboxState.PENDING, OutboxState.SENDING)
 _CANCELS = {LineStatus.CANCELLED: LINE_CANCELLED, LineStatus.CANCEL_REQUESTED: LINE_CANCEL_REQUESTED}
 
@@ -147,24 +155,16 @@ class _Outcome:
 StatusReader = Callable[[Sequence[str]], Mapping[str, LineRecord]]
 
 
-def status_reader(channel: Any) -> StatusReader | None:
-    """How to read the marketplace's current status of product orders, or None if the channel cannot.
+def status_reader(channel: object) -> StatusReader | None:
+    """How to read the marketplace's current status of product orders (a channel that ``LooksUp``), or None
+    if the channel cannot."""
+    return channel.lookup if isinstance(channel, LooksUp) else None
 
-    A channel may offer ``lookup(ids) -> {id: LineRecord}``; Naver's is built from its query endpoint
-    (product-order details, the same mapping collection uses)."""
-    lookup = getattr(channel, "lookup", None)
-    if callable(lookup):
-        return lookup
-    client = getattr(channel, "client", None)
-    if getattr(channel, "kind", None) is ChannelKind.NAVER and client is not None:
-        from packdesk.channels.naver import orders_from_details
 
-        def read(ids: Sequence[str]) -> Mapping[str, LineRecord]:
-            details = client.product_orders(ids)
-            return {ln.product_order_id: ln for rec in orders_from_details(details.values()) for ln in rec.lines}
-
-        return read
-    return None
+def _needs_network(kind: str) -> bool:
+    """Accounts of a market with no server (the demo shop) drain while offline."""
+    market = registry.market(kind)
+    return market is None or market.network
 
 
 def backoff_delay(attempts: int, base: float, cap: float, rng: Callable[[], float]) -> timedelta:
@@ -239,7 +239,7 @@ class Uploader:
         self._again: set[int] = set()
         self._reconciled: set[int] = set()     # accounts whose leftover SENDING entries were settled
         self._left_sending: set[int] = set()   # entries this process left SENDING (recording failed)
-        self._channels: dict[int, Any] = {}
+        self._channels: dict[int, Dispatches] = {}
         self._built_from: dict[int, str] = {}  # the account options each channel was made with
         self._last_problem: dict[int, str] = {}
         self._closed = False
@@ -263,7 +263,7 @@ class Uploader:
             for account in self._accounts_with_work():
                 if self._closed:
                     break
-                if not online and account.kind not in NETWORK_FREE:
+                if not online and _needs_network(account.kind):
                     report.skipped_accounts += 1
                     continue
                 if not self._lead(account.id):  # another station uploads this account now
@@ -318,7 +318,7 @@ class Uploader:
         if thread is not None:
             thread.join(timeout)
         for channel in self._channels.values():
-            getattr(channel, "close", lambda: None)()
+            close_channel(channel)
         self._channels.clear()
         with self._meta:
             leading, self._leading = set(self._leading), set()
@@ -398,7 +398,7 @@ class Uploader:
                 self._leading.discard(account_id)
         return held
 
-    def _channel(self, account_id: int, account: m.ChannelAccount | None) -> Any:
+    def _channel(self, account_id: int, account: m.ChannelAccount | None) -> Dispatches | None:
         """The account's channel, kept between passes (a Naver token is reused) and made again once the
         account's options changed (a supervisor fixed a courier code: the next send uses it)."""
         if account is None:
@@ -414,8 +414,9 @@ class Uploader:
         except KnownError as e:
             self._problem(account_id, e)
             return None
-        if not callable(getattr(channel, "dispatch", None)):
+        if not isinstance(channel, Dispatches):
             self._problem(account_id, KnownError("account_not_ready", detail=f"{account.kind} cannot dispatch"))
+            close_channel(channel)
             return None
         self._channels[account_id] = channel
         self._built_from[account_id] = account.options
@@ -424,7 +425,7 @@ class Uploader:
     def _forget_channel(self, account_id: int) -> None:
         channel = self._channels.pop(account_id, None)
         if channel is not None:
-            getattr(channel, "close", lambda: None)()
+            close_channel(channel)
 
     def _problem(self, account_id: int, e: KnownError) -> None:
         """An account that cannot upload is logged as a warning once, then quietly until it changes."""
@@ -487,7 +488,7 @@ class Uploader:
                 picked.append(e)
         return picked
 
-    def _send_chunk(self, account_id: int, channel: Any, reader: StatusReader | None, entries: list[_Entry],
+    def _send_chunk(self, account_id: int, channel: Dispatches, reader: StatusReader | None, entries: list[_Entry],
                     report: UploadReport) -> bool:
         """Read, claim, send, record one chunk. False: stop this account for now."""
         outcomes: dict[int, _Outcome] = {}

@@ -386,7 +386,7 @@ class OrderRow:
     id: int
     account_id: int
     platform: str
-    kind: ChannelKind
+    kind: str                                    # its account's (a ChannelKind for the built-in sources)
     order_no: str
     recipient_name: str
     created_at: datetime
@@ -635,5 +635,5 @@ def delete_order(s: Session, order_id: int, who: str) -> OrderRow:
         raise OrderRefused("order_packing_started", order_no=row.order_no)
     delete_orders(s, [order_id])
     log.info("%s deleted order %s of %r (%s, %d line(s))", who or "someone", row.order_no, row.platform,
-             row.kind.value, row.lines)
+             row.kind, row.lines)
     return row

@@ -35,16 +35,18 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from packdesk.channels import registry
+from packdesk.channels.markets.naver import CODE_RULE_HELP
+from packdesk.channels.registry import COURIER_CODES_HELP
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
-    CODE_RULE_HELP,
-    COURIER_CODES_HELP,
     KINDS,
     AccountSpec,
     add_account,
+    check_connection,
     courier_codes,
     courier_codes_text,
     remove_account,
@@ -54,7 +56,7 @@ from packdesk.services.accounts import (
     set_paused,
 )
 from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, failure_of, make_channel
+from packdesk.services.collect import Collector, failure_of
 from packdesk.services.secrets import backend_name
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -145,7 +147,7 @@ class CollectWindow(QDialog):
         rl.addWidget(self.message)
         rl.addWidget(self.runs, 1)
 
-        # accounts tab: the form of each kind of account is built from services/accounts.KINDS
+        # accounts tab: the form of each kind of account is built from its market (services/accounts.KINDS)
         self.accounts = QTableWidget(0, len(ACCOUNT_COLUMNS), objectName="accountsTable")
         self.accounts.setHorizontalHeaderLabels([tr(c) for c in ACCOUNT_COLUMNS])
         self.accounts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -156,7 +158,7 @@ class CollectWindow(QDialog):
         for spec in KINDS.values():
             self.kind_combo.addItem(tr(spec.label), spec.kind)
         self.name_edit = QLineEdit(objectName="accountName")
-        self.kind_forms: dict[ChannelKind, dict[str, QLineEdit]] = {}
+        self.kind_forms: dict[str, dict[str, QLineEdit]] = {}
         self.kind_pages = QStackedWidget(objectName="accountKindPages")
         for spec in KINDS.values():
             page = QWidget()
@@ -164,14 +166,14 @@ class CollectWindow(QDialog):
             f.setContentsMargins(0, 0, 0, 0)
             edits: dict[str, QLineEdit] = {}
             for field_spec in spec.fields:
-                edit = QLineEdit(objectName=f"account_{spec.kind.value}_{field_spec.key}")
+                edit = QLineEdit(objectName=f"account_{spec.kind}_{field_spec.key}")
                 edit.setPlaceholderText(tr(field_spec.placeholder))
                 if field_spec.secret:
                     edit.setEchoMode(QLineEdit.EchoMode.Password)
                 edits[field_spec.key] = edit
                 f.addRow(tr(field_spec.label), edit)
                 if field_spec.help:
-                    note = QLabel(tr(field_spec.help), objectName=f"help_{spec.kind.value}_{field_spec.key}")
+                    note = QLabel(tr(field_spec.help), objectName=f"help_{spec.kind}_{field_spec.key}")
                     note.setWordWrap(True)
                     note.setStyleSheet("color: #555; font-size: 13px;")
                     f.addRow("", note)
@@ -239,13 +241,13 @@ class CollectWindow(QDialog):
                 self.account_combo.addItem(a.name + (f" ({tr('일시 중지 / paused')})" if a.paused else ""), a.id)
         if current is not None:
             self.account_combo.setCurrentIndex(max(0, self.account_combo.findData(current)))
-        shown = [a for a in accounts if a.kind in KINDS or a.kind is ChannelKind.DEMO]
+        shown = [a for a in accounts if registry.market(a.kind) is not None]  # marketplaces, the demo shop too
         selected = self._selected_account()
         self._account_state = {a.id: (a.kind, a.active, a.paused) for a in shown}
         self.accounts.setRowCount(len(shown))
         for r, a in enumerate(shown):
             state = tr("삭제됨 / removed" if not a.active else "일시 중지 / paused" if a.paused else "사용 중 / active")
-            market = tr(KINDS[a.kind].label) if a.kind in KINDS else a.kind.value
+            market = tr(KINDS[a.kind].label) if a.kind in KINDS else a.kind
             for c, text in enumerate((a.name, market, a.external_id, tr("예 / yes") if a.auto_confirm else "", state)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
@@ -386,13 +388,13 @@ class CollectWindow(QDialog):
     # ------------------------------------------------------------------ accounts
 
     def _kind_changed(self) -> None:
-        kind = ChannelKind(self.kind_combo.currentData())  # Qt hands enum members back as their str
+        kind = str(self.kind_combo.currentData())  # Qt hands enum members back as their str
         self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
         self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
     def add_account(self) -> None:
-        kind = ChannelKind(self.kind_combo.currentData())
+        kind = str(self.kind_combo.currentData())
         edits = self.kind_forms[kind]
         spec = AccountSpec(kind, self.name_edit.text(), {k: e.text() for k, e in edits.items()},
                            auto_confirm=self.auto_confirm.isChecked())
@@ -419,7 +421,8 @@ class CollectWindow(QDialog):
         self.confirm_mode_button.setEnabled(marketplace and active and KINDS[kind].can_confirm if kind in KINDS
                                             else False)
         self.remove_button.setEnabled(marketplace and active)
-        self.code_rule_button.setEnabled(active and kind is ChannelKind.NAVER)
+        self.code_rule_button.setEnabled(active and kind in KINDS and any(
+            f.key == "code_rule" for f in KINDS[kind].fields))
         self.courier_codes_button.setEnabled(active and kind in KINDS and any(
             f.key == "courier_codes" for f in KINDS[kind].fields))
 
@@ -503,11 +506,7 @@ class CollectWindow(QDialog):
             account = s.get_one(m.ChannelAccount, account_id)
 
         def test() -> object:
-            channel = make_channel(account)
-            try:
-                return channel.test_connection() if hasattr(channel, "test_connection") else True
-            finally:
-                getattr(channel, "close", lambda: None)()
+            return check_connection(account)
 
         self._say_account(tr("연결 중… / Connecting…"))
         run_op(self, test, lambda _: self._say_account(tr("연결 성공 / Connected")),
