@@ -35,6 +35,14 @@ from packdesk.core.errors import describe_error
 log = logging.getLogger("packdesk.dbworker")
 T = TypeVar("T")
 Post = Callable[[Callable[[], None]], None]
+Job = Callable[[Session], T]  # a unit of database work, given its session: services' functions take one
+
+
+def read(db: Database, job: Job[T]) -> T:
+    """``job`` on a short session of its own, on the calling thread: a screen's read (``ui/ops.py``) needs no
+    order with the station's writes, so it does not queue behind them on the worker."""
+    with db.session() as s:
+        return job(s)
 
 
 def direct(fn: Callable[[], None]) -> None:

@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
         if self.service is None:
             return None
         if self._staff_view is None:
-            view = StaffView(self.service.worker.db, parent=self)
+            view = StaffView(self.service.worker, parent=self)
             view.changed.connect(self.reload_packers)
             self._staff_view = view
         self._staff_view.open()
