@@ -118,14 +118,17 @@ def test_writes_go_through_the_db_worker_and_reads_return_records(qtbot, db: Dat
         threads.append(threading.current_thread().name)
         return staff.add_packer(s, "박포장")
 
+    def add_then_refuse(s: Session) -> None:
+        staff.add_packer(s, "최롤백")
+        raise KnownError("staff_name_taken", name="최롤백")
+
     ops.write(owner, "add", worker, add, lambda _: None, refusals.append)
-    ops.write(owner, "again", worker, lambda s: staff.add_packer(s, "박포장"), lambda _: pytest.fail("taken"),
-              refusals.append)
+    ops.write(owner, "refuse", worker, add_then_refuse, lambda _: pytest.fail("refused"), refusals.append)
     qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
     assert threads[0].startswith("packdesk-db")
-    assert len(refusals) == 1 and isinstance(refusals[0], KnownError)
-    with db.session() as s:  # the refused second add rolled back: one packer of that name
-        assert s.scalar(select(func.count()).select_from(Packer).where(Packer.name == "박포장")) == 1
+    assert [e.code for e in refusals] == ["staff_name_taken"]
+    with db.session() as s:  # the refused write rolled back: nothing of it stored
+        assert s.scalar(select(func.count()).select_from(Packer).where(Packer.name == "최롤백")) == 0
 
     listed: list[Any] = []
     ops.read(owner, "list", db, staff.list_staff, listed.append)

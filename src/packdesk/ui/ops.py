@@ -84,11 +84,13 @@ def write(owner: QObject, name: str, worker: DbWorker, job: Job[T], done: Done[T
     """``job(session)`` in a short transaction of its own on the station's DB worker, in order with its writes
     (a refusal rolls it back: nothing written)."""
     deliver = _start(owner, name, done, refused, bug_code)
-    future = worker.submit(lambda s: _call(lambda: job(s)))
+    future = worker.submit(job, log_failure=False)  # a failure rolls the transaction back
 
     def answered(f: cf.Future[Any]) -> None:
         if f.cancelled():  # the worker is closed: the app is shutting down
             deliver(_Failed(KnownError("error", detail="database worker closed")))
+        elif (e := f.exception()) is not None:
+            deliver(_Failed(e))
         else:
             deliver(f.result())
 
