@@ -74,6 +74,8 @@ def test_a_known_error_is_a_refusal_and_anything_else_a_logged_bug(qtbot, expect
     ops.run(owner, "crash", crash, lambda _: pytest.fail("no result"), refusals.append, bug_code="staff_error")
     qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
     assert refusals[-1].code == "staff_error" and "ZeroDivisionError" in refusals[-1].detail
+    assert isinstance(refusals[-1], ops.Bug) and ops.kind(refusals[-1]) == "ZeroDivisionError"
+    assert ops.kind(refusals[0]) == "KnownError"
     bug = [r for r in expect_warnings.records if r.levelno >= logging.ERROR]
     assert len(bug) == 1 and "bug in op crash" in bug[0].getMessage() and bug[0].exc_info is not None
 

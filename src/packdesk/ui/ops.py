@@ -50,6 +50,20 @@ _poster: MainThreadPoster | None = None
 _pending: Counter[int] = Counter()  # id(owner) -> ops in flight; touched on the UI thread only
 
 
+class Bug(KnownError):
+    """What ``refused`` gets for anything that is not a ``KnownError``: our bug, already logged with its
+    traceback. ``error`` is what was raised, for a screen that names its kind."""
+
+    def __init__(self, code: str, error: BaseException) -> None:
+        super().__init__(code, detail=describe_error(error))
+        self.error = error
+
+
+def kind(e: KnownError) -> str:
+    """The name of what went wrong: the exception a bug raised, else the refusal's own class."""
+    return type(e.error if isinstance(e, Bug) else e).__name__
+
+
 @dataclass(frozen=True)
 class _Failed:
     """An op's exception carried back as a value (so the DB worker does not log a refusal as its own failure)."""
@@ -140,9 +154,7 @@ def _as_known(name: str, e: BaseException, bug_code: str) -> KnownError:
         log.info("op %s refused: %s %s (%s)", name, e.code, e.params, e.detail)
         return e
     log.error("bug in op %s", name, exc_info=e)
-    known = KnownError(bug_code, detail=describe_error(e))
-    known.__cause__ = e  # what it was, for a screen that names it
-    return known
+    return Bug(bug_code, e)
 
 
 def _gone(owner: QObject) -> bool:

@@ -181,7 +181,7 @@ class OutboxView(QDialog):
     def _read_failed(self, e: KnownError) -> None:
         self._reading = False
         self._reread = False
-        self._say(both("목록을 읽지 못했습니다", f"Could not read the outbox: {type(e.__cause__ or e).__name__}"),
+        self._say(both("목록을 읽지 못했습니다", f"Could not read the outbox: {ops.kind(e)}"),
                   error=True)
         self.refreshed.emit()
 
@@ -286,7 +286,7 @@ class OutboxView(QDialog):
         if e.code == "dispatch_courier_required":
             self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
         else:
-            self._say(both("저장하지 못했습니다", f"Could not save: {type(e.__cause__ or e).__name__}"), error=True)
+            self._say(both("저장하지 못했습니다", f"Could not save: {ops.kind(e)}"), error=True)
         self.action_failed.emit(action)
 
     def _busy(self, busy: bool) -> None:
