@@ -201,7 +201,7 @@ def test_no_buyer_data_in_the_log_after_failing_collections_and_stores(db: Datab
             with db.session() as s:
                 store_orders(s, acc, [record_of(3)], source="test")
         except Exception as e:
-            logging.getLogger("packdesk.tasks").info("%s failed: %s", "store", e)  # as ui/tasks.py logs an op
+            logging.getLogger("packdesk.ops").error("bug in op %s", "store", exc_info=e)  # as ui/ops.py logs a bug
             logging.getLogger("packdesk.dbworker").exception("database job failed")
         else:
             pytest.fail("the database took an order it refuses")

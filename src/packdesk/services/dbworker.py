@@ -35,6 +35,14 @@ from packdesk.core.errors import describe_error
 log = logging.getLogger("packdesk.dbworker")
 T = TypeVar("T")
 Post = Callable[[Callable[[], None]], None]
+Job = Callable[[Session], T]  # a unit of database work, given its session: services' functions take one
+
+
+def read(db: Database, job: Job[T]) -> T:
+    """``job`` on a short session of its own, on the calling thread: a screen's read (``ui/ops.py``) needs no
+    order with the station's writes, so it does not queue behind them on the worker."""
+    with db.session() as s:
+        return job(s)
 
 
 def direct(fn: Callable[[], None]) -> None:
@@ -80,10 +88,12 @@ class DbWorker:
         return len(self._held)
 
     def submit(self, job: Callable[[Session], T], on_done: Callable[[T], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None, *, keep: str | None = None
-               ) -> cf.Future[T]:
+               on_error: Callable[[BaseException], None] | None = None, *, keep: str | None = None,
+               log_failure: bool = True) -> cf.Future[T]:
         """Run ``job`` in its own short transaction on the DB thread; report back through ``post``.
         ``keep``: the write's name; a full disk then holds it instead of failing it (the module's docstring).
+        ``log_failure=False``: the caller reads the failure from the future and tells a refusal from a bug itself
+        (``ui/ops.py``); the transaction is rolled back either way.
         After ``close`` nothing runs: the returned future is cancelled (shutdown in progress)."""
         if self._closed:
             log.info("database job dropped: the station is shutting down")
@@ -107,7 +117,8 @@ class DbWorker:
                     if keep is not None and is_disk_full(e):
                         self._hold(Held(keep, job, on_done, on_error), e)
                         return None
-                    log.exception("database job failed")
+                    if log_failure:
+                        log.exception("database job failed")
                     if on_error is not None:
                         self.post(partial(on_error, e))
                     raise

@@ -413,6 +413,14 @@ class ExportResult:
     requested_end_ms: int
 
 
+def recording_and_scans(s: Session, recording_id: int) -> tuple[RecordingRow, list[ScanRow]]:
+    """What the review screen shows of one recording, in one read; a recording gone meanwhile is refused."""
+    row = recording(s, recording_id)
+    if row is None:
+        raise ReviewError("recording_not_found", recording_id=recording_id)
+    return row, scans_in_video(s, recording_id)
+
+
 def _mmss(ms: int, up: bool = False) -> str:
     sec = math.ceil(ms / 1000) if up else ms // 1000
     return f"{sec // 60:02d}m{sec % 60:02d}s"

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk import APP_NAME, __version__, licences
+from packdesk.core.errors import KnownError
+from packdesk.ui import ops
 from packdesk.ui.i18n import both, tr, two_lines
-from packdesk.ui.tasks import run_op
 
 log = logging.getLogger("packdesk.ui")
 
@@ -67,7 +68,7 @@ class AboutDialog(QDialog):
         self.notices_text.setPlainText(tr("불러오는 중… / Loading…"))
         self.notices_loaded = False
         # in a source checkout the notices are made from the installed packages: off the UI thread
-        run_op(self, licences.notices_text, self._show_notices, self._notices_failed, name="notices")
+        ops.run(self, "notices", licences.notices_text, self._show_notices, self._notices_failed)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -111,10 +112,10 @@ class AboutDialog(QDialog):
         self.notices_text.setPlainText(text)
         self.notices_loaded = True
 
-    def _notices_failed(self, error: BaseException) -> None:
-        log.warning("third-party notices could not be read: %s", error)
+    def _notices_failed(self, error: KnownError) -> None:
+        log.warning("third-party notices could not be read: %s", error.detail or error)
         self.notices_text.setPlainText(two_lines(
             "제3자 구성 요소 고지를 읽지 못했습니다. 설치 폴더의 THIRD-PARTY-NOTICES 파일을 보세요.",
             "The third-party notices could not be read: see THIRD-PARTY-NOTICES in the installation folder.")
-            + f"\n\n{error}")
+            + f"\n\n{error.detail or error}")
         self.notices_loaded = True

@@ -1,6 +1,6 @@
 """Order collection: the runs table, "collect now" for an account and a date range, and the accounts.
 
-Every network call runs as a background op (``ui/tasks.py``); the progress bar shows while a run is
+Every network call runs as a background op (``ui/ops.py``); the progress bar shows while a run is
 going and the table refreshes when it ends. Secrets typed here go straight to the OS keyring.
 """
 
@@ -58,10 +58,10 @@ from packdesk.services.accounts import (
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector, failure_of
 from packdesk.services.secrets import backend_name
+from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
-from packdesk.ui.tasks import run_op
 
 RUN_TIME = "%m-%d %H:%M"
 RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
@@ -287,8 +287,8 @@ class CollectWindow(QDialog):
         self.collect_button.setEnabled(False)
         self.progress.show()
         self._say(tr("수집 중… / Collecting…"))
-        run_op(self, lambda: self.collector.run_manual(account_id, since, until, started_by=self.operator),
-               self._collected, self._collect_failed, name="collect")
+        ops.run(self, "collect", lambda: self.collector.run_manual(account_id, since, until, started_by=self.operator),
+                self._collected, self._collect_failed)
 
     def _collected(self, run: m.CollectionRun) -> None:
         self.collect_button.setEnabled(True)
@@ -305,11 +305,11 @@ class CollectWindow(QDialog):
             self._say(run_error(run, self.account_combo.currentText()), error=True)
         self.run_finished.emit(run)
 
-    def _collect_failed(self, e: BaseException) -> None:
+    def _collect_failed(self, e: KnownError) -> None:
         self.collect_button.setEnabled(True)
         self.confirm_button.setEnabled(True)
         self.refresh()
-        self._say(error_message(e) if isinstance(e, KnownError) else both("수집 실패", "Collection failed"),
+        self._say(both("수집 실패", "Collection failed") if isinstance(e, ops.Bug) else error_message(e),
                   error=True)
         self.run_finished.emit(e)
 
@@ -325,7 +325,7 @@ class CollectWindow(QDialog):
             self._say(both(f"발주확인 {n}건", f"{n} confirmed"))
             self.run_finished.emit(n)
 
-        run_op(self, lambda: self.collector.confirm_now(account_id), done, self._collect_failed, name="confirm")
+        ops.run(self, "confirm", lambda: self.collector.confirm_now(account_id), done, self._collect_failed)
 
     # ------------------------------------------------------------------ catalogue sync
 
@@ -342,9 +342,9 @@ class CollectWindow(QDialog):
         self.sync_progress.setRange(0, 0)
         self.sync_progress.show()
         self._say(tr("상품 동기화 중… / Syncing products…"))
-        run_op(self, lambda: syncer.sync(account_id, cancel=cancel,
-                                         progress=lambda n, total: self.sync_progressed.emit(n, total or 0)),
-               self._synced, self._sync_failed, name="catalogue-sync")
+        ops.run(self, "catalogue-sync", lambda: syncer.sync(account_id, cancel=cancel,
+                                                            progress=lambda n, t: self.sync_progressed.emit(n, t or 0)),
+                self._synced, self._sync_failed)
 
     def cancel_sync(self) -> None:
         if self._sync_cancel is not None:
@@ -373,9 +373,9 @@ class CollectWindow(QDialog):
                            f"Sync stopped: {result.products} stored — the next sync goes on from there"))
         self.sync_finished.emit(result)
 
-    def _sync_failed(self, e: BaseException) -> None:
+    def _sync_failed(self, e: KnownError) -> None:
         self._sync_done()
-        ko, en = error_text(e) if isinstance(e, KnownError) else SYNC_FAILED
+        ko, en = SYNC_FAILED if isinstance(e, ops.Bug) else error_text(e)
         self._say(one(f"{ko} / {en} — 다음 동기화가 멈춘 곳부터 이어서 합니다 / the next sync resumes there",
                       f"{en} — the next sync resumes there"), error=True)
         self.sync_finished.emit(e)
@@ -509,11 +509,9 @@ class CollectWindow(QDialog):
             return check_connection(account)
 
         self._say_account(tr("연결 중… / Connecting…"))
-        run_op(self, test, lambda _: self._say_account(tr("연결 성공 / Connected")),
-               lambda e: self._say_account(error_message(e) if isinstance(e, KnownError)
-                                           else both("연결 실패", f"Connection failed: {type(e).__name__}"),
-                                           error=True),
-               name="test-account")
+        ops.run(self, "test-account", test, lambda _: self._say_account(tr("연결 성공 / Connected")),
+                lambda e: self._say_account(both("연결 실패", f"Connection failed: {ops.kind(e)}")
+                                            if isinstance(e, ops.Bug) else error_message(e), error=True))
 
     def remove_selected(self) -> None:
         account_id = self._selected_account()

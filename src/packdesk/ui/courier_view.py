@@ -4,8 +4,8 @@ Export the parcels waiting for a label as the courier program's upload sheet, im
 sheet of issued tracking numbers (its columns mapped and remembered per template, every row classified in a
 preview before anything is written), and edit the column templates. The rules live in
 ``services/courier_sheets.py``; this screen shows and asks. Reading files, the database and writing files run
-as background ops (``ui/tasks.py``), so a long sheet never freezes the window; an answer that arrives after
-the person changed the mapping or the file is dropped.
+as background ops (``ui/ops.py``; the export's marks on the station's DB worker), so a long sheet never freezes
+the window; an answer that arrives after the person changed the mapping or the file is dropped.
 """
 
 from __future__ import annotations
@@ -44,16 +44,16 @@ from PySide6.QtWidgets import (
 
 from packdesk.channels import excel as xl
 from packdesk.core import couriers
-from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import KST
 from packdesk.services import courier_sheets as cs
+from packdesk.services.dbworker import DbWorker, Job
+from packdesk.ui import ops
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.orders_view import courier_text
-from packdesk.ui.tasks import run_op
 
 log = logging.getLogger("packdesk.ui.courier")
 
@@ -116,10 +116,11 @@ class CourierView(QDialog):
     template_saved = Signal(str)      # template id
     refused = Signal(str)             # an error code, once it is on screen
 
-    def __init__(self, db: Database, templates_path: Path, *, check_digit: Mapping[str, str] | None = None,
+    def __init__(self, worker: DbWorker, templates_path: Path, *, check_digit: Mapping[str, str] | None = None,
                  contracted_courier: str = "", operator: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.worker = worker
+        self.db = worker.db
         self.templates_path = Path(templates_path)
         self.check_digit = dict(check_digit or {})
         self.contracted_courier = contracted_courier
@@ -130,7 +131,6 @@ class CourierView(QDialog):
         self.preview: cs.ImportPreview | None = None
         self.last_result: cs.ImportResult | None = None
         self.last_count: cs.ExportCount | None = None
-        self._pending = 0
         self._importing = False
         self._generation = 0
         self._count_generation = 0
@@ -374,34 +374,39 @@ class CourierView(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return ops.pending(self) > 0
 
     @property
     def importing(self) -> bool:
         return self._importing
 
     def _op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None],
-            refused: Callable[[BaseException], None] | None = None) -> None:
+            refused: Callable[[KnownError], None] | None = None) -> None:
         """``fn`` off the UI thread; ``done`` (or the refusal shown, then ``refused``) back on it."""
-        self._pending += 1
+        ops.run(self, f"courier-{name}", fn, *self._answers(done, refused))
         self._update_buttons()
 
+    def _db(self, name: str, job: Job[Any], done: Callable[[Any], None], *, write: bool = False) -> None:
+        """``job`` on a read session of its own, or (``write``) on the station's DB worker (one writer)."""
+        if write:
+            ops.write(self, f"courier-{name}", self.worker, job, *self._answers(done, None))
+        else:
+            ops.read(self, f"courier-{name}", self.db, job, *self._answers(done, None))
+        self._update_buttons()
+
+    def _answers(self, done: Callable[[Any], None], refused: Callable[[KnownError], None] | None
+                 ) -> tuple[Callable[[Any], None], Callable[[KnownError], None]]:
         def ok(result: Any) -> None:
-            self._pending -= 1
             done(result)
             self._update_buttons()
 
-        def failed(error: BaseException) -> None:
-            self._pending -= 1
-            known = error if isinstance(error, KnownError) else KnownError("error", detail=repr(error))
-            if not isinstance(error, KnownError):
-                log.error("courier screen: %s failed: %r", name, error)
-            self._show_refusal(known)
+        def failed(error: KnownError) -> None:
+            self._show_refusal(error)
             if refused is not None:
-                refused(known)
+                refused(error)
             self._update_buttons()
 
-        run_op(self, fn, ok, failed, name=f"courier-{name}")
+        return ok, failed
 
     # ------------------------------------------------------------------ templates and accounts
 
@@ -413,12 +418,7 @@ class CourierView(QDialog):
         """Templates (from their file) and accounts (from the database), then the export's count."""
         path = self.templates_path
 
-        def job() -> tuple[cs.TemplateSet, list[cs.Account]]:
-            with self.db.session() as s:
-                accounts = cs.list_accounts(s)
-            return cs.load_templates(path), accounts
-
-        self._op("load", job, self._loaded)
+        self._db("load", lambda s: (cs.load_templates(path), cs.list_accounts(s)), self._loaded)
 
     def _loaded(self, result: tuple[cs.TemplateSet, list[cs.Account]]) -> None:
         found, accounts = result
@@ -506,11 +506,7 @@ class CourierView(QDialog):
         self._count_generation += 1
         gen = self._count_generation
 
-        def job() -> cs.ExportCount:
-            with self.db.session() as s:
-                return cs.count_export(s, flt, courier)
-
-        self._op("count", job, lambda n: self._counted(gen, n))
+        self._db("count", lambda s: cs.count_export(s, flt, courier), lambda n: self._counted(gen, n))
 
     def _counted(self, gen: int, count: cs.ExportCount) -> None:
         if gen != self._count_generation:
@@ -545,11 +541,8 @@ class CourierView(QDialog):
         if t is None:
             return
 
-        def job() -> cs.ExportResult:
-            with self.db.session() as s:
-                return cs.export_parcels(s, t, path, flt, now=datetime.now(UTC))
-
-        self._op("export", job, self._exported)
+        self._db("export", lambda s: cs.export_parcels(s, t, path, flt, now=datetime.now(UTC)), self._exported,
+                 write=True)
 
     def _exported(self, result: cs.ExportResult) -> None:
         if result.parcels:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ from packdesk import APP_NAME
 from packdesk.paths import AppDirs
 from packdesk.services import staff
 from packdesk.services.settings import Settings, save_settings
+from packdesk.ui import ops
 from packdesk.ui.barcode_sheet import code128_modules
 from packdesk.ui.i18n import both, one, pair, set_language, tr, two_lines
 from packdesk.ui.messages import error_text
@@ -444,7 +444,7 @@ class ScannerPage(_Page):
 
 
 class RecorderPage(_Page):
-    realpacking_tested = Signal(bool, str)  # from the test thread
+    realpacking_tested = Signal(bool, str)  # the test's answer (ui/ops.py brings it to the UI thread)
 
     def __init__(self, settings: Settings, realpacking_test: Callable[[Settings], tuple[bool, str]] | None) -> None:
         super().__init__(tr("녹화 방식 / Recording"), tr("포장 영상을 누가 녹화합니까? / Who films the packs?"))
@@ -485,7 +485,7 @@ class RecorderPage(_Page):
         return {"host": self.host.text().strip(), "port": self.port.value()}
 
     def test_realpacking(self) -> None:
-        """Runs in a thread (it may wait for a timeout); the answer comes back as a signal."""
+        """An op (it may wait for a timeout); the answer comes back as a signal."""
         if self._test is None or not self.validatePage():
             return
         candidate = self._settings.model_copy(update={"realpacking": self._settings.realpacking.model_copy(
@@ -493,8 +493,8 @@ class RecorderPage(_Page):
         self.test_result.setText(tr("연결 중… / connecting…"))
         self.test_result.setStyleSheet("")
         test = self._test
-        threading.Thread(target=lambda: self.realpacking_tested.emit(*test(candidate)), daemon=True,
-                         name="packdesk-realpacking-test").start()
+        ops.run(self, "realpacking-test", lambda: test(candidate), lambda r: self.realpacking_tested.emit(*r),
+                lambda e: self.realpacking_tested.emit(False, two_lines(*error_text(e))))
 
     def _show_test(self, ok: bool, detail: str) -> None:
         self.test_result.setText(tr(detail))

@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         operator = packer.name if packer else self.settings.station_name
         view = self._courier_view
         if not isinstance(view, CourierView):
-            view = CourierView(self.service.worker.db, templates_file(self.settings_path.parent),
+            view = CourierView(self.service.worker, templates_file(self.settings_path.parent),
                                check_digit=self.settings.waybill.check_digit,
                                contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
             self._courier_view = view
@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
         if self.service is None:
             return None
         if self._staff_view is None:
-            view = StaffView(self.service.worker.db, parent=self)
+            view = StaffView(self.service.worker, parent=self)
             view.changed.connect(self.reload_packers)
             self._staff_view = view
         self._staff_view.open()

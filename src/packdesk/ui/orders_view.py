@@ -12,15 +12,12 @@ item (one more if it is listed), or takes a courier's number when the tracking f
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,19 +43,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from packdesk.core import couriers
 from packdesk.core.db import Database
 from packdesk.core.enums import LineStatus
-from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.errors import KnownError
 from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
 from packdesk.services import orders as so
-from packdesk.services.dbworker import DbWorker
+from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
+from packdesk.ui import ops
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -95,11 +92,6 @@ HISTORY_COLUMNS = ("시각 / When", "상품 / Item", "상태 / Status", "사유 
 SOURCE_TEXT = {"manual": "수기 등록 / typed in", "force_cancel": "강제 취소 / force-cancelled",
                "collect": "수집 / collected", "excel": "엑셀 / Excel", "pack": "포장 / packed",
                "dispatch": "발송 / dispatch"}
-
-
-@dataclass(frozen=True)
-class _Refused:
-    error: KnownError
 
 
 MINUTE = "%Y-%m-%d %H:%M"
@@ -159,58 +151,39 @@ def write_label(data: so.LabelData, path: Path) -> list[Path]:
 
 
 class _Worked:
-    """The pattern both windows share: reads on threads of their own, writes on the station's database
-    thread; a ``KnownError`` comes back as a refusal (rolled back, nothing written)."""
+    """The pattern both windows (and the slips dialog) share, on ``ui/ops.py``: reads on sessions of their own,
+    writes on the station's database thread; a ``KnownError`` comes back as a refusal (rolled back, nothing
+    written). Answers that arrive after the window is done are dropped."""
 
     db: Database
     worker: DbWorker
-    _from_thread: Any
-    _pending: int
     _closed: bool
 
     @property
+    def _owner(self) -> QObject:
+        return cast(QObject, self)
+
+    @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return ops.pending(self._owner) > 0
 
     def _finish(self, done: Callable[[Any], None], result: Any) -> None:
-        self._pending -= 1
         if self._closed:
             return
-        if isinstance(result, _Refused):
-            self._show_refusal(result.error)
-        else:
-            done(result)
+        done(result)
         self._update_buttons()
 
-    def _write(self, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        def guarded(s: Session) -> Any:
-            try:
-                return job(s)
-            except KnownError as e:
-                s.rollback()
-                return _Refused(e)
+    def _refused(self, error: KnownError) -> None:
+        if self._closed:
+            return
+        self._show_refusal(error)
+        self._update_buttons()
 
-        self._pending += 1
-        self.worker.submit(guarded, on_done=lambda r: self._finish(done, r),
-                           on_error=lambda e: self._finish(
-                               done, _Refused(KnownError("error", detail=describe_error(e)))))
+    def _write(self, job: Job[Any], done: Callable[[Any], None], name: str = "orders-write") -> None:
+        ops.write(self._owner, name, self.worker, job, lambda r: self._finish(done, r), self._refused)
 
-    def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        self._pending += 1
-
-        def run() -> None:
-            try:
-                with self.db.session() as s:
-                    result = job(s)
-            except KnownError as e:
-                result = _Refused(e)
-            except Exception as e:
-                log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=describe_error(e)))
-            with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
-                self._from_thread.emit(lambda: self._finish(done, result))
-
-        threading.Thread(target=run, name=f"packdesk-{name}", daemon=True).start()
+    def _read(self, name: str, job: Job[Any], done: Callable[[Any], None]) -> None:
+        ops.read(self._owner, name, self.db, job, lambda r: self._finish(done, r), self._refused)
 
     def _show_refusal(self, error: KnownError) -> None:
         raise NotImplementedError
@@ -241,12 +214,10 @@ class ManualOrderForm(_Worked, QDialog):
     item_added = Signal(int, int)     # item id, its quantity now
     scan_unknown = Signal(str)        # a scanned code no item has
     label_saved = Signal(str)
-    _from_thread = Signal(object)
 
     def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.worker, self.operator = db, worker, operator
-        self._pending = 0
         self._closed = False
         self._search_gen = 0
         self._searching = False
@@ -254,7 +225,6 @@ class ManualOrderForm(_Worked, QDialog):
         self.lines: list[_Line] = []
         self.found: list[ItemRow] = []
         self.created: so.CreatedOrder | None = None
-        self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
         self.setWindowTitle(tr("수기 주문 등록 / New manual order"))
         avail = self.screen().availableGeometry()
         self.resize(min(1100, int(avail.width() * 0.9)), min(860, int(avail.height() * 0.92)))
@@ -576,14 +546,12 @@ class OrdersWindow(_Worked, QMainWindow):
     form_opened = Signal(object)      # ManualOrderForm
     tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
     slips_opened = Signal(object)     # ui/slips_view.SlipDialog
-    _from_thread = Signal(object)
 
     def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
                  courier: str = couriers.DEFAULT_COURIER, check_digit: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.db, self.worker, self.operator = db, worker, operator
         self.default_courier, self.check_digit = courier, dict(check_digit or {})
-        self._pending = 0
         self._closed = False
         self._search_gen = 0
         self._detail_gen = 0
@@ -591,7 +559,6 @@ class OrdersWindow(_Worked, QMainWindow):
         self.detail: so.OrderDetail | None = None
         self.form: ManualOrderForm | None = None
         self._select_after: int | None = None
-        self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
         self.setWindowTitle(tr("주문 / Orders"))
         avail = self.screen().availableGeometry()
         self.resize(min(1400, int(avail.width() * 0.95)), min(860, int(avail.height() * 0.92)))

@@ -3,7 +3,7 @@ words), what is held because the line was cancelled after packing (pull that par
 marked handled elsewhere. A refused entry can be fixed (courier code) and resent; any open entry can be
 marked handled elsewhere.
 
-Reads and writes run as background ops (``ui/tasks.py``): the station never waits on this screen.
+Reads and writes run as background ops (``ui/ops.py``): the station never waits on this screen.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.dispatch import OutboxEntry, Uploader
+from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import ERROR_TEXT, error_message
-from packdesk.ui.tasks import run_op
 
 # (key, tab title, states shown)
 TABS: tuple[tuple[str, str, tuple[OutboxState, ...]], ...] = (
@@ -158,7 +158,7 @@ class OutboxView(QDialog):
             return ({key: self.uploader.entries(states, 200, newest_first=True) if key == "handled"
                      else self.uploader.entries(states) for key, _, states in TABS}, self.uploader.counts())
 
-        run_op(self, read, self._show, self._read_failed, name="outbox-read")
+        ops.run(self, "outbox-read", read, self._show, self._read_failed)
 
     def _show(self, result: tuple[dict[str, list[OutboxEntry]], object]) -> None:
         self._reading = False
@@ -178,10 +178,11 @@ class OutboxView(QDialog):
         for action in done:
             self.action_done.emit(action)
 
-    def _read_failed(self, e: BaseException) -> None:
+    def _read_failed(self, e: KnownError) -> None:
         self._reading = False
         self._reread = False
-        self._say(both("목록을 읽지 못했습니다", f"Could not read the outbox: {type(e).__name__}"), error=True)
+        self._say(both("목록을 읽지 못했습니다", f"Could not read the outbox: {ops.kind(e)}"),
+                  error=True)
         self.refreshed.emit()
 
     def _fill(self, table: QTableWidget, entries: Sequence[OutboxEntry]) -> None:
@@ -251,9 +252,9 @@ class OutboxView(QDialog):
             self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
             return
         self._busy(True)
-        run_op(self, lambda: self.uploader.resend(ids, courier_code=courier, by=self.operator),
-               lambda n: self._done("resend", both(f"다시 전송합니다: {n}건", f"Sending again: {n}"), kick=True),
-               lambda e: self._failed("resend", e), name="outbox-resend")
+        ops.run(self, "outbox-resend", lambda: self.uploader.resend(ids, courier_code=courier, by=self.operator),
+                lambda n: self._done("resend", both(f"다시 전송합니다: {n}건", f"Sending again: {n}"), kick=True),
+                lambda e: self._failed("resend", e))
 
     def handled_selected(self) -> None:
         ids = self.selected_ids()
@@ -267,9 +268,9 @@ class OutboxView(QDialog):
             return
         note = self.note_edit.text().strip()
         self._busy(True)
-        run_op(self, lambda: self.uploader.mark_handled(ids, by=self.operator, note=note),
-               lambda n: self._done("handled", both(f"처리됨으로 표시: {n}건", f"Marked handled: {n}")),
-               lambda e: self._failed("handled", e), name="outbox-handled")
+        ops.run(self, "outbox-handled", lambda: self.uploader.mark_handled(ids, by=self.operator, note=note),
+                lambda n: self._done("handled", both(f"처리됨으로 표시: {n}건", f"Marked handled: {n}")),
+                lambda e: self._failed("handled", e))
 
     def _done(self, action: str, text: str, *, kick: bool = False) -> None:
         self._busy(False)
@@ -280,12 +281,12 @@ class OutboxView(QDialog):
         self._announce.append(action)
         self.refresh()
 
-    def _failed(self, action: str, e: BaseException) -> None:
+    def _failed(self, action: str, e: KnownError) -> None:
         self._busy(False)
-        if isinstance(e, KnownError) and e.code == "dispatch_courier_required":
+        if e.code == "dispatch_courier_required":
             self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
         else:
-            self._say(both("저장하지 못했습니다", f"Could not save: {type(e).__name__}"), error=True)
+            self._say(both("저장하지 못했습니다", f"Could not save: {ops.kind(e)}"), error=True)
         self.action_failed.emit(action)
 
     def _busy(self, busy: bool) -> None:

@@ -1,7 +1,7 @@
 """Reports for supervisors: packs per hour (per packer and station), refusals by reason, recording storage; a
 simple bar chart beside each table, and the whole report to Excel.
 
-The numbers come from ``services/reports.py`` on a background op (``ui/tasks.py``); this window only shows
+The numbers come from ``services/reports.py`` on a background op (``ui/ops.py``); this window only shows
 them. The chart is drawn with QPainter: two kinds of bars need no chart library in the installer.
 """
 
@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services.reports import KST, Report, build_report, export_report
+from packdesk.ui import ops
 from packdesk.ui.i18n import both, one, pair, tr
 from packdesk.ui.messages import error_message, reason_text
-from packdesk.ui.tasks import run_op
 
 
 class BarChart(QWidget):
@@ -194,12 +194,12 @@ class ReportsWindow(QMainWindow):
         self.busy = True
         self.message.setText(tr("조회 중… / Loading…"))
         since, until = self.period()
-        run_op(self, lambda: build_report(self.db, since, until, self.video_root), self._show, self._failed,
-               name="report")
+        ops.run(self, "report", lambda: build_report(self.db, since, until, self.video_root), self._show,
+                self._failed)
 
-    def _failed(self, e: BaseException) -> None:
+    def _failed(self, e: KnownError) -> None:
         self.busy = False
-        self.message.setText(error_message(e if isinstance(e, KnownError) else KnownError()))
+        self.message.setText(error_message(e))
 
     def _show(self, report: Report) -> None:
         self.busy = False
@@ -246,4 +246,4 @@ class ReportsWindow(QMainWindow):
             self.message.setText(both("저장됨", f"Saved: {p}"))
             self.exported.emit(str(p))
 
-        run_op(self, lambda: export_report(report, path, reason_text), saved, self._failed, name="report-export")
+        ops.run(self, "report-export", lambda: export_report(report, path, reason_text), saved, self._failed)

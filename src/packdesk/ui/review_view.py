@@ -7,8 +7,8 @@ deletes it), gets a note, and is exported whole or as an in–out clip for the m
 
 Scans: while this window is the active window, the composition root routes
 scanner input to ``take_scan`` instead of the station (``app.py``), so a waybill scanned here is searched,
-never packed. Every database read and every file operation runs off the UI thread (``ui/tasks.py``);
-writes go to the station's database thread when there is one.
+never packed. Every database read and every file operation runs off the UI thread (``ui/ops.py``);
+writes go to the station's database thread.
 
 Playback: Qt's FFmpeg backend seeks an MPEG-TS file only to the next keyframe (x264 puts one every ~8 s),
 so the player plays an .mp4 made from the recording by packet copy (no re-encoding, a few ms for a pack);
@@ -68,21 +68,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST, kst_text
 from packdesk.core.station import Level, Message, Msg
-from packdesk.services import review
-from packdesk.services.dbworker import DbWorker
+from packdesk.services import dbworker, review
+from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
+from packdesk.ui import ops
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import KIND_TEXT, error_text, station_text
-from packdesk.ui.tasks import run_op
 
 log = logging.getLogger("packdesk.ui.review")
 
@@ -471,7 +470,7 @@ class ReviewWindow(QMainWindow):
     exported = Signal(object)           # ExportResult
     failed = Signal(str)                # an error code, after it is on screen
 
-    def __init__(self, db: Database, *, worker: DbWorker | None = None, station_name: str = "",
+    def __init__(self, db: Database, *, worker: DbWorker, station_name: str = "",
                  parent: QWidget | None = None, scratch_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("녹화 영상 검토 / Recordings review"))
@@ -492,7 +491,6 @@ class ReviewWindow(QMainWindow):
         self.last_evidence: Path | None = None
         self._search_gen = 0
         self._load_gen = 0
-        self._pending = 0
         self._query = review.SearchQuery()
         self._next_after: tuple[datetime, int] | None = None
         self._await_media: int | None = None
@@ -695,45 +693,17 @@ class ReviewWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """Something runs in the background (tests wait for this before closing)."""
-        return self._pending > 0
+        return ops.pending(self) > 0
 
     def _in_thread(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        self._pending += 1
+        ops.run(self, f"review-{name}", fn, done, self._show_problem)
 
-        def ok(result: Any) -> None:
-            self._pending -= 1
-            done(result)
+    def _read(self, name: str, job: Job[Any], done: Callable[[Any], None]) -> None:
+        ops.read(self, f"review-{name}", self.db, job, done, self._show_problem)
 
-        def bad(error: BaseException) -> None:
-            self._pending -= 1
-            self._show_problem(error)
-
-        run_op(self, fn, ok, bad, name=f"review-{name}")
-
-    def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        def fn() -> Any:
-            with self.db.session() as s:
-                return job(s)
-
-        self._in_thread(name, fn, done)
-
-    def _write(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        """Writes go to the station's one database thread when there is one (one writer: docs/architecture.md,
-        conventions)."""
-        if self.worker is None:
-            self._read(name, job, done)
-            return
-        self._pending += 1
-
-        def ok(result: Any) -> None:
-            self._pending -= 1
-            done(result)
-
-        def bad(error: BaseException) -> None:
-            self._pending -= 1
-            self._show_problem(error)
-
-        self.worker.submit(job, on_done=ok, on_error=bad)
+    def _write(self, name: str, job: Job[Any], done: Callable[[Any], None]) -> None:
+        """Writes go to the station's one database thread (one writer: docs/architecture.md, conventions)."""
+        ops.write(self, f"review-{name}", self.worker, job, done, self._show_problem)
 
     def _show_problem(self, error: BaseException) -> None:
         self.model.loading = False
@@ -763,9 +733,10 @@ class ReviewWindow(QMainWindow):
             self.verify_progressed.connect(self._verify_step)
             self._verify_wired = True
         anchors = read_anchors(self.anchor_file) if self.anchor_file else None
-        run_op(self, lambda: verify(self.db, self.video_root, station=self.station_name or None, anchors=anchors,
-                                    progress=lambda d, t: self.verify_progressed.emit(d, t)),
-               self._verified, self._verify_failed, name="verify")
+        station = self.station_name or None
+        ops.run(self, "verify", lambda: verify(self.db, self.video_root, station=station, anchors=anchors,
+                                               progress=lambda d, t: self.verify_progressed.emit(d, t)),
+                self._verified, self._verify_failed)
 
     def _verify_step(self, done: int, total: int) -> None:
         self.verify_progress.setRange(0, max(total, 1))
@@ -793,10 +764,7 @@ class ReviewWindow(QMainWindow):
     # ------------------------------------------------------------ filters
 
     def _load_filters(self) -> None:
-        def job(s: Session) -> tuple[list[str], list[str]]:
-            return review.known_stations(s), review.packer_names(s)
-
-        self._read("filters", job, self._filters_loaded)
+        self._read("filters", lambda s: (review.known_stations(s), review.packer_names(s)), self._filters_loaded)
 
     def _filters_loaded(self, result: tuple[list[str], list[str]]) -> None:
         stations, packers = result
@@ -905,11 +873,7 @@ class ReviewWindow(QMainWindow):
         scratch = self.scratch
 
         def fn() -> _Loaded:
-            with self.db.session() as s:
-                row = review.recording(s, recording_id)
-                if row is None:
-                    raise review.ReviewError("recording_not_found", recording_id=recording_id)
-                scans = review.scans_in_video(s, recording_id)
+            row, scans = dbworker.read(self.db, lambda s: review.recording_and_scans(s, recording_id))
             src = Path(row.path)
             if row.deleted:
                 return _Loaded(row, scans, None, 30.0, [],

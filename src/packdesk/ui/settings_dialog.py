@@ -9,7 +9,6 @@ Changes apply at the next start of the station (the dialog says so).
 from __future__ import annotations
 
 import enum
-import threading
 import types
 import typing
 from collections.abc import Callable
@@ -37,7 +36,9 @@ from PySide6.QtWidgets import (
 
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
+from packdesk.ui import ops
 from packdesk.ui.i18n import both, tr, two_lines
+from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
 
 LABELS: dict[str, str] = {
@@ -165,7 +166,7 @@ def _make_field(path: str, field: Any) -> _Field:
 
 
 class SettingsDialog(QDialog):
-    realpacking_tested = Signal(bool, str)  # from the test thread; queued to the UI thread
+    realpacking_tested = Signal(bool, str)  # the test's answer (ui/ops.py brings it to the UI thread)
     database_tested = Signal(object)        # a ConnectionCheck
 
     def __init__(self, settings: Settings, parent: QWidget | None = None,
@@ -276,15 +277,15 @@ class SettingsDialog(QDialog):
         form.addRow(button, self.rp_result)
 
     def test_realpacking(self) -> None:
-        """Runs in a thread (it may wait for a timeout); the answer comes back as a signal."""
+        """An op (it may wait for a timeout); the answer comes back as a signal."""
         candidate = self.candidate()
         if candidate is None or self._realpacking_test is None:
             return
         self.rp_result.setText(tr("연결 중… / connecting…"))
         self.rp_result.setStyleSheet("")
         test = self._realpacking_test
-        threading.Thread(target=lambda: self.realpacking_tested.emit(*test(candidate)), daemon=True,
-                         name="packdesk-realpacking-test").start()
+        ops.run(self, "realpacking-test", lambda: test(candidate), lambda r: self.realpacking_tested.emit(*r),
+                lambda e: self.realpacking_tested.emit(False, two_lines(*error_text(e))))
 
     def _show_realpacking_result(self, ok: bool, detail: str) -> None:
         self.rp_result.setText(detail)
@@ -314,8 +315,7 @@ class SettingsDialog(QDialog):
             return
         url = candidate.database.server_url(self.db_password.text() or get_named_secret(DB_SECRET))
         self.db_result.setText(tr("연결 중… / connecting…"))
-        threading.Thread(target=lambda: self.database_tested.emit(check_connection(url)), daemon=True,
-                         name="packdesk-db-test").start()
+        ops.run(self, "db-test", lambda: check_connection(url), self.database_tested.emit)
 
     def _show_database_result(self, check: Any) -> None:
         ko, en = DB_CHECK_TEXT.get(check.code, ("?", "?"))
@@ -436,7 +436,6 @@ class SettingsDialog(QDialog):
         return True
 
     def _show_copy_error(self, error: KnownError) -> None:
-        from packdesk.ui.messages import error_text
 
         self.copy_result.setText("")
         self.error.setText(two_lines(*error_text(error)))

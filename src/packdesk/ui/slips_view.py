@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst
 from packdesk.core.models import utcnow
 from packdesk.services import slips
+from packdesk.services.dbworker import Job
 from packdesk.services.mapping import Account, list_accounts
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.levels import show_level
@@ -51,17 +51,14 @@ class SlipDialog(_Worked, QDialog):
     saved = Signal(str)            # the first file written
     refused = Signal(str)          # the error code, after it is on screen
     accounts_loaded = Signal(int)
-    _from_thread = Signal(object)
 
     def __init__(self, db: Database, order_ids: Sequence[int] = (), order_text: str = "",
                  parent: QWidget | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(parent)
         self.db, self.clock = db, clock
         self.order_ids = tuple(order_ids)
-        self._pending = 0
         self._closed = False
         self.printed: list[slips.Slip] = []
-        self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
         self.setWindowTitle(tr("포장 지시서 / Packing slips"))
         self._build(order_text)
         self._update_buttons()
@@ -127,7 +124,7 @@ class SlipDialog(_Worked, QDialog):
 
     # ------------------------------------------------------------------ acts
 
-    def _query(self) -> Callable[[Session], list[slips.Slip]]:
+    def _query(self) -> Job[list[slips.Slip]]:
         if self.selection_radio.isChecked() and self.order_ids:
             ids = self.order_ids
             return lambda s: slips.for_orders(s, ids)

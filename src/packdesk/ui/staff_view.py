@@ -2,8 +2,9 @@
 rename, deactivate or reactivate, give a new badge code (a lost badge), and print badges.
 
 All rules live in ``services/staff.py``; this screen only shows and asks. Its reads and writes run as
-background ops (``ui/tasks.py``) in short transactions of their own, so the station never waits on it; after
-each change it says ``changed`` and the main window has the station read its packers again at once. Badges
+background ops (``ui/ops.py``): reads on a session of their own, each change a short write on the station's DB
+worker (one writer); after each change it says ``changed`` and the main window has the station read its packers
+again at once. Badges
 are drawn with the barcode sheet (``ui/barcode_sheet.py``, ``BADGE_STYLE``) on this (the Qt) thread.
 """
 
@@ -31,19 +32,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
-from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services import staff
+from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.staff import StaffMember
+from packdesk.ui import ops
 from packdesk.ui.barcode_sheet import BADGE_STYLE, render_sheet
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.sheets import badge_section
-from packdesk.ui.tasks import run_op
 
 log = logging.getLogger("packdesk.ui.staff")
 
@@ -69,11 +69,10 @@ class StaffView(QDialog):
     refused = Signal(str)      # the error code, after it is on screen
     printed = Signal(str)      # the badge sheet's first file
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: DbWorker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.worker = worker
         self.members: list[StaffMember] = []
-        self._pending = 0
         self._select_after: int | None = None
         self._selecting = False  # rows selected by the screen itself (after a change): the name box is left alone
         self.setWindowTitle(tr("작업자 / Staff"))
@@ -140,29 +139,24 @@ class StaffView(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return ops.pending(self) > 0
 
-    def _run(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        """``job`` in a short transaction of its own off the UI thread; ``done`` with its result here, or the
-        refusal shown (a ``KnownError`` rolled back: nothing written)."""
-        def work() -> Any:
-            with self.db.session() as s:
-                return job(s)
-
-        self._pending += 1
+    def _run(self, name: str, job: Job[Any], done: Callable[[Any], None], *, write: bool = True) -> None:
+        """``job`` off the UI thread (a write on the station's DB worker, in order with its packs); ``done`` with
+        its result here, or the refusal shown (a ``KnownError`` rolled back: nothing written)."""
+        if write:
+            ops.write(self, f"staff-{name}", self.worker, job, lambda r: self._finish(done, r), self._failed,
+                      bug_code="staff_error")
+        else:
+            ops.read(self, f"staff-{name}", self.worker.db, job, lambda r: self._finish(done, r), self._failed,
+                     bug_code="staff_error")
         self._update_buttons()
-        run_op(self, work, lambda r: self._finish(done, r), self._failed, name=f"staff-{name}")
 
     def _finish(self, done: Callable[[Any], None], result: Any) -> None:
-        self._pending -= 1
         done(result)
         self._update_buttons()
 
-    def _failed(self, e: BaseException) -> None:
-        self._pending -= 1
-        if not isinstance(e, KnownError):
-            log.error("staff screen: %r", e)
-            e = KnownError("staff_error", detail=repr(e))
+    def _failed(self, e: KnownError) -> None:
         self._refuse(e)
         self._update_buttons()
 
@@ -177,7 +171,7 @@ class StaffView(QDialog):
     # ------------------------------------------------------------------ the list
 
     def refresh(self) -> None:
-        self._run("list", staff.list_staff, self._show)
+        self._run("list", staff.list_staff, self._show, write=False)
 
     def _show(self, members: list[StaffMember]) -> None:
         keep = self._select_after

@@ -1,0 +1,138 @@
+"""ui/ops.py: answers come back on the UI thread, writes go through the station's DB worker, a refusal is told and
+a bug is logged, an answer for a closed screen is dropped, and the pending count says when all is done."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from packdesk.core.db import Database
+from packdesk.core.errors import KnownError
+from packdesk.core.models import Packer
+from packdesk.services import staff
+from packdesk.services.dbworker import DbWorker
+from packdesk.ui import ops
+
+
+@pytest.fixture
+def worker(db: Database) -> Iterator[DbWorker]:
+    w = DbWorker(db)
+    yield w
+    w.close()
+
+
+def on_ui_thread() -> bool:
+    app = QApplication.instance()
+    return app is not None and QThread.currentThread() is app.thread()
+
+
+def test_run_answers_on_the_ui_thread_and_counts_until_then(qtbot) -> None:  # type: ignore[no-untyped-def]
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    release = threading.Event()
+    ran_on: list[str] = []
+    got: list[tuple[int, bool]] = []
+
+    def work() -> int:
+        ran_on.append(threading.current_thread().name)
+        release.wait(5)
+        return 42
+
+    ops.run(owner, "answer", work, lambda r: got.append((r, on_ui_thread())))
+    assert ops.pending(owner) == 1 and ops.pending() >= 1
+    release.set()
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert got == [(42, True)]
+    assert ran_on == ["packdesk-answer"]
+
+
+def test_a_known_error_is_a_refusal_and_anything_else_a_logged_bug(qtbot, expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    refusals: list[KnownError] = []
+
+    def refuse() -> None:
+        raise KnownError("staff_name_taken", name="김")
+
+    def crash() -> None:
+        raise ZeroDivisionError("boom")
+
+    ops.run(owner, "refuse", refuse, lambda _: pytest.fail("no result"), refusals.append)
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert [(e.code, e.params) for e in refusals] == [("staff_name_taken", {"name": "김"})]
+    assert not [r for r in expect_warnings.records if r.levelno >= logging.ERROR]
+
+    ops.run(owner, "crash", crash, lambda _: pytest.fail("no result"), refusals.append, bug_code="staff_error")
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert refusals[-1].code == "staff_error" and "ZeroDivisionError" in refusals[-1].detail
+    assert isinstance(refusals[-1], ops.Bug) and ops.kind(refusals[-1]) == "ZeroDivisionError"
+    assert ops.kind(refusals[0]) == "KnownError"
+    bug = [r for r in expect_warnings.records if r.levelno >= logging.ERROR]
+    assert len(bug) == 1 and "bug in op crash" in bug[0].getMessage() and bug[0].exc_info is not None
+
+
+def test_an_answer_for_a_closed_screen_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = QDialog()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    release = threading.Event()
+    got: list[Any] = []
+    ops.run(dialog, "before-show", lambda: 1, got.append)  # not shown yet: not closed
+    qtbot.waitUntil(lambda: ops.pending(dialog) == 0, timeout=5000)
+    assert got == [1]
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    ops.run(dialog, "late", lambda: release.wait(5), got.append, got.append)
+    dialog.close()
+    release.set()
+    qtbot.waitUntil(lambda: ops.pending() == 0, timeout=5000)
+    assert got == [1]
+
+
+def test_an_answer_for_a_deleted_owner_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    owner = QWidget()
+    release = threading.Event()
+    got: list[Any] = []
+    ops.run(owner, "late", lambda: release.wait(5), got.append, got.append)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(owner), timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: ops.pending() == 0, timeout=5000)
+    assert got == []
+
+
+def test_writes_go_through_the_db_worker_and_reads_return_records(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                                   worker: DbWorker) -> None:
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    threads: list[str] = []
+    refusals: list[KnownError] = []
+
+    def add(s: Session) -> Any:
+        threads.append(threading.current_thread().name)
+        return staff.add_packer(s, "박포장")
+
+    def add_then_refuse(s: Session) -> None:
+        staff.add_packer(s, "최롤백")
+        raise KnownError("staff_name_taken", name="최롤백")
+
+    ops.write(owner, "add", worker, add, lambda _: None, refusals.append)
+    ops.write(owner, "refuse", worker, add_then_refuse, lambda _: pytest.fail("refused"), refusals.append)
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert threads[0].startswith("packdesk-db")
+    assert [e.code for e in refusals] == ["staff_name_taken"]
+    with db.session() as s:  # the refused write rolled back: nothing of it stored
+        assert s.scalar(select(func.count()).select_from(Packer).where(Packer.name == "최롤백")) == 0
+
+    listed: list[Any] = []
+    ops.read(owner, "list", db, staff.list_staff, listed.append)
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert [m.name for m in listed[0]] == ["박포장"] and isinstance(listed[0][0], staff.StaffMember)
