@@ -450,18 +450,21 @@ def move_main(argv: Sequence[str]) -> int:
 
 
 def _move(url: str, dirs: AppDirs) -> int:
+    from packdesk.core import words
     from packdesk.core.db import check_connection
     from packdesk.services.dbmove import move_to_server
+    from packdesk.ui.messages import error_text
 
     check = check_connection(url)
     if not check.ok:
-        print(f"{check.code}: {check.detail}")
+        print("\n".join(words.label(words.DB_CHECK_NS, check.code)) + f"\n({check.code}: {check.detail})")
         return 2
     try:
         report = move_to_server(sqlite_url(dirs.database), url,
                                 progress=lambda table, n: print(f"  {table}: {n}", flush=True))
     except KnownError as e:
-        print(f"{e.code}: {e.detail}")
+        ko, en = error_text(e)
+        print(f"{ko}\n{en}\n({e.code}: {e.detail})")
         return 1
     print(f"OK — {sum(report.counts.values())} rows moved and verified; {dirs.database} is unchanged. "
           "Set database_url in settings to use the server.")

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from packdesk.channels import excel as xl
 from packdesk.channels.excel import ExcelError, Sheet, guess_columns, parse_rows, read_sheet
 from packdesk.core.enums import LineStatus
-from packdesk.services import excel_orders as eo
+from packdesk.core.words.sheets import EXCEL
 
 HEADERS = ("주문번호", "상품코드", "옵션", "상품명", "수량", "받는분", "휴대폰", "주소", "우편번호", "배송메세지",
            "택배사", "송장번호")
@@ -66,12 +66,10 @@ def fields(template: str) -> set[str]:
 
 
 def test_every_text_has_korean_and_english_with_the_same_placeholders() -> None:
-    for table in (xl.TEXT, eo.TEXT):
-        for code, (ko, en) in table.items():
-            assert ko and en and ko != en, code
-            assert fields(ko) == fields(en), code
-            assert any("\uac00" <= ch <= "\ud7a3" for ch in ko), f"{code}: Korean text has no Hangul"
-    assert not set(xl.TEXT) & set(eo.TEXT)
+    for code, (ko, en) in EXCEL.items():
+        assert ko and en and ko != en, code
+        assert fields(ko) == fields(en), code
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in ko), f"{code}: Korean text has no Hangul"
     ko, en = xl.texts("excel_missing_required", {"field": ("수량", "Quantity")})
     assert (ko, en) == ("필수 항목이 비어 있습니다: 수량", "Required field is empty: Quantity")
 

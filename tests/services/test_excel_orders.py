@@ -21,6 +21,7 @@ from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
 from packdesk.core.station import Msg
 from packdesk.services import excel_orders as eo
+from packdesk.services.collect import CollectCounts, begin_run, end_run
 from packdesk.services.excel_orders import PlatformError
 from tests.services.test_station_service import Rig
 
@@ -361,6 +362,32 @@ def test_run_export_has_the_seven_counts(demo_db: Database, tmp_path: Path) -> N
     assert newest[1:4] == ["자사몰", "엑셀 / Excel", "김민수"] and newest[6] == "완료 / Done"
     assert newest[7:14] == [1, 1, 1, 0, 0, 0, 0] and isinstance(newest[0], datetime)
     assert [c.value for c in ws[3]][2] == "시작 / Startup"
+
+
+def test_run_export_says_a_runs_error_in_words(demo_db: Database, tmp_path: Path) -> None:
+    """The error column reads as the collection window does, in both languages: never a bare code."""
+    with demo_db.session() as s:
+        platform = eo.create_platform(s, "자사몰")
+    run_id = begin_run(demo_db, account_id=platform.id, trigger="manual", started_by="김민수",
+                       status=RunStatus.RUNNING)
+    end_run(demo_db, run_id, RunStatus.FAILED, "channel_auth", "401 from the API",
+            params={"message": "(키가 틀립니다)", "hint": ""})
+    run_id = begin_run(demo_db, account_id=platform.id, trigger="manual", started_by="김민수",
+                       status=RunStatus.RUNNING)
+    end_run(demo_db, run_id, RunStatus.SUCCEEDED, "orders_set_aside", "X-9: too long",
+            CollectCounts(orders=3, set_aside=2))
+    path = tmp_path / "runs.xlsx"
+    with demo_db.session() as s:
+        assert eo.export_runs(s, path, account_id=platform.id) == 2
+    ws = load_workbook(path).active
+    assert ws is not None
+    errors = [row[14].value for row in ws.iter_rows(min_row=2)]
+    assert errors == [
+        "주문 2건은 데이터베이스에 넣을 수 없어 보류했습니다 (나머지는 저장됨) — 주문번호와 이유는 오류 내용을 "
+        "보세요 / 2 order(s) could not be stored and were set aside (the rest were stored) — the error detail "
+        "names them and why",
+        "마켓 인증 실패 — 계정 정보를 확인하세요 (키가 틀립니다) / Marketplace login failed — check the account "
+        "(키가 틀립니다)"]
 
 
 def test_an_export_that_cannot_be_written_is_a_clear_error(db: Database, tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, PackOutcome
 from packdesk.core.station import FORCE_CANCELLED, Msg
+from packdesk.core.words import CATALOGUE as ERROR_TEXT
 from packdesk.services import orders as so
 from packdesk.services.accounts import remove_account
 from packdesk.services.orders import ManualLine, ManualOrder, OrderRefused
-from packdesk.ui.messages import ERROR_TEXT, error_text
+from packdesk.ui.messages import error_text
 from tests.services.test_station_service import Rig
 
 WHO = "김관리"

@@ -85,3 +85,13 @@ def test_the_excel_report_has_korean_headers_and_every_number(db: Database, tmp_
     assert reasons[0] == ["사유:wrong_item", "reason:wrong_item", 3, 50.0]
     assert [c.value for c in book["저장 공간"][2]] == ["STATION-1", 2, 5.0, 1]
     assert not list(tmp_path.glob("sub/*.tmp"))
+
+
+def test_the_excel_report_names_refusals_in_words_not_codes(db: Database, tmp_path: Path) -> None:
+    """Without a screen to ask, the report takes the catalogue's short names (core/words): never ``too_many``."""
+    seed(db)
+    r = build_report(db, DAY.astimezone(UTC), (DAY + timedelta(days=1)).astimezone(UTC))
+    book = openpyxl.load_workbook(export_report(r, tmp_path / "report.xlsx"))
+    reasons = [[c.value for c in row][:3] for row in book["거절 사유"].iter_rows(min_row=2)]
+    assert reasons == [["다른 상품", "Wrong item", 3], ["취소된 주문", "Cancelled order", 2],
+                       ["수량 초과", "Too many", 1]]

@@ -107,3 +107,21 @@ def test_evidence_sheet_from_a_real_pack(make_station, qtbot, tmp_path: Path) ->
         assert clock_second(np.ascontiguousarray(picture), at, probe) in (
             at.replace(microsecond=0), (at + timedelta(seconds=1)).replace(microsecond=0)), f"picture {i}"
     doc.close()
+
+
+def test_the_sheet_says_why_a_scan_was_refused_and_how_the_pack_ended_in_words(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A claim's reader sees "수량 초과 / Too many" and "완료 / completed", never the stored codes."""
+    from packdesk.services.evidence import Evidence, EvidenceScan
+
+    at = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
+    scans = [EvidenceScan(at, 1.0, "601000000011", ScanKind.WAYBILL, True, "", ""),
+             EvidenceScan(at + timedelta(seconds=3), 4.0, "8801234567890", ScanKind.ITEM, True, "", "머그컵"),
+             EvidenceScan(at + timedelta(seconds=5), 6.0, "8801234567890", ScanKind.ITEM, False, "too_many", "머그컵")]
+    ev = Evidence(1, "601000000011", "202600000001", "홍**", "STATION-1", "김민수", at, at + timedelta(seconds=9),
+                  tmp_path / "601000000011.ts", 1234, "ab" * 32, None, "", "", "completed", scans)
+    doc = pdfium.PdfDocument(str(write_evidence_sheet(ev, tmp_path / "e.pdf", "601000000011_clip.mp4")))
+    text = "".join(page.get_textpage().get_text_range() for page in doc).replace("\r", "")
+    doc.close()
+    assert "수량 초과 / Too many" in text and "상품 / item: 머그컵" in text and "송장 / waybill: 601000000011" in text
+    assert "결과 / Outcome: 완료 / completed" in text
+    assert "too_many" not in text and "Outcome: completed" not in text

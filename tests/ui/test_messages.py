@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, Message, Msg
-from packdesk.ui.messages import ERROR_TEXT, STATION_TEXT, error_text, station_text
+from packdesk.core.words.errors import ERRORS as ERROR_TEXT
+from packdesk.core.words.station import STATION as STATION_TEXT
+from packdesk.ui.messages import error_text, station_text
 
 
 def fields(template: str) -> set[str]:

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind, LineStatus, OutboxState
+from packdesk.core.words import CATALOGUE
 from packdesk.services import mapping
 from packdesk.services import orders as so
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
-from packdesk.ui.outbox_view import REASON_TEXT, OutboxView, reason_text
+from packdesk.ui.outbox_view import OutboxView, reason_text
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
 
@@ -154,7 +155,8 @@ def test_declining_the_confirmation_changes_nothing(qtbot, station, monkeypatch)
 
 
 def test_reason_texts_korean_first() -> None:
-    for code, (ko, en) in REASON_TEXT.items():
+    for code in ("line_cancelled", "line_cancel_requested", "dispatched_other_tracking", "dispatch_error"):
+        ko, en = CATALOGUE[code]
         assert ko and en and any("\uac00" <= ch <= "\ud7a3" for ch in ko), code
         assert ("{message}" in ko) == ("{message}" in en), code
     assert reason_text("", "") == ""

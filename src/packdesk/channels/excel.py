@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from packdesk.channels.base import LineRecord, OrderRecord
-from packdesk.core import tracking
 from packdesk.core.couriers import UnknownCourier, resolve
 from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.phones import domestic
 from packdesk.core.tracking import check as check_tracking
+from packdesk.core.words import words
 
 log = logging.getLogger("packdesk.excel")
 
@@ -55,52 +55,9 @@ MAX_PID = 64              # order_lines.product_order_id
 HEADER_SCAN_ROWS = 20     # the header is looked for in the first rows (titles may sit above it)
 Progress = Callable[[int, int], None]
 
-# code -> (Korean, English). {names} are filled from the parameters; a parameter given as a (Korean, English)
-# pair is put in each language's text (field names), so both texts use the same placeholders.
-TEXT: dict[str, tuple[str, str]] = {
-    # the file as a whole
-    "excel_file_unreadable": ("엑셀 파일(.xlsx)로 읽을 수 없습니다: {name}",
-                              "Cannot read this as an Excel file (.xlsx): {name}"),
-    "excel_file_empty": ("시트에 머리글이나 주문 행이 없습니다: {name}",
-                         "The sheet has no header or no order rows: {name}"),
-    "excel_too_many_rows": ("행이 너무 많습니다 (최대 {limit}행) — 파일을 나누어 가져오세요",
-                            "Too many rows (at most {limit}) — split the file"),
-    "excel_required_unmapped": ("필수 항목의 열을 고르세요: {fields}",
-                                "Choose a column for the required fields: {fields}"),
-    "excel_export_failed": ("파일을 저장할 수 없습니다 (다른 프로그램에서 열려 있나요?): {name}",
-                            "Cannot save the file (is it open in another program?): {name}"),
-    # one row
-    "excel_missing_required": ("필수 항목이 비어 있습니다: {field}", "Required field is empty: {field}"),
-    "excel_too_long": ("너무 깁니다 (최대 {limit}자): {field}", "Too long (at most {limit} characters): {field}"),
-    "excel_bad_phone": ("연락처 형식이 아닙니다 (숫자 8~15자리): {value}",
-                        "Not a phone number (8 to 15 digits): {value}"),
-    "excel_bad_quantity": ("수량은 1~1,000,000의 정수여야 합니다: {value}",
-                           "Quantity must be a whole number from 1 to 1,000,000: {value}"),
-    "excel_bad_zip": ("우편번호는 숫자 5자리입니다 (옛 우편번호 6자리 123-456도 됩니다): {value}",
-                      "A postcode is 5 digits (or the old 6, as 123-456): {value}"),
-    "excel_unknown_courier": ("알 수 없는 택배사입니다: {value}", "Unknown courier: {value}"),
-    "excel_courier_missing": ("송장번호가 있으면 택배사도 적어 주세요: {value}",
-                              "A tracking number needs a courier: {value}"),
-    "excel_bad_tracking": ("송장번호는 영문·숫자·하이픈(-) 6~30자입니다: {value}",
-                           "A tracking number is 6 to 30 letters, digits or hyphens: {value}"),
-    **tracking.WORDS,  # a tracking number its courier cannot have issued (core/tracking.py)
-    "excel_order_has_errors": ("같은 주문의 다른 행({rows})에 오류가 있어 이 주문은 가져오지 않습니다",
-                               "Not imported: another row of this order ({rows}) has an error"),
-}
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def texts(code: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
-    """(Korean, English) for a code of this module."""
-    ko, en = TEXT.get(code, ("오류가 발생했습니다", "Something went wrong"))
-    p = dict(params or {})
-    ko_p = _Params({k: v[0] if isinstance(v, tuple) else v for k, v in p.items()})
-    en_p = _Params({k: v[1] if isinstance(v, tuple) else v for k, v in p.items()})
-    return ko.format_map(ko_p), en.format_map(en_p)
+    """(Korean, English) for a code of this module (words in ``core/words/sheets.py``)."""
+    return words(code, params)
 
 
 class ExcelError(KnownError):

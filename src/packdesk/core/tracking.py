@@ -50,27 +50,6 @@ DEFAULT_CHECK_DIGIT: Mapping[str, str] = {code: REFUSE for code in MOD7_LENGTHS}
 
 # why a number is refused, in words people read (Korean, English): ui/messages.py renders them, and the Excel
 # importers put them in their failure files
-WORDS: dict[str, tuple[str, str]] = {
-    "tracking_empty": ("송장번호가 비어 있습니다", "The tracking number is empty"),
-    "tracking_not_digits": ("송장번호는 숫자만입니다 (하이픈·공백 제외): {number}",
-                            "A tracking number is digits only (hyphens and spaces aside): {number}"),
-    "tracking_bad_characters": ("송장번호에 쓸 수 없는 문자가 있습니다: {number}",
-                                "The tracking number holds characters it cannot have: {number}"),
-    "tracking_length": ("{courier} 송장번호는 {lengths}자리입니다 (읽힌 번호 {length}자리: {number}) — 다시 스캔하세요",
-                        "{courier} tracking numbers have {lengths} digits (read: {length}, {number}) — scan again"),
-    "tracking_check_digit": ("송장번호 검증 숫자가 틀립니다 — 잘못 읽혔을 수 있습니다. 다시 스캔하세요: {number}",
-                             "The tracking number's check digit is wrong — probably misread. Scan again: {number}"),
-    "tracking_used": ("이미 다른 택배({used_by})에 쓰인 송장번호입니다: {number}",
-                      "This tracking number is already on another parcel ({used_by}): {number}"),
-    "parcel_has_waybill": ("이 택배는 이미 송장번호 {current}이(가) 있습니다 (새 번호 {number})",
-                           "This parcel already has tracking number {current} (new: {number})"),
-    "parcel_not_found": ("택배를 찾을 수 없습니다: {parcel}", "No such parcel: {parcel}"),
-    "parcel_empty": ("이 택배에는 보낼 상품이 없습니다 (모두 취소됨): {parcel}",
-                     "Nothing is left to ship in this parcel (all cancelled): {parcel}"),
-    "bind_courier_unknown": ("알 수 없는 택배사 코드입니다: {courier}", "Unknown courier code: {courier}"),
-}
-
-
 def rule_for(courier_code: str) -> Rule:
     if courier_code in RULES:
         return RULES[courier_code]

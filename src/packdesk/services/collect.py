@@ -56,7 +56,8 @@ from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
 from packdesk.core.text import clean_text
-from packdesk.services.secrets import get_secret
+from packdesk.core.words import words
+from packdesk.services.secrets import backend_name, get_secret
 
 log = logging.getLogger("packdesk.collect")
 
@@ -409,6 +410,17 @@ def failure_of(run: m.CollectionRun) -> KnownError:
     params = {k: Words(v["ko"], v["en"]) if isinstance(v, dict) and set(v) == {"ko", "en"} else v
               for k, v in (raw.items() if isinstance(raw, dict) else ())}
     return KnownError(run.error_code or "error", detail=run.error_detail, **params)
+
+
+def run_error_words(run: m.CollectionRun, account: str) -> Words:
+    """A run's error in words (never its bare code), with what the words need: the orders set aside, the
+    account, and what the error itself said (the marketplace's message, a hint such as a wrong PC clock);
+    ("", "") when it ended without one. The collection window and the runs export say the same."""
+    if not run.error_code:
+        return Words("", "")
+    backend = backend_name() if run.error_code == "secret_store_unavailable" else ""
+    return words(run.error_code, {"count": run.set_aside, "account": account, "backend": backend,
+                                  **failure_of(run).params})
 
 
 def _order_ids(s: Session, account_id: int, order_nos: list[str]) -> dict[str, int]:

@@ -60,6 +60,7 @@ from packdesk.core.enums import LineStatus
 from packdesk.core.errors import KnownError, Words
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
+from packdesk.core.words import IMPORT, known, words
 
 log = logging.getLogger("packdesk.courier_sheets")
 
@@ -67,78 +68,10 @@ TEMPLATES_FILE = "courier-templates.json"
 TEMPLATES_VERSION = 1
 SOURCE_PREFIX = "import:"
 
-# code -> (Korean, English); {names} come from the parameters
-TEXT: dict[str, tuple[str, str]] = {
-    # templates
-    "courier_template_name_empty": ("양식 이름을 입력하세요", "Enter the template's name"),
-    "courier_template_courier": ("알 수 없는 택배사입니다: {courier}", "Unknown courier: {courier}"),
-    "courier_template_no_columns": ("열을 하나 이상 넣으세요", "Add at least one column"),
-    "courier_template_header_empty": ("{n}번째 열의 머리글을 입력하세요", "Enter the header of column {n}"),
-    "courier_template_header_twice": ("같은 머리글이 두 번 있습니다: {header}", "The header is there twice: {header}"),
-    "courier_template_field_unknown": ("{n}번째 열의 항목을 고르세요", "Choose the field of column {n}"),
-    "courier_template_no_key": ("택배 키(고객 참조) 열이 있어야 결과 파일이 택배에 맞춰집니다",
-                                "A parcel key (customer reference) column is needed to match the result back"),
-    "courier_template_unknown": ("양식을 찾을 수 없습니다 — 다시 여세요", "Template not found — open the screen again"),
-    "courier_templates_save_failed": ("양식을 저장하지 못했습니다: {name}", "Could not save the templates: {name}"),
-    "courier_templates_bad_file": ("양식 파일이 잘못되어 기본 양식을 씁니다 ({kept_as}에 보관): {problems}",
-                                   "The templates file is invalid, the starting templates are used (kept as "
-                                   "{kept_as}): {problems}"),
-    # the result file
-    "courier_file_unreadable": ("결과 파일을 읽을 수 없습니다 (.xlsx, .xls, .csv): {name}",
-                                "Cannot read the result file (.xlsx, .xls, .csv): {name}"),
-    "courier_columns_missing": ("열을 고르세요: {fields}", "Choose the columns: {fields}"),
-    # one row: the reference
-    "ref_empty": ("택배 키·주문번호·상품주문번호가 모두 비어 있습니다",
-                  "No parcel key, order number or product-order id in this row"),
-    "ref_unknown": ("PackDesk에 없는 참조입니다: {reference}", "Not a parcel PackDesk knows: {reference}"),
-    "ref_ambiguous": ("여러 택배에 해당합니다 ({count}개): {reference} — 택배 키로 맞추세요",
-                      "Matches {count} parcels: {reference} — match by parcel key"),
-    "ref_no_parcel": ("택배 묶음이 없는 주문입니다 (송장이 주문과 함께 왔거나 포장이 끝남): {reference}",
-                      "This order has no parcel waiting (its waybill came with it, or it is packed): "
-                      "{reference}"),
-    # one row: the number
-    "number_scientific": ("송장번호가 지수 표기로 바뀌어 숫자가 사라졌습니다: {number} — 택배사 프로그램에서 "
-                          "결과를 다시 받거나 열 서식을 텍스트로 저장하세요",
-                          "The tracking number became scientific notation and lost digits: {number} — take "
-                          "the result from the courier program again, or save the column as text"),
-    "number_not_whole": ("송장번호가 정수가 아닙니다: {number}", "The tracking number is not a whole number: {number}"),
-    "number_float_digits": ("엑셀이 숫자로 저장해 15자리 뒤가 사라졌을 수 있습니다: {number} — 열 서식을 텍스트로 "
-                            "저장하세요",
-                            "Stored by Excel as a number, digits after the 15th may be lost: {number} — save the "
-                            "column as text"),
-    # the check's codes, in an import's words (the screen's say "scan again")
-    "tracking_length": ("{courier} 송장번호는 {lengths}자리입니다 (이 번호 {length}자리: {number})",
-                        "{courier} tracking numbers have {lengths} digits (this one: {length}, {number})"),
-    "tracking_check_digit": ("송장번호 검증 숫자가 맞지 않습니다: {number} — 택배사 프로그램의 번호인지 확인하세요",
-                             "The tracking number's check digit does not match: {number} — is it the courier "
-                             "program's number?"),
-    "warn_check_digit": ("검증 숫자가 맞지 않지만 설정(경고만)에 따라 등록합니다: {number}",
-                         "The check digit does not match; bound anyway as the settings say (warn): {number}"),
-    # one row: against the rest of the file
-    "file_number_twice": ("같은 파일 {other}행의 다른 택배에 쓰인 번호입니다: {number}",
-                          "Row {other} of this file gives this number to another parcel: {number}"),
-    "file_conflict": ("같은 파일 {other}행에서 이 택배에 다른 번호({current})를 줍니다 (이 행 {number})",
-                      "Row {other} of this file gives this parcel another number ({current}; this row {number})"),
-    "file_repeat": ("{other}행과 같은 택배·같은 번호입니다", "The same parcel and number as row {other}"),
-    "parcel_cancelled": ("택배의 주문이 모두 취소되었습니다 — 라벨을 버리세요: {parcel}",
-                         "Every line of this parcel is cancelled — discard the label: {parcel}"),
-}
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def texts(code: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
-    """(Korean, English) for a code of this module, of the tracking check or of the sheet reader."""
-    pair = TEXT.get(code) or tracking.WORDS.get(code)
-    if pair is None:
-        return xl.texts(code, params)
-    given = {k: ("" if v is None else v) for k, v in (params or {}).items()}
-    ko = _Params({k: v[0] if isinstance(v, tuple) else v for k, v in given.items()})  # Words: each its half
-    en = _Params({k: v[1] if isinstance(v, tuple) else v for k, v in given.items()})
-    return pair[0].format_map(ko), pair[1].format_map(en)
+    """(Korean, English) for a code of this module, of the tracking check (in an import's words where they
+    differ from the screen's: no "scan again") or of the sheet reader."""
+    return words(f"{IMPORT}.{code}" if known(f"{IMPORT}.{code}") else code, params)
 
 
 class CourierSheetError(KnownError):

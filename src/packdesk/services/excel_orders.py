@@ -45,11 +45,13 @@ from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, LineStatus, RunStatus
 from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
+from packdesk.core.words import words
 from packdesk.services.collect import (
     STORE_CHUNK,
     CollectCounts,
     begin_run,
     end_run,
+    run_error_words,
     run_kept,
     store_orders_in_chunks,
 )
@@ -59,17 +61,6 @@ log = logging.getLogger("packdesk.excel_orders")
 
 TRIGGER = "excel"
 MAX_PLATFORM_NAME = 100
-
-# code -> (Korean, English) for this module's errors (the sheet's own are in channels/excel.py TEXT)
-TEXT: dict[str, tuple[str, str]] = {
-    "excel_platform_name_empty": ("판매처 이름을 입력하세요", "Enter the sales platform's name"),
-    "excel_platform_name_long": ("판매처 이름이 너무 깁니다 (최대 {limit}자)",
-                                 "The name is too long (at most {limit})"),
-    "excel_platform_exists": ("같은 이름의 판매처가 이미 있습니다: {name}", "A sales platform has this name: {name}"),
-    "excel_platform_unknown": ("판매처를 찾을 수 없습니다 — 목록을 새로 고치세요",
-                               "Sales platform not found — refresh the list"),
-}
-
 
 class PlatformError(ExcelError):
     """A sales platform cannot be made or found; nothing was written."""
@@ -85,17 +76,7 @@ class PlatformError(ExcelError):
 
 def error_texts(error: KnownError) -> tuple[str, str]:
     """(Korean, English) for an error of the Excel import (the sheet's or the platform's)."""
-    from packdesk.channels.excel import texts
-
-    if error.code in TEXT:
-        ko, en = TEXT[error.code]
-        return ko.format_map(_Params(error.params)), en.format_map(_Params(error.params))
-    return texts(error.code, error.params)
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
+    return words(error.code, error.params)
 
 
 # ---------------------------------------------------------------------------------------------- platforms
@@ -455,7 +436,8 @@ def export_runs(s: Session, path: Path, account_id: int | None = None, since: da
         rows.append((_kst(run.started_at), name, TRIGGER_TEXT.get(run.trigger, run.trigger), run.started_by,
                      _kst(run.window_from), _kst(run.window_to), RUN_STATUS_TEXT.get(run.status, str(run.status)),
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
-                     run.tracking_registered, run.tracking_sent, run.error_code))
+                     run.tracking_registered, run.tracking_sent,
+                     " / ".join(run_error_words(run, name)) if run.error_code else ""))
     _write_table(path, "수집 기록", RUN_COLUMNS, rows)
     log.info("exported %d collection runs to %s", len(rows), path)
     return len(rows)

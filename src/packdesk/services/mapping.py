@@ -48,8 +48,9 @@ from sqlalchemy.orm import Session
 from packdesk.channels import excel as sheets
 from packdesk.core import models as m
 from packdesk.core.db import changed_rows
-from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.errors import KnownError, Words, describe_error
 from packdesk.core.text import clean_text, contains, search_text
+from packdesk.core.words import MARKET, label, words
 from packdesk.services.station import COMMAND_PREFIX
 
 log = logging.getLogger("packdesk.mapping")
@@ -62,94 +63,17 @@ MAX_ITEM_NAME = 200
 MAX_BARCODE = 64
 PAGE_SIZE = 300          # products the link screen shows at once; a filter narrows the rest
 
-# code -> (Korean, English); {names} are filled from the parameters
-TEXT: dict[str, tuple[str, str]] = {
-    "mapping_unknown_product": ("판매상품을 찾을 수 없습니다 — 목록을 새로 고치세요",
-                                "Sales product not found — refresh the list"),
-    "mapping_no_components": ("출고상품을 하나 이상 추가하세요", "Add at least one item"),
-    "mapping_bad_quantity": ("수량은 1~9999의 정수여야 합니다: {value}",
-                             "Quantity must be a whole number from 1 to 9999: {value}"),
-    "mapping_unknown_item": ("없는 출고상품입니다: {item}", "No such item: {item}"),
-    "mapping_duplicate_item": ("같은 출고상품이 두 번 들어 있습니다: {item}", "The same item is listed twice: {item}"),
-    "mapping_import_stale": ("가져오는 동안 출고상품이 바뀌었습니다 — 다시 가져오세요",
-                             "Items changed while importing — import the file again"),
-    "mapping_file_unreadable": ("엑셀 파일(.xlsx)로 읽을 수 없습니다: {name}",
-                                "Cannot read this as an Excel file (.xlsx): {name}"),
-    "mapping_file_headers": ("상품 연결 양식이 아닙니다 — 첫 줄의 머리글이 다릅니다. 필요한 머리글: {expected}",
-                             "Not a product-link sheet — the first row's headers differ. Expected: {expected}"),
-    "mapping_export_failed": ("파일을 저장할 수 없습니다 (다른 프로그램에서 열려 있나요?): {name}",
-                              "Cannot save the file (is it open in another program?): {name}"),
-    # one row of an import
-    "row_missing_account": ("계정이 비어 있습니다", "Account is empty"),
-    "row_unknown_account": ("없는 계정입니다: {value}", "Unknown account: {value}"),
-    "row_ambiguous_account": ("같은 이름의 계정이 여러 개입니다: {value}", "Several accounts have this name: {value}"),
-    "row_missing_product_code": ("상품코드가 비어 있습니다", "Product code is empty"),
-    "row_code_too_long": ("{field}가 너무 깁니다 (최대 {limit}자)", "{field_en} is too long (at most {limit})"),
-    "row_missing_sku": ("출고상품 SKU가 비어 있습니다", "Item SKU is empty"),
-    "row_unknown_sku": ("없는 출고상품 SKU입니다: {value}", "Unknown item SKU: {value}"),
-    "row_bad_quantity": ("수량은 1~9999의 정수여야 합니다: {value}",
-                         "Quantity must be a whole number from 1 to 9999: {value}"),
-    "row_duplicate": ("같은 상품에 같은 SKU가 또 있습니다 ({first}행과 중복)",
-                      "The same SKU again for this product (see row {first})"),
-    "row_product_has_errors": ("같은 상품의 다른 행({rows})에 오류가 있어 이 상품은 가져오지 않습니다",
-                               "Not imported: another row of this product has an error (row {rows})"),
-    # creating shipping items from sales products
-    "items_refused": ("출고상품을 만들지 않았습니다 — 문제 {count}개: {first}",
-                      "No item was created — {count} problem(s): {first_en}"),
-    "item_none": ("만들 출고상품이 없습니다 — 판매상품을 고르세요", "Nothing to create — pick sales products"),
-    "item_product_repeated": ("같은 판매상품이 두 번 들어 있습니다 ({other}번째 줄과 같음)",
-                              "The same sales product is listed twice (see line {other})"),
-    "item_name_empty": ("출고상품명이 비어 있습니다", "The item name is empty"),
-    "item_name_too_long": ("출고상품명이 너무 깁니다 (최대 {limit}자)", "The item name is too long (at most {limit})"),
-    "item_sku_empty": ("SKU가 비어 있습니다", "The SKU is empty"),
-    "item_sku_too_long": ("SKU가 너무 깁니다 (최대 {limit}자): {sku}", "The SKU is too long (at most {limit}): {sku}"),
-    "item_sku_taken": ("SKU {sku}는 이미 다른 출고상품의 SKU입니다: {item} — 다른 SKU를 쓰거나 그 출고상품에 "
-                       "연결하세요",
-                       "SKU {sku} already belongs to another item: {item} — choose another SKU, or link to that item"),
-    "item_sku_repeated": ("SKU {sku}가 {other}번째 줄과 같습니다", "SKU {sku} is the same as on line {other}"),
-    "item_barcode_bad": ("바코드는 공백 없이 영문·숫자·기호로 {limit}자까지입니다: {barcode}",
-                         "A barcode is up to {limit} letters, digits or symbols, without spaces: {barcode}"),
-    "item_barcode_taken": ("바코드 {barcode}는 이미 다른 출고상품의 바코드입니다: {item}",
-                           "Barcode {barcode} already belongs to another item: {item}"),
-    "item_barcode_repeated": ("바코드 {barcode}가 두 번 들어 있습니다 ({other}번째 줄)",
-                              "Barcode {barcode} is listed twice (line {other})"),
-    "item_barcode_reserved": ("바코드 {barcode}는 스테이션 명령이나 작업자 카드의 바코드입니다",
-                              "Barcode {barcode} is a station command or a packer badge"),
-    "item_conflict": ("방금 다른 곳에서 같은 SKU나 바코드가 저장되었습니다 — 다시 시도하세요",
-                      "The same SKU or barcode was just saved elsewhere — try again"),
-}
-
-# the marketplace's status words (SmartStore's statusType, option "usable"), shown beside a product
-STATUS_TEXT: dict[str, tuple[str, str]] = {
-    "SALE": ("판매중", "On sale"),
-    "OUTOFSTOCK": ("품절", "Out of stock"),
-    "SUSPENSION": ("판매중지", "Suspended"),
-    "WAIT": ("판매대기", "Waiting"),
-    "CLOSE": ("판매종료", "Closed"),
-    "PROHIBITION": ("판매금지", "Prohibited"),
-    "DELETE": ("삭제됨", "Deleted"),
-    "UNUSABLE": ("옵션 사용 안 함", "Option not in use"),
-}
-
-
 def status_text(status: str) -> tuple[str, str]:
     """(Korean, English) of a marketplace status; an unknown word as it is, none as 주문에서 확인 (seen only
     in collected orders or imports)."""
     if not status:
         return "주문에서 확인", "Seen in orders"
-    return STATUS_TEXT.get(status.upper(), (status, status))
-
-
-class _Params(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
+    return label(MARKET, status.upper())
 
 
 def texts(code: str, params: dict[str, Any] | None = None) -> tuple[str, str]:
-    """(Korean, English) for a code of this module."""
-    ko, en = TEXT.get(code, ("오류가 발생했습니다", "Something went wrong"))
-    p = _Params(params or {})
-    return ko.format_map(p), en.format_map(p)
+    """(Korean, English) for a code of this module (words in ``core/words/sheets.py``)."""
+    return words(code, params)
 
 
 class MappingError(KnownError):
@@ -657,7 +581,7 @@ class ItemsRefused(MappingError):
         line_ko = f"{first.index + 1}번째 줄: " if first.index >= 0 else ""
         line_en = f"line {first.index + 1}: " if first.index >= 0 else ""
         super().__init__(detail=detail or "; ".join(f"{p.index}:{p.code}" for p in problems),
-                         count=len(problems), first=line_ko + first.ko, first_en=line_en + first.en)
+                         count=len(problems), first=Words(line_ko + first.ko, line_en + first.en))
         self.problems = tuple(problems)
 
 
@@ -1056,10 +980,10 @@ def validate_rows(s: Session, rows: Sequence[FileRow], file_name: str = "") -> I
         if not r.product_code:
             problems.append(err(r.row, "row_missing_product_code"))
         elif len(r.product_code) > MAX_PRODUCT_CODE:
-            problems.append(err(r.row, "row_code_too_long", field="상품코드", field_en="Product code",
+            problems.append(err(r.row, "row_code_too_long", field=Words("상품코드", "Product code"),
                                 limit=MAX_PRODUCT_CODE))
         if len(r.option_code) > MAX_OPTION_CODE:
-            problems.append(err(r.row, "row_code_too_long", field="옵션코드", field_en="Option code",
+            problems.append(err(r.row, "row_code_too_long", field=Words("옵션코드", "Option code"),
                                 limit=MAX_OPTION_CODE))
         item_id: int | None = None
         if not r.sku:

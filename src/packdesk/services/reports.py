@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import Integer, cast, func, select
 
 from packdesk.core import models as m
+from packdesk.core import words
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome
 from packdesk.core.errors import KnownError
@@ -114,9 +115,11 @@ class ReportExportError(KnownError):
     code = "report_export_failed"
 
 
-def export_report(report: Report, path: Path, reason_text: Callable[[str], tuple[str, str]]) -> Path:
+def export_report(report: Report, path: Path,
+                  reason_text: Callable[[str], tuple[str, str]] = words.reason) -> Path:
     """Three sheets with Korean headers (English beneath), fitted widths, frozen header, filters; saved
-    atomically (a failed save leaves no half file). ``reason_text(code) -> (ko, en)`` names refusals."""
+    atomically (a failed save leaves no half file). ``reason_text(code) -> (ko, en)`` names refusals (the
+    catalogue's short names)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 

@@ -56,8 +56,7 @@ from packdesk.services.accounts import (
     set_paused,
 )
 from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, failure_of
-from packdesk.services.secrets import backend_name
+from packdesk.services.collect import Collector, run_error_words
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -76,14 +75,8 @@ ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동
 
 
 def run_error(run: m.CollectionRun, account: str) -> str:
-    """A run's error in words (never its bare code), with what the words need: the orders set aside, the
-    account, and what the error itself said (the marketplace's message, a hint such as a wrong PC clock)."""
-    if not run.error_code:
-        return ""
-    backend = backend_name() if run.error_code == "secret_store_unavailable" else ""
-    said = failure_of(run).params
-    return error_message(KnownError(run.error_code, **{"count": run.set_aside, "account": account,
-                                                       "backend": backend, **said}))
+    """A run's error in words, in the screen's language (``services/collect.run_error_words``)."""
+    return both(*run_error_words(run, account)) if run.error_code else ""
 
 
 class CollectWindow(QDialog):

@@ -7,7 +7,8 @@ can run before, off the UI thread.
 Language: the sheet stays bilingual, Korean first, whatever the screen language (``ui/i18n.py``): it is sent
 to a marketplace or a customer with a claim, a reader outside the warehouse, not shown to the staff. Its
 Korean texts are therefore data for this module's check (tests/ui/test_i18n_sources.py), each marked
-``# i18n: data`` on its line; the scan kinds (``KIND_TEXT``) are written bilingual too, not through ``tr``.
+``# i18n: data`` on its line; the words of codes (what was scanned, why a scan was refused, how the pack ended)
+come from the catalogue (``core/words``) in both languages, never as a bare code.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
+from packdesk.core import words
 from packdesk.core.kst import kst_text
-from packdesk.services.evidence import Evidence
-from packdesk.ui.messages import KIND_TEXT
+from packdesk.services.evidence import Evidence, EvidenceScan
 
 DPI = 150
 
@@ -33,6 +34,15 @@ def _qimage(frame: np.ndarray) -> QImage:
 def evidence_path(clip: Path) -> Path:
     """The sheet beside its clip: ``<clip name>_evidence.pdf``."""
     return clip.with_name(f"{clip.stem}_evidence.pdf")
+
+
+def scan_line(sc: EvidenceScan) -> str:
+    """One scan as the sheet prints it: mark, time, offset into the video, what was scanned, and why it was
+    refused — "✘ … 상품: 머그컵 — 수량 초과 / Too many", never the stored code ``too_many``."""
+    mark = "✔" if sc.accepted else "✘"
+    kind = " / ".join(words.label(words.KIND, sc.kind))
+    reason = f" — {' / '.join(words.reason(sc.reason))}" if sc.reason else ""
+    return f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {sc.item_name or sc.code}{reason}"
 
 
 def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
@@ -72,18 +82,13 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     line(f"수령인 / Recipient: {ev.recipient_initials}    작업자 / Packer: {ev.packer_name}    "  # i18n: data
          f"스테이션 / Station: {ev.station}")  # i18n: data
     recorded = f"{kst_text(ev.started_at)} ~ {kst_text(ev.ended_at)} (KST)"
-    line(f"녹화 / Recorded: {recorded}    결과 / Outcome: {ev.outcome}")  # i18n: data
+    outcome = " / ".join(words.label(words.OUTCOME, ev.outcome))
+    line(f"녹화 / Recorded: {recorded}    결과 / Outcome: {outcome}")  # i18n: data
     line(f"영상 / Video clip: {clip_name}")  # i18n: data
     y += 8
     line("스캔 기록 / Scans", 12, True)  # i18n: data
-    for i, sc in enumerate(ev.scans):
-        mark = "✔" if sc.accepted else "✘"
-        what = sc.item_name or sc.code
-        reason = f" — {sc.reason}" if sc.reason else ""
-        kind = KIND_TEXT.get(sc.kind, sc.kind.value)
-        line(f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {what}{reason}", 9,
-             color="#000000" if sc.accepted else "#b71c1c")
-        _ = i
+    for sc in ev.scans:
+        line(scan_line(sc), 9, color="#000000" if sc.accepted else "#b71c1c")
     y += 8
     line("스캔 시점의 화면 / The video at each scan", 12, True)  # i18n: data
     cols, gap = 2, 12.0

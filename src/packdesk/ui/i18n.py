@@ -1,7 +1,7 @@
 """The language of the screens.
 
 PackDesk writes every text people read Korean first with English beside it: a literal "한국어 / English", or
-a (Korean, English) pair (``ui/messages.py``, and ``both`` below for texts with data in them). ``ko``, the
+a (Korean, English) pair (the catalogue ``core/words``, and ``both`` below for texts with data in them). ``ko``, the
 default, shows them as written — the brief's rule, Korean first with English. ``en`` shows only the English,
 for packers who do not read Korean. The language comes from the settings (``language``) and is set once at
 start, before any window is built (settings apply at the next start).
@@ -15,12 +15,12 @@ came, and the evidence sheet sent to a marketplace for a claim (its reader is ou
 
 from __future__ import annotations
 
-import re
+from packdesk.core.words import HANGUL, english, korean, split
+
+__all__ = ["HANGUL", "LANGUAGES", "both", "english", "korean", "language", "one", "pair", "set_language",
+           "split", "tr", "two_lines"]
 
 LANGUAGES = ("ko", "en")
-_HANGUL_RANGES = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3"  # jamo, compatibility jamo, syllables
-HANGUL = re.compile(f"[{_HANGUL_RANGES}]")
-_LEADING_MARKS = re.compile(f"^[^\\w{_HANGUL_RANGES}]*")
 _SEP = " / "
 
 _language = "ko"
@@ -58,38 +58,6 @@ def _qt_texts(lang: str) -> None:
 
 def language() -> str:
     return _language
-
-
-def split(text: str) -> tuple[str, str] | None:
-    """("한국어", "English") of a "한국어 / English" text: split at the last " / " that has Korean before it and
-    none after; the symbols it starts with ("● ", "— ") stay on both. ``None`` when it is not such a text
-    (Korean only, or data with a " / " in it)."""
-    at = len(text)
-    while (at := text.rfind(_SEP, 0, at)) != -1:
-        left, right = text[:at], text[at + len(_SEP):]
-        if HANGUL.search(right):
-            return None  # Korean after the last split: not a "Korean / English" text
-        if HANGUL.search(left) and right.strip():
-            return left, _leading_marks(left) + right
-    return None
-
-
-def english(text: str) -> str:
-    """The English half of "한국어 / English"; a text with no such split comes back whole."""
-    halves = split(text)
-    return halves[1] if halves else text
-
-
-def korean(text: str) -> str:
-    """The Korean half of "한국어 / English"; a text with no such split comes back whole."""
-    halves = split(text)
-    return halves[0] if halves else text
-
-
-def _leading_marks(left: str) -> str:
-    """Symbols a text starts with ("● ", "— "), kept before the English half."""
-    m = _LEADING_MARKS.match(left)
-    return m.group(0) if m else ""
 
 
 def tr(text: str) -> str:

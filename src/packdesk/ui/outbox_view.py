@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packdesk.core import words
 from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
@@ -35,7 +36,7 @@ from packdesk.services.dispatch import OutboxEntry, Uploader
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, tr, two_lines
-from packdesk.ui.messages import ERROR_TEXT, error_message
+from packdesk.ui.messages import error_message
 
 # (key, tab title, states shown)
 TABS: tuple[tuple[str, str, tuple[OutboxState, ...]], ...] = (
@@ -55,16 +56,6 @@ STATE_TEXT = {
     OutboxState.HELD: "보류 / held",
     OutboxState.HANDLED: "처리됨 / handled",
 }
-# the outbox's own codes; the marketplace's come with its words, ours are said here
-REASON_TEXT: dict[str, tuple[str, str]] = {
-    "line_cancelled": ("주문이 취소되었습니다 — 택배를 빼세요 (발송하지 않음)",
-                       "Order cancelled — pull the parcel (not dispatched)"),
-    "line_cancel_requested": ("구매자가 취소를 요청했습니다 — 택배를 보류하세요 (발송하지 않음)",
-                              "Buyer asked to cancel — hold the parcel (not dispatched)"),
-    "dispatched_other_tracking": ("마켓에 이미 다른 송장으로 발송처리됨: {message}",
-                                  "Already dispatched at the marketplace with another tracking number: {message}"),
-    "dispatch_error": ("전송 중 프로그램 오류 — 다시 시도합니다", "Program error while sending — will retry"),
-}
 SHORT_TIME = "%m-%d %H:%M:%S"
 REJECTED_BG, HELD_BG = QColor("#ffebee"), QColor("#fff3e0")
 
@@ -73,10 +64,7 @@ def reason_text(code: str, message: str) -> str:
     """Korean first, then English; a marketplace's code with its message as it gave it."""
     if not code:
         return message
-    if code in REASON_TEXT:
-        ko, en = REASON_TEXT[code]
-        return both(ko.format(message=message), en.format(message=message))
-    if code in ERROR_TEXT:
+    if words.known(code):  # ours (core/words); a marketplace's code comes with its own words
         return error_message(KnownError(code, message=message))
     return f"[{code}] {message}".strip()
 
@@ -249,7 +237,7 @@ class OutboxView(QDialog):
             return
         courier = self.courier_edit.text().strip()
         if not courier:
-            self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
+            self._say(error_message(KnownError("dispatch_courier_required")), error=True)
             return
         self._busy(True)
         ops.run(self, "outbox-resend", lambda: self.uploader.resend(ids, courier_code=courier, by=self.operator),
@@ -284,7 +272,7 @@ class OutboxView(QDialog):
     def _failed(self, action: str, e: KnownError) -> None:
         self._busy(False)
         if e.code == "dispatch_courier_required":
-            self._say(tr("택배사 코드를 입력하세요 / Enter a courier code"), error=True)
+            self._say(error_message(e), error=True)
         else:
             self._say(both("저장하지 못했습니다", f"Could not save: {ops.kind(e)}"), error=True)
         self.action_failed.emit(action)

@@ -69,6 +69,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packdesk.core import words
 from packdesk.core.db import Database
 from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
@@ -85,23 +86,8 @@ from packdesk.ui.messages import KIND_TEXT, error_text, station_text
 
 log = logging.getLogger("packdesk.ui.review")
 
-# error code -> (Korean, English), for the codes services/review.py raises (to move into ui/messages.py)
-REVIEW_TEXT: dict[str, tuple[str, str]] = {
-    "recording_not_found": ("녹화 기록을 찾을 수 없습니다", "The recording is not in the index"),
-    "recording_file_missing": ("영상 파일이 없습니다 (보존 기간이 지나 삭제되었거나 옮겨짐): {path}",
-                               "The video file is gone (deleted by retention, or moved): {path}"),
-    "recording_file_elsewhere": ("이 영상은 {station}에서 녹화되어 그 PC에 있습니다 (이 PC에서 보이지 않음): {path} — "
-                                 "{station}에서 보거나 영상 폴더를 공유 폴더로 설정하세요",
-                                 "Recorded at {station}, kept on that PC (not reachable from here): {path} — watch it "
-                                 "there, or set the video folder to a shared folder"),
-    "export_empty_range": ("내보낼 구간이 비어 있습니다 — 시작점과 끝점을 확인하세요",
-                           "The range to export is empty — check the in and out points"),
-}
-OUTCOME_TEXT = {
-    PackOutcome.OPEN: "진행 중 / open", PackOutcome.COMPLETED: "완료 / completed",
-    PackOutcome.CANCELLED: "취소 / cancelled", PackOutcome.TIMED_OUT: "시간 초과 / timed out",
-    PackOutcome.ABANDONED: "중단 / abandoned", PackOutcome.CLOSED: "취소: PackDesk 종료 / cancelled: PackDesk closed",
-}
+# how a pack ended ("완료 / completed"; shown through ``tr``)
+OUTCOME_TEXT = {o: " / ".join(words.label(words.OUTCOME, o)) for o in PackOutcome}
 FIELD_TEXT = {
     SearchField.ANY: "전체 / Any", SearchField.WAYBILL: "송장 / Waybill", SearchField.ORDER: "주문번호 / Order no.",
     SearchField.RECIPIENT: "수령인 / Recipient",
@@ -120,16 +106,8 @@ GONE_FG = QColor("#9e9e9e")
 
 def problem_text(error: BaseException) -> tuple[str, str]:
     if isinstance(error, KnownError):
-        if error.code in REVIEW_TEXT:
-            ko, en = REVIEW_TEXT[error.code]
-            return ko.format_map(_Blank(error.params)), en.format_map(_Blank(error.params))
         return error_text(error)
     return error_text(KnownError("error", detail=repr(error)))
-
-
-class _Blank(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def clock(ms: int | None) -> str:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packdesk.core import words
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
 from packdesk.ui import ops
@@ -94,18 +95,6 @@ TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("se
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
         ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"),
         ("supervisor", "관리자 / Supervisor"), ("waybill", "송장 / Waybills"))
-DB_CHECK_TEXT = {
-    "db_ok": ("연결됨, 스키마 최신", "connected, schema up to date"),
-    "db_schema_older": ("연결됨, 시작할 때 스키마를 업그레이드합니다",
-                        "connected; the schema will be upgraded at start"),
-    "db_schema_too_new": ("더 새로운 PackDesk가 만든 데이터베이스 — 이 PC를 업데이트하세요",
-                          "made by a newer PackDesk — update this PC"),
-    "db_unreachable": ("서버에 연결할 수 없습니다 (주소, 포트, 방화벽 확인)",
-                       "cannot reach the server (check host, port, firewall)"),
-    "db_bad_login": ("사용자 또는 비밀번호가 틀렸습니다", "wrong user or password"),
-    "db_missing": ("데이터베이스가 없습니다 (이름 확인 또는 생성)",
-                   "the database does not exist (check the name or create it)"),
-}
 # database_url: an override for tests and experts, not a field; pin_hash: set with its own button
 HIDDEN = {"version", "database_url", "pin_hash"}
 
@@ -318,7 +307,7 @@ class SettingsDialog(QDialog):
         ops.run(self, "db-test", lambda: check_connection(url), self.database_tested.emit)
 
     def _show_database_result(self, check: Any) -> None:
-        ko, en = DB_CHECK_TEXT.get(check.code, ("?", "?"))
+        ko, en = words.label(words.DB_CHECK_NS, check.code)
         self.db_result.setText(f"{both(ko, en)}\n{check.detail}")
         self.db_result.setProperty("code", check.code)
         self.db_result.setStyleSheet("color: #1b5e20;" if check.ok else "color: #b71c1c; font-weight: bold;")
