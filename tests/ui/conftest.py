@@ -75,11 +75,15 @@ class StampedKeys:
         self.count = 0
 
     def tick(self) -> int:
-        """The next key's turn: the app runs for the gap (as it does between a scanner's keys); its stamp."""
-        QTest.qWait(int(self.delay_ms))
-        stamp = int(self.first_ms + self.count * self.delay_ms)
+        """The next key's turn; its stamp. Ahead of the scanner's time the app runs until the key is due (as it
+        does between a scanner's keys); behind it (this process was stalled) the key goes at once, the overdue
+        keys one after another, as a window system hands over the keys that queued up meanwhile."""
+        stamp = self.first_ms + self.count * self.delay_ms
         self.count += 1
-        return stamp
+        due_in = stamp - time.monotonic() * 1000
+        if due_in > 0:
+            QTest.qWait(max(1, round(due_in)))
+        return int(stamp)
 
     def click(self, target: QWidget, key: int, modifiers: Qt.KeyboardModifier, text: str) -> None:
         stamp = self.tick()
