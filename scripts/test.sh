@@ -22,9 +22,9 @@ if [ $# -gt 0 ]; then  # the tests asked for, on SQLite
 fi
 
 # The whole suite in two phases, to fit CI's 15 minutes on two cores:
-# 1. the tests without windows on SQLite, side by side with the data layer's tests on PostgreSQL (each takes a
-#    core; these tests pass under load, which the suite must anyway);
-# 2. the windows' tests (tests/ui, tests/e2e) on their own: they type at scanner speed.
+# 1. the windows' tests (tests/ui, tests/e2e: they type at scanner speed, stamped as a window system stamps keys)
+#    on SQLite, side by side with the data layer's tests on PostgreSQL — a core each;
+# 2. the tests without windows on SQLite, on both cores (pytest-xdist: many of them wait on processes and servers).
 read -r PG_URL PG_DIR < <(bash scripts/pg-test-server.sh)
 PG_LOG="$(mktemp)"
 trap 'bash scripts/pg-test-server.sh stop "$PG_DIR"; rm -f "$PG_LOG"' EXIT
@@ -32,15 +32,16 @@ echo "== data-layer tests on PostgreSQL (beside the next part; its output follow
 PACKDESK_TEST_DATABASE_URL="$PG_URL" PACKDESK_TEST_PG_DIR="$PG_DIR" \
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/core tests/services >"$PG_LOG" 2>&1 &
 PG_PID=$!
-echo "== tests without windows on SQLite =="
-status=0
-.venv/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/ui --ignore=tests/e2e tests || status=$?
+echo "== windows' tests on SQLite =="
+gui_status=0
+.venv/bin/python -m pytest -q -p no:cacheprovider tests/ui tests/e2e || gui_status=$?
 pg_status=0
 wait "$PG_PID" || pg_status=$?
 echo "== data-layer tests on PostgreSQL: output =="
 cat "$PG_LOG"
-echo "== windows' tests on SQLite =="
-gui_status=0
-.venv/bin/python -m pytest -q -p no:cacheprovider tests/ui tests/e2e || gui_status=$?
-echo "== exit: without windows $status, PostgreSQL $pg_status, windows $gui_status =="
+echo "== tests without windows on SQLite (both cores) =="
+status=0
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --durations=15 --ignore=tests/ui --ignore=tests/e2e tests \
+  || status=$?
+echo "== exit: windows $gui_status, PostgreSQL $pg_status, without windows $status =="
 [ "$status" -eq 0 ] && [ "$pg_status" -eq 0 ] && [ "$gui_status" -eq 0 ]
