@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 
 from packdesk.core.kst import kst_text
 from packdesk.services.evidence import Evidence
-from packdesk.ui.messages import KIND_TEXT
+from packdesk.ui.messages import COUNTED_TEXT, KIND_TEXT
 
 DPI = 150
 
@@ -79,6 +79,8 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     for i, sc in enumerate(ev.scans):
         mark = "✔" if sc.accepted else "✘"
         what = sc.item_name or sc.code
+        if sc.quantity > 1:  # a multi-pack's count, confirmed by this item scan
+            what += f" ×{sc.quantity} ({COUNTED_TEXT})"
         reason = f" — {sc.reason}" if sc.reason else ""
         kind = KIND_TEXT.get(sc.kind, sc.kind.value)
         line(f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {what}{reason}", 9,
