@@ -69,7 +69,7 @@ class PlanItem:
     name: str
     option_name: str
     barcodes: tuple[str, ...]
-    image_path: str = ""
+    image_path: str = ""  # the item's own photo (a supervisor's: a file name in the picture cache), "" = none
 
     @property
     def ref(self) -> ItemRef:
@@ -89,6 +89,7 @@ class PlanLine:
     packed_at: datetime | None = None
     claim_status: str = ""  # the marketplace's claim word, or FORCE_CANCELLED (a supervisor's, services/orders.py)
     instructions: str = ""  # what the buyer asked of it (engraving text, …), one per line
+    image_url: str = ""  # the sales product's picture at the marketplace (its catalogue sync), "" = none
 
     @property
     def mapped(self) -> bool:

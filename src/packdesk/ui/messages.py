@@ -186,6 +186,10 @@ KEYRING_NEEDED = ("Windows 자격 증명 관리자, macOS 키체인, 또는 Linu
 
 ERROR_TEXT: dict[str, tuple[str, str]] = {
     "error": ("오류가 발생했습니다", "Something went wrong"),
+    "picture_item_gone": ("출고상품이 삭제되어 사진을 지정할 수 없습니다", "The item is gone: no photo set"),
+    "picture_unreadable": ("사진 파일을 읽을 수 없습니다: {file}", "The photo file cannot be read: {file}"),
+    "picture_not_image": ("사진 파일이 아닙니다 (PNG, JPEG, GIF, WebP, BMP, 8 MB 이하): {file}",
+                          "Not a photo (PNG, JPEG, GIF, WebP or BMP, up to 8 MB): {file}"),
     "catalogue_unsupported": ("이 마켓은 상품 목록을 가져올 수 없습니다: {account}",
                               "This marketplace's products cannot be fetched: {account}"),
     "catalogue_sync_running": ("이 계정의 상품 동기화가 이미 진행 중입니다",
