@@ -1934,14 +1934,23 @@ def _display_status(status: str) -> str:
 
 
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A valid PNG of one colour (8-bit RGB), made without an imaging library."""
+    """A valid PNG (8-bit RGB) made without an imaging library: ``rgb`` on white, a disc in a frame, so it
+    looks like a product shot (and not like the station's letter tile) in a screenshot."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
-    row = b"\x00" + bytes(rgb) * width
+    dark = bytes(max(0, c - 90) for c in rgb)
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")
+        for x in range(width):
+            edge = min(x, y, width - 1 - x, height - 1 - y) < 3
+            disc = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (width / 3) ** 2
+            row += dark if edge else bytes(rgb) if disc else b"\xff\xff\xff"
+        rows.append(bytes(row))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 
 
 def product_png(origin_no: int, version: int = 1) -> bytes:

@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
         """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
         self._tick.stop()
         self.service = None
+        self.view.thumbnails.close()  # its reading thread ends with the station
 
     # ------------------------------------------------------------------ StationListener
 

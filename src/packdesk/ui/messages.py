@@ -107,8 +107,7 @@ STATION_TEXT: dict[Msg, tuple[str, str]] = {
     Msg.ITEM_OK_MANY_LEFT: ("{item}  {scanned} / {expected} 확인 — {left}개 남음: "
                             "수량 바코드 스캔 또는 상품을 계속 스캔",
                             "{item}  {scanned} / {expected} checked — {left} left: scan the count or keep scanning"),
-    Msg.COUNT_READY: ("수량 {count}개 — 상품을 스캔해 확인하세요 (취소: 취소 바코드)",
-                      "Count {count} — scan the item to confirm (CANCEL drops the count)"),
+    Msg.COUNT_READY: ("수량 {count}개 — 상품을 스캔해 확인하세요", "Count {count} — scan the item to confirm"),
     Msg.ITEM_COUNTED: ("{item}  ×{count} 수량 확인 — {scanned} / {expected}",
                        "{item}  ×{count} count confirmed — {scanned} / {expected}"),
     Msg.COUNT_CLEARED: ("수량 {count}개 취소 — 포장을 계속하세요", "Count {count} dropped — go on packing"),

@@ -275,7 +275,7 @@ class StationView(QWidget):
         # the products' pictures, read off the UI thread when a pack opens (ui/thumbnails.py)
         self.thumbnails = Thumbnails(parent=self)
         self.thumbnails.ready.connect(self._pictures_in)
-        self._prepared: object = None  # the plan whose pictures were asked for
+        self._prepared: tuple[int, str, int] | None = None  # (the plan, its waybill, the picture size) last asked
         self._shown_message: object = None  # the message last drawn: a new refusal flashes, a redraw does not
         self.flashes = 0  # refusals flashed so far (a test reads it: the flash itself is brief)
         self._flash = QTimer(self)
@@ -645,8 +645,8 @@ class StationView(QWidget):
         done = sum(min(pack.counts.get(i, 0), n) for i, n in expected.items())
         self.progress_label.setText(f"{done} / {total}")
         icon = px("icon")
-        if self._prepared is not plan:  # a new box: its pictures are read now, off this thread
-            self._prepared = plan
+        if self._prepared != (id(plan), plan.tracking_number, icon):  # a new box (or size): its pictures are
+            self._prepared = (id(plan), plan.tracking_number, icon)        # read now, off this thread
             self.thumbnails.prepare(pictures_wanted(plan), icon)
         rows = box_rows(pack)
         self.table.clearSpans()
@@ -689,11 +689,11 @@ class StationView(QWidget):
                 elif col == OPTION_COL and it.option_name:
                     cell.setBackground(OPTION_BG)
                 self.table.setItem(row, col, cell)
-            self.table.setRowHeight(row, px("row_height"))
             if just:
                 self.scanned_row = row
             if shown:
                 self._render_instructions(row, asked[entry.item_id])
+        self._fit_rows(rows)
         if self.scanned_row is not None:
             self.table.scrollToItem(item_at(self.table, self.scanned_row, NAME_COL))
         left_out = [ln for ln in plan.lines if ln.status is LineStatus.CANCELLED]
@@ -730,13 +730,29 @@ class StationView(QWidget):
         cell.setFont(f)
         if group.kind == "set":
             picture = self.thumbnails.get("", ln.image_url, icon)
-            if picture is not None:  # the set's own picture (the gift box as sold), beside its name
-                cell.setIcon(picture)
+            if picture is not None:  # the set's own picture (the gift box as sold), beside its name, as high as
+                side = self.metrics.px("group_height") - 6  # the header (a 40-odd pixel scale: no file read)
+                cell.setIcon(picture.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.SmoothTransformation))
         self.table.setItem(row, 0, cell)
         for col in range(1, len(COLUMNS)):
             self.table.setItem(row, col, QTableWidgetItem())
         self.table.setSpan(row, 0, 1, len(COLUMNS))
-        self.table.setRowHeight(row, self.metrics.px("group_height"))
+
+    def _fit_rows(self, rows: list[ItemRow | GroupRow]) -> None:
+        """Row heights from the window; a box with more rows than fit (a gift set, 합포장) gets rows up to a
+        third lower, so the packer sees the whole box without scrolling where that is enough. Pictures are
+        drawn smaller with the rows (Qt scales an icon down, never up: no new read)."""
+        px = self.metrics.px
+        heights = [px("group_height") if isinstance(r, GroupRow) else px("row_height") for r in rows]
+        room = self.table.viewport().height()
+        scale = 1.0
+        if sum(heights) > room > 0:
+            scale = max(0.65, room / sum(heights))
+        for row, h in enumerate(heights):
+            self.table.setRowHeight(row, max(24, int(h * scale)))
+        icon = min(px("icon"), int(px("row_height") * scale) - 8)
+        self.table.setIconSize(QSize(icon, icon))
 
     def _pictures_in(self) -> None:
         """Pictures came in from the worker: the rows are drawn again with them (no new message, no flash)."""
