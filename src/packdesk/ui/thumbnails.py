@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPixmap
 
 from packdesk.services.pictures import PictureCache
 
@@ -26,7 +26,7 @@ Key = tuple[str, str, int]  # (the item's own photo, the marketplace's image URL
 
 
 def read_square(path: Path, size: int) -> QImage | None:
-    """The picture scaled to fit a ``size`` square (centred on a transparent one), decoded at that size."""
+    """The picture scaled to fit a ``size`` square (centred on a white one), decoded at that size."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     full = reader.size()
@@ -38,8 +38,8 @@ def read_square(path: Path, size: int) -> QImage | None:
     if image.width() > size or image.height() > size:  # a reader that ignores the scaled size
         image = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)
-    square = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
-    square.fill(Qt.GlobalColor.transparent)
+    square = QImage(size, size, QImage.Format.Format_RGB32)  # opaque: Qt draws it as fast as a letter tile
+    square.fill(Qt.GlobalColor.white)
     p = QPainter(square)
     p.drawImage(QPoint((size - image.width()) // 2, (size - image.height()) // 2), image)
     p.end()
@@ -53,7 +53,7 @@ class Thumbnails(QObject):
     def __init__(self, pictures: PictureCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pictures = pictures
-        self._cache: dict[Key, QPixmap | None] = {}
+        self._cache: dict[Key, QIcon | None] = {}  # icons made once: a redraw per scan only hands them over
         self._asked: set[Key] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._loaded.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
@@ -63,11 +63,23 @@ class Thumbnails(QObject):
         self._cache.clear()
         self._asked.clear()
 
-    def get(self, own: str, url: str, size: int) -> QPixmap | None:
+    def get(self, own: str, url: str, size: int) -> QIcon | None:
         """The picture if it is in memory (never reads a file): None while it loads, or when there is none."""
         if not own and not url:
             return None
         return self._cache.get((own, url, size))
+
+    def get_small(self, own: str, url: str, size: int, side: int) -> QIcon | None:
+        """The picture read at ``size``, as a ``side`` square (a header's), scaled once and kept."""
+        small = (own, url, -side)
+        if small not in self._cache:
+            icon = self.get(own, url, size)
+            if icon is None:
+                return None
+            pixmap = icon.pixmap(size, size).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                                    Qt.TransformationMode.SmoothTransformation)
+            self._cache[small] = QIcon(pixmap)
+        return self._cache[small]
 
     def prepare(self, wanted: list[tuple[str, str]], size: int) -> None:
         """Read these (own photo, URL) pictures at ``size`` off this thread, unless read or being read."""
@@ -97,7 +109,7 @@ class Thumbnails(QObject):
 
     def _arrived(self, key: Key, image: QImage | None) -> None:
         self._asked.discard(key)
-        self._cache[key] = QPixmap.fromImage(image) if image is not None else None
+        self._cache[key] = QIcon(QPixmap.fromImage(image)) if image is not None else None
         if image is not None:
             self.ready.emit()
 
