@@ -35,6 +35,7 @@ from packdesk.services.changes import ChangeFeed
 from packdesk.services.collect import Collector, make_channel
 from packdesk.services.instance import InstanceLock
 from packdesk.services.integrity import ANCHOR_FILE, update_anchor
+from packdesk.services.pictures import PictureCache, picture_folder
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, SettingsUnusable, database_url, load_settings, save_settings
@@ -199,6 +200,10 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     poster = MainThreadPoster()
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
+    # the products' pictures on this PC: fetched with the catalogue sync, shown on the station, an item's own
+    # photo set in the product links (services/pictures.py)
+    pictures = PictureCache(picture_folder(dirs.data))
+    window.set_pictures(pictures)
     window.set_supervisor_pin(settings.supervisor.pin_hash, settings.supervisor.auto_lock_min)
     closers: list[object] = []
     holder: list[StationService] = []
@@ -212,7 +217,8 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     service = StationService(
         worker, recorder, window, station=settings.station_name,
         config=StationConfig(complete_mode=settings.complete_mode,
-                             require_recording=settings.recording.require_recording),
+                             require_recording=settings.recording.require_recording,
+                             count_hint_at=settings.count_hint_at),
         idle_timeout=timedelta(minutes=settings.idle_timeout_min),
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
         label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
@@ -240,7 +246,8 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     collector = Collector(db, station=settings.station_name)
     collector.close_abandoned()  # runs a crash left "running" end now, with what they had stored
     window.collector = collector
-    syncer = CatalogueSyncer(db, make_channel)
+    # the products' pictures are kept on this PC, fetched with the sync (services/pictures.py)
+    syncer = CatalogueSyncer(db, make_channel, pictures=pictures.fetch)
     window.syncer = syncer
     # the catalogues once a day, from each account's hour on (products new to the store show up to be linked)
     jobs.every("catalogue", lambda: syncer.sync_due(settings.collection.catalogue_hour), seconds=600)

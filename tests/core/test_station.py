@@ -18,6 +18,7 @@ from packdesk.core.station import (
     Command,
     CommandScanned,
     CompleteMode,
+    CountScanned,
     EndPack,
     ItemRef,
     ItemScanned,
@@ -390,11 +391,12 @@ def test_items_count_up_then_auto_complete() -> None:
 
 
 def test_a_twelve_pack_needs_twelve_scans() -> None:
+    """Without a count barcode, one scan per unit (while 6 or more are left, each scan says a count would do)."""
     m = with_packer()
     m.handle(waybill_ev(plan(line(1, ((3, 12),)))))
     for n in range(11):
         fx = m.handle(item_ev(TEA))
-        assert msg(fx) is Msg.ITEM_OK, n
+        assert msg(fx) is (Msg.ITEM_OK_MANY_LEFT if 11 - n >= 6 else Msg.ITEM_OK), n
     fx = m.handle(item_ev(TEA))
     assert msg(fx) is Msg.PACK_COMPLETE
 
@@ -939,3 +941,112 @@ def test_already_packed_names_when_where_and_by_whom() -> None:
     assert show.message.code is Msg.WAYBILL_ALREADY_PACKED
     assert {k: show.message.params[k] for k in ("packed_at", "station", "packer")} == {
         "packed_at": at, "station": "STATION-2", "packer": "이포장"}
+
+
+# ---------------------------------------------------------------- multi-packs: a count, confirmed by the item
+
+
+def count_ev(n: int) -> CountScanned:
+    return CountScanned(scan(f"PD-QTY-{n}"), n)
+
+
+def tea_pack(qty: int = 24) -> StationMachine:
+    m = with_packer()
+    m.handle(waybill_ev(plan(line(1, ((TEA.item_id, 12),), qty=qty // 12), line(2, ((MUG.item_id, 1),)))))
+    return m
+
+
+def test_many_left_the_item_scan_says_a_count_would_do() -> None:
+    m = tea_pack()
+    fx = m.handle(item_ev(TEA))
+    assert msg(fx) is Msg.ITEM_OK_MANY_LEFT and m.state.message.params["left"] == 23
+    assert logged(fx).quantity == 1 and m.state.pack is not None and m.state.pack.counts[TEA.item_id] == 1
+    m.handle(item_ev(MUG))  # one mug: nothing to say of counts
+    assert m.state.message.code is Msg.ITEM_OK
+
+
+def test_the_hint_follows_the_setting() -> None:
+    m = StationMachine(StationConfig(count_hint_at=0))
+    m.handle(PackerIdentified(scan("BADGE-1"), ALICE))
+    m.handle(waybill_ev(plan(line(1, ((TEA.item_id, 12),)))))
+    assert msg(m.handle(item_ev(TEA))) is Msg.ITEM_OK  # 0: never
+    m = tea_pack(12)
+    for _ in range(6):  # 11, 10 … 6 left: said; 5 left: not
+        assert msg(m.handle(item_ev(TEA))) is Msg.ITEM_OK_MANY_LEFT
+    assert msg(m.handle(item_ev(TEA))) is Msg.ITEM_OK
+
+
+def test_a_count_then_the_item_puts_that_many_in_and_is_recorded_as_such() -> None:
+    m = tea_pack()
+    fx = m.handle(count_ev(12))
+    assert msg(fx) is Msg.COUNT_READY and sound(fx) is Sound.OK and m.state.pending_count == 12
+    assert logged(fx).kind is ScanKind.COMMAND and logged(fx).accepted
+    assert m.state.pack is not None and m.state.pack.counts == {}  # nothing counted before the item confirms
+    fx = m.handle(item_ev(TEA))
+    lg = logged(fx)
+    assert (lg.kind, lg.accepted, lg.item_id, lg.quantity) == (ScanKind.ITEM, True, TEA.item_id, 12)
+    assert msg(fx) is Msg.ITEM_COUNTED and m.state.message.params["scanned"] == 12
+    assert m.state.pack.counts[TEA.item_id] == 12 and m.state.pending_count == 0
+    m.handle(item_ev(TEA))  # the count was for one scan: the next counts one
+    assert m.state.pack.counts[TEA.item_id] == 13
+
+
+def test_a_count_that_completes_the_box_completes_it() -> None:
+    m = tea_pack(12)
+    m.handle(item_ev(MUG))
+    m.handle(count_ev(12))
+    fx = m.handle(item_ev(TEA))
+    (end,) = of(fx, EndPack)
+    assert end.outcome is PackOutcome.COMPLETED and logged(fx).quantity == 12
+
+
+def test_a_count_bigger_than_what_is_left_is_refused() -> None:
+    m = tea_pack(12)
+    fx = m.handle(count_ev(24))  # no item of the box has 24 left: said at once
+    assert msg(fx) is Msg.COUNT_MORE_THAN_LEFT and not logged(fx).accepted and m.state.pending_count == 0
+    assert m.state.message.params["left"] == 12
+    m.handle(item_ev(TEA))
+    m.handle(count_ev(12))  # 12 were needed, one is in: 11 left of the tea
+    assert m.state.message.code is Msg.COUNT_MORE_THAN_LEFT
+    m.handle(count_ev(10))
+    fx = m.handle(item_ev(MUG))  # the mug has one left, the count says 10
+    assert msg(fx) is Msg.COUNT_MORE_THAN_LEFT and logged(fx).item_id == MUG.item_id
+    assert m.state.pack is not None and m.state.pack.counts == {TEA.item_id: 1} and m.state.pending_count == 0
+
+
+def test_a_wrong_item_after_the_count_is_refused_and_drops_the_count() -> None:
+    m = tea_pack()
+    m.handle(count_ev(12))
+    fx = m.handle(item_ev(OTHER))
+    assert msg(fx) is Msg.WRONG_ITEM and m.state.pending_count == 0
+    m.handle(item_ev(TEA))  # one, not twelve
+    assert m.state.pack is not None and m.state.pack.counts[TEA.item_id] == 1
+
+
+def test_cancel_drops_a_waiting_count_and_keeps_the_pack() -> None:
+    m = tea_pack()
+    m.handle(item_ev(TEA))
+    m.handle(count_ev(12))
+    fx = m.handle(cmd(Command.CANCEL))
+    assert msg(fx) is Msg.COUNT_CLEARED and not of(fx, EndPack)
+    assert m.state.pending_count == 0 and not m.state.cancel_armed and m.state.pack is not None
+    m.handle(item_ev(TEA))
+    assert m.state.pack.counts[TEA.item_id] == 2
+
+
+def test_a_count_needs_an_open_pack_and_a_number() -> None:
+    m = with_packer()
+    assert msg(m.handle(count_ev(12))) is Msg.NO_ACTIVE_PACK
+    m = tea_pack()
+    assert msg(m.handle(count_ev(0))) is Msg.COUNT_INVALID
+    assert msg(m.handle(CountScanned(scan("PD-QTY-99999"), 99999))) is Msg.COUNT_INVALID
+    assert m.state.pending_count == 0
+
+
+def test_a_timeout_or_a_line_change_keeps_the_count_and_the_pack_end_drops_it() -> None:
+    m = tea_pack()
+    m.handle(count_ev(12))
+    m.handle(LinesChanged(T0, {2: LineStatus.CONFIRMED}))
+    assert m.state.pending_count == 12
+    m.handle(Timeout(T0 + timedelta(hours=1)))
+    assert m.state.pack is None and m.state.pending_count == 0

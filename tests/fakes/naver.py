@@ -29,8 +29,10 @@ import json
 import re
 import secrets
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -287,6 +289,8 @@ class _Product:
     window: dict[str, Any] | None           # windowChannelProduct (None: not on a window channel)
     reg: datetime
     mod: datetime
+    image_version: int = 1                  # a new representative image is a new URL (the CDN's way)
+    image_missing: bool = False             # the CDN answers 404 for its picture
 
     @property
     def group_no(self) -> int | None:
@@ -410,6 +414,7 @@ class FakeNaver:
         self.deleted_product_not_found = deleted_product_not_found
         self.product_absent_parts_as_null = product_absent_parts_as_null
         self.port = 0
+        self.image_requests: list[str] = []  # picture downloads (the CDN's), not in ``requests``
 
         self._lock = threading.RLock()
         self._rate: float | None = None
@@ -1064,11 +1069,39 @@ class FakeNaver:
         raise KeyError(f"product {p.origin_no} has no option combination {option_id}")
 
     # -- request handling (called from handler threads) -------------------------------------------------
+    # -- product pictures: the real ones are on a CDN (shop-phinf.pstatic.net), with no token; here they are
+    # served by the same server, outside the API's base path, so a test needs one fake
+    IMAGE_PATH = "/fake-cdn/"
+
+    def image_url(self, origin_no: int | str) -> str:
+        p = self._products[int(origin_no)]
+        return f"http://127.0.0.1:{self.port}{self.IMAGE_PATH}{p.origin_no}/main-v{p.image_version}.png"
+
+    def set_product_image(self, origin_no: int | str, *, new: bool = False, missing: bool = False) -> str:
+        """``new``: the seller uploaded another picture (a new URL); ``missing``: the CDN answers 404 for it.
+        Returns the product's image URL now."""
+        with self._lock:
+            p = self._products[int(origin_no)]
+            p.image_version += 1 if new else 0
+            p.image_missing = missing
+            return self.image_url(origin_no)
+
+    def _image(self, path: str) -> _Reply:
+        m = re.fullmatch(re.escape(self.IMAGE_PATH) + r"(\d+)/main-v(\d+)\.png", path)
+        p = self._products.get(int(m.group(1))) if m else None
+        if m is None or p is None or p.image_missing or int(m.group(2)) != p.image_version:
+            return _Reply(404, b"not found", content_type="text/plain")
+        return _Reply(200, product_png(p.origin_no, p.image_version), content_type="image/png")
+
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
                 ) -> tuple[_Reply | None, float]:
         """Returns (reply or None = drop the connection, seconds to wait before answering)."""
         parts = urlsplit(target)
         path = unquote(parts.path)
+        if method == "GET" and path.startswith(self.IMAGE_PATH):
+            with self._lock:
+                self.image_requests.append(path)
+                return self._image(path), 0.0
         query_all = parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
             trace = self._trace_id()
@@ -1566,7 +1599,7 @@ class FakeNaver:
         origin: dict[str, Any] = {
             "statusType": p.status, "saleType": "NEW", "leafCategoryId": _LEAF_CATEGORY, "name": p.name,
             "detailContent": f"<p>{p.name}</p>",
-            "images": {"representativeImage": {"url": _image_url(p)}},
+            "images": {"representativeImage": {"url": self.image_url(p.origin_no)}},
             "salePrice": p.sale_price, "stockQuantity": p.current_stock(), "deliveryInfo": _DELIVERY_INFO}
         origin.update(p.origin_fields)
         detail: dict[str, Any] = {
@@ -1601,7 +1634,7 @@ class FakeNaver:
             "salePrice": p.sale_price, "discountedPrice": p.sale_price, "stockQuantity": p.current_stock(),
             "knowledgeShoppingProductRegistration": False, "deliveryAttributeType": "NORMAL", "deliveryFee": 0,
             "returnFee": 3_000, "exchangeFee": 6_000, "wholeCategoryName": _WHOLE_CATEGORY_NAME,
-            "wholeCategoryId": _WHOLE_CATEGORY_ID, "representativeImage": {"url": _image_url(p)},
+            "wholeCategoryId": _WHOLE_CATEGORY_ID, "representativeImage": {"url": self.image_url(p.origin_no)},
             "regDate": fmt_dt(p.reg), "modifiedDate": fmt_dt(p.mod)})
         for key in ("saleStartDate", "saleEndDate"):
             if key in p.origin_fields:
@@ -1900,8 +1933,30 @@ def _display_status(status: str) -> str:
     return "WAIT" if status == "WAIT" else "ON" if status in {"SALE", "OUTOFSTOCK"} else "SUSPENSION"
 
 
-def _image_url(p: _Product) -> str:
-    return f"https://shop-phinf.pstatic.net/fake/{p.origin_no}/main.jpg"
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid PNG (8-bit RGB) made without an imaging library: ``rgb`` on white, a disc in a frame, so it
+    looks like a product shot (and not like the station's letter tile) in a screenshot."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    dark = bytes(max(0, c - 90) for c in rgb)
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")
+        for x in range(width):
+            edge = min(x, y, width - 1 - x, height - 1 - y) < 3
+            disc = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (width / 3) ** 2
+            row += dark if edge else bytes(rgb) if disc else b"\xff\xff\xff"
+        rows.append(bytes(row))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+def product_png(origin_no: int, version: int = 1) -> bytes:
+    """The picture the fake CDN serves for a product: 64x64, its colour from its number and version."""
+    seed = origin_no * 7919 + version * 104729
+    return _png(64, 64, (seed % 200 + 30, seed // 200 % 200 + 30, seed // 40000 % 200 + 30))
 
 
 def _generated_option(k: int, n: int, code: str | None) -> dict[str, Any]:

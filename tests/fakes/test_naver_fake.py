@@ -1072,3 +1072,21 @@ def test_order_item_points_an_order_at_a_seeded_product(http: httpx.Client, fake
     assert (po["optionManageCode"], po["sellerProductCode"], po["productOption"]) == (
         "TS-BLK-L", "TS", "색상: 블랙 / 사이즈: L")
     assert po["totalProductAmount"] == 19_000 + 1_000
+
+
+def test_product_pictures_are_served_as_png_at_the_url_the_catalogue_names(fake: FakeNaver) -> None:
+    """The fake CDN: PNG bytes at the URL the catalogue names; a new picture is a new URL (the old one is
+    gone); a missing picture is a 404."""
+    from tests.fakes.naver import product_png
+
+    seeded = fake.add_product("머그컵")
+    url = fake.image_url(seeded.origin_product_no)
+    assert fake.product(seeded.origin_product_no)["originProduct"]["images"]["representativeImage"]["url"] == url
+    reply = httpx.get(url)
+    assert reply.status_code == 200 and reply.headers["content-type"] == "image/png"
+    assert reply.content.startswith(b"\x89PNG\r\n\x1a\n") and reply.content == product_png(seeded.origin_product_no)
+    new = fake.set_product_image(seeded.origin_product_no, new=True)
+    assert new != url and httpx.get(url).status_code == 404 and httpx.get(new).status_code == 200
+    fake.set_product_image(seeded.origin_product_no, missing=True)
+    assert httpx.get(new).status_code == 404
+    assert len(fake.image_requests) == 4 and not fake.requests

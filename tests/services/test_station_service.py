@@ -389,3 +389,36 @@ def test_the_database_probe(db: Database, tmp_path) -> None:  # type: ignore[no-
     (tmp_path / "x.sqlite3").unlink()
     (tmp_path / "x.sqlite3").mkdir()  # now a folder: the file cannot be opened
     assert not database_probe(gone)()
+
+
+def test_a_count_barcode_confirmed_by_the_item_is_stored_and_chained(rig: Rig, demo_db: Database,
+                                                                    expect_warnings) -> None:  # type: ignore[no-untyped-def]
+    """The 12-pack of tea in two scans: ``PD-QTY-12`` (any case, from the sheet or typed) then the tea. The scan
+    event says 12 units, the pack's chain link covers it, and a quantity edited afterwards is caught."""
+    from sqlalchemy import update
+
+    from packdesk.services.integrity import verify
+
+    tea = BARCODE["TEA-GR"]
+    rig.scan("PD-PACKER-001", Scenario.TEA_SET, tea)
+    assert rig.message is Msg.ITEM_OK_MANY_LEFT and rig.svc.state.message.params["left"] == 11
+    assert rig.svc.is_known_code("pd-qty-11")  # passes the key filter even from a typing field
+    rig.scan("pd-qty-11")
+    assert rig.message is Msg.COUNT_READY and rig.svc.state.pending_count == 11
+    rig.scan(tea)
+    assert rig.message is Msg.PACK_COMPLETE
+    with demo_db.session() as s:
+        events = s.execute(select(m.ScanEvent.code, m.ScanEvent.kind, m.ScanEvent.quantity)
+                           .where(m.ScanEvent.pack_session_id.is_not(None)).order_by(m.ScanEvent.id)).all()
+    assert [(k, q) for _, k, q in events] == [(ScanKind.WAYBILL, 1), (ScanKind.ITEM, 1), (ScanKind.COMMAND, 1),
+                                              (ScanKind.ITEM, 11)]
+    assert verify(demo_db, station="S1").ok
+    with demo_db.session() as s:  # 11 made 1 by hand: the pack's link no longer matches its scans
+        s.execute(update(m.ScanEvent).where(m.ScanEvent.quantity == 11).values(quantity=1))
+    assert not verify(demo_db, station="S1").ok
+    assert "scans_changed" in expect_warnings.text
+
+
+def test_a_count_that_is_no_number_is_refused(rig: Rig) -> None:
+    rig.scan("PD-PACKER-001", Scenario.TEA_SET, "PD-QTY-X2")
+    assert rig.message is Msg.COUNT_INVALID and rig.svc.state.pending_count == 0

@@ -125,6 +125,7 @@ class ProductRecord:
     status: str = ""          # the marketplace's word (SALE, OUTOFSTOCK, SUSPENSION, DELETE, ...)
     seller_code: str = ""     # the seller's own management code, when set
     deleted: bool = False
+    image_url: str = ""       # the product's representative image, when the marketplace gives one
 
 
 @dataclass(frozen=True)

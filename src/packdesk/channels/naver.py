@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -574,11 +574,14 @@ class NaverChannel:
             ch = _Node(channels[0], f"{node.path}.channelProducts[0]")
             product_no, status = ch.ident("channelProductNo"), ch.opt_text("statusType")
             name, seller = ch.opt_text("name"), ch.opt_text("sellerManagementCode")
+            picture = ch.opt_obj("representativeImage")
+            image = picture.opt_text("url") if picture is not None else ""
             if status == "DELETE":
                 records.append(ProductRecord(*sales_codes(self.code_rule, product_no, "", seller), name, "",
                                              status, seller, deleted=True))
                 continue
-            records.extend(self._combinations(origin_no, product_no, name, status, seller))
+            records.extend(replace(r, image_url=image)
+                           for r in self._combinations(origin_no, product_no, name, status, seller))
         last = body.opt_bool("last") or not body.array("contents")
         total = body.opt_integer("totalElements")
         return ProductPage(records, None if last else str(page + 1), total)

@@ -62,14 +62,18 @@ def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: in
 
 E = m.ScanEvent
 SCAN_COLUMNS = (E.id, E.scanned_at, E.code, E.source, E.kind, E.accepted, E.reason, E.item_id, E.station,
-                E.packer_name)  # what a pack's link covers of each scan, read as plain rows (no ORM objects)
+                E.packer_name, E.quantity)  # what a pack's link covers of each scan, read as plain rows (no ORM)
 
 
 def scan_line(ev: Any) -> bytes:
     """One scan event (a ``ScanEvent`` or a row of ``SCAN_COLUMNS``) as the chain sees it (JSON: no separator
-    inside a code can shift a field)."""
-    return json.dumps([ev.id, _iso(ev.scanned_at), ev.code, str(ev.source), str(ev.kind), bool(ev.accepted),
-                       ev.reason, ev.item_id, ev.station, ev.packer_name], ensure_ascii=False).encode("utf-8")
+    inside a code can shift a field). A scan that counted more than one unit (a multi-pack's count) adds its
+    quantity; every other scan hashes as before the quantity existed, so the links made then still verify."""
+    fields = [ev.id, _iso(ev.scanned_at), ev.code, str(ev.source), str(ev.kind), bool(ev.accepted), ev.reason,
+              ev.item_id, ev.station, ev.packer_name]
+    if (ev.quantity or 1) != 1:
+        fields.append(ev.quantity)
+    return json.dumps(fields, ensure_ascii=False).encode("utf-8")
 
 
 def scans_digest(events: Iterable[Any]) -> tuple[str, int]:

@@ -340,6 +340,8 @@ class ScanEvent(Base):
     accepted: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(40), default="")
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    # units the scan counted: 1, or a multi-pack's count confirmed by this item scan (``PD-QTY-12`` then the item)
+    quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Recording(Base):
@@ -443,6 +445,9 @@ class SalesProduct(Base):
     status: Mapped[str] = mapped_column(String(20), default="", server_default="")  # the marketplace's word
     seller_code: Mapped[str] = mapped_column(String(128), default="", server_default="")  # seller's own code
     synced_at: Mapped[datetime | None]  # last seen by a catalogue sync (None: only seen in orders)
+    # the marketplace's representative image (a catalogue sync); its file is cached by the URL's hash
+    # (services/pictures.py): a new URL is a new picture
+    image_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
 class DispatchEntry(Base):

@@ -46,7 +46,7 @@ def log_scan(s: Session, fx: LogScan, station: str) -> None:
     s.execute(insert(m.ScanEvent).values(
         pack_session_id=_session_id(s, fx.pack_key), station=station, packer_name=fx.packer_name,
         scanned_at=fx.scan.at, code=fx.scan.code[:128], source=fx.scan.source, kind=fx.kind,
-        accepted=fx.accepted, reason=fx.reason, item_id=fx.item_id,
+        accepted=fx.accepted, reason=fx.reason, item_id=fx.item_id, quantity=fx.quantity,
     ))
 
 

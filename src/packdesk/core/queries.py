@@ -59,15 +59,18 @@ def _plan_select(of: str) -> Any:
     lines of the same orders that have neither a waybill nor a parcel of their own: they travel in the same
     box (합포장), and a cancelled one is shown to be left out. A line waiting in another parcel is that
     parcel's: it gets its own slip and label (``core/parcels.py``), so it is not packed here too."""
-    L, Ord, P, It, B = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode
+    L, Ord, P, It, B, SP = m.OrderLine, m.Order, m.ProductMapping, m.Item, m.ItemBarcode, m.SalesProduct
     own = getattr(L, of) == bindparam(of)
     order_ids = select(L.order_id).where(own).scalar_subquery()
     return (
         select(L.id, L.account_id, L.product_order_id, L.product_code, L.option_code, L.product_name,
                L.option_name, L.quantity, L.status, L.packed_at, L.claim_status, L.instructions, Ord.order_no,
                Ord.recipient_name, P.id.label("link_id"), P.item_id, P.quantity.label("per_set"), It.sku,
-               It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode)
+               It.name.label("item_name"), It.option_name.label("item_option"), It.image_path, B.barcode,
+               SP.image_url)
         .join(Ord, Ord.id == L.order_id)
+        .outerjoin(SP, and_(SP.account_id == L.account_id, SP.product_code == L.product_code,
+                            SP.option_code == L.option_code))
         .outerjoin(P, and_(P.account_id == L.account_id, P.product_code == L.product_code,
                            P.option_code == L.option_code))
         .outerjoin(It, It.id == P.item_id).outerjoin(B, B.item_id == It.id)
@@ -152,7 +155,8 @@ def _assemble(rows: Sequence[Row[*tuple[Any, ...]]]) -> tuple[tuple[PlanLine, ..
              for iid, r in info.items()}
     lines = tuple(
         PlanLine(r.id, r.order_no, r.product_order_id, r.product_name, r.option_name, r.quantity, r.status,
-                 tuple(components[r.id]), r.packed_at, r.claim_status or "", r.instructions or "")
+                 tuple(components[r.id]), r.packed_at, r.claim_status or "", r.instructions or "",
+                 r.image_url or "")
         for r in first.values()
     )
     recipient = next(iter(first.values())).recipient_name if first else ""

@@ -69,7 +69,7 @@ class PlanItem:
     name: str
     option_name: str
     barcodes: tuple[str, ...]
-    image_path: str = ""
+    image_path: str = ""  # the item's own photo (a supervisor's: a file name in the picture cache), "" = none
 
     @property
     def ref(self) -> ItemRef:
@@ -89,6 +89,7 @@ class PlanLine:
     packed_at: datetime | None = None
     claim_status: str = ""  # the marketplace's claim word, or FORCE_CANCELLED (a supervisor's, services/orders.py)
     instructions: str = ""  # what the buyer asked of it (engraving text, …), one per line
+    image_url: str = ""  # the sales product's picture at the marketplace (its catalogue sync), "" = none
 
     @property
     def mapped(self) -> bool:
@@ -240,6 +241,13 @@ class Msg(enum.StrEnum):
     LABEL_TOO_EARLY = "label_too_early"  # a good label scanned before every item is in
     LABEL_INVALID = "label_invalid"      # a misread label (length, check digit, characters): ``check`` says which
     LABEL_USED = "label_used"            # the number is another parcel's or order's already
+    # multi-packs: a count barcode (``PD-QTY-<n>``), then the item scanned to confirm it, puts n units in at once
+    ITEM_OK_MANY_LEFT = "item_ok_many_left"  # counted; so many left that a count would be quicker: said so
+    COUNT_READY = "count_ready"              # a count scanned: the item's scan confirms it
+    ITEM_COUNTED = "item_counted"            # the confirming scan: n units counted at once
+    COUNT_CLEARED = "count_cleared"          # CANCEL with a count waiting: the count is dropped, the pack goes on
+    COUNT_INVALID = "count_invalid"          # PD-QTY-0, or a number too long to be a count
+    COUNT_MORE_THAN_LEFT = "count_more_than_left"  # the count is more than is left to scan (of that item)
 
 
 @dataclass(frozen=True)
@@ -282,6 +290,15 @@ class ItemScanned:
 class CommandScanned:
     scan: Scan
     command: Command
+
+
+@dataclass(frozen=True)
+class CountScanned:
+    """A count barcode (``PD-QTY-12``, the command sheet's or typed): the next scan of an item of the box puts
+    ``count`` units of it in at once, when that many are left. 0: not a count (a misprint), refused."""
+
+    scan: Scan
+    count: int
 
 
 @dataclass(frozen=True)
@@ -346,8 +363,10 @@ class Closing:
     at: datetime
 
 
-Event = (WaybillScanned | ItemScanned | CommandScanned | PackerIdentified | LabelScanned | Timeout | LinesChanged
-         | PackersChanged | Closing | RecorderLost)
+Event = (WaybillScanned | ItemScanned | CommandScanned | CountScanned | PackerIdentified | LabelScanned | Timeout
+         | LinesChanged | PackersChanged | Closing | RecorderLost)
+# events that are no scan: they neither forget a CANCEL asked again nor a count waiting for its item
+_NOT_SCANS = Timeout | LinesChanged | PackersChanged | RecorderLost | Closing
 
 # ---------------------------------------------------------------- effects
 
@@ -414,6 +433,7 @@ class LogScan:
     pack_key: str | None
     packer_name: str
     item_id: int | None = None
+    quantity: int = 1  # units this scan counted: more than one for a count confirmed by the item's scan
 
 
 Effect = PlaySound | ShowMessage | StartRecording | StopRecording | BeginPack | EndPack | BindLabel | LogScan
@@ -441,6 +461,8 @@ class ActivePack:
 class StationConfig:
     complete_mode: CompleteMode = CompleteMode.AUTO
     require_recording: bool = False  # refuse to start a pack the recorder cannot film
+    # an item scan that leaves at least this many of it to scan says a count barcode would be quicker (0: never)
+    count_hint_at: int = 6
 
 
 @dataclass(frozen=True)
@@ -453,6 +475,8 @@ class StationState:
     cancel_armed: bool = False
     # the pack completed last, as it ended: its box stays on screen until the next pack starts
     done: ActivePack | None = None
+    # a count barcode scanned: the next scan of an item of the box counts this many units (0: none waiting)
+    pending_count: int = 0
 
 
 Result = tuple[StationState, list[Effect]]
@@ -467,9 +491,12 @@ def step(state: StationState, event: Event, config: StationConfig) -> Result:
     new, effects = _dispatch(state, event, config)
     if new.cancel_armed:
         arming = isinstance(event, CommandScanned) and event.command is Command.CANCEL
-        if new.pack is None or (not arming and not isinstance(event, Timeout | LinesChanged | PackersChanged
-                                                                      | RecorderLost | Closing)):
+        if new.pack is None or (not arming and not isinstance(event, _NOT_SCANS)):
             new = replace(new, cancel_armed=False)
+    # a count is for the very next scan: any other scan (a wrong item, a refusal) drops it, so a count scanned
+    # by mistake never lands on a later item; and it ends with the pack
+    if new.pending_count and (new.pack is None or not isinstance(event, CountScanned | _NOT_SCANS)):
+        new = replace(new, pending_count=0)
     return new, effects
 
 
@@ -479,6 +506,8 @@ def _dispatch(state: StationState, event: Event, config: StationConfig) -> Resul
             return _on_packer(state, event)
         case CommandScanned():
             return _on_command(state, event)
+        case CountScanned():
+            return _on_count(state, event)
         case WaybillScanned():
             return _on_waybill(state, event, config)
         case ItemScanned():
@@ -522,8 +551,9 @@ def _refuse(state: StationState, scan: Scan, kind: ScanKind, code: Msg, *, item_
     return _say(state, Level.ERROR, code, Sound.ERROR, [log], barcode=scan.code, **params)
 
 
-def _accept_log(state: StationState, scan: Scan, kind: ScanKind, item_id: int | None = None) -> LogScan:
-    return LogScan(scan, kind, True, "", _key(state), _packer_name(state), item_id)
+def _accept_log(state: StationState, scan: Scan, kind: ScanKind, item_id: int | None = None,
+                quantity: int = 1) -> LogScan:
+    return LogScan(scan, kind, True, "", _key(state), _packer_name(state), item_id, quantity)
 
 
 def _on_packer(state: StationState, ev: PackerIdentified) -> Result:
@@ -552,6 +582,9 @@ def _on_command(state: StationState, ev: CommandScanned) -> Result:
         return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NO_ACTIVE_PACK)
     if ev.command is Command.CANCEL:
         log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+        if state.pending_count:  # a count scanned by mistake: CANCEL drops the count, not the pack
+            return _say(replace(state, pending_count=0), Level.INFO, Msg.COUNT_CLEARED, Sound.OK, [log],
+                        count=state.pending_count)
         scanned = sum(pack.counts.values())
         if scanned and not state.cancel_armed:  # progress is not thrown away on one scan: asked again
             return _say(replace(state, cancel_armed=True), Level.WARNING, Msg.CANCEL_CONFIRM, Sound.WARNING, [log],
@@ -565,6 +598,26 @@ def _on_command(state: StationState, ev: CommandScanned) -> Result:
         return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.LABEL_REQUIRED, tracking=pack.plan.tracking_number)
     log = _accept_log(state, ev.scan, ScanKind.COMMAND)
     return _finish(state, pack, PackOutcome.COMPLETED, ev.scan.at, [log])
+
+
+MAX_COUNT = 9999  # a count barcode's most: more digits is a misread (or another barcode), not a count
+
+
+def _on_count(state: StationState, ev: CountScanned) -> Result:
+    """A count barcode: held for the next scan, which must be an item of the box with at least that many left
+    (the packer confirms what the count is of by scanning it). Refused at once when no item has that many
+    left, so a count scanned in error is said before the item is."""
+    pack = state.pack
+    if pack is None:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.NO_ACTIVE_PACK)
+    if not 1 <= ev.count <= MAX_COUNT:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.COUNT_INVALID)
+    most = max(pack.remaining().values(), default=0)
+    if ev.count > most:
+        return _refuse(state, ev.scan, ScanKind.COMMAND, Msg.COUNT_MORE_THAN_LEFT, count=ev.count, left=most)
+    log = _accept_log(state, ev.scan, ScanKind.COMMAND)
+    return _say(replace(state, pending_count=ev.count), Level.INFO, Msg.COUNT_READY, Sound.OK, [log],
+                count=ev.count)
 
 
 def _on_waybill(state: StationState, ev: WaybillScanned, config: StationConfig) -> Result:
@@ -646,10 +699,15 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
     if have >= expected[item.item_id]:
         return _refuse(state, scan, ScanKind.ITEM, Msg.TOO_MANY, item_id=item.item_id, name=item.name,
                        option=item.option_name, expected=expected[item.item_id])
+    add = state.pending_count or 1  # a count waiting: this scan confirms it
+    left = expected[item.item_id] - have
+    if add > left:
+        return _refuse(state, scan, ScanKind.ITEM, Msg.COUNT_MORE_THAN_LEFT, item_id=item.item_id, name=item.name,
+                       option=item.option_name, count=add, left=left)
 
-    pack = replace(pack, counts={**pack.counts, item.item_id: have + 1})
-    state = replace(state, pack=pack)
-    log = _accept_log(state, scan, ScanKind.ITEM, item.item_id)
+    pack = replace(pack, counts={**pack.counts, item.item_id: have + add})
+    state = replace(state, pack=pack, pending_count=0)
+    log = _accept_log(state, scan, ScanKind.ITEM, item.item_id, add)
     # ``item_id``: the row the screen marks as the one just scanned
     if pack.all_scanned:
         if plan.awaits_label:  # in either complete mode: the label scan is what completes it
@@ -658,8 +716,13 @@ def _on_item(state: StationState, ev: ItemScanned, config: StationConfig) -> Res
         if config.complete_mode is CompleteMode.AUTO:
             return _finish(state, pack, PackOutcome.COMPLETED, scan.at, [log])
         return _say(state, Level.SUCCESS, Msg.ALL_SCANNED_SCAN_COMPLETE, Sound.ITEM, [log], item_id=item.item_id)
-    return _say(state, Level.INFO, Msg.ITEM_OK, Sound.ITEM, [log], name=item.name, option=item.option_name,
-                item_id=item.item_id, scanned=have + 1, expected=expected[item.item_id])
+    said = {"name": item.name, "option": item.option_name, "item_id": item.item_id, "scanned": have + add,
+            "expected": expected[item.item_id]}
+    if add > 1:
+        return _say(state, Level.INFO, Msg.ITEM_COUNTED, Sound.ITEM, [log], count=add, **said)
+    if config.count_hint_at and left - 1 >= config.count_hint_at:  # a count barcode would be quicker: say so
+        return _say(state, Level.INFO, Msg.ITEM_OK_MANY_LEFT, Sound.ITEM, [log], left=left - 1, **said)
+    return _say(state, Level.INFO, Msg.ITEM_OK, Sound.ITEM, [log], **said)
 
 
 def _on_label(state: StationState, ev: LabelScanned) -> Result:

@@ -93,6 +93,15 @@ def _storable(records: list[ProductRecord], account_id: int) -> list[ProductReco
     return kept
 
 
+_URL_LIMIT = _code_limit("image_url")
+
+
+def _image_url(r: ProductRecord) -> str:
+    """An http(s) URL that fits its column, else none (a picture is a nicety: never a reason to drop a product)."""
+    url = r.image_url.strip()
+    return url if url.lower().startswith(("http://", "https://")) and len(url) <= _URL_LIMIT else ""
+
+
 def store_products(s: Any, account_id: int, records: list[ProductRecord], now: datetime) -> int:
     """Upsert one page set-wise; returns how many were new."""
     latest = {(r.product_code, r.option_code): r for r in _storable(records, account_id)}
@@ -109,12 +118,13 @@ def store_products(s: Any, account_id: int, records: list[ProductRecord], now: d
     new = [{"account_id": account_id, "product_code": r.product_code, "option_code": r.option_code,
             "product_name": r.product_name, "option_name": r.option_name, "status": r.status[:20],
             "seller_code": r.seller_code[:128], "is_new": True, "deleted": r.deleted, "first_seen_at": now,
-            "last_seen_at": now, "synced_at": now}
+            "last_seen_at": now, "synced_at": now, "image_url": _image_url(r)}
            for key, r in latest.items() if key not in known]
     if new:
         s.execute(insert(SP), new)
     old = [{"id": known[key], "product_name": r.product_name, "option_name": r.option_name, "status": r.status[:20],
-            "seller_code": r.seller_code[:128], "deleted": r.deleted, "last_seen_at": now, "synced_at": now}
+            "seller_code": r.seller_code[:128], "deleted": r.deleted, "last_seen_at": now, "synced_at": now,
+            "image_url": _image_url(r)}
            for key, r in latest.items() if key in known]
     if old:
         s.execute(update(SP), old)
@@ -122,9 +132,12 @@ def store_products(s: Any, account_id: int, records: list[ProductRecord], now: d
 
 
 def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threading.Event | None = None,
-                   progress: Progress | None = None, clock: Callable[[], datetime] = utcnow) -> SyncResult:
+                   progress: Progress | None = None, clock: Callable[[], datetime] = utcnow,
+                   pictures: Callable[[list[str]], object] | None = None) -> SyncResult:
     """Read the account's catalogue from where the last unfinished sync stopped (or from the start).
-    Raises the channel's error after saving the cursor, so the next sync resumes at the failed page."""
+    Raises the channel's error after saving the cursor, so the next sync resumes at the failed page.
+    ``pictures``: given each stored page's image URLs (``services/pictures.PictureCache.fetch``: downloads
+    the ones not cached yet); it never raises, so a picture cannot stop a sync."""
     if not isinstance(channel, ListsProducts):
         raise CatalogueUnsupported(detail=f"{type(channel).__name__} has no catalogue")
     result = SyncResult()
@@ -155,6 +168,8 @@ def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threa
             else:
                 options[CURSOR_KEY] = page.next_cursor
             _save_options(s, account_id, options)
+        if pictures is not None:
+            pictures([r.image_url for r in page.records if r.image_url and not r.deleted])
         result.pages += 1
         result.products += len(page.records)
         result.total = page.total if page.total is not None else result.total
@@ -179,10 +194,13 @@ class CatalogueSyncer:
     scheduled job). ``channel_factory`` is ``services/collect.make_channel`` in the app."""
 
     def __init__(self, db: Database, channel_factory: Callable[[m.ChannelAccount], Any],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 pictures: Callable[[list[str]], object] | None = None) -> None:
+        """``pictures``: downloads a page's product pictures into this PC's cache (``sync_catalogue``)."""
         self.db = db
         self.channel_factory = channel_factory
         self.clock = clock
+        self.pictures = pictures
         self._locks: dict[int, threading.Lock] = {}
         self._meta = threading.Lock()
 
@@ -205,7 +223,7 @@ class CatalogueSyncer:
             channel = self.channel_factory(account)
             try:
                 return sync_catalogue(self.db, account_id, channel, cancel=cancel, progress=progress,
-                                      clock=self.clock)
+                                      clock=self.clock, pictures=self.pictures)
             finally:
                 close_channel(channel)
         finally:

@@ -32,6 +32,7 @@ class EvidenceScan:
     accepted: bool
     reason: str
     item_name: str
+    quantity: int = 1  # units the scan counted (a multi-pack's count confirmed by the item)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def gather(db: Database, recording_id: int) -> Evidence:
                 select(m.ScanEvent, m.Item.name).outerjoin(m.Item, m.Item.id == m.ScanEvent.item_id)
                 .where(m.ScanEvent.pack_session_id == rec.pack_session_id).order_by(m.ScanEvent.scanned_at)).all()
             scans = [EvidenceScan(ev.scanned_at, (ev.scanned_at - rec.started_at).total_seconds(), ev.code, ev.kind,
-                                  ev.accepted, ev.reason, name or "") for ev, name in rows]
+                                  ev.accepted, ev.reason, name or "", ev.quantity or 1) for ev, name in rows]
         return Evidence(rec.id, rec.tracking_number, rec.order_nos, initials(recipient), rec.station,
                         rec.packer_name, rec.started_at, rec.ended_at, Path(rec.path), rec.size_bytes, rec.sha256,
                         link.seq if link else None, link.entry_hash if link else "", link.prev_hash if link else "",

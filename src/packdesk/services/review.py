@@ -281,6 +281,7 @@ class ScanRow:
     packer_name: str
     station: str
     offset_ms: int | None = None   # where it is in the video (scan time - first frame), when it has one
+    quantity: int = 1              # units counted: more than one when the scan confirmed a count barcode
 
 
 @dataclass(frozen=True)
@@ -320,10 +321,11 @@ class PackHistory:
 def _scan_rows(s: Session, cond: ColumnElement[bool]) -> list[ScanRow]:
     E, It = m.ScanEvent, m.Item
     q = (select(E.id, E.scanned_at, E.code, E.kind, E.accepted, E.reason, E.packer_name, E.station, It.name,
-                It.option_name)
+                It.option_name, E.quantity)
          .outerjoin(It, It.id == E.item_id).where(cond).order_by(E.scanned_at, E.id))
     return [ScanRow(r.id, r.scanned_at, r.code, r.kind, r.accepted, r.reason,
-                    f"{r.name} {r.option_name}".strip() if r.name else "", r.packer_name, r.station)
+                    f"{r.name} {r.option_name}".strip() if r.name else "", r.packer_name, r.station,
+                    quantity=r.quantity or 1)
             for r in s.execute(q)]
 
 
@@ -391,7 +393,7 @@ def scans_in_video(s: Session, recording_id: int) -> list[ScanRow]:
         ok = off >= 0 and (duration <= 0 or off <= duration + 1000)
         out.append(ScanRow(sc.id, sc.scanned_at, sc.code, sc.kind, sc.accepted, sc.reason, sc.item_name,
                            sc.packer_name, sc.station, min(off, duration) if ok and duration > 0 else
-                           (off if ok else None)))
+                           (off if ok else None), sc.quantity))
     return out
 
 

@@ -188,6 +188,8 @@ class Settings(_Model):
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
     complete_mode: CompleteMode = CompleteMode.AUTO
     idle_timeout_min: int = Field(10, ge=1, le=240)
+    # an item scan leaving at least this many of it says a count barcode (PD-QTY-n) would be quicker; 0: never
+    count_hint_at: int = Field(6, ge=0, le=1000)
     claim_expiry_min: int = Field(10, ge=1, le=240, description="a waybill claimed by a silent station is free after")
     database_url: str = Field("", description="advanced override (tests); normally use 'database'")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -40,6 +40,7 @@ from packdesk.core.station import (
     Closing,
     Command,
     CommandScanned,
+    CountScanned,
     Effect,
     EndPack,
     Event,
@@ -80,6 +81,19 @@ log = logging.getLogger("packdesk.station")
 
 COMMAND_PREFIX = "PD-CMD-"
 COMMAND_CODES: dict[str, Command] = {f"{COMMAND_PREFIX}{c.value}": c for c in Command}
+# a count barcode: ``PD-QTY-12`` then the item's scan puts 12 in (core/station.py ``CountScanned``); the command
+# sheet prints the common ones, any other is typed in the entry box
+COUNT_PREFIX = "PD-QTY-"
+COMMON_COUNTS = (6, 10, 12, 24, 50, 100)
+
+
+def count_of(code: str) -> int | None:
+    """The count a count barcode says (0: it has the prefix but no count in it); None: not a count barcode."""
+    code = code.strip().upper()
+    if not code.startswith(COUNT_PREFIX):
+        return None
+    digits = code[len(COUNT_PREFIX):]
+    return int(digits) if digits.isdigit() and len(digits) <= 6 else 0
 
 
 class StationListener(Protocol):
@@ -382,6 +396,8 @@ class StationService:
         """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
         from a field where a person writes, ``ui/keyfilter.py``)."""
         folded = code.strip().lower()
+        if count_of(code) is not None:
+            return True
         return code.strip().upper() in COMMAND_CODES or any(b is not None and b.lower() == folded
                                                             for _, b in self.packers)
 
@@ -397,6 +413,9 @@ class StationService:
         command = COMMAND_CODES.get(scan.code.upper())
         if command is not None:
             return CommandScanned(scan, command)
+        count = count_of(scan.code)
+        if count is not None:
+            return CountScanned(scan, count)
         folded = scan.code.lower()
         for packer, badge in self.packers:
             if badge is not None and badge.lower() == folded:

@@ -42,7 +42,10 @@ def scan_line(sc: EvidenceScan) -> str:
     mark = "✔" if sc.accepted else "✘"
     kind = " / ".join(words.label(words.KIND, sc.kind))
     reason = f" — {' / '.join(words.reason(sc.reason))}" if sc.reason else ""
-    return f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {sc.item_name or sc.code}{reason}"
+    what = sc.item_name or sc.code
+    if sc.quantity > 1:  # a multi-pack's count, confirmed by this item scan
+        what += f" ×{sc.quantity} ({' / '.join(words.COUNTED)})"
+    return f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {what}{reason}"
 
 
 def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:

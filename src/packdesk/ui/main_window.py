@@ -22,6 +22,7 @@ from packdesk.log import log_file
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import Collector
 from packdesk.services.dispatch import Uploader
+from packdesk.services.pictures import PictureCache
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
 from packdesk.ui.about import AboutDialog
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.service: StationService | None = None
         self.view = StationView(self)
         self.setCentralWidget(self.view)
+        self.pictures: PictureCache | None = None  # set by the composition root (services/pictures.py)
         self.view.show_sound(sounds.off_reason)
         self.resize(1280, 800)  # when not full screen or maximised (``show_station``)
 
@@ -236,6 +238,7 @@ class MainWindow(QMainWindow):
         """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
         self._tick.stop()
         self.service = None
+        self.view.thumbnails.close()  # its reading thread ends with the station
 
     # ------------------------------------------------------------------ StationListener
 
@@ -320,6 +323,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     # --- product links (ui/mapping_view.py) ---
+    def set_pictures(self, pictures: PictureCache) -> None:
+        """The products' pictures on this PC: the station shows them, the product links set an item's photo."""
+        self.pictures = pictures
+        self.view.thumbnails.set_pictures(pictures)
+
     def open_mapping(self) -> QWidget | None:
         """The product-link screen, on the station's database thread; one at a time."""
         from packdesk.ui.mapping_view import MappingView
@@ -330,7 +338,7 @@ class MainWindow(QMainWindow):
             self._mapping_view.raise_()
             self._mapping_view.activateWindow()
             return self._mapping_view
-        view = MappingView(self.service.worker.db, worker=self.service.worker, parent=self)
+        view = MappingView(self.service.worker.db, worker=self.service.worker, parent=self, pictures=self.pictures)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_mapping_view", None))
         self._mapping_view = view

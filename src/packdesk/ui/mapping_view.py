@@ -35,6 +35,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     QSortFilterProxyModel,
+    QStandardPaths,
     Qt,
     QTimer,
     Signal,
@@ -74,6 +75,7 @@ from packdesk.core.errors import KnownError, describe_error
 from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
 from packdesk.services.dbworker import DbWorker
+from packdesk.services.pictures import PictureCache, set_item_photo
 from packdesk.ui.bridge import MainThreadPoster
 from packdesk.ui.i18n import both, language, one, pair, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
@@ -716,11 +718,16 @@ class MappingView(QDialog):
     import_applied = Signal(int)         # products relinked
     failure_file_saved = Signal(str, int)  # path, rows
     refused = Signal(str)                # an error code, after it is on screen
+    photo_set = Signal(str)              # an item's own photo was set (its name)
     _from_thread = Signal(object)
 
-    def __init__(self, db: Database, worker: DbWorker | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, worker: DbWorker | None = None, parent: QWidget | None = None,
+                 pictures: PictureCache | None = None) -> None:
+        """``pictures``: this PC's picture folder, where an item's own photo is copied (``services/pictures``)."""
         super().__init__(parent)
         self.db = db
+        self.pictures = pictures
+        self._photo_folder = ""  # where the last photo was chosen: the next file dialog opens there
         self._poster: MainThreadPoster | None = None
         if worker is None:  # standalone (tests, a tool): a database thread of our own for the writes
             self._poster = MainThreadPoster(self)
@@ -901,9 +908,16 @@ class MappingView(QDialog):
         self.components.itemSelectionChanged.connect(self._update_buttons)
         self.remove_button = QPushButton(tr("선택 항목 빼기 / Remove item"), objectName="removeComponent")
         self.remove_button.clicked.connect(self.remove_selected_component)
+        # the selected item's own photo: shown on the station instead of the marketplace's picture
+        self.photo_button = QPushButton(tr("사진 지정… / Set photo…"), objectName="setPhoto")
+        self.photo_button.setToolTip(tr("선택한 출고상품의 사진 — 포장 화면에 마켓 사진 대신 보입니다 / "
+                                        "The selected item's photo — the station shows it instead of the "
+                                        "marketplace's picture"))
+        self.photo_button.clicked.connect(self._photo_clicked)
         self.dirty_label = QLabel("", objectName="dirtyLabel")
         row = QHBoxLayout()
         row.addWidget(self.remove_button)
+        row.addWidget(self.photo_button)
         row.addWidget(self.dirty_label, 1)
         cv.addWidget(self.components, 1)
         cv.addLayout(row)
@@ -1226,6 +1240,7 @@ class MappingView(QDialog):
         self.save_button.setEnabled(has and self._dirty)
         self.unlink_button.setEnabled(has and self._current is not None and self._current.linked)
         self.remove_button.setEnabled(has and bool(self.components.selectedItems()))
+        self.photo_button.setEnabled(self.pictures is not None and has and bool(self.components.selectedItems()))
         self.add_button.setEnabled(has and bool(self.item_results.selectedItems()))
         self.seen_button.setEnabled(selected or has)
         self.create_button.setEnabled(selected or has)
@@ -1241,6 +1256,37 @@ class MappingView(QDialog):
         if rows:
             self._set_dirty()
             self._render_draft()
+
+    # ------------------------------------------------------------------ an item's photo
+
+    def _photo_clicked(self) -> None:
+        rows = sorted({i.row() for i in self.components.selectedIndexes()})
+        if not rows or self.pictures is None:
+            return
+        start = self._photo_folder or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.PicturesLocation)
+        path, _ = QFileDialog.getOpenFileName(self, tr("사진 지정 / Set photo"), start,
+                                              f"{tr('사진 / Pictures')} (*.png *.jpg *.jpeg *.gif *.webp *.bmp);;"
+                                              f"{tr('모든 파일 / All files (*)')}")
+        if path:
+            self.set_photo(self.draft[rows[0]].item_id, Path(path))
+
+    def set_photo(self, item_id: int, source: Path) -> None:
+        """Copy the photo into the picture folder (off the UI thread), then make it the item's (on the database
+        thread). A file that is no picture is refused with the reason; the item keeps the photo it had."""
+        pictures = self.pictures
+        assert pictures is not None
+        self._photo_folder = str(source.parent)
+
+        def copied(name: str) -> None:
+            self._db(lambda s: set_item_photo(s, item_id, name), self._photo_set)
+
+        self._in_thread("mapping-photo", lambda: pictures.add_own(source), copied)
+
+    def _photo_set(self, item_name: str) -> None:
+        self.show_message("success", both(f"사진을 지정했습니다: {item_name} — 다음 포장부터 보입니다",
+                                          f"Photo set for {item_name} — shown from the next pack"))
+        self.photo_set.emit(item_name)
 
     # ------------------------------------------------------------------ item picker
 

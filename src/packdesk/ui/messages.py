@@ -18,6 +18,8 @@ KIND_TEXT: dict[ScanKind, str] = {kind: " / ".join(words.label(words.KIND, kind)
 # parcel-level stops look unlike an item refusal (ui/station_view.py) and say where the parcel goes
 HOLD_CODES = words.HOLD_CODES
 HOLD_TEXT = words.HOLD
+# an item scan that confirmed a count barcode (a multi-pack's units counted at once): "×12 (수량 확인)"
+COUNTED_TEXT = " / ".join(words.COUNTED)
 
 
 def reason_text(code: str) -> tuple[str, str]:

@@ -82,7 +82,7 @@ from packdesk.services.review import ExportMethod, ExportResult, PackHistory, Re
 from packdesk.ui import ops
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, tr, two_lines
-from packdesk.ui.messages import KIND_TEXT, error_text, station_text
+from packdesk.ui.messages import COUNTED_TEXT, KIND_TEXT, error_text, station_text
 
 log = logging.getLogger("packdesk.ui.review")
 
@@ -134,7 +134,7 @@ def scan_text(sc: ScanRow, tracking_number: str = "") -> str:
     if sc.kind is not ScanKind.ITEM or not sc.item_name:
         what = f"{tr(KIND_TEXT.get(sc.kind, str(sc.kind)))} {sc.code}"
     if sc.accepted:
-        return f"✓ {what}"
+        return f"✓ {what} ×{sc.quantity} ({tr(COUNTED_TEXT)})" if sc.quantity > 1 else f"✓ {what}"
     return f"✗ {what} — {reason_text(sc, tracking_number)}"
 
 

@@ -46,6 +46,7 @@ LABELS: dict[str, str] = {
     "station_name": "스테이션 이름 / Station name",
     "complete_mode": "포장 완료 방식 / Complete a pack",
     "idle_timeout_min": "무작업 제한(분) / Idle timeout (min)",
+    "count_hint_at": "수량 바코드 안내 (남은 수량, 0: 안 함) / Suggest a count barcode from (units left, 0: never)",
     "claim_expiry_min": "다른 스테이션 점유 만료(분) / A silent station's waybill is free after (min)",
     "recorder": "녹화 방식 / Recorder",
     "language": "화면 언어 (ko: 한국어+English, en: English) / Screen language",

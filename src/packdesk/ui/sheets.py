@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 from packdesk.channels.demo import ITEMS, Scenario
 from packdesk.core.station import Command, PackerRef
-from packdesk.services.station import COMMAND_PREFIX
+from packdesk.services.station import COMMAND_PREFIX, COMMON_COUNTS, COUNT_PREFIX
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection
-from packdesk.ui.i18n import tr
+from packdesk.ui.i18n import both, tr
 
 COMMAND_LABELS = {
     Command.COMPLETE: "포장 완료 / Complete pack",
@@ -42,6 +42,10 @@ def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSect
     return [
         SheetSection(tr("명령 바코드 / Command barcodes"),
                      [SheetEntry(f"{COMMAND_PREFIX}{c.value}", tr(label)) for c, label in COMMAND_LABELS.items()]),
+        # a multi-pack: the count, then the item's scan puts that many in (other counts are typed in the entry)
+        SheetSection(tr("수량 바코드 / Count barcodes"),
+                     [SheetEntry(f"{COUNT_PREFIX}{n}", both(f"수량 {n}개 → 상품 스캔", f"Count {n} → scan the item"))
+                      for n in COMMON_COUNTS]),
         badge_section((p.name, badge) for p, badge in packers),
         SheetSection(tr("데모 송장 / Demo waybills"),
                      [SheetEntry(code, tr(label)) for code, label in SCENARIO_LABELS.items()]),

@@ -24,6 +24,7 @@ from packdesk.core.words.errors import DB_CHECK, ERRORS, KEYRING_NEEDED, PROBLEM
 from packdesk.core.words.sheets import COURIER, EXCEL, IMPORT_TRACKING, MAPPING, MARKET_STATUS
 from packdesk.core.words.station import (
     ALREADY_PACKED_BY,
+    COUNTED,
     HOLD,
     HOLD_CODES,
     KINDS,
@@ -33,7 +34,7 @@ from packdesk.core.words.station import (
     STATION,
 )
 
-__all__ = ["CATALOGUE", "DATA_PARAMS", "HANGUL", "HOLD", "HOLD_CODES", "KEYRING_NEEDED", "Language", "Words",
+__all__ = ["CATALOGUE", "COUNTED", "DATA_PARAMS", "HANGUL", "HOLD", "HOLD_CODES", "KEYRING_NEEDED", "Language", "Words",
            "bilingual", "english", "item_words", "known", "korean", "label", "reason", "render", "split",
            "station_words", "words"]
 

@@ -303,6 +303,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     "dispatched_other_tracking": ("마켓에 이미 다른 송장으로 발송처리됨: {message}",
                                   "Already dispatched at the marketplace with another tracking number: {message}"),
     "dispatch_error": ("전송 중 프로그램 오류 — 다시 시도합니다", "Program error while sending — will retry"),
+    "picture_url": ("상품 사진 주소가 http(s) 주소가 아닙니다", "The product picture is not at an http(s) address"),
+    "picture_too_big": ("상품 사진이 너무 큽니다 (8 MB 초과)", "The product picture is too big (over 8 MB)"),
+    "picture_item_gone": ("출고상품이 삭제되어 사진을 지정할 수 없습니다", "The item is gone: no photo set"),
+    "picture_unreadable": ("사진 파일을 읽을 수 없습니다: {file}", "The photo file cannot be read: {file}"),
+    "picture_not_image": ("사진 파일이 아닙니다 (PNG, JPEG, GIF, WebP, BMP, 8 MB 이하): {file}",
+                          "Not a photo (PNG, JPEG, GIF, WebP or BMP, up to 8 MB): {file}"),
 }
 
 # a database connection test (core/db.py ``ConnectionCheck``, as ``db_check.<code>``): short, beside the address

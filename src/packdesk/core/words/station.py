@@ -87,7 +87,20 @@ STATION: dict[str, tuple[str, str]] = {
     Msg.LABEL_USED: ("이미 다른 택배({used_by})에 쓰인 송장번호입니다 — 이 라벨은 쓸 수 없습니다: {number}",
                      "This tracking number is already on another parcel ({used_by}) — do not use this label: "
                      "{number}"),
+    # multi-packs (core/station.py): a count barcode, then the item's scan confirms it
+    Msg.ITEM_OK_MANY_LEFT: ("{item}  {scanned} / {expected} 확인 — {left}개 남음: "
+                            "수량 바코드 스캔 또는 상품을 계속 스캔",
+                            "{item}  {scanned} / {expected} checked — {left} left: scan the count or keep scanning"),
+    Msg.COUNT_READY: ("수량 {count}개 — 상품을 스캔해 확인하세요", "Count {count} — scan the item to confirm"),
+    Msg.ITEM_COUNTED: ("{item}  ×{count} 수량 확인 — {scanned} / {expected}",
+                       "{item}  ×{count} count confirmed — {scanned} / {expected}"),
+    Msg.COUNT_CLEARED: ("수량 {count}개 취소 — 포장을 계속하세요", "Count {count} dropped — go on packing"),
+    Msg.COUNT_INVALID: ("수량 바코드가 아닙니다: {barcode}", "Not a count barcode: {barcode}"),
+    Msg.COUNT_MORE_THAN_LEFT: ("수량 {count}개는 남은 수량({left}개)보다 많습니다 — 수량을 취소했습니다",
+                               "Count {count} is more than is left ({left}) — the count is dropped"),
 }
+# an item scan that confirmed a count barcode (a multi-pack's units counted at once): "×12 (수량 확인)"
+COUNTED = ("수량 확인", "count confirmed")
 # "already packed" when the pack that completed it is known (``PackPlan.packed_by``): when, where and by whom
 ALREADY_PACKED_BY = ("이미 포장된 송장입니다: {tracking} — {packed_at}, {station}, 작업자 {packer}",
                      "Waybill already packed: {tracking} — {packed_at} at {station} by {packer}")
@@ -128,6 +141,8 @@ REASONS: dict[str, tuple[str, str]] = {
     Msg.LABEL_TOO_EARLY: ("상품보다 먼저 라벨", "Label before the items"),
     Msg.LABEL_INVALID: ("잘못 읽힌 송장 라벨", "Misread label"),
     Msg.LABEL_USED: ("이미 쓰인 송장번호", "Tracking number in use"),
+    Msg.COUNT_INVALID: ("잘못된 수량 바코드", "Not a count"),
+    Msg.COUNT_MORE_THAN_LEFT: ("남은 수량보다 많은 수량", "Count more than is left"),
 }
 
 # what was scanned, as the review and the evidence sheet name it
