@@ -27,6 +27,7 @@ from packdesk.services.staff import list_staff
 from tests import coupang_shop as shop
 from tests.fakes.coupang import FakeCoupang
 from tests.ui.conftest import Packer
+from tests.ui.test_collect_view import click, settled
 from tests.ui.test_outbox_view import open_from_menu, row_texts
 from tests.waiting import wait_until
 
@@ -72,6 +73,7 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
 
     # the account, typed into the collection window; *Collect now*
     w = st.window.open_collect()
+    settled(qtbot, w)
     w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
     assert w.auto_confirm.isChecked()                             # what a Coupang seller expects
     ime = QInputMethodEvent("", [])
@@ -81,7 +83,7 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
     for key, text in (("external_id", fake.vendor_id), ("access_key", fake.access_key), ("secret", fake.secret_key),
                       ("base_url", fake.base_url), ("courier_codes", "HANJIN=HANJIN_OLD")):
         qtbot.keyClicks(form[key], text)
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
     with st.db.session() as s:
         account = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "쿠팡 윙")).one().id
     w.account_combo.setCurrentIndex(w.account_combo.findData(account))
@@ -153,9 +155,10 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
     assert "택배를 빼세요" in row_texts(view, "held", 8)[0]
     view.reject()
     w = st.window.open_collect()
+    settled(qtbot, w)
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡 윙"))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", True))        # the wrong code removed
-    qtbot.mouseClick(w.courier_codes_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.courier_codes_button)
     assert "Courier codes: none" in w.account_message.text()
     w.reject()
     view = open_from_menu(st)

@@ -4,7 +4,6 @@ page it stopped on, and what a whole pass no longer sees is marked deleted, neve
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from packdesk.channels.base import ChannelTransientError, ProductPage, ProductRe
 from packdesk.core import models as m
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind
-from packdesk.services.catalogue import CURSOR_KEY, CatalogueUnsupported, sync_catalogue
+from packdesk.services.catalogue import CURSOR_KEY, Cancel, CatalogueUnsupported, sync_catalogue
 
 
 class Catalogue:
@@ -92,7 +91,7 @@ def test_a_failed_page_resumes_where_it_stopped_and_a_cancel_too(db: Database, e
     r = sync_catalogue(db, acc, cat, clock=clock)
     assert r.resumed and r.complete and cat.asked == ["4", "6"] and len(products(db)) == 7
 
-    stop = threading.Event()
+    stop = Cancel()  # what the collection window hands the sync
     cat.asked.clear()
     r = sync_catalogue(db, acc, cat, clock=clock, progress=lambda n, t: stop.set(), cancel=stop)
     assert not r.complete and cat.asked == [None]

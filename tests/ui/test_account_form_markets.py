@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from packdesk.core import models as m
 from tests.fakes import tiny_market as tiny
+from tests.ui.test_collect_view import click, settled
 
 pytestmark = pytest.mark.gui
 
@@ -27,6 +28,7 @@ def shop() -> Iterator[tuple[tiny.TinyShop, str]]:
 def test_a_registered_market_is_in_the_form_with_its_fields(station, qtbot, memory_keyring, shop) -> None:  # type: ignore[no-untyped-def]
     served, url = shop
     w = station.window.open_collect()
+    settled(qtbot, w)
     index = w.kind_combo.findData(tiny.KIND)
     assert index == w.kind_combo.count() - 1 and "작은 마켓" in w.kind_combo.itemText(index)  # after the built-in ones
     w.kind_combo.setCurrentIndex(index)
@@ -40,7 +42,7 @@ def test_a_registered_market_is_in_the_form_with_its_fields(station, qtbot, memo
     qtbot.keyClicks(form["external_id"], "shop-1")
     qtbot.keyClicks(form["secret"], tiny.KEY)
     qtbot.keyClicks(form["base_url"], url)
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
     assert "OS 키링" in w.account_message.text() and form["secret"].text() == ""
     assert tiny.KEY in memory_keyring.store.values()
     with station.db.session() as s:

@@ -26,6 +26,17 @@ def naver() -> Iterator[FakeNaver]:
         yield fake
 
 
+def settled(qtbot, w) -> None:  # type: ignore[no-untyped-def]
+    """The window's reads and account changes have answered (they run off the UI thread, ui/ops.py)."""
+    qtbot.waitUntil(lambda: not w.busy, timeout=10_000)
+
+
+def click(qtbot, w, button) -> None:  # type: ignore[no-untyped-def]
+    """A person's click on one of the window's buttons, and its answer."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    settled(qtbot, w)
+
+
 def add_account_by_typing(qtbot, w, fake: FakeNaver) -> None:  # type: ignore[no-untyped-def]
     ime = QInputMethodEvent("", [])  # Hangul arrives through the input method, not as key presses
     ime.setCommitString("우리 스토어")
@@ -33,12 +44,13 @@ def add_account_by_typing(qtbot, w, fake: FakeNaver) -> None:  # type: ignore[no
     qtbot.keyClicks(w.app_id_edit, fake.client_id)
     qtbot.keyClicks(w.secret_edit, fake.client_secret)
     qtbot.keyClicks(w.base_url_edit, fake.base_url)
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
 
 
 def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_keyring) -> None:  # type: ignore[no-untyped-def]
     naver.add_order(2)
     w = station.window.open_collect()
+    settled(qtbot, w)
     add_account_by_typing(qtbot, w, naver)
     assert "OS 키링" in w.account_message.text() and w.secret_edit.text() == ""
     with station.db.session() as s:
@@ -66,6 +78,7 @@ def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_k
 
 def test_more_than_five_days_is_refused_with_a_message(station, qtbot, naver) -> None:  # type: ignore[no-untyped-def]
     w = station.window.open_collect()
+    settled(qtbot, w)
     add_account_by_typing(qtbot, w, naver)
     w.account_combo.setCurrentIndex(w.account_combo.count() - 1)
     w.from_edit.setDateTime(QDateTime.currentDateTime().addDays(-7))
@@ -78,6 +91,7 @@ def test_more_than_five_days_is_refused_with_a_message(station, qtbot, naver) ->
 def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, naver) -> None:  # type: ignore[no-untyped-def]
     order = naver.add_order([{"productName": "머그컵"}])
     w = station.window.open_collect()
+    settled(qtbot, w)
     add_account_by_typing(qtbot, w, naver)
     w.account_combo.setCurrentIndex(w.account_combo.count() - 1)
     w.to_edit.setDateTime(QDateTime.currentDateTime().addSecs(60))
@@ -104,6 +118,7 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     from packdesk.core.enums import ChannelKind
 
     w = station.window.open_collect()
+    settled(qtbot, w)
     w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
     assert w.kind_pages.currentIndex() == w.kind_combo.currentIndex()
     form = w.kind_forms[ChannelKind.COUPANG]
@@ -113,28 +128,28 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     qtbot.keyClicks(form["external_id"], "12345")  # not a vendor id
     qtbot.keyClicks(form["access_key"], "ak-123")
     qtbot.keyClicks(form["secret"], "sk-secret")
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
     assert "형식이 맞지 않습니다" in w.account_message.text() and "Vendor ID" in w.account_message.text()
     form["external_id"].clear()
     qtbot.keyClicks(form["external_id"], "A00012345")
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
     assert "OS 키링" in w.account_message.text() and form["secret"].text() == ""
     assert "sk-secret" in memory_keyring.store.values()
     row = next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점")
     assert "쿠팡" in w.accounts.item(row, 1).text() and w.accounts.item(row, 2).text() == "A00012345"
 
     w.accounts.selectRow(row)
-    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.pause_button)
     assert "일시 중지" in w.accounts.item(row, 4).text() and w.pause_button.text().startswith("다시 시작")
     assert any("일시 중지" in w.account_combo.itemText(i) for i in range(w.account_combo.count()))
-    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.pause_button)
     assert "사용 중" in w.accounts.item(row, 4).text()
     assert w.accounts.item(row, 3).text() == "예 / yes"  # a Coupang account confirms what it collects by default
-    qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.confirm_mode_button)
     assert w.accounts.item(row, 3).text() == ""
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.remove_button)
     assert "삭제됨" in w.account_message.text() and "삭제됨" in w.accounts.item(row, 4).text()
     assert "sk-secret" not in memory_keyring.store.values()
     assert not w.remove_button.isEnabled()
@@ -150,6 +165,7 @@ def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_link
     from packdesk.core.enums import ChannelKind
 
     w = station.window.open_collect()
+    settled(qtbot, w)
     help_label = w.findChild(QLabel, f"help_{ChannelKind.NAVER.value}_code_rule")
     assert help_label is not None and "권장" in help_label.text() and "old links stay" in help_label.text()
     add_account_by_typing(qtbot, w, naver)
@@ -164,13 +180,13 @@ def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_link
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("seller_code", True))
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, _t, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.No)
-    qtbot.mouseClick(w.code_rule_button, Qt.MouseButton.LeftButton)  # said no: nothing changes
+    click(qtbot, w, w.code_rule_button)  # said no: nothing changes
     assert asked and "다시 연결" in asked[0] and "old links stay" in asked[0]
     with station.db.session() as s:
         assert "code_rule" not in json.loads(s.get_one(m.ChannelAccount, acc.id).options or "{}")
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    qtbot.mouseClick(w.code_rule_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.code_rule_button)
     assert "seller_code" in w.account_message.text() and "1 links under the old codes stay" in w.account_message.text()
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "seller_code"
@@ -191,6 +207,7 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     from tests.fakes.coupang import FakeClock, FakeCoupang
 
     w = station.window.open_collect()
+    settled(qtbot, w)
     w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
     assert w.auto_confirm.isChecked() and w.auto_confirm.isEnabled()
     w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.NAVER))
@@ -207,11 +224,11 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
         for key, text in (("external_id", skewed.vendor_id), ("access_key", skewed.access_key),
                           ("secret", skewed.secret_key), ("base_url", skewed.base_url), ("courier_codes", "KGB KGBPS")):
             qtbot.keyClicks(form[key], text)
-        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        click(qtbot, w, w.add_button)
         assert "형식이 맞지 않습니다" in w.account_message.text() and "Courier codes" in w.account_message.text()
         form["courier_codes"].clear()
         qtbot.keyClicks(form["courier_codes"], "KGB=KGBPS")
-        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        click(qtbot, w, w.add_button)
         assert "OS 키링" in w.account_message.text()
         with station.db.session() as s:
             acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "쿠팡본점")).one()
@@ -231,9 +248,10 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     offered: list[str] = []
     monkeypatch.setattr(QInputDialog, "getText", lambda _p, _t, _l, _m, current, *a, **k: offered.append(current)
                         or ("KGB=KGBLS, 한진=HANJIN", True))
-    qtbot.mouseClick(w.courier_codes_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.courier_codes_button)
     assert offered == ["KGB=KGBPS"] and "KGB=KGBLS, HANJIN=HANJIN" in w.account_message.text()
     w.change_courier_codes("KGB")                        # no "=": named, nothing changed
+    settled(qtbot, w)
     assert "Courier codes" in w.account_message.text()
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["courier_codes"] == {
@@ -268,6 +286,7 @@ def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_sta
 
     station = make_station()  # the next start
     w = station.window.open_collect()
+    settled(qtbot, w)
     row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, 1).text() == "우리 스토어")
     assert w.runs.item(row, 5).text() == "중단됨 / abandoned"
     assert w.runs.item(row, 14).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
@@ -283,6 +302,7 @@ def test_an_unexpected_error_ends_the_run_and_the_progress_bar(station, qtbot, e
             raise RuntimeError("a bug in a channel")
 
     w = station.window.open_collect()
+    settled(qtbot, w)
     w.collector.channel_factory = lambda account: Broken()
     w.account_combo.setCurrentIndex(0)
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
@@ -304,6 +324,7 @@ def test_without_a_keyring_no_account_is_added_and_removal_says_what_happened(  
         return [w.accounts.item(r, 0).text() for r in range(w.accounts.rowCount())]
 
     w = station.window.open_collect()
+    settled(qtbot, w)
     add_account_by_typing(qtbot, w, naver)  # with a keyring: added
     assert "우리 스토어" in names()
     keyring.set_keyring(fail.Keyring())  # then the keyring goes (locked, its service stopped, a new Linux PC)
@@ -316,14 +337,14 @@ def test_without_a_keyring_no_account_is_added_and_removal_says_what_happened(  
         QApplication.sendEvent(w.name_edit, ime)
         qtbot.keyClicks(w.app_id_edit, naver.client_id)
         qtbot.keyClicks(w.secret_edit, naver.client_secret)
-        qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+        click(qtbot, w, w.add_button)
         said = w.account_message.text()
         assert said.startswith("계정을 추가하지 않았습니다") and "keyring.backends.fail.Keyring" in said
         assert "둘째 스토어" not in names()
 
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
         w.accounts.selectRow(names().index("우리 스토어"))
-        qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)  # no uncaught exception (pytest-qt fails on one)
+        click(qtbot, w, w.remove_button)  # no uncaught exception (pytest-qt fails on one)
         said = w.account_message.text()
         assert said.startswith("삭제됨") and "시크릿은 지우지 못했습니다" in said and "could not be erased" in said
         assert "삭제됨" in w.accounts.item(names().index("우리 스토어"), 4).text()

@@ -18,6 +18,7 @@ from packdesk.core.enums import ChannelKind
 from packdesk.services.secrets import delete_secret
 from packdesk.services.settings import Settings
 from tests.fakes.naver import FakeNaver
+from tests.ui.test_collect_view import click, settled
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = pytest.mark.gui
@@ -44,7 +45,7 @@ def add(qtbot, w, kind: ChannelKind, name: str, values: dict[str, str]) -> str: 
         edit.clear()
         if values.get(key):
             qtbot.keyClicks(edit, values[key])
-    qtbot.mouseClick(w.add_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.add_button)
     return w.account_message.text()
 
 
@@ -58,6 +59,7 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     naver.add_products(3)
     st = make_station(Settings(recorder="off", language="en"))
     w = st.window.open_collect()
+    settled(qtbot, w)
     tabs = w.findChildren(QTabWidget)[0]
     seen = visible_texts(w) + [tabs.tabText(i) for i in range(tabs.count())]
     assert w.windowTitle() == "Order collection" and [tabs.tabText(i) for i in range(tabs.count())] == \
@@ -95,19 +97,19 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
 
     # pause, auto-confirm, and the connection test (fine for Naver; Sabangnet without its secret)
     w.accounts.selectRow(coupang)
-    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.pause_button)
     said.append(w.account_message.text())
     assert said[-1].startswith("Paused: no collection") and w.pause_button.text() == "Resume"
     assert w.accounts.item(coupang, 4).text() == "paused"
     assert "쿠팡본점 (paused)" in [w.account_combo.itemText(i) for i in range(w.account_combo.count())]
     seen += visible_texts(w)
-    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.pause_button)
     said.append(w.account_message.text())
     assert w.accounts.item(coupang, 3).text() == "yes"  # Coupang's form starts with auto-confirm ticked
-    qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.confirm_mode_button)
     said.append(w.account_message.text())
     assert said[-2:] == ["Resumed", "Auto-confirm off"] and w.accounts.item(coupang, 3).text() == ""
-    qtbot.mouseClick(w.confirm_mode_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.confirm_mode_button)
     said.append(w.account_message.text())
     assert said[-1] == "Auto-confirm on" and w.accounts.item(coupang, 3).text() == "yes"
     w.accounts.selectRow(row_of(w, "우리 스토어"))
@@ -129,7 +131,7 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, title, text, *a, **k: asked.extend((title, text)) or QMessageBox.StandardButton.Yes)
     w.accounts.selectRow(row_of(w, "우리 스토어"))
-    qtbot.mouseClick(w.code_rule_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.code_rule_button)
     said.append(w.account_message.text())
     assert said[-1] == "Code rule: seller_code (0 links under the old codes stay)"
     assert asked[0] == "Code rule" and asked[1].startswith("product_option (recommended)")
@@ -171,7 +173,7 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
 
     # removing an account: the question, and what was removed
     w.accounts.selectRow(row_of(w, "쿠팡본점"))
-    qtbot.mouseClick(w.remove_button, Qt.MouseButton.LeftButton)
+    click(qtbot, w, w.remove_button)
     said.append(w.account_message.text())
     assert said[-1] == "Removed: 0 orders removed, 0 kept" and asked[-2] == "Remove account"
     assert asked[-1].startswith("Removes this account's products")

@@ -71,7 +71,8 @@ def test_every_window_in_korean_holds_korean(make_station, qtbot, dirs: AppDirs)
     windows = [w.open_settings(), w.open_collect(), w.open_mapping(), w.open_outbox(), w.open_review(),
                w.open_reports(), w.open_orders(), w.open_excel_orders(), w.open_staff(), w.open_courier()]
     mapping, reports, orders, staff, courier = windows[2], windows[5], windows[6], windows[8], windows[9]
-    qtbot.waitUntil(lambda: not mapping.busy and mapping.model.rowCount() > 0 and reports.report is not None
+    qtbot.waitUntil(lambda: not windows[1].busy and not mapping.busy and mapping.model.rowCount() > 0
+                    and reports.report is not None
                     and not reports.busy and not orders.busy and orders.table.rowCount() > 0
                     and not staff.busy and staff.table.rowCount() > 0
                     and not courier.busy and courier.last_count is not None, timeout=5000)

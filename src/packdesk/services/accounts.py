@@ -211,6 +211,24 @@ def set_auto_confirm(db: Database, account_id: int, on: bool) -> None:
         acc.auto_confirm = on and (market is None or market.can_confirm)
 
 
+def flip_auto_confirm(db: Database, account_id: int) -> bool:
+    """Turn the account's auto-confirm the other way, read and written in one transaction; what was asked
+    for (on or off)."""
+    with db.session() as s:
+        acc = s.get_one(m.ChannelAccount, account_id)
+        on = not acc.auto_confirm
+        market = registry.market(acc.kind)
+        acc.auto_confirm = on and (market is None or market.can_confirm)
+    return on
+
+
+def test_connection(db: Database, account_id: int) -> object:
+    """``check_connection`` for an account by id: the account is read here, off the caller's UI thread."""
+    with db.session() as s:
+        account = s.get_one(m.ChannelAccount, account_id)
+    return check_connection(account)
+
+
 def check_connection(account: m.ChannelAccount) -> object:
     """The market's connection test for the account (what it proves is the market's: credentials, address,
     IP allow-list, clock); a market without one is taken as connected once its channel could be built.

@@ -54,6 +54,21 @@ class SyncResult:
 Progress = Callable[[int, int | None], None]  # (products so far, total if known)
 
 
+class Cancel:
+    """A sync's stop request: set by whoever started it (a screen, on the UI thread), looked at between pages
+    on the sync's thread, so a stop never cuts a page's transaction in half. Screens take this instead of a
+    ``threading.Event`` of their own (only ``ui/ops.py`` starts threads in ``ui/``)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
 def _options(s: Any, account_id: int) -> dict[str, Any]:
     acc = s.get_one(m.ChannelAccount, account_id)
     try:
@@ -131,7 +146,7 @@ def store_products(s: Any, account_id: int, records: list[ProductRecord], now: d
     return len(new)
 
 
-def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: threading.Event | None = None,
+def sync_catalogue(db: Database, account_id: int, channel: Any, *, cancel: Cancel | threading.Event | None = None,
                    progress: Progress | None = None, clock: Callable[[], datetime] = utcnow,
                    pictures: Callable[[list[str]], object] | None = None) -> SyncResult:
     """Read the account's catalogue from where the last unfinished sync stopped (or from the start).
@@ -209,7 +224,7 @@ class CatalogueSyncer:
         market = registry.market(account.kind)
         return market is not None and market.can(Capability.CATALOGUE)
 
-    def sync(self, account_id: int, *, cancel: threading.Event | None = None,
+    def sync(self, account_id: int, *, cancel: Cancel | threading.Event | None = None,
              progress: Progress | None = None) -> SyncResult:
         with self._meta:
             lock = self._locks.setdefault(account_id, threading.Lock())

@@ -423,6 +423,66 @@ def run_error_words(run: m.CollectionRun, account: str) -> Words:
                                   **failure_of(run).params})
 
 
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as the collection window lists it: a plain record read off the UI thread."""
+
+    id: int
+    name: str
+    kind: str
+    external_id: str
+    active: bool
+    paused: bool
+    auto_confirm: bool
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A collection run as the collection window lists it, its error already in words (``run_error_words``)."""
+
+    started_at: datetime
+    account: str  # the account's name ("?" when it is gone)
+    trigger: str
+    started_by: str
+    window_from: datetime | None
+    window_to: datetime | None
+    status: RunStatus
+    orders: int
+    lines: int
+    registered: int
+    cancel_requested: int
+    cancelled: int
+    tracking_registered: int
+    tracking_sent: int
+    set_aside: int
+    error_code: str
+    error_detail: str
+    error: Words
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the collection window shows: every account (by id) and the latest runs (newest first)."""
+
+    accounts: list[AccountRow]
+    runs: list[RunRow]
+
+
+def overview(s: Session, limit: int = 200) -> Overview:
+    """The accounts and the latest ``limit`` runs, read in one session (the window re-reads it every 2 s)."""
+    accounts = [AccountRow(a.id, a.name, a.kind, a.external_id, a.active, a.paused, a.auto_confirm)
+                for a in s.scalars(select(m.ChannelAccount).order_by(m.ChannelAccount.id))]
+    names = {a.id: a.name for a in accounts}
+    runs = []
+    for r in s.scalars(select(m.CollectionRun).order_by(m.CollectionRun.id.desc()).limit(limit)):
+        name = names.get(r.account_id, "?")
+        runs.append(RunRow(r.started_at, name, r.trigger, r.started_by, r.window_from, r.window_to, r.status,
+                           r.orders, r.lines, r.registered, r.cancel_requested, r.cancelled, r.tracking_registered,
+                           r.tracking_sent, r.set_aside, r.error_code or "", r.error_detail or "",
+                           run_error_words(r, name)))
+    return Overview(accounts, runs)
+
+
 def _order_ids(s: Session, account_id: int, order_nos: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in _in_chunks(order_nos):

@@ -284,6 +284,15 @@ class ImportResult:
     errors: tuple[RowError, ...] = field(default=(), repr=False)
 
 
+def import_with_columns(db: Database, p: Preview, started_by: str, columns: Mapping[str, str | None],
+                        header_row: int | None, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """The Excel screen's import: the columns as chosen are saved for the platform first (a short transaction of
+    their own, so the next sheet from it maps itself), then ``import_preview``."""
+    with db.session() as s:
+        save_mapping(s, p.account_id, columns, header_row)
+    return import_preview(db, p, started_by, progress=progress)
+
+
 def import_preview(db: Database, p: Preview, started_by: str,
                    progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Store what the preview found to import, as one collection run, a few hundred orders per transaction;

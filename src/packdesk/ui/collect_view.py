@@ -1,12 +1,13 @@
 """Order collection: the runs table, "collect now" for an account and a date range, and the accounts.
 
-Every network call runs as a background op (``ui/ops.py``); the progress bar shows while a run is
+Every network call, database read and account change runs as a background op (``ui/ops.py``): the tables
+are plain records re-read every 2 s (``services/collect.overview``); the progress bar shows while a run is
 going and the table refreshes when it ends. Secrets typed here go straight to the OS keyring.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -33,7 +34,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from packdesk.channels import registry
 from packdesk.channels.markets.naver import CODE_RULE_HELP
@@ -45,18 +45,19 @@ from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
     KINDS,
     AccountSpec,
+    Removal,
     add_account,
-    check_connection,
     courier_codes,
     courier_codes_text,
+    flip_auto_confirm,
     remove_account,
-    set_auto_confirm,
     set_code_rule,
     set_courier_codes,
     set_paused,
+    test_connection,
 )
-from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.collect import Collector, run_error_words
+from packdesk.services.catalogue import Cancel, CatalogueSyncer, SyncResult
+from packdesk.services.collect import Collector, Overview, overview, run_error_words
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -88,7 +89,10 @@ class CollectWindow(QDialog):
                  syncer: CatalogueSyncer | None = None) -> None:
         super().__init__(parent)
         self.syncer = syncer
-        self._sync_cancel: threading.Event | None = None
+        self._sync_cancel: Cancel | None = None
+        self._reads = 0      # refreshes asked for; an answer older than the newest is not shown
+        self._reading = 0    # refreshes in flight: the 2-second timer does not pile them up
+        self._account_state: dict[int, tuple[str, bool, bool]] = {}
         self.setWindowTitle(tr("주문 수집 / Order collection"))
         self.resize(1200, 640)
         self.collector = collector
@@ -216,17 +220,43 @@ class CollectWindow(QDialog):
         QVBoxLayout(self).addWidget(tabs)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(2000)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self._tick)
         self._refresh_timer.start()
         self.refresh()
 
     # ------------------------------------------------------------------ reading
 
-    def refresh(self) -> None:
-        with self.db.session() as s:
-            accounts = list(s.scalars(select(m.ChannelAccount).order_by(m.ChannelAccount.id)))
-            runs = list(s.scalars(select(m.CollectionRun).order_by(m.CollectionRun.id.desc()).limit(200)))
-        names = {a.id: a.name for a in accounts}
+    @property
+    def busy(self) -> bool:
+        """Work of this window in flight (reads, account changes, runs); tests wait on it."""
+        return ops.pending(self) > 0
+
+    def _tick(self) -> None:
+        if not self._reading:
+            self.refresh()
+
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Re-read the accounts and runs off the UI thread; ``then`` once the answer is shown (or failed)."""
+        self._reads += 1
+        self._reading += 1
+        asked = self._reads
+
+        def show(found: Overview) -> None:
+            self._reading -= 1
+            if asked == self._reads:  # a slower, older read never paints over a newer one
+                self._show(found)
+            if then is not None:
+                then()
+
+        def failed(_: KnownError) -> None:  # ops logged it; the tables keep what they showed, the next tick retries
+            self._reading -= 1
+            if then is not None:
+                then()
+
+        ops.read(self, "collect-refresh", self.db, overview, show, failed)
+
+    def _show(self, found: Overview) -> None:
+        accounts, runs = found.accounts, found.runs
         current = self.account_combo.currentData()
         self.account_combo.clear()
         for a in accounts:
@@ -253,12 +283,12 @@ class CollectWindow(QDialog):
         self.runs.setRowCount(len(runs))
         for r, run in enumerate(runs):
             window = f"{kst_text(run.window_from, RUN_TIME)} ~ {kst_text(run.window_to, RUN_TIME)}"
-            cells = (kst_text(run.started_at, RUN_TIME), names.get(run.account_id, "?"),
+            cells = (kst_text(run.started_at, RUN_TIME), run.account,
                      tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
                      tr(STATUS_TEXT[run.status]),
                      run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
                      run.tracking_registered, run.tracking_sent, run.set_aside,
-                     run_error(run, names.get(run.account_id, "?")))
+                     both(*run.error) if run.error_code else "")
             for c, v in enumerate(cells):
                 self.runs.setItem(r, c, QTableWidgetItem(str(v)))
             if run.error_code:  # the code and the detail: which orders were set aside, what the error was
@@ -285,7 +315,6 @@ class CollectWindow(QDialog):
 
     def _collected(self, run: m.CollectionRun) -> None:
         self.collect_button.setEnabled(True)
-        self.refresh()
         if run.status is RunStatus.SUCCEEDED and not run.set_aside:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
                            f"Done: {run.orders} orders, {run.registered} new"))
@@ -296,15 +325,14 @@ class CollectWindow(QDialog):
                            f"run's error)"), error=True)
         else:
             self._say(run_error(run, self.account_combo.currentText()), error=True)
-        self.run_finished.emit(run)
+        self.refresh(then=lambda: self.run_finished.emit(run))  # finished: the run is in the table
 
     def _collect_failed(self, e: KnownError) -> None:
         self.collect_button.setEnabled(True)
         self.confirm_button.setEnabled(True)
-        self.refresh()
         self._say(both("수집 실패", "Collection failed") if isinstance(e, ops.Bug) else error_message(e),
                   error=True)
-        self.run_finished.emit(e)
+        self.refresh(then=lambda: self.run_finished.emit(e))
 
     def confirm_now(self) -> None:
         account_id = self.account_combo.currentData()
@@ -328,7 +356,7 @@ class CollectWindow(QDialog):
         account_id = self.account_combo.currentData()
         if account_id is None or self.syncer is None:
             return
-        self._sync_cancel = threading.Event()
+        self._sync_cancel = Cancel()  # looked at between pages on the sync's thread
         cancel, syncer = self._sync_cancel, self.syncer
         self.sync_button.setEnabled(False)
         self.sync_cancel_button.show()
@@ -356,7 +384,7 @@ class CollectWindow(QDialog):
         self.sync_progress.hide()
         self._sync_cancel = None
 
-    def _synced(self, result: Any) -> None:
+    def _synced(self, result: SyncResult) -> None:
         self._sync_done()
         if result.complete:
             self._say(both(f"상품 동기화 완료: {result.products}개, 신규 {result.new}개, 삭제됨 {result.deleted}개",
@@ -386,27 +414,34 @@ class CollectWindow(QDialog):
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
         self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
+    def _account_op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """An account change or look-up off the UI thread. ``ops.run``, not ``ops.write``: the accounts service
+        opens its own short transactions on the database (and adding or removing touches the OS keyring, a
+        removal deletes orders in batches), and this window has no place in the station's DB worker queue."""
+        ops.run(self, f"account-{name}", fn, done, lambda e: self._say_account(error_message(e), error=True))
+
     def add_account(self) -> None:
         kind = str(self.kind_combo.currentData())
         edits = self.kind_forms[kind]
         spec = AccountSpec(kind, self.name_edit.text(), {k: e.text() for k, e in edits.items()},
                            auto_confirm=self.auto_confirm.isChecked())
-        try:
-            add_account(self.db, spec)
-        except KnownError as e:
-            self._say_account(error_message(e), error=True)
-            return
-        for key, edit in edits.items():
-            if key == "secret":
-                edit.clear()
-        name = spec.name.strip()
-        self._say_account(both(f"추가됨: {name} (시크릿은 OS 키링에 저장)",
-                               f"Added: {name} (secret in the OS keyring)"))
-        self.refresh()
+
+        def added(_: int) -> None:
+            for key, edit in edits.items():
+                if key == "secret":
+                    edit.clear()
+            name = spec.name.strip()
+            self._say_account(both(f"추가됨: {name} (시크릿은 OS 키링에 저장)",
+                                   f"Added: {name} (secret in the OS keyring)"))
+            self.refresh()
+
+        db = self.db
+        self._account_op("add", lambda: add_account(db, spec), added)
 
     def _selection_changed(self) -> None:
         account_id = self._selected_account()
-        kind, active, paused = getattr(self, "_account_state", {}).get(account_id, (None, False, False))
+        kind, active, paused = (self._account_state.get(account_id, ("", False, False)) if account_id is not None
+                                else ("", False, False))
         marketplace = kind in KINDS
         self.test_button.setEnabled(marketplace and active)
         self.pause_button.setEnabled(marketplace and active)
@@ -423,12 +458,15 @@ class CollectWindow(QDialog):
         account_id = self._selected_account()
         if account_id is None:
             return
-        paused = not self._account_state[account_id][2]
-        set_paused(self.db, account_id, paused)
-        self._say_account(tr("일시 중지: 수집과 송장 전송을 멈춥니다 (대기 중인 전송은 남습니다) / "
-                             "Paused: no collection or dispatch; waiting dispatches stay" if paused
-                             else "다시 시작 / Resumed"))
-        self.refresh()
+        paused, db = not self._account_state[account_id][2], self.db
+
+        def done(_: None) -> None:
+            self._say_account(tr("일시 중지: 수집과 송장 전송을 멈춥니다 (대기 중인 전송은 남습니다) / "
+                                 "Paused: no collection or dispatch; waiting dispatches stay" if paused
+                                 else "다시 시작 / Resumed"))
+            self.refresh()
+
+        self._account_op("pause", lambda: set_paused(db, account_id, paused), done)
 
     def change_code_rule(self, rule: str | None = None) -> None:
         """How this account names its sales products; what a change does is said before it is made."""
@@ -447,13 +485,10 @@ class CollectWindow(QDialog):
                     "again; the old links stay for the orders already collected.")) \
                     != QMessageBox.StandardButton.Yes:
                 return
-        try:
-            links = set_code_rule(self.db, account_id, rule)
-        except KnownError as e:
-            self._say_account(error_message(e), error=True)
-            return
-        self._say_account(both(f"코드 규칙: {rule} (옛 코드의 연결 {links}개는 남음)",
-                               f"Code rule: {rule} ({links} links under the old codes stay)"))
+        chosen, db = rule, self.db
+        self._account_op("code-rule", lambda: set_code_rule(db, account_id, chosen), lambda links: self._say_account(
+            both(f"코드 규칙: {chosen} (옛 코드의 연결 {links}개는 남음)",
+                 f"Code rule: {chosen} ({links} links under the old codes stay)")))
 
     def change_courier_codes(self, text: str | None = None) -> None:
         """The account's own courier codes (ours=theirs): where a market refuses a courier code, fix it here and
@@ -461,30 +496,37 @@ class CollectWindow(QDialog):
         account_id = self._selected_account()
         if account_id is None:
             return
-        if text is None:
-            text, ok = QInputDialog.getText(self, tr("택배사 코드 / Courier codes"), tr(COURIER_CODES_HELP),
-                                            QLineEdit.EchoMode.Normal, courier_codes_text(courier_codes(self.db,
-                                                                                                        account_id)))
-            if not ok:
-                return
-        try:
-            codes = set_courier_codes(self.db, account_id, text)
-        except KnownError as e:
-            self._say_account(error_message(e), error=True)
+        db = self.db
+        if text is None:  # the codes stored now are read first, to start the question from them
+
+            def ask(codes: dict[str, str]) -> None:
+                typed, ok = QInputDialog.getText(self, tr("택배사 코드 / Courier codes"), tr(COURIER_CODES_HELP),
+                                                 QLineEdit.EchoMode.Normal, courier_codes_text(codes))
+                if ok:
+                    self.change_courier_codes(typed)
+
+            self._account_op("courier-codes", lambda: courier_codes(db, account_id), ask)
             return
-        shown = courier_codes_text(codes)
-        self._say_account(both(f"택배사 코드: {shown or '없음 (기본 표)'}",
-                               f"Courier codes: {shown or 'none (the default table)'}"))
+        given = text
+
+        def done(codes: dict[str, str]) -> None:
+            shown = courier_codes_text(codes)
+            self._say_account(both(f"택배사 코드: {shown or '없음 (기본 표)'}",
+                                   f"Courier codes: {shown or 'none (the default table)'}"))
+
+        self._account_op("courier-codes", lambda: set_courier_codes(db, account_id, given), done)
 
     def toggle_auto_confirm(self) -> None:
         account_id = self._selected_account()
         if account_id is None:
             return
-        with self.db.session() as s:
-            on = not s.get_one(m.ChannelAccount, account_id).auto_confirm
-        set_auto_confirm(self.db, account_id, on)
-        self._say_account(tr("자동 발주확인 켬 / Auto-confirm on" if on else "자동 발주확인 끔 / Auto-confirm off"))
-        self.refresh()
+        db = self.db
+
+        def done(on: bool) -> None:
+            self._say_account(tr("자동 발주확인 켬 / Auto-confirm on" if on else "자동 발주확인 끔 / Auto-confirm off"))
+            self.refresh()
+
+        self._account_op("auto-confirm", lambda: flip_auto_confirm(db, account_id), done)
 
     def _selected_account(self) -> int | None:
         rows = self.accounts.selectionModel().selectedRows()
@@ -495,14 +537,10 @@ class CollectWindow(QDialog):
         if account_id is None:
             self._say_account(tr("계정을 선택하세요 / Select an account"), error=True)
             return
-        with self.db.session() as s:
-            account = s.get_one(m.ChannelAccount, account_id)
-
-        def test() -> object:
-            return check_connection(account)
-
+        db = self.db
         self._say_account(tr("연결 중… / Connecting…"))
-        ops.run(self, "test-account", test, lambda _: self._say_account(tr("연결 성공 / Connected")),
+        ops.run(self, "test-account", lambda: test_connection(db, account_id),
+                lambda _: self._say_account(tr("연결 성공 / Connected")),
                 lambda e: self._say_account(both("연결 실패", f"Connection failed: {ops.kind(e)}")
                                             if isinstance(e, ops.Bug) else error_message(e), error=True))
 
@@ -520,7 +558,11 @@ class CollectWindow(QDialog):
         self.deactivate(account_id)
 
     def deactivate(self, account_id: int) -> None:
-        result = remove_account(self.db, account_id, by=self.operator)
+        db, by = self.db, self.operator
+        self._account_op("remove", lambda: remove_account(db, account_id, by=by),
+                         lambda result: self._removed(account_id, result))
+
+    def _removed(self, account_id: int, result: Removal) -> None:
         if result.secret_left:
             self._say_account(both(f"삭제됨: 주문 {result.orders_removed}건 삭제, {result.orders_kept}건 보존 — "
                                    f"OS 키링을 쓸 수 없어 시크릿은 지우지 못했습니다 ({result.secret_left}): "

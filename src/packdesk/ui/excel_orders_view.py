@@ -2,18 +2,17 @@
 preview, import; save the rows that failed, download a template, export orders and collection runs.
 
 All rules live in ``channels/excel.py`` and ``services/excel_orders.py``; this screen only shows and asks.
-Reading the sheet, checking it against the database, importing and writing files run on threads of their
-own (short transactions of their own), so a 5,000-row sheet never freezes the window: progress comes back
-as queued signals and the window keeps drawing.
+Reading the sheet, checking it against the database, importing and writing files run as background ops
+(``ui/ops.py``), so a 5,000-row sheet never freezes the window: progress comes back as queued signals and the
+window keeps drawing. Platforms and column mappings are short writes on the station's DB worker; the import is
+a service that commits in batches of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,11 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.channels import excel as xl
-from packdesk.core.db import Database
-from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.services import excel_orders as eo
+from packdesk.services.dbworker import DbWorker, Job
+from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, language, one, pair, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
@@ -72,11 +72,6 @@ PHASES = {"read": "파일 읽는 중 / Reading the file", "check": "확인 중 /
 MAX_ERRORS_SHOWN = 1000
 
 
-@dataclass(frozen=True)
-class _Refused:
-    error: KnownError
-
-
 def no_column() -> str:
     """The combo entry for a field the sheet has no column for."""
     return tr("(없음 / none)")
@@ -101,25 +96,23 @@ class ExcelOrdersView(QDialog):
     template_saved = Signal(str)
     exported = Signal(str, int)          # path, rows
     refused = Signal(str)                # an error code, after it is on screen
-    _from_thread = Signal(object)
     _progress_from_thread = Signal(str, int, int)
 
-    def __init__(self, db: Database, operator: str = "", parent: QWidget | None = None,
+    def __init__(self, worker: DbWorker, operator: str = "", parent: QWidget | None = None,
                  check_digit: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.check_digit = dict(check_digit or {})  # couriers whose wrong check digit only warns
-        self.db = db
+        self.worker = worker  # the station's DB worker: platforms and mappings are written in order with its packs
+        self.db = worker.db
         self.operator = operator
         self.platforms: list[eo.Platform] = []
         self.path: Path | None = None
         self.sheet: xl.Sheet | None = None
         self.preview: eo.Preview | None = None
         self.last_result: eo.ImportResult | None = None
-        self._pending = 0
         self._importing = False
         self._closed = False
         self._generation = 0
-        self._from_thread.connect(self._run_posted, Qt.ConnectionType.QueuedConnection)
         self._progress_from_thread.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
 
         self.setWindowTitle(tr("엑셀 주문 가져오기 / Import orders from Excel"))
@@ -305,51 +298,51 @@ class ExcelOrdersView(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return ops.pending(self) > 0
 
     @property
     def importing(self) -> bool:
         return self._importing
 
-    def _run_posted(self, fn: Callable[[], None]) -> None:
-        fn()
+    def _run(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None],
+             refused: Callable[[KnownError], None] | None = None, phase: str = "") -> None:
+        """A file read or written, or a service that opens its own transactions (``ops.run``)."""
+        self._op(lambda answered, failed: ops.run(self, name, fn, answered, failed), done, refused, phase)
 
-    def _in_thread(self, name: str, job: Callable[[], Any], done: Callable[[Any], None],
-                   refused: Callable[[KnownError], None] | None = None, phase: str = "") -> None:
-        """``job`` on a thread of its own (it opens its own short sessions); ``done`` back on the UI thread.
-        A ``KnownError`` is shown to the person; anything else is our bug, logged with its trace."""
-        self._pending += 1
+    def _read_db(self, name: str, job: Job[Any], done: Callable[[Any], None], phase: str = "") -> None:
+        """A read on a session of its own (``ops.read``)."""
+        self._op(lambda answered, failed: ops.read(self, name, self.db, job, answered, failed), done, None, phase)
+
+    def _write(self, name: str, job: Job[Any], done: Callable[[Any], None]) -> None:
+        """A short write on the station's DB worker, in order with its packs (``ops.write``)."""
+        self._op(lambda answered, failed: ops.write(self, name, self.worker, job, answered, failed), done)
+
+    def _op(self, start: Callable[[Callable[[Any], None], Callable[[KnownError], None]], None],
+            done: Callable[[Any], None], refused: Callable[[KnownError], None] | None = None,
+            phase: str = "") -> None:
+        """Start an op with the progress bar shown; ``done`` back on the UI thread. A ``KnownError`` is shown to
+        the person; anything else is our bug, logged by ``ui/ops.py`` and shown as an error."""
         self._on_progress(phase or "check", 0, 0)
+
+        def answered(result: Any) -> None:
+            self._ended()
+            done(result)
+            self._update_buttons()
+
+        def failed(error: KnownError) -> None:
+            self._ended()
+            if refused is not None:
+                refused(error)
+            self._show_refusal(error)
+            self._update_buttons()
+
+        start(answered, failed)
         self._update_buttons()
 
-        def run() -> None:
-            try:
-                result = job()
-            except KnownError as e:
-                result = _Refused(e)
-            except Exception as e:
-                log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=describe_error(e)))
-            with contextlib.suppress(RuntimeError):  # the window was closed and deleted meanwhile
-                self._from_thread.emit(lambda: self._finish(done, refused, result))
-
-        threading.Thread(target=run, name=f"packdesk-{name}", daemon=True).start()
-
-    def _finish(self, done: Callable[[Any], None], refused: Callable[[KnownError], None] | None,
-                result: Any) -> None:
-        self._pending -= 1
-        if self._closed:
-            return
-        if self._pending == 0:
+    def _ended(self) -> None:
+        if not self.busy:
             self.progress.hide()
             self.progress_label.setText("")
-        if isinstance(result, _Refused):
-            if refused is not None:
-                refused(result.error)
-            self._show_refusal(result.error)
-        else:
-            done(result)
-        self._update_buttons()
 
     def _thread_progress(self, phase: str) -> Callable[[int, int], None]:
         """A progress callback for a worker thread: at most about a hundred updates reach the window."""
@@ -384,11 +377,7 @@ class ExcelOrdersView(QDialog):
         return next((p for p in self.platforms if p.id == pid), None)
 
     def reload_platforms(self, select_id: int | None = None) -> None:
-        def job() -> list[eo.Platform]:
-            with self.db.session() as s:
-                return eo.list_platforms(s)
-
-        self._in_thread("excel-platforms", job, lambda ps: self._platforms_loaded(ps, select_id))
+        self._read_db("excel-platforms", eo.list_platforms, lambda ps: self._platforms_loaded(ps, select_id))
 
     def _platforms_loaded(self, platforms: list[eo.Platform], select_id: int | None) -> None:
         keep = select_id if select_id is not None else self.platform_combo.currentData()
@@ -411,11 +400,7 @@ class ExcelOrdersView(QDialog):
         self.add_platform(self.new_platform.text())
 
     def add_platform(self, name: str) -> None:
-        def job() -> eo.Platform:
-            with self.db.session() as s:
-                return eo.create_platform(s, name)
-
-        self._in_thread("excel-platform-add", job, self._platform_added)
+        self._write("excel-platform-add", lambda s: eo.create_platform(s, name), self._platform_added)
 
     def _platform_added(self, platform: eo.Platform) -> None:
         self.new_platform.clear()
@@ -471,7 +456,7 @@ class ExcelOrdersView(QDialog):
         self.preview = None
         self._show_preview()
         progress = self._thread_progress("read")
-        self._in_thread("excel-read", lambda: xl.read_sheet(path, header_row, hints=hints, prefer_row=prefer,
+        self._run("excel-read", lambda: xl.read_sheet(path, header_row, hints=hints, prefer_row=prefer,
                                                             progress=progress, sheet_name=sheet_name),
                         self._sheet_loaded, refused=lambda _: self.file_label.setText(path.name), phase="read")
 
@@ -528,11 +513,8 @@ class ExcelOrdersView(QDialog):
         columns = self.columns()
         header_row = sheet.header_row if sheet is not None else None
 
-        def job() -> eo.Platform:
-            with self.db.session() as s:
-                return eo.save_mapping(s, platform.id, columns, header_row)
-
-        self._in_thread("excel-mapping", job, self._mapping_saved)
+        self._write("excel-mapping", lambda s: eo.save_mapping(s, platform.id, columns, header_row),
+                 self._mapping_saved)
 
     def _mapping_saved(self, platform: eo.Platform) -> None:
         self.platforms = [platform if p.id == platform.id else p for p in self.platforms]
@@ -559,9 +541,10 @@ class ExcelOrdersView(QDialog):
                 self._show_preview(error)
                 self.previewed.emit(None)
 
-        self._in_thread("excel-preview", lambda: eo.preview_sheet(self.db, platform.id, sheet, columns,
-                                                                  self.check_digit),
-                        lambda p: self._previewed(gen, p), refused=refused)
+        db, check_digit = self.db, self.check_digit
+        # a run: the preview reads in short sessions of its own as it checks the rows
+        self._run("excel-preview", lambda: eo.preview_sheet(db, platform.id, sheet, columns, check_digit),
+                 lambda p: self._previewed(gen, p), refused=refused)
 
     def _previewed(self, gen: int, preview: eo.Preview) -> None:
         if gen != self._generation:
@@ -643,14 +626,16 @@ class ExcelOrdersView(QDialog):
         columns, header_row, operator = self.columns(), sheet.header_row, self.operator
         progress = self._thread_progress("store")
 
+        db = self.db
+
         def job() -> eo.ImportResult:
-            with self.db.session() as s:
-                eo.save_mapping(s, p.account_id, columns, header_row)
-            return eo.import_preview(self.db, p, operator, progress=progress)
+            # a run, not a write on the station's DB worker: the import commits in batches of its own (a long
+            # job would hold the station's scans behind it); the columns go first, in a short transaction
+            return eo.import_with_columns(db, p, operator, columns, header_row, progress=progress)
 
         self._importing = True
         self.show_message("info", both(f"가져오는 중: {p.importable:,}행", f"Importing {p.importable:,} rows…"))
-        self._in_thread("excel-import", job, self._imported, refused=lambda _: self._import_ended(), phase="store")
+        self._run("excel-import", job, self._imported, refused=lambda _: self._import_ended(), phase="store")
 
     def _import_ended(self) -> None:
         self._importing = False
@@ -703,8 +688,8 @@ class ExcelOrdersView(QDialog):
         if sheet is None or p is None or not p.errors:
             return
         errors = p.errors
-        self._in_thread("excel-failures", lambda: xl.write_failure_file(path, sheet, errors),
-                        lambda n: self._failure_saved(path, n), phase="write")
+        self._run("excel-failures", lambda: xl.write_failure_file(path, sheet, errors),
+                 lambda n: self._failure_saved(path, n), phase="write")
 
     def _failure_saved(self, path: Path, rows: int) -> None:
         self.show_message("success", both(f"실패 행 {rows:,}개를 저장했습니다 — 고쳐서 다시 가져오세요",
@@ -718,8 +703,8 @@ class ExcelOrdersView(QDialog):
             self.save_template_to(path)
 
     def save_template_to(self, path: Path) -> None:
-        self._in_thread("excel-template", lambda: xl.write_template(path), lambda _: self._template_saved(path),
-                        phase="write")
+        self._run("excel-template", lambda: xl.write_template(path), lambda _: self._template_saved(path),
+                 phase="write")
 
     def _template_saved(self, path: Path) -> None:
         self.show_message("success", both("양식을 저장했습니다", f"Template saved: {path}"))
@@ -740,11 +725,8 @@ class ExcelOrdersView(QDialog):
     def export_orders_to(self, path: Path) -> None:
         account_id, since = self._export_scope()
 
-        def job() -> int:
-            with self.db.session() as s:
-                return eo.export_orders(s, path, account_id, since)
-
-        self._in_thread("excel-export-orders", job, lambda n: self._exported(path, n), phase="write")
+        self._read_db("excel-export-orders", lambda s: eo.export_orders(s, path, account_id, since),
+                 lambda n: self._exported(path, n), phase="write")
 
     def _export_runs_clicked(self) -> None:
         today = f"{datetime.now(KST):%Y%m%d}"
@@ -756,11 +738,8 @@ class ExcelOrdersView(QDialog):
     def export_runs_to(self, path: Path) -> None:
         account_id, since = self._export_scope()
 
-        def job() -> int:
-            with self.db.session() as s:
-                return eo.export_runs(s, path, account_id, since)
-
-        self._in_thread("excel-export-runs", job, lambda n: self._exported(path, n), phase="write")
+        self._read_db("excel-export-runs", lambda s: eo.export_runs(s, path, account_id, since),
+                 lambda n: self._exported(path, n), phase="write")
 
     def _exported(self, path: Path, rows: int) -> None:
         self.show_message("success", both(f"{rows:,}행을 저장했습니다", f"Saved {rows:,} rows: {path}"))

@@ -349,7 +349,8 @@ class MainWindow(QMainWindow):
     # --- Excel orders (ui/excel_orders_view.py) ---
     def open_excel_orders(self) -> QWidget | None:
         """Orders from Excel sheets (import, failure file, template, exports); one at a time. Its file and
-        database work runs on threads of its own, in short transactions beside the station's."""
+        database work runs as ops (ui/ops.py): platforms and mappings on the station's DB worker, the import in
+        batches of its own."""
         from packdesk.ui.excel_orders_view import ExcelOrdersView
 
         if self.service is None:
@@ -360,7 +361,7 @@ class MainWindow(QMainWindow):
             return self._excel_orders_view
         packer = self.service.state.packer
         operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        view = ExcelOrdersView(self.service.worker.db, operator, parent=self,
+        view = ExcelOrdersView(self.service.worker, operator, parent=self,
                                check_digit=self.settings.waybill.check_digit if self.settings else None)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_excel_orders_view", None))
