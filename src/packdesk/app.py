@@ -169,6 +169,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     from packdesk.services.dbworker import DbWorker
     from packdesk.services.demo_setup import ensure_demo
     from packdesk.services.station import StationService
+    from packdesk.ui import files
     from packdesk.ui.bridge import MainThreadPoster
     from packdesk.ui.i18n import one, set_language
     from packdesk.ui.keyfilter import WedgeKeyFilter
@@ -331,6 +332,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE
     window.data_dir = dirs.data
+    files.remember_in(dirs.data)  # file dialogs reopen where each kind of file was last put (ui/files.py)
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
     # --- scan routing (recordings review, ui/review_view.py) ---

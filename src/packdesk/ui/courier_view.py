@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -49,7 +48,7 @@ from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import KST
 from packdesk.services import courier_sheets as cs
 from packdesk.services.dbworker import DbWorker, Job
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
@@ -528,12 +527,13 @@ class CourierView(QDialog):
         if t is None:
             return
         stamp = f"{datetime.now(KST):%Y%m%d-%H%M}"
-        path, _ = QFileDialog.getSaveFileName(self, tr("택배사 프로그램용 파일 저장 / Save for the courier program"),
-                                              one(f"{safe_file_part(t.name, 'courier')}-{stamp}.xlsx",
-                                                  f"courier-{safe_file_part(t.courier, 'courier')}-{stamp}.xlsx"),
-                                              "Excel (*.xlsx)")
-        if path:
-            p = Path(path)
+        chosen = files.save_file(self, "courier-export",
+                                 tr("택배사 프로그램용 파일 저장 / Save for the courier program"),
+                                 one(f"{safe_file_part(t.name, 'courier')}-{stamp}.xlsx",
+                                     f"courier-{safe_file_part(t.courier, 'courier')}-{stamp}.xlsx"),
+                                 "Excel (*.xlsx)")
+        if chosen:
+            p = chosen
             self.export_to(p if p.suffix.lower() == ".xlsx" else p.with_name(p.name + ".xlsx"))
 
     def export_to(self, path: Path) -> None:
@@ -560,11 +560,11 @@ class CourierView(QDialog):
     # ------------------------------------------------------------------ import: the file
 
     def _choose_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, tr("결과 파일 선택 / Choose the result file"), "",
+        chosen = files.open_file(
+            self, "courier-result", tr("결과 파일 선택 / Choose the result file"),
             tr("결과 파일 / Result files (*.xlsx *.xls *.csv *.txt)") + ";;" + tr("모든 파일 / All files (*)"))
-        if path:
-            self.load_file(Path(path))
+        if chosen:
+            self.load_file(chosen)
 
     def load_file(self, path: Path) -> None:
         """Read the result file off the UI thread, map its columns, preview; nothing is written."""
@@ -776,11 +776,10 @@ class CourierView(QDialog):
 
     def _failure_clicked(self) -> None:
         stem = self.path.stem if self.path else "result"
-        path, _ = QFileDialog.getSaveFileName(self, tr("실패 행 저장 / Save failure file"),
-                                              one(f"{stem}-등록안됨.xlsx", f"{stem}-not-bound.xlsx"),
-                                              "Excel (*.xlsx)")
-        if path:
-            p = Path(path)
+        chosen = files.save_file(self, "courier-failures", tr("실패 행 저장 / Save failure file"),
+                                 one(f"{stem}-등록안됨.xlsx", f"{stem}-not-bound.xlsx"), "Excel (*.xlsx)")
+        if chosen:
+            p = chosen
             self.save_failure_file_to(p if p.suffix.lower() == ".xlsx" else p.with_name(p.name + ".xlsx"))
 
     def save_failure_file_to(self, path: Path) -> None:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -55,7 +54,7 @@ from packdesk.services import orders as so
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -536,11 +535,10 @@ class ManualOrderForm(_Worked, QDialog):
     def _label_clicked(self) -> None:
         if self.created is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
-                                              f"{safe_file_part(self.created.tracking_number)}.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save_label(Path(path))
+        chosen = files.save_file(self, "label", tr("라벨 저장 / Save label"),
+                                 f"{safe_file_part(self.created.tracking_number)}.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save_label(chosen)
 
     def save_label(self, path: Path) -> list[Path]:
         try:
@@ -930,11 +928,10 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.waybills:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
-                                              f"{safe_file_part(row.waybills[0][1])}.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save_label(row.id, Path(path))
+        chosen = files.save_file(self, "label", tr("라벨 저장 / Save label"),
+                                 f"{safe_file_part(row.waybills[0][1])}.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save_label(row.id, chosen)
 
     def save_label(self, order_id: int, path: Path) -> None:
         """The order's label from the plan the station packs by; written on this (the Qt) thread."""

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services.reports import KST, Report, build_report, export_report
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.i18n import both, one, pair, tr
 from packdesk.ui.messages import error_message, reason_text
 
@@ -233,10 +232,10 @@ class ReportsWindow(QMainWindow):
         if self.report is None:
             return
         since = self.report.since.astimezone(KST)
-        path, _ = QFileDialog.getSaveFileName(self, tr("보고서 저장 / Save report"),
-                                              f"packdesk-report-{since:%Y%m%d}.xlsx", "Excel (*.xlsx)")
-        if path:
-            self.export_to(Path(path))
+        chosen = files.save_file(self, "report", tr("보고서 저장 / Save report"),
+                                 f"packdesk-report-{since:%Y%m%d}.xlsx", "Excel (*.xlsx)")
+        if chosen:
+            self.export_to(chosen)
 
     def export_to(self, path: Path) -> None:
         report = self.report

@@ -48,7 +48,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -80,7 +79,7 @@ from packdesk.services import dbworker, review
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, tr, two_lines
 from packdesk.ui.messages import KIND_TEXT, error_text, station_text
@@ -1116,10 +1115,9 @@ class ReviewWindow(QMainWindow):
             self.range_label.setText(both("구간", f"Range: {clock(self.in_ms or 0)} – {end}"))
 
     def _export_clicked(self, mode: str) -> None:
-        start = str(self.last_export_dir or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, tr("내보낼 폴더 / Export to folder"), start)
-        if folder:
-            self.export_to(Path(folder), mode)
+        chosen = files.folder(self, "recording-export", tr("내보낼 폴더 / Export to folder"), self.last_export_dir)
+        if chosen:
+            self.export_to(chosen, mode)
 
     def export_to(self, folder: Path, mode: str = "whole") -> None:
         """``mode``: "whole" (.mp4, every frame), "range" (.mp4, in–out) or "original" (the .ts itself)."""

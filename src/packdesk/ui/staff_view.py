@@ -20,7 +20,6 @@ from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,7 +36,7 @@ from packdesk.core.errors import KnownError
 from packdesk.services import staff
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.staff import StaffMember
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import BADGE_STYLE, render_sheet
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, tr, two_lines
@@ -304,10 +303,10 @@ class StaffView(QDialog):
         return chosen or [mb for mb in self.members if mb.active]
 
     def _print_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("작업자 카드 저장 / Save badges"), "packdesk-badges.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.print_badges(Path(path))
+        chosen = files.save_file(self, "badges", tr("작업자 카드 저장 / Save badges"), "packdesk-badges.pdf",
+                                 "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.print_badges(chosen)
 
     def print_badges(self, path: Path) -> list[Path]:
         """A sheet of big badges (the barcode and the name) to print and cut out."""
