@@ -5,6 +5,7 @@ refuse its waybill; delete a collected order, told it may come back."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -281,4 +282,11 @@ def test_the_waybill_column_shows_whole_numbers_and_the_selected_order_its_track
     assert ("cancelled on the marketplace" in w.cancel_button.toolTip()) == (not row.manual)
     if lang == "en":
         assert not HANGUL.search(w.cancel_button.toolTip())
+    # one order found is "1 order" in English, never "1 order(s)"; its lines "1 line, 1 unit" where it has one
+    w.search_edit.setText(row.order_no)
+    with qtbot.waitSignal(w.searched, timeout=TIMEOUT):
+        qtbot.mouseClick(w.search_button, Qt.MouseButton.LeftButton)
+    assert w.message.text() == ("주문 1건 / 1 order" if lang == "ko" else "1 order")
+    items = [w.table.item(r, ORDER_COLUMNS.index("상품 / Items")).text() for r in range(w.table.rowCount())]
+    assert not [t for t in items if re.search(r"\b1 (lines|units)\b|\(s\)", t)], items
     w.close()

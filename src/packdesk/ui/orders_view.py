@@ -57,7 +57,7 @@ from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 
@@ -725,7 +725,8 @@ class OrdersWindow(_Worked, QMainWindow):
             typed = tr(" (수기 / typed)") if row.manual and "수기" not in row.platform else ""  # i18n: data
             cells = (kst_text(row.created_at, MINUTE), row.platform + typed, row.order_no,
                      row.recipient_name,
-                     both(f"{row.lines}종 {row.units:,}개", f"{row.lines} lines, {row.units:,} units"),
+                     both(f"{row.lines}종 {row.units:,}개",
+                          f"{plural(row.lines, 'line')}, {plural(row.units, 'unit')}"),
                      status_text(row), waybills)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -735,7 +736,7 @@ class OrdersWindow(_Worked, QMainWindow):
                 self.table.setItem(r, c, item)
         self.table.blockSignals(False)
         if not quiet:
-            self.show_message("info", both(f"주문 {len(rows)}건", f"{len(rows)} order(s)") if rows
+            self.show_message("info", both(f"주문 {len(rows)}건", plural(len(rows), "order")) if rows
                               else tr("찾는 주문이 없습니다 / No order found"))
         if keep is not None and any(r.id == keep for r in rows):
             self.select_order(keep)

@@ -32,7 +32,7 @@ from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.services.reports import KST, Report, build_report, export_report
 from packdesk.ui import files, ops
-from packdesk.ui.i18n import both, one, pair, tr
+from packdesk.ui.i18n import both, one, pair, plural, tr
 from packdesk.ui.messages import error_message, reason_text
 
 
@@ -207,7 +207,8 @@ class ReportsWindow(QMainWindow):
         free = f"{report.disk_free / 1e9:.1f} GB" if report.disk_free is not None else "-"
         self.summary.setText(both(f"포장 {report.packs}건 · 스캔 {report.scans}건 · 거절 {refused}건 · "
                                   f"영상 여유 공간 {free}",
-                                  f"{report.packs} packs · {report.scans} scans · {refused} refused · {free} free"))
+                                  f"{plural(report.packs, 'pack')} · {plural(report.scans, 'scan')} · "
+                                  f"{refused:,} refused · {free} free"))
         per_hour = report.per_hour()
         many_days = len({h.date() for h, _ in per_hour}) > 1
         if per_hour and not many_days:  # one day: every hour of the working day, the quiet ones too

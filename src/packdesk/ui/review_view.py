@@ -81,7 +81,7 @@ from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
 from packdesk.ui import files, ops
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.messages import KIND_TEXT, error_text, station_text
 
 log = logging.getLogger("packdesk.ui.review")
@@ -766,12 +766,13 @@ class ReviewWindow(QMainWindow):
         self.verify_progress.hide()
         if report.ok:
             self._say(both("변조 없음",
-                           f"Nothing altered — {report.checked_files} files, {report.checked_links} links"))
+                           f"Nothing altered — {plural(report.checked_files, 'file')}, "
+                           f"{plural(report.checked_links, 'link')}"))
         else:
             lines = [f"{p.kind}: {p.detail}" for p in report.problems[:20]]
             more = f"\n… +{len(report.problems) - 20}" if len(report.problems) > 20 else ""
             self.status_label.setStyleSheet("color: #b71c1c;")
-            self.status_label.setText(both(f"문제 {len(report.problems)}건", f"{len(report.problems)} problem(s)")
+            self.status_label.setText(both(f"문제 {len(report.problems)}건", plural(len(report.problems), 'problem'))
                                       + "\n" + "\n".join(lines) + more)
         self.verified.emit(report)
 
@@ -865,7 +866,7 @@ class ReviewWindow(QMainWindow):
         n = len(self.model.rows)
         more = tr(" — 아래로 스크롤하면 더 / scroll down for more") if result.more else ""
         capped = tr(" — 일치가 너무 많아 일부만 (더 입력하세요) / too many matches: type more") if result.capped else ""
-        self.result_label.setText(both(f"{n:,}건", f"{n:,} recording(s)") + f"{more}{capped}")
+        self.result_label.setText(both(f"{n:,}건", plural(n, "recording")) + f"{more}{capped}")
         if not append:
             if result.rows:
                 self.table.selectRow(0)

@@ -38,7 +38,7 @@ from packdesk.services import slips
 from packdesk.services.dbworker import Job
 from packdesk.services.mapping import Account, list_accounts
 from packdesk.ui import files
-from packdesk.ui.i18n import both, tr, two_lines
+from packdesk.ui.i18n import both, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.orders_view import _Worked
@@ -157,7 +157,7 @@ class SlipDialog(_Worked, QDialog):
             return
         self.printed = found
         self.show_message("success", both(f"포장 지시서 {len(found)}장 저장됨: {written[0]}",
-                                          f"{len(found)} packing slip(s) saved: {written[0]}"))
+                                          f"{plural(len(found), 'packing slip')} saved: {written[0]}"))
         log.info("%d packing slip(s) saved to %s", len(found), written[0])
         self.saved.emit(str(written[0]))
 

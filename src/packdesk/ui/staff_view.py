@@ -39,7 +39,7 @@ from packdesk.services.staff import StaffMember
 from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import BADGE_STYLE, render_sheet
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.sheets import badge_section
@@ -321,7 +321,7 @@ class StaffView(QDialog):
             self._refuse(KnownError("staff_print_failed", detail=repr(e), path=str(path)))
             return []
         self.show_message("success", both(f"작업자 카드 {len(members)}장 저장됨: {', '.join(map(str, written))}",
-                                          f"{len(members)} badge(s) saved: {', '.join(map(str, written))}"))
+                                          f"{plural(len(members), 'badge')} saved: {', '.join(map(str, written))}"))
         self.printed.emit(str(written[0]))
         return written
 

@@ -150,7 +150,7 @@ ERRORS: dict[str, tuple[str, str]] = {
                   "만드세요. {pack}",
                   "The disk is full: {disk} (folder {folder}, {free} free) — delete files to make room. {pack}"),
     "disk_space_back": ("디스크에 공간이 생겨 메모리에 보관하던 기록 {count}건을 모두 저장했습니다. {pack}",
-                        "There is room on the disk again: the {count} record(s) held in memory are all saved. "
+                        "There is room on the disk again: everything held in memory ({count} record(s)) is saved. "
                         "{pack}"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
