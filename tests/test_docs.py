@@ -139,3 +139,17 @@ def test_the_checks_catch_what_they_are_for(tmp_path: Path) -> None:
                     "```\n[fenced](y.md)\n```\n", encoding="utf-8")
     assert links(page) == ["#sub-part", "#nope", "other.md"]
     assert anchors(page) == {"title", "sub-part"}
+
+
+def test_the_outbox_interval_in_the_docs_is_the_one_the_app_uses() -> None:
+    """The user guide once said 30 s while the scheduler ran the dispatch pass every 15 s (issue #20)."""
+    from packdesk.services.dispatch import PASS_EVERY_S
+
+    guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    app = (ROOT / "src" / "packdesk" / "app.py").read_text(encoding="utf-8")
+    assert 'jobs.every("dispatch", uploader.run_once, seconds=PASS_EVERY_S)' in app
+    assert f"백그라운드에서({PASS_EVERY_S}초마다" in guide and f"in the background (every {PASS_EVERY_S} s" in guide
+    docs = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    said = {int(n) for d in docs for n in re.findall(r"(?:outbox|uploader|dispatch pass)[^.]*?every (\d+) s",
+                                                        d.read_text(encoding="utf-8"))}
+    assert said <= {PASS_EVERY_S}, said

@@ -170,6 +170,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     from packdesk.services.dbworker import DbWorker
     from packdesk.services.demo_setup import ensure_demo
     from packdesk.services.station import StationService
+    from packdesk.ui import files
     from packdesk.ui.bridge import MainThreadPoster
     from packdesk.ui.i18n import one, set_language
     from packdesk.ui.keyfilter import WedgeKeyFilter
@@ -268,7 +269,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     # collections skip while offline and run once when it returns. Counts and the online state reach the
     # status bar through the poster; packing never waits on any of it.
     from packdesk.services.connectivity import ConnectivityMonitor, database_probe, marketplace_probe
-    from packdesk.services.dispatch import Uploader
+    from packdesk.services.dispatch import PASS_EVERY_S, Uploader
 
     monitor = ConnectivityMonitor(marketplace_probe(db))
     uploader = Uploader(db, station=settings.station_name, is_online=lambda: monitor.online,
@@ -279,7 +280,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     for job in jobs.scheduler.get_jobs():  # the collection and catalogue jobs above: paused while offline
         if job.id.startswith("collect-") or job.id in ("collection-follow-up", "catalogue"):
             jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
-    jobs.every("dispatch", uploader.run_once, seconds=15)  # also renews this station's upload leases
+    jobs.every("dispatch", uploader.run_once, seconds=PASS_EVERY_S)  # also renews this station's upload leases
     jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon
     monitor.start()
     if db.engine.dialect.name != "sqlite":  # a shared server can go away: every station shows it at once
@@ -338,6 +339,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
     window.video_root = video_root(settings, dirs)
     window.anchor_file = dirs.data / ANCHOR_FILE
     window.data_dir = dirs.data
+    files.remember_in(dirs.data)  # file dialogs reopen where each kind of file was last put (ui/files.py)
     window.realpacking_test = realpacking_probe
     key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
     # --- scan routing (recordings review, ui/review_view.py) ---

@@ -212,3 +212,20 @@ def test_an_import_says_a_tracking_problem_in_its_own_words() -> None:
     assert "다시 스캔하세요" in words.words("tracking_length", params).ko  # the screen's
     assert "다시 스캔" not in texts("tracking_length", params)[0]         # the import's
     assert texts("tracking_empty") == words.words("tracking_empty")
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 lines"), (1, "1 line"), (2, "2 lines"), (1200, "1,200 lines")])
+def test_an_english_count_says_its_noun_as_english_does(n: int, text: str) -> None:
+    assert words.plural(n, "line") == text
+    assert words.plural(n, "box", "boxes") == text.replace("lines", "boxes").replace("line", "box")
+
+
+def test_a_catalogue_count_is_said_in_the_singular_for_one_and_korean_is_left_alone() -> None:
+    assert "(1 record) is saved" in words.words("disk_space_back", {"count": 1}).en
+    assert "(3 records) is saved" in words.words("disk_space_back", {"count": 3}).en
+    assert words.station_words(Msg.NOT_COMPLETE, {"remaining": 1}).en == "1 item still to scan"
+    assert words.station_words(Msg.NOT_COMPLETE, {"remaining": 2}).en == "2 items still to scan"
+    assert words.counted("1 packing slip(s) saved · 2 badge(s) · Pre-roll (s) · v1.2 file(s)") == \
+        "1 packing slip saved · 2 badges · Pre-roll (s) · v1.2 file(s)"
+    assert "(s)" not in "".join(en for ko, en in (words.words(c, {"count": 1, "scanned": 1, "remaining": 1})
+                                                   for c in words.CATALOGUE))

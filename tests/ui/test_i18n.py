@@ -90,7 +90,7 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     assert pin.message.text() == "Wrong PIN"
     reports = w.open_reports()
     qtbot.waitUntil(lambda: reports.report is not None and not reports.busy, timeout=5000)
-    assert reports.report.packs == 1 and reports.summary.text().startswith("1 packs")
+    assert reports.report.packs == 1 and reports.summary.text().startswith("1 pack · ")
     screens = visible_texts(outbox) + [outbox.tabs.tabText(i) for i in range(outbox.tabs.count())] \
         + visible_texts(pin) + visible_texts(reports) + [reports.tabs.tabText(i) for i in range(reports.tabs.count())] \
         + [label for label, _ in reports.hour_chart.bars + reports.reason_chart.bars]
@@ -99,7 +99,7 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     with qtbot.waitSignal(review.searched, timeout=5000):
         review.search_box.setText("no-such-waybill")
         review.search()
-    assert "No recording matches" in review.status_label.text() and review.result_label.text() == "0 recording(s)"
+    assert "No recording matches" in review.status_label.text() and review.result_label.text() == "0 recordings"
     screens += visible_texts(review) + [review.field_combo.itemText(i) for i in range(review.field_combo.count())] \
         + [review.history_tree.headerItem().text(c) for c in range(3)] \
         + [review.model.headerData(c, Qt.Orientation.Horizontal) for c in range(review.model.columnCount())]

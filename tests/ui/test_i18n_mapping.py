@@ -185,7 +185,7 @@ def test_items_made_from_sales_products_in_english(qtbot, view: MappingView,  # 
     with qtbot.waitSignal(v.refused, timeout=LOAD_TIMEOUT):
         click(qtbot, d.create_button)
     assert d.problems.text().startswith("Line 1: SKU tea-gr already belongs to another item: TEA-GR (")
-    assert v.message.text().startswith("No item was created — 1 problem(s): line 1: SKU tea-gr")
+    assert v.message.text().startswith("No item was created — 1 problem: line 1: SKU tea-gr")
     seen += visible_texts(d) + screen_texts(v)
     retype(qtbot, d.sku_edits[0], "LINEN-WH-M")
     with qtbot.waitSignal(v.items_created, timeout=LOAD_TIMEOUT):

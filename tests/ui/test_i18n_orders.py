@@ -76,7 +76,7 @@ def test_the_orders_window_and_its_form_in_english(  # type: ignore[no-untyped-d
     seen = table_texts(w)
     assert w.windowTitle() == "Orders" and "Pick an order" in w.info.text()
     assert [w.table.horizontalHeaderItem(c).text() for c in range(3)] == ["Created", "Platform", "Order no."]
-    assert w.message.text() == f"{len(w.rows)} order(s)"
+    assert w.message.text() == (f"{len(w.rows)} orders" if len(w.rows) != 1 else "1 order")
     assert any(w.table.item(r, 5).text() == "Ready to pack" for r in range(w.table.rowCount()))
 
     # a search that finds nothing, then a collected order with its line history

@@ -84,7 +84,7 @@ def test_the_staff_screen_and_the_stations_staff_messages_in_english(  # type: i
     seen += visible_texts(view)
     with qtbot.waitSignal(view.printed, timeout=10_000):
         view.print_button.click()
-    assert view.message.text().startswith("1 badge(s) saved: ")
+    assert view.message.text().startswith("1 badge saved: ")
     assert painted[:2] == ["PackDesk packer badges", "Packer badges"] and "Sam Park B" in painted
     seen += visible_texts(view) + asked + painted
     assert asked[0] == "Deactivate" and asked[1].startswith("Deactivate Sam Park B?")

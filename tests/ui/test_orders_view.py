@@ -5,6 +5,7 @@ refuse its waybill; delete a collected order, told it may come back."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.enums import LineStatus
 from packdesk.services import orders as so
-from packdesk.ui.orders_view import BAD_FIELD, FORCE_CANCELLED_TEXT, ManualOrderForm, OrdersWindow
+from packdesk.ui import i18n
+from packdesk.ui.i18n import HANGUL
+from packdesk.ui.orders_view import BAD_FIELD, FORCE_CANCELLED_TEXT, ORDER_COLUMNS, ManualOrderForm, OrdersWindow
 from tests.ui.conftest import Packer
 
 pytestmark = pytest.mark.gui
@@ -188,6 +191,7 @@ def test_force_cancel_is_refused_at_the_station_and_delete_warns_of_the_next_col
     assert "되돌릴 수 없습니다" in asked[-1] and "cannot be undone" in asked[-1]
     qtbot.waitUntil(lambda: w.detail is not None and w.detail.row.force_cancelled, timeout=TIMEOUT)
     assert w.table.item(0, 5).text() == FORCE_CANCELLED_TEXT and not w.cancel_button.isEnabled()
+    assert "이미 강제 취소된" in w.cancel_button.toolTip()  # the greyed button says why
     assert w.history.item(0, 3).text() == FORCE_CANCELLED_TEXT and "강제 취소 / force-cancelled · " in \
         w.history.item(0, 4).text()
     assert "강제 취소됨" in w.message.text()
@@ -199,6 +203,8 @@ def test_force_cancel_is_refused_at_the_station_and_delete_warns_of_the_next_col
     order_no = w.detail.row.order_no
     assert not w.cancel_button.isEnabled() and w.delete_button.isEnabled()  # collected: cancel at the marketplace
     assert not red_text(w.cancel_button)  # greyed like any unavailable button, not still red
+    tip = w.cancel_button.toolTip()
+    assert "마켓 주문은 마켓" in tip and "cancelled on the marketplace" in tip
     with qtbot.waitSignal(w.deleted, timeout=TIMEOUT):
         click(qtbot, w.delete_button)
     assert "다음 주문 수집 때 다시 들어옵니다" in asked[-1] and "next collection brings it back" in asked[-1]
@@ -251,3 +257,36 @@ def test_a_supervisor_attaches_a_scanned_label_to_a_collected_order_and_a_misrea
     assert attached.args == [good]
     qtbot.waitUntil(lambda: w.detail is not None and w.detail.row.waybills == (("CJGLS", good),), timeout=TIMEOUT)
     assert not w.attach_button.isEnabled() and good in w.info.text()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_waybill_column_shows_whole_numbers_and_the_selected_order_its_tracking_number(  # type: ignore[no-untyped-def]
+        station, qtbot, any_language, lang: str) -> None:
+    i18n.set_language(lang)
+    w = open_orders(station, qtbot)
+    w.resize(1280, 800)
+    qtbot.waitUntil(lambda: w.width() == 1280, timeout=TIMEOUT)
+    col = ORDER_COLUMNS.index("송장 / Waybill")
+    fm = w.table.fontMetrics()
+    shown = [w.table.item(r, col).text() for r in range(w.table.rowCount()) if w.table.item(r, col).text()]
+    assert shown
+    for r in range(w.table.rowCount()):
+        text = w.table.item(r, col).text()
+        assert w.table.columnWidth(col) >= fm.horizontalAdvance(text), text  # never cut short with "…"
+    row = next(r for r in w.rows if r.waybills)
+    with qtbot.waitSignal(w.detail_loaded, timeout=TIMEOUT):
+        w.select_order(row.id)
+    number = row.waybills[0][1]
+    assert number in w.info.text() and ("송장 / Tracking" if lang == "ko" else "Tracking") in w.info.text()
+    assert not w.cancel_button.isEnabled() or row.manual
+    assert ("cancelled on the marketplace" in w.cancel_button.toolTip()) == (not row.manual)
+    if lang == "en":
+        assert not HANGUL.search(w.cancel_button.toolTip())
+    # one order found is "1 order" in English, never "1 order(s)"; its lines "1 line, 1 unit" where it has one
+    w.search_edit.setText(row.order_no)
+    with qtbot.waitSignal(w.searched, timeout=TIMEOUT):
+        qtbot.mouseClick(w.search_button, Qt.MouseButton.LeftButton)
+    assert w.message.text() == ("주문 1건 / 1 order" if lang == "ko" else "1 order")
+    items = [w.table.item(r, ORDER_COLUMNS.index("상품 / Items")).text() for r in range(w.table.rowCount())]
+    assert not [t for t in items if re.search(r"\b1 (lines|units)\b|\(s\)", t)], items
+    w.close()

@@ -5,7 +5,7 @@ noted, exported (the clip exists and plays) and its folder opened; the pack's hi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import av
@@ -13,15 +13,17 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtMultimedia import QMediaPlayer, QVideoSink
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 from sqlalchemy import func, insert, select
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus
+from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.services.retention import purge_old_videos
 from packdesk.services.review import PAGE, ExportMethod, ExportResult, RecordingRow
+from packdesk.ui import i18n
 from packdesk.ui.review_view import ReviewWindow
 from tests.ui.conftest import Packer
 from tests.ui.test_recording_gui import recording_settings
@@ -296,7 +298,7 @@ def test_thousands_of_rows_page_in_and_sort(station, qtbot, tmp_path: Path) -> N
             for i in range(3000)])
     review = open_review(station, qtbot)
     with qtbot.waitSignal(review.searched, timeout=10_000):
-        review.search()
+        review.period_check.setChecked(False)  # every day, not only today's
     assert review.model.rowCount() == PAGE and review.model.has_more
     assert "더 / scroll down for more" in review.result_label.text()
     with qtbot.waitSignal(review.searched, timeout=10_000):
@@ -348,4 +350,56 @@ def test_verify_button_runs_in_the_background_and_names_what_changed(make_statio
         review.verify_button.click()
     assert [p.kind for p in done.args[0].problems] == ["altered"]
     assert "altered" in review.status_label.text() and review.verify_button.isEnabled()
+    finish(review, qtbot)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_opens_on_todays_recordings_by_korea_day_and_a_scan_searches_every_day(  # type: ignore[no-untyped-def]
+        station, qtbot, tmp_path: Path, any_language, lang: str) -> None:
+    i18n.set_language(lang)
+    midnight = datetime.combine(datetime.now(KST).date(), time(0), tzinfo=KST)  # today began, in Korea
+    with station.db.engine.begin() as c:
+        c.execute(insert(m.Recording), [
+            {"tracking_number": tn, "station": "STATION-1", "packer_name": "김민수", "path": str(tmp_path / f"{tn}.ts"),
+             "started_at": at.astimezone(UTC), "duration_ms": 5000, "status": RecordingStatus.COMPLETE,
+             "pack_outcome": PackOutcome.COMPLETED}
+            for tn, at in (("900000000001", midnight + timedelta(minutes=1)),
+                           ("900000000002", midnight - timedelta(minutes=1)),  # yesterday evening in Korea
+                           ("900000000003", midnight - timedelta(days=3)))])
+    review = station.window.open_review()
+    qtbot.waitUntil(lambda: not review.busy and review.model.rowCount() > 0,
+                    timeout=10_000)  # searched on opening, without a click
+    assert [r.tracking_number for r in review.model.rows] == ["900000000001"]
+    assert review.period_check.isChecked()
+    assert review.from_date.date().toPython() == review.to_date.date().toPython() == midnight.date()
+    with qtbot.waitSignal(review.searched, timeout=10_000):
+        review.take_scan("900000000003")  # a claim about a parcel packed days ago
+    assert [r.tracking_number for r in review.model.rows] == ["900000000003"] and not review.period_check.isChecked()
+    finish(review, qtbot)
+
+
+@pytest.mark.qt_log_ignore("Could not open media", extend=True)  # the files are not there: the length is the index's
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_player_icons_are_drawn_and_the_length_is_the_recordings_own_before_play(  # type: ignore[no-untyped-def]
+        station, qtbot, tmp_path: Path, any_language, lang: str) -> None:
+    i18n.set_language(lang)
+    review = open_review(station, qtbot)
+    panel = review.player_panel
+    buttons = [panel.play_button, panel.back_button, panel.forward_button, panel.full_button]
+    assert all(not b.icon().isNull() for b in buttons)  # Qt's own icons, not glyphs a Linux font lacks
+    texts = [b.text() for b in review.findChildren(QPushButton)]
+    assert not [t for t in texts if set(t) & set("⏸⛶▶◀")], texts
+    assert panel.play_button.text() == ("재생 / Play" if lang == "ko" else "Play")
+    panel.load(tmp_path / "first.mp4", length_ms=61_500)
+    assert panel.time_label.text() == "00:00.0 / 01:01.5" and panel.slider.maximum() == 61_500
+    panel.load(tmp_path / "second.mp4", length_ms=4_200)  # its own length at once, not the previous one's
+    assert panel.time_label.text() == "00:00.0 / 00:04.2" and panel.length_ms() == 4_200
+    panel.unload()
+
+    # a refusal's long reason wraps in the scans panel: no horizontal scrollbar to read it
+    review.resize(1400, 900)
+    review.scan_list.addItem("00:01.2  10:00:00  ✗ " + "원목 코스터 세트 — 이 송장에 없는 상품입니다 " * 6)
+    qtbot.waitUntil(lambda: review.scan_list.isVisible())
+    assert review.scan_list.wordWrap()
+    assert review.scan_list.horizontalScrollBar().maximum() == 0
     finish(review, qtbot)

@@ -176,7 +176,7 @@ def test_the_station_in_english(any_language, make_station, qtbot) -> None:  # t
     packer.scan("ts-blk-s")
     assert packer.banner() == "오버핏 티셔츠 · 블랙 / S  1 / 1 checked"  # the shop's words, as they came
     packer.scan("PD-CMD-CANCEL")
-    assert packer.banner() == "Scan CANCEL again to throw away 1 scanned item(s) — scan an item to go on"
+    assert packer.banner() == "Scan CANCEL again to throw away 1 scanned item — scan an item to go on"
     assert view.command_buttons[Command.CANCEL].text() == "Cancel again\nPD-CMD-CANCEL"
     packer.scan("PD-CMD-CANCEL")
     packer.scan(Scenario.CANCEL_REQUESTED)

@@ -71,6 +71,9 @@ from packdesk.services.collect import make_channel
 
 log = logging.getLogger("packdesk.dispatch")
 
+# how often the scheduler runs a dispatch pass (app.py); the user guide says it (tests/test_docs.py checks)
+PASS_EVERY_S = 15
+
 # our codes, shown like the marketplace's (ui/outbox_view.py has their words)
 LINE_CANCELLED = "line_cancelled"                   # held: cancelled (here or at the marketplace)
 LINE_CANCEL_REQUESTED = "line_cancel_requested"     # held: the buyer asked to cancel

@@ -15,17 +15,19 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, and_, cast, func, or_, select
+from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core import words
 from packdesk.core.db import Database
-from packdesk.core.enums import PackOutcome
+from packdesk.core.enums import LineStatus, PackOutcome
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
+from packdesk.core.models import utcnow
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,88 @@ def build_report(db: Database, since: datetime, until: datetime, video_root: Pat
         except OSError:
             pass
     return report
+
+
+# ------------------------------------------------------------------ what is left on the floor
+
+@dataclass(frozen=True)
+class BacklogRow:
+    """Orders of one account still to pack, by how many Korean days ago they came in (paid, else ordered,
+    else stored): today, yesterday, 2–3 days, older."""
+
+    account: str
+    today: int
+    one_day: int
+    two_three_days: int
+    older: int
+
+    @property
+    def total(self) -> int:
+        return self.today + self.one_day + self.two_three_days + self.older
+
+    def counts(self) -> tuple[int, int, int, int]:
+        return (self.today, self.one_day, self.two_three_days, self.older)
+
+
+def _age_column(came: datetime, today: date) -> int:
+    days = (today - came.astimezone(KST).date()).days
+    return 0 if days <= 0 else 1 if days == 1 else 2 if days <= 3 else 3
+
+
+def backlog(s: Session, now: datetime | None = None) -> list[BacklogRow]:
+    """Orders with a line still to pack (new or confirmed), per account and age, the account with most first.
+    An order counts once, on the day it came in; a cancelled or packed line is not work left."""
+    L, Ord, A = m.OrderLine, m.Order, m.ChannelAccount
+    today = (now or utcnow()).astimezone(KST).date()
+    rows = s.execute(select(A.name, Ord.id, func.coalesce(Ord.paid_at, Ord.ordered_at, Ord.created_at))
+                     .join(Ord, Ord.account_id == A.id).join(L, L.order_id == Ord.id)
+                     .where(L.status.in_((LineStatus.NEW, LineStatus.CONFIRMED))).distinct())
+    counts: dict[str, list[int]] = {}
+    for account, _order, came in rows:
+        counts.setdefault(account, [0, 0, 0, 0])[_age_column(came, today)] += 1
+    return sorted((BacklogRow(a, *c) for a, c in counts.items()), key=lambda r: (-r.total, r.account))
+
+
+PULL_HELD, PULL_CANCELLED = "held", "cancelled"
+
+
+@dataclass(frozen=True)
+class PullRow:
+    """A parcel to take off the line before the courier takes it: its order was cancelled after it was packed
+    (``cancelled``), or the buyer asked to cancel and it waits for the seller's answer (``held``, on the hold
+    shelf — the station refuses its waybill meanwhile)."""
+
+    tracking_number: str       # the waybill on the box, "" when it has none yet
+    account: str
+    order_no: str
+    recipient_name: str
+    why: str                   # PULL_HELD or PULL_CANCELLED
+    packed_at: datetime | None
+    changed_at: datetime       # when the line last changed (the cancellation came in)
+
+
+def parcels_to_pull(s: Session, since: datetime | None = None) -> list[PullRow]:
+    """Held and cancelled parcels to pull, newest change first: every line held (cancel requested: it stays on
+    the list however old, until the seller answers), and every cancelled line that had been packed, cancelled
+    since ``since`` (None: ever; the box of a cancellation weeks old has long been dealt with). One row per order
+    and waybill."""
+    L, Ord, A, W = m.OrderLine, m.Order, m.ChannelAccount, m.Waybill
+    held = L.status == LineStatus.CANCEL_REQUESTED
+    cancelled_packed = and_(L.status == LineStatus.CANCELLED, L.packed_at.is_not(None))
+    q = (select(W.tracking_number, A.name, Ord.order_no, Ord.recipient_name, L.status, L.packed_at, L.updated_at)
+         .join(Ord, Ord.id == L.order_id).join(A, A.id == Ord.account_id).outerjoin(W, W.id == L.waybill_id)
+         .where(or_(held, cancelled_packed)))
+    if since is not None:
+        q = q.where(or_(held, L.updated_at >= since))
+    found: dict[tuple[str, str, str], PullRow] = {}
+    for tracking, account, order_no, recipient, status, packed_at, changed in s.execute(q):
+        why = PULL_HELD if status == LineStatus.CANCEL_REQUESTED else PULL_CANCELLED
+        key = (tracking or "", account, order_no)
+        row = PullRow(tracking or "", account, order_no, recipient, why, packed_at, changed)
+        old = found.get(key)
+        if old is None or row.changed_at > old.changed_at or (row.why == PULL_HELD and old.why != PULL_HELD):
+            found[key] = row  # a parcel with a held line is held: the seller has not answered yet
+    return sorted(found.values(), key=lambda r: (r.changed_at, r.order_no), reverse=True)
 
 
 # ------------------------------------------------------------------ Excel

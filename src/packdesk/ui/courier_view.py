@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -49,8 +48,8 @@ from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import KST
 from packdesk.services import courier_sheets as cs
 from packdesk.services.dbworker import DbWorker, Job
-from packdesk.ui import ops
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui import files, ops
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.orders_view import courier_text
@@ -515,11 +514,12 @@ class CourierView(QDialog):
         if count.other_courier:  # their order sheet named another courier: that courier's template takes them
             text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄) · 다른 택배사용 "
                         f"{count.other_courier:,}개 (제외)",
-                        f"{count.parcels:,} parcels to export ({count.lines:,} lines) · {count.other_courier:,} "
+                        f"{plural(count.parcels, 'parcel')} to export ({plural(count.lines, 'line')}) · "
+                        f"{count.other_courier:,} "
                         "for another courier (left out)")
         else:
             text = both(f"내보낼 택배 {count.parcels:,}개 (상품 {count.lines:,}줄)",
-                        f"{count.parcels:,} parcels to export ({count.lines:,} lines)")
+                        f"{plural(count.parcels, 'parcel')} to export ({plural(count.lines, 'line')})")
         self.count_label.setText(text)
         self.counted.emit(count.parcels)
 
@@ -528,12 +528,13 @@ class CourierView(QDialog):
         if t is None:
             return
         stamp = f"{datetime.now(KST):%Y%m%d-%H%M}"
-        path, _ = QFileDialog.getSaveFileName(self, tr("택배사 프로그램용 파일 저장 / Save for the courier program"),
-                                              one(f"{safe_file_part(t.name, 'courier')}-{stamp}.xlsx",
-                                                  f"courier-{safe_file_part(t.courier, 'courier')}-{stamp}.xlsx"),
-                                              "Excel (*.xlsx)")
-        if path:
-            p = Path(path)
+        chosen = files.save_file(self, "courier-export",
+                                 tr("택배사 프로그램용 파일 저장 / Save for the courier program"),
+                                 one(f"{safe_file_part(t.name, 'courier')}-{stamp}.xlsx",
+                                     f"courier-{safe_file_part(t.courier, 'courier')}-{stamp}.xlsx"),
+                                 "Excel (*.xlsx)")
+        if chosen:
+            p = chosen
             self.export_to(p if p.suffix.lower() == ".xlsx" else p.with_name(p.name + ".xlsx"))
 
     def export_to(self, path: Path) -> None:
@@ -549,8 +550,8 @@ class CourierView(QDialog):
             self.show_message("success", both(
                 f"택배 {result.parcels:,}개를 내보냈습니다 ({result.rows:,}행) — 택배사 프로그램에 올리세요: "
                 f"{result.path.name}",
-                f"Exported {result.parcels:,} parcels ({result.rows:,} rows) — upload it to the courier "
-                f"program: {result.path}"))
+                f"Exported {plural(result.parcels, 'parcel')} ({plural(result.rows, 'row')}) — upload it to the "
+                f"courier program: {result.path}"))
         else:
             self.show_message("info", both(f"내보낼 택배가 없습니다 (머리글만 저장): {result.path.name}",
                                            f"No parcel to export (headers only saved): {result.path}"))
@@ -560,11 +561,11 @@ class CourierView(QDialog):
     # ------------------------------------------------------------------ import: the file
 
     def _choose_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, tr("결과 파일 선택 / Choose the result file"), "",
+        chosen = files.open_file(
+            self, "courier-result", tr("결과 파일 선택 / Choose the result file"),
             tr("결과 파일 / Result files (*.xlsx *.xls *.csv *.txt)") + ";;" + tr("모든 파일 / All files (*)"))
-        if path:
-            self.load_file(Path(path))
+        if chosen:
+            self.load_file(chosen)
 
     def load_file(self, path: Path) -> None:
         """Read the result file off the UI thread, map its columns, preview; nothing is written."""
@@ -616,7 +617,7 @@ class CourierView(QDialog):
         self._filling = False
         self.file_label.setText(both(
             f"{sheet.file_name} · {sheet.title} · 머리글 {sheet.header_row}행 · {len(sheet.rows):,}행",
-            f"{sheet.file_name} · {sheet.title} · header row {sheet.header_row} · {len(sheet.rows):,} rows"))
+            f"{sheet.file_name} · {sheet.title} · header row {sheet.header_row} · {plural(len(sheet.rows), 'row')}"))
         t = self.current_template()
         if t is not None:
             self._apply_columns(cs.guess_columns(sheet, t))
@@ -749,7 +750,7 @@ class CourierView(QDialog):
             return result, cs.remember_columns(path, t.id, columns)
 
         self._importing = True
-        self.show_message("info", both(f"송장 등록 중: {p.to_bind:,}개", f"Binding {p.to_bind:,} waybills…"))
+        self.show_message("info", both(f"송장 등록 중: {p.to_bind:,}개", f"Binding {plural(p.to_bind, 'waybill')}…"))
         self._op("import", job, self._imported, refused=lambda _: setattr(self, "_importing", False))
 
     def _imported(self, answer: tuple[cs.ImportResult, cs.Template]) -> None:
@@ -764,7 +765,8 @@ class CourierView(QDialog):
             + (f" · 미리보기 뒤 바뀐 행 {r.changed_since_preview:,}개" if r.changed_since_preview else ""),
             f"Waybills bound: {r.bound:,} · unchanged {r.unchanged:,}"
             + (f" · not bound {r.not_bound:,} (save the failure file to see why)" if r.not_bound else "")
-            + (f" · {r.changed_since_preview:,} rows changed since the preview" if r.changed_since_preview else ""))
+            + (f" · {plural(r.changed_since_preview, 'row')} changed since the preview"
+               if r.changed_since_preview else ""))
         self.show_message("success" if not r.not_bound else "info", text)
         self._show_preview()
         self.imported.emit(result)
@@ -776,11 +778,10 @@ class CourierView(QDialog):
 
     def _failure_clicked(self) -> None:
         stem = self.path.stem if self.path else "result"
-        path, _ = QFileDialog.getSaveFileName(self, tr("실패 행 저장 / Save failure file"),
-                                              one(f"{stem}-등록안됨.xlsx", f"{stem}-not-bound.xlsx"),
-                                              "Excel (*.xlsx)")
-        if path:
-            p = Path(path)
+        chosen = files.save_file(self, "courier-failures", tr("실패 행 저장 / Save failure file"),
+                                 one(f"{stem}-등록안됨.xlsx", f"{stem}-not-bound.xlsx"), "Excel (*.xlsx)")
+        if chosen:
+            p = chosen
             self.save_failure_file_to(p if p.suffix.lower() == ".xlsx" else p.with_name(p.name + ".xlsx"))
 
     def save_failure_file_to(self, path: Path) -> None:
@@ -793,7 +794,7 @@ class CourierView(QDialog):
 
     def _failure_saved(self, path: Path, rows: int) -> None:
         self.show_message("success", both(f"등록 안 된 행 {rows:,}개를 저장했습니다: {path.name}",
-                                          f"Saved {rows:,} rows not bound: {path}"))
+                                          f"Saved {plural(rows, 'row')} not bound: {path}"))
         self.failure_saved.emit(str(path), rows)
 
     # ------------------------------------------------------------------ the template editor
@@ -917,7 +918,7 @@ class CourierView(QDialog):
         p = self.preview
         can_bind = p is not None and p.to_bind > 0 and self.last_result is None and not self._importing
         self.import_button.setEnabled(can_bind)
-        self.import_button.setText(both(f"송장 등록 ({p.to_bind:,}개)", f"Bind {p.to_bind:,} waybills")
+        self.import_button.setText(both(f"송장 등록 ({p.to_bind:,}개)", f"Bind {plural(p.to_bind, 'waybill')}")
                                    if can_bind and p is not None else tr("송장 등록 / Bind waybills"))
         self.failure_button.setEnabled(bool(self._failure_rows()) and not self._importing)
         self.export_button.setEnabled(self.current_template() is not None and not self._importing)

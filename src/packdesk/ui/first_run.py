@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -54,7 +53,7 @@ from packdesk import APP_NAME
 from packdesk.paths import AppDirs
 from packdesk.services import staff
 from packdesk.services.settings import Settings, save_settings
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import code128_modules
 from packdesk.ui.i18n import both, one, pair, set_language, tr, two_lines
 from packdesk.ui.messages import error_text
@@ -205,9 +204,10 @@ class FoldersPage(_Page):
         self.finish_layout()
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, tr("영상 폴더 / Video folder"), self.video_edit.text())
-        if path:
-            self.video_edit.setText(path)
+        chosen = files.folder(self, "video-folder", tr("영상 폴더 / Video folder"),
+                              Path(self.video_edit.text()) if self.video_edit.text() else None)
+        if chosen:
+            self.video_edit.setText(str(chosen))
 
     def video_root(self) -> str:
         """The setting: empty for the data folder's default (so it follows ``--data-dir``), else the path."""
@@ -292,10 +292,10 @@ class CameraPage(_Page):
             self.start_preview()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("동영상 파일 / Video file"), "",
-                                              "Video (*.mp4 *.avi *.mkv *.mov);;*")
-        if path:
-            self.path_edit.setText(path)
+        chosen = files.open_file(self, "camera-video", tr("동영상 파일 / Video file"),
+                                 "Video (*.mp4 *.avi *.mkv *.mov);;*")
+        if chosen:
+            self.path_edit.setText(str(chosen))
             self.start_preview()
 
     def source(self) -> str:

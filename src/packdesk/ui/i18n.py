@@ -1,7 +1,8 @@
 """The language of the screens.
 
 PackDesk writes every text people read Korean first with English beside it: a literal "한국어 / English", or
-a (Korean, English) pair (the catalogue ``core/words``, and ``both`` below for texts with data in them). ``ko``, the
+a (Korean, English) pair (the catalogue ``core/words``, and ``both`` below for texts with data in them). An
+English count says its noun with ``plural`` ("1 line", "2 lines"), never "1 lines" or "line(s)". ``ko``, the
 default, shows them as written — the brief's rule, Korean first with English. ``en`` shows only the English,
 for packers who do not read Korean. The language comes from the settings (``language``) and is set once at
 start, before any window is built (settings apply at the next start).
@@ -15,10 +16,10 @@ came, and the evidence sheet sent to a marketplace for a claim (its reader is ou
 
 from __future__ import annotations
 
-from packdesk.core.words import HANGUL, english, korean, split
+from packdesk.core.words import HANGUL, english, korean, plural, split
 
-__all__ = ["HANGUL", "LANGUAGES", "both", "english", "korean", "language", "one", "pair", "set_language",
-           "split", "tr", "two_lines"]
+__all__ = ["HANGUL", "LANGUAGES", "both", "english", "korean", "language", "one", "pair", "plural",
+           "set_language", "split", "tr", "two_lines"]
 
 LANGUAGES = ("ko", "en")
 _SEP = " / "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from packdesk import APP_NAME
 from packdesk.core import couriers
@@ -25,6 +25,7 @@ from packdesk.services.dispatch import Uploader
 from packdesk.services.pictures import PictureCache
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
+from packdesk.ui import files
 from packdesk.ui.about import AboutDialog
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
@@ -547,10 +548,10 @@ class MainWindow(QMainWindow):
             log.info("settings saved to %s", self.settings_path)
 
     def _save_sheet_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("바코드 시트 저장 / Save barcode sheet"),
-                                              "packdesk-barcodes.pdf", "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save_sheet(Path(path))
+        chosen = files.save_file(self, "barcode-sheet", tr("바코드 시트 저장 / Save barcode sheet"),
+                                 "packdesk-barcodes.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save_sheet(chosen)
 
     def save_sheet(self, path: Path) -> list[Path]:
         assert self.service is not None

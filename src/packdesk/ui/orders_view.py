@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -55,10 +54,10 @@ from packdesk.services import orders as so
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
 from packdesk.services.mapping import ItemRow, find_items
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 
@@ -95,6 +94,33 @@ SOURCE_TEXT = {"manual": "수기 등록 / typed in", "force_cancel": "강제 취
 
 
 MINUTE = "%Y-%m-%d %H:%M"
+# why "강제 취소" can or cannot be used on the selected order (its tooltip): it cancels a typed-in order's lines in
+# PackDesk (services/orders.force_cancel); a marketplace order is cancelled on the marketplace, and the next
+# collection brings the cancellation in — nothing here would reach the marketplace
+FORCE_CANCEL_WHY = {
+    "manual": "수기 주문만, 포장 전에만 — 되돌릴 수 없습니다 / typed-in orders only, before packing — cannot be undone",
+    "none": "주문을 고르세요 / Pick an order",
+    "market": "마켓 주문은 마켓(판매자 센터)에서 취소하세요 — 다음 수집 때 취소가 들어와 스테이션이 그 송장을 "
+              "거부합니다 / A marketplace order is cancelled on the marketplace (seller centre): the next "
+              "collection brings the cancellation in and the station refuses its waybill",
+    "packed": "이미 포장된 주문은 취소할 수 없습니다 / An order already packed cannot be cancelled",
+    "cancelled": "이미 강제 취소된 주문입니다 / This order is force-cancelled already",
+}
+
+
+def force_cancel_why(row: so.OrderRow | None) -> str:
+    """The reason the force-cancel button is (or is not) usable for ``row``, in the screen's language."""
+    if row is None:
+        key = "none"
+    elif not row.manual:
+        key = "market"
+    elif row.packed:
+        key = "packed"
+    elif row.force_cancelled:
+        key = "cancelled"
+    else:
+        key = "manual"
+    return tr(FORCE_CANCEL_WHY[key])
 
 
 def status_text(row: so.OrderRow) -> str:
@@ -509,11 +535,10 @@ class ManualOrderForm(_Worked, QDialog):
     def _label_clicked(self) -> None:
         if self.created is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
-                                              f"{safe_file_part(self.created.tracking_number)}.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save_label(Path(path))
+        chosen = files.save_file(self, "label", tr("라벨 저장 / Save label"),
+                                 f"{safe_file_part(self.created.tracking_number)}.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save_label(chosen)
 
     def save_label(self, path: Path) -> list[Path]:
         try:
@@ -596,7 +621,9 @@ class OrdersWindow(_Worked, QMainWindow):
         self.table.verticalHeader().setVisible(False)
         th = self.table.horizontalHeader()
         th.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        th.setStretchLastSection(True)
+        # not stretched: a stretched last column takes what room is left, and the waybill in it was cut short
+        th.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         self.info = QLabel("", objectName="orderInfo")
@@ -610,8 +637,7 @@ class OrdersWindow(_Worked, QMainWindow):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
         self.cancel_button = QPushButton(tr("강제 취소 / Force-cancel"), objectName="forceCancel")
-        self.cancel_button.setToolTip(tr("수기 주문만, 포장 전에만 — 되돌릴 수 없습니다 / typed-in orders only, before "
-                                         "packing — cannot be undone"))
+        self.cancel_button.setToolTip(tr(FORCE_CANCEL_WHY["manual"]))
         self.cancel_button.clicked.connect(self.force_cancel_selected)
         self.delete_button = QPushButton(tr("삭제 / Delete"), objectName="deleteOrder")
         self.delete_button.setToolTip(tr("포장을 시작하지 않은 주문만 / only orders no station started packing"))
@@ -699,7 +725,8 @@ class OrdersWindow(_Worked, QMainWindow):
             typed = tr(" (수기 / typed)") if row.manual and "수기" not in row.platform else ""  # i18n: data
             cells = (kst_text(row.created_at, MINUTE), row.platform + typed, row.order_no,
                      row.recipient_name,
-                     both(f"{row.lines}종 {row.units:,}개", f"{row.lines} lines, {row.units:,} units"),
+                     both(f"{row.lines}종 {row.units:,}개",
+                          f"{plural(row.lines, 'line')}, {plural(row.units, 'unit')}"),
                      status_text(row), waybills)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -709,7 +736,7 @@ class OrdersWindow(_Worked, QMainWindow):
                 self.table.setItem(r, c, item)
         self.table.blockSignals(False)
         if not quiet:
-            self.show_message("info", both(f"주문 {len(rows)}건", f"{len(rows)} order(s)") if rows
+            self.show_message("info", both(f"주문 {len(rows)}건", plural(len(rows), "order")) if rows
                               else tr("찾는 주문이 없습니다 / No order found"))
         if keep is not None and any(r.id == keep for r in rows):
             self.select_order(keep)
@@ -778,6 +805,7 @@ class OrdersWindow(_Worked, QMainWindow):
     def _update_buttons(self) -> None:
         row = self.detail.row if self.detail is not None else None
         self.cancel_button.setEnabled(row is not None and row.can_force_cancel and not self.busy)
+        self.cancel_button.setToolTip(force_cancel_why(row))
         self.delete_button.setEnabled(row is not None and row.can_delete and not self.busy)
         self.label_button.setEnabled(row is not None and bool(row.waybills) and not row.force_cancelled)
         can_attach = self.detail is not None and self.detail.needs_waybill and not self.busy
@@ -901,11 +929,10 @@ class OrdersWindow(_Worked, QMainWindow):
         row = self.selected_row()
         if row is None or not row.waybills:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("라벨 저장 / Save label"),
-                                              f"{safe_file_part(row.waybills[0][1])}.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save_label(row.id, Path(path))
+        chosen = files.save_file(self, "label", tr("라벨 저장 / Save label"),
+                                 f"{safe_file_part(row.waybills[0][1])}.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save_label(row.id, chosen)
 
     def save_label(self, order_id: int, path: Path) -> None:
         """The order's label from the plan the station packs by; written on this (the Qt) thread."""

@@ -38,7 +38,7 @@ from packdesk.ui.barcode_sheet import (
     render_document,
     wrap_text,
 )
-from packdesk.ui.i18n import both, one, tr
+from packdesk.ui.i18n import both, one, plural, tr
 from packdesk.ui.orders_view import courier_text
 
 __all__ = ["slip_layout", "write_slips"]
@@ -161,8 +161,9 @@ class _SlipLayout:
         ops.append(RuleOp(x, x + w, y))
         y += self.gap * 2
         units = slip.units
-        self._text(ops, x, y, w, both(f"상품 {len(slip.lines)}건 · {units}개", f"Items: {len(slip.lines)} line(s), "
-                                                                              f"{units} unit(s)"), self.label_font)
+        self._text(ops, x, y, w, both(f"상품 {len(slip.lines)}건 · {units}개",
+                                      f"Items: {plural(len(slip.lines), 'line')}, {plural(units, 'unit')}"),
+                   self.label_font)
         return _Block(tuple(ops), y + self._line_h(self.label_font) + self.gap)
 
     def _line(self, line: SlipLine) -> _Block:

@@ -40,7 +40,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QIcon, QKeyEvent
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -48,7 +48,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -62,6 +61,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStyle,
     QTableView,
     QTreeWidget,
     QTreeWidgetItem,
@@ -79,9 +79,9 @@ from packdesk.services import dbworker, review
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.messages import COUNTED_TEXT, KIND_TEXT, error_text, station_text
 
 log = logging.getLogger("packdesk.ui.review")
@@ -241,8 +241,8 @@ class RecordingTableModel(QAbstractTableModel):
             return r
         if role == Qt.ItemDataRole.ForegroundRole and r.deleted:
             return GONE_FG
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 9 and r.note:
-            return r.note
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole text of a cell however narrow its column
+            return r.note if index.column() == 9 else self._cell(r, index.column()) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -281,16 +281,21 @@ class PlayerPanel(QWidget):
         self.player.setVideoOutput(self.video)
         self.frame_ms = 1000 / 30
         self.frame_times: list[int] = []
-        self.play_button = QPushButton(tr("▶ 재생 / Play"), objectName="playButton")
-        self.back_button = QPushButton("◀| -1", objectName="frameBack")
+        # Qt's own icons, not glyphs: Linux fonts lack ⏸ and ⛶ (they showed as boxes, issue #20)
+        self.play_button = QPushButton(self._icon(QStyle.StandardPixmap.SP_MediaPlay), tr("재생 / Play"),
+                                       objectName="playButton")
+        self.back_button = QPushButton(self._icon(QStyle.StandardPixmap.SP_MediaSeekBackward), "-1",
+                                       objectName="frameBack")
         self.back_button.setToolTip(tr("한 프레임 뒤로 / one frame back"))
-        self.forward_button = QPushButton("|▶ +1", objectName="frameForward")
+        self.forward_button = QPushButton(self._icon(QStyle.StandardPixmap.SP_MediaSeekForward), "+1",
+                                          objectName="frameForward")
         self.forward_button.setToolTip(tr("한 프레임 앞으로 / one frame forward"))
         self.speed = QComboBox(objectName="speedCombo")
         for rate in SPEEDS:
             self.speed.addItem(f"{rate:g}x", rate)
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.full_button = QPushButton(tr("⛶ 전체 화면 / Full screen"), objectName="fullScreen")
+        self.full_button = QPushButton(self._icon(QStyle.StandardPixmap.SP_TitleBarMaxButton),
+                                       tr("전체 화면 / Full screen"), objectName="fullScreen")
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="seekSlider")
         self.time_label = QLabel(f"{clock(0)} / {clock(0)}", objectName="timeLabel")
 
@@ -311,15 +316,26 @@ class PlayerPanel(QWidget):
         self.speed.currentIndexChanged.connect(lambda i: self.player.setPlaybackRate(self.speed.itemData(i)))
         self.full_button.clicked.connect(self.full_screen_requested)
         self.slider.sliderMoved.connect(self.seek)
-        self.player.durationChanged.connect(lambda d: self.slider.setRange(0, max(0, d)))
+        self.player.durationChanged.connect(self._duration_changed)
         self.player.positionChanged.connect(self._position_changed)
         self.player.playbackStateChanged.connect(self._state_changed)
         self.video.videoSink().videoFrameChanged.connect(self._frame_shown)
         # a frame step under way: the frame wanted and the positions still known to lie before / after it
         self._step_target: tuple[int, int, int, int] | None = None  # (want, lo, hi, tries left)
+        self._length_ms: int | None = None
 
-    def load(self, path: Path | None, fps: float = 30.0, frame_times: list[int] | None = None) -> None:
+    def _icon(self, pixmap: QStyle.StandardPixmap) -> QIcon:
+        return self.style().standardIcon(pixmap)
+
+    def load(self, path: Path | None, fps: float = 30.0, frame_times: list[int] | None = None,
+             length_ms: int | None = None) -> None:
+        """``length_ms``: the recording's own length (from the index), shown at once — the player learns it
+        only once the file is open, and until then its duration is the previous recording's."""
         self.player.stop()
+        self._length_ms = length_ms
+        self.slider.setRange(0, max(0, length_ms or 0))
+        self.slider.setValue(0)
+        self.time_label.setText(f"{clock(0)} / {clock(length_ms)}")
         if self.player.videoOutput() is None:
             self.player.setVideoOutput(self.video)
         self.frame_ms = 1000 / fps if fps > 0 else 1000 / 30
@@ -414,14 +430,26 @@ class PlayerPanel(QWidget):
         else:
             super().keyPressEvent(event)
 
+    def length_ms(self) -> int | None:
+        """The loaded recording's length: the index's until the player has opened the file, then the file's."""
+        return self._length_ms
+
+    def _duration_changed(self, d: int) -> None:
+        if d > 0:
+            self._length_ms = d
+        self.slider.setRange(0, max(0, self._length_ms or 0))
+        self.time_label.setText(f"{clock(self.player.position())} / {clock(self._length_ms)}")
+
     def _position_changed(self, ms: int) -> None:
         if not self.slider.isSliderDown():
             self.slider.setValue(ms)
-        self.time_label.setText(f"{clock(ms)} / {clock(self.player.duration())}")
+        self.time_label.setText(f"{clock(ms)} / {clock(self._length_ms)}")
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        self.play_button.setText(tr("⏸ 일시정지 / Pause") if playing else tr("▶ 재생 / Play"))
+        self.play_button.setIcon(self._icon(QStyle.StandardPixmap.SP_MediaPause if playing
+                                            else QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setText(tr("일시정지 / Pause") if playing else tr("재생 / Play"))
 
 
 # ---------------------------------------------------------------- the window
@@ -434,6 +462,7 @@ class _Loaded:
     fps: float
     frame_times: list[int]
     problem: KnownError | None
+    length_ms: int | None = None  # the recording's own: the index's, else the file's probe
 
 
 class ReviewWindow(QMainWindow):
@@ -486,13 +515,14 @@ class ReviewWindow(QMainWindow):
         for f, label in FIELD_TEXT.items():
             self.field_combo.addItem(tr(label), f)
         self.period_check = QCheckBox(tr("기간 / Period"), objectName="periodCheck")
-        today = QDate.currentDate()
-        self.from_date = QDateEdit(today.addDays(-7), objectName="fromDate")
+        # opens on today's recordings, today being Korea's day like every time on the screen (not the PC's zone)
+        self.period_check.setChecked(True)
+        today = QDate(datetime.now(KST).date())  # type: ignore[call-overload]
+        self.from_date = QDateEdit(today, objectName="fromDate")
         self.to_date = QDateEdit(today, objectName="toDate")
         for e in (self.from_date, self.to_date):
             e.setCalendarPopup(True)
             e.setDisplayFormat("yyyy-MM-dd")
-            e.setEnabled(False)
         self.station_combo = QComboBox(objectName="stationCombo")
         self.packer_combo = QComboBox(objectName="packerCombo")
         for c, label in ((self.station_combo, tr("모든 스테이션 / all stations")),
@@ -535,6 +565,12 @@ class ReviewWindow(QMainWindow):
         header = self.table.horizontalHeader()
         for col, width in enumerate((150, 120, 130, 90, 90, 80, 70, 150, 70)):
             self.table.setColumnWidth(col, max(width, header.sectionSizeHint(col)))  # never a clipped title
+        # the outcome column as wide as its longest words (a failed, deleted recording's included), so a row's
+        # reason is read whole; the cheap way, from the texts themselves, not by measuring thousands of rows
+        fm = self.table.fontMetrics()
+        longest = max(fm.horizontalAdvance(tr(t) + tr(" · 파일 삭제됨 / file deleted") + " · recovered")
+                      for t in OUTCOME_TEXT.values())
+        self.table.setColumnWidth(7, max(self.table.columnWidth(7), longest + 16))
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
 
@@ -542,6 +578,11 @@ class ReviewWindow(QMainWindow):
         self.player = self.player_panel.player
         self.scan_list = QListWidget(objectName="scanList")
         self.scan_list.setMinimumWidth(320)
+        # a refusal's reason wraps onto more lines instead of running off under a horizontal scrollbar
+        self.scan_list.setWordWrap(True)
+        self.scan_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scan_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.scan_list.setTextElideMode(Qt.TextElideMode.ElideNone)
         scans_box = QGroupBox(tr("스캔 — 누르면 그 장면으로 / Scans — click to jump there"))
         QVBoxLayout(scans_box).addWidget(self.scan_list)
         self.info_label = QLabel("", objectName="recordingInfo")
@@ -725,12 +766,13 @@ class ReviewWindow(QMainWindow):
         self.verify_progress.hide()
         if report.ok:
             self._say(both("변조 없음",
-                           f"Nothing altered — {report.checked_files} files, {report.checked_links} links"))
+                           f"Nothing altered — {plural(report.checked_files, 'file')}, "
+                           f"{plural(report.checked_links, 'link')}"))
         else:
             lines = [f"{p.kind}: {p.detail}" for p in report.problems[:20]]
             more = f"\n… +{len(report.problems) - 20}" if len(report.problems) > 20 else ""
             self.status_label.setStyleSheet("color: #b71c1c;")
-            self.status_label.setText(both(f"문제 {len(report.problems)}건", f"{len(report.problems)} problem(s)")
+            self.status_label.setText(both(f"문제 {len(report.problems)}건", plural(len(report.problems), 'problem'))
                                       + "\n" + "\n".join(lines) + more)
         self.verified.emit(report)
 
@@ -755,9 +797,12 @@ class ReviewWindow(QMainWindow):
                     combo.addItem(n, n)
 
     def _period_toggled(self, on: bool) -> None:
+        self._period_toggled_quiet(on)
+        self.search()
+
+    def _period_toggled_quiet(self, on: bool) -> None:
         self.from_date.setEnabled(on)
         self.to_date.setEnabled(on)
-        self.search()
 
     def _search_if_text(self) -> None:
         if self.search_box.text().strip():
@@ -776,7 +821,12 @@ class ReviewWindow(QMainWindow):
     # ------------------------------------------------------------ search
 
     def take_scan(self, code: str) -> None:
-        """A scan while this window is active (routed here by ``app.py``): search it at once."""
+        """A scan while this window is active (routed here by ``app.py``): search it at once, over every day (a
+        claim is about a parcel packed days ago, not today's)."""
+        self.period_check.blockSignals(True)
+        self.period_check.setChecked(False)
+        self.period_check.blockSignals(False)
+        self._period_toggled_quiet(False)
         self.search_for(code, SearchField.ANY)
 
     def search_for(self, text: str, fld: SearchField = SearchField.ANY) -> None:
@@ -816,7 +866,7 @@ class ReviewWindow(QMainWindow):
         n = len(self.model.rows)
         more = tr(" — 아래로 스크롤하면 더 / scroll down for more") if result.more else ""
         capped = tr(" — 일치가 너무 많아 일부만 (더 입력하세요) / too many matches: type more") if result.capped else ""
-        self.result_label.setText(both(f"{n:,}건", f"{n:,} recording(s)") + f"{more}{capped}")
+        self.result_label.setText(both(f"{n:,}건", plural(n, "recording")) + f"{more}{capped}")
         if not append:
             if result.rows:
                 self.table.selectRow(0)
@@ -867,7 +917,7 @@ class ReviewWindow(QMainWindow):
                     playable = review.playable_copy(src, scratch / f"rec-{row.id}-{gen}.mp4")
                 except Exception as e:  # a damaged tail (crash): play the file itself, seeking is coarser
                     log.info("no playable copy of %s (%s); playing the original", src, e)
-            return _Loaded(row, scans, playable, info.fps, info.frames_ms, None)
+            return _Loaded(row, scans, playable, info.fps, info.frames_ms, None, row.duration_ms or info.duration_ms)
 
         self._in_thread("load", fn, lambda loaded: self._loaded(gen, loaded))
 
@@ -889,7 +939,7 @@ class ReviewWindow(QMainWindow):
         else:
             self._say("")
             self._await_media = loaded.row.id
-            self.player_panel.load(loaded.playable, loaded.fps, loaded.frame_times)
+            self.player_panel.load(loaded.playable, loaded.fps, loaded.frame_times, loaded.length_ms)
         if old and Path(old).parent == self.scratch and old != str(loaded.playable):
             with contextlib.suppress(OSError):
                 Path(old).unlink(missing_ok=True)
@@ -1066,10 +1116,9 @@ class ReviewWindow(QMainWindow):
             self.range_label.setText(both("구간", f"Range: {clock(self.in_ms or 0)} – {end}"))
 
     def _export_clicked(self, mode: str) -> None:
-        start = str(self.last_export_dir or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, tr("내보낼 폴더 / Export to folder"), start)
-        if folder:
-            self.export_to(Path(folder), mode)
+        chosen = files.folder(self, "recording-export", tr("내보낼 폴더 / Export to folder"), self.last_export_dir)
+        if chosen:
+            self.export_to(chosen, mode)
 
     def export_to(self, folder: Path, mode: str = "whole") -> None:
         """``mode``: "whole" (.mp4, every frame), "range" (.mp4, in–out) or "original" (the .ts itself)."""
@@ -1172,6 +1221,8 @@ class ReviewWindow(QMainWindow):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.search_box.setFocus()
+        if self._search_gen == 0:  # first shown: today's recordings, without a click
+            self.search()
         if self.current is None and self.model.rows:
             index = self.table.currentIndex()
             if index.isValid():

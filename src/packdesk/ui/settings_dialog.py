@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from packdesk.core import words
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
@@ -367,19 +367,15 @@ class SettingsDialog(QDialog):
         imp.clicked.connect(self._choose_import_file)
 
     def _choose_export_file(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getSaveFileName(self, tr("설정 내보내기 / Export settings"), "packdesk-settings.json",
-                                              "JSON (*.json)")
-        if path:
-            self.export_to(Path(path))
+        chosen = files.save_file(self, "settings-file", tr("설정 내보내기 / Export settings"),
+                                 "packdesk-settings.json", "JSON (*.json)")
+        if chosen:
+            self.export_to(chosen)
 
     def _choose_import_file(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getOpenFileName(self, tr("설정 가져오기 / Import settings"), "", "JSON (*.json)")
-        if path:
-            self.import_from(Path(path))
+        chosen = files.open_file(self, "settings-file", tr("설정 가져오기 / Import settings"), "JSON (*.json)")
+        if chosen:
+            self.import_from(chosen)
 
     def export_to(self, path: Path) -> bool:
         """The settings as on screen (with the saved PIN), less what belongs to this PC only."""

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -38,7 +37,8 @@ from packdesk.core.models import utcnow
 from packdesk.services import slips
 from packdesk.services.dbworker import Job
 from packdesk.services.mapping import Account, list_accounts
-from packdesk.ui.i18n import both, tr, two_lines
+from packdesk.ui import files
+from packdesk.ui.i18n import both, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.orders_view import _Worked
@@ -136,10 +136,10 @@ class SlipDialog(_Worked, QDialog):
 
     def _save_clicked(self) -> None:
         name = f"packing-slips-{kst(self.clock()).strftime('%Y%m%d-%H%M')}.pdf"
-        path, _ = QFileDialog.getSaveFileName(self, tr("포장 지시서 저장 / Save packing slips"), name,
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.save(Path(path))
+        chosen = files.save_file(self, "packing-slips", tr("포장 지시서 저장 / Save packing slips"), name,
+                                 "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.save(chosen)
 
     def save(self, path: Path) -> None:
         """Read the slips the choices say (off this thread), then write them to ``path`` on this (the Qt) one."""
@@ -157,7 +157,7 @@ class SlipDialog(_Worked, QDialog):
             return
         self.printed = found
         self.show_message("success", both(f"포장 지시서 {len(found)}장 저장됨: {written[0]}",
-                                          f"{len(found)} packing slip(s) saved: {written[0]}"))
+                                          f"{plural(len(found), 'packing slip')} saved: {written[0]}"))
         log.info("%d packing slip(s) saved to %s", len(found), written[0])
         self.saved.emit(str(written[0]))
 

@@ -20,7 +20,6 @@ from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,10 +36,10 @@ from packdesk.core.errors import KnownError
 from packdesk.services import staff
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.staff import StaffMember
-from packdesk.ui import ops
+from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import BADGE_STYLE, render_sheet
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
 from packdesk.ui.sheets import badge_section
@@ -304,10 +303,10 @@ class StaffView(QDialog):
         return chosen or [mb for mb in self.members if mb.active]
 
     def _print_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("작업자 카드 저장 / Save badges"), "packdesk-badges.pdf",
-                                              "PDF (*.pdf);;PNG (*.png)")
-        if path:
-            self.print_badges(Path(path))
+        chosen = files.save_file(self, "badges", tr("작업자 카드 저장 / Save badges"), "packdesk-badges.pdf",
+                                 "PDF (*.pdf);;PNG (*.png)")
+        if chosen:
+            self.print_badges(chosen)
 
     def print_badges(self, path: Path) -> list[Path]:
         """A sheet of big badges (the barcode and the name) to print and cut out."""
@@ -322,7 +321,7 @@ class StaffView(QDialog):
             self._refuse(KnownError("staff_print_failed", detail=repr(e), path=str(path)))
             return []
         self.show_message("success", both(f"작업자 카드 {len(members)}장 저장됨: {', '.join(map(str, written))}",
-                                          f"{len(members)} badge(s) saved: {', '.join(map(str, written))}"))
+                                          f"{plural(len(members), 'badge')} saved: {', '.join(map(str, written))}"))
         self.printed.emit(str(written[0]))
         return written
 

@@ -34,9 +34,9 @@ from packdesk.core.words.station import (
     STATION,
 )
 
-__all__ = ["CATALOGUE", "COUNTED", "DATA_PARAMS", "HANGUL", "HOLD", "HOLD_CODES", "KEYRING_NEEDED", "Language", "Words",
-           "bilingual", "english", "item_words", "known", "korean", "label", "reason", "render", "split",
-           "station_words", "words"]
+__all__ = ["CATALOGUE", "COUNTED", "DATA_PARAMS", "HANGUL", "HOLD", "HOLD_CODES", "KEYRING_NEEDED", "Language",
+           "Words", "bilingual", "counted", "english", "item_words", "known", "korean", "label", "plural", "reason",
+           "render", "split", "station_words", "words"]
 
 Language = Literal["ko", "en"]
 
@@ -132,9 +132,27 @@ def _value(key: str, value: Any, side: int) -> Any:
 
 
 def fill(template: str, params: Mapping[str, Any] | None, side: int) -> str:
-    """``template`` with ``params`` put in; ``side``: 0 Korean, 1 English."""
+    """``template`` with ``params`` put in; ``side``: 0 Korean, 1 English (its "{n} item(s)" made "1 item",
+    "2 items")."""
     given = _Params({k: _value(k, v, side) for k, v in (params or {}).items()})
-    return template.format_map(given).strip()
+    text = template.format_map(given).strip()
+    return counted(text) if side else text
+
+
+def plural(n: int, one: str, many: str = "") -> str:
+    """An English count with its noun, "1 line" / "2 lines" / "1,200 lines" (``many`` for an irregular plural:
+    "box", "boxes"). Korean counts need none: "3개", "3건"."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+# "3 item(s)", "1 packing slip(s)": a number, one or two words, then "(s)"
+_COUNTED = re.compile(r"(?<![\w.,])(\d[\d,]*)((?: [A-Za-z]+){1,2})\(s\)")
+
+
+def counted(text: str) -> str:
+    """An English text's "{n} word(s)" with the number filled in, said as English says it: "1 item", "2 items"
+    (templates in the catalogue are written once for any count)."""
+    return _COUNTED.sub(lambda m: m[1] + m[2] + ("" if m[1] == "1" else "s"), text)
 
 
 def known(code: str) -> bool:

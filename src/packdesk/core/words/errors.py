@@ -150,7 +150,7 @@ ERRORS: dict[str, tuple[str, str]] = {
                   "만드세요. {pack}",
                   "The disk is full: {disk} (folder {folder}, {free} free) — delete files to make room. {pack}"),
     "disk_space_back": ("디스크에 공간이 생겨 메모리에 보관하던 기록 {count}건을 모두 저장했습니다. {pack}",
-                        "There is room on the disk again: the {count} record(s) held in memory are all saved. "
+                        "There is room on the disk again: everything held in memory ({count} record(s)) is saved. "
                         "{pack}"),
     "channel_error": ("주문 수집 오류", "Order collection error"),
     "channel_auth": ("마켓 인증 실패 — 계정 정보를 확인하세요 {message}{hint}",
@@ -303,7 +303,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "dispatched_other_tracking": ("마켓에 이미 다른 송장으로 발송처리됨: {message}",
                                   "Already dispatched at the marketplace with another tracking number: {message}"),
     "dispatch_error": ("전송 중 프로그램 오류 — 다시 시도합니다", "Program error while sending — will retry"),
-    "picture_url": ("상품 사진 주소가 http(s) 주소가 아닙니다", "The product picture is not at an http(s) address"),
+    "picture_url": ("상품 사진 주소가 웹 주소(http, https)가 아닙니다",
+                    "The product picture is not at a web address (http, https)"),
     "picture_too_big": ("상품 사진이 너무 큽니다 (8 MB 초과)", "The product picture is too big (over 8 MB)"),
     "picture_item_gone": ("출고상품이 삭제되어 사진을 지정할 수 없습니다", "The item is gone: no photo set"),
     "picture_unreadable": ("사진 파일을 읽을 수 없습니다: {file}", "The photo file cannot be read: {file}"),
