@@ -384,7 +384,7 @@ def test_run_export_says_a_runs_error_in_words(demo_db: Database, tmp_path: Path
     errors = [row[14].value for row in ws.iter_rows(min_row=2)]
     assert errors == [
         "주문 2건은 데이터베이스에 넣을 수 없어 보류했습니다 (나머지는 저장됨) — 주문번호와 이유는 오류 내용을 "
-        "보세요 / 2 order(s) could not be stored and were set aside (the rest were stored) — the error detail "
+        "보세요 / 2 orders could not be stored and were set aside (the rest were stored) — the error detail "
         "names them and why",
         "마켓 인증 실패 — 계정 정보를 확인하세요 (키가 틀립니다) / Marketplace login failed — check the account "
         "(키가 틀립니다)"]
