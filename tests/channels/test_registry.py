@@ -25,9 +25,8 @@ from packdesk.services.collect import AccountNotReady, Collector, make_channel
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.services.secrets import get_secret
-from tests.e2e.test_day_one import Now, label_and_link, pack
+from tests.e2e.test_day_one import label_and_link, pack_at_station
 from tests.fakes import tiny_market as tiny
-from tests.services.test_station_service import Rig
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "packdesk"
 
@@ -55,12 +54,7 @@ def test_a_fourth_market_collects_and_dispatches_through_the_real_services(db: D
         with db.session() as s:  # labelled, linked and packed at the station as any market's order
             order = s.scalars(select(m.Order).where(m.Order.account_id == account_id)).one()
             badge, barcodes = label_and_link(s, order.id, "HYUNDAI", "245612345672")
-        rig = Rig(db, clock=Now())
-        try:
-            rig.scan(badge)
-            pack(rig, barcodes, "245612345672")
-        finally:
-            rig.worker.close()
+        pack_at_station(db, badge, barcodes, "245612345672")
         up = Uploader(db)
         try:
             assert up.run_once(retry_now=True).sent == 1

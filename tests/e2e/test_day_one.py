@@ -200,6 +200,17 @@ def pack(rig: Rig, barcodes: dict[int, str], opening_code: str, label: str | Non
     assert rig.message is Msg.PACK_COMPLETE, rig.message
 
 
+def pack_at_station(db: Database, badge: str, barcodes: dict[int, str], *opening_codes: str) -> None:
+    """A packer signs in with ``badge`` and packs each box opened by one of ``opening_codes``."""
+    rig = Rig(db, clock=Now())
+    try:
+        rig.scan(badge)
+        for code in opening_codes:
+            pack(rig, barcodes, code)
+    finally:
+        rig.worker.close()
+
+
 def upload(db: Database) -> None:
     up = Uploader(db)
     try:
@@ -247,13 +258,7 @@ def test_courier_program_round_trip_then_pack_and_dispatch(db: Database, market:
     assert again.count(RowClass.ALREADY) == 2 and again.count(RowClass.MATCHED) == 0  # re-import: no change
 
     number_of_key = {i.reference: i.number for i in issued}
-    rig = Rig(db, clock=Now())
-    try:
-        rig.scan(shop.badge)
-        for number in number_of_key.values():
-            pack(rig, shop.barcodes, number)  # the packer scans the courier's label on the box
-    finally:
-        rig.worker.close()
+    pack_at_station(db, shop.badge, shop.barcodes, *number_of_key.values())  # by the courier's label on each box
     upload(db)
     assert_received(market, db, {pid: number_of_key[key] for key, pids in parcels_by_key(db).items()
                                  for pid in pids})

@@ -24,7 +24,7 @@ from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.ui.messages import error_text
 from tests import coupang_shop as shop
-from tests.e2e.test_day_one import Now, label_and_link, pack
+from tests.e2e.test_day_one import label_and_link, pack_at_station
 from tests.fakes.coupang import FakeClock, FakeCoupang
 from tests.services.test_station_service import Rig
 
@@ -55,12 +55,7 @@ def test_collect_confirm_pack_dispatch(db: Database, fake: FakeCoupang) -> None:
         assert order.recipient_name == "김*수" and "101호" in order.address
     with db.session() as s:  # the 롯데택배 label's number typed in, the products linked, packed at the station
         badge, barcodes = label_and_link(s, order.id, "HYUNDAI", "245612345672")
-    rig = Rig(db, clock=Now())
-    try:
-        rig.scan(badge)
-        pack(rig, barcodes, "245612345672")
-    finally:
-        rig.worker.close()
+    pack_at_station(db, badge, barcodes, "245612345672")
     assert fake.status(sheet.shipment_box_id) == "INSTRUCT"
     up = Uploader(db)
     try:

@@ -20,9 +20,8 @@ from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
 from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
-from tests.e2e.test_day_one import Now, label_and_link, pack
+from tests.e2e.test_day_one import label_and_link, pack_at_station
 from tests.fakes.sabangnet import FakeSabangnet
-from tests.services.test_station_service import Rig
 
 
 @pytest.fixture
@@ -62,12 +61,7 @@ def test_collect_pack_dispatch_and_cancel(db: Database, fake: FakeSabangnet) -> 
     # the first order's label typed in (with dashes, as printed), its products linked, and packed at the station
     with db.session() as s:
         badge, barcodes = label_and_link(s, so.search_orders(s, "김수취")[0].id, "CJGLS", "6550-1234-5676")
-    rig = Rig(db, clock=Now())
-    try:
-        rig.scan(badge)
-        pack(rig, barcodes, "655012345676")
-    finally:
-        rig.worker.close()
+    pack_at_station(db, badge, barcodes, "655012345676")
     up = Uploader(db)
     try:
         assert up.run_once(retry_now=True).sent == 2
