@@ -23,9 +23,8 @@ from packdesk.services.accounts import KINDS, AccountSpec, add_account, check_co
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.collect import AccountNotReady, Collector, make_channel
 from packdesk.services.connectivity import account_hosts
-from packdesk.services.dispatch import Uploader
 from packdesk.services.secrets import get_secret
-from tests.e2e.test_day_one import label_and_link, pack_at_station
+from tests.e2e.test_day_one import label_and_link, pack_at_station, upload
 from tests.fakes import tiny_market as tiny
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "packdesk"
@@ -55,12 +54,7 @@ def test_a_fourth_market_collects_and_dispatches_through_the_real_services(db: D
             order = s.scalars(select(m.Order).where(m.Order.account_id == account_id)).one()
             badge, barcodes = label_and_link(s, order.id, "HYUNDAI", "245612345672")
         pack_at_station(db, badge, barcodes, "245612345672")
-        up = Uploader(db)
-        try:
-            assert up.run_once(retry_now=True).sent == 1
-            assert up.run_once(retry_now=True).sent == 0  # exactly once
-        finally:
-            up.close()
+        upload(db, 1)  # then nothing: exactly once
         assert shop.dispatched == [{"id": "T-1-1", "courier": "HYUNDAI", "tracking": "245612345672"}]
         with db.session() as s:
             assert s.scalars(select(m.DispatchEntry.state)).all() == [OutboxState.SENT]

@@ -24,7 +24,7 @@ from packdesk.services.connectivity import account_hosts
 from packdesk.services.dispatch import Uploader
 from packdesk.ui.messages import error_text
 from tests import coupang_shop as shop
-from tests.e2e.test_day_one import label_and_link, pack_at_station
+from tests.e2e.test_day_one import label_and_link, pack_at_station, upload
 from tests.fakes.coupang import FakeClock, FakeCoupang
 from tests.services.test_station_service import Rig
 
@@ -57,12 +57,7 @@ def test_collect_confirm_pack_dispatch(db: Database, fake: FakeCoupang) -> None:
         badge, barcodes = label_and_link(s, order.id, "HYUNDAI", "245612345672")
     pack_at_station(db, badge, barcodes, "245612345672")
     assert fake.status(sheet.shipment_box_id) == "INSTRUCT"
-    up = Uploader(db)
-    try:
-        assert up.run_once(retry_now=True).sent == 2
-        assert up.run_once(retry_now=True).sent == 0
-    finally:
-        up.close()
+    upload(db, 2)  # then nothing: exactly once
     assert Counter(inv["vendorItemId"] for inv in fake.invoices) == Counter(
         {v: 1 for v in sheet.vendor_item_ids})
     assert {inv["deliveryCompanyCode"] for inv in fake.invoices} == {"HYUNDAI"}

@@ -19,8 +19,7 @@ from packdesk.services import orders as so
 from packdesk.services.accounts import AccountSpec, add_account
 from packdesk.services.collect import Collector
 from packdesk.services.connectivity import account_hosts
-from packdesk.services.dispatch import Uploader
-from tests.e2e.test_day_one import label_and_link, pack_at_station
+from tests.e2e.test_day_one import label_and_link, pack_at_station, upload
 from tests.fakes.sabangnet import FakeSabangnet
 
 
@@ -62,12 +61,7 @@ def test_collect_pack_dispatch_and_cancel(db: Database, fake: FakeSabangnet) -> 
     with db.session() as s:
         badge, barcodes = label_and_link(s, so.search_orders(s, "김수취")[0].id, "CJGLS", "6550-1234-5676")
     pack_at_station(db, badge, barcodes, "655012345676")
-    up = Uploader(db)
-    try:
-        assert up.run_once(retry_now=True).sent == 2
-        assert up.run_once(retry_now=True).sent == 0  # never again
-    finally:
-        up.close()
+    upload(db, 2)  # then nothing: exactly once
     assert Counter(str(inv["idx"]) for inv in fake.invoices) == Counter({str(x.idx): 1 for x in first})
     assert {inv["tak_invoice"] for inv in fake.invoices} == {"655012345676"}  # sent without dashes
     assert {fake.line(x.idx).delivery_id for x in first} == {"001"}  # CJ in Sabangnet's codes
