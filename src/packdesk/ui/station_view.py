@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.core.enums import LineStatus, PackOutcome
-from packdesk.core.station import ActivePack, Command, Level, PackerRef, PackPlan, PlanItem, PlanLine, StationState
+from packdesk.core.station import ActivePack, Command, Level, PackerRef, PackPlan, PlanLine, StationState
 from packdesk.devices.hangul import hangul_to_keys
 from packdesk.services.station import COMMAND_CODES, DayCounts
 from packdesk.ui.barcode_sheet import code128_modules
@@ -138,14 +138,9 @@ def hold_pixmap(size: int) -> QPixmap:
     return pix
 
 
-def placeholder_image(item: PlanItem, size: int = 56) -> QPixmap:
-    """Until items have photos: a tile with the item's first letter, so rows differ at a glance."""
-    return _letter_pixmap(item.item_id, item.name[:1], size)
-
-
-@functools.lru_cache(maxsize=512)
-def _letter_pixmap(item_id: int, letter: str, size: int) -> QPixmap:
-    """Drawn once per item and size (~1 ms each: every redraw of the table would pay it)."""
+def letter_pixmap(item_id: int, letter: str, size: int) -> QPixmap:
+    """An item without a picture: a tile with its first letter, so rows differ at a glance (~1 ms to draw:
+    ``_letter_tile`` keeps each one)."""
     pix = QPixmap(size, size)
     hue = (item_id * 47) % 360
     pix.fill(QColor.fromHsv(hue, 60, 230))
@@ -238,7 +233,7 @@ def pictures_wanted(plan: PackPlan) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=512)
 def _letter_tile(item_id: int, letter: str, size: int) -> QIcon:
     """An item's letter tile, drawn once per size (a scan redraws every row)."""
-    return QIcon(placeholder_image(PlanItem(item_id, "", letter, "", ()), size))
+    return QIcon(letter_pixmap(item_id, letter, size))
 
 
 class CommandButton(QPushButton):
