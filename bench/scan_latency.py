@@ -203,10 +203,9 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     window, view, service = station.window, station.window.view, station.service  # type: ignore[attr-defined]
     key_filter = station.key_filter
     deadline = time.monotonic() + 60
-    ready = getattr(service.recorder, "ready", lambda: (True, ""))
-    while settings.recorder != "off" and not ready()[0]:  # the recorder's process is up and filming
+    while settings.recorder != "off" and not service.recorder.ready()[0]:  # its process is up and filming
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the recorder did not get ready: {ready()[1]}")
+            raise RuntimeError(f"the recorder did not get ready: {service.recorder.ready()[1]}")
         app.processEvents()
         time.sleep(0.01)
     window.show()
