@@ -549,8 +549,11 @@ class ReviewWindow(QMainWindow):
         self.verify_button.clicked.connect(self.verify_recordings)
         self.verify_progress = QProgressBar(objectName="verifyProgress")
         self.verify_progress.hide()
+        # the archive's result stays beside its button: loading a recording rewrites the status line below
+        self.verify_label = QLabel("", objectName="verifyResult")
         bar.addWidget(self.verify_button)
         bar.addWidget(self.verify_progress)
+        bar.addWidget(self.verify_label)
 
         self.model = RecordingTableModel(self)
         self.table = QTableView(objectName="reviewResults")
@@ -747,6 +750,8 @@ class ReviewWindow(QMainWindow):
         self.verify_button.setEnabled(False)
         self.verify_progress.setRange(0, 0)
         self.verify_progress.show()
+        self.verify_label.setText("")
+        self.verify_label.setToolTip("")
         self._say(tr("무결성 검사 중… / Verifying…"))
         if not getattr(self, "_verify_wired", False):
             self.verify_progressed.connect(self._verify_step)
@@ -765,15 +770,21 @@ class ReviewWindow(QMainWindow):
         self.verify_button.setEnabled(True)
         self.verify_progress.hide()
         if report.ok:
-            self._say(both("변조 없음",
-                           f"Nothing altered — {plural(report.checked_files, 'file')}, "
-                           f"{plural(report.checked_links, 'link')}"))
+            said = both("변조 없음", f"Nothing altered — {plural(report.checked_files, 'file')}, "
+                                     f"{plural(report.checked_links, 'link')}")
+            self.verify_label.setStyleSheet("color: #1b5e20;")
+            self.verify_label.setText(said)
+            self.verify_label.setToolTip("")
+            self._say(said)
         else:
             lines = [f"{p.kind}: {p.detail}" for p in report.problems[:20]]
             more = f"\n… +{len(report.problems) - 20}" if len(report.problems) > 20 else ""
+            said = both(f"문제 {len(report.problems)}건", plural(len(report.problems), 'problem'))
+            self.verify_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+            self.verify_label.setText(said)
+            self.verify_label.setToolTip("\n".join(lines) + more)
             self.status_label.setStyleSheet("color: #b71c1c;")
-            self.status_label.setText(both(f"문제 {len(report.problems)}건", plural(len(report.problems), 'problem'))
-                                      + "\n" + "\n".join(lines) + more)
+            self.status_label.setText(said + "\n" + "\n".join(lines) + more)
         self.verified.emit(report)
 
     def _verify_failed(self, error: BaseException) -> None:
