@@ -159,7 +159,20 @@ def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sound
         raise
     if own_lock:
         station.closers.insert(0, lock.release)  # closers run last-first: the folder is free after all else
+    _keep_heap_out_of_the_way(station)
     return station
+
+
+def _keep_heap_out_of_the_way(station: Station) -> None:
+    """The started station's objects frozen out of the collector's walks (ui/heap.py)."""
+    from packdesk.services.station import StationService
+    from packdesk.ui.heap import HeapKeeper, quiet_station
+
+    service = station.service
+    assert isinstance(service, StationService)
+    keeper = HeapKeeper(quiet_station(lambda: service.busy, lambda: service.last_scan_monotonic))
+    keeper.start()
+    station.closers.append(keeper.stop)
 
 
 def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: bool, create_database: bool,

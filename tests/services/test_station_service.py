@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
@@ -422,3 +422,27 @@ def test_a_count_barcode_confirmed_by_the_item_is_stored_and_chained(rig: Rig, d
 def test_a_count_that_is_no_number_is_refused(rig: Rig) -> None:
     rig.scan("PD-PACKER-001", Scenario.TEA_SET, "PD-QTY-X2")
     assert rig.message is Msg.COUNT_INVALID and rig.svc.state.pending_count == 0
+
+
+def test_the_screen_is_drawn_before_the_writes_and_a_failed_drawing_loses_no_scan(rig: Rig, demo_db: Database) -> None:
+    """The redraw runs before the scan's writes go to the DB thread (they would share the interpreter with it);
+    a redraw that raises still hands them over."""
+    order: list[str] = []
+    submit = rig.worker.submit
+    rig.worker.submit = lambda job, *a, **k: (order.append("write"), submit(job, *a, **k))[1]  # type: ignore[method-assign]
+    drawn = rig.listener.on_state
+    rig.listener.on_state = lambda state: (order.append("draw"), drawn(state))[1]  # type: ignore[method-assign]
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE)
+    order.clear()
+    rig.scan(BARCODE["MUG-WH-01"])
+    assert order == ["draw", "write"]
+
+    def broken(state: StationState) -> None:
+        raise RuntimeError("a drawing bug")
+
+    rig.listener.on_state = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        rig.svc.scan(BARCODE["TMB-500"], ScanSource.WEDGE)
+    rig.settle()
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.ScanEvent).where(m.ScanEvent.kind == ScanKind.ITEM)) == 2

@@ -32,14 +32,14 @@ def test_full_disk_mid_pack_on_the_station_window(make_station, qtbot, expect_wa
         p.scan(BARCODE["MUG-WH-01"])  # counted from memory; its scan event waits for room
         qtbot.waitUntil(lambda: "디스크가 가득 찼습니다" in p.banner(), timeout=3000)
         assert folder in p.banner() and "창고 서버" not in p.banner()
-        assert BANNER_STYLE[Level.ERROR][0] in box.styleSheet() and p.sounds[-1] == "error"
+        assert box.colours == BANNER_STYLE[Level.ERROR] and p.sounds[-1] == "error"
         p.scan(BARCODE["TMB-500"])
         p.scan(BARCODE["MUG-WH-01"])
         qtbot.waitUntil(lambda: "완료되었지만 아직 저장되지 않았습니다" in p.banner(), timeout=3000)
         assert Scenario.SIMPLE in p.banner()
         disk.full = False  # room again: the window's own timer stores what was held
         qtbot.waitUntil(lambda: "공간이 생겨" in p.banner(), timeout=10_000)
-        assert f"포장 {Scenario.SIMPLE} 저장됨" in p.banner() and BANNER_STYLE[Level.SUCCESS][0] in box.styleSheet()
+        assert f"포장 {Scenario.SIMPLE} 저장됨" in p.banner() and box.colours == BANNER_STYLE[Level.SUCCESS]
     finally:
         disk.remove()
     st.service.worker.wait_idle(5)

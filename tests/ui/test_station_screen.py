@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QApplication
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
-from packdesk.core.station import Command
+from packdesk.core.station import Command, Level
 from packdesk.services.settings import Settings
 from packdesk.ui.sounds import SoundPlayer
-from packdesk.ui.station_view import JUST_SCANNED_BG, OPTION_COL, PREVIEW_SHARE
+from packdesk.ui.station_view import BANNER_STYLE, JUST_SCANNED_BG, OPTION_COL, PREVIEW_SHARE
 
 pytestmark = pytest.mark.gui
 
@@ -185,3 +185,30 @@ def test_the_station_in_english(any_language, make_station, qtbot) -> None:  # t
     shown = [view.banner.text(), view.instruction.text(), view.waybill_label.text(), view.counts_label.text(),
              view.sound_label.text(), *(b.text() for b in view.command_buttons.values())]
     assert not any(HANGUL.search(t) for t in shown), shown
+
+
+def test_the_banner_is_painted_in_its_levels_colours(station, packer) -> None:  # type: ignore[no-untyped-def]
+    """The banner's colours are a palette painted by the box (not a style sheet per scan): what is on screen is
+    the level's background, with its text in the level's colour."""
+    from collections import Counter
+
+    box = packer.view._banner_box
+
+    def painted() -> tuple[str, set[str]]:
+        img = box.grab().toImage()
+        seen = Counter(img.pixelColor(x, y).name() for x in range(0, img.width(), 3) for y in range(0, img.height(), 3))
+        return seen.most_common(1)[0][0], set(seen)
+
+    packer.scan("PD-PACKER-001")
+    packer.scan(Scenario.SIMPLE)
+    bg, seen = painted()
+    assert (bg, BANNER_STYLE[Level.INFO][1] in seen) == (BANNER_STYLE[Level.INFO][0], True)
+    packer.scan(TEA)  # refused: red, its text white
+    packer.qtbot.waitUntil(lambda: not box.property("flashing"), timeout=3000)
+    bg, seen = painted()
+    assert bg == BANNER_STYLE[Level.ERROR][0] and BANNER_STYLE[Level.ERROR][1] in seen
+    for code in (MUG, TUMBLER, MUG):
+        packer.scan(code)
+    assert "포장 완료" in packer.banner()
+    bg, seen = painted()  # complete: green
+    assert bg == BANNER_STYLE[Level.SUCCESS][0] and BANNER_STYLE[Level.SUCCESS][1] in seen

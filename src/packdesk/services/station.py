@@ -224,6 +224,7 @@ class StationService:
         self._queue: deque[Scan] = deque()
         self._looking_up = False
         self._last_activity: datetime | None = None
+        self.last_scan_monotonic: float | None = None  # when the last scan came (time.monotonic; ui/heap.py)
         self._jobs: dict[str, RecordingJob] = {}
         self.label_courier = label_courier
         self.check_digit = dict(check_digit or {})
@@ -287,6 +288,7 @@ class StationService:
         code = code.strip()
         if not code:
             return
+        self.last_scan_monotonic = time.monotonic()
         self._queue.append(Scan(code, source, self.clock()))
         self._pump()
 
@@ -469,9 +471,18 @@ class StationService:
         if not isinstance(event, Timeout | LinesChanged | PackersChanged | Closing | RecorderLost):  # no scan
             self._last_activity = event.scan.at
         effects = self.machine.handle(event)
+        # the packer's feedback first (sound, recorder command, the screen), then the writes: handed to the DB
+        # thread before the redraw, a write's Python (SQLAlchemy's) ran beside the redraw's and the two took turns
+        # at the interpreter lock. The writes keep their order; the screen never waited for them.
+        writes = [fx for fx in effects if isinstance(fx, BeginPack | LogScan | EndPack)]
         for fx in effects:
-            self._apply(fx)
-        self.listener.on_state(self.state)
+            if not isinstance(fx, BeginPack | LogScan | EndPack):
+                self._apply(fx)
+        try:
+            self.listener.on_state(self.state)
+        finally:  # a screen that fails to draw never costs a stored scan
+            for fx in writes:
+                self._apply(fx)
         return any(isinstance(fx, BeginPack) for fx in effects)
 
     def _apply(self, fx: Effect) -> None:
