@@ -35,7 +35,7 @@ from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
-from packdesk.ui.station_view import StationView, station_metrics
+from packdesk.ui.station_view import StationView, restyle, station_metrics
 from packdesk.ui.supervisor import SupervisorGate
 
 if TYPE_CHECKING:  # imported when first opened
@@ -212,13 +212,13 @@ class MainWindow(QMainWindow):
     def _show_mode(self) -> None:
         if not self.gate.has_pin:
             self.mode_label.setText(tr("관리자 PIN 없음 / No supervisor PIN"))
-            self.mode_label.setStyleSheet("color: #e65100;")
+            restyle(self.mode_label, "color: #e65100;")
         elif self.gate.is_supervisor():
             self.mode_label.setText(tr("● 관리자 모드 / Supervisor"))
-            self.mode_label.setStyleSheet("color: #0d47a1; font-weight: bold;")
+            restyle(self.mode_label, "color: #0d47a1; font-weight: bold;")
         else:
             self.mode_label.setText(tr("작업자 모드 / Packer"))
-            self.mode_label.setStyleSheet("")
+            restyle(self.mode_label, "")
         self.lock_action.setEnabled(self.gate.has_pin and self.gate.is_supervisor())
 
     def attach(self, service: StationService) -> None:
@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
     def on_serial_status(self, status: ScannerStatus) -> None:
         ok = status.state is ScannerState.CONNECTED
         self.scanner_label.setText(both("시리얼 스캐너", f"Serial: {status.detail or status.state.value}"))
-        self.scanner_label.setStyleSheet("" if ok else "color: #b71c1c; font-weight: bold;")
+        restyle(self.scanner_label, "" if ok else "color: #b71c1c; font-weight: bold;")
 
     def on_camera_status(self, state: str, detail: str) -> None:
         detail = tr(detail)  # the camera says "카메라 / camera: …"
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
         self.recorder_label.setText(both("녹화", f"Recording: {name}{f' ({encoder})' if encoder else ''} · {shown}"))
         self.recorder_label.setToolTip(detail)
         failed = state == "failed"
-        self.recorder_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if failed else "")
+        restyle(self.recorder_label, "color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
             code = "no_camera" if detail == tr(NO_CAMERA) else "camera_unavailable"
             self.on_error(KnownError(code, detail=detail))
@@ -417,16 +417,16 @@ class MainWindow(QMainWindow):
         if held:
             text += " · " + both(f"보류 {held}", f"{held} held")
         self.outbox_label.setText(text)
-        self.outbox_label.setStyleSheet("color: #b71c1c; font-weight: bold;" if rejected or held else "")
+        restyle(self.outbox_label, "color: #b71c1c; font-weight: bold;" if rejected or held else "")
 
     def on_db_status(self, ok: bool) -> None:
         """The warehouse server (several stations): gone is shown at once; packing waits for it."""
         if ok:
-            self.db_label.setStyleSheet("")
+            restyle(self.db_label, "")
             self.db_label.setText(getattr(self, "_db_text", "") + tr(" ● 연결됨 / connected"))
         else:
             self.db_label.setText(tr("● 창고 서버 연결 끊김 — 새 포장 불가 / Server lost — no new packs"))
-            self.db_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+            restyle(self.db_label, "color: #b71c1c; font-weight: bold;")
             self.statusBar().showMessage(tr("창고 서버에 연결할 수 없습니다 / The warehouse server cannot be reached"),
                                          10000)
 
@@ -434,10 +434,10 @@ class MainWindow(QMainWindow):
         """Offline is no error for the packer: packing goes on, dispatches wait and go out later."""
         if online:
             self.online_label.setText(tr("● 온라인 / Online"))
-            self.online_label.setStyleSheet("color: #1b5e20;")
+            restyle(self.online_label, "color: #1b5e20;")
         else:
             self.online_label.setText(tr("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on"))
-            self.online_label.setStyleSheet("color: #e65100; font-weight: bold;")
+            restyle(self.online_label, "color: #e65100; font-weight: bold;")
     # --- end dispatch outbox ---
 
     # --- recordings review (ui/review_view.py) ---

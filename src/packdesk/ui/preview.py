@@ -127,8 +127,9 @@ class CameraPreview(QWidget):
                 self.picture.setText(tr(self.camera.camera_detail) or "…")
 
     def _show_rec(self, key: str, text: str) -> None:
-        if self.rec.text() != text:
+        if self.rec.text() != text:  # the REC clock: every second
             self.rec.setText(text)
+        if self.rec.property("state") != key:  # a style sheet re-polishes the label: only when the state changes
             self.rec.setStyleSheet(f"font-weight: bold; padding: 4px; {REC_STYLE[key]}")
             self.rec.setProperty("state", key)
 

@@ -290,7 +290,8 @@ class BannerBox(QFrame):
     measured against this on the same window; every scan of a pack changes it)."""
 
     def __init__(self) -> None:
-        super().__init__(objectName="bannerBox")
+        super().__init__()
+        self.setObjectName("bannerBox")
         self.colours = ("", "")
 
     def set_colours(self, bg: str, fg: str) -> None:
@@ -710,7 +711,7 @@ class StationView(QWidget):
         # the plan and the sizes by identity (held here, so never another's id), the rows by what they are
         layout = (plan, self.metrics, self.table.viewport().height(),
                   [r if isinstance(r, GroupRow) else (r.item_id, r.need, tuple(r.line_ids), r.in_set) for r in rows])
-        drawn = [(r, n == just_row) for n, r in enumerate(rows)]
+        drawn: list[tuple[ItemRow | GroupRow, bool] | None] = [(r, n == just_row) for n, r in enumerate(rows)]
         asked = {item_id: plan.instructions_for(item_id) for item_id in expected}
         shown = any(asked.values())  # the column (and its cells) only for a box with something asked
         if not same_layout(layout, self._drawn_layout):
