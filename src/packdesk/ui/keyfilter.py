@@ -55,6 +55,8 @@ RESYNC_MS = 10_000  # an offset this far above the best one: the stamps' clock w
 LATE_MS = 15  # the release timer fired this late: the UI thread was stalled
 
 
+_KEY_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.InputMethod})
+
 class _HeldKey:
     """What we need to deliver a held key later: a copy of the event (Qt reuses the original)."""
 
@@ -147,9 +149,8 @@ class WedgeKeyFilter(QObject):
         self.detector = WedgeDetector(config)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        etype = event.type()
-        if self._replaying or etype not in (QEvent.Type.KeyPress, QEvent.Type.InputMethod) \
-                or not isinstance(obj, QWidget):
+        etype = event.type()  # every event of the app passes here (paints, timers): the test for keys is first
+        if etype not in _KEY_EVENTS or self._replaying or not isinstance(obj, QWidget):
             return False
         focus = QApplication.focusWidget()
         if obj is not focus and not (focus is None and obj.isWindow()):
