@@ -212,6 +212,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         with db.session() as s:
             add_packers(s, packers)
     poster = MainThreadPoster()
+    db.checkpoint_in_background()  # not inside a scan's commit (core/db.py); stopped by db.close
     worker = DbWorker(db, poster.post)
     window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
     # the products' pictures on this PC: fetched with the catalogue sync, shown on the station, an item's own

@@ -59,6 +59,70 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# SQLite copies the write-ahead log into the database file (a checkpoint, with its fsync) inside whichever commit
+# crosses 1,000 pages. On the station that is a scan's commit: measured on this project's 2-core test machine,
+# commits of a scan's size had p99 13 ms and p99.9 52 ms with that, 1.1 ms and 4.2 ms without. So a station's
+# database (``Database.checkpoint_in_background``) checkpoints on a thread of its own, and a commit does so only
+# as a backstop, at ten times the size, should that thread ever fall behind.
+BACKSTOP_CHECKPOINT_PAGES = 10_000
+CHECKPOINT_EVERY_S = 2.0
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite database's write-ahead log from its own thread and connection, every few seconds.
+
+    PASSIVE checkpoints never wait for readers or writers: the station's writes go on beside it (SQLite lets a
+    writer append to the log while a checkpointer copies the earlier part), and the file copying and its fsync
+    run with Python's interpreter lock released. On ``stop`` one last TRUNCATE checkpoint leaves a short log."""
+
+    def __init__(self, path: str, every_s: float = CHECKPOINT_EVERY_S) -> None:
+        self.path = path
+        self.every_s = every_s
+        self.passes = 0
+        self.copied = 0  # pages copied into the database file, all passes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="packdesk-checkpoint", daemon=True)
+
+    def start(self) -> WalCheckpointer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        except sqlite3.Error as e:
+            log.warning("background checkpoints off (%s): commits checkpoint at %d pages", e,
+                        BACKSTOP_CHECKPOINT_PAGES)
+            return
+        try:
+            while not self._stop.wait(self.every_s):
+                self._checkpoint(conn, "PASSIVE")
+            self._checkpoint(conn, "TRUNCATE")
+        finally:
+            conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection, mode: str) -> None:
+        try:
+            row = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        except sqlite3.Error as e:  # busy, or the disk: the next pass tries again; the backstop remains
+            log.info("checkpoint %s: %s", mode, e)
+            return
+        self.passes += 1
+        if row is not None and row[2] > 0:
+            self.copied += row[2]
+
+
+def _backstop_checkpoints(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+    cur.close()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # a statement's parameters are buyers' names, phones and addresses: never in an error's text (and so
     # never in a log line or a run's error detail; core/errors.describe_error drops the server's DETAIL)
@@ -323,6 +387,19 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.checkpointer: WalCheckpointer | None = None
+
+    def checkpoint_in_background(self, every_s: float = CHECKPOINT_EVERY_S) -> WalCheckpointer | None:
+        """A SQLite file's log checkpointed on a thread of its own, not inside a scan's commit (the note at
+        ``WalCheckpointer``); commits keep a backstop at ``BACKSTOP_CHECKPOINT_PAGES``. PostgreSQL, or a
+        database in memory: nothing to do (None). Stopped by ``close``."""
+        path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not path or path == ":memory:" or self.checkpointer is not None:
+            return self.checkpointer
+        event.listen(self.engine, "connect", _backstop_checkpoints)
+        self.engine.dispose()  # connections made before keep SQLite's default: none are kept
+        self.checkpointer = WalCheckpointer(path, every_s).start()
+        return self.checkpointer
 
     @property
     def location(self) -> str:
@@ -360,4 +437,7 @@ class Database:
             yield s
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         self.engine.dispose()
