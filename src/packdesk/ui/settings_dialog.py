@@ -177,7 +177,7 @@ class SettingsDialog(QDialog):
                  encoder_in_use: str = "", video_folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("설정 / Settings"))
-        self.resize(1080, 700)  # fits a 1280x800 screen with the taskbar
+        self.resize(1180, 720)  # fits a 1280x800 screen with the taskbar
         self._original = settings
         self.result_settings: Settings | None = None
         self.fields: dict[str, SettingField] = {}
@@ -243,6 +243,7 @@ class SettingsDialog(QDialog):
         """A new page holding a form; its rows are added to what is returned."""
         page = QWidget()
         form = QFormLayout(page)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a long label puts its field under it
         self.add_page(key, title, page)
         return form
 
