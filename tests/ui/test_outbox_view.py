@@ -103,6 +103,7 @@ def test_supervisor_resends_with_a_fixed_courier_and_marks_a_held_parcel_handled
     assert row_texts(view, "waiting", 8) == [
         "마켓 연결 오류 — 다시 시도합니다 / Marketplace connection error — will retry"]
     assert row_texts(view, "rejected", 4) == [Scenario.SIMPLE]
+    assert row_texts(view, "rejected", 3) == ["CJ"] and row_texts(view, "held", 3) == ["CJ대한통운 (CJGLS)"]  # words
 
     # waiting: nothing to resend; it may only be marked handled
     view.select("waiting", [waiting])

@@ -186,7 +186,7 @@ class OutboxView(QDialog):
         selected = set(self._ids(table))
         table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            cells = (e.order_no, e.product_order_id, e.product_name, e.courier_code, e.tracking_number,
+            cells = (e.order_no, e.product_order_id, e.product_name, courier_text(e.courier_code), e.tracking_number,
                      tr(STATE_TEXT[e.state]), str(e.attempts),
                      kst_text(e.next_attempt_at, SHORT_TIME) if e.state is OutboxState.PENDING else "",
                      reason_text(e.error_code, e.error_message), e.account, kst_text(e.updated_at, SHORT_TIME))
