@@ -291,9 +291,9 @@ class SettingsDialog(QDialog):
         from packdesk.devices.camera import RESOLUTIONS, Camera, first_available_source
 
         self.stop_preview()
-        source = str(self.fields["camera.source"].get()).strip() or "auto"
-        if source == "file" or source == "url":
-            return  # nothing typed yet
+        source = str(self.fields["camera.source"].get()).strip()
+        if not source:
+            return  # a video file or a camera address chosen, not typed yet
         spec = first_available_source() if source == "auto" else source
         size = RESOLUTIONS[self.fields["camera.resolution"].get()]
         self._camera = Camera(spec, size, float(self.fields["camera.fps"].get()), pre_roll_s=0)
