@@ -30,6 +30,7 @@ from packdesk.devices.recorder import NullRecorder, Recorder, RecorderEvent
 from packdesk.log import setup_logging
 from packdesk.native_logs import route_native_logs
 from packdesk.paths import AppDirs, app_dirs
+from packdesk.services import restart
 from packdesk.services.catalogue import CatalogueSyncer
 from packdesk.services.changes import ChangeFeed
 from packdesk.services.collect import Collector, make_channel
@@ -657,6 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         activation.close()
         instance.release()
+        restart.relaunch(argv, instance)  # asked for by the settings screen; after the lock is free
 
 
 def hold_data_folder(dirs: AppDirs, *, unattended: bool) -> tuple[InstanceLock, ActivationServer] | int:

@@ -164,7 +164,7 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
     view = open_from_menu(st)
     qtbot.waitUntil(lambda: view.tables["rejected"].rowCount() == 1, timeout=5000)
     view.select("rejected", [view.entries["rejected"][0].id])
-    assert view.courier_edit.text() == "HANJIN"
+    assert view.courier_combo.currentText() == "한진택배 (HANJIN)"  # the entry's courier, chosen in the list
     with qtbot.waitSignal(view.action_done, timeout=5000):
         qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)
     wait_until(lambda: entry_states(st)[hanjin_pid][0] is OutboxState.SENT, timeout=10, what="the resend to go",

@@ -112,17 +112,16 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
 
 
 def test_the_settings_screen_in_english(qtbot, any_language) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QTabWidget
-
     from packdesk.ui.settings_dialog import SettingsDialog
 
     i18n.set_language("en")
     d = SettingsDialog(Settings(language="en"))
     qtbot.addWidget(d)
-    tabs = d.findChildren(QTabWidget)[0]
-    texts = visible_texts(d) + [tabs.tabText(i) for i in range(tabs.count())]
+    pages = [d.page_list.item(i).text() for i in range(d.page_list.count())]
+    texts = visible_texts(d) + pages
     d.fields["station_name"].put("")
     assert d.candidate() is None and d.error.text().startswith("Invalid value:\nStation name")
     texts.append(d.error.text())
-    assert "Screen language" in texts and "Database (local: this PC; server: warehouse server)" in texts
+    assert "Screen language ↻" in texts and "Database ↻" in texts and "This PC only (SQLite)" in texts
+    assert pages[:2] == ["Station", "Scanner"] and "Settings marked ↻ apply at the next start" in texts
     assert [t for t in texts if HANGUL.search(t)] == []

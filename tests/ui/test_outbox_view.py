@@ -25,6 +25,7 @@ from packdesk.services.collect import Collector
 from packdesk.ui.outbox_view import OutboxView, reason_text
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
+from tests.ui.picking import pick
 
 pytestmark = pytest.mark.gui
 
@@ -102,21 +103,22 @@ def test_supervisor_resends_with_a_fixed_courier_and_marks_a_held_parcel_handled
     assert row_texts(view, "waiting", 8) == [
         "마켓 연결 오류 — 다시 시도합니다 / Marketplace connection error — will retry"]
     assert row_texts(view, "rejected", 4) == [Scenario.SIMPLE]
+    assert row_texts(view, "rejected", 3) == ["CJ"] and row_texts(view, "held", 3) == ["CJ대한통운 (CJGLS)"]  # words
 
     # waiting: nothing to resend; it may only be marked handled
     view.select("waiting", [waiting])
     assert not view.resend_button.isEnabled() and view.handled_button.isEnabled()
 
-    # rejected: fix the courier code and resend; the demo shop takes it at once
+    # rejected: the courier is chosen from the list by name (stored as "CJ", shown as the courier it spells);
+    # another one is picked and the entry resent; the demo shop takes it at once
     view.select("rejected", [rejected])
-    assert view.courier_edit.text() == "CJ" and view.resend_button.isEnabled()
-    view.courier_edit.clear()
-    qtbot.keyClicks(view.courier_edit, "CJGLS")
+    assert view.courier_combo.currentText() == "CJ대한통운 (CJGLS)" and view.resend_button.isEnabled()
+    pick(qtbot, view.courier_combo, "한진택배 (HANJIN)")
     with qtbot.waitSignal(view.action_done, timeout=5000) as done:
         qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)
     assert done.args == ["resend"] and "다시 전송합니다: 1건" in view.message.text()
     qtbot.waitUntil(lambda: state_of(station, rejected).state is OutboxState.SENT, timeout=5000)
-    assert state_of(station, rejected).courier_code == "CJGLS"
+    assert state_of(station, rejected).courier_code == "HANJIN"
 
     # held: the parcel was pulled; marked handled with a note, after a confirmation
     asked: list[str] = []
@@ -147,9 +149,10 @@ def test_declining_the_confirmation_changes_nothing(qtbot, station, monkeypatch)
     with qtbot.assertNotEmitted(view.action_done, wait=100):
         qtbot.mouseClick(view.handled_button, Qt.MouseButton.LeftButton)
     assert state_of(station, held).state is OutboxState.HELD
-    view.courier_edit.clear()
-    qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)  # no courier code: said, not stored
-    assert "택배사 코드를 입력하세요" in view.message.text()
+    assert view.courier_combo.currentText() == "CJ대한통운 (CJGLS)"  # the entry's courier
+    pick(qtbot, view.courier_combo, "택배사 선택 / Choose a courier")
+    qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)  # no courier chosen: said, not stored
+    assert "택배사를 고르세요" in view.message.text()
     assert state_of(station, held).state is OutboxState.HELD
     close_view(qtbot, view)
 

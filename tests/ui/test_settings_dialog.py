@@ -83,3 +83,12 @@ def test_database_password_goes_to_the_keyring_and_the_test_names_the_problem(st
     assert "s3cret-pw" not in station.dirs.settings_file.read_text()
     saved, _ = load_settings(station.dirs.settings_file)
     assert saved.database.mode == "server" and saved.database.host == "127.0.0.1"
+
+
+def test_no_preview_of_a_video_file_not_chosen_yet(qtbot) -> None:  # type: ignore[no-untyped-def]
+    d = SettingsDialog(Settings())
+    qtbot.addWidget(d)
+    cam = d.fields["camera.source"].widget
+    cam.choice.setCurrentIndex(cam.choice.findData("file"))
+    d.start_preview()
+    assert d._camera is None  # not "auto" in its place

@@ -141,6 +141,15 @@ def first_webcam(candidates: tuple[str, ...] = ("0",)) -> str | None:
     return None
 
 
+WEBCAM_INDEXES = ("0", "1", "2", "3")  # what the set-up offers; a station has one or two
+
+
+def webcams(candidates: tuple[str, ...] = WEBCAM_INDEXES) -> list[str]:
+    """The webcam indexes that open now (the settings screen lists these). Slow where a camera is found (a
+    real one takes up to a second or two to open on Windows): call it off the UI thread."""
+    return [spec for spec in candidates if first_webcam((spec,)) is not None]
+
+
 def first_available_source(candidates: tuple[str, ...] = ("0",), *, demo: bool = False) -> str:
     """``camera.source = auto``: the first webcam; without one, the synthetic scene only in demo mode (the
     demo shop, so a PC without a camera still shows how packing is filmed), otherwise ``AUTO``: the camera

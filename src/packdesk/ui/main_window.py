@@ -32,6 +32,7 @@ from packdesk.ui.collect_view import CollectWindow
 from packdesk.ui.i18n import both, pair, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
+from packdesk.ui.restart import offer_restart
 from packdesk.ui.settings_dialog import SettingsDialog
 from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
@@ -318,7 +319,8 @@ class MainWindow(QMainWindow):
         if self.settings is None or self.settings_path is None:
             return None
         dialog = SettingsDialog(self.settings, self, realpacking_test=self.realpacking_test,
-                                encoder_in_use=getattr(self.service.recorder, "encoder", "") if self.service else "")
+                                encoder_in_use=getattr(self.service.recorder, "encoder", "") if self.service else "",
+                                video_folder=self.video_root)
         dialog.finished.connect(lambda _: self._settings_closed(dialog))
         dialog.open()
         return dialog
@@ -546,6 +548,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 tr("설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply"), 15000)
             log.info("settings saved to %s", self.settings_path)
+            if dialog.changed_for_next_start(dialog.result_settings):
+                offer_restart(self)
 
     def _save_sheet_dialog(self) -> None:
         chosen = files.save_file(self, "barcode-sheet", tr("바코드 시트 저장 / Save barcode sheet"),

@@ -1,7 +1,8 @@
 """The dispatch outbox for a supervisor: what waits to be sent, what the marketplace refused (in its own
 words), what is held because the line was cancelled after packing (pull that parcel), and what was
-marked handled elsewhere. A refused entry can be fixed (courier code) and resent; any open entry can be
-marked handled elsewhere.
+marked handled elsewhere; and the history of what was sent (``ui/outbox_history.py``). A refused entry can be
+fixed (a courier chosen from the list, stored as its code) and resent; any open entry can be marked handled
+elsewhere.
 
 Reads and writes run as background ops (``ui/ops.py``): the station never waits on this screen.
 """
@@ -14,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from packdesk.core import words
+from packdesk.core import couriers, words
 from packdesk.core.enums import OutboxState
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
@@ -37,6 +39,8 @@ from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import error_message
+from packdesk.ui.orders_view import courier_text
+from packdesk.ui.outbox_history import SentHistory
 
 # (key, tab title, states shown)
 TABS: tuple[tuple[str, str, tuple[OutboxState, ...]], ...] = (
@@ -98,16 +102,19 @@ class OutboxView(QDialog):
             table.itemSelectionChanged.connect(self._selection_changed)
             self.tables[key] = table
             self.tabs.addTab(table, tr(title))
-        self.tabs.currentChanged.connect(lambda _: self._selection_changed())
+        self.history = SentHistory(uploader.db)
+        self.tabs.addTab(self.history, tr("전송 기록 / Sent"))
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         self.summary = QLabel(objectName="outboxSummary")
-        self.courier_edit = QLineEdit(objectName="outboxCourier")
-        self.courier_edit.setPlaceholderText(tr("예 / e.g. CJGLS"))
-        self.courier_edit.setMaxLength(32)
+        self.courier_combo = QComboBox(objectName="outboxCourier")
+        self.courier_combo.addItem(tr("택배사 선택 / Choose a courier"), "")
+        for c in couriers.COURIERS:
+            self.courier_combo.addItem(courier_text(c.code), c.code)
         self.note_edit = QLineEdit(objectName="outboxNote")
         self.note_edit.setPlaceholderText(tr("메모 (선택) / note (optional)"))
         self.note_edit.setMaxLength(40)
-        self.resend_button = QPushButton(tr("택배사 수정 후 다시 전송 / Fix courier and resend"),
+        self.resend_button = QPushButton(tr("이 택배사로 다시 전송 / Resend with this courier"),
                                          objectName="outboxResend")
         self.resend_button.clicked.connect(self.resend_selected)
         self.handled_button = QPushButton(tr("다른 곳에서 처리됨 / Handled elsewhere"), objectName="outboxHandled")
@@ -115,14 +122,16 @@ class OutboxView(QDialog):
         self.message = QLabel(objectName="outboxMessage")
         self.message.setWordWrap(True)
 
-        bar = QHBoxLayout()
-        for w in (QLabel(tr("택배사 코드 / Courier code")), self.courier_edit, self.resend_button,
+        self.action_bar = QWidget()
+        bar = QHBoxLayout(self.action_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel(tr("택배사 / Courier")), self.courier_combo, self.resend_button,
                   self.note_edit, self.handled_button):
             bar.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.tabs, 1)
-        layout.addLayout(bar)
+        layout.addWidget(self.action_bar)
         layout.addWidget(self.message)
 
         self._reading = False
@@ -177,7 +186,7 @@ class OutboxView(QDialog):
         selected = set(self._ids(table))
         table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            cells = (e.order_no, e.product_order_id, e.product_name, e.courier_code, e.tracking_number,
+            cells = (e.order_no, e.product_order_id, e.product_name, courier_text(e.courier_code), e.tracking_number,
                      tr(STATE_TEXT[e.state]), str(e.attempts),
                      kst_text(e.next_attempt_at, SHORT_TIME) if e.state is OutboxState.PENDING else "",
                      reason_text(e.error_code, e.error_message), e.account, kst_text(e.updated_at, SHORT_TIME))
@@ -197,7 +206,16 @@ class OutboxView(QDialog):
     # ------------------------------------------------------------------ selection
 
     def current_key(self) -> str:
-        return TABS[self.tabs.currentIndex()][0]
+        """The current tab's key; "history" for the sent history (no actions there)."""
+        index = self.tabs.currentIndex()
+        return TABS[index][0] if index < len(TABS) else "history"
+
+    def _tab_changed(self, _: int) -> None:
+        history = self.current_key() == "history"
+        self.action_bar.setVisible(not history)
+        if history:
+            self.history.reload()  # what was sent meanwhile
+        self._selection_changed()
 
     def select(self, key: str, entry_ids: Sequence[int]) -> None:
         """Show that tab with these entries selected (what a click does; tests use it too)."""
@@ -217,7 +235,8 @@ class OutboxView(QDialog):
                 for i in table.selectionModel().selectedRows()]
 
     def selected_ids(self) -> list[int]:
-        return self._ids(self.tables[self.current_key()])
+        table = self.tables.get(self.current_key())  # none on the history tab
+        return self._ids(table) if table is not None else []
 
     def _selection_changed(self) -> None:
         key = self.current_key()
@@ -225,9 +244,19 @@ class OutboxView(QDialog):
         self.resend_button.setEnabled(bool(ids) and key in ("rejected", "held"))
         self.handled_button.setEnabled(bool(ids) and key in ("waiting", "rejected", "held"))
         chosen = [e for e in self.entries.get(key, []) if e.id in ids]
-        couriers = {e.courier_code for e in chosen}
-        if len(couriers) == 1:
-            self.courier_edit.setText(couriers.pop())
+        codes = {e.courier_code for e in chosen}
+        if len(codes) == 1:
+            self.choose_courier(codes.pop())
+
+    def choose_courier(self, code: str) -> None:
+        """The courier stored with the entry, chosen in the list; a code the table has no courier for is named
+        as it is (it may be what the marketplace refused), or as the courier it spells (``CJ`` is CJGLS)."""
+        if self.courier_combo.findData(code) < 0:
+            try:
+                code = couriers.resolve(code).code
+            except couriers.UnknownCourier:
+                self.courier_combo.addItem(both(f"{code} (목록에 없음)", f"{code} (not in the list)"), code)
+        self.courier_combo.setCurrentIndex(self.courier_combo.findData(code))
 
     # ------------------------------------------------------------------ supervisor actions
 
@@ -235,7 +264,7 @@ class OutboxView(QDialog):
         ids = self.selected_ids()
         if not ids:
             return
-        courier = self.courier_edit.text().strip()
+        courier = str(self.courier_combo.currentData() or "")
         if not courier:
             self._say(error_message(KnownError("dispatch_courier_required")), error=True)
             return

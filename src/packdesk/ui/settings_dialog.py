@@ -2,8 +2,11 @@
 (check box, choice, number with its bounds, text), so a setting declared once in ``services/settings.py``
 shows up here with the same limits, and a bad value is explained before anything is saved.
 
-The camera section has a live preview of the source as typed, and RealPacking a connection test.
-Changes apply at the next start of the station (the dialog says so).
+Every choice is in words, in Korean and English, storing the same values; the camera is a list of the cameras
+found, the video folder the folder in use (``ui/settings_fields.py``). The camera page has a live preview of the
+source chosen, and RealPacking a connection test. The sections are pages listed on the left (ten tabs needed
+scroll arrows at 1280x800); ``add_page`` adds one. Settings marked ↻ apply at the next start: once a change to
+one is saved, the station offers to restart PackDesk now (``changed_for_next_start``, ``ui/restart.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -27,9 +29,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
+    QScrollArea,
     QSpinBox,
-    QTabWidget,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +45,14 @@ from packdesk.ui import files, ops
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
+from packdesk.ui.settings_fields import (
+    CameraChoice,
+    SettingField,
+    camera_field,
+    choice_field,
+    courier_field,
+    folder_field,
+)
 
 LABELS: dict[str, str] = {
     "station_name": "스테이션 이름 / Station name",
@@ -49,7 +61,7 @@ LABELS: dict[str, str] = {
     "count_hint_at": "수량 바코드 안내 (남은 수량, 0: 안 함) / Suggest a count barcode from (units left, 0: never)",
     "claim_expiry_min": "다른 스테이션 점유 만료(분) / A silent station's waybill is free after (min)",
     "recorder": "녹화 방식 / Recorder",
-    "language": "화면 언어 (ko: 한국어+English, en: English) / Screen language",
+    "language": "화면 언어 / Screen language",
     "full_screen": "전체 화면으로 시작 (F11로 전환) / Start full screen (F11 switches)",
     "demo_channel": "데모 상점 사용 / Use the demo shop",
     "scanner.max_gap_ms": "키 간격(ms) / Max key gap (ms)",
@@ -61,7 +73,7 @@ LABELS: dict[str, str] = {
     "serial.port": "포트 / Port",
     "serial.baudrate": "속도 / Baud rate",
     "serial.terminator": "종료 문자 / Terminator",
-    "camera.source": "카메라 (auto, 0, 1, 파일, rtsp://…) / Camera (auto, 0, 1, file, rtsp://…)",
+    "camera.source": "카메라 / Camera",
     "camera.resolution": "해상도 / Resolution",
     "camera.fps": "초당 프레임 / Frame rate",
     "camera.pre_roll_s": "사전 녹화(초) / Pre-roll (s)",
@@ -69,7 +81,7 @@ LABELS: dict[str, str] = {
     "recording.min_free_gb": "최소 여유 공간(GB) / Min free space (GB)",
     "recording.retention_days": "보관 기간(일) / Keep videos (days)",
     "recording.require_recording": "녹화 불가 시 포장 막기 / Block packs that cannot be filmed",
-    "recording.encoder": "H.264 인코더 (auto: 하드웨어 우선) / H.264 encoder (auto: hardware first)",
+    "recording.encoder": "H.264 인코더 / H.264 encoder",
     "realpacking.host": "리얼패킹 IP / RealPacking IP",
     "realpacking.port": "리얼패킹 포트 / RealPacking port",
     "realpacking.timeout_s": "응답 제한(초) / Timeout (s)",
@@ -77,8 +89,7 @@ LABELS: dict[str, str] = {
     "realpacking.stop_request": "녹화 종료 요청 / Stop request",
     "realpacking.cancel_request": "취소 요청(선택) / Cancel request (optional)",
     "realpacking.charset": "문자 인코딩 / Charset",
-    "database.mode": "데이터베이스 (local: 이 PC만, server: 창고 서버) / "
-                     "Database (local: this PC; server: warehouse server)",
+    "database.mode": "데이터베이스 / Database",
     "database.host": "서버 주소 / Server host",
     "database.port": "포트 / Port",
     "database.name": "데이터베이스 이름 / Database name",
@@ -92,12 +103,18 @@ LABELS: dict[str, str] = {
     "waybill.warn_check_digit": "검증 숫자는 경고만 할 택배사(쉼표로) / Couriers whose check digit only warns "
                                 "(comma-separated)",
 }
-TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
+PAGES = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
         ("collection", "주문 수집 / Collection"), ("database", "데이터베이스 / Database"),
         ("supervisor", "관리자 / Supervisor"), ("waybill", "송장 / Waybills"))
 # database_url: an override for tests and experts, not a field; pin_hash: set with its own button
 HIDDEN = {"version", "database_url", "pin_hash"}
+# settings read while the station runs (none yet: the supervisor PIN, which applies at once, has its own fields);
+# every other one is read at start, marked ↻, and a change to it offers a restart
+APPLIES_AT_ONCE: frozenset[str] = frozenset()
+NEXT_START = "↻"
+NEXT_START_NOTE = "다시 시작하면 적용되는 설정에는 ↻ 표시가 있습니다 / Settings marked ↻ apply at the next start"
+
 
 
 def _choices(annotation: Any) -> list[Any] | None:
@@ -116,43 +133,39 @@ def _bounds(field: Any) -> tuple[float, float]:
     return lo, hi
 
 
-class _Field:
-    """One setting's widget, with how to read and write it."""
-
-    def __init__(self, path: str, widget: QWidget, get: Callable[[], Any], put: Callable[[Any], None]) -> None:
-        self.path, self.widget, self.get, self.put = path, widget, get, put
-
-
-def _make_field(path: str, field: Any) -> _Field:
+def _make_field(path: str, field: Any, video_folder: Path | None) -> SettingField:
+    if path == "camera.source":
+        return camera_field(path)
+    if path == "recording.video_root":
+        return folder_field(path, "video", tr("영상 폴더 / Video folder"), video_folder)
+    if path == "waybill.courier":
+        return courier_field(path)
     ann = field.annotation
     if isinstance(ann, types.UnionType):
         ann = next(a for a in typing.get_args(ann) if a is not type(None))
     choices = _choices(ann)
     if typing.get_origin(ann) is list:  # a short list of words: comma-separated text
         lst = QLineEdit()
-        return _Field(path, lst, lambda: [p.strip() for p in lst.text().split(",") if p.strip()],
+        return SettingField(path, lst, lambda: [p.strip() for p in lst.text().split(",") if p.strip()],
                       lambda v: lst.setText(", ".join(v)))
     if ann is bool:
         box = QCheckBox()
-        return _Field(path, box, box.isChecked, box.setChecked)
+        return SettingField(path, box, box.isChecked, box.setChecked)
     if choices is not None:
-        combo = QComboBox()
-        for c in choices:
-            combo.addItem(str(c), c)
-        return _Field(path, combo, combo.currentData, lambda v: combo.setCurrentIndex(max(0, combo.findData(v))))
+        return choice_field(path, choices)
     if ann is int:
         spin = QSpinBox()
         lo, hi = _bounds(field)
         spin.setRange(int(max(lo, -2**31)), int(min(hi, 2**31 - 1)))
-        return _Field(path, spin, spin.value, spin.setValue)
+        return SettingField(path, spin, spin.value, spin.setValue)
     if ann is float:
         dspin = QDoubleSpinBox()
         lo, hi = _bounds(field)
         dspin.setRange(lo, hi)
         dspin.setDecimals(1)
-        return _Field(path, dspin, dspin.value, dspin.setValue)
+        return SettingField(path, dspin, dspin.value, dspin.setValue)
     line = QLineEdit()
-    return _Field(path, line, line.text, lambda v: line.setText(str(v)))
+    return SettingField(path, line, line.text, lambda v: line.setText(str(v)))
 
 
 class SettingsDialog(QDialog):
@@ -161,21 +174,25 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, parent: QWidget | None = None,
                  realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None,
-                 encoder_in_use: str = "") -> None:
+                 encoder_in_use: str = "", video_folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("설정 / Settings"))
-        self.setMinimumWidth(720)
+        self.resize(1180, 720)  # fits a 1280x800 screen with the taskbar
         self._original = settings
         self.result_settings: Settings | None = None
-        self.fields: dict[str, _Field] = {}
+        self.fields: dict[str, SettingField] = {}
         self._realpacking_test = realpacking_test
-        tabs = QTabWidget()
+        self._video_folder = video_folder
+        self.page_list = QListWidget(objectName="settingsPages")
+        self.page_list.setFixedWidth(200)
+        self.stack = QStackedWidget(objectName="settingsStack")
+        self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.page_keys: list[str] = []
         forms: dict[str, QFormLayout] = {}
-        for section, title in TABS:
-            page = QWidget()
-            forms[section] = QFormLayout(page)
-            tabs.addTab(page, tr(title))
+        for section, title in PAGES:
+            forms[section] = self.add_form_page(section, tr(title))
         self._add_fields(settings, "", forms)
+        self.page_list.setCurrentRow(0)
         self._add_camera_preview(forms["camera"])
         if encoder_in_use:  # read-only: what the recorder found working at this start
             forms["recording"].addRow(tr("사용 중인 인코더 / Encoder in use"),
@@ -189,18 +206,49 @@ class SettingsDialog(QDialog):
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c; font-weight: bold;")
-        note = QLabel(tr("저장한 설정은 프로그램을 다시 시작하면 적용됩니다 / Saved settings apply at the next start"))
+        note = QLabel(tr(NEXT_START_NOTE), objectName="nextStartNote")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         self._add_copy_buttons(buttons)
+        pages = QHBoxLayout()
+        pages.addWidget(self.page_list)
+        pages.addWidget(self.stack, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs)
+        layout.addLayout(pages, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.copy_result)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        self.setStyleSheet("QLabel, QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox { font-size: 15px; }")
+        self.setStyleSheet("QLabel, QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox, QListWidget "
+                           "{ font-size: 15px; } QListWidget::item { padding: 6px; }")
+        camera = self.fields["camera.source"].widget
+        if isinstance(camera, CameraChoice):
+            camera.look_for_webcams()
+
+    # ------------------------------------------------------------------ pages
+
+    def add_page(self, key: str, title: str, page: QWidget) -> None:
+        """A page of its own, listed on the left as ``title`` (already in the screen's language), scrolling when
+        taller than the window. A module with settings of its own adds its page here."""
+        scroll = QScrollArea(objectName=f"settingsPage_{key or 'station'}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(page)
+        self.stack.addWidget(scroll)
+        self.page_list.addItem(title)
+        self.page_keys.append(key)
+
+    def add_form_page(self, key: str, title: str) -> QFormLayout:
+        """A new page holding a form; its rows are added to what is returned."""
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a long label puts its field under it
+        self.add_page(key, title, page)
+        return form
+
+    def show_page(self, key: str) -> None:
+        self.page_list.setCurrentRow(self.page_keys.index(key))
 
     def _add_fields(self, model: BaseModel, prefix: str, forms: dict[str, QFormLayout]) -> None:
         for name, field in type(model).model_fields.items():
@@ -211,11 +259,14 @@ class SettingsDialog(QDialog):
             if isinstance(value, BaseModel):
                 self._add_fields(value, f"{path}.", forms)
                 continue
-            f = _make_field(path, field)
+            f = _make_field(path, field, self._video_folder)
             f.put(value.value if isinstance(value, enum.Enum) else value)
             self.fields[path] = f
             section = path.split(".")[0] if "." in path else ""
-            forms[section].addRow(tr(LABELS.get(path, path)), f.widget)
+            if section not in forms:  # a section added to the settings model: a page of its own
+                forms[section] = self.add_form_page(section, section)
+            label = tr(LABELS.get(path, path))
+            forms[section].addRow(label if path in APPLIES_AT_ONCE else f"{label} {NEXT_START}", f.widget)
 
     # ------------------------------------------------------------------ camera preview
 
@@ -224,7 +275,8 @@ class SettingsDialog(QDialog):
         self.preview.setFixedSize(320, 240)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #222; color: #ddd;")
-        button = QPushButton(tr("미리보기 / Preview"))
+        button = QPushButton(tr("미리보기 / Preview"), objectName="settingsPreviewButton")
+        button.setAutoDefault(False)
         button.clicked.connect(self.start_preview)
         row = QHBoxLayout()
         row.addWidget(self.preview)
@@ -239,7 +291,9 @@ class SettingsDialog(QDialog):
         from packdesk.devices.camera import RESOLUTIONS, Camera, first_available_source
 
         self.stop_preview()
-        source = str(self.fields["camera.source"].get()).strip() or "auto"
+        source = str(self.fields["camera.source"].get()).strip()
+        if not source:
+            return  # a video file or a camera address chosen, not typed yet
         spec = first_available_source() if source == "auto" else source
         size = RESOLUTIONS[self.fields["camera.resolution"].get()]
         self._camera = Camera(spec, size, float(self.fields["camera.fps"].get()), pre_roll_s=0)
@@ -461,6 +515,17 @@ class SettingsDialog(QDialog):
                 self.db_password.clear()
             self.result_settings = settings
             self.accept()
+
+    def changed_for_next_start(self, settings: Settings) -> list[str]:
+        """The settings marked ↻ whose value differs from the one this start read."""
+        new, old = settings.model_dump(mode="json"), self._original.model_dump(mode="json")
+
+        def at(data: dict[str, Any], path: str) -> Any:
+            for part in path.split("."):
+                data = data[part]
+            return data
+
+        return [p for p in self.fields if p not in APPLIES_AT_ONCE and at(new, p) != at(old, p)]
 
     def done(self, result: int) -> None:
         self.stop_preview()

@@ -178,7 +178,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "coupang_box_cancelled": ("쿠팡: 취소 또는 반품된 주문입니다 {message}", "Coupang: the order was cancelled or "
                               "returned {message}"),
     # the outbox's resend with a courier code (services/dispatch.py)
-    "dispatch_courier_required": ("택배사 코드를 입력하세요", "Enter a courier code"),
+    "dispatch_courier_required": ("택배사를 고르세요", "Choose a courier"),
     "dispatch_missing_tracking": ("송장번호가 없습니다", "No tracking number"),
     "channel_no_result": ("마켓이 이 상품주문에 대해 답하지 않았습니다 — 다시 시도합니다",
                           "The marketplace did not answer for this product order — will retry"),
