@@ -774,3 +774,16 @@ def test_returns_and_exchanges_come_with_the_collection_and_alone(
     queried = [q.json()["productOrderIds"] for q in fake.calls("/query")[before:]]
     assert [sorted(q) for q in queried] == [sorted([ret, exch])]   # the plain line is not asked about
     assert fresh.returns(until + timedelta(hours=1), until + timedelta(hours=2)) == []
+
+
+def test_a_claim_naver_describes_wrongly_fails_the_returns_not_the_orders(
+        fake: FakeNaver, make_channel: Callable[..., NaverChannel]) -> None:
+    (pid,) = fake.add_order(1).product_order_ids
+    fake.update(pid, productOrderStatus="DELIVERED", claimType="RETURN", claimStatus="RETURN_REQUEST",
+                event="CLAIM_REQUESTED")                        # a RETURN claim without its claim object
+    ch = make_channel(fake)
+    since, until = window(fake)
+    assert [ln.status for ln in by_pid(ch.collect(since, until)).values()] == [LineStatus.SHIPPED]
+    with pytest.raises(ChannelBadReply) as ei:
+        ch.returns(since, until)
+    assert "currentClaim.return" in ei.value.detail

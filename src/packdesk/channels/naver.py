@@ -518,8 +518,9 @@ class NaverChannel:
         self.page_size = page_size
         self.code_rule = code_rule
         self.product_page_size = max(1, min(MAX_PRODUCT_PAGE, product_page_size))
-        # the returns the last ``collect`` saw in its details, for ``returns`` of the same window
-        self._seen_returns: tuple[datetime, datetime, list[ReturnRecord]] | None = None
+        # the return/exchange details the last ``collect`` read (its window, the details, when each changed), for
+        # ``returns`` of the same window
+        self._seen_returns: tuple[datetime, datetime, list[dict[str, Any]], dict[str, datetime | None]] | None = None
 
     def __repr__(self) -> str:
         return f"NaverChannel({self.client!r})"
@@ -556,7 +557,7 @@ class NaverChannel:
             if new:
                 details.update(self.client.product_orders(new))
         if not ids:
-            self._seen_returns = (since, until, [])
+            self._seen_returns = (since, until, [], {})
             return []
         missing = [pid for pid in ids if pid not in details]
         if missing:
@@ -566,7 +567,10 @@ class NaverChannel:
         records = orders_from_details((details[pid] for pid in ids), self.code_rule)
         log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, changes,
                  len(records), sum(len(r.lines) for r in records))
-        self._seen_returns = (since, until, returns_from_details((details[pid] for pid in ids), changed_at))
+        # the claims' details, kept for ``returns`` (read there: a claim Naver describes wrongly fails the
+        # returns, never the orders)
+        claims = [details[pid] for pid in ids if _claim_type(details[pid]) in RETURN_CLAIMS]
+        self._seen_returns = (since, until, claims, changed_at)
         return records
 
     def returns(self, since: datetime, until: datetime) -> list[ReturnRecord]:
@@ -576,7 +580,7 @@ class NaverChannel:
         asked. All or nothing, like ``collect``."""
         seen, self._seen_returns = self._seen_returns, None
         if seen is not None and seen[:2] == (since, until):
-            return seen[2]
+            return returns_from_details(seen[2], seen[3])
         changed_at: dict[str, datetime | None] = {}
         for page in self.client.last_changed_pages(since, until, page_size=self.page_size):
             changed_at.update((c.product_order_id, c.last_changed_at) for c in page
@@ -819,6 +823,11 @@ def _claim_status(root: _Node, po: _Node) -> str:
             if claim is not None and claim.has("claimStatus"):
                 return claim.opt_text("claimStatus")
     return ""
+
+
+def _claim_type(detail: Mapping[str, Any]) -> object:
+    po = detail.get("productOrder")
+    return po.get("claimType") if isinstance(po, dict) else None
 
 
 def returns_from_details(details: Iterable[Mapping[str, Any]],

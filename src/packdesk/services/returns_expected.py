@@ -161,9 +161,15 @@ def store_expected_returns(s: Session, account_id: int, market: str, records: It
                         {v["order_no"] for v in wanted.values()})
     line_ids = _ids_by(s, m.OrderLine.product_order_id, m.OrderLine.id, m.OrderLine.account_id, account_id,
                        {pid for v in wanted.values() for pid in v["lines"]})
-    counted = 0
     fields = ("claim_type", "status", "order_no", "reason_code", "reason_text", "courier_code", "tracking_number",
               "requested_at", "updated_at")
+    have: dict[int, dict[str, tuple[int | None, int]]] = {}  # expected return -> its lines (line id, quantity)
+    for part in _in_chunks([e.id for e in existing.values()]):
+        for rid, pid, lid, qty in s.execute(select(_EL.expected_return_id, _EL.product_order_id, _EL.line_id,
+                                                   _EL.quantity).where(_EL.expected_return_id.in_(part))):
+            have.setdefault(rid, {})[pid] = (lid, qty)
+    rows: dict[str, m.ExpectedReturn] = {}
+    changed: set[str] = set()
     for claim_id, values in wanted.items():
         row = existing.get(claim_id)
         order_id = order_ids.get(values["order_no"])
@@ -171,33 +177,38 @@ def store_expected_returns(s: Session, account_id: int, market: str, records: It
             row = m.ExpectedReturn(account_id=account_id, market=market, claim_id=claim_id, order_id=order_id,
                                    created_at=now, collected_at=now, **{f: values[f] for f in fields})
             s.add(row)
-            s.flush()
-            changed = True
+            changed.add(claim_id)
         else:
             if not values["tracking_number"]:  # a pickup waybill once shown is kept
                 values["tracking_number"], values["courier_code"] = row.tracking_number, \
                     values["courier_code"] or row.courier_code
-            changed = any(getattr(row, f) != values[f] for f in fields if f not in ("requested_at", "updated_at"))
-            changed |= row.updated_at != values["updated_at"] and values["updated_at"] is not None
+            if any(getattr(row, f) != values[f] for f in fields if f not in ("requested_at", "updated_at")) or (
+                    values["updated_at"] is not None and row.updated_at != values["updated_at"]):
+                changed.add(claim_id)
             for f in fields:
                 if values[f] is not None or f not in ("requested_at", "updated_at"):
                     setattr(row, f, values[f])
             row.collected_at = now
             if order_id is not None:
                 row.order_id = order_id
-        have = {pid: (lid, qty) for pid, lid, qty in s.execute(
-            select(_EL.product_order_id, _EL.line_id, _EL.quantity).where(_EL.expected_return_id == row.id))}
-        new_lines = [{"expected_return_id": row.id, "product_order_id": pid, "quantity": qty,
-                      "line_id": line_ids.get(pid)} for pid, qty in values["lines"].items() if pid not in have]
-        if new_lines:
-            s.execute(insert(_EL), new_lines)
-            changed = True
+        rows[claim_id] = row
+    s.flush()  # the new rows' ids
+    new_lines = []
+    for claim_id, values in wanted.items():
+        row, known = rows[claim_id], have.get(rows[claim_id].id, {})
         for pid, qty in values["lines"].items():
-            if pid in have and (have[pid][1] != qty or (have[pid][0] is None and line_ids.get(pid) is not None)):
+            lid = line_ids.get(pid)
+            if pid not in known:
+                new_lines.append({"expected_return_id": row.id, "product_order_id": pid, "quantity": qty,
+                                  "line_id": lid})
+                changed.add(claim_id)
+            elif known[pid][1] != qty or (known[pid][0] is None and lid is not None):
                 s.execute(update(_EL).where(_EL.expected_return_id == row.id, _EL.product_order_id == pid)
-                          .values(quantity=qty, line_id=line_ids.get(pid, have[pid][0])))
-                changed = True
-        counted += changed
+                          .values(quantity=qty, line_id=lid if lid is not None else known[pid][0]))
+                changed.add(claim_id)
+    if new_lines:
+        s.execute(insert(_EL), new_lines)
+    counted = len(changed)
     log.info("account %s: %d return claim(s) read, %d new or changed", account_id, len(wanted), counted)
     return counted
 
