@@ -644,6 +644,41 @@ def test_follow_up_reads_the_cancel_lists_and_the_unlisted_boxes(
         ch.follow_up(since, until)
 
 
+def test_returns_are_the_return_receipts_of_boxes_that_left(
+        fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
+    sent = fake.add_sheet(2, status="FINAL_DELIVERY")
+    other = fake.add_sheet(1, status="DELIVERING")
+    stopped = fake.add_sheet(1, status="INSTRUCT")               # 출고중지 done: a cancel, nothing comes back
+    paid = fake.add_sheet(1)                                     # a 결제완료 cancel
+    fake.cancel(stopped.shipment_box_id)
+    fake.cancel(paid.shipment_box_id)
+    rid = fake.request_return(sent.shipment_box_id, sent.vendor_item_ids[1], reason=("상품불량", "파손"),
+                              detail="모서리 깨짐", courier="HYUNDAI")
+    fake.update_return(rid, invoice="2456-1234-5672")            # a pickup waybill as a label prints it
+    done = fake.request_return(other.shipment_box_id)
+    fake.update_return(done, status="RETURNS_COMPLETED")
+    ch = make_channel(fake)
+    since, until = recent(fake)
+    got = {r.claim_id: r for r in ch.returns(since, until)}
+    assert set(got) == {str(rid), str(done)}
+    r = got[str(rid)]
+    assert (r.claim_type, r.status, r.order_no) == ("return", "RETURNS_UNCHECKED", str(sent.order_id))
+    assert r.lines == ((f"{sent.shipment_box_id}-{sent.vendor_item_ids[1]}", 1),)
+    assert (r.reason_code, r.reason_text) == ("상품불량 > 파손", "모서리 깨짐")
+    assert (r.courier_code, r.tracking_number) == ("HYUNDAI", "245612345672")
+    assert r.requested_at == fake.now() and r.updated_at == fake.now()
+    assert got[str(done)].status == "RETURNS_COMPLETED" and got[str(done)].tracking_number == ""
+    # UC, PR and CC, looking back 14 days whatever the window: two 7-day calls each
+    asked = [(r.query.get("status"), r.query["createdAtFrom"], r.query["createdAtTo"])
+             for r in fake.calls("/returnRequests")]
+    assert [a[0] for a in asked] == ["UC", "PR", "CC"] * 2
+    first_day = (until - coupang.RETURN_LOOKBACK).astimezone(KST).date().isoformat()
+    assert asked[0][1] == first_day and asked[-1][2] == until.astimezone(KST).date().isoformat()
+    fake.fail_next("returnRequests", 500, count=4)
+    with pytest.raises(ChannelTransientError):                   # all or nothing, like a collection
+        ch.returns(since, until)
+
+
 def test_engraving_and_other_item_instructions_come_with_the_line(
         fake: FakeCoupang, make_channel: Callable[..., CoupangChannel]) -> None:
     s = fake.add_sheet([{"etcInfoValues": ["각인 문구: 사랑해", " ", "각인 문구: 사랑해", "포장: 선물용"],

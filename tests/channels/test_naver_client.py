@@ -738,3 +738,52 @@ def test_query_params_are_sent_in_the_apis_date_format(fake: FakeNaver,
     call = fake.calls(LAST_CHANGED)[0]
     assert call.query == {"lastChangedFrom": "2026-11-24T09:00:00.000+09:00",
                           "lastChangedTo": "2026-11-24T09:59:59.999+09:00"}
+
+
+# --- §3.5 returns and exchanges --------------------------------------------------------------------------
+def test_returns_and_exchanges_come_with_the_collection_and_alone(
+        fake: FakeNaver, make_channel: Callable[..., NaverChannel]) -> None:
+    order = fake.add_order(3, paid_at=fake.now() - timedelta(minutes=30))
+    ret, exch, plain = order.product_order_ids
+    for pid in (ret, exch):
+        fake.update(pid, productOrderStatus="DELIVERED", event="DISPATCHED")
+    fake.request_return(ret, reason="BROKEN", detail=" 깨져서 왔어요 ")
+    fake.request_exchange(exch, collect_company="HANJIN", collect_tracking="4123-4567-8905")
+    ch = make_channel(fake)
+    since, until = window(fake)
+    ch.collect(since, until)
+    calls = len(fake.requests)
+    got = {r.claim_type: r for r in ch.returns(since, until)}
+    assert len(fake.requests) == calls                           # what the collection saw: no call
+    r, e = got["return"], got["exchange"]
+    detail = fake.product_order(ret)
+    assert (r.claim_id, r.status, r.order_no) == (detail["productOrder"]["claimId"], "RETURN_REQUEST", order.order_id)
+    assert r.lines == ((ret, detail["productOrder"]["quantity"]),)
+    assert (r.reason_code, r.reason_text, r.courier_code, r.tracking_number) == ("BROKEN", "깨져서 왔어요", "", "")
+    assert r.requested_at is not None and r.updated_at is not None
+    assert (e.status, e.reason_code, e.courier_code, e.tracking_number) == (
+        "EXCHANGE_REQUEST", "COLOR_AND_SIZE", "HANJIN", "412345678905")
+    assert plain not in {ln.product_order_id for rec in got.values() for ln in rec.lines}
+    # alone (another window, or a fresh channel): the change list, then the details of the claims only
+    fake.start_collect(ret, tracking="512345678904")
+    fake.complete_collect(ret)
+    fresh = make_channel(fake)
+    before = len(fake.calls("/query"))
+    (moved,) = [x for x in fresh.returns(since, window(fake)[1]) if x.claim_type == "return"]
+    assert (moved.status, moved.courier_code, moved.tracking_number) == ("COLLECT_DONE", "CJGLS", "512345678904")
+    queried = [q.json()["productOrderIds"] for q in fake.calls("/query")[before:]]
+    assert [sorted(q) for q in queried] == [sorted([ret, exch])]   # the plain line is not asked about
+    assert fresh.returns(until + timedelta(hours=1), until + timedelta(hours=2)) == []
+
+
+def test_a_claim_naver_describes_wrongly_fails_the_returns_not_the_orders(
+        fake: FakeNaver, make_channel: Callable[..., NaverChannel]) -> None:
+    (pid,) = fake.add_order(1).product_order_ids
+    fake.update(pid, productOrderStatus="DELIVERED", claimType="RETURN", claimStatus="RETURN_REQUEST",
+                event="CLAIM_REQUESTED")                        # a RETURN claim without its claim object
+    ch = make_channel(fake)
+    since, until = window(fake)
+    assert [ln.status for ln in by_pid(ch.collect(since, until)).values()] == [LineStatus.SHIPPED]
+    with pytest.raises(ChannelBadReply) as ei:
+        ch.returns(since, until)
+    assert "currentClaim.return" in ei.value.detail

@@ -832,6 +832,50 @@ class FakeCoupang:
                            False, "" if vid in vendor_item_ids else later, {}) for vid in live]
             self._apply_lines(rec, lines, update=False)
 
+    def request_return(self, shipment_box_id: int, vendor_item_id: int | None = None, count: int | None = None, *,
+                       reason: tuple[str, str] = ("고객변심", "단순변심(사유없음)"), detail: str = "",
+                       courier: str = "CJGLS", invoice: str = "", fault_by: str = "CUSTOMER",
+                       release_stop_status: str = "비대상") -> int:
+        """The buyer asks to return ``count`` units (default all) of one item (default every item) of a box that
+        shipped (B.8): a ``RETURN`` receipt, 반품접수 (``RETURNS_UNCHECKED``), with the pickup courier and, when
+        given, its waybill in ``returnDeliveryDtos``. The sheet itself is left as it is. Returns the receiptId."""
+        with self._lock:
+            rec = self._get(shipment_box_id)
+            if rec.sheet["status"] not in SHIPPED_STATUSES:
+                raise ValueError(f"box {shipment_box_id} has not shipped ({rec.sheet['status']}): cancel it instead")
+            targets = [self._item(shipment_box_id, vendor_item_id)] if vendor_item_id else rec.sheet["orderItems"]
+            items = [(it, it["shippingCount"] + it["cancelCount"],
+                      it["shippingCount"] if count is None else min(count, it["shippingCount"])) for it in targets]
+            self._new_receipt(rec, "RETURN", "RETURNS_UNCHECKED", release_stop_status, items)
+            receipt = self._receipts[-1]
+            receipt.data.update(cancelReasonCategory1=reason[0], cancelReasonCategory2=reason[1], cancelReason=detail,
+                                faultByType=fault_by, returnDeliveryId=receipt.data["receiptId"] + 20_000_000,
+                                returnDeliveryDtos=[{"deliveryCompanyCode": courier, "deliveryInvoiceNo": invoice}])
+            return int(receipt.data["receiptId"])
+
+    def update_return(self, receipt_id: int, *, status: str | None = None, courier: str | None = None,
+                      invoice: str | None = None, add_invoice: bool = False) -> None:
+        """A return moves on (B.8): its ``receiptStatus`` (``VENDOR_WAREHOUSE_CONFIRM`` 입고완료,
+        ``REQUEST_COUPANG_CHECK``, ``RETURNS_COMPLETED`` …) and/or its pickup waybill; ``add_invoice`` adds a
+        second pickup waybill instead of replacing the first (a receipt may have several). ``modifiedAt`` = now."""
+        with self._lock:
+            receipt = next((r for r in self._receipts if r.data["receiptId"] == receipt_id), None)
+            if receipt is None:
+                raise KeyError(f"no receipt {receipt_id}")
+            data = receipt.data
+            if status is not None:
+                data["receiptStatus"] = status
+            if courier is not None or invoice is not None:
+                dtos = data["returnDeliveryDtos"]
+                last = dtos[-1] if dtos else {"deliveryCompanyCode": "CJGLS", "deliveryInvoiceNo": ""}
+                dto = {"deliveryCompanyCode": courier if courier is not None else last["deliveryCompanyCode"],
+                       "deliveryInvoiceNo": invoice if invoice is not None else last["deliveryInvoiceNo"]}
+                if add_invoice or not dtos:
+                    dtos.append(dto)
+                else:
+                    dtos[-1] = dto
+            data["modifiedAt"] = fmt_dt(self.now())
+
     @property
     def receipts(self) -> list[dict[str, Any]]:
         """Every entry of the 반품/취소 요청 목록, as the API serves it, oldest first."""

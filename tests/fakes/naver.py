@@ -761,10 +761,68 @@ class FakeNaver:
             rec.po.update(productOrderStatus="CANCELED", claimStatus="CANCEL_DONE")
             self._event(rec, "CLAIM_COMPLETED", when)
 
-    def request_return(self, product_order_id: str, *, reason: str = "PRODUCT_UNSATISFIED",
+    def request_return(self, product_order_id: str, *, reason: str = "PRODUCT_UNSATISFIED", detail: str = "",
+                       collect_company: str | None = None, collect_tracking: str | None = None,
                        at: datetime | str | None = None) -> None:
+        """The buyer asks to return (§3.5): claim RETURN/RETURN_REQUEST, status unchanged, event
+        CLAIM_REQUESTED. ``collect_company``/``collect_tracking``: a pickup booked with the request (the
+        buyer sends it back himself); otherwise the claim has no pickup fields yet."""
         self._claim(product_order_id, "RETURN", "RETURN_REQUEST", "CLAIM_REQUESTED", at,
-                    returnReason=reason, returnDetailedReason="", requestChannel="구매회원")
+                    returnReason=reason, returnDetailedReason=detail, requestChannel="구매회원",
+                    **_pickup(collect_company, collect_tracking))
+
+    def request_exchange(self, product_order_id: str, *, reason: str = "COLOR_AND_SIZE", detail: str = "",
+                         collect_company: str | None = None, collect_tracking: str | None = None,
+                         at: datetime | str | None = None) -> None:
+        """The buyer asks to exchange (§3.5): claim EXCHANGE/EXCHANGE_REQUEST, event CLAIM_REQUESTED."""
+        self._claim(product_order_id, "EXCHANGE", "EXCHANGE_REQUEST", "CLAIM_REQUESTED", at,
+                    exchangeReason=reason, exchangeDetailedReason=detail, requestChannel="구매회원",
+                    **_pickup(collect_company, collect_tracking))
+
+    def start_collect(self, product_order_id: str, *, company: str = "CJGLS", tracking: str,
+                      event: str | None = None, at: datetime | str | None = None) -> None:
+        """A pickup is booked for the current return/exchange claim: COLLECTING with its courier and waybill.
+        §3.1 names no change event for it, so none is written unless ``event`` says one."""
+        self._claim_moves(product_order_id, "COLLECTING", event, at, **_pickup(company, tracking),
+                          collectStatus="COLLECT_REQUEST")
+
+    def complete_collect(self, product_order_id: str, *, at: datetime | str | None = None) -> None:
+        """The pickup is done (on its way to the seller): COLLECT_DONE, event COLLECT_DONE."""
+        when = _as_dt(at) if at is not None else self.now()
+        self._claim_moves(product_order_id, "COLLECT_DONE", "COLLECT_DONE", when, collectStatus="COLLECT_CARGO",
+                          collectCompletedDate=fmt_dt(when))
+
+    def complete_return(self, product_order_id: str, *, at: datetime | str | None = None) -> None:
+        """The return is done: RETURN_DONE, the product order RETURNED, completedClaims, event CLAIM_COMPLETED."""
+        self._claim_moves(product_order_id, "RETURN_DONE", "CLAIM_COMPLETED", at, product_order_status="RETURNED")
+
+    def reject_claim(self, product_order_id: str, *, at: datetime | str | None = None) -> None:
+        """The seller refuses the return/exchange: RETURN_REJECT / EXCHANGE_REJECT, event CLAIM_REJECTED."""
+        with self._lock:
+            kind = self._get(product_order_id).po.get("claimType")
+        if kind not in ("RETURN", "EXCHANGE"):
+            raise ValueError(f"{product_order_id} has no return or exchange claim")
+        self._claim_moves(product_order_id, f"{kind}_REJECT", "CLAIM_REJECTED", at)
+
+    def _claim_moves(self, pid: str, claim_status: str, event: str | None, at: datetime | str | None,
+                     product_order_status: str | None = None, **fields: Any) -> None:
+        with self._lock:
+            rec = self._get(pid)
+            if rec.po.get("claimType") not in ("RETURN", "EXCHANGE") or not rec.claims:
+                raise ValueError(f"{pid} has no return or exchange claim")
+            when = _as_dt(at) if at is not None else self.now()
+            claim = rec.claims[-1]["fields"]
+            claim.update(claimStatus=claim_status, **fields)
+            rec.po["claimStatus"] = claim_status
+            if product_order_status is not None:
+                rec.po["productOrderStatus"] = product_order_status
+            if claim_status.endswith("_DONE") and claim_status != "COLLECT_DONE":
+                rec.completed_claims.append({"claimType": rec.po["claimType"], "claimId": claim["claimId"],
+                                             "claimStatus": claim_status,
+                                             "claimRequestDate": claim["claimRequestDate"],
+                                             "requestQuantity": claim["requestQuantity"]})
+            if event is not None:
+                self._event(rec, event, when)
 
     def change_address(self, product_order_id: str, *, at: datetime | str | None = None, **address: Any) -> None:
         """The buyer changes the shipping address of the whole order: event DELIVERY_ADDRESS_CHANGED,
@@ -2086,3 +2144,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+def _pickup(company: str | None, tracking: str | None) -> dict[str, Any]:
+    """A return/exchange claim's pickup fields (§3.5), none when no pickup is booked."""
+    if not company and not tracking:
+        return {}
+    return {"collectDeliveryMethod": "RETURN_DESIGNATED", "collectDeliveryCompany": company or "CJGLS",
+            "collectTrackingNumber": tracking or ""}

@@ -445,6 +445,40 @@ def test_cancels_are_listed_in_the_cancel_and_return_requests(api: Api, fake: Fa
     assert data_of(api.returns(cancelType="CANCEL", createdAtFrom="2026-11-21", createdAtTo="2026-11-21")) == []
 
 
+def test_a_return_is_listed_with_its_reason_and_pickup_waybill(api: Api, fake: FakeCoupang,
+                                                               clock: FakeClock) -> None:
+    sent = fake.add_sheet(2, status="FINAL_DELIVERY")
+    with pytest.raises(ValueError):                              # a box that never left is cancelled, not returned
+        fake.request_return(fake.add_sheet(1).shipment_box_id)
+    receipt_id = fake.request_return(sent.shipment_box_id, sent.vendor_item_ids[0], reason=("상품불량", "파손"),
+                                     detail="모서리가 깨져 왔어요")
+    day = {"createdAtFrom": TODAY, "createdAtTo": TODAY}
+    (ret,) = data_of(api.returns(status="UC", **day))
+    assert (ret["receiptId"], ret["receiptType"], ret["receiptStatus"], ret["releaseStopStatus"]) == (
+        receipt_id, "RETURN", "RETURNS_UNCHECKED", "비대상")
+    assert (ret["cancelReasonCategory1"], ret["cancelReasonCategory2"], ret["cancelReason"]) == (
+        "상품불량", "파손", "모서리가 깨져 왔어요")
+    assert ret["returnDeliveryDtos"] == [{"deliveryCompanyCode": "CJGLS", "deliveryInvoiceNo": ""}]
+    (item,) = ret["returnItems"]
+    assert (item["shipmentBoxId"], item["vendorItemId"], item["cancelCount"]) == (
+        sent.shipment_box_id, sent.vendor_item_ids[0], 1)
+    assert fake.status(sent.shipment_box_id) == "FINAL_DELIVERY"   # the sheet is left as it was
+    clock.advance(3600)
+    fake.update_return(receipt_id, invoice="512345678904")       # the pickup is booked
+    (ret,) = data_of(api.returns(status="UC", **day))
+    assert ret["returnDeliveryDtos"] == [{"deliveryCompanyCode": "CJGLS", "deliveryInvoiceNo": "512345678904"}]
+    assert ret["modifiedAt"] == "2026-11-22T11:15:30" and ret["createdAt"] == "2026-11-22T10:15:30"
+    fake.update_return(receipt_id, courier="HANJIN", invoice="412345678905", add_invoice=True)
+    fake.update_return(receipt_id, status="VENDOR_WAREHOUSE_CONFIRM")   # 입고완료: no status code lists it
+    assert all(data_of(api.returns(status=s, **day)) == [] for s in ("UC", "CC", "PR", "RU"))
+    (ret,) = data_of(api.returns(orderId=str(sent.order_id), **day))
+    assert [d["deliveryInvoiceNo"] for d in ret["returnDeliveryDtos"]] == ["512345678904", "412345678905"]
+    fake.update_return(receipt_id, status="RETURNS_COMPLETED")
+    assert [r["receiptId"] for r in data_of(api.returns(status="CC", **day))] == [receipt_id]
+    with pytest.raises(KeyError):
+        fake.update_return(1)
+
+
 @pytest.mark.parametrize("params", [
     {"cancelType": "CANCEL", "status": "RU"},        # CANCEL is searched without status and orderId
     {"cancelType": "CANCEL", "orderId": "1"},

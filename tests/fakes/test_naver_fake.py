@@ -378,6 +378,57 @@ def test_query_shows_claims(http: httpx.Client, fake: FakeNaver, auth: dict[str,
     assert detail["cancel"] == detail["currentClaim"]["cancel"]
 
 
+def test_returns_and_exchanges_move_through_their_stages(http: httpx.Client, fake: FakeNaver, clock: FakeClock,
+                                                         auth: dict[str, str]) -> None:
+    t0 = fake.now() - timedelta(hours=1)
+    ret, exch = fake.add_order(2, paid_at=t0).product_order_ids
+    for pid in (ret, exch):
+        http.post(DISPATCH, json={"dispatchProductOrders": [dispatch_item(pid, now=fake.now())]}, headers=auth)
+    clock.advance(60)
+    fake.request_return(ret, reason="BROKEN", detail="깨져서 왔어요")
+    fake.request_exchange(exch, collect_company="HANJIN", collect_tracking="412345678905")
+
+    def detail(pid: str) -> dict[str, Any]:
+        return http.post(QUERY, json={"productOrderIds": [pid]}, headers=auth).json()["data"][0]
+
+    def change(pid: str) -> dict[str, Any]:
+        return {r["productOrderId"]: r for r in all_last_changed(http, auth, fmt_dt(t0))[0]}[pid]
+
+    d = detail(ret)
+    claim = d["currentClaim"]["return"]
+    assert (d["productOrder"]["claimType"], d["productOrder"]["claimStatus"]) == ("RETURN", "RETURN_REQUEST")
+    assert d["productOrder"]["claimId"] == claim["claimId"] and d["return"] == claim
+    assert (claim["returnReason"], claim["returnDetailedReason"]) == ("BROKEN", "깨져서 왔어요")
+    assert "collectTrackingNumber" not in claim                      # no pickup booked yet
+    assert (change(ret)["lastChangedType"], change(ret)["claimType"]) == ("CLAIM_REQUESTED", "RETURN")
+    e = detail(exch)["currentClaim"]["exchange"]
+    assert (e["claimStatus"], e["exchangeReason"], e["collectDeliveryCompany"], e["collectTrackingNumber"]) == (
+        "EXCHANGE_REQUEST", "COLOR_AND_SIZE", "HANJIN", "412345678905")
+    before = change(ret)
+    clock.advance(60)
+    fake.start_collect(ret, tracking="512345678904")                   # no event: the change list stays
+    claim = detail(ret)["currentClaim"]["return"]
+    assert (claim["claimStatus"], claim["collectDeliveryCompany"], claim["collectTrackingNumber"]) == (
+        "COLLECTING", "CJGLS", "512345678904")
+    assert change(ret) == before
+    clock.advance(60)
+    fake.complete_collect(ret)
+    assert (change(ret)["lastChangedType"], change(ret)["claimStatus"]) == ("COLLECT_DONE", "COLLECT_DONE")
+    assert detail(ret)["currentClaim"]["return"]["collectCompletedDate"] == fmt_dt(fake.now())
+    fake.complete_return(ret)
+    d = detail(ret)
+    assert (d["productOrder"]["productOrderStatus"], d["productOrder"]["claimStatus"]) == ("RETURNED", "RETURN_DONE")
+    assert [c["claimStatus"] for c in d["completedClaims"]] == ["RETURN_DONE"]
+    assert change(ret)["lastChangedType"] == "CLAIM_COMPLETED"
+    fake.reject_claim(exch)
+    assert (change(exch)["lastChangedType"], change(exch)["claimStatus"]) == ("CLAIM_REJECTED", "EXCHANGE_REJECT")
+    (plain,) = fake.add_order(1).product_order_ids
+    with pytest.raises(ValueError):
+        fake.complete_collect(plain)
+    with pytest.raises(ValueError):
+        fake.reject_claim(plain)
+
+
 def test_other_order_endpoints(http: httpx.Client, fake: FakeNaver, auth: dict[str, str]) -> None:
     order = fake.add_order(3)
     r = http.get(f"/v1/pay-order/seller/orders/{order.order_id}/product-order-ids", headers=auth)

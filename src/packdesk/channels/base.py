@@ -137,6 +137,32 @@ class ProductPage:
     total: int | None = None  # products in the catalogue, when the marketplace says
 
 
+class ReturnLine(NamedTuple):
+    """One product order a return or exchange brings back, and how many of it."""
+
+    product_order_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """A return or an exchange as a marketplace tells it (SmartStore's RETURN/EXCHANGE claims, Coupang's return
+    receipts): the parcel a buyer sends back, so the station knows it when it arrives. Its words are the
+    marketplace's (``status``, ``reason_code``); it names the order and the lines, never the buyer."""
+
+    claim_id: str                   # the marketplace's claim (SmartStore claimId, Coupang receiptId)
+    claim_type: str                 # "return" or "exchange"
+    status: str                     # the marketplace's word (RETURN_REQUEST, COLLECTING, RETURNS_UNCHECKED, …)
+    order_no: str
+    lines: tuple[ReturnLine, ...]
+    reason_code: str = ""           # the marketplace's reason (a code, or its category words)
+    reason_text: str = ""           # the buyer's own words, when given
+    courier_code: str = ""          # the pickup's courier, our code ("" until one is named)
+    tracking_number: str = ""       # the pickup waybill ("" until one is booked)
+    requested_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
 class Channel(Protocol):
     """An order source as the collection service drives it. ``kind`` is its market's
     (``channels/registry.py``): a ``ChannelKind`` for the built-in ones."""
@@ -185,6 +211,14 @@ class FollowsUp(Protocol):
     def follow_up(self, since: datetime, until: datetime, missing: Sequence[str] = ()) -> Mapping[str, LineRecord]:
         """For a marketplace whose lists leave out fully cancelled orders: the cancels it can list, and the
         status of ``missing`` (open lines its lists did not show)."""
+        ...
+
+
+@runtime_checkable
+class CollectsReturns(Protocol):
+    def returns(self, since: datetime, until: datetime) -> list[ReturnRecord]:
+        """Returns and exchanges the marketplace shows as requested or changed in ``[since, until)`` (a
+        marketplace may look further back to see them move on); may raise the errors below."""
         ...
 
 

@@ -64,6 +64,8 @@ from packdesk.channels.base import (
     ItemResult,
     LineRecord,
     OrderRecord,
+    ReturnLine,
+    ReturnRecord,
     WriteResult,
 )
 from packdesk.channels.http import (
@@ -134,6 +136,12 @@ CANCELLED_REPLY_MARKERS = ("취소 또는 반품", "canceled or returned", "canc
 CANCELLED_STATUS = "CANCELED"      # channel_status of the lines of such a box (the item flag's word)
 RELEASE_STOP = "RELEASE_STOP_UNCHECKED"  # a 출고중지요청 waits: claim_status of a line held for it
 MAX_FOLLOW_UP_BOXES = 200          # single reads one collection spends on boxes missing from the lists
+# B.8 returns: the searches that list receipts of parcels coming back (UC 반품접수, PR 쿠팡확인요청, CC 반품완료), how
+# far back each collection looks (the search goes by createdAt; a receipt moves on for days after), and the
+# releaseStopStatus of a receipt whose box never left (a cancel, B.3: nothing comes back)
+RETURN_SEARCHES = ("UC", "PR", "CC")
+RETURN_LOOKBACK = timedelta(days=13)  # with the day of ``until``: 14 KST days, two list calls per search
+NOT_SHIPPED_STOPS = frozenset({"미처리", "처리(출고중지)"})
 
 # our words in an auth error, in each language (a "한국어 / English" text in the message would be shown whole):
 # in place of an API message when no call was made, or after the API's own message
@@ -810,24 +818,74 @@ class CoupangChannel:
     def _receipts(self, first: date, last: date, *, cancel_type: str = "", status: str = ""
                   ) -> Iterator[list[tuple[int, int]]]:
         """(shipment box, vendor item) of each entry of the 반품/취소 요청 목록, every page."""
+        for node in self._receipt_nodes(first, last, cancel_type=cancel_type, status=status):
+            items = []
+            for j, raw_item in enumerate(node.array("returnItems")):
+                it = _Node(raw_item, f"{node.path}.returnItems[{j}]")
+                items.append((it.ident("shipmentBoxId"), it.ident("vendorItemId")))
+            yield items
+
+    def _receipt_nodes(self, first: date, last: date, *, cancel_type: str = "", status: str = ""
+                       ) -> Iterator[_Node]:
+        """Each entry of the 반품/취소 요청 목록 of one search, every page."""
         token, seen = "", set()
         what = f"returnRequests[{first}..{last} {cancel_type or status}]"
         for page in range(MAX_PAGES):
             data, token = self.client.return_requests(first, last, cancel_type=cancel_type, status=status,
                                                       next_token=token)
             for i, raw in enumerate(data):
-                node = _Node(raw, f"{what} #{page}.data[{i}]")
-                items = []
-                for j, raw_item in enumerate(node.array("returnItems")):
-                    it = _Node(raw_item, f"{node.path}.returnItems[{j}]")
-                    items.append((it.ident("shipmentBoxId"), it.ident("vendorItemId")))
-                yield items
+                yield _Node(raw, f"{what} #{page}.data[{i}]")
             if not token:
                 return
             if token in seen:
                 raise ChannelBadReply(reason="pagination_loop", detail=f"{what}: nextToken {token!r} came back")
             seen.add(token)
         raise ChannelBadReply(reason="pagination_loop", detail=f"more than {MAX_PAGES} pages of {what}")
+
+    # returns (B.8) -------------------------------------------------------------------------------------------
+    def returns(self, since: datetime, until: datetime) -> list[ReturnRecord]:
+        """The return receipts of parcels that left (B.8): those created on the KST days from RETURN_LOOKBACK
+        before ``until`` (or ``since``, if earlier) through ``until``, as each of the UC, PR and CC searches
+        lists them now; a receipt listed twice counts once, as last read. Receipts of boxes that never left
+        are cancels (``follow_up``), not returns. All or nothing, like ``collect``."""
+        found: dict[str, ReturnRecord] = {}
+        for first, last in day_windows(min(since, until - RETURN_LOOKBACK), until):
+            for status in RETURN_SEARCHES:
+                for node in self._receipt_nodes(first, last, status=status):
+                    record = self._return_record(node)
+                    if record is not None:
+                        found.pop(record.claim_id, None)
+                        found[record.claim_id] = record
+        log.info("coupang %s: %d return receipt(s)", self.client.vendor_id, len(found))
+        return list(found.values())
+
+    def _return_record(self, node: _Node) -> ReturnRecord | None:
+        if node.opt_text("receiptType") != "RETURN" or node.opt_text("releaseStopStatus") in NOT_SHIPPED_STOPS:
+            return None
+        lines = []
+        for j, raw_item in enumerate(node.array("returnItems")):
+            it = _Node(raw_item, f"{node.path}.returnItems[{j}]")
+            lines.append(ReturnLine(product_order_id(it.ident("shipmentBoxId"), it.ident("vendorItemId")),
+                                    it.opt_integer("cancelCount")))
+        courier = number = ""
+        dtos = node.value.get("returnDeliveryDtos") or []
+        if not isinstance(dtos, list):
+            raise _bad(f"{node.path}.returnDeliveryDtos", "a list", dtos)
+        for j, raw_dto in enumerate(dtos):  # the last one with a number is the pickup's waybill (B.8)
+            dto = _Node(raw_dto, f"{node.path}.returnDeliveryDtos[{j}]")
+            code = dto.opt_text("deliveryCompanyCode").strip()
+            invoice = _norm_number(dto.opt_text("deliveryInvoiceNo"))
+            if invoice or not number:
+                courier = from_channel(code, ChannelKind.COUPANG, self.courier_overrides) or code
+                number = invoice or number
+        reason = " > ".join(r for r in (node.opt_text("cancelReasonCategory1").strip(),
+                                        node.opt_text("cancelReasonCategory2").strip()) if r)
+        return ReturnRecord(
+            claim_id=str(node.ident("receiptId")), claim_type="return", status=node.text("receiptStatus"),
+            order_no=str(node.ident("orderId")), lines=tuple(lines), reason_code=reason,
+            reason_text=node.opt_text("cancelReason").strip(), courier_code=courier,
+            tracking_number=number, requested_at=node.opt_datetime("createdAt"),
+            updated_at=node.opt_datetime("modifiedAt"))
 
     # 발주확인 ------------------------------------------------------------------------------------------------
     def confirm(self, product_order_ids: Iterable[str]) -> WriteResult:

@@ -41,6 +41,8 @@ from packdesk.channels.base import (
     OrderRecord,
     ProductPage,
     ProductRecord,
+    ReturnLine,
+    ReturnRecord,
     WriteResult,
 )
 from packdesk.channels.http import (
@@ -54,9 +56,11 @@ from packdesk.channels.http import (
 )
 from packdesk.channels.markets.naver import DEFAULT_BASE_URL
 from packdesk.channels.replies import JsonNode, bad_field
+from packdesk.core.couriers import from_channel
 from packdesk.core.enums import ChannelKind, LineStatus
 from packdesk.core.kst import KST
 from packdesk.core.phones import domestic
+from packdesk.core.tracking import normalize
 
 log = logging.getLogger("packdesk.channels.naver")
 
@@ -81,6 +85,7 @@ TIMESTAMP_SKEW_MS = 3_000         # sign with "now - 3 s": a fast PC clock must 
 TOKEN_MARGIN = 600.0              # refresh this many seconds before expiry (at most 10 % of the token life)
 RATE_HEADERS = ("GNCP-GW-RateLimit-Replenish-Rate", "GNCP-GW-RateLimit-Burst-Capacity")
 STATE_UNCHANGED = "105306"        # "requested state equals current state"
+RETURN_CLAIMS = {"RETURN": "return", "EXCHANGE": "exchange"}  # claimType -> ours, and the claim object's key
 
 # our codes for per-item results that did not come from the API (the UI renders them like error codes)
 ITEM_NOT_IN_REPLY = "channel_no_result"
@@ -247,6 +252,7 @@ class ChangedProductOrder:
     last_changed_type: str
     last_changed_at: datetime | None
     claim_status: str = ""
+    claim_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -462,7 +468,7 @@ def _changed(item: Any, path: str) -> ChangedProductOrder:
                                product_order_status=node.opt_text("productOrderStatus"),
                                last_changed_type=node.opt_text("lastChangedType"),
                                last_changed_at=node.opt_datetime("lastChangedDate"),
-                               claim_status=node.opt_text("claimStatus"))
+                               claim_status=node.opt_text("claimStatus"), claim_type=node.opt_text("claimType"))
 
 
 def _id_list(data: _Node, key: str, *, optional: bool = False) -> list[str]:
@@ -512,6 +518,9 @@ class NaverChannel:
         self.page_size = page_size
         self.code_rule = code_rule
         self.product_page_size = max(1, min(MAX_PRODUCT_PAGE, product_page_size))
+        # the return/exchange details the last ``collect`` read (its window, the details, when each changed), for
+        # ``returns`` of the same window
+        self._seen_returns: tuple[datetime, datetime, list[dict[str, Any]], dict[str, datetime | None]] | None = None
 
     def __repr__(self) -> str:
         return f"NaverChannel({self.client!r})"
@@ -536,15 +545,19 @@ class NaverChannel:
         ids: list[str] = []
         seen: set[str] = set()
         details: dict[str, dict[str, Any]] = {}
+        changed_at: dict[str, datetime | None] = {}
         changes = 0
+        self._seen_returns = None
         for page in self.client.last_changed_pages(since, until, page_size=self.page_size):
             changes += len(page)
+            changed_at.update((c.product_order_id, c.last_changed_at) for c in page)
             new = [pid for pid in dict.fromkeys(c.product_order_id for c in page) if pid not in seen]
             seen.update(new)
             ids.extend(new)
             if new:
                 details.update(self.client.product_orders(new))
         if not ids:
+            self._seen_returns = (since, until, [], {})
             return []
         missing = [pid for pid in ids if pid not in details]
         if missing:
@@ -554,7 +567,28 @@ class NaverChannel:
         records = orders_from_details((details[pid] for pid in ids), self.code_rule)
         log.info("naver %s: %d change(s) -> %d order(s), %d line(s)", self.client.client_id, changes,
                  len(records), sum(len(r.lines) for r in records))
+        # the claims' details, kept for ``returns`` (read there: a claim Naver describes wrongly fails the
+        # returns, never the orders)
+        claims = [details[pid] for pid in ids if _claim_type(details[pid]) in RETURN_CLAIMS]
+        self._seen_returns = (since, until, claims, changed_at)
         return records
+
+    def returns(self, since: datetime, until: datetime) -> list[ReturnRecord]:
+        """Return and exchange claims (§3.5) of the product orders changed in ``[since, until)``. They come with
+        the same changes and details a collection reads, so right after ``collect`` of the same window they
+        are what it saw (no call); otherwise the change list is read again and only the claims' details are
+        asked. All or nothing, like ``collect``."""
+        seen, self._seen_returns = self._seen_returns, None
+        if seen is not None and seen[:2] == (since, until):
+            return returns_from_details(seen[2], seen[3])
+        changed_at: dict[str, datetime | None] = {}
+        for page in self.client.last_changed_pages(since, until, page_size=self.page_size):
+            changed_at.update((c.product_order_id, c.last_changed_at) for c in page
+                              if c.claim_type in RETURN_CLAIMS)
+        if not changed_at:
+            return []
+        details = self.client.product_orders(list(changed_at))
+        return returns_from_details((details[pid] for pid in changed_at if pid in details), changed_at)
 
     # catalogue -------------------------------------------------------------------------------------------
     def products(self, cursor: str | None) -> ProductPage:
@@ -789,6 +823,49 @@ def _claim_status(root: _Node, po: _Node) -> str:
             if claim is not None and claim.has("claimStatus"):
                 return claim.opt_text("claimStatus")
     return ""
+
+
+def _claim_type(detail: Mapping[str, Any]) -> object:
+    po = detail.get("productOrder")
+    return po.get("claimType") if isinstance(po, dict) else None
+
+
+def returns_from_details(details: Iterable[Mapping[str, Any]],
+                         changed_at: Mapping[str, datetime | None] | None = None) -> list[ReturnRecord]:
+    """The return and exchange claims (§3.5) among product-order details: one record per ``claimId`` (product
+    orders of one claim are its lines), in first-seen order. The claim object is ``currentClaim.return`` /
+    ``.exchange``, else the legacy top-level one; ``updated_at`` is the product order's last change (``changed_at``),
+    else the pickup's completion, else the request."""
+    found: dict[str, ReturnRecord] = {}
+    for i, raw in enumerate(details):
+        root = _Node(raw, f"details[{i}]")
+        po = root.obj("productOrder")
+        kind = RETURN_CLAIMS.get(po.opt_text("claimType"))
+        if kind is None:
+            continue
+        current = root.opt_obj("currentClaim")
+        claim = (current.opt_obj(kind) if current else None) or root.opt_obj(kind)
+        if claim is None:
+            raise _bad(f"{root.path}.currentClaim.{kind}", f"the {kind} claim", None)
+        pid = po.ident("productOrderId")
+        claim_id = claim.opt_ident("claimId") or po.ident("claimId")
+        quantity = claim.opt_integer("requestQuantity") or po.integer("quantity")
+        company = claim.opt_text("collectDeliveryCompany").strip()
+        requested = claim.opt_datetime("claimRequestDate")
+        updated = (changed_at or {}).get(pid) or claim.opt_datetime("collectCompletedDate") or requested
+        record = found.get(claim_id)
+        if record is not None:  # another product order of the same claim
+            found[claim_id] = replace(record, lines=(*record.lines, ReturnLine(pid, quantity)),
+                                      updated_at=max((t for t in (record.updated_at, updated) if t), default=None))
+            continue
+        found[claim_id] = ReturnRecord(
+            claim_id=claim_id, claim_type=kind, status=claim.opt_text("claimStatus") or po.text("claimStatus"),
+            order_no=root.obj("order").ident("orderId"), lines=(ReturnLine(pid, quantity),),
+            reason_code=claim.opt_text(f"{kind}Reason"), reason_text=claim.opt_text(f"{kind}DetailedReason").strip(),
+            courier_code=from_channel(company, ChannelKind.NAVER) or company,
+            tracking_number=normalize(claim.opt_text("collectTrackingNumber")),
+            requested_at=requested, updated_at=updated)
+    return list(found.values())
 
 
 def sales_codes(rule: str, product_no: str, option_code: str, seller_code: str) -> tuple[str, str]:

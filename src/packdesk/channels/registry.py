@@ -27,6 +27,7 @@ from packdesk.channels.base import (
     Channel,
     ChecksConnection,
     Collects,
+    CollectsReturns,
     Confirms,
     Dispatches,
     FollowsUp,
@@ -49,6 +50,7 @@ class Capability(enum.Enum):
     FOLLOW_UP = FollowsUp
     CATALOGUE = ListsProducts
     CONNECTION_TEST = ChecksConnection
+    RETURNS = CollectsReturns  # returns and exchanges, kept as expected returns (services/returns_expected.py)
 
 
 class AccountInvalid(KnownError):

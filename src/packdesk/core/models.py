@@ -394,6 +394,8 @@ class CollectionRun(Base):
     tracking_registered: Mapped[int] = mapped_column(Integer, default=0)
     tracking_sent: Mapped[int] = mapped_column(Integer, default=0)
     set_aside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # orders not stored: see detail
+    # expected returns the run stored or updated (services/returns_expected.py)
+    returns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
     # the error's parameters for people (the marketplace's own words, a hint such as the PC clock), as JSON:
@@ -527,3 +529,47 @@ class StationRow(Base):
     host_name: Mapped[str] = mapped_column(String(100), default="")
     started_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+
+
+class ExpectedReturn(Base):
+    """A return or an exchange a marketplace told of (``services/returns_expected.py``): a parcel a buyer sends
+    back, so the station knows it when it arrives. One per (account, claim), updated as later collections see
+    it move. The marketplace's words and times; no buyer data (what is stored of the buyer stays on the order)."""
+
+    __tablename__ = "expected_returns"
+    __table_args__ = (UniqueConstraint("account_id", "claim_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    market: Mapped[str] = mapped_column(MarketKind())            # the account's kind when collected
+    claim_id: Mapped[str] = mapped_column(String(64))            # SmartStore claimId, Coupang receiptId
+    claim_type: Mapped[str] = mapped_column(String(12))          # "return", "exchange"
+    status: Mapped[str] = mapped_column(String(40))              # the marketplace's word
+    order_no: Mapped[str] = mapped_column(String(64), index=True)  # the marketplace's order number
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)  # when collected here
+    reason_code: Mapped[str] = mapped_column(String(100), default="")
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    courier_code: Mapped[str] = mapped_column(String(32), default="")    # the pickup's, our code
+    tracking_number: Mapped[str] = mapped_column(String(40), default="", index=True)  # the return waybill
+    requested_at: Mapped[datetime | None]                        # the marketplace's times
+    updated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # first collected
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)  # last collected
+
+    lines: Mapped[list[ExpectedReturnLine]] = relationship(back_populates="expected_return",
+                                                           cascade="all, delete-orphan")
+
+
+class ExpectedReturnLine(Base):
+    """One product order an expected return brings back, linked to the line collected here when there is one."""
+
+    __tablename__ = "expected_return_lines"
+    __table_args__ = (UniqueConstraint("expected_return_id", "product_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expected_return_id: Mapped[int] = mapped_column(ForeignKey("expected_returns.id"))
+    product_order_id: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
+
+    expected_return: Mapped[ExpectedReturn] = relationship(back_populates="lines")

@@ -57,6 +57,7 @@ from packdesk.core.kst import KST, kst
 from packdesk.core.models import utcnow
 from packdesk.core.text import clean_text
 from packdesk.core.words import words
+from packdesk.services.returns_expected import collect_expected_returns
 from packdesk.services.secrets import backend_name, get_secret
 
 log = logging.getLogger("packdesk.collect")
@@ -94,6 +95,7 @@ class CollectCounts:
     tracking_registered: int = 0
     tracking_sent: int = 0
     set_aside: int = 0
+    returns: int = 0  # expected returns new or changed (services/returns_expected.py)
     aside: list[SetAside] = field(default_factory=list, repr=False, compare=False)  # the orders set aside
 
     def as_dict(self) -> dict[str, int]:
@@ -670,6 +672,7 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
                     status_counts = store_line_statuses(s, account_id, followed, source=f"collect:{run_id}")
                     _count_in_run(s, run_id, status_counts)
                 counts.add(status_counts)
+            returns_error = _collect_returns(db, account_id, channel, since, until, run_id, counts)
         except ChannelError as e:
             log.warning("collection run %s failed: %s (%s)", run_id, e.code, e.detail)
             return end_run(db, run_id, RunStatus.FAILED, e.code, e.detail, params=e.params)
@@ -678,7 +681,28 @@ def run_collection(db: Database, account_id: int, channel: Channel, since: datet
             return end_run(db, run_id, RunStatus.FAILED, "collect_failed", describe_error(e))
         if counts.aside:
             return end_run(db, run_id, RunStatus.SUCCEEDED, "orders_set_aside", counts.aside_text(), counts)
+        if returns_error is not None:
+            return end_run(db, run_id, RunStatus.SUCCEEDED, "returns_not_collected",
+                           f"{returns_error.code}: {returns_error.detail}", counts,
+                           params={"message": words(returns_error.code, returns_error.params)})
         return end_run(db, run_id, RunStatus.SUCCEEDED, counts=counts)
+
+
+def _collect_returns(db: Database, account_id: int, channel: Channel, since: datetime, until: datetime, run_id: int,
+                     counts: CollectCounts) -> ChannelError | None:
+    """The run's expected returns, after its orders (so their lines link): counted in the run as they are
+    stored. A marketplace error here does not undo the orders stored: the run succeeds and says so (the next
+    run reads the returns again)."""
+    try:
+        returned = collect_expected_returns(db, account_id, channel, since, until)
+    except ChannelError as e:
+        log.warning("collection run %s: returns not read: %s (%s)", run_id, e.code, e.detail)
+        return e
+    if returned:
+        with db.session() as s:
+            _count_in_run(s, run_id, CollectCounts(returns=returned))
+        counts.add(CollectCounts(returns=returned))
+    return None
 
 
 # ------------------------------------------------------------------ collection runs for accounts

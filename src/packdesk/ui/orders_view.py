@@ -571,6 +571,7 @@ class OrdersWindow(_Worked, QMainWindow):
     form_opened = Signal(object)      # ManualOrderForm
     tracking_attached = Signal(str)   # the tracking number, once bound to the order's parcel
     slips_opened = Signal(object)     # ui/slips_view.SlipDialog
+    returns_opened = Signal(object)   # ui/returns_view.ExpectedReturnsDialog
 
     def __init__(self, db: Database, worker: DbWorker, operator: str = "", parent: QWidget | None = None, *,
                  courier: str = couriers.DEFAULT_COURIER, check_digit: dict[str, str] | None = None) -> None:
@@ -606,12 +607,15 @@ class OrdersWindow(_Worked, QMainWindow):
                                         "끝에 송장 라벨을 스캔 / the selected order's parcel, or a day's batch — its "
                                         "barcode opens the pack, the courier label is scanned last"))
         self.slips_button.clicked.connect(self.open_slips)
+        self.returns_button = QPushButton(tr("반품 예정… / Expected returns…"), objectName="expectedReturns")
+        self.returns_button.clicked.connect(self.open_returns)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.search_button)
         top.addSpacing(16)
         top.addWidget(self.new_button)
         top.addWidget(self.slips_button)
+        top.addWidget(self.returns_button)
 
         self.table = QTableWidget(0, len(ORDER_COLUMNS), objectName="orderTable")
         self.table.setHorizontalHeaderLabels([tr(c) for c in ORDER_COLUMNS])
@@ -846,6 +850,16 @@ class OrdersWindow(_Worked, QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.slips_opened.emit(dialog)
+        return dialog
+
+    def open_returns(self) -> QDialog:
+        """The returns and exchanges collected from the marketplaces (read-only)."""
+        from packdesk.ui.returns_view import ExpectedReturnsDialog
+
+        dialog = ExpectedReturnsDialog(self.db, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.returns_opened.emit(dialog)
         return dialog
 
     def _order_saved(self, created: so.CreatedOrder) -> None:

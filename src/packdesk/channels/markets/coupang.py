@@ -28,7 +28,7 @@ def _build(settings: AccountSettings) -> Channel:
 MARKET = Market(
     ChannelKind.COUPANG, "쿠팡 윙 / Coupang Wing",
     frozenset({Capability.COLLECT, Capability.CONFIRM, Capability.DISPATCH, Capability.LOOK_UP,
-               Capability.FOLLOW_UP, Capability.CONNECTION_TEST}),
+               Capability.FOLLOW_UP, Capability.CONNECTION_TEST, Capability.RETURNS}),
     _build,
     fields=(
         FieldSpec("external_id", "업체 코드 / Vendor ID", placeholder="A00012345", pattern=r"[AC]\d{5,12}"),

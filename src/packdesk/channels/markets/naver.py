@@ -26,7 +26,7 @@ def _build(settings: AccountSettings) -> Channel:
 MARKET = Market(
     ChannelKind.NAVER, "네이버 스마트스토어 / Naver SmartStore",
     frozenset({Capability.COLLECT, Capability.CONFIRM, Capability.DISPATCH, Capability.LOOK_UP,
-               Capability.CATALOGUE, Capability.CONNECTION_TEST}),
+               Capability.CATALOGUE, Capability.CONNECTION_TEST, Capability.RETURNS}),
     _build,
     fields=(
         FieldSpec("external_id", "애플리케이션 ID / Application ID"),

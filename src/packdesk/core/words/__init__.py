@@ -21,6 +21,7 @@ from typing import Any, Literal
 from packdesk.core.errors import Words
 from packdesk.core.kst import KST
 from packdesk.core.words.errors import DB_CHECK, ERRORS, KEYRING_NEEDED, PROBLEMS, TRACKING
+from packdesk.core.words.returns import RETURN_STATUS, RETURNS_ERRORS
 from packdesk.core.words.sheets import COURIER, EXCEL, IMPORT_TRACKING, MAPPING, MARKET_STATUS
 from packdesk.core.words.station import (
     ALREADY_PACKED_BY,
@@ -60,7 +61,7 @@ def _merge(*tables: tuple[str, Mapping[str, tuple[str, str]]]) -> dict[str, Word
 CATALOGUE: Mapping[str, Words] = _merge(
     ("", STATION), ("", ERRORS), ("", EXCEL), ("", MAPPING), ("", COURIER),
     (REASON, REASONS), (KIND, KINDS), (OUTCOME, OUTCOMES), (PROBLEM, PROBLEMS), (IMPORT, IMPORT_TRACKING),
-    (MARKET, MARKET_STATUS), (DB_CHECK_NS, DB_CHECK),
+    (MARKET, MARKET_STATUS), (DB_CHECK_NS, DB_CHECK), (MARKET, RETURN_STATUS), ("", RETURNS_ERRORS),
 )
 _TRACKING = frozenset(TRACKING)
 
