@@ -156,11 +156,11 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     w.reject()
 
 
-def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_links(  # type: ignore[no-untyped-def]
+def test_code_rule_is_a_choice_in_words_and_a_change_says_what_happens_to_links(  # type: ignore[no-untyped-def]
         station, qtbot, naver, memory_keyring, monkeypatch) -> None:
     import json
 
-    from PySide6.QtWidgets import QInputDialog, QMessageBox
+    from PySide6.QtWidgets import QComboBox, QInputDialog, QMessageBox
 
     from packdesk.core.enums import ChannelKind
 
@@ -168,29 +168,61 @@ def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_link
     settled(qtbot, w)
     help_label = w.findChild(QLabel, f"help_{ChannelKind.NAVER.value}_code_rule")
     assert help_label is not None and "권장" in help_label.text() and "old links stay" in help_label.text()
+    assert "product_option" not in help_label.text() and "seller_code" not in help_label.text()
+    rule = w.findChild(QComboBox, f"account_{ChannelKind.NAVER.value}_code_rule")
+    assert rule is not None and "code_rule" not in w.kind_forms[ChannelKind.NAVER]  # a choice, not a text field
+    assert [rule.itemText(i) for i in range(rule.count())] == [
+        "상품+옵션 코드 (권장) / product + option code (recommended)", "판매자 코드 / seller code"]
+    assert rule.currentText().startswith("상품+옵션 코드")  # the default, as before
     add_account_by_typing(qtbot, w, naver)
     with station.db.session() as s:
         acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+        assert json.loads(acc.options)["code_rule"] == "product_option"  # the value stored, as typed before
         s.add(m.ProductMapping(account_id=acc.id, product_code="P1", option_code="", item_id=s.scalars(
             select(m.Item.id)).first(), quantity=1))
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "우리 스토어"))
     assert w.code_rule_button.isEnabled()
 
     asked: list[str] = []
-    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("seller_code", True))
+    offered: list[list[str]] = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: offered.append(items)
+                        or ("판매자 코드 / seller code", True))
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, _t, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.No)
     click(qtbot, w, w.code_rule_button)  # said no: nothing changes
+    assert offered[0] == [rule.itemText(i) for i in range(rule.count())]  # the same words as the form
     assert asked and "다시 연결" in asked[0] and "old links stay" in asked[0]
     with station.db.session() as s:
-        assert "code_rule" not in json.loads(s.get_one(m.ChannelAccount, acc.id).options or "{}")
+        assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "product_option"
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     click(qtbot, w, w.code_rule_button)
-    assert "seller_code" in w.account_message.text() and "1 links under the old codes stay" in w.account_message.text()
+    said = w.account_message.text()
+    assert said == ("코드 규칙: 판매자 코드 (옛 코드의 연결 1개는 남음) / "
+                    "Code rule: seller code (1 link kept under the old codes)")
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "seller_code"
         assert s.scalar(select(m.ProductMapping.product_code).where(m.ProductMapping.account_id == acc.id)) == "P1"
+    w.reject()
+
+
+def test_a_seller_code_rule_chosen_in_the_form_is_stored(station, qtbot, naver, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from PySide6.QtWidgets import QComboBox
+
+    from packdesk.core.enums import ChannelKind
+
+    w = station.window.open_collect()
+    settled(qtbot, w)
+    rule = w.findChild(QComboBox, f"account_{ChannelKind.NAVER.value}_code_rule")
+    rule.setFocus()
+    qtbot.keyClick(rule, Qt.Key.Key_Down)  # a person picks the second choice with the keyboard
+    assert rule.currentText() == "판매자 코드 / seller code"
+    add_account_by_typing(qtbot, w, naver)
+    with station.db.session() as s:
+        acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+    assert json.loads(acc.options)["code_rule"] == "seller_code"
     w.reject()
 
 

@@ -67,7 +67,9 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     assert [w.kind_combo.itemText(i) for i in range(w.kind_combo.count())] == \
         ["Naver SmartStore", "Coupang Wing", "Sabangnet"]
     assert "Application ID" in seen and "Vendor ID" in seen and "Public address of this PC for request XML" in seen
-    assert any(t.startswith("product_option (recommended)") for t in seen)  # the code rule's help, in English
+    assert any(t.startswith("product + option code (recommended): product number") for t in seen)  # its help
+    rule = w.kind_choices[ChannelKind.NAVER]["code_rule"]
+    assert [rule.itemText(i) for i in range(rule.count())] == ["product + option code (recommended)", "seller code"]
 
     # refused fields: one missing, one in the wrong form, Sabangnet's relay missing
     said = [add(qtbot, w, ChannelKind.NAVER, "우리 스토어", {"secret": naver.client_secret})]
@@ -79,7 +81,9 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
                     {"external_id": "sbn-id", "secret": "sbn-key", "api_url": "https://sbadmin13.sabangnet.co.kr/RTL"}))
     assert said[-1] == "Required: public address+port, or upload+public address"
     said.append(add(qtbot, w, ChannelKind.NAVER, "", {}))
-    assert said[-1] == "Required: Name"
+    assert said[-1] == "Required: Name, Application ID, Application secret"  # every one at once
+    assert [k for k, e in w._form_widgets(ChannelKind.NAVER).items() if e.property("invalid")] == \
+        ["name", "external_id", "secret"]
 
     # one account of each kind
     said.append(add(qtbot, w, ChannelKind.NAVER, "우리 스토어", {"external_id": naver.client_id,
@@ -127,14 +131,14 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     # the code rule: what it is, and what a change does, asked before it is made
     asked: list[str] = []
     monkeypatch.setattr(QInputDialog, "getItem",
-                        lambda _p, title, label, *a, **k: asked.extend((title, label)) or ("seller_code", True))
+                        lambda _p, title, label, *a, **k: asked.extend((title, label)) or ("seller code", True))
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, title, text, *a, **k: asked.extend((title, text)) or QMessageBox.StandardButton.Yes)
     w.accounts.selectRow(row_of(w, "우리 스토어"))
     click(qtbot, w, w.code_rule_button)
     said.append(w.account_message.text())
-    assert said[-1] == "Code rule: seller_code (0 links under the old codes stay)"
-    assert asked[0] == "Code rule" and asked[1].startswith("product_option (recommended)")
+    assert said[-1] == "Code rule: seller code (0 links kept under the old codes)"
+    assert asked[0] == "Code rule" and asked[1].startswith("product + option code (recommended)")
     assert asked[3].startswith("From the next collection and sync")
 
     # collecting: a run's counts, a refused window, a run that failed

@@ -36,14 +36,14 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.channels import registry
-from packdesk.channels.markets.naver import CODE_RULE_HELP
-from packdesk.channels.registry import COURIER_CODES_HELP
+from packdesk.channels.registry import COURIER_CODES_HELP, AccountInvalid, FieldSpec
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
 from packdesk.services.accounts import (
     KINDS,
+    NAME_LABEL,
     AccountSpec,
     Removal,
     add_account,
@@ -60,7 +60,7 @@ from packdesk.services.catalogue import Cancel, CatalogueSyncer, SyncResult
 from packdesk.services.collect import Collector, Overview, overview, run_error_words
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, split, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 
 RUN_TIME = "%m-%d %H:%M"
@@ -155,35 +155,52 @@ class CollectWindow(QDialog):
         for spec in KINDS.values():
             self.kind_combo.addItem(tr(spec.label), spec.kind)
         self.name_edit = QLineEdit(objectName="accountName")
-        self.kind_forms: dict[str, dict[str, QLineEdit]] = {}
+        self.kind_forms: dict[str, dict[str, QLineEdit]] = {}       # typed fields
+        self.kind_choices: dict[str, dict[str, QComboBox]] = {}     # fields chosen from words (FieldSpec.choices)
+        self._field_labels: dict[tuple[str, str], QLabel] = {}      # (kind, key): marked with its field
         self.kind_pages = QStackedWidget(objectName="accountKindPages")
         for spec in KINDS.values():
             page = QWidget()
             f = QFormLayout(page)
             f.setContentsMargins(0, 0, 0, 0)
             edits: dict[str, QLineEdit] = {}
+            choices: dict[str, QComboBox] = {}
             for field_spec in spec.fields:
-                edit = QLineEdit(objectName=f"account_{spec.kind}_{field_spec.key}")
-                edit.setPlaceholderText(tr(field_spec.placeholder))
-                if field_spec.secret:
-                    edit.setEchoMode(QLineEdit.EchoMode.Password)
-                edits[field_spec.key] = edit
-                f.addRow(tr(field_spec.label), edit)
+                widget: QWidget
+                if field_spec.choices:
+                    combo = QComboBox(objectName=f"account_{spec.kind}_{field_spec.key}")
+                    for value, text in field_spec.choices:
+                        combo.addItem(tr(text), value)
+                    choices[field_spec.key] = widget = combo
+                else:
+                    edit = QLineEdit(objectName=f"account_{spec.kind}_{field_spec.key}")
+                    edit.setPlaceholderText(tr(field_spec.placeholder))
+                    if field_spec.secret:
+                        edit.setEchoMode(QLineEdit.EchoMode.Password)
+                    edit.textEdited.connect(lambda _text, e=edit: self._mark(e, False))
+                    edits[field_spec.key] = widget = edit
+                label = QLabel(tr(field_spec.label))
+                label.setBuddy(widget)
+                self._field_labels[(spec.kind, field_spec.key)] = label
+                f.addRow(label, widget)
                 if field_spec.help:
                     note = QLabel(tr(field_spec.help), objectName=f"help_{spec.kind}_{field_spec.key}")
                     note.setWordWrap(True)
                     note.setStyleSheet("color: #555; font-size: 13px;")
                     f.addRow("", note)
             self.kind_forms[spec.kind] = edits
+            self.kind_choices[spec.kind] = choices
             self.kind_pages.addWidget(page)
         naver = self.kind_forms[ChannelKind.NAVER]  # the SmartStore form's fields, by their old names
         self.app_id_edit, self.secret_edit = naver["external_id"], naver["secret"]
         self.base_url_edit = naver["base_url"]
         self.auto_confirm = QCheckBox(tr("수집 후 자동 발주확인 / Confirm new orders after collecting"))
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.name_edit.textEdited.connect(lambda _text: self._mark(self.name_edit, False))
         form = QFormLayout()
         form.addRow(tr("마켓 / Market"), self.kind_combo)
-        form.addRow(tr("이름 / Name"), self.name_edit)
+        self._name_label = QLabel(tr(NAME_LABEL))
+        form.addRow(self._name_label, self.name_edit)
         form.addRow(self.kind_pages)
         form.addRow(self.auto_confirm)
         self.add_button = QPushButton(tr("계정 추가 / Add account"), objectName="addAccount")
@@ -414,17 +431,36 @@ class CollectWindow(QDialog):
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
         self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
-    def _account_op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def _account_op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None],
+                    failed: Callable[[KnownError], None] | None = None) -> None:
         """An account change or look-up off the UI thread. ``ops.run``, not ``ops.write``: the accounts service
         opens its own short transactions on the database (and adding or removing touches the OS keyring, a
         removal deletes orders in batches), and this window has no place in the station's DB worker queue."""
-        ops.run(self, f"account-{name}", fn, done, lambda e: self._say_account(error_message(e), error=True))
+        ops.run(self, f"account-{name}", fn, done,
+                failed or (lambda e: self._say_account(error_message(e), error=True)))
+
+    def _mark(self, widget: QWidget, bad: bool) -> None:
+        """A field the last "Add account" refused, marked (and its label) until it is typed in again."""
+        widget.setProperty("invalid", bad)
+        widget.setStyleSheet("border: 2px solid #b71c1c;" if bad else "")
+        label = self._name_label if widget is self.name_edit else next(
+            (lb for lb in self._field_labels.values() if lb.buddy() is widget), None)
+        if label is not None:
+            label.setStyleSheet("color: #b71c1c; font-weight: bold;" if bad else "")
+
+    def _form_widgets(self, kind: str) -> dict[str, QWidget]:
+        """The form of ``kind`` by field key, the name included."""
+        return {"name": self.name_edit, **self.kind_forms[kind], **self.kind_choices[kind]}
 
     def add_account(self) -> None:
         kind = str(self.kind_combo.currentData())
         edits = self.kind_forms[kind]
-        spec = AccountSpec(kind, self.name_edit.text(), {k: e.text() for k, e in edits.items()},
-                           auto_confirm=self.auto_confirm.isChecked())
+        widgets = self._form_widgets(kind)
+        for w in widgets.values():
+            self._mark(w, False)
+        values = {k: e.text() for k, e in edits.items()}
+        values.update({k: str(c.currentData()) for k, c in self.kind_choices[kind].items()})
+        spec = AccountSpec(kind, self.name_edit.text(), values, auto_confirm=self.auto_confirm.isChecked())
 
         def added(_: int) -> None:
             for key, edit in edits.items():
@@ -435,8 +471,14 @@ class CollectWindow(QDialog):
                                    f"Added: {name} (secret in the OS keyring)"))
             self.refresh()
 
+        def refused(e: KnownError) -> None:
+            self._say_account(error_message(e), error=True)
+            for key in e.keys if isinstance(e, AccountInvalid) else ():
+                if key in widgets:
+                    self._mark(widgets[key], True)
+
         db = self.db
-        self._account_op("add", lambda: add_account(db, spec), added)
+        self._account_op("add", lambda: add_account(db, spec), added, refused)
 
     def _selection_changed(self) -> None:
         account_id = self._selected_account()
@@ -468,16 +510,24 @@ class CollectWindow(QDialog):
 
         self._account_op("pause", lambda: set_paused(db, account_id, paused), done)
 
+    def _code_rule_field(self, account_id: int) -> FieldSpec | None:
+        kind = self._account_state.get(account_id, ("", False, False))[0]
+        return next((f for f in KINDS[kind].fields if f.key == "code_rule"), None) if kind in KINDS else None
+
     def change_code_rule(self, rule: str | None = None) -> None:
-        """How this account names its sales products; what a change does is said before it is made."""
+        """How this account names its sales products, chosen by its words; what a change does is said before
+        it is made."""
         account_id = self._selected_account()
-        if account_id is None:
+        field_spec = self._code_rule_field(account_id) if account_id is not None else None
+        if account_id is None or field_spec is None:
             return
+        shown = {value: tr(text) for value, text in field_spec.choices}
         if rule is None:
-            rule, ok = QInputDialog.getItem(self, tr("코드 규칙 / Code rule"), tr(CODE_RULE_HELP),
-                                            ["product_option", "seller_code"], 0, False)
+            picked, ok = QInputDialog.getItem(self, tr("코드 규칙 / Code rule"), tr(field_spec.help),
+                                              list(shown.values()), 0, False)
             if not ok:
                 return
+            rule = next((value for value, text in shown.items() if text == picked), picked)
             if QMessageBox.question(self, tr("코드 규칙 / Code rule"), two_lines(
                     "바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 합니다. 기존 연결은 이미 "
                     "수집된 주문을 위해 옛 코드에 남습니다.",
@@ -486,9 +536,10 @@ class CollectWindow(QDialog):
                     != QMessageBox.StandardButton.Yes:
                 return
         chosen, db = rule, self.db
+        ko, en = split(dict(field_spec.choices).get(chosen, "")) or (chosen, chosen)
         self._account_op("code-rule", lambda: set_code_rule(db, account_id, chosen), lambda links: self._say_account(
-            both(f"코드 규칙: {chosen} (옛 코드의 연결 {links}개는 남음)",
-                 f"Code rule: {chosen} ({links} links under the old codes stay)")))
+            both(f"코드 규칙: {ko} (옛 코드의 연결 {links}개는 남음)",
+                 f"Code rule: {en} ({plural(links, 'link')} kept under the old codes)")))
 
     def change_courier_codes(self, text: str | None = None) -> None:
         """The account's own courier codes (ours=theirs): where a market refuses a courier code, fix it here and
