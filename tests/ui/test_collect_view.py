@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from packdesk.core import models as m
 from packdesk.services import orders as so
+from packdesk.ui.collect_runs import ACCOUNT, COUNTS, ERROR, METHOD, STATUS
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
 
@@ -67,8 +68,10 @@ def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_k
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
         assert w.progress.isVisible() and not w.collect_button.isEnabled()  # busy, and the window still answers
     assert "완료: 주문 1건, 신규 2건" in w.message.text()
-    assert w.runs.item(0, 1).text() == "우리 스토어" and w.runs.item(0, 2).text() == "수동 / manual"
-    assert w.runs.item(0, 7).text() == "2" and w.collect_button.isEnabled() and not w.progress.isVisible()
+    assert w.runs.item(0, ACCOUNT).text() == "우리 스토어" and w.runs.item(0, METHOD).text() == "수동 / manual"
+    assert w.runs.item(0, COUNTS).text() == "주문 1 · 신규 2 · 보류 0"
+    assert "상품 2" in w.runs.item(0, COUNTS).toolTip() and "2 lines" in w.runs.item(0, COUNTS).toolTip()
+    assert w.collect_button.isEnabled() and not w.progress.isVisible()
     assert naver.confirmations == []  # this account confirms by hand
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.confirm_button, Qt.MouseButton.LeftButton)
@@ -104,7 +107,7 @@ def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, nave
     w.from_edit.setDateTime(QDateTime.currentDateTime().addSecs(-600))
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
-    assert w.runs.item(0, 9).text() == "1"  # one cancel request counted
+    assert "취소요청 1" in w.runs.item(0, COUNTS).text()  # one cancel request counted
     w.reject()
     p = Packer(qtbot, station)
     p.scan("PD-PACKER-001")
@@ -273,7 +276,8 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     said = w.message.text()
     assert "Specified signature is expired" in said and "PC 시계가 맞지 않을 수 있습니다" in said
     assert "the PC clock may be wrong" in said
-    assert "PC 시계" in w.runs.item(0, 14).text() and w.runs.item(0, 14).toolTip().startswith("channel_auth")
+    assert "PC 시계" in w.runs.item(0, ERROR).text() and "channel_auth" not in w.runs.item(0, ERROR).text()
+    assert "코드: channel_auth / Code: channel_auth" in w.runs.item(0, ERROR).toolTip()  # the code: a report's
 
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점"))
     assert w.courier_codes_button.isEnabled()
@@ -319,9 +323,9 @@ def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_sta
     station = make_station()  # the next start
     w = station.window.open_collect()
     settled(qtbot, w)
-    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, 1).text() == "우리 스토어")
-    assert w.runs.item(row, 5).text() == "중단됨 / abandoned"
-    assert w.runs.item(row, 14).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
+    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, ACCOUNT).text() == "우리 스토어")
+    assert w.runs.item(row, STATUS).text() == "중단됨 / abandoned"
+    assert w.runs.item(row, ERROR).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
     assert not w.progress.isVisible() and w.collect_button.isEnabled()
     w.reject()
 
@@ -340,8 +344,9 @@ def test_an_unexpected_error_ends_the_run_and_the_progress_bar(station, qtbot, e
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     assert "예기치 않은 오류" in w.message.text() and "unexpected error" in w.message.text()
-    assert w.runs.item(0, 5).text() == "실패 / failed" and w.runs.item(0, 14).text().startswith("수집이 예기치 않은")
-    assert "RuntimeError: a bug in a channel" in w.runs.item(0, 14).toolTip()
+    assert w.runs.item(0, STATUS).text() == "실패 / failed"
+    assert w.runs.item(0, ERROR).text().startswith("수집이 예기치 않은")
+    assert "RuntimeError: a bug in a channel" in w.runs.item(0, ERROR).toolTip()
     assert not w.progress.isVisible() and w.collect_button.isEnabled()
     w.reject()
 

@@ -17,6 +17,7 @@ from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind
 from packdesk.services.secrets import delete_secret
 from packdesk.services.settings import Settings
+from packdesk.ui.collect_runs import ACCOUNT, COUNTS, ERROR, METHOD, STATUS
 from tests.fakes.naver import FakeNaver
 from tests.ui.test_collect_view import click, settled
 from tests.ui.texts import korean_left, shop_words, visible_texts
@@ -148,9 +149,10 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
         said.append(w.message.text())
-    assert said[-1] == "Collecting…" and w.message.text() == "Done: 1 orders, 2 new"
+    assert said[-1] == "Collecting…" and w.message.text() == "Done: 1 order, 2 new"
     said.append(w.message.text())
-    assert [w.runs.item(0, c).text() for c in (1, 2, 5, 7)] == ["우리 스토어", "manual", "done", "2"]
+    assert [w.runs.item(0, c).text() for c in (ACCOUNT, METHOD, STATUS, COUNTS)] == [
+        "우리 스토어", "manual", "done", "1 order · 2 new · 0 set aside"]
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.confirm_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
@@ -171,8 +173,8 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
     assert said[-1].startswith("The account is not set up")
-    assert [w.runs.item(0, c).text() for c in (1, 5, 13, 14)] == ["사방넷 본점", "failed", "0",
-                                                                  "The account is not set up: 사방넷 본점"]
+    assert [w.runs.item(0, c).text() for c in (ACCOUNT, STATUS, COUNTS, ERROR)] == [
+        "사방넷 본점", "failed", "0 orders · 0 new · 0 set aside", "The account is not set up: 사방넷 본점"]
     seen += visible_texts(w)
 
     # removing an account: the question, and what was removed

@@ -8,10 +8,11 @@ going and the table refreshes when it ends. Secrets typed here go straight to th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -40,7 +42,7 @@ from packdesk.channels.registry import COURIER_CODES_HELP, AccountInvalid, Field
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
-from packdesk.core.kst import kst_text
+from packdesk.core.kst import KST
 from packdesk.services.accounts import (
     KINDS,
     NAME_LABEL,
@@ -57,22 +59,24 @@ from packdesk.services.accounts import (
     test_connection,
 )
 from packdesk.services.catalogue import Cancel, CatalogueSyncer, SyncResult
-from packdesk.services.collect import Collector, Overview, overview, run_error_words
+from packdesk.services.collect import Collector, Overview, RunRow, overview, run_error_words
+from packdesk.ui import collect_runs as runs_table
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
 from packdesk.ui.i18n import both, one, plural, split, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 
-RUN_TIME = "%m-%d %H:%M"
-RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
-               "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
-               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "보류 / Set aside", "오류 / Error")
-TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
-                "excel": "엑셀 / Excel"}
-STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
-               RunStatus.FAILED: "실패 / failed", RunStatus.ABANDONED: "중단됨 / abandoned"}
 SYNC_FAILED = ("동기화 실패", "Sync failed")  # (Korean, English): a sync that failed for no known reason
 ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동 발주확인 / Auto-confirm", "상태 / State")
+
+
+KST_ZONE = QTimeZone(int(KST.utcoffset(None).total_seconds()))  # core/kst.py's fixed +09:00, as Qt's zone
+
+
+def instant(edit: QDateTimeEdit) -> datetime:
+    """The moment a picker means (it shows Korea time), in UTC: read from its epoch milliseconds, never from its
+    wall-clock fields, which Python would take for this PC's zone."""
+    return datetime.fromtimestamp(edit.dateTime().toMSecsSinceEpoch() / 1000, UTC)
 
 
 def run_error(run: m.CollectionRun, account: str) -> str:
@@ -102,12 +106,22 @@ class CollectWindow(QDialog):
 
         # runs tab
         self.account_combo = QComboBox(objectName="collectAccount")
-        now = QDateTime.currentDateTime()
-        self.from_edit = QDateTimeEdit(now.addDays(-1), objectName="collectFrom")
-        self.to_edit = QDateTimeEdit(now, objectName="collectTo")
+        # the pickers show and mean Korea time, like every table, whatever zone this PC's clock is set to
+        self.from_edit = QDateTimeEdit(objectName="collectFrom")
+        self.to_edit = QDateTimeEdit(objectName="collectTo")
         for e in (self.from_edit, self.to_edit):
+            e.setTimeZone(KST_ZONE)
             e.setDisplayFormat("yyyy-MM-dd HH:mm")
             e.setCalendarPopup(True)
+            e.setToolTip(tr("한국 시간 / Korea time"))
+        now = self._now()
+        self.from_edit.setDateTime(self._now(minute=True).addDays(-1))
+        self.to_edit.setDateTime(now)
+        # "up to now" by default: a window left open for hours still collects up to the moment of the click
+        self.until_now = QCheckBox(tr("지금까지 / up to now"), objectName="collectUntilNow")
+        self.until_now.setChecked(True)
+        self.until_now.toggled.connect(self._until_now_toggled)
+        self.to_edit.setEnabled(False)
         self.collect_button = QPushButton(tr("지금 수집 / Collect now"), objectName="collectNow")
         self.collect_button.clicked.connect(self.collect_now)
         self.confirm_button = QPushButton(tr("발주확인 / Confirm new orders"), objectName="confirmNow")
@@ -128,21 +142,42 @@ class CollectWindow(QDialog):
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
         for w in (QLabel(tr("계정 / Account")), self.account_combo, QLabel(tr("부터 / from")), self.from_edit,
-                  QLabel(tr("까지 / to")), self.to_edit, self.collect_button, self.confirm_button, self.sync_button,
-                  self.sync_cancel_button):
+                  QLabel(tr("까지 / to")), self.to_edit, self.until_now, QLabel(tr("(한국 시간) / (Korea time)")),
+                  self.collect_button):
             bar.addWidget(w)
-        self.runs = QTableWidget(0, len(RUN_COLUMNS), objectName="runsTable")
-        self.runs.setHorizontalHeaderLabels([tr(c) for c in RUN_COLUMNS])
+        bar.addStretch(1)
+        more = QHBoxLayout()  # a second row: the bar fits a 1280-wide screen in Korean with English
+        for w in (self.confirm_button, self.sync_button, self.sync_cancel_button):
+            more.addWidget(w)
+        more.addStretch(1)
+        self.runs = QTableWidget(0, len(runs_table.RUN_COLUMNS), objectName="runsTable")
+        self.runs.setHorizontalHeaderLabels([tr(c) for c in runs_table.RUN_COLUMNS])
         self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.runs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.runs.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.runs.setWordWrap(False)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long error ends in "…"; all of it below
+        header = self.runs.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(runs_table.ERROR, QHeaderView.ResizeMode.Stretch)  # the rest of the width
         self.runs.verticalHeader().setVisible(False)
+        self.runs.itemSelectionChanged.connect(self._run_chosen)
+        self._shown_runs: list[RunRow] = []
+        self._chosen_run: int | None = None  # kept chosen across the 2-second re-reads
+        self.run_detail = QPlainTextEdit(objectName="runDetail")
+        self.run_detail.setReadOnly(True)  # selectable: a supervisor copies the code and the detail into a report
+        self.run_detail.setPlaceholderText(tr("수집 기록을 고르면 자세한 내용이 여기 나옵니다 / "
+                                              "Choose a run to see all of it here"))
+        self.run_detail.setMaximumHeight(130)
         runs_page = QWidget()
         rl = QVBoxLayout(runs_page)
         rl.addLayout(bar)
+        rl.addLayout(more)
         rl.addWidget(self.progress)
         rl.addWidget(self.sync_progress)
         rl.addWidget(self.message)
         rl.addWidget(self.runs, 1)
+        rl.addWidget(self.run_detail)
 
         # accounts tab: the form of each kind of account is built from its market (services/accounts.KINDS)
         self.accounts = QTableWidget(0, len(ACCOUNT_COLUMNS), objectName="accountsTable")
@@ -249,8 +284,23 @@ class CollectWindow(QDialog):
         return ops.pending(self) > 0
 
     def _tick(self) -> None:
+        self._follow_now()
         if not self._reading:
             self.refresh()
+
+    def _now(self, *, minute: bool = False) -> QDateTime:
+        """The collector's clock (tests move it) as a Korea-time QDateTime; ``minute``: its seconds dropped, for
+        a picker a person edits (it shows minutes: seconds it kept would move the typed time, 02:30 → 02:30:25)."""
+        ms = int(self.collector.clock().timestamp() * 1000)
+        return QDateTime.fromMSecsSinceEpoch(ms - ms % 60_000 if minute else ms, KST_ZONE)
+
+    def _follow_now(self) -> None:
+        if self.until_now.isChecked():
+            self.to_edit.setDateTime(self._now())
+
+    def _until_now_toggled(self, on: bool) -> None:
+        self.to_edit.setEnabled(not on)
+        self.to_edit.setDateTime(self._now(minute=not on))
 
     def refresh(self, then: Callable[[], None] | None = None) -> None:
         """Re-read the accounts and runs off the UI thread; ``then`` once the answer is shown (or failed)."""
@@ -297,23 +347,39 @@ class CollectWindow(QDialog):
             if rows:
                 self.accounts.selectRow(rows[0])
         self._selection_changed()
-        self.runs.setRowCount(len(runs))
-        for r, run in enumerate(runs):
-            window = f"{kst_text(run.window_from, RUN_TIME)} ~ {kst_text(run.window_to, RUN_TIME)}"
-            cells = (kst_text(run.started_at, RUN_TIME), run.account,
-                     tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
-                     tr(STATUS_TEXT[run.status]),
-                     run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
-                     run.tracking_registered, run.tracking_sent, run.set_aside,
-                     both(*run.error) if run.error_code else "")
-            for c, v in enumerate(cells):
-                self.runs.setItem(r, c, QTableWidgetItem(str(v)))
-            if run.error_code:  # the code and the detail: which orders were set aside, what the error was
-                tip = f"{run.error_code}\n{run.error_detail}".strip()
-                for c in (len(cells) - 2, len(cells) - 1):
-                    item_at(self.runs, r, c).setToolTip(tip)
+        self._show_runs(runs)
         running = any(run.status is RunStatus.RUNNING for run in runs)
         self.progress.setVisible(running or not self.collect_button.isEnabled())
+
+    def _show_runs(self, runs: list[RunRow]) -> None:
+        chosen = self._chosen_run
+        self._shown_runs = runs
+        self.runs.blockSignals(True)  # the rows are rewritten: the chosen run is chosen again below, by its id
+        self.runs.clearSelection()
+        self.runs.setRowCount(len(runs))
+        for r, run in enumerate(runs):
+            tip = runs_table.detail(run)
+            for c, text in enumerate(runs_table.cells(run)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                if c == runs_table.STATUS and run.status in runs_table.FAILED:
+                    item.setForeground(QColor("#b71c1c"))
+                self.runs.setItem(r, c, item)
+        self.runs.blockSignals(False)
+        rows = [r for r, run in enumerate(runs) if run.id == chosen]
+        if rows:
+            self.runs.selectRow(rows[0])
+        else:
+            self._chosen_run = None
+        self._run_chosen()
+
+    def _run_chosen(self) -> None:
+        rows = self.runs.selectionModel().selectedRows()
+        run = self._shown_runs[rows[0].row()] if rows and rows[0].row() < len(self._shown_runs) else None
+        self._chosen_run = run.id if run is not None else None
+        text = runs_table.detail(run) if run is not None else ""
+        if self.run_detail.toPlainText() != text:  # unchanged on a re-read: a selection in it is kept
+            self.run_detail.setPlainText(text)
 
     # ------------------------------------------------------------------ collecting
 
@@ -322,8 +388,12 @@ class CollectWindow(QDialog):
         if account_id is None:
             self._say(tr("수집할 계정이 없습니다 / No account to collect"), error=True)
             return
-        since = self.from_edit.dateTime().toPython().astimezone(UTC)
-        until = self.to_edit.dateTime().toPython().astimezone(UTC)
+        since = instant(self.from_edit)
+        if self.until_now.isChecked():
+            until = self.collector.clock()
+            self.to_edit.setDateTime(self._now())
+        else:
+            until = instant(self.to_edit)
         self.collect_button.setEnabled(False)
         self.progress.show()
         self._say(tr("수집 중… / Collecting…"))
@@ -334,12 +404,12 @@ class CollectWindow(QDialog):
         self.collect_button.setEnabled(True)
         if run.status is RunStatus.SUCCEEDED and not run.set_aside:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
-                           f"Done: {run.orders} orders, {run.registered} new"))
+                           f"Done: {plural(run.orders, 'order')}, {run.registered:,} new"))
         elif run.status is RunStatus.SUCCEEDED:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건 — 보류 {run.set_aside}건 "
                            f"(표의 오류 참조)",
-                           f"Done: {run.orders} orders, {run.registered} new — {run.set_aside} set aside (see the "
-                           f"run's error)"), error=True)
+                           f"Done: {plural(run.orders, 'order')}, {run.registered:,} new — {run.set_aside:,} set "
+                           f"aside (see the run's error)"), error=True)
         else:
             self._say(run_error(run, self.account_combo.currentText()), error=True)
         self.refresh(then=lambda: self.run_finished.emit(run))  # finished: the run is in the table
