@@ -18,8 +18,10 @@ RUN_TIME = "%m-%d %H:%M"
 FULL_TIME = "%Y-%m-%d %H:%M:%S"
 # the columns, in order; ``RUN_COLUMNS.index`` is how the window and its tests find one
 STARTED, ACCOUNT, METHOD, WINDOW, STATUS, COUNTS, ERROR = range(7)
-RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "기간 (한국 시간) / Window (Korea time)",
-               "상태 / Status", "건수 / Counts", "오류 / Error")
+RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "기간 / Window", "상태 / Status",
+               "건수 / Counts", "오류 / Error")
+# the widest a column grows to its contents (px); longer texts end in "…", whole in the tooltip and the detail
+WIDEST = {ACCOUNT: 180, COUNTS: 260}
 TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
                 "excel": "엑셀 / Excel"}
 STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",

@@ -106,6 +106,9 @@ class CollectWindow(QDialog):
 
         # runs tab
         self.account_combo = QComboBox(objectName="collectAccount")
+        self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names read whole
+        self.account_combo.setMinimumWidth(200)
+        self.account_combo.setMaximumWidth(420)
         # the pickers show and mean Korea time, like every table, whatever zone this PC's clock is set to
         self.from_edit = QDateTimeEdit(objectName="collectFrom")
         self.to_edit = QDateTimeEdit(objectName="collectTo")
@@ -141,13 +144,17 @@ class CollectWindow(QDialog):
         self.message = QLabel(objectName="collectMessage")
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
-        for w in (QLabel(tr("계정 / Account")), self.account_combo, QLabel(tr("부터 / from")), self.from_edit,
-                  QLabel(tr("까지 / to")), self.to_edit, self.until_now, QLabel(tr("(한국 시간) / (Korea time)")),
-                  self.collect_button):
+        # the account and what acts on it alone on one row; the window and "Collect now" under it (one row would
+        # be wider than a 1280-wide screen in Korean with English)
+        top: tuple[QWidget, ...] = (QLabel(tr("계정 / Account")), self.account_combo, self.confirm_button,
+                                    self.sync_button, self.sync_cancel_button)
+        for w in top:
             bar.addWidget(w)
         bar.addStretch(1)
-        more = QHBoxLayout()  # a second row: the bar fits a 1280-wide screen in Korean with English
-        for w in (self.confirm_button, self.sync_button, self.sync_cancel_button):
+        more = QHBoxLayout()
+        window: tuple[QWidget, ...] = (QLabel(tr("부터 / from")), self.from_edit, QLabel(tr("까지 / to")), self.to_edit,
+                                       self.until_now, QLabel(tr("(한국 시간) / (Korea time)")), self.collect_button)
+        for w in window:
             more.addWidget(w)
         more.addStretch(1)
         self.runs = QTableWidget(0, len(runs_table.RUN_COLUMNS), objectName="runsTable")
@@ -160,6 +167,8 @@ class CollectWindow(QDialog):
         header = self.runs.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(runs_table.ERROR, QHeaderView.ResizeMode.Stretch)  # the rest of the width
+        for c in runs_table.WIDEST:
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)  # to its contents, up to a limit
         self.runs.verticalHeader().setVisible(False)
         self.runs.itemSelectionChanged.connect(self._run_chosen)
         self._shown_runs: list[RunRow] = []
@@ -198,6 +207,7 @@ class CollectWindow(QDialog):
             page = QWidget()
             f = QFormLayout(page)
             f.setContentsMargins(0, 0, 0, 0)
+            f.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a long label puts its field under it
             edits: dict[str, QLineEdit] = {}
             choices: dict[str, QComboBox] = {}
             for field_spec in spec.fields:
@@ -255,10 +265,16 @@ class CollectWindow(QDialog):
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button,
-                  self.code_rule_button, self.courier_codes_button, self.remove_button):
-            buttons.addWidget(b)
+        # "Add account" under the form; the chosen account's actions in two rows (one row would be wider than a
+        # 1280-wide screen in Korean with English)
+        buttons = QVBoxLayout()
+        for row in ((self.add_button,), (self.test_button, self.pause_button, self.remove_button),
+                    (self.confirm_mode_button, self.code_rule_button, self.courier_codes_button)):
+            line = QHBoxLayout()
+            for b in row:
+                line.addWidget(b)
+            line.addStretch(1)
+            buttons.addLayout(line)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
         al.addWidget(self.accounts, 1)
@@ -366,6 +382,9 @@ class CollectWindow(QDialog):
                     item.setForeground(QColor("#b71c1c"))
                 self.runs.setItem(r, c, item)
         self.runs.blockSignals(False)
+        header = self.runs.horizontalHeader()
+        for c, widest in runs_table.WIDEST.items():
+            self.runs.setColumnWidth(c, min(widest, max(self.runs.sizeHintForColumn(c), header.sectionSizeHint(c))))
         rows = [r for r, run in enumerate(runs) if run.id == chosen]
         if rows:
             self.runs.selectRow(rows[0])
