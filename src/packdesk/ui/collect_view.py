@@ -98,7 +98,7 @@ class CollectWindow(QDialog):
         self._reading = 0    # refreshes in flight: the 2-second timer does not pile them up
         self._account_state: dict[int, tuple[str, bool, bool]] = {}
         self.setWindowTitle(tr("주문 수집 / Order collection"))
-        self.resize(1200, 640)
+        self.resize(1240, 760)  # inside a 1280×800 screen with its taskbar
         self.collector = collector
         self.db = collector.db
         self.operator = operator
