@@ -63,6 +63,12 @@ def every_missing_field_at_once(qtbot, st, english: bool) -> None:  # type: igno
     click(qtbot, w, w.add_button)
     assert w.account_message.text().startswith("Added: 사방넷 본점" if english else "추가됨: 사방넷 본점")
     assert marked(w, ChannelKind.SABANGNET) == [] and accounts(st) == 1
+
+    w.name_edit.clear()                              # refused again, then another market chosen: marks go
+    click(qtbot, w, w.add_button)
+    assert marked(w, ChannelKind.SABANGNET) == ["name", "secret"]  # the key went to the keyring: empty
+    w.kind_combo.setCurrentIndex(w.kind_combo.findData(ChannelKind.COUPANG))
+    assert marked(w, ChannelKind.SABANGNET) == [] and marked(w, ChannelKind.COUPANG) == []
     w.reject()
 
 

@@ -516,6 +516,9 @@ class CollectWindow(QDialog):
 
     def _kind_changed(self) -> None:
         kind = str(self.kind_combo.currentData())  # Qt hands enum members back as their str
+        for w in [self.name_edit, *(lb.buddy() for lb in self._field_labels.values())]:
+            if w is not None and w.property("invalid"):
+                self._mark(w, False)  # another market's form: the last refusal's marks go
         self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
         self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
