@@ -24,6 +24,7 @@ from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.services.accounts import set_paused
 from packdesk.services.settings import CollectionSettings, Settings
 from packdesk.services.staff import list_staff
+from packdesk.ui.collect_runs import COUNTS
 from tests import coupang_shop as shop
 from tests.fakes.coupang import FakeCoupang
 from tests.ui.conftest import Packer
@@ -103,7 +104,7 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
     # the buyer cancels ``early``: Coupang lists it no more; the next collection notices it all the same
     fake.cancel(early.shipment_box_id)
     collect_now(qtbot, w)
-    assert w.runs.item(0, 10).text() == "1"                       # one line cancelled
+    assert "취소 1" in w.runs.item(0, COUNTS).text()              # one line cancelled
     assert line_of(st, f"{early.shipment_box_id}-{early.vendor_item_ids[0]}").status is LineStatus.CANCELLED
     w.reject()
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
+from packdesk.core import words
 from packdesk.core.db import Database
 from packdesk.core.enums import ChannelKind, OutboxState, PackOutcome
 from packdesk.core.errors import KnownError
@@ -66,7 +67,7 @@ def test_a_wrong_field_is_named_and_nothing_stored(db: Database, kind: ChannelKi
                                                    code: str, field: str) -> None:
     with pytest.raises(AccountInvalid) as bad:
         add_account(db, AccountSpec(kind, "계정", values))
-    assert bad.value.code == code and field in bad.value.params["field"]
+    assert bad.value.code == code and field in str(bad.value.params["field"])
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(m.ChannelAccount)) == 0
 
@@ -242,3 +243,15 @@ def test_a_run_without_a_keyring_fails_with_words_naming_the_missing_keyring(db:
         keyring.set_keyring(memory_keyring)
     assert (run.status, run.error_code) == (m.RunStatus.FAILED, "secret_store_unavailable")
     assert FAIL_BACKEND in text and "OS 키링" in text and "secret_store_unavailable" not in text
+
+
+def test_every_missing_and_malformed_field_is_named_at_once(db: Database) -> None:
+    with pytest.raises(AccountInvalid) as bad:
+        add_account(db, AccountSpec(ChannelKind.COUPANG, " ", {"external_id": "12345"}))
+    assert bad.value.code == "account_fields_invalid" and bad.value.keys == ("name", "access_key", "secret",
+                                                                               "external_id")
+    assert words.words(bad.value.code, bad.value.params) == (
+        "입력하세요: 이름, 액세스 키, 시크릿 키 — 형식이 맞지 않습니다: 업체 코드",
+        "Required: Name, Access key, Secret key — not in the expected form: Vendor ID")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.ChannelAccount)) == 0

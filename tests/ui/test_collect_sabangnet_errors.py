@@ -10,13 +10,11 @@ from PySide6.QtCore import QDateTime, Qt
 
 from packdesk.channels import xml_relay as relays
 from packdesk.services.settings import Settings
+from packdesk.ui.collect_runs import ACCOUNT, ERROR
 from tests.fakes.sabangnet import MSG_KEY, MSG_MAINTENANCE, FakeSabangnet
 from tests.services.test_sabangnet_errors import sabangnet_account
 
 pytestmark = pytest.mark.gui
-
-ERROR_COLUMN = 14
-
 
 @pytest.fixture
 def fake() -> Iterator[FakeSabangnet]:
@@ -45,14 +43,14 @@ def sabangnet_words_on_screen(qtbot, st, fake: FakeSabangnet, english: bool) -> 
     assert MSG_KEY in said and "channel_auth" not in said
     assert said.startswith("Marketplace login failed" if english else "마켓 인증 실패")
     assert english or "Marketplace login failed" in said
-    error = w.runs.item(0, ERROR_COLUMN).text()
-    assert MSG_KEY in error and "channel_auth" not in error and w.runs.item(0, 1).text() == "사방넷 본점"
+    error = w.runs.item(0, ERROR).text()
+    assert MSG_KEY in error and "channel_auth" not in error and w.runs.item(0, ACCOUNT).text() == "사방넷 본점"
 
     fake.fail_next("text_error")  # the server in maintenance, in Sabangnet's words
     said = collect(qtbot, w, busy)
     assert MSG_MAINTENANCE in said
     assert said.startswith("Marketplace connection error" if english else "마켓 연결 오류")
-    assert MSG_MAINTENANCE in w.runs.item(0, ERROR_COLUMN).text() and w.runs.item(0, 1).text() == "사방넷 2호점"
+    assert MSG_MAINTENANCE in w.runs.item(0, ERROR).text() and w.runs.item(0, ACCOUNT).text() == "사방넷 2호점"
     w.reject()
 
 

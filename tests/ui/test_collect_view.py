@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from packdesk.core import models as m
 from packdesk.services import orders as so
+from packdesk.ui.collect_runs import ACCOUNT, COUNTS, ERROR, METHOD, STATUS
 from tests.fakes.naver import FakeNaver
 from tests.ui.conftest import Packer
 
@@ -67,8 +68,10 @@ def test_add_account_test_connection_and_collect(station, qtbot, naver, memory_k
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
         assert w.progress.isVisible() and not w.collect_button.isEnabled()  # busy, and the window still answers
     assert "완료: 주문 1건, 신규 2건" in w.message.text()
-    assert w.runs.item(0, 1).text() == "우리 스토어" and w.runs.item(0, 2).text() == "수동 / manual"
-    assert w.runs.item(0, 7).text() == "2" and w.collect_button.isEnabled() and not w.progress.isVisible()
+    assert w.runs.item(0, ACCOUNT).text() == "우리 스토어" and w.runs.item(0, METHOD).text() == "수동 / manual"
+    assert w.runs.item(0, COUNTS).text() == "주문 1 · 신규 2 · 보류 0"
+    assert "상품 2" in w.runs.item(0, COUNTS).toolTip() and "2 lines" in w.runs.item(0, COUNTS).toolTip()
+    assert w.collect_button.isEnabled() and not w.progress.isVisible()
     assert naver.confirmations == []  # this account confirms by hand
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.confirm_button, Qt.MouseButton.LeftButton)
@@ -104,7 +107,7 @@ def test_collected_cancel_request_is_refused_at_the_station(station, qtbot, nave
     w.from_edit.setDateTime(QDateTime.currentDateTime().addSecs(-600))
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
-    assert w.runs.item(0, 9).text() == "1"  # one cancel request counted
+    assert "취소요청 1" in w.runs.item(0, COUNTS).text()  # one cancel request counted
     w.reject()
     p = Packer(qtbot, station)
     p.scan("PD-PACKER-001")
@@ -156,11 +159,11 @@ def test_accounts_of_each_kind_pause_confirm_mode_and_removal(station, qtbot, me
     w.reject()
 
 
-def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_links(  # type: ignore[no-untyped-def]
+def test_code_rule_is_a_choice_in_words_and_a_change_says_what_happens_to_links(  # type: ignore[no-untyped-def]
         station, qtbot, naver, memory_keyring, monkeypatch) -> None:
     import json
 
-    from PySide6.QtWidgets import QInputDialog, QMessageBox
+    from PySide6.QtWidgets import QComboBox, QInputDialog, QMessageBox
 
     from packdesk.core.enums import ChannelKind
 
@@ -168,29 +171,61 @@ def test_code_rule_is_explained_at_set_up_and_a_change_says_what_happens_to_link
     settled(qtbot, w)
     help_label = w.findChild(QLabel, f"help_{ChannelKind.NAVER.value}_code_rule")
     assert help_label is not None and "권장" in help_label.text() and "old links stay" in help_label.text()
+    assert "product_option" not in help_label.text() and "seller_code" not in help_label.text()
+    rule = w.findChild(QComboBox, f"account_{ChannelKind.NAVER.value}_code_rule")
+    assert rule is not None and "code_rule" not in w.kind_forms[ChannelKind.NAVER]  # a choice, not a text field
+    assert [rule.itemText(i) for i in range(rule.count())] == [
+        "상품+옵션 코드 (권장) / product + option code (recommended)", "판매자 코드 / seller code"]
+    assert rule.currentText().startswith("상품+옵션 코드")  # the default, as before
     add_account_by_typing(qtbot, w, naver)
     with station.db.session() as s:
         acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+        assert json.loads(acc.options)["code_rule"] == "product_option"  # the value stored, as typed before
         s.add(m.ProductMapping(account_id=acc.id, product_code="P1", option_code="", item_id=s.scalars(
             select(m.Item.id)).first(), quantity=1))
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "우리 스토어"))
     assert w.code_rule_button.isEnabled()
 
     asked: list[str] = []
-    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("seller_code", True))
+    offered: list[list[str]] = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: offered.append(items)
+                        or ("판매자 코드 / seller code", True))
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, _t, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.No)
     click(qtbot, w, w.code_rule_button)  # said no: nothing changes
+    assert offered[0] == [rule.itemText(i) for i in range(rule.count())]  # the same words as the form
     assert asked and "다시 연결" in asked[0] and "old links stay" in asked[0]
     with station.db.session() as s:
-        assert "code_rule" not in json.loads(s.get_one(m.ChannelAccount, acc.id).options or "{}")
+        assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "product_option"
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     click(qtbot, w, w.code_rule_button)
-    assert "seller_code" in w.account_message.text() and "1 links under the old codes stay" in w.account_message.text()
+    said = w.account_message.text()
+    assert said == ("코드 규칙: 판매자 코드 (옛 코드의 연결 1개는 남음) / "
+                    "Code rule: seller code (1 link kept under the old codes)")
     with station.db.session() as s:
         assert json.loads(s.get_one(m.ChannelAccount, acc.id).options)["code_rule"] == "seller_code"
         assert s.scalar(select(m.ProductMapping.product_code).where(m.ProductMapping.account_id == acc.id)) == "P1"
+    w.reject()
+
+
+def test_a_seller_code_rule_chosen_in_the_form_is_stored(station, qtbot, naver, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from PySide6.QtWidgets import QComboBox
+
+    from packdesk.core.enums import ChannelKind
+
+    w = station.window.open_collect()
+    settled(qtbot, w)
+    rule = w.findChild(QComboBox, f"account_{ChannelKind.NAVER.value}_code_rule")
+    rule.setFocus()
+    qtbot.keyClick(rule, Qt.Key.Key_Down)  # a person picks the second choice with the keyboard
+    assert rule.currentText() == "판매자 코드 / seller code"
+    add_account_by_typing(qtbot, w, naver)
+    with station.db.session() as s:
+        acc = s.scalars(select(m.ChannelAccount).where(m.ChannelAccount.name == "우리 스토어")).one()
+    assert json.loads(acc.options)["code_rule"] == "seller_code"
     w.reject()
 
 
@@ -241,7 +276,8 @@ def test_a_coupang_account_confirms_by_default_keeps_courier_codes_and_names_a_w
     said = w.message.text()
     assert "Specified signature is expired" in said and "PC 시계가 맞지 않을 수 있습니다" in said
     assert "the PC clock may be wrong" in said
-    assert "PC 시계" in w.runs.item(0, 14).text() and w.runs.item(0, 14).toolTip().startswith("channel_auth")
+    assert "PC 시계" in w.runs.item(0, ERROR).text() and "channel_auth" not in w.runs.item(0, ERROR).text()
+    assert "코드: channel_auth / Code: channel_auth" in w.runs.item(0, ERROR).toolTip()  # the code: a report's
 
     w.accounts.selectRow(next(r for r in range(w.accounts.rowCount()) if w.accounts.item(r, 0).text() == "쿠팡본점"))
     assert w.courier_codes_button.isEnabled()
@@ -287,9 +323,9 @@ def test_a_run_left_running_by_a_dead_process_is_shown_abandoned_at_the_next_sta
     station = make_station()  # the next start
     w = station.window.open_collect()
     settled(qtbot, w)
-    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, 1).text() == "우리 스토어")
-    assert w.runs.item(row, 5).text() == "중단됨 / abandoned"
-    assert w.runs.item(row, 14).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
+    row = next(r for r in range(w.runs.rowCount()) if w.runs.item(r, ACCOUNT).text() == "우리 스토어")
+    assert w.runs.item(row, STATUS).text() == "중단됨 / abandoned"
+    assert w.runs.item(row, ERROR).text().startswith("이 수집을 하던 프로그램이 중간에 멈췄습니다")
     assert not w.progress.isVisible() and w.collect_button.isEnabled()
     w.reject()
 
@@ -308,8 +344,9 @@ def test_an_unexpected_error_ends_the_run_and_the_progress_bar(station, qtbot, e
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     assert "예기치 않은 오류" in w.message.text() and "unexpected error" in w.message.text()
-    assert w.runs.item(0, 5).text() == "실패 / failed" and w.runs.item(0, 14).text().startswith("수집이 예기치 않은")
-    assert "RuntimeError: a bug in a channel" in w.runs.item(0, 14).toolTip()
+    assert w.runs.item(0, STATUS).text() == "실패 / failed"
+    assert w.runs.item(0, ERROR).text().startswith("수집이 예기치 않은")
+    assert "RuntimeError: a bug in a channel" in w.runs.item(0, ERROR).toolTip()
     assert not w.progress.isVisible() and w.collect_button.isEnabled()
     w.reject()
 

@@ -17,6 +17,7 @@ from packdesk.core import models as m
 from packdesk.core.enums import ChannelKind
 from packdesk.services.secrets import delete_secret
 from packdesk.services.settings import Settings
+from packdesk.ui.collect_runs import ACCOUNT, COUNTS, ERROR, METHOD, STATUS
 from tests.fakes.naver import FakeNaver
 from tests.ui.test_collect_view import click, settled
 from tests.ui.texts import korean_left, shop_words, visible_texts
@@ -67,7 +68,9 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     assert [w.kind_combo.itemText(i) for i in range(w.kind_combo.count())] == \
         ["Naver SmartStore", "Coupang Wing", "Sabangnet"]
     assert "Application ID" in seen and "Vendor ID" in seen and "Public address of this PC for request XML" in seen
-    assert any(t.startswith("product_option (recommended)") for t in seen)  # the code rule's help, in English
+    assert any(t.startswith("product + option code (recommended): product number") for t in seen)  # its help
+    rule = w.kind_choices[ChannelKind.NAVER]["code_rule"]
+    assert [rule.itemText(i) for i in range(rule.count())] == ["product + option code (recommended)", "seller code"]
 
     # refused fields: one missing, one in the wrong form, Sabangnet's relay missing
     said = [add(qtbot, w, ChannelKind.NAVER, "우리 스토어", {"secret": naver.client_secret})]
@@ -79,7 +82,9 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
                     {"external_id": "sbn-id", "secret": "sbn-key", "api_url": "https://sbadmin13.sabangnet.co.kr/RTL"}))
     assert said[-1] == "Required: public address+port, or upload+public address"
     said.append(add(qtbot, w, ChannelKind.NAVER, "", {}))
-    assert said[-1] == "Required: Name"
+    assert said[-1] == "Required: Name, Application ID, Application secret"  # every one at once
+    assert [k for k, e in w._form_widgets(ChannelKind.NAVER).items() if e.property("invalid")] == \
+        ["name", "external_id", "secret"]
 
     # one account of each kind
     said.append(add(qtbot, w, ChannelKind.NAVER, "우리 스토어", {"external_id": naver.client_id,
@@ -127,14 +132,14 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     # the code rule: what it is, and what a change does, asked before it is made
     asked: list[str] = []
     monkeypatch.setattr(QInputDialog, "getItem",
-                        lambda _p, title, label, *a, **k: asked.extend((title, label)) or ("seller_code", True))
+                        lambda _p, title, label, *a, **k: asked.extend((title, label)) or ("seller code", True))
     monkeypatch.setattr(QMessageBox, "question",
                         lambda _p, title, text, *a, **k: asked.extend((title, text)) or QMessageBox.StandardButton.Yes)
     w.accounts.selectRow(row_of(w, "우리 스토어"))
     click(qtbot, w, w.code_rule_button)
     said.append(w.account_message.text())
-    assert said[-1] == "Code rule: seller_code (0 links under the old codes stay)"
-    assert asked[0] == "Code rule" and asked[1].startswith("product_option (recommended)")
+    assert said[-1] == "Code rule: seller code (0 links kept under the old codes)"
+    assert asked[0] == "Code rule" and asked[1].startswith("product + option code (recommended)")
     assert asked[3].startswith("From the next collection and sync")
 
     # collecting: a run's counts, a refused window, a run that failed
@@ -144,9 +149,10 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
         said.append(w.message.text())
-    assert said[-1] == "Collecting…" and w.message.text() == "Done: 1 orders, 2 new"
+    assert said[-1] == "Collecting…" and w.message.text() == "Done: 1 order, 2 new"
     said.append(w.message.text())
-    assert [w.runs.item(0, c).text() for c in (1, 2, 5, 7)] == ["우리 스토어", "manual", "done", "2"]
+    assert [w.runs.item(0, c).text() for c in (ACCOUNT, METHOD, STATUS, COUNTS)] == [
+        "우리 스토어", "manual", "done", "1 order · 2 new · 0 set aside"]
     with qtbot.waitSignal(w.run_finished, timeout=10_000):
         qtbot.mouseClick(w.confirm_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
@@ -167,8 +173,8 @@ def test_the_collection_window_in_english(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(w.collect_button, Qt.MouseButton.LeftButton)
     said.append(w.message.text())
     assert said[-1].startswith("The account is not set up")
-    assert [w.runs.item(0, c).text() for c in (1, 5, 13, 14)] == ["사방넷 본점", "failed", "0",
-                                                                  "The account is not set up: 사방넷 본점"]
+    assert [w.runs.item(0, c).text() for c in (ACCOUNT, STATUS, COUNTS, ERROR)] == [
+        "사방넷 본점", "failed", "0 orders · 0 new · 0 set aside", "The account is not set up: 사방넷 본점"]
     seen += visible_texts(w)
 
     # removing an account: the question, and what was removed

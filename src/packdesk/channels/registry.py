@@ -58,6 +58,11 @@ class AccountInvalid(KnownError):
 
     code = "account_invalid"
 
+    def __init__(self, code: str | None = None, *, detail: str = "", keys: tuple[str, ...] = (),
+                 **params: Any) -> None:
+        super().__init__(code, detail=detail, **params)
+        self.keys = keys  # the form's fields at fault (``FieldSpec.key``, "name"): the account form marks them
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -71,6 +76,8 @@ class FieldSpec:
     pattern: str = ""        # a regular expression the value must match
     help: str = ""           # shown under the field when the account is set up
     integer: bool = False    # kept in the options as a number
+    # a choice instead of typing: (value stored, "한국어 / English" words shown); the first is the default
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 COURIER_CODES_HELP = (

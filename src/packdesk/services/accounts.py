@@ -28,8 +28,10 @@ from packdesk.channels.registry import COURIER_CODES_FIELD, AccountInvalid, Mark
 from packdesk.core import models as m
 from packdesk.core.couriers import UnknownCourier, resolve
 from packdesk.core.db import Database, changed_rows
+from packdesk.core.errors import Words
 from packdesk.core.models import utcnow
 from packdesk.core.order_removal import delete_orders, unstarted_orders
+from packdesk.core.words import english, korean
 from packdesk.services.collect import make_channel
 from packdesk.services.secrets import SecretStoreUnavailable, delete_secret, set_secret
 
@@ -108,34 +110,73 @@ class AccountSpec:
     auto_confirm: bool = False
 
 
+NAME_LABEL = "이름 / Name"
+
+
+def _named(labels: list[str]) -> Words:
+    """Field labels ("한국어 / English" each) as one parameter, each language's halves joined."""
+    return Words(", ".join(korean(x) for x in labels), ", ".join(english(x) for x in labels))
+
+
 def validate(spec: AccountSpec) -> tuple[str, str, dict[str, Any]]:
-    """(external id, secret, options) from what was typed; ``AccountInvalid`` names the field and why."""
+    """(external id, secret, options) from what was typed; ``AccountInvalid`` names every field that is
+    missing or malformed at once (``keys``: the form's fields to mark), so a person fixes the form in one go
+    instead of one refusal per field."""
     kind = KINDS.get(spec.kind)
     if kind is None:
         raise AccountInvalid("account_field_format", detail=f"no account kind {spec.kind}", field="kind")
+    missing: list[tuple[str, str]] = []    # (key, label)
+    malformed: list[tuple[str, str]] = []
+    extra_keys: list[str] = []  # more fields to mark for a missing rule of several fields
     name = spec.name.strip()
-    if not name or len(name) > 100:
-        raise AccountInvalid("account_field_required", detail="name", field="이름 / Name")
+    if not name:
+        missing.append(("name", NAME_LABEL))
+    elif len(name) > 100:
+        malformed.append(("name", NAME_LABEL))
     external, secret = "", ""
     options: dict[str, Any] = {}
     for f in kind.fields:
         value = (spec.values.get(f.key) or "").strip()
         if not value:
             if f.required:
-                raise AccountInvalid("account_field_required", detail=f"{f.key} missing", field=f.label)
+                missing.append((f.key, f.label))
             continue
         if f.pattern and not re.fullmatch(f.pattern, value):
-            raise AccountInvalid("account_field_format", detail=f"{f.key} does not match {f.pattern}", field=f.label)
+            malformed.append((f.key, f.label))
+            continue
         if f.key == "external_id":
             external = value
         elif f.key == "secret":
             secret = value
         elif f.key == COURIER_CODES_FIELD.key:
-            options[f.key] = parse_courier_codes(value)
+            try:
+                options[f.key] = parse_courier_codes(value)
+            except AccountInvalid:
+                malformed.append((f.key, f.label))
         else:
             options[f.key] = int(value) if f.integer else value
     if kind.check is not None:
-        kind.check(options)
+        try:
+            kind.check(options)  # a rule over several fields (Sabangnet's relay)
+        except AccountInvalid as e:
+            if e.code != "account_field_required":
+                if not missing and not malformed:
+                    raise
+            elif not {k for k, _ in malformed} & set(e.keys):  # named with the other missing fields
+                first, *rest = e.keys or ("",)
+                missing.append((first, str(e.params.get("field", ""))))
+                extra_keys.extend(rest)
+    keys = tuple(k for k, _ in missing + malformed if k) + tuple(extra_keys)
+    detail = f"missing {[k for k, _ in missing]}, malformed {[k for k, _ in malformed]}"
+    if missing and malformed:
+        raise AccountInvalid("account_fields_invalid", detail=detail, keys=keys,
+                             missing=_named([x for _, x in missing]), malformed=_named([x for _, x in malformed]))
+    if missing:
+        raise AccountInvalid("account_field_required", detail=detail, keys=keys,
+                             field=_named([x for _, x in missing]))
+    if malformed:
+        raise AccountInvalid("account_field_format", detail=detail, keys=keys,
+                             field=_named([x for _, x in malformed]))
     return external, secret, options
 
 

@@ -8,10 +8,11 @@ going and the table refreshes when it ends. Secrets typed here go straight to th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -36,14 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.channels import registry
-from packdesk.channels.markets.naver import CODE_RULE_HELP
-from packdesk.channels.registry import COURIER_CODES_HELP
+from packdesk.channels.registry import COURIER_CODES_HELP, AccountInvalid, FieldSpec
 from packdesk.core import models as m
 from packdesk.core.enums import NO_MARKETPLACE, ChannelKind, RunStatus
 from packdesk.core.errors import KnownError
-from packdesk.core.kst import kst_text
+from packdesk.core.kst import KST
 from packdesk.services.accounts import (
     KINDS,
+    NAME_LABEL,
     AccountSpec,
     Removal,
     add_account,
@@ -57,22 +59,24 @@ from packdesk.services.accounts import (
     test_connection,
 )
 from packdesk.services.catalogue import Cancel, CatalogueSyncer, SyncResult
-from packdesk.services.collect import Collector, Overview, overview, run_error_words
+from packdesk.services.collect import Collector, Overview, RunRow, overview, run_error_words
+from packdesk.ui import collect_runs as runs_table
 from packdesk.ui import ops
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, tr, two_lines
+from packdesk.ui.i18n import both, one, plural, split, tr, two_lines
 from packdesk.ui.messages import error_message, error_text
 
-RUN_TIME = "%m-%d %H:%M"
-RUN_COLUMNS = ("시작 / Started", "계정 / Account", "방식 / Method", "실행자 / By", "기간 / Window", "상태 / Status",
-               "주문 / Orders", "상품 / Lines", "등록 / New", "취소요청 / Cancel req.", "취소 / Cancelled",
-               "송장등록 / Tracking reg.", "송장전송 / Tracking sent", "보류 / Set aside", "오류 / Error")
-TRIGGER_TEXT = {"manual": "수동 / manual", "schedule": "자동 / auto", "startup": "시작 / startup",
-                "excel": "엑셀 / Excel"}
-STATUS_TEXT = {RunStatus.RUNNING: "진행 중 / running", RunStatus.SUCCEEDED: "완료 / done",
-               RunStatus.FAILED: "실패 / failed", RunStatus.ABANDONED: "중단됨 / abandoned"}
 SYNC_FAILED = ("동기화 실패", "Sync failed")  # (Korean, English): a sync that failed for no known reason
 ACCOUNT_COLUMNS = ("이름 / Name", "마켓 / Market", "아이디 / ID", "자동 발주확인 / Auto-confirm", "상태 / State")
+
+
+KST_ZONE = QTimeZone(int(KST.utcoffset(None).total_seconds()))  # core/kst.py's fixed +09:00, as Qt's zone
+
+
+def instant(edit: QDateTimeEdit) -> datetime:
+    """The moment a picker means (it shows Korea time), in UTC: read from its epoch milliseconds, never from its
+    wall-clock fields, which Python would take for this PC's zone."""
+    return datetime.fromtimestamp(edit.dateTime().toMSecsSinceEpoch() / 1000, UTC)
 
 
 def run_error(run: m.CollectionRun, account: str) -> str:
@@ -94,7 +98,7 @@ class CollectWindow(QDialog):
         self._reading = 0    # refreshes in flight: the 2-second timer does not pile them up
         self._account_state: dict[int, tuple[str, bool, bool]] = {}
         self.setWindowTitle(tr("주문 수집 / Order collection"))
-        self.resize(1200, 640)
+        self.resize(1240, 760)  # inside a 1280×800 screen with its taskbar
         self.collector = collector
         self.db = collector.db
         self.operator = operator
@@ -102,12 +106,25 @@ class CollectWindow(QDialog):
 
         # runs tab
         self.account_combo = QComboBox(objectName="collectAccount")
-        now = QDateTime.currentDateTime()
-        self.from_edit = QDateTimeEdit(now.addDays(-1), objectName="collectFrom")
-        self.to_edit = QDateTimeEdit(now, objectName="collectTo")
+        self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names read whole
+        self.account_combo.setMinimumWidth(200)
+        self.account_combo.setMaximumWidth(420)
+        # the pickers show and mean Korea time, like every table, whatever zone this PC's clock is set to
+        self.from_edit = QDateTimeEdit(objectName="collectFrom")
+        self.to_edit = QDateTimeEdit(objectName="collectTo")
         for e in (self.from_edit, self.to_edit):
+            e.setTimeZone(KST_ZONE)
             e.setDisplayFormat("yyyy-MM-dd HH:mm")
             e.setCalendarPopup(True)
+            e.setToolTip(tr("한국 시간 / Korea time"))
+        now = self._now()
+        self.from_edit.setDateTime(self._now(minute=True).addDays(-1))
+        self.to_edit.setDateTime(now)
+        # "up to now" by default: a window left open for hours still collects up to the moment of the click
+        self.until_now = QCheckBox(tr("지금까지 / up to now"), objectName="collectUntilNow")
+        self.until_now.setChecked(True)
+        self.until_now.toggled.connect(self._until_now_toggled)
+        self.to_edit.setEnabled(False)
         self.collect_button = QPushButton(tr("지금 수집 / Collect now"), objectName="collectNow")
         self.collect_button.clicked.connect(self.collect_now)
         self.confirm_button = QPushButton(tr("발주확인 / Confirm new orders"), objectName="confirmNow")
@@ -127,22 +144,49 @@ class CollectWindow(QDialog):
         self.message = QLabel(objectName="collectMessage")
         self.message.setWordWrap(True)
         bar = QHBoxLayout()
-        for w in (QLabel(tr("계정 / Account")), self.account_combo, QLabel(tr("부터 / from")), self.from_edit,
-                  QLabel(tr("까지 / to")), self.to_edit, self.collect_button, self.confirm_button, self.sync_button,
-                  self.sync_cancel_button):
+        # the account and what acts on it alone on one row; the window and "Collect now" under it (one row would
+        # be wider than a 1280-wide screen in Korean with English)
+        top: tuple[QWidget, ...] = (QLabel(tr("계정 / Account")), self.account_combo, self.confirm_button,
+                                    self.sync_button, self.sync_cancel_button)
+        for w in top:
             bar.addWidget(w)
-        self.runs = QTableWidget(0, len(RUN_COLUMNS), objectName="runsTable")
-        self.runs.setHorizontalHeaderLabels([tr(c) for c in RUN_COLUMNS])
+        bar.addStretch(1)
+        more = QHBoxLayout()
+        window: tuple[QWidget, ...] = (QLabel(tr("부터 / from")), self.from_edit, QLabel(tr("까지 / to")), self.to_edit,
+                                       self.until_now, QLabel(tr("(한국 시간) / (Korea time)")), self.collect_button)
+        for w in window:
+            more.addWidget(w)
+        more.addStretch(1)
+        self.runs = QTableWidget(0, len(runs_table.RUN_COLUMNS), objectName="runsTable")
+        self.runs.setHorizontalHeaderLabels([tr(c) for c in runs_table.RUN_COLUMNS])
         self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.runs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.runs.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.runs.setWordWrap(False)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long error ends in "…"; all of it below
+        header = self.runs.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(runs_table.ERROR, QHeaderView.ResizeMode.Stretch)  # the rest of the width
+        for c in runs_table.WIDEST:
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)  # to its contents, up to a limit
         self.runs.verticalHeader().setVisible(False)
+        self.runs.itemSelectionChanged.connect(self._run_chosen)
+        self._shown_runs: list[RunRow] = []
+        self._chosen_run: int | None = None  # kept chosen across the 2-second re-reads
+        self.run_detail = QPlainTextEdit(objectName="runDetail")
+        self.run_detail.setReadOnly(True)  # selectable: a supervisor copies the code and the detail into a report
+        self.run_detail.setPlaceholderText(tr("수집 기록을 고르면 자세한 내용이 여기 나옵니다 / "
+                                              "Choose a run to see all of it here"))
+        self.run_detail.setMaximumHeight(130)
         runs_page = QWidget()
         rl = QVBoxLayout(runs_page)
         rl.addLayout(bar)
+        rl.addLayout(more)
         rl.addWidget(self.progress)
         rl.addWidget(self.sync_progress)
         rl.addWidget(self.message)
         rl.addWidget(self.runs, 1)
+        rl.addWidget(self.run_detail)
 
         # accounts tab: the form of each kind of account is built from its market (services/accounts.KINDS)
         self.accounts = QTableWidget(0, len(ACCOUNT_COLUMNS), objectName="accountsTable")
@@ -155,35 +199,53 @@ class CollectWindow(QDialog):
         for spec in KINDS.values():
             self.kind_combo.addItem(tr(spec.label), spec.kind)
         self.name_edit = QLineEdit(objectName="accountName")
-        self.kind_forms: dict[str, dict[str, QLineEdit]] = {}
+        self.kind_forms: dict[str, dict[str, QLineEdit]] = {}       # typed fields
+        self.kind_choices: dict[str, dict[str, QComboBox]] = {}     # fields chosen from words (FieldSpec.choices)
+        self._field_labels: dict[tuple[str, str], QLabel] = {}      # (kind, key): marked with its field
         self.kind_pages = QStackedWidget(objectName="accountKindPages")
         for spec in KINDS.values():
             page = QWidget()
             f = QFormLayout(page)
             f.setContentsMargins(0, 0, 0, 0)
+            f.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a long label puts its field under it
             edits: dict[str, QLineEdit] = {}
+            choices: dict[str, QComboBox] = {}
             for field_spec in spec.fields:
-                edit = QLineEdit(objectName=f"account_{spec.kind}_{field_spec.key}")
-                edit.setPlaceholderText(tr(field_spec.placeholder))
-                if field_spec.secret:
-                    edit.setEchoMode(QLineEdit.EchoMode.Password)
-                edits[field_spec.key] = edit
-                f.addRow(tr(field_spec.label), edit)
+                widget: QWidget
+                if field_spec.choices:
+                    combo = QComboBox(objectName=f"account_{spec.kind}_{field_spec.key}")
+                    for value, text in field_spec.choices:
+                        combo.addItem(tr(text), value)
+                    choices[field_spec.key] = widget = combo
+                else:
+                    edit = QLineEdit(objectName=f"account_{spec.kind}_{field_spec.key}")
+                    edit.setPlaceholderText(tr(field_spec.placeholder))
+                    if field_spec.secret:
+                        edit.setEchoMode(QLineEdit.EchoMode.Password)
+                    edit.textEdited.connect(lambda _text, e=edit: self._mark(e, False))
+                    edits[field_spec.key] = widget = edit
+                label = QLabel(tr(field_spec.label))
+                label.setBuddy(widget)
+                self._field_labels[(spec.kind, field_spec.key)] = label
+                f.addRow(label, widget)
                 if field_spec.help:
                     note = QLabel(tr(field_spec.help), objectName=f"help_{spec.kind}_{field_spec.key}")
                     note.setWordWrap(True)
                     note.setStyleSheet("color: #555; font-size: 13px;")
                     f.addRow("", note)
             self.kind_forms[spec.kind] = edits
+            self.kind_choices[spec.kind] = choices
             self.kind_pages.addWidget(page)
         naver = self.kind_forms[ChannelKind.NAVER]  # the SmartStore form's fields, by their old names
         self.app_id_edit, self.secret_edit = naver["external_id"], naver["secret"]
         self.base_url_edit = naver["base_url"]
         self.auto_confirm = QCheckBox(tr("수집 후 자동 발주확인 / Confirm new orders after collecting"))
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.name_edit.textEdited.connect(lambda _text: self._mark(self.name_edit, False))
         form = QFormLayout()
         form.addRow(tr("마켓 / Market"), self.kind_combo)
-        form.addRow(tr("이름 / Name"), self.name_edit)
+        self._name_label = QLabel(tr(NAME_LABEL))
+        form.addRow(self._name_label, self.name_edit)
         form.addRow(self.kind_pages)
         form.addRow(self.auto_confirm)
         self.add_button = QPushButton(tr("계정 추가 / Add account"), objectName="addAccount")
@@ -203,10 +265,16 @@ class CollectWindow(QDialog):
         self.remove_button.clicked.connect(self.remove_selected)
         self.account_message = QLabel(objectName="accountMessage")
         self.account_message.setWordWrap(True)
-        buttons = QHBoxLayout()
-        for b in (self.add_button, self.test_button, self.pause_button, self.confirm_mode_button,
-                  self.code_rule_button, self.courier_codes_button, self.remove_button):
-            buttons.addWidget(b)
+        # "Add account" under the form; the chosen account's actions in two rows (one row would be wider than a
+        # 1280-wide screen in Korean with English)
+        buttons = QVBoxLayout()
+        for row in ((self.add_button,), (self.test_button, self.pause_button, self.remove_button),
+                    (self.confirm_mode_button, self.code_rule_button, self.courier_codes_button)):
+            line = QHBoxLayout()
+            for b in row:
+                line.addWidget(b)
+            line.addStretch(1)
+            buttons.addLayout(line)
         acc_page = QWidget()
         al = QVBoxLayout(acc_page)
         al.addWidget(self.accounts, 1)
@@ -232,8 +300,23 @@ class CollectWindow(QDialog):
         return ops.pending(self) > 0
 
     def _tick(self) -> None:
+        self._follow_now()
         if not self._reading:
             self.refresh()
+
+    def _now(self, *, minute: bool = False) -> QDateTime:
+        """The collector's clock (tests move it) as a Korea-time QDateTime; ``minute``: its seconds dropped, for
+        a picker a person edits (it shows minutes: seconds it kept would move the typed time, 02:30 → 02:30:25)."""
+        ms = int(self.collector.clock().timestamp() * 1000)
+        return QDateTime.fromMSecsSinceEpoch(ms - ms % 60_000 if minute else ms, KST_ZONE)
+
+    def _follow_now(self) -> None:
+        if self.until_now.isChecked():
+            self.to_edit.setDateTime(self._now())
+
+    def _until_now_toggled(self, on: bool) -> None:
+        self.to_edit.setEnabled(not on)
+        self.to_edit.setDateTime(self._now(minute=not on))
 
     def refresh(self, then: Callable[[], None] | None = None) -> None:
         """Re-read the accounts and runs off the UI thread; ``then`` once the answer is shown (or failed)."""
@@ -280,23 +363,42 @@ class CollectWindow(QDialog):
             if rows:
                 self.accounts.selectRow(rows[0])
         self._selection_changed()
-        self.runs.setRowCount(len(runs))
-        for r, run in enumerate(runs):
-            window = f"{kst_text(run.window_from, RUN_TIME)} ~ {kst_text(run.window_to, RUN_TIME)}"
-            cells = (kst_text(run.started_at, RUN_TIME), run.account,
-                     tr(TRIGGER_TEXT.get(run.trigger, run.trigger)), run.started_by, window,
-                     tr(STATUS_TEXT[run.status]),
-                     run.orders, run.lines, run.registered, run.cancel_requested, run.cancelled,
-                     run.tracking_registered, run.tracking_sent, run.set_aside,
-                     both(*run.error) if run.error_code else "")
-            for c, v in enumerate(cells):
-                self.runs.setItem(r, c, QTableWidgetItem(str(v)))
-            if run.error_code:  # the code and the detail: which orders were set aside, what the error was
-                tip = f"{run.error_code}\n{run.error_detail}".strip()
-                for c in (len(cells) - 2, len(cells) - 1):
-                    item_at(self.runs, r, c).setToolTip(tip)
+        self._show_runs(runs)
         running = any(run.status is RunStatus.RUNNING for run in runs)
         self.progress.setVisible(running or not self.collect_button.isEnabled())
+
+    def _show_runs(self, runs: list[RunRow]) -> None:
+        chosen = self._chosen_run
+        self._shown_runs = runs
+        self.runs.blockSignals(True)  # the rows are rewritten: the chosen run is chosen again below, by its id
+        self.runs.clearSelection()
+        self.runs.setRowCount(len(runs))
+        for r, run in enumerate(runs):
+            tip = runs_table.detail(run)
+            for c, text in enumerate(runs_table.cells(run)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                if c == runs_table.STATUS and run.status in runs_table.FAILED:
+                    item.setForeground(QColor("#b71c1c"))
+                self.runs.setItem(r, c, item)
+        self.runs.blockSignals(False)
+        header = self.runs.horizontalHeader()
+        for c, widest in runs_table.WIDEST.items():
+            self.runs.setColumnWidth(c, min(widest, max(self.runs.sizeHintForColumn(c), header.sectionSizeHint(c))))
+        rows = [r for r, run in enumerate(runs) if run.id == chosen]
+        if rows:
+            self.runs.selectRow(rows[0])
+        else:
+            self._chosen_run = None
+        self._run_chosen()
+
+    def _run_chosen(self) -> None:
+        rows = self.runs.selectionModel().selectedRows()
+        run = self._shown_runs[rows[0].row()] if rows and rows[0].row() < len(self._shown_runs) else None
+        self._chosen_run = run.id if run is not None else None
+        text = runs_table.detail(run) if run is not None else ""
+        if self.run_detail.toPlainText() != text:  # unchanged on a re-read: a selection in it is kept
+            self.run_detail.setPlainText(text)
 
     # ------------------------------------------------------------------ collecting
 
@@ -305,8 +407,12 @@ class CollectWindow(QDialog):
         if account_id is None:
             self._say(tr("수집할 계정이 없습니다 / No account to collect"), error=True)
             return
-        since = self.from_edit.dateTime().toPython().astimezone(UTC)
-        until = self.to_edit.dateTime().toPython().astimezone(UTC)
+        since = instant(self.from_edit)
+        if self.until_now.isChecked():
+            until = self.collector.clock()
+            self.to_edit.setDateTime(self._now())
+        else:
+            until = instant(self.to_edit)
         self.collect_button.setEnabled(False)
         self.progress.show()
         self._say(tr("수집 중… / Collecting…"))
@@ -317,12 +423,12 @@ class CollectWindow(QDialog):
         self.collect_button.setEnabled(True)
         if run.status is RunStatus.SUCCEEDED and not run.set_aside:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건",
-                           f"Done: {run.orders} orders, {run.registered} new"))
+                           f"Done: {plural(run.orders, 'order')}, {run.registered:,} new"))
         elif run.status is RunStatus.SUCCEEDED:
             self._say(both(f"완료: 주문 {run.orders}건, 신규 {run.registered}건 — 보류 {run.set_aside}건 "
                            f"(표의 오류 참조)",
-                           f"Done: {run.orders} orders, {run.registered} new — {run.set_aside} set aside (see the "
-                           f"run's error)"), error=True)
+                           f"Done: {plural(run.orders, 'order')}, {run.registered:,} new — {run.set_aside:,} set "
+                           f"aside (see the run's error)"), error=True)
         else:
             self._say(run_error(run, self.account_combo.currentText()), error=True)
         self.refresh(then=lambda: self.run_finished.emit(run))  # finished: the run is in the table
@@ -410,21 +516,43 @@ class CollectWindow(QDialog):
 
     def _kind_changed(self) -> None:
         kind = str(self.kind_combo.currentData())  # Qt hands enum members back as their str
+        for w in [self.name_edit, *(lb.buddy() for lb in self._field_labels.values())]:
+            if w is not None and w.property("invalid"):
+                self._mark(w, False)  # another market's form: the last refusal's marks go
         self.kind_pages.setCurrentIndex(self.kind_combo.currentIndex())
         self.auto_confirm.setEnabled(KINDS[kind].can_confirm)
         self.auto_confirm.setChecked(KINDS[kind].can_confirm and KINDS[kind].confirm_default)
 
-    def _account_op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def _account_op(self, name: str, fn: Callable[[], Any], done: Callable[[Any], None],
+                    failed: Callable[[KnownError], None] | None = None) -> None:
         """An account change or look-up off the UI thread. ``ops.run``, not ``ops.write``: the accounts service
         opens its own short transactions on the database (and adding or removing touches the OS keyring, a
         removal deletes orders in batches), and this window has no place in the station's DB worker queue."""
-        ops.run(self, f"account-{name}", fn, done, lambda e: self._say_account(error_message(e), error=True))
+        ops.run(self, f"account-{name}", fn, done,
+                failed or (lambda e: self._say_account(error_message(e), error=True)))
+
+    def _mark(self, widget: QWidget, bad: bool) -> None:
+        """A field the last "Add account" refused, marked (and its label) until it is typed in again."""
+        widget.setProperty("invalid", bad)
+        widget.setStyleSheet("border: 2px solid #b71c1c;" if bad else "")
+        label = self._name_label if widget is self.name_edit else next(
+            (lb for lb in self._field_labels.values() if lb.buddy() is widget), None)
+        if label is not None:
+            label.setStyleSheet("color: #b71c1c; font-weight: bold;" if bad else "")
+
+    def _form_widgets(self, kind: str) -> dict[str, QWidget]:
+        """The form of ``kind`` by field key, the name included."""
+        return {"name": self.name_edit, **self.kind_forms[kind], **self.kind_choices[kind]}
 
     def add_account(self) -> None:
         kind = str(self.kind_combo.currentData())
         edits = self.kind_forms[kind]
-        spec = AccountSpec(kind, self.name_edit.text(), {k: e.text() for k, e in edits.items()},
-                           auto_confirm=self.auto_confirm.isChecked())
+        widgets = self._form_widgets(kind)
+        for w in widgets.values():
+            self._mark(w, False)
+        values = {k: e.text() for k, e in edits.items()}
+        values.update({k: str(c.currentData()) for k, c in self.kind_choices[kind].items()})
+        spec = AccountSpec(kind, self.name_edit.text(), values, auto_confirm=self.auto_confirm.isChecked())
 
         def added(_: int) -> None:
             for key, edit in edits.items():
@@ -435,8 +563,14 @@ class CollectWindow(QDialog):
                                    f"Added: {name} (secret in the OS keyring)"))
             self.refresh()
 
+        def refused(e: KnownError) -> None:
+            self._say_account(error_message(e), error=True)
+            for key in e.keys if isinstance(e, AccountInvalid) else ():
+                if key in widgets:
+                    self._mark(widgets[key], True)
+
         db = self.db
-        self._account_op("add", lambda: add_account(db, spec), added)
+        self._account_op("add", lambda: add_account(db, spec), added, refused)
 
     def _selection_changed(self) -> None:
         account_id = self._selected_account()
@@ -468,16 +602,24 @@ class CollectWindow(QDialog):
 
         self._account_op("pause", lambda: set_paused(db, account_id, paused), done)
 
+    def _code_rule_field(self, account_id: int) -> FieldSpec | None:
+        kind = self._account_state.get(account_id, ("", False, False))[0]
+        return next((f for f in KINDS[kind].fields if f.key == "code_rule"), None) if kind in KINDS else None
+
     def change_code_rule(self, rule: str | None = None) -> None:
-        """How this account names its sales products; what a change does is said before it is made."""
+        """How this account names its sales products, chosen by its words; what a change does is said before
+        it is made."""
         account_id = self._selected_account()
-        if account_id is None:
+        field_spec = self._code_rule_field(account_id) if account_id is not None else None
+        if account_id is None or field_spec is None:
             return
+        shown = {value: tr(text) for value, text in field_spec.choices}
         if rule is None:
-            rule, ok = QInputDialog.getItem(self, tr("코드 규칙 / Code rule"), tr(CODE_RULE_HELP),
-                                            ["product_option", "seller_code"], 0, False)
+            picked, ok = QInputDialog.getItem(self, tr("코드 규칙 / Code rule"), tr(field_spec.help),
+                                              list(shown.values()), 0, False)
             if not ok:
                 return
+            rule = next((value for value, text in shown.items() if text == picked), picked)
             if QMessageBox.question(self, tr("코드 규칙 / Code rule"), two_lines(
                     "바꾸면 다음 수집·동기화부터 새 코드로 상품이 나타나고 다시 연결해야 합니다. 기존 연결은 이미 "
                     "수집된 주문을 위해 옛 코드에 남습니다.",
@@ -486,9 +628,10 @@ class CollectWindow(QDialog):
                     != QMessageBox.StandardButton.Yes:
                 return
         chosen, db = rule, self.db
+        ko, en = split(dict(field_spec.choices).get(chosen, "")) or (chosen, chosen)
         self._account_op("code-rule", lambda: set_code_rule(db, account_id, chosen), lambda links: self._say_account(
-            both(f"코드 규칙: {chosen} (옛 코드의 연결 {links}개는 남음)",
-                 f"Code rule: {chosen} ({links} links under the old codes stay)")))
+            both(f"코드 규칙: {ko} (옛 코드의 연결 {links}개는 남음)",
+                 f"Code rule: {en} ({plural(links, 'link')} kept under the old codes)")))
 
     def change_courier_codes(self, text: str | None = None) -> None:
         """The account's own courier codes (ours=theirs): where a market refuses a courier code, fix it here and

@@ -9,11 +9,14 @@ from packdesk.core.enums import ChannelKind
 DEFAULT_BASE_URL = "https://api.commerce.naver.com/external"
 
 CODE_RULE_HELP = (
-    "product_option (권장): 상품번호 + 옵션 조합 — 주문과 상품 목록이 같은 코드로 이어집니다. "
-    "seller_code: 판매자 관리코드 (없으면 상품번호 + 옵션). 나중에 바꾸면 상품이 새 코드로 다시 나타나 연결이 "
-    "필요합니다 (기존 연결은 옛 코드에 남음) / product_option (recommended): product number + option combination. "
-    "seller_code: the seller's own management code (else product + option). Changed later, products appear again "
-    "under the new codes to be linked; the old links stay with the old codes.")
+    "상품+옵션 코드 (권장): 상품번호 + 옵션 조합 — 주문과 상품 목록이 같은 코드로 이어집니다. "
+    "판매자 코드: 판매자 관리코드 (없으면 상품번호 + 옵션). 나중에 바꾸면 상품이 새 코드로 다시 나타나 연결이 "
+    "필요합니다 (기존 연결은 옛 코드에 남음) / product + option code (recommended): product number + option "
+    "combination. seller code: the seller's own management code (else product + option). Changed later, products "
+    "appear again under the new codes to be linked; the old links stay with the old codes.")
+# the stored values (channels/naver.CODE_RULES) as a supervisor reads them; the first is NaverChannel's default
+CODE_RULE_CHOICES = (("product_option", "상품+옵션 코드 (권장) / product + option code (recommended)"),
+                     ("seller_code", "판매자 코드 / seller code"))
 
 
 def _build(settings: AccountSettings) -> Channel:
@@ -34,7 +37,7 @@ MARKET = Market(
         FieldSpec("base_url", API_ADDRESS_LABEL, required=False, pattern=r"https?://\S+"),
         FieldSpec("catalogue_hour", "상품 동기화 시각 (0-23시, 비우면 설정값) / Product sync hour (empty: settings)",
                   required=False, placeholder="6", pattern=r"([01]?\d|2[0-3])", integer=True),
-        FieldSpec("code_rule", "판매상품 코드 규칙 / Sales product codes", required=False, placeholder="product_option",
-                  pattern=r"product_option|seller_code", help=CODE_RULE_HELP),
+        FieldSpec("code_rule", "판매상품 코드 규칙 / Sales product codes", required=False,
+                  pattern=r"product_option|seller_code", help=CODE_RULE_HELP, choices=CODE_RULE_CHOICES),
     ),
     default_address=DEFAULT_BASE_URL)

@@ -35,6 +35,7 @@ def _check(options: Mapping[str, Any]) -> None:
     put = "relay_put_url" in options and "relay_get_url" in options
     if not (local or put):
         raise AccountInvalid("account_field_required", detail="no relay for the request XML",
+                             keys=("relay_public_url", "relay_port", "relay_put_url", "relay_get_url"),
                              field="요청 XML 공개 주소+포트, 또는 업로드 주소+공개 주소 / public address+port, or "
                                    "upload+public address")
 

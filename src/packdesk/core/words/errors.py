@@ -55,6 +55,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "account_paused": ("일시 중지된 계정입니다: {account}", "The account is paused: {account}"),
     "account_field_required": ("입력하세요: {field}", "Required: {field}"),
     "account_field_format": ("형식이 맞지 않습니다: {field}", "Not in the expected form: {field}"),
+    "account_fields_invalid": ("입력하세요: {missing} — 형식이 맞지 않습니다: {malformed}",
+                               "Required: {missing} — not in the expected form: {malformed}"),
     "account_name_taken": ("같은 이름의 계정이 이미 있습니다: {name}", "An account of that name exists: {name}"),
     "station_name_taken": ("스테이션 이름 '{station}'은(는) 다른 PC({host})가 사용 중입니다 — 다른 이름을 정하세요",
                            "Station name '{station}' is in use by another PC ({host}) — choose another name"),
