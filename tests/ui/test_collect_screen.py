@@ -178,3 +178,20 @@ def test_the_runs_table_fits_1280_by_800_with_errors_in_words(screens, qtbot) ->
     assert w.run_detail.toPlainText() == said
     assert header.length() <= w.runs.viewport().width() and not w.runs.horizontalScrollBar().isVisible()
     w.reject()
+
+
+@pytest.mark.parametrize(("lang", "said"), [("ko", "반품 2"), ("en", "2 returns")])
+def test_a_runs_expected_returns_are_counted_in_its_row(any_language, lang: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from packdesk.core.enums import RunStatus
+    from packdesk.core.errors import Words
+    from packdesk.services.collect import RunRow
+    from packdesk.ui import i18n
+    from packdesk.ui.collect_runs import all_counts, counts_cell
+
+    i18n.set_language(lang)
+    run = RunRow(datetime(2026, 12, 6, tzinfo=UTC), "스토어", "manual", "", None, None, RunStatus.SUCCEEDED,
+                 3, 3, 3, 0, 0, 0, 0, 0, "", "", Words("", ""), 1, returns=2)
+    assert said in counts_cell(run) and said in all_counts(run)
+    assert "반품" not in counts_cell(RunRow(**{**run.__dict__, "returns": 0}))

@@ -461,6 +461,7 @@ class RunRow:
     error_detail: str
     error: Words
     id: int = 0  # the run's id: the window keeps a chosen run chosen across its re-reads
+    returns: int = 0  # expected returns stored or updated (services/returns_expected.py)
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,7 @@ def overview(s: Session, limit: int = 200) -> Overview:
         runs.append(RunRow(r.started_at, name, r.trigger, r.started_by, r.window_from, r.window_to, r.status,
                            r.orders, r.lines, r.registered, r.cancel_requested, r.cancelled, r.tracking_registered,
                            r.tracking_sent, r.set_aside, r.error_code or "", r.error_detail or "",
-                           run_error_words(r, name), r.id))
+                           run_error_words(r, name), r.id, r.returns or 0))
     return Overview(accounts, runs)
 
 

@@ -42,6 +42,8 @@ def counts_cell(run: RunRow) -> str:
         pieces.append(one(f"취소 {run.cancelled}", f"{run.cancelled:,} cancelled"))
     if tracking := run.tracking_registered + run.tracking_sent:
         pieces.append(one(f"송장 {tracking}", plural(tracking, "tracking number")))
+    if run.returns:
+        pieces.append(one(f"반품 {run.returns}", plural(run.returns, "return")))
     return " · ".join(pieces)
 
 
@@ -57,11 +59,11 @@ def all_counts(run: RunRow) -> str:
     return two_lines(
         f"주문 {run.orders} · 상품 {run.lines} · 신규 {run.registered} · 취소요청 {run.cancel_requested} · "
         f"취소 {run.cancelled} · 송장등록 {run.tracking_registered} · 송장전송 {run.tracking_sent} · "
-        f"보류 {run.set_aside}",
+        f"보류 {run.set_aside} · 반품 {run.returns}",
         f"{plural(run.orders, 'order')} · {plural(run.lines, 'line')} · {run.registered:,} new · "
         f"{plural(run.cancel_requested, 'cancel request')} · {run.cancelled:,} cancelled · "
         f"{run.tracking_registered:,} tracking registered · {run.tracking_sent:,} tracking sent · "
-        f"{run.set_aside:,} set aside")
+        f"{run.set_aside:,} set aside · {plural(run.returns, 'return')}")
 
 
 def detail(run: RunRow) -> str:
