@@ -157,16 +157,14 @@ def test_a_folder_bundle_checks_with_sha256sum_and_holds_every_piece(packed: Pac
             assert not [v for v in private if v in text], f
 
 
-def test_the_chain_links_recompute_from_the_written_text_alone(packed: Packed, tmp_path: Path) -> None:
-    """What chain/links.txt says: link hash = SHA-256 of the field values joined by LF, UTF-8; a recording
-    link's file_sha256 is its original's; a pack link's scans_sha256 is its scans file's, scan_count its lines."""
-    root = cb.build(packed.db, subject(packed), tmp_path, as_zip=False, write_sheet=fake_sheet).path
+def recompute_links(root: Path) -> list[dict]:  # type: ignore[type-arg]
+    """What chain/links.txt says, followed with hashlib alone: link hash = SHA-256 of the field values joined by
+    LF, UTF-8; a recording link's file_sha256 is its original's; a pack link's scans_sha256 is its scans file's,
+    scan_count its lines; prev_hash is the link before (when the bundle has it). Returns the links."""
     text = (root / "chain/links.txt").read_text(encoding="utf-8")
     assert "joined by one line feed (LF, 0x0A)" in text and "줄바꿈 문자(LF, 0x0A)" in text
     links = json.loads((root / "chain/links.json").read_text(encoding="utf-8"))
-    assert [ln["kind"] for ln in links] == ["pack", "pack", "recording", "recording"]
     originals = {r[0]: r for r in read_csv(root / "recordings.csv")[1:]}
-    by_hash = {}
     for ln in links:
         values = [f["value"] for f in ln["fields"]]
         fields = {f["name"]: f["value"] for f in ln["fields"]}
@@ -174,20 +172,30 @@ def test_the_chain_links_recompute_from_the_written_text_alone(packed: Packed, t
         assert computed == ln["link_hash"] and ln["matches"]
         assert sha(root / ln["preimage_file"]) == ln["link_hash"]  # what `sha256sum chain/S1-….txt` prints
         assert f"link_hash: {ln['link_hash']}" in text and f"{ln['station']} #{ln['seq']}" in text
-        if ln["kind"] == "recording":
+        for n, value in enumerate(values, 1):  # the text lists the same values, numbered
+            assert f"{n:>2}. {ln['fields'][n - 1]['name']}: {value}\n" in text
+        if ln["kind"] == "recording" and originals[fields["recording_id"]][9]:
             original = root / originals[fields["recording_id"]][9]
             assert sha(original) == fields["file_sha256"] and original.stat().st_size == int(fields["size_bytes"])
-        else:
+        elif ln["kind"] == "pack":
             scans = root / ln["scans_file"]
             assert sha(scans) == fields["scans_sha256"]
             assert len(scans.read_bytes().splitlines()) == int(fields["scan_count"])
-        by_hash[ln["link_hash"]] = ln
-    for ln in links:  # each link follows the one before it (all four are consecutive at S1)
-        prev = next(x for x in links if x["seq"] == ln["seq"] - 1) if ln["seq"] > 1 else None
-        assert ln["fields"][0]["value"] == (prev["link_hash"] if prev else "0" * 64)
+    for ln in links:  # each link follows the one before it
+        prev = next((x for x in links if (x["station"], x["seq"]) == (ln["station"], ln["seq"] - 1)), None)
+        if prev is not None or ln["seq"] == 1:
+            assert ln["fields"][0]["value"] == (prev["link_hash"] if prev else "0" * 64)
+    return links  # type: ignore[no-any-return]
+
+
+def test_the_chain_links_recompute_from_the_written_text_alone(packed: Packed, tmp_path: Path) -> None:
+    root = cb.build(packed.db, subject(packed), tmp_path, as_zip=False, write_sheet=fake_sheet).path
+    links = recompute_links(root)
+    assert [ln["kind"] for ln in links] == ["pack", "pack", "recording", "recording"]
+    assert [ln["seq"] for ln in links] == [1, 2, 3, 4]
     with packed.db.session() as s:  # and they are the chain's own links, not made up at export
         stored = {c.entry_hash for c in s.scalars(select(m.ChainEntry))}
-    assert set(by_hash) == stored
+    assert {ln["link_hash"] for ln in links} == stored
 
 
 @pytest.mark.skipif(SHA256SUM is None, reason="coreutils sha256sum")

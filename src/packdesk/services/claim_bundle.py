@@ -382,7 +382,8 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
         clip = copied.name
     else:
         state = "deleted" if rec.deleted else "failed" if rec.status == RecordingStatus.FAILED else "missing"
-        log.warning("claim bundle: recording %d (%s) has no file: %s", rec.id, rec.tracking_number, state)
+        log.log(logging.INFO if state == "deleted" else logging.WARNING, "claim bundle: recording %d (%s) has no "
+                "file: %s", rec.id, rec.tracking_number, state)
         step()
         step()
         clip = rec.path.name
