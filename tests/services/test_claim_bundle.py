@@ -245,3 +245,34 @@ def test_an_order_never_packed_has_nothing_to_export(demo_db: Database, tmp_path
         cb.build(demo_db, sub, tmp_path / "out", as_zip=False, write_sheet=fake_sheet)
     assert (e.value.code, e.value.params) == ("claim_bundle_empty", {"subject": "202600000001"})
     assert not (tmp_path / "out").exists()
+
+
+def test_an_altered_file_and_a_video_kept_elsewhere_are_named_not_passed_off(packed: Packed, tmp_path: Path) -> None:
+    """The bundle never claims more than the evidence shows: an original whose bytes changed since it was
+    chained goes in named "altered"; a RealPacking video (no file here, a marker path) is named with where it is."""
+    with packed.db.session() as s:
+        first = s.get_one(m.Recording, packed.recordings[0])
+        path, key = Path(first.path), first.pack_key
+        recording_started(s, pack_key=key, tracking_number=Scenario.SIMPLE, order_nos="202600000001", station="S1",
+                          packer_name="김민수", recorder="realpacking", path=f"realpacking:{Scenario.SIMPLE}",
+                          started_at=first.started_at)
+    with packed.db.session() as s:
+        recording_finished(s, pack_key=key, path=f"realpacking:{Scenario.SIMPLE}", started_at=first.started_at,
+                           ended_at=first.ended_at, frames=0, dropped=0, size_bytes=0,
+                           outcome=first.pack_outcome)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = cb.build(packed.db, subject(packed), tmp_path / "out", as_zip=False, write_sheet=fake_sheet)
+    states = {e.recording_id: e.state for e in result.entries}
+    assert list(states.values()).count("external") == 1
+    assert states[packed.recordings[0]] == "altered" and states[packed.recordings[1]] == "ok"
+    assert [e.state for e in result.missing] == ["external"]
+    assert sorted(e.state for e in result.attention) == ["altered", "external"]
+    how = (result.path / cb.HOW_TO).read_text(encoding="utf-8-sig")
+    assert f"recording {packed.recordings[0]} ({Scenario.SIMPLE}): original included, but its hash differs" in how
+    assert "kept by the RealPacking program" in how
+    links = json.loads((result.path / "chain/links.json").read_text(encoding="utf-8"))
+    altered = next(ln for ln in links if ln["covers"] == f"recording {packed.recordings[0]}")
+    entry = next(e for e in result.entries if e.recording_id == packed.recordings[0])
+    assert sha(result.path / entry.original) != altered["fields"][1]["value"]  # the link tells the change

@@ -178,6 +178,7 @@ class _Rec:
     deleted: bool
     outcome: str
     pack_session_id: int | None
+    recorder: str
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,10 @@ def _read(s: Session, subject: Subject) -> _Read:
             continue
         packs.append(_Pack(ps.id, ps.key, numbers.get(ps.waybill_id or 0, ""), ps.station, ps.packer_name,
                            ps.started_at, ps.ended_at, str(ps.outcome),
-                           review._scan_rows(s, m.ScanEvent.pack_session_id == ps.id)))
+                           review.pack_scans(s, ps.id)))
     recs = [_Rec(r.id, r.tracking_number, r.order_nos, r.station, r.packer_name, r.started_at, r.ended_at,
                  Path(r.path), r.sha256, r.size_bytes, r.status, r.deleted_at is not None, str(r.pack_outcome),
-                 r.pack_session_id) for r in rec_rows]
+                 r.pack_session_id, r.recorder) for r in rec_rows]
     links.sort(key=lambda ln: (ln.station, ln.seq))
     return _Read(recs, packs, links)
 
@@ -249,10 +250,17 @@ STATE_TEXT = {
     "ok": ("원본 포함, 해시 일치", "original included, its hash matches"),
     "altered": ("원본 포함, 그러나 해시가 색인과 다름 — 변경된 파일", "original included, but its hash differs "
                 "from the index — the file was altered"),
+    "unhashed": ("원본 포함, 그러나 색인에 해시가 없음 (체인 밖)", "original included, but the index holds no hash "
+                 "for it (not in the chain)"),
     "missing": ("파일 없음 — 원본을 찾을 수 없음", "file missing — the original cannot be found"),
     "deleted": ("보존 기간이 지나 삭제됨 (삭제도 체인에 기록)", "deleted by retention (the deletion is chained)"),
     "failed": ("녹화 실패 — 파일 없음", "the recording failed — no file"),
+    "recording": ("아직 녹화 중 — 파일이 닫히지 않아 넣지 않음", "still recording — its file is not closed, not "
+                  "included"),
+    "external": ("영상은 리얼패킹 프로그램에 있음 — 그곳에서 송장번호로 찾으세요",
+                 "the video is kept by the RealPacking program — find it there by the waybill"),
 }
+EXTERNAL_RECORDERS = ("realpacking",)  # recorders whose videos are kept outside PackDesk (a marker path, no file)
 
 
 @dataclass(frozen=True)
@@ -279,7 +287,13 @@ class BundleResult:
 
     @property
     def missing(self) -> list[BundleEntry]:
-        return [e for e in self.entries if e.state not in ("ok", "altered")]
+        """Recordings whose original is not in the bundle (each listed in it with why)."""
+        return [e for e in self.entries if not e.original]
+
+    @property
+    def attention(self) -> list[BundleEntry]:
+        """Every recording that is not simply "ok": missing, or included but not as the index says."""
+        return [e for e in self.entries if e.state != "ok"]
 
 
 # ------------------------------------------------------------------------------------------ building
@@ -370,12 +384,17 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
                      step: Callable[[], None]) -> BundleEntry:
     """The original, its .mp4 copy and its evidence sheet; a file that is gone is named, with why."""
     original = mp4 = ""
-    if rec.path.is_file():
+    if rec.status == RecordingStatus.RECORDING or rec.recorder in EXTERNAL_RECORDERS:
+        state = "external" if rec.recorder in EXTERNAL_RECORDERS else "recording"
+        step()
+        step()
+        clip = "" if state == "recording" else str(rec.path)  # "realpacking:<waybill>": where it is
+    elif rec.path.is_file():
         copied = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
                                     started_at=rec.started_at, original=True).path
         step()
         digest, _size = file_digest(copied)
-        state = "ok" if digest == rec.sha256 else "altered"
+        state = "unhashed" if not rec.sha256 else "ok" if digest == rec.sha256 else "altered"
         whole = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number, started_at=rec.started_at)
         step()
         original, mp4 = copied.relative_to(root).as_posix(), whole.path.relative_to(root).as_posix()
@@ -521,10 +540,9 @@ def _links_text(links: list[Link]) -> str:
 
 def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEntry]) -> str:
     made = kst(at).strftime("%Y-%m-%d %H:%M:%S")
-    gone = [e for e in entries if e.state not in ("ok", "altered")]
-    altered = [e for e in entries if e.state == "altered"]
-    lines_ko = [f"- 녹화 {e.recording_id} ({e.tracking_number}): {STATE_TEXT[e.state][0]}" for e in gone + altered]
-    lines_en = [f"- recording {e.recording_id} ({e.tracking_number}): {STATE_TEXT[e.state][1]}" for e in gone + altered]
+    odd = [e for e in entries if e.state != "ok"]
+    lines_ko = [f"- 녹화 {e.recording_id} ({e.tracking_number}): {STATE_TEXT[e.state][0]}" for e in odd]
+    lines_en = [f"- recording {e.recording_id} ({e.tracking_number}): {STATE_TEXT[e.state][1]}" for e in odd]
     what = {"order": ("주문", "order"), "waybill": ("송장", "waybill"), "return": ("반품", "return")}.get(
         subject.kind, (subject.kind, subject.kind))
     n_scans = sum(len(p.scans) for p in data.packs)
@@ -560,7 +578,7 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
    링크가 오는 것이 보통입니다.
 자세한 계산 방법: chain/links.txt
 
-빠진 파일 / 변경된 파일
+빠졌거나 확인이 필요한 녹화
 {chr(10).join(lines_ko) or "- 없음"}
 
 
@@ -597,6 +615,6 @@ No buyer personal data: only the recipient's initial on the evidence sheets (no 
    comes right after its pack's.
 The formula in full: chain/links.txt
 
-Missing or altered files
+Recordings missing, or needing attention
 {chr(10).join(lines_en) or "- none"}
 """

@@ -163,12 +163,17 @@ class ClaimBundleDialog(QDialog):
         self.export_button.setEnabled(True)
         self.open_button.setEnabled(True)
         text = both("클레임 자료를 저장했습니다", f"Claim bundle saved: {result.path}")
-        missing = result.missing
+        missing, altered = result.missing, [e for e in result.attention if e.original]
         if missing:
             ids = ", ".join(str(e.recording_id) for e in missing)
-            text += "\n" + both(f"파일이 없는 녹화 {len(missing)}개 (목록에 표시함)",
-                                f"{plural(len(missing), 'recording')} without a file, listed as such: {ids}")
-        show_level(self.message, "warning" if missing else "success", text)
+            text += "\n" + both(f"원본이 없는 녹화 {len(missing)}개 (자료에 이유와 함께 표시함): {ids}",
+                                f"{plural(len(missing), 'recording')} without its original, listed with why: {ids}")
+        if altered:
+            ids = ", ".join(str(e.recording_id) for e in altered)
+            text += "\n" + both(f"해시가 색인과 다른 녹화 {len(altered)}개 — 무결성 검사를 하세요: {ids}",
+                                f"{plural(len(altered), 'recording')} whose hash differs from the index — run "
+                                f"Verify recordings: {ids}")
+        show_level(self.message, "warning" if result.attention else "success", text)
         self.exported.emit(result)
 
     def _refused(self, error: KnownError) -> None:
