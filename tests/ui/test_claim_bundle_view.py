@@ -12,14 +12,18 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.services import claim_bundle as cb
+from packdesk.services.settings import Settings
 from packdesk.ui.claim_bundle_view import ClaimBundleDialog
+from packdesk.ui.orders_view import OrdersWindow
 from tests.ui.conftest import Packer
 from tests.ui.test_orders_view import open_orders
 from tests.ui.test_review_view import finish, open_review, recorded_pack
+from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = [
     pytest.mark.gui,
@@ -85,14 +89,18 @@ def test_the_review_exports_the_selected_recordings_order(make_station, qtbot, t
     finish(review, qtbot)
 
 
-def test_the_orders_window_exports_the_selected_order_as_a_zip(station, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                               monkeypatch) -> None:
+def pack_simple(qtbot, station) -> None:  # type: ignore[no-untyped-def]
     p = Packer(qtbot, station)
     p.scan("PD-PACKER-001")
     p.scan(Scenario.SIMPLE)
     for code in (BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"]):
         p.scan(code)
-    assert "포장 완료" in p.banner()
+    assert p.level() == "success"
+
+
+def test_the_orders_window_exports_the_selected_order_as_a_zip(station, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch) -> None:
+    pack_simple(qtbot, station)
     w = open_orders(station, qtbot)
     w.search_edit.setText(Scenario.TEA_SET)  # never packed: nothing to export
     w.search()
@@ -120,3 +128,42 @@ def test_the_orders_window_exports_the_selected_order_as_a_zip(station, qtbot, t
     qtbot.waitUntil(lambda: not w.busy, timeout=TIMEOUT)
     w.close()
     QApplication.processEvents()
+
+
+def test_the_dialog_in_english_and_a_folder_it_cannot_write(make_station, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             monkeypatch, english_screens) -> None:
+    """In English every text on the dialog is English (the shop's own words aside); a place it cannot write
+    (a file where the folder should be) is refused in words, with nothing left behind."""
+    st = make_station(Settings(recorder="off", language="en"))
+    pack_simple(qtbot, st)
+    next(a for a in st.window.findChildren(QAction) if a.text() == "Orders…").trigger()
+    w = st.window._orders
+    assert isinstance(w, OrdersWindow)
+    qtbot.waitExposed(w)
+    w.search_edit.setText(Scenario.SIMPLE)
+    w.search()
+    qtbot.waitUntil(lambda: w.detail is not None and w.detail.row.order_no == "202600000001", timeout=TIMEOUT)
+    assert w.claim_bundle_button.text() == "Export claim bundle"
+    click(qtbot, w.claim_bundle_button)
+    dialog = dialog_of(w, qtbot)
+    data = shop_words(st.db)
+    assert korean_left(visible_texts(dialog), data) == []
+    assert "Order 202600000001: 0 recordings, 1 pack" in dialog.info.text()
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(blocked))
+    click(qtbot, dialog.choose_button)
+    with qtbot.waitSignal(dialog.refused, timeout=TIMEOUT) as refused:
+        click(qtbot, dialog.export_button)
+    assert refused.args == ["claim_bundle_write_failed"]
+    assert "Could not save the claim bundle" in dialog.message.text() and str(blocked) in dialog.message.text()
+    assert dialog.export_button.isEnabled() and not dialog.open_button.isEnabled()
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith((".claim", "claim"))] == []
+    choose(qtbot, monkeypatch, dialog, tmp_path / "claims")
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT):
+        click(qtbot, dialog.export_button)
+    assert "Claim bundle saved" in dialog.message.text()
+    assert korean_left(visible_texts(dialog), data) == []
+    dialog.close()
+    qtbot.waitUntil(lambda: not w.busy, timeout=TIMEOUT)
+    w.close()
