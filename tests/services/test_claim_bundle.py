@@ -276,3 +276,18 @@ def test_an_altered_file_and_a_video_kept_elsewhere_are_named_not_passed_off(pac
     altered = next(ln for ln in links if ln["covers"] == f"recording {packed.recordings[0]}")
     entry = next(e for e in result.entries if e.recording_id == packed.recordings[0])
     assert sha(result.path / entry.original) != altered["fields"][1]["value"]  # the link tells the change
+
+
+def test_an_original_no_player_reads_still_goes_in_as_it_is(packed: Packed, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            expect_warnings) -> None:
+    """Overwritten with bytes no demuxer reads: no MP4 copy and no pictures can be made, yet the file itself is
+    the evidence of what happened to it — in the bundle, named "altered", its sheet written without frames."""
+    with packed.db.session() as s:
+        path = Path(s.get_one(m.Recording, packed.recordings[1]).path)
+    path.write_bytes(b"\x47" + bytes(range(256)) * 400)
+    result = cb.build(packed.db, subject(packed), tmp_path / "out", as_zip=False, write_sheet=fake_sheet)
+    entry = result.entries[1]
+    assert (entry.state, entry.mp4) == ("altered", "") and entry.sheet
+    assert (result.path / entry.original).read_bytes() == path.read_bytes()
+    assert sorted(p.name for p in (result.path / "videos").iterdir() if p.name.startswith(".")) == []
+    assert result.entries[0].state == "ok" and result.entries[0].mp4

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import av
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -260,6 +261,7 @@ STATE_TEXT = {
     "external": ("영상은 리얼패킹 프로그램에 있음 — 그곳에서 송장번호로 찾으세요",
                  "the video is kept by the RealPacking program — find it there by the waybill"),
 }
+UNREADABLE = (av.error.FFmpegError, IndexError)  # a file no demuxer reads, or one with no video stream
 EXTERNAL_RECORDERS = ("realpacking",)  # recorders whose videos are kept outside PackDesk (a marker path, no file)
 
 
@@ -390,14 +392,26 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
         step()
         clip = "" if state == "recording" else str(rec.path)  # "realpacking:<waybill>": where it is
     elif rec.path.is_file():
-        copied = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
-                                    started_at=rec.started_at, original=True).path
+        try:
+            copied = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
+                                        started_at=rec.started_at, original=True).path
+        except UNREADABLE as e:  # the name wants its length: a file no demuxer reads still goes in, as it is
+            log.warning("claim bundle: recording %d is not readable as video (%r); copied as it is", rec.id, e)
+            videos.mkdir(parents=True, exist_ok=True)
+            copied = _free(videos, f"{safe_file_part(rec.tracking_number)}_{rec.id}_original", rec.path.suffix)
+            shutil.copy2(rec.path, copied)
         step()
         digest, _size = file_digest(copied)
         state = "unhashed" if not rec.sha256 else "ok" if digest == rec.sha256 else "altered"
-        whole = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number, started_at=rec.started_at)
+        try:
+            mp4 = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
+                                     started_at=rec.started_at).path.relative_to(root).as_posix()
+        except UNREADABLE as e:  # no copy to play; the original is the evidence, and it is in
+            log.warning("claim bundle: no MP4 copy of recording %d: %r", rec.id, e)
+        for part in videos.glob(".*.part.mp4"):  # what a failed remux left
+            part.unlink(missing_ok=True)
         step()
-        original, mp4 = copied.relative_to(root).as_posix(), whole.path.relative_to(root).as_posix()
+        original = copied.relative_to(root).as_posix()
         clip = copied.name
     else:
         state = "deleted" if rec.deleted else "failed" if rec.status == RecordingStatus.FAILED else "missing"
@@ -408,7 +422,12 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
         clip = rec.path.name
     sheets.mkdir(parents=True, exist_ok=True)
     stem = Path(original).stem if original else f"{safe_file_part(rec.tracking_number)}_{rec.id}"
-    evidence = with_frames(gather(db, rec.id))
+    evidence = gather(db, rec.id)
+    if original:
+        try:
+            evidence = with_frames(evidence)
+        except UNREADABLE as e:  # the sheet without pictures: its facts, scans and hashes still hold
+            log.warning("claim bundle: no frames for recording %d's sheet: %r", rec.id, e)
     sheet = write_sheet(evidence, sheets / f"{stem}_evidence.pdf", clip)
     step()
     return BundleEntry(rec.id, rec.tracking_number, state, original, mp4, sheet.relative_to(root).as_posix())
