@@ -221,7 +221,8 @@ def test_a_missing_file_is_listed_in_a_zip_bundle(packed: Packed, tmp_path: Path
     assert rows[1][11]  # its evidence sheet is still there: the hash and the link the index holds
     how = (root / cb.HOW_TO).read_text(encoding="utf-8-sig")
     assert f"recording {packed.recordings[0]} ({Scenario.SIMPLE}): file missing" in how
-    assert len(list((root / "videos").iterdir())) == 2  # the other recording's .ts and .mp4
+    folders = {int(d.name): sorted(f.suffix for f in d.iterdir()) for d in (root / "recordings").iterdir()}
+    assert folders == {packed.recordings[0]: [".pdf"], packed.recordings[1]: [".mp4", ".pdf", ".ts"]}
 
 
 def test_a_failure_leaves_no_half_bundle(packed: Packed, tmp_path: Path) -> None:
@@ -289,5 +290,5 @@ def test_an_original_no_player_reads_still_goes_in_as_it_is(packed: Packed, tmp_
     entry = result.entries[1]
     assert (entry.state, entry.mp4) == ("altered", "") and entry.sheet
     assert (result.path / entry.original).read_bytes() == path.read_bytes()
-    assert sorted(p.name for p in (result.path / "videos").iterdir() if p.name.startswith(".")) == []
+    assert [p.name for p in (result.path / "recordings").rglob(".*")] == []  # no remux left half-made
     assert result.entries[0].state == "ok" and result.entries[0].mp4

@@ -363,10 +363,9 @@ def _write_contents(db: Database, root: Path, data: _Read, subject: Subject, at:
         if progress:
             progress(done, total)
 
-    videos, sheets = root / "videos", root / "evidence"
     entries: list[BundleEntry] = []
-    for rec in data.recs:
-        entries.append(_write_recording(db, root, videos, sheets, rec, write_sheet, step))
+    for rec in data.recs:  # a folder each (``recordings/<id>``): two recordings of one second never share a name
+        entries.append(_write_recording(db, root, root / "recordings" / str(rec.id), rec, write_sheet, step))
     (root / "chain").mkdir()
     for link in data.links:
         (root / link.file_name).write_bytes("\n".join(link.fields).encode("utf-8"))
@@ -382,7 +381,7 @@ def _write_contents(db: Database, root: Path, data: _Read, subject: Subject, at:
     return entries
 
 
-def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: _Rec, write_sheet: SheetWriter,
+def _write_recording(db: Database, root: Path, folder: Path, rec: _Rec, write_sheet: SheetWriter,
                      step: Callable[[], None]) -> BundleEntry:
     """The original, its .mp4 copy and its evidence sheet; a file that is gone is named, with why."""
     original = mp4 = ""
@@ -393,22 +392,22 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
         clip = "" if state == "recording" else str(rec.path)  # "realpacking:<waybill>": where it is
     elif rec.path.is_file():
         try:
-            copied = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
+            copied = review.export_clip(rec.path, folder, tracking_number=rec.tracking_number,
                                         started_at=rec.started_at, original=True).path
         except UNREADABLE as e:  # the name wants its length: a file no demuxer reads still goes in, as it is
             log.warning("claim bundle: recording %d is not readable as video (%r); copied as it is", rec.id, e)
-            videos.mkdir(parents=True, exist_ok=True)
-            copied = _free(videos, f"{safe_file_part(rec.tracking_number)}_{rec.id}_original", rec.path.suffix)
+            folder.mkdir(parents=True, exist_ok=True)
+            copied = _free(folder, f"{safe_file_part(rec.tracking_number)}_{rec.id}_original", rec.path.suffix)
             shutil.copy2(rec.path, copied)
         step()
         digest, _size = file_digest(copied)
         state = "unhashed" if not rec.sha256 else "ok" if digest == rec.sha256 else "altered"
         try:
-            mp4 = review.export_clip(rec.path, videos, tracking_number=rec.tracking_number,
+            mp4 = review.export_clip(rec.path, folder, tracking_number=rec.tracking_number,
                                      started_at=rec.started_at).path.relative_to(root).as_posix()
         except UNREADABLE as e:  # no copy to play; the original is the evidence, and it is in
             log.warning("claim bundle: no MP4 copy of recording %d: %r", rec.id, e)
-        for part in videos.glob(".*.part.mp4"):  # what a failed remux left
+        for part in folder.glob(".*.part.mp4"):  # what a failed remux left
             part.unlink(missing_ok=True)
         step()
         original = copied.relative_to(root).as_posix()
@@ -420,7 +419,7 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
         step()
         step()
         clip = rec.path.name
-    sheets.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     stem = Path(original).stem if original else f"{safe_file_part(rec.tracking_number)}_{rec.id}"
     evidence = gather(db, rec.id)
     if original:
@@ -428,7 +427,7 @@ def _write_recording(db: Database, root: Path, videos: Path, sheets: Path, rec: 
             evidence = with_frames(evidence)
         except UNREADABLE as e:  # the sheet without pictures: its facts, scans and hashes still hold
             log.warning("claim bundle: no frames for recording %d's sheet: %r", rec.id, e)
-    sheet = write_sheet(evidence, sheets / f"{stem}_evidence.pdf", clip)
+    sheet = write_sheet(evidence, folder / f"{stem}_evidence.pdf", clip)
     step()
     return BundleEntry(rec.id, rec.tracking_number, state, original, mp4, sheet.relative_to(root).as_posix())
 
@@ -518,7 +517,8 @@ def _link_json(ln: Link) -> dict[str, object]:
 FORMULA_KO = """계산 방법: 링크 해시 = SHA-256( 아래 "필드" 값들을 순서대로 줄바꿈 문자(LF, 0x0A) 하나로 이어 붙인
 UTF-8 바이트 ). 마지막 값 뒤에는 줄바꿈이 없습니다. 그 바이트가 그대로 chain/<스테이션>-<번호>.txt 파일에 들어
 있으므로 sha256sum (또는 certutil -hashfile … SHA256) 으로 그 파일의 해시를 구하면 링크 해시와 같아야 합니다.
-- 녹화 링크(kind recording)의 file_sha256 은 원본 영상(videos/*.ts)의 SHA-256, size_bytes 는 그 크기입니다.
+- 녹화 링크(kind recording)의 file_sha256 은 원본 영상(recordings/<녹화 ID>/*.ts)의 SHA-256, size_bytes 는
+  그 크기(바이트)입니다.
 - 포장 링크(kind pack)의 scans_sha256 은 chain/<스테이션>-<번호>-scans.txt 파일의 SHA-256, scan_count 는 그
   파일의 줄 수입니다. 그 파일의 한 줄이 스캔 하나(JSON: id, 시각(UTC), 바코드, 입력 방식, 종류, 수락 여부,
   사유, 상품 ID, 스테이션, 작업자[, 수량])입니다.
@@ -528,7 +528,7 @@ UTF-8 바이트 ). 마지막 값 뒤에는 줄바꿈이 없습니다. 그 바이
 FORMULA_EN = """How a link is computed: link hash = SHA-256 of the UTF-8 bytes of the "fields" values below, in
 order, joined by one line feed (LF, 0x0A), with no line feed after the last. Those exact bytes are in the file
 chain/<station>-<number>.txt, so sha256sum (or certutil -hashfile … SHA256) of that file prints the link hash.
-- A recording link (kind recording): file_sha256 is the SHA-256 of the original video (videos/*.ts), size_bytes
+- A recording link (kind recording): file_sha256 is the SHA-256 of the original video (recordings/<id>/*.ts), size_bytes
   its size in bytes.
 - A pack link (kind pack): scans_sha256 is the SHA-256 of chain/<station>-<number>-scans.txt, scan_count its
   number of lines; each line is one scan (JSON: id, time (UTC), code, source, kind, accepted, reason, item id,
@@ -572,10 +572,12 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
 녹화 {len(entries)}개 · 포장 {len(data.packs)}회 · 스캔 {n_scans}건 · 체인 링크 {len(data.links)}개
 
 들어 있는 것
-- videos/*.ts : 녹화된 원본 영상 그대로 (바이트 단위 복사). 이것이 증거 원본입니다.
-- videos/*.mp4 : 재생용 사본. 원본의 영상 데이터를 다시 인코딩하지 않고 MP4 로 옮겨 담은 것이라
+녹화마다 recordings/<녹화 ID>/ 폴더 하나:
+- *.ts : 녹화된 원본 영상 그대로 (바이트 단위 복사). 이것이 증거 원본입니다.
+- *.mp4 : 재생용 사본. 원본의 영상 데이터를 다시 인코딩하지 않고 MP4 로 옮겨 담은 것이라
   파일 해시는 원본과 다릅니다. 판단은 원본(.ts)의 해시로 하세요.
-- evidence/*_evidence.pdf : 증거 자료 (스캔 기록, 스캔 시점의 화면, 원본 해시와 체인 링크).
+- *_evidence.pdf : 증거 자료 (스캔 기록, 스캔 시점의 화면, 원본 해시와 체인 링크).
+그리고
 - scans.csv : 모든 스캔 기록 (한국 시각, 엑셀에서 열림). recordings.csv : 녹화 목록과 상태.
 - chain/ : 녹화와 스캔을 덮는 해시 체인 링크 (links.txt 에 계산 방법과 값, links.json 은 같은 내용).
 - SHA256SUMS : 위 모든 파일의 SHA-256.
@@ -584,8 +586,8 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
 1. 파일이 내보낸 뒤 바뀌지 않았는지
    리눅스:   sha256sum -c SHA256SUMS        (모든 줄이 OK 여야 합니다)
    맥:       shasum -a 256 -c SHA256SUMS
-   윈도우:   certutil -hashfile "videos\\<파일 이름>" SHA256
-             (또는 PowerShell: Get-FileHash -Algorithm SHA256 "videos\\<파일 이름>")
+   윈도우:   certutil -hashfile "recordings\\<녹화 ID>\\<파일 이름>" SHA256
+             (또는 PowerShell: Get-FileHash -Algorithm SHA256 "recordings\\<녹화 ID>\\<파일 이름>")
              로 나온 값을 SHA256SUMS 의 같은 파일 줄과 비교하세요 (대소문자 무관).
 2. 원본 영상이 녹화 당시 그대로인지
    원본(.ts)의 SHA-256 이 chain/links.txt 에서 그 녹화 링크의 file_sha256 과 같아야 합니다. 그 링크는
@@ -605,13 +607,16 @@ Packing evidence — how to verify
 ================================
 {what[1].capitalize()}: {subject.label}
 Made: {made} (KST, UTC+9) · PackDesk
-{len(entries)} recording(s) · {len(data.packs)} pack(s) · {n_scans} scan(s) · {len(data.links)} chain link(s)
+{words.plural(len(entries), "recording")} · {words.plural(len(data.packs), "pack")} · \
+{words.plural(n_scans, "scan")} · {words.plural(len(data.links), "chain link")}
 
 Contents
-- videos/*.ts: the original recordings, copied byte for byte. These are the evidence.
-- videos/*.mp4: copies to play. The video data is moved into MP4 without re-encoding, so the file's hash differs
+A folder per recording, recordings/<recording id>/:
+- *.ts: the original recording, copied byte for byte. This is the evidence.
+- *.mp4: a copy to play. The video data is moved into MP4 without re-encoding, so the file's hash differs
   from the original's by nature; judge by the original (.ts) hashes.
-- evidence/*_evidence.pdf: the evidence sheets (scans, the picture at each scan, the original's hash and link).
+- *_evidence.pdf: its evidence sheet (scans, the picture at each scan, the original's hash and link).
+And
 - scans.csv: every scan (Korea time; opens in Excel). recordings.csv: the recordings and their state.
 - chain/: the hash-chain links that cover the recordings and the scans (links.txt: the formula and the values;
   links.json: the same, for programs).
@@ -621,8 +626,8 @@ No buyer personal data: only the recipient's initial on the evidence sheets (no 
 1. The files are as exported
    Linux:    sha256sum -c SHA256SUMS        (every line must say OK)
    macOS:    shasum -a 256 -c SHA256SUMS
-   Windows:  certutil -hashfile "videos\\<file name>" SHA256
-             (or PowerShell: Get-FileHash -Algorithm SHA256 "videos\\<file name>")
+   Windows:  certutil -hashfile "recordings\\<recording id>\\<file name>" SHA256
+             (or PowerShell: Get-FileHash -Algorithm SHA256 "recordings\\<recording id>\\<file name>")
              and compare with that file's line in SHA256SUMS (case does not matter).
 2. The original videos are as recorded
    An original's (.ts) SHA-256 equals file_sha256 of its recording link in chain/links.txt. That link was made
