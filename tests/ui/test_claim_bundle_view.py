@@ -6,6 +6,7 @@ packed order's button stays off."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.services import claim_bundle as cb
 from packdesk.services.settings import Settings
+from packdesk.ui import ops
 from packdesk.ui.claim_bundle_view import ClaimBundleDialog
 from packdesk.ui.orders_view import OrdersWindow
 from tests.ui.conftest import Packer
@@ -164,6 +166,22 @@ def test_the_dialog_in_english_and_a_folder_it_cannot_write(make_station, qtbot,
         click(qtbot, dialog.export_button)
     assert "Claim bundle saved" in dialog.message.text()
     assert korean_left(visible_texts(dialog), data) == []
+
+    # again, and the dialog closed (and deleted) while the bundle is made: its progress has no one to tell, and
+    # the bundle is still made whole
+    gone = threading.Event()
+    dialog.destroyed.connect(lambda *_: gone.set())
+    write_csv = cb._write_csv
+
+    def csv_after_close(path: Path, rows: list[list[str]]) -> None:
+        assert gone.wait(TIMEOUT / 1000)
+        write_csv(path, rows)
+
+    monkeypatch.setattr(cb, "_write_csv", csv_after_close)
+    click(qtbot, dialog.export_button)
     dialog.close()
+    qtbot.waitUntil(lambda: gone.is_set() and ops.pending() == 0, timeout=TIMEOUT)
+    made = sorted(f.name for f in (tmp_path / "claims").iterdir())
+    assert len(made) == 2 and all(f.endswith(".zip") for f in made)
     qtbot.waitUntil(lambda: not w.busy, timeout=TIMEOUT)
     w.close()

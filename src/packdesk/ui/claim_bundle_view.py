@@ -7,6 +7,7 @@ the UI thread (``ops.on_ui_thread``), in the middle of that run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -149,8 +150,14 @@ class ClaimBundleDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.show()
         show_level(self.message, "info", tr("클레임 자료를 만드는 중… / Making the claim bundle…"))
+        progressed = self.progressed
+
+        def tell(done: int, total: int) -> None:
+            with contextlib.suppress(RuntimeError):  # the dialog was closed: the bundle is still finished
+                progressed.emit(done, total)
+
         ops.run(self, "claim-bundle", lambda: cb.build(self.db, subject, folder, as_zip=as_zip, write_sheet=sheet,
-                                                       progress=self.progressed.emit),
+                                                       progress=tell),
                 self._done, self._refused)
 
     def _step(self, done: int, total: int) -> None:
