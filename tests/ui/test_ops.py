@@ -136,3 +136,32 @@ def test_writes_go_through_the_db_worker_and_reads_return_records(qtbot, db: Dat
     ops.read(owner, "list", db, staff.list_staff, listed.append)
     qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
     assert [m.name for m in listed[0]] == ["박포장"] and isinstance(listed[0][0], staff.StaffMember)
+
+
+def test_on_ui_thread_runs_a_workers_call_on_the_ui_thread_and_hands_back_its_answer(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A long run that needs Qt's main thread for one step (an evidence sheet's PDF) waits for it there."""
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    where: list[bool] = []
+
+    def draw(n: int) -> int:
+        where.append(on_ui_thread())
+        if n < 0:
+            raise KnownError("claim_bundle_write_failed", path="x")
+        return n * 2
+
+    call = ops.on_ui_thread(draw)
+    assert call(1) == 2 and where == [True]  # on the UI thread already: it simply runs
+
+    def work() -> tuple[int, str]:
+        assert not on_ui_thread()
+        try:
+            call(-1)
+        except KnownError as e:
+            return call(21), e.code
+        return 0, ""
+
+    answers: list[Any] = []
+    ops.run(owner, "ui-step", work, answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [(42, "claim_bundle_write_failed")] and where == [True, True, True]

@@ -45,19 +45,41 @@ RECORDING, DELETED, PACK = "recording", "deleted", "pack"
 NO_SCANS = hashlib.sha256(b"").hexdigest()  # the digest of a pack with no scan events
 
 
-def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
-              kind: str = RECORDING, outcome: PackOutcome | None = None) -> str:
-    """Version 1 covered the file and the row's id, waybill, station, start and end. Version 2 also covers
-    the pack (key, packer, outcome) and the recorder, and knows a second kind of link: a deletion by
-    retention (covering when), so a file removed and its row marked "deleted" by hand is told apart.
-    ``outcome``: hash as if the row said this outcome (``verify`` names an edited outcome by trying them)."""
+# the names of what each link covers, in order: a claim bundle (``services/claim_bundle``) writes them out beside
+# the values, so anyone can recompute a link with a SHA-256 tool and no PackDesk
+LINK_FIELDS_V1 = ("prev_hash", "file_sha256", "size_bytes", "recording_id", "tracking_number", "station",
+                  "started_at_utc", "ended_at_utc")
+LINK_FIELDS_V2 = (*LINK_FIELDS_V1, "kind", "pack_key", "packer_name", "outcome", "recorder")
+PACK_LINK_FIELDS = ("prev_hash", "scans_sha256", "scan_count", "kind", "pack_session_id", "pack_key", "station",
+                    "packer_id", "packer_name", "waybill_id", "parcel_id", "started_at_utc", "ended_at_utc",
+                    "outcome")
+
+
+def sha256_of_fields(fields: list[str]) -> str:
+    """Every link's hash: its fields joined by line feeds, UTF-8, no line feed at the end."""
+    return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
+
+
+def link_fields(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
+                kind: str = RECORDING, outcome: PackOutcome | None = None) -> list[str]:
+    """What a recording's link covers (``link_hash``), as the text that is hashed."""
     fields = [prev_hash, file_sha256, str(size_bytes), str(rec.id), rec.tracking_number, rec.station,
               _iso(rec.started_at), _iso(rec.ended_at)]
     if version >= 2:
         fields += [kind, rec.pack_key, rec.packer_name, str(outcome or rec.pack_outcome), rec.recorder]
         if kind == DELETED:
             fields.append(_iso(rec.deleted_at))
-    return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
+    return fields
+
+
+def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
+              kind: str = RECORDING, outcome: PackOutcome | None = None) -> str:
+    """Version 1 covered the file and the row's id, waybill, station, start and end. Version 2 also covers
+    the pack (key, packer, outcome) and the recorder, and knows a second kind of link: a deletion by
+    retention (covering when), so a file removed and its row marked "deleted" by hand is told apart.
+    ``outcome``: hash as if the row said this outcome (``verify`` names an edited outcome by trying them)."""
+    return sha256_of_fields(link_fields(prev_hash, rec, file_sha256, size_bytes, version=version, kind=kind,
+                                        outcome=outcome))
 
 
 E = m.ScanEvent
@@ -91,13 +113,18 @@ def pack_scans(s: Session, session_id: int) -> list[Any]:
     return list(s.execute(select(*SCAN_COLUMNS).where(E.pack_session_id == session_id).order_by(E.id)))
 
 
+def pack_link_fields(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,
+                     outcome: PackOutcome | None = None) -> list[str]:
+    """What a pack's link covers (``pack_link_hash``), as the text that is hashed."""
+    return [prev_hash, scans_sha256, str(scan_count), PACK, str(ps.id), ps.key, ps.station,
+            str(ps.packer_id or ""), ps.packer_name, str(ps.waybill_id or ""), str(ps.parcel_id or ""),
+            _iso(ps.started_at), _iso(ps.ended_at), str(outcome or ps.outcome)]
+
+
 def pack_link_hash(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,
                    outcome: PackOutcome | None = None) -> str:
     """A pack's link: its scans' digest and count, and the session row (``outcome``: as for ``link_hash``)."""
-    fields = [prev_hash, scans_sha256, str(scan_count), PACK, str(ps.id), ps.key, ps.station,
-              str(ps.packer_id or ""), ps.packer_name, str(ps.waybill_id or ""), str(ps.parcel_id or ""),
-              _iso(ps.started_at), _iso(ps.ended_at), str(outcome or ps.outcome)]
-    return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
+    return sha256_of_fields(pack_link_fields(prev_hash, ps, scans_sha256, scan_count, outcome=outcome))
 
 
 def _last(s: Session, station: str) -> tuple[int, str]:

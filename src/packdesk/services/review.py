@@ -329,6 +329,11 @@ def _scan_rows(s: Session, cond: ColumnElement[bool]) -> list[ScanRow]:
             for r in s.execute(q)]
 
 
+def pack_scans(s: Session, pack_session_id: int) -> list[ScanRow]:
+    """A pack's scans, accepted or refused, in time order, with their items' names."""
+    return _scan_rows(s, m.ScanEvent.pack_session_id == pack_session_id)
+
+
 def pack_history(s: Session, text: str) -> PackHistory:
     """Everything about one waybill, or the waybills of one order: orders and products, every pack of it
     (station, packer, start, end, outcome), every scan in each pack accepted or refused with the reason,

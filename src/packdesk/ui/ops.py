@@ -111,6 +111,38 @@ def write(owner: QObject, name: str, worker: DbWorker, job: Job[T], done: Done[T
     future.add_done_callback(answered)
 
 
+def on_ui_thread(fn: Callable[..., T], timeout: float = 300.0) -> Callable[..., T]:
+    """``fn`` for a worker thread to call: each call runs on the UI thread and the worker waits for its result
+    (or its exception). For the few things Qt draws only on its main thread in the middle of a long run (an
+    evidence sheet's PDF inside a claim bundle). Made on the UI thread; called there, it simply runs."""
+    app = QCoreApplication.instance()
+    assert app is not None and QThread.currentThread() is app.thread(), "made on the UI thread"
+    poster = _ui_poster()
+
+    def call(*args: Any, **kwargs: Any) -> T:
+        if QThread.currentThread() is app.thread():
+            return fn(*args, **kwargs)
+        answer: cf.Future[T] = cf.Future()
+
+        def run() -> None:
+            try:
+                answer.set_result(fn(*args, **kwargs))
+            except BaseException as e:  # carried back to the waiting worker, which raises it
+                answer.set_exception(e)
+
+        poster.post(run)
+        return answer.result(timeout)
+
+    return call
+
+
+def _ui_poster() -> MainThreadPoster:
+    global _poster
+    if _poster is None or not shiboken6.isValid(_poster):
+        _poster = MainThreadPoster()
+    return _poster
+
+
 def _call(fn: Callable[[], T]) -> T | _Failed:
     try:
         return fn()
@@ -123,10 +155,7 @@ def _start(owner: QObject, name: str, done: Done[Any] | None, refused: Refused |
     """Count the op for ``owner``; return what a worker thread calls with the outcome (posted to the UI thread)."""
     app = QCoreApplication.instance()
     assert app is not None and QThread.currentThread() is app.thread(), "ops start on the UI thread"
-    global _poster
-    if _poster is None or not shiboken6.isValid(_poster):
-        _poster = MainThreadPoster()
-    poster = _poster
+    poster = _ui_poster()
     key = id(owner)
     _pending[key] += 1
 

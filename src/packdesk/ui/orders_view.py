@@ -50,6 +50,7 @@ from packdesk.core.errors import KnownError
 from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst_text
 from packdesk.core.station import FORCE_CANCELLED
+from packdesk.services import claim_bundle
 from packdesk.services import orders as so
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.excel_orders import LINE_STATUS_TEXT
@@ -57,6 +58,8 @@ from packdesk.services.mapping import ItemRow, find_items
 from packdesk.ui import files, ops
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection, render_sheet
 from packdesk.ui.cells import item_at
+from packdesk.ui.claim_bundle_view import BUTTON_TEXT as CLAIM_BUNDLE_TEXT
+from packdesk.ui.claim_bundle_view import ClaimBundleDialog, open_claim_bundle
 from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.levels import show_level
 from packdesk.ui.messages import error_text
@@ -648,8 +651,10 @@ class OrdersWindow(_Worked, QMainWindow):
         self.delete_button.clicked.connect(self.delete_selected)
         self.label_button = QPushButton(tr("라벨 저장… / Save label…"), objectName="orderLabel")
         self.label_button.clicked.connect(self._label_clicked)
+        self.claim_bundle_button = QPushButton(tr(CLAIM_BUNDLE_TEXT), objectName="claimBundle")
+        self.claim_bundle_button.clicked.connect(self.export_claim_bundle)
         actions = QHBoxLayout()
-        for b in (self.cancel_button, self.delete_button, self.label_button):
+        for b in (self.cancel_button, self.delete_button, self.label_button, self.claim_bundle_button):
             actions.addWidget(b)
         actions.addStretch(1)
         # a tracking number typed or scanned for an order that waits for one (a label printed at the courier's
@@ -812,6 +817,7 @@ class OrdersWindow(_Worked, QMainWindow):
         self.cancel_button.setToolTip(force_cancel_why(row))
         self.delete_button.setEnabled(row is not None and row.can_delete and not self.busy)
         self.label_button.setEnabled(row is not None and bool(row.waybills) and not row.force_cancelled)
+        self.claim_bundle_button.setEnabled(row is not None and row.packing_started)
         can_attach = self.detail is not None and self.detail.needs_waybill and not self.busy
         for w in (self.courier_combo, self.tracking_edit, self.attach_button):
             w.setEnabled(can_attach)
@@ -960,6 +966,14 @@ class OrdersWindow(_Worked, QMainWindow):
             self.label_saved.emit(str(written[0]))
 
         self._read("order-label", lambda s: so.label_data(s, order_id), write)
+
+    def export_claim_bundle(self) -> ClaimBundleDialog | None:
+        """Everything for a claim on the selected order, in one folder or zip (issue #21)."""
+        row = self.selected_row()
+        if row is None:
+            return None
+        oid = row.id
+        return open_claim_bundle(self, self.db, lambda s: claim_bundle.order_subject(s, oid))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.form is not None:

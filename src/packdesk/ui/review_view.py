@@ -75,11 +75,13 @@ from packdesk.core.enums import PackOutcome, RecordingStatus, ScanKind
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST, kst_text
 from packdesk.core.station import Level, Message, Msg
-from packdesk.services import dbworker, review
+from packdesk.services import claim_bundle, dbworker, review
 from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.evidence import Evidence, gather, with_frames
 from packdesk.services.review import ExportMethod, ExportResult, PackHistory, RecordingRow, ScanRow, SearchField
 from packdesk.ui import files, ops
+from packdesk.ui.claim_bundle_view import BUTTON_TEXT as CLAIM_BUNDLE_TEXT
+from packdesk.ui.claim_bundle_view import ClaimBundleDialog, open_claim_bundle
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.messages import COUNTED_TEXT, KIND_TEXT, error_text, station_text
@@ -623,6 +625,7 @@ class ReviewWindow(QMainWindow):
         self.open_export_button = QPushButton(tr("내보낸 폴더 열기 / Open export folder"),
                                               objectName="openExportFolder")
         self.open_export_button.setEnabled(False)
+        self.claim_bundle_button = QPushButton(tr(CLAIM_BUNDLE_TEXT), objectName="claimBundle")
         self.status_label = QLabel("", objectName="reviewStatus")
         self.status_label.setWordWrap(True)
         claim_box = QGroupBox(tr("클레임 / Claim"))
@@ -639,7 +642,7 @@ class ReviewWindow(QMainWindow):
         cl.addLayout(range_row)
         export_row = QHBoxLayout()
         for w in (self.export_whole_button, self.export_range_button, self.export_original_button,
-                  self.open_folder_button, self.open_export_button):
+                  self.open_folder_button, self.open_export_button, self.claim_bundle_button):
             export_row.addWidget(w)
         cl.addLayout(export_row)
         cl.addWidget(self.status_label)
@@ -696,6 +699,7 @@ class ReviewWindow(QMainWindow):
         self.export_original_button.clicked.connect(lambda: self._export_clicked("original"))
         self.open_folder_button.clicked.connect(self.open_folder)
         self.open_export_button.clicked.connect(self.open_export_folder)
+        self.claim_bundle_button.clicked.connect(self.export_claim_bundle)
         self.player_panel.full_screen_requested.connect(self.toggle_full_screen)
         self.player_panel.video.installEventFilter(self)
         self.history_tree.itemActivated.connect(self._history_activated)
@@ -704,7 +708,8 @@ class ReviewWindow(QMainWindow):
         self.player.errorOccurred.connect(self._player_error)
 
     def _set_recording_controls(self, on: bool, has_file: bool = False) -> None:
-        for w in (self.keep_check, self.note_edit, self.save_note_button, self.open_folder_button):
+        for w in (self.keep_check, self.note_edit, self.save_note_button, self.open_folder_button,
+                  self.claim_bundle_button):
             w.setEnabled(on)
         for w in (self.in_button, self.out_button, self.export_whole_button, self.export_range_button,
                   self.export_original_button):
@@ -1171,6 +1176,13 @@ class ReviewWindow(QMainWindow):
         self._say(both("내보냄", f"Exported: {result.path}")
                   + f"\n{clock(result.start_ms)} – {clock(result.end_ms)} · {how}{early}{sheet}")
         self.exported.emit(result)
+
+    def export_claim_bundle(self) -> ClaimBundleDialog | None:
+        """Everything for a claim on the selected recording's order, in one folder or zip (issue #21)."""
+        if self.current is None:
+            return None
+        rid = self.current.id
+        return open_claim_bundle(self, self.db, lambda s: claim_bundle.recording_subject(s, rid))
 
     def open_folder(self) -> None:
         """The folder holding the recording, in the PC's file manager."""

@@ -297,6 +297,13 @@ ERRORS: dict[str, tuple[str, str]] = {
                                  "there, or set the video folder to a shared folder"),
     "export_empty_range": ("내보낼 구간이 비어 있습니다 — 시작점과 끝점을 확인하세요",
                            "The range to export is empty — check the in and out points"),
+    # claim bundles (services/claim_bundle.py)
+    "claim_bundle_empty": ("{subject}: 포장·녹화 기록이 없어 내보낼 클레임 자료가 없습니다",
+                           "{subject}: no pack and no recording — there is no claim bundle to export"),
+    "claim_bundle_write_failed": ("클레임 자료를 저장하지 못했습니다 (디스크 공간, 권한 확인): {path} — 만들다 만 "
+                                  "파일은 남기지 않았습니다",
+                                  "Could not save the claim bundle (check the disk space and permissions): {path} — "
+                                  "no half-made file was left"),
     # the outbox's own codes (services/dispatch.py); a marketplace's come with its words
     "line_cancelled": ("주문이 취소되었습니다 — 택배를 빼세요 (발송하지 않음)",
                        "Order cancelled — pull the parcel (not dispatched)"),
