@@ -51,6 +51,9 @@ RETURNS: dict[str, tuple[str, str]] = {
                                 "Scan the original waybill or order number first"),
     RMsg.RECORDING_UNAVAILABLE: ("녹화할 수 없어 반품 검수를 시작하지 않습니다: {problem}",
                                  "Cannot record, return inspection not started: {problem}"),
+    # a KnownError (services/returns.py): the inspection's write failed
+    "return_not_stored": ("반품 검수가 저장되지 않았습니다 — 관리자에게 알리세요",
+                          "The return inspection was not saved — tell a supervisor"),
 }
 
 # a returned item's condition, as the screen, the review and the command sheet name it
