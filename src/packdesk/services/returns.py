@@ -289,6 +289,7 @@ class ReturnsDesk:
             self._apply(fx)
         if self.on_state is not None:
             self.on_state(self.state)
+        self.station.listener.on_state(self.station.state)  # the station's screen draws (and says it has)
 
     def _apply(self, fx: ReturnEffect) -> None:
         st = self.station
