@@ -23,7 +23,7 @@ from tests import coupang_shop as shop
 from tests.fakes.coupang import FakeCoupang
 from tests.ui.conftest import Packer
 from tests.ui.test_recording_gui import recording_settings
-from tests.ui.test_returns_station import switch
+from tests.ui.test_returns_station import scan
 
 pytestmark = pytest.mark.gui
 
@@ -60,35 +60,35 @@ def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_sta
 
     # the parcel packed on camera
     p = Packer(qtbot, st)
-    p.scan(badge)
-    p.scan(number)
+    scan(p, badge)
+    scan(p, number)
     sent = [shop.barcode_of(str(v)) for v in sold.vendor_item_ids]
     for code in sent:
-        p.scan(code)
+        scan(p, code)
     assert p.banner().startswith("포장 완료")
     qtbot.waitUntil(lambda: len(complete_recordings(st, 1)) == 1, timeout=15_000)
 
     # it comes back: one item of the two, and a product the buyer swapped in
-    switch(p, RETURNS_ON)
+    scan(p, RETURNS_ON)
     panel = st.window.returns_panel
     assert panel.isVisible() and panel.mode_bar.text() == "반품 검수 / Returns inspection"
-    p.scan("CPRT-77001234")                                       # Coupang's return label: not known here
+    scan(p, "CPRT-77001234")                                       # Coupang's return label: not known here
     assert "모르는 반품 송장" in panel.banner.text() and panel.level() == "warning"
     rec_label = st.window.findChild(object, "recIndicator")
     qtbot.waitUntil(lambda: rec_label.property("state") == "recording", timeout=5000)   # filmed from the start
-    p.scan(str(sold.order_id))                                    # the order number links it
+    scan(p, str(sold.order_id))                                    # the order number links it
     assert number in panel.heading.text() and len(panel.sent_texts()) == 2
-    p.scan(sent[0])
-    p.scan("PD-RET-OK")
+    scan(p, sent[0])
+    scan(p, "PD-RET-OK")
     swapped = other.vendor_item_ids[1]
     assert swapped not in sold.vendor_item_ids
-    p.scan(shop.barcode_of(str(swapped)))                         # not what was sent
+    scan(p, shop.barcode_of(str(swapped)))                         # not what was sent
     assert "보낸 상품이 아닙니다" in panel.banner.text()
-    p.scan("PD-RET-OTHER")
-    p.scan("PD-CMD-COMPLETE")
+    scan(p, "PD-RET-OTHER")
+    scan(p, "PD-CMD-COMPLETE")
     assert "보낸 2개 중 1개 반품, 다른 상품 1개, 문제 1개" in panel.banner.text()
     qtbot.waitUntil(lambda: len(complete_recordings(st, 2)) == 2, timeout=15_000)
-    p.scan(RETURNS_OFF)
+    scan(p, RETURNS_OFF)
     assert panel.isHidden() and p.view.table.isVisible()
 
     outbound, returned = complete_recordings(st, 2)
@@ -104,6 +104,30 @@ def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_sta
     assert outbound.pack_key == pack.key and returned.pack_key == insp.key
     assert returned.tracking_number == "CPRT-77001234" and returned.pack_outcome is PackOutcome.COMPLETED
     assert Path(returned.path).is_file() and returned.frames > 0
+
+    # the review: the return's video beside the outbound pack's, each with its scans
+    rv = st.window.open_review()
+    with qtbot.waitSignal(rv.recording_loaded, timeout=15_000):
+        pass  # today's newest recording, opened as the review opens
+    rv.returns_button.click()
+    returns = rv.returns_window
+    with qtbot.waitSignal(returns.loaded, timeout=15_000):
+        pass  # the one inspection, picked and loaded
+    assert returns.table.rowCount() == 1
+    returns.search_box.setText(number)                             # found by its original waybill too
+    with qtbot.waitSignal(returns.loaded, timeout=15_000):
+        returns.search()
+    said = {side: [returns.scan_lists[side].item(i).text() for i in range(returns.scan_lists[side].count())]
+            for side in ("return", "outbound")}
+    assert any("반품 송장" in t and "CPRT-77001234" in t for t in said["return"])
+    assert any("#2" in t and "보낸 상품이 아닙니다" in t for t in said["return"])
+    assert any("다른 상품 / Other product" in t for t in said["return"])
+    assert sum(t.startswith(("00:", "--")) and "✓" in t for t in said["outbound"]) >= 3  # waybill + two items
+    assert returns.players["return"].isEnabled() and returns.players["outbound"].isEnabled()
+    assert number in returns.titles["outbound"].text() and "CPRT-77001234" in returns.titles["return"].text()
+    returns.done(0)
+    rv.close()
+
     report = verify(st.db, tmp_path / "videos")
     assert report.ok, report.problems
     # both videos hashed and chained (the outbound one and the return's), and the outbound pack's link

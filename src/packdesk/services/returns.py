@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core import queries
-from packdesk.core.enums import LineStatus, PackOutcome, ScanSource
+from packdesk.core.enums import LineStatus, PackOutcome, RecordingStatus, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.returns import (
     BeginInspection,
@@ -50,6 +50,7 @@ from packdesk.core.returns import (
 )
 from packdesk.core.station import ItemRef, PlaySound, Scan, Sound, StopRecording
 from packdesk.devices.recorder import RecordingJob
+from packdesk.services import review
 
 if TYPE_CHECKING:
     from packdesk.services.station import StationService
@@ -321,3 +322,98 @@ class ReturnsDesk:
         self.station.listener.on_sound(Sound.ERROR)
         self.station.listener.on_error(ReturnNotStored(detail=repr(e)))
 
+
+
+# ------------------------------------------------------------------ review: the return beside its outbound pack
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    id: int
+    key: str
+    return_code: str
+    tracking_number: str  # the original waybill ("" while none is linked)
+    order_nos: str
+    station: str
+    packer_name: str
+    started_at: datetime
+    outcome: PackOutcome
+
+
+@dataclass(frozen=True)
+class ReturnScanRow:
+    scanned_at: datetime
+    code: str
+    kind: str               # core/returns.py ReturnScanKind
+    accepted: bool
+    reason: str
+    item_name: str
+    line_no: int
+    condition: str
+    offset_ms: int | None   # where it is in the return's video, when it has one
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    """What the review shows of one return: its video and scans, beside the outbound pack's video and scans."""
+
+    inspection: InspectionRow
+    return_video: review.RecordingRow | None
+    return_scans: list[ReturnScanRow]
+    outbound_video: review.RecordingRow | None
+    outbound_scans: list[review.ScanRow]
+
+
+def _inspection_rows(s: Session, *conds: Any, limit: int = 200) -> list[InspectionRow]:
+    RI, W = m.ReturnInspection, m.Waybill
+    q = (select(RI.id, RI.key, RI.return_code, W.tracking_number, RI.order_nos, RI.station, RI.packer_name,
+                RI.started_at, RI.outcome).outerjoin(W, W.id == RI.waybill_id).where(*conds)
+         .order_by(RI.started_at.desc(), RI.id.desc()).limit(limit))
+    return [InspectionRow(r.id, r.key, r.return_code, r.tracking_number or "", r.order_nos, r.station,
+                          r.packer_name, r.started_at, r.outcome) for r in s.execute(q)]
+
+
+def list_inspections(s: Session, text: str = "", limit: int = 200) -> list[InspectionRow]:
+    """The newest inspections; ``text``: only those whose return label, original waybill or order is it."""
+    text = text.strip()
+    if not text:
+        return _inspection_rows(s, limit=limit)
+    RI = m.ReturnInspection
+    found = find_original(s, text)
+    conds = [RI.return_code == text, RI.order_nos.contains(text, autoescape=True)]
+    if found is not None and found.waybill_id is not None:
+        conds.append(RI.waybill_id == found.waybill_id)
+    return _inspection_rows(s, or_(*conds), limit=limit)
+
+
+def _video(s: Session, cond: Any) -> review.RecordingRow | None:
+    R = m.Recording
+    rid = s.scalar(select(R.id).where(cond).order_by((R.status == RecordingStatus.COMPLETE).desc(), R.id.desc())
+                   .limit(1))
+    return review.recording(s, rid) if rid is not None else None
+
+
+def side_by_side(s: Session, inspection_id: int) -> SideBySide:
+    rows = _inspection_rows(s, m.ReturnInspection.id == inspection_id, limit=1)
+    if not rows:
+        raise review.ReviewError("recording_not_found", recording_id=inspection_id)
+    insp = rows[0]
+    video = _video(s, m.Recording.pack_key == insp.key)
+    RS, It = m.ReturnScan, m.Item
+    scans = []
+    for r in s.execute(select(RS.scanned_at, RS.code, RS.kind, RS.accepted, RS.reason, RS.line_no, RS.condition,
+                              It.name, It.option_name).outerjoin(It, It.id == RS.item_id)
+                       .where(RS.inspection_id == insp.id).order_by(RS.scanned_at, RS.id)):
+        off = round((r.scanned_at - video.started_at).total_seconds() * 1000) if video is not None else None
+        scans.append(ReturnScanRow(r.scanned_at, r.code, r.kind, r.accepted, r.reason,
+                                   f"{r.name} {r.option_name}".strip() if r.name else "", r.line_no, r.condition,
+                                   off if off is not None and off >= 0 else None))
+    pack_id = s.scalar(select(m.ReturnInspection.original_pack_session_id)
+                       .where(m.ReturnInspection.id == insp.id))
+    out_video = _video(s, m.Recording.pack_session_id == pack_id) if pack_id is not None else None
+    if out_video is not None:
+        out_scans = review.scans_in_video(s, out_video.id)
+    else:  # packed unfilmed (no recorder, or it failed): its scans all the same
+        out_scans = next((p.scans for p in review.pack_history(s, insp.tracking_number).packs
+                          if p.session_id == pack_id), []) if pack_id is not None else []
+    return SideBySide(insp, video, scans, out_video, out_scans)
