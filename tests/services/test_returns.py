@@ -16,7 +16,7 @@ from packdesk.core.enums import PackOutcome
 from packdesk.core.returns import RMsg
 from packdesk.core.station import Msg, Sound
 from packdesk.devices.recorder import RecordingFinished, RecordingStarted
-from packdesk.services.returns import find_original
+from packdesk.services.returns import find_original, list_inspections, side_by_side
 from tests.services.test_station_service import Rig
 
 VIDEO = Path("return.mp4")
@@ -120,3 +120,20 @@ def test_an_open_return_times_out_and_a_crash_leaves_it_abandoned(rig: Rig, demo
         assert sorted(s.scalars(select(m.ReturnInspection.outcome))) == sorted(
             [PackOutcome.TIMED_OUT, PackOutcome.ABANDONED])
     again.worker.close()
+
+
+def test_the_review_reads_a_return_beside_its_outbound_pack(rig: Rig, demo_db: Database) -> None:
+    rig.scan(*PACK_SIMPLE)  # packed unfilmed (the spy recorder reports nothing): its scans all the same
+    rig.scan("PD-CMD-RETURNS", "RT-555", Scenario.SIMPLE, BARCODE["TMB-500"], "PD-RET-MISSING", "PD-CMD-COMPLETE")
+    rig.scan("PD-CMD-RETURNS", "RT-556", "PD-CMD-CANCEL")
+    with demo_db.session() as s:
+        assert [r.return_code for r in list_inspections(s)] == ["RT-556", "RT-555"]
+        (row,) = list_inspections(s, Scenario.SIMPLE)                # by the original waybill
+        assert row.return_code == "RT-555" and row.tracking_number == Scenario.SIMPLE
+        assert [r.return_code for r in list_inspections(s, "RT-556")] == ["RT-556"]
+        sbs = side_by_side(s, row.id)
+    assert sbs.return_video is None and sbs.outbound_video is None
+    assert [(sc.kind, sc.accepted) for sc in sbs.return_scans] == [
+        ("return", True), ("original", True), ("item", True), ("condition", True), ("command", True)]
+    assert sbs.return_scans[3].condition == "missing_part" and sbs.return_scans[2].item_name
+    assert [sc.code for sc in sbs.outbound_scans][:2] == [Scenario.SIMPLE, BARCODE["MUG-WH-01"]]

@@ -115,9 +115,9 @@ class ReturnReviewWindow(QDialog):
         self.scan_lists: dict[str, QListWidget] = {}
         self.titles: dict[str, QLabel] = {}
         sides = QGridLayout()
-        for col, (side, title) in enumerate((("return", "반품 영상 / Return video"),
-                                             ("outbound", "출고 영상 / Outbound video"))):
-            self.titles[side] = QLabel(tr(title), objectName=f"{side}Title")
+        for col, (side, title) in enumerate((("return", tr("반품 영상 / Return video")),
+                                             ("outbound", tr("출고 영상 / Outbound video")))):
+            self.titles[side] = QLabel(title, objectName=f"{side}Title")
             self.titles[side].setWordWrap(True)
             self.players[side] = PlayerPanel(self)
             self.players[side].player.mediaStatusChanged.connect(lambda st, side=side: self._media(side, st))
