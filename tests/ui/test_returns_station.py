@@ -119,3 +119,20 @@ def test_the_command_sheet_carries_the_returns_barcodes(station, packer) -> None
     assert {RETURNS_ON, RETURNS_OFF, *CONDITION_CODES} <= set(entries)
     assert entries["PD-RET-MISSING"] == "구성품 누락 / Missing part"
     assert all(station.service.is_known_code(c) for c in (RETURNS_ON, RETURNS_OFF, *CONDITION_CODES))
+
+
+def test_closing_mid_inspection_ends_it_as_closed(make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
+    st = make_station()
+    packer = Packer(qtbot, st)
+    for code in PACK_SIMPLE:
+        scan(packer, code)
+    scan(packer, RETURNS_ON)
+    scan(packer, Scenario.SIMPLE)
+    scan(packer, MUG)
+    st.window.close()  # no pack is open: nothing to ask
+    qtbot.waitUntil(lambda: not st.window.isVisible(), timeout=5000)
+    st.service.worker.wait_idle(5)
+    with st.db.session() as s:
+        insp = s.scalars(select(m.ReturnInspection)).one()
+        assert insp.outcome is PackOutcome.CLOSED and insp.ended_at is not None
+        assert s.scalars(select(m.ReturnItem.expected)).all() == [True]

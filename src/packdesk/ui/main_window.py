@@ -572,6 +572,8 @@ class MainWindow(QMainWindow):
     def _may_close(self) -> bool:
         """Closing (the window's X, Ctrl+Q) with a pack open asks first. No: packing goes on. Yes: the pack is
         stored as closed and its video ends as "cancelled: PackDesk closed"; the next start names the parcel."""
+        if self.service is not None:  # a return being inspected ends as closed, its video kept (no pack is open)
+            self.service.returns.close(self.service.clock())
         pack = self.service.state.pack if self.service is not None else None
         if pack is None:
             return True
