@@ -146,6 +146,8 @@ def test_leaving_and_signing_out_wait_for_the_open_return() -> None:
     assert m.state.message.code is RMsg.INSPECTION_OPEN
     m.handle(ReturnCommandScanned(c.scan("PD-CMD-CANCEL"), Command.CANCEL))
     assert m.state.message.code is RMsg.CANCELLED and m.state.done is None
+    m.handle(ReturnCommandScanned(c.scan("PD-CMD-LOGOUT"), Command.LOGOUT))
+    assert m.state.message.code is RMsg.LOGOUT_IN_RETURNS and m.state.active
     m.handle(LeaveReturns(c.scan("PD-CMD-PACKING")))
     assert not m.state.active and m.state.message.code is RMsg.LEFT
 

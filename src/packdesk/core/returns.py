@@ -60,6 +60,7 @@ class RMsg(enum.StrEnum):
     NO_ORIGINAL = "return_no_original"            # COMPLETE before the original order is known
     ITEM_BEFORE_ORIGINAL = "return_item_before_original"
     RECORDING_UNAVAILABLE = "return_recording_unavailable"
+    LOGOUT_IN_RETURNS = "return_logout_in_returns"  # sign-out asked in returns mode: leave it first
 
 
 @dataclass(frozen=True)
@@ -424,7 +425,7 @@ def _on_command(state: ReturnsState, ev: ReturnCommandScanned) -> ReturnResult:
     if ev.command is Command.LOGOUT:  # leave returns mode first: a sign-out mid-inspection would orphan it
         if insp is not None:
             return _refuse(state, ev.scan, ReturnScanKind.COMMAND, RMsg.INSPECTION_OPEN, return_code=insp.return_code)
-        return _refuse(state, ev.scan, ReturnScanKind.COMMAND, RMsg.PACK_OPEN)
+        return _refuse(state, ev.scan, ReturnScanKind.COMMAND, RMsg.LOGOUT_IN_RETURNS)
     if insp is None:
         return _refuse(state, ev.scan, ReturnScanKind.COMMAND, RMsg.NO_INSPECTION)
     log = LogReturnScan(insp.key, ev.scan, ReturnScanKind.COMMAND, True, reason=ev.command.value.lower())

@@ -51,6 +51,8 @@ RETURNS: dict[str, tuple[str, str]] = {
                                 "Scan the original waybill or order number first"),
     RMsg.RECORDING_UNAVAILABLE: ("녹화할 수 없어 반품 검수를 시작하지 않습니다: {problem}",
                                  "Cannot record, return inspection not started: {problem}"),
+    RMsg.LOGOUT_IN_RETURNS: ("반품 검수 모드를 먼저 끝내세요 (포장으로 돌아가기) — 그다음 작업 종료",
+                             "Leave returns mode first (back to packing) — then sign out"),
     # a KnownError (services/returns.py): the inspection's write failed
     "return_not_stored": ("반품 검수가 저장되지 않았습니다 — 관리자에게 알리세요",
                           "The return inspection was not saved — tell a supervisor"),
