@@ -173,3 +173,15 @@ def test_every_returns_message_reads_in_both_languages() -> None:
     assert w.ko == "2번 머그컵 · 화이트: 파손" and w.en == "#2 머그컵 · 화이트: Damaged"
     for code in RMsg:
         assert station_words(code, {}).ko and station_words(code, {}).en
+
+
+def test_a_return_that_cannot_be_filmed_is_not_started_when_recording_is_required() -> None:
+    m, c = ReturnsMachine(require_recording=True), Clock()
+    m.handle(EnterReturns(c.scan("PD-CMD-RETURNS"), ALICE, pack_open=False))
+    fx = m.handle(ReturnCodeScanned(c.scan("RT-1"), "key-1", ORIGINAL, ALICE, recording_problem="camera_unavailable"))
+    assert m.state.message.code is RMsg.RECORDING_UNAVAILABLE and m.state.inspection is None
+    assert not any(isinstance(f, StartReturnRecording | BeginInspection) for f in fx)
+    m = ReturnsMachine()  # not required: it goes on, unfilmed
+    m.handle(EnterReturns(c.scan("PD-CMD-RETURNS"), ALICE, pack_open=False))
+    m.handle(ReturnCodeScanned(c.scan("RT-1"), "key-1", ORIGINAL, ALICE, recording_problem="camera_unavailable"))
+    assert m.state.inspection is not None

@@ -319,6 +319,7 @@ class ReturnsDesk:
                 pass
 
     def _not_stored(self, e: BaseException) -> None:
+        log.warning("return inspection not stored: %r", e)
         self.station.listener.on_sound(Sound.ERROR)
         self.station.listener.on_error(ReturnNotStored(detail=repr(e)))
 

@@ -108,6 +108,7 @@ class ReturnsPanel(QFrame):
 
     def _button(self, what: Command | Condition, code: str, title: str) -> CommandButton:
         button = CommandButton(what, code, title)
+        button.setObjectName("returns" + code.title().replace("-", ""))  # not the pack's buttons' names
         button.clicked.connect(lambda _=False, c=code: self.view.command_pressed.emit(c))
         self.buttons[code] = button
         return button
