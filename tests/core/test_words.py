@@ -15,6 +15,7 @@ import pytest
 from packdesk.core import words
 from packdesk.core.enums import PackOutcome, ScanKind
 from packdesk.core.errors import KnownError, Words
+from packdesk.core.returns import Condition, ReturnScanKind
 from packdesk.core.station import Msg
 from packdesk.core.words.errors import TRACKING
 
@@ -168,6 +169,8 @@ def test_no_entry_is_unused() -> None:
         words.IMPORT: set(TRACKING),
         words.MARKET: None,  # the marketplaces' own status words: whatever they send, kept for all they know
         words.DB_CHECK_NS: constants,
+        words.CONDITION: {c.value for c in Condition},
+        words.RETURN_KIND: {k.value for k in ReturnScanKind},
     }
     unused = []
     for key in words.CATALOGUE:

@@ -573,3 +573,59 @@ class ExpectedReturnLine(Base):
     line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
 
     expected_return: Mapped[ExpectedReturn] = relationship(back_populates="lines")
+
+
+class ReturnInspection(Base):
+    """A returned parcel opened on camera at a station (반품 검수, ``core/returns.py``): what came back, linked
+    to the original order (its waybill and the outbound pack that completed it). Its video is a recording
+    whose ``pack_key`` is this ``key``, indexed and chained like any other."""
+
+    __tablename__ = "return_inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid made by the station; the recording's pack_key
+    station: Mapped[str] = mapped_column(String(64))
+    packer_id: Mapped[int | None] = mapped_column(ForeignKey("packers.id"))
+    packer_name: Mapped[str] = mapped_column(String(100))
+    return_code: Mapped[str] = mapped_column(String(128), index=True)  # the first scan: return label, waybill, order
+    waybill_id: Mapped[int | None] = mapped_column(ForeignKey("waybills.id"), index=True)  # the original's
+    order_nos: Mapped[str] = mapped_column(Text, default="")  # the original's orders, comma-separated
+    original_pack_session_id: Mapped[int | None] = mapped_column(ForeignKey("pack_sessions.id"))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[PackOutcome] = mapped_column(_enum(PackOutcome), default=PackOutcome.OPEN)
+
+
+class ReturnScan(Base):
+    """Every scan of a return inspection, accepted or refused: its story for a claim."""
+
+    __tablename__ = "return_scans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("return_inspections.id"), index=True)
+    station: Mapped[str] = mapped_column(String(64))
+    packer_name: Mapped[str] = mapped_column(String(100), default="")
+    scanned_at: Mapped[datetime]
+    code: Mapped[str] = mapped_column(String(128))
+    source: Mapped[ScanSource] = mapped_column(_enum(ScanSource))
+    kind: Mapped[str] = mapped_column(String(12))  # core/returns.py ReturnScanKind
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    line_no: Mapped[int] = mapped_column(Integer, default=0)  # the returned item it is (or marks); 0: none
+    condition: Mapped[str] = mapped_column(String(16), default="")
+
+
+class ReturnItem(Base):
+    """One item that came out of a returned box, as the inspection ended: sent by the original order or not
+    ("not ours": a swap, a stranger's barcode), and its condition (core/returns.py ``Condition``)."""
+
+    __tablename__ = "return_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("return_inspections.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(128))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    expected: Mapped[bool] = mapped_column(Boolean)
+    condition: Mapped[str] = mapped_column(String(16), default="")

@@ -76,6 +76,7 @@ from packdesk.devices.recorder import (
     RecordingStarted,
 )
 from packdesk.services.dbworker import DbWorker
+from packdesk.services.returns import ReturnsDesk, abandon_open_inspections
 
 log = logging.getLogger("packdesk.station")
 
@@ -245,6 +246,7 @@ class StationService:
         self.on_counts: Callable[[DayCounts], None] | None = None
         self._counts_at = 0.0
         worker.watch_held(self._writes_held, self._writes_saved)
+        self.returns = ReturnsDesk(self)  # returns inspection (반품 검수): takes the scans while its mode is on
 
     @property
     def state(self) -> StationState:
@@ -266,6 +268,7 @@ class StationService:
         (``services/instance.py``): what it closes and chains belongs to no live process."""
         with self.worker.db.session() as s:
             abandoned = packing.abandon_open_packs(s, self.station, self.clock())
+            abandon_open_inspections(s, self.station, self.clock())
             claims.release_station(s, self.station)
             recordings.recover_interrupted(s, self.station)
             self.interrupted = packing.interrupted_pack(s, self.station)
@@ -278,6 +281,7 @@ class StationService:
     def close_open_pack(self) -> None:
         """PackDesk is closing with a pack open (the packer was asked): its video ends as "cancelled:
         PackDesk closed" and the pack is stored closed, so the next start names the parcel."""
+        self.returns.close(self.clock())
         if self.state.pack is not None:
             log.info("closing mid-pack: %s ends as closed", self.state.pack.plan.tracking_number)
             self._handle(Closing(self.clock()))
@@ -354,6 +358,7 @@ class StationService:
             self._last_retry = time.monotonic()
             self.worker.retry_held()
         now = self.clock()
+        self.returns.tick(now, self.idle_timeout)
         if (self.state.pack is not None and self._last_activity is not None
                 and now - self._last_activity >= self.idle_timeout):
             self._handle(Timeout(now))
@@ -363,6 +368,8 @@ class StationService:
     def _pump(self) -> None:
         while self._queue and not self._looking_up:
             scan = self._queue.popleft()
+            if self.returns.take(scan):  # returns mode's (services/returns.py): handled, or looked up
+                continue
             event = self._resolve_in_memory(scan)
             if event is not None:
                 self._handle(event)
@@ -398,7 +405,7 @@ class StationService:
         """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
         from a field where a person writes, ``ui/keyfilter.py``)."""
         folded = code.strip().lower()
-        if count_of(code) is not None:
+        if count_of(code) is not None or self.returns.is_known_code(code):
             return True
         return code.strip().upper() in COMMAND_CODES or any(b is not None and b.lower() == folded
                                                             for _, b in self.packers)

@@ -25,7 +25,7 @@ from packdesk.services.dispatch import Uploader
 from packdesk.services.pictures import PictureCache
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
-from packdesk.ui import files
+from packdesk.ui import files, returns_panel
 from packdesk.ui.about import AboutDialog
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self.full_screen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
         self.full_screen_action.triggered.connect(self.set_full_screen)
         view_menu.addAction(self.full_screen_action)
+        self.returns_action = returns_panel.returns_action(self)  # returns inspection (ui/returns_panel.py)
+        view_menu.addAction(self.returns_action)
         help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
         about = QAction(tr("정보 / About"), self)
         about.triggered.connect(self.open_about)
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
         self.recorder_label.setText(both("녹화", f"Recording: {service.recorder.name}"))
         if service.interrupted is not None:
             self.view.show_interrupted(*service.interrupted)
+        self.returns_panel = returns_panel.install(self.view, service, self.returns_action)
 
     def detach(self) -> None:
         """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
@@ -573,6 +576,8 @@ class MainWindow(QMainWindow):
     def _may_close(self) -> bool:
         """Closing (the window's X, Ctrl+Q) with a pack open asks first. No: packing goes on. Yes: the pack is
         stored as closed and its video ends as "cancelled: PackDesk closed"; the next start names the parcel."""
+        if self.service is not None:  # a return being inspected ends as closed, its video kept (no pack is open)
+            self.service.returns.close(self.service.clock())
         pack = self.service.state.pack if self.service is not None else None
         if pack is None:
             return True

@@ -3,7 +3,8 @@ is coming back (read-only; collected with each order collection, ``services/retu
 
 Opened from the orders window. The list is read on a thread of its own; the search box (or a scan while the
 dialog is active) finds one by what the returns desk holds: the pickup label, the original label, the order
-number, a product order. Statuses are the marketplace's, in words (``core/words/returns.py``); times in Korea time.
+number, a product order. Statuses are the marketplace's, in words (``core/words/expected_returns.py``); times
+in Korea time.
 """
 
 from __future__ import annotations

@@ -556,6 +556,11 @@ class ReviewWindow(QMainWindow):
         bar.addWidget(self.verify_button)
         bar.addWidget(self.verify_progress)
         bar.addWidget(self.verify_label)
+        # returns (ui/return_review.py): a returned parcel's video beside its outbound pack's
+        self.returns_button = QPushButton(tr("반품 검수 영상 / Returns"), objectName="returnsButton")
+        self.returns_button.clicked.connect(self.open_returns)
+        bar.addWidget(self.returns_button)
+        self.returns_window: QWidget | None = None
 
         self.model = RecordingTableModel(self)
         self.table = QTableView(objectName="reviewResults")
@@ -716,6 +721,15 @@ class ReviewWindow(QMainWindow):
             w.setEnabled(on and has_file)
 
     # ------------------------------------------------------------ background work
+
+    def open_returns(self) -> QWidget:
+        from packdesk.ui.return_review import ReturnReviewWindow  # it builds on this module's player
+
+        if self.returns_window is None:
+            self.returns_window = ReturnReviewWindow(self.db, station_name=self.station_name, parent=self)
+        self.returns_window.show()
+        self.returns_window.raise_()
+        return self.returns_window
 
     @property
     def busy(self) -> bool:

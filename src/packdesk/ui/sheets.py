@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from packdesk.channels.demo import ITEMS, Scenario
+from packdesk.core import words
 from packdesk.core.station import Command, PackerRef
+from packdesk.services.returns import CONDITION_CODES, RETURNS_OFF, RETURNS_ON
 from packdesk.services.station import COMMAND_PREFIX, COMMON_COUNTS, COUNT_PREFIX
 from packdesk.ui.barcode_sheet import SheetEntry, SheetSection
 from packdesk.ui.i18n import both, tr
@@ -38,6 +40,17 @@ def badge_section(badges: Iterable[tuple[str, str | None]]) -> SheetSection:
     return SheetSection(tr("작업자 / Packer badges"), [SheetEntry(badge, name) for name, badge in badges if badge])
 
 
+def returns_section() -> SheetSection:
+    """Returns inspection (반품 검수): the mode on and off, and a returned item's four conditions, scanned right
+    after the item (complete and cancel are the packing commands above)."""
+    conditions = [SheetEntry(code, both(*words.label(words.CONDITION, c.value))) for code, c in CONDITION_CODES.items()]
+    return SheetSection(tr("반품 검수 / Returns inspection"), [
+        SheetEntry(RETURNS_ON, tr("반품 검수 시작 / Start returns inspection")),
+        SheetEntry(RETURNS_OFF, tr("포장으로 돌아가기 / Back to packing")),
+        *conditions,
+    ])
+
+
 def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSection]:
     return [
         SheetSection(tr("명령 바코드 / Command barcodes"),
@@ -46,6 +59,7 @@ def starter_sheet(packers: list[tuple[PackerRef, str | None]]) -> list[SheetSect
         SheetSection(tr("수량 바코드 / Count barcodes"),
                      [SheetEntry(f"{COUNT_PREFIX}{n}", both(f"수량 {n}개 → 상품 스캔", f"Count {n} → scan the item"))
                       for n in COMMON_COUNTS]),
+        returns_section(),
         badge_section((p.name, badge) for p, badge in packers),
         SheetSection(tr("데모 송장 / Demo waybills"),
                      [SheetEntry(code, tr(label)) for code, label in SCENARIO_LABELS.items()]),

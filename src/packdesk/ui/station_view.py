@@ -17,6 +17,7 @@ draws the station state it is given; every rule lives in ``core/station.py``.
 
 from __future__ import annotations
 
+import enum
 import functools
 from dataclasses import dataclass, field
 
@@ -240,7 +241,7 @@ class CommandButton(QPushButton):
     """A command pressed instead of scanned: its name big, its barcode's bars and value under it (the same
     barcode as on the printed command sheet). Never focused, so a scanner's Enter cannot press it."""
 
-    def __init__(self, command: Command, code: str, title: str) -> None:
+    def __init__(self, command: enum.StrEnum, code: str, title: str) -> None:
         super().__init__()
         self.setObjectName(f"command{command.value.title()}")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -449,6 +450,7 @@ class StationView(QWidget):
         self._top = QHBoxLayout()
         self._top.addWidget(banner_box, 1)
         self._preview: QWidget | None = None
+        self._mode_panel: QWidget | None = None  # another mode's screen (returns inspection): ``set_mode_panel``
         layout = QVBoxLayout(self)
         layout.addWidget(self.interrupted)
         layout.addLayout(self._top)
@@ -497,8 +499,25 @@ class StationView(QWidget):
         if self._preview is not None and hasattr(self._preview, "set_picture_width"):
             self._preview.set_picture_width(m.preview_width)
             self._preview.setStyleSheet(f"#recIndicator {{ font-size: {px('rec')}px; }}")
+        if self._mode_panel is not None and hasattr(self._mode_panel, "apply_metrics"):
+            self._mode_panel.apply_metrics(m)
         if self._state is not None:
             self._draw(self._state)
+
+    def set_mode_panel(self, panel: QWidget) -> None:
+        """Another mode's screen (returns inspection, ``ui/returns_panel.py``): shown by ``show_mode`` in the
+        pack's place, beside the camera picture; the entry box and the packer's name stay."""
+        self._mode_panel = panel
+        self._top.insertWidget(0, panel, 1)
+        panel.hide()
+
+    def show_mode(self, on: bool) -> None:
+        if self._mode_panel is None or self._mode_panel.isHidden() != on:
+            return
+        for w in (self._banner_box, self.waybill_label, self.progress_label, self.table, self.counts_label,
+                  *self.command_buttons.values()):
+            w.setVisible(not on)
+        self._mode_panel.setVisible(on)
 
     def show_state_image(self, level: Level) -> None:
         self.state_image.setPixmap(state_pixmap(level, self.state_image_size))

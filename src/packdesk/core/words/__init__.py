@@ -21,7 +21,8 @@ from typing import Any, Literal
 from packdesk.core.errors import Words
 from packdesk.core.kst import KST
 from packdesk.core.words.errors import DB_CHECK, ERRORS, KEYRING_NEEDED, PROBLEMS, TRACKING
-from packdesk.core.words.returns import RETURN_STATUS, RETURNS_ERRORS
+from packdesk.core.words.expected_returns import RETURN_STATUS, RETURNS_ERRORS
+from packdesk.core.words.returns import CONDITIONS, RETURN_KINDS, RETURNS
 from packdesk.core.words.sheets import COURIER, EXCEL, IMPORT_TRACKING, MAPPING, MARKET_STATUS
 from packdesk.core.words.station import (
     ALREADY_PACKED_BY,
@@ -44,6 +45,7 @@ Language = Literal["ko", "en"]
 # namespaces of value labels: ``<namespace>.<value>``
 REASON, KIND, OUTCOME, PROBLEM, IMPORT, MARKET = "reason", "kind", "outcome", "problem", "import", "market_status"
 DB_CHECK_NS = "db_check"
+CONDITION, RETURN_KIND = "condition", "return_kind"  # a returned item's condition, a returns scan's kind
 
 
 def _merge(*tables: tuple[str, Mapping[str, tuple[str, str]]]) -> dict[str, Words]:
@@ -59,9 +61,10 @@ def _merge(*tables: tuple[str, Mapping[str, tuple[str, str]]]) -> dict[str, Word
 
 # code -> Words(ko, en); {names} are filled from the parameters
 CATALOGUE: Mapping[str, Words] = _merge(
-    ("", STATION), ("", ERRORS), ("", EXCEL), ("", MAPPING), ("", COURIER),
+    ("", STATION), ("", RETURNS), ("", ERRORS), ("", EXCEL), ("", MAPPING), ("", COURIER),
     (REASON, REASONS), (KIND, KINDS), (OUTCOME, OUTCOMES), (PROBLEM, PROBLEMS), (IMPORT, IMPORT_TRACKING),
     (MARKET, MARKET_STATUS), (DB_CHECK_NS, DB_CHECK), (MARKET, RETURN_STATUS), ("", RETURNS_ERRORS),
+    (CONDITION, CONDITIONS), (RETURN_KIND, RETURN_KINDS),
 )
 _TRACKING = frozenset(TRACKING)
 
@@ -106,7 +109,7 @@ def korean(text: str) -> str:
 # is often written "블랙 / L"), and what a sheet's cell or a scan held
 DATA_PARAMS = frozenset({"message", "name", "option", "item", "products", "recipient",
                          "value", "reference", "number", "sku", "barcode", "header", "expected", "current",
-                         "kept_as"})
+                         "kept_as", "return_code"})
 # times shown with their date even today: "already packed" must say which day (a parcel from last week)
 DATED_PARAMS = frozenset({"packed_at"})
 
@@ -200,6 +203,8 @@ def station_words(code: str, params: Mapping[str, Any]) -> Words:
     p = dict(params)
     if "name" in p:
         p["item"] = item_words(str(p["name"]), str(p.get("option") or ""))
+    if "condition" in p:  # a returned item's condition (core/returns.py), in its words
+        p["condition"] = tuple(label(CONDITION, str(p["condition"])))
     if code == "waybill_already_packed" and p.get("station"):
         ko, en = ALREADY_PACKED_BY
     if "signed_out" in p:
