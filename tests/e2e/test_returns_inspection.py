@@ -132,3 +132,47 @@ def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_sta
     assert report.ok, report.problems
     # both videos hashed and chained (the outbound one and the return's), and the outbound pack's link
     assert (report.checked_files, report.checked_links, report.checked_packs) == (2, 3, 1)
+
+
+def test_a_return_label_coupang_told_of_links_to_its_order_at_once(make_station, qtbot, fake,
+                                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The buyer's return request carries the pickup waybill; the next collection brings it in as an expected
+    return, and the packer's first scan of that label finds the original order: no order number to look up."""
+    sold = fake.add_sheet(1, receiver=shop.receiver(0))
+    settings = recording_settings(tmp_path).model_copy(update={
+        "demo_channel": False, "collection": CollectionSettings(enabled=False)})
+    st = make_station(settings, packers=("박포장",))
+    account = shop.coupang_account(st.db, fake)
+    assert shop.collect(st.db, account).orders == 1
+    shop.link_products(st.db, account)
+    number = shop.give_waybill(st.db, account, sold.order_id, "65000000002")
+    badge = shop.packer_badge(st.db, "최반품")
+    st.service.reload_packers()
+    qtbot.waitUntil(lambda: any(p.name == "최반품" for p, _ in st.service.packers), timeout=5000)
+    camera = st.service.recorder
+    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)
+    p = Packer(qtbot, st)
+    scan(p, badge)
+    scan(p, number)
+    sent = shop.barcode_of(str(sold.vendor_item_ids[0]))
+    scan(p, sent)
+    assert p.banner().startswith("포장 완료")
+
+    fake.set_status(sold.shipment_box_id, "FINAL_DELIVERY")  # delivered; the buyer asks to send it back
+    fake.request_return(sold.shipment_box_id, courier="CJGLS", invoice="561234567890")
+    assert shop.collect(st.db, account).returns == 1
+
+    scan(p, RETURNS_ON)
+    panel = st.window.returns_panel
+    scan(p, "561234567890")                                        # the pickup label, as the courier brings it
+    assert "모르는 반품 송장" not in panel.banner.text()
+    assert number in panel.heading.text() and len(panel.sent_texts()) == 1
+    scan(p, sent)
+    scan(p, "PD-RET-OK")
+    scan(p, "PD-CMD-COMPLETE")
+    assert "보낸 1개 중 1개 반품" in panel.banner.text()
+    st.service.worker.wait_idle(5)
+    with st.db.session() as s:
+        insp = s.scalars(select(m.ReturnInspection)).one()
+        assert insp.return_code == "561234567890" and insp.order_nos == str(sold.order_id)
+        assert insp.outcome is PackOutcome.COMPLETED and insp.original_pack_session_id is not None
