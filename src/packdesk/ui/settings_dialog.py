@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from packdesk.core import words
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
-from packdesk.ui import files, ops
+from packdesk.ui import files, ops, storage_settings
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
@@ -91,6 +91,13 @@ LABELS: dict[str, str] = {
     "waybill.courier": "계약 택배사(라벨·직접 입력) / Contracted courier (labels, typed numbers)",
     "waybill.warn_check_digit": "검증 숫자는 경고만 할 택배사(쉼표로) / Couriers whose check digit only warns "
                                 "(comma-separated)",
+    "video_link.endpoint": "저장소 주소 (https://…) / Storage address (https://…)",
+    "video_link.bucket": "버킷 / Bucket",
+    "video_link.region": "리전 (비우면 us-east-1; R2: auto, 네이버: kr-standard) / "
+                         "Region (empty: us-east-1; R2: auto, Naver: kr-standard)",
+    "video_link.prefix": "폴더 / Folder",
+    "video_link.link_days": "링크 유효 기간(일, 최대 7) / A link lasts (days, at most 7)",
+    "video_link.max_upload_kb_per_s": "올리기 속도 제한(KB/s, 0: 없음) / Upload limit (KB/s, 0: none)",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
@@ -175,6 +182,7 @@ class SettingsDialog(QDialog):
             page = QWidget()
             forms[section] = QFormLayout(page)
             tabs.addTab(page, tr(title))
+        self.storage = storage_settings.add_tab(self, tabs, forms)  # the buyer's video link (its own module)
         self._add_fields(settings, "", forms)
         self._add_camera_preview(forms["camera"])
         if encoder_in_use:  # read-only: what the recorder found working at this start
