@@ -29,7 +29,7 @@ from packdesk.ui.i18n import both, one
 
 class VideoLinkControl(QObject):
     """The button and the link's field, a row of their own in the review's claim box. ``settings``: set by the
-    main window (None or no storage: the click says how to set it up)."""
+    main window (no storage set: the click says how to set it up)."""
 
     linked = Signal(object)     # VideoLink, once shown and copied
 
@@ -39,7 +39,8 @@ class VideoLinkControl(QObject):
         super().__init__(parent)
         self.db, self.work_dir = db, work_dir
         self.current, self.say, self.problem = current, say, problem
-        self.settings: VideoLinkSettings | None = None
+        # the station's storage settings as they are now (a save in the settings dialog counts at once)
+        self.settings: Callable[[], VideoLinkSettings | None] = lambda: None
         self.links: dict[int, VideoLink] = {}   # recording id -> its newest link (this window's life)
         self.button = QPushButton(one("영상 링크 / Video link", "Video link"), objectName="videoLink")
         self.button.setToolTip(both("구매자에게 보낼 영상 링크: 올리고, 복사합니다",
@@ -70,7 +71,7 @@ class VideoLinkControl(QObject):
         return known if known and known.expires_at > utcnow() else None
 
     def make_link(self) -> None:
-        rid, s = self.current(), self.settings or VideoLinkSettings()
+        rid, s = self.current(), self.settings() or VideoLinkSettings()
         if rid is None:
             return
         db, work = self.db, self.work_dir
