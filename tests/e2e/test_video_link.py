@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -17,10 +18,16 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
 from packdesk.channels.demo import Scenario
-from packdesk.services.settings import load_settings
+from packdesk.core import models as m
+from packdesk.core.enums import UploadState
+from packdesk.services import video_link
+from packdesk.services.schedule import Jobs
+from packdesk.services.settings import VideoLinkSettings, load_settings
 from tests.fakes.s3 import REGION, FakeS3
+from tests.ui.test_recording_gui import recording_settings
 from tests.ui.test_review_view import finish, open_review, recorded_pack
 
 pytestmark = [
@@ -90,4 +97,34 @@ def test_a_packed_parcel_s_video_reaches_the_buyer_through_an_expiring_link(
     for private in (Scenario.SIMPLE, "202600000001", rec.packer_name):
         assert private not in names[0] and private not in url
     assert httpx.get(url.split("?")[0]).status_code == 403
+    finish(review, qtbot)
+
+
+def test_with_auto_upload_a_packed_parcel_s_video_is_in_the_storage_by_itself(
+        make_station, qtbot, tmp_path: Path, s3: FakeS3) -> None:  # type: ignore[no-untyped-def]
+    """Settings: upload every completed pack. The station's scheduler (not the station's threads) runs the
+    queue; the packed parcel's video is in the storage, and the review's link then uploads nothing."""
+    bucket = s3.bucket()
+    video_link.save_keys(s3.access_key, s3.secret_key)
+    settings = recording_settings(tmp_path).model_copy(update={"video_link": VideoLinkSettings(
+        endpoint=s3.endpoint, bucket=bucket, region=REGION, auto_upload=True)})
+    st, _, rec = recorded_pack(lambda _s: make_station(settings), qtbot, tmp_path)
+    jobs = st.jobs
+    assert isinstance(jobs, Jobs)
+    jobs.scheduler.modify_job("video-upload", next_run_time=datetime.now().astimezone())  # its next pass, now
+
+    def state() -> UploadState | None:
+        with st.db.session() as s:
+            return s.scalar(select(m.VideoUpload.state).where(m.VideoUpload.recording_id == rec.id))
+
+    qtbot.waitUntil(lambda: state() is UploadState.DONE, timeout=30_000)
+    (name,) = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    puts = s3.count("put")
+    review = open_review(st, qtbot)
+    with qtbot.waitSignal(review.recording_loaded, timeout=10_000):
+        review.search_for(Scenario.SIMPLE)
+    with qtbot.waitSignal(review.video_link.linked, timeout=30_000) as made:
+        qtbot.mouseClick(review.video_link.button, Qt.MouseButton.LeftButton)
+    assert made.args[0].upload.already_there and made.args[0].key == name and s3.count("put") == puts
+    assert pictures(httpx.get(made.args[0].url).content) == pictures(Path(rec.path))
     finish(review, qtbot)

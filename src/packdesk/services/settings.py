@@ -193,6 +193,7 @@ class VideoLinkSettings(_Model):
     prefix: str = Field("packdesk/", max_length=100, description="the folder the videos go into")
     link_days: int = Field(7, ge=1, le=7, description="a link opens the video this many days (S3's limit: 7)")
     max_upload_kb_per_s: int = Field(0, ge=0, le=1_000_000, description="0: no limit")
+    auto_upload: bool = Field(False, description="upload every completed pack's video by itself (a queue)")
 
     @field_validator("endpoint")
     @classmethod

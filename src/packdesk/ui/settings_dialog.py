@@ -98,6 +98,7 @@ LABELS: dict[str, str] = {
     "video_link.prefix": "폴더 / Folder",
     "video_link.link_days": "링크 유효 기간(일, 최대 7) / A link lasts (days, at most 7)",
     "video_link.max_upload_kb_per_s": "올리기 속도 제한(KB/s, 0: 없음) / Upload limit (KB/s, 0: none)",
+    "video_link.auto_upload": "포장을 마칠 때마다 영상 자동 올리기 / Upload every completed pack's video",
 }
 TABS = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
