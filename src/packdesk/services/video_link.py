@@ -118,8 +118,11 @@ def _client(st: Storage) -> Any:
         "s3", endpoint_url=st.endpoint, region_name=st.region, aws_access_key_id=st.access_key,
         aws_secret_access_key=st.secret_key,
         # path style: every S3-compatible service takes it (a bucket name with dots breaks virtual hosts' TLS)
+        # checksums only where S3 requires them: botocore 1.36+ otherwise adds CRC32 headers or aws-chunked
+        # trailers that several S3-compatible services (older MinIO, Naver Cloud, R2 at first) refuse
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=10,
-                      read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}))
+                      read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
+                      request_checksum_calculation="when_required", response_checksum_validation="when_required"))
 
 
 _KEYS_REFUSED = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "403",
