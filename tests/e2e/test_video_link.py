@@ -26,6 +26,7 @@ from packdesk.core.enums import UploadState
 from packdesk.services import video_link
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import VideoLinkSettings, load_settings
+from packdesk.ui.video_link_view import UploadStatus
 from tests.fakes.s3 import REGION, FakeS3
 from tests.ui.test_recording_gui import recording_settings
 from tests.ui.test_review_view import finish, open_review, recorded_pack
@@ -118,6 +119,9 @@ def test_with_auto_upload_a_packed_parcel_s_video_is_in_the_storage_by_itself(
             return s.scalar(select(m.VideoUpload.state).where(m.VideoUpload.recording_id == rec.id))
 
     qtbot.waitUntil(lambda: state() is UploadState.DONE, timeout=30_000)
+    status = st.window.findChild(UploadStatus, "videoUploadStatus")  # the queue's progress in the status bar
+    assert status is not None
+    qtbot.waitUntil(status.isHidden, timeout=5000)  # nothing waits any more
     (name,) = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
     puts = s3.count("put")
     review = open_review(st, qtbot)

@@ -22,6 +22,8 @@ from packdesk.channels.demo import Scenario
 from packdesk.services import video_link
 from packdesk.services.settings import VideoLinkSettings
 from packdesk.services.video_link import VideoLink
+from packdesk.services.video_uploads import QueueProgress
+from packdesk.ui.video_link_view import UploadStatus
 from tests.fakes.s3 import REGION, FakeS3
 from tests.ui.test_recording_gui import recording_settings
 from tests.ui.test_review_view import finish, open_review, recorded_pack
@@ -87,3 +89,14 @@ def test_the_button_uploads_shows_copies_and_the_sheet_prints_the_qr(make_statio
     assert [c.text for c in codes] == [got.url]
     assert "영상 링크" in text and "Video link" in text
     finish(review, qtbot)
+
+
+def test_the_upload_queue_s_progress_in_the_status_bar(qtbot) -> None:  # type: ignore[no-untyped-def]
+    status = UploadStatus()
+    qtbot.addWidget(status)
+    status.show_progress(QueueProgress(3, 0, recording_id=7, bytes_done=2_500_000, bytes_total=10_000_000))
+    assert not status.isHidden() and status.text() == "영상 올리기 3개 대기 / Videos to upload: 3 · 25%"
+    status.show_progress(QueueProgress(1, 2))
+    assert "올릴 수 없음 2" in status.text() and "cannot upload: 2" in status.text() and "%" not in status.text()
+    status.show_progress(QueueProgress(0, 0))
+    assert status.isHidden()

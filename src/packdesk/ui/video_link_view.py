@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLineEdit, QPushButton
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
@@ -23,6 +23,7 @@ from packdesk.core.models import utcnow
 from packdesk.services import video_link
 from packdesk.services.settings import VideoLinkSettings
 from packdesk.services.video_link import VideoLink
+from packdesk.services.video_uploads import QueueProgress
 from packdesk.ui import ops
 from packdesk.ui.i18n import both, one
 
@@ -101,6 +102,28 @@ class VideoLinkControl(QObject):
     def _refused(self, e: KnownError) -> None:
         self.button.setEnabled(self.current() is not None)
         self.problem(e)
+
+
+class UploadStatus(QLabel):
+    """The video upload queue in the status bar (app.py adds it when uploads are automatic): how many videos
+    wait, how far the one on its way is, how many cannot be uploaded; hidden while nothing waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("videoUploadStatus")
+        self.hide()
+
+    def show_progress(self, p: QueueProgress) -> None:
+        if not (p.waiting or p.failed):
+            self.hide()
+            return
+        text = both(f"영상 올리기 {p.waiting}개 대기", f"Videos to upload: {p.waiting}")
+        if p.bytes_total and p.bytes_done < p.bytes_total:
+            text += f" · {p.bytes_done * 100 // p.bytes_total}%"
+        if p.failed:
+            text += " · " + both(f"올릴 수 없음 {p.failed}", f"cannot upload: {p.failed}")
+        self.setText(text)
+        self.show()
 
 
 def _until(at: datetime) -> str:
