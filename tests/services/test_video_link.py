@@ -130,7 +130,9 @@ def test_a_link_expires(db: Database, st: Storage, tmp_path: Path) -> None:
     made = time.monotonic()
     got = video_link.video_link(db, rid, st, timedelta(seconds=3), tmp_path / "work")
     first = httpx.get(got.url)
-    if time.monotonic() - made < 2.5:  # under heavy load the first look may already be late: the 403 below holds
+    # signed after ``made``, valid 3 s from its signing time's whole second: at least 2 s. Under heavy load the
+    # first look may come later than that; the 403 below holds either way
+    if time.monotonic() - made < 1.5:
         assert first.status_code == 200
     wait_until(lambda: httpx.get(got.url).status_code == 403, timeout=30, interval=0.2, what="the link to expire")
     assert time.monotonic() - made >= 2.0  # not before its time (second-granular signing dates)
@@ -176,15 +178,15 @@ def test_a_big_video_goes_up_in_parts_with_progress(db: Database, s3: FakeS3, st
 
 def test_an_upload_killed_mid_way_resumes_without_sending_a_part_twice(db: Database, s3: FakeS3, st: Storage,
                                                                        big_ts: Path, tmp_path: Path) -> None:
-    """kill -9 while the second part is on its way (the upload throttled to 4 MB/s): the next try finds the
-    unfinished upload by the object's name, keeps the part already there, sends the other two, and the video
+    """kill -9 while a part is on its way (the upload throttled to 2 MB/s: seconds a part): the next try finds
+    the unfinished upload by the object's name, keeps the parts already there, sends the others, and the video
     is whole."""
     rid = index(db, big_ts)
     work = tmp_path / "work"
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'src'}", "PACKDESK_HOME": str(tmp_path / "home"),
            "PACKDESK_TEST_S3_SECRET": st.secret_key}
     child = subprocess.Popen([sys.executable, "-m", "tests.services.video_link_child", db.url, str(rid), st.endpoint,
-                              st.bucket, st.region, st.access_key, str(work), str(4_000_000)],
+                              st.bucket, st.region, st.access_key, str(work), str(2_000_000)],
                              cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     client = s3.client()
     key = video_link.object_key(st.prefix, video_link.source(db, rid).sha256)
@@ -208,11 +210,12 @@ def test_an_upload_killed_mid_way_resumes_without_sending_a_part_twice(db: Datab
         out = child.stdout.read()
         child.stdout.close()
     assert "started" in out and "finished" not in out
-    assert parts_there() == 1 and "Contents" not in client.list_objects_v2(Bucket=st.bucket)  # nothing half there
+    there = parts_there()  # one, or two on a slow machine; never the object: nothing half there
+    assert 1 <= there < 3 and "Contents" not in client.list_objects_v2(Bucket=st.bucket)
     before = s3.count("upload_part")
     got = video_link.video_link(db, rid, st, timedelta(days=1), work, part_size=MIN_PART)
-    assert (got.upload.parts_kept, got.upload.parts_sent) == (1, 2)
-    assert s3.count("upload_part") - before == 2
+    assert (got.upload.parts_kept, got.upload.parts_sent) == (there, 3 - there)
+    assert s3.count("upload_part") - before == 3 - there
     data = httpx.get(got.url).content
     assert len(data) == got.upload.size and plays_as_mp4(data) == 90
     review.playable_copy(big_ts, tmp_path / "same.mp4")
