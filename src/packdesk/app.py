@@ -138,6 +138,32 @@ def realpacking_probe(settings: Settings) -> tuple[bool, str]:
     return probe_connection(settings.realpacking.config())
 
 
+def _video_uploads(db: Database, dirs: AppDirs, settings: Settings, jobs: Jobs, window: object,
+                   post: Callable[[Callable[[], None]], None]) -> list[Callable[[], None]]:
+    """The video upload queue (``services/video_uploads.py``) on the scheduler's pool, when the settings turn it
+    on: every completed pack's video to the seller's storage, resumed after a restart or an outage; its
+    progress in the status bar."""
+    vl = settings.video_link
+    if not vl.auto_upload:
+        return []
+    from PySide6.QtWidgets import QMainWindow
+
+    from packdesk.services import video_link
+    from packdesk.services.video_uploads import PASS_EVERY_S as VIDEO_PASS_S
+    from packdesk.services.video_uploads import UploadQueue
+    from packdesk.ui.video_link_view import UploadStatus
+
+    status = UploadStatus()
+    if isinstance(window, QMainWindow):
+        window.statusBar().addPermanentWidget(status)
+    queue = UploadQueue(db, lambda: video_link.storage(vl.endpoint, vl.bucket, vl.region, vl.prefix),
+                        station=settings.station_name, work_dir=dirs.data / "video-uploads",
+                        throttle=video_link.Throttle(vl.max_upload_kb_per_s * 1000 or None),
+                        on_progress=lambda p: post(partial(status.show_progress, p)))
+    jobs.every("video-upload", queue.run_once, seconds=VIDEO_PASS_S, first_run_in=15)
+    return [queue.close]
+
+
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True,
                   create_database: bool = False, instance: InstanceLock | None = None,
                   packers: Sequence[str] = ()) -> Station:
@@ -310,6 +336,7 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         closers.append(db_monitor.stop)
     uploader.kick()  # at start: settle what a crash left SENDING, then drain
     closers += [monitor.stop, uploader.close]
+    closers += _video_uploads(db, dirs, settings, jobs, window, poster.post)  # the buyer's video link, by itself
     # --- end dispatch outbox + connectivity ---
     jobs.start()
     closers.append(jobs.stop)

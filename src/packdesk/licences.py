@@ -116,6 +116,16 @@ REVIEWED: dict[str, Reviewed] = {
         "BSD-3-Clause", "License: BSD; License :: OSI Approved :: BSD License",
         "pyserial's LICENSE.txt (in its source, not in the wheel) is the 3-clause BSD licence, and every source "
         "file says SPDX-License-Identifier: BSD-3-Clause"),
+    "segno": Reviewed(
+        "BSD-3-Clause", "License :: OSI Approved :: BSD License",
+        "segno's LICENSE (in the wheel) is the 3-clause BSD licence: retain the notice, reproduce it in binary "
+        "forms, no endorsement"),
+    "python-dateutil": Reviewed(
+        "Apache-2.0 AND BSD-3-Clause",
+        "License: Dual License; License :: OSI Approved :: BSD License; License :: OSI Approved :: Apache Software "
+        "License",
+        "dateutil's LICENSE (in the wheel): contributions after 2017-12-01 and re-licensed ones are Apache-2.0, the "
+        "older code 3-clause BSD; both apply together (botocore needs it)"),
 }
 
 # Known incompatibilities the owner has yet to decide on: the check names them on every run but does not fail,

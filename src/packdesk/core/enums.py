@@ -71,6 +71,15 @@ class RecordingStatus(enum.StrEnum):
 
 
 
+class UploadState(enum.StrEnum):
+    """Where a completed pack's video stands in the upload queue to the seller's storage (``video_uploads``)."""
+
+    PENDING = "pending"      # to upload (again, after ``next_attempt_at``)
+    UPLOADING = "uploading"  # claimed; if we die now the next pass resumes it (the storage keeps its parts)
+    DONE = "done"            # the object is complete in the storage: never uploaded again
+    FAILED = "failed"        # cannot be: the file is gone (retention, another PC); the link can't be made
+
+
 class OutboxState(enum.StrEnum):
     """Where a dispatch (tracking number for one line) stands. The outbox is the only path to a marketplace."""
 

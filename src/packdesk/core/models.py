@@ -40,10 +40,12 @@ from packdesk.core.enums import (
     RunStatus,
     ScanKind,
     ScanSource,
+    UploadState,
 )
 
 __all__ = [
     "ChannelKind", "LineStatus", "OutboxState", "PackOutcome", "RecordingStatus", "RunStatus", "ScanKind", "ScanSource",
+    "UploadState",
 ]
 
 
@@ -474,6 +476,29 @@ class DispatchEntry(Base):
     last_error_message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class VideoUpload(Base):
+    """A completed pack's video queued for the seller's storage (the buyer's link, ``services/video_link.py``):
+    one row per recording, so it is uploaded once; claimed before the upload, DONE after, retried with a backoff
+    while the storage is away. Each station uploads its own recordings (the files are on its disk)."""
+
+    __tablename__ = "video_uploads"
+    __table_args__ = (Index("ix_video_uploads_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), unique=True)
+    station: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[UploadState] = mapped_column(_enum(UploadState), default=UploadState.PENDING)
+    object_key: Mapped[str] = mapped_column(String(200), default="")
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error_code: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -183,6 +183,33 @@ class WaybillSettings(_Model):
         return {c: "warn" for c in self.warn_check_digit}
 
 
+class VideoLinkSettings(_Model):
+    """The seller's S3-compatible storage for the buyer's video link (``services/video_link.py``). The access
+    key and the secret key live in the OS keyring, never here."""
+
+    endpoint: str = Field("", max_length=300, description="e.g. https://kr.object.ncloudstorage.com")
+    bucket: str = Field("", max_length=63)
+    region: str = Field("", max_length=40, description="empty: us-east-1 (R2: auto; Naver Cloud: kr-standard)")
+    prefix: str = Field("packdesk/", max_length=100, description="the folder the videos go into")
+    link_days: int = Field(7, ge=1, le=7, description="a link opens the video this many days (S3's limit: 7)")
+    max_upload_kb_per_s: int = Field(0, ge=0, le=1_000_000, description="0: no limit")
+    auto_upload: bool = Field(False, description="upload every completed pack's video by itself (a queue)")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("https://", "http://")):
+            raise ValueError(f"'{v}' is not a web address (https://…)")
+        return v.rstrip("/")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        v = v.strip().strip("/")
+        return f"{v}/" if v else ""
+
+
 class Settings(_Model):
     version: int = SETTINGS_VERSION
     station_name: str = Field("STATION-1", min_length=1, max_length=64)
@@ -208,6 +235,7 @@ class Settings(_Model):
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     waybill: WaybillSettings = Field(default_factory=WaybillSettings)
+    video_link: VideoLinkSettings = Field(default_factory=VideoLinkSettings)
 
 
 def _upgrade(raw: dict[str, object]) -> dict[str, object]:

@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 from packdesk.core import words
 from packdesk.core.kst import kst_text
 from packdesk.services.evidence import Evidence, EvidenceScan
+from packdesk.services.video_link import VideoLink
 
 DPI = 150
 
@@ -48,7 +49,24 @@ def scan_line(sc: EvidenceScan) -> str:
     return f"{mark} {kst_text(sc.at)}  (+{max(0.0, sc.offset_s):6.1f} s)  {kind}: {what}{reason}"
 
 
-def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
+def draw_qr(p: QPainter, text: str, x: float, y: float, size: float) -> None:
+    """``text`` as a QR code, ``size`` wide with its quiet zone, each module a filled square (vector: sharp
+    at any printer's resolution). Error correction L: a presigned link is ~500 characters, and the lowest
+    level keeps the modules large enough to scan from paper."""
+    import segno
+
+    qr = segno.make(text, error="l", micro=False, boost_error=False)
+    rows = list(qr.matrix_iter(scale=1, border=4))
+    cell = size / len(rows)
+    p.fillRect(QRectF(x, y, size, size), QColor("#ffffff"))
+    for r, row in enumerate(rows):
+        for c, dark in enumerate(row):
+            if dark:
+                p.fillRect(QRectF(x + c * cell, y + r * cell, cell, cell), QColor("#000000"))
+
+
+def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str, link: VideoLink | None = None) -> Path:
+    """``link``: the buyer's video link made in the review, printed as a QR code with its expiry."""
     pdf = QPdfWriter(str(pdf_path))
     pdf.setResolution(DPI)
     pdf.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
@@ -88,6 +106,22 @@ def write_evidence_sheet(ev: Evidence, pdf_path: Path, clip_name: str) -> Path:
     outcome = " / ".join(words.label(words.OUTCOME, ev.outcome))
     line(f"녹화 / Recorded: {recorded}    결과 / Outcome: {outcome}")  # i18n: data
     line(f"영상 / Video clip: {clip_name}")  # i18n: data
+    if link is not None:
+        qr_size = min(width, height) * 0.3  # ~56 mm on A4
+        if y + qr_size > height:
+            new_page()
+        draw_qr(p, link.url, 0, y, qr_size)
+        p.setFont(font(10, True))
+        p.setPen(QColor("#000000"))
+        p.drawText(QRectF(qr_size + 12, y, width - qr_size - 12, qr_size / 2),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
+                   "영상 링크 — 휴대폰으로 찍으면 포장 영상이 열립니다 / "  # i18n: data
+                   "Video link — scan with a phone to watch the packing")
+        p.setFont(font(9))
+        p.drawText(QRectF(qr_size + 12, y + qr_size / 2 + 4, width - qr_size - 12, qr_size / 2),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                   f"{kst_text(link.expires_at)} (KST)까지 열림 / opens until then")  # i18n: data
+        y += qr_size
     y += 8
     line("스캔 기록 / Scans", 12, True)  # i18n: data
     for sc in ev.scans:

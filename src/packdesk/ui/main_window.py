@@ -459,6 +459,7 @@ class MainWindow(QMainWindow):
                                         parent=self)
             self._review.video_root = self.video_root
             self._review.anchor_file = self.anchor_file
+            self._review.video_link.settings = lambda: self.settings.video_link if self.settings else None
         self._review.show()
         self._review.raise_()
         self._review.activateWindow()

@@ -85,6 +85,7 @@ from packdesk.ui.claim_bundle_view import ClaimBundleDialog, open_claim_bundle
 from packdesk.ui.evidence_sheet import evidence_path, write_evidence_sheet
 from packdesk.ui.i18n import both, one, plural, tr, two_lines
 from packdesk.ui.messages import COUNTED_TEXT, KIND_TEXT, error_text, station_text
+from packdesk.ui.video_link_view import VideoLinkControl
 
 log = logging.getLogger("packdesk.ui.review")
 
@@ -650,6 +651,9 @@ class ReviewWindow(QMainWindow):
                   self.open_folder_button, self.open_export_button, self.claim_bundle_button):
             export_row.addWidget(w)
         cl.addLayout(export_row)
+        self.video_link = VideoLinkControl(self.db, cl, self.scratch / "links", say=self._say, parent=self,
+                                           current=lambda: self.current.id if self.current else None,
+                                           problem=self._show_problem)
         cl.addWidget(self.status_label)
 
         self.history_tree = QTreeWidget(objectName="historyTree")
@@ -713,6 +717,7 @@ class ReviewWindow(QMainWindow):
         self.player.errorOccurred.connect(self._player_error)
 
     def _set_recording_controls(self, on: bool, has_file: bool = False) -> None:
+        self.video_link.recording_changed(self.current.id if on and self.current else None, has_file)
         for w in (self.keep_check, self.note_edit, self.save_note_button, self.open_folder_button,
                   self.claim_bundle_button):
             w.setEnabled(on)
@@ -1175,7 +1180,8 @@ class ReviewWindow(QMainWindow):
         """A clip for a claim goes out with its evidence sheet (issue #12): same name + "_evidence.pdf",
         and the sheet names the clip, so each points to the other."""
         result, evidence = done
-        self.last_evidence = write_evidence_sheet(evidence, evidence_path(result.path), result.path.name)
+        self.last_evidence = write_evidence_sheet(evidence, evidence_path(result.path), result.path.name,
+                                                  link=self.video_link.link_for(evidence.recording_id))
         self._exported(result)
 
     def _exported(self, result: ExportResult) -> None:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from packdesk.core import words
 from packdesk.core.errors import KnownError
 from packdesk.services.settings import Settings
-from packdesk.ui import files, ops
+from packdesk.ui import files, ops, storage_settings
 from packdesk.ui.i18n import both, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
@@ -102,6 +102,14 @@ LABELS: dict[str, str] = {
     "waybill.courier": "계약 택배사(라벨·직접 입력) / Contracted courier (labels, typed numbers)",
     "waybill.warn_check_digit": "검증 숫자는 경고만 할 택배사(쉼표로) / Couriers whose check digit only warns "
                                 "(comma-separated)",
+    "video_link.endpoint": "저장소 주소 (https://…) / Storage address (https://…)",
+    "video_link.bucket": "버킷 / Bucket",
+    "video_link.region": "리전 (비우면 us-east-1; R2: auto, 네이버: kr-standard) / "
+                         "Region (empty: us-east-1; R2: auto, Naver: kr-standard)",
+    "video_link.prefix": "폴더 / Folder",
+    "video_link.link_days": "링크 유효 기간(일, 최대 7) / A link lasts (days, at most 7)",
+    "video_link.max_upload_kb_per_s": "올리기 속도 제한(KB/s, 0: 없음) / Upload limit (KB/s, 0: none)",
+    "video_link.auto_upload": "포장을 마칠 때마다 영상 자동 올리기 / Upload every completed pack's video",
 }
 PAGES = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("serial", "시리얼 / Serial"),
         ("camera", "카메라 / Camera"), ("recording", "녹화 / Recording"), ("realpacking", "리얼패킹 / RealPacking"),
@@ -111,7 +119,10 @@ PAGES = (("", "스테이션 / Station"), ("scanner", "스캐너 / Scanner"), ("s
 HIDDEN = {"version", "database_url", "pin_hash"}
 # settings read while the station runs (none yet: the supervisor PIN, which applies at once, has its own fields);
 # every other one is read at start, marked ↻, and a change to it offers a restart
-APPLIES_AT_ONCE: frozenset[str] = frozenset()
+# read where they are used, each time (the review's video link reads its storage when asked)
+APPLIES_AT_ONCE: frozenset[str] = frozenset({
+    "video_link.endpoint", "video_link.bucket", "video_link.region", "video_link.prefix", "video_link.link_days",
+    "video_link.max_upload_kb_per_s"})
 NEXT_START = "↻"
 NEXT_START_NOTE = "다시 시작하면 적용되는 설정에는 ↻ 표시가 있습니다 / Settings marked ↻ apply at the next start"
 
@@ -191,6 +202,7 @@ class SettingsDialog(QDialog):
         forms: dict[str, QFormLayout] = {}
         for section, title in PAGES:
             forms[section] = self.add_form_page(section, tr(title))
+        self.storage = storage_settings.add_page(self, self.add_page, forms)  # the buyer's video link (its module)
         self._add_fields(settings, "", forms)
         self.page_list.setCurrentRow(0)
         self._add_camera_preview(forms["camera"])

@@ -295,6 +295,28 @@ ERRORS: dict[str, tuple[str, str]] = {
                                  "{station}에서 보거나 영상 폴더를 공유 폴더로 설정하세요",
                                  "Recorded at {station}, kept on that PC (not reachable from here): {path} — watch it "
                                  "there, or set the video folder to a shared folder"),
+    # the buyer's video link (services/video_link.py)
+    "video_link_not_set_up": ("영상 링크 저장소가 설정되지 않았습니다 — 설정의 '영상 저장소'에서 주소, 버킷, "
+                              "키를 입력하세요",
+                              "The video-link storage is not set up — enter its address, bucket and keys in "
+                              "Settings, 'Video storage'"),
+    "video_link_keys_refused": ("저장소가 키를 거부했습니다 — 액세스 키와 시크릿 키를 확인하세요 ({endpoint})",
+                                "The storage refused the keys — check the access key and the secret key ({endpoint})"),
+    "video_link_unreachable": ("저장소에 연결할 수 없습니다 — 주소와 인터넷 연결을 확인하세요 ({endpoint})",
+                               "The storage does not answer — check its address and the internet connection "
+                               "({endpoint})"),
+    "video_link_bucket_missing": ("저장소에 버킷 '{bucket}'이(가) 없습니다 — 이름을 확인하거나 먼저 만드세요 "
+                                  "({endpoint})",
+                                  "The storage has no bucket '{bucket}' — check the name, or create it first "
+                                  "({endpoint})"),
+    "video_link_failed": ("영상을 올리지 못했습니다 ({error}) — 다시 시도하세요",
+                          "The video could not be uploaded ({error}) — try again"),
+    "video_link_not_finished": ("아직 녹화 중이거나 해시가 없는 영상입니다 — 포장을 마친 뒤에 링크를 만드세요",
+                                "The video is still recording or has no hash — make the link once the pack is done"),
+    "video_link_lifetime": ("링크 유효 기간은 1초에서 {days}일 사이입니다",
+                            "A link lasts from 1 second to {days} days"),
+    "video_link_cancelled": ("영상 올리기를 멈췄습니다 — 다음에 이어서 올립니다",
+                             "The upload was stopped — it resumes next time"),
     "export_empty_range": ("내보낼 구간이 비어 있습니다 — 시작점과 끝점을 확인하세요",
                            "The range to export is empty — check the in and out points"),
     # claim bundles (services/claim_bundle.py)
