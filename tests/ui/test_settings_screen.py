@@ -123,7 +123,7 @@ def test_pages_on_the_left_fit_1280x800_without_scroll_arrows(qtbot, station, an
         qtbot.waitExposed(d)
         assert d.width() <= 1280 and d.height() <= 800 - 40  # the screen less a taskbar
         assert not d.findChildren(QTabWidget) and not d.findChildren(QTabBar)
-        assert d.page_list.count() == 10 and not d.page_list.verticalScrollBar().isVisible()
+        assert d.page_list.count() == 11 and not d.page_list.verticalScrollBar().isVisible()  # 10 + video storage
         titles = [d.page_list.item(i).text() for i in range(d.page_list.count())]
         assert titles[0] == ("스테이션 / Station" if language == "ko" else "Station")
         for title in titles:  # every page can be reached, its fields fit its width

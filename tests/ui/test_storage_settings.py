@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QLineEdit, QTabWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from packdesk.services import video_link
 from packdesk.services.settings import Settings, load_settings
@@ -31,12 +31,12 @@ def fill(qtbot, d: SettingsDialog, s3: FakeS3, bucket: str, secret: str) -> None
     qtbot.keyClicks(d.storage.secret_key, secret)
 
 
-def test_the_tab_holds_the_storage_and_its_keys(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_holds_the_storage_and_its_keys(qtbot) -> None:  # type: ignore[no-untyped-def]
     d = SettingsDialog(Settings())
     qtbot.addWidget(d)
-    tabs = d.findChild(QTabWidget)
-    assert tabs is not None
-    page = next(tabs.widget(i) for i in range(tabs.count()) if tabs.widget(i).objectName() == "storageTab")
+    d.show_page("video_link")
+    page = d.findChild(QWidget, "storageTab")
+    assert page is not None and d.stack.currentWidget().isAncestorOf(page)
     for path in ("video_link.endpoint", "video_link.bucket", "video_link.link_days"):
         assert page.isAncestorOf(d.fields[path].widget)
     assert d.storage.secret_key.echoMode() == QLineEdit.EchoMode.Password
