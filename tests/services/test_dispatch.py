@@ -31,6 +31,7 @@ from packdesk.core.enums import ChannelKind, LineStatus, OutboxState, RunStatus
 from packdesk.services.dispatch import OutboxCounts, Uploader, backoff_delay
 from packdesk.services.schedule import Jobs
 from packdesk.services.secrets import get_secret, set_secret
+from tests.children import kill_9
 from tests.fakes.naver import FakeNaver, SeededOrder
 from tests.waiting import wait_until
 
@@ -466,15 +467,8 @@ def test_process_killed_mid_upload_then_restarted(db: Database, naver: FakeNaver
                    what="the child's first dispatch to be applied")
         assert child.poll() is None, "the child ended before it was killed"
         assert Counter(states(db).values()) == {OutboxState.SENDING: 30, OutboxState.PENDING: 10}
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
-        assert child.stdout is not None
-        out = child.stdout.read()
-        child.stdout.close()
+        out = kill_9(child)
     assert "started" in out and "finished" not in out
     report = make_uploader(db, naver_factory(naver), clock=Clock()).run_once()
     assert (report.reconciled, report.sent) == (30, 40)

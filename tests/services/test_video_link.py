@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from packdesk.core.enums import PackOutcome
 from packdesk.core.recordings import recording_finished, recording_started
 from packdesk.services import review, video_link
 from packdesk.services.video_link import MIN_PART, Storage, Throttle, VideoLinkError
+from tests.children import kill_9
 from tests.fakes.s3 import REGION, FakeS3
 from tests.waiting import wait_until
 
@@ -199,16 +199,8 @@ def test_an_upload_killed_mid_way_resumes_without_sending_a_part_twice(db: Datab
     try:
         wait_until(lambda: parts_there() >= 1 or child.poll() is not None, timeout=60, interval=0.05,
                    what="the child's first part")
-        assert child.poll() is None, "the child ended before it was killed"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
-        assert child.stdout is not None
-        out = child.stdout.read()
-        child.stdout.close()
+        out = kill_9(child)
     assert "started" in out and "finished" not in out
     there = parts_there()  # one, or two on a slow machine; never the object: nothing half there
     assert 1 <= there < 3 and "Contents" not in client.list_objects_v2(Bucket=st.bucket)

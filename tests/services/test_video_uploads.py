@@ -7,7 +7,6 @@ whole video but before the queue knew, whose successor sends nothing."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from packdesk.core.models import utcnow
 from packdesk.services import video_link
 from packdesk.services.video_link import MIN_PART, Storage
 from packdesk.services.video_uploads import QueueProgress, UploadQueue
+from tests.children import kill_9
 from tests.fakes.s3 import REGION, FakeS3
 from tests.services.test_video_link import index, make_ts
 from tests.waiting import wait_until
@@ -170,21 +170,6 @@ def run_child(db: Database, st: Storage, tmp_path: Path, rate: int) -> subproces
                             cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
 
 
-def kill(child: subprocess.Popen[str]) -> str:
-    try:
-        assert child.poll() is None, "the child ended before it was killed"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
-        assert child.stdout is not None
-        out = child.stdout.read()
-        child.stdout.close()
-    return out
-
-
 def test_process_killed_mid_upload_then_restarted(db: Database, s3: FakeS3, st: Storage, big_ts: Path,
                                                   tmp_path: Path) -> None:
     """kill -9 while a part of three is on its way (2 MB/s: seconds a part): the row is left UPLOADING, the
@@ -201,7 +186,7 @@ def test_process_killed_mid_upload_then_restarted(db: Database, s3: FakeS3, st: 
 
     wait_until(lambda: parts_there() >= 1 or child.poll() is not None, timeout=60, interval=0.05,
                what="the child's first part")
-    out = kill(child)
+    out = kill_9(child)
     assert "started" in out and "finished" not in out
     there = parts_there()
     assert states(db) == {rid: UploadState.UPLOADING} and stored(s3, st) == [] and 1 <= there < 3
