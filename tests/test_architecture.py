@@ -5,6 +5,8 @@ ui/ops.py (no thread of their own, no database session)."""
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,30 @@ def test_file_dialogs_open_through_ui_files(path: Path) -> None:
         assert found, "this screen's dialogs go through ui/files.py now: take it off FILE_DIALOGS_NOT_YET_ON_FILES"
     else:
         assert found == [], "open it with ui/files.py (open_file, save_file, folder)"
+
+
+def test_the_composition_root_reads_top_to_bottom() -> None:
+    """``build_station`` stays short (issue #19 §2): the background is built in services/background.py, the
+    window from one frozen ``WindowDeps``; nothing is set on the window after it is made."""
+    import inspect
+
+    from packdesk.app import build_station
+
+    source = inspect.getsource(build_station)
+    assert len(source.splitlines()) < 60
+    assert not re.search(r"\bwindow\.\w+\s*=[^=]", source), "give it to the window in WindowDeps"
+
+
+def test_the_station_is_typed() -> None:
+    """``Station``'s fields name their types (no ``object``), and the root needs no ``type: ignore``."""
+    from packdesk.app import Station
+
+    assert [f.name for f in fields(Station) if f.type in ("object", object)] == []
+    assert "type: ignore" not in (SRC / "app.py").read_text(encoding="utf-8")
+
+
+def test_windows_take_scans_by_protocol() -> None:
+    """A window that takes scans is a ``ui/scans.ScanTaker``; no module asks a widget by ``hasattr``."""
+    asked = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+             if re.search(r"hasattr\([^)]*[\"']take_scan[\"']", p.read_text(encoding="utf-8"))]
+    assert asked == []
