@@ -97,10 +97,11 @@ def test_first_party_imports_follow_the_layer_order(path: Path) -> None:
 
 
 def off_ops(path: Path) -> list[str]:
-    """How a ui module runs work off the UI thread other than through ui/ops.py: importing ``threading`` (only
-    ops.py starts threads), importing SQLAlchemy, or opening a database session (``….session()``)."""
-    found = [f"imports {root}" for root in sorted(imported_roots(path) & {"threading", "sqlalchemy"})
-             if not (root == "threading" and path.name == "ops.py")]
+    """How a ui module runs work off the UI thread other than through ui/ops.py: importing ``threading`` or
+    ``concurrent.futures`` (only ops.py starts threads or pools), importing SQLAlchemy, or opening a database
+    session (``….session()``)."""
+    found = [f"imports {root}" for root in sorted(imported_roots(path) & {"threading", "concurrent", "sqlalchemy"})
+             if not (root in ("threading", "concurrent") and path.name == "ops.py")]
     found += [f"line {node.lineno}: .{node.func.attr}()" for node in ast.walk(ast.parse(path.read_text("utf-8")))
               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("session", "sessions")]
@@ -131,9 +132,9 @@ def test_the_import_checks_catch_what_they_are_for(tmp_path: Path) -> None:
         fake.write_text(source, encoding="utf-8")
         assert layer_violations(fake, tmp_path / "packdesk"), source
     screen = tmp_path / "screen.py"
-    screen.write_text("import threading\nfrom sqlalchemy import select\nwith self.db.session() as s: pass\n",
-                      encoding="utf-8")
-    assert len(off_ops(screen)) == 3
+    screen.write_text("import threading\nfrom sqlalchemy import select\nwith self.db.session() as s: pass\n"
+                      "from concurrent.futures import ThreadPoolExecutor\n", encoding="utf-8")
+    assert len(off_ops(screen)) == 4
     assert layer_violations(ui / "ops.py") == [] and off_ops(ui / "ops.py") == []
 
 

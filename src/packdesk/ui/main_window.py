@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
         self._tick.stop()
         self.service = None
-        self.view.thumbnails.close()  # its reading thread ends with the station
+        self.view.thumbnails.close()  # no picture read for it after the station stopped
 
     # ------------------------------------------------------------------ StationListener
 
