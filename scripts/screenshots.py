@@ -303,8 +303,8 @@ def collect(station: Any, naver: Any, account: int, orders: Any) -> None:
                         shippingMemo=memo, shippingAddress={"name": name, "tel1": phone, "zipCode": zip_code,
                                                             "baseAddress": address, "detailedAddress": detail})
     now = datetime.now(UTC)
-    run = station.window.collector.run_manual(account, now - timedelta(hours=12), now + timedelta(minutes=5),
-                                              started_by="관리자")
+    run = station.background.collector.run_manual(account, now - timedelta(hours=12), now + timedelta(minutes=5),
+                                                  started_by="관리자")
     assert run.status.value == "succeeded", (run.status, run.error_code, run.error_detail)
 
 

@@ -146,8 +146,8 @@ def test_the_outbox_interval_in_the_docs_is_the_one_the_app_uses() -> None:
     from packdesk.services.dispatch import PASS_EVERY_S
 
     guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
-    app = (ROOT / "src" / "packdesk" / "app.py").read_text(encoding="utf-8")
-    assert 'jobs.every("dispatch", uploader.run_once, seconds=PASS_EVERY_S)' in app
+    background = (ROOT / "src" / "packdesk" / "services" / "background.py").read_text(encoding="utf-8")
+    assert 'jobs.every("dispatch", self.uploader.run_once, seconds=PASS_EVERY_S)' in background
     assert f"백그라운드에서({PASS_EVERY_S}초마다" in guide and f"in the background (every {PASS_EVERY_S} s" in guide
     docs = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
     said = {int(n) for d in docs for n in re.findall(r"(?:outbox|uploader|dispatch pass)[^.]*?every (\d+) s",

@@ -7,19 +7,16 @@ filter and service the packer gets.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import socket
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packdesk import APP_NAME, __version__
-from packdesk.channels import xml_relay
 from packdesk.core import stations
 from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import ScanSource
@@ -31,20 +28,21 @@ from packdesk.log import setup_logging
 from packdesk.native_logs import route_native_logs
 from packdesk.paths import AppDirs, app_dirs
 from packdesk.services import restart
-from packdesk.services.catalogue import CatalogueSyncer
-from packdesk.services.changes import ChangeFeed
-from packdesk.services.collect import Collector, make_channel
+from packdesk.services.background import Background, video_root
 from packdesk.services.instance import InstanceLock
-from packdesk.services.integrity import ANCHOR_FILE, update_anchor
-from packdesk.services.pictures import PictureCache, picture_folder
-from packdesk.services.retention import purge_old_videos
 from packdesk.services.schedule import Jobs
 from packdesk.services.settings import Settings, SettingsUnusable, database_url, load_settings, save_settings
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from packdesk.services.dbworker import DbWorker
+    from packdesk.services.station import StationService
     from packdesk.ui.activation import ActivationServer
+    from packdesk.ui.bridge import MainThreadPoster
+    from packdesk.ui.heap import HeapKeeper
+    from packdesk.ui.keyfilter import WedgeKeyFilter
+    from packdesk.ui.main_window import MainWindow, WindowDeps
     from packdesk.ui.preview import PreviewSource
 
 log = logging.getLogger("packdesk.app")
@@ -84,26 +82,25 @@ def wants_first_run(args: argparse.Namespace, *, settings_existed: bool, problem
 
 @dataclass
 class Station:
-    """Everything ``build_station`` made; ``close`` stops it in the right order."""
+    """Everything ``build_station`` made; ``close`` stops it in the right order (last made, first stopped)."""
 
     dirs: AppDirs
     settings: Settings
     db: Database
-    window: object
-    service: object
-    key_filter: object
-    closers: list[object] = field(default_factory=list)
-    jobs: object = None  # services/schedule.Jobs: the scheduled work (collection, retention, dispatch)
+    window: MainWindow
+    service: StationService
+    key_filter: WedgeKeyFilter
+    background: Background
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def jobs(self) -> Jobs:
+        """The scheduled work (collection, retention, dispatch, …): services/background.py."""
+        return self.background.jobs
 
     def close(self) -> None:
         """Once: a second call (a test's fixture after the test closed it) finds nothing left to stop."""
-        closers, self.closers = self.closers, []
-        for c in reversed(closers):
-            c()  # type: ignore[operator]
-
-
-def video_root(settings: Settings, dirs: AppDirs) -> Path:
-    return Path(settings.recording.video_root) if settings.recording.video_root else dirs.videos
+        self.stack.close()
 
 
 def build_recorder(settings: Settings, dirs: AppDirs, emit: Callable[[RecorderEvent], None],
@@ -138,124 +135,103 @@ def realpacking_probe(settings: Settings) -> tuple[bool, str]:
     return probe_connection(settings.realpacking.config())
 
 
-def _video_uploads(db: Database, dirs: AppDirs, settings: Settings, jobs: Jobs, window: object,
-                   post: Callable[[Callable[[], None]], None]) -> list[Callable[[], None]]:
-    """The video upload queue (``services/video_uploads.py``) on the scheduler's pool, when the settings turn it
-    on: every completed pack's video to the seller's storage, resumed after a restart or an outage; its
-    progress in the status bar."""
-    vl = settings.video_link
-    if not vl.auto_upload:
-        return []
-    from PySide6.QtWidgets import QMainWindow
-
-    from packdesk.services import video_link
-    from packdesk.services.video_uploads import PASS_EVERY_S as VIDEO_PASS_S
-    from packdesk.services.video_uploads import UploadQueue
-    from packdesk.ui.video_link_view import UploadStatus
-
-    status = UploadStatus()
-    if isinstance(window, QMainWindow):
-        window.statusBar().addPermanentWidget(status)
-    queue = UploadQueue(db, lambda: video_link.storage(vl.endpoint, vl.bucket, vl.region, vl.prefix),
-                        station=settings.station_name, work_dir=dirs.data / "video-uploads",
-                        throttle=video_link.Throttle(vl.max_upload_kb_per_s * 1000 or None),
-                        on_progress=lambda p: post(partial(status.show_progress, p)))
-    jobs.every("video-upload", queue.run_once, seconds=VIDEO_PASS_S, first_run_in=15)
-    return [queue.close]
-
-
 def build_station(dirs: AppDirs, settings: Settings, *, demo: bool = True, sounds: bool = True,
                   create_database: bool = False, instance: InstanceLock | None = None,
                   packers: Sequence[str] = ()) -> Station:
-    """Build the running station on an existing QApplication. ``packers``: names the first-run set-up asked for
-    (no demo shop): made before the station starts, so their badges sign in at once.
-
-    Nothing of the station is touched before this process holds the data folder (``instance``, or the lock
-    taken here and released by ``Station.close``): the start-up clean-up (open packs closed as abandoned,
-    claims released, interrupted recordings chained) is only right when no other live process owns them.
-    ``create_database``: the deliberate path that may make a new database (a new PC's first start, tests);
-    otherwise a missing, empty or damaged one raises its ``DatabaseError`` (core/db.py)."""
-    own_lock = instance is None
-    lock = instance or InstanceLock(dirs.data).acquire()  # raises InstanceRunning: nothing touched yet
-    try:
-        station = _build_station(dirs, settings, demo=demo, sounds=sounds, create_database=create_database,
-                                 packers=packers)
-    except BaseException:
-        if own_lock:
-            lock.release()
-        raise
-    if own_lock:
-        station.closers.insert(0, lock.release)  # closers run last-first: the folder is free after all else
-    _keep_heap_out_of_the_way(station)
-    return station
-
-
-def _keep_heap_out_of_the_way(station: Station) -> None:
-    """The started station's objects frozen out of the collector's walks (ui/heap.py)."""
-    from packdesk.services.station import StationService
-    from packdesk.ui.heap import HeapKeeper, quiet_station
-
-    service = station.service
-    assert isinstance(service, StationService)
-    keeper = HeapKeeper(quiet_station(lambda: service.busy, lambda: service.last_scan_monotonic))
-    keeper.start()
-    station.closers.append(keeper.stop)
-
-
-def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: bool, create_database: bool,
-                   packers: Sequence[str]) -> Station:
+    """The running station on an existing QApplication, built top to bottom; each part is stopped in reverse by
+    ``Station.close``. Nothing is touched before this process holds the data folder (``instance``, or the lock
+    taken here, released last): the start-up clean-up is only right when no other live process owns what it
+    closes. ``create_database``: the deliberate path that may make a new database (core/db.py). ``packers``:
+    the first-run set-up's names, made before the station starts so their badges sign in at once."""
     from PySide6.QtWidgets import QApplication
 
-    from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
     from packdesk.services.dbworker import DbWorker
-    from packdesk.services.demo_setup import ensure_demo
-    from packdesk.services.station import StationService
     from packdesk.ui import files
     from packdesk.ui.bridge import MainThreadPoster
-    from packdesk.ui.i18n import one, set_language
+    from packdesk.ui.i18n import set_language
     from packdesk.ui.keyfilter import WedgeKeyFilter
     from packdesk.ui.main_window import MainWindow
-    from packdesk.ui.preview import CameraPreview
-    from packdesk.ui.sounds import SoundPlayer
+    from packdesk.ui.scans import scan_router
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "build_station needs a QApplication"
-    set_language(settings.language)  # before any window is built (ui/i18n.py)
-    db = Database.open(database_url(settings, dirs.database), create=create_database)
-    # one PC per station name on a shared database (core/stations.py): refused here, before anything of
-    # another PC's station (its open packs, claims, recordings) is touched
-    host_id = dirs.host_id()
-    try:
-        with db.session() as s:
-            stations.register(s, settings.station_name, host_id, socket.gethostname(), utcnow())
-    except KnownError:
-        db.close()
-        raise
-    if demo and settings.demo_channel:
+    with ExitStack() as stack:
+        if instance is None:  # raises InstanceRunning before anything is touched
+            stack.callback(InstanceLock(dirs.data).acquire().release)
+        set_language(settings.language)  # before any window is built (ui/i18n.py)
+        db = Database.open(database_url(settings, dirs.database), create=create_database)
+        stack.callback(db.close)
+        db.checkpoint_in_background()  # not inside a scan's commit (core/db.py); stopped by db.close
+        background = Background(db, settings, dirs)  # claims the station name, or refuses before anything else
+        stack.callback(background.leave)
+        prepare_database(db, demo=demo and settings.demo_channel, packers=packers)
+        poster = MainThreadPoster()
+        worker = DbWorker(db, poster.post)
+        stack.callback(worker.close)
+        stack.callback(poster.deleteLater)
+        stack.callback(poster.close)
+        files.remember_in(dirs.data)  # file dialogs reopen where each kind of file was last put (ui/files.py)
+        window = MainWindow(window_deps(settings, dirs, db, background, sounds=sounds))
+        service = start_packing(stack, settings, dirs, worker, window, poster, background.uploader.kick,
+                                demo=demo and settings.demo_channel)
+        stack.enter_context(background.running(window, poster.post))
+        stack.callback(keep_heap_out_of_the_way(service).stop)
+        route = scan_router(service.scan)  # a window that takes scans itself gets them (ui/scans.py)
+        key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
+        key_filter.scanned.connect(lambda code: route(code, ScanSource.WEDGE))
+        app.installEventFilter(key_filter)
+        stack.callback(app.removeEventFilter, key_filter)
+        start_serial(stack, settings, window, poster, route)
+        return Station(dirs, settings, db, window, service, key_filter, background, stack.pop_all())
+
+
+def keep_heap_out_of_the_way(service: StationService) -> HeapKeeper:
+    """The started station's objects frozen out of the garbage collector's full walks (ui/heap.py)."""
+    from packdesk.ui.heap import HeapKeeper, quiet_station
+
+    keeper = HeapKeeper(quiet_station(lambda: service.busy, lambda: service.last_scan_monotonic))
+    keeper.start()
+    return keeper
+
+
+def prepare_database(db: Database, *, demo: bool, packers: Sequence[str]) -> None:
+    """The demo shop, and the packers the first-run set-up asked for."""
+    if demo:
+        from packdesk.services.demo_setup import ensure_demo
+
         ensure_demo(db, utcnow())
     if packers:
         from packdesk.services.staff import add_packers
 
         with db.session() as s:
             add_packers(s, packers)
-    poster = MainThreadPoster()
-    db.checkpoint_in_background()  # not inside a scan's commit (core/db.py); stopped by db.close
-    worker = DbWorker(db, poster.post)
-    window = MainWindow(settings.station_name, SoundPlayer(enabled=sounds))
-    # the products' pictures on this PC: fetched with the catalogue sync, shown on the station, an item's own
-    # photo set in the product links (services/pictures.py)
-    pictures = PictureCache(picture_folder(dirs.data))
-    window.set_pictures(pictures)
-    window.set_supervisor_pin(settings.supervisor.pin_hash, settings.supervisor.auto_lock_min)
-    closers: list[object] = []
-    holder: list[StationService] = []
 
-    def recorder_event(ev: RecorderEvent) -> None:  # from recorder threads
-        poster.post(lambda: holder[0].on_recorder_event(ev))
 
-    recorder, camera = build_recorder(settings, dirs, recorder_event,
-                                      lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)),
-                                      demo=demo and settings.demo_channel)
+def window_deps(settings: Settings, dirs: AppDirs, db: Database, background: Background, *,
+                sounds: bool) -> WindowDeps:
+    from packdesk.ui.main_window import WindowDeps
+    from packdesk.ui.sounds import SoundPlayer
+
+    url = db.engine.url
+    return WindowDeps(
+        station_name=settings.station_name, settings=settings, settings_path=dirs.settings_file,
+        sounds=SoundPlayer(enabled=sounds), pictures=background.pictures, collector=background.collector,
+        syncer=background.syncer, uploader=background.uploader, video_root=background.video_root,
+        anchor_file=background.anchor_file, data_dir=dirs.data,
+        db_server=None if url.get_backend_name() == "sqlite" else f"{url.host or ''}:{url.port or 5432}",
+        db_address=url.render_as_string(hide_password=True), realpacking_test=realpacking_probe)
+
+
+def start_packing(stack: ExitStack, settings: Settings, dirs: AppDirs, worker: DbWorker, window: MainWindow,
+                  poster: MainThreadPoster, on_completed: Callable[[], object], *, demo: bool) -> StationService:
+    """The recorder and the station service, started and shown in the window. Stopped: the recorder closed, its
+    last events indexed and chained (a video closed at shutdown too), then the window lets go of the service."""
+    from packdesk.services.station import StationService
+    from packdesk.ui.preview import CameraPreview
+
+    recorder, camera = build_recorder(
+        settings, dirs, lambda ev: poster.post(lambda: service.on_recorder_event(ev)),  # from recorder threads
+        lambda state, detail: poster.post(lambda: window.on_camera_status(state, detail)), demo=demo)
     service = StationService(
         worker, recorder, window, station=settings.station_name,
         config=StationConfig(complete_mode=settings.complete_mode,
@@ -265,157 +241,34 @@ def _build_station(dirs: AppDirs, settings: Settings, *, demo: bool, sounds: boo
         claim_expiry=timedelta(minutes=settings.claim_expiry_min),
         label_courier=settings.waybill.courier, check_digit=settings.waybill.check_digit,  # labels bound at packing
         video_folder=video_root(settings, dirs) if settings.recorder == "opencv" else None,  # named when it fills
-    )
-    holder.append(service)
+        on_completed=on_completed)
     service.start()
     window.attach(service)
-    closers.append(window.detach)
-    preview = CameraPreview(recorder, camera)
-    window.view.set_preview(preview)
+    stack.callback(window.detach)
+    window.view.set_preview(CameraPreview(recorder, camera))  # it and its timer go with the window
 
-    def recorder_events() -> None:  # after recorder.close, so a video closed at shutdown is indexed and chained
+    def recorder_events() -> None:
         poster.drain()
         worker.wait_idle(10)
 
-    closers += [recorder_events, recorder.close]  # the preview and its timer belong to the window and go with it
-    jobs = Jobs()
-    if settings.recorder == "opencv":
-        root = video_root(settings, dirs)
-        jobs.daily("retention", lambda: purge_old_videos(db, older_than_days=settings.recording.retention_days,
-                                                         now=utcnow(), root=root, station=settings.station_name),
-                   hour=3, minute=30,
-                   first_run_in=timedelta(minutes=1))
-    collector = Collector(db, station=settings.station_name)
-    collector.close_abandoned()  # runs a crash left "running" end now, with what they had stored
-    window.collector = collector
-    # the products' pictures are kept on this PC, fetched with the sync (services/pictures.py)
-    syncer = CatalogueSyncer(db, make_channel, pictures=pictures.fetch)
-    window.syncer = syncer
-    # the catalogues once a day, from each account's hour on (products new to the store show up to be linked)
-    jobs.every("catalogue", lambda: syncer.sync_due(settings.collection.catalogue_hour), seconds=600)
-    if settings.collection.enabled:
-        for at in settings.collection.times:
-            hour, minute = (int(x) for x in at.split(":"))
-            jobs.daily(f"collect-{at}", partial(collector.run_time, at, settings.station_name,
-                                                settings.collection.weekdays_only),
-                       hour, minute, weekdays_only=settings.collection.weekdays_only)
-        # a scheduled time a station took and did not finish (it went away), or that found no station on, is
-        # collected by another station within a minute or two (services/collect.Collector.follow_up)
-        jobs.every("collection-follow-up", lambda: collector.follow_up(settings.collection.times,
-                                                                    settings.collection.weekdays_only), seconds=60)
-    # --- dispatch outbox + connectivity (issue #5: services/dispatch.py, services/connectivity.py) ---
-    # The monitor probes the marketplaces' hosts and says online/offline. The uploader drains the outbox every
-    # 30 s off the UI thread (offline, a pass only publishes the counts and drains the demo shop), settles at
-    # start what a crash left SENDING, and catches up as soon as the connection is back. Scheduled
-    # collections skip while offline and run once when it returns. Counts and the online state reach the
-    # status bar through the poster; packing never waits on any of it.
-    from packdesk.services.connectivity import ConnectivityMonitor, database_probe, marketplace_probe
-    from packdesk.services.dispatch import PASS_EVERY_S, Uploader
-
-    monitor = ConnectivityMonitor(marketplace_probe(db))
-    uploader = Uploader(db, station=settings.station_name, is_online=lambda: monitor.online,
-                        on_counts=lambda c: poster.post(lambda: window.on_outbox_counts(c.waiting, c.rejected, c.held)))
-    window.uploader = uploader
-    monitor.add_listener(lambda online: poster.post(lambda: window.on_connectivity(online)))
-    monitor.add_listener(lambda online: uploader.kick(retry_now=True) if online else None)
-    for job in jobs.scheduler.get_jobs():  # the collection and catalogue jobs above: paused while offline
-        if job.id.startswith("collect-") or job.id in ("collection-follow-up", "catalogue"):
-            jobs.scheduler.modify_job(job.id, func=monitor.gated(job.id, job.func))
-    jobs.every("dispatch", uploader.run_once, seconds=PASS_EVERY_S)  # also renews this station's upload leases
-    jobs.every("dispatch-counts", uploader.publish_counts, seconds=5)  # a pack just queued shows soon
-    monitor.start()
-    if db.engine.dialect.name != "sqlite":  # a shared server can go away: every station shows it at once
-        db_monitor = ConnectivityMonitor(database_probe(db), interval=5.0, offline_interval=2.0,
-                                         failures_to_offline=1)
-        def db_status(ok: bool) -> None:  # (UI thread)
-            service.set_db_online(ok)
-            window.on_db_status(ok)
-
-        db_monitor.add_listener(lambda ok: poster.post(partial(db_status, ok)))
-        db_monitor.start()
-        closers.append(db_monitor.stop)
-    uploader.kick()  # at start: settle what a crash left SENDING, then drain
-    closers += [monitor.stop, uploader.close]
-    closers += _video_uploads(db, dirs, settings, jobs, window, poster.post)  # the buyer's video link, by itself
-    # --- end dispatch outbox + connectivity ---
-    jobs.start()
-    closers.append(jobs.stop)
-    closers.insert(0, xml_relay.close_all)  # Sabangnet's request-XML host, after the jobs that use it stopped
-
-    anchor_file = dirs.data / ANCHOR_FILE
-
-    def station_alive() -> None:
-        with db.session() as s:
-            if not stations.heartbeat(s, settings.station_name, host_id, utcnow()):
-                log.error("station name %s was taken by another PC while this one was unseen",
-                          settings.station_name)
-        update_anchor(db, settings.station_name, anchor_file)  # this PC remembers its chain's head
-
-    def station_gone() -> None:
-        with contextlib.suppress(Exception):
-            update_anchor(db, settings.station_name, anchor_file)
-        with contextlib.suppress(Exception), db.session() as s:
-            stations.release(s, settings.station_name, host_id)
-
-    jobs.every("station-heartbeat", station_alive, seconds=stations.HEARTBEAT_S)
-    # what other stations and this one's background jobs changed: the open pack follows within seconds
-    feed = ChangeFeed(db)
-
-    def changes() -> None:
-        changed = feed.poll()
-        if changed:
-            poster.post(lambda: service.on_lines_changed(changed))
-
-    jobs.every("changes", changes, seconds=3)
-    # packers changed at another station of the server (this one reloads at once after its staff screen): a new
-    # badge signs in and a deactivated or replaced one stops within a minute
-    jobs.every("packers", lambda: poster.post(window.reload_packers), seconds=60)
-    closers.insert(0, station_gone)  # closers run last-first: this one after everything else stopped
-    url = db.engine.url
-    # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
-    where = f"{url.host or ''}:{url.port or 5432}"
-    short = (one("DB: 이 PC / this PC", "DB: this PC") if url.get_backend_name() == "sqlite"
-             else one(f"DB: 창고 서버 / server {where}", f"DB: server {where}"))
-    window.set_db_label(short, url.render_as_string(hide_password=True))
-    window.settings, window.settings_path = settings, dirs.settings_file
-    window.video_root = video_root(settings, dirs)
-    window.anchor_file = dirs.data / ANCHOR_FILE
-    window.data_dir = dirs.data
-    files.remember_in(dirs.data)  # file dialogs reopen where each kind of file was last put (ui/files.py)
-    window.realpacking_test = realpacking_probe
-    key_filter = WedgeKeyFilter(settings.scanner.wedge_config(), window, known_code=service.is_known_code)
-    # --- scan routing (recordings review, ui/review_view.py) ---
-    # A scan goes to the station, unless the active window (or a window it belongs to, e.g. the review's
-    # full-screen player) takes scans itself: a waybill scanned into the recordings review is searched there,
-    # never packed. Dialogs without ``take_scan`` (settings, collection, ...) leave scans to the station.
-    def route_scan(code: str, source: ScanSource) -> None:
-        w = app.activeWindow()
-        while w is not None and not hasattr(w, "take_scan"):
-            w = w.parentWidget()
-        if w is not None:
-            w.take_scan(code)
-        else:
-            service.scan(code, source)
-
-    key_filter.scanned.connect(lambda code: route_scan(code, ScanSource.WEDGE))
-    # --- end scan routing ---
-    app.installEventFilter(key_filter)
-    station = Station(dirs, settings, db, window, service, key_filter, jobs=jobs)
-    station.closers += [db.close, worker.close, lambda: app.removeEventFilter(key_filter), poster.deleteLater,
-                        poster.close, *closers]
-
-    if settings.serial.enabled and settings.serial.port:
-        serial = SerialScanner(
-            SerialConfig(settings.serial.port, settings.serial.baudrate, settings.serial.terminator),
-            on_scan=lambda code: poster.post(lambda: route_scan(code, ScanSource.SERIAL)),  # review routing
-            on_status=lambda st: poster.post(lambda: window.on_serial_status(st)),
-        )
-        serial.start()
-        station.closers.append(serial.stop)
-    return station
+    stack.callback(recorder_events)
+    stack.callback(recorder.close)
+    return service
 
 
+def start_serial(stack: ExitStack, settings: Settings, window: MainWindow, poster: MainThreadPoster,
+                 route: Callable[[str, ScanSource], None]) -> None:
+    """The serial scanner, when one is set: its scans routed as the keyboard's."""
+    if not (settings.serial.enabled and settings.serial.port):
+        return
+    from packdesk.devices.serial_scanner import SerialConfig, SerialScanner
 
+    serial = SerialScanner(
+        SerialConfig(settings.serial.port, settings.serial.baudrate, settings.serial.terminator),
+        on_scan=lambda code: poster.post(lambda: route(code, ScanSource.SERIAL)),
+        on_status=lambda st: poster.post(lambda: window.on_serial_status(st)))
+    serial.start()
+    stack.callback(serial.stop)
 
 
 def refuse_start(error: KnownError, *, dialog: bool) -> int:
@@ -580,7 +433,7 @@ def self_test_main(argv: Sequence[str]) -> int:
     a = p.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = None if a.data_dir else tempfile.TemporaryDirectory(prefix="packdesk-selftest-")
-    dirs = app_dirs(a.data_dir or tmp.name).ensure()  # type: ignore[union-attr]
+    dirs = app_dirs(a.data_dir if tmp is None else Path(tmp.name)).ensure()
     setup_logging(dirs.logs)
     route_native_logs()
 
@@ -608,7 +461,7 @@ def self_test_main(argv: Sequence[str]) -> int:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 app.processEvents()
-                if not service.busy:  # type: ignore[attr-defined]
+                if not service.busy:
                     return
                 time.sleep(0.005)
 
@@ -618,9 +471,9 @@ def self_test_main(argv: Sequence[str]) -> int:
         time.sleep(0.8)  # the camera's pre-roll fills
         codes = ["PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"]]
         for code in codes:
-            service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]
+            service.scan(code, ScanSource.WEDGE)
             settle()
-        message = service.state.message.code  # type: ignore[attr-defined]
+        message = service.state.message.code
         report["pack"] = message.value
         end = time.monotonic() + 15
         recordings = 0
@@ -631,7 +484,7 @@ def self_test_main(argv: Sequence[str]) -> int:
 
         while time.monotonic() < end and not recordings:
             app.processEvents()
-            service.worker.wait_idle(1)  # type: ignore[attr-defined]
+            service.worker.wait_idle(1)
             with station.db.session() as s:
                 recordings = s.scalar(select(func.count()).select_from(m.Recording)
                                       .where(m.Recording.status == RecordingStatus.COMPLETE)) or 0
@@ -642,7 +495,7 @@ def self_test_main(argv: Sequence[str]) -> int:
         ok = message is Msg.PACK_COMPLETE and recordings == 1 and checked.ok
     finally:
         station.close()
-        station.window.close()  # type: ignore[attr-defined]
+        station.window.close()
         if tmp is not None:
             tmp.cleanup()
     report["ok"] = ok
@@ -749,29 +602,29 @@ def _run(app: QApplication, args: argparse.Namespace, dirs: AppDirs, instance: I
     window = station.window
     activation.window = window  # a second start now brings the station forward (before: the set-up)
     if args.barcode_sheet:
-        for path in window.save_sheet(args.barcode_sheet):  # type: ignore[attr-defined]
+        for path in window.save_sheet(args.barcode_sheet):
             print(path)
         station.close()
         return 0
-    window.show_station(settings.full_screen)  # type: ignore[attr-defined]
+    window.show_station(settings.full_screen)
     if problem is not None:
-        window.on_error(problem)  # type: ignore[attr-defined]
+        window.on_error(problem)
     if add_account:  # chosen at the end of the first-run set-up
-        window.open_collect()  # type: ignore[attr-defined]
+        window.open_collect()
     if args.screenshot:
         for code in args.scans:
-            station.service.scan(code, ScanSource.WEDGE)  # type: ignore[attr-defined]
+            station.service.scan(code, ScanSource.WEDGE)
 
         def shoot() -> None:
             # scans resolved, and the recordings they ended indexed (a quit before that leaves a row "recording")
             service = station.service
-            if service.busy or (service.recordings_pending and service.state.pack is None):  # type: ignore[attr-defined]
+            if service.busy or (service.recordings_pending and service.state.pack is None):
                 QTimer.singleShot(50, shoot)
                 return
-            window.grab().save(str(args.screenshot))  # type: ignore[attr-defined]
+            window.grab().save(str(args.screenshot))
             print(args.screenshot)
             # nobody to ask "close mid-pack?" (Qt 6's quit closes the windows): a pack left open ends as closed
-            station.service.close_open_pack()  # type: ignore[attr-defined]
+            station.service.close_open_pack()
             app.quit()
 
         QTimer.singleShot(300, shoot)

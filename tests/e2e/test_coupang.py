@@ -130,7 +130,7 @@ def test_a_coupang_day(make_station, qtbot, fake, monkeypatch, expect_warnings) 
 
     fake.cancel(late.shipment_box_id)                             # cancelled after packing
     set_paused(st.db, account, False)
-    uploader = st.window.uploader
+    uploader = st.background.uploader
     uploader.run_once(retry_now=True)
     assert uploader.wait_idle(10)
     states = entry_states(st)

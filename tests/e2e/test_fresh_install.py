@@ -275,7 +275,7 @@ def test_a_fresh_install_with_a_smartstore_account_packs_and_dispatches(  # type
     st.service.worker.wait_idle(5)
 
     # 7. the station's uploader sends the numbers; SmartStore receives each product order once
-    uploader = st.window.uploader
+    uploader = st.background.uploader
     uploader.kick(retry_now=True)
     qtbot.waitUntil(lambda: len(naver.dispatches) == 4 and uploader.counts().waiting == 0, timeout=TIMEOUT)
     assert uploader.run_once(retry_now=True).sent == 0  # nothing twice

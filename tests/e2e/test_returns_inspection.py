@@ -158,6 +158,8 @@ def test_a_return_label_coupang_told_of_links_to_its_order_at_once(make_station,
     scan(p, sent)
     assert p.banner().startswith("포장 완료")
 
+    # the completed pack's number goes to Coupang at once (the uploader is woken); then the box travels
+    qtbot.waitUntil(lambda: bool(fake.sheet(sold.shipment_box_id)["invoiceNumber"]), timeout=10_000)
     fake.set_status(sold.shipment_box_id, "FINAL_DELIVERY")  # delivered; the buyer asks to send it back
     fake.request_return(sold.shipment_box_id, courier="CJGLS", invoice="561234567890")
     assert shop.collect(st.db, account).returns == 1

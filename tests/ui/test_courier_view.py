@@ -258,7 +258,7 @@ def test_a_template_edited_saved_and_reset(station, qtbot, tmp_path: Path, monke
     rows_combo.setCurrentIndex(rows_combo.findData("line"))
     with qtbot.waitSignal(view.template_saved, timeout=TIMEOUT):
         click(qtbot, view.save_template_button)
-    saved = json.loads(cs.templates_file(station.window.settings_path.parent).read_text(encoding="utf-8"))
+    saved = json.loads(cs.templates_file(station.window.deps.settings_path.parent).read_text(encoding="utf-8"))
     lotte = next(t for t in saved["templates"] if t["id"] == "lotte")
     assert lotte["rows"] == "line" and lotte["columns"][-2] == {"header": "FARE", "field": "fixed", "value": "CREDIT"}
 

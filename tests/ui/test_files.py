@@ -55,7 +55,7 @@ def test_dialogs_open_in_documents_then_the_last_folder_of_their_kind_even_after
     w.close()
 
     # another kind of file starts in documents; after a restart (the store read again) labels still go to labels
-    files.remember_in(station.window.data_dir)
+    files.remember_in(station.window.deps.data_dir)
     assert files.start_folder("report") == docs and files.start_folder("label") == labels.resolve()
     for f in labels.iterdir():
         f.unlink()

@@ -212,8 +212,8 @@ def test_realpacking_choice_with_its_connection_test(qtbot, dirs: AppDirs) -> No
 
 
 def test_over_a_running_station_the_apps_scan_routing_reaches_the_wizard(qtbot, station, dirs: AppDirs) -> None:  # type: ignore[no-untyped-def]
-    """No key filter of its own (``scan_filter=False``): ``app.route_scan`` finds the wizard's ``take_scan``
-    because it is the active window, and the station packs nothing."""
+    """No key filter of its own (``scan_filter=False``): the app's routing (``ui/scans.py``) finds the wizard's
+    ``take_scan`` because it is the active window, and the station packs nothing."""
     banner = station.window.view.banner.text()
     w = FirstRunWizard(dirs, Settings(station_name="PACK-6", camera={"source": "synthetic"}), scan_filter=False)
     show(qtbot, w)

@@ -74,9 +74,15 @@ def test_the_station_in_english_shows_no_korean_but_the_datas(  # type: ignore[n
     assert any("Offline" in t for t in visible_texts(w)) and any("2 waiting" in t for t in visible_texts(w))
 
     # the dispatch outbox, with the parcel just packed waiting in it, and the supervisor PIN dialog
+    from sqlalchemy import select
+
+    from packdesk.core import models as m
+    from packdesk.services.accounts import set_paused
     from packdesk.services.auth import hash_pin
     from packdesk.ui.supervisor import PinDialog, SupervisorGate
 
+    with st.db.session() as s:  # uploads held (a completed pack would otherwise go out at once)
+        set_paused(st.db, s.scalars(select(m.ChannelAccount.id)).one(), True)
     p.scan(BARCODE["MUG-WH-01"])
     p.scan(BARCODE["TMB-500"])
     assert p.banner().startswith("Pack complete")

@@ -165,3 +165,30 @@ def test_on_ui_thread_runs_a_workers_call_on_the_ui_thread_and_hands_back_its_an
     ops.run(owner, "ui-step", work, answers.append)
     qtbot.waitUntil(lambda: bool(answers), timeout=5000)
     assert answers == [(42, "claim_bundle_write_failed")] and where == [True, True, True]
+
+
+def test_a_lane_runs_its_ops_one_after_another_on_one_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """``lane=True`` (the station's pictures): one thread for the name, the ops in the order asked, never two at
+    once — the second waits until the first, held here, is let go."""
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    first_running, let_go = threading.Event(), threading.Event()
+    ran: list[tuple[int, str]] = []
+    answers: list[int] = []
+
+    def job(n: int) -> int:
+        if n == 0:
+            first_running.set()
+            assert let_go.wait(5)
+        ran.append((n, threading.current_thread().name))
+        return n
+
+    for n in range(4):
+        ops.run(owner, "lane-test", lambda n=n: job(n), answers.append, lane=True)
+    assert first_running.wait(5)
+    assert ran == []  # the others wait behind the first on the lane, none on a thread of its own
+    let_go.set()
+    qtbot.waitUntil(lambda: ops.pending(owner) == 0, timeout=5000)
+    assert answers == [0, 1, 2, 3] and [n for n, _ in ran] == [0, 1, 2, 3]
+    (thread,) = {name for _, name in ran}
+    assert thread.startswith("packdesk-lane-test")

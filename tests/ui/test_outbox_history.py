@@ -29,7 +29,7 @@ def send_three(station: Any) -> None:
     """Three packed lines in the outbox, then one upload pass: the demo shop accepts them."""
     for number in SENT:
         outbox_entry(station, number, OutboxState.PENDING)
-    assert station.window.uploader.run_once(retry_now=True).sent == 3
+    assert station.background.uploader.run_once(retry_now=True).sent == 3
 
 
 def open_history(qtbot: Any, station: Any) -> OutboxView:

@@ -88,7 +88,7 @@ def test_supervisor_resends_with_a_fixed_courier_and_marks_a_held_parcel_handled
     held = outbox_entry(station, Scenario.CANCEL_REQUESTED, OutboxState.HELD, code="line_cancel_requested",
                         line_status=LineStatus.CANCEL_REQUESTED)
     waiting = outbox_entry(station, Scenario.TEA_SET, OutboxState.PENDING, code="channel_transient", due_in=3600)
-    window.uploader.publish_counts()
+    window.deps.uploader.publish_counts()
     qtbot.waitUntil(lambda: window.outbox_label.text() == "전송 대기 1 / 1 waiting · 거부 1 / 1 rejected · "
                                                           "보류 1 / 1 held", timeout=5000)
     assert "color: #b71c1c" in window.outbox_label.styleSheet()  # refusals and holds want a supervisor
@@ -193,7 +193,7 @@ def test_pack_made_offline_waits_then_goes_out_when_back_online(qtbot, station, 
         mapping.link(s, product.id, [(mug.id, 1)])
         so.attach_tracking(s, so.search_orders(s, order.order_id)[0].id, "CJGLS", "688800000000", "관리자")
     window = station.window
-    uploader = window.uploader
+    uploader = window.deps.uploader
     uploader.is_online = lambda: False  # what the monitor says when the marketplace cannot be reached
     window.on_connectivity(False)
     assert window.online_label.text() == "● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on"

@@ -168,7 +168,7 @@ def test_the_video_folder_is_the_one_in_use(qtbot, station, monkeypatch, tmp_pat
     d = open_settings(qtbot, station)
     folder = d.fields["recording.video_root"]
     go_to(qtbot, d, "녹화 / Recording")
-    assert folder.widget.edit.text() == str(station.window.video_root) != ""  # the default, not a blank
+    assert folder.widget.edit.text() == str(station.window.deps.video_root) != ""  # the default, not a blank
     assert folder.get() == ""  # left as it is: still the default
     chosen = tmp_path / "영상"
     chosen.mkdir()
@@ -176,7 +176,7 @@ def test_the_video_folder_is_the_one_in_use(qtbot, station, monkeypatch, tmp_pat
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         lambda parent, title, start: (opened_in.append(start), str(chosen))[1])
     qtbot.mouseClick(folder.widget.browse, Qt.MouseButton.LeftButton)
-    assert opened_in == [str(station.window.video_root)] and folder.widget.edit.text() == str(chosen)
+    assert opened_in == [str(station.window.deps.video_root)] and folder.widget.edit.text() == str(chosen)
     save(qtbot, d)
     saved, _ = load_settings(station.dirs.settings_file)
     assert saved.recording.video_root == str(chosen)

@@ -64,7 +64,7 @@ def test_pictures_show_per_row_and_a_letter_where_there_is_none(qtbot, station, 
                                                                   tmp_path) -> None:
     packer = Packer(qtbot, station)
     view = packer.view
-    cache = station.window.pictures
+    cache = station.background.pictures
     assert isinstance(cache, PictureCache)
     # the gift set's marketplace picture, fetched by a catalogue sync (here: its URL stored, its file fetched)
     with FakeNaver(rate_limit=None) as naver:

@@ -128,7 +128,6 @@ def test_supervisor_mode_locks_when_left_alone_and_when_a_packer_scans_a_badge(m
 
 def test_the_pin_is_set_in_settings_and_only_its_hash_is_saved(make_station, qtbot, dirs) -> None:  # type: ignore[no-untyped-def]
     st = make_station()
-    st.window.settings_path = dirs.settings_file
     dialog = st.window.open_settings()
     dialog.pin_new.setText("12")
     dialog.pin_again.setText("12")

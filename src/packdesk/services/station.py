@@ -208,10 +208,11 @@ class StationService:
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
                  claim_expiry: timedelta = claims.DEFAULT_EXPIRY, clock: Callable[[], datetime] = utcnow,
                  label_courier: str = "CJGLS", check_digit: Mapping[str, str] | None = None,
-                 video_folder: Path | None = None) -> None:
+                 video_folder: Path | None = None, on_completed: Callable[[], object] = lambda: None) -> None:
         """``label_courier``, ``check_digit``: the seller's contracted courier and its check-digit modes
         (settings ``waybill``): what a courier label scanned for a parcel must be. ``video_folder``: where the
-        recorder writes, named when that disk fills."""
+        recorder writes, named when that disk fills. ``on_completed``: a completed pack is stored, its
+        dispatches queued with it (the uploader sends them at once instead of at its next pass)."""
         self.worker = worker
         self.recorder = recorder
         self.listener = listener
@@ -234,6 +235,7 @@ class StationService:
         # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
         self.interrupted: tuple[str, PackOutcome] | None = None
         self.video_folder = video_folder
+        self.on_completed = on_completed
         db_file = worker.db.engine.url.database if worker.db.engine.dialect.name == "sqlite" else None
         self.data_folder = Path(db_file).absolute().parent if db_file and db_file != ":memory:" else None
         self.held = 0  # writes the full disk refused, kept in memory by the worker (UI thread's count)
@@ -604,6 +606,7 @@ class StationService:
         tracking, outcome = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
         if outcome is PackOutcome.COMPLETED:
             self.refresh_counts()
+            self.on_completed()
         if self.held:  # stored from memory after the disk had room again: said with the rest
             self._saved_late.append(tracking)
 

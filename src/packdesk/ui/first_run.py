@@ -59,6 +59,7 @@ from packdesk.ui.i18n import both, one, pair, set_language, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.preview import show_latest_frame
 from packdesk.ui.resources import icon
+from packdesk.ui.scans import ScanTaker
 
 log = logging.getLogger("packdesk.first_run")
 
@@ -701,10 +702,10 @@ class FirstRunWizard(QWizard):
         super().showEvent(event)
 
     def take_scan(self, code: str) -> None:
-        """A scan while the wizard is open (its own key filter, or ``app.route_scan``): the page that waits
-        for one gets it; other pages ignore it."""
+        """A scan while the wizard is open (its own key filter, or the app's ``ui/scans.py`` routing): the page
+        that waits for one gets it; other pages ignore it."""
         page = self.currentPage()
-        if hasattr(page, "take_scan"):
+        if isinstance(page, ScanTaker):
             page.take_scan(code)
         else:
             log.info("scan %r ignored on the set-up page %s", code, type(page).__name__)

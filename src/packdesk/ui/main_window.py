@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from packdesk import APP_NAME
 from packdesk.core import couriers
-from packdesk.core.enums import ScanSource
+from packdesk.core.enums import LineStatus, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.station import Level, PackerRef, Sound, StationState
 from packdesk.devices.camera import NO_CAMERA
@@ -25,11 +27,12 @@ from packdesk.services.dispatch import Uploader
 from packdesk.services.pictures import PictureCache
 from packdesk.services.settings import Settings, save_settings
 from packdesk.services.station import StationService
+from packdesk.services.video_uploads import QueueProgress
 from packdesk.ui import files, returns_panel
 from packdesk.ui.about import AboutDialog
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
-from packdesk.ui.i18n import both, pair, tr, two_lines
+from packdesk.ui.i18n import both, one, pair, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.restart import offer_restart
@@ -38,6 +41,7 @@ from packdesk.ui.sheets import starter_sheet
 from packdesk.ui.sounds import SoundPlayer
 from packdesk.ui.station_view import StationView, restyle, station_metrics
 from packdesk.ui.supervisor import SupervisorGate
+from packdesk.ui.video_link_view import UploadStatus
 
 if TYPE_CHECKING:  # imported when first opened
     from packdesk.ui.reports_view import ReportsWindow
@@ -46,31 +50,63 @@ if TYPE_CHECKING:  # imported when first opened
 log = logging.getLogger("packdesk.ui")
 
 
+@dataclass(frozen=True)
+class WindowDeps:
+    """Everything the main window is given, once, by the composition root (``app.build_station``)."""
+
+    station_name: str
+    settings: Settings               # as started; the window keeps the one saved since (``settings``)
+    settings_path: Path
+    sounds: SoundPlayer
+    pictures: PictureCache           # services/pictures.py
+    collector: Collector             # services/collect.py
+    syncer: CatalogueSyncer          # services/catalogue.py
+    uploader: Uploader               # services/dispatch.py
+    video_root: Path
+    anchor_file: Path                # services/integrity.py
+    data_dir: Path                   # paths.AppDirs.data, shown in About
+    db_server: str | None            # "host:port" of the warehouse server; None: this PC's SQLite file
+    db_address: str                  # the whole address (no password), in the label's tooltip
+    realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One menu item (``MENU``): the menu it sits in, its text, what it does; a supervisor's screen asks for the
+    PIN in packer mode. ``keep``: the window keeps the action under this name (its state changes later)."""
+
+    menu: str
+    text: str
+    run: Callable[[MainWindow], object]
+    supervisor: bool = True
+    shortcut: str = ""
+    checkable: bool = False
+    keep: str = ""
+
+
 class MainWindow(QMainWindow):
     error_shown = Signal(str)  # the error code, after it is on screen
+    lock_action: QAction         # made from ``MENU`` (``keep``)
+    full_screen_action: QAction
+    returns_action: QAction
 
-    def __init__(self, station_name: str, sounds: SoundPlayer, parent: QWidget | None = None) -> None:
+    def __init__(self, deps: WindowDeps, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.settings: Settings | None = None       # set by the composition root
-        self.settings_path: Path | None = None
-        self.realpacking_test: Callable[[Settings], tuple[bool, str]] | None = None
-        self.collector: Collector | None = None
-        self.syncer: CatalogueSyncer | None = None  # set by the composition root (services/catalogue.py)
-        self.video_root: Path | None = None  # set by the composition root
-        self.anchor_file: Path | None = None  # set by the composition root (services/integrity.py)
-        self.data_dir: Path | None = None  # set by the composition root (paths.AppDirs.data), shown in About
-        self.gate = SupervisorGate("", parent=self)  # the composition root sets the PIN (ui/supervisor.py)
+        self.deps = deps
+        self.settings = deps.settings  # replaced when the settings dialog saves (applied at the next start)
+        supervisor = deps.settings.supervisor
+        self.gate = SupervisorGate(supervisor.pin_hash, supervisor.auto_lock_min, parent=self)  # ui/supervisor.py
         self._last_packer: object = None
-        self.setWindowTitle(f"{APP_NAME} — {station_name}")
-        self.sounds = sounds
+        self.setWindowTitle(f"{APP_NAME} — {deps.station_name}")
+        self.sounds = deps.sounds
         self.service: StationService | None = None
         self.view = StationView(self)
         self.setCentralWidget(self.view)
-        self.pictures: PictureCache | None = None  # set by the composition root (services/pictures.py)
-        self.view.show_sound(sounds.off_reason)
+        self.view.thumbnails.set_pictures(deps.pictures)
+        self.view.show_sound(deps.sounds.off_reason)
         self.resize(1280, 800)  # when not full screen or maximised (``show_station``)
 
-        self.station_label = QLabel(both("스테이션", f"Station: {station_name}"))
+        self.station_label = QLabel(both("스테이션", f"Station: {deps.station_name}"))
         self.scanner_label = QLabel(tr("스캐너: 키보드 / Scanner: keyboard"))
         self.recorder_label = QLabel("")
         self.db_label = QLabel("")
@@ -79,7 +115,6 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
         self.gate.changed.connect(lambda _: self._show_mode())
         # --- dispatch outbox (ui/outbox_view.py): online/offline and what waits to be sent ---
-        self.uploader: Uploader | None = None  # set by the composition root
         self.online_label = QLabel(tr("연결 확인 중 / Checking connection"), objectName="onlineLabel")
         self.outbox_label = QLabel("", objectName="outboxLabel")
         for w in (self.online_label, self.outbox_label):
@@ -88,92 +123,45 @@ class MainWindow(QMainWindow):
             w.setMinimumWidth(40)
         self._outbox_view: OutboxView | None = None
         # --- end dispatch outbox ---
-
-        menu = self.menuBar().addMenu(tr("파일 / File"))
-        save_sheet = QAction(tr("바코드 시트 저장… / Save barcode sheet…"), self)
-        save_sheet.triggered.connect(self._save_sheet_dialog)
-        menu.addAction(save_sheet)
-        collect_action = QAction(tr("주문 수집… / Order collection…"), self)
-        collect_action.triggered.connect(lambda: self.as_supervisor(self.open_collect))
-        menu.addAction(collect_action)
-        settings_action = QAction(tr("설정… / Settings…"), self)
-        settings_action.triggered.connect(lambda: self.as_supervisor(self.open_settings))
-        menu.addAction(settings_action)
-        # --- product links (ui/mapping_view.py) ---
-        mapping_action = QAction(tr("상품 연결… / Product links…"), self)
-        mapping_action.triggered.connect(lambda: self.as_supervisor(self.open_mapping))
-        menu.addAction(mapping_action)
+        # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
+        self.set_db_label(one("DB: 이 PC / this PC", "DB: this PC") if deps.db_server is None
+                          else one(f"DB: 창고 서버 / server {deps.db_server}", f"DB: server {deps.db_server}"),
+                          deps.db_address)
         self._mapping_view: QWidget | None = None
-        # --- end product links ---
-        # --- Excel orders (ui/excel_orders_view.py) ---
-        excel_action = QAction(tr("엑셀 주문 가져오기… / Import orders from Excel…"), self)
-        excel_action.triggered.connect(lambda: self.as_supervisor(self.open_excel_orders))
-        menu.addAction(excel_action)
         self._excel_orders_view: QWidget | None = None
-        # --- end Excel orders ---
-        # --- courier waybills (ui/courier_view.py) ---
-        courier_action = QAction(tr("택배 송장… / Courier waybills…"), self)
-        courier_action.triggered.connect(lambda: self.as_supervisor(self.open_courier))
-        menu.addAction(courier_action)
         self._courier_view: QWidget | None = None
-        # --- end courier waybills ---
-        # --- dispatch outbox (ui/outbox_view.py) ---
-        outbox_action = QAction(tr("발송 대기함… / Dispatch outbox…"), self)
-        outbox_action.triggered.connect(lambda: self.as_supervisor(self.open_outbox))
-        menu.addAction(outbox_action)
-        # --- end dispatch outbox ---
-        # --- recordings review (ui/review_view.py) ---
-        review_action = QAction(tr("녹화 영상 검토… / Review recordings…"), self)
-        review_action.triggered.connect(lambda: self.as_supervisor(self.open_review))
-        menu.addAction(review_action)
         self._review: QWidget | None = None
-        # --- end recordings review ---
-        reports_action = QAction(tr("보고서… / Reports…"), self)
-        reports_action.triggered.connect(lambda: self.as_supervisor(self.open_reports))
-        menu.addAction(reports_action)
         self._reports: ReportsWindow | None = None
-        # --- orders (ui/orders_view.py) ---
-        orders_action = QAction(tr("주문… / Orders…"), self)
-        orders_action.triggered.connect(lambda: self.as_supervisor(self.open_orders))
-        menu.addAction(orders_action)
         self._orders: QWidget | None = None
-        # --- end orders ---
-        # --- staff (ui/staff_view.py) ---
-        staff_action = QAction(tr("작업자… / Staff…"), self)
-        staff_action.triggered.connect(lambda: self.as_supervisor(self.open_staff))
-        menu.addAction(staff_action)
         self._staff_view: StaffView | None = None
-        # --- end staff ---
-        # --- packing slips (ui/slips_view.py) ---
-        slips_action = QAction(tr("포장 지시서… / Packing slips…"), self)
-        slips_action.triggered.connect(lambda: self.as_supervisor(self.open_slips))
-        menu.addAction(slips_action)
-        # --- end packing slips ---
-        self.lock_action = QAction(tr("관리자 모드 잠금 / Lock supervisor mode"), self)
-        self.lock_action.triggered.connect(self.gate.lock)
-        menu.addAction(self.lock_action)
-        quit_action = QAction(tr("종료 / Quit"), self)
-        # Ctrl+Q spelled out: the platform's "Quit" key is empty on Windows (and offscreen)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu(tr("보기 / View"))
-        self.full_screen_action = QAction(tr("전체 화면 / Full screen"), self)
-        self.full_screen_action.setCheckable(True)
-        self.full_screen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
-        self.full_screen_action.triggered.connect(self.set_full_screen)
-        view_menu.addAction(self.full_screen_action)
-        self.returns_action = returns_panel.returns_action(self)  # returns inspection (ui/returns_panel.py)
-        view_menu.addAction(self.returns_action)
-        help_menu = self.menuBar().addMenu(tr("도움말 / Help"))
-        about = QAction(tr("정보 / About"), self)
-        about.triggered.connect(self.open_about)
-        help_menu.addAction(about)
+        self._build_menus()
+        self._upload_status: UploadStatus | None = None  # made when the upload queue first says something
 
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self.gate.check_idle)
         self._show_mode()
+
+    def _build_menus(self) -> None:
+        """The menu bar from ``MENU``, in its order; each menu where its first entry names it."""
+        menus: dict[str, QMenu] = {}
+        for entry in MENU:
+            if entry.menu not in menus:
+                menus[entry.menu] = self.menuBar().addMenu(tr(entry.menu))
+            action = QAction(tr(entry.text), self)
+            action.setCheckable(entry.checkable)
+            if entry.shortcut:  # spelled out: the platform's "Quit" key is empty on Windows (and offscreen)
+                action.setShortcut(QKeySequence(entry.shortcut))
+            action.triggered.connect(partial(self._menu_chosen, entry))
+            menus[entry.menu].addAction(action)
+            if entry.keep:
+                setattr(self, entry.keep, action)
+
+    def _menu_chosen(self, entry: MenuEntry, _checked: bool = False) -> None:
+        if entry.supervisor:
+            self.as_supervisor(lambda: entry.run(self))
+        else:
+            entry.run(self)
 
     # ------------------------------------------------------------------ the window's size
 
@@ -201,12 +189,6 @@ class MainWindow(QMainWindow):
             self.menuBar().setStyleSheet(f"QMenuBar {{ {font} }}")
 
     # ------------------------------------------------------------------ packer and supervisor mode
-
-    def set_supervisor_pin(self, pin_hash: str, auto_lock_min: int) -> None:
-        self.gate.pin_hash = pin_hash
-        self.gate.auto_lock_s = auto_lock_min * 60.0
-        self.gate.lock()
-        self._show_mode()
 
     def as_supervisor(self, then: Callable[[], object]) -> None:
         """A supervisor's screen, opened from the menu: asks for the PIN in packer mode."""
@@ -239,11 +221,23 @@ class MainWindow(QMainWindow):
             self.view.show_interrupted(*service.interrupted)
         self.returns_panel = returns_panel.install(self.view, service, self.returns_action)
 
+    def switch_returns(self) -> None:
+        """The menu's returns-inspection switch: the mode as its barcodes switch it (ui/returns_panel.py)."""
+        if self.service is not None:
+            self.service.returns.switch(self.returns_action.isChecked())
+
+    def on_video_uploads(self, progress: QueueProgress) -> None:
+        """The video upload queue's progress (services/video_uploads.py), in the status bar while videos wait."""
+        if self._upload_status is None:
+            self._upload_status = UploadStatus()
+            self.statusBar().addPermanentWidget(self._upload_status)
+        self._upload_status.show_progress(progress)
+
     def detach(self) -> None:
         """The station has stopped (``Station.close``): no pack left to ask about when the window closes."""
         self._tick.stop()
         self.service = None
-        self.view.thumbnails.close()  # its reading thread ends with the station
+        self.view.thumbnails.close()  # no picture read for it after the station stopped
 
     # ------------------------------------------------------------------ StationListener
 
@@ -304,36 +298,27 @@ class MainWindow(QMainWindow):
 
     def open_about(self) -> AboutDialog:
         """Help → About: version, licence and notices, the data folder and the log file (ui/about.py)."""
-        dialog = AboutDialog(self.data_dir, log_file(), self)
+        dialog = AboutDialog(self.deps.data_dir, log_file(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
-    def open_collect(self) -> CollectWindow | None:
-        if self.collector is None:
-            return None
+    def open_collect(self) -> CollectWindow:
         packer = self.service.state.packer if self.service else None
-        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
-        window = CollectWindow(self.collector, operator, self, syncer=self.syncer)
+        operator = packer.name if packer else self.settings.station_name
+        window = CollectWindow(self.deps.collector, operator, self, syncer=self.deps.syncer)
         window.open()
         return window
 
-    def open_settings(self) -> SettingsDialog | None:
-        if self.settings is None or self.settings_path is None:
-            return None
-        dialog = SettingsDialog(self.settings, self, realpacking_test=self.realpacking_test,
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self, realpacking_test=self.deps.realpacking_test,
                                 encoder_in_use=getattr(self.service.recorder, "encoder", "") if self.service else "",
-                                video_folder=self.video_root)
+                                video_folder=self.deps.video_root)
         dialog.finished.connect(lambda _: self._settings_closed(dialog))
         dialog.open()
         return dialog
 
     # --- product links (ui/mapping_view.py) ---
-    def set_pictures(self, pictures: PictureCache) -> None:
-        """The products' pictures on this PC: the station shows them, the product links set an item's photo."""
-        self.pictures = pictures
-        self.view.thumbnails.set_pictures(pictures)
-
     def open_mapping(self) -> QWidget | None:
         """The product-link screen, on the station's database thread; one at a time."""
         from packdesk.ui.mapping_view import MappingView
@@ -344,7 +329,7 @@ class MainWindow(QMainWindow):
             self._mapping_view.raise_()
             self._mapping_view.activateWindow()
             return self._mapping_view
-        view = MappingView(self.service.worker.db, worker=self.service.worker, parent=self, pictures=self.pictures)
+        view = MappingView(self.service.worker.db, worker=self.service.worker, parent=self, pictures=self.deps.pictures)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.finished.connect(lambda _: setattr(self, "_mapping_view", None))
         self._mapping_view = view
@@ -383,13 +368,13 @@ class MainWindow(QMainWindow):
         from packdesk.services.courier_sheets import templates_file
         from packdesk.ui.courier_view import CourierView
 
-        if self.service is None or self.settings is None or self.settings_path is None:
+        if self.service is None:
             return None
         packer = self.service.state.packer
         operator = packer.name if packer else self.settings.station_name
         view = self._courier_view
         if not isinstance(view, CourierView):
-            view = CourierView(self.service.worker, templates_file(self.settings_path.parent),
+            view = CourierView(self.service.worker, templates_file(self.deps.settings_path.parent),
                                check_digit=self.settings.waybill.check_digit,
                                contracted_courier=self.settings.waybill.courier, operator=operator, parent=self)
             self._courier_view = view
@@ -402,14 +387,12 @@ class MainWindow(QMainWindow):
     # --- end courier waybills ---
 
     # --- dispatch outbox (ui/outbox_view.py) ---
-    def open_outbox(self) -> OutboxView | None:
+    def open_outbox(self) -> OutboxView:
         """The supervisor's outbox screen; one, kept and shown again (its lists re-read on show)."""
-        if self.uploader is None:
-            return None
         packer = self.service.state.packer if self.service else None
-        operator = packer.name if packer else (self.settings.station_name if self.settings else "")
+        operator = packer.name if packer else self.settings.station_name
         if self._outbox_view is None:
-            self._outbox_view = OutboxView(self.uploader, operator, self)
+            self._outbox_view = OutboxView(self.deps.uploader, operator, self)
         self._outbox_view.operator = operator  # who resends or marks handled: in the log and line history
         self._outbox_view.open()
         return self._outbox_view
@@ -426,6 +409,8 @@ class MainWindow(QMainWindow):
 
     def on_db_status(self, ok: bool) -> None:
         """The warehouse server (several stations): gone is shown at once; packing waits for it."""
+        if self.service is not None:
+            self.service.set_db_online(ok)
         if ok:
             restyle(self.db_label, "")
             self.db_label.setText(getattr(self, "_db_text", "") + tr(" ● 연결됨 / connected"))
@@ -445,6 +430,11 @@ class MainWindow(QMainWindow):
             restyle(self.online_label, "color: #e65100; font-weight: bold;")
     # --- end dispatch outbox ---
 
+    def on_lines_changed(self, statuses: Mapping[int, LineStatus]) -> None:
+        """Lines other stations or the background jobs changed: the open pack follows (services/station.py)."""
+        if self.service is not None:
+            self.service.on_lines_changed(statuses)
+
     # --- recordings review (ui/review_view.py) ---
     def open_review(self) -> QWidget | None:
         """The recordings review: one window, kept and shown again. While it is active, scans search there
@@ -457,9 +447,9 @@ class MainWindow(QMainWindow):
             self._review = ReviewWindow(self.service.worker.db, worker=self.service.worker,
                                         station_name=self.settings.station_name if self.settings else "",
                                         parent=self)
-            self._review.video_root = self.video_root
-            self._review.anchor_file = self.anchor_file
-            self._review.video_link.settings = lambda: self.settings.video_link if self.settings else None
+            self._review.video_root = self.deps.video_root
+            self._review.anchor_file = self.deps.anchor_file
+            self._review.video_link.settings = lambda: self.settings.video_link
         self._review.show()
         self._review.raise_()
         self._review.activateWindow()
@@ -473,7 +463,7 @@ class MainWindow(QMainWindow):
         if self.service is None:
             return None
         if self._reports is None:
-            self._reports = ReportsWindow(self.service.worker.db, self.video_root, parent=self)
+            self._reports = ReportsWindow(self.service.worker.db, self.deps.video_root, parent=self)
         self._reports.show()
         self._reports.raise_()
         self._reports.activateWindow()
@@ -544,18 +534,18 @@ class MainWindow(QMainWindow):
     # --- end packing slips ---
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
-        if dialog.result_settings is not None and self.settings_path is not None:
-            save_settings(dialog.result_settings, self.settings_path)
+        if dialog.result_settings is not None:
+            save_settings(dialog.result_settings, self.deps.settings_path)
             self.settings = dialog.result_settings
             self.gate.pin_hash = self.settings.supervisor.pin_hash  # a new PIN counts at once (mode stays)
             self._show_mode()
             self.statusBar().showMessage(
                 tr("설정 저장됨 — 다시 시작하면 적용됩니다 / Settings saved — restart to apply"), 15000)
-            log.info("settings saved to %s", self.settings_path)
+            log.info("settings saved to %s", self.deps.settings_path)
             if dialog.changed_for_next_start(dialog.result_settings):
                 offer_restart(self)
 
-    def _save_sheet_dialog(self) -> None:
+    def save_sheet_dialog(self) -> None:
         chosen = files.save_file(self, "barcode-sheet", tr("바코드 시트 저장 / Save barcode sheet"),
                                  "packdesk-barcodes.pdf", "PDF (*.pdf);;PNG (*.png)")
         if chosen:
@@ -600,3 +590,32 @@ class MainWindow(QMainWindow):
         assert self.service is not None
         self.service.close_open_pack()
         return True
+
+
+# The menu bar, top to bottom. A new screen is one line here (and its ``open_…`` method above); ``supervisor``
+# entries ask for the PIN in packer mode.
+FILE = "파일 / File"
+VIEW = "보기 / View"
+HELP = "도움말 / Help"
+MENU: tuple[MenuEntry, ...] = (
+    MenuEntry(FILE, "바코드 시트 저장… / Save barcode sheet…", MainWindow.save_sheet_dialog, supervisor=False),
+    MenuEntry(FILE, "주문 수집… / Order collection…", MainWindow.open_collect),
+    MenuEntry(FILE, "설정… / Settings…", MainWindow.open_settings),
+    MenuEntry(FILE, "상품 연결… / Product links…", MainWindow.open_mapping),
+    MenuEntry(FILE, "엑셀 주문 가져오기… / Import orders from Excel…", MainWindow.open_excel_orders),
+    MenuEntry(FILE, "택배 송장… / Courier waybills…", MainWindow.open_courier),
+    MenuEntry(FILE, "발송 대기함… / Dispatch outbox…", MainWindow.open_outbox),
+    MenuEntry(FILE, "녹화 영상 검토… / Review recordings…", MainWindow.open_review),
+    MenuEntry(FILE, "보고서… / Reports…", MainWindow.open_reports),
+    MenuEntry(FILE, "주문… / Orders…", MainWindow.open_orders),
+    MenuEntry(FILE, "작업자… / Staff…", MainWindow.open_staff),
+    MenuEntry(FILE, "포장 지시서… / Packing slips…", MainWindow.open_slips),
+    MenuEntry(FILE, "관리자 모드 잠금 / Lock supervisor mode", lambda w: w.gate.lock(), supervisor=False,
+              keep="lock_action"),
+    MenuEntry(FILE, "종료 / Quit", MainWindow.close, supervisor=False, shortcut="Ctrl+Q"),
+    MenuEntry(VIEW, "전체 화면 / Full screen", lambda w: w.set_full_screen(w.full_screen_action.isChecked()),
+              supervisor=False, shortcut="F11", checkable=True, keep="full_screen_action"),
+    MenuEntry(VIEW, "반품 검수 모드 / Returns inspection mode", MainWindow.switch_returns, supervisor=False,
+              checkable=True, keep="returns_action"),
+    MenuEntry(HELP, "정보 / About", MainWindow.open_about, supervisor=False),
+)

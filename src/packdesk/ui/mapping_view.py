@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,6 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     QSortFilterProxyModel,
-    QStandardPaths,
     Qt,
     QTimer,
     Signal,
@@ -48,7 +47,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -68,16 +66,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from packdesk.core.db import Database
-from packdesk.core.errors import KnownError, describe_error
+from packdesk.core.errors import KnownError
 from packdesk.core.kst import KST
 from packdesk.services import mapping as mp
-from packdesk.services.dbworker import DbWorker
+from packdesk.services.dbworker import DbWorker, Job
 from packdesk.services.pictures import PictureCache, set_item_photo
+from packdesk.ui import files, ops
 from packdesk.ui.bridge import MainThreadPoster
-from packdesk.ui.i18n import both, language, one, pair, tr
+from packdesk.ui.i18n import both, language, one, pair, plural, tr
 from packdesk.ui.levels import LEVEL_STYLE, show_level
 from packdesk.ui.messages import error_text
 
@@ -301,11 +299,6 @@ class DraftComponent:
     quantity: int
 
 
-@dataclass(frozen=True)
-class _Refused:
-    error: KnownError
-
-
 def refusal_text(error: KnownError) -> tuple[str, str]:
     if isinstance(error, mp.MappingError):
         return error.ko, error.en
@@ -426,7 +419,8 @@ class CreateItemsDialog(QDialog):
         n = len(rows)
         title = QLabel(tr("출고상품 만들기 / Create shipping items"), objectName="dialogTitle")
         intro = QLabel(both(f"판매상품 {n}개 → 출고상품 {n}개를 만들어 바로 연결합니다 (판매 1개당 세트 수량만큼).",
-                            f"{n} sales product(s) → {n} new item(s), linked at once (set quantity per unit sold)."),
+                            f"{plural(n, 'sales product')} → {plural(n, 'new item')}, linked at once "
+                            "(set quantity per unit sold)."),
                        objectName="createIntro")
         intro.setWordWrap(True)
         relinked = sum(r.linked for r in rows)
@@ -719,7 +713,6 @@ class MappingView(QDialog):
     failure_file_saved = Signal(str, int)  # path, rows
     refused = Signal(str)                # an error code, after it is on screen
     photo_set = Signal(str)              # an item's own photo was set (its name)
-    _from_thread = Signal(object)
 
     def __init__(self, db: Database, worker: DbWorker | None = None, parent: QWidget | None = None,
                  pictures: PictureCache | None = None) -> None:
@@ -727,7 +720,6 @@ class MappingView(QDialog):
         super().__init__(parent)
         self.db = db
         self.pictures = pictures
-        self._photo_folder = ""  # where the last photo was chosen: the next file dialog opens there
         self._poster: MainThreadPoster | None = None
         if worker is None:  # standalone (tests, a tool): a database thread of our own for the writes
             self._poster = MainThreadPoster(self)
@@ -737,7 +729,6 @@ class MappingView(QDialog):
             self._own_worker = False
         self.worker = worker
         self._closed = False
-        self._pending = 0
         self._generation = 0
         self._current: mp.SalesProductRow | None = None
         self.draft: list[DraftComponent] = []
@@ -748,7 +739,6 @@ class MappingView(QDialog):
         self.preview_dialog: ImportPreviewDialog | None = None
         self.create_dialog: CreateItemsDialog | None = None
         self.page: mp.ProductPage | None = None
-        self._from_thread.connect(lambda fn: fn(), Qt.ConnectionType.QueuedConnection)
 
         self.setWindowTitle(tr("상품 연결 / Product links"))
         avail = self.screen().availableGeometry()  # a station PC may have a 1366x768 screen
@@ -994,68 +984,49 @@ class MappingView(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return ops.pending(self) > 0
 
     def _started(self) -> None:
-        self._pending += 1
         self.busy_label.setText(tr("작업 중… / Working…"))
 
-    def _finish(self, done: Callable[[Any], None], result: Any,
-                refused: Callable[[KnownError], None] | None = None) -> None:
-        self._pending -= 1
+    def _answered(self, done: Callable[[Any], None], result: Any) -> None:
         if self._closed:
             return
-        if self._pending == 0:
-            self.busy_label.setText("")
-        if isinstance(result, _Refused):
-            if refused is not None:
-                refused(result.error)
-            self._show_refusal(result.error)
-        else:
-            done(result)
+        self._idle_again()
+        done(result)
         self._update_buttons()
 
-    def _db(self, job: Callable[[Session], Any], done: Callable[[Any], None],
+    def _refused(self, refused: Callable[[KnownError], None] | None, error: KnownError) -> None:
+        if self._closed:
+            return
+        self._idle_again()
+        if refused is not None:
+            refused(error)
+        self._show_refusal(error)
+        self._update_buttons()
+
+    def _idle_again(self) -> None:
+        if not ops.pending(self):  # (an answer is no longer counted when it is handled)
+            self.busy_label.setText("")
+
+    def _db(self, job: Job[Any], done: Callable[[Any], None],
             refused: Callable[[KnownError], None] | None = None) -> None:
-        """A write, on the station's database thread, in order with everything else written there. Bad
-        input comes back as a refusal (rolled back, nothing written); anything else is a bug the worker logs."""
-        def guarded(s: Session) -> Any:
-            try:
-                return job(s)
-            except KnownError as e:
-                s.rollback()
-                return _Refused(e)
-
+        """A write, on the station's database thread, in order with everything else written there (``ops.write``).
+        Bad input comes back as a refusal (rolled back, nothing written); anything else is a bug, logged."""
         self._started()
-        self.worker.submit(guarded, on_done=lambda r: self._finish(done, r, refused),
-                           on_error=lambda e: self._finish(
-                               done, _Refused(KnownError("error", detail=describe_error(e))), refused))
+        ops.write(self, "mapping-write", self.worker, job, partial(self._answered, done),
+                  partial(self._refused, refused))
 
-    def _read(self, name: str, job: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        """A read in a short session of its own, on a thread of its own: never queued behind the station's
-        scans on its database thread, and never holding them up."""
-        def run() -> Any:
-            with self.db.session() as s:
-                return job(s)
-
-        self._in_thread(name, run, done)
+    def _read(self, name: str, job: Job[Any], done: Callable[[Any], None]) -> None:
+        """A read in a short session of its own, on a thread of its own (``ops.read``): never queued behind the
+        station's scans on its database thread, and never holding them up."""
+        self._started()
+        ops.read(self, name, self.db, job, partial(self._answered, done), partial(self._refused, None))
 
     def _in_thread(self, name: str, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        """Work off the UI thread (reads, openpyxl); the answer comes back as a queued call."""
+        """Work off the UI thread (a picture copied, a file written) through ``ops.run``."""
         self._started()
-
-        def run() -> None:
-            try:
-                result = job()
-            except KnownError as e:
-                result = _Refused(e)
-            except Exception as e:
-                log.exception("%s failed", name)
-                result = _Refused(KnownError("error", detail=describe_error(e)))
-            with contextlib.suppress(RuntimeError):  # the screen was closed and deleted meanwhile
-                self._from_thread.emit(lambda: self._finish(done, result))
-
-        threading.Thread(target=run, name=f"packdesk-{name}", daemon=True).start()
+        ops.run(self, name, job, partial(self._answered, done), partial(self._refused, None))
 
     # ------------------------------------------------------------------ list
 
@@ -1181,7 +1152,7 @@ class MappingView(QDialog):
                 selection.select(self.proxy.index(row, 0), self.proxy.index(row, self.proxy.columnCount() - 1))
         self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         n = len(self.selected_rows())
-        self.show_message("info", both(f"옵션 {n}개를 골랐습니다", f"{n} option(s) selected"))
+        self.show_message("info", both(f"옵션 {n}개를 골랐습니다", f"{plural(n, 'option')} selected"))
 
     # ------------------------------------------------------------------ detail
 
@@ -1245,7 +1216,7 @@ class MappingView(QDialog):
         self.seen_button.setEnabled(selected or has)
         self.create_button.setEnabled(selected or has)
         self.options_button.setEnabled(has and self._current is not None and bool(self._current.option_code))
-        files_busy = self._pending > 0
+        files_busy = self.busy
         self.export_button.setEnabled(not files_busy)
         self.import_button.setEnabled(not files_busy)
 
@@ -1263,20 +1234,17 @@ class MappingView(QDialog):
         rows = sorted({i.row() for i in self.components.selectedIndexes()})
         if not rows or self.pictures is None:
             return
-        start = self._photo_folder or QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.PicturesLocation)
-        path, _ = QFileDialog.getOpenFileName(self, tr("사진 지정 / Set photo"), start,
-                                              f"{tr('사진 / Pictures')} (*.png *.jpg *.jpeg *.gif *.webp *.bmp);;"
-                                              f"{tr('모든 파일 / All files (*)')}")
+        path = files.open_file(self, "product-photo", tr("사진 지정 / Set photo"),
+                                f"{tr('사진 / Pictures')} (*.png *.jpg *.jpeg *.gif *.webp *.bmp);;"
+                                f"{tr('모든 파일 / All files (*)')}")
         if path:
-            self.set_photo(self.draft[rows[0]].item_id, Path(path))
+            self.set_photo(self.draft[rows[0]].item_id, path)
 
     def set_photo(self, item_id: int, source: Path) -> None:
         """Copy the photo into the picture folder (off the UI thread), then make it the item's (on the database
         thread). A file that is no picture is refused with the reason; the item keeps the photo it had."""
         pictures = self.pictures
         assert pictures is not None
-        self._photo_folder = str(source.parent)
 
         def copied(name: str) -> None:
             self._db(lambda s: set_item_photo(s, item_id, name), self._photo_set)
@@ -1388,7 +1356,8 @@ class MappingView(QDialog):
         self._db(lambda s: mp.mark_seen(s, ids), self._seen)
 
     def _seen(self, n: int) -> None:
-        self.show_message("info", both(f"{n}개 상품을 확인함으로 표시했습니다", f"Marked {n} product(s) as seen"))
+        self.show_message("info", both(f"{n}개 상품을 확인함으로 표시했습니다",
+                                       f"Marked {plural(n, 'product')} as seen"))
         self.marked_seen.emit(n)
         self.reload()
 
@@ -1419,7 +1388,7 @@ class MappingView(QDialog):
                 dialog.accept()
             names = ", ".join(f"{r.components[0].sku} ×{r.components[0].quantity}" for r in rows if r.components)
             self.show_message("success", both(f"출고상품 {len(rows)}개를 만들고 연결했습니다: {names}",
-                                              f"Created and linked {len(rows)} item(s): {names}"))
+                                              f"Created and linked {plural(len(rows), 'item')}: {names}"))
             if self._current is not None:
                 fresh = next((r for r in rows if r.id == self._current.id), None)
                 if fresh is not None:
@@ -1437,42 +1406,34 @@ class MappingView(QDialog):
 
     def _export_clicked(self) -> None:
         name = f"packdesk-{one('상품연결', 'product-links')}-{datetime.now(KST):%Y%m%d}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, tr("엑셀 내보내기 / Export to Excel"), name, "Excel (*.xlsx)")
+        path = files.save_file(self, "product-links", tr("엑셀 내보내기 / Export to Excel"), name, "Excel (*.xlsx)")
         if path:
-            self.export_to(Path(path))
+            self.export_to(path)
 
     def export_to(self, path: Path) -> None:
         if path.suffix.lower() != ".xlsx":
             path = path.with_name(path.name + ".xlsx")
         include = self.include_unlinked.isChecked()
 
-        def job() -> int:
-            with self.db.session() as s:
-                return mp.export_mappings(s, path, include_unlinked=include)
-
-        self._in_thread("mapping-export", job, lambda n: self._exported(path, n))
+        self._read("mapping-export", lambda s: mp.export_mappings(s, path, include_unlinked=include),
+                   lambda n: self._exported(path, n))
 
     def _exported(self, path: Path, rows: int) -> None:
         self.show_message("success", both(f"{rows}행을 저장했습니다", f"Saved {rows} rows: {path}"))
         self.exported.emit(str(path), rows)
 
     def _import_clicked(self) -> None:
-        start = str(self._import_path.parent) if self._import_path is not None else ""
-        path, _ = QFileDialog.getOpenFileName(self, tr("엑셀 가져오기 / Import from Excel"), start,
-                                              f"Excel (*.xlsx);;{tr('모든 파일 / All files (*)')}")
+        path = files.open_file(self, "product-links", tr("엑셀 가져오기 / Import from Excel"),
+                               f"Excel (*.xlsx);;{tr('모든 파일 / All files (*)')}")
         if path:
-            self.import_from(Path(path))
+            self.import_from(path)
 
     def import_from(self, path: Path) -> None:
         """Read and check the file off the UI thread, then show the preview; nothing is written yet."""
         self._import_path = path
 
-        def job() -> mp.ImportPreview:
-            with self.db.session() as s:
-                return mp.preview_import(s, path)
-
         self.show_message("info", both(f"읽는 중: {path.name}", f"Reading {path.name}…"))
-        self._in_thread("mapping-import", job, self._show_preview)
+        self._read("mapping-import", lambda s: mp.preview_import(s, path), self._show_preview)
 
     def _show_preview(self, preview: mp.ImportPreview) -> None:
         self.show_message("info", both(f"미리보기: {preview.file_name} — 적용하거나 취소하세요",
@@ -1488,12 +1449,11 @@ class MappingView(QDialog):
         self.import_previewed.emit(preview)
 
     def _failure_file_clicked(self, preview: mp.ImportPreview) -> None:
-        folder = self._import_path.parent if self._import_path is not None else Path.home()
-        name = folder / f"{Path(preview.file_name).stem}-{one('실패', 'failures')}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self.preview_dialog or self, tr("실패 파일 저장 / Save failure file"),
-                                              str(name), "Excel (*.xlsx)")
+        name = f"{Path(preview.file_name).stem}-{one('실패', 'failures')}.xlsx"  # beside the file imported
+        path = files.save_file(self.preview_dialog or self, "product-links", tr("실패 파일 저장 / Save failure file"),
+                               name, "Excel (*.xlsx)")
         if path:
-            self.save_failure_file(preview, Path(path))
+            self.save_failure_file(preview, path)
 
     def save_failure_file(self, preview: mp.ImportPreview, path: Path) -> None:
         """The rows that will not be imported, with their reasons, to fix and import again (off the UI thread)."""
@@ -1515,7 +1475,8 @@ class MappingView(QDialog):
 
     def _import_done(self, result: mp.ImportResult) -> None:
         self.show_message("success", both(f"{result.products}개 상품의 연결을 가져왔습니다 ({result.rows}행)",
-                                          f"Imported the links of {result.products} product(s) ({result.rows} rows)"))
+                                          f"Imported the links of {plural(result.products, 'product')} "
+                                          f"({plural(result.rows, 'row')})"))
         self.import_applied.emit(result.products)
         self._load_accounts_and_products()
 

@@ -17,8 +17,8 @@ person still sees that it did not work. An answer for a screen that has closed (
 good) is dropped: what it would report on is gone. ``pending(owner)`` counts the owner's ops in flight (screens'
 ``busy``); tests wait on it instead of sleeping.
 
-This module is the only one in ``ui/`` that imports ``threading``, and no ``ui`` module opens a database session
-(``tests/test_architecture.py``).
+This module is the only one in ``ui/`` that imports ``threading`` or ``concurrent.futures``, and no ``ui`` module
+opens a database session (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ Done = Callable[[T], None]
 Refused = Callable[[KnownError], None]
 
 _poster: MainThreadPoster | None = None
+_lanes: dict[str, cf.ThreadPoolExecutor] = {}  # name -> its one thread (``run(..., lane=True)``), kept for the process
 _pending: Counter[int] = Counter()  # id(owner) -> ops in flight; touched on the UI thread only
 
 
@@ -77,14 +78,21 @@ def pending(owner: QObject | None = None) -> int:
 
 
 def run(owner: QObject, name: str, fn: Callable[[], T], done: Done[T] | None = None,
-        refused: Refused | None = None, *, bug_code: str = "error") -> None:
-    """``fn()`` on a thread of its own (``packdesk-<name>``)."""
+        refused: Refused | None = None, *, bug_code: str = "error", lane: bool = False) -> None:
+    """``fn()`` on a thread of its own (``packdesk-<name>``). ``lane``: on the one thread all ops of ``name``
+    share, one after another in the order asked — for many small jobs that must not take the cores from the
+    station at once (the product pictures a pack asks for, ``ui/thumbnails.py``)."""
     deliver = _start(owner, name, done, refused, bug_code)
 
     def work() -> None:
         deliver(_call(fn))
 
-    threading.Thread(target=work, name=f"packdesk-{name}", daemon=True).start()
+    if lane:
+        if name not in _lanes:
+            _lanes[name] = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"packdesk-{name}")
+        _lanes[name].submit(work)
+    else:
+        threading.Thread(target=work, name=f"packdesk-{name}", daemon=True).start()
 
 
 def read(owner: QObject, name: str, db: Database, job: Job[T], done: Done[T] | None = None,

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from packdesk.core import words
@@ -215,14 +214,6 @@ class ReturnsPanel(QFrame):
 COMMAND_CODES_BY = {c: code for code, c in COMMAND_CODES.items()}
 
 
-def returns_action(parent: QWidget) -> QAction:
-    """The menu's switch (보기 / View): returns mode on or off, as its barcodes do."""
-    action = QAction(tr("반품 검수 모드 / Returns inspection mode"), parent)
-    action.setObjectName("returnsModeAction")
-    action.setCheckable(True)
-    return action
-
-
 def install(view: StationView, service: StationService, action: QAction) -> ReturnsPanel:
     """Put the returns screen in the station view, drawn from the service's returns desk; the menu's switch
     follows the mode and switches it."""
@@ -235,7 +226,6 @@ def install(view: StationView, service: StationService, action: QAction) -> Retu
         view.show_mode(state.active)
         action.setChecked(state.active)
 
-    service.returns.on_state = draw
-    action.triggered.connect(lambda on: service.returns.switch(bool(on)))
+    service.returns.on_state = draw  # the menu's switch (``action``, checkable) follows the mode
     return panel
 

@@ -2,8 +2,9 @@
 
 A scan redraws the table at once (``ui/station_view.py``): reading a file there would put a disk read, and a
 JPEG decode, between the scanner's Enter and the packer's feedback. So a box's pictures are asked for when
-its pack opens (``prepare``), read and scaled on one worker thread (``QImageReader`` decodes at the size
-asked, off the UI thread; a ``QImage`` may cross threads, a ``QPixmap`` may not), and kept by (item photo,
+its pack opens (``prepare``), read and scaled one after another on one thread (an ops lane, ``ui/ops.py``;
+``QImageReader`` decodes at the size asked, off the UI thread; a ``QImage`` may cross threads, a ``QPixmap`` may
+not), and kept by (item photo,
 marketplace URL, size). Until a picture is in, the row shows its letter placeholder; when it arrives,
 ``ready`` fires and the view redraws. A missing or broken file is remembered as "none" (the placeholder),
 and logged once.
@@ -12,13 +13,14 @@ and logged once.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPixmap
 
 from packdesk.services.pictures import PictureCache
+from packdesk.ui import ops
 
 log = logging.getLogger("packdesk.thumbnails")
 
@@ -48,15 +50,13 @@ def read_square(path: Path, size: int) -> QImage | None:
 
 class Thumbnails(QObject):
     ready = Signal()                      # a picture came in: the rows that show it can be drawn again
-    _loaded = Signal(object, object)      # (key, QImage | None), from the worker thread (queued to this one)
 
     def __init__(self, pictures: PictureCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pictures = pictures
         self._cache: dict[Key, QIcon | None] = {}  # icons made once: a redraw per scan only hands them over
         self._asked: set[Key] = set()
-        self._pool: ThreadPoolExecutor | None = None
-        self._loaded.connect(self._arrived, Qt.ConnectionType.QueuedConnection)
+        self._closed = False
 
     def set_pictures(self, pictures: PictureCache | None) -> None:
         self.pictures = pictures
@@ -83,18 +83,18 @@ class Thumbnails(QObject):
 
     def prepare(self, wanted: list[tuple[str, str]], size: int) -> None:
         """Read these (own photo, URL) pictures at ``size`` off this thread, unless read or being read."""
-        if self.pictures is None:
+        if self.pictures is None or self._closed:
             return
         for own, url in wanted:
             key = (own, url, size)
             # "none" is asked again with each pack: a picture the sync fetched since, or a photo set, shows up
             if (own or url) and self._cache.get(key) is None and key not in self._asked:
                 self._asked.add(key)
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnails")
-                self._pool.submit(self._read, key, self.pictures)
+                ops.run(self, "thumbnails", partial(self._read, key, self.pictures), partial(self._arrived, key),
+                        lane=True)
 
-    def _read(self, key: Key, pictures: PictureCache) -> None:  # the worker thread
+    @staticmethod
+    def _read(key: Key, pictures: PictureCache) -> QImage | None:  # the lane's thread
         own, url, size = key
         image: QImage | None = None
         try:
@@ -105,10 +105,12 @@ class Thumbnails(QObject):
                     log.warning("product picture unreadable, letter shown instead: %s", path.name)
         except Exception as e:  # a picture must never break the station
             log.warning("product picture not read (%s): %s", type(e).__name__, own or "catalogue picture")
-        self._loaded.emit(key, image)
+        return image
 
     def _arrived(self, key: Key, image: QImage | None) -> None:
         self._asked.discard(key)
+        if self._closed:
+            return
         self._cache[key] = QIcon(QPixmap.fromImage(image)) if image is not None else None
         if image is not None:
             self.ready.emit()
@@ -119,6 +121,5 @@ class Thumbnails(QObject):
         return bool(self._asked)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """The station stopped: no picture is asked for any more, and one still being read is not kept."""
+        self._closed = True
