@@ -4,10 +4,14 @@ label number typed in by a supervisor, the parcel packed at the station on camer
 back with a swapped item. The packer switches the station to returns mode, scans Coupang's return label (which
 PackDesk does not know: it says so, and films anyway), then the order number, takes out each item, marks its
 condition, completes. The inspection is stored linked to the original order and its outbound pack, its video is
-indexed and chained like any recording, and the chain verifies."""
+indexed and chained like any recording, and the chain verifies. From the returns review, the claim bundle for it
+holds both films as recorded and the return's scans with each item's condition."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +20,15 @@ from sqlalchemy import select
 
 from packdesk.core import models as m
 from packdesk.core.enums import PackOutcome, RecordingStatus
+from packdesk.services import claim_bundle as cb
 from packdesk.services.integrity import verify
 from packdesk.services.returns import RETURNS_OFF, RETURNS_ON
 from packdesk.services.settings import CollectionSettings
 from tests import coupang_shop as shop
 from tests.fakes.coupang import FakeCoupang
+from tests.services.test_claim_bundle import read_csv
 from tests.ui.conftest import Packer
+from tests.ui.test_claim_bundle_view import choose, click, dialog_of
 from tests.ui.test_recording_gui import recording_settings
 from tests.ui.test_returns_station import scan
 
@@ -41,8 +48,8 @@ def complete_recordings(st, count: int) -> list[m.Recording]:  # type: ignore[no
                               .order_by(m.Recording.id)))
 
 
-def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_station, qtbot, fake,
-                                                                          tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_station, qtbot, fake,  # type: ignore[no-untyped-def]
+                                                                          tmp_path: Path, monkeypatch) -> None:
     sold = fake.add_sheet(2, receiver=shop.receiver(0))          # two items in one box
     other = fake.add_sheet(2, receiver=shop.receiver(1))         # its second item: a product the first box lacks
     settings = recording_settings(tmp_path).model_copy(update={
@@ -125,6 +132,40 @@ def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_sta
     assert sum(t.startswith(("00:", "--")) and "✓" in t for t in said["outbound"]) >= 3  # waybill + two items
     assert returns.players["return"].isEnabled() and returns.players["outbound"].isEnabled()
     assert number in returns.titles["outbound"].text() and "CPRT-77001234" in returns.titles["return"].text()
+
+    # the claim bundle for this return, from the same window: both films as recorded, the return's scans
+    click(qtbot, returns.claim_bundle_button)
+    dialog = dialog_of(returns, qtbot)
+    assert dialog.subject is not None and dialog.subject.kind == "return"
+    assert "반품 CPRT-77001234" in dialog.info.text() and "2 recordings, 1 pack" in dialog.info.text()
+    assert "return_scans.csv" in dialog.info.text()
+    choose(qtbot, monkeypatch, dialog, tmp_path / "claims")
+    click(qtbot, dialog.as_folder)
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as done:
+        click(qtbot, dialog.export_button)
+    bundle = done.args[0]
+    root = bundle.path
+    assert [(e.recording_id, e.state) for e in bundle.entries] == [(outbound.id, "ok"), (returned.id, "ok")]
+    for e, rec in zip(bundle.entries, (outbound, returned), strict=True):
+        assert hashlib.sha256((root / e.original).read_bytes()).hexdigest() == rec.sha256
+    for line in (root / cb.SUMS).read_text(encoding="utf-8").splitlines():  # what `sha256sum -c` does
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((root / name).read_bytes()).hexdigest() == digest, name
+    if shutil.which("sha256sum"):
+        run = subprocess.run(["sha256sum", "-c", cb.SUMS], cwd=root, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
+    rows = read_csv(root / cb.RETURN_SCANS_CSV)
+    col = {h.split(" / ")[1]: i for i, h in enumerate(rows[0])}
+    assert [r[col["Code scanned"]] for r in rows[1:]] == [
+        "CPRT-77001234", str(sold.order_id), sent[0], "PD-RET-OK", shop.barcode_of(str(swapped)), "PD-RET-OTHER",
+        "PD-CMD-COMPLETE"]
+    assert {(r[col["Item #"]], r[col["Item's condition at the end"]], r[col["Sent by the order"]])
+            for r in rows[1:] if r[col["Item #"]]} == {("1", "정상 / Good", "예 / yes"),
+                                                     ("2", "다른 상품 / Other product", "아니요 / no")}
+    assert all(r[col["Return label"]] == "CPRT-77001234" and r[col["Original waybill"]] == number for r in rows[1:])
+    scans = read_csv(root / "scans.csv")  # the outbound pack's: its waybill, then both items
+    assert [r[8] for r in scans[1:]] == [number, *sent]
+    dialog.close()
     returns.done(0)
     rv.close()
 

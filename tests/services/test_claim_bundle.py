@@ -1,7 +1,8 @@
 """The claim bundle (issue #21) without Qt: an order packed twice at the station service (a pack cancelled, then
 packed again), each pack with a real recording indexed and chained as the station does; exported as a folder
 and as a zip, then checked the way a claim team would — ``sha256sum -c``, the links recomputed with hashlib from
-the written text alone, the scans' CSV read as Excel would — and a recording whose file is gone is named."""
+the written text alone, the scans' CSV read as Excel would — and a recording whose file is gone is named. A
+return inspected on camera brings its own video beside its outbound pack's, and its scans as their own CSV."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import subprocess
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -23,10 +25,12 @@ from sqlalchemy import select
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
 from packdesk.core.db import Database
+from packdesk.core.enums import PackOutcome
 from packdesk.core.kst import kst
 from packdesk.core.recordings import recording_finished, recording_started
+from packdesk.core.returns import RMsg
 from packdesk.core.station import Msg
-from packdesk.devices.recorder import RecordingFinished
+from packdesk.devices.recorder import RecordingFinished, RecordingJob
 from packdesk.services import claim_bundle as cb
 from packdesk.services.evidence import Evidence
 from tests.services.test_integrity import videos  # noqa: F401 (a module fixture: four real recordings)
@@ -292,3 +296,141 @@ def test_an_original_no_player_reads_still_goes_in_as_it_is(packed: Packed, tmp_
     assert (result.path / entry.original).read_bytes() == path.read_bytes()
     assert [p.name for p in (result.path / "recordings").rglob(".*")] == []  # no remux left half-made
     assert result.entries[0].state == "ok" and result.entries[0].mp4
+
+
+# ------------------------------------------------------------------ a return's bundle: both films, its own scans
+
+@dataclass
+class Returned:
+    db: Database
+    inspection_id: int
+    pack: int
+    outbound: int    # the outbound pack's recording
+    returned: int    # the return's own recording
+    video_start: datetime
+
+
+def index_video(db: Database, job: RecordingJob, ev: RecordingFinished, folder: Path) -> int:
+    """A real file indexed and chained under ``job``'s key as the recorder's events do at the station."""
+    dst = folder / f"{job.pack_key}.ts"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(ev.path.read_bytes())
+    with db.session() as s:
+        recording_started(s, pack_key=job.pack_key, tracking_number=job.tracking_number,
+                          order_nos=",".join(job.order_nos), station=job.station, packer_name=job.packer_name,
+                          recorder="opencv", path=str(dst), started_at=job.started_at)
+    with db.session() as s:
+        recording_finished(s, pack_key=job.pack_key, path=str(dst), started_at=job.started_at,
+                           ended_at=job.started_at + (ev.ended_at - ev.started_at), frames=ev.frames,
+                           dropped=ev.dropped, size_bytes=ev.size_bytes, outcome=PackOutcome.COMPLETED,
+                           sha256=ev.sha256)
+    with db.session() as s:
+        return s.scalars(select(m.Recording.id).where(m.Recording.pack_key == job.pack_key)).one()
+
+
+@pytest.fixture
+def returned(demo_db: Database, videos: list[RecordingFinished], tmp_path: Path) -> Iterator[Returned]:  # noqa: F811
+    """The order packed on camera; back days later under a courier's label PackDesk does not know, linked by its
+    waybill, opened on camera: a condition scanned before any item (refused), the mug marked damaged then
+    corrected to good, a tea set the order never sent."""
+    rig = Rig(demo_db)
+    try:
+        rig.scan("PD-PACKER-001", Scenario.SIMPLE, MUG, TUMBLER, MUG)
+        assert rig.message is Msg.PACK_COMPLETE
+        pack_job = rig.recorder.jobs[-1]
+        rig.scan("PD-CMD-RETURNS", "RT-777", Scenario.SIMPLE, "PD-RET-OK", MUG, "PD-RET-DAMAGED", "PD-RET-OK",
+                 BARCODE["TEA-GR"], "PD-RET-OTHER", "PD-CMD-COMPLETE")
+        assert rig.svc.returns.state.message.code is RMsg.COMPLETE
+        return_job = rig.recorder.jobs[-1]
+    finally:
+        rig.worker.close()
+    outbound = index_video(demo_db, pack_job, videos[0], tmp_path / "v")
+    back = index_video(demo_db, return_job, videos[1], tmp_path / "v")
+    with demo_db.session() as s:
+        insp = s.scalars(select(m.ReturnInspection)).one()
+        iid, pack = insp.id, insp.original_pack_session_id
+        assert pack is not None and insp.key == return_job.pack_key
+    yield Returned(demo_db, iid, pack, outbound, back, return_job.started_at)
+
+
+def test_a_return_subject_is_its_own_video_and_its_outbound_packs(returned: Returned, demo_db: Database) -> None:
+    with demo_db.session() as s:
+        sub = cb.return_subject(s, returned.inspection_id)
+        with pytest.raises(cb.ClaimBundleError) as e:
+            cb.return_subject(s, returned.inspection_id + 99)
+    assert (sub.kind, sub.label) == ("return", "RT-777")
+    assert sub.recording_ids == (returned.outbound, returned.returned) and sub.pack_session_ids == (returned.pack,)
+    assert sub.inspection_ids == (returned.inspection_id,) and e.value.code == "return_not_found"
+    with demo_db.session() as s:  # the return's recording picked in the review: the same return bundle
+        assert cb.recording_subject(s, returned.returned) == sub
+        assert cb.recording_subject(s, returned.outbound).kind == "order"
+
+
+@pytest.mark.skipif(SHA256SUM is None, reason="coreutils sha256sum")
+def test_a_return_bundle_holds_both_films_and_the_returns_scans(returned: Returned, tmp_path: Path) -> None:
+    with returned.db.session() as s:
+        sub = cb.return_subject(s, returned.inspection_id)
+    result = cb.build(returned.db, sub, tmp_path / "out", as_zip=False, write_sheet=fake_sheet)
+    root = result.path
+    assert root.name.startswith("claim_RT-777_")
+    run = subprocess.run([SHA256SUM, "-c", cb.SUMS], cwd=root, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count(": OK") == len(result.files) and cb.RETURN_SCANS_CSV in result.files
+
+    # both videos, each the original byte for byte with a copy to play, and both chained
+    with returned.db.session() as s:
+        recs = {r.id: r for r in s.scalars(select(m.Recording))}
+    assert [(e.recording_id, e.state) for e in result.entries] == [(returned.outbound, "ok"), (returned.returned, "ok")]
+    for e in result.entries:
+        assert sha(root / e.original) == recs[e.recording_id].sha256 and e.mp4.endswith(".mp4")
+    links = recompute_links(root)
+    assert sorted(ln["covers"] for ln in links) == sorted(
+        [f"pack {returned.pack}", f"recording {returned.outbound}", f"recording {returned.returned}"])
+    assert result.packs == 1 and len(read_csv(root / "scans.csv")) - 1 == result.scans == 4  # waybill + 3 items
+
+    # the return's scans, as stored, in Korea time, placed in the return's video, each item's condition
+    rows = read_csv(root / cb.RETURN_SCANS_CSV)
+    head = rows[0]
+    assert head[:4] == ["검수 ID / Inspection id", "반품 송장 / Return label", "원 송장 / Original waybill",
+                        "시각 (KST) / Time (KST)"]
+    col = {h.split(" / ")[1]: i for i, h in enumerate(head)}
+    with returned.db.session() as s:
+        stored = list(s.scalars(select(m.ReturnScan).where(m.ReturnScan.inspection_id == returned.inspection_id)
+                                .order_by(m.ReturnScan.scanned_at, m.ReturnScan.id)))
+    assert len(rows) - 1 == len(stored) == result.return_scans == 9
+    for row, sc in zip(rows[1:], stored, strict=True):
+        assert (row[0], row[1], row[2]) == (str(returned.inspection_id), "RT-777", Scenario.SIMPLE)
+        assert row[3] == kst(sc.scanned_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        assert (row[col["Code scanned"]], row[col["Scan id"]]) == (sc.code, str(sc.id))
+        ms = round((sc.scanned_at - returned.video_start).total_seconds() * 1000)
+        assert row[col["In the return video"]] == f"{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}"
+    said = [(r[col["Kind"]], r[col["Result"]], r[col["Item #"]], r[col["Condition scanned"]],
+             r[col["Item's condition at the end"]], r[col["Sent by the order"]]) for r in rows[1:]]
+    ok, damaged, other = "정상 / Good", "파손 / Damaged", "다른 상품 / Other product"
+    assert said == [
+        ("반품 송장 / return label", "수락 / accepted", "", "", "", ""),
+        ("원 주문 / original order", "수락 / accepted", "", "", "", ""),
+        ("상태 / condition", "거부 / refused", "", "", "", ""),
+        ("상품 / item", "수락 / accepted", "1", "", ok, "예 / yes"),
+        ("상태 / condition", "수락 / accepted", "1", damaged, ok, "예 / yes"),
+        ("상태 / condition", "수락 / accepted", "1", ok, ok, "예 / yes"),
+        ("상품 / item", "수락 / accepted", "2", "", other, "아니요 / no"),
+        ("상태 / condition", "수락 / accepted", "2", other, other, "아니요 / no"),
+        ("명령 / command", "수락 / accepted", "", "", "", ""),
+    ]
+    assert rows[3][col["Why"]].startswith("상품을 먼저 스캔한 뒤") and "Scan the item first" in rows[3][col["Why"]]
+    assert "머그컵" in rows[4][col["Item"]] and rows[7][col["Why"]].startswith("보낸 상품이 아닙니다")
+
+    # the how-to says which film is which, and that the return's scans are outside the chain
+    how = (root / cb.HOW_TO).read_text(encoding="utf-8-sig")
+    assert "반품: RT-777" in how and "Return: RT-777" in how
+    assert f"반품 영상 (반품 상자를 연 모습): 녹화 {returned.returned}" in how
+    assert f"recording {returned.outbound} · pack {returned.pack} (scans.csv)" in how
+    assert "return_scans.csv: every scan of the inspection" in how and "have no\n  hash-chain link" in how
+    with returned.db.session() as s:  # no buyer data beyond what the order's bundle shows
+        order = s.scalars(select(m.Order).where(m.Order.order_no == "202600000001")).one()
+        private = [v for v in (order.recipient_name, order.buyer_name, order.recipient_phone, order.address) if v]
+    assert private
+    for f in result.files:
+        if f.endswith((".txt", ".csv", ".json")) or f == cb.SUMS:
+            assert not [v for v in private if v in (root / f).read_text(encoding="utf-8-sig")], f

@@ -22,8 +22,11 @@ zip: written under a temporary name, then renamed), so a failure or a full disk 
 under the final name.
 
 The subject is a list of recordings and packs (``Subject``): ``order_subject`` and ``recording_subject`` find an
-order's; a return inspection's can be given the same way (its recordings and packs), and ``kind``/``label``
-name it in the files. The evidence sheet PDF is drawn by the screens (Qt): the caller passes ``write_sheet``.
+order's; ``return_subject`` a return inspection's (kind "return"): the return's own video and the outbound pack
+it was linked to with that pack's video, so both films answer one claim, and the inspection's scans with each
+item's condition as their own ``return_scans.csv`` (those scans are as the index holds them: unlike a pack's,
+they have no chain link, and the how-to text says so). ``kind``/``label`` name it in the files. The evidence
+sheet PDF is drawn by the screens (Qt): the caller passes ``write_sheet``.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from packdesk.core.enums import RecordingStatus
 from packdesk.core.errors import KnownError
 from packdesk.core.filenames import safe_file_part
 from packdesk.core.kst import kst
-from packdesk.services import review
+from packdesk.services import returns, review
 from packdesk.services.evidence import Evidence, gather, with_frames
 
 log = logging.getLogger("packdesk.claim_bundle")
@@ -61,6 +64,7 @@ log = logging.getLogger("packdesk.claim_bundle")
 HOW_TO = "검증방법-HOW-TO-VERIFY.txt"
 SUMS = "SHA256SUMS"
 SCANS_CSV = "scans.csv"
+RETURN_SCANS_CSV = "return_scans.csv"
 RECORDINGS_CSV = "recordings.csv"
 LINKS_TEXT = "chain/links.txt"
 LINKS_JSON = "chain/links.json"
@@ -76,17 +80,19 @@ class ClaimBundleError(KnownError):
 
 @dataclass(frozen=True)
 class Subject:
-    """What a bundle answers for: an order (``kind`` "order"), or later a return inspection. ``label`` names it
-    in the folder's name and the texts (order numbers, not a person's name)."""
+    """What a bundle answers for: an order (``kind`` "order"), a waybill, or a return inspection ("return":
+    its ``inspection_ids``). ``label`` names it in the folder's name and the texts (order numbers, a return
+    label: not a person's name)."""
 
     kind: str
     label: str
     recording_ids: tuple[int, ...]
     pack_session_ids: tuple[int, ...] = ()
+    inspection_ids: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.recording_ids or self.pack_session_ids)
+        return not (self.recording_ids or self.pack_session_ids or self.inspection_ids)
 
 
 # ------------------------------------------------------------------------------------------ finding a subject
@@ -116,10 +122,13 @@ def order_subject(s: Session, order_id: int) -> Subject:
 
 def recording_subject(s: Session, recording_id: int) -> Subject:
     """The order(s) of the recording's waybill; a recording of no known order: its waybill's packs and
-    recordings alone."""
+    recordings alone. A return inspection's video: that return's bundle (its scans, and the outbound film)."""
     rec = s.get(m.Recording, recording_id)
     if rec is None:
         raise ClaimBundleError("recording_not_found", recording_id=recording_id)
+    inspection = s.scalar(select(m.ReturnInspection.id).where(m.ReturnInspection.key == rec.pack_key))
+    if inspection is not None:
+        return return_subject(s, inspection)
     L, W, R = m.OrderLine, m.Waybill, m.Recording
     orders = list(s.scalars(select(L.order_id).distinct().join(W, W.id == L.waybill_id)
                             .where(W.tracking_number == rec.tracking_number)))
@@ -130,6 +139,21 @@ def recording_subject(s: Session, recording_id: int) -> Subject:
     recs = tuple(s.scalars(select(R.id).where(R.tracking_number == rec.tracking_number).order_by(R.started_at, R.id)))
     packs = tuple(sorted({p for p in s.scalars(select(R.pack_session_id).where(R.id.in_(recs))) if p is not None}))
     return Subject("waybill", rec.tracking_number, recs, packs)
+
+
+def return_subject(s: Session, inspection_id: int) -> Subject:
+    """The return's own recording(s) (filmed under the inspection's key) and the outbound pack the inspection was
+    linked to, with that pack's recordings — the two films the review plays side by side. An inspection never
+    linked to an original (an unknown label, then cancelled) is its own video and scans alone."""
+    RI, R = m.ReturnInspection, m.Recording
+    insp = s.get(RI, inspection_id)
+    if insp is None:
+        raise ClaimBundleError("return_not_found", detail=f"return inspection {inspection_id}")
+    own = list(s.scalars(select(R.id).where(R.pack_key == insp.key).order_by(R.started_at, R.id)))
+    pack = insp.original_pack_session_id
+    outbound = [] if pack is None else list(s.scalars(select(R.id).where(R.pack_session_id == pack)
+                                                     .order_by(R.started_at, R.id)))
+    return Subject("return", insp.return_code, (*outbound, *own), (pack,) if pack is not None else (), (insp.id,))
 
 
 # ------------------------------------------------------------------------------------------ what is read
@@ -195,11 +219,36 @@ class _Pack:
     scans: list[review.ScanRow]
 
 
+@dataclass(frozen=True)
+class _Return:
+    row: returns.InspectionRow
+    recording_ids: tuple[int, ...]           # its own video(s); the others in the bundle are the outbound pack's
+    scans: list[returns.ReturnScanRow]       # offsets in its first video
+    items: dict[int, tuple[bool, str]]       # line_no -> (sent by the order, its condition as the inspection ended)
+
+
 @dataclass
 class _Read:
     recs: list[_Rec]
     packs: list[_Pack]
     links: list[Link]
+    returns: list[_Return] = field(default_factory=list)
+
+
+def _read_returns(s: Session, inspection_ids: Iterable[int]) -> list[_Return]:
+    R, RI = m.Recording, m.ReturnItem
+    out: list[_Return] = []
+    for iid in sorted(set(inspection_ids)):
+        row = returns.inspection_row(s, iid)
+        if row is None:
+            continue
+        videos = list(s.execute(select(R.id, R.started_at).where(R.pack_key == row.key)
+                                .order_by(R.started_at, R.id)))
+        items = {i.line_no: (i.expected, i.condition) for i in s.execute(
+            select(RI.line_no, RI.expected, RI.condition).where(RI.inspection_id == iid))}
+        out.append(_Return(row, tuple(v.id for v in videos),
+                           returns.inspection_scans(s, iid, videos[0].started_at if videos else None), items))
+    return out
 
 
 def _read(s: Session, subject: Subject) -> _Read:
@@ -241,7 +290,7 @@ def _read(s: Session, subject: Subject) -> _Read:
                  Path(r.path), r.sha256, r.size_bytes, r.status, r.deleted_at is not None, str(r.pack_outcome),
                  r.pack_session_id, r.recorder) for r in rec_rows]
     links.sort(key=lambda ln: (ln.station, ln.seq))
-    return _Read(recs, packs, links)
+    return _Read(recs, packs, links, _read_returns(s, subject.inspection_ids))
 
 
 # ------------------------------------------------------------------------------------------ the result
@@ -286,6 +335,7 @@ class BundleResult:
     scans: int
     links: int
     files: list[str] = field(default_factory=list)  # every file listed in SHA256SUMS
+    return_scans: int = 0         # rows of return_scans.csv (a return's bundle)
 
     @property
     def missing(self) -> list[BundleEntry]:
@@ -313,7 +363,7 @@ def build(db: Database, subject: Subject, dest_dir: Path, *, as_zip: bool, write
     at = now or datetime.now(UTC)
     with db.session() as s:
         data = _read(s, subject)
-    if not data.recs and not data.packs:
+    if not data.recs and not data.packs and not data.returns:
         raise ClaimBundleError("claim_bundle_empty", subject=subject.label)
     name = bundle_name(subject, at)
     try:
@@ -340,7 +390,7 @@ def build(db: Database, subject: Subject, dest_dir: Path, *, as_zip: bool, write
         shutil.rmtree(staging, ignore_errors=True)
         part_zip.unlink(missing_ok=True)
     result = BundleResult(final, subject, entries, len(data.packs), sum(len(p.scans) for p in data.packs),
-                          len(data.links), files)
+                          len(data.links), files, sum(len(r.scans) for r in data.returns))
     log.info("claim bundle %s: %d recording(s) (%d not included), %d pack(s), %d link(s) -> %s", subject.kind,
              len(entries), len(result.missing), result.packs, result.links, final)
     return result
@@ -376,6 +426,8 @@ def _write_contents(db: Database, root: Path, data: _Read, subject: Subject, at:
     (root / LINKS_TEXT).write_text(_links_text(data.links), encoding="utf-8")
     _write_csv(root / SCANS_CSV, _scan_rows(data.packs))
     _write_csv(root / RECORDINGS_CSV, _recording_rows(data.recs, entries, data.links))
+    if data.returns:
+        _write_csv(root / RETURN_SCANS_CSV, _return_scan_rows(data.returns))
     (root / HOW_TO).write_text(BOM + _how_to(subject, at, data, entries).replace("\n", "\r\n"), encoding="utf-8")
     step()
     return entries
@@ -488,6 +540,40 @@ def _scan_rows(packs: list[_Pack]) -> list[list[str]]:
     return rows
 
 
+def _offset(ms: int | None) -> str:
+    return f"{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}" if ms is not None else ""
+
+
+def _return_note(sc: returns.ReturnScanRow) -> str:
+    """Why a returns scan was refused, or that an item was not what was sent (its message's words); a command's
+    stored reason is the command itself, which the code column already shows."""
+    if not sc.reason or sc.reason not in words.CATALOGUE:
+        return ""
+    return " / ".join(words.station_words(sc.reason, {"name": sc.item_name or sc.code, "barcode": sc.code}))
+
+
+def _return_scan_rows(inspections: list[_Return]) -> list[list[str]]:
+    head = [_pair("검수 ID", "Inspection id"), _pair("반품 송장", "Return label"), _pair("원 송장", "Original waybill"),
+            _pair("시각 (KST)", "Time (KST)"), _pair("반품 영상 위치", "In the return video"), _pair("종류", "Kind"),
+            _pair("결과", "Result"), _pair("사유", "Why"), _pair("상품 번호", "Item #"), _pair("상품", "Item"),
+            _pair("바코드", "Code scanned"), _pair("스캔한 상태", "Condition scanned"),
+            _pair("상품의 최종 상태", "Item's condition at the end"), _pair("보낸 상품", "Sent by the order"),
+            _pair("스테이션", "Station"), _pair("작업자", "Packer"), _pair("스캔 ID", "Scan id")]
+    rows = [head]
+    for r in inspections:
+        for sc in r.scans:
+            sent, final = r.items.get(sc.line_no, (None, ""))
+            rows.append([str(r.row.id), r.row.return_code, r.row.tracking_number, _time(sc.scanned_at),
+                         _offset(sc.offset_ms), _label(words.RETURN_KIND, sc.kind),
+                         _pair("수락", "accepted") if sc.accepted else _pair("거부", "refused"), _return_note(sc),
+                         str(sc.line_no) if sc.line_no else "", sc.item_name,
+                         sc.code, _label(words.CONDITION, sc.condition) if sc.condition else "",
+                         _label(words.CONDITION, final) if final else "",
+                         "" if sent is None else _pair("예", "yes") if sent else _pair("아니요", "no"),
+                         sc.station, sc.packer_name, str(sc.id)])
+    return rows
+
+
 def _recording_rows(recs: list[_Rec], entries: list[BundleEntry], links: list[Link]) -> list[list[str]]:
     head = [_pair("녹화 ID", "Recording id"), _pair("송장", "Waybill"), _pair("주문", "Orders"),
             _pair("스테이션", "Station"), _pair("작업자", "Packer"), _pair("시작 (KST)", "Start (KST)"),
@@ -557,6 +643,36 @@ def _links_text(links: list[Link]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _how_to_returns(data: _Read) -> tuple[str, str]:
+    """What a return's bundle holds beyond an order's: which video is the return's and which the outbound
+    pack's, and its scans' CSV — said to be outside the chain, so the bundle claims no more than it shows."""
+    if not data.returns:
+        return "", ""
+    own = {i for r in data.returns for i in r.recording_ids}
+    outbound = ", ".join(str(r.id) for r in data.recs if r.id not in own) or "-"
+    packs = ", ".join(str(p.id) for p in data.packs) or "-"
+    ko, en = ["", "반품 검수"], ["", "The return inspection"]
+    for r in data.returns:
+        row, mine = r.row, ", ".join(map(str, r.recording_ids)) or "-"
+        outcome = words.label(words.OUTCOME, row.outcome.value)
+        ko += [f"- 반품 {row.return_code}: 원 송장 {row.tracking_number or '-'}, 주문 {row.order_nos or '-'}, "
+               f"검수 {_time(row.started_at)} (KST), {row.station}, 결과 {outcome.ko}",
+               f"  반품 영상 (반품 상자를 연 모습): 녹화 {mine}"]
+        en += [f"- Return {row.return_code}: original waybill {row.tracking_number or '-'}, order "
+               f"{row.order_nos or '-'}, inspected {_time(row.started_at)} (KST), {row.station}, {outcome.en}",
+               f"  The return's video (the returned box opened): recording {mine}"]
+    ko += [f"- 출고 영상 (같은 주문을 포장해 보낸 모습): 녹화 {outbound} · 포장 {packs} (scans.csv)",
+           "- return_scans.csv : 반품 검수의 모든 스캔 (한국 시각, 반품 영상 속 위치, 상품마다 스캔한 상태와",
+           "  최종 상태, 보낸 상품인지). 반품 검수의 스캔에는 해시 체인 링크가 없습니다 (PackDesk 색인에 저장된",
+           "  그대로). 반품 영상 원본은 다른 녹화처럼 체인 링크가 있습니다 (아래 2)."]
+    en += [f"- The outbound video (the same order packed and sent): recording {outbound} · pack {packs} (scans.csv)",
+           "- return_scans.csv: every scan of the inspection (Korea time, where it is in the return's video, each",
+           "  item's condition as scanned and at the end, whether the order sent it). The inspection's scans have no",
+           "  hash-chain link (they are as PackDesk's index holds them); the return's original video has its link",
+           "  like any recording (2. below)."]
+    return "\n".join(ko), "\n".join(en)
+
+
 def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEntry]) -> str:
     made = kst(at).strftime("%Y-%m-%d %H:%M:%S")
     odd = [e for e in entries if e.state != "ok"]
@@ -565,6 +681,7 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
     what = {"order": ("주문", "order"), "waybill": ("송장", "waybill"), "return": ("반품", "return")}.get(
         subject.kind, (subject.kind, subject.kind))
     n_scans = sum(len(p.scans) for p in data.packs)
+    ret_ko, ret_en = _how_to_returns(data)
     return f"""포장 증거 자료 — 검증 방법
 ==========================
 {what[0]}: {subject.label}
@@ -580,7 +697,7 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
 그리고
 - scans.csv : 모든 스캔 기록 (한국 시각, 엑셀에서 열림). recordings.csv : 녹화 목록과 상태.
 - chain/ : 녹화와 스캔을 덮는 해시 체인 링크 (links.txt 에 계산 방법과 값, links.json 은 같은 내용).
-- SHA256SUMS : 위 모든 파일의 SHA-256.
+- SHA256SUMS : 위 모든 파일의 SHA-256.{ret_ko}
 구매자 개인정보는 넣지 않았습니다 (증거 자료의 수령인 이름 첫 글자뿐: 전화번호·주소·배송 메모 없음).
 
 1. 파일이 내보낸 뒤 바뀌지 않았는지
@@ -620,7 +737,7 @@ And
 - scans.csv: every scan (Korea time; opens in Excel). recordings.csv: the recordings and their state.
 - chain/: the hash-chain links that cover the recordings and the scans (links.txt: the formula and the values;
   links.json: the same, for programs).
-- SHA256SUMS: the SHA-256 of every file above.
+- SHA256SUMS: the SHA-256 of every file above.{ret_en}
 No buyer personal data: only the recipient's initial on the evidence sheets (no phone, address or delivery note).
 
 1. The files are as exported

@@ -368,6 +368,9 @@ class ReturnScanRow:
     line_no: int
     condition: str
     offset_ms: int | None   # where it is in the return's video, when it has one
+    id: int
+    station: str
+    packer_name: str
 
 
 @dataclass(frozen=True)
@@ -410,21 +413,34 @@ def _video(s: Session, cond: Any) -> review.RecordingRow | None:
     return review.recording(s, rid) if rid is not None else None
 
 
-def side_by_side(s: Session, inspection_id: int) -> SideBySide:
+def inspection_row(s: Session, inspection_id: int) -> InspectionRow | None:
+    """One inspection as the review lists it (also the heading of its claim bundle's texts)."""
     rows = _inspection_rows(s, m.ReturnInspection.id == inspection_id, limit=1)
-    if not rows:
-        raise review.ReviewError("recording_not_found", recording_id=inspection_id)
-    insp = rows[0]
-    video = _video(s, m.Recording.pack_key == insp.key)
+    return rows[0] if rows else None
+
+
+def inspection_scans(s: Session, inspection_id: int, video_started_at: datetime | None) -> list[ReturnScanRow]:
+    """The inspection's scans in order, each placed in its video (``video_started_at``: that video's start) — the
+    review's list beside the player, and a claim bundle's ``return_scans.csv``."""
     RS, It = m.ReturnScan, m.Item
     scans = []
-    for r in s.execute(select(RS.scanned_at, RS.code, RS.kind, RS.accepted, RS.reason, RS.line_no, RS.condition,
-                              It.name, It.option_name).outerjoin(It, It.id == RS.item_id)
-                       .where(RS.inspection_id == insp.id).order_by(RS.scanned_at, RS.id)):
-        off = round((r.scanned_at - video.started_at).total_seconds() * 1000) if video is not None else None
+    for r in s.execute(select(RS.id, RS.scanned_at, RS.code, RS.kind, RS.accepted, RS.reason, RS.line_no,
+                              RS.condition, RS.station, RS.packer_name, It.name, It.option_name)
+                       .outerjoin(It, It.id == RS.item_id)
+                       .where(RS.inspection_id == inspection_id).order_by(RS.scanned_at, RS.id)):
+        off = round((r.scanned_at - video_started_at).total_seconds() * 1000) if video_started_at else None
         scans.append(ReturnScanRow(r.scanned_at, r.code, r.kind, r.accepted, r.reason,
                                    f"{r.name} {r.option_name}".strip() if r.name else "", r.line_no, r.condition,
-                                   off if off is not None and off >= 0 else None))
+                                   off if off is not None and off >= 0 else None, r.id, r.station, r.packer_name))
+    return scans
+
+
+def side_by_side(s: Session, inspection_id: int) -> SideBySide:
+    insp = inspection_row(s, inspection_id)
+    if insp is None:
+        raise review.ReviewError("recording_not_found", recording_id=inspection_id)
+    video = _video(s, m.Recording.pack_key == insp.key)
+    scans = inspection_scans(s, insp.id, video.started_at if video is not None else None)
     pack_id = s.scalar(select(m.ReturnInspection.original_pack_session_id)
                        .where(m.ReturnInspection.id == insp.id))
     out_video = _video(s, m.Recording.pack_session_id == pack_id) if pack_id is not None else None

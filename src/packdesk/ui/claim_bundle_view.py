@@ -1,6 +1,7 @@
-"""클레임 자료 내보내기 / Export claim bundle: the dialog both the review window (the selected recording's
-order) and the orders window (the selected order) open. It says what the bundle will hold, lets the person
-pick a folder and "folder or zip", and shows the progress and where it went; the bundle itself is
+"""클레임 자료 내보내기 / Export claim bundle: the dialog the review window (the selected recording's order),
+the orders window (the selected order) and the returns review (the selected return inspection) open. It says
+what the bundle will hold, lets the person pick a folder and "folder or zip", and shows the progress and where
+it went; the bundle itself is
 ``services/claim_bundle.py``, run off the UI thread (``ui/ops.py``). Only the evidence sheets are drawn here, on
 the UI thread (``ops.on_ui_thread``), in the middle of that run.
 """
@@ -40,7 +41,8 @@ log = logging.getLogger("packdesk.ui.claim_bundle")
 
 BUTTON_TEXT = "클레임 자료 내보내기 / Export claim bundle"
 PURPOSE = "claim-bundle"  # the file dialogs' remembered folder (``ui/files.py``)
-SUBJECT_TEXT = {"order": ("주문", "Order"), "waybill": ("송장", "Waybill")}  # what a bundle is for (through both)
+SUBJECT_TEXT = {"order": ("주문", "Order"), "waybill": ("송장", "Waybill"),  # what a bundle is for (through both)
+                "return": ("반품", "Return")}
 
 
 class ClaimBundleDialog(QDialog):
@@ -124,6 +126,10 @@ class ClaimBundleDialog(QDialog):
                                       "검증 방법 — 구매자 개인정보 제외 / the original videos (.ts) and MP4 copies, "
                                       "the scans, the evidence sheets, the hashes and chain links, how to verify "
                                       "— no buyer personal data"))
+        if subject.kind == "return":
+            self.info.setText(self.info.text() + "\n" + tr(
+                "반품 영상과 원래 출고 영상, 반품 검수 스캔(return_scans.csv, 상품마다 상태) / the return's video and "
+                "the original outbound video, the return's scans (return_scans.csv, each item's condition)"))
         self.export_button.setEnabled(not subject.empty)
         if subject.empty:
             self._refused(cb.ClaimBundleError("claim_bundle_empty", subject=subject.label))

@@ -3,8 +3,10 @@
 A claim on a returned item ("you sent it broken", "this is not what I bought") is answered with both films: the
 box packed here (every item scanned in) and the same order opened when it came back (every item scanned out,
 with its condition). The list shows the newest inspections, or those of a return label, waybill or order typed or
-scanned in the search box; picking one loads both players; clicking a scan jumps its own video there. Reads and
-file work run off the UI thread (``ui/ops.py``); the players are the review's own (``PlayerPanel``).
+scanned in the search box; picking one loads both players; clicking a scan jumps its own video there. *Export
+claim bundle* puts both films, the outbound pack's scans and the return's in one bundle for the picked inspection
+(``services/claim_bundle.return_subject``, through the orders' and review's own dialog). Reads and file work run
+off the UI thread (``ui/ops.py``); the players are the review's own (``PlayerPanel``).
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from packdesk.core import words
 from packdesk.core.db import Database
 from packdesk.core.errors import KnownError
 from packdesk.core.kst import kst_text
-from packdesk.services import review
+from packdesk.services import claim_bundle, review
 from packdesk.services.returns import InspectionRow, ReturnScanRow, SideBySide, list_inspections, side_by_side
 from packdesk.ui import ops
+from packdesk.ui.claim_bundle_view import BUTTON_TEXT as CLAIM_BUNDLE_TEXT
+from packdesk.ui.claim_bundle_view import ClaimBundleDialog, open_claim_bundle
 from packdesk.ui.i18n import both, one, tr
 from packdesk.ui.messages import error_text
 from packdesk.ui.review_view import REFUSED_FG, PlayerPanel, clock, scan_text
@@ -101,6 +105,9 @@ class ReturnReviewWindow(QDialog):
         self.search_box.returnPressed.connect(self.search)
         self.search_button = QPushButton(tr("검색 / Search"), objectName="returnSearchButton")
         self.search_button.clicked.connect(self.search)
+        self.claim_bundle_button = QPushButton(tr(CLAIM_BUNDLE_TEXT), objectName="claimBundle")
+        self.claim_bundle_button.setEnabled(False)  # until an inspection is shown
+        self.claim_bundle_button.clicked.connect(self.export_claim_bundle)
         self.message = QLabel("", objectName="returnMessage")
         self.message.setWordWrap(True)
         self.table = QTableWidget(0, len(LIST_COLUMNS), objectName="returnList")
@@ -131,6 +138,7 @@ class ReturnReviewWindow(QDialog):
         bar = QHBoxLayout()
         bar.addWidget(self.search_box, 1)
         bar.addWidget(self.search_button)
+        bar.addWidget(self.claim_bundle_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
@@ -187,6 +195,7 @@ class ReturnReviewWindow(QDialog):
         if gen != self._gen:
             return
         self.current = sbs
+        self.claim_bundle_button.setEnabled(True)
         insp = sbs.inspection
         self.titles["return"].setText(both(f"반품 영상 — {insp.return_code} · {kst_text(insp.started_at)}",
                                            f"Return video — {insp.return_code} · {kst_text(insp.started_at)}"))
@@ -212,6 +221,13 @@ class ReturnReviewWindow(QDialog):
             if not accepted:
                 item.setForeground(REFUSED_FG)
             lst.addItem(item)
+
+    def export_claim_bundle(self) -> ClaimBundleDialog | None:
+        """Everything for a claim on the shown return: its video and the outbound pack's, each with its scans."""
+        if self.current is None:
+            return None
+        iid = self.current.inspection.id
+        return open_claim_bundle(self, self.db, lambda s: claim_bundle.return_subject(s, iid))
 
     def _prepare(self, video: review.RecordingRow | None, scratch: Path, gen: int) -> _Side:
         """(a thread of its own) The file made playable, as the review does (``review.playable_copy``)."""

@@ -322,6 +322,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     # claim bundles (services/claim_bundle.py)
     "claim_bundle_empty": ("{subject}: 포장·녹화 기록이 없어 내보낼 클레임 자료가 없습니다",
                            "{subject}: no pack and no recording — there is no claim bundle to export"),
+    "return_not_found": ("반품 검수 기록을 찾을 수 없습니다 — 목록을 새로 고치세요",
+                         "The return inspection is not in the index — refresh the list"),
     "claim_bundle_write_failed": ("클레임 자료를 저장하지 못했습니다 (디스크 공간, 권한 확인): {path} — 만들다 만 "
                                   "파일은 남기지 않았습니다",
                                   "Could not save the claim bundle (check the disk space and permissions): {path} — "
