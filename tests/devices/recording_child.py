@@ -1,5 +1,6 @@
 """A recording process to be killed: records the noisy synthetic camera and prints how many frames it has
-handed to the encoder, so the parent knows what a SIGKILL interrupted."""
+handed to the encoder (and fed in all: on a busy machine the encoder's queue holds some), so the parent knows
+what a SIGKILL interrupted."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def main(root: str) -> None:
     def count(frame: object) -> None:
         nonlocal fed
         fed += 1
-        if fed % 15 == 0:
-            print(f"fed {fed}", flush=True)
+        if fed % 15 == 0:  # handed to the encoder (fed less those still queued for it), and fed in all
+            print(f"fed {fed - session.queue.qsize()} {fed}", flush=True)
 
     while cam.latest() is None:
         threading.Event().wait(0.01)

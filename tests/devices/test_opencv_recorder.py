@@ -201,15 +201,15 @@ def test_sigkill_loses_at_most_two_seconds(tmp_path: Path) -> None:
                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     path: Path | None = None
-    fed = 0
+    fed = total = 0
     try:
         assert child.stdout is not None
         for line in child.stdout:
             if line.startswith("path "):
                 path = Path(line.split(" ", 1)[1].strip())
             elif line.startswith("fed "):
-                fed = int(line.split()[1])
-                if fed >= 150:  # 5 s recorded
+                fed, total = (int(x) for x in line.split()[1:3])  # handed to the encoder; fed in all
+                if fed >= 150:  # 5 s handed to the encoder (a busy machine queues more before it)
                     child.send_signal(signal.SIGKILL)
                     break
     finally:
@@ -220,8 +220,9 @@ def test_sigkill_loses_at_most_two_seconds(tmp_path: Path) -> None:
     assert path is not None and path.exists()
     recovered = len(read_frames(path))
     print(f"SIGKILL: {fed} frames fed, {recovered} readable")
-    assert recovered >= fed - 2 * FPS, f"{fed} frames fed, {recovered} readable after SIGKILL"
-    assert recovered <= fed + 5
+    # lost: what x264 still held (its look-ahead), never more than 2 s of what it was handed
+    assert recovered >= fed - 2 * FPS, f"{fed} frames handed to the encoder, {recovered} readable after SIGKILL"
+    assert recovered <= total + 30  # never more than was fed (the frames fed between the line and the kill)
     with av.open(str(path)) as c:  # PyAV agrees
         assert sum(1 for _ in c.decode(video=0)) == recovered
 
