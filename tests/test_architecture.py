@@ -181,9 +181,7 @@ def test_the_station_is_typed() -> None:
     assert "type: ignore" not in (SRC / "app.py").read_text(encoding="utf-8")
 
 
-# TODO(issue #19 §2): the key filter's free-text rule still asks ``hasattr``; with ``scans.scan_taker`` there,
-# tests/e2e/test_coupang.py lost a scan's first key now and then (7 runs in 26, none in 18 without): find why first.
-HASATTR_TAKE_SCAN_LEFT = {"ui/keyfilter.py"}
+HASATTR_TAKE_SCAN_LEFT: set[str] = set()  # none left
 
 
 def test_windows_take_scans_by_protocol() -> None:

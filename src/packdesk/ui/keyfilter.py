@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from packdesk.devices.wedge import Key, WedgeConfig, WedgeDetector
+from packdesk.ui.scans import scan_taker
 
 log = logging.getLogger("packdesk.wedge")
 
@@ -102,12 +103,7 @@ def typing_only(widget: QWidget | None) -> bool:
 
 
 def _takes_scans(window: QWidget) -> bool:
-    w: QWidget | None = window
-    while w is not None:
-        if hasattr(w, "take_scan"):
-            return True
-        w = w.parentWidget()
-    return False
+    return scan_taker(window) is not None
 
 
 def free_text(widget: QWidget | None, home: QObject | None) -> bool:
