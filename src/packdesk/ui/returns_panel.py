@@ -103,6 +103,9 @@ class ReturnsPanel(QFrame):
         t.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setSectionResizeMode(1 if name == "returnsOut" else 0, QHeaderView.ResizeMode.Stretch)
+        if name == "returnsOut":  # the condition shares the room with the item: at its contents' width ("— scan
+            # its condition" in both languages) it left the item's name no room at 1280x800
+            t.horizontalHeader().setSectionResizeMode(len(OUT_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         return t
 
     def _button(self, what: Command | Condition, code: str, title: str) -> CommandButton:
