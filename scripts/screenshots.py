@@ -1,15 +1,18 @@
 """Pictures of every main screen for README.md and docs/user-guide.md, taken from the real windows built by the
-app's own composition root, on a real X display (Xvfb: ``xvfb-run -a -s "-screen 0 1600x1000x24"``,
-``QT_QPA_PLATFORM=xcb``).
+app's own composition root, on a real X display of a full-HD screen (Xvfb: ``xvfb-run -a -s "-screen 0
+1920x1080x24"``, ``QT_QPA_PLATFORM=xcb``; ``apt-get install xvfb`` where it is missing).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \
+    xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb \
         .venv/bin/python scripts/screenshots.py [en] [demo|day]
 
 Writes ``docs/screenshots/*.png`` (with ``en``: the screens in English only, ``*-en.png``). Two sittings, both by
 default, or the one named:
 
-- ``demo``: the demo shop, a packer, packs scanned (one refused), a recorded pack found in the review, the
-  reports of that day, the supervisors' screens.
+- ``demo``: the demo shop, a packer, packs scanned (one refused; the packing and the refusal both at 1280x800
+  and maximised at 1920x1080, ``-1280`` / ``-1920``), a parcel back from the buyer inspected in returns mode;
+  the supervisors' screens, among them the settings' video storage (a real S3 server on this PC,
+  ``tests/fakes/s3.py``), a recorded pack found in the review, its buyer's video link made and its order's
+  claim bundle exported, the return played beside its outbound pack; the reports of that day.
 - ``day``: a day at a warehouse with no demo shop (docs/user-guide.md, "하루 업무 / A day at the warehouse"),
   built only through the product's own functions and windows, never by writing rows: a SmartStore account
   talking real HTTP to the fake in ``tests/fakes/naver.py``, packers added, the morning's orders collected and
@@ -33,6 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 SIZE = (1280, 800)  # the windows of the day's pictures: a common small office screen
+SCREEN = (1920, 1080)  # the X display: a full-HD screen, where the station is also shown maximised
+RETURN_LABEL = "561234567890"  # a courier's return label on the parcel that came back (unknown to PackDesk)
+STORAGE_BUCKET = "myshop-pack-videos"  # the seller's bucket for the buyer's video links
 
 # the day's shop: what its SmartStore sells (as the marketplace names it), the items those are in the warehouse
 # (a gift set is items, not an item of its own), its buyers and its packers
@@ -177,8 +183,9 @@ class Desk:
 
 
 @contextmanager
-def station_in(language: str, **options: Any) -> Iterator[Any]:
-    """A whole station (``app.build_station``) on a throwaway data folder, closed afterwards."""
+def station_in(language: str, storage: Any = None, **options: Any) -> Iterator[Any]:
+    """A whole station (``app.build_station``) on a throwaway data folder, closed afterwards; ``storage``: the
+    settings' video storage (``VideoLinkSettings``), for the buyer's video links."""
     from PySide6.QtWidgets import QApplication
 
     from packdesk.app import build_station
@@ -190,6 +197,8 @@ def station_in(language: str, **options: Any) -> Iterator[Any]:
         settings = Settings(recorder="opencv", camera=CameraSettings(source="synthetic", pre_roll_s=1.0),
                             recording=RecordingSettings(min_free_gb=0.1), language=language,
                             demo_channel=options.get("demo", True))
+        if storage is not None:
+            settings = settings.model_copy(update={"video_link": storage})
         station = build_station(dirs, settings, sounds=False, create_database=True, **options)  # a throwaway folder
         try:
             end = time.monotonic() + 30  # the recorder's own process starts (about a second)
@@ -207,90 +216,228 @@ def station_in(language: str, **options: Any) -> Iterator[Any]:
 
 
 def demo_screens(sh: Shooter, language: str) -> None:
+    sys.path.insert(0, str(ROOT))  # the fakes in tests/fakes/: the seller's storage, a keyring
+    from tests.fakes.s3 import REGION, FakeS3
+
+    from packdesk.services import video_link
+    from packdesk.services.settings import VideoLinkSettings
+
+    with throwaway_keyring(), FakeS3() as s3:
+        # the seller's own storage for the buyer's video links, as Settings -> Video storage names it (the keys
+        # in the OS keyring, here the throwaway one)
+        s3.client().create_bucket(Bucket=STORAGE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        video_link.save_keys(s3.access_key, s3.secret_key)
+        storage = VideoLinkSettings(endpoint=s3.endpoint, bucket=STORAGE_BUCKET, region=REGION, link_days=3)
+        with station_in(language, storage) as station:
+            demo_station(sh, station)
+            demo_supervisor(sh, station, language)
+
+
+def demo_station(sh: Shooter, station: Any) -> None:
+    """The packer's screens: a gift set packed (a refused scan), a pack recording, then a return inspected."""
+    from packdesk.channels.demo import BARCODE, Scenario
+    from packdesk.core.station import Msg
+    from packdesk.services.returns import RETURNS_OFF, RETURNS_ON
+
+    window, desk = station.window, Desk(sh, station.service)
+    sh.pump(1.5)  # the camera's pre-roll
+    desk.scan("PD-PACKER-001", Scenario.GIFT_SET, BARCODE["MUG-WH-01"], BARCODE["COASTER-01"],
+              BARCODE["COASTER-01"])
+    both_sizes(sh, window, "station-packing")
+    desk.scan(BARCODE["TEA-GR"])
+    both_sizes(sh, window, "station-refused")
+    for code in ("COASTER-01", "COASTER-01", "COASTER-01", "COASTER-01", "GIFTBOX-S"):
+        desk.scan(BARCODE[code])
+    sh.shot(window, "station-complete")
+    desk.scan(Scenario.SIMPLE, BARCODE["MUG-WH-01"])
+    sh.shot(window, "station-recording")
+    desk.scan(BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+    assert desk.message is Msg.PACK_COMPLETE, desk.message
+    sh.until(lambda: len(complete_recordings(station)) >= 2, "the packs' recordings closed")
+
+    # days later the SIMPLE parcel comes back: opened on camera in returns mode (the courier's return label is
+    # not known here, the original waybill links it), a mug as sent, a tea that was never in the box
+    desk.scan(RETURNS_ON, RETURN_LABEL, Scenario.SIMPLE, BARCODE["MUG-WH-01"], "PD-RET-OK", BARCODE["TEA-GR"],
+              "PD-RET-OTHER", BARCODE["TMB-500"])
+    panel = window.returns_panel
+    assert panel.isVisible() and len(panel.out_texts()) == 3, panel.out_texts()
+    sh.shot(window, "station-returns")
+    desk.scan("PD-RET-DAMAGED", "PD-CMD-COMPLETE", RETURNS_OFF)
+    assert panel.isHidden()
+    station.service.worker.wait_idle(5)
+
+
+def demo_supervisor(sh: Shooter, station: Any, language: str) -> None:
+    """The supervisor's screens over what the station did: settings, collection, links, outbox, the review
+    (with the buyer's video link and a claim bundle), the return beside its outbound pack, reports, orders."""
     from PySide6.QtWidgets import QTabWidget
 
-    from packdesk.channels.demo import BARCODE, Scenario
+    from packdesk.channels.demo import Scenario
     from packdesk.services.settings import Settings
+    from packdesk.ui import files
+    from packdesk.ui.claim_bundle_view import PURPOSE, ClaimBundleDialog
 
-    with station_in(language) as station:
-        window, desk = station.window, Desk(sh, station.service)
-        sh.pump(1.5)  # the camera's pre-roll
-        desk.scan("PD-PACKER-001", Scenario.GIFT_SET, BARCODE["MUG-WH-01"], BARCODE["COASTER-01"],
-                  BARCODE["COASTER-01"])
-        sh.shot(window, "station-packing")
-        desk.scan(BARCODE["TEA-GR"])
-        sh.shot(window, "station-refused")
-        for code in ("COASTER-01", "COASTER-01", "COASTER-01", "COASTER-01", "GIFTBOX-S"):
-            desk.scan(BARCODE[code])
-        sh.shot(window, "station-complete")
-        desk.scan(Scenario.SIMPLE, BARCODE["MUG-WH-01"])
-        sh.shot(window, "station-recording")
-        desk.scan(BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
-        station.service.worker.wait_idle(5)
-        sh.pump(2.0)  # the recordings close and are indexed
+    window = station.window
+    # the two packs and the return: their recordings closed and indexed
+    sh.until(lambda: len(complete_recordings(station)) >= 3, "the recordings indexed")
 
-        dialog = window.open_settings()
-        sh.shot(dialog, "settings")
-        dialog.reject()
-        collect = window.open_collect()
-        sh.shot(collect, "collection-runs")
-        tabs = collect.findChildren(QTabWidget)[0]
-        sh.shot(collect, "collection-accounts", lambda: tabs.setCurrentIndex(1))
-        collect.reject()
-        mapping = window.open_mapping()
-        sh.shot(mapping, "product-links")
-        mapping.close()
-        outbox = window.open_outbox()
-        sh.shot(outbox, "dispatch-outbox")
-        outbox.close()
-        review = window.open_review()
-        review.resize(1400, 900)
-        review.search_box.setText(Scenario.SIMPLE)
-        review.search()
-        sh.pump(2.0)
-        if review.model.rowCount():
-            review.load_recording(review.model.rows[0].id)
-            sh.pump(3.0)
-            if review.scan_list.count() > 2:  # jump to "tumbler scanned", as a supervisor answering a claim does
-                review.scan_list.setCurrentRow(2)
-                review._scan_clicked(review.scan_list.item(2))
-                sh.pump(2.0)
-        sh.shot(review, "review")
-        review.close()
-        reports = window.open_reports()
-        sh.pump(1.5)
-        sh.shot(reports, "reports")
-        reports.close()
-        excel = window.open_excel_orders()
-        sh.shot(excel, "excel-orders")
-        excel.close()
-        orders = window.open_orders()
-        sh.shot(orders, "orders")
-        orders.close()
+    dialog = window.open_settings()
+    sh.shot(dialog, "settings")
+    dialog.show_page("video_link")
+    dialog.storage.test()  # the storage the settings name, with the keyring's keys
+    sh.until(lambda: dialog.storage.result.property("code") == "ok", "the storage test")
+    sh.shot(dialog, "settings-storage")
+    dialog.reject()
+    collect = window.open_collect()
+    sh.until(lambda: collect.runs.rowCount() > 0, "the collection runs")
+    collect.runs.selectRow(0)  # its whole story in the detail pane
+    sh.shot(collect, "collection-runs")
+    tabs = collect.findChildren(QTabWidget)[0]
+    sh.shot(collect, "collection-accounts", lambda: tabs.setCurrentIndex(1))
+    collect.reject()
+    mapping = window.open_mapping()
+    sh.until(lambda: mapping.model.rowCount() > 0, "the product links")
+    rows = [str(mapping.model.data(mapping.model.index(i, 0))) for i in range(mapping.model.rowCount())]
+    mapping.table.selectRow(next(i for i, text in enumerate(rows) if "선물세트" in text))  # a set: its items
+    sh.shot(mapping, "product-links")
+    mapping.close()
+    outbox = window.open_outbox()  # the demo shop's packs went out as they completed: what was sent
+    sh.shot(outbox, "dispatch-outbox", lambda: outbox.tabs.setCurrentWidget(outbox.history))
+    outbox.close()
 
-        from packdesk.ui.first_run import FirstRunWizard
+    review = window.open_review()
+    review.resize(1400, 900)
+    loaded: list[int] = []
+    review.recording_loaded.connect(loaded.append)
+    review.search_for(Scenario.SIMPLE)
+    sh.until(lambda: not review.busy and bool(review.model.rows), "the review's search")
+    outbound = next(r for r in review.model.rows if r.tracking_number == Scenario.SIMPLE)
+    review.select_recording(outbound.id)
+    sh.until(lambda: outbound.id in loaded and not review.busy, "the recording loaded")
+    if review.scan_list.count() > 2:  # jump to "tumbler scanned", as a supervisor answering a claim does
+        review.scan_list.setCurrentRow(2)
+        review._scan_clicked(review.scan_list.item(2))
+        sh.pump(2.0)  # the player seeks and shows that frame
+    sh.shot(review, "review")
 
-        wizard = FirstRunWizard(station.dirs, Settings(language=language), scan_filter=False)
-        sh.shot(wizard, "first-run")
-        wizard.reject()
+    # the buyer's video link: uploaded to the seller's storage, shown, copied
+    linked: list[object] = []
+    review.video_link.linked.connect(linked.append)
+    review.video_link.button.click()
+    sh.until(lambda: bool(linked) and not review.busy, "the video link", timeout=60)
+    sh.shot(review, "video-link")
+
+    # the claim bundle of that recording's order, one ZIP, in the folder chosen last time
+    folder = station.dirs.data / "claims"
+    folder.mkdir(parents=True, exist_ok=True)
+    files.remember(PURPOSE, folder)
+    review.claim_bundle_button.click()
+    bundle = review.findChild(ClaimBundleDialog)
+    assert bundle is not None
+    sh.until(lambda: bundle.subject is not None and bundle.export_button.isEnabled(), "the claim bundle's order")
+    exported: list[object] = []
+    bundle.exported.connect(exported.append)
+    bundle.export_button.click()
+    sh.until(lambda: bool(exported) and not bundle.busy, "the claim bundle", timeout=60)
+    sh.shot(bundle, "claim-bundle")
+    bundle.reject()
+
+    # the return's video beside the outbound pack's
+    review.returns_button.click()
+    returns = review.returns_window
+    assert returns is not None
+    shown: list[int] = []
+    returns.loaded.connect(shown.append)
+    sh.until(lambda: bool(shown) and not returns.busy, "the return beside its pack", timeout=60)
+    for side in ("return", "outbound"):  # each player at its pack's last scan, as a claim is answered
+        scans = returns.scan_lists[side]
+        if scans.count():
+            scans.setCurrentRow(scans.count() - 1)
+            returns._jump(returns.players[side], scans.item(scans.count() - 1))
+    sh.pump(2.0)  # the players seek and show those frames
+    sh.shot(returns, "returns-review")
+    returns.done(0)
+    sh.until(lambda: not review.busy, "the review idle")
+    review.close()
+
+    reports = window.open_reports()
+    sh.pump(1.5)
+    sh.shot(reports, "reports")
+    reports.close()
+    excel = window.open_excel_orders()
+    sh.shot(excel, "excel-orders")
+    excel.close()
+    orders = window.open_orders()
+    sh.until(lambda: bool(orders.rows) and not orders.busy, "the orders")
+    packed = next(r for r in orders.rows if any(number == Scenario.SIMPLE for _, number in r.waybills))
+    orders.select_order(packed.id)  # the order packed, came back and was claimed: its lines' history
+    sh.until(lambda: orders.detail is not None and orders.detail.row.id == packed.id and not orders.busy,
+             "the order's detail")
+    sh.shot(orders, "orders")
+    orders.close()
+
+    from packdesk.ui.first_run import FirstRunWizard
+
+    wizard = FirstRunWizard(station.dirs, Settings(language=language), scan_filter=False)
+    sh.shot(wizard, "first-run")
+    wizard.reject()
+
+
+def complete_recordings(station: Any) -> list[Any]:
+    """The complete recordings, once the station's worker has indexed what it was given."""
+    from sqlalchemy import select
+
+    from packdesk.core import models as m
+    from packdesk.core.enums import RecordingStatus
+
+    station.service.worker.wait_idle(5)
+    with station.db.session() as s:
+        return list(s.scalars(select(m.Recording).where(m.Recording.status == RecordingStatus.COMPLETE)))
+
+
+def both_sizes(sh: Shooter, window: Any, name: str) -> None:
+    """The station at a common small office screen (1280x800) and maximised on a full-HD one (1920x1080), the
+    two a packer's PC has (issue #20): ``<name>-1280`` and ``<name>-1920``. Xvfb runs no window manager, which
+    is what maximises a window: there the window is given the screen's free area itself, as one would."""
+    sh.shot(window, f"{name}-1280", size=SIZE)
+    area = window.screen().availableGeometry()
+    window.showMaximized()
+    end = time.monotonic() + 2.0
+    while window.width() < area.width() and time.monotonic() < end:
+        sh.pump(0.05)
+    if window.width() < area.width():  # nothing maximised it: no window manager
+        window.setGeometry(area)
+        sh.until(lambda: window.size() == area.size(), "the station at the screen's size")
+    sh.shot(window, f"{name}-1920")
+    window.showNormal()
+    window.resize(*SIZE)
+    sh.until(lambda: (window.width(), window.height()) == SIZE, "the station back at 1280x800")
+
+
+@contextmanager
+def throwaway_keyring() -> Iterator[None]:
+    """The fake accounts' and storage's throwaway secrets stay out of this PC's keyring."""
+    import keyring
+
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
 
 
 def day_screens(sh: Shooter, language: str) -> None:
-    import keyring
-
     sys.path.insert(0, str(ROOT))  # the fakes in tests/fakes/: the marketplace, the courier program, a keyring
-    from tests.fakes.memory_keyring import MemoryKeyring
     from tests.fakes.naver import FakeNaver
 
-    previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())  # the fake account's throwaway secret stays out of this PC's keyring
-    try:
-        with (FakeNaver(rate_limit=None) as naver,
-              station_in(language, demo=False, packers=PACKERS) as station,
-              tempfile.TemporaryDirectory(prefix="packdesk-day-files-") as files):
-            day_at_the_warehouse(sh, station, naver, Path(files))
-    finally:
-        keyring.set_keyring(previous)
+    with (throwaway_keyring(), FakeNaver(rate_limit=None) as naver,
+          station_in(language, demo=False, packers=PACKERS) as station,
+          tempfile.TemporaryDirectory(prefix="packdesk-day-files-") as files):
+        day_at_the_warehouse(sh, station, naver, Path(files))
 
 
 def collect(station: Any, naver: Any, account: int, orders: Any) -> None:
@@ -448,6 +595,10 @@ def main(*args: str) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
+    screen = app.primaryScreen().size()
+    if (screen.width(), screen.height()) != SCREEN:
+        raise SystemExit(f"screenshots: the X display is {screen.width()}x{screen.height()}, the pictures need "
+                         f'{SCREEN[0]}x{SCREEN[1]}: xvfb-run -a -s "-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"')
     OUT.mkdir(parents=True, exist_ok=True)
     sh = Shooter(app, "" if language == "ko" else f"-{language}")
     if "demo" in parts:

@@ -136,3 +136,19 @@ def test_closing_mid_inspection_ends_it_as_closed(make_station, qtbot) -> None: 
         insp = s.scalars(select(m.ReturnInspection)).one()
         assert insp.outcome is PackOutcome.CLOSED and insp.ended_at is not None
         assert s.scalars(select(m.ReturnItem.expected)).all() == [True]
+
+
+def test_the_returns_screen_can_be_read_at_1280x800(station, packer) -> None:  # type: ignore[no-untyped-def]
+    """The item's name keeps its room in the table of what came out (the condition's words end in "…" first),
+    and every button's title is whole."""
+    station.window.resize(1280, 800)
+    for code in (*PACK_SIMPLE, RETURNS_ON, Scenario.SIMPLE, MUG):
+        scan(packer, code)
+    out = panel(packer).out
+    QApplication.processEvents()
+    name = out.fontMetrics().horizontalAdvance("세라믹 머그컵")
+    assert out.columnWidth(1) >= name and not out.horizontalScrollBar().isVisible()
+    for button in panel(packer).buttons.values():  # each title whole, its Korean over its English
+        title = button.title
+        needed = max(title.fontMetrics().horizontalAdvance(line) for line in title.text().split("\n"))
+        assert title.width() >= needed and title.height() >= title.sizeHint().height(), title.text()

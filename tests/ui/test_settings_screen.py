@@ -126,10 +126,18 @@ def test_pages_on_the_left_fit_1280x800_without_scroll_arrows(qtbot, station, an
         assert d.page_list.count() == 11 and not d.page_list.verticalScrollBar().isVisible()  # 10 + video storage
         titles = [d.page_list.item(i).text() for i in range(d.page_list.count())]
         assert titles[0] == ("스테이션 / Station" if language == "ko" else "Station")
+        # every title whole: the list is as wide as its longest ("영상 저장소 / Video storage" was cut)
+        assert d.page_list.viewport().width() >= d.page_list.sizeHintForColumn(0)
+        assert not d.page_list.horizontalScrollBar().isVisible()
         for title in titles:  # every page can be reached, its fields fit its width
             go_to(qtbot, d, title)
             page = d.stack.currentWidget()
             qtbot.waitUntil(lambda p=page: not p.horizontalScrollBar().isVisible(), timeout=3000)  # once laid out
+        # the storage's address and bucket wide enough to read (the region's long label once left them 115 px)
+        d.show_page("video_link")
+        for path in ("video_link.endpoint", "video_link.bucket"):
+            field = d.fields[path].widget
+            qtbot.waitUntil(lambda f=field: f.width() >= 400, timeout=3000)
         d.reject()
 
 

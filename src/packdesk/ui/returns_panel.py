@@ -30,7 +30,7 @@ from packdesk.core.station import Command
 from packdesk.services.returns import CONDITION_CODES, RETURNS_OFF
 from packdesk.services.station import COMMAND_CODES, StationService
 from packdesk.ui.cells import item_at
-from packdesk.ui.i18n import both, one, pair, tr
+from packdesk.ui.i18n import both, one, pair, tr, two_lines
 from packdesk.ui.station_view import BANNER_STYLE, CommandButton, Metrics, StationView, restyle
 
 MODE_BG, MODE_FG = "#6a1b9a", "#ffffff"  # purple: no other screen of the station uses it
@@ -75,14 +75,18 @@ class ReturnsPanel(QFrame):
         tables.addWidget(self.sent, 2)
         tables.addWidget(self.out, 3)
         self.buttons: dict[str, CommandButton] = {}
+        # seven buttons in two rows: each title a Korean line over an English one ("구성품 누락 / Missing part"
+        # on one line was cut at both ends at 1280x800)
         conditions = QHBoxLayout()
         for code, condition in CONDITION_CODES.items():
-            conditions.addWidget(self._button(condition, code, condition_text(condition)), 1)
+            title = two_lines(*words.label(words.CONDITION, str(condition)))
+            conditions.addWidget(self._button(condition, code, title), 1)
         codes = {c: code for code, c in COMMAND_CODES.items()}
         commands = QHBoxLayout()
-        commands.addWidget(self._button(Command.COMPLETE, codes[Command.COMPLETE], tr("검수 완료 / Complete")), 1)
-        commands.addWidget(self._button(Command.CANCEL, codes[Command.CANCEL], tr("검수 취소 / Cancel")), 1)
-        commands.addWidget(self._button(Command.LOGOUT, RETURNS_OFF, tr("포장으로 돌아가기 / Back to packing")), 1)
+        for what, code, title in ((Command.COMPLETE, codes[Command.COMPLETE], two_lines("검수 완료", "Complete")),
+                                  (Command.CANCEL, codes[Command.CANCEL], two_lines("검수 취소", "Cancel")),
+                                  (Command.LOGOUT, RETURNS_OFF, two_lines("포장으로 돌아가기", "Back to packing"))):
+            commands.addWidget(self._button(what, code, title), 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.mode_bar)
@@ -103,6 +107,9 @@ class ReturnsPanel(QFrame):
         t.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.horizontalHeader().setSectionResizeMode(1 if name == "returnsOut" else 0, QHeaderView.ResizeMode.Stretch)
+        if name == "returnsOut":  # the condition shares the room with the item: at its contents' width ("— scan
+            # its condition" in both languages) it left the item's name no room at 1280x800
+            t.horizontalHeader().setSectionResizeMode(len(OUT_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         return t
 
     def _button(self, what: Command | Condition, code: str, title: str) -> CommandButton:
@@ -127,6 +134,8 @@ class ReturnsPanel(QFrame):
         """)
         for b in self.buttons.values():
             b.apply_metrics(m)
+            lines = b.title.text().count("\n")  # the pack's buttons have one title line; these two in Korean
+            b.setMinimumHeight(b.minimumHeight() + lines * round(px("button") * 1.3))
 
     # ------------------------------------------------------------------ drawing
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -195,7 +196,10 @@ class SettingsDialog(QDialog):
         self._realpacking_test = realpacking_test
         self._video_folder = video_folder
         self.page_list = QListWidget(objectName="settingsPages")
-        self.page_list.setFixedWidth(200)
+        # as wide as its longest title (a fixed 200 px cut "영상 저장소 / Video storage")
+        self.page_list.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
+        self.page_list.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.page_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget(objectName="settingsStack")
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_keys: list[str] = []

@@ -51,6 +51,9 @@ class StorageTab(QObject):
         hint.setWordWrap(True)
         lay.addWidget(hint)
         form = QFormLayout()
+        # each label above its field: the region's label (its examples) is long, and a field beside it was left
+        # too narrow to read an address or a bucket
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         lay.addLayout(form)
         forms[SECTION] = form
         keys = QFormLayout()
