@@ -13,7 +13,6 @@ import json
 import logging
 import logging.handlers
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from packdesk.services import collect
 from packdesk.services.collect import Collector, store_orders
 from packdesk.services.schedule import Jobs
 from packdesk.services.secrets import set_secret
+from tests.children import kill_9
 from tests.fakes.naver import FakeNaver
 from tests.waiting import wait_until
 
@@ -251,16 +251,8 @@ def test_a_run_killed_mid_way_is_abandoned_at_the_next_start_with_what_it_stored
     try:
         wait_until(lambda: any(r.orders == 15 for r in runs(db)) or child.poll() is not None, timeout=60,
                    what="the child's third stored batch", interval=0.05)
-        assert child.poll() is None, "the child ended before it was killed"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
-        assert child.stdout is not None
-        out = child.stdout.read()
-        child.stdout.close()
+        out = kill_9(child)
     assert "stored 3" in out and "finished" not in out
     [left] = runs(db)
     assert (left.status, left.orders, left.lines) == (RunStatus.RUNNING, 15, 30)  # counted as it went
