@@ -212,3 +212,25 @@ def test_the_banner_is_painted_in_its_levels_colours(station, packer) -> None:  
     assert "포장 완료" in packer.banner()
     bg, seen = painted()  # complete: green
     assert bg == BANNER_STYLE[Level.SUCCESS][0] and BANNER_STYLE[Level.SUCCESS][1] in seen
+
+
+def test_the_box_is_fitted_again_when_the_table_gets_another_height(station, packer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The table's height changes with no new drawing (a window system lays the maximised window out after its
+    resize drew; a prompt shown above the table): the box's rows are fitted to it at once, not at the next scan."""
+    w, view, table = station.window, packer.view, packer.view.table
+    w.set_full_screen(False)
+    w.showNormal()
+    w.resize(1280, 1000)
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
+    for code in ("PD-PACKER-001", Scenario.GIFT_SET, MUG, BARCODE["COASTER-01"]):
+        packer.scan(code)
+
+    def fitted() -> bool:
+        return sum(table.rowHeight(r) for r in range(table.rowCount())) <= table.viewport().height()
+
+    qtbot.waitUntil(fitted, timeout=3000)
+    before = table.viewport().height()
+    view.label_prompt.setText("▶")  # a prompt above the table: nothing drawn again
+    view.label_prompt.show()
+    qtbot.waitUntil(lambda: table.viewport().height() < before, timeout=3000)
+    qtbot.waitUntil(fitted, timeout=3000)

@@ -21,7 +21,7 @@ import enum
 import functools
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -394,6 +394,7 @@ class StationView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setWordWrap(False)
+        self.table.viewport().installEventFilter(self)  # its height: the rows are fitted to it (``eventFilter``)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
@@ -855,6 +856,17 @@ class StationView(QWidget):
             self.table.setRowHeight(row, max(24, int(h * scale)))
         icon = min(px("icon"), int(px("row_height") * scale) - 8)
         self.table.setIconSize(QSize(icon, icon))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The table got another height with no new drawing (the window maximised or resized, where the window
+        system lays it out after the window's own resize drew; a notice shown above it): the box's rows are
+        fitted to the new height now, not at the next scan."""
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            state = self._state
+            shown = (state.pack or state.done) if state is not None else None
+            if shown is not None and self.table.rowCount():
+                self._render_table(shown, state.message.params.get("item_id") if state and state.pack else None)
+        return False
 
     def _pictures_in(self) -> None:
         """Pictures came in from the worker: the rows are drawn again with them (no new message, no flash)."""
