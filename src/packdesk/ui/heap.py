@@ -1,9 +1,10 @@
 """The station process's garbage collector kept out of a scan's way.
 
 Python's full collection walks every object the process holds. The station's UI process holds ~150,000 of them
-once started (Qt wrappers, SQLAlchemy's mappers, the words catalogue), and a full collection over them took 50 to
-250 ms on the 2-core test machine (``bench/gc_pause.py``): long enough to turn one scan into a visible stall
-whenever the collector's own counters happened to fire in the middle of a redraw.
+once started (Qt wrappers, SQLAlchemy's mappers, the words catalogue), and a full collection over them took 76 to
+108 ms on the 2-core test machine, 250 ms on a busy one (``bench/scan_latency.py`` reports it every run as
+``gc_full_pause_ms``): long enough to turn one scan into a visible stall whenever the collector's own counters
+happened to fire in the middle of a redraw. Kept as here, the same collection takes about 1 ms.
 
 So, as long-running Python servers do, the objects that live as long as the station are moved out of the
 collector's sight (``gc.freeze``) once it has started, and again whenever the station has been idle for a
