@@ -203,6 +203,9 @@ def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWan
     return Resolution(item=item)
 
 
+WRITES = (BeginPack, LogScan, EndPack)  # the effects that go to the DB thread (after the screen is drawn)
+
+
 class StationService:
     def __init__(self, worker: DbWorker, recorder: Recorder, listener: StationListener, *, station: str,
                  config: StationConfig, idle_timeout: timedelta = timedelta(minutes=10),
@@ -483,9 +486,9 @@ class StationService:
         # the packer's feedback first (sound, recorder command, the screen), then the writes: handed to the DB
         # thread before the redraw, a write's Python (SQLAlchemy's) ran beside the redraw's and the two took turns
         # at the interpreter lock. The writes keep their order; the screen never waited for them.
-        writes = [fx for fx in effects if isinstance(fx, BeginPack | LogScan | EndPack)]
+        writes = [fx for fx in effects if isinstance(fx, WRITES)]
         for fx in effects:
-            if not isinstance(fx, BeginPack | LogScan | EndPack):
+            if not isinstance(fx, WRITES):
                 self._apply(fx)
         try:
             self.listener.on_state(self.state)
