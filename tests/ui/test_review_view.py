@@ -355,6 +355,23 @@ def test_verify_button_runs_in_the_background_and_names_what_changed(make_statio
     finish(review, qtbot)
 
 
+def test_a_search_for_the_recording_already_shown_says_it_is_loaded(make_station, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The first showing loads today's first recording. Scanning that recording's waybill afterwards finds what is
+    already on the screen: the player keeps it (no second load) and the review still says the recording is ready,
+    so whoever waits for the scanned recording (a supervisor's next click, a test) is not left waiting."""
+    st, _, rec = recorded_pack(make_station, qtbot, tmp_path)
+    review = st.window.open_review()
+    with qtbot.waitSignal(review.recording_loaded, timeout=10_000) as first:
+        qtbot.waitExposed(review)
+    assert first.args == [rec.id]
+    qtbot.waitUntil(lambda: not review.busy, timeout=10_000)
+    source = review.player.source()
+    with qtbot.waitSignal(review.recording_loaded, timeout=10_000) as again:
+        review.take_scan(Scenario.SIMPLE)
+    assert again.args == [rec.id] and review.player.source() == source
+    finish(review, qtbot)
+
+
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_opens_on_todays_recordings_by_korea_day_and_a_scan_searches_every_day(  # type: ignore[no-untyped-def]
         station, qtbot, tmp_path: Path, any_language, lang: str) -> None:

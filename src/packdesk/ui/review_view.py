@@ -906,6 +906,9 @@ class ReviewWindow(QMainWindow):
             if result.rows:
                 self.table.selectRow(0)
                 self.table.scrollToTop()
+                if self.current is not None and self.current.id == result.rows[0].id and self._await_media is None:
+                    # found what is already shown (the first showing loaded it): nothing to load, it is ready
+                    self.recording_loaded.emit(self.current.id)
             else:
                 self._clear_recording()
                 self._say(tr("찾는 녹화가 없습니다 / No recording matches"))
