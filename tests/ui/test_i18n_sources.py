@@ -2,7 +2,8 @@
 
 Read from the source, so a new label cannot slip past the per-screen English tests (tests/ui/test_i18n*.py),
 which see only the states they drive. A Hangul literal in src/packdesk/ui is allowed when it is:
-- written inside a call to ``tr``, ``both``, ``one`` or ``pair`` (as an argument or part of one);
+- written inside a call to ``tr``, ``both``, ``one``, ``two_lines``, ``pair`` or ``short``, or to the status bar's
+  ``set_field`` (ui/main_window.py: its texts go through ``short`` and ``tr``), as an argument or part of one;
 - an entry of an UPPER_CASE constant table (module or class level), whose texts go through those functions
   where they are shown (the English tests check that they do);
 - a docstring;
@@ -18,7 +19,7 @@ from pathlib import Path
 from packdesk.ui.i18n import HANGUL
 
 UI = Path(__file__).resolve().parents[2] / "src" / "packdesk" / "ui"
-LANGUAGE_FUNCTIONS = {"tr", "both", "one", "two_lines", "pair"}
+LANGUAGE_FUNCTIONS = {"tr", "both", "one", "two_lines", "pair", "short", "set_field"}
 DATA_MARK = "# i18n: data"
 
 

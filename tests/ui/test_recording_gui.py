@@ -168,7 +168,8 @@ def test_the_encoder_in_use_is_named(make_station, qtbot, tmp_path: Path) -> Non
     st = make_station(recording_settings(tmp_path))
     rec = st.service.recorder
     qtbot.waitUntil(lambda: rec.ready() == (True, ""), timeout=30_000)
-    qtbot.waitUntil(lambda: "(libx264)" in st.window.recorder_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "(libx264)" in st.window.recorder_label.toolTip(), timeout=5000)
+    assert "libx264" in st.window.recorder_label.text()
     dialog = st.window.open_settings()
     try:
         assert dialog.findChild(QLabel, "encoderInUse").text() == "libx264"

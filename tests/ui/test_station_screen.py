@@ -13,6 +13,7 @@ from packdesk.core.kst import KST
 from packdesk.core.models import utcnow
 from packdesk.core.station import Command, Level
 from packdesk.services.settings import Settings
+from packdesk.ui.i18n import HANGUL
 from packdesk.ui.sounds import SoundPlayer
 from packdesk.ui.station_view import BANNER_STYLE, JUST_SCANNED_BG, OPTION_COL, PREVIEW_SHARE
 
@@ -165,7 +166,6 @@ def test_already_packed_says_when_where_and_by_whom_and_the_box_stays(station, p
 
 
 def test_the_station_in_english(any_language, make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from packdesk.ui.i18n import HANGUL
     from tests.ui.conftest import Packer
 
     packer = Packer(qtbot, make_station(Settings(recorder="off", language="en")))
@@ -234,3 +234,43 @@ def test_the_box_is_fitted_again_when_the_table_gets_another_height(station, pac
     view.label_prompt.show()
     qtbot.waitUntil(lambda: table.viewport().height() < before, timeout=3000)
     qtbot.waitUntil(fitted, timeout=3000)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_status_bar_shows_every_field_whole_at_1280x800(  # type: ignore[no-untyped-def]
+        make_station, qtbot, any_language, expect_warnings, lang: str) -> None:
+    """Seven fields on one line at 1280 px, each in its longest everyday state (no PIN, a serial scanner that
+    lost its port, a camera with a long address, the server lost, offline, refusals and holds waiting): every
+    field shows its whole text, and its tooltip has both languages and the details."""
+    from PySide6.QtWidgets import QLabel
+
+    from packdesk.devices.serial_scanner import ScannerState, ScannerStatus
+
+    st = make_station(Settings(recorder="off", language=lang))
+    w = st.window
+    w.resize(1280, 800)
+    qtbot.waitUntil(lambda: w.size().width() == 1280)
+    w.on_serial_status(ScannerStatus(ScannerState.DISCONNECTED,
+                                     "연결 끊김 / connection lost on COM12: [Errno 5] Input/output error"))
+    w.on_camera_status("running", "카메라 / camera: rtsp://192.168.100.131:554/cam/realmonitor?channel=1")
+    w.on_db_status(False)
+    w.on_connectivity(False)
+    w.on_outbox_counts(1234, 56, 7)
+    QApplication.processEvents()
+    fields = [w.mode_label, w.station_label, w.scanner_label, w.recorder_label, w.db_label, w.online_label,
+              w.outbox_label]
+    assert all(f.isVisible() for f in fields)
+    cut = [(f.text(), f.width(), f.sizeHint().width()) for f in fields if f.width() < f.sizeHint().width()]
+    assert cut == [], repr(cut)
+    assert sum(f.width() for f in fields) < 1280
+    assert "COM12" in w.scanner_label.toolTip() and "Errno 5" in w.scanner_label.toolTip()
+    assert "realmonitor" in w.recorder_label.toolTip() and w.recorder_label.text().endswith("…")
+    if lang == "ko":  # the bar in Korean alone; the tooltip in both
+        assert "Offline" not in w.online_label.text() and "Offline" in w.online_label.toolTip()
+        assert w.outbox_label.text() == "전송 대기 1234 · 거부 56 · 보류 7"
+        assert "refused" in w.outbox_label.toolTip() and "연결 끊김" in w.scanner_label.text()
+    else:
+        assert not [f.text() for f in w.statusBar().findChildren(QLabel) if HANGUL.search(f.text() + f.toolTip())]
+        assert w.outbox_label.text() == "1234 waiting · 56 rejected · 7 held"
+    assert all("b71c1c" in f.styleSheet() for f in (w.scanner_label, w.db_label, w.outbox_label))  # in trouble
+    assert "e65100" in w.online_label.styleSheet() and "e65100" in w.mode_label.styleSheet()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from packdesk.core.words import HANGUL, english, korean, plural, split
 
 __all__ = ["HANGUL", "LANGUAGES", "both", "english", "korean", "language", "one", "pair", "plural",
-           "set_language", "split", "tr", "two_lines"]
+           "set_language", "short", "split", "tr", "two_lines"]
 
 LANGUAGES = ("ko", "en")
 _SEP = " / "
@@ -74,6 +74,12 @@ def both(ko: str, en: str) -> str:
 def one(ko: str, en: str) -> str:
     """A short text shown in one language only (its other half is elsewhere on screen, or obvious)."""
     return ko if _language == "ko" else en
+
+
+def short(text: str) -> str:
+    """A "한국어 / English" text in the screen's language alone: for a field with little room (the status bar),
+    whose whole text, both halves, is in its tooltip."""
+    return korean(text) if _language == "ko" else english(text)
 
 
 def two_lines(ko: str, en: str) -> str:

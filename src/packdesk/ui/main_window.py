@@ -32,7 +32,7 @@ from packdesk.ui import files, returns_panel
 from packdesk.ui.about import AboutDialog
 from packdesk.ui.barcode_sheet import render_sheet
 from packdesk.ui.collect_view import CollectWindow
-from packdesk.ui.i18n import both, one, pair, tr, two_lines
+from packdesk.ui.i18n import both, english, korean, one, pair, short, tr, two_lines
 from packdesk.ui.messages import error_text
 from packdesk.ui.outbox_view import OutboxView
 from packdesk.ui.restart import offer_restart
@@ -48,6 +48,23 @@ if TYPE_CHECKING:  # imported when first opened
     from packdesk.ui.staff_view import StaffView
 
 log = logging.getLogger("packdesk.ui")
+
+
+SCANNER_STATE = {  # a serial scanner's state in the status bar (its port and error are in the tooltip)
+    ScannerState.STOPPED: "스캐너: 중지됨 / Scanner: stopped",
+    ScannerState.CONNECTING: "스캐너: 연결 중 / Scanner: connecting",
+    ScannerState.CONNECTED: "스캐너: 연결됨 / Scanner: connected",
+    ScannerState.DISCONNECTED: "스캐너: 연결 끊김 / Scanner: not connected",
+}
+
+
+def set_field(label: QLabel, text: str, tip: str = "", style: str | None = None) -> None:
+    """A status-bar field: ``text`` ("한국어 / English") in the screen's language alone, ``tip`` (or ``text``)
+    whole in the tooltip; ``style`` when given (a field in trouble is red, and back to plain when it is not)."""
+    label.setText(short(text))
+    label.setToolTip(tr(tip or text))
+    if style is not None:
+        restyle(label, style)
 
 
 @dataclass(frozen=True)
@@ -106,8 +123,14 @@ class MainWindow(QMainWindow):
         self.view.show_sound(deps.sounds.off_reason)
         self.resize(1280, 800)  # when not full screen or maximised (``show_station``)
 
-        self.station_label = QLabel(both("스테이션", f"Station: {deps.station_name}"))
-        self.scanner_label = QLabel(tr("스캐너: 키보드 / Scanner: keyboard"))
+        # The status bar: seven short fields in the screen's language, each with its whole text (both languages,
+        # the details) in its tooltip, so that they fit one line at 1280 px; a field in trouble says so in red.
+        self.station_label = QLabel(deps.station_name)
+        self.station_label.setToolTip(both("스테이션", f"Station: {deps.station_name}"))
+        self.scanner_label = QLabel("")
+        set_field(self.scanner_label, "스캐너: 키보드 / Scanner: keyboard",
+                  "스캐너: 키보드 (키보드처럼 입력하는 스캐너) / "
+                  "Scanner: keyboard (a scanner that types as a keyboard)")
         self.recorder_label = QLabel("")
         self.db_label = QLabel("")
         self.mode_label = QLabel("", objectName="modeLabel")
@@ -115,7 +138,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
         self.gate.changed.connect(lambda _: self._show_mode())
         # --- dispatch outbox (ui/outbox_view.py): online/offline and what waits to be sent ---
-        self.online_label = QLabel(tr("연결 확인 중 / Checking connection"), objectName="onlineLabel")
+        self.online_label = QLabel(short("연결 확인 중 / Checking connection"), objectName="onlineLabel")
         self.outbox_label = QLabel("", objectName="outboxLabel")
         for w in (self.online_label, self.outbox_label):
             self.statusBar().addPermanentWidget(w)
@@ -124,7 +147,7 @@ class MainWindow(QMainWindow):
         self._outbox_view: OutboxView | None = None
         # --- end dispatch outbox ---
         # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
-        self.set_db_label(one("DB: 이 PC / this PC", "DB: this PC") if deps.db_server is None
+        self.set_db_label(one("DB: 이 PC", "DB: this PC") if deps.db_server is None
                           else one(f"DB: 창고 서버 / server {deps.db_server}", f"DB: server {deps.db_server}"),
                           deps.db_address)
         self._mapping_view: QWidget | None = None
@@ -196,14 +219,17 @@ class MainWindow(QMainWindow):
 
     def _show_mode(self) -> None:
         if not self.gate.has_pin:
-            self.mode_label.setText(tr("관리자 PIN 없음 / No supervisor PIN"))
-            restyle(self.mode_label, "color: #e65100;")
+            set_field(self.mode_label, "PIN 없음 / No PIN",
+                      "관리자 PIN 없음: 누구나 관리 화면을 엽니다 (설정 → 관리자) / "
+                      "No supervisor PIN: anyone opens the supervisor's screens (Settings → Supervisor)",
+                      "color: #e65100;")
         elif self.gate.is_supervisor():
-            self.mode_label.setText(tr("● 관리자 모드 / Supervisor"))
-            restyle(self.mode_label, "color: #0d47a1; font-weight: bold;")
+            set_field(self.mode_label, "● 관리자 모드 / Supervisor",
+                      "관리자 모드: 관리 화면이 열려 있습니다 / Supervisor mode: the supervisor's screens are open",
+                      "color: #0d47a1; font-weight: bold;")
         else:
-            self.mode_label.setText(tr("작업자 모드 / Packer"))
-            restyle(self.mode_label, "")
+            set_field(self.mode_label, "작업자 모드 / Packer",
+                      "작업자 모드: 관리 화면은 PIN을 묻습니다 / Packer mode: the supervisor's screens ask for the PIN")
         self.lock_action.setEnabled(self.gate.has_pin and self.gate.is_supervisor())
 
     def attach(self, service: StationService) -> None:
@@ -216,7 +242,8 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(service.tick)
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
-        self.recorder_label.setText(both("녹화", f"Recording: {service.recorder.name}"))
+        set_field(self.recorder_label, both("녹화", f"Rec: {service.recorder.name}"),
+                  both("녹화", f"Recording: {service.recorder.name}"))
         if service.interrupted is not None:
             self.view.show_interrupted(*service.interrupted)
         self.returns_panel = returns_panel.install(self.view, service, self.returns_action)
@@ -275,24 +302,30 @@ class MainWindow(QMainWindow):
 
     def on_serial_status(self, status: ScannerStatus) -> None:
         ok = status.state is ScannerState.CONNECTED
-        self.scanner_label.setText(both("시리얼 스캐너", f"Serial: {status.detail or status.state.value}"))
-        restyle(self.scanner_label, "" if ok else "color: #b71c1c; font-weight: bold;")
+        # the state in the bar ("연결됨", "연결 끊김"); the port, its speed and the error in the tooltip
+        set_field(self.scanner_label, SCANNER_STATE[status.state],
+                  both(f"시리얼 스캐너: {korean(status.detail)}", f"Serial scanner: {english(status.detail)}")
+                  if status.detail else SCANNER_STATE[status.state],
+                  "" if ok else "color: #b71c1c; font-weight: bold;")
 
     def on_camera_status(self, state: str, detail: str) -> None:
-        detail = tr(detail)  # the camera says "카메라 / camera: …"
-        shown = detail if len(detail) <= 40 else detail[:39] + "…"  # the whole of it in the tooltip
+        failed = state == "failed"
+        camera = tr(detail)  # the data (the camera's address) is on the English side of "카메라 / camera: …"
+        shown = camera if len(camera) <= 32 else camera[:31] + "…"  # the whole of it in the tooltip
         name = self.service.recorder.name if self.service else ""
         encoder = getattr(self.service.recorder, "encoder", "") if self.service else ""  # H.264 encoder in use
-        self.recorder_label.setText(both("녹화", f"Recording: {name}{f' ({encoder})' if encoder else ''} · {shown}"))
-        self.recorder_label.setToolTip(detail)
-        failed = state == "failed"
+        self.recorder_label.setText(one("녹화", "Rec") + f": {encoder or name} · {shown}")
+        self.recorder_label.setToolTip(two_lines(f"녹화: {name}{f' ({encoder})' if encoder else ''}",
+                                                 f"Recording: {name}{f' ({encoder})' if encoder else ''}")
+                                       + "\n" + tr(detail))
         restyle(self.recorder_label, "color: #b71c1c; font-weight: bold;" if failed else "")
         if failed:
-            code = "no_camera" if detail == tr(NO_CAMERA) else "camera_unavailable"
-            self.on_error(KnownError(code, detail=detail))
+            code = "no_camera" if detail in (NO_CAMERA, tr(NO_CAMERA)) else "camera_unavailable"
+            self.on_error(KnownError(code, detail=tr(detail)))
 
     def set_db_label(self, text: str, detail: str = "") -> None:
         self._db_text = text
+        self._db_detail = detail
         self.db_label.setText(text)
         self.db_label.setToolTip(detail)
 
@@ -399,35 +432,43 @@ class MainWindow(QMainWindow):
 
     def on_outbox_counts(self, waiting: int, rejected: int, held: int) -> None:
         """Shows "전송 대기 N / N waiting"; refused or held dispatches in red: a supervisor must look."""
-        text = both(f"전송 대기 {waiting}", f"{waiting} waiting")
+        parts = [(one(f"전송 대기 {waiting}", f"{waiting} waiting"),
+                  both(f"송장 전송 대기 {waiting}", f"{waiting} tracking uploads waiting"))]
         if rejected:
-            text += " · " + both(f"거부 {rejected}", f"{rejected} rejected")
+            parts.append((one(f"거부 {rejected}", f"{rejected} rejected"),
+                          both(f"마켓이 거부 {rejected}", f"{rejected} refused by the marketplace")))
         if held:
-            text += " · " + both(f"보류 {held}", f"{held} held")
-        self.outbox_label.setText(text)
-        restyle(self.outbox_label, "color: #b71c1c; font-weight: bold;" if rejected or held else "")
+            parts.append((one(f"보류 {held}", f"{held} held"), both(f"보류 {held}", f"{held} held")))
+        set_field(self.outbox_label, " · ".join(text for text, _ in parts),
+                  "\n".join(tip for _, tip in parts) + "\n" + tr("파일 → 발송 대기함 / File → Dispatch outbox"),
+                  "color: #b71c1c; font-weight: bold;" if rejected or held else "")
 
     def on_db_status(self, ok: bool) -> None:
         """The warehouse server (several stations): gone is shown at once; packing waits for it."""
         if self.service is not None:
             self.service.set_db_online(ok)
         if ok:
-            restyle(self.db_label, "")
-            self.db_label.setText(getattr(self, "_db_text", "") + tr(" ● 연결됨 / connected"))
+            set_field(self.db_label, getattr(self, "_db_text", "") + short(" ● 연결됨 / connected"),
+                      getattr(self, "_db_detail", ""))
         else:
-            self.db_label.setText(tr("● 창고 서버 연결 끊김 — 새 포장 불가 / Server lost — no new packs"))
-            restyle(self.db_label, "color: #b71c1c; font-weight: bold;")
+            set_field(self.db_label, "● 서버 연결 끊김 / Server lost",
+                      "● 창고 서버 연결 끊김 — 다시 연결될 때까지 새 포장 불가 / "
+                      "Warehouse server lost — no new packs until it is back",
+                      "color: #b71c1c; font-weight: bold;")
             self.statusBar().showMessage(tr("창고 서버에 연결할 수 없습니다 / The warehouse server cannot be reached"),
                                          10000)
 
     def on_connectivity(self, online: bool) -> None:
         """Offline is no error for the packer: packing goes on, dispatches wait and go out later."""
         if online:
-            self.online_label.setText(tr("● 온라인 / Online"))
-            restyle(self.online_label, "color: #1b5e20;")
+            set_field(self.online_label, "● 온라인 / Online",
+                      "온라인: 송장 전송과 주문 수집이 됩니다 / Online: tracking uploads and collection run",
+                      "color: #1b5e20;")
         else:
-            self.online_label.setText(tr("● 오프라인 — 포장은 계속됩니다 / Offline — packing goes on"))
-            restyle(self.online_label, "color: #e65100; font-weight: bold;")
+            set_field(self.online_label, "● 오프라인 · 포장 계속 / Offline · packing goes on",
+                      "오프라인 — 포장은 계속되고, 송장 전송은 다시 연결되면 나갑니다 / "
+                      "Offline — packing goes on; tracking uploads go out when the connection is back",
+                      "color: #e65100; font-weight: bold;")
     # --- end dispatch outbox ---
 
     def on_lines_changed(self, statuses: Mapping[int, LineStatus]) -> None:
