@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         # --- end dispatch outbox ---
         # short in the status bar (it shares the line with six other labels); the whole address in its tooltip
         self.set_db_label(one("DB: 이 PC", "DB: this PC") if deps.db_server is None
-                          else one(f"DB: 창고 서버 / server {deps.db_server}", f"DB: server {deps.db_server}"),
+                          else one(f"DB: 창고 서버 {deps.db_server}", f"DB: server {deps.db_server}"),
                           deps.db_address)
         self._mapping_view: QWidget | None = None
         self._excel_orders_view: QWidget | None = None
