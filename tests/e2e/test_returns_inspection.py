@@ -48,25 +48,33 @@ def complete_recordings(st, count: int) -> list[m.Recording]:  # type: ignore[no
                               .order_by(m.Recording.id)))
 
 
-def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_station, qtbot, fake,  # type: ignore[no-untyped-def]
-                                                                          tmp_path: Path, monkeypatch) -> None:
-    sold = fake.add_sheet(2, receiver=shop.receiver(0))          # two items in one box
-    other = fake.add_sheet(2, receiver=shop.receiver(1))         # its second item: a product the first box lacks
+def coupang_station(make_station, qtbot, fake: FakeCoupang, tmp_path: Path, sold, orders: int,  # type: ignore[no-untyped-def]
+                    waybill: str):
+    """A station on a real Coupang account (the fake on 127.0.0.1) as its owner sets it up: the orders
+    collected, the products linked, ``sold``'s waybill from the courier, a returns packer's badge; the recorder
+    process filming. Returns the station, the account, the waybill, the badge and a packer at the scanner."""
     settings = recording_settings(tmp_path).model_copy(update={
         "demo_channel": False, "collection": CollectionSettings(enabled=False)})
     st = make_station(settings, packers=("박포장",))
     account = shop.coupang_account(st.db, fake)
-    assert shop.collect(st.db, account).orders == 2
+    assert shop.collect(st.db, account).orders == orders
     shop.link_products(st.db, account)
-    number = shop.give_waybill(st.db, account, sold.order_id, "65000000001")
+    number = shop.give_waybill(st.db, account, sold.order_id, waybill)
     badge = shop.packer_badge(st.db, "최반품")
     st.service.reload_packers()
     qtbot.waitUntil(lambda: any(p.name == "최반품" for p, _ in st.service.packers), timeout=5000)
     camera = st.service.recorder
     qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)  # the recorder process is up
+    return st, account, number, badge, Packer(qtbot, st)
+
+
+def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_station, qtbot, fake,  # type: ignore[no-untyped-def]
+                                                                          tmp_path: Path, monkeypatch) -> None:
+    sold = fake.add_sheet(2, receiver=shop.receiver(0))          # two items in one box
+    other = fake.add_sheet(2, receiver=shop.receiver(1))         # its second item: a product the first box lacks
+    st, _, number, badge, p = coupang_station(make_station, qtbot, fake, tmp_path, sold, 2, "65000000001")
 
     # the parcel packed on camera
-    p = Packer(qtbot, st)
     scan(p, badge)
     scan(p, number)
     sent = [shop.barcode_of(str(v)) for v in sold.vendor_item_ids]
@@ -180,19 +188,7 @@ def test_a_return_label_coupang_told_of_links_to_its_order_at_once(make_station,
     """The buyer's return request carries the pickup waybill; the next collection brings it in as an expected
     return, and the packer's first scan of that label finds the original order: no order number to look up."""
     sold = fake.add_sheet(1, receiver=shop.receiver(0))
-    settings = recording_settings(tmp_path).model_copy(update={
-        "demo_channel": False, "collection": CollectionSettings(enabled=False)})
-    st = make_station(settings, packers=("박포장",))
-    account = shop.coupang_account(st.db, fake)
-    assert shop.collect(st.db, account).orders == 1
-    shop.link_products(st.db, account)
-    number = shop.give_waybill(st.db, account, sold.order_id, "65000000002")
-    badge = shop.packer_badge(st.db, "최반품")
-    st.service.reload_packers()
-    qtbot.waitUntil(lambda: any(p.name == "최반품" for p, _ in st.service.packers), timeout=5000)
-    camera = st.service.recorder
-    qtbot.waitUntil(lambda: camera.frames_captured >= 35, timeout=30_000)
-    p = Packer(qtbot, st)
+    st, account, number, badge, p = coupang_station(make_station, qtbot, fake, tmp_path, sold, 1, "65000000002")
     scan(p, badge)
     scan(p, number)
     sent = shop.barcode_of(str(sold.vendor_item_ids[0]))

@@ -606,31 +606,46 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _may_close(self) -> bool:
-        """Closing (the window's X, Ctrl+Q) with a pack open asks first. No: packing goes on. Yes: the pack is
-        stored as closed and its video ends as "cancelled: PackDesk closed"; the next start names the parcel."""
-        if self.service is not None:  # a return being inspected ends as closed, its video kept (no pack is open)
-            self.service.returns.close(self.service.clock())
-        pack = self.service.state.pack if self.service is not None else None
+        """Closing (the window's X, Ctrl+Q) with a pack or a return inspection open asks first. No: the work goes
+        on. Yes: a pack is stored as closed and its video ends as "cancelled: PackDesk closed" (the next start
+        names the parcel); an inspection is stored as closed with its video up to that moment."""
+        if self.service is None:
+            return True
+        returns = self.service.returns
+        if returns.open and returns.state.inspection is not None:
+            code = returns.state.inspection.return_code
+            if not self._ask_close(two_lines(
+                    f"반품 {code}을(를) 검수하는 중입니다. PackDesk를 닫으면 이 검수는 '닫힘'으로 저장되고 영상은 "
+                    "지금까지만 남습니다. 닫을까요?",
+                    f"Return {code} is being inspected. Closing PackDesk stores this inspection as closed, with "
+                    "its video up to now. Close?")):
+                log.info("close asked mid-inspection (%s): no, the inspection goes on", code)
+                return False
+            returns.close(self.service.clock())
+        pack = self.service.state.pack
         if pack is None:
             return True
         tracking = pack.plan.tracking_number
-        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, two_lines(
-            f"송장 {tracking}을(를) 포장하는 중입니다. PackDesk를 닫으면 이 포장은 취소되고 영상은 "
-            "'취소: PackDesk 종료'로 끝납니다. 닫을까요?",
-            f"Waybill {tracking} is being packed. Closing PackDesk cancels this pack and ends its video as "
-            "'cancelled: PackDesk closed'. Close?"),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        if not self._ask_close(two_lines(
+                f"송장 {tracking}을(를) 포장하는 중입니다. PackDesk를 닫으면 이 포장은 취소되고 영상은 "
+                "'취소: PackDesk 종료'로 끝납니다. 닫을까요?",
+                f"Waybill {tracking} is being packed. Closing PackDesk cancels this pack and ends its video as "
+                "'cancelled: PackDesk closed'. Close?")):
+            log.info("close asked mid-pack (%s): no, packing goes on", tracking)
+            return False
+        self.service.close_open_pack()
+        return True
+
+    def _ask_close(self, question: str) -> bool:
+        """Yes or No, No the default: an Enter from a scanner must not close."""
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         box.setObjectName("closeMidPack")
-        box.setDefaultButton(QMessageBox.StandardButton.No)  # an Enter from a scanner must not close
+        box.setDefaultButton(QMessageBox.StandardButton.No)
         box.exec()
         close = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
         box.deleteLater()
-        if not close:
-            log.info("close asked mid-pack (%s): no, packing goes on", tracking)
-            return False
-        assert self.service is not None
-        self.service.close_open_pack()
-        return True
+        return close
 
 
 # The menu bar, top to bottom. A new screen is one line here (and its ``open_…`` method above); ``supervisor``
