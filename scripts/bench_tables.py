@@ -155,9 +155,9 @@ def scan_latency(results: list[Result], machines: Machines) -> list[str]:
            "bench with `recorder: off`, for comparison. Target: p99 ≤ 16 ms (one frame at 60 Hz). *Full GC*: one "
            "full garbage collection of the started station's UI process, with its heap kept as the app keeps it "
            "(`ui/heap.py`) and, in brackets, unfrozen. *Next scan*: when the bench scans again after a scan's "
-           "result is on screen: at once (back to back: a waybill then waits on the database thread for the "
-           "previous pack's writes, which a packer never scans fast enough to meet), or after a pause shorter "
-           "than any packer's (`--pace`).", ""]
+           "result is on screen: at once (back to back: a waybill scanned then queues on the database thread "
+           "behind the writes of the pack just cancelled), or after a pause (`--pace`; 0.5 s is quicker than a "
+           "packer turns from one parcel to the next, and long enough for those writes to be done).", ""]
     if not rows:
         return out + none_yet(".venv/bin/python bench/scan_latency.py")
     return out + table(["recorder", "lines", "scans", "next scan", "waybill p50", "waybill p99", "waybill max",
