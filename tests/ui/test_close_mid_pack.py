@@ -102,27 +102,3 @@ def test_closing_mid_pack_ends_the_video_as_closed_and_the_next_start_names_the_
     p2.scan(Scenario.SIMPLE)  # packed again: the notice has done its work
     assert not notice.isVisible()
 
-
-def test_closing_mid_inspection_asks_and_yes_stores_it_as_closed(make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A return being inspected is work in progress too: Ctrl+Q asks (naming the return) and No keeps it open;
-    the window's X then Yes stores it as closed."""
-    from packdesk.services.returns import RETURNS_ON
-
-    st = make_station()
-    p = Packer(qtbot, st)
-    for code in ("PD-PACKER-001", RETURNS_ON, Scenario.SIMPLE):  # the parcel came back: its inspection opens
-        p.scan(code)
-    qtbot.waitUntil(lambda: st.service.returns.open, timeout=5000)
-    seen: list[str] = []
-    answer_close_question(qtbot, QMessageBox.StandardButton.No, seen)
-    QTest.keyClick(st.window.windowHandle(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
-    assert Scenario.SIMPLE in seen[0] and "검수" in seen[0] and "inspected" in seen[0]
-    assert st.window.isVisible() and st.service.returns.open  # still inspecting
-
-    answer_close_question(qtbot, QMessageBox.StandardButton.Yes, seen)
-    assert st.window.close()
-    assert len(seen) == 2 and not st.window.isVisible() and not st.service.returns.open
-    st.service.worker.wait_idle(5)
-    with st.db.session() as s:
-        assert list(s.scalars(select(m.ReturnInspection.outcome))) == [PackOutcome.CLOSED]

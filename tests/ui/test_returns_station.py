@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
 from packdesk.channels.demo import BARCODE, Scenario
@@ -14,6 +16,7 @@ from packdesk.services.settings import Settings
 from packdesk.services.station import COMMAND_PREFIX
 from packdesk.ui.sheets import starter_sheet
 from tests.ui.conftest import Packer
+from tests.ui.test_close_mid_pack import answer_close_question
 
 pytestmark = pytest.mark.gui
 
@@ -121,7 +124,9 @@ def test_the_command_sheet_carries_the_returns_barcodes(station, packer) -> None
     assert all(station.service.is_known_code(c) for c in (RETURNS_ON, RETURNS_OFF, *CONDITION_CODES))
 
 
-def test_closing_mid_inspection_ends_it_as_closed(make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_closing_mid_inspection_asks_and_yes_ends_it_as_closed(make_station, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A return being inspected is work in progress, as a pack is: Ctrl+Q asks (naming the return) and No keeps
+    it open; the window's X then Yes stores it as closed, with what was scanned."""
     st = make_station()
     packer = Packer(qtbot, st)
     for code in PACK_SIMPLE:
@@ -129,8 +134,16 @@ def test_closing_mid_inspection_ends_it_as_closed(make_station, qtbot) -> None: 
     scan(packer, RETURNS_ON)
     scan(packer, Scenario.SIMPLE)
     scan(packer, MUG)
-    st.window.close()  # no pack is open: nothing to ask
-    qtbot.waitUntil(lambda: not st.window.isVisible(), timeout=5000)
+    seen: list[str] = []
+    answer_close_question(qtbot, QMessageBox.StandardButton.No, seen)
+    QTest.keyClick(st.window.windowHandle(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert Scenario.SIMPLE in seen[0] and "검수" in seen[0] and "inspected" in seen[0]  # both languages
+    assert st.window.isVisible() and st.service.returns.open  # still inspecting
+
+    answer_close_question(qtbot, QMessageBox.StandardButton.Yes, seen)
+    assert st.window.close()  # the window's X
+    assert len(seen) == 2 and not st.window.isVisible()
     st.service.worker.wait_idle(5)
     with st.db.session() as s:
         insp = s.scalars(select(m.ReturnInspection)).one()
