@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
 from packdesk.core import parcels
-from packdesk.core.db import changed_rows, insert_new
+from packdesk.core.db import changed_rows, insert_new, table
 from packdesk.core.station import ClaimHolder
 
 DEFAULT_EXPIRY = timedelta(minutes=10)
@@ -69,12 +69,14 @@ def claim(s: Session, target_id: int, *, station: str, packer_name: str, pack_ke
 def renew(s: Session, pack_key: str, now: datetime) -> None:
     """Activity on the pack keeps its claim alive (expiry counts from the last scan)."""
     for kind in KINDS:
-        s.execute(update(kind.table).where(kind.table.pack_key == pack_key).values(renewed_at=now))
+        t = table(kind.table)  # every scan renews: the plain table, not the ORM's bulk path (core/db.table)
+        s.execute(update(t).where(t.c.pack_key == pack_key).values(renewed_at=now))
 
 
 def release(s: Session, pack_key: str) -> None:
     for kind in KINDS:
-        s.execute(delete(kind.table).where(kind.table.pack_key == pack_key))
+        t = table(kind.table)
+        s.execute(delete(t).where(t.c.pack_key == pack_key))
 
 
 def release_station(s: Session, station: str) -> int:

@@ -28,7 +28,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import CursorResult, Engine, Result, bindparam, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, Table, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -282,6 +282,15 @@ def _insert_new(dialect: str, model: type[DeclarativeBase], key: str, columns: t
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (insert(model).values({c: bindparam(c) for c in columns})
             .on_conflict_do_nothing(index_elements=[key]).returning(getattr(model, key)))
+
+
+def table(model: type[DeclarativeBase]) -> Table:
+    """The Core table of a mapped class, for the statements on a scan's path (the station's DB thread writes
+    each scan, pack start and end). An ORM-enabled INSERT or UPDATE goes through SQLAlchemy's bulk-persistence
+    path: measured on this project's 2-core machine, a scan's write (claim renewal, pack lookup, the scan's
+    row) took 9 ms at p50 that way and 2 ms through the tables (tools under load; the ratio held). These short
+    transactions hold no loaded objects for the ORM to keep in step."""
+    return cast(Table, model.__table__)
 
 
 def changed_rows(result: Result[*tuple[Any, ...]]) -> int:

@@ -20,30 +20,35 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import chain, claims, parcels, recordings
 from packdesk.core import models as m
+from packdesk.core.db import table
 from packdesk.core.enums import NO_MARKETPLACE, LineStatus, OutboxState, PackOutcome
 from packdesk.core.station import BeginPack, BindLabel, EndPack, LogScan
 
 log = logging.getLogger("packdesk.packing")
 
 
+# A scan's writes go to the plain tables, not through the ORM (``core/db.table`` says why and what it saves).
+SESSIONS, SCANS = table(m.PackSession), table(m.ScanEvent)
+
+
 def _session_id(s: Session, pack_key: str | None) -> int | None:
     if pack_key is None:
         return None
-    return s.scalar(select(m.PackSession.id).where(m.PackSession.key == pack_key))
+    return s.execute(select(SESSIONS.c.id).where(SESSIONS.c.key == pack_key)).scalar()
 
 
 def begin_pack(s: Session, fx: BeginPack, station: str) -> int:
-    return s.execute(insert(m.PackSession).values(
+    return s.execute(insert(SESSIONS).values(
         key=fx.pack_key, waybill_id=fx.plan.waybill_id, parcel_id=fx.plan.parcel_id, station=station,
         packer_id=fx.packer.packer_id,
         packer_name=fx.packer.name, started_at=fx.at, outcome=PackOutcome.OPEN,
-    ).returning(m.PackSession.id)).scalar_one()
+    ).returning(SESSIONS.c.id)).scalar_one()
 
 
 def log_scan(s: Session, fx: LogScan, station: str) -> None:
     if fx.pack_key is not None:
         claims.renew(s, fx.pack_key, fx.scan.at)
-    s.execute(insert(m.ScanEvent).values(
+    s.execute(insert(SCANS).values(
         pack_session_id=_session_id(s, fx.pack_key), station=station, packer_name=fx.packer_name,
         scanned_at=fx.scan.at, code=fx.scan.code[:128], source=fx.scan.source, kind=fx.kind,
         accepted=fx.accepted, reason=fx.reason, item_id=fx.item_id, quantity=fx.quantity,
@@ -68,8 +73,7 @@ def end_pack(s: Session, fx: EndPack) -> int:
     sid = _session_id(s, fx.pack_key)
     if sid is None:
         raise LookupError(f"no pack session {fx.pack_key}")
-    s.execute(update(m.PackSession).where(m.PackSession.id == sid)
-              .values(ended_at=fx.at, outcome=fx.outcome))
+    s.execute(update(SESSIONS).where(SESSIONS.c.id == sid).values(ended_at=fx.at, outcome=fx.outcome))
     chain.append_pack(s, sid)
     claims.release(s, fx.pack_key)
     if fx.outcome is not PackOutcome.COMPLETED or not fx.packed_line_ids:

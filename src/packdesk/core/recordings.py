@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from packdesk.core import chain
 from packdesk.core import models as m
-from packdesk.core.db import changed_rows
+from packdesk.core.db import changed_rows, table
 from packdesk.core.enums import PackOutcome, RecordingStatus
 
 log = logging.getLogger("packdesk.recordings")
@@ -30,17 +30,19 @@ log = logging.getLogger("packdesk.recordings")
 
 def recording_started(s: Session, *, pack_key: str, tracking_number: str, order_nos: str, station: str,
                       packer_name: str, recorder: str, path: str, started_at: datetime) -> int:
-    session = s.execute(select(m.PackSession.id, m.Waybill.tracking_number)
-                        .outerjoin(m.Waybill, m.Waybill.id == m.PackSession.waybill_id)
-                        .where(m.PackSession.key == pack_key)).first()
+    # on the station's DB thread while a pack starts: the plain tables, not the ORM (core/db.table says why)
+    ps, wb, rec = table(m.PackSession), table(m.Waybill), table(m.Recording)
+    session = s.execute(select(ps.c.id, wb.c.tracking_number).select_from(ps)
+                        .outerjoin(wb, wb.c.id == ps.c.waybill_id)
+                        .where(ps.c.key == pack_key)).first()
     session_id = session.id if session is not None else None
     if session is not None and session.tracking_number:  # a label bound before the recorder said it started
         tracking_number = session.tracking_number
-    return s.execute(insert(m.Recording).values(
+    return s.execute(insert(rec).values(
         pack_session_id=session_id, pack_key=pack_key, tracking_number=tracking_number, order_nos=order_nos[:300],
         station=station, packer_name=packer_name, recorder=recorder, path=path, started_at=started_at,
         status=RecordingStatus.RECORDING, pack_outcome=PackOutcome.OPEN,
-    ).returning(m.Recording.id)).scalar_one()
+    ).returning(rec.c.id)).scalar_one()
 
 
 def recording_finished(s: Session, *, pack_key: str, path: str, started_at: datetime, ended_at: datetime,
