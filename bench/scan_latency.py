@@ -124,8 +124,10 @@ def pct(values: list[float], q: float) -> float:
 def summary(ms: list[float]) -> dict[str, float]:
     if not ms:
         return {"n": 0}
+    # which scan was slowest (0: the first, on cold caches) and the slowest five: one stall, or a pattern
     return {"n": len(ms), "p50_ms": round(statistics.median(ms), 3), "p99_ms": round(pct(ms, 99), 3),
-            "max_ms": round(max(ms), 3)}
+            "max_ms": round(max(ms), 3), "max_at": ms.index(max(ms)),
+            "slowest_ms": [round(v, 1) for v in sorted(ms)[-5:]]}
 
 
 @dataclass
