@@ -109,6 +109,40 @@ def test_an_answer_for_a_deleted_owner_is_dropped(qtbot) -> None:  # type: ignor
     assert got == []
 
 
+def test_progress_reaches_its_window_on_the_ui_thread_and_never_a_deleted_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A worker reports progress to a window's own signal; the window is deleted half-way (a dialog closed while
+    its bundle is made): the reports after that are dropped on the UI thread, and the work is finished whole."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Window(QWidget):
+        progressed = Signal(int, int)
+
+    window = Window()
+    seen: list[tuple[int, int, bool]] = []
+    window.progressed.connect(lambda d, t: seen.append((d, t, QThread.currentThread() is window.thread())))
+    half_way, deleted = threading.Event(), threading.Event()
+    tell = ops.progress(window, window.progressed.emit)
+    keeper = QObject()  # owns the op: it outlives the window, as the review outlives its bundle dialog
+
+    def work() -> int:
+        for n in range(1, 7):
+            if n == 4:
+                half_way.set()
+                assert deleted.wait(5)
+            tell(n, 6)
+        return 6
+
+    done: list[int] = []
+    ops.run(keeper, "progress", work, done.append)
+    qtbot.waitUntil(half_way.is_set, timeout=5000)
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=5000)
+    window.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(window), timeout=5000)
+    deleted.set()
+    qtbot.waitUntil(lambda: done == [6], timeout=5000)
+    assert seen == [(1, 6, True), (2, 6, True), (3, 6, True)]
+
+
 def test_writes_go_through_the_db_worker_and_reads_return_records(qtbot, db: Database,  # type: ignore[no-untyped-def]
                                                                    worker: DbWorker) -> None:
     owner = QWidget()

@@ -8,7 +8,6 @@ the UI thread (``ops.on_ui_thread``), in the middle of that run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -156,12 +155,7 @@ class ClaimBundleDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.show()
         show_level(self.message, "info", tr("클레임 자료를 만드는 중… / Making the claim bundle…"))
-        progressed = self.progressed
-
-        def tell(done: int, total: int) -> None:
-            with contextlib.suppress(RuntimeError):  # the dialog was closed: the bundle is still finished
-                progressed.emit(done, total)
-
+        tell = ops.progress(self, self.progressed.emit)  # the dialog closed meanwhile: the bundle is still made
         ops.run(self, "claim-bundle", lambda: cb.build(self.db, subject, folder, as_zip=as_zip, write_sheet=sheet,
                                                        progress=tell),
                 self._done, self._refused)

@@ -469,8 +469,9 @@ class CollectWindow(QDialog):
         self.sync_progress.setRange(0, 0)
         self.sync_progress.show()
         self._say(tr("상품 동기화 중… / Syncing products…"))
+        tell = ops.progress(self, self.sync_progressed.emit)  # only while this window exists
         ops.run(self, "catalogue-sync", lambda: syncer.sync(account_id, cancel=cancel,
-                                                            progress=lambda n, t: self.sync_progressed.emit(n, t or 0)),
+                                                            progress=lambda n, t: tell(n, t or 0)),
                 self._synced, self._sync_failed)
 
     def cancel_sync(self) -> None:

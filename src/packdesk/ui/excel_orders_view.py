@@ -10,7 +10,6 @@ a service that commits in batches of its own.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -96,7 +95,6 @@ class ExcelOrdersView(QDialog):
     template_saved = Signal(str)
     exported = Signal(str, int)          # path, rows
     refused = Signal(str)                # an error code, after it is on screen
-    _progress_from_thread = Signal(str, int, int)
 
     def __init__(self, worker: DbWorker, operator: str = "", parent: QWidget | None = None,
                  check_digit: dict[str, str] | None = None) -> None:
@@ -113,7 +111,6 @@ class ExcelOrdersView(QDialog):
         self._importing = False
         self._closed = False
         self._generation = 0
-        self._progress_from_thread.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
 
         self.setWindowTitle(tr("엑셀 주문 가져오기 / Import orders from Excel"))
         avail = self.screen().availableGeometry()  # a station PC may have a 1366x768 screen
@@ -347,14 +344,14 @@ class ExcelOrdersView(QDialog):
     def _thread_progress(self, phase: str) -> Callable[[int, int], None]:
         """A progress callback for a worker thread: at most about a hundred updates reach the window."""
         last = [-1]
+        tell = ops.progress(self, self._on_progress)  # on the UI thread, only while this window exists
 
         def report(done: int, total: int) -> None:
             step = done * 100 // total if total else -1
             if step == last[0] and done != total:
                 return
             last[0] = step
-            with contextlib.suppress(RuntimeError):
-                self._progress_from_thread.emit(phase, done, total)
+            tell(phase, done, total)
 
         return report
 

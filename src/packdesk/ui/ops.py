@@ -119,6 +119,21 @@ def write(owner: QObject, name: str, worker: DbWorker, job: Job[T], done: Done[T
     future.add_done_callback(answered)
 
 
+def progress(owner: QObject, fn: Callable[..., None]) -> Callable[..., None]:
+    """``fn`` for a worker thread to report progress with: each call is posted to the UI thread and runs there
+    only while ``owner`` still exists, so a screen closed meanwhile is simply not told and the work goes on
+    (a signal of a deleted window, emitted from the worker, raised there: a claim bundle failed as a bug when its
+    dialog closed mid-way on a loaded machine). The worker never waits. Made on the UI thread."""
+    app = QCoreApplication.instance()
+    assert app is not None and QThread.currentThread() is app.thread(), "made on the UI thread"
+    poster = _ui_poster()
+
+    def call(*args: Any) -> None:
+        poster.post(lambda: None if _gone(owner) else fn(*args))
+
+    return call
+
+
 def on_ui_thread(fn: Callable[..., T], timeout: float = 300.0) -> Callable[..., T]:
     """``fn`` for a worker thread to call: each call runs on the UI thread and the worker waits for its result
     (or its exception). For the few things Qt draws only on its main thread in the middle of a long run (an

@@ -782,8 +782,9 @@ class ReviewWindow(QMainWindow):
             self._verify_wired = True
         anchors = read_anchors(self.anchor_file) if self.anchor_file else None
         station = self.station_name or None
+        tell = ops.progress(self, self.verify_progressed.emit)  # only while this window exists
         ops.run(self, "verify", lambda: verify(self.db, self.video_root, station=station, anchors=anchors,
-                                               progress=lambda d, t: self.verify_progressed.emit(d, t)),
+                                               progress=tell),
                 self._verified, self._verify_failed)
 
     def _verify_step(self, done: int, total: int) -> None:
