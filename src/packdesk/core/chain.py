@@ -150,7 +150,7 @@ RETURN_SCAN_COLUMNS = (RS.id, RS.scanned_at, RS.code, RS.source, RS.kind, RS.acc
                        RS.packer_name)
 
 
-def return_scans_query() -> Select[Any]:
+def return_scans_query() -> Select[*tuple[Any, ...]]:
     """Every return scan with its item line (``RETURN_SCAN_COLUMNS``, and its inspection's id first), in id
     order per inspection: the caller picks the inspections."""
     return (select(RS.inspection_id, *RETURN_SCAN_COLUMNS)
