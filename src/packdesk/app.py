@@ -325,7 +325,7 @@ def verify_main(argv: Sequence[str]) -> int:
     db.close()
     print(file=sys.stderr)
     print(f"files hashed: {report.checked_files} ({report.bytes_hashed / 1e6:.1f} MB), "
-          f"chain links: {report.checked_links} (packs: {report.checked_packs})")
+          f"chain links: {report.checked_links} (packs: {report.checked_packs}, returns: {report.checked_returns})")
     for prob in report.problems:
         print(f"{prob.kind:18} {prob.detail}")
     print("OK — 변조 없음 / nothing altered" if report.ok else

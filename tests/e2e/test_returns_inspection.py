@@ -179,8 +179,8 @@ def test_a_coupang_return_is_inspected_on_camera_and_linked_to_its_pack(make_sta
 
     report = verify(st.db, tmp_path / "videos")
     assert report.ok, report.problems
-    # both videos hashed and chained (the outbound one and the return's), and the outbound pack's link
-    assert (report.checked_files, report.checked_links, report.checked_packs) == (2, 3, 1)
+    # both videos hashed and chained (the outbound one and the return's), the outbound pack's link and the return's
+    assert (report.checked_files, report.checked_links, report.checked_packs, report.checked_returns) == (2, 4, 1, 1)
 
 
 def test_a_return_label_coupang_told_of_links_to_its_order_at_once(make_station, qtbot, fake,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import av
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from packdesk.channels.demo import BARCODE, Scenario
 from packdesk.core import models as m
@@ -163,8 +163,9 @@ def test_a_folder_bundle_checks_with_sha256sum_and_holds_every_piece(packed: Pac
 
 def recompute_links(root: Path) -> list[dict]:  # type: ignore[type-arg]
     """What chain/links.txt says, followed with hashlib alone: link hash = SHA-256 of the field values joined by
-    LF, UTF-8; a recording link's file_sha256 is its original's; a pack link's scans_sha256 is its scans file's,
-    scan_count its lines; prev_hash is the link before (when the bundle has it). Returns the links."""
+    LF, UTF-8; a recording link's file_sha256 is its original's; a pack's or a return inspection's link's
+    scans_sha256 is its scans file's, scan_count its lines; prev_hash is the link before (when the bundle has
+    it). Returns the links."""
     text = (root / "chain/links.txt").read_text(encoding="utf-8")
     assert "joined by one line feed (LF, 0x0A)" in text and "줄바꿈 문자(LF, 0x0A)" in text
     links = json.loads((root / "chain/links.json").read_text(encoding="utf-8"))
@@ -181,7 +182,8 @@ def recompute_links(root: Path) -> list[dict]:  # type: ignore[type-arg]
         if ln["kind"] == "recording" and originals[fields["recording_id"]][9]:
             original = root / originals[fields["recording_id"]][9]
             assert sha(original) == fields["file_sha256"] and original.stat().st_size == int(fields["size_bytes"])
-        elif ln["kind"] == "pack":
+        elif ln["kind"] in ("pack", "return"):
+            assert f"scans_file: {ln['scans_file']}" in text
             scans = root / ln["scans_file"]
             assert sha(scans) == fields["scans_sha256"]
             assert len(scans.read_bytes().splitlines()) == int(fields["scan_count"])
@@ -385,7 +387,19 @@ def test_a_return_bundle_holds_both_films_and_the_returns_scans(returned: Return
         assert sha(root / e.original) == recs[e.recording_id].sha256 and e.mp4.endswith(".mp4")
     links = recompute_links(root)
     assert sorted(ln["covers"] for ln in links) == sorted(
-        [f"pack {returned.pack}", f"recording {returned.outbound}", f"recording {returned.returned}"])
+        [f"pack {returned.pack}", f"recording {returned.outbound}", f"recording {returned.returned}",
+         f"return {returned.inspection_id}"])
+    link = next(ln for ln in links if ln["kind"] == "return")
+    fields = {f["name"]: f["value"] for f in link["fields"]}
+    assert (fields["inspection_id"], fields["return_code"], fields["outcome"], fields["scan_count"]) == (
+        str(returned.inspection_id), "RT-777", "completed", "9")
+    # each line of its scans file is one return scan: the condition scanned, then the item's at the end
+    lines = [json.loads(x) for x in (root / link["scans_file"]).read_bytes().splitlines()]
+    assert [(x[4], x[8], x[9], x[10], x[11]) for x in lines] == [
+        ("return", 0, "", None, None), ("original", 0, "", None, None), ("condition", 0, "", None, None),
+        ("item", 1, "", True, "ok"), ("condition", 1, "damaged", True, "ok"), ("condition", 1, "ok", True, "ok"),
+        ("item", 2, "", False, "other_product"), ("condition", 2, "other_product", False, "other_product"),
+        ("command", 0, "", None, None)]
     assert result.packs == 1 and len(read_csv(root / "scans.csv")) - 1 == result.scans == 4  # waybill + 3 items
 
     # the return's scans, as stored, in Korea time, placed in the return's video, each item's condition
@@ -421,12 +435,15 @@ def test_a_return_bundle_holds_both_films_and_the_returns_scans(returned: Return
     assert rows[3][col["Why"]].startswith("상품을 먼저 스캔한 뒤") and "Scan the item first" in rows[3][col["Why"]]
     assert "머그컵" in rows[4][col["Item"]] and rows[7][col["Why"]].startswith("보낸 상품이 아닙니다")
 
-    # the how-to says which film is which, and that the return's scans are outside the chain
-    how = (root / cb.HOW_TO).read_text(encoding="utf-8-sig")
+    # the how-to says which film is which, and which link covers the return's scans
+    how = (root / cb.HOW_TO).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     assert "반품: RT-777" in how and "Return: RT-777" in how
     assert f"반품 영상 (반품 상자를 연 모습): 녹화 {returned.returned}" in how
     assert f"recording {returned.outbound} · pack {returned.pack} (scans.csv)" in how
-    assert "return_scans.csv: every scan of the inspection" in how and "have no\n  hash-chain link" in how
+    assert "return_scans.csv: every scan of the inspection" in how and "no\n  hash-chain link" not in how
+    said = f"{link['station']} #{link['seq']} ({link['scans_file']})"
+    assert f"검수 스캔·상태·결과의 체인 링크: {said}" in how
+    assert f"The chain link of its scans, conditions and outcome: {said}" in how
     with returned.db.session() as s:  # no buyer data beyond what the order's bundle shows
         order = s.scalars(select(m.Order).where(m.Order.order_no == "202600000001")).one()
         private = [v for v in (order.recipient_name, order.buyer_name, order.recipient_phone, order.address) if v]
@@ -434,3 +451,17 @@ def test_a_return_bundle_holds_both_films_and_the_returns_scans(returned: Return
     for f in result.files:
         if f.endswith((".txt", ".csv", ".json")) or f == cb.SUMS:
             assert not [v for v in private if v in (root / f).read_text(encoding="utf-8-sig")], f
+
+
+def test_a_return_ended_before_returns_were_chained_says_it_has_no_link(returned: Returned, tmp_path: Path) -> None:
+    """An inspection that ended before PackDesk chained returns has no return link (simulated by removing it;
+    the bundle recomputes only the links it holds, so the gap left does not matter here): its bundle still
+    builds, and says the inspection has no link."""
+    with returned.db.session() as s:
+        s.execute(delete(m.ChainEntry).where(m.ChainEntry.kind == "return"))
+        sub = cb.return_subject(s, returned.inspection_id)
+    root = cb.build(returned.db, sub, tmp_path / "out", as_zip=False, write_sheet=fake_sheet).path
+    assert "return" not in [ln["kind"] for ln in recompute_links(root)]
+    how = (root / cb.HOW_TO).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    assert "검수 스캔·상태·결과의 체인 링크: 없음" in how
+    assert "The chain link of its scans, conditions and outcome: none (it ended before" in how

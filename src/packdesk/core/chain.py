@@ -1,4 +1,5 @@
-"""The evidence hash chain: each station links every closed recording, and every ended pack, to the one before.
+"""The evidence hash chain: each station links every closed recording, every ended pack and every ended return
+inspection to the one before.
 
 A recording's link covers the previous link's hash, the file's SHA-256 and size, and what the index says of
 the recording (id, waybill, station, start, end). So a flipped byte, a truncated, swapped or deleted
@@ -14,6 +15,16 @@ is covered, whether the pack was filmed, its recording failed, or it had no loca
 Its recording is chained later, when the file closes, in the same station chain. The link's
 ``recording_id`` then holds the pack session's id, ``file_sha256`` and ``size_bytes`` the scans' digest
 and count (no new columns: the table's ``kind`` says which).
+
+A return inspection's link (kind ``return``, version 4, ``RETURN_LINK_FIELDS``) does the same for a returned
+parcel opened on camera (``services/returns``): its scans (each one's id, time, code, source, kind, accepted,
+reason, item, the item line it is or marks, the condition it scanned, then that line's "sent by the order" and
+its condition as the inspection ended, station, packer) and the inspection row (key, station, packer, return
+code, original waybill, orders and outbound pack, start, end, outcome). A return scan is never updated (a
+corrected condition is a scan of its own); the item lines with their final condition are written when the
+inspection ends, so the link appended in that transaction (``end_inspection``, or ``abandon_open_inspections``
+after a crash) covers them as stored. ``recording_id`` holds the inspection's id, ``file_sha256`` and
+``size_bytes`` its scans' digest and count. Inspections ended before this link existed have none.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +52,8 @@ def _iso(at: datetime | None) -> str:
 
 VERSION = 2          # what a new recording link covers (see ``link_hash``); older links keep theirs
 PACK_VERSION = 3     # a pack's link (``pack_link_hash``)
-RECORDING, DELETED, PACK = "recording", "deleted", "pack"
+RETURN_VERSION = 4   # a return inspection's link (``return_link_hash``)
+RECORDING, DELETED, PACK, RETURN = "recording", "deleted", "pack", "return"
 NO_SCANS = hashlib.sha256(b"").hexdigest()  # the digest of a pack with no scan events
 
 
@@ -53,6 +65,9 @@ LINK_FIELDS_V2 = (*LINK_FIELDS_V1, "kind", "pack_key", "packer_name", "outcome",
 PACK_LINK_FIELDS = ("prev_hash", "scans_sha256", "scan_count", "kind", "pack_session_id", "pack_key", "station",
                     "packer_id", "packer_name", "waybill_id", "parcel_id", "started_at_utc", "ended_at_utc",
                     "outcome")
+RETURN_LINK_FIELDS = ("prev_hash", "scans_sha256", "scan_count", "kind", "inspection_id", "inspection_key",
+                      "station", "packer_id", "packer_name", "return_code", "waybill_id", "order_nos",
+                      "original_pack_session_id", "started_at_utc", "ended_at_utc", "outcome")
 
 
 def sha256_of_fields(fields: list[str]) -> str:
@@ -127,6 +142,61 @@ def pack_link_hash(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_co
     return sha256_of_fields(pack_link_fields(prev_hash, ps, scans_sha256, scan_count, outcome=outcome))
 
 
+RS, RI = m.ReturnScan, m.ReturnItem
+# what a return link covers of each scan, read as plain rows: the scan, and the item line it is (or marks) as the
+# inspection ended (``sent``/``final``: None for a scan of no line)
+RETURN_SCAN_COLUMNS = (RS.id, RS.scanned_at, RS.code, RS.source, RS.kind, RS.accepted, RS.reason, RS.item_id,
+                       RS.line_no, RS.condition, RI.expected.label("sent"), RI.condition.label("final"), RS.station,
+                       RS.packer_name)
+
+
+def return_scans_query() -> Select[*tuple[Any, ...]]:
+    """Every return scan with its item line (``RETURN_SCAN_COLUMNS``, and its inspection's id first), in id
+    order per inspection: the caller picks the inspections."""
+    return (select(RS.inspection_id, *RETURN_SCAN_COLUMNS)
+            .outerjoin(RI, (RI.inspection_id == RS.inspection_id) & (RI.line_no == RS.line_no) & (RS.line_no > 0))
+            .order_by(RS.inspection_id, RS.id, RI.id))
+
+
+def return_scan_line(sc: Any) -> bytes:
+    """One return scan (a row of ``RETURN_SCAN_COLUMNS``) as the chain sees it: JSON, as ``scan_line``."""
+    fields = [sc.id, _iso(sc.scanned_at), sc.code, str(sc.source), sc.kind, bool(sc.accepted), sc.reason,
+              sc.item_id, sc.line_no, sc.condition, None if sc.sent is None else bool(sc.sent), sc.final,
+              sc.station, sc.packer_name]
+    return json.dumps(fields, ensure_ascii=False).encode("utf-8")
+
+
+def return_scans(s: Session, inspection_id: int) -> list[Any]:
+    """The inspection's scans with their item lines (rows of ``RETURN_SCAN_COLUMNS``), in id order."""
+    return list(s.execute(return_scans_query().where(RS.inspection_id == inspection_id)))
+
+
+def return_scans_digest(scans: Iterable[Any]) -> tuple[str, int]:
+    """(SHA-256 hex, count) of an inspection's scans, given in id order."""
+    h = hashlib.sha256()
+    n = 0
+    for sc in scans:
+        h.update(return_scan_line(sc) + b"\n")
+        n += 1
+    return h.hexdigest(), n
+
+
+def return_link_fields(prev_hash: str, ri: m.ReturnInspection, scans_sha256: str, scan_count: int, *,
+                       outcome: PackOutcome | None = None) -> list[str]:
+    """What a return inspection's link covers (``return_link_hash``), as the text that is hashed."""
+    return [prev_hash, scans_sha256, str(scan_count), RETURN, str(ri.id), ri.key, ri.station,
+            str(ri.packer_id or ""), ri.packer_name, ri.return_code, str(ri.waybill_id or ""), ri.order_nos,
+            str(ri.original_pack_session_id or ""), _iso(ri.started_at), _iso(ri.ended_at),
+            str(outcome or ri.outcome)]
+
+
+def return_link_hash(prev_hash: str, ri: m.ReturnInspection, scans_sha256: str, scan_count: int, *,
+                     outcome: PackOutcome | None = None) -> str:
+    """A return inspection's link: its scans' digest and count, and the inspection row (``outcome``: as for
+    ``link_hash``)."""
+    return sha256_of_fields(return_link_fields(prev_hash, ri, scans_sha256, scan_count, outcome=outcome))
+
+
 def _last(s: Session, station: str) -> tuple[int, str]:
     last = s.execute(select(m.ChainEntry.seq, m.ChainEntry.entry_hash).where(m.ChainEntry.station == station)
                      .order_by(m.ChainEntry.seq.desc()).limit(1)).first()
@@ -160,6 +230,22 @@ def append_pack(s: Session, session_id: int) -> m.ChainEntry:
                             entry_hash=pack_link_hash(prev, ps, digest, count))
 
     return _insert(s, ps.station, make)
+
+
+def append_return(s: Session, inspection_id: int) -> m.ChainEntry:
+    """Chain an ended return inspection: its scans, their item lines and its row, as stored in this
+    transaction (read again, as ``append_pack`` does: it was closed with an UPDATE)."""
+    s.flush()
+    ri = s.scalars(select(m.ReturnInspection).where(m.ReturnInspection.id == inspection_id)
+                   .execution_options(populate_existing=True)).one()
+    digest, count = return_scans_digest(return_scans(s, inspection_id))
+
+    def make(seq: int, prev: str) -> m.ChainEntry:
+        return m.ChainEntry(station=ri.station, seq=seq + 1, recording_id=ri.id, file_sha256=digest,
+                            size_bytes=count, prev_hash=prev, version=RETURN_VERSION, kind=RETURN,
+                            entry_hash=return_link_hash(prev, ri, digest, count))
+
+    return _insert(s, ri.station, make)
 
 
 def _insert(s: Session, station: str, make: Callable[[int, str], m.ChainEntry], tries: int = 3) -> m.ChainEntry:

@@ -410,7 +410,8 @@ class ChainEntry(Base):
     hash and size, and what the index says of it (waybill, station, start, end). Deleting, replacing or
     editing a file, an index row or a link breaks the chain at that point (``services/integrity.py``).
     A ``pack`` link covers an ended pack instead: ``recording_id`` is then the pack session's id,
-    ``file_sha256``/``size_bytes`` its scan events' digest and count (``core/chain.py``)."""
+    ``file_sha256``/``size_bytes`` its scan events' digest and count (``core/chain.py``); a ``return`` link
+    the same for an ended return inspection (its id, its scans' digest and count)."""
 
     __tablename__ = "recording_chain"
     __table_args__ = (UniqueConstraint("station", "seq"),)
@@ -418,7 +419,7 @@ class ChainEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     station: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
-    # no FK: a deleted row must stay detectable; kind "pack": the pack session's id
+    # no FK: a deleted row must stay detectable; kind "pack": the pack session's id; "return": the inspection's
     recording_id: Mapped[int] = mapped_column(Integer, index=True)
     file_sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)

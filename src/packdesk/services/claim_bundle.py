@@ -24,9 +24,9 @@ under the final name.
 The subject is a list of recordings and packs (``Subject``): ``order_subject`` and ``recording_subject`` find an
 order's; ``return_subject`` a return inspection's (kind "return"): the return's own video and the outbound pack
 it was linked to with that pack's video, so both films answer one claim, and the inspection's scans with each
-item's condition as their own ``return_scans.csv`` (those scans are as the index holds them: unlike a pack's,
-they have no chain link, and the how-to text says so). ``kind``/``label`` name it in the files. The evidence
-sheet PDF is drawn by the screens (Qt): the caller passes ``write_sheet``.
+item's condition as their own ``return_scans.csv``, and the inspection's chain link (kind ``return``: its scans
+with each item's final condition, and its outcome), written out as a pack's is. ``kind``/``label`` name it in
+the files. The evidence sheet PDF is drawn by the screens (Qt): the caller passes ``write_sheet``.
 """
 
 from __future__ import annotations
@@ -169,10 +169,14 @@ class Link:
     version: int
     entry_hash: str
     prev_hash: str
-    covers: str                 # "recording 12" or "pack 5"
+    covers: str                 # "recording 12", "pack 5" or "return 3"
     names: tuple[str, ...]
     fields: list[str]
-    scans_text: bytes = b""     # a pack's link: the bytes its scans_sha256 is the digest of
+    scans_text: bytes = b""     # a pack's or a return's link: the bytes its scans_sha256 is the digest of
+
+    @property
+    def has_scans(self) -> bool:
+        return self.kind in (chain.PACK, chain.RETURN)
 
     @property
     def matches(self) -> bool:
@@ -277,6 +281,15 @@ def _read(s: Session, subject: Subject) -> _Read:
         fields = chain.pack_link_fields(link.prev_hash, ps, link.file_sha256, link.size_bytes)
         links.append(Link(link.station, link.seq, link.kind, link.version, link.entry_hash, link.prev_hash,
                           f"pack {ps.id}", chain.PACK_LINK_FIELDS, fields, text))
+    ret_rows = {r.id: r for r in s.scalars(select(m.ReturnInspection)
+                                           .where(m.ReturnInspection.id.in_(subject.inspection_ids)))}
+    for link in s.scalars(select(C).where(C.kind == chain.RETURN, C.recording_id.in_(list(ret_rows)))
+                          .order_by(C.station, C.seq)):
+        ri = ret_rows[link.recording_id]
+        text = b"".join(chain.return_scan_line(sc) + b"\n" for sc in chain.return_scans(s, ri.id))
+        fields = chain.return_link_fields(link.prev_hash, ri, link.file_sha256, link.size_bytes)
+        links.append(Link(link.station, link.seq, link.kind, link.version, link.entry_hash, link.prev_hash,
+                          f"return {ri.id}", chain.RETURN_LINK_FIELDS, fields, text))
     numbers: dict[int, str] = {r.id: r.tracking_number for r in s.execute(select(W.id, W.tracking_number).where(
         W.id.in_([p.waybill_id for p in pack_rows.values() if p.waybill_id])))}
     for pid in pack_ids:
@@ -419,7 +432,7 @@ def _write_contents(db: Database, root: Path, data: _Read, subject: Subject, at:
     (root / "chain").mkdir()
     for link in data.links:
         (root / link.file_name).write_bytes("\n".join(link.fields).encode("utf-8"))
-        if link.kind == chain.PACK:
+        if link.has_scans:
             (root / link.scans_file_name).write_bytes(link.scans_text)
     (root / LINKS_JSON).write_text(json.dumps([_link_json(ln) for ln in data.links], ensure_ascii=False, indent=1),
                                    encoding="utf-8")
@@ -595,7 +608,7 @@ def _link_json(ln: Link) -> dict[str, object]:
                               "covers": ln.covers, "link_hash": ln.entry_hash, "matches": ln.matches,
                               "preimage_file": ln.file_name,
                               "fields": [{"name": n, "value": v} for n, v in zip(ln.names, ln.fields, strict=True)]}
-    if ln.kind == chain.PACK:
+    if ln.has_scans:
         out["scans_file"] = ln.scans_file_name
     return out
 
@@ -608,6 +621,11 @@ UTF-8 바이트 ). 마지막 값 뒤에는 줄바꿈이 없습니다. 그 바이
 - 포장 링크(kind pack)의 scans_sha256 은 chain/<스테이션>-<번호>-scans.txt 파일의 SHA-256, scan_count 는 그
   파일의 줄 수입니다. 그 파일의 한 줄이 스캔 하나(JSON: id, 시각(UTC), 바코드, 입력 방식, 종류, 수락 여부,
   사유, 상품 ID, 스테이션, 작업자[, 수량])입니다.
+- 반품 검수 링크(kind return)도 같습니다: scans_sha256 은 chain/<스테이션>-<번호>-scans.txt 파일의 SHA-256,
+  scan_count 는 그 줄 수. 한 줄이 반품 검수 스캔 하나(JSON: id, 시각(UTC), 바코드, 입력 방식, 종류, 수락 여부,
+  사유, 상품 ID, 상품 번호, 스캔한 상태, 보낸 상품인지, 검수를 마칠 때의 상태, 스테이션, 작업자; 상품 번호가
+  없는 스캔은 보낸 상품인지와 마칠 때의 상태가 null)입니다. 나머지 필드는 검수 기록(반품 송장, 원 송장 ID, 주문,
+  원 포장 ID, 시작, 끝, 결과)입니다.
 - prev_hash 는 같은 스테이션 체인의 바로 앞 링크 해시입니다 (첫 링크는 0 이 64개). 앞 링크가 이 자료에
   있으면 그 링크 해시와 같아야 합니다. 체인 전체는 PackDesk 의 'packdesk verify' 가 검사합니다.
 - 시각 필드는 UTC (ISO 8601, 마이크로초) 입니다. 한국 시각 = UTC + 9시간."""
@@ -619,6 +637,12 @@ chain/<station>-<number>.txt, so sha256sum (or certutil -hashfile … SHA256) of
 - A pack link (kind pack): scans_sha256 is the SHA-256 of chain/<station>-<number>-scans.txt, scan_count its
   number of lines; each line is one scan (JSON: id, time (UTC), code, source, kind, accepted, reason, item id,
   station, packer[, units]).
+- A return inspection's link (kind return) likewise: scans_sha256 is the SHA-256 of
+  chain/<station>-<number>-scans.txt, scan_count its number of lines; each line is one scan of the inspection
+  (JSON: id, time (UTC), code, source, kind, accepted, reason, item id, item #, condition scanned, sent by the
+  order, the item's condition at the end, station, packer; a scan of no item # has null for the two item
+  values). The other fields are the inspection's record (return label, original waybill id, orders, outbound
+  pack id, start, end, outcome).
 - prev_hash is the hash of the link before it in the same station's chain (64 zeros for the first); when that
   link is in this bundle, the two must be equal. PackDesk's 'packdesk verify' checks the whole chain.
 - Times in the fields are UTC (ISO 8601, microseconds). Korea time = UTC + 9 hours."""
@@ -629,10 +653,11 @@ def _links_text(links: list[Link]) -> str:
     for ln in links:
         what = _pair("녹화", "recording") if ln.kind == chain.RECORDING else (
             _pair("포장 (스캔·결과)", "pack (scans, outcome)") if ln.kind == chain.PACK else
-            _pair("삭제 기록", "deletion by retention"))
+            _pair("반품 검수 (스캔·상태·결과)", "return inspection (scans, conditions, outcome)")
+            if ln.kind == chain.RETURN else _pair("삭제 기록", "deletion by retention"))
         out += ["-" * 72, f"{ln.station} #{ln.seq}  {what}  ({ln.covers}, version {ln.version})",
                 f"link_hash: {ln.entry_hash}", f"preimage_file: {ln.file_name}"]
-        if ln.kind == chain.PACK:
+        if ln.has_scans:
             out.append(f"scans_file: {ln.scans_file_name}")
         if not ln.matches:
             out.append("!! " + _pair("현재 색인이 이 링크와 다릅니다 — 'packdesk verify' 로 확인하세요",
@@ -645,7 +670,8 @@ def _links_text(links: list[Link]) -> str:
 
 def _how_to_returns(data: _Read) -> tuple[str, str]:
     """What a return's bundle holds beyond an order's: which video is the return's and which the outbound
-    pack's, and its scans' CSV — said to be outside the chain, so the bundle claims no more than it shows."""
+    pack's, its scans' CSV, and whether the inspection has a chain link (one ended before PackDesk chained
+    returns has none: said so, so the bundle claims no more than it shows)."""
     if not data.returns:
         return "", ""
     own = {i for r in data.returns for i in r.recording_ids}
@@ -655,21 +681,30 @@ def _how_to_returns(data: _Read) -> tuple[str, str]:
     for r in data.returns:
         row, mine = r.row, ", ".join(map(str, r.recording_ids)) or "-"
         outcome = words.label(words.OUTCOME, row.outcome.value)
+        link = next((ln for ln in data.links if ln.covers == f"return {row.id}"), None)
         ko += [f"- 반품 {row.return_code}: 원 송장 {row.tracking_number or '-'}, 주문 {row.order_nos or '-'}, "
                f"검수 {_time(row.started_at)} (KST), {row.station}, 결과 {outcome.ko}",
-               f"  반품 영상 (반품 상자를 연 모습): 녹화 {mine}"]
+               f"  반품 영상 (반품 상자를 연 모습): 녹화 {mine}",
+               f"  검수 스캔·상태·결과의 체인 링크: {link.station} #{link.seq} ({link.scans_file_name})" if link else
+               "  검수 스캔·상태·결과의 체인 링크: 없음 (PackDesk 가 반품 검수를 체인에 넣기 전에 끝난 검수: 스캔은"
+               " PackDesk 색인에 저장된 그대로)"]
         en += [f"- Return {row.return_code}: original waybill {row.tracking_number or '-'}, order "
                f"{row.order_nos or '-'}, inspected {_time(row.started_at)} (KST), {row.station}, {outcome.en}",
-               f"  The return's video (the returned box opened): recording {mine}"]
+               f"  The return's video (the returned box opened): recording {mine}",
+               f"  The chain link of its scans, conditions and outcome: {link.station} #{link.seq} "
+               f"({link.scans_file_name})" if link else
+               "  The chain link of its scans, conditions and outcome: none (it ended before PackDesk chained"
+               " return inspections: its scans are as PackDesk's index holds them)"]
     ko += [f"- 출고 영상 (같은 주문을 포장해 보낸 모습): 녹화 {outbound} · 포장 {packs} (scans.csv)",
            "- return_scans.csv : 반품 검수의 모든 스캔 (한국 시각, 반품 영상 속 위치, 상품마다 스캔한 상태와",
-           "  최종 상태, 보낸 상품인지). 반품 검수의 스캔에는 해시 체인 링크가 없습니다 (PackDesk 색인에 저장된",
-           "  그대로). 반품 영상 원본은 다른 녹화처럼 체인 링크가 있습니다 (아래 2)."]
+           "  최종 상태, 보낸 상품인지). 검수가 끝날 때 그 스캔과 상품마다 최종 상태, 결과가 포장처럼 해시 체인",
+           "  링크(kind return)에 들어갔습니다 (아래 3). 반품 영상 원본은 다른 녹화처럼 체인 링크가 있습니다",
+           "  (아래 2)."]
     en += [f"- The outbound video (the same order packed and sent): recording {outbound} · pack {packs} (scans.csv)",
            "- return_scans.csv: every scan of the inspection (Korea time, where it is in the return's video, each",
-           "  item's condition as scanned and at the end, whether the order sent it). The inspection's scans have no",
-           "  hash-chain link (they are as PackDesk's index holds them); the return's original video has its link",
-           "  like any recording (2. below)."]
+           "  item's condition as scanned and at the end, whether the order sent it). When the inspection ended,",
+           "  its scans with each item's final condition and its outcome joined the hash chain, as a pack's do (a",
+           "  link of kind return, 3. below); the return's original video has its link like any recording (2.)."]
     return "\n".join(ko), "\n".join(en)
 
 
@@ -710,7 +745,8 @@ def _how_to(subject: Subject, at: datetime, data: _Read, entries: list[BundleEnt
    원본(.ts)의 SHA-256 이 chain/links.txt 에서 그 녹화 링크의 file_sha256 과 같아야 합니다. 그 링크는
    녹화 파일이 닫힐 때 만들어졌고, 링크 해시는 chain/<스테이션>-<번호>.txt 의 SHA-256 입니다.
 3. 스캔 기록이 포장 당시 그대로인지
-   chain/<스테이션>-<번호>-scans.txt 의 SHA-256 이 포장 링크의 scans_sha256 과 같아야 합니다.
+   chain/<스테이션>-<번호>-scans.txt 의 SHA-256 이 포장 링크의 scans_sha256 과 같아야 합니다
+   (반품 검수 링크도 같습니다).
 4. 링크가 이어지는지
    각 링크의 prev_hash 는 같은 스테이션의 바로 앞 링크 해시입니다. 포장이 끝난 링크 바로 다음에 그 녹화의
    링크가 오는 것이 보통입니다.
@@ -750,7 +786,8 @@ No buyer personal data: only the recipient's initial on the evidence sheets (no 
    An original's (.ts) SHA-256 equals file_sha256 of its recording link in chain/links.txt. That link was made
    when the recording's file closed; its hash is the SHA-256 of chain/<station>-<number>.txt.
 3. The scans are as scanned
-   The SHA-256 of chain/<station>-<number>-scans.txt equals scans_sha256 of the pack's link.
+   The SHA-256 of chain/<station>-<number>-scans.txt equals scans_sha256 of the pack's link (or of the
+   return inspection's link).
 4. The links follow each other
    Each link's prev_hash is the hash of the link before it at the same station; a recording's link usually
    comes right after its pack's.

@@ -19,6 +19,12 @@ Problems are named so a supervisor can act on each:
 - ``pack_missing``: a pack link points at a pack session that was deleted.
 A pack that ended after its station's first pack link and has none is ``unchained`` too (packs ended before
 the chain covered packs have no link, and are not reported).
+A return inspection's link is checked the same way, the problem naming the inspection (``inspection_id``):
+``scans_changed`` (a return scan edited, deleted or added, or an item line's final condition or "sent by the
+order" edited), ``outcome_changed`` (the inspection's outcome), ``return_changed`` (another field of its row:
+return code, original order, packer, start, end), ``return_missing`` (a chained inspection deleted), and
+``unchained`` for an inspection ended after its station's first return link with none (inspections ended
+before the chain covered returns have no link, and are not reported).
 
 The anchor (``chain-anchor.json`` in the data folder, kept by the running station every 30 s) holds each
 station's last (seq, hash) seen on this PC; someone able to edit the database, the files *and* that file
@@ -45,11 +51,15 @@ from packdesk.core.chain import (
     GENESIS,
     NO_SCANS,
     PACK,
+    RETURN,
     SCAN_COLUMNS,
     file_digest,
     head,
     link_hash,
     pack_link_hash,
+    return_link_hash,
+    return_scans_digest,
+    return_scans_query,
     scans_digest,
 )
 from packdesk.core.db import Database
@@ -66,6 +76,7 @@ class Problem:
     recording_id: int | None = None
     path: str = ""
     pack_session_id: int | None = None
+    inspection_id: int | None = None
 
 
 @dataclass
@@ -73,6 +84,7 @@ class VerifyReport:
     checked_files: int = 0
     checked_links: int = 0
     checked_packs: int = 0  # pack links among the links: packs whose scans and outcome were checked
+    checked_returns: int = 0  # return inspections' links among them
     bytes_hashed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -102,15 +114,16 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         links = s.scalars(q if station is None else q.where(m.ChainEntry.station == station)).all()
         every_rec = {r.id: r for r in s.scalars(select(m.Recording))}
         packs, pack_scans, unlinked_packs = _packs(s, station)
+        inspections, inspection_scans, unlinked_returns = _returns(s, station)
     # a row deleted from the index is found by its link (row_missing); one of this station is checked here
     recs = every_rec if station is None else {i: r for i, r in every_rec.items() if r.station == station}
-    linked_ids = {ln.recording_id for ln in links if ln.kind != PACK}
+    linked_ids = {ln.recording_id for ln in links if ln.kind not in (PACK, RETURN)}
     recs.update((i, every_rec[i]) for i in linked_ids if i in every_rec)
     total = len(links)
     pool = cf.ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                  thread_name_prefix="packdesk-verify")
     digests = [pool.submit(_digest, recs[ln.recording_id].path)
-               if ln.kind not in (DELETED, PACK) and ln.recording_id in recs else None for ln in links]
+               if ln.kind not in (DELETED, PACK, RETURN) and ln.recording_id in recs else None for ln in links]
     linked: set[int] = set()
     deletions: set[int] = set()                       # recordings whose deletion by retention is chained
     gone: list[tuple[m.Recording, m.ChainEntry]] = []  # files not found: judged once every link is read
@@ -131,6 +144,13 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
             report.checked_packs += 1
             _check_pack(link, packs.get(link.recording_id), pack_scans.get(link.recording_id, (NO_SCANS, 0)),
                         report)
+            if progress:
+                progress(i, total)
+            continue
+        if link.kind == RETURN:
+            report.checked_returns += 1
+            _check_return(link, inspections.get(link.recording_id),
+                          inspection_scans.get(link.recording_id, (NO_SCANS, 0)), report)
             if progress:
                 progress(i, total)
             continue
@@ -181,6 +201,9 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
     for sid, key in unlinked_packs:
         report.problems.append(Problem("unchained", f"pack {sid} ({key}) ended with no chain link",
                                        pack_session_id=sid))
+    for iid, key in unlinked_returns:
+        report.problems.append(Problem("unchained", f"return inspection {iid} ({key}) ended with no chain link",
+                                       inspection_id=iid))
     for rec in recs.values():
         if rec.sha256 and rec.id not in linked and rec.status in (RecordingStatus.COMPLETE, RecordingStatus.RECOVERED):
             report.problems.append(Problem("unchained", f"recording {rec.id} ({rec.tracking_number}) has no chain "
@@ -220,6 +243,32 @@ def _packs(s: Session, station: str | None
     return packs, scans, unlinked
 
 
+def _returns(s: Session, station: str | None
+             ) -> tuple[dict[int, m.ReturnInspection], dict[int, tuple[str, int]], list[tuple[int, str]]]:
+    """As ``_packs``, for return inspections: the chained ones, their scans' (digest, count), and those ended
+    after their station's first return link with none."""
+    C, RI = m.ChainEntry, m.ReturnInspection
+    chained = select(C.recording_id).where(C.kind == RETURN)
+    if station is not None:
+        chained = chained.where(C.station == station)
+    inspections = {r.id: r for r in s.scalars(select(RI).where(RI.id.in_(chained)))}
+    stream = s.execute(return_scans_query().where(m.ReturnScan.inspection_id.in_(chained))
+                       .execution_options(yield_per=2000))
+    scans = {iid: return_scans_digest(rows) for iid, rows in groupby(stream, key=lambda r: r.inspection_id)
+             if iid is not None}
+    first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == RETURN).group_by(C.station)
+    if station is not None:
+        first = first.where(C.station == station)
+    unlinked: list[tuple[int, str]] = []
+    for name, first_id in s.execute(first).all():
+        unlinked += [(r.id, r.key) for r in s.execute(
+            select(RI.id, RI.key).where(RI.station == name, RI.id > first_id, RI.outcome != PackOutcome.OPEN,
+                                        RI.id.not_in(select(C.recording_id).where(C.kind == RETURN,
+                                                                                  C.station == name)))
+            .order_by(RI.id))]
+    return inspections, scans, unlinked
+
+
 def _chained_outcome(link: m.ChainEntry, rec: m.Recording) -> PackOutcome | None:
     """The outcome a recording's link was made with, when the row differs from it in its outcome alone."""
     for o in PackOutcome:
@@ -252,6 +301,32 @@ def _check_pack(link: m.ChainEntry, ps: m.PackSession | None, got: tuple[str, in
         report.problems.append(Problem("pack_changed", f"{what}: the pack (waybill, parcel, packer, start, end or "
                                                        "its link's scan digest) differs from its chain link",
                                        pack_session_id=ps.id))
+
+
+def _check_return(link: m.ChainEntry, ri: m.ReturnInspection | None, got: tuple[str, int],
+                  report: VerifyReport) -> None:
+    """A return inspection's link against its scans (with their item lines) and its row, each named."""
+    if ri is None:
+        report.problems.append(Problem("return_missing", f"{link.station} #{link.seq}: return inspection "
+                                                         f"{link.recording_id} deleted",
+                                       inspection_id=link.recording_id))
+        return
+    what = f"return {ri.id} ({ri.return_code}, {ri.started_at:%Y-%m-%d %H:%M})"
+    if got != (link.file_sha256, link.size_bytes):
+        report.problems.append(Problem("scans_changed", f"{what}: {got[1]} return scan(s) now, {link.size_bytes} "
+                                                        "chained; its scans or their items' conditions differ from "
+                                                        "their chain link", inspection_id=ri.id))
+    if return_link_hash(link.prev_hash, ri, link.file_sha256, link.size_bytes) == link.entry_hash:
+        return
+    was = next((o for o in PackOutcome if o != ri.outcome and return_link_hash(
+        link.prev_hash, ri, link.file_sha256, link.size_bytes, outcome=o) == link.entry_hash), None)
+    if was is not None:
+        report.problems.append(Problem("outcome_changed", f"{what}: outcome {ri.outcome}, chained as {was}",
+                                       inspection_id=ri.id))
+    else:
+        report.problems.append(Problem("return_changed", f"{what}: the inspection (return code, original order, "
+                                                         "packer, start, end or its link's scan digest) differs "
+                                                         "from its chain link", inspection_id=ri.id))
 
 
 def _digest(path: str) -> tuple[str, int] | None:

@@ -76,8 +76,9 @@ def _mark_deleted(db: Database, rid: int, now: datetime, tries: int = 3) -> None
                 rec = s.get_one(m.Recording, rid)
                 rec.deleted_at = now
                 s.flush()
-                if s.scalar(select(m.ChainEntry.id).where(m.ChainEntry.recording_id == rid,
-                                                        m.ChainEntry.kind != chain.PACK).limit(1)) is not None:
+                C = m.ChainEntry  # a recording's own links: a pack's or a return's id may equal this one
+                if s.scalar(select(C.id).where(C.recording_id == rid, C.kind.not_in((chain.PACK, chain.RETURN)))
+                            .limit(1)) is not None:
                     chain.append(s, rec, chain.DELETED)
             return
         except IntegrityError:

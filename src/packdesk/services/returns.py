@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from packdesk.core import chain, queries
 from packdesk.core import models as m
-from packdesk.core import queries
 from packdesk.core.enums import LineStatus, PackOutcome, RecordingStatus, ScanSource
 from packdesk.core.errors import KnownError
 from packdesk.core.returns import (
@@ -182,7 +182,9 @@ def log_return_scan(s: Session, fx: LogReturnScan, station: str, packer_name: st
 
 
 def end_inspection(s: Session, fx: EndInspection) -> None:
-    """Close the inspection with the items that came out, as the packer marked them, in one transaction."""
+    """Close the inspection with the items that came out, as the packer marked them, and chain it
+    (``chain.append_return``: its scans, their final conditions and its outcome), in one transaction. The
+    station's DB thread wrote every scan of it before this."""
     iid = _inspection_id(s, fx.key)
     if iid is None:
         raise LookupError(f"no return inspection {fx.key}")
@@ -193,14 +195,18 @@ def end_inspection(s: Session, fx: EndInspection) -> None:
             {"inspection_id": iid, "line_no": ln.line_no, "code": ln.code[:128], "item_id": ln.item_id,
              "expected": ln.expected, "condition": ln.condition.value if ln.condition else ""}
             for ln in fx.lines])
+    chain.append_return(s, iid)
 
 
 def abandon_open_inspections(s: Session, station: str, at: datetime) -> int:
-    """Inspections this station left open (the app was killed mid-inspection) are closed as abandoned."""
+    """Inspections this station left open (the app was killed mid-inspection) are closed as abandoned, and
+    chained as they were left (no item lines: those are written only when an inspection ends)."""
     ids = s.execute(update(m.ReturnInspection)
                     .where(m.ReturnInspection.station == station, m.ReturnInspection.outcome == PackOutcome.OPEN)
                     .values(outcome=PackOutcome.ABANDONED, ended_at=at)
                     .returning(m.ReturnInspection.id)).scalars().all()
+    for iid in sorted(ids):
+        chain.append_return(s, iid)
     return len(ids)
 
 
