@@ -231,16 +231,7 @@ def _packs(s: Session, station: str | None
                        .order_by(E.pack_session_id, E.id).execution_options(yield_per=2000))
     scans = {sid: scans_digest(evs) for sid, evs in groupby(stream, key=lambda ev: ev.pack_session_id)
              if sid is not None}
-    first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == PACK).group_by(C.station)
-    if station is not None:
-        first = first.where(C.station == station)
-    unlinked: list[tuple[int, str]] = []
-    for name, first_id in s.execute(first).all():
-        unlinked += [(r.id, r.key) for r in s.execute(
-            select(P.id, P.key).where(P.station == name, P.id > first_id, P.outcome != PackOutcome.OPEN,
-                                      P.id.not_in(select(C.recording_id).where(C.kind == PACK, C.station == name)))
-            .order_by(P.id))]
-    return packs, scans, unlinked
+    return packs, scans, _unlinked(s, PACK, P, station)
 
 
 def _returns(s: Session, station: str | None
@@ -256,17 +247,26 @@ def _returns(s: Session, station: str | None
                        .execution_options(yield_per=2000))
     scans = {iid: return_scans_digest(rows) for iid, rows in groupby(stream, key=lambda r: r.inspection_id)
              if iid is not None}
-    first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == RETURN).group_by(C.station)
+    return inspections, scans, _unlinked(s, RETURN, RI, station)
+
+
+def _unlinked(s: Session, kind: str, rows: type[m.PackSession] | type[m.ReturnInspection], station: str | None
+              ) -> list[tuple[int, str]]:
+    """(id, key) of the ended packs or inspections that have no link of ``kind`` although they ended after their
+    station's first one (before it, the chain had no such links: nothing to miss)."""
+    C = m.ChainEntry
+    first = select(C.station, func.min(C.recording_id).label("first")).where(C.kind == kind).group_by(C.station)
     if station is not None:
         first = first.where(C.station == station)
     unlinked: list[tuple[int, str]] = []
     for name, first_id in s.execute(first).all():
         unlinked += [(r.id, r.key) for r in s.execute(
-            select(RI.id, RI.key).where(RI.station == name, RI.id > first_id, RI.outcome != PackOutcome.OPEN,
-                                        RI.id.not_in(select(C.recording_id).where(C.kind == RETURN,
-                                                                                  C.station == name)))
-            .order_by(RI.id))]
-    return inspections, scans, unlinked
+            select(rows.id, rows.key).where(rows.station == name, rows.id > first_id,
+                                            rows.outcome != PackOutcome.OPEN,
+                                            rows.id.not_in(select(C.recording_id).where(C.kind == kind,
+                                                                                        C.station == name)))
+            .order_by(rows.id))]
+    return unlinked
 
 
 def _chained_outcome(link: m.ChainEntry, rec: m.Recording) -> PackOutcome | None:
