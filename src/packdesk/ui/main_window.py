@@ -242,8 +242,8 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(service.tick)
         self._tick.start()
         self.view.set_packers([p for p, _ in service.packers], service.state.packer)
-        set_field(self.recorder_label, both("녹화", f"Rec: {service.recorder.name}"),
-                  both("녹화", f"Recording: {service.recorder.name}"))
+        self.recorder_label.setText(one("녹화", "Rec") + f": {service.recorder.name}")  # the camera says more soon
+        self.recorder_label.setToolTip(both("녹화", f"Recording: {service.recorder.name}"))
         if service.interrupted is not None:
             self.view.show_interrupted(*service.interrupted)
         self.returns_panel = returns_panel.install(self.view, service, self.returns_action)
