@@ -11,6 +11,7 @@ import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import keyring
@@ -64,7 +65,7 @@ def _schema_made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         if path is None or inspect(engine).get_table_names():
             migrate(engine)
             return
-        with sqlite3.connect(template) as source, engine.connect() as conn:
+        with closing(sqlite3.connect(template)) as source, engine.connect() as conn:
             source.backup(conn.connection.driver_connection)  # type: ignore[arg-type]
 
     patch = pytest.MonkeyPatch()
