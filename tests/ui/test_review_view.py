@@ -203,14 +203,17 @@ def test_keep_note_export_and_open_folder(make_station, qtbot, tmp_path: Path) -
     with av.open(str(whole.path)) as container:
         assert sum(1 for _ in container.decode(video=0)) >= rec.frames - 2
 
-    # an in-out clip from the player's position: the refused tea scan, a second either side
+    # an in-out clip from the player's position: the refused tea scan, a second either side (within the video:
+    # the pack ends about a second after the tea, and on a loaded machine the film may end before that second)
     tea = review.scan_rows()[2].offset_ms
     assert tea is not None
-    review.player_panel.seek(tea - 1000)
-    qtbot.waitUntil(lambda: abs(review.player.position() - (tea - 1000)) <= 40)
+    start, end = max(0, tea - 1000), min(tea + 1000, (review.player_panel.length_ms() or 0) - 200)
+    assert end - start >= 1500
+    review.player_panel.seek(start)
+    qtbot.waitUntil(lambda: abs(review.player.position() - start) <= 40)
     review.in_button.click()
-    review.player_panel.seek(tea + 1000)
-    qtbot.waitUntil(lambda: abs(review.player.position() - (tea + 1000)) <= 40)
+    review.player_panel.seek(end)
+    qtbot.waitUntil(lambda: abs(review.player.position() - end) <= 40)
     review.out_button.click()
     assert review.in_ms is not None and review.out_ms is not None and review.out_ms > review.in_ms
     with qtbot.waitSignal(review.exported, timeout=20_000) as done:
@@ -220,7 +223,7 @@ def test_keep_note_export_and_open_folder(make_station, qtbot, tmp_path: Path) -
     assert clip.start_ms <= review.in_ms + 40 and clip.end_ms >= review.out_ms - 40
     with av.open(str(clip.path)) as c:
         n = sum(1 for _ in c.decode(video=0))
-    assert n >= 55  # two seconds at 30 fps (more when cut from an earlier keyframe)
+    assert n >= (review.out_ms - review.in_ms) * 30 // 1000 - 3  # every frame at 30 fps (more when cut earlier)
 
     # open the folders: what the file manager would be asked to show
     urls: list[QUrl] = []
