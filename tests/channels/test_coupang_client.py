@@ -652,9 +652,11 @@ def test_returns_are_the_return_receipts_of_boxes_that_left(
     paid = fake.add_sheet(1)                                     # a 결제완료 cancel
     fake.cancel(stopped.shipment_box_id)
     fake.cancel(paid.shipment_box_id)
+    asked_at = fake.now()  # the fake's clock is the wall's: the request and the update fall in this span
     rid = fake.request_return(sent.shipment_box_id, sent.vendor_item_ids[1], reason=("상품불량", "파손"),
                               detail="모서리 깨짐", courier="HYUNDAI")
     fake.update_return(rid, invoice="2456-1234-5672")            # a pickup waybill as a label prints it
+    updated_by = fake.now()
     done = fake.request_return(other.shipment_box_id)
     fake.update_return(done, status="RETURNS_COMPLETED")
     ch = make_channel(fake)
@@ -666,7 +668,7 @@ def test_returns_are_the_return_receipts_of_boxes_that_left(
     assert r.lines == ((f"{sent.shipment_box_id}-{sent.vendor_item_ids[1]}", 1),)
     assert (r.reason_code, r.reason_text) == ("상품불량 > 파손", "모서리 깨짐")
     assert (r.courier_code, r.tracking_number) == ("HYUNDAI", "245612345672")
-    assert r.requested_at == fake.now() and r.updated_at == fake.now()
+    assert asked_at <= r.requested_at <= r.updated_at <= updated_by
     assert got[str(done)].status == "RETURNS_COMPLETED" and got[str(done)].tracking_number == ""
     # UC, PR and CC, looking back 14 days whatever the window: two 7-day calls each
     asked = [(r.query.get("status"), r.query["createdAtFrom"], r.query["createdAtTo"])
