@@ -24,7 +24,7 @@ from packdesk.ui.claim_bundle_view import ClaimBundleDialog
 from packdesk.ui.orders_view import OrdersWindow
 from tests.ui.conftest import Packer
 from tests.ui.test_orders_view import open_orders
-from tests.ui.test_review_view import finish, open_review, recorded_pack
+from tests.ui.test_review_view import finish, recorded_pack
 from tests.ui.texts import korean_left, shop_words, visible_texts
 
 pytestmark = [
@@ -58,10 +58,14 @@ def choose(qtbot, monkeypatch, dialog: ClaimBundleDialog, folder: Path) -> None:
 def test_the_review_exports_the_selected_recordings_order(make_station, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                           monkeypatch) -> None:
     st, _p, rec = recorded_pack(make_station, qtbot, tmp_path)
-    review = open_review(st, qtbot)
-    assert not review.claim_bundle_button.isEnabled()  # nothing chosen yet
-    with qtbot.waitSignal(review.recording_loaded, timeout=10_000):
-        review.select_recording(rec.id)
+    review = st.window.open_review()
+    assert not review.claim_bundle_button.isEnabled()  # nothing on the screen yet
+    with qtbot.waitSignal(review.recording_loaded, timeout=10_000) as first:
+        qtbot.waitExposed(review)  # the first showing loads today's newest recording
+    assert first.args == [rec.id]
+    with qtbot.waitSignal(review.recording_loaded, timeout=10_000) as again:
+        review.select_recording(rec.id)  # choosing what is already shown still says it is ready
+    assert again.args == [rec.id]
     click(qtbot, review.claim_bundle_button)
     dialog = dialog_of(review, qtbot)
     assert dialog.subject is not None and dialog.subject.recording_ids == (rec.id,)

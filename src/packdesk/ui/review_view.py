@@ -929,6 +929,8 @@ class ReviewWindow(QMainWindow):
         row = self.model.row_of(recording_id)
         if row is not None:
             self.table.selectRow(row)
+            if self.current is not None and self.current.id == recording_id and self._await_media is None:
+                self.recording_loaded.emit(recording_id)  # already on the screen (the first showing loaded it)
         else:
             self.load_recording(recording_id)
 
