@@ -229,6 +229,31 @@ def recording(results: list[Result], machines: Machines) -> list[str]:
     return out
 
 
+def encoder_settings(results: list[Result], machines: Machines) -> list[str]:
+    out = ["The recorder's x264 settings (`EncoderSettings.for_size`, *chosen*) beside the ones used before and the "
+           "presets around them, on the real webcam clip (each frame resized as the camera does), through the "
+           "recorder's own frame path: the band above the picture, the conversion, one x264 thread. MB per hour of "
+           "video; PSNR against the camera picture (mean, the lowest in brackets; the middle 3/4 of the rows); the "
+           "encoding thread's CPU per second of video as a share of one core, encoding back to back with warm "
+           "caches (the recorder at a station, woken 30 times a second and capturing too, spends more: see "
+           "*Recording*). At 640x480 the settings must keep an hour within 100 MB at ≥ 33 dB (issue #18); of "
+           "those that do, the cheapest is chosen.", ""]
+    rs = of(results, "encoder_settings")
+    if not rs:
+        return out + none_yet(".venv/bin/python bench/encoder_settings.py")
+    rows = []
+    for r in rs:
+        for row in r["figures"]["runs"]:
+            opts = row["options"]
+            said = ", ".join(f"{k} {v}" for k, v in opts.items() if k != "threads")
+            fits = row.get("meets_size_and_quality")
+            rows.append([row["resolution"], row["name"], f"`{said}`", num(row["mb_per_hour"], 0),
+                         f"{row['psnr_mean_db']:.2f} dB ({row['psnr_min_db']:.1f})", pct(row["cpu_one_core"]),
+                         "–" if fits is None else ("yes" if fits else "no"), measured(r, machines)])
+    return out + table(["resolution", "settings", "x264 options", "MB / hour", "PSNR", "CPU, one core",
+                        "≤ 100 MB/h at ≥ 33 dB", "measured"], rows)
+
+
 def verify(results: list[Result], machines: Machines) -> list[str]:
     out = ["`packdesk verify` hashing N recordings of random bytes (incompressible, like video), against reading "
            "the same files with `cat > /dev/null`, best of two alternating passes. Target: ≥ 80 % of the read "
@@ -346,6 +371,7 @@ SECTIONS: dict[str, list[tuple[str, Section]]] = {
     "scan_latency": [("Scan latency (`bench/scan_latency.py`)", scan_latency),
                      ("Scans under CPU load (`bench/scan_latency.py --hog`)", scan_hog)],
     "recording": [("Recording (`bench/recording.py`)", recording)],
+    "encoder_settings": [("Encoder settings (`bench/encoder_settings.py`)", encoder_settings)],
     "verify": [("Verification (`bench/verify.py`)", verify)],
     "collect": [("Collection (`bench/collect.py`)", collect)],
     "outbox": [("Outbox (`bench/outbox.py`)", outbox)],
@@ -372,6 +398,7 @@ started: other work on a machine slows every figure.
 .venv/bin/python bench/scan_latency.py --hog      # 1,000 scans beside two busy processes, a text field focused
 bash scripts/bench_clip.sh                        # once: the real webcam clip (from Debian's opencv-doc)
 .venv/bin/python bench/recording.py               # every resolution x encoder, synthetic camera and real clip
+.venv/bin/python bench/encoder_settings.py        # the recorder's x264 settings against others, on the real clip
 .venv/bin/python bench/verify.py                  # hashing 1,000 recordings vs reading them with cat
 .venv/bin/python bench/collect.py                 # 10,000 product orders from the fake SmartStore, rate-limited
 .venv/bin/python bench/catalogue.py               # link-screen filters over 30,000 sales products; sync of 10,000 x 3

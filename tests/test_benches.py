@@ -22,6 +22,7 @@ QUICK_RUNS = [
     ("scan_latency", [], ["scan_latency_opencv_synthetic_640x480"]),
     ("scan_latency", ["--hog"], ["scan_latency_hog_opencv_synthetic_640x480"]),
     ("recording", [], ["recording"]),
+    ("encoder_settings", [], ["encoder_settings"]),
     ("verify", [], ["verify"]),
     ("collect", [], ["collect"]),
     ("catalogue", [], ["catalogue_filter", "catalogue_sync"]),

@@ -4,9 +4,9 @@ Why this format (measured: docs/architecture.md#measured-facts-behind-the-design
 bench/recording.py and the SIGKILL test):
 - MPEG-TS with ``flush_packets=1`` is readable up to the last packet after a kill or power cut; what is
   lost is bounded by x264's lookahead (~0.4 s). A plain .mp4 loses everything (no moov atom).
-- H.264 veryfast tuned for PSNR (``EncoderSettings.for_size``) costs ~100 MB an hour of real webcam footage at
-  640x480 (the opencv-python wheel's own writer has no H.264: its MPEG-4 Part 2 costs ~1 GB an hour). HD sizes
-  use superfast: veryfast at 1280x720 takes ~70 % of a core, superfast ~27 %.
+- H.264 (``EncoderSettings.for_size``, chosen by ``bench/encoder_settings.py``) keeps an hour of real webcam
+  footage at 640x480 within 100 MB at 33 dB (the opencv-python wheel's own writer has no H.264: its MPEG-4
+  Part 2 costs ~1 GB an hour). HD sizes use superfast: veryfast at 1280x720 takes ~70 % of a core.
 - QtMultimedia, VLC, PotPlayer and the Windows "Movies & TV" player play H.264 in .ts.
 - A hardware H.264 encoder (Windows: NVIDIA, Intel Quick Sync, AMD, Media Foundation, all in the PyAV
   wheel) is used where one opens and encodes (``choose_encoder``), else libx264.
@@ -78,18 +78,18 @@ class EncoderSettings:
 
     @classmethod
     def for_size(cls, size: tuple[int, int], codec: str = SOFTWARE_H264) -> EncoderSettings:
-        """Up to 800x600: veryfast tuned for fidelity to the camera's picture, measured on real webcam footage
-        (bench/recording.py, 640x480): ``tune=psnr`` (no psycho-visual tricks: a claim needs the label as it
-        was, not a pleasing texture), sub-pixel refinement 4, trellis quantisation and a 30-frame look-ahead,
-        CRF 33: 98 MB an hour at 33.3 dB through the recorder, where veryfast's defaults at CRF 28 gave 121 MB
-        at 33.2 dB, for a few % more of one core. The longer look-ahead holds ~1 s more in x264 when the
-        recorder process is killed (a station closing ends the file whole). HD: superfast (veryfast takes ~70 %
-        of a core at 1280x720, superfast ~27 %)."""
+        """Settings chosen on real webcam footage (``bench/encoder_settings.py``; docs/benchmarks.md, *Encoder
+        settings*): the cheapest that keep a 640x480 hour within 100 MB at a PSNR of 33 dB against the camera's
+        picture. ``tune=psnr`` everywhere: no psycho-visual tricks (a claim needs the label as it was, not a
+        pleasing texture), and they cost CPU.
+        Up to 800x600: veryfast with the diamond motion search, sub-pixel refinement 2 and trellis quantisation,
+        CRF 30.8. x264's default 10-frame look-ahead: a longer one held ~1 s more in x264 when the recorder
+        process is killed (a station closing ends the file whole).
+        HD: superfast (veryfast takes ~70 % of a core at 1280x720)."""
         w, h = size
         if w * h <= 800 * 600:
-            return cls(codec=codec, preset="veryfast", crf=33, tune="psnr",
-                       x264_params="subme=4:trellis=1:rc-lookahead=30")
-        return cls(codec=codec, preset="superfast")
+            return cls(codec=codec, preset="veryfast", crf=30.8, tune="psnr", x264_params="subme=2:me=dia:trellis=1")
+        return cls(codec=codec, preset="superfast", tune="psnr")
 
     @property
     def hardware(self) -> bool:
@@ -301,6 +301,16 @@ class Overlay:
         return out
 
 
+def video_frame(picture: np.ndarray, pts_ms: int) -> av.VideoFrame:
+    """A BGR picture as the encoder's frame at ``pts_ms``: I420 converted by OpenCV (BT.601 limited range, as
+    swscale would), ~3x faster than PyAV's own conversion."""
+    i420 = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
+    vf = av.VideoFrame.from_ndarray(cast("np.ndarray[Any, np.dtype[np.uint8]]", i420),
+                                  format="yuv420p")  # OpenCV: uint8 in, uint8 out
+    vf.pts, vf.time_base = pts_ms, Fraction(1, 1000)
+    return vf
+
+
 class _Session:
     """One recording: a queue, an encoder thread, a file."""
 
@@ -356,12 +366,7 @@ class _Session:
                     continue  # the pre-roll and the live stream can meet on the same frame
                 last_pts = pts
                 with _ENCODE_SLOT:
-                    # BGR -> I420 by OpenCV (BT.601 limited range, as swscale would): ~3x faster than PyAV's
-                    i420 = cv2.cvtColor(self.overlay.draw(frame.image, frame.at), cv2.COLOR_BGR2YUV_I420)
-                    vf = av.VideoFrame.from_ndarray(cast("np.ndarray[Any, np.dtype[np.uint8]]", i420),
-                                                  format="yuv420p")  # OpenCV: uint8 in, uint8 out
-                    vf.pts, vf.time_base = pts, Fraction(1, 1000)
-                    packets = stream.encode(vf)
+                    packets = stream.encode(video_frame(self.overlay.draw(frame.image, frame.at), pts))
                 for packet in packets:
                     out.mux(packet)
                 self.frames += 1
