@@ -333,7 +333,7 @@ def test_a_hardware_encoder_that_works_is_chosen_first(monkeypatch: pytest.Monke
 def test_hd_recording_uses_the_faster_preset(tmp_path: Path) -> None:
     sd = EncoderSettings.for_size((640, 480))
     assert sd.preset == "veryfast" and sd.options() == {
-        "preset": "veryfast", "crf": "30.8", "threads": "1", "tune": "psnr", "x264-params": "subme=2:me=dia:trellis=1"}
+        "preset": "veryfast", "crf": "32", "threads": "1", "tune": "psnr", "x264-params": "subme=3:me=dia:trellis=1"}
     hd = EncoderSettings.for_size((1280, 720))
     assert hd == EncoderSettings.for_size((1920, 1080)) and hd.preset == "superfast" and hd.options()["tune"] == "psnr"
     cam = Camera(SYNTHETIC, (1280, 720), FPS, pre_roll_s=0.3)

@@ -79,17 +79,18 @@ class EncoderSettings:
     @classmethod
     def for_size(cls, size: tuple[int, int], codec: str = SOFTWARE_H264) -> EncoderSettings:
         """Settings chosen on real webcam footage (``bench/encoder_settings.py``; docs/benchmarks.md, *Encoder
-        settings*): the cheapest that keep a 640x480 hour within 100 MB at a PSNR of 33 dB against the camera's
-        picture. ``tune=psnr`` everywhere: no psycho-visual tricks (a claim needs the label as it was, not a
-        pleasing texture), and they cost CPU.
-        Up to 800x600: veryfast with the diamond motion search, sub-pixel refinement 2 and trellis quantisation,
-        CRF 30.8. x264's default 10-frame look-ahead: a longer one held ~1 s more in x264 when the recorder
+        settings*): at 640x480, the cheapest found that keep an hour within 100 MB at a PSNR of 33 dB against the
+        camera's picture; in HD, the same size and fidelity as superfast's defaults for less CPU. ``tune=psnr``
+        everywhere: no psycho-visual tricks (a claim needs the label as it was, not a pleasing texture), and
+        they cost CPU.
+        Up to 800x600: veryfast with the diamond motion search, sub-pixel refinement 3 and trellis quantisation,
+        CRF 32. x264's default 10-frame look-ahead: a longer one held ~1 s more in x264 when the recorder
         process is killed (a station closing ends the file whole).
-        HD: superfast (veryfast takes ~70 % of a core at 1280x720)."""
+        HD: superfast, CRF 29 (veryfast takes ~70 % of a core at 1280x720)."""
         w, h = size
         if w * h <= 800 * 600:
-            return cls(codec=codec, preset="veryfast", crf=30.8, tune="psnr", x264_params="subme=2:me=dia:trellis=1")
-        return cls(codec=codec, preset="superfast", tune="psnr")
+            return cls(codec=codec, preset="veryfast", crf=32, tune="psnr", x264_params="subme=3:me=dia:trellis=1")
+        return cls(codec=codec, preset="superfast", crf=29, tune="psnr")
 
     @property
     def hardware(self) -> bool:
