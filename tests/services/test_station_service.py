@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from packdesk.core.errors import KnownError
 from packdesk.core.station import CompleteMode, Msg, Scan, Sound, StationConfig, StationState
 from packdesk.devices.recorder import RecorderState, RecordingJob
 from packdesk.services.dbworker import DbWorker
-from packdesk.services.station import StationService
+from packdesk.services.station import DayCounts, StationService
 
 
 class SpyRecorder:
@@ -338,7 +339,36 @@ def test_a_crashed_recorder_keeps_the_cut_file_and_the_pack_goes_on_or_stops(
 def test_worker_refuses_work_after_close(demo_db: Database) -> None:
     w = DbWorker(demo_db)
     w.close()
-    assert w.submit(lambda s: 1).cancelled()
+    assert w.submit(lambda s: 1).cancelled() and w.read_aside(lambda s: 1).cancelled()
+
+
+def test_a_long_count_never_holds_a_scan_up(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today's counts (half a second over a million order lines) are read beside the writes' queue: a waybill
+    scanned meanwhile is looked up, claimed and begun while the count is still reading."""
+    from packdesk.core import queries
+
+    reading, finish = threading.Event(), threading.Event()
+
+    def slow_counts(s, station, since):  # type: ignore[no-untyped-def]
+        reading.set()
+        assert finish.wait(10)
+        return 7, 3
+
+    monkeypatch.setattr(queries, "station_counts", slow_counts)
+    counts: list[DayCounts] = []
+    rig.svc.on_counts = counts.append
+    rig.scan("PD-PACKER-001")
+    rig.svc.refresh_counts()
+    assert reading.wait(5)
+    rig.svc.scan(Scenario.SIMPLE, ScanSource.WEDGE)
+    rig.worker.submit(lambda s: None).result(timeout=5)  # the writes' queue: past the lookup and its claim
+    while not rig.posted.empty():
+        rig.posted.get_nowait()()
+    assert rig.svc.state.pack is not None and rig.svc.state.pack.plan.tracking_number == Scenario.SIMPLE
+    assert counts == [] and not rig.worker.wait_idle(0)  # still counting: wait_idle waits for it too
+    finish.set()
+    rig.settle()
+    assert counts == [DayCounts(7, 3)]
 
 
 def test_completing_a_pack_queues_its_dispatches_in_the_same_transaction(rig: Rig, demo_db: Database) -> None:

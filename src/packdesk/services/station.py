@@ -247,7 +247,7 @@ class StationService:
         self._saved_late: list[str] = []  # packs stored only once the disk had room again (said then)
         self._saved_count = 0  # held writes stored so far in this hold
         self._last_retry = 0.0
-        # today's counts (``refresh_counts``), read on the DB thread and handed to this on the UI thread
+        # today's counts (``refresh_counts``), read beside the DB thread and handed to this on the UI thread
         self.on_counts: Callable[[DayCounts], None] | None = None
         self._counts_at = 0.0
         worker.watch_held(self._writes_held, self._writes_saved)
@@ -342,8 +342,9 @@ class StationService:
             then()
 
     def refresh_counts(self) -> None:
-        """Read today's counts on the DB thread (never on the UI thread: on a shared server it is a round trip),
-        then hand them to ``on_counts``."""
+        """Read today's counts beside the DB thread (``DbWorker.read_aside``: never on the UI thread, where on a
+        shared server it is a round trip, nor in the writes' queue, where a scan would wait for it), then hand
+        them to ``on_counts``."""
         if self.on_counts is None:
             return
         self._counts_at = time.monotonic()
@@ -352,8 +353,8 @@ class StationService:
         def read(s: Session) -> DayCounts:
             return DayCounts(*queries.station_counts(s, self.station, midnight))
 
-        self.worker.submit(read, on_done=lambda c: self.on_counts(c) if self.on_counts else None,
-                           on_error=lambda e: log.warning("today's counts not read: %r", e))
+        self.worker.read_aside(read, on_done=lambda c: self.on_counts(c) if self.on_counts else None,
+                               on_error=lambda e: log.warning("today's counts not read: %r", e))
 
     def tick(self) -> None:
         """Called every second or so by the UI: ends a pack nobody has touched for ``idle_timeout``."""
