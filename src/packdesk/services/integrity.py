@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -142,14 +143,14 @@ def verify(db: Database, video_root: Path | None = None, *, progress: Progress |
         hashes[(link.station, link.seq)] = link.entry_hash
         if link.kind == PACK:
             report.checked_packs += 1
-            _check_pack(link, packs.get(link.recording_id), pack_scans.get(link.recording_id, (NO_SCANS, 0)),
-                        report)
+            _check_linked(_PACK, link, packs.get(link.recording_id),
+                          pack_scans.get(link.recording_id, (NO_SCANS, 0)), report)
             if progress:
                 progress(i, total)
             continue
         if link.kind == RETURN:
             report.checked_returns += 1
-            _check_return(link, inspections.get(link.recording_id),
+            _check_linked(_RETURN, link, inspections.get(link.recording_id),
                           inspection_scans.get(link.recording_id, (NO_SCANS, 0)), report)
             if progress:
                 progress(i, total)
@@ -278,55 +279,55 @@ def _chained_outcome(link: m.ChainEntry, rec: m.Recording) -> PackOutcome | None
     return None
 
 
-def _check_pack(link: m.ChainEntry, ps: m.PackSession | None, got: tuple[str, int], report: VerifyReport) -> None:
-    """A pack's link against its scan events and its session row, each named when it differs."""
-    if ps is None:
-        report.problems.append(Problem("pack_missing", f"{link.station} #{link.seq}: pack session "
-                                                       f"{link.recording_id} deleted",
-                                       pack_session_id=link.recording_id))
-        return
-    what = f"pack {ps.id} ({ps.key}, {ps.started_at:%Y-%m-%d %H:%M})"
-    if got != (link.file_sha256, link.size_bytes):
-        report.problems.append(Problem("scans_changed", f"{what}: {got[1]} scan event(s) now, {link.size_bytes} "
-                                                        "chained; the scans differ from their chain link",
-                                       pack_session_id=ps.id))
-    if pack_link_hash(link.prev_hash, ps, link.file_sha256, link.size_bytes) == link.entry_hash:
-        return
-    was = next((o for o in PackOutcome if o != ps.outcome and pack_link_hash(
-        link.prev_hash, ps, link.file_sha256, link.size_bytes, outcome=o) == link.entry_hash), None)
-    if was is not None:
-        report.problems.append(Problem("outcome_changed", f"{what}: outcome {ps.outcome}, chained as {was}",
-                                       pack_session_id=ps.id))
-    else:
-        report.problems.append(Problem("pack_changed", f"{what}: the pack (waybill, parcel, packer, start, end or "
-                                                       "its link's scan digest) differs from its chain link",
-                                       pack_session_id=ps.id))
+@dataclass(frozen=True)
+class _Linked:
+    """What a pack's or a return inspection's link is checked with, and the words its problems are told in."""
+
+    kind: str                   # "pack" | "return": the problems' codes (pack_missing, return_changed, ...)
+    row: str                    # the row named when it is gone
+    scans: str                  # what the scans are, when they differ
+    fields: str                 # what the link covers besides the scans
+    link_hash: Callable[..., str]
+    id_field: str               # the Problem field naming the row
+    key_field: str              # the row's column that people know it by
+
+    def describe(self, row: Any) -> str:
+        return f"{self.kind} {row.id} ({getattr(row, self.key_field)}, {row.started_at:%Y-%m-%d %H:%M})"
 
 
-def _check_return(link: m.ChainEntry, ri: m.ReturnInspection | None, got: tuple[str, int],
-                  report: VerifyReport) -> None:
-    """A return inspection's link against its scans (with their item lines) and its row, each named."""
-    if ri is None:
-        report.problems.append(Problem("return_missing", f"{link.station} #{link.seq}: return inspection "
-                                                         f"{link.recording_id} deleted",
-                                       inspection_id=link.recording_id))
+_PACK = _Linked("pack", "pack session", "scan event(s) now, {chained} chained; the scans differ from their chain link",
+                "the pack (waybill, parcel, packer, start, end or its link's scan digest)", pack_link_hash,
+                "pack_session_id", "key")
+_RETURN = _Linked("return", "return inspection",
+                  "return scan(s) now, {chained} chained; its scans or their items' conditions differ from their "
+                  "chain link",
+                  "the inspection (return code, original order, packer, start, end or its link's scan digest)",
+                  return_link_hash, "inspection_id", "return_code")
+
+
+def _check_linked(what: _Linked, link: m.ChainEntry, row: m.PackSession | m.ReturnInspection | None,
+                  got: tuple[str, int], report: VerifyReport) -> None:
+    """A pack's or return inspection's link against its scans and its row, each difference named: the row gone,
+    the scans changed, the outcome changed (the link's hash matches another outcome), anything else changed."""
+    def problem(code: str, detail: str, row_id: int) -> None:
+        pack_id, inspection_id = (row_id, None) if what.id_field == "pack_session_id" else (None, row_id)
+        report.problems.append(Problem(code, detail, pack_session_id=pack_id, inspection_id=inspection_id))
+
+    if row is None:
+        problem(f"{what.kind}_missing", f"{link.station} #{link.seq}: {what.row} {link.recording_id} deleted",
+                link.recording_id)
         return
-    what = f"return {ri.id} ({ri.return_code}, {ri.started_at:%Y-%m-%d %H:%M})"
+    said = what.describe(row)
     if got != (link.file_sha256, link.size_bytes):
-        report.problems.append(Problem("scans_changed", f"{what}: {got[1]} return scan(s) now, {link.size_bytes} "
-                                                        "chained; its scans or their items' conditions differ from "
-                                                        "their chain link", inspection_id=ri.id))
-    if return_link_hash(link.prev_hash, ri, link.file_sha256, link.size_bytes) == link.entry_hash:
+        problem("scans_changed", f"{said}: {got[1]} " + what.scans.format(chained=link.size_bytes), row.id)
+    if what.link_hash(link.prev_hash, row, link.file_sha256, link.size_bytes) == link.entry_hash:
         return
-    was = next((o for o in PackOutcome if o != ri.outcome and return_link_hash(
-        link.prev_hash, ri, link.file_sha256, link.size_bytes, outcome=o) == link.entry_hash), None)
+    was = next((o for o in PackOutcome if o != row.outcome and what.link_hash(
+        link.prev_hash, row, link.file_sha256, link.size_bytes, outcome=o) == link.entry_hash), None)
     if was is not None:
-        report.problems.append(Problem("outcome_changed", f"{what}: outcome {ri.outcome}, chained as {was}",
-                                       inspection_id=ri.id))
+        problem("outcome_changed", f"{said}: outcome {row.outcome}, chained as {was}", row.id)
     else:
-        report.problems.append(Problem("return_changed", f"{what}: the inspection (return code, original order, "
-                                                         "packer, start, end or its link's scan digest) differs "
-                                                         "from its chain link", inspection_id=ri.id))
+        problem(f"{what.kind}_changed", f"{said}: {what.fields} differs from its chain link", row.id)
 
 
 def _digest(path: str) -> tuple[str, int] | None:
