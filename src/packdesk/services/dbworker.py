@@ -119,11 +119,9 @@ class DbWorker:
                         return None
                     if log_failure:
                         log.exception("database job failed")
-                    if on_error is not None:
-                        self.post(partial(on_error, e))
+                    self._tell(on_error, e)
                     raise
-                if on_done is not None:
-                    self.post(partial(on_done, result))
+                self._tell(on_done, result)
                 return result
             finally:
                 self._ended()
@@ -145,16 +143,19 @@ class DbWorker:
                     result = read(self.db, job)
                 except BaseException as e:
                     log.warning("database read failed: %s", describe_error(e))
-                    if on_error is not None:
-                        self.post(partial(on_error, e))
+                    self._tell(on_error, e)
                     raise
-                if on_done is not None:
-                    self.post(partial(on_done, result))
+                self._tell(on_done, result)
                 return result
             finally:
                 self._ended()
 
         return self._aside.submit(run)
+
+    def _tell(self, fn: Callable[[Any], None] | None, what: Any) -> None:
+        """``fn(what)`` through ``post`` (on the UI thread at a station), if there is an ``fn``."""
+        if fn is not None:
+            self.post(partial(fn, what))
 
     @staticmethod
     def _dropped() -> cf.Future[Any]:
@@ -202,13 +203,11 @@ class DbWorker:
                     break
                 self._held.popleft()  # refused for another reason: said as its own failure would have been
                 log.error("held database write %s failed: %s", h.name, describe_error(e))
-                if h.on_error is not None:
-                    self.post(partial(h.on_error, e))
+                self._tell(h.on_error, e)
                 continue
             self._held.popleft()
             saved.append(h.name)
-            if h.on_done is not None:
-                self.post(partial(h.on_done, result))
+            self._tell(h.on_done, result)
         if saved:
             log.warning("disk space back: %d held write(s) stored, %d still held", len(saved), len(self._held))
             if self._on_saved is not None:
