@@ -188,12 +188,9 @@ def main() -> int:
             pictures = camera_pictures(str(clip), size, limit)
             chosen = candidates(size)
             for candidate in chosen[:2] if a.quick else chosen:
-                print(f"{resolution} {candidate.name} ...", file=sys.stderr, flush=True)
-                row = measure(candidate, pictures, size, a.repeat)
-                print(json.dumps(row), file=sys.stderr, flush=True)
-                rows.append(row)
-    run.write({"runs": rows})
-    print(json.dumps(rows, indent=2))
+                rows.append(measure(candidate, pictures, size, a.repeat))
+                print(json.dumps(rows[-1]), flush=True)
+    run.write({"runs": rows})  # each row was printed as it was measured
     return 0
 
 
