@@ -222,7 +222,7 @@ class DbWorker:
         if self._held and not self._closed:
             self._pool.submit(self._flush)  # a last try; what stays held is lost with the process: say so
         self._closed = True
-        self._aside.shutdown(wait=True, cancel_futures=True)
+        self._aside.shutdown(wait=True)  # reads queued before run, as writes do: wait_idle is not left waiting
         self._pool.shutdown(wait=True)
         if self._held:
             log.error("disk full at shutdown: %d database write(s) could not be saved: %s", len(self._held),
