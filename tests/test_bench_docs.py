@@ -91,6 +91,21 @@ def test_readme_changes_only_between_its_markers(repo_copy: Path) -> None:
     assert "| 157 ms |" in block and "docs/benchmarks.md" in block
 
 
+def test_every_generated_table_row_has_its_headers_cells() -> None:
+    """A column added to a section's rows and not to README's header shifted README's figures one to the left
+    (its *item p99* showed the full GC pause): every table in both documents has a cell under each header."""
+    for path, text in bench_tables.expected(ROOT).items():
+        lines = text.splitlines()
+        for n, line in enumerate(lines):
+            if not (line.startswith("|---") and n > 0):
+                continue
+            width = lines[n - 1].count("|")
+            for row in lines[n + 1:]:
+                if not row.startswith("|"):
+                    break
+                assert row.count("|") == width, f"{path.name}: {row!r} under {lines[n - 1]!r}"
+
+
 def test_without_results_each_section_says_how_to_measure() -> None:
     page = bench_tables.render_page([])
     for bench in bench_tables.SECTIONS:
