@@ -309,9 +309,9 @@ def _check_linked(what: _Linked, link: m.ChainEntry, row: m.PackSession | m.Retu
                   got: tuple[str, int], report: VerifyReport) -> None:
     """A pack's or return inspection's link against its scans and its row, each difference named: the row gone,
     the scans changed, the outcome changed (the link's hash matches another outcome), anything else changed."""
-    def problem(code: str, detail: str, row_id: int) -> None:
+    def problem(kind: str, detail: str, row_id: int) -> None:  # a report's kind of problem, not a message code
         pack_id, inspection_id = (row_id, None) if what.id_field == "pack_session_id" else (None, row_id)
-        report.problems.append(Problem(code, detail, pack_session_id=pack_id, inspection_id=inspection_id))
+        report.problems.append(Problem(kind, detail, pack_session_id=pack_id, inspection_id=inspection_id))
 
     if row is None:
         problem(f"{what.kind}_missing", f"{link.station} #{link.seq}: {what.row} {link.recording_id} deleted",
