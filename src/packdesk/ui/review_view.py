@@ -905,11 +905,8 @@ class ReviewWindow(QMainWindow):
         self.result_label.setText(both(f"{n:,}건", plural(n, "recording")) + f"{more}{capped}")
         if not append:
             if result.rows:
-                self.table.selectRow(0)
+                self.select_recording(result.rows[0].id)  # the one already shown is not loaded again
                 self.table.scrollToTop()
-                if self.current is not None and self.current.id == result.rows[0].id and self._await_media is None:
-                    # found what is already shown (the first showing loaded it): nothing to load, it is ready
-                    self.recording_loaded.emit(self.current.id)
             else:
                 self._clear_recording()
                 self._say(tr("찾는 녹화가 없습니다 / No recording matches"))
@@ -926,11 +923,13 @@ class ReviewWindow(QMainWindow):
             self.load_recording(row.id)
 
     def select_recording(self, recording_id: int) -> None:
+        """The recording chosen (a search's first row, the history, a test): loaded, or, when it is already on
+        the screen (the first showing loaded it), said to be ready without loading it again."""
         row = self.model.row_of(recording_id)
         if row is not None:
             self.table.selectRow(row)
             if self.current is not None and self.current.id == recording_id and self._await_media is None:
-                self.recording_loaded.emit(recording_id)  # already on the screen (the first showing loaded it)
+                self.recording_loaded.emit(recording_id)
         else:
             self.load_recording(recording_id)
 
