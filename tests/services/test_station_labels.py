@@ -26,7 +26,7 @@ from packdesk.core.tracking import with_check_digit
 from packdesk.devices.recorder import RecordingFinished, RecordingStarted
 from packdesk.services.collect import store_orders
 from packdesk.services.integrity import verify
-from tests.services.test_station_service import Clock, Rig
+from tests.services.test_station_service import Clock, HeldWorker, Rig, watch_db_jobs
 
 NOW = datetime(2026, 12, 6, 0, 30, tzinfo=UTC)
 MUG, TUMBLER, TEA = BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["TEA-GR"]
@@ -296,3 +296,24 @@ def test_a_slip_is_found_claimed_and_read_in_three_statements(demo_db: Database,
         event.remove(demo_db.engine, "before_cursor_execute", seen)
     assert statements == ["SELECT", "INSERT", "SELECT"]
     assert r.claimed_by is None and r.plan is not None and r.plan.parcel_key == key and len(r.plan.lines) == 2
+
+
+@pytest.mark.parametrize("again", ["slip", "label"])
+def test_the_parcel_just_completed_scanned_again_at_once_is_packed_already(
+        rig: Rig, demo_db: Database, key: str, again: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lookup may go ahead of the writes queued on the DB thread (``DbWorker.submit(first=True)``), but not
+    ahead of the pack it is of: the slip of the parcel whose end is still queued waits for it, and so does the
+    label that end binds (no waybill until then: ahead of it, it would read as an unknown code)."""
+    rig.scan("PD-PACKER-001", key, MUG, TUMBLER, MUG)
+    assert rig.message is Msg.SCAN_LABEL
+    ran = watch_db_jobs(monkeypatch)
+    held = HeldWorker(rig)
+    rig.svc.scan(LABEL, ScanSource.WEDGE)  # bound and completed by the end queued behind the held job
+    rig.svc.scan(key if again == "slip" else LABEL, ScanSource.WEDGE)
+    held.release()
+    first = [f"look up {key}, waits"] if again == "slip" else []  # the label goes in order from the start
+    assert ran == [f"look up {LABEL}", *first, "end", f"look up {key if again == 'slip' else LABEL}"]
+    assert rig.message is Msg.WAYBILL_ALREADY_PACKED and rig.svc.state.pack is None
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.PackSession)) == 1
+        assert s.scalar(select(func.count()).select_from(m.ParcelClaim)) == 0

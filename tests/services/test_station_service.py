@@ -342,6 +342,22 @@ def test_worker_refuses_work_after_close(demo_db: Database) -> None:
     assert w.submit(lambda s: 1).cancelled() and w.read_aside(lambda s: 1).cancelled()
 
 
+def test_first_jobs_run_before_the_queued_ones_in_their_own_order(demo_db: Database) -> None:
+    w = DbWorker(demo_db)
+    running, go = threading.Event(), threading.Event()
+    w.submit(lambda s: (running.set(), go.wait(10)))
+    assert running.wait(5)
+    ran: list[str] = []
+    futures = [w.submit(lambda s, n=n: ran.append(n) or n, first=n.startswith("first"))
+               for n in ("write 1", "first 1", "write 2", "first 2")]
+    cancelled = w.submit(lambda s: ran.append("cancelled"))
+    assert cancelled.cancel()  # its caller gave up on it while it waited: it never runs, and idle still comes
+    go.set()
+    assert w.wait_idle(5) and [f.result() for f in futures] == ["write 1", "first 1", "write 2", "first 2"]
+    assert ran == ["first 1", "first 2", "write 1", "write 2"]
+    w.close()
+
+
 def test_a_long_count_never_holds_a_scan_up(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     """Today's counts (half a second over a million order lines) are read beside the writes' queue: a waybill
     scanned meanwhile is looked up, claimed and begun while the count is still reading."""
@@ -476,3 +492,78 @@ def test_the_screen_is_drawn_before_the_writes_and_a_failed_drawing_loses_no_sca
     rig.settle()
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(m.ScanEvent).where(m.ScanEvent.kind == ScanKind.ITEM)) == 2
+
+
+class HeldWorker:
+    """The DB thread held by a job of the test's until ``release``: what the station queues meanwhile waits."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig, self._go, running = rig, threading.Event(), threading.Event()
+        rig.worker.submit(lambda s: (running.set(), self._go.wait(10)))
+        assert running.wait(5)
+
+    def release(self) -> None:
+        self._go.set()
+        self.rig.settle()
+
+
+def watch_db_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lookups and pack ends as the DB thread runs them: ("look up CODE" or "look up CODE, waits"; "end")."""
+    from packdesk.core import packing
+    from packdesk.services import station
+
+    ran: list[str] = []
+    real_resolve, real_end = station.resolve, packing.end_pack
+
+    def resolve(s, code, *a, **kw):  # type: ignore[no-untyped-def]
+        r = real_resolve(s, code, *a, **kw)
+        ran.append(f"look up {code}" + (", waits" if r.waits else ""))
+        return r
+
+    def end_pack(s, fx):  # type: ignore[no-untyped-def]
+        ran.append("end")
+        return real_end(s, fx)
+
+    monkeypatch.setattr(station, "resolve", resolve)
+    monkeypatch.setattr(packing, "end_pack", end_pack)
+    return ran
+
+
+def test_a_waybill_scanned_the_moment_a_pack_completes_is_looked_up_ahead_of_its_writes(
+        rig: Rig, demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next waybill does not wait for the pack just completed to be stored (~10 ms of writes on a busy
+    database): its lookup goes first, and both packs are stored as they happened."""
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"])
+    ran = watch_db_jobs(monkeypatch)
+    held = HeldWorker(rig)
+    rig.svc.scan(BARCODE["MUG-WH-01"], ScanSource.WEDGE)  # completes: its scan and its end are queued
+    rig.svc.scan(Scenario.TEA_SET, ScanSource.WEDGE)
+    held.release()
+    assert ran == [f"look up {Scenario.TEA_SET}", "end"]
+    assert rig.message is Msg.PACK_STARTED and rig.svc.state.pack.plan.tracking_number == Scenario.TEA_SET  # type: ignore[union-attr]
+    with demo_db.session() as s:
+        sessions = s.execute(select(m.PackSession.outcome, m.Waybill.tracking_number)
+                             .join(m.Waybill, m.Waybill.id == m.PackSession.waybill_id)
+                             .order_by(m.PackSession.id)).all()
+        assert [tuple(r) for r in sessions] == [(PackOutcome.COMPLETED, Scenario.SIMPLE),
+                                                (PackOutcome.OPEN, Scenario.TEA_SET)]
+        claimed = s.scalars(select(m.Waybill.tracking_number).join(
+            m.WaybillClaim, m.WaybillClaim.waybill_id == m.Waybill.id)).all()
+        assert claimed == [Scenario.TEA_SET]  # the completed one let go, the new one held
+
+
+def test_the_waybill_just_completed_scanned_again_at_once_is_looked_up_after_its_writes(
+        rig: Rig, demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ahead of its own pack's end, the waybill would read its lines unpacked and open a second pack of a
+    packed parcel: it is answered "waits" (nothing claimed) and looked up again once the end is stored."""
+    rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"])
+    ran = watch_db_jobs(monkeypatch)
+    held = HeldWorker(rig)
+    rig.svc.scan(BARCODE["MUG-WH-01"], ScanSource.WEDGE)
+    rig.svc.scan(Scenario.SIMPLE, ScanSource.WEDGE)
+    held.release()
+    assert ran == [f"look up {Scenario.SIMPLE}, waits", "end", f"look up {Scenario.SIMPLE}"]
+    assert rig.message is Msg.WAYBILL_ALREADY_PACKED and rig.svc.state.pack is None
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.PackSession)) == 1
+        assert s.scalar(select(func.count()).select_from(m.WaybillClaim)) == 0

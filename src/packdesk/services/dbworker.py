@@ -17,6 +17,12 @@ tries them once more and logs loudly what it could not save.
 A read that needs no order with the writes and may take long (today's counts over a whole warehouse's backlog:
 half a second on a million order lines) goes ``read_aside``: on a reader thread of its own, so a scan queued
 behind it is not held up (it was: one count every minute made one waybill scan take 450 ms).
+
+A scan's lookup may go ``first``: on the same thread, ahead of every job queued and not yet begun. A waybill
+scanned the moment the last pack completed would otherwise wait for that pack's writes (~10 ms of them). Only the
+caller knows whether the queued writes could change what the lookup reads; the station says what they touch and
+sends the lookup in order when it might (``services/station.py``). One thread still does every write, one
+after another: nothing runs beside anything else.
 """
 
 from __future__ import annotations
@@ -72,6 +78,10 @@ class DbWorker:
         self.db = db
         self.post = post
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="packdesk-db")
+        # the jobs waiting for the DB thread: each pool task runs the next one, a ``first`` job before the rest
+        self._queued: deque[tuple[Callable[[], Any], cf.Future[Any]]] = deque()
+        self._queued_first: deque[tuple[Callable[[], Any], cf.Future[Any]]] = deque()
+        self._queue_lock = threading.Lock()
         self._aside = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="packdesk-db-read")
         self._pending = 0
         self._lock = threading.Lock()
@@ -94,11 +104,13 @@ class DbWorker:
 
     def submit(self, job: Callable[[Session], T], on_done: Callable[[T], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, *, keep: str | None = None,
-               log_failure: bool = True) -> cf.Future[T]:
+               log_failure: bool = True, first: bool = False) -> cf.Future[T]:
         """Run ``job`` in its own short transaction on the DB thread; report back through ``post``.
         ``keep``: the write's name; a full disk then holds it instead of failing it (the module's docstring).
         ``log_failure=False``: the caller reads the failure from the future and tells a refusal from a bug itself
         (``ui/ops.py``); the transaction is rolled back either way.
+        ``first``: run before the jobs queued and not yet begun (after the other ``first`` ones); the module's
+        docstring says when that is safe.
         After ``close`` nothing runs: the returned future is cancelled (shutdown in progress)."""
         if self._closed:
             return self._dropped()
@@ -126,7 +138,23 @@ class DbWorker:
             finally:
                 self._ended()
 
-        return self._pool.submit(run)  # type: ignore[arg-type]
+        future: cf.Future[T] = cf.Future()
+        with self._queue_lock:
+            (self._queued_first if first else self._queued).append((run, future))
+        self._pool.submit(self._run_next)
+        return future
+
+    def _run_next(self) -> None:
+        """(DB thread) One pool task per job submitted: run the next job, a ``first`` one if any waits."""
+        with self._queue_lock:
+            run, future = self._queued_first.popleft() if self._queued_first else self._queued.popleft()
+        if not future.set_running_or_notify_cancel():
+            self._ended()  # cancelled by its caller while it waited: it never runs
+            return
+        try:
+            future.set_result(run())
+        except BaseException as e:
+            future.set_exception(e)
 
     def read_aside(self, job: Callable[[Session], T], on_done: Callable[[T], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None) -> cf.Future[T]:

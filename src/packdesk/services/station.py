@@ -147,6 +147,7 @@ class Resolution:
     item: ItemRef | None = None
     claimed_by: ClaimHolder | None = None
     label: TrackingCheck | None = None  # a courier label for the open parcel, checked
+    waits: bool = False  # the code is a waybill or parcel whose pack's writes are still queued: look up in order
 
 
 class Claimer(Protocol):
@@ -166,7 +167,11 @@ class LabelWanted:
         return parcels.check_number(s, code, self.courier, self.check_digit, self.parcel_id)
 
 
-def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWanted | None = None) -> Resolution:
+Ident = tuple[str, int | None]  # what a pack is of (``PackPlan.ident``): ("waybill", id) or ("parcel", id)
+
+
+def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWanted | None = None,
+            busy: frozenset[Ident] = frozenset()) -> Resolution:
     """A code that is not a command, a badge or an item of the open pack: a waybill or a parcel's packing slip
     (claimed for this station in the same transaction), an item, a courier label (``label``: the open parcel
     waits for one), or nothing.
@@ -178,13 +183,21 @@ def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWan
 
     A parcel that has its waybill already (an import, a label bound before) is packed as that waybill, by
     either barcode. While a label is wanted, a waybill number scanned is a label that is taken (another
-    parcel's or order's), said as such; a parcel slip is another pack, as ever."""
+    parcel's or order's), said as such; a parcel slip is another pack, as ever.
+
+    ``busy``: the waybills and parcels whose packs' writes are queued behind this lookup (it went ``first``, ahead
+    of them: ``DbWorker.submit``). Such a code is answered ``waits`` before anything is claimed: its lines and
+    claim are what those writes change, so it is looked up again, in order."""
     parcel = queries.find_parcel(s, code)  # no statement unless the code looks like a parcel key
     if parcel is not None:
         wb = queries.find_waybill_by_id(s, parcel.waybill_id) if parcel.waybill_id is not None else None
         if wb is not None:
+            if ("waybill", wb.id) in busy:
+                return Resolution(waits=True)
             claimed_by = claim(s, wb.id) if claim else None
             return Resolution(plan=queries.load_plan(s, wb.tracking_number, wb), claimed_by=claimed_by)
+        if ("parcel", parcel.id) in busy:
+            return Resolution(waits=True)
         claimed_by = claim(s, parcel.id, claims.PARCEL) if claim else None
         return Resolution(plan=queries.load_parcel_plan(s, parcel), claimed_by=claimed_by)
     wb = queries.find_waybill(s, code)
@@ -195,6 +208,8 @@ def resolve(s: Session, code: str, claim: Claimer | None = None, label: LabelWan
                 return Resolution(label=TrackingCheck(wb.tracking_number, "tracking_used", params={
                     "number": wb.tracking_number, "courier": label.courier, "used_by": owner}))
             return Resolution(label=label.check(s, code))  # a waybill row nobody uses: free to bind
+        if ("waybill", wb.id) in busy:
+            return Resolution(waits=True)
         claimed_by = claim(s, wb.id) if claim else None
         return Resolution(plan=queries.load_plan(s, code, wb), claimed_by=claimed_by)
     item = queries.find_item(s, code)
@@ -234,6 +249,10 @@ class StationService:
         self.label_courier = label_courier
         self.check_digit = dict(check_digit or {})
         self._labels: dict[str, BindLabel] = {}  # pack key -> the label its completion binds
+        # what the writes still queued touch, for a lookup that goes ahead of them (``_look_up``): pack key ->
+        # what the pack is of, from its beginning until its end is stored; pack key -> the label its end binds
+        self._busy: dict[str, Ident] = {}
+        self._binding: dict[str, str] = {}
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
         # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
         self.interrupted: tuple[str, PackOutcome] | None = None
@@ -403,9 +422,20 @@ class StationService:
                 return claims.claim(s, target_id, station=self.station, packer_name=who, pack_key=key,
                                     now=self.clock(), expiry=self.claim_expiry, kind=kind)
 
-            self.worker.submit(partial(resolve, code=scan.code, claim=take, label=label),
-                               on_done=partial(self._resolved, scan, pack_key=pack_key),
-                               on_error=partial(self._lookup_failed, scan))
+            self._look_up(scan, partial(resolve, code=scan.code, claim=take, label=label), pack_key)
+
+    def _look_up(self, scan: Scan, job: Callable[..., Resolution], pack_key: str, first: bool = True) -> None:
+        """Look the scan up on the DB thread. ``first``: ahead of the writes queued there (a waybill scanned the
+        moment a pack completed does not wait for that pack's ~10 ms of writes). Those writes change only the
+        packs they are of (lines packed, claims released, a label bound), so the lookup is told which waybills
+        and parcels those are and answers ``waits`` for them (``resolve``); a label number being bound is
+        looked up in order from the start (it is no waybill until its pack's end is stored)."""
+        if first and scan.code.upper() in {*self._binding.values(), *(b.tracking_number.upper()
+                                                                        for b in self._labels.values())}:
+            first = False
+        self.worker.submit(partial(job, busy=frozenset(self._busy.values())) if first else job,
+                           on_done=partial(self._resolved, scan, pack_key=pack_key, again=job),
+                           on_error=partial(self._lookup_failed, scan), first=first)
 
     def is_known_code(self, code: str) -> bool:
         """A command or a packer badge: codes nobody types by accident (the key filter lets them through even
@@ -444,7 +474,10 @@ class StationService:
                 return ItemScanned(scan, item.ref)
         return None
 
-    def _resolved(self, scan: Scan, r: Resolution, pack_key: str) -> None:
+    def _resolved(self, scan: Scan, r: Resolution, pack_key: str, again: Callable[..., Resolution]) -> None:
+        if r.waits:  # its pack's writes were queued behind the lookup: again, after them
+            self._look_up(scan, again, pack_key, first=False)
+            return
         self._looking_up = False
         if r.label is not None:
             params = dict(r.label.params or {})
@@ -513,6 +546,7 @@ class StationService:
                 self.recorder.stop(fx.pack_key, fx.outcome)
             case BeginPack():
                 self._tracking[fx.pack_key] = fx.plan.tracking_number
+                self._busy[fx.pack_key] = fx.plan.ident
                 self.worker.submit(lambda s: packing.begin_pack(s, fx, self.station),
                                    on_error=lambda e: self._store_failed(fx.pack_key, e),
                                    keep=f"pack begun {fx.plan.tracking_number}")
@@ -525,9 +559,11 @@ class StationService:
                 bind = self._labels.pop(fx.pack_key, None)
                 tracking = self._tracking.pop(fx.pack_key, "")
                 self._unsaved[fx.pack_key] = (bind.tracking_number if bind else tracking, fx.outcome)
+                if bind is not None:
+                    self._binding[fx.pack_key] = bind.tracking_number.upper()
                 self.worker.submit(lambda s: self._end_pack(s, fx, bind),
                                    on_done=lambda _n: self._pack_stored(fx.pack_key),
-                                   on_error=lambda e: self._store_failed(fx.pack_key, e, fx.outcome),
+                                   on_error=lambda e: self._store_failed(fx.pack_key, e, fx.outcome, ended=True),
                                    keep=f"pack end {fx.pack_key}")
             case _:  # ShowMessage: the new state carries it
                 pass
@@ -583,8 +619,12 @@ class StationService:
             packing.bind_label(s, bind, f"station:{self.station}", self.check_digit)
         return packing.end_pack(s, fx)
 
-    def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None) -> None:
+    def _store_failed(self, pack_key: str, e: BaseException, outcome: PackOutcome | None = None, *,
+                      ended: bool = False) -> None:
+        """A pack's beginning or (``ended``) its end was not stored."""
         self._unsaved.pop(pack_key, None)
+        if ended:
+            self._ended(pack_key)
         self.listener.on_sound(Sound.ERROR)
         if is_disk_full(e):
             self.listener.on_error(self._disk_full(self.data_folder, repr(e), pack_key=pack_key))
@@ -606,7 +646,13 @@ class StationService:
             self.listener.on_sound(Sound.ERROR)
             self.listener.on_error(self._disk_full(self.data_folder, repr(e)))
 
+    def _ended(self, pack_key: str) -> None:
+        """The pack's end is stored or failed: nothing of it is queued any more."""
+        self._busy.pop(pack_key, None)
+        self._binding.pop(pack_key, None)
+
     def _pack_stored(self, pack_key: str) -> None:
+        self._ended(pack_key)
         tracking, outcome = self._unsaved.pop(pack_key, ("", PackOutcome.COMPLETED))
         if outcome is PackOutcome.COMPLETED:
             self.refresh_counts()
