@@ -358,6 +358,31 @@ def test_first_jobs_run_before_the_queued_ones_in_their_own_order(demo_db: Datab
     w.close()
 
 
+def test_the_db_thread_waits_for_a_first_jobs_answer_to_be_handled(demo_db: Database,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lookup's answer is drawn at once; the thread does not start the next write (Python that would take
+    turns with the drawing at the interpreter lock) until it is handled, or ``UI_TURN_S`` has passed."""
+    from packdesk.services import dbworker
+
+    monkeypatch.setattr(dbworker, "UI_TURN_S", 60.0)  # a loaded machine's pauses never end the wait here
+    posted: queue.Queue[Callable[[], None]] = queue.Queue()
+    w = DbWorker(demo_db, posted.put)
+    ran: list[str] = []
+    w.submit(lambda s: "found", on_done=ran.append, first=True)
+    after = w.submit(lambda s: ran.append("next write"))
+    answer = posted.get(timeout=5)
+    with pytest.raises(TimeoutError):
+        after.result(timeout=0.05)  # held while the answer waits for the UI thread
+    answer()
+    after.result(timeout=5)
+    assert ran == ["found", "next write"]
+    monkeypatch.setattr(dbworker, "UI_TURN_S", 0.01)
+    w.submit(lambda s: "nobody handles this", on_done=ran.append, first=True)
+    w.submit(lambda s: ran.append("goes on")).result(timeout=30)  # UI_TURN_S later: never held for long
+    assert ran[-1] == "goes on"
+    w.close()
+
+
 def test_a_long_count_never_holds_a_scan_up(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     """Today's counts (half a second over a million order lines) are read beside the writes' queue: a waybill
     scanned meanwhile is looked up, claimed and begun while the count is still reading."""

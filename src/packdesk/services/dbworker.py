@@ -22,7 +22,9 @@ A scan's lookup may go ``first``: on the same thread, ahead of every job queued 
 scanned the moment the last pack completed would otherwise wait for that pack's writes (~10 ms of them). Only the
 caller knows whether the queued writes could change what the lookup reads; the station says what they touch and
 sends the lookup in order when it might (``services/station.py``). One thread still does every write, one
-after another: nothing runs beside anything else.
+after another: nothing runs beside anything else. Once a ``first`` job is done, the thread waits (up to
+``UI_TURN_S``) until its answer is handled on the UI thread before it takes the next job: the screen drawing a
+waybill then has the interpreter to itself instead of sharing it with the pack end's Python.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from packdesk.core.disk import is_disk_full
 from packdesk.core.errors import describe_error
 
 log = logging.getLogger("packdesk.dbworker")
+UI_TURN_S = 0.2  # the longest the DB thread leaves the interpreter to the screen drawing a lookup's answer
 T = TypeVar("T")
 Post = Callable[[Callable[[], None]], None]
 Job = Callable[[Session], T]  # a unit of database work, given its session: services' functions take one
@@ -109,14 +112,16 @@ class DbWorker:
         ``keep``: the write's name; a full disk then holds it instead of failing it (the module's docstring).
         ``log_failure=False``: the caller reads the failure from the future and tells a refusal from a bug itself
         (``ui/ops.py``); the transaction is rolled back either way.
-        ``first``: run before the jobs queued and not yet begun (after the other ``first`` ones); the module's
-        docstring says when that is safe.
+        ``first``: run before the jobs queued and not yet begun (after the other ``first`` ones), and the thread
+        waits for its answer to be handled before it goes on (``_tell``); the module's docstring says when that
+        is safe.
         After ``close`` nothing runs: the returned future is cancelled (shutdown in progress)."""
         if self._closed:
             return self._dropped()
         self._began()
 
         def run() -> T | None:
+            answered: threading.Event | None = None  # a first job's answer, once the UI thread handled it
             try:
                 self._flush()  # what the disk refused before goes first
                 if keep is not None and self._held:  # still refused: this one waits behind, in order
@@ -131,12 +136,14 @@ class DbWorker:
                         return None
                     if log_failure:
                         log.exception("database job failed")
-                    self._tell(on_error, e)
+                    answered = self._tell(on_error, e, handled=first)
                     raise
-                self._tell(on_done, result)
+                answered = self._tell(on_done, result, handled=first)
                 return result
             finally:
-                self._ended()
+                self._ended()  # counted done (``wait_idle``) before the wait: whoever waits may be the UI thread
+                if answered is not None and not answered.wait(UI_TURN_S):
+                    log.debug("the answer to a first job was not handled within %.1f s: going on", UI_TURN_S)
 
         future: cf.Future[T] = cf.Future()
         with self._queue_lock:
@@ -180,10 +187,28 @@ class DbWorker:
 
         return self._aside.submit(run)
 
-    def _tell(self, fn: Callable[[Any], None] | None, what: Any) -> None:
-        """``fn(what)`` through ``post`` (on the UI thread at a station), if there is an ``fn``."""
-        if fn is not None:
+    def _tell(self, fn: Callable[[Any], None] | None, what: Any, *, handled: bool = False) -> threading.Event | None:
+        """``fn(what)`` through ``post`` (on the UI thread at a station), if there is an ``fn``. ``handled``: also
+        return an event set once ``fn`` has run. The answer to a ``first`` job (a scan's lookup, which the screen
+        draws at once) is waited for that way before the thread goes on (at most ``UI_TURN_S``): going straight
+        on to the next write, this thread's Python (SQLAlchemy's: a pack's end is ~10 ms of it) took turns at
+        the interpreter lock with that drawing, and a waybill took 17 ms to show instead of 12 (median, back to
+        back, ``bench/scan_latency.py``)."""
+        if fn is None:
+            return None
+        if not handled:
             self.post(partial(fn, what))
+            return None
+        done = threading.Event()
+
+        def handle() -> None:
+            try:
+                fn(what)
+            finally:
+                done.set()
+
+        self.post(handle)
+        return done
 
     @staticmethod
     def _dropped() -> cf.Future[Any]:
