@@ -345,7 +345,7 @@ def test_worker_refuses_work_after_close(demo_db: Database) -> None:
 def test_first_jobs_run_before_the_queued_ones_in_their_own_order(demo_db: Database) -> None:
     w = DbWorker(demo_db)
     running, go = threading.Event(), threading.Event()
-    w.submit(lambda s: (running.set(), go.wait(10)))
+    w.submit(lambda s: (running.set(), go.wait(60)))
     assert running.wait(5)
     ran: list[str] = []
     futures = [w.submit(lambda s, n=n: ran.append(n) or n, first=n.startswith("first"))
@@ -524,7 +524,7 @@ class HeldWorker:
 
     def __init__(self, rig: Rig) -> None:
         self.rig, self._go, running = rig, threading.Event(), threading.Event()
-        rig.worker.submit(lambda s: (running.set(), self._go.wait(10)))
+        rig.worker.submit(lambda s: (running.set(), self._go.wait(60)))
         assert running.wait(5)
 
     def release(self) -> None:
