@@ -201,7 +201,9 @@ def recording(results: list[Result], machines: Machines) -> list[str]:
            "against the camera picture (mean over every frame, the lowest in brackets; the middle 3/4 of the rows, "
            "clear of the overlay); CPU time of the process (and any child) while recording, as a share of one "
            "core, the camera alone in brackets; frames dropped before encoding plus live frames the camera did not "
-           "deliver; waybill scan to the first live frame in the file.", ""]
+           "deliver; waybill scan to the first live frame in the file. The clip is 640x480: at a larger size the "
+           "camera thread scales each frame up, as it would any camera's picture of another size, and that "
+           "scaling is in the camera's share (a real HD webcam sends HD pictures and does not pay it).", ""]
     rs = of(results, "recording")
     if not rs:
         return out + none_yet(".venv/bin/python bench/recording.py")
