@@ -248,11 +248,11 @@ class StationService:
         self._jobs: dict[str, RecordingJob] = {}
         self.label_courier = label_courier
         self.check_digit = dict(check_digit or {})
-        self._labels: dict[str, BindLabel] = {}  # pack key -> the label its completion binds
-        # what the writes still queued touch, for a lookup that goes ahead of them (``_look_up``): pack key ->
-        # what the pack is of, from its beginning until its end is stored; pack key -> the label its end binds
+        # pack key -> the label its completion binds, from its scan until that completion is stored (or failed)
+        self._labels: dict[str, BindLabel] = {}
+        # pack key -> what the pack is of, from its beginning until its end is stored: what the writes still
+        # queued touch, for a lookup that goes ahead of them (``_look_up``)
         self._busy: dict[str, Ident] = {}
-        self._binding: dict[str, str] = {}
         self.db_online = True  # the warehouse server answers (``set_db_online``, from the database monitor)
         # the parcel the last run left unfinished (closed mid-pack, or a crash): (tracking number, outcome)
         self.interrupted: tuple[str, PackOutcome] | None = None
@@ -430,8 +430,7 @@ class StationService:
         packs they are of (lines packed, claims released, a label bound), so the lookup is told which waybills
         and parcels those are and answers ``waits`` for them (``resolve``); a label number being bound is
         looked up in order from the start (it is no waybill until its pack's end is stored)."""
-        if first and scan.code.upper() in {*self._binding.values(), *(b.tracking_number.upper()
-                                                                        for b in self._labels.values())}:
+        if first and scan.code.upper() in {b.tracking_number.upper() for b in self._labels.values()}:
             first = False
         self.worker.submit(partial(job, busy=frozenset(self._busy.values())) if first else job,
                            on_done=partial(self._resolved, scan, pack_key=pack_key, again=job),
@@ -556,11 +555,9 @@ class StationService:
             case BindLabel():  # stored with the completion that follows it (EndPack), in one transaction
                 self._labels[fx.pack_key] = fx
             case EndPack():
-                bind = self._labels.pop(fx.pack_key, None)
+                bind = self._labels.get(fx.pack_key)
                 tracking = self._tracking.pop(fx.pack_key, "")
                 self._unsaved[fx.pack_key] = (bind.tracking_number if bind else tracking, fx.outcome)
-                if bind is not None:
-                    self._binding[fx.pack_key] = bind.tracking_number.upper()
                 self.worker.submit(lambda s: self._end_pack(s, fx, bind),
                                    on_done=lambda _n: self._pack_stored(fx.pack_key),
                                    on_error=lambda e: self._store_failed(fx.pack_key, e, fx.outcome, ended=True),
@@ -649,7 +646,7 @@ class StationService:
     def _ended(self, pack_key: str) -> None:
         """The pack's end is stored or failed: nothing of it is queued any more."""
         self._busy.pop(pack_key, None)
-        self._binding.pop(pack_key, None)
+        self._labels.pop(pack_key, None)
 
     def _pack_stored(self, pack_key: str) -> None:
         self._ended(pack_key)
