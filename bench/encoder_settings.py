@@ -1,5 +1,5 @@
 """Which x264 settings the recorder uses, and why: candidate settings on real webcam footage, each encoded
-through the recorder's own frame path (the overlay's band, ``video_frame``'s conversion, ``open_stream``), with
+through the recorder's own frame path (the overlay's band and the conversion in ``FrameMaker``, ``open_stream``), with
 the bitrate, the picture's fidelity and the encoder's CPU.
 
 The recorder's settings (``EncoderSettings.for_size``) must keep an hour of 640x480 within 100 MB at a mean
@@ -12,6 +12,7 @@ memory and encoded back to back. Reported per candidate:
 - MB per hour of video;
 - PSNR of each decoded frame against the picture it was made from, over the middle 3/4 of the picture's rows
   (the band above it left out): mean and lowest;
+- the share of the file that is the container's (MPEG-TS tables, packet headers and padding), not H.264;
 - CPU: the encoding thread's CPU time (band, conversion, x264 with one thread) per second of video, as a share
   of one core. Encoded back to back, with warm caches: a station's recorder, woken 30 times a second, spends
   more (``bench/recording.py`` measures that, capture included).
@@ -28,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import numpy as np
 from _footage import CLIP_SOURCE, FETCH_HINT, real_clip, sha256, stand_in_clip
 
 from packdesk.devices.camera import RESOLUTIONS, open_source
-from packdesk.devices.opencv_recorder import EncoderSettings, Overlay, video_frame
+from packdesk.devices.opencv_recorder import TS_OPTIONS, EncoderSettings, FrameMaker, Overlay
 from packdesk.devices.recorder import RecordingJob
 
 LABELS = "packdesk.ui.overlay_text:render_label"  # the station's overlay text (Qt's fonts, Korean)
@@ -48,29 +49,33 @@ FPS = 30.0
 TARGET = {"mb_per_hour": 100.0, "psnr_mean_db": 33.0}  # issue #18, 640x480 real footage
 
 
+FFMPEG_TABLES = {**TS_OPTIONS, "pat_period": "0.1", "sdt_period": "0.5"}  # FFmpeg's defaults, used before
+
+
 @dataclass(frozen=True)
 class Candidate:
     name: str
     settings: EncoderSettings
+    mux: dict[str, str] = field(default_factory=lambda: dict(TS_OPTIONS))  # the MPEG-TS muxer's options
 
 
 def candidates(size: tuple[int, int]) -> list[Candidate]:
     """The chosen settings first, then what they were chosen against."""
     chosen = EncoderSettings.for_size(size)
     if size[0] * size[1] <= 800 * 600:
+        before = EncoderSettings(preset="veryfast", crf=32, tune="psnr", x264_params="subme=3:me=dia:trellis=1")
         return [
             Candidate("chosen", chosen),
-            Candidate("before: subme 4, trellis, look-ahead 30, crf 33",
-                      EncoderSettings(preset="veryfast", crf=33, tune="psnr",
-                                      x264_params="subme=4:trellis=1:rc-lookahead=30")),
+            Candidate("chosen, tables 10 times a second (FFmpeg's default)", chosen, FFMPEG_TABLES),
+            Candidate("before: subme 3, crf 32, tables 10 times a second", before, FFMPEG_TABLES),
+            Candidate("before, tables once a second", before),
+            Candidate("chosen with crf 30.5", replace(chosen, crf=30.5)),
+            Candidate("chosen with crf 31", replace(chosen, crf=31)),
+            Candidate("chosen with subme 2", replace(chosen, x264_params="subme=2:me=dia:trellis=1")),
+            Candidate("chosen without trellis, crf 30.5",
+                      replace(chosen, crf=30.5, x264_params="subme=1:me=dia:trellis=0")),
             Candidate("veryfast, crf 28 (x264's defaults)", EncoderSettings(preset="veryfast", crf=28)),
             Candidate("veryfast psnr, crf 31", EncoderSettings(preset="veryfast", crf=31, tune="psnr")),
-            Candidate("chosen with subme 2, crf 30.8",
-                      EncoderSettings(preset="veryfast", crf=30.8, tune="psnr",
-                                      x264_params="subme=2:me=dia:trellis=1")),
-            Candidate("chosen with subme 1, crf 30.5",
-                      EncoderSettings(preset="veryfast", crf=30.5, tune="psnr",
-                                      x264_params="subme=1:me=dia:trellis=1")),
             Candidate("superfast psnr, crf 31", EncoderSettings(preset="superfast", crf=31, tune="psnr")),
             Candidate("ultrafast psnr, crf 30", EncoderSettings(preset="ultrafast", crf=30, tune="psnr")),
         ]
@@ -102,37 +107,42 @@ def camera_pictures(spec: str, size: tuple[int, int], limit: int) -> list[np.nda
     return pictures
 
 
-def encode(settings: EncoderSettings, pictures: list[np.ndarray], size: tuple[int, int]) -> tuple[float, bytes, int]:
-    """The pictures as the recorder encodes them: the encoding thread's CPU seconds, the file, the band's rows."""
+def encode(candidate: Candidate, pictures: list[np.ndarray], size: tuple[int, int]) -> tuple[float, bytes, int, int]:
+    """The pictures as the recorder encodes them: the encoding thread's CPU seconds, the file, the H.264 bytes in
+    it, the band's rows."""
     from packdesk.ui.overlay_text import render_label
 
+    settings = candidate.settings
     started = datetime.now(UTC)
     overlay = Overlay(RecordingJob("bench", "601000000011", "STATION-1", "김민수", started), size, render_label)
     buf = io.BytesIO()
     cpu = 0.0
-    with av.open(buf, "w", format="mpegts") as out:
+    h264 = 0
+    with av.open(buf, "w", format="mpegts", options=candidate.mux) as out:
         stream = settings.open_stream(out, overlay.out_size, FPS)
+        frames = FrameMaker(overlay, settings)
         for i, picture in enumerate(pictures):
             t = time.thread_time()
-            vf = video_frame(overlay.draw(picture, started + timedelta(seconds=i / FPS)), round(i * 1000 / FPS))
-            packets = stream.encode(vf)
+            packets = stream.encode(frames.frame(picture, started + timedelta(seconds=i / FPS), round(i * 1000 / FPS)))
             cpu += time.thread_time() - t
             for packet in packets:
+                h264 += packet.size
                 out.mux(packet)
         t = time.thread_time()
         packets = stream.encode()
         cpu += time.thread_time() - t
         for packet in packets:
+            h264 += packet.size
             out.mux(packet)
-    return cpu, buf.getvalue(), overlay.band
+    return cpu, buf.getvalue(), h264, overlay.band
 
 
 def measure(candidate: Candidate, pictures: list[np.ndarray], size: tuple[int, int], repeat: int) -> dict[str, Any]:
     """Encode ``pictures`` with the candidate's settings ``repeat`` times (the least CPU counts: a shared
     machine's CPU time varies by a quarter from run to run; the bytes do not); then decode and compare."""
-    cpu, data, band = encode(candidate.settings, pictures, size)
+    cpu, data, h264, band = encode(candidate, pictures, size)
     for _ in range(repeat - 1):
-        cpu = min(cpu, encode(candidate.settings, pictures, size)[0])
+        cpu = min(cpu, encode(candidate, pictures, size)[0])
     w, h = size
     margin = h // 8
     values: list[float] = []
@@ -146,7 +156,8 @@ def measure(candidate: Candidate, pictures: list[np.ndarray], size: tuple[int, i
     seconds = len(pictures) / FPS
     row: dict[str, Any] = {
         "name": candidate.name, "resolution": f"{w}x{h}", "options": candidate.settings.options(),
-        "frames": len(pictures), "mb_per_hour": round(len(data) / 1e6 / seconds * 3600, 1),
+        "mux": candidate.mux, "frames": len(pictures), "mb_per_hour": round(len(data) / 1e6 / seconds * 3600, 1),
+        "container_share": round(1 - h264 / len(data), 3),  # the file's bytes that are not H.264: tables, headers
         "psnr_mean_db": round(statistics.fmean(values), 2), "psnr_min_db": round(min(values), 2),
         "cpu_one_core": round(cpu / seconds, 3),
     }

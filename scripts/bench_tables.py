@@ -239,6 +239,8 @@ def encoder_settings(results: list[Result], machines: Machines) -> list[str]:
            "presets around them, on the real webcam clip (each frame resized as the camera does), through the "
            "recorder's own frame path: the band above the picture, the conversion, one x264 thread. MB per hour of "
            "video; PSNR against the camera picture (mean, the lowest in brackets; the middle 3/4 of the rows); the "
+           "share of the file that is MPEG-TS's own (its tables, packet headers and padding), not H.264: the "
+           "recorder writes the tables once a second (`TS_OPTIONS`), FFmpeg's default is ten times; the "
            "encoding thread's CPU per second of video as a share of one core, encoding back to back with warm "
            "caches (the recorder at a station, woken 30 times a second and capturing too, spends more: see "
            "*Recording*). At 640x480 the settings must keep an hour within 100 MB at ≥ 33 dB (issue #18); of "
@@ -252,11 +254,13 @@ def encoder_settings(results: list[Result], machines: Machines) -> list[str]:
             opts = row["options"]
             said = ", ".join(f"{k} {v}" for k, v in opts.items() if k != "threads")
             fits = row.get("meets_size_and_quality")
+            share = row.get("container_share")
             rows.append([row["resolution"], row["name"], f"`{said}`", num(row["mb_per_hour"], 0),
-                         f"{row['psnr_mean_db']:.2f} dB ({row['psnr_min_db']:.1f})", pct(row["cpu_one_core"]),
+                         f"{row['psnr_mean_db']:.2f} dB ({row['psnr_min_db']:.1f})",
+                         "–" if share is None else pct(share), pct(row["cpu_one_core"]),
                          "–" if fits is None else ("yes" if fits else "no"), measured(r, machines)])
-    return out + table(["resolution", "settings", "x264 options", "MB / hour", "PSNR", "CPU, one core",
-                        "≤ 100 MB/h at ≥ 33 dB", "measured"], rows)
+    return out + table(["resolution", "settings", "x264 options", "MB / hour", "PSNR", "MPEG-TS's share",
+                        "CPU, one core", "≤ 100 MB/h at ≥ 33 dB", "measured"], rows)
 
 
 def verify(results: list[Result], machines: Machines) -> list[str]:

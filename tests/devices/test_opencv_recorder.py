@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -19,9 +21,11 @@ import pytest
 from packdesk.core.enums import PackOutcome
 from packdesk.core.kst import kst
 from packdesk.devices import opencv_recorder
-from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, SyntheticSource
+from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, OpenCvSource, SyntheticSource
 from packdesk.devices.opencv_recorder import (
+    TS_OPTIONS,
     EncoderSettings,
+    FrameMaker,
     OpenCvRecorder,
     Overlay,
     ascii_label,
@@ -141,6 +145,11 @@ def test_file_source_goes_through_the_same_path(tmp_path: Path) -> None:
                 out.mux(p)
         for p in st.encode():
             out.mux(p)
+    source = OpenCvSource(str(clip), (320, 240), FPS)
+    try:  # a file is decoded on the camera's thread alone, without FFmpeg's frame threads
+        assert source.decoder_threads == 1 and source.read() is not None
+    finally:
+        source.close()
     cam = Camera(str(clip), (320, 240), FPS, pre_roll_s=0.5)
     cam.start()
     try:
@@ -288,6 +297,59 @@ def test_band_is_added_outside_the_picture_in_whole_macroblocks() -> None:
     assert out.shape == (768, 1280, 3) and np.array_equal(out[48:], img)  # not one pixel of the picture covered
 
 
+def test_frames_made_in_reused_buffers_encode_as_fresh_copies_do() -> None:
+    """``FrameMaker`` writes every frame into the same two buffers and hands libx264 the I420 one itself. Had x264
+    kept a reference instead of copying the frame in, later frames would overwrite earlier ones before they
+    were encoded: the stream is the one made from a fresh copy of every frame, byte for byte."""
+    size = (320, 240)
+    source = SyntheticSource(size, noise=3.0)
+    pictures = [source.read() for _ in range(40)]
+    j = job()
+    settings = EncoderSettings.for_size(size)
+
+    def encode(frame_at: object) -> bytes:
+        overlay = Overlay(j, size, ascii_label)
+        with av.open(io.BytesIO(), "w", format="mpegts") as out:
+            stream = settings.open_stream(out, overlay.out_size, FPS)
+            make = FrameMaker(overlay, settings)
+            data = b""
+            for i, picture in enumerate(pictures):
+                at, pts = j.started_at + timedelta(seconds=i / FPS), round(i * 1000 / FPS)
+                if frame_at == "reused":
+                    vf = make.frame(picture, at, pts)
+                else:
+                    i420 = cv2.cvtColor(overlay.draw(picture, at), cv2.COLOR_BGR2YUV_I420)
+                    vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+                    vf.pts, vf.time_base = pts, Fraction(1, 1000)
+                data += b"".join(bytes(p) for p in stream.encode(vf))
+            return data + b"".join(bytes(p) for p in stream.encode())
+
+    reused = encode("reused")
+    assert len(reused) > 2_000 and reused == encode("fresh")
+
+
+def ts_tables_per_second(path: Path, seconds: float) -> float:
+    """PAT packets (PID 0) in an MPEG-TS file per second of its video."""
+    data = path.read_bytes()
+    pat = sum(1 for i in range(0, len(data), 188) if data[i + 1] & 0x1F == 0 and data[i + 2] == 0)
+    return pat / seconds
+
+
+def test_the_file_repeats_its_tables_once_a_second_not_ten_times(camera: Camera, tmp_path: Path) -> None:
+    """FFmpeg's muxer repeats PAT and PMT ten times a second by default: 14 % of a 640x480 recording's bytes."""
+    assert TS_OPTIONS["pat_period"] == "1"
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
+    rec.start(job())
+    n0 = camera.frames_captured
+    wait_until(lambda: camera.frames_captured >= n0 + 60, what="2 s of live frames")
+    rec.stop("k1", PackOutcome.COMPLETED)
+    done = finished(events)
+    seconds = done.frames / FPS
+    assert seconds >= 2.5 and ts_tables_per_second(done.path, seconds) <= 1.5
+    assert len(read_frames(done.path)) == done.frames  # and it plays from its start, every frame
+
+
 def test_pre_roll_frames_carry_no_waybill() -> None:
     """Frames filmed before the scan show the station and the time only: two packs at the same station and
     second differ in their band only from the scan on."""
@@ -333,7 +395,7 @@ def test_a_hardware_encoder_that_works_is_chosen_first(monkeypatch: pytest.Monke
 def test_hd_recording_uses_the_faster_preset(tmp_path: Path) -> None:
     sd = EncoderSettings.for_size((640, 480))
     assert sd.preset == "veryfast" and sd.options() == {
-        "preset": "veryfast", "crf": "32", "threads": "1", "tune": "psnr", "x264-params": "subme=3:me=dia:trellis=1"}
+        "preset": "veryfast", "crf": "30.8", "threads": "1", "tune": "psnr", "x264-params": "subme=1:me=dia:trellis=1"}
     hd = EncoderSettings.for_size((1280, 720))
     assert hd == EncoderSettings.for_size((1920, 1080)) and hd.preset == "superfast" and hd.options()["tune"] == "psnr"
     cam = Camera(SYNTHETIC, (1280, 720), FPS, pre_roll_s=0.3)

@@ -54,6 +54,11 @@ from packdesk.devices.recorder import (
 log = logging.getLogger("packdesk.recorder.opencv")
 
 VIDEO_SUFFIX = ".ts"
+# The MPEG-TS muxer's options for a recording file: each packet written out as it comes (what a kill or a power
+# cut leaves is readable to its last packet), and the stream's tables (PAT, PMT, SDT) once a second. FFmpeg's
+# default repeats PAT and PMT ten times a second, for receivers tuning into a broadcast midway: in a file read
+# from its start that was 14 % of a 640x480 recording's bytes (bench/encoder_settings.py, 2026-12-07).
+TS_OPTIONS = {"flush_packets": "1", "pat_period": "1", "sdt_period": "1"}
 SOFTWARE_H264 = "libx264"
 # Hardware H.264 encoders PyAV's wheels carry, per platform, tried in this order before libx264
 # (docs/architecture.md#measured-facts-behind-the-design: the win_amd64 wheel has Media Foundation, NVENC, AMF
@@ -83,13 +88,14 @@ class EncoderSettings:
         camera's picture; in HD, the same size and fidelity as superfast's defaults for less CPU. ``tune=psnr``
         everywhere: no psycho-visual tricks (a claim needs the label as it was, not a pleasing texture), and
         they cost CPU.
-        Up to 800x600: veryfast with the diamond motion search, sub-pixel refinement 3 and trellis quantisation,
-        CRF 32. x264's default 10-frame look-ahead: a longer one held ~1 s more in x264 when the recorder
-        process is killed (a station closing ends the file whole).
+        Up to 800x600: veryfast with the diamond motion search, sub-pixel refinement 1 and trellis quantisation,
+        CRF 30.8. (Sub-pixel refinement 3 at CRF 32 was needed while the file's tables took 14 % of its bytes,
+        ``TS_OPTIONS``; it cost twice the CPU.) x264's default 10-frame look-ahead: a longer one held ~1 s more
+        in x264 when the recorder process is killed (a station closing ends the file whole).
         HD: superfast, CRF 29 (veryfast takes ~70 % of a core at 1280x720)."""
         w, h = size
         if w * h <= 800 * 600:
-            return cls(codec=codec, preset="veryfast", crf=32, tune="psnr", x264_params="subme=3:me=dia:trellis=1")
+            return cls(codec=codec, preset="veryfast", crf=30.8, tune="psnr", x264_params="subme=1:me=dia:trellis=1")
         return cls(codec=codec, preset="superfast", crf=29, tune="psnr")
 
     @property
@@ -293,23 +299,41 @@ class Overlay:
             self._band = _Band(second, live, img)
         return self._band.image
 
-    def draw(self, img: np.ndarray, at: datetime) -> np.ndarray:
-        """The frame to encode: the band, then the camera picture untouched."""
-        w, h = self.out_size
-        out = np.empty((h, w, 3), np.uint8)
+    def draw(self, img: np.ndarray, at: datetime, out: np.ndarray | None = None) -> np.ndarray:
+        """The frame to encode: the band, then the camera picture untouched; into ``out`` when given (a buffer
+        of ``out_size``, reused frame after frame)."""
+        if out is None:
+            w, h = self.out_size
+            out = np.empty((h, w, 3), np.uint8)
         out[: self.band] = self.band_image(at)
         out[self.band:] = img
         return out
 
 
-def video_frame(picture: np.ndarray, pts_ms: int) -> av.VideoFrame:
-    """A BGR picture as the encoder's frame at ``pts_ms``: I420 converted by OpenCV (BT.601 limited range, as
-    swscale would), ~3x faster than PyAV's own conversion."""
-    i420 = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
-    vf = av.VideoFrame.from_ndarray(cast("np.ndarray[Any, np.dtype[np.uint8]]", i420),
-                                  format="yuv420p")  # OpenCV: uint8 in, uint8 out
-    vf.pts, vf.time_base = pts_ms, Fraction(1, 1000)
-    return vf
+class FrameMaker:
+    """The encoder's frames from camera pictures: the band and the picture put together, then converted to I420
+    by OpenCV (BT.601 limited range, as swscale would; ~3x faster than PyAV's own conversion), into two buffers
+    made once per recording. Fresh buffers for every frame cost the encoding thread a page fault for every
+    4 KiB written: at 1280x720 about 8 % of a core (perf, 2026-12-07).
+    libx264 copies a frame into its own the moment it is sent, so it is handed the I420 buffer itself; a
+    hardware encoder may hold on to a frame it was sent (Quick Sync does) and is handed a copy."""
+
+    def __init__(self, overlay: Overlay, settings: EncoderSettings) -> None:
+        w, h = overlay.out_size
+        self.overlay = overlay
+        self._copy = settings.hardware
+        self._bgr = np.empty((h, w, 3), np.uint8)
+        self._i420: np.ndarray[Any, np.dtype[np.uint8]] = np.empty((h * 3 // 2, w), np.uint8)
+
+    def frame(self, picture: np.ndarray, at: datetime, pts_ms: int) -> av.VideoFrame:
+        """The camera ``picture`` filmed ``at``, as the encoder's frame at ``pts_ms``. Valid until the next call."""
+        cv2.cvtColor(self.overlay.draw(picture, at, self._bgr), cv2.COLOR_BGR2YUV_I420, dst=self._i420)
+        if self._copy:
+            vf = av.VideoFrame.from_ndarray(self._i420, format="yuv420p")
+        else:
+            vf = av.VideoFrame.from_numpy_buffer(self._i420, format="yuv420p")
+        vf.pts, vf.time_base = pts_ms, Fraction(1, 1000)
+        return vf
 
 
 class _Session:
@@ -351,8 +375,9 @@ class _Session:
     def _encode(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         w, h = self.overlay.out_size
-        with av.open(str(self.path), "w", format="mpegts", options={"flush_packets": "1"}) as out:
+        with av.open(str(self.path), "w", format="mpegts", options=TS_OPTIONS) as out:
             stream = self.encoder.open_stream(out, (w, h), self.camera.fps)
+            frames = FrameMaker(self.overlay, self.encoder)
             t0: float | None = None
             last_pts = -1
             while True:
@@ -367,7 +392,7 @@ class _Session:
                     continue  # the pre-roll and the live stream can meet on the same frame
                 last_pts = pts
                 with _ENCODE_SLOT:
-                    packets = stream.encode(video_frame(self.overlay.draw(frame.image, frame.at), pts))
+                    packets = stream.encode(frames.frame(frame.image, frame.at, pts))
                 for packet in packets:
                     out.mux(packet)
                 self.frames += 1

@@ -158,6 +158,11 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
     root_log.propagate = False
     share = PreviewShare.attach(share_name, config.preview_size)
     quiet_video_libraries()  # before the webcam probe: OpenCV's "can't open camera" lines go nowhere
+    # OpenCV's own thread pool off: its workers wait for work by spinning on sched_yield, and split a resize or a
+    # colour conversion that the camera's and the encoder's threads already run side by side. At 1280x720 the
+    # pool's one worker (on a two-core PC) took ~8 % of a core, ~2-3 points at 640x480 (perf and
+    # bench/recording.py, 2026-12-07).
+    cv2.setNumThreads(1)
     # probed here, not in the UI's process
     source = first_available_source(demo=config.demo) if config.source == "auto" else config.source
     opened = threading.Event()
