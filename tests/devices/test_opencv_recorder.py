@@ -336,7 +336,7 @@ def ts_tables_per_second(path: Path, seconds: float) -> float:
 
 
 def test_the_file_repeats_its_tables_once_a_second_not_ten_times(camera: Camera, tmp_path: Path) -> None:
-    """FFmpeg's muxer repeats PAT and PMT ten times a second by default: 14 % of a 640x480 recording's bytes."""
+    """FFmpeg's muxer repeats PAT and PMT ten times a second by default: 12 % of a 640x480 recording's bytes."""
     assert TS_OPTIONS["pat_period"] == "1"
     events: list[RecorderEvent] = []
     rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
