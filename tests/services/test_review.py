@@ -292,7 +292,12 @@ def test_a_range_near_a_keyframe_is_cut_there_without_reencoding(video: Recordin
     assert r.method is ExportMethod.REMUX
     assert r.start_ms == 0 and (r.requested_start_ms, r.requested_end_ms) == (400, 1500)  # from the keyframe at 0
     times = frame_times(r.path)
-    assert 1500 <= times[-1] + r.start_ms <= 1500 + 150 and len(times) >= 45
+    # the copy stops at the first packet decoded after 1500 ms; frames shown later but decoded earlier (x264's
+    # B-frames come after the frame they are shown before) are in too: at most the stream's reordering delay
+    with av.open(str(video.path)) as c:
+        s = c.streams.video[0]
+        reorder_ms = max(int((pk.pts - pk.dts) * s.time_base * 1000) for pk in c.demux(s) if pk.dts is not None)
+    assert 1500 <= times[-1] + r.start_ms <= 1500 + reorder_ms + 34 and len(times) >= 45
     assert "_00m00s-00m02s" in r.path.name
 
 
