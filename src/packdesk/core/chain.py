@@ -35,11 +35,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
+from packdesk.core.db import table
 from packdesk.core.digest import CHUNK, file_digest  # noqa: F401 - the chain's callers hash files through here
 from packdesk.core.enums import PackOutcome
 
@@ -123,20 +124,31 @@ def scans_digest(events: Iterable[Any]) -> tuple[str, int]:
     return h.hexdigest(), n
 
 
+# A pack's end is on the station's DB thread, between one scan and the next: its link is read and written
+# through the plain tables, not the ORM (``core/db.table`` says why; measured on the scan-latency bench, the
+# ORM's flush, re-read and insert were ~6 ms of a pack end's ~10).
+CHAIN, SCANS_TABLE, SESSIONS = table(m.ChainEntry), table(m.ScanEvent), table(m.PackSession)
+SCAN_ROW = tuple(SCANS_TABLE.c[c.key] for c in SCAN_COLUMNS)
+PACK_ROW = tuple(SESSIONS.c[k] for k in ("id", "key", "station", "packer_id", "packer_name", "waybill_id",
+                                         "parcel_id", "started_at", "ended_at", "outcome"))
+
+
 def pack_scans(s: Session, session_id: int) -> list[Any]:
     """The pack's scans (rows of ``SCAN_COLUMNS``), in id order."""
-    return list(s.execute(select(*SCAN_COLUMNS).where(E.pack_session_id == session_id).order_by(E.id)))
+    return list(s.execute(select(*SCAN_ROW).where(SCANS_TABLE.c.pack_session_id == session_id)
+                          .order_by(SCANS_TABLE.c.id)))
 
 
-def pack_link_fields(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,
+def pack_link_fields(prev_hash: str, ps: Any, scans_sha256: str, scan_count: int, *,
                      outcome: PackOutcome | None = None) -> list[str]:
-    """What a pack's link covers (``pack_link_hash``), as the text that is hashed."""
+    """What a pack's link covers (``pack_link_hash``), as the text that is hashed. ``ps``: a ``PackSession``
+    or a row of ``PACK_ROW``."""
     return [prev_hash, scans_sha256, str(scan_count), PACK, str(ps.id), ps.key, ps.station,
             str(ps.packer_id or ""), ps.packer_name, str(ps.waybill_id or ""), str(ps.parcel_id or ""),
             _iso(ps.started_at), _iso(ps.ended_at), str(outcome or ps.outcome)]
 
 
-def pack_link_hash(prev_hash: str, ps: m.PackSession, scans_sha256: str, scan_count: int, *,
+def pack_link_hash(prev_hash: str, ps: Any, scans_sha256: str, scan_count: int, *,
                    outcome: PackOutcome | None = None) -> str:
     """A pack's link: its scans' digest and count, and the session row (``outcome``: as for ``link_hash``)."""
     return sha256_of_fields(pack_link_fields(prev_hash, ps, scans_sha256, scan_count, outcome=outcome))
@@ -198,67 +210,64 @@ def return_link_hash(prev_hash: str, ri: m.ReturnInspection, scans_sha256: str, 
 
 
 def _last(s: Session, station: str) -> tuple[int, str]:
-    last = s.execute(select(m.ChainEntry.seq, m.ChainEntry.entry_hash).where(m.ChainEntry.station == station)
-                     .order_by(m.ChainEntry.seq.desc()).limit(1)).first()
+    last = s.execute(select(CHAIN.c.seq, CHAIN.c.entry_hash).where(CHAIN.c.station == station)
+                     .order_by(CHAIN.c.seq.desc()).limit(1)).first()
     return (last.seq, last.entry_hash) if last else (0, GENESIS)
 
 
-def append(s: Session, rec: m.Recording, kind: str = RECORDING) -> m.ChainEntry:
+def append(s: Session, rec: m.Recording, kind: str = RECORDING) -> int:
     """Chain a closed recording whose ``sha256`` and ``size_bytes`` are set (or, ``DELETED``, its deletion
     by retention, with ``deleted_at`` set). The (station, seq) unique constraint turns any concurrent append
-    into an error, not a fork (``_insert`` follows the other link and tries again)."""
-    def make(seq: int, prev: str) -> m.ChainEntry:
-        return m.ChainEntry(station=rec.station, seq=seq + 1, recording_id=rec.id, file_sha256=rec.sha256,
-                            size_bytes=rec.size_bytes, prev_hash=prev, version=VERSION, kind=kind,
-                            entry_hash=link_hash(prev, rec, rec.sha256, rec.size_bytes, version=VERSION, kind=kind))
+    into an error, not a fork (``_insert`` follows the other link and tries again). Returns the link's seq."""
+    def make(seq: int, prev: str) -> dict[str, Any]:
+        return dict(station=rec.station, seq=seq + 1, recording_id=rec.id, file_sha256=rec.sha256,
+                    size_bytes=rec.size_bytes, prev_hash=prev, version=VERSION, kind=kind,
+                    entry_hash=link_hash(prev, rec, rec.sha256, rec.size_bytes, version=VERSION, kind=kind))
 
     s.flush()
     return _insert(s, rec.station, make)
 
 
-def append_pack(s: Session, session_id: int) -> m.ChainEntry:
-    """Chain an ended pack: its scan events and its session row, as stored in this transaction (read again
-    from the database: the caller closed it with an UPDATE the session's objects have not seen)."""
-    s.flush()
-    ps = s.scalars(select(m.PackSession).where(m.PackSession.id == session_id)
-                   .execution_options(populate_existing=True)).one()
+def append_pack(s: Session, session_id: int) -> int:
+    """Chain an ended pack: its scan events and its session row, as stored in this transaction (read from the
+    database: the caller closed it with an UPDATE). Returns the link's seq."""
+    s.flush()  # anything the caller changed through the ORM is in the database before it is read
+    ps = s.execute(select(*PACK_ROW).where(SESSIONS.c.id == session_id)).one()
     digest, count = scans_digest(pack_scans(s, session_id))
 
-    def make(seq: int, prev: str) -> m.ChainEntry:
-        return m.ChainEntry(station=ps.station, seq=seq + 1, recording_id=ps.id, file_sha256=digest,
-                            size_bytes=count, prev_hash=prev, version=PACK_VERSION, kind=PACK,
-                            entry_hash=pack_link_hash(prev, ps, digest, count))
+    def make(seq: int, prev: str) -> dict[str, Any]:
+        return dict(station=ps.station, seq=seq + 1, recording_id=ps.id, file_sha256=digest, size_bytes=count,
+                    prev_hash=prev, version=PACK_VERSION, kind=PACK, entry_hash=pack_link_hash(prev, ps, digest, count))
 
     return _insert(s, ps.station, make)
 
 
-def append_return(s: Session, inspection_id: int) -> m.ChainEntry:
+def append_return(s: Session, inspection_id: int) -> int:
     """Chain an ended return inspection: its scans, their item lines and its row, as stored in this
-    transaction (read again, as ``append_pack`` does: it was closed with an UPDATE)."""
+    transaction (read again, as ``append_pack`` does: it was closed with an UPDATE). Returns the link's seq."""
     s.flush()
     ri = s.scalars(select(m.ReturnInspection).where(m.ReturnInspection.id == inspection_id)
                    .execution_options(populate_existing=True)).one()
     digest, count = return_scans_digest(return_scans(s, inspection_id))
 
-    def make(seq: int, prev: str) -> m.ChainEntry:
-        return m.ChainEntry(station=ri.station, seq=seq + 1, recording_id=ri.id, file_sha256=digest,
-                            size_bytes=count, prev_hash=prev, version=RETURN_VERSION, kind=RETURN,
-                            entry_hash=return_link_hash(prev, ri, digest, count))
+    def make(seq: int, prev: str) -> dict[str, Any]:
+        return dict(station=ri.station, seq=seq + 1, recording_id=ri.id, file_sha256=digest, size_bytes=count,
+                    prev_hash=prev, version=RETURN_VERSION, kind=RETURN,
+                    entry_hash=return_link_hash(prev, ri, digest, count))
 
     return _insert(s, ri.station, make)
 
 
-def _insert(s: Session, station: str, make: Callable[[int, str], m.ChainEntry], tries: int = 3) -> m.ChainEntry:
+def _insert(s: Session, station: str, make: Callable[[int, str], dict[str, Any]], tries: int = 3) -> int:
     """Append after the station's last link, in a savepoint: a link another transaction appended at the same
     moment (retention's deletion link on PostgreSQL) makes the insert fail on (station, seq); it is read
-    and followed, instead of failing the pack's end with it. The last failure is raised."""
+    and followed, instead of failing the pack's end with it. The last failure is raised. Returns the seq."""
     for attempt in range(1, tries + 1):
         try:
             with s.begin_nested():
-                entry = make(*_last(s, station))
-                s.add(entry)
-                s.flush()
-            return entry
+                link = make(*_last(s, station))
+                s.execute(insert(CHAIN).values(link))
+            return int(link["seq"])
         except IntegrityError:
             if attempt == tries:
                 raise
