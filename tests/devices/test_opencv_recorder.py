@@ -307,7 +307,7 @@ def test_frames_made_in_reused_buffers_encode_as_fresh_copies_do() -> None:
     j = job()
     settings = EncoderSettings.for_size(size)
 
-    def encode(frame_at: object) -> bytes:
+    def encode(frames: str) -> bytes:
         overlay = Overlay(j, size, ascii_label)
         with av.open(io.BytesIO(), "w", format="mpegts") as out:
             stream = settings.open_stream(out, overlay.out_size, FPS)
@@ -315,7 +315,7 @@ def test_frames_made_in_reused_buffers_encode_as_fresh_copies_do() -> None:
             data = b""
             for i, picture in enumerate(pictures):
                 at, pts = j.started_at + timedelta(seconds=i / FPS), round(i * 1000 / FPS)
-                if frame_at == "reused":
+                if frames == "reused":
                     vf = make.frame(picture, at, pts)
                 else:
                     i420 = cv2.cvtColor(overlay.draw(picture, at), cv2.COLOR_BGR2YUV_I420)
