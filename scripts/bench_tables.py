@@ -158,9 +158,10 @@ def scan_latency(results: list[Result], machines: Machines) -> list[str]:
            "result is on screen: at once (back to back), or after a pause (`--pace`; 0.5 s is quicker than a "
            "packer turns from one parcel to the next). Back to back, a waybill's lookup goes ahead of the writes "
            "of the pack just ended but still waits for the one the database thread is running (a pack's end: "
-           "~6.5 ms at the median), and the recorder process never catches up: every pack's file begins with the 3 s before its "
-           "scan, so at several packs a second it encodes far more than real time and keeps a core busy for the "
-           "whole run. No station packs that fast; the paced rows are the station as packers use it.", ""]
+           "~6.5 ms at the median), and the recorder process never catches up: every pack's file begins with the "
+           "3 s before its scan, so at several packs a second it encodes far more than real time and keeps a core "
+           "busy for the whole run. No station packs that fast; the paced rows are the station as packers use it.",
+           ""]
     if not rows:
         return out + none_yet(".venv/bin/python bench/scan_latency.py")
     return out + table(["recorder", "lines", "scans", "next scan", "waybill p50", "waybill p99", "waybill max",
