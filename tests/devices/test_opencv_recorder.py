@@ -120,14 +120,19 @@ def test_records_pre_roll_and_live_frames_with_overlay(camera: Camera, tmp_path:
     assert text_extent(frames[0]) + 60 < text_extent(frames[-1])
 
 
-def test_clock_in_overlay_advances(camera: Camera, tmp_path: Path) -> None:
+def record_live(camera: Camera, tmp_path: Path, live_frames: int, outcome: PackOutcome) -> RecordingFinished:
+    """One recording of ``job()`` with its pre-roll and ``live_frames`` captured after the start, ended so."""
     events: list[RecorderEvent] = []
     rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
     rec.start(job())
     n0 = camera.frames_captured
-    wait_until(lambda: camera.frames_captured >= n0 + 40, what="live frames")
-    rec.stop("k1", PackOutcome.CANCELLED)
-    done = finished(events)
+    wait_until(lambda: camera.frames_captured >= n0 + live_frames, what=f"{live_frames} live frames")
+    rec.stop("k1", outcome)
+    return finished(events)
+
+
+def test_clock_in_overlay_advances(camera: Camera, tmp_path: Path) -> None:
+    done = record_live(camera, tmp_path, 40, PackOutcome.CANCELLED)
     frames = read_frames(done.path)
     clock_region = [f[:band_height(480), 400:600] for f in (frames[0], frames[-1])]
     assert done.outcome is PackOutcome.CANCELLED
@@ -338,13 +343,7 @@ def ts_tables_per_second(path: Path, seconds: float) -> float:
 def test_the_file_repeats_its_tables_once_a_second_not_ten_times(camera: Camera, tmp_path: Path) -> None:
     """FFmpeg's muxer repeats PAT and PMT ten times a second by default: 12 % of a 640x480 recording's bytes."""
     assert TS_OPTIONS["pat_period"] == "1"
-    events: list[RecorderEvent] = []
-    rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
-    rec.start(job())
-    n0 = camera.frames_captured
-    wait_until(lambda: camera.frames_captured >= n0 + 60, what="2 s of live frames")
-    rec.stop("k1", PackOutcome.COMPLETED)
-    done = finished(events)
+    done = record_live(camera, tmp_path, 60, PackOutcome.COMPLETED)
     seconds = done.frames / FPS
     assert seconds >= 2.5 and ts_tables_per_second(done.path, seconds) <= 1.5
     assert len(read_frames(done.path)) == done.frames  # and it plays from its start, every frame
