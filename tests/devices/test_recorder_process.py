@@ -115,6 +115,7 @@ def test_records_in_a_process_of_its_own(make_recorder, tmp_path: Path) -> None:
     rec, events = make_recorder()
     pid = rec.pid
     assert pid is not None and pid != os.getpid() and rec.encoder == "libx264"
+    assert rec.opencv_threads == 1  # no OpenCV thread pool spinning beside the camera and the encoder
     wait_until(lambda: rec.frames_captured >= 35, what="a full pre-roll")
     got = rec.preview_frame()
     assert got is not None and got[1].shape == (180, 240, 3)  # scaled in the recorder process

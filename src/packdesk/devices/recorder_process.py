@@ -194,7 +194,7 @@ def child_main(config: RecorderConfig, conn: multiprocessing.connection.Connecti
                          encoder=EncoderSettings.for_size(config.size, codec), label_renderer=render,
                          on_first_live=lambda key, mono: out.send(("live", key, mono)))
     opened.wait(CAMERA_OPEN_S)  # a start waiting in the pipe finds the camera open (or known to have failed)
-    out.send(("ready", codec, os.getpid()))
+    out.send(("ready", codec, os.getpid(), cv2.getNumThreads()))
     box = config.preview_size
     period = 1.0 / PREVIEW_FPS
     next_preview = time.monotonic()
@@ -281,6 +281,7 @@ class ProcessRecorder:
         self._camera_state = CameraState.STOPPED
         self.camera_detail = ""
         self.encoder = ""  # the H.264 encoder the recorder process found working
+        self.opencv_threads = 0  # the threads OpenCV runs its work on in the recorder process (one: its own)
         self.crashes = 0
         self._quick_crashes = 0
         self._unready_deaths = 0
@@ -487,10 +488,10 @@ class ProcessRecorder:
         elif kind == "log":
             logging.getLogger(msg[2]).log(msg[1], "%s", msg[3])
         elif kind == "ready":
-            self.encoder = msg[1]
+            self.encoder, self.opencv_threads = msg[1], msg[3]
             child.ready = True
             self._unready_deaths = 0
-            log.info("recorder process %s ready (H.264 encoder %s)", msg[2], msg[1])
+            log.info("recorder process %s ready (H.264 encoder %s, OpenCV on %d thread(s))", msg[2], msg[1], msg[3])
             if self._camera_state == CameraState.RUNNING:  # the status line names the encoder now
                 self._on_camera_status(self._camera_state, self.camera_detail)
 
