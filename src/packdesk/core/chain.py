@@ -33,9 +33,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,9 @@ from packdesk.core import models as m
 from packdesk.core.db import table
 from packdesk.core.digest import CHUNK, file_digest  # noqa: F401 - the chain's callers hash files through here
 from packdesk.core.enums import PackOutcome
+
+if TYPE_CHECKING:  # recordings imports this module
+    from packdesk.core.recordings import Closed
 
 GENESIS = "0" * 64
 
@@ -76,7 +79,7 @@ def sha256_of_fields(fields: list[str]) -> str:
     return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
 
 
-def link_fields(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
+def link_fields(prev_hash: str, rec: m.Recording | Closed, file_sha256: str, size_bytes: int, *, version: int = 1,
                 kind: str = RECORDING, outcome: PackOutcome | None = None) -> list[str]:
     """What a recording's link covers (``link_hash``), as the text that is hashed."""
     fields = [prev_hash, file_sha256, str(size_bytes), str(rec.id), rec.tracking_number, rec.station,
@@ -88,7 +91,7 @@ def link_fields(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: 
     return fields
 
 
-def link_hash(prev_hash: str, rec: m.Recording, file_sha256: str, size_bytes: int, *, version: int = 1,
+def link_hash(prev_hash: str, rec: m.Recording | Closed, file_sha256: str, size_bytes: int, *, version: int = 1,
               kind: str = RECORDING, outcome: PackOutcome | None = None) -> str:
     """Version 1 covered the file and the row's id, waybill, station, start and end. Version 2 also covers
     the pack (key, packer, outcome) and the recorder, and knows a second kind of link: a deletion by
@@ -133,10 +136,18 @@ PACK_ROW = tuple(SESSIONS.c[k] for k in ("id", "key", "station", "packer_id", "p
                                          "parcel_id", "started_at", "ended_at", "outcome"))
 
 
+# built once (``core/packing.py`` says what that saves)
+_PACK_SCANS = select(*SCAN_ROW).where(SCANS_TABLE.c.pack_session_id == bindparam("session_id")).order_by(
+    SCANS_TABLE.c.id)
+_PACK = select(*PACK_ROW).where(SESSIONS.c.id == bindparam("session_id"))
+_LAST = (select(CHAIN.c.seq, CHAIN.c.entry_hash).where(CHAIN.c.station == bindparam("station"))
+         .order_by(CHAIN.c.seq.desc()).limit(1))
+_LINK = insert(CHAIN)
+
+
 def pack_scans(s: Session, session_id: int) -> list[Any]:
     """The pack's scans (rows of ``SCAN_COLUMNS``), in id order."""
-    return list(s.execute(select(*SCAN_ROW).where(SCANS_TABLE.c.pack_session_id == session_id)
-                          .order_by(SCANS_TABLE.c.id)))
+    return list(s.connection().execute(_PACK_SCANS, {"session_id": session_id}))
 
 
 def pack_link_fields(prev_hash: str, ps: Any, scans_sha256: str, scan_count: int, *,
@@ -210,15 +221,15 @@ def return_link_hash(prev_hash: str, ri: m.ReturnInspection, scans_sha256: str, 
 
 
 def _last(s: Session, station: str) -> tuple[int, str]:
-    last = s.execute(select(CHAIN.c.seq, CHAIN.c.entry_hash).where(CHAIN.c.station == station)
-                     .order_by(CHAIN.c.seq.desc()).limit(1)).first()
+    last = s.connection().execute(_LAST, {"station": station}).first()
     return (last.seq, last.entry_hash) if last else (0, GENESIS)
 
 
-def append(s: Session, rec: m.Recording, kind: str = RECORDING) -> int:
+def append(s: Session, rec: m.Recording | Closed, kind: str = RECORDING) -> int:
     """Chain a closed recording whose ``sha256`` and ``size_bytes`` are set (or, ``DELETED``, its deletion
-    by retention, with ``deleted_at`` set). The (station, seq) unique constraint turns any concurrent append
-    into an error, not a fork (``_insert`` follows the other link and tries again). Returns the link's seq."""
+    by retention, with ``deleted_at`` set): its row, or (``recordings.Closed``) what was just stored in it.
+    The (station, seq) unique constraint turns any concurrent append into an error, not a fork (``_insert``
+    follows the other link and tries again). Returns the link's seq."""
     def make(seq: int, prev: str) -> dict[str, Any]:
         return dict(station=rec.station, seq=seq + 1, recording_id=rec.id, file_sha256=rec.sha256,
                     size_bytes=rec.size_bytes, prev_hash=prev, version=VERSION, kind=kind,
@@ -232,7 +243,7 @@ def append_pack(s: Session, session_id: int) -> int:
     """Chain an ended pack: its scan events and its session row, as stored in this transaction (read from the
     database: the caller closed it with an UPDATE). Returns the link's seq."""
     s.flush()  # anything the caller changed through the ORM is in the database before it is read
-    ps = s.execute(select(*PACK_ROW).where(SESSIONS.c.id == session_id)).one()
+    ps = s.connection().execute(_PACK, {"session_id": session_id}).one()
     digest, count = scans_digest(pack_scans(s, session_id))
 
     def make(seq: int, prev: str) -> dict[str, Any]:
@@ -266,7 +277,7 @@ def _insert(s: Session, station: str, make: Callable[[int, str], dict[str, Any]]
         try:
             with s.begin_nested():
                 link = make(*_last(s, station))
-                s.execute(insert(CHAIN).values(link))
+                s.connection().execute(_LINK, link)
             return int(link["seq"])
         except IntegrityError:
             if attempt == tries:

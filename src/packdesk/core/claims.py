@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import models as m
@@ -66,17 +66,23 @@ def claim(s: Session, target_id: int, *, station: str, packer_name: str, pack_ke
     return ClaimHolder(row.station, row.packer_name, row.claimed_at)
 
 
+# every scan renews and every pack's end releases: the plain tables, not the ORM's bulk path (core/db.table),
+# with statements built once (core/packing.py says what that saves)
+_RENEW = tuple(update(table(k.table)).where(table(k.table).c.pack_key == bindparam("key")) for k in KINDS)
+_RELEASE = tuple(delete(table(k.table)).where(table(k.table).c.pack_key == bindparam("key")) for k in KINDS)
+
+
 def renew(s: Session, pack_key: str, now: datetime) -> None:
     """Activity on the pack keeps its claim alive (expiry counts from the last scan)."""
-    for kind in KINDS:
-        t = table(kind.table)  # every scan renews: the plain table, not the ORM's bulk path (core/db.table)
-        s.execute(update(t).where(t.c.pack_key == pack_key).values(renewed_at=now))
+    c = s.connection()
+    for stmt in _RENEW:
+        c.execute(stmt, {"key": pack_key, "renewed_at": now})
 
 
 def release(s: Session, pack_key: str) -> None:
-    for kind in KINDS:
-        t = table(kind.table)
-        s.execute(delete(t).where(t.c.pack_key == pack_key))
+    c = s.connection()
+    for stmt in _RELEASE:
+        c.execute(stmt, {"key": pack_key})
 
 
 def release_station(s: Session, station: str) -> int:

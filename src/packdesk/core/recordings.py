@@ -14,10 +14,11 @@ link is made, never after, and ``services/integrity.verify`` finds the row as it
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from packdesk.core import chain
@@ -28,37 +29,67 @@ from packdesk.core.enums import PackOutcome, RecordingStatus
 log = logging.getLogger("packdesk.recordings")
 
 
+# On the station's DB thread as a pack starts and as its file closes (one pack's end, the next one's lookup): the
+# plain tables, not the ORM (core/db.table says why), with statements built once (core/packing.py says what that
+# saves).
+_PS, _WB, REC = table(m.PackSession), table(m.Waybill), table(m.Recording)
+_PACK_OF = (select(_PS.c.id, _WB.c.tracking_number).select_from(_PS).outerjoin(_WB, _WB.c.id == _PS.c.waybill_id)
+            .where(_PS.c.key == bindparam("pack_key")))
+_STARTED = insert(REC).returning(REC.c.id)
+_FINISHED_ROW = (select(REC.c.id, REC.c.tracking_number, REC.c.station, REC.c.pack_key, REC.c.packer_name,
+                        REC.c.recorder, REC.c.deleted_at)
+                 .where(REC.c.pack_key == bindparam("key"), REC.c.path == bindparam("file")).limit(1))
+_FINISH = update(REC).where(REC.c.id == bindparam("row_id"))
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A recording's row as ``recording_finished`` just completed it: what its link covers (``chain.link_fields``
+    reads these fields of a ``Recording``), without loading the row through the ORM."""
+
+    id: int
+    tracking_number: str
+    station: str
+    pack_key: str
+    packer_name: str
+    recorder: str
+    started_at: datetime
+    ended_at: datetime
+    pack_outcome: PackOutcome
+    sha256: str
+    size_bytes: int
+    deleted_at: datetime | None = None
+
+
 def recording_started(s: Session, *, pack_key: str, tracking_number: str, order_nos: str, station: str,
                       packer_name: str, recorder: str, path: str, started_at: datetime) -> int:
-    # on the station's DB thread while a pack starts: the plain tables, not the ORM (core/db.table says why)
-    ps, wb, rec = table(m.PackSession), table(m.Waybill), table(m.Recording)
-    session = s.execute(select(ps.c.id, wb.c.tracking_number).select_from(ps)
-                        .outerjoin(wb, wb.c.id == ps.c.waybill_id)
-                        .where(ps.c.key == pack_key)).first()
+    c = s.connection()
+    session = c.execute(_PACK_OF, {"pack_key": pack_key}).first()
     session_id = session.id if session is not None else None
     if session is not None and session.tracking_number:  # a label bound before the recorder said it started
         tracking_number = session.tracking_number
-    return s.execute(insert(rec).values(
-        pack_session_id=session_id, pack_key=pack_key, tracking_number=tracking_number, order_nos=order_nos[:300],
-        station=station, packer_name=packer_name, recorder=recorder, path=path, started_at=started_at,
-        status=RecordingStatus.RECORDING, pack_outcome=PackOutcome.OPEN,
-    ).returning(rec.c.id)).scalar_one()
+    return int(c.execute(_STARTED, {
+        "pack_session_id": session_id, "pack_key": pack_key, "tracking_number": tracking_number,
+        "order_nos": order_nos[:300], "station": station, "packer_name": packer_name, "recorder": recorder,
+        "path": path, "started_at": started_at, "status": RecordingStatus.RECORDING,
+        "pack_outcome": PackOutcome.OPEN}).scalar_one())
 
 
 def recording_finished(s: Session, *, pack_key: str, path: str, started_at: datetime, ended_at: datetime,
                        frames: int, dropped: int, size_bytes: int, outcome: PackOutcome, sha256: str = "") -> None:
     """Complete the row; a local file with its hash joins the station's hash chain in the same transaction."""
-    rec = s.scalars(select(m.Recording).where(m.Recording.pack_key == pack_key, m.Recording.path == path)).first()
-    if rec is None:
+    c = s.connection()
+    row = c.execute(_FINISHED_ROW, {"key": pack_key, "file": path}).first()
+    if row is None:
         log.warning("no index row for finished recording %s (%s)", pack_key, path)
         return
-    rec.started_at, rec.ended_at = started_at, ended_at
-    rec.duration_ms = max(0, int((ended_at - started_at).total_seconds() * 1000))
-    rec.frames, rec.dropped_frames, rec.size_bytes = frames, dropped, size_bytes
-    rec.status, rec.pack_outcome, rec.sha256 = RecordingStatus.COMPLETE, outcome, sha256
-    s.flush()
+    c.execute(_FINISH, {"row_id": row.id, "started_at": started_at, "ended_at": ended_at,
+                        "duration_ms": max(0, int((ended_at - started_at).total_seconds() * 1000)),
+                        "frames": frames, "dropped_frames": dropped, "size_bytes": size_bytes,
+                        "status": RecordingStatus.COMPLETE, "pack_outcome": outcome, "sha256": sha256})
     if sha256:
-        chain.append(s, rec)
+        chain.append(s, Closed(row.id, row.tracking_number, row.station, row.pack_key, row.packer_name, row.recorder,
+                               started_at, ended_at, outcome, sha256, size_bytes, row.deleted_at))
 
 
 def label_bound(s: Session, pack_key: str, tracking_number: str) -> int:
