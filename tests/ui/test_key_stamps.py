@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -87,3 +87,42 @@ def test_a_late_release_timer_lets_the_queued_keys_in_first(rig, qtbot) -> None:
     press(edit, "x", T0 + 10_000)  # a person, much later: released once the timer has looked twice
     clock.ms += 10_000
     qtbot.waitUntil(lambda: edit.text() == "x", timeout=2000)
+
+
+class Seen(QObject):
+    """The key events that reach the field itself (after the app's filter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[QEvent.Type, str]] = []
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            self.events.append((event.type(), event.text()))  # type: ignore[attr-defined]
+        return False
+
+
+def test_a_scans_key_releases_stay_out_of_the_focused_field(rig) -> None:  # type: ignore[no-untyped-def]
+    """A release that reaches a text field restarts its cursor's blink and repaints it (and the window behind
+    it): once for every key of a scan. The filter that took a key's press takes its release too."""
+    edit, _, clock, scans = rig
+    seen = Seen()
+    edit.installEventFilter(seen)
+    for n, ch in enumerate("pd7731\n"):
+        press(edit, ch, T0 + 5 * n)
+        clock.ms += 5
+    assert scans == ["pd7731"] and edit.text() == "" and seen.events == []
+
+
+def test_typing_reaches_the_field_pressed_and_released_once_each(rig) -> None:  # type: ignore[no-untyped-def]
+    edit, _, clock, scans = rig
+    seen = Seen()
+    edit.installEventFilter(seen)
+    for n, ch in enumerate("memo"):
+        clock.ms += 2
+        press(edit, ch, T0 + 150 * n)
+        clock.ms += 148
+    press(edit, "\n", T0 + 600)
+    press_, release = QEvent.Type.KeyPress, QEvent.Type.KeyRelease
+    assert scans == [] and edit.text() == "memo"
+    assert [e for e in seen.events if e[1] != "\r"] == [(t, ch) for ch in "memo" for t in (press_, release)]

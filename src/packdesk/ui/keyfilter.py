@@ -136,6 +136,7 @@ class WedgeKeyFilter(QObject):
         self._offset_ms: float | None = None  # our clock minus the window system's stamps (least delayed key)
         self._replaying = False
         self._waited = False  # the late timer already let the queued keys in once
+        self._taken: set[int] = set()  # keys whose press this filter took: their releases are taken too
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._expire)
@@ -146,6 +147,8 @@ class WedgeKeyFilter(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         etype = event.type()  # every event of the app passes here (paints, timers): the test for keys is first
+        if etype == QEvent.Type.KeyRelease and self._taken:
+            return self._take_release(obj, event)  # type: ignore[arg-type]
         if etype not in _KEY_EVENTS or self._replaying or not isinstance(obj, QWidget):
             return False
         focus = QApplication.focusWidget()
@@ -190,12 +193,36 @@ class WedgeKeyFilter(QObject):
             if any(isinstance(h.token, _HeldIme) for h in d.keys):
                 self._clear_composition(obj)
             self.scanned.emit(d.scan)
+            self._took(event)
             return True
         deadline = self.detector.deadline_ms
         if deadline is not None:
             self._waited = False
             self._timer.start(max(1, int(deadline - self._clock() * 1000.0) + 1))
+        if d.consume:
+            self._took(event)
         return d.consume
+
+    def _took(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.KeyPress:
+            self._taken.add(event.key())  # type: ignore[attr-defined]
+
+    def _take_release(self, obj: QObject, event: QKeyEvent) -> bool:
+        """The release of a key whose press this filter took (held, or a scan's) is the filter's too. Let through
+        to a text field, each release restarted its cursor's blink and repainted it and the window behind it:
+        one repaint of the station window for every key of a scan (13 for a waybill, measured in
+        ``bench/scan_latency.py``), beside the scan's lookup. A key let in as typing is replayed to its widget
+        pressed and released (``_HeldKey.send``)."""
+        if self._replaying or not isinstance(obj, QWidget):
+            return False
+        focus = QApplication.focusWidget()
+        if obj is not focus and not (focus is None and obj.isWindow()):
+            return False  # the delivery to the window, before the one to the widget
+        key = event.key()
+        if key not in self._taken:
+            return False
+        self._taken.discard(key)
+        return True
 
     def _pressed_ms(self, event: QEvent) -> float:
         """When the key was pressed, on our clock (see the module's note). Input-method events carry no
