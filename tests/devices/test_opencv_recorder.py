@@ -7,7 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -21,7 +22,7 @@ import pytest
 from packdesk.core.enums import PackOutcome
 from packdesk.core.kst import kst
 from packdesk.devices import opencv_recorder
-from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, OpenCvSource, SyntheticSource
+from packdesk.devices.camera import SYNTHETIC, Camera, CameraState, Frame, OpenCvSource, SyntheticSource
 from packdesk.devices.opencv_recorder import (
     TS_OPTIONS,
     EncoderSettings,
@@ -436,9 +437,75 @@ def test_one_frame_is_encoded_at_a_time_across_recordings(camera: Camera, tmp_pa
     events: list[RecorderEvent] = []
     rec = OpenCvRecorder(camera, tmp_path, emit=events.append, min_free_bytes=0)
     rec.start(job("a"))
-    rec.start(job("b", "601000000022"))  # a's 1 s pre-roll is still being encoded
+    rec.start(job("b", "601000000022"))  # a's 1 s pre-roll is still being encoded (b's own begins after it)
     n0 = camera.frames_captured
     wait_until(lambda: camera.frames_captured >= n0 + 10, what="live frames")
     rec.close()
-    assert sorted(e.pack_key for e in events if isinstance(e, RecordingFinished)) == ["a", "b"]
-    assert len(held) > 60 and all(held)
+    done = [e for e in events if isinstance(e, RecordingFinished)]
+    assert sorted(e.pack_key for e in done) == ["a", "b"]
+    assert len(held) >= sum(e.frames for e in done) >= 40 and all(held)
+
+
+class HandheldCamera:
+    """A camera whose frames the test takes one by one (no thread, no clock): frame ``n`` is at ``T0 + n/FPS``."""
+
+    state = CameraState.RUNNING
+    detail = ""
+    size = (320, 240)
+    fps = FPS
+
+    def __init__(self, pre_roll_frames: int) -> None:
+        self.ring: deque[Frame] = deque(maxlen=pre_roll_frames)
+        self.sink: Callable[[Frame], None] | None = None
+        self.n = 0
+
+    def at(self, n: int) -> datetime:
+        return T0 + timedelta(seconds=n / FPS)
+
+    def attach(self, sink: Callable[[Frame], None]) -> list[Frame]:
+        self.sink = sink
+        return list(self.ring)
+
+    def detach(self) -> None:
+        self.sink = None
+
+    def stop(self) -> None:
+        pass
+
+    def shoot(self, frames: int) -> None:
+        for _ in range(frames):
+            self.n += 1
+            f = Frame(np.full((240, 320, 3), 40 + self.n % 200, np.uint8), self.at(self.n), self.n / FPS)
+            self.ring.append(f)
+            if self.sink is not None:
+                self.sink(f)
+
+
+T0 = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+
+def test_each_camera_frame_goes_into_one_file(tmp_path: Path) -> None:
+    """Back to back, a pack's pre-roll begins where the last pack's file ended (none lost, none in both: encoding
+    the whole pre-roll again for each pack outran the recorder); after a pause, it is the whole pre-roll."""
+    cam = HandheldCamera(pre_roll_frames=30)
+    events: list[RecorderEvent] = []
+    rec = OpenCvRecorder(cam, tmp_path, emit=events.append, min_free_bytes=0)  # type: ignore[arg-type]
+    cam.shoot(40)
+    rec.start(job("k1", "601000000011"))  # frames 11-40 are its pre-roll
+    cam.shoot(10)          # 41-50 live
+    rec.stop("k1", PackOutcome.CANCELLED)
+    cam.shoot(5)           # 51-55: between the packs
+    rec.start(job("k2", "601000000022"))  # back to back: its pre-roll is 51-55, not 26-55
+    cam.shoot(10)          # 56-65
+    rec.stop("k2", PackOutcome.CANCELLED)
+    cam.shoot(45)          # 66-110: a pause longer than the pre-roll
+    rec.start(job("k3", "601000000033"))  # 81-110
+    cam.shoot(5)           # 111-115
+    rec.stop("k3", PackOutcome.CANCELLED)
+    rec.close()
+    wait_until(lambda: sum(isinstance(e, RecordingFinished) for e in events) == 3, 10, "the three files to close")
+    done = {e.pack_key: e for e in events if isinstance(e, RecordingFinished)}
+    spans = {k: (d.started_at, d.ended_at, d.frames) for k, d in done.items()}
+    assert spans == {"k1": (cam.at(11), cam.at(50), 40), "k2": (cam.at(51), cam.at(65), 15),
+                     "k3": (cam.at(81), cam.at(115), 35)}
+    assert [len(read_frames(done[k].path)) for k in ("k1", "k2", "k3")] == [40, 15, 35]

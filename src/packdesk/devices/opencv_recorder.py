@@ -14,6 +14,15 @@ bench/recording.py and the SIGKILL test):
 Threads: the camera's capture thread hands frames to a bounded queue (never blocking capture: a full
 queue drops and counts); one encoder thread per recording draws the overlay and encodes. At a station this
 all runs in the recorder process (``devices/recorder_process.py``); the classes here know nothing of it.
+
+Each camera frame goes into one file. A recording's pre-roll is the camera's last seconds before its scan, less
+the frames the recording before it has: a pack started right after another begins where that one's file ended
+(no frame lost between the two files, none in both). Giving each file the whole pre-roll again, packs scanned
+back to back (several a second, ``bench/scan_latency.py``) made the recorder encode three seconds of pre-roll for
+every pack, far more than real time: its backlog of unencoded frames and encoder threads grew without end (11 GB
+of memory after a minute) and took the CPU the station's screen needed. Encoded once each, the frames cost what
+the camera's stream costs, however fast the packs come; and a pack's file does not show the parcel packed before
+it (another buyer's label) as its pre-roll.
 """
 
 from __future__ import annotations
@@ -348,6 +357,7 @@ class _Session:
         self.queue: queue.Queue[Frame | None] = queue.Queue(maxsize=int(camera.fps * 10))
         self.dropped = 0
         self.frames = 0
+        self.fed_mono = float("-inf")  # the last frame queued for this file (``OpenCvRecorder.stop``)
         self.outcome = PackOutcome.OPEN
         self.first_live_mono: float | None = None  # first frame captured after start (latency)
         self.first_frame_at: datetime | None = None
@@ -359,6 +369,8 @@ class _Session:
             self.queue.put_nowait(frame)
         except queue.Full:
             self.dropped += 1
+            return
+        self.fed_mono = frame.mono
 
     def _run(self) -> None:
         below_normal_priority()
@@ -425,6 +437,7 @@ class OpenCvRecorder:
         self._on_first_live = on_first_live
         self._session: _Session | None = None
         self._finishing: list[_Session] = []
+        self._covered_mono = float("-inf")  # the last frame a stopped recording's file has (the module's note)
         self.start_mono = 0.0
 
     @property
@@ -456,7 +469,8 @@ class OpenCvRecorder:
         self.start_mono = time.monotonic()
         pre_roll = self.camera.attach(lambda f: self._feed(session, f))
         for f in pre_roll:
-            session.feed(f)
+            if f.mono > self._covered_mono:  # not in the last recording's file already
+                session.feed(f)
         self._session = session
         self.emit(RecordingStarted(job.pack_key, path, job.started_at))
 
@@ -474,6 +488,9 @@ class OpenCvRecorder:
         self.camera.detach()
         self._session = None
         session.outcome = outcome
+        # read before the end is queued: a frame the camera thread queues after this read may be encoded here and
+        # in the next pre-roll too, never in neither
+        self._covered_mono = max(self._covered_mono, session.fed_mono)
         session.queue.put(None)  # the encoder drains what it has, then closes the file
         self._finishing = [s for s in self._finishing if s.thread.is_alive()] + [session]
 
