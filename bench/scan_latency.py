@@ -2,11 +2,18 @@
 
 Builds (once, cached in bench/out/) a SQLite database with 1,000,000 order lines on 500,000 waybills,
 starts the real station window offscreen through the app's own composition root — recorder on, as every
-station runs it (``--recorder off`` to compare) — and hands scans to the app-wide key filter as the window system
-hands over a wedge scanner's keys (each stamped with when it was pressed, 2 ms apart). Reports p50/p99/max for:
+station runs it (``--recorder off`` to compare) — and scans: a packer's badge, then over and over a waybill, one
+of its items, and CANCEL twice. Reports p50/p99/max for:
 - waybill scans (looked up on the DB thread, then drawn; each starts a recording), and
 - item scans (recognised from the open pack in memory, then drawn).
-Target: p99 <= 16 ms (one frame at 60 Hz).
+Target: p99 <= 16 ms (one frame at 60 Hz). The next scan starts once the last one's result is on screen (or,
+``--pace``, that long after). How a scan's keys reach the window (``--keys``):
+- ``burst`` (the default): all of them handed to the app-wide key filter at once, as the window system hands over
+  a scanner's keys queued while the UI thread was busy (each stamped with when it was pressed, 2 ms apart),
+  timed from when the Enter key is handed over;
+- ``stamped``: as a scanner sends them, from the scanner process below (a key every 2 ms; the UI thread takes
+  each when it gets to its event loop), timed from when the Enter key was pressed. A scanner cannot send the
+  next code faster: back to back, its Enter comes some 25 ms after the last result was on screen.
 
 ``--hog``: the same station with two busy processes hogging both cores beside it, and a text field focused
 (the manual entry box: where a slow machine would let a scanner's keys leak as typing). 1,000 scans at
@@ -21,6 +28,7 @@ read wrong, scans lost; latencies too. Target: 0 of 1,000 leaked or wrong. Two w
 
     .venv/bin/python bench/scan_latency.py [--lines 1000000] [--scans 300] [--recorder opencv|off]
                                            [--camera synthetic|clip|SPEC] [--resolution 640x480] [--rebuild]
+                                           [--keys burst|stamped] [--pace SECONDS]
     .venv/bin/python bench/scan_latency.py --hog [--scans 1000] [--keys qtest,stamped]
 """
 
@@ -57,7 +65,8 @@ OUT = Path(__file__).resolve().parent / "out"
 N_ITEMS = 5000
 TARGET_P99_MS = 16
 SCANNER_KEY_MS = 2  # a wedge scanner types a key every 2-10 ms
-KEY_MODES = ("qtest", "stamped")
+KEY_MODES = ("qtest", "stamped")  # --hog
+LATENCY_KEYS = ("burst", "stamped")  # the latency run
 # a busy loop that ends by itself when the bench is gone (killed, it cannot stop its hogs): orphans would burn CPU
 HOG = ("import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n"
        "    for _ in range(100_000):\n        pass\n")
@@ -296,6 +305,24 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     def shown_after(t0: float) -> float | None:
         return next((s for s in stamps if s >= t0), None)
 
+    def typed_scan(code: str) -> float | None:
+        """The latency run with a scanner's keys as a scanner sends them (``--keys stamped``): the scanner process
+        starts typing the code now, a key every 2 ms, and the UI thread takes each key when it gets to its event
+        loop; timed from when the Enter key was pressed to the screen. A scan that shows nothing within 2 s is
+        noted, not timed."""
+        assert scanner is not None
+        stamps.clear()
+        enter = scanner.type(QApplication.focusWidget() or window, code)
+        shown = wait_for(lambda: shown_after(enter) is not None, 2.0)
+        wait_for(lambda: not service.busy, 10.0)
+        at = shown_after(enter)
+        if pace_s:
+            wait_for(lambda: False, pace_s)
+        if not shown or at is None:
+            missed.append(f"{code!r} showed nothing: {view.banner.text()}")
+            return None
+        return (at - enter) * 1000
+
     def qtest_keys(target: QWidget, code: str) -> float:
         """As tests/ui/conftest.Packer.type_code: a key every 2 ms, Shift held for capitals."""
         for ch in code:
@@ -390,22 +417,25 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     try:
         if not hog:
             gc_pause = full_collection_pause()
-            burst_scan("PD-PACKER-001")
+            if keys == ("stamped",):
+                scanner = StampedScanner()
+            scan = typed_scan if scanner is not None else burst_scan
+            scan("PD-PACKER-001")
             waybill_ms: list[float] = []
             item_ms: list[float] = []
             for _ in range(scans):
                 w = rnd.randint(1, orders)
-                if (ms := burst_scan(tracking(w))) is not None:
+                if (ms := scan(tracking(w))) is not None:
                     waybill_ms.append(ms)
                 pack = service.state.pack
                 if pack is None:
                     missed.append(f"{tracking(w)!r} did not start a pack: {view.banner.text()}")
                     continue
                 first = pack.plan.items[next(iter(pack.plan.expected()))]
-                if (ms := burst_scan(first.barcodes[0])) is not None:
+                if (ms := scan(first.barcodes[0])) is not None:
                     item_ms.append(ms)
-                burst_scan("PD-CMD-CANCEL")
-                burst_scan("PD-CMD-CANCEL")  # a pack with an item in it is cancelled by a second CANCEL
+                scan("PD-CMD-CANCEL")
+                scan("PD-CMD-CANCEL")  # a pack with an item in it is cancelled by a second CANCEL
             out = {"waybill_scan": summary(waybill_ms), "item_scan": summary(item_ms), "scans_missed": len(missed),
                    "missed_examples": missed[:10], "gc_full_pause_ms": gc_pause}
         else:
@@ -473,16 +503,22 @@ def main() -> int:
     ap.add_argument("--hog", action="store_true", help="two busy processes beside the station; counts leaks")
     ap.add_argument("--hogs", type=int, default=2, help="busy processes with --hog (this machine has "
                                                         f"{os.cpu_count()} cores)")
-    ap.add_argument("--keys", default=",".join(KEY_MODES), help=f"with --hog: {', '.join(KEY_MODES)}")
+    ap.add_argument("--keys", default=None, help=f"with --hog: {', '.join(KEY_MODES)} (both by default); the "
+                                                 f"latency run: {' or '.join(LATENCY_KEYS)} (the first by default)")
     ap.add_argument("--rebuild", action="store_true")
     # scans back to back start a pack (and its pre-roll's encoding) every ~0.1 s, a hundred times a packer's
     # rate; --pace 1 leaves a second after each scan, as at a station
     ap.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="wait after each scan (latency run)")
     _result.add_arguments(ap)
     a = ap.parse_args()
-    keys = tuple(k for k in a.keys.split(",") if k)
-    if set(keys) - set(KEY_MODES):
-        ap.error(f"--keys: {', '.join(KEY_MODES)}")
+    if a.hog:
+        keys = tuple(k for k in (a.keys or ",".join(KEY_MODES)).split(",") if k)
+        if set(keys) - set(KEY_MODES):
+            ap.error(f"--keys with --hog: {', '.join(KEY_MODES)}")
+    else:
+        keys = (a.keys or LATENCY_KEYS[0],)
+        if keys[0] not in LATENCY_KEYS:
+            ap.error(f"--keys: {' or '.join(LATENCY_KEYS)}")
     scans = a.scans if a.scans is not None else (1000 if a.hog else 300)
     lines = a.lines
     if a.quick:
@@ -511,8 +547,9 @@ def main() -> int:
                   "camera": camera if a.recorder != "off" else None,
                   "resolution": a.resolution if a.recorder != "off" else None, "fps": base.camera.fps,
                   "key_gap_ms": base.scanner.max_gap_ms, "target_p99_ms": TARGET_P99_MS, "pace_s": a.pace}
+        params |= {"keys": list(keys), "scanner_key_ms": SCANNER_KEY_MS}
         if a.hog:
-            params |= {"hog_processes": a.hogs, "keys": list(keys), "scanner_key_ms": SCANNER_KEY_MS}
+            params |= {"hog_processes": a.hogs}
         run = _result.start("scan_latency", a, params,
                             _result.CORE_PACKAGES + _result.QT_PACKAGES + _result.VIDEO_PACKAGES)
         figures = measure(db_path, scans, lines // 2, update, hog=a.hogs if a.hog else 0, keys=keys,
@@ -526,6 +563,8 @@ def main() -> int:
                                    and figures["item_scan"]["p99_ms"] <= TARGET_P99_MS)
     source = camera if camera in ("synthetic", "clip") else "file"
     variant = "off" if a.recorder == "off" else f"{a.recorder}_{source}_{a.resolution}"
+    if not a.hog and keys != (LATENCY_KEYS[0],):
+        variant += f"_{keys[0]}"
     if a.pace:
         variant += f"_pace{a.pace:g}s"
     run.write(figures, ("hog_" if a.hog else "") + variant)

@@ -142,8 +142,10 @@ def scan_rows(results: list[Result], machines: Machines) -> list[list[str]]:
         pause = f"{ms(g['heap_kept'])} ({ms(g['unfrozen'])} unfrozen)" if g else "–"
         pace = p.get("pace_s") or 0
         gap = "at once" if not pace else f"{pace:g} s"
-        rows.append([what, f"{p['lines']:,}", f"{p['scans']:,}", gap, ms(w["p50_ms"]), ms(w["p99_ms"]), ms(w["max_ms"]),
-                     ms(i["p50_ms"]), ms(i["p99_ms"]), pause, yes(f.get("meets_target")), measured(r, machines)])
+        keys = "as typed" if (p.get("keys") or ["burst"])[0] == "stamped" else "together"
+        rows.append([what, f"{p['lines']:,}", f"{p['scans']:,}", gap, keys, ms(w["p50_ms"]), ms(w["p99_ms"]),
+                     ms(w["max_ms"]), ms(i["p50_ms"]), ms(i["p99_ms"]), pause, yes(f.get("meets_target")),
+                     measured(r, machines)])
     return rows
 
 
@@ -156,16 +158,20 @@ def scan_latency(results: list[Result], machines: Machines) -> list[str]:
            "full garbage collection of the started station's UI process, with its heap kept as the app keeps it "
            "(`ui/heap.py`) and, in brackets, unfrozen. *Next scan*: when the bench scans again after a scan's "
            "result is on screen: at once (back to back), or after a pause (`--pace`; 0.5 s is quicker than a "
-           "packer turns from one parcel to the next). Back to back, a waybill's lookup goes ahead of the writes "
-           "of the pack just ended but still waits for the one the database thread is running (a pack's end: "
-           "~6.5 ms at the median), and the recorder process never catches up: every pack's file begins with the "
-           "3 s before its scan, so at several packs a second it encodes far more than real time and keeps a core "
-           "busy for the whole run. No station packs that fast; the paced rows are the station as packers use it.",
+           "packer turns from one parcel to the next). *Keys*: how a scan's keys reach the window. *As typed* "
+           "(`--keys stamped`): as a scanner sends them, a key every 2 ms from a scanner process, timed from when "
+           "its Enter key was pressed; back to back, a scanner's next Enter comes some 25 ms after the last result "
+           "was on screen, as at a station. *Together* (the default): every key of the code handed over at once, "
+           "as the window system hands over keys that queued while the UI thread was busy, timed from when the "
+           "Enter key is handed over; back to back, the next waybill then arrives while the last pack's writes "
+           "(its end, its video's index row and hash-chain link) are being stored and the last result painted, "
+           "and waits for them. Back to back is some ten packs a second, a hundred times a packer's pace; the "
+           "paced rows are the station as packers use it.",
            ""]
     if not rows:
         return out + none_yet(".venv/bin/python bench/scan_latency.py")
-    return out + table(["recorder", "lines", "scans", "next scan", "waybill p50", "waybill p99", "waybill max",
-                        "item p50", "item p99", "full GC", "target", "measured"], rows)
+    return out + table(["recorder", "lines", "scans", "next scan", "keys", "waybill p50", "waybill p99",
+                        "waybill max", "item p50", "item p99", "full GC", "target", "measured"], rows)
 
 
 def scan_hog(results: list[Result], machines: Machines) -> list[str]:
@@ -405,6 +411,7 @@ started: other work on a machine slows every figure.
 
 ```bash
 .venv/bin/python bench/scan_latency.py            # 1,000,000 order lines, recorder on; builds its database once
+.venv/bin/python bench/scan_latency.py --keys stamped  # the same, each scan's keys as a scanner sends them
 .venv/bin/python bench/scan_latency.py --hog      # 1,000 scans beside two busy processes, a text field focused
 bash scripts/bench_clip.sh                        # once: the real webcam clip (from Debian's opencv-doc)
 .venv/bin/python bench/recording.py               # every resolution x encoder, synthetic camera and real clip
@@ -441,11 +448,11 @@ def render_readme_block(results: list[Result]) -> str:
     lines = ["Scan to screen, recorder on (target p99 ≤ 16 ms), and recording real webcam footage at 640x480 "
              "(targets ≤ 100 MB/hour at ≥ 33 dB, ≤ 20 % of one core); every other figure, with the machine each was "
              "measured on: [docs/benchmarks.md](docs/benchmarks.md).", ""]
-    gc = 9  # scan_rows' full-GC column: not shown here
+    gc = 10  # scan_rows' full-GC column: not shown here
     rows = [row[:gc] + row[gc + 1:] for row in scan_rows(results, machines) if row[0] != "off"]
     if rows:
-        lines += table(["recorder", "lines", "scans", "next scan", "waybill p50", "waybill p99", "waybill max",
-                        "item p50", "item p99", "target", "measured"], rows)
+        lines += table(["recorder", "lines", "scans", "next scan", "keys", "waybill p50", "waybill p99",
+                        "waybill max", "item p50", "item p99", "target", "measured"], rows)
     else:
         lines += none_yet(".venv/bin/python bench/scan_latency.py")
     clip = [(r, row) for r in of(results, "recording") for row in r["figures"]["runs"]

@@ -77,6 +77,16 @@ def test_tables_follow_the_results_and_say_where_each_figure_comes_from(repo_cop
     page = bench_tables.expected(repo_copy)[repo_copy / "docs" / "benchmarks.md"]
     row = next(line for line in page.splitlines() if line.startswith("| opencv, synthetic 640x480 |"))
     assert "| 9.30 ms |" in row and "157 ms" not in page
+    assert "| at once | together |" in row  # the keys of each scan handed over at once: the default
+
+
+def test_a_run_with_the_keys_as_a_scanner_types_them_says_so(repo_copy: Path) -> None:
+    results = repo_copy / "bench" / "results"
+    write_result(results, "scan_latency", SCAN_FIGURES, SCAN_PARAMS | {"keys": ["stamped"], "pace_s": 0.0},
+                 "opencv_synthetic_640x480_stamped")
+    page = bench_tables.expected(repo_copy)[repo_copy / "docs" / "benchmarks.md"]
+    rows = [line for line in page.splitlines() if line.startswith("| opencv, synthetic 640x480 |")]
+    assert any("| at once | as typed | 78.0 ms | 157 ms |" in row for row in rows)
 
 
 def test_readme_changes_only_between_its_markers(repo_copy: Path) -> None:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 # bench, extra arguments, the result files it writes
 QUICK_RUNS = [
     ("scan_latency", [], ["scan_latency_opencv_synthetic_640x480"]),
+    ("scan_latency", ["--keys", "stamped"], ["scan_latency_opencv_synthetic_640x480_stamped"]),
     ("scan_latency", ["--hog"], ["scan_latency_hog_opencv_synthetic_640x480"]),
     ("recording", [], ["recording"]),
     ("encoder_settings", [], ["encoder_settings"]),
