@@ -6,6 +6,7 @@ whole video but before the queue knew, whose successor sends nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -170,6 +171,13 @@ def run_child(db: Database, st: Storage, tmp_path: Path, rate: int) -> subproces
                             cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
 
 
+def part_md5s(path: Path) -> list[str]:
+    """The ETag S3 gives each part of ``path`` as the queue sends it (its MD5): what a kept part must match."""
+    data = path.read_bytes()
+    return ['"' + hashlib.md5(data[i:i + MIN_PART], usedforsecurity=False).hexdigest() + '"'
+            for i in range(0, len(data), MIN_PART)]
+
+
 def test_process_killed_mid_upload_then_restarted(db: Database, s3: FakeS3, st: Storage, big_ts: Path,
                                                   tmp_path: Path) -> None:
     """kill -9 while a part of three is on its way (2 MB/s: seconds a part): the row is left UPLOADING, the
@@ -190,12 +198,15 @@ def test_process_killed_mid_upload_then_restarted(db: Database, s3: FakeS3, st: 
     assert "started" in out and "finished" not in out
     there = parts_there()
     assert states(db) == {rid: UploadState.UPLOADING} and stored(s3, st) == [] and 1 <= there < 3
-    # what the storage and the work folder held when the queue started: said if the parts are not kept (this
-    # failed once, on PostgreSQL under load, 2026-12-07: none kept, three sent; not reproduced since)
+    # what the storage and the work folder (its parts' MD5s) held when the queue started: said if the parts are not
+    # kept (this failed twice in CI, on PostgreSQL under load, 2026-12-07: none kept, three sent, with the
+    # killed upload and its part 1 still there; the part's ETag against the work file's says whether what was
+    # stored is what the file holds)
     left = {u["UploadId"][:12]: (str(u.get("Initiated")), [(p["PartNumber"], p["ETag"], p["Size"]) for p in
             client.list_parts(Bucket=st.bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", [])])
             for u in client.list_multipart_uploads(Bucket=st.bucket).get("Uploads", [])}
-    work = {f.name: f.stat().st_size for f in (tmp_path / "work").iterdir()} if (tmp_path / "work").is_dir() else {}
+    work = {f.name: (f.stat().st_size, part_md5s(f)) for f in (tmp_path / "work").iterdir()} \
+        if (tmp_path / "work").is_dir() else {}
     before = s3.count("upload_part")
     queue = UploadQueue(db, lambda: st, station="S1", work_dir=tmp_path / "work", part_size=MIN_PART)
     report = queue.run_once()
