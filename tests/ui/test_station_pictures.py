@@ -158,6 +158,9 @@ def test_a_twelve_pack_scanned_once_with_its_count(station, packer, qtbot) -> No
     from packdesk.services.review import pack_history
     from packdesk.ui.review_view import scan_text
 
+    # the screen answers before the DB thread stores the scans: read the history once they are stored (it failed
+    # in CI under load, the last scan not yet written)
+    assert station.service.worker.wait_idle(10)
     with station.service.worker.db.session() as s:
         history = pack_history(s, Scenario.TEA_SET)
     texts = [scan_text(sc) for sc in history.packs[0].scans]
