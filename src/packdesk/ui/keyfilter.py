@@ -90,6 +90,12 @@ class _HeldIme:
         QApplication.sendEvent(to, ev)
 
 
+def _meant_for(obj: QWidget, focus: QWidget | None) -> bool:
+    """The delivery of a key event to the widget it is meant for: the focus widget, or the window when nothing
+    has focus (not the delivery to the window before the widget, nor a propagation to a parent)."""
+    return obj is focus or (focus is None and obj.isWindow())
+
+
 def typing_only(widget: QWidget | None) -> bool:
     """A password or PIN field, or anything in a file dialog: what is typed there is never a scan."""
     if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
@@ -152,8 +158,8 @@ class WedgeKeyFilter(QObject):
         if etype not in _KEY_EVENTS or self._replaying or not isinstance(obj, QWidget):
             return False
         focus = QApplication.focusWidget()
-        if obj is not focus and not (focus is None and obj.isWindow()):
-            return False  # a propagation to a parent, or not the widget the key is meant for
+        if not _meant_for(obj, focus):
+            return False
         if typing_only(focus):
             self._release(self.detector.flush())
             return False  # a PIN or a file name: the field's, whatever the speed
@@ -213,11 +219,8 @@ class WedgeKeyFilter(QObject):
         one repaint of the station window for every key of a scan (13 for a waybill, measured in
         ``bench/scan_latency.py``), beside the scan's lookup. A key let in as typing is replayed to its widget
         pressed and released (``_HeldKey.send``)."""
-        if self._replaying or not isinstance(obj, QWidget):
+        if self._replaying or not isinstance(obj, QWidget) or not _meant_for(obj, QApplication.focusWidget()):
             return False
-        focus = QApplication.focusWidget()
-        if obj is not focus and not (focus is None and obj.isWindow()):
-            return False  # the delivery to the window, before the one to the widget
         key = event.key()
         if key not in self._taken:
             return False
