@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import random
@@ -137,6 +138,22 @@ def summary(ms: list[float]) -> dict[str, float]:
     return {"n": len(ms), "p50_ms": round(statistics.median(ms), 3), "p99_ms": round(pct(ms, 99), 3),
             "max_ms": round(max(ms), 3), "max_at": ms.index(max(ms)),
             "slowest_ms": [round(v, 1) for v in sorted(ms)[-5:]]}
+
+
+PHASES = ("keys", "queued", "lookup", "back", "draw")
+
+
+def phase_summary(rows: list[dict[str, float]]) -> dict[str, Any]:
+    """Where the waybill scans' time went: each phase's median and p99 over all of them (ms), how often the last
+    pack's writes were still on the DB thread when the lookup was submitted, and the slowest scans' phases."""
+    if not rows:
+        return {"n": 0}
+    slowest = sorted(rows, key=lambda r: r["total"])[-5:]
+    return {"n": len(rows),
+            **{p: {"p50_ms": round(statistics.median(r[p] for r in rows), 2),
+                   "p99_ms": round(pct([r[p] for r in rows], 99), 2)} for p in PHASES},
+            "writes_queued_share": round(sum(1 for r in rows if r["writes_queued"]) / len(rows), 3),
+            "slowest": slowest}
 
 
 @dataclass
@@ -250,6 +267,47 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
     stamps: list[float] = []
     view.rendered.connect(lambda: None if service.busy else stamps.append(time.perf_counter()))
 
+    # where a waybill scan's time goes: the scan's lookup is the DB thread's one ``first`` job, so wrapping the
+    # worker's submit sees when the keys became a scan (submitted), when the DB thread began and ended the
+    # lookup, and when the UI thread took its answer; the screen's stamp ends it (``phases``)
+    marks: dict[str, float] = {}
+    submit = service.worker.submit
+
+    def timed_submit(job: Callable[..., Any], on_done: Callable[[Any], None] | None = None, *args: Any,
+                     **kw: Any) -> Any:
+        if not kw.get("first") or on_done is None:
+            return submit(job, on_done, *args, **kw)
+        marks.clear()
+        marks["submitted"] = time.perf_counter()
+        marks["writes_queued"] = service.worker._pending  # jobs not yet done: the last pack's writes
+
+        def timed_job(s: Any) -> Any:
+            marks["began"] = time.perf_counter()
+            try:
+                return job(s)
+            finally:
+                marks["looked_up"] = time.perf_counter()
+
+        def timed_done(result: Any) -> None:
+            marks["answered"] = time.perf_counter()
+            on_done(result)
+
+        return submit(timed_job, timed_done, *args, **kw)
+
+    service.worker.submit = timed_submit  # type: ignore[method-assign]
+    phases: list[dict[str, float]] = []
+
+    def note_phases(t0: float, shown_at: float | None) -> None:
+        """The last waybill scan's phases, in ms: keys (Enter to the scan's lookup submitted), queued (to the DB
+        thread beginning it), lookup (on the DB thread), back (to the UI thread taking the answer), draw (to the
+        screen)."""
+        if shown_at is None or not {"submitted", "began", "looked_up", "answered"} <= marks.keys():
+            return
+        points = [t0, marks["submitted"], marks["began"], marks["looked_up"], marks["answered"], shown_at]
+        spans = [round((b - a) * 1000, 2) for a, b in itertools.pairwise(points)]
+        phases.append(dict(zip(PHASES, spans, strict=True)) | {"total": round((shown_at - t0) * 1000, 2),
+                                                                "writes_queued": marks["writes_queued"]})
+
     def wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
         """Run the event loop (the app's, not a busy spin) until ``predicate`` holds or the time is up."""
         if predicate():
@@ -300,6 +358,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         if not shown:
             missed.append(f"{code!r} showed nothing: {view.banner.text()}")
             return None
+        note_phases(t0, stamps[0])
         return (stamps[0] - t0) * 1000
 
     def shown_after(t0: float) -> float | None:
@@ -321,6 +380,7 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
         if not shown or at is None:
             missed.append(f"{code!r} showed nothing: {view.banner.text()}")
             return None
+        note_phases(enter, at)
         return (at - enter) * 1000
 
     def qtest_keys(target: QWidget, code: str) -> float:
@@ -423,10 +483,13 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
             scan("PD-PACKER-001")
             waybill_ms: list[float] = []
             item_ms: list[float] = []
+            waybill_phases: list[dict[str, float]] = []
             for _ in range(scans):
                 w = rnd.randint(1, orders)
+                phases.clear()
                 if (ms := scan(tracking(w))) is not None:
                     waybill_ms.append(ms)
+                    waybill_phases.extend(phases)
                 pack = service.state.pack
                 if pack is None:
                     missed.append(f"{tracking(w)!r} did not start a pack: {view.banner.text()}")
@@ -437,7 +500,8 @@ def measure(db_path: Path, scans: int, orders: int, settings_update: dict[str, A
                 scan("PD-CMD-CANCEL")
                 scan("PD-CMD-CANCEL")  # a pack with an item in it is cancelled by a second CANCEL
             out = {"waybill_scan": summary(waybill_ms), "item_scan": summary(item_ms), "scans_missed": len(missed),
-                   "missed_examples": missed[:10], "gc_full_pause_ms": gc_pause}
+                   "missed_examples": missed[:10], "gc_full_pause_ms": gc_pause,
+                   "waybill_phases": phase_summary(waybill_phases)}
         else:
             entry = view.entry
             entry.setFocus()
