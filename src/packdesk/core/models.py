@@ -194,7 +194,10 @@ class OrderLine(Base):
     """One marketplace product-order: unique per account, so collecting twice never duplicates."""
 
     __tablename__ = "order_lines"
-    __table_args__ = (UniqueConstraint("account_id", "product_order_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "product_order_id"),
+                      # the lines still to pack, by waybill and parcel (today's counts at a station, the parcels
+                      # made after a collection) read from the index alone, not from a season of lines shipped
+                      Index("ix_order_lines_status_waybill_parcel", "status", "waybill_id", "parcel_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -311,6 +314,8 @@ class PackSession(Base):
             sqlite_where=text("outcome = 'completed'"),
             postgresql_where=text("outcome = 'completed'"),
         ),
+        # a station's packs by outcome and end (today's completed count after every pack; the open ones at start)
+        Index("ix_pack_sessions_station_outcome_ended", "station", "outcome", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

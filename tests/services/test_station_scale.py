@@ -1,0 +1,126 @@
+"""A station's work does not grow with the warehouse's history: the statements of a pack read the rows of that
+pack, not the table.
+
+Timing a scan on a big database is a benchmark's job (bench/scan_latency.py); here SQLite counts its own work,
+the virtual-machine instructions it runs (``set_progress_handler``), which is the same on every run for the same
+data, however busy the machine. The same station work is counted on the demo shop alone and on the demo shop
+with 10,000 orders of history beside it: a statement that walks the table (a plan that took
+``parcel_id IS NULL`` for a selective search: 110 ms a waybill scan on a million lines) does ten times the work
+on the bigger one.
+
+SQLite only, whatever engine the run tests: it is the embedded default, and the engine whose planner has no
+statistics at a station (nothing runs ANALYZE there; PostgreSQL's autovacuum keeps its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from packdesk.channels.demo import BARCODE, Scenario
+from packdesk.core import models as m
+from packdesk.core.db import Database, sqlite_url
+from packdesk.core.enums import LineStatus, PackOutcome
+from packdesk.core.station import Msg
+from packdesk.services.demo_setup import ensure_demo
+from packdesk.services.station import DayCounts
+from tests.services.test_station_service import Rig
+
+NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+STEP = 10  # the progress handler is called every STEP instructions (of one step of a statement)
+
+
+class Counted:
+    """The SQLite VM instructions run on a database's connections (on any thread) while ``on`` is set."""
+
+    def __init__(self, db: Database) -> None:
+        self.steps = 0
+        self.on = False
+        self._seen: set[int] = set()
+        event.listen(db.engine, "before_cursor_execute", self._before)
+
+    def _before(self, conn: Any, *_: Any) -> None:
+        raw = conn.connection.driver_connection
+        if id(raw) not in self._seen:
+            self._seen.add(id(raw))
+            raw.set_progress_handler(self._tick, STEP)
+
+    def _tick(self) -> int:
+        if self.on:
+            self.steps += STEP
+        return 0  # go on
+
+
+def history(db: Database, orders: int) -> None:
+    """``orders`` past orders of the demo shop's products, two lines each on a waybill of their own, packed at this
+    station and dispatched days ago: what a warehouse's database holds after a season. Written in bulk: their
+    rows are the setting here, not the flow under test."""
+    with db.session() as s:
+        account = s.scalar(select(m.ChannelAccount.id))
+        products = s.execute(select(m.ProductMapping.product_code, m.ProductMapping.option_code)).all()
+        base = (s.scalar(select(m.Order.id).order_by(m.Order.id.desc())) or 0) + 1
+        wb_base = (s.scalar(select(m.Waybill.id).order_by(m.Waybill.id.desc())) or 0) + 1
+        line_base = (s.scalar(select(m.OrderLine.id).order_by(m.OrderLine.id.desc())) or 0) + 1
+    if not orders:
+        return
+    with db.engine.begin() as c:
+        c.execute(insert(m.Waybill), [{"id": wb_base + i, "courier_code": "CJGLS",
+                                       "tracking_number": f"5{i:011d}", "created_at": NOW} for i in range(orders)])
+        c.execute(insert(m.Order), [{"id": base + i, "account_id": account, "order_no": f"H{i}",
+                                     "recipient_name": "수령인", "created_at": NOW, "updated_at": NOW}
+                                    for i in range(orders)])
+        c.execute(insert(m.OrderLine), [
+            {"id": line_base + 2 * i + k, "order_id": base + i, "account_id": account,
+             "product_order_id": f"H{i}-{k}", "product_code": products[(i + k) % len(products)][0],
+             "option_code": products[(i + k) % len(products)][1], "quantity": 1, "status": LineStatus.DISPATCHED,
+             "waybill_id": wb_base + i, "created_at": NOW, "updated_at": NOW}
+            for i in range(orders) for k in (0, 1)])
+        c.execute(insert(m.PackSession), [  # packed at this station, days ago
+            {"key": f"history-{i}", "waybill_id": wb_base + i, "station": "S1", "packer_name": "김민수",
+             "started_at": NOW - timedelta(days=1 + i % 90, minutes=1), "ended_at": NOW - timedelta(days=1 + i % 90),
+             "outcome": PackOutcome.COMPLETED} for i in range(orders)])
+
+
+@pytest.fixture
+def databases(tmp_path: Path) -> Iterator[dict[int, Database]]:
+    dbs: dict[int, Database] = {}
+    for orders in (0, 10_000):
+        db = Database.open(sqlite_url(tmp_path / f"history{orders}.sqlite3"), create=True)
+        ensure_demo(db, NOW)
+        history(db, orders)
+        dbs[orders] = db
+    yield dbs
+    for db in dbs.values():
+        db.close()
+
+
+def station_work(db: Database) -> int:
+    """The VM instructions of a station's work: a packer signs in, packs a waybill (its lines looked up and
+    claimed, the scans logged, the pack stored, today's counts read after it), opens the 합포장 one (two orders
+    and a line with no waybill in one box) and cancels it."""
+    counted = Counted(db)
+    rig = Rig(db)
+    counts: list[DayCounts] = []
+    rig.svc.on_counts = counts.append
+    try:
+        counted.on = True
+        rig.scan("PD-PACKER-001", Scenario.SIMPLE, BARCODE["MUG-WH-01"], BARCODE["TMB-500"], BARCODE["MUG-WH-01"])
+        assert rig.message is Msg.PACK_COMPLETE and counts, rig.message
+        rig.scan(Scenario.COMBINED)
+        assert rig.message is Msg.PACK_STARTED and len(rig.svc.state.pack.plan.active_lines) >= 3  # type: ignore[union-attr]
+        rig.scan("PD-CMD-CANCEL")
+        counted.on = False
+    finally:
+        rig.worker.close()
+    return counted.steps
+
+
+def test_a_pack_reads_the_same_rows_with_a_seasons_history_beside_it(databases: dict[int, Database]) -> None:
+    small, big = station_work(databases[0]), station_work(databases[10_000])
+    # the same rows read, give or take the deeper indexes of the bigger tables; a walk of 20,000 lines would be
+    # hundreds of thousands of instructions more
+    assert big <= small * 1.25 + 2_000, f"{small:,} instructions on the demo shop, {big:,} with 10,000 orders more"
