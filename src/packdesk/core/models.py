@@ -316,6 +316,9 @@ class PackSession(Base):
         ),
         # a station's packs by outcome and end (today's completed count after every pack; the open ones at start)
         Index("ix_pack_sessions_station_outcome_ended", "station", "outcome", "ended_at"),
+        # and newest first (its last pack, at start): without it the index above was taken for the station and
+        # every pack it ever made was sorted to find the last
+        Index("ix_pack_sessions_station_id", "station", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

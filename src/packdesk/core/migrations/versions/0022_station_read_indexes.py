@@ -1,8 +1,9 @@
-"""indexes for a station's reads on a season's history: the lines still to pack (status, waybill, parcel) and a
-station's packs by outcome and end
+"""indexes for a station's reads on a season's history: the lines still to pack (status, waybill, parcel), a
+station's packs by outcome and end, and its packs newest first
 
-Today's counts, read after every completed pack, walked every order line and every pack session: with a year of
-history that is most of the database, each time (tests/services/test_station_scale.py).
+Today's counts, read after every completed pack, walked every order line and every pack session, and the
+station's last pack, read at start, sorted every pack the station ever made: with a year of history that is most
+of the database, each time (tests/services/test_station_scale.py).
 
 Revision ID: 0022
 Revises: 0021
@@ -28,11 +29,13 @@ def upgrade() -> None:
     with op.batch_alter_table('pack_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_pack_sessions_station_outcome_ended', ['station', 'outcome', 'ended_at'],
                               unique=False)
+        batch_op.create_index('ix_pack_sessions_station_id', ['station', 'id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('pack_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_pack_sessions_station_id')
         batch_op.drop_index('ix_pack_sessions_station_outcome_ended')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_index('ix_order_lines_status_waybill_parcel')
