@@ -17,7 +17,7 @@ waybill lookup read the whole ``order_lines`` table there: the ``IN`` subquery i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from packdesk.core import models as m
 from packdesk.core.db import Database, sqlite_url
 from packdesk.core.enums import LineStatus, PackOutcome
 from packdesk.core.station import Msg
+from packdesk.services import returns
 from packdesk.services.demo_setup import ensure_demo
 from packdesk.services.station import DayCounts
 from tests.conftest import TEST_DATABASE_URL
@@ -124,17 +125,40 @@ def pack_and_open(db: Database) -> None:
         rig.worker.close()
 
 
-def station_work(db: Database) -> int:
-    """The VM instructions of ``pack_and_open``."""
+def return_lookups(db: Database) -> None:
+    """A returns station's look-ups, each in its own transaction as its DB thread runs them
+    (``services/returns.py``): a returned parcel's original waybill, its order number, a courier's return label
+    PackDesk has never seen (the commonest scan there: the station then asks for the original), and an item that
+    came out of the box."""
+    with db.session() as s:
+        order_no = s.scalar(select(m.Order.order_no).join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
+                            .join(m.Waybill, m.Waybill.id == m.OrderLine.waybill_id)
+                            .where(m.Waybill.tracking_number == Scenario.SIMPLE).limit(1))
+    assert order_no
+    for code, item_first, found in ((Scenario.SIMPLE, False, "original"), (order_no, False, "original"),
+                                    ("491234567890", False, None), (BARCODE["MUG-WH-01"], True, "item")):
+        with db.session() as s:
+            looked = returns.look_up(s, code, item_first=item_first)
+        assert (looked.original is not None, looked.item is not None) == (found == "original", found == "item"), \
+            (code, looked)
+
+
+WORK = {"a pack": pack_and_open, "returns": return_lookups}
+
+
+def station_work(db: Database, work: Callable[[Database], None]) -> int:
+    """The VM instructions of ``work``."""
     counted = Counted(db)
     counted.on = True
-    pack_and_open(db)
+    work(db)
     counted.on = False
     return counted.steps
 
 
-def test_a_pack_reads_the_same_rows_with_a_seasons_history_beside_it(databases: dict[int, Database]) -> None:
-    small, big = station_work(databases[0]), station_work(databases[10_000])
+@pytest.mark.parametrize("work", WORK)
+def test_a_stations_work_reads_the_same_rows_with_a_seasons_history_beside_it(
+        databases: dict[int, Database], work: str) -> None:
+    small, big = station_work(databases[0], WORK[work]), station_work(databases[10_000], WORK[work])
     # the same rows read, give or take the deeper indexes of the bigger tables; a walk of 20,000 lines would be
     # hundreds of thousands of instructions more
     assert big <= small * 1.25 + 2_000, f"{small:,} instructions on the demo shop, {big:,} with 10,000 orders more"
@@ -154,7 +178,8 @@ def seq_scans(plan: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (scripts/test.sh runs it)")
-def test_on_postgresql_no_statement_of_a_pack_scans_the_history(db: Database) -> None:
+@pytest.mark.parametrize("work", WORK)
+def test_on_postgresql_no_statement_of_a_stations_work_scans_the_history(db: Database, work: str) -> None:
     ensure_demo(db, NOW)
     history(db, 10_000)
     with db.engine.begin() as c:
@@ -166,9 +191,9 @@ def test_on_postgresql_no_statement_of_a_pack_scans_the_history(db: Database) ->
             ran.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", note)
-    pack_and_open(db)
+    WORK[work](db)
     event.remove(db.engine, "before_cursor_execute", note)
-    assert len(ran) >= 10
+    assert len(ran) >= 5
     scanned = []
     with db.engine.connect() as c:
         for statement, parameters in ran:

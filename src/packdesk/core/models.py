@@ -136,7 +136,9 @@ class ChannelAccount(Base):
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("account_id", "order_no"),
-                      Index("ix_orders_recipient_name", "recipient_name"))  # review: search by recipient
+                      Index("ix_orders_recipient_name", "recipient_name"),  # review: search by recipient
+                      # an order number scanned or typed with no account to it (a return's box, a search)
+                      Index("ix_orders_order_no", "order_no"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
