@@ -17,6 +17,7 @@ waybill lookup read the whole ``order_lines`` table there: the ``IN`` subquery i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,18 +50,16 @@ class Counted:
     def __init__(self, db: Database) -> None:
         self.steps = 0
         self.on = False
-        self._seen: set[int] = set()
+        self._lock = threading.Lock()  # the DB thread and the reader thread both count
         event.listen(db.engine, "before_cursor_execute", self._before)
 
     def _before(self, conn: Any, *_: Any) -> None:
-        raw = conn.connection.driver_connection
-        if id(raw) not in self._seen:
-            self._seen.add(id(raw))
-            raw.set_progress_handler(self._tick, STEP)
+        conn.connection.driver_connection.set_progress_handler(self._tick, STEP)  # whichever connection runs it
 
     def _tick(self) -> int:
         if self.on:
-            self.steps += STEP
+            with self._lock:
+                self.steps += STEP
         return 0  # go on
 
 
