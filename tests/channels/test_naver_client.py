@@ -396,6 +396,21 @@ def test_collect_walks_24h_windows_and_every_page(make_channel: Callable[..., Na
     assert all(c.status == 200 for c in calls)
 
 
+def test_a_last_window_under_a_millisecond_is_asked_for_not_refused(
+        make_channel: Callable[..., NaverChannel]) -> None:
+    """Two days to "now", from a time a person set a moment before: the last window is what is left over, under a
+    millisecond. It still ends no earlier than it starts (the fake refuses that as Naver does: 104140)."""
+    with FakeNaver(rate_limit=None) as fake:
+        now = fake.now()
+        until = now.replace(microsecond=700) - timedelta(seconds=1)  # 0.7 ms into a millisecond
+        since = until - timedelta(hours=48, microseconds=400)  # the last window: 0.3 to 0.7 ms of that one
+        order = fake.add_order(1, paid_at=now - timedelta(hours=3)).order_id
+        records = make_channel(fake).collect(since, until)
+        calls = fake.calls(LAST_CHANGED)
+    assert [r.order_no for r in records] == [order] and all(c.status == 200 for c in calls)
+    assert len(calls) == 3
+
+
 def test_collect_asks_for_smaller_pages_when_told(fake: FakeNaver,
                                                   make_channel: Callable[..., NaverChannel]) -> None:
     for _ in range(5):

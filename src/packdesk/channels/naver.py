@@ -366,8 +366,11 @@ class NaverClient(Closing):
                            window: timedelta = MAX_WINDOW) -> Iterator[list[ChangedProductOrder]]:
         """``last_changed`` a page at a time, so a caller can fetch details while the next page is due."""
         for start, end in windows(since, until, min(window, MAX_WINDOW)):
+            # Naver's times are whole milliseconds and its window is closed: [start, end) ends a millisecond
+            # before ``end``, but never before it starts (a last window under a millisecond, the rest of a span
+            # of whole days to "now": refused as 104140, "조회 날짜가 유효하지 않습니다", before this)
             params: dict[str, Any] = {"lastChangedFrom": format_datetime(start),
-                                      "lastChangedTo": format_datetime(end - timedelta(milliseconds=1))}
+                                      "lastChangedTo": format_datetime(max(start, end - timedelta(milliseconds=1)))}
             if page_size < MAX_PAGE:
                 params["limitCount"] = page_size
             cursors: set[tuple[str, str]] = set()
