@@ -79,9 +79,9 @@ def _plan_select(of: str) -> Any:
         # lines were walked whole on both: PostgreSQL cannot join an ``IN`` subquery inside an ``OR`` (a
         # sequential scan, 32 ms on 400,000 lines), and SQLite's planner, with no statistics at a station (nothing
         # runs ANALYZE), took ``parcel_id IS NULL`` for a selective index search over nearly every line (110 ms a
-        # scan on a million). "Neither a waybill nor a parcel" is one expression, which no index is chosen for.
+        # scan on a million). "Neither a waybill nor a parcel" is one expression (``parcels.unplaced``).
         # tests/services/test_station_scale.py holds both engines to it.
-        .where(L.order_id.in_(order_ids), or_(own, func.coalesce(L.waybill_id, L.parcel_id).is_(None)))
+        .where(L.order_id.in_(order_ids), or_(own, parcels.unplaced()))
         .order_by(Ord.order_no, L.id, P.id, B.id)
     )
 
